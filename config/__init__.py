@@ -1,0 +1,28 @@
+"""Configuration: schema, layered loading (defaults < file < env < CLI), validation."""
+
+from config.errors import ConfigError
+from config.loader import default_home, load_config
+from config.model import (
+    AmiConfig,
+    AmiServerConfig,
+    ContactsConfig,
+    DatabaseConfig,
+    DialerConfig,
+    LogConfig,
+    MetricsConfig,
+)
+from config.secret import Secret
+
+__all__ = [
+    "AmiConfig",
+    "AmiServerConfig",
+    "ConfigError",
+    "ContactsConfig",
+    "DatabaseConfig",
+    "DialerConfig",
+    "LogConfig",
+    "MetricsConfig",
+    "Secret",
+    "default_home",
+    "load_config",
+]

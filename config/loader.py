@@ -1,0 +1,252 @@
+"""Load and validate :class:`~config.model.DialerConfig` from defaults, file, env and CLI.
+
+Theory of operation: every layer is turned into one flat mapping of dotted keys
+(``database.dsn``, ``ami.servers``, ``metrics.port``); later layers overwrite earlier ones;
+then each section is built and validated once. Errors name the dotted key. Secrets are
+wrapped in :class:`~config.secret.Secret` as soon as they are read.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import fields, replace
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from config.errors import ConfigError
+from config.model import (
+    AmiConfig,
+    AmiServerConfig,
+    ContactsConfig,
+    DatabaseConfig,
+    DialerConfig,
+    LogConfig,
+    MetricsConfig,
+)
+from config.secret import Secret
+
+_SECTIONS: dict[str, type] = {
+    "database": DatabaseConfig,
+    "metrics": MetricsConfig,
+    "log": LogConfig,
+    "contacts": ContactsConfig,
+}
+_SECRET_KEYS = {"database.dsn"}
+_LOG_FORMATS = ("auto", "json", "console")
+_LOG_LEVELS = ("debug", "info", "warning", "error")
+
+# Environment variables and the dotted key each one sets.
+_ENV_KEYS = {
+    "DIALER_DSN": "database.dsn",
+    "DIALER_METRICS_PORT": "metrics.port",
+    "DIALER_METRICS_HOST": "metrics.host",
+    "DIALER_LOG_FORMAT": "log.format",
+    "DIALER_LOG_LEVEL": "log.level",
+    "DIALER_DEFAULT_REGION": "contacts.default_region",
+}
+# These set a field of the first AMI server (creating one if the file has none).
+_ENV_AMI = {
+    "DIALER_AMI_HOST": "host",
+    "DIALER_AMI_PORT": "port",
+    "DIALER_AMI_USERNAME": "username",
+    "DIALER_AMI_SECRET": "secret",
+}
+
+
+def default_home(env: Mapping[str, str] | None = None) -> Path:
+    """The per-user state directory: ``DIALER_HOME`` or the platform's user data dir."""
+    env = os.environ if env is None else env
+    if env.get("DIALER_HOME"):
+        return Path(env["DIALER_HOME"]).expanduser()
+    return Path(platformdirs.user_data_dir("asterisk-dialer", appauthor=False))
+
+
+def load_config(
+    path: str | Path | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> DialerConfig:
+    """Build the configuration: defaults < file < environment < ``overrides``.
+
+    Args:
+        path: a TOML file; ``None`` uses ``DIALER_CONFIG`` if set, else no file.
+        env: the environment to read (``os.environ`` when ``None``); tests pass a dict.
+        overrides: dotted keys from the command line, e.g. ``{"metrics.port": 9200}``.
+
+    Raises:
+        ConfigError: the file is unreadable or not TOML, or a key is unknown or invalid.
+    """
+    env = os.environ if env is None else env
+    if path is None and env.get("DIALER_CONFIG"):
+        path = env["DIALER_CONFIG"]
+    raw: dict[str, Any] = {}
+    if path is not None:
+        raw = _read_file(Path(path))
+
+    flat: dict[str, Any] = {}
+    servers_raw = _flatten(raw, flat)
+    for var, key in _ENV_KEYS.items():
+        if env.get(var):
+            flat[key] = env[var]
+    for key, value in (overrides or {}).items():
+        if value is not None and key != "home":
+            flat[key] = value
+
+    home = default_home(env)
+    if "home" in flat:
+        home = Path(str(flat.pop("home"))).expanduser()
+    if env.get("DIALER_HOME"):
+        home = Path(env["DIALER_HOME"]).expanduser()
+    if overrides and overrides.get("home") is not None:
+        home = Path(str(overrides["home"])).expanduser()
+
+    sections = {name: _build_section(name, cls, flat) for name, cls in _SECTIONS.items()}
+    unknown = sorted(k for k in flat if k.split(".", 1)[0] not in _SECTIONS)
+    if unknown:
+        raise ConfigError(unknown[0], "unknown key")
+
+    servers = _build_servers(servers_raw, env)
+    cfg = DialerConfig(home=home, ami=AmiConfig(servers=servers), **sections)
+    _validate(cfg)
+    return cfg
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as f:
+            return tomllib.load(f)
+    except FileNotFoundError:
+        raise ConfigError("config", f"file not found: {path}") from None
+    except OSError as e:
+        raise ConfigError("config", f"cannot read {path}: {e.strerror}") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError("config", f"{path} is not valid TOML: {e}") from None
+
+
+def _flatten(raw: Mapping[str, Any], flat: dict[str, Any]) -> list[Any]:
+    servers: list[Any] = []
+    for top, value in raw.items():
+        if top == "home":
+            flat["home"] = value
+        elif top == "ami":
+            if not isinstance(value, Mapping):
+                raise ConfigError("ami", "must be a table")
+            for k, v in value.items():
+                if k != "servers":
+                    raise ConfigError(f"ami.{k}", "unknown key (AMI servers go in [[ami.servers]])")
+                if not isinstance(v, list):
+                    raise ConfigError("ami.servers", "must be an array of tables ([[ami.servers]])")
+                servers = v
+        elif isinstance(value, Mapping):
+            for k, v in value.items():
+                flat[f"{top}.{k}"] = v
+        else:
+            raise ConfigError(top, "unknown key")
+    return servers
+
+
+def _coerce(key: str, value: Any, default: Any) -> Any:
+    """Convert a file/env value to the type of the field's default."""
+    if key in _SECRET_KEYS or isinstance(default, Secret):
+        if isinstance(value, Secret):
+            return value
+        if not isinstance(value, str):
+            raise ConfigError(key, "must be a string")
+        return Secret(value)
+    if isinstance(default, bool):
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+            return value.lower() in ("1", "true", "yes", "on")
+        raise ConfigError(key, f"must be true or false, got {value!r}")
+    if isinstance(default, int):
+        try:
+            if isinstance(value, float) and not value.is_integer():
+                raise ValueError
+            return int(value)
+        except (TypeError, ValueError):
+            raise ConfigError(key, f"must be a whole number, got {value!r}") from None
+    if isinstance(default, float):
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise ConfigError(key, f"must be a number, got {value!r}") from None
+    if not isinstance(value, str):
+        raise ConfigError(key, f"must be a string, got {value!r}")
+    return value
+
+
+def _build_section(name: str, cls: type, flat: dict[str, Any]) -> Any:
+    obj = cls()
+    changes: dict[str, Any] = {}
+    for f in fields(cls):
+        key = f"{name}.{f.name}"
+        if key in flat:
+            changes[f.name] = _coerce(key, flat.pop(key), getattr(obj, f.name) if f.name != "dsn" else "")
+    return replace(obj, **changes)
+
+
+def _build_servers(servers_raw: list[Any], env: Mapping[str, str]) -> tuple[AmiServerConfig, ...]:
+    servers: list[AmiServerConfig] = []
+    known = {f.name for f in fields(AmiServerConfig)}
+    for i, item in enumerate(servers_raw):
+        where = f"ami.servers[{i}]"
+        if not isinstance(item, Mapping):
+            raise ConfigError(where, "must be a table")
+        base = AmiServerConfig(name=str(item.get("name", f"pbx{i + 1}")))
+        changes: dict[str, Any] = {}
+        for k, v in item.items():
+            if k == "secret_env":
+                if not isinstance(v, str) or v not in env:
+                    raise ConfigError(f"{where}.secret_env", f"environment variable {v!r} is not set")
+                changes["secret"] = Secret(env[v])
+                continue
+            if k not in known:
+                raise ConfigError(f"{where}.{k}", "unknown key")
+            changes[k] = _coerce(f"{where}.{k}", v, getattr(base, k))
+        server = replace(base, **changes)
+        per_server = env.get(f"DIALER_AMI_SECRET_{server.name.upper().replace('-', '_')}")
+        if per_server:
+            server = replace(server, secret=Secret(per_server))
+        servers.append(server)
+
+    env_fields = {field: env[var] for var, field in _ENV_AMI.items() if env.get(var)}
+    if env_fields:
+        first = servers[0] if servers else AmiServerConfig()
+        coerced = {
+            k: _coerce(f"DIALER_AMI_{k.upper()}", v, getattr(first, k)) for k, v in env_fields.items()
+        }
+        first = replace(first, **coerced)
+        servers = [first, *servers[1:]]
+    return tuple(servers)
+
+
+def _validate(cfg: DialerConfig) -> None:
+    if cfg.log.format not in _LOG_FORMATS:
+        raise ConfigError("log.format", f"must be one of {', '.join(_LOG_FORMATS)}, got {cfg.log.format!r}")
+    if cfg.log.level.lower() not in _LOG_LEVELS:
+        raise ConfigError("log.level", f"must be one of {', '.join(_LOG_LEVELS)}, got {cfg.log.level!r}")
+    if not 0 < cfg.metrics.port < 65536:
+        raise ConfigError("metrics.port", f"must be a TCP port (1-65535), got {cfg.metrics.port}")
+    if cfg.database.pool_min < 1 or cfg.database.pool_max < cfg.database.pool_min:
+        raise ConfigError("database.pool_max", "must be >= database.pool_min >= 1")
+    region = cfg.contacts.default_region
+    if len(region) != 2 or not region.isalpha():
+        raise ConfigError("contacts.default_region", f"must be a two-letter region code, got {region!r}")
+    names: set[str] = set()
+    for i, s in enumerate(cfg.ami.servers):
+        where = f"ami.servers[{i}]"
+        if s.name in names:
+            raise ConfigError(f"{where}.name", f"duplicate server name {s.name!r}")
+        names.add(s.name)
+        if not 0 < s.port < 65536:
+            raise ConfigError(f"{where}.port", f"must be a TCP port (1-65535), got {s.port}")
+        if s.channel_limit < 1:
+            raise ConfigError(f"{where}.channel_limit", f"must be at least 1, got {s.channel_limit}")
+        if not s.username:
+            raise ConfigError(f"{where}.username", "must not be empty")

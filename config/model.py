@@ -1,0 +1,84 @@
+"""The configuration schema: one frozen dataclass per section, defaults in code.
+
+Layering (lowest first): defaults here < TOML file < ``DIALER_*`` environment < command
+line. :func:`config.loader.load_config` builds these once at start-up and validates them,
+so the rest of the engine never re-reads the environment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from config.secret import Secret
+
+# Asterisk's manager.conf default port (Asterisk docs, manager.conf.sample).
+DEFAULT_AMI_PORT = 5038
+# Prometheus port used by the examples; an operator picks their own.
+DEFAULT_METRICS_PORT = 9108
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseConfig:
+    """Where the store lives. ``dsn=None`` means: start the embedded PostgreSQL."""
+
+    dsn: Secret | None = None
+    pool_min: int = 1
+    pool_max: int = 10
+
+
+@dataclass(frozen=True, slots=True)
+class AmiServerConfig:
+    """One Asterisk server the engine originates calls through."""
+
+    name: str = "default"
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_AMI_PORT
+    username: str = "dialer"
+    secret: Secret = field(default_factory=lambda: Secret(""))
+    # Most calls this engine may have up on the server at once (trunk/licence limit).
+    channel_limit: int = 100
+    ping_interval_s: float = 20.0
+    connect_timeout_s: float = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class AmiConfig:
+    servers: tuple[AmiServerConfig, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class MetricsConfig:
+    port: int = DEFAULT_METRICS_PORT
+    host: str = "127.0.0.1"
+    enabled: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class LogConfig:
+    """``format``: ``json`` for production, ``console`` for a terminal, ``auto`` picks by tty."""
+
+    format: str = "auto"
+    level: str = "info"
+
+
+@dataclass(frozen=True, slots=True)
+class ContactsConfig:
+    # Region used to parse numbers written without a country code (ISO 3166 alpha-2).
+    default_region: str = "PL"
+
+
+@dataclass(frozen=True, slots=True)
+class DialerConfig:
+    """The whole engine configuration.
+
+    ``home`` is the per-user directory for the embedded database and other state
+    (``DIALER_HOME`` overrides it).
+    """
+
+    home: Path
+    database: DatabaseConfig = field(default_factory=DatabaseConfig)
+    ami: AmiConfig = field(default_factory=AmiConfig)
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    log: LogConfig = field(default_factory=LogConfig)
+    contacts: ContactsConfig = field(default_factory=ContactsConfig)

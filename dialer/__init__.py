@@ -1,0 +1,1 @@
+"""The dialer engine: domain model, PostgreSQL store, campaign runner, command line."""

@@ -1,0 +1,1 @@
+"""Pure pacing algorithms: numbers in, decisions out. No I/O, no asyncio, no clock."""

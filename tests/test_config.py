@@ -1,0 +1,66 @@
+"""Configuration layering and validation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from config import ConfigError, Secret, load_config
+
+
+def test_defaults_need_no_file_and_no_dsn_means_embedded(tmp_path: Path) -> None:
+    cfg = load_config(env={"DIALER_HOME": str(tmp_path)})
+    assert cfg.database.dsn is None
+    assert cfg.home == tmp_path
+    assert cfg.ami.servers == ()
+
+
+def test_env_overrides_file_and_secrets_are_hidden(tmp_path: Path) -> None:
+    f = tmp_path / "c.toml"
+    f.write_text(
+        '[database]\ndsn = "postgresql://u:filepw@h/db"\n'
+        '[[ami.servers]]\nname = "pbx1"\nhost = "10.1.1.1"\nsecret_env = "S1"\n'
+        "[metrics]\nport = 9200\n"
+    )
+    cfg = load_config(f, env={"DIALER_DSN": "postgresql://u:envpw@h/db", "S1": "topsecret"})
+    assert cfg.database.dsn is not None
+    assert cfg.database.dsn.reveal() == "postgresql://u:envpw@h/db"
+    assert cfg.ami.servers[0].secret.reveal() == "topsecret"
+    assert cfg.metrics.port == 9200
+    text = repr(cfg)
+    assert "envpw" not in text and "topsecret" not in text
+
+
+def test_cli_overrides_env(tmp_path: Path) -> None:
+    cfg = load_config(env={"DIALER_METRICS_PORT": "9300"}, overrides={"metrics.port": 9400})
+    assert cfg.metrics.port == 9400
+
+
+def test_ami_env_creates_a_server() -> None:
+    cfg = load_config(env={"DIALER_AMI_HOST": "127.0.0.2", "DIALER_AMI_SECRET": "s", "DIALER_AMI_PORT": "5039"})
+    (server,) = cfg.ami.servers
+    assert (server.host, server.port, server.secret) == ("127.0.0.2", 5039, Secret("s"))
+    assert str(server.secret) == "***"
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("[metrics]\nport = 70000\n", "metrics.port"),
+        ("[metrics]\nport = \"abc\"\n", "metrics.port"),
+        ("[log]\nformat = \"xml\"\n", "log.format"),
+        ("[nonsense]\nx = 1\n", "nonsense.x"),
+        ("[[ami.servers]]\nchannel_limit = 0\n", "ami.servers[0].channel_limit"),
+        ("[[ami.servers]]\nbogus = 1\n", "ami.servers[0].bogus"),
+        ("[[ami.servers]]\nsecret_env = \"NOPE\"\n", "ami.servers[0].secret_env"),
+        ("[contacts]\ndefault_region = \"Poland\"\n", "contacts.default_region"),
+        ("this is not toml", "config"),
+    ],
+)
+def test_bad_config_names_the_key(tmp_path: Path, text: str, key: str) -> None:
+    f = tmp_path / "c.toml"
+    f.write_text(text)
+    with pytest.raises(ConfigError) as err:
+        load_config(f, env={})
+    assert err.value.key == key
