@@ -38,7 +38,8 @@ def test_cli_overrides_env(tmp_path: Path) -> None:
 
 
 def test_ami_env_creates_a_server() -> None:
-    cfg = load_config(env={"DIALER_AMI_HOST": "127.0.0.2", "DIALER_AMI_SECRET": "s", "DIALER_AMI_PORT": "5039"})
+    env = {"DIALER_AMI_HOST": "127.0.0.2", "DIALER_AMI_SECRET": "s", "DIALER_AMI_PORT": "5039"}
+    cfg = load_config(env=env)
     (server,) = cfg.ami.servers
     assert (server.host, server.port, server.secret) == ("127.0.0.2", 5039, Secret("s"))
     assert str(server.secret) == "***"
