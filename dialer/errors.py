@@ -1,0 +1,48 @@
+"""The engine's exception hierarchy, rooted in :class:`DialerError`.
+
+Two families: :class:`ValidationError` is the user's input being wrong (a CSV row, a
+command-line value, a schedule definition) and always names the field, the value and the
+reason; :class:`StoreError` is about the database. Add new errors here, under one of them.
+"""
+
+from __future__ import annotations
+
+
+class DialerError(Exception):
+    """Root of every error the engine raises on purpose."""
+
+
+class ValidationError(DialerError):
+    """User input is wrong. ``field`` names what, ``reason`` says why."""
+
+    def __init__(self, field: str, reason: str, value: object = None) -> None:
+        self.field = field
+        self.reason = reason
+        self.value = value
+        shown = "" if value is None else f" (got {value!r})"
+        super().__init__(f"{field}: {reason}{shown}")
+
+
+class ScheduleError(ValidationError):
+    """A schedule definition is inconsistent (e.g. a window and a run-at time together)."""
+
+
+class InvalidNumber(ValidationError):
+    """A phone number cannot be parsed or is not a valid number for its region."""
+
+
+class CsvFormatError(ValidationError):
+    """The CSV file as a whole is unusable (no header, no phone column)."""
+
+
+class StoreError(DialerError):
+    """A database operation failed or was refused."""
+
+
+class NotFound(StoreError):
+    """A named object (campaign, schedule, status, agent) does not exist."""
+
+    def __init__(self, kind: str, name: object) -> None:
+        self.kind = kind
+        self.name = name
+        super().__init__(f"{kind} {name!r} not found")
