@@ -1,0 +1,192 @@
+"""Sans-IO AMI framing: bytes in, messages out; messages in, bytes out.
+
+Theory of operation: AMI is a line protocol. After connecting, Asterisk sends one banner
+line (``Asterisk Call Manager/11.0.0``); from then on every message is a block of
+``Key: Value`` lines ended by an empty line (CRLF on the wire; we also accept bare LF).
+:class:`AmiFramer` keeps the unconsumed tail between reads, like h11's receive buffer, and
+returns complete messages in wire order. A block that is not ``Key: Value`` lines comes out
+as a :class:`GarbledMessage` so the I/O shell can log and skip it — a peer's garbage never
+raises. Encoding refuses CR/LF inside names and values, because such a value (a contact
+name, a custom field) would otherwise inject headers into the action.
+
+Nothing here imports asyncio or panoramisk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from ami.errors import AmiActionError
+
+# A single AMI message larger than this is not something Asterisk sends (the largest real
+# ones, CoreShowChannel events at full verbosity, are a few KiB); treat it as garbage so a
+# broken peer cannot make us buffer without bound (h11 applies the same idea to headers).
+MAX_MESSAGE_BYTES = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class AmiMessage:
+    """One AMI message: headers in wire order (duplicates kept, e.g. ``Variable``)."""
+
+    headers: tuple[tuple[str, str], ...]
+    _index: dict[str, str] = field(init=False, repr=False, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        index: dict[str, str] = {}
+        for key, value in self.headers:
+            index.setdefault(key.lower(), value)
+        object.__setattr__(self, "_index", index)
+
+    @classmethod
+    def of(cls, *pairs: tuple[str, str], **headers: str) -> AmiMessage:
+        """Build a message from pairs and/or keywords (keywords keep their spelling)."""
+        return cls(tuple(pairs) + tuple(headers.items()))
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        """First value of header ``name`` (case-insensitive), or ``default``."""
+        return self._index.get(name.lower(), default)
+
+    def __getitem__(self, name: str) -> str:
+        return self._index[name.lower()]
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name.lower() in self._index
+
+    def get_all(self, name: str) -> list[str]:
+        """Every value of a repeated header, in wire order."""
+        low = name.lower()
+        return [v for k, v in self.headers if k.lower() == low]
+
+    @property
+    def event(self) -> str | None:
+        return self._index.get("event")
+
+    @property
+    def response(self) -> str | None:
+        return self._index.get("response")
+
+    @property
+    def action(self) -> str | None:
+        return self._index.get("action")
+
+    @property
+    def action_id(self) -> str | None:
+        return self._index.get("actionid")
+
+
+@dataclass(frozen=True, slots=True)
+class Banner:
+    """The greeting line Asterisk sends once per connection."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class GarbledMessage:
+    """A block we could not read; kept raw (truncated) for the log line."""
+
+    raw: bytes
+    reason: str
+
+
+Frame = AmiMessage | Banner | GarbledMessage
+
+
+def _split_block(block: bytes) -> AmiMessage | GarbledMessage:
+    headers: list[tuple[str, str]] = []
+    try:
+        text = block.decode("utf-8")
+    except UnicodeDecodeError:
+        # Asterisk passes through whatever bytes a caller ID carries; keep the message.
+        text = block.decode("latin-1")
+    for line in text.split("\n"):
+        line = line.rstrip("\r")
+        if not line:
+            continue
+        key, sep, value = line.partition(":")
+        if not sep or not key or key != key.strip() or " " in key:
+            return GarbledMessage(block[:200], f"line without 'Key: Value': {line[:80]!r}")
+        headers.append((key, value[1:] if value.startswith(" ") else value))
+    if not headers:
+        return GarbledMessage(block[:200], "empty message")
+    return AmiMessage(tuple(headers))
+
+
+def parse_buffer(data: bytes) -> tuple[list[AmiMessage | GarbledMessage], bytes]:
+    """Split ``data`` into complete messages; return them and the unconsumed tail."""
+    out: list[AmiMessage | GarbledMessage] = []
+    start = 0
+    n = len(data)
+    while start < n:
+        end = data.find(b"\r\n\r\n", start)
+        sep = 4
+        lf_end = data.find(b"\n\n", start, end if end >= 0 else n)
+        if lf_end >= 0:
+            end, sep = lf_end, 2
+        if end < 0:
+            break
+        block = data[start:end]
+        start = end + sep
+        if block.strip(b"\r\n"):
+            out.append(_split_block(block))
+    return out, data[start:]
+
+
+class AmiFramer:
+    """Incremental framer for one connection (the read side)."""
+
+    def __init__(self, *, expect_banner: bool = True, max_message_bytes: int = MAX_MESSAGE_BYTES) -> None:
+        self._buffer = b""
+        self._expect_banner = expect_banner
+        self._max = max_message_bytes
+
+    def feed(self, data: bytes) -> list[Frame]:
+        """Add bytes read from the socket; return the frames they complete."""
+        buf = self._buffer + data if self._buffer else data
+        frames: list[Frame] = []
+        if self._expect_banner:
+            nl = buf.find(b"\n")
+            if nl < 0:
+                self._buffer = buf
+                return frames
+            line = buf[:nl].rstrip(b"\r")
+            self._expect_banner = False
+            buf = buf[nl + 1 :]
+            if b":" in line and not line.startswith(b"Asterisk"):
+                # No banner: the peer went straight to messages; put the line back.
+                buf = line + b"\r\n" + buf
+            else:
+                frames.append(Banner(line.decode("utf-8", "replace")))
+        messages, rest = parse_buffer(buf)
+        frames.extend(messages)
+        if len(rest) > self._max:
+            frames.append(GarbledMessage(rest[:200], f"message over {self._max} bytes without an end"))
+            rest = b""
+        self._buffer = rest
+        return frames
+
+    @property
+    def pending(self) -> int:
+        """Bytes held waiting for the end of a message."""
+        return len(self._buffer)
+
+
+def encode(headers: Mapping[str, object] | Iterable[tuple[str, object]]) -> bytes:
+    """Encode one message. Lists/tuples as values repeat the header (``Variable``).
+
+    Raises:
+        AmiActionError: a name or value contains CR or LF, or a name is empty/has ':'.
+    """
+    items = headers.items() if isinstance(headers, Mapping) else headers
+    lines: list[str] = []
+    for key, value in items:
+        if not key or ":" in key or "\r" in key or "\n" in key or " " in key:
+            raise AmiActionError(f"invalid AMI header name {key!r}")
+        values = value if isinstance(value, list | tuple) else (value,)
+        for v in values:
+            text = str(v)
+            if "\r" in text or "\n" in text:
+                raise AmiActionError(f"AMI header {key} contains a line break")
+            lines.append(f"{key}: {text}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8")
