@@ -1,0 +1,1 @@
+"""A simulated PBX that speaks AMI over TCP the way the dialer dialplan on Asterisk does."""
