@@ -1,0 +1,53 @@
+"""The shipped dashboard and alert rules only use metrics the engine exports."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from prometheus_client import CollectorRegistry, generate_latest
+
+from dialer.metrics import CampaignGauges, DialerMetrics, EngineCollector, ServerGauges
+
+MONITORING = Path(__file__).resolve().parents[1] / "config" / "monitoring"
+_SUFFIXES = ("_bucket", "_count", "_sum", "_total", "_created")
+
+
+def _exported_names() -> set[str]:
+    registry = CollectorRegistry()
+    m = DialerMetrics(registry)
+    m.add_collector(
+        EngineCollector(
+            lambda: [CampaignGauges("c", 1, 1, 1.0, False, {"ready": 1}, {"24h": 0.0}, 0.3, 100.0)],
+            lambda: [ServerGauges("s", True, 0, 1)],
+        )
+    )
+    for c in (m.attempts, m.live_answers, m.abandons, m.originate_errors):
+        c.labels(*(["x"] * len(c._labelnames))).inc()
+    for c in (m.ami_reconnects, m.ami_garbled):
+        c.labels("s").inc()
+    m.agent_wait.labels("c").observe(1)
+    m.decision_latency.labels("c").observe(0.001)
+    text = generate_latest(registry).decode()
+    return {line.split("{")[0].split(" ")[0] for line in text.splitlines() if line and line[0] != "#"}
+
+
+def _referenced(text: str) -> set[str]:
+    return set(re.findall(r"\bdialer_[a-z_]+", text))
+
+
+def test_alert_rules_use_exported_metrics() -> None:
+    names = _exported_names()
+    refs = _referenced((MONITORING / "alerts.yml").read_text())
+    assert {"dialer_abandon_rate", "dialer_ami_connected", "dialer_hopper_depth"} <= refs
+    assert refs <= names, refs - names
+
+
+def test_dashboard_is_json_and_uses_exported_metrics() -> None:
+    dash = json.loads((MONITORING / "grafana-dashboard.json").read_text())
+    exprs = " ".join(t["expr"] for p in dash["panels"] for t in p["targets"])
+    refs = _referenced(exprs)
+    names = _exported_names()
+    assert refs and refs <= names, refs - names
+    assert all(n.endswith(_SUFFIXES) or n in names for n in refs)
