@@ -50,6 +50,9 @@ VAR_QUEUE_TIMEOUT = "DIALER_QUEUE_TIMEOUT"
 VAR_AMD = "DIALER_AMD"
 VAR_AGENT = "DIALER_AGENT"
 DIALER_VARIABLES = (VAR_ATTEMPT_ID, VAR_CAMPAIGN, VAR_QUEUE, VAR_QUEUE_TIMEOUT, VAR_AMD, VAR_AGENT)
+# The connect limit: a live answer not connected to an agent within 2 s is abandoned (Ofcom
+# persistent-misuse policy; FTC TSR 16 CFR 310.4(b)(4)). The dialplan's default queue timeout.
+CONNECT_LIMIT_S = 2
 
 _CHANNEL_STATE_UP = "6"  # AST_STATE_UP (include/asterisk/channelstate.h)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,13 @@ from ami.framing import AmiMessage
 from ami.hangup_causes import hangup_cause
 from ami.outcome import (
     _TRANSITIONS,
+    AMD_CAUSE_HEADER,
+    AMD_MACHINE,
+    AMD_STATUS_HEADER,
+    CONNECT_LIMIT_S,
+    DIALER_VARIABLES,
+    USER_EVENT_ABANDON,
+    USER_EVENT_AMD,
     AgentConnected,
     Answered,
     AttemptMachine,
@@ -24,9 +32,9 @@ from ami.outcome import (
     transition,
 )
 from ami.replay import originate_ids, replay
-from ami.routing import EventRouter
+from ami.routing import ATTEMPT_ID_HEADER, EventRouter
 from ami.transcript import Transcript, load_transcript
-from tests.ami.transcripts import load, originate_paths
+from tests.ami.transcripts import TRANSCRIPTS_DIR, load, originate_paths
 
 
 @pytest.mark.parametrize("path", originate_paths(), ids=lambda p: p.stem)
@@ -515,3 +523,66 @@ def test_nothing_comes_out_after_ended(index: int, extra: list[AmiMessage]) -> N
         assert [] == machine.feed(msg, 1e6)
     assert [] == machine.lost(1e6)
     assert final == machine.outcome
+
+
+# --------------------------------------------------------------------------- the dialplan
+# asterisk-conf/extensions.conf raises the UserEvents and reads the variables this module
+# names; parse the conf text so the two cannot drift apart.
+
+CONF = Path(__file__).resolve().parents[2] / "asterisk-conf"
+_USER_EVENT = re.compile(r"UserEvent\((\w+)((?:,[^)]*)?)\)")
+
+
+def _dialplan(path: Path) -> str:
+    return "\n".join(line.split(";", 1)[0] for line in path.read_text().splitlines())
+
+
+def _user_events(text: str) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
+    for name, rest in _USER_EVENT.findall(text):
+        headers = {part.split(":", 1)[0].strip() for part in rest.split(",") if ":" in part}
+        found.setdefault(name, set()).update(headers)
+    return found
+
+
+def test_dialplan_user_events_carry_the_headers_the_machine_reads() -> None:
+    events = _user_events(_dialplan(CONF / "extensions.conf"))
+
+    assert {USER_EVENT_AMD, USER_EVENT_ABANDON} == set(events)
+    assert {AMD_STATUS_HEADER, AMD_CAUSE_HEADER, ATTEMPT_ID_HEADER} <= events[USER_EVENT_AMD]
+    assert ATTEMPT_ID_HEADER in events[USER_EVENT_ABANDON]
+
+
+def test_captured_dialplan_uses_the_same_user_event_names() -> None:
+    events = _user_events(_dialplan(TRANSCRIPTS_DIR / "asterisk-etc" / "extensions.conf"))
+
+    assert {USER_EVENT_AMD, USER_EVENT_ABANDON} == set(events)
+    assert {AMD_STATUS_HEADER, AMD_CAUSE_HEADER} <= events[USER_EVENT_AMD]
+
+
+def test_dialplan_reads_exactly_the_engine_variables_it_is_given() -> None:
+    text = _dialplan(CONF / "extensions.conf")
+    referenced = set(re.findall(r"\$\{(DIALER_\w+)\}", text))
+    globals_ = set(re.findall(r"^(DIALER_\w+)=", text, re.MULTILINE))
+    set_here = set(re.findall(r"Set\((DIALER_\w+)=", text))
+
+    assert set(DIALER_VARIABLES) <= referenced
+    assert set() == referenced - set(DIALER_VARIABLES) - globals_ - set_here
+    assert f'"${{AMDSTATUS}}"="{AMD_MACHINE}"' in text
+    assert f'${{DIALER_QUEUE_TIMEOUT}}"=""]?{CONNECT_LIMIT_S}:' in text
+
+
+def test_manager_user_has_least_privilege_and_no_secret_in_git() -> None:
+    text = _dialplan(CONF / "manager-dialer.conf")
+    values = dict(re.findall(r"^(\w+)\s*=\s*(.*?)\s*$", text, re.MULTILINE))
+
+    assert {"system", "call", "agent", "user"} == set(values["read"].split(","))
+    assert {"originate", "call", "agent", "reporting"} == set(values["write"].split(","))
+    assert "secret" not in values
+    assert '#include "manager-dialer-secret.conf"' in text
+
+
+def test_campaign_queue_lets_the_connect_limit_win() -> None:
+    text = _dialplan(CONF / "queues.conf")
+    assert re.search(r"^timeoutpriority\s*=\s*app\s*$", text, re.MULTILINE)
+    assert re.search(r"^persistentmembers\s*=\s*no\s*$", text, re.MULTILINE)
