@@ -372,6 +372,7 @@ class AttemptMachine:
         # only consulted once a Local optimisation took our halves out of the call.
         self._linked: set[str] = set()
         self._amd_reported = False
+        self._amd_var_status: str | None = None
         self._amd_at = 0.0
 
     # ----------------------------------------------------------------- feeding
@@ -507,6 +508,20 @@ class AttemptMachine:
             return [Signal.AMD_MACHINE if status == AMD_MACHINE else Signal.AMD_HUMAN]
         if name == USER_EVENT_ABANDON:
             return [Signal.DIALER_ABANDON]
+        return []
+
+    def _on_var_set(self, msg: AmiMessage, at_s: float) -> list[Signal]:
+        # Only seen when the "dialplan" read class is granted (fact 6): AMD() sets AMDSTATUS
+        # then AMDCAUSE on the answered ;1 half, so a dialplan without our UserEvent still
+        # reports its result. The first report (VarSet or UserEvent) is the one kept.
+        if msg.get("Uniqueid") != self._one:
+            return []
+        variable, value = (msg.get("Variable") or "").upper(), msg.get("Value") or ""
+        if variable == "AMDSTATUS":
+            self._amd_var_status = value.strip().upper()
+        elif variable == "AMDCAUSE" and self._amd_var_status and self._amd_status is None:
+            self._amd_status, self._amd_cause, self._amd_at = self._amd_var_status, value or None, at_s
+            return [Signal.AMD_MACHINE if self._amd_status == AMD_MACHINE else Signal.AMD_HUMAN]
         return []
 
     def _on_local_optimization(self, msg: AmiMessage, at_s: float) -> list[Signal]:
@@ -647,5 +662,6 @@ _READERS: dict[str, Callable[[AttemptMachine, AmiMessage, float], list[Signal]]]
     "queuecallerabandon": AttemptMachine._on_queue_abandon,
     "userevent": AttemptMachine._on_user_event,
     "localoptimizationbegin": AttemptMachine._on_local_optimization,
+    "varset": AttemptMachine._on_var_set,
     "hangup": AttemptMachine._on_hangup,
 }

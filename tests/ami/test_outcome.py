@@ -297,6 +297,45 @@ def test_amd_human_then_reserved_agent_without_a_queue_is_connected() -> None:
     assert (2.0, 5.0, 1.0) == (out.ring_s, out.wait_s, out.talk_s)
 
 
+def _varset(variable: str, value: str) -> AmiMessage:
+    return _ev("VarSet", Variable=variable, Value=value, **_chan(CID))
+
+
+def test_amd_result_from_varset_when_the_dialplan_class_is_granted() -> None:
+    machine, updates = _run(
+        [
+            *_newchannels(),
+            *_answer(),
+            _varset("AMDSTATUS", "MACHINE"),
+            _varset("AMDCAUSE", "LONGGREETING-1500-1500"),
+            _hangup(CID, 16),
+            _hangup(TWO, 16),
+        ]
+    )
+    out = machine.outcome
+    assert out is not None
+    assert (Outcome.MACHINE, "MACHINE", "LONGGREETING-1500-1500") == (
+        out.outcome,
+        out.amd_status,
+        out.amd_cause,
+    )
+    assert ["Answered", "AmdDetected", "Ended"] == [type(u).__name__ for u in updates]
+
+
+def test_varset_and_user_event_report_amd_once() -> None:
+    amd = _ev("UserEvent", UserEvent="DialerAMD", AMDStatus="HUMAN", AMDCause="HUMAN-800-800", **_chan(CID))
+    _, updates = _run(
+        [
+            *_newchannels(),
+            *_answer(),
+            _varset("AMDSTATUS", "HUMAN"),
+            _varset("AMDCAUSE", "HUMAN-800-800"),
+            amd,
+        ]
+    )
+    assert 1 == sum(type(u).__name__ == "AmdDetected" for u in updates)
+
+
 def test_reserved_agent_that_does_not_answer_is_an_abandon() -> None:
     abandon = _ev("UserEvent", UserEvent="DialerAbandon", QueueStatus="NOANSWER", **_chan(CID))
     machine, _ = _run([*_newchannels(), *_answer(), abandon, _hangup(CID, 16), _hangup(TWO, 16)])
