@@ -446,7 +446,8 @@ class AttemptMachine:
             self._opened.add(self._one)
             if (msg.get("Channel") or "").startswith("Local/"):
                 self._opened.add(self._two)
-        if (msg.get("Response") or "").lower() == "success" or self._reason == 4:
+        answered = self._reason is not None and originate_reason(self._reason).klass is ReasonClass.ANSWERED
+        if answered or (msg.get("Response") or "").lower() == "success":
             return [Signal.ANSWER]
         return [Signal.ORIGINATE_FAILED]
 
@@ -529,7 +530,13 @@ class AttemptMachine:
         # between the real channels, so only AgentComplete can end a connected call now.
         ids = {msg.get("LocalOneUniqueid"), msg.get("LocalTwoUniqueid")}
         if self._one in ids or self._two in ids:
-            self._optimized = True
+            # Begin: the swap is under way. End with Success: No: it failed, the halves stay.
+            failed = (
+                msg.event is not None
+                and msg.event.lower() == "localoptimizationend"
+                and ((msg.get("Success") or "").strip().lower() in ("no", "false", "0"))
+            )
+            self._optimized = not failed
         return []
 
     def _on_hangup(self, msg: AmiMessage, at_s: float) -> list[Signal]:
@@ -662,6 +669,7 @@ _READERS: dict[str, Callable[[AttemptMachine, AmiMessage, float], list[Signal]]]
     "queuecallerabandon": AttemptMachine._on_queue_abandon,
     "userevent": AttemptMachine._on_user_event,
     "localoptimizationbegin": AttemptMachine._on_local_optimization,
+    "localoptimizationend": AttemptMachine._on_local_optimization,
     "varset": AttemptMachine._on_var_set,
     "hangup": AttemptMachine._on_hangup,
 }

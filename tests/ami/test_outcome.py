@@ -449,6 +449,14 @@ def test_optimised_call_without_a_queue_ends_when_its_last_channel_hangs_up() ->
     assert out is not None and (Outcome.CONNECTED, "PJSIP/agent3") == (out.outcome, out.agent)
 
 
+def test_failed_local_optimisation_leaves_the_halves_in_charge() -> None:
+    begin = _ev("LocalOptimizationBegin", LocalOneUniqueid=CID, LocalTwoUniqueid=TWO, Id="1")
+    end = _ev("LocalOptimizationEnd", LocalOneUniqueid=CID, LocalTwoUniqueid=TWO, Id="1", Success="No")
+    machine, _ = _run([*_connected_call(), begin, end, _hangup(TWO, 16), _hangup(CID, 16)])
+
+    assert machine.outcome is not None and Outcome.CONNECTED == machine.outcome.outcome
+
+
 def test_unknown_events_and_garbage_headers_are_ignored() -> None:
     machine, updates = _run(
         [
