@@ -282,12 +282,19 @@ _AFTER_FAR_HANGUP: dict[CauseClass, Outcome] = {CauseClass.NORMAL: Outcome.NO_AN
 _REASON_FAR_HANGUP = 1
 
 
-def classify_failure(reason: int | None, cause: int | None) -> Outcome:
+# A Dial()'s DIALSTATUS, used only when neither the Reason nor the cause says anything. Only
+# the unambiguous ones: NOANSWER is not (fact 4: the Originate's DialEnd says NOANSWER for an
+# unallocated number), CHANUNAVAIL/CANCEL are failures anyway.
+_FROM_DIAL_STATUS: dict[str, Outcome] = {"BUSY": Outcome.BUSY, "CONGESTION": Outcome.CONGESTION}
+
+
+def classify_failure(reason: int | None, cause: int | None, dial_status: str | None = None) -> Outcome:
     """Outcome of an Originate that was not answered, from its Reason and the far-end cause.
 
     A cause that says the number itself is wrong wins (a trunk may re-signal an unallocated
     number as congestion); otherwise a decisive Reason (busy, ring timeout, congestion) wins
-    (fact 2: the ``;1`` cause is 0 for those); otherwise the cause's class decides.
+    (fact 2: the ``;1`` cause is 0 for those); otherwise the cause's class decides, and when
+    the cause says nothing (0, or a normal clearing) a BUSY/CONGESTION ``dial_status`` does.
     """
     cause_class = hangup_cause(cause).klass if cause is not None else CauseClass.UNKNOWN
     if cause_class is CauseClass.INVALID_NUMBER:
@@ -296,6 +303,8 @@ def classify_failure(reason: int | None, cause: int | None) -> Outcome:
     by_reason = _FROM_REASON.get(reason_class)
     if by_reason is not None:
         return by_reason
+    if cause_class in (CauseClass.UNKNOWN, CauseClass.NORMAL) and dial_status in _FROM_DIAL_STATUS:
+        return _FROM_DIAL_STATUS[dial_status]
     if reason == _REASON_FAR_HANGUP and cause_class in _AFTER_FAR_HANGUP:
         return _AFTER_FAR_HANGUP[cause_class]
     return _FROM_CAUSE[cause_class]
@@ -373,6 +382,7 @@ class AttemptMachine:
         self._linked: set[str] = set()
         self._amd_reported = False
         self._amd_var_status: str | None = None
+        self._dial_status: str | None = None
         self._amd_at = 0.0
 
     # ----------------------------------------------------------------- feeding
@@ -462,9 +472,14 @@ class AttemptMachine:
         return []
 
     def _on_dial_end(self, msg: AmiMessage, at_s: float) -> list[Signal]:
-        if (msg.get("DialStatus") or "").upper() != "ANSWER":
-            return []
+        status = (msg.get("DialStatus") or "").strip().upper()
         uid = msg.get("Uniqueid")
+        if status != "ANSWER":
+            # The dial towards the customer: the trunk Dial() of our ;2 half, or the
+            # Originate's own dial (only Dest* headers). Kept as a last-resort classifier.
+            if uid == self._two or (uid is None and msg.get("DestUniqueid") == self._one):
+                self._dial_status = self._dial_status or status
+            return []
         if uid is None and msg.get("DestUniqueid") == self._one:
             return [Signal.ANSWER]  # the Originate's own dial (fact 4: only Dest* headers)
         if uid == self._one:
@@ -597,7 +612,7 @@ class AttemptMachine:
             return
         if self._verdict is Verdict.FROM_CODES:
             cause, _ = self._far_cause()
-            outcome = classify_failure(self._reason, cause)
+            outcome = classify_failure(self._reason, cause, self._dial_status)
         else:
             outcome = _VERDICT_OUTCOME[self._verdict]
         updates.append(self._end(outcome, at_s))

@@ -217,6 +217,17 @@ def test_failed_originate_maps_reason_and_far_end_cause(reason: int, cause: int,
     assert [Ended] == [type(u) for u in updates]
 
 
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [("BUSY", Outcome.BUSY), ("CONGESTION", Outcome.CONGESTION), ("NOANSWER", Outcome.FAILED)],
+)
+def test_dial_status_decides_only_when_reason_and_cause_say_nothing(status: str, expected: Outcome) -> None:
+    trunk_dial_end = _ev("DialEnd", DestUniqueid="1795.3", DialStatus=status, **_chan(TWO))
+    machine, _ = _run([*_newchannels(), trunk_dial_end, _hangup(CID, 0), _failure(0), _hangup(TWO, 0)])
+
+    assert machine.outcome is not None and expected == machine.outcome.outcome
+
+
 def test_failure_waits_for_the_far_end_cause_after_the_originate_response() -> None:
     machine, updates = _run([*_newchannels(), _hangup(CID, 0), _failure(5)])
     assert [] == updates and not machine.done
