@@ -409,6 +409,23 @@ class AttemptMachine:
             return []
         return [self._end(Outcome.LOST, at_s)]
 
+    def settle(self, at_s: float) -> list[AttemptUpdate]:
+        """Give up waiting for the last hang-ups: end with the decided outcome, else LOST.
+
+        For the shell's safety timer: an outcome that is decided (say busy, waiting only for
+        the far end's cause) is not thrown away because a Hangup never arrived.
+        """
+        if self.done:
+            return []
+        if self.state is CallState.CLEARING and self._verdict is not None:
+            return [self._end(self._decided_outcome(), at_s)]
+        return self.lost(at_s)
+
+    @property
+    def decided(self) -> bool:
+        """The outcome is known; only the last hang-ups (and their causes) are awaited."""
+        return self.done or (self.state is CallState.CLEARING and self._verdict is not None)
+
     # ----------------------------------------------------------------- reading messages
 
     def _signals(self, msg: AmiMessage, at_s: float) -> list[Signal]:
@@ -450,15 +467,17 @@ class AttemptMachine:
         self._response_seen = True
         self._response_at = at_s
         self._reason = _int_or_none(msg.get("Reason"))
-        uid = msg.get("Uniqueid")
-        # The channel existed (fact 3: Uniqueid is set); a Local one always has both halves.
-        if uid == self._one:
+        answered = self._reason is not None and originate_reason(self._reason).klass is ReasonClass.ANSWERED
+        if answered or (msg.get("Response") or "").lower() == "success":
+            # Success names the real channel (fact 3), so it exists; a Local one has two halves.
             self._opened.add(self._one)
             if (msg.get("Channel") or "").startswith("Local/"):
                 self._opened.add(self._two)
-        answered = self._reason is not None and originate_reason(self._reason).klass is ReasonClass.ANSWERED
-        if answered or (msg.get("Response") or "").lower() == "success":
             return [Signal.ANSWER]
+        # Failure names the dial string and echoes our ChannelId as Uniqueid whether or not a
+        # channel was ever created (an unknown endpoint creates none), so it proves nothing:
+        # only the channels we saw are waited for. A channel is announced (Newchannel) when it
+        # is created, long before its dial can fail.
         return [Signal.ORIGINATE_FAILED]
 
     def _on_dial_begin(self, msg: AmiMessage, at_s: float) -> list[Signal]:
@@ -610,12 +629,14 @@ class AttemptMachine:
     def _maybe_end(self, at_s: float, updates: list[AttemptUpdate]) -> None:
         if self.state is not CallState.CLEARING or self._verdict is None or not self._cleared():
             return
+        updates.append(self._end(self._decided_outcome(), at_s))
+
+    def _decided_outcome(self) -> Outcome:
+        assert self._verdict is not None
         if self._verdict is Verdict.FROM_CODES:
             cause, _ = self._far_cause()
-            outcome = classify_failure(self._reason, cause, self._dial_status)
-        else:
-            outcome = _VERDICT_OUTCOME[self._verdict]
-        updates.append(self._end(outcome, at_s))
+            return classify_failure(self._reason, cause, self._dial_status)
+        return _VERDICT_OUTCOME[self._verdict]
 
     # ----------------------------------------------------------------- the result
 
