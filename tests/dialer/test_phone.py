@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import phonenumbers
+import phonenumbers.timezone
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -94,7 +95,8 @@ def test_every_regions_example_number_round_trips_in_every_format(region: str, f
     written = phonenumbers.format_number(example, fmt)
     n = normalize(written, region)
     assert expected == n.e164
-    assert all(z != "Etc/Unknown" for z in n.timezones)
+    library_zones = phonenumbers.timezone.time_zones_for_number(example)
+    assert tuple(z for z in library_zones if z != "Etc/Unknown") == n.timezones
     assert n == normalize(n.e164, "PL")  # normalising is idempotent and region-independent for E.164
 
 
@@ -107,3 +109,23 @@ def test_arbitrary_text_gives_a_valid_number_or_invalid_number(raw: str, region:
         assert "phone" == err.field and err.reason
     else:
         assert phonenumbers.is_valid_number(phonenumbers.parse(n.e164, None))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from([1, 7, 44, 48, 49, 61, 86, 800, 882, 979]), st.text("0123456789", min_size=4, max_size=12)
+)
+def test_kind_and_zones_agree_with_the_library_for_any_valid_number(country: int, digits: str) -> None:
+    raw = f"+{country}{digits}"
+    try:
+        parsed = phonenumbers.parse(raw, None)
+    except phonenumbers.NumberParseException:
+        return
+    if not phonenumbers.is_valid_number(parsed):
+        with pytest.raises(InvalidNumber):
+            normalize(raw, "PL")
+        return
+    n = normalize(raw, "PL")
+    library_zones = phonenumbers.timezone.time_zones_for_number(parsed)
+    assert tuple(z for z in library_zones if z != "Etc/Unknown") == n.timezones
+    assert phonenumbers.format_number(parsed, PhoneNumberFormat.E164) == n.e164
