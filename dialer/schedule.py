@@ -63,6 +63,9 @@ _DAY = dt.timedelta(days=1)
 #: least once in any eight consecutive years (2096 -> 2104 skips 2100, a non-leap century).
 SEARCH_HORIZON_DAYS = 8 * 366 + 2
 
+#: Days of intervals a schedule remembers; a year's worth covers every runner's look-ahead.
+_MEMO_DAYS = 400
+
 # Days per month in a leap year: the largest day each month can ever have.
 _MAX_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
@@ -104,6 +107,8 @@ class Schedule:
     _sorted_days: tuple[int, ...] = field(init=False, repr=False, compare=False, hash=False)
     _possible: bool = field(init=False, repr=False, compare=False, hash=False)
     _every_day: bool = field(init=False, repr=False, compare=False, hash=False)
+    # Memo of _intervals by day: a runner asks is_open about the same day on every tick.
+    _memo: dict[dt.date, list[Interval]] = field(init=False, repr=False, compare=False, hash=False)
 
     # ------------------------------------------------------------------ validation
 
@@ -166,6 +171,7 @@ class Schedule:
         _set(self, "_sorted_days", tuple(sorted(self.days)))
         _set(self, "_possible", self._can_ever_fire())
         _set(self, "_every_day", self._selects_every_day())
+        _set(self, "_memo", {})
 
     def _can_ever_fire(self) -> bool:
         if self.frequency is not Frequency.MONTHLY or not self.days:
@@ -263,6 +269,9 @@ class Schedule:
             return None
         first_day = after_utc.astimezone(self._zone).date() - _DAY
         for day in self._selected_days(first_day):
+            spans = self._intervals(day)
+            if spans and spans[-1][1] <= after_utc:
+                continue  # every trigger of a day lies before the end of its open time
             found = self._first_trigger_after(day, after_utc)
             if found is not None:
                 return found
@@ -292,7 +301,15 @@ class Schedule:
         return start, dt.datetime.combine(end_day, self.window_end)
 
     def _intervals(self, day: dt.date) -> list[Interval]:
-        """UTC instant intervals in which the schedule is open because of ``day``."""
+        """UTC instant intervals in which the schedule is open because of ``day`` (memoised)."""
+        found = self._memo.get(day)
+        if found is None:
+            if len(self._memo) >= _MEMO_DAYS:
+                self._memo.clear()
+            found = self._memo[day] = self._compute_intervals(day)
+        return found
+
+    def _compute_intervals(self, day: dt.date) -> list[Interval]:
         start, end = self._wall_span(day)
         if self.run_at is not None:
             # The run-at minute follows its trigger: first occurrence, or just after a gap.
@@ -346,15 +363,26 @@ class Schedule:
         return _first_instant(wall, self._zone)
 
     def _first_trigger_after(self, day: dt.date, after_utc: dt.datetime) -> dt.datetime | None:
-        # Resolved ticks never go backwards in time (see _first_instant), so bisect on k.
-        lo, hi = 0, self._tick_count(day)
+        count = self._tick_count(day)
+        # Away from DST changes the answer is the tick right after ``after``'s wall-clock time:
+        # try it first, then fall back to bisection, which is exact because resolved ticks
+        # never go backwards in time (see _first_instant).
+        guess = 0
+        if count > 1:
+            start, _ = self._wall_span(day)
+            elapsed = _wall(after_utc, self._zone) - start
+            guess = min(max(0, elapsed // dt.timedelta(minutes=self.interval_min or 1) + 1), count - 1)
+        tick = self._tick(day, guess)
+        if tick > after_utc and (guess == 0 or self._tick(day, guess - 1) <= after_utc):
+            return tick
+        lo, hi = 0, count
         while lo < hi:
             mid = (lo + hi) // 2
             if self._tick(day, mid) > after_utc:
                 hi = mid
             else:
                 lo = mid + 1
-        return self._tick(day, lo) if lo < self._tick_count(day) else None
+        return self._tick(day, lo) if lo < count else None
 
 
 # ---------------------------------------------------------------------- time-zone arithmetic
