@@ -48,6 +48,7 @@ __all__ = [
     "SEARCH_HORIZON_DAYS",
     "Frequency",
     "Schedule",
+    "format_weekdays",
     "parse_int_set",
     "parse_time",
     "parse_weekdays",
@@ -196,6 +197,28 @@ class Schedule:
     @property
     def is_all_day(self) -> bool:
         return self.window_start == MIDNIGHT and self.window_end == MIDNIGHT
+
+    def describe(self) -> str:
+        """One line for listings: ``weekly mon,tue,wed,thu,fri 09:00-20:00 (Europe/Warsaw)``."""
+        parts = [self.frequency.value]
+        if self.weekdays:
+            parts.append(format_weekdays(self.weekdays))
+        if self.months:
+            parts.append("months " + _format_ints(self.months))
+        if self.days:
+            parts.append("days " + _format_ints(self.days))
+        if self.run_at is not None:
+            parts.append(f"at {self.run_at:%H:%M}")
+        else:
+            assert self.window_start is not None and self.window_end is not None
+            span = f"{self.window_start:%H:%M}-{self.window_end:%H:%M}"
+            parts.append("all day" if self.is_all_day else span)
+            if self.interval_min is not None:
+                parts.append(f"every {self.interval_min} min")
+        parts.append(f"({self.timezone})")
+        if not self.active:
+            parts.append("inactive")
+        return " ".join(parts)
 
     def selects(self, day: dt.date) -> bool:
         """Whether ``day`` (a local calendar date) is one of the schedule's days."""
@@ -482,6 +505,9 @@ for _index, _names in enumerate((
         _WEEKDAY_NAMES[_name] = _index
 
 
+_WEEKDAY_ABBREVIATIONS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
 def parse_time(text: str, field: str) -> dt.time:
     """Parse ``HH:MM`` (24-hour clock) into a :class:`datetime.time`.
 
@@ -541,6 +567,22 @@ def _weekday(word: str, token: str) -> int:
         raise ScheduleError(
             "weekdays", "unknown weekday (use mon..sun, pn..nd or 1..7)", token
         ) from None
+
+
+def format_weekdays(weekdays: Iterable[int]) -> str:
+    """The inverse of :func:`parse_weekdays`: ``{0, 1, 4}`` -> ``"mon,tue,fri"``."""
+    return ",".join(_WEEKDAY_ABBREVIATIONS[d] for d in sorted(weekdays))
+
+
+def _format_ints(values: Iterable[int]) -> str:
+    """``{1, 2, 3, 15}`` -> ``"1-3,15"``, the form :func:`parse_int_set` reads."""
+    runs: list[list[int]] = []
+    for value in sorted(values):
+        if runs and value == runs[-1][-1] + 1:
+            runs[-1].append(value)
+        else:
+            runs.append([value])
+    return ",".join(f"{r[0]}-{r[-1]}" if len(r) > 2 else ",".join(map(str, r)) for r in runs)
 
 
 def parse_int_set(text: str, field: str, lo: int, hi: int) -> frozenset[int]:

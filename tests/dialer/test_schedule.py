@@ -13,6 +13,7 @@ from dialer.errors import ScheduleError
 from dialer.schedule import (
     Frequency,
     Schedule,
+    format_weekdays,
     parse_int_set,
     parse_time,
     parse_weekdays,
@@ -360,6 +361,30 @@ def test_parse_int_set() -> None:
         with pytest.raises(ScheduleError) as err:
             parse_int_set(bad, "days", 1, 31)
         assert "days" == err.value.field
+
+
+def test_describe_gives_one_readable_line() -> None:
+    workdays = window("09:00", "20:00", frequency=Frequency.WEEKLY, weekdays=parse_weekdays("pn-pt"),
+                      timezone="Europe/Warsaw", interval_min=15)
+    assert "weekly mon,tue,wed,thu,fri 09:00-20:00 every 15 min (Europe/Warsaw)" == workdays.describe()
+    reports = Schedule("R", Frequency.DAILY, run_at=T(7, 30), active=False)
+    assert "daily at 07:30 (UTC) inactive" == reports.describe()
+    monthly = window("00:00", "00:00", frequency=Frequency.MONTHLY, months=frozenset({1, 7}),
+                     days=parse_int_set("1,2,3,15,30,31", "days", 1, 31))
+    assert "monthly months 1,7 days 1-3,15,30,31 all day (UTC)" == monthly.describe()
+
+
+@given(st.frozensets(st.integers(0, 6)))
+def test_format_weekdays_round_trips_through_parse(days: frozenset[int]) -> None:
+    assert days == parse_weekdays(format_weekdays(days))
+
+
+@given(st.frozensets(st.integers(1, 31)))
+def test_described_day_sets_parse_back(days: frozenset[int]) -> None:
+    s = Schedule("M", Frequency.MONTHLY, days=days, run_at=T(1))
+    text = s.describe()
+    described = text.split("days ", 1)[1].split(" ", 1)[0] if days else ""
+    assert days == parse_int_set(described, "days", 1, 31)
 
 
 # ---------------------------------------------------------------------------- properties
