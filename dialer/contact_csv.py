@@ -179,12 +179,13 @@ def _layout(header: list[str], mapping: ColumnMapping) -> _Layout:
             raise CsvFormatError("header", f"duplicate column name {column_name!r}", header)
         index[key] = pos
 
-    def find(column: str, default: str, what: str) -> int | None:
+    def find(column: str, what: str, *, required: bool) -> int | None:
         pos = index.get(column.strip().casefold())
-        if pos is None and column != default:
+        if pos is None and required:
             raise CsvFormatError("header", f"mapped {what} column {column!r} missing", list(names))
         return pos
 
+    phones: tuple[int, ...]
     if mapping.phones is None:
         if "phone" not in index:
             raise CsvFormatError(
@@ -195,11 +196,16 @@ def _layout(header: list[str], mapping: ColumnMapping) -> _Layout:
     else:
         if not mapping.phones:
             raise CsvFormatError("phones", "map at least one phone column")
-        phones = tuple(p for p in (find(c, "", "phone") for c in mapping.phones) if p is not None)
+        found = [find(c, "phone", required=True) for c in mapping.phones]
+        phones = tuple(p for p in found if p is not None)
         if len(set(phones)) != len(phones):
             raise CsvFormatError("phones", "a column is mapped twice", list(mapping.phones))
-    name = find(mapping.name, _DEFAULT_MAPPING.name, "name")
-    timezone = find(mapping.timezone, _DEFAULT_MAPPING.timezone, "timezone")
+    # Optional under their default names; a name the user chose must be there.
+    name = find(mapping.name, "name", required=mapping.name != _DEFAULT_MAPPING.name)
+    timezone = find(mapping.timezone, "timezone", required=mapping.timezone != _DEFAULT_MAPPING.timezone)
+    for what, role in (("name", name), ("timezone", timezone)):
+        if role is not None and (role in phones or (what == "timezone" and role == name)):
+            raise CsvFormatError(what, f"column {names[role]!r} is mapped to two roles")
     special = {*phones, name, timezone}
     return _Layout(
         names=names,

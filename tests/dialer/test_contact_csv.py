@@ -206,6 +206,19 @@ def test_a_mapped_column_that_is_missing_is_a_whole_file_error() -> None:
         assert "missing" in err.value.reason
 
 
+def test_a_column_mapped_to_two_roles_is_a_whole_file_error() -> None:
+    cases = [
+        (ColumnMapping(name="phone"), "name"),
+        (ColumnMapping(timezone="name"), "timezone"),
+        (ColumnMapping(phones=("phone", "PHONE")), "phones"),
+        (ColumnMapping(phones=()), "phones"),
+    ]
+    for mapping, field in cases:
+        with pytest.raises(CsvFormatError) as err:
+            read("phone,name\n600123456,Jan\n", mapping=mapping)
+        assert field == err.value.field
+
+
 def test_unknown_default_region_fails_before_any_row() -> None:
     with pytest.raises(ValidationError) as err:
         read("phone\n600123456\n", region="XX")
