@@ -57,6 +57,9 @@ _LENGTH_REASON = {
 
 _UNKNOWN_ZONE = "Etc/Unknown"
 _LEADING_TRUNK_ZERO = re.compile(r"^\s*\(?\s*0(?!0)")
+_BRACKETED_TRUNK_ZERO = re.compile(r"\(\s*0\s*\)")  # "+48 (0) 22 ..." marks the trunk 0 to drop
+_SPREADSHEET_FLOAT = re.compile(r"^\s*(\+?\d+)\.0+\s*$")  # a number cell saved as a float: "48600123456.0"
+_SCIENTIFIC = re.compile(r"^\s*\d(?:[.,]\d+)?[eE]\+?\d+\s*$")  # "4.86001E+10": the digits are gone
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +95,8 @@ def normalize(raw: str, default_region: str) -> PhoneNumber:
                 number, ntype, reason = alternative, alt_type, ""
                 break
     if number is None or reason:
+        if _SCIENTIFIC.match(text):
+            reason = "written in scientific notation by a spreadsheet, digits lost"
         raise InvalidNumber("phone", reason, raw)
     e164 = phonenumbers.format_number(number, PhoneNumberFormat.E164)
     code = phonenumbers.region_code_for_number(number)
@@ -166,7 +171,13 @@ def _zones(e164: str, ntype: int, country_code: int) -> tuple[str, ...]:
 
 
 def _retries(text: str) -> list[str]:
+    """Other readings of ``text``, each tried only after the plain one proved invalid."""
     out = []
+    if float_cell := _SPREADSHEET_FLOAT.match(text):
+        text = float_cell[1]
+        out.append(text)
+    if _BRACKETED_TRUNK_ZERO.search(text):
+        out.append(_BRACKETED_TRUNK_ZERO.sub(" ", text))
     if _LEADING_TRUNK_ZERO.match(text):
         out.append(_LEADING_TRUNK_ZERO.sub(lambda m: m.group(0)[:-1], text, count=1))
     stripped = text.lstrip()

@@ -27,6 +27,10 @@ from dialer.phone import PhoneNumber, normalize, zone_for
         ("+39 06 1234 5678", "IT", "+390612345678"),  # Italy keeps its leading 0
         ("020 7946 0958", "GB", "+442079460958"),  # UK trunk 0
         ("  +48600123456  ", "PL", "+48600123456"),
+        ("48600123456", "PL", "+48600123456"),  # country code without the plus
+        ("48600123456.0", "PL", "+48600123456"),  # a number cell saved as a float
+        ("+48 (0) 22 123 45 67", "PL", "+48221234567"),  # bracketed trunk 0
+        ("+48600123456 ext. 12", "PL", "+48600123456"),  # extension dropped: the dialer dials the line
     ],
 )
 def test_common_formatting_is_normalised_to_e164(raw: str, region: str, e164: str) -> None:
@@ -44,6 +48,7 @@ def test_common_formatting_is_normalised_to_e164(raw: str, region: str, e164: st
         ("+48 22 123 45 678 9", "PL", "too long"),
         ("+48 99 123 45 67", "PL", "not a valid number in PL"),
         ("555-0100", "US", "local number without an area code"),
+        ("4.86001E+10", "PL", "written in scientific notation by a spreadsheet, digits lost"),
     ],
 )
 def test_bad_numbers_are_rejected_with_the_reason(raw: str, region: str, reason: str) -> None:
