@@ -53,6 +53,7 @@ __all__ = [
     "parse_time",
     "parse_weekdays",
     "parse_window",
+    "schedule_from_text",
 ]
 
 UTC = dt.UTC
@@ -567,6 +568,72 @@ def _weekday(word: str, token: str) -> int:
         raise ScheduleError(
             "weekdays", "unknown weekday (use mon..sun, pn..nd or 1..7)", token
         ) from None
+
+
+def schedule_from_text(
+    name: str,
+    *,
+    frequency: str,
+    weekdays: str = "",
+    months: str = "",
+    days: str = "",
+    at: str | None = None,
+    window: str | None = None,
+    every: str | int | None = None,
+    timezone: str = "UTC",
+    active: bool = True,
+    description: str = "",
+) -> Schedule:
+    """Build a schedule from command-line or form text, as ``dialer schedule create`` takes it.
+
+    ``frequency`` is ``daily``/``weekly``/``monthly`` (also Polish ``codziennie``/
+    ``tygodniowo``/``miesięcznie``); ``at`` is ``HH:MM``; ``window`` is ``HH:MM-HH:MM``;
+    ``every`` is the interval in minutes.
+
+    Raises:
+        ScheduleError: naming the option at fault (``frequency``, ``weekdays``, ``window``,
+            ``at``, ``every``, ``months``, ``days``, ``timezone``...).
+    """
+    freq = _FREQUENCY_WORDS.get((frequency or "").strip().casefold())
+    if freq is None:
+        raise ScheduleError("frequency", "must be one of daily, weekly, monthly", frequency)
+    run_at = parse_time(at, "at") if at is not None else None
+    start, end = parse_window(window) if window is not None else (None, None)
+    interval: int | None = None
+    if every is not None and str(every).strip():
+        try:
+            interval = int(str(every).strip())
+        except ValueError:
+            raise ScheduleError("every", "must be a whole number of minutes", every) from None
+    try:
+        return Schedule(
+            name=name,
+            frequency=freq,
+            weekdays=parse_weekdays(weekdays),
+            months=parse_int_set(months, "months", 1, 12),
+            days=parse_int_set(days, "days", 1, 31),
+            run_at=run_at,
+            window_start=start,
+            window_end=end,
+            interval_min=interval,
+            timezone=timezone,
+            active=active,
+            description=description,
+        )
+    except ScheduleError as e:
+        # Speak the option names the user typed, not the dataclass fields.
+        if e.field in _OPTION_NAMES:
+            raise ScheduleError(_OPTION_NAMES[e.field], e.reason, e.value) from None
+        raise
+
+
+_FREQUENCY_WORDS = {
+    "daily": Frequency.DAILY, "codziennie": Frequency.DAILY, "codzienny": Frequency.DAILY,
+    "weekly": Frequency.WEEKLY, "tygodniowo": Frequency.WEEKLY, "tygodniowy": Frequency.WEEKLY,
+    "monthly": Frequency.MONTHLY, "miesięcznie": Frequency.MONTHLY, "miesięczny": Frequency.MONTHLY,
+    "miesiecznie": Frequency.MONTHLY,
+}
+_OPTION_NAMES = {"run_at": "at", "interval_min": "every", "window_start": "window", "window_end": "window"}
 
 
 def format_weekdays(weekdays: Iterable[int]) -> str:

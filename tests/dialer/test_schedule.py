@@ -18,6 +18,7 @@ from dialer.schedule import (
     parse_time,
     parse_weekdays,
     parse_window,
+    schedule_from_text,
 )
 
 UTC = dt.UTC
@@ -385,6 +386,41 @@ def test_described_day_sets_parse_back(days: frozenset[int]) -> None:
     text = s.describe()
     described = text.split("days ", 1)[1].split(" ", 1)[0] if days else ""
     assert days == parse_int_set(described, "days", 1, 31)
+
+
+def test_schedule_from_text_builds_the_command_line_examples() -> None:
+    workdays = schedule_from_text("WORKDAYS", frequency="weekly", weekdays="mon,tue,wed,thu,fri",
+                                  window="09:00-20:00", timezone="Europe/Warsaw")
+    expected = Schedule("WORKDAYS", Frequency.WEEKLY, weekdays=frozenset(range(5)), window_start=T(9),
+                        window_end=T(20), timezone="Europe/Warsaw")
+    assert expected == workdays
+    reports = schedule_from_text("REPORTS", frequency="daily", at="07:30")
+    assert Schedule("REPORTS", Frequency.DAILY, run_at=T(7, 30)) == reports
+    polish = schedule_from_text("P", frequency="Miesięcznie", months="1-3", days="1,15", window="00:00-00:00",
+                                every="30")
+    assert (frozenset({1, 2, 3}), frozenset({1, 15}), 30) == (polish.months, polish.days, polish.interval_min)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"frequency": "hourly", "at": "07:30"}, "frequency"),
+        ({"frequency": "daily", "at": "7.30"}, "at"),
+        ({"frequency": "daily", "window": "9-5"}, "window"),
+        ({"frequency": "daily", "window": "09:00-17:00", "every": "ten"}, "every"),
+        ({"frequency": "daily", "window": "09:00-17:00", "every": "0"}, "every"),
+        ({"frequency": "daily", "at": "07:30", "every": "5"}, "every"),
+        ({"frequency": "daily"}, "window"),
+        ({"frequency": "weekly", "weekdays": "mon,xyz", "at": "07:30"}, "weekdays"),
+        ({"frequency": "daily", "weekdays": "mon", "at": "07:30"}, "weekdays"),
+        ({"frequency": "monthly", "days": "32", "at": "07:30"}, "days"),
+        ({"frequency": "daily", "at": "07:30", "timezone": "Europe/Nowhere"}, "timezone"),
+    ],
+)
+def test_schedule_from_text_names_the_option_at_fault(kwargs: dict[str, str], field: str) -> None:
+    with pytest.raises(ScheduleError) as err:
+        schedule_from_text("S", **kwargs)  # type: ignore[arg-type]  # text options only
+    assert field == err.value.field
 
 
 # ---------------------------------------------------------------------------- properties
