@@ -23,7 +23,7 @@ import itertools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import available_timezones
 
 from dialer.errors import CsvFormatError, InvalidNumber
 from dialer.phone import PhoneNumber, check_region, normalize, zone_for
@@ -32,6 +32,8 @@ __all__ = ["ColumnMapping", "ContactRow", "RejectedRow", "read_contacts"]
 
 _BOM = "\ufeff"
 _EXTRA_PHONE = re.compile(r"^phone(\d+)$")
+_SYSTEM_ALIASES = {"localtime", "posixrules"}
+_ZONE_MEMO = 1024  # distinct time-zone spellings remembered per file; a file has a few dozen
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +126,7 @@ def read_contacts(
         raise CsvFormatError("header", f"unreadable header row: {e}") from None
     layout = _layout(header, mapping)
     seen: dict[int, int] = {}  # e164 digits -> line of the accepted row that holds it
-    zones_ok: set[str] = set()
+    zones = _ZoneNames()
     while True:
         line = skipped + reader.line_num + 1
         try:
@@ -138,7 +140,7 @@ def read_contacts(
             continue
         if not any(cell.strip() for cell in row):
             continue
-        yield _row(line, row, layout, region, seen, zones_ok)
+        yield _row(line, row, layout, region, seen, zones)
 
 
 def _decoded(lines: Iterator[str], first_line: int) -> Iterator[str]:
@@ -217,7 +219,7 @@ def _layout(header: list[str], mapping: ColumnMapping) -> _Layout:
 
 
 def _row(
-    line: int, row: list[str], layout: _Layout, region: str, seen: dict[int, int], zones_ok: set[str]
+    line: int, row: list[str], layout: _Layout, region: str, seen: dict[int, int], zones: _ZoneNames
 ) -> ContactRow | RejectedRow:
     if len(row) != len(layout.names):
         return RejectedRow(line, f"wrong number of columns: {len(row)}, header has {len(layout.names)}")
@@ -238,10 +240,11 @@ def _row(
     timezone: str | None = None
     if layout.timezone is not None:
         timezone = row[layout.timezone].strip() or None
-    if timezone is not None and timezone not in zones_ok:
-        if not _is_zone(timezone):
+    if timezone is not None:
+        canonical = zones.canonical(timezone)
+        if canonical is None:
             return RejectedRow(line, f"unknown time zone {timezone!r}")
-        zones_ok.add(timezone)
+        timezone = canonical
     first = int(phones[0].e164[1:])
     if first in seen:
         return RejectedRow(line, f"duplicate of line {seen[first]} ({phones[0].e164})")
@@ -257,9 +260,25 @@ def _row(
     )
 
 
-def _is_zone(name: str) -> bool:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        return False
-    return True
+class _ZoneNames:
+    """Time-zone cells to canonical IANA names, remembered for one file.
+
+    Only names in the IANA database count (``zoneinfo.available_timezones`` less the system
+    aliases "localtime" and "posixrules", which name this machine's settings, not a place),
+    because the store hands these names to PostgreSQL's ``AT TIME ZONE``. Matching is
+    case-insensitive: "europe/warsaw" is what people type.
+    """
+
+    def __init__(self) -> None:
+        self._memo: dict[str, str | None] = {}
+        self._folded: dict[str, str] | None = None
+
+    def canonical(self, name: str) -> str | None:
+        if name in self._memo:
+            return self._memo[name]
+        if self._folded is None:
+            self._folded = {z.casefold(): z for z in available_timezones() - _SYSTEM_ALIASES}
+        if len(self._memo) >= _ZONE_MEMO:
+            self._memo.clear()
+        found = self._memo[name] = self._folded.get(name.casefold())
+        return found

@@ -65,6 +65,8 @@ _DAY = dt.timedelta(days=1)
 #: least once in any eight consecutive years (2096 -> 2104 skips 2100, a non-leap century).
 SEARCH_HORIZON_DAYS = 8 * 366 + 2
 
+_SYSTEM_ALIASES = frozenset({"localtime", "posixrules"})
+
 #: Days of intervals a schedule remembers; a year's worth covers every runner's look-ahead.
 _MEMO_DAYS = 400
 
@@ -164,6 +166,8 @@ class Schedule:
             if not 1 <= self.interval_min <= 1440:
                 raise ScheduleError("interval_min", "must be between 1 and 1440 minutes", self.interval_min)
         try:
+            if self.timezone in _SYSTEM_ALIASES:  # this machine's setting, not a place PostgreSQL knows
+                raise ValueError(self.timezone)
             zone = ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError, OSError, TypeError):
             raise ScheduleError("timezone", "unknown IANA time zone", self.timezone) from None

@@ -291,6 +291,8 @@ def test_new_york_spring_forward_run_at_in_the_gap() -> None:
         ({"window_start": T(8), "window_end": T(9), "interval_min": 0}, "interval_min"),
         ({"window_start": T(8), "window_end": T(9), "interval_min": 1441}, "interval_min"),
         ({"run_at": T(7), "timezone": "Mars/Base"}, "timezone"),
+        ({"run_at": T(7), "timezone": "localtime"}, "timezone"),
+        ({"run_at": T(7), "timezone": ""}, "timezone"),
         ({"run_at": T(7, 0, 30)}, "run_at"),
         ({"run_at": T(7), "weekdays": frozenset({1})}, "weekdays"),
         ({"run_at": T(7), "months": frozenset({1})}, "months"),
