@@ -19,3 +19,22 @@ class AmiProtocolError(AmiError):
 
 class AmiActionError(AmiError):
     """We were asked to send an action that cannot be encoded safely (our fault)."""
+
+
+class TranscriptFormatError(AmiError, ValueError):
+    """A transcript file (``shared/ami-transcripts`` format) cannot be read; names file and line."""
+
+    def __init__(self, path: str, line: int, reason: str) -> None:
+        super().__init__(f"{path}:{line}: {reason}")
+        self.path = path
+        self.line = line
+        self.reason = reason
+
+
+class IllegalTransition(AmiError):
+    """A state machine was asked for a transition its table does not have (our bug, not the peer's)."""
+
+    def __init__(self, state: object, signal: object) -> None:
+        super().__init__(f"no transition from {state} on {signal}")
+        self.state = state
+        self.signal = signal
