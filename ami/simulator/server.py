@@ -25,6 +25,7 @@ import asyncio
 import itertools
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -151,6 +152,7 @@ class SimulatedPbx:
         self.queues: dict[str, SimQueue] = {}
         self.response_delay_s = 0.0
         self.events_sent = 0
+        self.action_counts: Counter[str] = Counter()
         self._server: asyncio.base_events.Server | None = None
         self._timers: set[asyncio.TimerHandle] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -360,6 +362,7 @@ class SimulatedPbx:
 
     def handle_action(self, session: _Session, msg: AmiMessage) -> None:
         action = (msg.action or "").lower()
+        self.action_counts[action] += 1
         if not session.authenticated:
             if action == "login":
                 self._login(session, msg)
