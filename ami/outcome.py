@@ -121,6 +121,7 @@ class CallState(enum.Enum):
     ABANDONING = "abandoning"  # QueueCallerAbandon seen: our timeout or their hang-up?
     CONNECTED = "connected"  # talking to an agent
     CLEARING = "clearing"  # the outcome is decided; waiting for the last hang-ups
+    ENDED = "ended"  # final: no transitions out (the machine ignores input here)
 
 
 class Signal(enum.Enum):
@@ -158,8 +159,9 @@ def _stay(state: CallState, *signals: Signal) -> dict[tuple[CallState, Signal], 
 
 
 # The transition table: (state, signal) -> (new state, verdict decided by this step).
-# Every (non-final state, signal) pair has an entry; "stay" entries are explicit so that a
-# forgotten pair is a loud IllegalTransition in tests, not a silent misclassification.
+# Every (non-final state, signal) pair has an entry — real Asterisk reorders messages
+# (fact 1), so "this cannot happen here" is written down as an explicit "stay", and a test
+# checks the table is complete; ENDED has no entries, so stepping past the end raises.
 _TRANSITIONS: dict[tuple[CallState, Signal], _Entry] = {
     # Dialling: only the OriginateResponse decides a failure (its Reason is the reliable
     # classifier, fact 2); hang-ups before it just record their causes.
@@ -363,6 +365,9 @@ class AttemptMachine:
         self._amd_cause: str | None = None
         self._agent_complete = False
         self._optimized = False
+        # Channels of this call still up (Linkedid == our ChannelId: trunk and agent legs too);
+        # only consulted once a Local optimisation took our halves out of the call.
+        self._linked: set[str] = set()
         self._amd_reported = False
         self._amd_at = 0.0
 
@@ -405,6 +410,8 @@ class AttemptMachine:
 
     def _on_newchannel(self, msg: AmiMessage, at_s: float) -> list[Signal]:
         uid = msg.get("Uniqueid")
+        if uid and msg.get("Linkedid") == self._one:
+            self._linked.add(uid)
         if uid == self._one or uid == self._two:
             self._opened.add(uid)
             if uid == self._one:
@@ -444,7 +451,7 @@ class AttemptMachine:
         if msg.get("Uniqueid") == self._one:
             dest = msg.get("DestUniqueid")
             if dest and dest not in self._agent_by_dest:
-                agent = msg.get("DialString") or _agent_from_channel(msg.get("DestChannel"))
+                agent = _agent_from_channel(msg.get("DestChannel")) or msg.get("DialString")
                 if agent:
                     self._agent_by_dest[dest] = agent
         return []
@@ -509,10 +516,16 @@ class AttemptMachine:
 
     def _on_hangup(self, msg: AmiMessage, at_s: float) -> list[Signal]:
         uid = msg.get("Uniqueid")
+        if uid in self._linked:
+            self._linked.discard(uid)
+            if self._optimized and not self._linked:
+                return [Signal.CUSTOMER_HANGUP]  # the last channel of the call is gone
         if uid not in (self._one, self._two) or uid in self._hung:
             return []
         self._opened.add(uid)
         self._hung[uid] = (_int_or_none(msg.get("Cause")), msg.get("Cause-txt"), at_s)
+        if self._optimized:
+            return []  # the halves leave an optimised-away call that goes on without them
         is_local = self._two in self._opened
         if uid == self._two:
             # The far end's half hung up while ours was still up: the customer left.
@@ -550,9 +563,9 @@ class AttemptMachine:
     def _cleared(self) -> bool:
         if not self._response_seen:
             return False
-        if all(uid in self._hung for uid in self._opened):
-            return True
-        return self._optimized and self._agent_complete
+        if self._optimized:
+            return self._agent_complete or not self._linked
+        return all(uid in self._hung for uid in self._opened)
 
     def _maybe_end(self, at_s: float, updates: list[AttemptUpdate]) -> None:
         if self.state is not CallState.CLEARING or self._verdict is None or not self._cleared():
@@ -614,6 +627,7 @@ class AttemptMachine:
         )
         self.done = True
         self.outcome = result
+        self.state = CallState.ENDED
         return Ended(result)
 
 

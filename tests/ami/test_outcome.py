@@ -5,10 +5,27 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from ami.outcome import AgentConnected, Answered, Ended, Outcome
-from ami.replay import replay
-from ami.transcript import load_transcript
+from ami.errors import IllegalTransition
+from ami.framing import AmiMessage
+from ami.hangup_causes import hangup_cause
+from ami.outcome import (
+    _TRANSITIONS,
+    AgentConnected,
+    Answered,
+    AttemptMachine,
+    CallOutcome,
+    CallState,
+    Ended,
+    Outcome,
+    Signal,
+    transition,
+)
+from ami.replay import originate_ids, replay
+from ami.routing import EventRouter
+from ami.transcript import Transcript, load_transcript
 from tests.ami.transcripts import load, originate_paths
 
 
@@ -67,3 +84,434 @@ def test_machine_keeps_amd_status_and_cause() -> None:
         outcome.amd_status,
         outcome.amd_cause,
     )
+
+
+# --------------------------------------------------------------------------- the table
+
+
+def test_every_live_state_has_a_transition_for_every_signal() -> None:
+    missing = [
+        (state, signal)
+        for state in CallState
+        if state is not CallState.ENDED
+        for signal in Signal
+        if (state, signal) not in _TRANSITIONS
+    ]
+    assert [] == missing
+
+
+def test_stepping_past_the_end_is_an_illegal_transition() -> None:
+    with pytest.raises(IllegalTransition) as err:
+        transition(CallState.ENDED, Signal.ANSWER)
+    assert (CallState.ENDED, Signal.ANSWER) == (err.value.state, err.value.signal)
+
+
+# --------------------------------------------------------------------------- hand-built calls
+# What the transcripts lack, scripted with the headers real Asterisk uses on each event.
+
+CID = "dlr-T1"
+AID = "dlr-T1"
+TWO = CID + ";2"
+
+
+def _ev(name: str, *pairs: tuple[str, str], **headers: str) -> AmiMessage:
+    return AmiMessage((("Event", name), *pairs, *headers.items()))
+
+
+def _chan(uid: str, **headers: str) -> dict[str, str]:
+    return {"Uniqueid": uid, "Linkedid": CID, **headers}
+
+
+def _newchannels(channel: str = "Local/100555@dialer-out-00000001") -> list[AmiMessage]:
+    if not channel.startswith("Local/"):
+        return [_ev("Newchannel", Channel=channel, ChannelState="0", **_chan(CID))]
+    return [
+        _ev("Newchannel", Channel=f"{channel};1", ChannelState="0", **_chan(CID)),
+        _ev("Newchannel", Channel=f"{channel};2", ChannelState="4", **_chan(TWO)),
+    ]
+
+
+def _answer() -> list[AmiMessage]:
+    return [
+        _ev("Newstate", ChannelState="6", ChannelStateDesc="Up", **_chan(CID)),
+        _ev("DialEnd", DestUniqueid=CID, DestLinkedid=CID, DialStatus="ANSWER"),
+        _ev(
+            "OriginateResponse",
+            ActionID=AID,
+            Response="Success",
+            Reason="4",
+            Uniqueid=CID,
+            Channel="Local/100555@dialer-out-00000001;1",
+        ),
+    ]
+
+
+def _hangup(uid: str, cause: int) -> AmiMessage:
+    return _ev("Hangup", Cause=str(cause), **{"Cause-txt": hangup_cause(cause).text}, **_chan(uid))
+
+
+def _failure(reason: int, channel: str = "Local/100555@dialer-out") -> AmiMessage:
+    return _ev(
+        "OriginateResponse",
+        ActionID=AID,
+        Response="Failure",
+        Channel=channel,
+        Reason=str(reason),
+        Uniqueid=CID,
+    )
+
+
+def _run(messages: list[AmiMessage]) -> tuple[AttemptMachine, list[object]]:
+    machine = AttemptMachine("T1", action_id=AID, channel_id=CID, started_at_s=0.0)
+    updates: list[object] = []
+    for i, msg in enumerate(messages):
+        updates.extend(machine.feed(msg, float(i)))
+    return machine, updates
+
+
+def _failed_call(reason: int, cause: int) -> list[AmiMessage]:
+    # The far end's cause on ;2, ours 0, OriginateResponse in between (as in the captures).
+    return [*_newchannels(), _hangup(CID, 0), _failure(reason), _hangup(TWO, cause)]
+
+
+@pytest.mark.parametrize(
+    ("reason", "cause", "expected"),
+    [
+        (1, 21, Outcome.FAILED),  # call rejected by the network/trunk (403 and friends)
+        (5, 21, Outcome.BUSY),  # a person declining: chan_pjsip signals busy for 603
+        (0, 3, Outcome.FAILED),  # no route to destination
+        (0, 27, Outcome.FAILED),  # destination out of order
+        (0, 38, Outcome.FAILED),  # network out of order
+        (1, 16, Outcome.NO_ANSWER),  # offered, then cleared normally before answering
+        (0, 16, Outcome.FAILED),  # never reached (no control frame) with a normal cause
+        (1, 19, Outcome.NO_ANSWER),
+        (0, 17, Outcome.BUSY),
+        (1, 17, Outcome.BUSY),
+        (0, 34, Outcome.CONGESTION),
+        (1, 42, Outcome.CONGESTION),
+        (0, 0, Outcome.FAILED),
+        (0, 1, Outcome.INVALID_NUMBER),
+        (1, 28, Outcome.INVALID_NUMBER),
+        (8, 1, Outcome.INVALID_NUMBER),  # a trunk re-signalling an unallocated number as congestion
+        (1, 20, Outcome.NO_ANSWER),  # subscriber absent
+        (0, 250, Outcome.FAILED),  # a cause not in the table
+    ],
+)
+def test_failed_originate_maps_reason_and_far_end_cause(reason: int, cause: int, expected: Outcome) -> None:
+    machine, updates = _run(_failed_call(reason, cause))
+
+    assert machine.outcome is not None
+    assert (expected, reason, cause) == (
+        machine.outcome.outcome,
+        machine.outcome.reason,
+        machine.outcome.cause,
+    )
+    assert [Ended] == [type(u) for u in updates]
+
+
+def test_failure_waits_for_the_far_end_cause_after_the_originate_response() -> None:
+    machine, updates = _run([*_newchannels(), _hangup(CID, 0), _failure(5)])
+    assert [] == updates and not machine.done
+
+    assert machine.feed(_hangup(TWO, 17), 9.0)
+    assert machine.outcome is not None and 17 == machine.outcome.cause
+
+
+def test_single_channel_trunk_keeps_its_own_cause() -> None:
+    machine, _ = _run(
+        [
+            *_newchannels("PJSIP/100555@operator-00000001"),
+            _hangup(CID, 17),
+            _failure(5, "PJSIP/100555@operator"),
+        ]
+    )
+
+    assert machine.outcome is not None
+    assert (Outcome.BUSY, 17) == (machine.outcome.outcome, machine.outcome.cause)
+
+
+def test_originate_that_never_made_a_channel_fails_at_once() -> None:
+    msg = _ev(
+        "OriginateResponse",
+        ActionID=AID,
+        Response="Failure",
+        Channel="PJSIP/1@nowhere",
+        Reason="0",
+        Uniqueid="<null>",
+    )
+    machine, _ = _run([msg])
+
+    assert machine.outcome is not None
+    assert (Outcome.FAILED, 0, None) == (
+        machine.outcome.outcome,
+        machine.outcome.reason,
+        machine.outcome.cause,
+    )
+
+
+def test_originate_action_rejected_ends_failed() -> None:
+    machine, _ = _run([AmiMessage.of(Response="Error", ActionID=AID, Message="Originate failed")])
+
+    assert machine.outcome is not None
+    assert (Outcome.FAILED, None) == (machine.outcome.outcome, machine.outcome.reason)
+
+
+def _agent_dial(agent: str, dest: str = "1795.77") -> list[AmiMessage]:
+    # Our ;1 half dialling a reserved agent directly (dialer-connect with DIALER_AGENT set).
+    return [
+        _ev(
+            "DialBegin",
+            DestUniqueid=dest,
+            DestChannel=f"{agent}-0000002a",
+            DialString=agent[6:],
+            **_chan(CID),
+        ),
+        _ev("DialEnd", DestUniqueid=dest, DestChannel=f"{agent}-0000002a", DialStatus="ANSWER", **_chan(CID)),
+    ]
+
+
+def test_amd_human_then_reserved_agent_without_a_queue_is_connected() -> None:
+    amd = _ev("UserEvent", UserEvent="DialerAMD", AMDStatus="HUMAN", AMDCause="HUMAN-300-300", **_chan(CID))
+    machine, updates = _run(
+        [*_newchannels(), *_answer(), amd, *_agent_dial("PJSIP/agent7"), _hangup(TWO, 16), _hangup(CID, 16)]
+    )
+
+    assert ["Answered", "AmdDetected", "AgentConnected", "Ended"] == [type(u).__name__ for u in updates]
+    out = machine.outcome
+    assert out is not None
+    assert (Outcome.CONNECTED, "PJSIP/agent7", "HUMAN", 16) == (
+        out.outcome,
+        out.agent,
+        out.amd_status,
+        out.cause,
+    )
+    # answered at message 2 (Newstate Up), agent at 7 (DialEnd), customer hung up at 8
+    assert (2.0, 5.0, 1.0) == (out.ring_s, out.wait_s, out.talk_s)
+
+
+def test_reserved_agent_that_does_not_answer_is_an_abandon() -> None:
+    abandon = _ev("UserEvent", UserEvent="DialerAbandon", QueueStatus="NOANSWER", **_chan(CID))
+    machine, _ = _run([*_newchannels(), *_answer(), abandon, _hangup(CID, 16), _hangup(TWO, 16)])
+
+    assert machine.outcome is not None and Outcome.ABANDONED == machine.outcome.outcome
+
+
+def _queue(event: str, **extra: str) -> AmiMessage:
+    return _ev(event, Queue="campaign1", **_chan(CID), **extra)
+
+
+def test_queue_abandon_after_the_customer_hung_up_is_hangup_waiting() -> None:
+    machine, _ = _run(
+        [
+            *_newchannels(),
+            *_answer(),
+            _queue("QueueCallerJoin"),
+            _hangup(TWO, 16),
+            _queue("QueueCallerAbandon", HoldTime="1"),
+            _hangup(CID, 16),
+        ]
+    )
+    assert machine.outcome is not None and Outcome.HANGUP_WAITING == machine.outcome.outcome
+
+
+def test_queue_abandon_then_customer_hangup_without_our_event_is_hangup_waiting() -> None:
+    machine, _ = _run(
+        [
+            *_newchannels(),
+            *_answer(),
+            _queue("QueueCallerJoin"),
+            _queue("QueueCallerAbandon"),
+            _hangup(TWO, 16),
+            _hangup(CID, 16),
+        ]
+    )
+    assert machine.outcome is not None and Outcome.HANGUP_WAITING == machine.outcome.outcome
+
+
+def test_queue_abandon_then_our_half_hanging_up_first_is_abandoned() -> None:
+    machine, _ = _run(
+        [
+            *_newchannels(),
+            *_answer(),
+            _queue("QueueCallerJoin"),
+            _queue("QueueCallerAbandon", HoldTime="2"),
+            _hangup(CID, 16),
+            _hangup(TWO, 16),
+        ]
+    )
+    out = machine.outcome
+    assert out is not None and Outcome.ABANDONED == out.outcome
+    assert 4.0 == out.wait_s  # answered at 2 (Newstate Up), the queue gave up at 6
+
+
+def _connected_call() -> list[AmiMessage]:
+    return [
+        *_newchannels(),
+        # the trunk leg dialled by the ;2 half: another channel of the same call
+        _ev("Newchannel", Channel="PJSIP/operator-00000002", **_chan("1795.8")),
+        *_answer(),
+        _ev("Newchannel", Channel="PJSIP/agent3-00000003", **_chan("1795.9")),
+        _queue("QueueCallerJoin"),
+        _queue("AgentCalled", DestUniqueid="1795.9", Interface="PJSIP/agent3", MemberName="Three"),
+        _queue("AgentConnect", DestUniqueid="1795.9", Interface="PJSIP/agent3", HoldTime="1", RingTime="1"),
+    ]
+
+
+def test_connection_lost_mid_call_ends_lost_with_what_was_known() -> None:
+    machine, _ = _run(_connected_call())
+    assert not machine.done
+
+    lost = machine.lost(99.0)
+
+    assert 1 == len(lost) and isinstance(lost[0], Ended)
+    out = lost[0].outcome
+    assert (Outcome.LOST, 4, "PJSIP/agent3") == (out.outcome, out.reason, out.agent)
+    assert [] == machine.lost(100.0)
+    assert [] == machine.feed(_hangup(TWO, 16), 101.0)
+
+
+def test_optimised_local_channel_ends_on_agent_complete_not_on_its_halves() -> None:
+    optimise = _ev("LocalOptimizationBegin", LocalOneUniqueid=CID, LocalTwoUniqueid=TWO, Id="1")
+    complete = _ev(
+        "AgentComplete",
+        Queue="campaign1",
+        Interface="PJSIP/agent3",
+        TalkTime="30",
+        Reason="caller",
+        Uniqueid="1795.50",
+        Linkedid=CID,
+    )
+    machine, _ = _run([*_connected_call(), optimise, _hangup(CID, 16), _hangup(TWO, 16)])
+    assert not machine.done
+
+    machine.feed(complete, 40.0)
+
+    assert machine.outcome is not None and Outcome.CONNECTED == machine.outcome.outcome
+
+
+def test_optimised_call_without_a_queue_ends_when_its_last_channel_hangs_up() -> None:
+    optimise = _ev("LocalOptimizationBegin", LocalOneUniqueid=CID, LocalTwoUniqueid=TWO, Id="1")
+    call = [m for m in _connected_call() if m.event not in ("QueueCallerJoin", "AgentCalled", "AgentConnect")]
+    call += _agent_dial("PJSIP/agent3", dest="1795.9")
+    machine, _ = _run([*call, optimise, _hangup(CID, 16), _hangup(TWO, 16), _hangup("1795.8", 16)])
+    assert not machine.done
+
+    machine.feed(_hangup("1795.9", 16), 50.0)
+
+    out = machine.outcome
+    assert out is not None and (Outcome.CONNECTED, "PJSIP/agent3") == (out.outcome, out.agent)
+
+
+def test_unknown_events_and_garbage_headers_are_ignored() -> None:
+    machine, updates = _run(
+        [
+            _ev("SomethingNew", Uniqueid=CID),
+            _ev("Hangup", Uniqueid=CID, Cause="not-a-number"),
+            _ev("OriginateResponse", ActionID="someone-else", Reason="5", Uniqueid="x"),
+            AmiMessage.of(Response="Success", ActionID="someone-else"),
+        ]
+    )
+    assert [] == updates and CallState.DIALING == machine.state
+
+
+# --------------------------------------------------------------------------- properties
+
+_ORIGINATES = [load_transcript(p) for p in originate_paths()]
+
+
+def _received(t: Transcript) -> list[tuple[float, AmiMessage]]:
+    return [(e.at_s, e.message) for e in t.received() if isinstance(e.message, AmiMessage)]
+
+
+def _essence(o: CallOutcome) -> tuple[object, ...]:
+    return (o.outcome, o.reason, o.cause, o.agent, o.amd_status)
+
+
+def _feed_all(t: Transcript, stream: list[tuple[float, AmiMessage]]) -> CallOutcome | None:
+    action_id, channel_id, started = originate_ids(t)
+    router = EventRouter()
+    router.register("a", action_id=action_id, channel_id=channel_id)
+    machine = AttemptMachine("a", action_id=action_id, channel_id=channel_id, started_at_s=started)
+    for at_s, msg in stream:
+        if router.route(msg) == "a":
+            machine.feed(msg, at_s)
+    return machine.outcome
+
+
+@settings(max_examples=60, deadline=None)
+@given(index=st.integers(0, len(_ORIGINATES) - 1), position=st.floats(0.0, 1.0))
+def test_moving_the_originate_response_anywhere_keeps_the_outcome(index: int, position: float) -> None:
+    t = _ORIGINATES[index]
+    stream = _received(t)
+    k = next(i for i, (_, m) in enumerate(stream) if m.event == "OriginateResponse")
+    at_s, response = stream.pop(k)
+    where = round(position * len(stream))
+    stream.insert(where, (stream[where - 1][0] if where else at_s, response))
+
+    moved = _feed_all(t, stream)
+
+    assert moved is not None
+    assert _essence(replay(t).outcome) == _essence(moved)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    pair=st.tuples(st.integers(0, len(_ORIGINATES) - 1), st.integers(0, len(_ORIGINATES) - 1)).filter(
+        lambda p: p[0] != p[1]
+    ),
+    choices=st.lists(st.booleans(), min_size=200, max_size=200),
+)
+def test_another_calls_events_interleaved_never_change_either_outcome(
+    pair: tuple[int, int], choices: list[bool]
+) -> None:
+    a, b = _ORIGINATES[pair[0]], _ORIGINATES[pair[1]]
+    sa, sb = _received(a), _received(b)
+    merged: list[tuple[str, AmiMessage]] = []
+    ia = ib = 0
+    for pick_a in choices + [True] * (len(sa) + len(sb)):
+        if (pick_a and ia < len(sa)) or ib >= len(sb):
+            if ia < len(sa):
+                merged.append(("a", sa[ia][1]))
+                ia += 1
+        else:
+            merged.append(("b", sb[ib][1]))
+            ib += 1
+    router = EventRouter()
+    machines = {}
+    for key, t in (("a", a), ("b", b)):
+        action_id, channel_id, _ = originate_ids(t)
+        router.register(key, action_id=action_id, channel_id=channel_id)
+        machines[key] = AttemptMachine(key, action_id=action_id, channel_id=channel_id, started_at_s=0.0)
+
+    for step, (origin, msg) in enumerate(merged):
+        target = router.route(msg)
+        if target is not None:
+            assert origin == target, f"{msg.event} of call {origin} routed to {target}"
+            machines[target].feed(msg, float(step))
+
+    for key, t in (("a", a), ("b", b)):
+        out = machines[key].outcome
+        assert out is not None
+        assert _essence(replay(t).outcome) == _essence(out)
+
+
+_ALL_RECEIVED = [m for t in _ORIGINATES for _, m in _received(t)]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    index=st.integers(0, len(_ORIGINATES) - 1), extra=st.lists(st.sampled_from(_ALL_RECEIVED), max_size=30)
+)
+def test_nothing_comes_out_after_ended(index: int, extra: list[AmiMessage]) -> None:
+    t = _ORIGINATES[index]
+    action_id, channel_id, started = originate_ids(t)
+    machine = AttemptMachine("a", action_id=action_id, channel_id=channel_id, started_at_s=started)
+    for at_s, msg in _received(t):
+        machine.feed(msg, at_s)
+    final = machine.outcome
+    assert final is not None
+
+    for msg in [*extra, *(m for _, m in _received(t))]:
+        assert [] == machine.feed(msg, 1e6)
+    assert [] == machine.lost(1e6)
+    assert final == machine.outcome
