@@ -24,6 +24,7 @@ clients must not rely on its position anyway.
 
 from __future__ import annotations
 
+import asyncio
 import enum
 from typing import TYPE_CHECKING
 
@@ -111,7 +112,7 @@ class SimCall:
         except ValueError:
             self.queue_timeout_s = DEFAULT_QUEUE_TIMEOUT_S
         self.reserved_agent = variables.get("DIALER_AGENT") or None
-        self.timers: list[object] = []
+        self.timers: list[asyncio.TimerHandle] = []
         self.answered_at = 0.0
         self.joined_at = 0.0
         self.connected_at = 0.0
