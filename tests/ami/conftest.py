@@ -7,16 +7,12 @@ timeout of a no-answer call takes 150 ms; every test still goes through real TCP
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
 from ami.simulator.server import SimAgent, SimulatedPbx
 
 TIME_SCALE = 0.01
-
-# ../shared next to the checkout, where CI puts it
-TRANSCRIPTS = Path(__file__).resolve().parents[2].parent / "shared" / "ami-transcripts"
 
 # campaign1's static members as in the captures' queues.conf
 TRANSCRIPT_AGENTS = (

@@ -7,12 +7,14 @@ import random
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+import numpy as np
 import pytest
 
 from ami.client import AmiClient, ConnectionState, backoff_delay_s
 from ami.errors import AmiActionError, AmiActionFailed, AmiCapacityError, AmiNotConnected
 from ami.outcome import AgentConnected, Answered, Ended, Outcome
 from ami.pool import AmiPool
+from ami.simulator.population import PopulationParams
 from ami.simulator.server import SimulatedPbx
 from config.model import AmiServerConfig
 from config.secret import Secret
@@ -341,3 +343,88 @@ async def test_pool_skips_a_server_that_is_down(client_factory: Callable[..., Am
         assert ConnectionState.CONNECTED is not pool.states()["down"]
     finally:
         await sim.close()
+
+
+async def test_reserved_agent_gets_a_direct_bridge(
+    pbx: SimulatedPbx, client_factory: Callable[..., AmiClient]
+) -> None:
+    client = client_factory(pbx.port, trunk_context="sim-pstn")
+    rec = Recorder()
+    client.add_update_listener(rec)
+    await client.connect()
+    ended = await originate_and_wait(client, rec, "V1", "1005550001", agent="PJSIP/agent9")
+    assert (Outcome.CONNECTED, "PJSIP/agent9") == (ended.outcome.outcome, ended.outcome.agent)
+
+
+async def test_agents_talk_and_wrap_up_for_the_configured_times(
+    client_factory: Callable[..., AmiClient],
+) -> None:
+    # one agent who ends each call after 1 s and wraps up 3 s: of two customers answering
+    # together, the first is connected, the second waits past the 2 s connect limit
+    sim = SimulatedPbx(
+        time_scale=TIME_SCALE, agents=TRANSCRIPT_AGENTS[:1], agent_talk_s=1.0, agent_wrapup_s=3.0
+    )
+    await sim.start()
+    try:
+        client = client_factory(sim.port, trunk_context="sim-pstn")
+        rec = Recorder()
+        client.add_update_listener(rec)
+        await client.connect()
+        a, b = await asyncio.gather(
+            originate_and_wait(client, rec, "T1", "1005550001"),
+            originate_and_wait(client, rec, "T2", "1005550002"),
+        )
+        assert [Outcome.ABANDONED, Outcome.CONNECTED] == sorted(e.outcome.outcome for e in (a, b))
+        report = await client.queue_status("campaign1")
+        assert [1] == [m.calls_taken for m in report.members]
+    finally:
+        await sim.close()
+
+
+async def test_population_numbers_draw_a_mix_of_outcomes(client_factory: Callable[..., AmiClient]) -> None:
+    sim = SimulatedPbx(
+        time_scale=0.002,
+        agents=TRANSCRIPT_AGENTS,
+        population=PopulationParams(answer_p=0.5),
+        rng=np.random.default_rng(11),
+    )
+    await sim.start()
+    try:
+        client = client_factory(sim.port, trunk_context="dialer-out")
+        rec = Recorder()
+        client.add_update_listener(rec)
+        await client.connect()
+        ids = [f"M{i}" for i in range(60)]
+        await asyncio.gather(
+            *(
+                client.originate(
+                    a,
+                    f"48600{i:06d}",
+                    campaign="c",
+                    queue="campaign1",
+                    caller_id=CALLER_ID,
+                    timeout_s=25,
+                    amd=True,
+                )
+                for i, a in enumerate(ids)
+            )
+        )
+        outcomes = [e.outcome.outcome for e in await asyncio.gather(*(rec.ended(a, 20) for a in ids))]
+        assert Outcome.LOST not in outcomes
+        assert {Outcome.BUSY, Outcome.NO_ANSWER, Outcome.MACHINE} <= set(outcomes)
+        assert set(outcomes) & {Outcome.CONNECTED, Outcome.ABANDONED}
+    finally:
+        await sim.close()
+
+
+async def test_updates_are_also_an_async_iterator(
+    pbx: SimulatedPbx, client_factory: Callable[..., AmiClient]
+) -> None:
+    client = client_factory(pbx.port, trunk_context="sim-pstn")
+    await client.connect()
+    stream = client.updates()
+    first = asyncio.ensure_future(anext(stream))
+    await asyncio.sleep(0)
+    await client.originate("I1", "2005550001", campaign="c", queue="q", caller_id=CALLER_ID, timeout_s=5)
+    update = await asyncio.wait_for(first, 5)
+    assert isinstance(update, Ended) and Outcome.BUSY == update.outcome.outcome

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +23,9 @@ import pytest
 from ami.framing import AmiFramer, AmiMessage, Banner, GarbledMessage, encode
 from ami.simulator.population import FarEnd, PopulationModel, PopulationParams
 from ami.simulator.server import SimulatedPbx
-from tests.ami.conftest import TIME_SCALE, TRANSCRIPTS
+from ami.transcript import Transcript, load_transcript
+from tests.ami.conftest import TIME_SCALE, TRANSCRIPT_AGENTS
+from tests.ami.transcripts import TRANSCRIPTS_DIR, originate_paths
 
 KEY_HEADERS = ("ChannelStateDesc", "DialStatus", "Cause", "UserEvent", "AMDStatus", "QueueStatus")
 IGNORED = {
@@ -39,43 +40,6 @@ IGNORED = {
 }
 # scenarios whose capture had both campaign1 members paused
 PAUSED = {"originate-answer-no-agent-abandon", "originate-answer-customer-hangup-in-queue"}
-
-
-@dataclass
-class Capture:
-    name: str
-    outcome: str
-    sent: list[AmiMessage] = field(default_factory=list)
-    received: list[AmiMessage] = field(default_factory=list)
-
-
-def read_capture(path: Path) -> Capture:
-    """Minimal reader of the transcript format (``>>>``/``<<<`` lines, blank line ends)."""
-    outcome = ""
-    cap = Capture(path.stem, "")
-    cur: list[tuple[str, str]] = []
-    direction = ""
-
-    def flush() -> None:
-        nonlocal cur
-        if cur:
-            (cap.sent if direction == ">>>" else cap.received).append(AmiMessage(tuple(cur)))
-        cur = []
-
-    for line in path.read_text().splitlines():
-        if line.startswith("# Outcome:"):
-            outcome = line.split(":", 1)[1].strip()
-        if line.startswith((">>> ", "<<< ")):
-            if cur and line[:3] != direction:
-                flush()
-            direction = line[:3]
-            key, _, value = line[4:].partition(":")
-            cur.append((key, value[1:] if value.startswith(" ") else value))
-        elif not line.strip() or line.startswith("#"):
-            flush()
-    flush()
-    cap.outcome = outcome
-    return cap
 
 
 def channel_key(name: str) -> str:
@@ -149,14 +113,14 @@ class RawAmi:
             pass
 
 
-ORIGINATE_FILES = sorted(TRANSCRIPTS.glob("originate-*.txt"))
+ORIGINATE_FILES = originate_paths()
 
 
-def test_transcripts_are_present() -> None:
-    assert len(ORIGINATE_FILES) >= 15
+def received(cap: Transcript) -> list[AmiMessage]:
+    return [e.message for e in cap.received() if isinstance(e.message, AmiMessage)]
 
 
-async def replay_on_simulator(pbx: SimulatedPbx, cap: Capture) -> list[AmiMessage]:
+async def replay_on_simulator(pbx: SimulatedPbx, cap: Transcript) -> list[AmiMessage]:
     ami = await RawAmi.connect(pbx.port)
     await ami.read_until(lambda m: m.event == "FullyBooted")
     if cap.name in PAUSED:
@@ -165,7 +129,9 @@ async def replay_on_simulator(pbx: SimulatedPbx, cap: Capture) -> list[AmiMessag
                 Action="QueuePause", ActionID=f"p-{agent}", Queue="campaign1", Interface=agent, Paused="true"
             )
             await ami.read_until(lambda m, a=agent: m.action_id == f"p-{a}")
-    [orig] = [m for m in cap.sent if m.action == "Originate"]
+    [entry] = cap.sent_actions("Originate")
+    orig = entry.message
+    assert isinstance(orig, AmiMessage)
     await ami.send(*orig.headers)
     uid = orig.get("ChannelId")
     # the call is over when the originated ;1 half has hung up and nothing follows for a while
@@ -181,12 +147,12 @@ async def replay_on_simulator(pbx: SimulatedPbx, cap: Capture) -> list[AmiMessag
 
 @pytest.mark.parametrize("path", ORIGINATE_FILES, ids=lambda p: p.stem)
 async def test_simulator_reproduces_capture_per_channel(pbx: SimulatedPbx, path: Path) -> None:
-    cap = read_capture(path)
+    cap = load_transcript(path)
     simulated = await replay_on_simulator(pbx, cap)
-    expected = per_channel(cap.received)
+    expected = per_channel(received(cap))
     actual = per_channel(simulated)
     assert expected == actual
-    assert originate_response(cap.received) == originate_response(simulated)
+    assert originate_response(received(cap)) == originate_response(simulated)
 
 
 def test_population_convention_numbers_follow_the_transcripts() -> None:
@@ -223,3 +189,115 @@ def test_population_draws_follow_the_shares_and_the_seed() -> None:
 def test_population_rejects_bad_shares() -> None:
     with pytest.raises(ValueError, match="answer_p"):
         PopulationParams(answer_p=1.5)
+
+
+# -- protocol behaviour outside calls --------------------------------------------------------
+
+
+async def test_actions_before_login_need_authentication(pbx: SimulatedPbx) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", pbx.port)
+    ami = RawAmi(reader, writer)
+    await ami.send(Action="Ping", ActionID="p0")
+    resp = await ami.read_until(lambda m: m.action_id == "p0")
+    assert ("Error", "Authentication Required") == (resp.response, resp.get("Message"))
+    assert [Banner("Asterisk Call Manager/11.0.0")] == ami.frames[:1]
+    await ami.close()
+
+
+async def test_wrong_secret_is_refused_after_a_delay_then_closed(pbx: SimulatedPbx) -> None:
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    ami = await RawAmi.connect(pbx.port, secret="wrong-secret")
+    resp = await ami.read_until(lambda m: m.action_id == "login-1")
+    assert ("Error", "Authentication failed") == (resp.response, resp.get("Message"))
+    assert loop.time() - started >= pbx.auth_fail_delay_s
+    with pytest.raises(EOFError):
+        await ami.read_until(lambda m: False)
+
+
+async def test_logoff_says_goodbye_and_closes(pbx: SimulatedPbx) -> None:
+    ami = await RawAmi.connect(pbx.port)
+    await ami.read_until(lambda m: m.event == "FullyBooted")
+    await ami.send(Action="Logoff", ActionID="bye")
+    resp = await ami.read_until(lambda m: m.action_id == "bye")
+    assert ("Goodbye", "Thanks for all the fish.") == (resp.response, resp.get("Message"))
+    with pytest.raises(EOFError):
+        await ami.read_until(lambda m: False)
+
+
+async def test_unknown_action_command_and_user_event(pbx: SimulatedPbx) -> None:
+    ami = await RawAmi.connect(pbx.port)
+    await ami.send(Action="Frobnicate", ActionID="f1")
+    assert "Invalid/unknown command" == (await ami.read_until(lambda m: m.action_id == "f1")).get("Message")
+    await ami.send(Action="Command", ActionID="c1", Command="core show version")
+    out = await ami.read_until(lambda m: m.action_id == "c1")
+    assert "Asterisk 22" in (out.get("Output") or "")
+    await ami.send(Action="UserEvent", ActionID="u1", UserEvent="Hello", Campaign="c7")
+    ev = await ami.read_until(lambda m: m.event == "UserEvent")
+    assert ("Hello", "c7") == (ev.get("UserEvent"), ev.get("Campaign"))
+    await ami.close()
+
+
+async def test_core_show_channels_lists_a_ringing_call(pbx: SimulatedPbx) -> None:
+    ami = await RawAmi.connect(pbx.port)
+    await ami.send(
+        Action="Originate",
+        ActionID="o1",
+        Channel="Local/3005550001@sim-pstn",
+        Context="dialer-connect",
+        Exten="s",
+        Timeout="60000",
+        Async="true",
+        ChannelId="dlr-K9",
+    )
+    await ami.read_until(lambda m: m.event == "DialState")
+    await ami.send(Action="CoreShowChannels", ActionID="csc")
+    done = await ami.read_until(lambda m: m.event == "CoreShowChannelsComplete")
+    listed = [m for m in ami.messages() if m.event == "CoreShowChannel" and m.action_id == "csc"]
+    assert {"dlr-K9", "dlr-K9;2"} == {m.get("Uniqueid") for m in listed}
+    assert "2" == done.get("ListItems")
+    await ami.close()
+
+
+async def test_full_verbosity_adds_dialplan_noise_and_keeps_the_sequence() -> None:
+    sim = SimulatedPbx(time_scale=TIME_SCALE, agents=TRANSCRIPT_AGENTS, verbosity="full")
+    await sim.start()
+    try:
+        cap = load_transcript(TRANSCRIPTS_DIR / "originate-amd-human.txt")
+        simulated = await replay_on_simulator(sim, cap)
+    finally:
+        await sim.close()
+    names = {m.event for m in simulated}
+    assert {"Newexten", "VarSet"} <= names
+    assert per_channel(received(cap)) == per_channel(simulated)
+
+
+async def test_a_thousand_concurrent_calls(pbx: SimulatedPbx) -> None:
+    ami = await RawAmi.connect(pbx.port)
+    await ami.read_until(lambda m: m.event == "FullyBooted")
+    n = 1000
+    ami.writer.write(
+        b"".join(
+            encode(
+                [
+                    ("Action", "Originate"),
+                    ("ActionID", f"o{i}"),
+                    ("Channel", f"Local/300{i:07d}@sim-pstn"),
+                    ("Context", "dialer-connect"),
+                    ("Exten", "s"),
+                    ("Timeout", "100000"),
+                    ("Async", "true"),
+                    ("ChannelId", f"dlr-T{i}"),
+                ]
+            )
+            for i in range(n)
+        )
+    )
+    await ami.read_until(lambda m: m.action_id == f"o{n - 1}" and m.response == "Success", wait_s=20)
+    await asyncio.sleep(0.05)
+    assert n == pbx.live_calls
+    await ami.read_until(lambda m: m.event == "OriginateResponse" and m.action_id == f"o{n - 1}", wait_s=20)
+    responses = [m for m in ami.messages() if m.event == "OriginateResponse"]
+    assert n == len(responses)
+    assert {"3"} == {m.get("Reason") for m in responses}
+    await ami.close()
