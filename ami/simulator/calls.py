@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import asyncio
 import enum
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from ami.simulator.channels import (
     CAUSE_TEXT,
@@ -149,10 +150,10 @@ class SimCall:
             headers.extend(p)
         self.pbx.emit(event, priv, headers)
 
-    def _later(self, delay_s: float, fn, *args) -> None:  # type: ignore[no-untyped-def]
+    def _later(self, delay_s: float, fn: Callable[..., None], *args: Any) -> None:
         self.timers.append(self.pbx.later(delay_s, self._guard, fn, args))
 
-    def _guard(self, fn, args) -> None:  # type: ignore[no-untyped-def]
+    def _guard(self, fn: Callable[..., None], args: tuple[Any, ...]) -> None:
         if self.state is not CallState.DONE:
             fn(*args)
 
@@ -187,7 +188,7 @@ class SimCall:
         ch.conn_num, ch.conn_name = self.cid_num, self.cid_name
         self._emit("NewConnectedLine", CALL, ch.headers())
 
-    def _new_local_pair(self, c1: SimChannel, c2: SimChannel, context: str, exten: str) -> None:
+    def _new_local_pair(self, c1: SimChannel, c2: SimChannel) -> None:
         self._emit("Newchannel", CALL, c1.headers())
         self._emit("Newchannel", CALL, c2.headers())
 
@@ -248,7 +249,7 @@ class SimCall:
             self._emit("Newchannel", CALL, c1.headers())
             self._set_callerid(c1, conn=True)
         else:
-            self._new_local_pair(c1, c2, self.trunk, self.number)
+            self._new_local_pair(c1, c2)
             self._set_callerid(c1, conn=True)
             self._set_callerid(c2, conn=True)
             self._local_bridge(c1, c2, self.trunk, self.number)
@@ -267,7 +268,7 @@ class SimCall:
                 base + ";2", self.pbx.new_uniqueid(), c1.uniqueid, "sim-pstn", self.number, STATE_RING
             )
             self.t1, self.t2 = t1, t2
-            self._new_local_pair(t1, t2, "sim-pstn", self.number)
+            self._new_local_pair(t1, t2)
             self._set_callerid(t1, conn=True)
             self._set_callerid(t2, conn=True)
             self._local_bridge(t1, t2, "sim-pstn", self.number)
@@ -313,7 +314,8 @@ class SimCall:
         c1 = self.c1
         if self.t1 is not None:
             assert self.c2 is not None
-            self._noise(self.t2, "Ringing", "")  # type: ignore[arg-type]
+            if self.t2 is not None:
+                self._noise(self.t2, "Ringing", "")
             self._state(self.t1, STATE_RINGING)
             self._state(c1, STATE_RINGING)
             self._emit("DialState", CALL, c1.headers("Dest"), [("DialStatus", "RINGING")])
@@ -874,7 +876,7 @@ class SimCall:
 
     def _agent_hangup(self) -> None:
         """The agent ends the talk first (--agent-talk): Queue() returns and ;1 is hung up."""
-        c1, c2, a1, a2 = self.c1, self.c2, self.a1, self.a2
+        c1, a1, a2 = self.c1, self.a1, self.a2
         assert a1 is not None
         if a2 is not None:
             self._hangup_request(a2, 16, soft=True)
@@ -889,7 +891,6 @@ class SimCall:
         self._release_member(wrap=True, talk_s=talk)
         self.state = CallState.ABANDON_MESSAGE  # past the queue: plain dialplan hang-up follows
         self._dialplan_hangup()
-        del c2
 
     def _dialplan_hangup(self, cause: int = 16) -> None:
         """;1's dialplan hangs up (machine after AMD, after the abandon message, Hangup action)."""

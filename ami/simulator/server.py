@@ -35,7 +35,7 @@ import structlog
 
 from ami.framing import AmiFramer, AmiMessage, GarbledMessage, encode
 from ami.simulator.calls import SimCall
-from ami.simulator.channels import STATE_DESC, SimChannel
+from ami.simulator.channels import SimChannel
 from ami.simulator.population import PopulationModel, PopulationParams
 from ami.simulator.queues import SimMember, SimQueue
 
@@ -701,4 +701,4 @@ def _parse_callerid(text: str) -> tuple[str, str]:
     return "<unknown>", "<unknown>"
 
 
-__all__ = ["STATE_DESC", "SimAgent", "SimulatedPbx"]
+__all__ = ["VERBOSITY", "SimAgent", "SimulatedPbx"]

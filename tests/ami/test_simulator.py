@@ -21,9 +21,11 @@ import numpy as np
 import pytest
 
 from ami.framing import AmiFramer, AmiMessage, Banner, GarbledMessage, encode
+from ami.simulator.cli import build_pbx
 from ami.simulator.population import FarEnd, PopulationModel, PopulationParams
 from ami.simulator.server import SimulatedPbx
 from ami.transcript import Transcript, load_transcript
+from dialer.cli import build_parser
 from tests.ami.conftest import TIME_SCALE, TRANSCRIPT_AGENTS
 from tests.ami.transcripts import TRANSCRIPTS_DIR, originate_paths
 
@@ -301,3 +303,45 @@ async def test_a_thousand_concurrent_calls(pbx: SimulatedPbx) -> None:
     assert n == len(responses)
     assert {"3"} == {m.get("Reason") for m in responses}
     await ami.close()
+
+
+def test_simulate_pbx_command_line_builds_the_simulator() -> None:
+    args = build_parser().parse_args(
+        [
+            "simulate-pbx",
+            "--port",
+            "0",
+            "--agents",
+            "3",
+            "--agent",
+            "sales:PJSIP/1001:Anna",
+            "--answer-p",
+            "0.3",
+            "--verbosity",
+            "full",
+            "--response-delay",
+            "0.5",
+            "--agent-wrapup",
+            "4",
+        ]
+    )
+    pbx = build_pbx(args)
+    members = {(q.name, m.interface, m.member_name) for q in pbx.queues.values() for m in q.members.values()}
+    assert {("campaign1", f"Local/agent{i}@sim-agents", f"Agent {i}") for i in (1, 2, 3)} | {
+        ("sales", "PJSIP/1001", "Anna")
+    } == members
+    assert (0.3, True, 0.5) == (pbx.population.params.answer_p, pbx.full_verbosity, pbx.response_delay_s)
+    assert {4.0} == {m.wrapup_s for q in pbx.queues.values() for m in q.members.values()}
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--agent", "nocolon"], "--agent 'nocolon'"),
+        (["--busy-share", "0.9", "--congestion-share", "0.2"], "exceed"),
+    ],
+)
+def test_simulate_pbx_rejects_bad_options_naming_them(argv: list[str], message: str) -> None:
+    args = build_parser().parse_args(["simulate-pbx", *argv])
+    with pytest.raises(ValueError, match=message):
+        build_pbx(args)
