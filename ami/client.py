@@ -233,6 +233,7 @@ class AmiClient:
         self._agent_listeners: list[UpdateListener] = []
         self._state_listeners: list[Callable[[AmiClient, ConnectionState], None]] = []
         self._update_queue: asyncio.Queue[Any] | None = None
+        self._agent_queue: asyncio.Queue[Any] | None = None
         self.garbled_messages = 0
         self.events_received = 0
         self.reconnects = 0
@@ -269,11 +270,18 @@ class AmiClient:
         self._state_listeners.append(listener)
 
     async def updates(self) -> AsyncIterator[Any]:
-        """Async iterator over AttemptUpdates (an alternative to a listener)."""
+        """Async iterator over AttemptUpdates (an alternative to a listener), from the first call on."""
         if self._update_queue is None:
             self._update_queue = asyncio.Queue()
         while True:
             yield await self._update_queue.get()
+
+    async def agent_updates(self) -> AsyncIterator[Any]:
+        """Async iterator over agent updates (ami.agent_events), from the first call on."""
+        if self._agent_queue is None:
+            self._agent_queue = asyncio.Queue()
+        while True:
+            yield await self._agent_queue.get()
 
     def _set_state(self, state: ConnectionState) -> None:
         if state is self._state:
@@ -487,6 +495,8 @@ class AmiClient:
                         pending.future.set_result(pending.events)
                 else:
                     pending.events.append(msg)
+                    if event == "QueueMember":  # a snapshot row: the agent listener learns it too
+                        self._deliver_agent(agent_event(msg, self._clock()))
                 return
         self._on_event(msg)
 
@@ -506,10 +516,15 @@ class AmiClient:
                 if event == "Newchannel" and msg.get("Uniqueid") == f"dlr-{attempt_id}":
                     self._channel_names[attempt_id] = msg.get("Channel") or ""
                 self._deliver(attempt_id, machine.feed(msg, now))
-        agent_update = agent_event(msg, now)
-        if agent_update is not None:
-            for listener in self._agent_listeners:
-                listener(agent_update)
+        self._deliver_agent(agent_event(msg, now))
+
+    def _deliver_agent(self, update: Any) -> None:
+        if update is None:
+            return
+        for listener in self._agent_listeners:
+            listener(update)
+        if self._agent_queue is not None:
+            self._agent_queue.put_nowait(update)
 
     def _deliver(self, attempt_id: str, updates: Iterable[Any]) -> None:
         for update in updates:

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from ami.agent_events import AgentStateChange, MemberChange
 from ami.client import AmiClient, ConnectionState, backoff_delay_s
 from ami.errors import AmiActionError, AmiActionFailed, AmiCapacityError, AmiNotConnected
 from ami.outcome import AgentConnected, Answered, Ended, Outcome
@@ -265,7 +266,18 @@ async def test_queue_admin_round_trip_and_agent_events(
         await client.queue_pause("PJSIP/nobody", True, queue="campaign1")
     assert () == (await client.queue_status("no-such-queue")).members
     await asyncio.sleep(0.02)
-    assert len(agent_updates) >= 3  # added, paused, removed
+    mine = [
+        (u.change, u.paused)
+        for u in agent_updates
+        if isinstance(u, AgentStateChange) and u.interface == "PJSIP/agent7"
+    ]
+    expected = [
+        (MemberChange.ADDED, False),
+        (MemberChange.PAUSE, True),
+        (MemberChange.SNAPSHOT, True),
+        (MemberChange.REMOVED, True),
+    ]
+    assert expected == mine
 
 
 async def test_unknown_action_is_an_action_failure(
