@@ -50,6 +50,9 @@ VAR_QUEUE_TIMEOUT = "DIALER_QUEUE_TIMEOUT"
 VAR_AMD = "DIALER_AMD"
 VAR_AGENT = "DIALER_AGENT"
 DIALER_VARIABLES = (VAR_ATTEMPT_ID, VAR_CAMPAIGN, VAR_QUEUE, VAR_QUEUE_TIMEOUT, VAR_AMD, VAR_AGENT)
+# The connect limit: a live answer not connected to an agent within 2 s is abandoned (Ofcom
+# persistent-misuse policy; FTC TSR 16 CFR 310.4(b)(4)). The dialplan's default queue timeout.
+CONNECT_LIMIT_S = 2
 
 _CHANNEL_STATE_UP = "6"  # AST_STATE_UP (include/asterisk/channelstate.h)
 
@@ -369,6 +372,7 @@ class AttemptMachine:
         # only consulted once a Local optimisation took our halves out of the call.
         self._linked: set[str] = set()
         self._amd_reported = False
+        self._amd_var_status: str | None = None
         self._amd_at = 0.0
 
     # ----------------------------------------------------------------- feeding
@@ -442,7 +446,8 @@ class AttemptMachine:
             self._opened.add(self._one)
             if (msg.get("Channel") or "").startswith("Local/"):
                 self._opened.add(self._two)
-        if (msg.get("Response") or "").lower() == "success" or self._reason == 4:
+        answered = self._reason is not None and originate_reason(self._reason).klass is ReasonClass.ANSWERED
+        if answered or (msg.get("Response") or "").lower() == "success":
             return [Signal.ANSWER]
         return [Signal.ORIGINATE_FAILED]
 
@@ -506,12 +511,32 @@ class AttemptMachine:
             return [Signal.DIALER_ABANDON]
         return []
 
+    def _on_var_set(self, msg: AmiMessage, at_s: float) -> list[Signal]:
+        # Only seen when the "dialplan" read class is granted (fact 6): AMD() sets AMDSTATUS
+        # then AMDCAUSE on the answered ;1 half, so a dialplan without our UserEvent still
+        # reports its result. The first report (VarSet or UserEvent) is the one kept.
+        if msg.get("Uniqueid") != self._one:
+            return []
+        variable, value = (msg.get("Variable") or "").upper(), msg.get("Value") or ""
+        if variable == "AMDSTATUS":
+            self._amd_var_status = value.strip().upper()
+        elif variable == "AMDCAUSE" and self._amd_var_status and self._amd_status is None:
+            self._amd_status, self._amd_cause, self._amd_at = self._amd_var_status, value or None, at_s
+            return [Signal.AMD_MACHINE if self._amd_status == AMD_MACHINE else Signal.AMD_HUMAN]
+        return []
+
     def _on_local_optimization(self, msg: AmiMessage, at_s: float) -> list[Signal]:
         # The Local pair is leaving the bridges: its halves hang up while the call goes on
         # between the real channels, so only AgentComplete can end a connected call now.
         ids = {msg.get("LocalOneUniqueid"), msg.get("LocalTwoUniqueid")}
         if self._one in ids or self._two in ids:
-            self._optimized = True
+            # Begin: the swap is under way. End with Success: No: it failed, the halves stay.
+            failed = (
+                msg.event is not None
+                and msg.event.lower() == "localoptimizationend"
+                and ((msg.get("Success") or "").strip().lower() in ("no", "false", "0"))
+            )
+            self._optimized = not failed
         return []
 
     def _on_hangup(self, msg: AmiMessage, at_s: float) -> list[Signal]:
@@ -644,5 +669,7 @@ _READERS: dict[str, Callable[[AttemptMachine, AmiMessage, float], list[Signal]]]
     "queuecallerabandon": AttemptMachine._on_queue_abandon,
     "userevent": AttemptMachine._on_user_event,
     "localoptimizationbegin": AttemptMachine._on_local_optimization,
+    "localoptimizationend": AttemptMachine._on_local_optimization,
+    "varset": AttemptMachine._on_var_set,
     "hangup": AttemptMachine._on_hangup,
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,13 @@ from ami.framing import AmiMessage
 from ami.hangup_causes import hangup_cause
 from ami.outcome import (
     _TRANSITIONS,
+    AMD_CAUSE_HEADER,
+    AMD_MACHINE,
+    AMD_STATUS_HEADER,
+    CONNECT_LIMIT_S,
+    DIALER_VARIABLES,
+    USER_EVENT_ABANDON,
+    USER_EVENT_AMD,
     AgentConnected,
     Answered,
     AttemptMachine,
@@ -24,9 +32,9 @@ from ami.outcome import (
     transition,
 )
 from ami.replay import originate_ids, replay
-from ami.routing import EventRouter
+from ami.routing import ATTEMPT_ID_HEADER, EventRouter
 from ami.transcript import Transcript, load_transcript
-from tests.ami.transcripts import load, originate_paths
+from tests.ami.transcripts import TRANSCRIPTS_DIR, load, originate_paths
 
 
 @pytest.mark.parametrize("path", originate_paths(), ids=lambda p: p.stem)
@@ -289,6 +297,45 @@ def test_amd_human_then_reserved_agent_without_a_queue_is_connected() -> None:
     assert (2.0, 5.0, 1.0) == (out.ring_s, out.wait_s, out.talk_s)
 
 
+def _varset(variable: str, value: str) -> AmiMessage:
+    return _ev("VarSet", Variable=variable, Value=value, **_chan(CID))
+
+
+def test_amd_result_from_varset_when_the_dialplan_class_is_granted() -> None:
+    machine, updates = _run(
+        [
+            *_newchannels(),
+            *_answer(),
+            _varset("AMDSTATUS", "MACHINE"),
+            _varset("AMDCAUSE", "LONGGREETING-1500-1500"),
+            _hangup(CID, 16),
+            _hangup(TWO, 16),
+        ]
+    )
+    out = machine.outcome
+    assert out is not None
+    assert (Outcome.MACHINE, "MACHINE", "LONGGREETING-1500-1500") == (
+        out.outcome,
+        out.amd_status,
+        out.amd_cause,
+    )
+    assert ["Answered", "AmdDetected", "Ended"] == [type(u).__name__ for u in updates]
+
+
+def test_varset_and_user_event_report_amd_once() -> None:
+    amd = _ev("UserEvent", UserEvent="DialerAMD", AMDStatus="HUMAN", AMDCause="HUMAN-800-800", **_chan(CID))
+    _, updates = _run(
+        [
+            *_newchannels(),
+            *_answer(),
+            _varset("AMDSTATUS", "HUMAN"),
+            _varset("AMDCAUSE", "HUMAN-800-800"),
+            amd,
+        ]
+    )
+    assert 1 == sum(type(u).__name__ == "AmdDetected" for u in updates)
+
+
 def test_reserved_agent_that_does_not_answer_is_an_abandon() -> None:
     abandon = _ev("UserEvent", UserEvent="DialerAbandon", QueueStatus="NOANSWER", **_chan(CID))
     machine, _ = _run([*_newchannels(), *_answer(), abandon, _hangup(CID, 16), _hangup(TWO, 16)])
@@ -400,6 +447,14 @@ def test_optimised_call_without_a_queue_ends_when_its_last_channel_hangs_up() ->
 
     out = machine.outcome
     assert out is not None and (Outcome.CONNECTED, "PJSIP/agent3") == (out.outcome, out.agent)
+
+
+def test_failed_local_optimisation_leaves_the_halves_in_charge() -> None:
+    begin = _ev("LocalOptimizationBegin", LocalOneUniqueid=CID, LocalTwoUniqueid=TWO, Id="1")
+    end = _ev("LocalOptimizationEnd", LocalOneUniqueid=CID, LocalTwoUniqueid=TWO, Id="1", Success="No")
+    machine, _ = _run([*_connected_call(), begin, end, _hangup(TWO, 16), _hangup(CID, 16)])
+
+    assert machine.outcome is not None and Outcome.CONNECTED == machine.outcome.outcome
 
 
 def test_unknown_events_and_garbage_headers_are_ignored() -> None:
@@ -515,3 +570,66 @@ def test_nothing_comes_out_after_ended(index: int, extra: list[AmiMessage]) -> N
         assert [] == machine.feed(msg, 1e6)
     assert [] == machine.lost(1e6)
     assert final == machine.outcome
+
+
+# --------------------------------------------------------------------------- the dialplan
+# asterisk-conf/extensions.conf raises the UserEvents and reads the variables this module
+# names; parse the conf text so the two cannot drift apart.
+
+CONF = Path(__file__).resolve().parents[2] / "asterisk-conf"
+_USER_EVENT = re.compile(r"UserEvent\((\w+)((?:,[^)]*)?)\)")
+
+
+def _dialplan(path: Path) -> str:
+    return "\n".join(line.split(";", 1)[0] for line in path.read_text().splitlines())
+
+
+def _user_events(text: str) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
+    for name, rest in _USER_EVENT.findall(text):
+        headers = {part.split(":", 1)[0].strip() for part in rest.split(",") if ":" in part}
+        found.setdefault(name, set()).update(headers)
+    return found
+
+
+def test_dialplan_user_events_carry_the_headers_the_machine_reads() -> None:
+    events = _user_events(_dialplan(CONF / "extensions.conf"))
+
+    assert {USER_EVENT_AMD, USER_EVENT_ABANDON} == set(events)
+    assert {AMD_STATUS_HEADER, AMD_CAUSE_HEADER, ATTEMPT_ID_HEADER} <= events[USER_EVENT_AMD]
+    assert ATTEMPT_ID_HEADER in events[USER_EVENT_ABANDON]
+
+
+def test_captured_dialplan_uses_the_same_user_event_names() -> None:
+    events = _user_events(_dialplan(TRANSCRIPTS_DIR / "asterisk-etc" / "extensions.conf"))
+
+    assert {USER_EVENT_AMD, USER_EVENT_ABANDON} == set(events)
+    assert {AMD_STATUS_HEADER, AMD_CAUSE_HEADER} <= events[USER_EVENT_AMD]
+
+
+def test_dialplan_reads_exactly_the_engine_variables_it_is_given() -> None:
+    text = _dialplan(CONF / "extensions.conf")
+    referenced = set(re.findall(r"\$\{(DIALER_\w+)\}", text))
+    globals_ = set(re.findall(r"^(DIALER_\w+)=", text, re.MULTILINE))
+    set_here = set(re.findall(r"Set\((DIALER_\w+)=", text))
+
+    assert set(DIALER_VARIABLES) <= referenced
+    assert set() == referenced - set(DIALER_VARIABLES) - globals_ - set_here
+    assert f'"${{AMDSTATUS}}"="{AMD_MACHINE}"' in text
+    assert f'${{DIALER_QUEUE_TIMEOUT}}"=""]?{CONNECT_LIMIT_S}:' in text
+
+
+def test_manager_user_has_least_privilege_and_no_secret_in_git() -> None:
+    text = _dialplan(CONF / "manager-dialer.conf")
+    values = dict(re.findall(r"^(\w+)\s*=\s*(.*?)\s*$", text, re.MULTILINE))
+
+    assert {"system", "call", "agent", "user"} == set(values["read"].split(","))
+    assert {"originate", "call", "agent", "reporting"} == set(values["write"].split(","))
+    assert "secret" not in values
+    assert '#include "manager-dialer-secret.conf"' in text
+
+
+def test_campaign_queue_lets_the_connect_limit_win() -> None:
+    text = _dialplan(CONF / "queues.conf")
+    assert re.search(r"^timeoutpriority\s*=\s*app\s*$", text, re.MULTILINE)
+    assert re.search(r"^persistentmembers\s*=\s*no\s*$", text, re.MULTILINE)
