@@ -107,13 +107,15 @@ class SimCall:
         self.via_trunk = tech == "Local" and trunk != "sim-pstn"
         self.single_channel = tech != "Local"
         self.amd = context.endswith("-amd") or variables.get("DIALER_AMD", "") in ("1", "yes", "true")
-        self.queue_name = variables.get("DIALER_QUEUE") or "campaign1"
+        # asterisk-conf/extensions.conf: QNAME = DIALER_QUEUE, else DIALER_CAMPAIGN
+        self.queue_name = variables.get("DIALER_QUEUE") or variables.get("DIALER_CAMPAIGN") or "campaign1"
         try:
             self.queue_timeout_s = float(variables.get("DIALER_QUEUE_TIMEOUT") or DEFAULT_QUEUE_TIMEOUT_S)
         except ValueError:
             self.queue_timeout_s = DEFAULT_QUEUE_TIMEOUT_S
         self.reserved_agent = variables.get("DIALER_AGENT") or None
         self.timers: list[asyncio.TimerHandle] = []
+        self._agent_timer: asyncio.TimerHandle | None = None
         self.answered_at = 0.0
         self.joined_at = 0.0
         self.connected_at = 0.0
@@ -150,8 +152,10 @@ class SimCall:
             headers.extend(p)
         self.pbx.emit(event, priv, headers)
 
-    def _later(self, delay_s: float, fn: Callable[..., None], *args: Any) -> None:
-        self.timers.append(self.pbx.later(delay_s, self._guard, fn, args))
+    def _later(self, delay_s: float, fn: Callable[..., None], *args: Any) -> asyncio.TimerHandle:
+        handle = self.pbx.later(delay_s, self._guard, fn, args)
+        self.timers.append(handle)
+        return handle
 
     def _guard(self, fn: Callable[..., None], args: tuple[Any, ...]) -> None:
         if self.state is not CallState.DONE:
@@ -472,6 +476,8 @@ class SimCall:
         self._later(self.behaviour.talk_s, self._far_hangup, 16)
         if self.amd:
             self.state = CallState.AMD
+            if not self.context.endswith("-amd"):
+                c1.context = f"{self.context}-amd"  # GotoIf(DIALER_AMD=1 ?dialer-connect-amd,s,1)
             self._noise(c1, "AMD", "")
             self._later(self.behaviour.amd_s, self._amd_result)
         else:
@@ -481,13 +487,11 @@ class SimCall:
         c1 = self.c1
         status = "MACHINE" if self.behaviour.far_end is FarEnd.MACHINE else "HUMAN"
         c1.priority = 3
-        extra = (
-            [("LeadId", self.variables.get("DIALER_LEAD_ID", ""))]
-            if "DIALER_LEAD_ID" in self.variables
-            else []
-        )
-        if "DIALER_ATTEMPT_ID" in self.variables:
-            extra.append(("AttemptId", self.variables["DIALER_ATTEMPT_ID"]))
+        extra = [
+            (h, self.variables[v])
+            for h, v in (("LeadId", "DIALER_LEAD_ID"), ("AttemptId", "DIALER_ATTEMPT_ID"))
+            if v in self.variables
+        ]
         self._noise(c1, "UserEvent", "DialerAMD", ("AMDSTATUS", status))
         self._emit(
             "UserEvent",
@@ -500,8 +504,7 @@ class SimCall:
         if status == "MACHINE":
             self._dialplan_hangup()
         else:
-            self.context = self.context.removesuffix("-amd")
-            c1.context = self.context
+            c1.context = self.context.removesuffix("-amd")
             self._connect()
 
     def _connect(self) -> None:
@@ -604,9 +607,19 @@ class SimCall:
             member.ringing = True
             self._emit("QueueMemberStatus", AGENT, member.headers())
         self._emit("DialState", CALL, c1.headers(), a1.headers("Dest"), [("DialStatus", "RINGING")])
-        self._later(member.ring_s, self._agent_answer, queued)
+        self._agent_timer = self._later(member.ring_s, self._agent_answer, queued)
+        if not queued:  # Dial(${DIALER_AGENT},${QTIMEOUT}) in asterisk-conf/extensions.conf
+            self._later(self.queue_timeout_s, self._reserved_timeout)
+
+    def _reserved_timeout(self) -> None:
+        if self.state is not CallState.AGENT_RINGING:
+            return
+        self._cancel_agent_ring("NOANSWER")
+        self._abandon(self.queue_name, "NOANSWER")
 
     def _agent_answer(self, queued: bool) -> None:
+        if self.state is not CallState.AGENT_RINGING:
+            return
         c1, a1, a2, member = self.c1, self.a1, self.a2, self.member
         assert a1 is not None and member is not None
         now = self.pbx.sim_now()
@@ -702,31 +715,41 @@ class SimCall:
             c1.headers(),
             [("Queue", q.name), ("Position", str(position)), ("Count", str(len(q.callers)))],
         )
+        self._abandon(q.name, "TIMEOUT")
+
+    def _abandon(self, queue: str, status: str) -> None:
+        """No agent in time: UserEvent DialerAbandon, the 1 s message, hang up."""
+        c1 = self.c1
         self.state = CallState.ABANDON_MESSAGE
         c1.priority = 14
-        self._noise(c1, "Set", "DIALER_RESULT=ABANDON", ("DIALER_RESULT", "ABANDON"))
-        extra = []
-        if "DIALER_ATTEMPT_ID" in self.variables:
-            extra.append(("AttemptId", self.variables["DIALER_ATTEMPT_ID"]))
+        self._noise(c1, "Set", f"DIALER_NOCONNECT={status}", ("DIALER_NOCONNECT", status))
+        ids = [
+            (h, self.variables[v])
+            for h, v in (("LeadId", "DIALER_LEAD_ID"), ("AttemptId", "DIALER_ATTEMPT_ID"))
+            if v in self.variables
+        ]
         self._emit(
             "UserEvent",
             USER,
             c1.headers(),
             [("UserEvent", "DialerAbandon")],
+            ids,
             [
-                ("LeadId", self.variables.get("DIALER_LEAD_ID", "")),
                 ("Campaign", self.variables.get("DIALER_CAMPAIGN", "")),
+                ("Queue", queue),
+                ("QueueStatus", status),
             ],
-            extra,
-            [("Queue", q.name), ("QueueStatus", "TIMEOUT")],
         )
         self._noise(c1, "Playback", "dialer-abandon-msg")
         self._later(ABANDON_MESSAGE_S, self._dialplan_hangup)
 
-    def _cancel_agent_ring(self) -> None:
+    def _cancel_agent_ring(self, status: str = "CANCEL") -> None:
         c1, a1, a2, member = self.c1, self.a1, self.a2, self.member
         assert a1 is not None and member is not None
-        self._emit("DialEnd", CALL, c1.headers(), a1.headers("Dest"), [("DialStatus", "CANCEL")])
+        if self._agent_timer is not None:
+            self._agent_timer.cancel()
+            self._agent_timer = None
+        self._emit("DialEnd", CALL, c1.headers(), a1.headers("Dest"), [("DialStatus", status)])
         if self.queue is not None and member.queue:
             self._emit(
                 "AgentRingNoAnswer",

@@ -440,3 +440,20 @@ async def test_updates_are_also_an_async_iterator(
     await client.originate("I1", "2005550001", campaign="c", queue="q", caller_id=CALLER_ID, timeout_s=5)
     update = await asyncio.wait_for(first, 5)
     assert isinstance(update, Ended) and Outcome.BUSY == update.outcome.outcome
+
+
+async def test_reserved_agent_not_answering_within_the_connect_limit_is_an_abandon(
+    client_factory: Callable[..., AmiClient],
+) -> None:
+    sim = SimulatedPbx(time_scale=TIME_SCALE, agent_ring_s=3.0)  # rings past the 2 s limit
+    await sim.start()
+    try:
+        client = client_factory(sim.port, trunk_context="sim-pstn")
+        rec = Recorder()
+        client.add_update_listener(rec)
+        await client.connect()
+        ended = await originate_and_wait(client, rec, "V2", "1005550001", agent="PJSIP/agent9")
+        assert Outcome.ABANDONED == ended.outcome.outcome
+        assert 0 == sim.live_calls
+    finally:
+        await sim.close()
