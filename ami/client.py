@@ -66,6 +66,11 @@ log = structlog.get_logger(__name__)
 DEFAULT_QUEUE_TIMEOUT_S = 2.0
 
 
+# Responses that mean the action worked: Success; Follows (Command on Asterisk < 14);
+# Goodbye (Logoff). Same set as panoramisk's Message.success_responses.
+_SUCCESS = frozenset({"Success", "Follows", "Goodbye"})
+
+
 class ConnectionState(enum.Enum):
     """Observable connection state (one gauge per server later)."""
 
@@ -636,11 +641,11 @@ class AmiClient:
             self._pending.pop(aid, None)
         if is_list:
             if pending.response is None and isinstance(result, AmiMessage):
-                if check and result.response != "Success":
+                if check and result.response not in _SUCCESS:
                     raise AmiActionFailed(action, result.get("Message") or "")
                 return []
             return result
-        if check and result.response != "Success":
+        if check and result.response not in _SUCCESS:
             raise AmiActionFailed(action, result.get("Message") or "")
         return result
 
