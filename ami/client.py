@@ -599,8 +599,14 @@ class AmiClient:
         """After a reconnect: keep suspects whose channel still exists, end the rest as LOST."""
         try:
             channels = await self.core_show_channels()
-        except (AmiConnectionLost, AmiTimeout):
-            return  # still suspect; the next login retries, lost_after_s bounds the wait
+        except AmiConnectionLost:
+            return  # still suspect: the next login asks again, lost_after_s bounds the wait
+        except AmiTimeout:
+            # a hung Asterisk: drop the connection so the suspects go through the loss path
+            log.warning("ami_reconcile_timeout", server=self.name, suspect=len(self._suspect))
+            if self._protocol is not None:
+                self._protocol.abort()
+            return
         live = {m.get("Uniqueid") for m in channels} | {m.get("Linkedid") for m in channels}
         gone = [a for a in self._suspect if f"dlr-{a}" not in live]
         kept = len(self._suspect) - len(gone)

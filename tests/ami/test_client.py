@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ami.agent_events import AgentStateChange, MemberChange
 from ami.client import AmiClient, ConnectionState, backoff_delay_s
@@ -457,3 +459,19 @@ async def test_reserved_agent_not_answering_within_the_connect_limit_is_an_aband
         assert 0 == sim.live_calls
     finally:
         await sim.close()
+
+
+@given(
+    attempt=st.integers(min_value=0, max_value=60),
+    initial_s=st.floats(min_value=0.01, max_value=5.0),
+    cap=st.floats(min_value=1.0, max_value=100.0),
+    seed=st.integers(min_value=0, max_value=2**32 - 1),
+)
+def test_backoff_stays_within_jitter_of_the_capped_exponential(
+    attempt: int, initial_s: float, cap: float, seed: int
+) -> None:
+    max_s = max(cap, initial_s)
+    delay = backoff_delay_s(attempt, initial_s=initial_s, max_s=max_s, rng=random.Random(seed))
+    nominal = min(max_s, initial_s * 2**attempt)
+    assert 0.5 * nominal <= delay < 1.5 * nominal
+    assert delay < 1.5 * max_s
