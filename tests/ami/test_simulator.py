@@ -13,6 +13,7 @@ Reason, Channel kind): the README's fact 1 says its position is not fixed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -345,3 +346,58 @@ def test_simulate_pbx_rejects_bad_options_naming_them(argv: list[str], message: 
     args = build_parser().parse_args(["simulate-pbx", *argv])
     with pytest.raises(ValueError, match=message):
         build_pbx(args)
+
+
+# -- the non-call captures: login, queue administration, queue status --------------------------
+
+ADMIN_KEYS = (
+    "Response",
+    "Message",
+    "Event",
+    "EventList",
+    "ListItems",
+    "Queue",
+    "Interface",
+    "Location",
+    "MemberName",
+    "Name",
+    "Membership",
+    "Paused",
+    "PausedReason",
+    "Device",
+    "State",
+    "Ping",
+    "Status",
+)
+
+
+def admin_projection(messages: list[AmiMessage]) -> list[tuple[str, ...]]:
+    return [tuple(f"{k}={m.get(k)}" for k in ADMIN_KEYS if m.get(k) is not None) for m in messages]
+
+
+@pytest.mark.parametrize("name", ["login", "queue-member-admin", "queue-status-idle"])
+async def test_simulator_answers_admin_actions_as_captured(pbx: SimulatedPbx, name: str) -> None:
+    cap = load_transcript(TRANSCRIPTS_DIR / f"{name}.txt")
+    reader, writer = await asyncio.open_connection("127.0.0.1", pbx.port)
+    ami = RawAmi(reader, writer)
+    if name != "login":
+        await ami.send(Action="Login", ActionID="setup-login", Username="dialer", Secret="dialer-secret")
+        await ami.read_until(lambda m: m.event == "FullyBooted")
+    start = len(ami.messages())
+    for entry in cap.sent_actions():
+        action = entry.message
+        assert isinstance(action, AmiMessage)
+        await ami.send(*action.headers)
+        aid = action.action_id
+        if action.action in ("QueueStatus", "QueueSummary"):
+            await ami.read_until(lambda m, a=aid: m.action_id == a and (m.event or "").endswith("Complete"))
+        elif action.action == "Logoff":
+            await ami.read_until(lambda m, a=aid: m.action_id == a)
+        else:
+            await ami.read_until(lambda m, a=aid: m.action_id == a)
+            with contextlib.suppress(TimeoutError):  # member events follow the response
+                await ami.read_until(lambda m: False, wait_s=0.05)
+    await ami.close()
+    expected = admin_projection(received(cap))
+    actual = admin_projection(ami.messages()[start:])
+    assert expected == actual
