@@ -401,3 +401,23 @@ async def test_simulator_answers_admin_actions_as_captured(pbx: SimulatedPbx, na
     expected = admin_projection(received(cap))
     actual = admin_projection(ami.messages()[start:])
     assert expected == actual
+
+
+async def test_restart_sends_shutdown_refuses_then_boots_with_uptime_zero(pbx: SimulatedPbx) -> None:
+    cap = load_transcript(TRANSCRIPTS_DIR / "asterisk-restart.txt")
+    shutdown = next(m for m in received(cap) if m.event == "Shutdown")
+    ami = await RawAmi.connect(pbx.port)
+    await ami.read_until(lambda m: m.event == "FullyBooted")
+    restart = asyncio.create_task(pbx.restart(down_s=0.2))
+    got = await ami.read_until(lambda m: m.event == "Shutdown")
+    assert (shutdown.get("Shutdown"), shutdown.get("Restart")) == (got.get("Shutdown"), got.get("Restart"))
+    with pytest.raises(EOFError):
+        await ami.read_until(lambda m: False)
+    await asyncio.sleep(0.05)
+    with pytest.raises(ConnectionRefusedError):
+        await asyncio.open_connection("127.0.0.1", pbx.port)
+    await restart
+    again = await RawAmi.connect(pbx.port)
+    booted = await again.read_until(lambda m: m.event == "FullyBooted")
+    assert "0" == booted.get("Uptime")
+    await again.close()
