@@ -716,6 +716,13 @@ class AmiClient:
         if agent:
             chan_vars["DIALER_AGENT"] = agent
         chan_vars.update(variables or {})
+        for name, value in chan_vars.items():
+            # manager.c splits each Variable header on ',' (several NAME=VALUE in one header),
+            # so a comma would silently cut the value on a real Asterisk
+            if "," in value or "=" in name or not name:
+                raise AmiActionError(
+                    f"channel variable {name!r}: value {value!r} contains ',' or the name is bad"
+                )
         headers: list[tuple[str, object]] = [
             ("Action", "Originate"),
             ("Channel", f"Local/{number}@{self.trunk_context}"),

@@ -216,6 +216,18 @@ async def test_originate_refuses_header_injection_before_registering(
     assert pbx.action_counts["originate"] == 0
 
 
+async def test_originate_refuses_a_comma_in_a_channel_variable(
+    pbx: SimulatedPbx, client_factory: Callable[..., AmiClient]
+) -> None:
+    client = client_factory(pbx.port)
+    await client.connect()
+    with pytest.raises(AmiActionError, match="DIALER_CAMPAIGN"):
+        await client.originate(
+            "X2", "1005550001", campaign="Sales, North", queue="q", caller_id=CALLER_ID, timeout_s=5
+        )
+    assert (0, 0) == (client.in_flight, pbx.action_counts["originate"])
+
+
 async def test_duplicate_attempt_id_is_refused(
     pbx: SimulatedPbx, client_factory: Callable[..., AmiClient]
 ) -> None:
