@@ -282,12 +282,19 @@ _AFTER_FAR_HANGUP: dict[CauseClass, Outcome] = {CauseClass.NORMAL: Outcome.NO_AN
 _REASON_FAR_HANGUP = 1
 
 
-def classify_failure(reason: int | None, cause: int | None) -> Outcome:
+# A Dial()'s DIALSTATUS, used only when neither the Reason nor the cause says anything. Only
+# the unambiguous ones: NOANSWER is not (fact 4: the Originate's DialEnd says NOANSWER for an
+# unallocated number), CHANUNAVAIL/CANCEL are failures anyway.
+_FROM_DIAL_STATUS: dict[str, Outcome] = {"BUSY": Outcome.BUSY, "CONGESTION": Outcome.CONGESTION}
+
+
+def classify_failure(reason: int | None, cause: int | None, dial_status: str | None = None) -> Outcome:
     """Outcome of an Originate that was not answered, from its Reason and the far-end cause.
 
     A cause that says the number itself is wrong wins (a trunk may re-signal an unallocated
     number as congestion); otherwise a decisive Reason (busy, ring timeout, congestion) wins
-    (fact 2: the ``;1`` cause is 0 for those); otherwise the cause's class decides.
+    (fact 2: the ``;1`` cause is 0 for those); otherwise the cause's class decides, and when
+    the cause says nothing (0, or a normal clearing) a BUSY/CONGESTION ``dial_status`` does.
     """
     cause_class = hangup_cause(cause).klass if cause is not None else CauseClass.UNKNOWN
     if cause_class is CauseClass.INVALID_NUMBER:
@@ -296,6 +303,8 @@ def classify_failure(reason: int | None, cause: int | None) -> Outcome:
     by_reason = _FROM_REASON.get(reason_class)
     if by_reason is not None:
         return by_reason
+    if cause_class in (CauseClass.UNKNOWN, CauseClass.NORMAL) and dial_status in _FROM_DIAL_STATUS:
+        return _FROM_DIAL_STATUS[dial_status]
     if reason == _REASON_FAR_HANGUP and cause_class in _AFTER_FAR_HANGUP:
         return _AFTER_FAR_HANGUP[cause_class]
     return _FROM_CAUSE[cause_class]
@@ -373,6 +382,7 @@ class AttemptMachine:
         self._linked: set[str] = set()
         self._amd_reported = False
         self._amd_var_status: str | None = None
+        self._dial_status: str | None = None
         self._amd_at = 0.0
 
     # ----------------------------------------------------------------- feeding
@@ -398,6 +408,23 @@ class AttemptMachine:
         if self.done:
             return []
         return [self._end(Outcome.LOST, at_s)]
+
+    def settle(self, at_s: float) -> list[AttemptUpdate]:
+        """Give up waiting for the last hang-ups: end with the decided outcome, else LOST.
+
+        For the shell's safety timer: an outcome that is decided (say busy, waiting only for
+        the far end's cause) is not thrown away because a Hangup never arrived.
+        """
+        if self.done:
+            return []
+        if self.state is CallState.CLEARING and self._verdict is not None:
+            return [self._end(self._decided_outcome(), at_s)]
+        return self.lost(at_s)
+
+    @property
+    def decided(self) -> bool:
+        """The outcome is known; only the last hang-ups (and their causes) are awaited."""
+        return self.done or (self.state is CallState.CLEARING and self._verdict is not None)
 
     # ----------------------------------------------------------------- reading messages
 
@@ -440,15 +467,17 @@ class AttemptMachine:
         self._response_seen = True
         self._response_at = at_s
         self._reason = _int_or_none(msg.get("Reason"))
-        uid = msg.get("Uniqueid")
-        # The channel existed (fact 3: Uniqueid is set); a Local one always has both halves.
-        if uid == self._one:
+        answered = self._reason is not None and originate_reason(self._reason).klass is ReasonClass.ANSWERED
+        if answered or (msg.get("Response") or "").lower() == "success":
+            # Success names the real channel (fact 3), so it exists; a Local one has two halves.
             self._opened.add(self._one)
             if (msg.get("Channel") or "").startswith("Local/"):
                 self._opened.add(self._two)
-        answered = self._reason is not None and originate_reason(self._reason).klass is ReasonClass.ANSWERED
-        if answered or (msg.get("Response") or "").lower() == "success":
             return [Signal.ANSWER]
+        # Failure names the dial string and echoes our ChannelId as Uniqueid whether or not a
+        # channel was ever created (an unknown endpoint creates none), so it proves nothing:
+        # only the channels we saw are waited for. A channel is announced (Newchannel) when it
+        # is created, long before its dial can fail.
         return [Signal.ORIGINATE_FAILED]
 
     def _on_dial_begin(self, msg: AmiMessage, at_s: float) -> list[Signal]:
@@ -462,9 +491,14 @@ class AttemptMachine:
         return []
 
     def _on_dial_end(self, msg: AmiMessage, at_s: float) -> list[Signal]:
-        if (msg.get("DialStatus") or "").upper() != "ANSWER":
-            return []
+        status = (msg.get("DialStatus") or "").strip().upper()
         uid = msg.get("Uniqueid")
+        if status != "ANSWER":
+            # The dial towards the customer: the trunk Dial() of our ;2 half, or the
+            # Originate's own dial (only Dest* headers). Kept as a last-resort classifier.
+            if uid == self._two or (uid is None and msg.get("DestUniqueid") == self._one):
+                self._dial_status = self._dial_status or status
+            return []
         if uid is None and msg.get("DestUniqueid") == self._one:
             return [Signal.ANSWER]  # the Originate's own dial (fact 4: only Dest* headers)
         if uid == self._one:
@@ -595,12 +629,14 @@ class AttemptMachine:
     def _maybe_end(self, at_s: float, updates: list[AttemptUpdate]) -> None:
         if self.state is not CallState.CLEARING or self._verdict is None or not self._cleared():
             return
+        updates.append(self._end(self._decided_outcome(), at_s))
+
+    def _decided_outcome(self) -> Outcome:
+        assert self._verdict is not None
         if self._verdict is Verdict.FROM_CODES:
             cause, _ = self._far_cause()
-            outcome = classify_failure(self._reason, cause)
-        else:
-            outcome = _VERDICT_OUTCOME[self._verdict]
-        updates.append(self._end(outcome, at_s))
+            return classify_failure(self._reason, cause, self._dial_status)
+        return _VERDICT_OUTCOME[self._verdict]
 
     # ----------------------------------------------------------------- the result
 

@@ -90,7 +90,22 @@ def replay(transcript: Transcript) -> ReplayResult:
     return ReplayResult(machine.outcome, tuple(updates), routed, ignored)
 
 
-def run(paths: list[str]) -> int:
+def _detail(o: CallOutcome) -> str:
+    """The codes and times behind an outcome, for ``--detail``."""
+    parts = [f"reason={o.reason}", f"cause={o.cause}"]
+    if o.cause_txt:
+        parts[-1] += f" ({o.cause_txt})"
+    if o.agent:
+        parts.append(f"agent={o.agent}")
+    if o.amd_status:
+        parts.append(f"amd={o.amd_status}/{o.amd_cause}")
+    for name, value in (("ring", o.ring_s), ("wait", o.wait_s), ("talk", o.talk_s)):
+        if value is not None:
+            parts.append(f"{name}={value:.3f}s")
+    return " ".join(parts)
+
+
+def run(paths: list[str], *, detail: bool = False) -> int:
     """Print ``NAME OUTCOME`` per file; a bad file gets an error line; exit 1 if any failed."""
     status = 0
     for path in paths:
@@ -104,7 +119,8 @@ def run(paths: list[str]) -> int:
             print(f"error: {path}: cannot read ({e.strerror or e})", file=sys.stderr)
             status = 1
             continue
-        print(f"{Path(path).stem} {result.outcome.outcome.value}")
+        line = f"{Path(path).stem} {result.outcome.outcome.value}"
+        print(f"{line} {_detail(result.outcome)}" if detail else line)
     return status
 
 
@@ -120,4 +136,7 @@ def register(sub: Any) -> None:
     rep.add_argument(
         "files", nargs="+", metavar="FILE", help="transcript in the shared/ami-transcripts format"
     )
-    rep.set_defaults(func=lambda args: run(list(args.files)))
+    rep.add_argument(
+        "--detail", action="store_true", help="also print the Reason and cause codes, agent, AMD and times"
+    )
+    rep.set_defaults(func=lambda args: run(list(args.files), detail=args.detail))

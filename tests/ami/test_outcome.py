@@ -217,6 +217,17 @@ def test_failed_originate_maps_reason_and_far_end_cause(reason: int, cause: int,
     assert [Ended] == [type(u) for u in updates]
 
 
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [("BUSY", Outcome.BUSY), ("CONGESTION", Outcome.CONGESTION), ("NOANSWER", Outcome.FAILED)],
+)
+def test_dial_status_decides_only_when_reason_and_cause_say_nothing(status: str, expected: Outcome) -> None:
+    trunk_dial_end = _ev("DialEnd", DestUniqueid="1795.3", DialStatus=status, **_chan(TWO))
+    machine, _ = _run([*_newchannels(), trunk_dial_end, _hangup(CID, 0), _failure(0), _hangup(TWO, 0)])
+
+    assert machine.outcome is not None and expected == machine.outcome.outcome
+
+
 def test_failure_waits_for_the_far_end_cause_after_the_originate_response() -> None:
     machine, updates = _run([*_newchannels(), _hangup(CID, 0), _failure(5)])
     assert [] == updates and not machine.done
@@ -245,7 +256,7 @@ def test_originate_that_never_made_a_channel_fails_at_once() -> None:
         Response="Failure",
         Channel="PJSIP/1@nowhere",
         Reason="0",
-        Uniqueid="<null>",
+        Uniqueid=CID,  # echoed from ChannelId even though no channel was created
     )
     machine, _ = _run([msg])
 
@@ -457,6 +468,19 @@ def test_failed_local_optimisation_leaves_the_halves_in_charge() -> None:
     assert machine.outcome is not None and Outcome.CONNECTED == machine.outcome.outcome
 
 
+def test_settle_ends_a_decided_call_with_its_outcome_and_an_undecided_one_lost() -> None:
+    decided, _ = _run([*_newchannels(), _hangup(CID, 0), _failure(5)])  # ;2 Hangup never came
+    assert decided.decided and not decided.done
+    (ended,) = decided.settle(30.0)
+    assert isinstance(ended, Ended) and (Outcome.BUSY, 5) == (ended.outcome.outcome, ended.outcome.reason)
+
+    undecided, _ = _run(_connected_call())
+    assert not undecided.decided
+    (ended,) = undecided.settle(30.0)
+    assert isinstance(ended, Ended) and Outcome.LOST == ended.outcome.outcome
+    assert [] == undecided.settle(31.0)
+
+
 def test_unknown_events_and_garbage_headers_are_ignored() -> None:
     machine, updates = _run(
         [
@@ -496,12 +520,18 @@ def _feed_all(t: Transcript, stream: list[tuple[float, AmiMessage]]) -> CallOutc
 @settings(max_examples=60, deadline=None)
 @given(index=st.integers(0, len(_ORIGINATES) - 1), position=st.floats(0.0, 1.0))
 def test_moving_the_originate_response_anywhere_keeps_the_outcome(index: int, position: float) -> None:
+    # Anywhere after our channel is announced: Asterisk publishes Newchannel when it creates
+    # the channel, before dialling starts, so no outcome can precede it.
     t = _ORIGINATES[index]
     stream = _received(t)
+    _, channel_id, _ = originate_ids(t)
     k = next(i for i, (_, m) in enumerate(stream) if m.event == "OriginateResponse")
-    at_s, response = stream.pop(k)
-    where = round(position * len(stream))
-    stream.insert(where, (stream[where - 1][0] if where else at_s, response))
+    _, response = stream.pop(k)
+    first = 1 + next(
+        i for i, (_, m) in enumerate(stream) if m.event == "Newchannel" and m.get("Uniqueid") == channel_id
+    )
+    where = first + round(position * (len(stream) - first))
+    stream.insert(where, (stream[where - 1][0], response))
 
     moved = _feed_all(t, stream)
 

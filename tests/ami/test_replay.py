@@ -56,3 +56,10 @@ def test_bad_files_get_an_error_line_and_exit_1_after_the_others(
     assert str(missing) in errors[1] and "cannot read" in errors[1]
     assert "truncated" in errors[2] and "ends before the call does" in errors[2]
     assert "login" in errors[3] and "no Originate" in errors[3]
+
+
+def test_detail_shows_the_codes_behind_the_outcome(capsys: pytest.CaptureFixture[str]) -> None:
+    status = main(["ami", "replay", "--detail", str(TRANSCRIPTS_DIR / "originate-busy.txt")])
+
+    assert 0 == status
+    assert capsys.readouterr().out.startswith("originate-busy busy reason=5 cause=17 (User busy) ring=")
