@@ -195,6 +195,8 @@ class AmiClient:
         backoff_initial_s, backoff_max_s: reconnect backoff bounds.
         lost_after_s: how long in-flight attempts wait for a reconnect before ending LOST.
         action_timeout_s: default time to wait for an action's response.
+        settle_after_s: once an attempt's outcome is decided, how long to wait for its last
+            hang-ups before ending it anyway (``AttemptMachine.settle``).
     """
 
     def __init__(
@@ -209,6 +211,7 @@ class AmiClient:
         backoff_max_s: float = 30.0,
         lost_after_s: float = 30.0,
         action_timeout_s: float = 10.0,
+        settle_after_s: float = 10.0,
     ) -> None:
         self.server = server
         self.name = server.name
@@ -229,6 +232,8 @@ class AmiClient:
         self._machines: dict[str, AttemptMachine] = {}
         self._channel_names: dict[str, str] = {}
         self._suspect: set[str] = set()
+        self._settle_timers: dict[str, asyncio.TimerHandle] = {}
+        self._settle_after_s = settle_after_s
         self._lost_timer: asyncio.TimerHandle | None = None
         self._connection_lost: asyncio.Event = asyncio.Event()
         self._supervisor: asyncio.Task[None] | None = None
@@ -521,6 +526,10 @@ class AmiClient:
                 if event == "Newchannel" and msg.get("Uniqueid") == f"dlr-{attempt_id}":
                     self._channel_names[attempt_id] = msg.get("Channel") or ""
                 self._deliver(attempt_id, machine.feed(msg, now))
+                if not machine.done and machine.decided and attempt_id not in self._settle_timers:
+                    self._settle_timers[attempt_id] = asyncio.get_running_loop().call_later(
+                        self._settle_after_s, self._settle, attempt_id
+                    )
         self._deliver_agent(agent_event(msg, now))
 
     def _deliver_agent(self, update: Any) -> None:
@@ -546,7 +555,18 @@ class AmiClient:
             if self._update_queue is not None:
                 self._update_queue.put_nowait(update)
 
+    def _settle(self, attempt_id: str) -> None:
+        """Safety timer: a decided outcome whose last Hangup never came ends anyway."""
+        self._settle_timers.pop(attempt_id, None)
+        machine = self._machines.get(attempt_id)
+        if machine is not None:
+            log.warning("attempt_settled_without_hangup", server=self.name, attempt_id=attempt_id)
+            self._deliver(attempt_id, machine.settle(self._clock()))
+
     def _forget(self, attempt_id: str) -> None:
+        timer = self._settle_timers.pop(attempt_id, None)
+        if timer is not None:
+            timer.cancel()
         self._machines.pop(attempt_id, None)
         self._router.forget(attempt_id)
         self._channel_names.pop(attempt_id, None)

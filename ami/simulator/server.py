@@ -16,7 +16,7 @@ a moment and boots again with ``Uptime: 0`` and no calls (fact 8); queue admin a
 errors as in ``queue-member-admin.txt`` (fact 9).
 
 Fault injection (for tests and the CLI): :meth:`drop_connections`, :meth:`restart`,
-:attr:`response_delay_s`, :meth:`send_garbled`.
+:attr:`response_delay_s`, :meth:`send_garbled`, :attr:`suppressed_events`.
 """
 
 from __future__ import annotations
@@ -151,6 +151,8 @@ class SimulatedPbx:
         self.channels: dict[str, SimChannel] = {}
         self.queues: dict[str, SimQueue] = {}
         self.response_delay_s = 0.0
+        # fault: events of these names are never sent (a lost event, a missing read class)
+        self.suppressed_events: set[str] = set()
         self.events_sent = 0
         self.action_counts: Counter[str] = Counter()
         self._server: asyncio.base_events.Server | None = None
@@ -326,6 +328,8 @@ class SimulatedPbx:
             self.later(0.0, self.dispatch_queue, q)
 
     def emit(self, event: str, privilege: str, headers: list[tuple[str, str]]) -> None:
+        if event in self.suppressed_events:
+            return
         data = encode([("Event", event), ("Privilege", privilege), *headers])
         self.events_sent += 1
         for s in self.sessions:

@@ -228,3 +228,19 @@ async def test_unanswered_ping_drops_and_reconnects(
     await wait_for(lambda: ConnectionState.BACKOFF in states, wait_s=4.0)
     pbx.response_delay_s = 0.0
     await wait_for(lambda: client.connected and client.reconnects >= 1, wait_s=4.0)
+
+
+async def test_decided_call_whose_last_hangup_never_comes_is_settled(
+    pbx: SimulatedPbx, make_client: Callable[..., AmiClient]
+) -> None:
+    client = make_client(pbx.port, settle_after_s=0.1)
+    rec = Recorder()
+    client.add_update_listener(rec)
+    await client.connect()
+    pbx.suppressed_events = {"Hangup"}  # the busy Reason arrives, the hang-ups never do
+    with capture_logs() as logs:
+        await client.originate("S1", "2005550001", campaign="c", queue="q", caller_id=CALLER_ID, timeout_s=5)
+        ended = await rec.ended("S1")
+    assert Outcome.BUSY == ended.outcome.outcome
+    assert "attempt_settled_without_hangup" in [e["event"] for e in logs]
+    assert 0 == client.in_flight
