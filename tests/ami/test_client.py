@@ -487,3 +487,50 @@ def test_backoff_stays_within_jitter_of_the_capped_exponential(
     nominal = min(max_s, initial_s * 2**attempt)
     assert 0.5 * nominal <= delay < 1.5 * nominal
     assert delay < 1.5 * max_s
+
+
+# when the Hangup action arrives (simulated seconds after the Originate), for a 1005550001
+# customer (answers at 1 s, talks 8 s); paused agents keep the call waiting in the queue
+HANGUP_POINTS = [
+    ("ringing", 0.5, False, False),
+    ("amd", 1.5, True, False),
+    ("queued", 1.5, False, True),
+    ("agent_ringing", 1.5, False, False),
+    ("bridged", 4.0, False, False),
+]
+
+
+@pytest.mark.parametrize(("where", "at_s", "amd", "paused"), HANGUP_POINTS, ids=[h[0] for h in HANGUP_POINTS])
+async def test_hangup_action_ends_the_call_wherever_it_is(
+    pbx: SimulatedPbx,
+    client_factory: Callable[..., AmiClient],
+    where: str,
+    at_s: float,
+    amd: bool,
+    paused: bool,
+) -> None:
+    client = client_factory(pbx.port, trunk_context="sim-pstn")
+    rec = Recorder()
+    client.add_update_listener(rec)
+    await client.connect()
+    if paused:
+        for agent in TRANSCRIPT_AGENTS:
+            await client.queue_pause(agent.interface, True)
+    await client.originate(
+        "HX",
+        "1005550001",
+        campaign="c",
+        queue="campaign1",
+        caller_id=CALLER_ID,
+        timeout_s=15,
+        amd=amd,
+        queue_timeout_s=10,
+    )
+    await asyncio.sleep(at_s * TIME_SCALE)
+    await client.hangup("HX")
+    ended = await rec.ended("HX")
+    assert ended.outcome.outcome is not Outcome.LOST
+    assert 0 == pbx.live_calls
+    assert not pbx.channels
+    report = await client.queue_status("campaign1")
+    assert {False} == {m.in_call for m in report.members}
