@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 
 from ami.framing import AmiFramer, AmiMessage, Banner, GarbledMessage, encode
+from ami.outcome import AttemptMachine, Outcome
 from ami.simulator.cli import build_pbx
 from ami.simulator.population import FarEnd, PopulationModel, PopulationParams
 from ami.simulator.server import SimulatedPbx
@@ -421,3 +422,35 @@ async def test_restart_sends_shutdown_refuses_then_boots_with_uptime_zero(pbx: S
     booted = await again.read_until(lambda m: m.event == "FullyBooted")
     assert "0" == booted.get("Uptime")
     await again.close()
+
+
+@pytest.mark.parametrize(
+    ("number", "expected"),
+    [("2005550001", Outcome.BUSY), ("5005550001", Outcome.INVALID_NUMBER), ("1005550001", Outcome.CONNECTED)],
+)
+async def test_pjsip_channel_is_one_channel_and_still_maps(
+    pbx: SimulatedPbx, number: str, expected: Outcome
+) -> None:
+    ami = await RawAmi.connect(pbx.port)
+    await ami.read_until(lambda m: m.event == "FullyBooted")
+    await ami.send(
+        Action="Originate",
+        ActionID="dlr-P1",
+        Channel=f"PJSIP/{number}@operator",
+        Context="dialer-connect",
+        Exten="s",
+        Timeout="15000",
+        Async="true",
+        ChannelId="dlr-P1",
+    )
+    await ami.read_until(lambda m: m.event == "Hangup" and m.get("Uniqueid") == "dlr-P1", wait_s=5)
+    await ami.close()
+    machine = AttemptMachine("P1", action_id="dlr-P1", channel_id="dlr-P1", started_at_s=0.0)
+    for i, m in enumerate(ami.messages()):
+        machine.feed(m, float(i))
+    assert machine.outcome is not None
+    assert expected == machine.outcome.outcome
+    names = {
+        m.get("Channel") for m in ami.messages() if m.event == "Newchannel" and m.get("Linkedid") == "dlr-P1"
+    }
+    assert any(n.startswith("PJSIP/operator-") and ";" not in n for n in names if n)
