@@ -38,3 +38,40 @@ class IllegalTransition(AmiError):
         super().__init__(f"no transition from {state} on {signal}")
         self.state = state
         self.signal = signal
+
+
+# -- raised by the I/O shell (ami.client, ami.pool) ------------------------------------------
+
+
+class AmiAuthError(AmiError):
+    """Asterisk refused the Login. Names the server and user, never the secret."""
+
+    def __init__(self, server: str, username: str, message: str) -> None:
+        super().__init__(f"AMI login to server {server!r} as user {username!r} refused: {message}")
+        self.server = server
+        self.username = username
+
+
+class AmiConnectionLost(AmiError):
+    """The connection closed (or never opened) while an action waited for its response."""
+
+
+class AmiNotConnected(AmiConnectionLost):
+    """An action was asked for while the client is not logged in."""
+
+
+class AmiActionFailed(AmiError):
+    """Asterisk answered ``Response: Error`` (e.g. ``Unable to add interface: Already there``)."""
+
+    def __init__(self, action: str, message: str) -> None:
+        super().__init__(f"AMI {action} failed: {message}")
+        self.action = action
+        self.message = message
+
+
+class AmiTimeout(AmiError):
+    """No response to an action within its timeout."""
+
+
+class AmiCapacityError(AmiError):
+    """Every server is down or at its channel limit: the call cannot be placed now."""

@@ -1,10 +1,163 @@
-"""``dialer simulate-pbx``: run the simulated PBX as a process."""
+"""``dialer simulate-pbx``: run the simulated PBX as a process.
+
+Example::
+
+    dialer simulate-pbx --port 5038 --username dialer --secret dialer-secret \\
+        --agents 10 --queue campaign1 --answer-p 0.4 --seed 7 --verbosity full
+
+Numbers with a transcript-convention prefix (100, 110, 120, 200, 300, 400, 500, 600) behave
+as in ``shared/ami-transcripts``; any other number is drawn from the population options.
+The fault options repeat a fault every N seconds, for soak tests of a real engine.
+"""
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import contextlib
+import sys
 from typing import Any
+
+import numpy as np
+import structlog
+
+from ami.simulator.population import PopulationParams
+from ami.simulator.server import VERBOSITY, SimAgent, SimulatedPbx
+
+log = structlog.get_logger(__name__)
 
 
 def register(sub: Any) -> None:
-    """Register ``dialer simulate-pbx`` (filled in by the simulator work)."""
-    del sub
+    """Register ``dialer simulate-pbx``."""
+    p: argparse.ArgumentParser = sub.add_parser(
+        "simulate-pbx",
+        help="run a simulated Asterisk PBX speaking AMI (for tests and load runs)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=5038, help="AMI port (default 5038)")
+    p.add_argument("--username", default="dialer")
+    p.add_argument("--secret", default="dialer-secret", help="AMI secret the simulator accepts")
+    p.add_argument("--time-scale", type=float, default=1.0, help="real seconds per simulated second")
+    p.add_argument(
+        "--verbosity",
+        choices=VERBOSITY,
+        default="minimal",
+        help="minimal: a least-privilege dialer user; full: plus Newexten/VarSet noise",
+    )
+    agents = p.add_argument_group("agents")
+    agents.add_argument("--queue", default="campaign1", help="queue the --agents join (default campaign1)")
+    agents.add_argument("--agents", type=int, default=2, help="static members Local/agentN@sim-agents")
+    agents.add_argument(
+        "--agent",
+        action="append",
+        default=[],
+        metavar="QUEUE:INTERFACE[:NAME]",
+        help="an extra static member, e.g. campaign1:PJSIP/1001:Anna (repeatable)",
+    )
+    agents.add_argument("--agent-ring", type=float, default=1.0, help="seconds an agent's phone rings")
+    agents.add_argument(
+        "--agent-talk",
+        type=float,
+        default=None,
+        help="agents hang up after this many seconds (default: the customer hangs up)",
+    )
+    agents.add_argument("--agent-wrapup", type=float, default=0.0, help="wrap-up seconds after each call")
+    pop = p.add_argument_group("population (numbers outside the transcripts' convention)")
+    defaults = PopulationParams()
+    pop.add_argument("--seed", type=int, default=0)
+    pop.add_argument("--answer-p", type=float, default=defaults.answer_p)
+    pop.add_argument("--machine-share", type=float, default=defaults.machine_share)
+    pop.add_argument("--busy-share", type=float, default=defaults.busy_share)
+    pop.add_argument("--congestion-share", type=float, default=defaults.congestion_share)
+    pop.add_argument("--unallocated-share", type=float, default=defaults.unallocated_share)
+    pop.add_argument("--answer-median", type=float, default=defaults.answer_median_s, help="seconds")
+    pop.add_argument("--answer-sigma", type=float, default=defaults.answer_sigma)
+    pop.add_argument("--talk-median", type=float, default=defaults.talk_median_s, help="seconds")
+    pop.add_argument("--talk-sigma", type=float, default=defaults.talk_sigma)
+    faults = p.add_argument_group("fault injection")
+    faults.add_argument("--response-delay", type=float, default=0.0, help="delay every action response (s)")
+    faults.add_argument("--drop-every", type=float, default=None, help="drop all connections every N s")
+    faults.add_argument(
+        "--restart-every", type=float, default=None, help="restart (Shutdown, reboot) every N s"
+    )
+    faults.add_argument("--garble-every", type=float, default=None, help="send a garbled message every N s")
+    p.set_defaults(func=run)
+
+
+def build_pbx(args: argparse.Namespace) -> SimulatedPbx:
+    """The simulator the arguments describe (raises ValueError naming a bad option)."""
+    members = [
+        SimAgent(args.queue, f"Local/agent{i}@sim-agents", f"Agent {i}") for i in range(1, args.agents + 1)
+    ]
+    for spec in args.agent:
+        parts = spec.split(":")
+        if len(parts) not in (2, 3) or not parts[0] or not parts[1]:
+            raise ValueError(f"--agent {spec!r}: expected QUEUE:INTERFACE[:NAME]")
+        members.append(SimAgent(parts[0], parts[1], parts[2] if len(parts) == 3 else parts[1]))
+    population = PopulationParams(
+        answer_p=args.answer_p,
+        machine_share=args.machine_share,
+        busy_share=args.busy_share,
+        congestion_share=args.congestion_share,
+        unallocated_share=args.unallocated_share,
+        answer_median_s=args.answer_median,
+        answer_sigma=args.answer_sigma,
+        talk_median_s=args.talk_median,
+        talk_sigma=args.talk_sigma,
+    )
+    pbx = SimulatedPbx(
+        username=args.username,
+        secret=args.secret,
+        host=args.host,
+        port=args.port,
+        time_scale=args.time_scale,
+        verbosity=args.verbosity,
+        population=population,
+        rng=np.random.default_rng(args.seed),
+        agents=members,
+        agent_ring_s=args.agent_ring,
+        agent_talk_s=args.agent_talk,
+        agent_wrapup_s=args.agent_wrapup,
+    )
+    pbx.response_delay_s = args.response_delay
+    return pbx
+
+
+async def serve(pbx: SimulatedPbx, args: argparse.Namespace) -> None:
+    await pbx.start()
+    print(f"simulated PBX listening on {pbx.host}:{pbx.port} (user {pbx.username})", flush=True)
+
+    async def every(period: float | None, fault: str) -> None:
+        if period is None:
+            return
+        while True:
+            await asyncio.sleep(period)
+            log.info("sim_fault_injected", fault=fault)
+            if fault == "drop":
+                pbx.drop_connections()
+            elif fault == "restart":
+                await pbx.restart()
+            else:
+                pbx.send_garbled()
+
+    try:
+        async with asyncio.TaskGroup() as tg:
+            tg.create_task(every(args.drop_every, "drop"))
+            tg.create_task(every(args.restart_every, "restart"))
+            tg.create_task(every(args.garble_every, "garble"))
+            tg.create_task(asyncio.Event().wait())
+    finally:
+        await pbx.close()
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        pbx = build_pbx(args)
+    except ValueError as e:
+        print(f"error: simulate-pbx: {e}", file=sys.stderr)
+        return 2
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve(pbx, args))
+    return 0
