@@ -93,44 +93,61 @@ class GarbledMessage:
 Frame = AmiMessage | Banner | GarbledMessage
 
 
+def _message(headers: list[tuple[str, str]], index: dict[str, str]) -> AmiMessage:
+    """Build a message whose index is already known (the hot path skips __post_init__)."""
+    msg = object.__new__(AmiMessage)
+    object.__setattr__(msg, "headers", tuple(headers))
+    object.__setattr__(msg, "_index", index)
+    return msg
+
+
 def _split_block(block: bytes) -> AmiMessage | GarbledMessage:
-    headers: list[tuple[str, str]] = []
     try:
         text = block.decode("utf-8")
     except UnicodeDecodeError:
         # Asterisk passes through whatever bytes a caller ID carries; keep the message.
         text = block.decode("latin-1")
-    for line in text.split("\n"):
-        line = line.rstrip("\r")
+    # Fast path (every well-formed CRLF message): one partition per line in a comprehension,
+    # the index built back to front so the first of a repeated header wins.
+    parts = [line.partition(": ") for line in text.split("\r\n")]
+    if all(sep and key and " " not in key for key, sep, _ in parts):
+        return _message([(k, v) for k, _, v in parts], {k.lower(): v for k, _, v in reversed(parts)})
+    return _split_block_slow(block, text)
+
+
+def _split_block_slow(block: bytes, text: str) -> AmiMessage | GarbledMessage:
+    """Lenient reading: bare LF, ``Key:Value`` without the space, blank lines; else garbage."""
+    headers: list[tuple[str, str]] = []
+    index: dict[str, str] = {}
+    for raw in text.split("\n"):
+        line = raw.rstrip("\r")
         if not line:
             continue
         key, sep, value = line.partition(":")
-        if not sep or not key or key != key.strip() or " " in key:
+        if not sep or not key or " " in key or "\t" in key:
             return GarbledMessage(block[:200], f"line without 'Key: Value': {line[:80]!r}")
-        headers.append((key, value[1:] if value.startswith(" ") else value))
+        value = value[1:] if value.startswith(" ") else value
+        headers.append((key, value))
+        index.setdefault(key.lower(), value)
     if not headers:
         return GarbledMessage(block[:200], "empty message")
-    return AmiMessage(tuple(headers))
+    return _message(headers, index)
 
 
 def parse_buffer(data: bytes) -> tuple[list[AmiMessage | GarbledMessage], bytes]:
     """Split ``data`` into complete messages; return them and the unconsumed tail."""
+    if b"\n\n" in data:
+        # A peer using bare LF (or mixing): normalise once, then split on the blank line.
+        data = data.replace(b"\r\n", b"\n")
+        parts = data.split(b"\n\n")
+    else:
+        parts = data.split(b"\r\n\r\n")
+    rest = parts.pop()
     out: list[AmiMessage | GarbledMessage] = []
-    start = 0
-    n = len(data)
-    while start < n:
-        end = data.find(b"\r\n\r\n", start)
-        sep = 4
-        lf_end = data.find(b"\n\n", start, end if end >= 0 else n)
-        if lf_end >= 0:
-            end, sep = lf_end, 2
-        if end < 0:
-            break
-        block = data[start:end]
-        start = end + sep
-        if block.strip(b"\r\n"):
+    for block in parts:
+        if block and block.strip(b"\r\n"):
             out.append(_split_block(block))
-    return out, data[start:]
+    return out, rest
 
 
 class AmiFramer:
