@@ -284,6 +284,20 @@ class ApplyDefaultDisposition:
 
 
 @dataclass(frozen=True, slots=True)
+class CallReachedAgent:
+    """A call reached the agent, ``free_for_s`` after the agent last became ready.
+
+    For the ``dialer_agent_free_to_connect_seconds`` histogram: the predictive dialer's job is
+    to keep this short.
+    """
+
+    agent_id: str
+    attempt_id: str | None
+    free_for_s: float
+    at_s: float
+
+
+@dataclass(frozen=True, slots=True)
 class PeerAnomaly:
     """A PBX update that does not fit what we know; the runner logs and counts it (STYLE 17)."""
 
@@ -306,5 +320,6 @@ AgentEffect = (
     | ReleaseContact
     | RecordDisposition
     | ApplyDefaultDisposition
+    | CallReachedAgent
     | PeerAnomaly
 )

@@ -42,6 +42,7 @@ from dialer.agent_state import (
     AgentState,
     AgentTimers,
     ApplyDefaultDisposition,
+    CallReachedAgent,
     IllegalTransition,
     LoggedIn,
     LoggedOut,
@@ -138,6 +139,7 @@ class _Agent:
     member_name: str | None
     state: AgentState = AgentState.LOGGED_OUT
     since_at: float = 0.0
+    free_since_at: float = 0.0  # when the agent last became ready
     call: _Call | None = None
     offer_deadline_at: float | None = None
     wrap_deadline_at: float | None = None
@@ -150,6 +152,7 @@ class _Agent:
     # What we believe the PBX has for this member.
     member: bool = False
     member_paused: bool = False
+    member_reason: str | None = None
     echoes: deque[_Echo] = field(default_factory=deque)
 
 
@@ -226,6 +229,17 @@ class AgentBoard:
         effects: list[AgentEffect] = []
         self._request_logout(agent, at_s, reason, effects)
         return effects
+
+    def cancel_logout(self, agent_id: str) -> bool:
+        """Withdraw a held logout (the agent changed their mind); False if none was held.
+
+        A logout the PBX forced (member removed) cannot be withdrawn: the member is gone.
+        """
+        agent = self._get(agent_id)
+        if agent.logout_requested_at is None or agent.member_gone:
+            return False
+        agent.logout_requested_at = agent.logout_reason = None
+        return True
 
     def pause(self, agent_id: str, at_s: float, *, reason: str | None = None) -> list[AgentEffect]:
         """Pause a ready agent now; a busy one when its call (and wrap-up) is over."""
@@ -432,7 +446,7 @@ class AgentBoard:
             return []
         effects: list[AgentEffect] = []
         if upd.change is MemberChange.REMOVED:
-            agent.member, agent.member_paused = False, False
+            agent.member, agent.member_paused, agent.member_reason = False, False, None
             if agent.state is AgentState.LOGGED_OUT:
                 return []
             agent.member_gone = True
@@ -442,22 +456,27 @@ class AgentBoard:
             return []  # device-state news while our own action is in flight: its flags may be stale
         was_member = agent.member
         agent.member = True
+        reason = upd.paused_reason or REASON_PBX
         if agent.state is AgentState.LOGGED_OUT:
             # A member we did not add: a static member, or one added by hand or before a restart.
-            agent.member_paused = upd.paused
             agent.member_gone = False
             self._step(agent, AgentInput.LOGIN, at_s, effects)
             if upd.paused:
-                agent.pause_reason = upd.paused_reason or REASON_PBX
+                agent.pause_reason = reason
                 self._step(agent, AgentInput.PAUSE, at_s, effects)
+            agent.member_paused, agent.member_reason = upd.paused, reason if upd.paused else None
             effects.append(LoggedIn(agent_id, at_s))
             return effects
         if upd.paused == agent.member_paused and was_member:
+            if upd.paused and agent.state is AgentState.PAUSED and upd.change is MemberChange.PAUSE:
+                agent.pause_reason = agent.member_reason = reason  # re-paused on the phone, new reason
             return []
         agent.member_paused = upd.paused
         if upd.paused:
-            self._request_pause(agent, at_s, upd.paused_reason or REASON_PBX, effects)
+            self._request_pause(agent, at_s, reason, effects)
+            agent.member_reason = agent.pause_reason if agent.state is AgentState.PAUSED else reason
         else:
+            agent.member_reason = None
             if agent.state is AgentState.PAUSED:
                 self._step(agent, AgentInput.UNPAUSE, at_s, effects)
                 agent.pause_reason = None
@@ -506,23 +525,42 @@ class AgentBoard:
         agent = self._agents[agent_id]
         if agent.call is None or agent.call.attempt_id not in (None, outcome.attempt_id):
             return []
+        effects: list[AgentEffect] = []
         if agent.call.attempt_id is None:
-            self.attach_attempt(agent_id, outcome.attempt_id)
+            self._try_attach(agent, outcome.attempt_id, at_s, effects)
         connected = outcome.outcome is Outcome.CONNECTED or agent.state in (
             AgentState.TALKING,
             AgentState.WRAP_UP,
         )
-        return self._call_over(agent, connected=connected, at_s=at_s)
+        return effects + self._call_over(agent, connected=connected, at_s=at_s)
 
     def _connect(self, agent: _Agent, attempt_id: str | None, at_s: float) -> list[AgentEffect]:
         effects: list[AgentEffect] = []
         call = agent.call
+        if (
+            attempt_id is not None
+            and call is not None
+            and call.attempt_id is not None
+            and call.attempt_id != attempt_id
+            and agent.state in (AgentState.RESERVED, AgentState.TALKING)
+        ):
+            # The outcome machine says this agent took another call than the one we hold it
+            # for: a queue call beat our QueuePause to Asterisk. Reality wins: the agent is on
+            # that call; the held attempt is no longer theirs (its Dial will find them busy).
+            effects.append(
+                PeerAnomaly(
+                    agent.agent_id,
+                    agent.interface,
+                    f"took attempt {attempt_id} while held for attempt {call.attempt_id}",
+                    at_s,
+                )
+            )
+            self._by_attempt.pop(call.attempt_id, None)
+            agent.call = call = _Call(ReservationKind.QUEUE, None, None, at_s)
         if agent.state is AgentState.TALKING:
             if attempt_id is not None and call is not None and call.attempt_id is None:
-                self.attach_attempt(agent.agent_id, attempt_id)
-            elif attempt_id is not None and call is not None and call.attempt_id != attempt_id:
-                return [PeerAnomaly(agent.agent_id, agent.interface, "second call while talking", at_s)]
-            return []
+                self._try_attach(agent, attempt_id, at_s, effects)
+            return effects
         before = agent.state
         try:
             self._step(agent, AgentInput.CONNECT, at_s, effects)
@@ -534,9 +572,21 @@ class AgentBoard:
                 agent.pending_pause = agent.pause_reason or "paused"  # the pause it raced with, held
             agent.record_requested_at = None
         if attempt_id is not None and agent.call.attempt_id is None:
-            self.attach_attempt(agent.agent_id, attempt_id)
+            self._try_attach(agent, attempt_id, at_s, effects)
+        effects.append(
+            CallReachedAgent(
+                agent.agent_id, agent.call.attempt_id, max(0.0, at_s - agent.free_since_at), at_s
+            )
+        )
         self._sync(agent, at_s, effects)
         return effects
+
+    def _try_attach(self, agent: _Agent, attempt_id: str, at_s: float, effects: list[AgentEffect]) -> None:
+        """attach_attempt for peer-driven updates: a conflict is the peer's, reported, not raised."""
+        try:
+            self.attach_attempt(agent.agent_id, attempt_id)
+        except AgentError as err:
+            effects.append(PeerAnomaly(agent.agent_id, agent.interface, str(err), at_s))
 
     def _call_over(self, agent: _Agent, *, connected: bool, at_s: float) -> list[AgentEffect]:
         effects: list[AgentEffect] = []
@@ -563,6 +613,12 @@ class AgentBoard:
         out = dict.fromkeys(AgentState, 0)
         for agent in self._agents.values():
             out[agent.state] += 1
+        return out
+
+    def agents_by_state(self) -> dict[str, int]:
+        """``dialer_agents{state}``: every state's count plus ``logging_out`` (held logouts)."""
+        out = {state.value: n for state, n in self.counts().items()}
+        out["logging_out"] = self.logging_out()
         return out
 
     def logging_out(self) -> int:
@@ -656,6 +712,8 @@ class AgentBoard:
         if new is agent.state:
             return
         effects.append(StateChanged(agent.agent_id, agent.state, new, event, at_s))
+        if new is AgentState.READY:
+            agent.free_since_at = at_s
         agent.state, agent.since_at = new, at_s
 
     def _request_logout(
@@ -752,18 +810,23 @@ class AgentBoard:
         member, paused, reason = desired
         aid, q, iface = agent.agent_id, self.queue, agent.interface
         if not member:
-            if agent.member and not agent.member_gone:
+            if agent.member:
                 effects.append(QueueRemove(aid, q, iface))
                 agent.echoes.append(_Echo(MemberChange.REMOVED, None, at_s))
             agent.member = agent.member_paused = False
+            agent.member_reason = None
             return
         if not agent.member:
             effects.append(QueueAdd(aid, q, iface, agent.member_name, paused, reason))
             agent.echoes.append(_Echo(MemberChange.ADDED, None, at_s))
-        elif agent.member_paused != paused:
+        elif agent.member_paused != paused or (
+            # The agent's own pause shows its reason to supervisors (queue show); the dialer's
+            # holds (reserved -> talking -> wrap-up) do not re-send just to relabel.
+            agent.state is AgentState.PAUSED and agent.member_reason != reason
+        ):
             effects.append(QueuePause(aid, q, iface, paused, reason))
             agent.echoes.append(_Echo(MemberChange.PAUSE, paused, at_s))
-        agent.member, agent.member_paused = True, paused
+        agent.member, agent.member_paused, agent.member_reason = True, paused, reason
 
     def _is_echo(self, agent: _Agent, upd: AgentStateChange, at_s: float) -> bool:
         echoes = agent.echoes

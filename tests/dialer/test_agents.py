@@ -29,6 +29,7 @@ from dialer.agent_state import (
     AgentState,
     AgentTimers,
     ApplyDefaultDisposition,
+    CallReachedAgent,
     IllegalTransition,
     LoggedIn,
     LoggedOut,
@@ -275,6 +276,35 @@ def test_progressive_call_reserve_connect_end_disposition() -> None:
     assert board.agent_for_attempt("att-1") is None
 
 
+def test_call_reaching_the_agent_reports_how_long_the_agent_was_free() -> None:
+    board = _board("a1")  # ready at 0.0
+    board.reserve("a1", "contact-1", 10.0)
+    board.attach_attempt("a1", "att-1")
+
+    effects = board.feed(AgentConnected("att-1", "Local/a1@sim-agents", 16.5, 1.0), 16.5)
+
+    assert [CallReachedAgent("a1", "att-1", 16.5, 16.5)] == effects_of_type(effects, CallReachedAgent)
+
+
+def test_queue_call_beating_our_pause_takes_the_agent_from_its_reservation() -> None:
+    board = _board("a1")
+    iface = "Local/a1@sim-agents"
+    board.reserve("a1", "contact-1", 10.0)
+    board.attach_attempt("a1", "att-held")
+    board.feed(_call_event(AgentCallKind.CONNECT, iface, 10.01), 10.01)  # taken as the held call
+
+    effects = board.feed(AgentConnected("att-queue", iface, 10.01, 0.3), 10.01)
+    owners = (board.agent_for_attempt("att-queue"), board.agent_for_attempt("att-held"))
+    held_ends = board.feed(_ended("att-held", Outcome.ABANDONED), 14.0)
+    queue_ends = board.feed(_ended("att-queue", Outcome.CONNECTED, iface), 60.0)
+
+    assert 1 == len(effects_of_type(effects, PeerAnomaly))
+    assert ("a1", None) == owners
+    assert [] == held_ends  # no longer this agent's call
+    assert [(S.TALKING, S.WRAP_UP)] == _states(queue_ends)
+    assert "att-queue" == board.view("a1", 61.0).attempt_id
+
+
 def test_reserved_call_that_fails_frees_the_agent_without_wrap_up() -> None:
     board = _board("a1")
     board.reserve("a1", "contact-1", 10.0)
@@ -336,7 +366,8 @@ def test_pause_while_talking_takes_effect_at_wrap_up_end() -> None:
     assert [] == _states(held)
     assert view.pending_pause and S.WRAP_UP == view.state
     assert [(S.WRAP_UP, S.READY), (S.READY, S.PAUSED)] == _states(done)
-    assert [] == effects_of_type(done, QueuePause)  # paused for wrap-up already, stays paused
+    # Paused for wrap-up already: stays paused, relabelled with the agent's reason for supervisors.
+    assert [QueuePause("a1", Q, "Local/a1@sim-agents", True, "break")] == effects_of_type(done, QueuePause)
     assert "break" == board.view("a1", 36.0).pause_reason
 
 
@@ -391,6 +422,35 @@ def test_logout_while_reserved_completes_when_the_call_fails() -> None:
     assert [(S.RESERVED, S.READY), (S.READY, S.LOGGED_OUT)] == _states(effects)
     assert [LoggedOut("a1", 35.0, "requested", 12.0)] == effects_of_type(effects, LoggedOut)
     assert 1 == board.counts()[S.LOGGED_OUT]
+
+
+def test_a_held_logout_can_be_withdrawn() -> None:
+    board = _board("a1")
+    board.reserve("a1", "contact-1", 10.0)
+    board.attach_attempt("a1", "att-1")
+    board.logout("a1", 11.0)
+
+    withdrawn = board.cancel_logout("a1")
+    again = board.cancel_logout("a1")
+    effects = board.feed(_ended("att-1", Outcome.BUSY), 20.0)
+
+    assert (True, False) == (withdrawn, again)
+    assert [] == effects_of_type(effects, LoggedOut)
+    assert S.READY == board.state_of("a1")
+
+
+def test_agents_by_state_counts_held_logouts_for_the_metric() -> None:
+    board = _board("a1", "a2", "a3")
+    board.reserve("a1", "contact-1", 10.0)
+    board.logout("a1", 11.0)
+    board.logout("a3", 11.0)
+
+    by_state = board.agents_by_state()
+
+    assert {"logged_out": 1, "ready": 1, "reserved": 1, "logging_out": 1} == {
+        k: v for k, v in by_state.items() if v
+    }
+    assert {s.value for s in AgentState} | {"logging_out"} == set(by_state)
 
 
 def test_pending_logout_countdown_never_goes_negative() -> None:
@@ -508,6 +568,9 @@ def test_push_preview_timeout_releases_and_pauses_the_absent_agent() -> None:
     assert [ReleaseContact("contact-7", "offer timeout", "a1")] == effects_of_type(effects, ReleaseContact)
     assert [(S.OFFERED, S.PAUSED)] == _states(effects)
     assert "offer timeout" == board.view("a1", 27.0).pause_reason
+    assert [QueuePause("a1", Q, "Local/a1@sim-agents", True, "offer timeout")] == effects_of_type(
+        effects, QueuePause
+    )
     assert [] == board.free_agents()
 
 
@@ -597,6 +660,19 @@ def test_pause_from_the_phone_pauses_and_unpause_readies() -> None:
 
     assert [(S.READY, S.PAUSED)] == _states(paused) and [] == effects_of_type(paused, QueuePause)
     assert [(S.PAUSED, S.READY)] == _states(ready) and [] == effects_of_type(ready, QueuePause)
+
+
+def test_a_new_pause_reason_from_the_phone_is_kept() -> None:
+    board = _board("a1")
+    iface = "Local/a1@sim-agents"
+    board.feed(_member(MemberChange.ADDED, iface), 0.01)
+    board.feed(_member(MemberChange.PAUSE, iface, paused=True, reason="lunch", at_s=10.0), 10.0)
+
+    effects = board.feed(_member(MemberChange.PAUSE, iface, paused=True, reason="meeting", at_s=20.0), 20.0)
+
+    assert [] == effects
+    assert "meeting" == board.view("a1", 21.0).pause_reason
+    assert [QueuePause("a1", Q, iface, False, None)] == effects_of_type(board.unpause("a1", 30.0), QueuePause)
 
 
 def test_member_removed_on_the_pbx_logs_out_without_queue_remove() -> None:
