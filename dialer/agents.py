@@ -31,7 +31,7 @@ from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from ami.agent_events import AgentCallEvent, AgentCallKind, AgentStateChange, MemberChange
+from ami.agent_events import AgentCallEvent, AgentCallKind, AgentStateChange, DeviceState, MemberChange
 from ami.outcome import AgentConnected, AmdDetected, Answered, Ended, Outcome
 from dialer.agent_state import (
     BUSY_STATES,
@@ -79,6 +79,21 @@ REASON_PBX = "pbx"
 # a lost action (Response: Error, no event) cannot make a later genuine PBX change look like one.
 ECHO_WINDOW_S = 5.0
 
+# Device states in which a ready member's phone cannot take a call we would reserve it for
+# (Asterisk's enum ast_device_state): on another call, ringing, on hold, or not registered.
+# UNKNOWN is not among them: some channel drivers never report a state.
+_DEVICE_CANNOT_TAKE = frozenset(
+    {
+        DeviceState.INUSE,
+        DeviceState.BUSY,
+        DeviceState.RINGING,
+        DeviceState.RINGINUSE,
+        DeviceState.ONHOLD,
+        DeviceState.UNAVAILABLE,
+        DeviceState.INVALID,
+    }
+)
+
 _RESERVABLE = frozenset(ReservationKind) - {
     ReservationKind.QUEUE,
     ReservationKind.PREVIEW,
@@ -115,6 +130,7 @@ class AgentView:
     pending_logout: LogoutCountdown | None
     pending_pause: bool
     pause_reason: str | None
+    device: DeviceState  # the member's device state as the PBX last reported it
 
 
 @dataclass(slots=True)
@@ -153,6 +169,7 @@ class _Agent:
     member: bool = False
     member_paused: bool = False
     member_reason: str | None = None
+    device: DeviceState = DeviceState.UNKNOWN  # the member's device, from the last member event
     echoes: deque[_Echo] = field(default_factory=deque)
 
 
@@ -442,6 +459,8 @@ class AgentBoard:
         if agent_id is None:
             return [PeerAnomaly(None, upd.interface, f"{upd.change.value} for an unknown member", at_s)]
         agent = self._agents[agent_id]
+        if upd.change is not MemberChange.REMOVED:
+            agent.device = upd.state  # current in every member event, echoes included
         if self._is_echo(agent, upd, at_s):
             return []
         effects: list[AgentEffect] = []
@@ -629,8 +648,16 @@ class AgentBoard:
         return sum(1 for a in self._agents.values() if a.state is not AgentState.LOGGED_OUT)
 
     def free_agents(self) -> list[str]:
-        """Ready agents, longest-idle first (fairness), ties by id."""
-        ready = [a for a in self._agents.values() if a.state is AgentState.READY]
+        """Ready agents whose phone can take a call, longest-idle first (fairness), ties by id.
+
+        A ready agent whose device the PBX reports in use, ringing or unregistered (a manual
+        call, a phone that lost its registration) is left out until a member event says free.
+        """
+        ready = [
+            a
+            for a in self._agents.values()
+            if a.state is AgentState.READY and a.device not in _DEVICE_CANNOT_TAKE
+        ]
         return [a.agent_id for a in sorted(ready, key=lambda a: (a.since_at, a.agent_id))]
 
     def awaiting_record(self) -> list[str]:
@@ -693,6 +720,7 @@ class AgentBoard:
             pending_logout=self.logout_countdown(agent_id, now_s),
             pending_pause=agent.pending_pause is not None,
             pause_reason=agent.pause_reason,
+            device=agent.device,
         )
 
     def views(self, now_s: float) -> list[AgentView]:

@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
-from dialer.agent_state import AgentEffect, AgentState, ReservationKind
+from dialer.agent_state import AgentEffect, ReservationKind
 from dialer.agents import AgentBoard
 from dialer.errors import ValidationError
 
@@ -86,7 +86,7 @@ def route_callbacks(
     """
     if grace_s < 0:
         raise ValidationError("grace_s", "must not be negative", grace_s)
-    free = board.free_agents()
+    free = board.free_agents()  # ready and the phone free, longest-idle first
     taken: set[str] = set()
     assignments: list[AssignCallback] = []
     conversions: list[ConvertToCampaignCallback] = []
@@ -98,7 +98,7 @@ def route_callbacks(
             campaign.append(cb)
             continue
         state = board.state_of(cb.agent_id)
-        if state is AgentState.READY and cb.agent_id not in taken and not board.is_away(cb.agent_id):
+        if cb.agent_id in free and cb.agent_id not in taken:
             taken.add(cb.agent_id)
             assignments.append(AssignCallback(cb.agent_id, cb.contact, ReservationKind.PERSONAL_CALLBACK))
         elif not board.is_away(cb.agent_id):

@@ -606,6 +606,52 @@ def test_free_agents_longest_idle_first_and_counts() -> None:
     } == (board.counts())
 
 
+def test_a_ready_agent_whose_phone_is_busy_is_not_free() -> None:
+    board = _board("a1", "a2")
+    status = dataclasses.replace(
+        _member(MemberChange.STATUS, "Local/a1@sim-agents", at_s=10.0), state=DeviceState.INUSE
+    )
+
+    board.feed(status, 10.0)
+    busy = board.free_agents()
+    board.feed(dataclasses.replace(status, state=DeviceState.NOT_INUSE, at_s=20.0), 20.0)
+
+    assert ["a2"] == busy
+    assert ["a1", "a2"] == board.free_agents()
+    assert S.READY == board.state_of("a1")
+
+
+@pytest.mark.parametrize(
+    "busy", ["reserved_failed", "reserved_answered", "offered_skipped", "talking", "wrap_up"]
+)
+def test_pause_held_in_every_busy_state_applies_when_the_call_is_over(busy: str) -> None:
+    board = _board("a1")
+    iface = "Local/a1@sim-agents"
+    if busy.startswith("reserved"):
+        board.reserve("a1", "contact-1", 1.0)
+        board.attach_attempt("a1", "att-1")
+    elif busy == "offered_skipped":
+        board.offer("a1", "contact-1", 1.0)
+    else:
+        _reserved_and_talking(board, at_s=1.0)
+        if busy == "wrap_up":
+            board.feed(_ended("att-1", Outcome.CONNECTED), 20.0)
+
+    held = board.pause("a1", 21.0, reason="coffee")
+    if busy == "reserved_failed":
+        board.feed(_ended("att-1", Outcome.BUSY), 22.0)
+    elif busy == "offered_skipped":
+        board.skip("a1", 22.0)
+    else:
+        if busy == "reserved_answered":
+            board.feed(AgentConnected("att-1", iface, 22.0, 1.0), 22.0)
+        board.feed(_ended("att-1", Outcome.CONNECTED), 30.0)
+        board.set_disposition("a1", 31.0, "done")
+
+    assert [] == _states(held)
+    assert (S.PAUSED, "coffee") == (board.state_of("a1"), board.view("a1", 40.0).pause_reason)
+
+
 def test_view_reports_time_in_state_for_the_pacer() -> None:
     board = _board("a1")
     _reserved_and_talking(board, at_s=10.0)

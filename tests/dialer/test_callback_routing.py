@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ami.agent_events import AgentStateChange, DeviceState, MemberChange
 from dialer.agent_state import AgentState, AgentTimers, PlaceCall, ReservationKind
 from dialer.agents import AgentBoard, effects_of_type
 from dialer.callback_routing import (
@@ -108,6 +109,28 @@ def test_an_agent_with_a_personal_callback_is_not_also_given_a_campaign_one() ->
     )
 
     assert {("a1", "mine"), ("a2", "camp")} == {(a.agent_id, a.contact) for a in plan.assignments}
+
+
+def test_personal_callback_waits_while_its_agents_phone_is_busy() -> None:
+    board = _board("a1")
+    status = AgentStateChange(
+        MemberChange.STATUS,
+        "campaign1",
+        "Local/a1@sim-agents",
+        None,
+        DeviceState.INUSE,
+        False,
+        None,
+        True,
+        0,
+        None,
+        5.0,
+    )
+    board.feed(status, 5.0)
+
+    plan = route_callbacks([DueCallback("k1", 1.0, "a1")], board, 10.0, grace_s=GRACE)
+
+    assert (WaitForAgent("k1", "a1", None),) == plan.waiting
 
 
 def test_two_personal_callbacks_of_one_agent_take_turns() -> None:
