@@ -268,6 +268,9 @@ class ReleaseContact:
 
 @dataclass(frozen=True, slots=True)
 class RecordDisposition:
+    """Write the agent's disposition. ``contact`` is None for a queue (predictive) call: the
+    board never saw it; the runner finds it from ``attempt_id``."""
+
     agent_id: str
     attempt_id: str | None
     contact: Hashable | None
@@ -276,7 +279,10 @@ class RecordDisposition:
 
 @dataclass(frozen=True, slots=True)
 class ApplyDefaultDisposition:
-    """The agent set no disposition in time: write the campaign's default for this call."""
+    """The agent set no disposition in time: write the campaign's default for this call.
+
+    ``contact`` is None for a queue (predictive) call, as in :class:`RecordDisposition`.
+    """
 
     agent_id: str
     attempt_id: str | None

@@ -31,8 +31,15 @@ from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from ami.agent_events import AgentCallEvent, AgentCallKind, AgentStateChange, DeviceState, MemberChange
-from ami.outcome import AgentConnected, AmdDetected, Answered, Ended, Outcome
+from ami.agent_events import (
+    AgentCallEvent,
+    AgentCallKind,
+    AgentStateChange,
+    AgentUpdate,
+    DeviceState,
+    MemberChange,
+)
+from ami.outcome import AgentConnected, AttemptUpdate, Ended, Outcome
 from dialer.agent_state import (
     BUSY_STATES,
     IDLE_STATES,
@@ -62,8 +69,16 @@ from dialer.agent_state import (
 )
 
 _E = TypeVar("_E")
+BoardUpdate = AgentUpdate | AttemptUpdate  # what feed() accepts: ami.agent_events and ami.outcome
 
-__all__ = ["PAUSE_REASON_PREFIX", "AgentBoard", "AgentView", "LogoutCountdown", "effects_of_type"]
+__all__ = [
+    "PAUSE_REASON_PREFIX",
+    "AgentBoard",
+    "AgentView",
+    "BoardUpdate",
+    "LogoutCountdown",
+    "effects_of_type",
+]
 
 # Pause reasons the dialer itself sets on queue members (visible in `queue show`).
 PAUSE_REASON_PREFIX = "dialer:"
@@ -436,11 +451,7 @@ class AgentBoard:
 
     # ================================================================ the PBX's view
 
-    def feed(
-        self,
-        update: AgentStateChange | AgentCallEvent | Answered | AmdDetected | AgentConnected | Ended,
-        at_s: float,
-    ) -> list[AgentEffect]:
+    def feed(self, update: BoardUpdate, at_s: float) -> list[AgentEffect]:
         """Apply one update from ``ami.agent_events`` or ``ami.outcome``; never raises on its content."""
         if isinstance(update, AgentStateChange):
             return self._on_member(update, at_s)
