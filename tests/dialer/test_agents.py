@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections import deque
 from collections.abc import Hashable
 
 import pytest
@@ -1017,3 +1018,104 @@ def test_contacts_are_opaque_hashables() -> None:
     assert [PlaceCall("a1", ("lease", 42), ReservationKind.CALL_PROGRESSIVE)] == effects_of_type(
         effects, PlaceCall
     )
+
+
+def _local_op(board: AgentBoard, op: str, agent: str, iface: str, now: float) -> list[AgentEffect]:
+    if op == "login":
+        return board.login(agent, iface, now)
+    if op == "logout":
+        return board.logout(agent, now)
+    if op == "pause":
+        return board.pause(agent, now, reason="r")
+    if op == "unpause":
+        return board.unpause(agent, now)
+    if op == "reserve":
+        return board.reserve(agent, "c", now)
+    if op == "release":
+        return board.release_reservation(agent, now, reason="x")
+    if op == "offer":
+        return board.offer(agent, "c", now)
+    assert "skip" == op
+    return board.skip(agent, now)
+
+
+class _FakeMemberTable:
+    """Asterisk's queue-member table for one queue, as far as our actions touch it.
+
+    Not a mock of the PBX port: it applies our queue effects the way app_queue does
+    (QueueAdd of a member fails, QueuePause/QueueRemove of a non-member fails) and produces the
+    member event each successful action publishes (queue-member-admin.txt).
+    """
+
+    def __init__(self) -> None:
+        self.members: dict[str, bool] = {}  # interface -> paused
+        self.errors: list[str] = []
+
+    def apply(self, effect: AgentEffect, at_s: float) -> AgentStateChange | None:
+        if isinstance(effect, QueueAdd):
+            if effect.interface in self.members:
+                self.errors.append(f"already there: {effect}")
+                return None
+            self.members[effect.interface] = effect.paused
+            return _member(MemberChange.ADDED, effect.interface, paused=effect.paused, at_s=at_s)
+        if isinstance(effect, QueuePause):
+            if effect.interface not in self.members:
+                self.errors.append(f"not a member: {effect}")
+                return None
+            self.members[effect.interface] = effect.paused
+            return _member(
+                MemberChange.PAUSE, effect.interface, paused=effect.paused, reason=effect.reason, at_s=at_s
+            )
+        if isinstance(effect, QueueRemove):
+            if self.members.pop(effect.interface, None) is None:
+                self.errors.append(f"not a member: {effect}")
+                return None
+            return _member(MemberChange.REMOVED, effect.interface, at_s=at_s)
+        return None
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    ops=st.lists(
+        st.tuples(
+            st.sampled_from(
+                ["login", "logout", "pause", "unpause", "reserve", "release", "offer", "skip", "deliver"]
+            ),
+            st.sampled_from(_AGENTS),
+            st.integers(0, 3),
+        ),
+        max_size=50,
+    )
+)
+def test_echoes_of_our_own_queue_actions_never_move_an_agent(ops: list[tuple[str, str, int]]) -> None:
+    """Our actions reach the PBX at once; their events come back late, in order, in batches."""
+    board = AgentBoard("c1", Q, TIMERS)
+    pbx = _FakeMemberTable()
+    in_flight: deque[AgentStateChange] = deque()
+    now = 0.0
+    for op, agent, n in ops:
+        now += 0.01
+        if op == "deliver":
+            for _ in range(min(n, len(in_flight))):
+                effects = board.feed(in_flight.popleft(), now)
+                assert [] == effects, "an echo moved the board"
+            continue
+        iface = f"Local/{agent}@sim-agents"
+        try:
+            effects = _local_op(board, op, agent, iface, now)
+        except AgentError:
+            continue
+        for effect in effects:
+            event = pbx.apply(effect, now)
+            if event is not None:
+                in_flight.append(event)
+    while in_flight:
+        assert [] == board.feed(in_flight.popleft(), now)
+
+    assert [] == pbx.errors
+    for agent in board.agent_ids():
+        state = board.state_of(agent)
+        iface = f"Local/{agent}@sim-agents"
+        assert (state is not S.LOGGED_OUT) == (iface in pbx.members)
+        if state is not S.LOGGED_OUT:
+            assert (state is not S.READY) == pbx.members[iface]  # paused unless ready
