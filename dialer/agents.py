@@ -109,6 +109,8 @@ _DEVICE_CANNOT_TAKE = frozenset(
     }
 )
 
+_DEVICE_UNREACHABLE = frozenset({DeviceState.UNAVAILABLE, DeviceState.INVALID})
+
 _RESERVABLE = frozenset(ReservationKind) - {
     ReservationKind.QUEUE,
     ReservationKind.PREVIEW,
@@ -686,11 +688,11 @@ class AgentBoard:
         return agent.state if agent else AgentState.LOGGED_OUT
 
     def is_away(self, agent_id: str) -> bool:
-        """Not going to take a call soon: logged out, paused, or logging out."""
+        """Not going to take a call soon: logged out, paused, logging out, or phone unregistered."""
         agent = self._agents.get(agent_id)
         if agent is None or agent.state in (AgentState.LOGGED_OUT, AgentState.PAUSED):
             return True
-        return agent.logout_requested_at is not None
+        return agent.logout_requested_at is not None or agent.device in _DEVICE_UNREACHABLE
 
     def agent_for_interface(self, interface: str) -> str | None:
         return self._by_interface.get(interface)

@@ -31,6 +31,13 @@ def _board(*agents: str) -> AgentBoard:
     return board
 
 
+def _status(agent_id: str, state: DeviceState, at_s: float) -> AgentStateChange:
+    iface = f"Local/{agent_id}@sim-agents"
+    return AgentStateChange(
+        MemberChange.STATUS, "campaign1", iface, None, state, False, None, False, 0, None, at_s
+    )
+
+
 def test_personal_callback_goes_only_to_its_free_agent() -> None:
     board = _board("a1", "a2")  # a1 is the longest idle, but the callback is a2's
 
@@ -51,7 +58,7 @@ def test_personal_callback_waits_for_its_busy_agent_without_conversion() -> None
     assert ("a1",) == plan.free_for_fresh
 
 
-@pytest.mark.parametrize("away", ["logged_out", "paused", "logging_out", "never_seen"])
+@pytest.mark.parametrize("away", ["logged_out", "paused", "logging_out", "never_seen", "unregistered"])
 def test_personal_callback_of_an_away_agent_waits_out_the_grace_then_goes_to_the_campaign(away: str) -> None:
     board = _board("a1", "a2")
     if away == "logged_out":
@@ -61,6 +68,8 @@ def test_personal_callback_of_an_away_agent_waits_out_the_grace_then_goes_to_the
     elif away == "logging_out":
         board.reserve("a2", "other", 10.0)
         board.logout("a2", 11.0)
+    elif away == "unregistered":
+        board.feed(_status("a2", DeviceState.UNAVAILABLE, 10.0), 10.0)
     owner = "a9" if away == "never_seen" else "a2"
     due = [DueCallback("k1", 100.0, owner)]
 
