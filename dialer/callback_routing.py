@@ -9,9 +9,8 @@ without changing anything:
 * personal, its agent logged in and busy with a call -> wait (the agent frees up within one
   call and wrap-up);
 * personal, its agent away (logged out, paused, logging out, phone unregistered) -> wait until
-  ``due_at + grace_s``,
-  then :class:`ConvertToCampaignCallback` (and, as a campaign callback, it may be assigned in
-  the same pass);
+  ``due_at + grace_s``, then :class:`ConvertToCampaignCallback` (and, as a campaign callback,
+  it may be assigned in the same pass);
 * campaign -> the longest-idle free agent not already given one, earliest due first.
 
 The free agents left over are returned in order for fresh records: callbacks come first. The
