@@ -73,8 +73,20 @@ ANSWERED_HOLD_S = 3600
 _NO_RETRY = RetryRule(delay_s=0)
 
 
+def _jsonb_encode(value: Any) -> bytes:
+    # jsonb's binary wire format is a version byte (1) followed by the JSON text; binary is
+    # needed so COPY (contact import) can send custom fields too.
+    return b"\x01" + json.dumps(value, ensure_ascii=False).encode()
+
+
+def _jsonb_decode(data: bytes) -> Any:
+    return json.loads(data[1:])
+
+
 async def _init_connection(conn: asyncpg.Connection) -> None:
-    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+    await conn.set_type_codec(
+        "jsonb", encoder=_jsonb_encode, decoder=_jsonb_decode, schema="pg_catalog", format="binary"
+    )
 
 
 def _zone(name: str, field: str) -> ZoneInfo:
