@@ -547,7 +547,7 @@ def _int_set(value: object, field_name: str, lo: int, hi: int) -> frozenset[int]
         reason = "must be a set of numbers (use the parse_* functions for text)"
         raise ScheduleError(field_name, reason, value)
     try:
-        items = frozenset(value)  # type: ignore[arg-type]  # any iterable of ints is welcome
+        items = frozenset(value)  # type: ignore[call-overload]  # any iterable of ints is welcome
     except TypeError:
         raise ScheduleError(field_name, "must be a set of numbers", value) from None
     for item in items:
