@@ -24,7 +24,7 @@ from phonenumbers import timezone as phone_timezone
 
 from dialer.errors import InvalidNumber, ValidationError
 
-__all__ = ["PhoneNumber", "normalize", "zone_for"]
+__all__ = ["PhoneNumber", "check_region", "normalize", "zone_for"]
 
 #: The kinds we keep; libphonenumber's rarer types fold into "other".
 _KIND = {
@@ -79,9 +79,7 @@ def normalize(raw: str, default_region: str) -> PhoneNumber:
         InvalidNumber: field ``phone``; empty, unparseable or not a valid number, with the reason.
         ValidationError: field ``region`` when ``default_region`` is not a known region code.
     """
-    region = (default_region or "").strip().upper()
-    if region not in phonenumbers.SUPPORTED_REGIONS:
-        raise ValidationError("region", "unknown region code (use ISO 3166, e.g. PL, US)", default_region)
+    region = check_region(default_region)
     text = raw.strip() if isinstance(raw, str) else ""
     if not text:
         raise InvalidNumber("phone", "empty", raw)
@@ -101,6 +99,19 @@ def normalize(raw: str, default_region: str) -> PhoneNumber:
         kind=_KIND.get(phonenumbers.number_type(number), "other"),
         timezones=tuple(z for z in phone_timezone.time_zones_for_number(number) if z != _UNKNOWN_ZONE),
     )
+
+
+def check_region(region: str) -> str:
+    """``region`` as an upper-case region code libphonenumber knows ("pl" -> "PL").
+
+    Raises:
+        ValidationError: field ``region`` when the code is unknown, so a whole import fails
+            once up front instead of rejecting every row.
+    """
+    code = region.strip().upper() if isinstance(region, str) else ""
+    if code not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValidationError("region", "unknown region code (use ISO 3166, e.g. PL, US)", region)
+    return code
 
 
 def zone_for(number: PhoneNumber) -> str | None:

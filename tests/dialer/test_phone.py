@@ -89,6 +89,7 @@ FORMATS = [PhoneNumberFormat.E164, PhoneNumberFormat.INTERNATIONAL, PhoneNumberF
 @given(st.sampled_from(REGIONS), st.sampled_from(FORMATS))
 def test_every_regions_example_number_round_trips_in_every_format(region: str, fmt: int) -> None:
     example = phonenumbers.example_number(region)
+    assert example is not None
     expected = phonenumbers.format_number(example, PhoneNumberFormat.E164)
     written = phonenumbers.format_number(example, fmt)
     n = normalize(written, region)

@@ -25,12 +25,13 @@ NYC = ZoneInfo("America/New_York")
 T = dt.time
 
 
-def at(zone: ZoneInfo, *args: int, fold: int = 0) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=zone, fold=fold)
+def at(zone: ZoneInfo, year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0,
+       *, fold: int = 0) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, second, tzinfo=zone, fold=fold)
 
 
-def utc(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 def window(start: str, end: str, **kw: object) -> Schedule:
