@@ -267,10 +267,14 @@ DECLARE
     sys text;
 BEGIN
     SELECT system_status INTO sys FROM statuses WHERE id = NEW.status_id;
-    IF NEW.closed_reason IS NOT NULL OR sys = 'do_not_call' THEN
+    IF NEW.closed_reason IS NOT NULL THEN
         NEW.dial_rank := NULL; NEW.due_at := NULL;
     ELSIF NEW.callback_due_at IS NOT NULL THEN
+        -- a callback someone scheduled is a newer instruction than the status
+        -- (do-not-call lists still apply at lease time)
         NEW.dial_rank := 0; NEW.due_at := NEW.callback_due_at;
+    ELSIF sys = 'do_not_call' THEN
+        NEW.dial_rank := NULL; NEW.due_at := NULL;
     ELSIF sys = 'my_record' THEN
         -- an agent's own record is dialled only once the agent has set its date
         NEW.dial_rank := CASE WHEN NEW.not_before IS NULL OR NEW.agent_id IS NULL THEN NULL ELSE 0 END;
