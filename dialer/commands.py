@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -67,7 +67,7 @@ def _enum(kind: type[Any], value: str | None, field: str) -> Any:
         raise ValidationError(field, f"must be one of: {choices}", value) from None
 
 
-def _table(headers: list[str], rows: list[list[object]]) -> str:
+def _table(headers: list[str], rows: Sequence[Sequence[object]]) -> str:
     cells = [headers, *[["" if c is None else str(c) for c in r] for r in rows]]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells)
@@ -410,12 +410,11 @@ def cmd_contacts_import(args: argparse.Namespace) -> int:
     if not path.is_file():
         raise ValidationError("file", "no such file", str(path))
     phones = tuple(p.strip() for p in args.phone_columns.split(",")) if args.phone_columns else None
+    default = ColumnMapping()
     mapping = ColumnMapping(
-        **{
-            k: v
-            for k, v in (("name", args.name_column), ("timezone", args.timezone_column), ("phones", phones))
-            if v is not None
-        }
+        name=args.name_column or default.name,
+        timezone=args.timezone_column or default.timezone,
+        phones=phones if phones is not None else default.phones,
     )
     if args.batch_size < 1:
         raise ValidationError("batch_size", "must be a positive number", args.batch_size)

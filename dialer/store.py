@@ -974,7 +974,7 @@ class Store:
                     c["status_id"],
                     status_id,
                     c["campaign_id"],
-                    f"trigger:{trigger.value}",
+                    f"trigger:{trigger.value if trigger else result.outcome.value}",
                     attempt_id,
                     at,
                 )
