@@ -726,6 +726,10 @@ class Store:
         """
         if at.tzinfo is None:
             raise ValidationError("at", "must be timezone-aware", at)
+        if limit < 1:
+            raise ValidationError("limit", "must be at least 1", limit)
+        if ttl_s <= 0:
+            raise ValidationError("ttl_s", "must be positive", ttl_s)
         async with self.pool.acquire() as conn, conn.transaction():
             if isinstance(campaign, int):
                 row = await conn.fetchrow(_CAMPAIGN_SELECT + " WHERE c.id = $1", campaign)

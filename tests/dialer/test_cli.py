@@ -158,3 +158,27 @@ def test_demo_on_the_embedded_database_is_idempotent(
     assert "created campaign" not in second and "already has 120 contacts" in second
     assert 0 == main(["campaign", "show", "DEMO"])
     assert "contacts 120" in capsys.readouterr().out
+
+
+def test_monthly_schedule_with_months_days_and_interval(dialer) -> None:
+    code, out, err = dialer(
+        "schedule",
+        "create",
+        "MONTHLY_REPORT",
+        "--monthly",
+        "--months",
+        "1,4,7,10",
+        "--days",
+        "1,15",
+        "--window",
+        "08:00-10:00",
+        "--every",
+        "30",
+        "--timezone",
+        "Europe/Warsaw",
+    )
+    assert 0 == code, err
+    assert "monthly months 1,4,7,10 days 1,15, 08:00-10:00 every 30 min (Europe/Warsaw)" in out
+    code, _, err = dialer("schedule", "create", "BAD_MIX", "--daily", "--days", "1", "--at", "07:00")
+    assert 1 == code
+    assert "--months and --days belong to a --monthly schedule" in err
