@@ -125,7 +125,7 @@ async def lease(
         timezone,
     )
     # UPDATE ... RETURNING does not keep the CTE's order; restore it.
-    rows = sorted(rows, key=lambda r: (r["dial_rank"], r["due_at"], -r["priority"], r["id"]))
+    rows = sorted(rows, key=lambda r: (r["dial_rank"], _instant(r["due_at"]), -r["priority"], r["id"]))
     return [
         LeasedContact(
             contact_id=r["id"],
@@ -142,3 +142,10 @@ async def lease(
         )
         for r in rows
     ]
+
+
+def _instant(value: dt.datetime) -> float:
+    """Seconds since the epoch; asyncpg returns +-infinity timestamps as naive datetime.max/min."""
+    if value.tzinfo is None:
+        return float("-inf") if value == dt.datetime.min else float("inf")
+    return value.timestamp()

@@ -322,3 +322,10 @@ async def test_calling_hours_may_wrap_midnight(store: Store, hours: tuple[dt.tim
     cid = await store.add_contact(camp, ["+48500000171"], timezone="UTC")
     assert [cid] == await lease_ids(store, camp, at=utc(2026, 3, 10, 23, 0), ttl_s=1)
     assert [] == await lease_ids(store, camp, at=utc(2026, 3, 10, 12, 0), owner="x")
+
+
+async def test_fresh_contacts_with_and_without_a_past_not_before_lease_together(store: Store) -> None:
+    camp = await make_campaign(store)
+    plain = await store.add_contact(camp, ["+48500000181"])
+    dated = await store.add_contact(camp, ["+48500000182"], not_before=NOON - dt.timedelta(hours=1))
+    assert [plain, dated] == await lease_ids(store, camp)
