@@ -428,9 +428,14 @@ class Store:
         """
         validate_campaign(spec)
         async with self.pool.acquire() as conn, conn.transaction():
-            schedule_id = await conn.fetchval("SELECT id FROM schedules WHERE name = $1", spec.schedule)
-            if schedule_id is None:
+            sched = await conn.fetchrow("SELECT id, run_at FROM schedules WHERE name = $1", spec.schedule)
+            if sched is None:
                 raise ValidationError("schedule", "no such schedule", spec.schedule)
+            if sched["run_at"] is not None:
+                raise ValidationError(
+                    "schedule", "a campaign needs a from-to window schedule, not a run-at time", spec.schedule
+                )
+            schedule_id = sched["id"]
             try:
                 cid = await conn.fetchval(
                     """INSERT INTO campaigns (name, mode, schedule_id, caller_id, queue, ring_timeout_s,

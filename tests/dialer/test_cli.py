@@ -94,11 +94,13 @@ def test_contract_forms_in_order(dialer, tmp_path: Path) -> None:
 
 def test_wrong_input_names_the_field_and_exits_non_zero(dialer) -> None:
     dialer("schedule", "create", "ERRS", "--daily", "--window", "00:00-00:00")
+    dialer("schedule", "create", "ERRS_AT", "--daily", "--at", "07:30")
     cases = [
         (("schedule", "create", "X1", "--daily", "--window", "25:00-20:00"), "window"),
         (("schedule", "create", "X2", "--weekly", "mon,xyz", "--at", "07:00"), "weekdays"),
         (("schedule", "create", "X3", "--daily"), "time"),
         (("campaign", "create", "BAD1", "--schedule", "NOPE"), "schedule"),
+        (("campaign", "create", "BAD0", "--schedule", "ERRS_AT"), "schedule"),
         (("campaign", "create", "BAD2", "--schedule", "ERRS", "--ring-timeout", "10"), "ring_timeout_s"),
         (("campaign", "create", "BAD3", "--schedule", "ERRS", "--mode", "turbo"), "mode"),
         (
