@@ -23,7 +23,7 @@ import itertools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import available_timezones
 
 from dialer.errors import CsvFormatError, InvalidNumber
 from dialer.phone import PhoneNumber, check_region, normalize, zone_for
@@ -32,6 +32,8 @@ __all__ = ["ColumnMapping", "ContactRow", "RejectedRow", "read_contacts"]
 
 _BOM = "\ufeff"
 _EXTRA_PHONE = re.compile(r"^phone(\d+)$")
+_SYSTEM_ALIASES = {"localtime", "posixrules"}
+_ZONE_MEMO = 1024  # distinct time-zone spellings remembered per file; a file has a few dozen
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +126,7 @@ def read_contacts(
         raise CsvFormatError("header", f"unreadable header row: {e}") from None
     layout = _layout(header, mapping)
     seen: dict[int, int] = {}  # e164 digits -> line of the accepted row that holds it
-    zones_ok: set[str] = set()
+    zones = _ZoneNames()
     while True:
         line = skipped + reader.line_num + 1
         try:
@@ -138,7 +140,7 @@ def read_contacts(
             continue
         if not any(cell.strip() for cell in row):
             continue
-        yield _row(line, row, layout, region, seen, zones_ok)
+        yield _row(line, row, layout, region, seen, zones)
 
 
 def _decoded(lines: Iterator[str], first_line: int) -> Iterator[str]:
@@ -179,12 +181,13 @@ def _layout(header: list[str], mapping: ColumnMapping) -> _Layout:
             raise CsvFormatError("header", f"duplicate column name {column_name!r}", header)
         index[key] = pos
 
-    def find(column: str, default: str, what: str) -> int | None:
+    def find(column: str, what: str, *, required: bool) -> int | None:
         pos = index.get(column.strip().casefold())
-        if pos is None and column != default:
+        if pos is None and required:
             raise CsvFormatError("header", f"mapped {what} column {column!r} missing", list(names))
         return pos
 
+    phones: tuple[int, ...]
     if mapping.phones is None:
         if "phone" not in index:
             raise CsvFormatError(
@@ -195,11 +198,16 @@ def _layout(header: list[str], mapping: ColumnMapping) -> _Layout:
     else:
         if not mapping.phones:
             raise CsvFormatError("phones", "map at least one phone column")
-        phones = tuple(p for p in (find(c, "", "phone") for c in mapping.phones) if p is not None)
+        found = [find(c, "phone", required=True) for c in mapping.phones]
+        phones = tuple(p for p in found if p is not None)
         if len(set(phones)) != len(phones):
             raise CsvFormatError("phones", "a column is mapped twice", list(mapping.phones))
-    name = find(mapping.name, _DEFAULT_MAPPING.name, "name")
-    timezone = find(mapping.timezone, _DEFAULT_MAPPING.timezone, "timezone")
+    # Optional under their default names; a name the user chose must be there.
+    name = find(mapping.name, "name", required=mapping.name != _DEFAULT_MAPPING.name)
+    timezone = find(mapping.timezone, "timezone", required=mapping.timezone != _DEFAULT_MAPPING.timezone)
+    for what, role in (("name", name), ("timezone", timezone)):
+        if role is not None and (role in phones or (what == "timezone" and role == name)):
+            raise CsvFormatError(what, f"column {names[role]!r} is mapped to two roles")
     special = {*phones, name, timezone}
     return _Layout(
         names=names,
@@ -211,7 +219,7 @@ def _layout(header: list[str], mapping: ColumnMapping) -> _Layout:
 
 
 def _row(
-    line: int, row: list[str], layout: _Layout, region: str, seen: dict[int, int], zones_ok: set[str]
+    line: int, row: list[str], layout: _Layout, region: str, seen: dict[int, int], zones: _ZoneNames
 ) -> ContactRow | RejectedRow:
     if len(row) != len(layout.names):
         return RejectedRow(line, f"wrong number of columns: {len(row)}, header has {len(layout.names)}")
@@ -232,10 +240,11 @@ def _row(
     timezone: str | None = None
     if layout.timezone is not None:
         timezone = row[layout.timezone].strip() or None
-    if timezone is not None and timezone not in zones_ok:
-        if not _is_zone(timezone):
+    if timezone is not None:
+        canonical = zones.canonical(timezone)
+        if canonical is None:
             return RejectedRow(line, f"unknown time zone {timezone!r}")
-        zones_ok.add(timezone)
+        timezone = canonical
     first = int(phones[0].e164[1:])
     if first in seen:
         return RejectedRow(line, f"duplicate of line {seen[first]} ({phones[0].e164})")
@@ -251,9 +260,25 @@ def _row(
     )
 
 
-def _is_zone(name: str) -> bool:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        return False
-    return True
+class _ZoneNames:
+    """Time-zone cells to canonical IANA names, remembered for one file.
+
+    Only names in the IANA database count (``zoneinfo.available_timezones`` less the system
+    aliases "localtime" and "posixrules", which name this machine's settings, not a place),
+    because the store hands these names to PostgreSQL's ``AT TIME ZONE``. Matching is
+    case-insensitive: "europe/warsaw" is what people type.
+    """
+
+    def __init__(self) -> None:
+        self._memo: dict[str, str | None] = {}
+        self._folded: dict[str, str] | None = None
+
+    def canonical(self, name: str) -> str | None:
+        if name in self._memo:
+            return self._memo[name]
+        if self._folded is None:
+            self._folded = {z.casefold(): z for z in available_timezones() - _SYSTEM_ALIASES}
+        if len(self._memo) >= _ZONE_MEMO:
+            self._memo.clear()
+        found = self._memo[name] = self._folded.get(name.casefold())
+        return found

@@ -16,11 +16,12 @@ calling-hours rule uses them when a contact has no time zone of its own.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType, ValidationResult
-from phonenumbers import timezone as phone_timezone
+from phonenumbers.tzdata import TIMEZONE_DATA, TIMEZONE_LONGEST_PREFIX
 
 from dialer.errors import InvalidNumber, ValidationError
 
@@ -56,6 +57,9 @@ _LENGTH_REASON = {
 
 _UNKNOWN_ZONE = "Etc/Unknown"
 _LEADING_TRUNK_ZERO = re.compile(r"^\s*\(?\s*0(?!0)")
+_BRACKETED_TRUNK_ZERO = re.compile(r"\(\s*0\s*\)")  # "+48 (0) 22 ..." marks the trunk 0 to drop
+_SPREADSHEET_FLOAT = re.compile(r"^\s*(\+?\d+)\.0+\s*$")  # a number cell saved as a float: "48600123456.0"
+_SCIENTIFIC = re.compile(r"^\s*\d(?:[.,]\d+)?[eE]\+?\d+\s*$")  # "4.86001E+10": the digits are gone
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,21 +87,24 @@ def normalize(raw: str, default_region: str) -> PhoneNumber:
     text = raw.strip() if isinstance(raw, str) else ""
     if not text:
         raise InvalidNumber("phone", "empty", raw)
-    number, reason = _parse(text, region)
-    if number is None or reason:
+    number, ntype, reason = _parse(text, region)
+    if reason:
         for retry in _retries(text):
-            alternative, alt_reason = _parse(retry, region)
-            if alternative is not None and not alt_reason:
-                number, reason = alternative, ""
+            alternative, alt_type, alt_reason = _parse(retry, region)
+            if not alt_reason:
+                number, ntype, reason = alternative, alt_type, ""
                 break
     if number is None or reason:
+        if _SCIENTIFIC.match(text):
+            reason = "written in scientific notation by a spreadsheet, digits lost"
         raise InvalidNumber("phone", reason, raw)
+    e164 = phonenumbers.format_number(number, PhoneNumberFormat.E164)
     code = phonenumbers.region_code_for_number(number)
     return PhoneNumber(
-        e164=phonenumbers.format_number(number, PhoneNumberFormat.E164),
+        e164=e164,
         region=code if code and code in phonenumbers.SUPPORTED_REGIONS else None,
-        kind=_KIND.get(phonenumbers.number_type(number), "other"),
-        timezones=tuple(z for z in phone_timezone.time_zones_for_number(number) if z != _UNKNOWN_ZONE),
+        kind=_KIND.get(ntype, "other"),
+        timezones=_zones(e164, ntype, number.country_code or 0),
     )
 
 
@@ -122,23 +129,55 @@ def zone_for(number: PhoneNumber) -> str | None:
     return number.timezones[0] if len(number.timezones) == 1 else None
 
 
-def _parse(text: str, region: str) -> tuple[phonenumbers.PhoneNumber | None, str]:
-    """The parsed number and "" when valid, else the number (or None) and the reason."""
+def _parse(text: str, region: str) -> tuple[phonenumbers.PhoneNumber | None, int, str]:
+    """The parsed number, its type, and "" when valid, else the reason it is not.
+
+    ``number_type`` is computed once and reused: a number is valid exactly when its type is
+    known (that is how ``is_valid_number`` decides), and the time-zone lookup needs the type
+    too; calling the three library functions separately costs three metadata matches per
+    number, the bulk of an import's CPU time.
+    """
     try:
         number = phonenumbers.parse(text, region)
     except NumberParseException as e:
-        return None, _PARSE_REASON.get(e.error_type, "not a phone number")
-    if phonenumbers.is_valid_number(number):
-        return number, ""
+        return None, PhoneNumberType.UNKNOWN, _PARSE_REASON.get(e.error_type, "not a phone number")
+    ntype = phonenumbers.number_type(number)
+    if ntype != PhoneNumberType.UNKNOWN:
+        return number, ntype, ""
     possible = phonenumbers.is_possible_number_with_reason(number)
     if possible in _LENGTH_REASON:
-        return number, _LENGTH_REASON[possible]
+        return number, ntype, _LENGTH_REASON[possible]
     where = phonenumbers.region_code_for_country_code(number.country_code or 0)
-    return number, f"not a valid number in {where}" if where != "ZZ" else "not a valid number"
+    return number, ntype, f"not a valid number in {where}" if where != "ZZ" else "not a valid number"
+
+
+def _zones(e164: str, ntype: int, country_code: int) -> tuple[str, ...]:
+    """``phonenumbers.timezone.time_zones_for_number`` for a number whose type is known.
+
+    Same rule as the library: geographic types use the longest matching prefix of the
+    number, the others the country calling code's zones.
+    """
+    if phonenumbers.is_number_type_geographical(ntype, country_code):
+        digits = e164[1:]
+        prefixes: Iterable[str] = (digits[:n] for n in range(TIMEZONE_LONGEST_PREFIX, 0, -1))
+    else:
+        code = str(country_code)  # the library tries code[:10] .. code[:2], never a single digit alone
+        prefixes = dict.fromkeys(code[:n] for n in range(TIMEZONE_LONGEST_PREFIX + 1, 1, -1))
+    for prefix in prefixes:
+        zones = TIMEZONE_DATA.get(prefix)
+        if zones is not None:
+            return tuple(z for z in zones if z != _UNKNOWN_ZONE)
+    return ()
 
 
 def _retries(text: str) -> list[str]:
+    """Other readings of ``text``, each tried only after the plain one proved invalid."""
     out = []
+    if float_cell := _SPREADSHEET_FLOAT.match(text):
+        text = float_cell[1]
+        out.append(text)
+    if _BRACKETED_TRUNK_ZERO.search(text):
+        out.append(_BRACKETED_TRUNK_ZERO.sub(" ", text))
     if _LEADING_TRUNK_ZERO.match(text):
         out.append(_LEADING_TRUNK_ZERO.sub(lambda m: m.group(0)[:-1], text, count=1))
     stripped = text.lstrip()

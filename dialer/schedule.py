@@ -48,10 +48,12 @@ __all__ = [
     "SEARCH_HORIZON_DAYS",
     "Frequency",
     "Schedule",
+    "format_weekdays",
     "parse_int_set",
     "parse_time",
     "parse_weekdays",
     "parse_window",
+    "schedule_from_text",
 ]
 
 UTC = dt.UTC
@@ -62,6 +64,11 @@ _DAY = dt.timedelta(days=1)
 #: How far ahead the searches look. Eight years and a bit: a "29 February" schedule fires at
 #: least once in any eight consecutive years (2096 -> 2104 skips 2100, a non-leap century).
 SEARCH_HORIZON_DAYS = 8 * 366 + 2
+
+_SYSTEM_ALIASES = frozenset({"localtime", "posixrules"})
+
+#: Days of intervals a schedule remembers; a year's worth covers every runner's look-ahead.
+_MEMO_DAYS = 400
 
 # Days per month in a leap year: the largest day each month can ever have.
 _MAX_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
@@ -104,6 +111,8 @@ class Schedule:
     _sorted_days: tuple[int, ...] = field(init=False, repr=False, compare=False, hash=False)
     _possible: bool = field(init=False, repr=False, compare=False, hash=False)
     _every_day: bool = field(init=False, repr=False, compare=False, hash=False)
+    # Memo of _intervals by day: a runner asks is_open about the same day on every tick.
+    _memo: dict[dt.date, list[Interval]] = field(init=False, repr=False, compare=False, hash=False)
 
     # ------------------------------------------------------------------ validation
 
@@ -157,6 +166,8 @@ class Schedule:
             if not 1 <= self.interval_min <= 1440:
                 raise ScheduleError("interval_min", "must be between 1 and 1440 minutes", self.interval_min)
         try:
+            if self.timezone in _SYSTEM_ALIASES:  # this machine's setting, not a place PostgreSQL knows
+                raise ValueError(self.timezone)
             zone = ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError, OSError, TypeError):
             raise ScheduleError("timezone", "unknown IANA time zone", self.timezone) from None
@@ -166,6 +177,7 @@ class Schedule:
         _set(self, "_sorted_days", tuple(sorted(self.days)))
         _set(self, "_possible", self._can_ever_fire())
         _set(self, "_every_day", self._selects_every_day())
+        _set(self, "_memo", {})
 
     def _can_ever_fire(self) -> bool:
         if self.frequency is not Frequency.MONTHLY or not self.days:
@@ -190,6 +202,28 @@ class Schedule:
     @property
     def is_all_day(self) -> bool:
         return self.window_start == MIDNIGHT and self.window_end == MIDNIGHT
+
+    def describe(self) -> str:
+        """One line for listings: ``weekly mon,tue,wed,thu,fri 09:00-20:00 (Europe/Warsaw)``."""
+        parts = [self.frequency.value]
+        if self.weekdays:
+            parts.append(format_weekdays(self.weekdays))
+        if self.months:
+            parts.append("months " + _format_ints(self.months))
+        if self.days:
+            parts.append("days " + _format_ints(self.days))
+        if self.run_at is not None:
+            parts.append(f"at {self.run_at:%H:%M}")
+        else:
+            assert self.window_start is not None and self.window_end is not None
+            span = f"{self.window_start:%H:%M}-{self.window_end:%H:%M}"
+            parts.append("all day" if self.is_all_day else span)
+            if self.interval_min is not None:
+                parts.append(f"every {self.interval_min} min")
+        parts.append(f"({self.timezone})")
+        if not self.active:
+            parts.append("inactive")
+        return " ".join(parts)
 
     def selects(self, day: dt.date) -> bool:
         """Whether ``day`` (a local calendar date) is one of the schedule's days."""
@@ -263,6 +297,9 @@ class Schedule:
             return None
         first_day = after_utc.astimezone(self._zone).date() - _DAY
         for day in self._selected_days(first_day):
+            spans = self._intervals(day)
+            if spans and spans[-1][1] <= after_utc:
+                continue  # every trigger of a day lies before the end of its open time
             found = self._first_trigger_after(day, after_utc)
             if found is not None:
                 return found
@@ -292,7 +329,15 @@ class Schedule:
         return start, dt.datetime.combine(end_day, self.window_end)
 
     def _intervals(self, day: dt.date) -> list[Interval]:
-        """UTC instant intervals in which the schedule is open because of ``day``."""
+        """UTC instant intervals in which the schedule is open because of ``day`` (memoised)."""
+        found = self._memo.get(day)
+        if found is None:
+            if len(self._memo) >= _MEMO_DAYS:
+                self._memo.clear()
+            found = self._memo[day] = self._compute_intervals(day)
+        return found
+
+    def _compute_intervals(self, day: dt.date) -> list[Interval]:
         start, end = self._wall_span(day)
         if self.run_at is not None:
             # The run-at minute follows its trigger: first occurrence, or just after a gap.
@@ -346,15 +391,26 @@ class Schedule:
         return _first_instant(wall, self._zone)
 
     def _first_trigger_after(self, day: dt.date, after_utc: dt.datetime) -> dt.datetime | None:
-        # Resolved ticks never go backwards in time (see _first_instant), so bisect on k.
-        lo, hi = 0, self._tick_count(day)
+        count = self._tick_count(day)
+        # Away from DST changes the answer is the tick right after ``after``'s wall-clock time:
+        # try it first, then fall back to bisection, which is exact because resolved ticks
+        # never go backwards in time (see _first_instant).
+        guess = 0
+        if count > 1:
+            start, _ = self._wall_span(day)
+            elapsed = _wall(after_utc, self._zone) - start
+            guess = min(max(0, elapsed // dt.timedelta(minutes=self.interval_min or 1) + 1), count - 1)
+        tick = self._tick(day, guess)
+        if tick > after_utc and (guess == 0 or self._tick(day, guess - 1) <= after_utc):
+            return tick
+        lo, hi = 0, count
         while lo < hi:
             mid = (lo + hi) // 2
             if self._tick(day, mid) > after_utc:
                 hi = mid
             else:
                 lo = mid + 1
-        return self._tick(day, lo) if lo < self._tick_count(day) else None
+        return self._tick(day, lo) if lo < count else None
 
 
 # ---------------------------------------------------------------------- time-zone arithmetic
@@ -454,6 +510,9 @@ for _index, _names in enumerate((
         _WEEKDAY_NAMES[_name] = _index
 
 
+_WEEKDAY_ABBREVIATIONS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
 def parse_time(text: str, field: str) -> dt.time:
     """Parse ``HH:MM`` (24-hour clock) into a :class:`datetime.time`.
 
@@ -513,6 +572,88 @@ def _weekday(word: str, token: str) -> int:
         raise ScheduleError(
             "weekdays", "unknown weekday (use mon..sun, pn..nd or 1..7)", token
         ) from None
+
+
+def schedule_from_text(
+    name: str,
+    *,
+    frequency: str,
+    weekdays: str = "",
+    months: str = "",
+    days: str = "",
+    at: str | None = None,
+    window: str | None = None,
+    every: str | int | None = None,
+    timezone: str = "UTC",
+    active: bool = True,
+    description: str = "",
+) -> Schedule:
+    """Build a schedule from command-line or form text, as ``dialer schedule create`` takes it.
+
+    ``frequency`` is ``daily``/``weekly``/``monthly`` (also Polish ``codziennie``/
+    ``tygodniowo``/``miesięcznie``); ``at`` is ``HH:MM``; ``window`` is ``HH:MM-HH:MM``;
+    ``every`` is the interval in minutes.
+
+    Raises:
+        ScheduleError: naming the option at fault (``frequency``, ``weekdays``, ``window``,
+            ``at``, ``every``, ``months``, ``days``, ``timezone``...).
+    """
+    freq = _FREQUENCY_WORDS.get((frequency or "").strip().casefold())
+    if freq is None:
+        raise ScheduleError("frequency", "must be one of daily, weekly, monthly", frequency)
+    run_at = parse_time(at, "at") if at is not None else None
+    start, end = parse_window(window) if window is not None else (None, None)
+    interval: int | None = None
+    if every is not None and str(every).strip():
+        try:
+            interval = int(str(every).strip())
+        except ValueError:
+            raise ScheduleError("every", "must be a whole number of minutes", every) from None
+    try:
+        return Schedule(
+            name=name,
+            frequency=freq,
+            weekdays=parse_weekdays(weekdays),
+            months=parse_int_set(months, "months", 1, 12),
+            days=parse_int_set(days, "days", 1, 31),
+            run_at=run_at,
+            window_start=start,
+            window_end=end,
+            interval_min=interval,
+            timezone=timezone,
+            active=active,
+            description=description,
+        )
+    except ScheduleError as e:
+        # Speak the option names the user typed, not the dataclass fields.
+        if e.field in _OPTION_NAMES:
+            raise ScheduleError(_OPTION_NAMES[e.field], e.reason, e.value) from None
+        raise
+
+
+_FREQUENCY_WORDS = {
+    "daily": Frequency.DAILY, "codziennie": Frequency.DAILY, "codzienny": Frequency.DAILY,
+    "weekly": Frequency.WEEKLY, "tygodniowo": Frequency.WEEKLY, "tygodniowy": Frequency.WEEKLY,
+    "monthly": Frequency.MONTHLY, "miesięcznie": Frequency.MONTHLY, "miesięczny": Frequency.MONTHLY,
+    "miesiecznie": Frequency.MONTHLY,
+}
+_OPTION_NAMES = {"run_at": "at", "interval_min": "every", "window_start": "window", "window_end": "window"}
+
+
+def format_weekdays(weekdays: Iterable[int]) -> str:
+    """The inverse of :func:`parse_weekdays`: ``{0, 1, 4}`` -> ``"mon,tue,fri"``."""
+    return ",".join(_WEEKDAY_ABBREVIATIONS[d] for d in sorted(weekdays))
+
+
+def _format_ints(values: Iterable[int]) -> str:
+    """``{1, 2, 3, 15}`` -> ``"1-3,15"``, the form :func:`parse_int_set` reads."""
+    runs: list[list[int]] = []
+    for value in sorted(values):
+        if runs and value == runs[-1][-1] + 1:
+            runs[-1].append(value)
+        else:
+            runs.append([value])
+    return ",".join(f"{r[0]}-{r[-1]}" if len(r) > 2 else ",".join(map(str, r)) for r in runs)
 
 
 def parse_int_set(text: str, field: str, lo: int, hi: int) -> frozenset[int]:

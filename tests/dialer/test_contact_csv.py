@@ -48,6 +48,14 @@ def test_given_time_zone_wins_over_the_number() -> None:
     assert isinstance(row, ContactRow) and "America/Chicago" == row.timezone
 
 
+def test_time_zone_spelling_is_matched_case_insensitively_and_stored_canonically() -> None:
+    rows = read("phone,timezone\n600123456,europe/warsaw\n601123456,AMERICA/NEW_YORK\n602123456,UTC\n"
+                "603123456,localtime\n604123456,Moon/Tranquility\n")
+    assert ["Europe/Warsaw", "America/New_York", "UTC"] == [r.timezone for r in accepted(rows)]
+    expected = [(5, "unknown time zone 'localtime'"), (6, "unknown time zone 'Moon/Tranquility'")]
+    assert expected == rejected(rows)
+
+
 def test_number_spanning_zones_gives_no_zone_when_none_is_given() -> None:
     [row] = read("phone\n+1 800 356 9377\n", region="US")
     assert isinstance(row, ContactRow) and row.timezone is None
@@ -204,6 +212,19 @@ def test_a_mapped_column_that_is_missing_is_a_whole_file_error() -> None:
         with pytest.raises(CsvFormatError) as err:
             read("phone,name\n600123456,Jan\n", mapping=mapping)
         assert "missing" in err.value.reason
+
+
+def test_a_column_mapped_to_two_roles_is_a_whole_file_error() -> None:
+    cases = [
+        (ColumnMapping(name="phone"), "name"),
+        (ColumnMapping(timezone="name"), "timezone"),
+        (ColumnMapping(phones=("phone", "PHONE")), "phones"),
+        (ColumnMapping(phones=()), "phones"),
+    ]
+    for mapping, field in cases:
+        with pytest.raises(CsvFormatError) as err:
+            read("phone,name\n600123456,Jan\n", mapping=mapping)
+        assert field == err.value.field
 
 
 def test_unknown_default_region_fails_before_any_row() -> None:

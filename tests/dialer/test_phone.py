@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import phonenumbers
+import phonenumbers.timezone
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -26,6 +27,10 @@ from dialer.phone import PhoneNumber, normalize, zone_for
         ("+39 06 1234 5678", "IT", "+390612345678"),  # Italy keeps its leading 0
         ("020 7946 0958", "GB", "+442079460958"),  # UK trunk 0
         ("  +48600123456  ", "PL", "+48600123456"),
+        ("48600123456", "PL", "+48600123456"),  # country code without the plus
+        ("48600123456.0", "PL", "+48600123456"),  # a number cell saved as a float
+        ("+48 (0) 22 123 45 67", "PL", "+48221234567"),  # bracketed trunk 0
+        ("+48600123456 ext. 12", "PL", "+48600123456"),  # extension dropped: the dialer dials the line
     ],
 )
 def test_common_formatting_is_normalised_to_e164(raw: str, region: str, e164: str) -> None:
@@ -43,6 +48,7 @@ def test_common_formatting_is_normalised_to_e164(raw: str, region: str, e164: st
         ("+48 22 123 45 678 9", "PL", "too long"),
         ("+48 99 123 45 67", "PL", "not a valid number in PL"),
         ("555-0100", "US", "local number without an area code"),
+        ("4.86001E+10", "PL", "written in scientific notation by a spreadsheet, digits lost"),
     ],
 )
 def test_bad_numbers_are_rejected_with_the_reason(raw: str, region: str, reason: str) -> None:
@@ -94,7 +100,8 @@ def test_every_regions_example_number_round_trips_in_every_format(region: str, f
     written = phonenumbers.format_number(example, fmt)
     n = normalize(written, region)
     assert expected == n.e164
-    assert all(z != "Etc/Unknown" for z in n.timezones)
+    library_zones = phonenumbers.timezone.time_zones_for_number(example)
+    assert tuple(z for z in library_zones if z != "Etc/Unknown") == n.timezones
     assert n == normalize(n.e164, "PL")  # normalising is idempotent and region-independent for E.164
 
 
@@ -107,3 +114,23 @@ def test_arbitrary_text_gives_a_valid_number_or_invalid_number(raw: str, region:
         assert "phone" == err.field and err.reason
     else:
         assert phonenumbers.is_valid_number(phonenumbers.parse(n.e164, None))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from([1, 7, 44, 48, 49, 61, 86, 800, 882, 979]), st.text("0123456789", min_size=4, max_size=12)
+)
+def test_kind_and_zones_agree_with_the_library_for_any_valid_number(country: int, digits: str) -> None:
+    raw = f"+{country}{digits}"
+    try:
+        parsed = phonenumbers.parse(raw, None)
+    except phonenumbers.NumberParseException:
+        return
+    if not phonenumbers.is_valid_number(parsed):
+        with pytest.raises(InvalidNumber):
+            normalize(raw, "PL")
+        return
+    n = normalize(raw, "PL")
+    library_zones = phonenumbers.timezone.time_zones_for_number(parsed)
+    assert tuple(z for z in library_zones if z != "Etc/Unknown") == n.timezones
+    assert phonenumbers.format_number(parsed, PhoneNumberFormat.E164) == n.e164

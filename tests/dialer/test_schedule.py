@@ -13,10 +13,12 @@ from dialer.errors import ScheduleError
 from dialer.schedule import (
     Frequency,
     Schedule,
+    format_weekdays,
     parse_int_set,
     parse_time,
     parse_weekdays,
     parse_window,
+    schedule_from_text,
 )
 
 UTC = dt.UTC
@@ -289,6 +291,8 @@ def test_new_york_spring_forward_run_at_in_the_gap() -> None:
         ({"window_start": T(8), "window_end": T(9), "interval_min": 0}, "interval_min"),
         ({"window_start": T(8), "window_end": T(9), "interval_min": 1441}, "interval_min"),
         ({"run_at": T(7), "timezone": "Mars/Base"}, "timezone"),
+        ({"run_at": T(7), "timezone": "localtime"}, "timezone"),
+        ({"run_at": T(7), "timezone": ""}, "timezone"),
         ({"run_at": T(7, 0, 30)}, "run_at"),
         ({"run_at": T(7), "weekdays": frozenset({1})}, "weekdays"),
         ({"run_at": T(7), "months": frozenset({1})}, "months"),
@@ -360,6 +364,65 @@ def test_parse_int_set() -> None:
         with pytest.raises(ScheduleError) as err:
             parse_int_set(bad, "days", 1, 31)
         assert "days" == err.value.field
+
+
+def test_describe_gives_one_readable_line() -> None:
+    workdays = window("09:00", "20:00", frequency=Frequency.WEEKLY, weekdays=parse_weekdays("pn-pt"),
+                      timezone="Europe/Warsaw", interval_min=15)
+    assert "weekly mon,tue,wed,thu,fri 09:00-20:00 every 15 min (Europe/Warsaw)" == workdays.describe()
+    reports = Schedule("R", Frequency.DAILY, run_at=T(7, 30), active=False)
+    assert "daily at 07:30 (UTC) inactive" == reports.describe()
+    monthly = window("00:00", "00:00", frequency=Frequency.MONTHLY, months=frozenset({1, 7}),
+                     days=parse_int_set("1,2,3,15,30,31", "days", 1, 31))
+    assert "monthly months 1,7 days 1-3,15,30,31 all day (UTC)" == monthly.describe()
+
+
+@given(st.frozensets(st.integers(0, 6)))
+def test_format_weekdays_round_trips_through_parse(days: frozenset[int]) -> None:
+    assert days == parse_weekdays(format_weekdays(days))
+
+
+@given(st.frozensets(st.integers(1, 31)))
+def test_described_day_sets_parse_back(days: frozenset[int]) -> None:
+    s = Schedule("M", Frequency.MONTHLY, days=days, run_at=T(1))
+    text = s.describe()
+    described = text.split("days ", 1)[1].split(" ", 1)[0] if days else ""
+    assert days == parse_int_set(described, "days", 1, 31)
+
+
+def test_schedule_from_text_builds_the_command_line_examples() -> None:
+    workdays = schedule_from_text("WORKDAYS", frequency="weekly", weekdays="mon,tue,wed,thu,fri",
+                                  window="09:00-20:00", timezone="Europe/Warsaw")
+    expected = Schedule("WORKDAYS", Frequency.WEEKLY, weekdays=frozenset(range(5)), window_start=T(9),
+                        window_end=T(20), timezone="Europe/Warsaw")
+    assert expected == workdays
+    reports = schedule_from_text("REPORTS", frequency="daily", at="07:30")
+    assert Schedule("REPORTS", Frequency.DAILY, run_at=T(7, 30)) == reports
+    polish = schedule_from_text("P", frequency="Miesięcznie", months="1-3", days="1,15", window="00:00-00:00",
+                                every="30")
+    assert (frozenset({1, 2, 3}), frozenset({1, 15}), 30) == (polish.months, polish.days, polish.interval_min)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"frequency": "hourly", "at": "07:30"}, "frequency"),
+        ({"frequency": "daily", "at": "7.30"}, "at"),
+        ({"frequency": "daily", "window": "9-5"}, "window"),
+        ({"frequency": "daily", "window": "09:00-17:00", "every": "ten"}, "every"),
+        ({"frequency": "daily", "window": "09:00-17:00", "every": "0"}, "every"),
+        ({"frequency": "daily", "at": "07:30", "every": "5"}, "every"),
+        ({"frequency": "daily"}, "window"),
+        ({"frequency": "weekly", "weekdays": "mon,xyz", "at": "07:30"}, "weekdays"),
+        ({"frequency": "daily", "weekdays": "mon", "at": "07:30"}, "weekdays"),
+        ({"frequency": "monthly", "days": "32", "at": "07:30"}, "days"),
+        ({"frequency": "daily", "at": "07:30", "timezone": "Europe/Nowhere"}, "timezone"),
+    ],
+)
+def test_schedule_from_text_names_the_option_at_fault(kwargs: dict[str, str], field: str) -> None:
+    with pytest.raises(ScheduleError) as err:
+        schedule_from_text("S", **kwargs)  # type: ignore[arg-type]  # text options only
+    assert field == err.value.field
 
 
 # ---------------------------------------------------------------------------- properties
