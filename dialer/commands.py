@@ -35,7 +35,7 @@ from dialer.model import (
     SystemStatus,
     Trigger,
 )
-from dialer.schedule import Frequency, Schedule, parse_int_set, parse_time, parse_weekdays, parse_window
+from dialer.schedule import Schedule, parse_window, schedule_from_text
 from dialer.store import Store
 
 T = TypeVar("T")
@@ -103,7 +103,7 @@ def cmd_db_migrate(args: argparse.Namespace) -> int:
 
 
 def schedule_from_args(args: argparse.Namespace) -> Schedule:
-    """Build a :class:`Schedule` from ``schedule create`` arguments (validation in ``Schedule``)."""
+    """Build a :class:`Schedule` from ``schedule create`` arguments (validation in ``dialer.schedule``)."""
     chosen = [
         f
         for f, on in (("daily", args.daily), ("weekly", args.weekly is not None), ("monthly", args.monthly))
@@ -113,25 +113,17 @@ def schedule_from_args(args: argparse.Namespace) -> Schedule:
         raise ValidationError("frequency", "give exactly one of --daily, --weekly [DAYS], --monthly")
     if (args.at is None) == (args.window is None):
         raise ValidationError("time", "give exactly one of --at HH:MM or --window HH:MM-HH:MM")
-    weekdays = parse_weekdays(args.weekly) if args.weekly else frozenset()
-    months = parse_int_set(args.months, "months", 1, 12) if args.months else frozenset()
-    days = parse_int_set(args.days, "days", 1, 31) if args.days else frozenset()
     if (args.months or args.days) and chosen[0] != "monthly":
         raise ValidationError("months", "--months and --days belong to a --monthly schedule")
-    run_at = parse_time(args.at, "at") if args.at else None
-    start, end = parse_window(args.window) if args.window else (None, None)
-    if args.every is not None and args.every < 1:
-        raise ValidationError("every", "must be a positive number of minutes", args.every)
-    return Schedule(
-        name=args.name,
-        frequency=Frequency(chosen[0]),
-        weekdays=frozenset(weekdays),
-        months=frozenset(months),
-        days=frozenset(days),
-        run_at=run_at,
-        window_start=start,
-        window_end=end,
-        interval_min=args.every,
+    return schedule_from_text(
+        args.name,
+        frequency=chosen[0],
+        weekdays=args.weekly or "",
+        months=args.months or "",
+        days=args.days or "",
+        at=args.at,
+        window=args.window,
+        every=args.every,
         timezone=args.timezone,
         active=not args.inactive,
         description=args.description,
@@ -143,29 +135,15 @@ def cmd_schedule_create(args: argparse.Namespace) -> int:
 
     async def go(store: Store) -> int:
         await store.create_schedule(schedule)
-        print(f"created schedule {schedule.name}: {_describe_schedule(schedule)}")
+        print(f"created schedule {schedule.name}: {schedule.describe()}")
         return 0
 
     return _run(args, go)
 
 
-def _describe_schedule(s: Schedule) -> str:
-    names = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-    what = Frequency(s.frequency).value
-    if s.weekdays:
-        what += " " + ",".join(names[d] for d in sorted(s.weekdays))
-    if s.months:
-        what += " months " + ",".join(str(m) for m in sorted(s.months))
-    if s.days:
-        what += " days " + ",".join(str(d) for d in sorted(s.days))
-    when = f"at {_hhmm(s.run_at)}" if s.run_at else f"{_hhmm(s.window_start)}-{_hhmm(s.window_end)}"
-    every = f" every {s.interval_min} min" if s.interval_min else ""
-    return f"{what}, {when}{every} ({s.timezone}){'' if s.active else ', inactive'}"
-
-
 def cmd_schedule_list(args: argparse.Namespace) -> int:
     async def go(store: Store) -> int:
-        rows = [[s.name, _describe_schedule(s), s.description] for s in await store.list_schedules()]
+        rows = [[s.name, s.describe(), s.description] for s in await store.list_schedules()]
         print(_table(["NAME", "WHEN", "DESCRIPTION"], rows))
         return 0
 

@@ -52,7 +52,7 @@ def test_contract_forms_in_order(dialer, tmp_path: Path) -> None:
     )
     assert 0 == dialer("schedule", "create", "REPORTS", "--daily", "--at", "07:30")[0]
     code, out, _ = dialer("schedule", "list")
-    assert 0 == code and "weekly mon,tue,wed,thu,fri, 09:00-20:00" in out and "daily, at 07:30" in out
+    assert 0 == code and "weekly mon,tue,wed,thu,fri 09:00-20:00 (UTC)" in out and "daily at 07:30" in out
 
     assert 0 == dialer("campaign", "create", "SALES", "--schedule", "WORKDAYS", "--mode", "predictive")[0]
     assert 0 == dialer("campaign", "create", "RETENTION", "--schedule", "WORKDAYS")[0]
@@ -180,7 +180,7 @@ def test_monthly_schedule_with_months_days_and_interval(dialer) -> None:
         "Europe/Warsaw",
     )
     assert 0 == code, err
-    assert "monthly months 1,4,7,10 days 1,15, 08:00-10:00 every 30 min (Europe/Warsaw)" in out
+    assert "monthly months 1,4,7,10 days 1,15 08:00-10:00 every 30 min (Europe/Warsaw)" in out
     code, _, err = dialer("schedule", "create", "BAD_MIX", "--daily", "--days", "1", "--at", "07:00")
     assert 1 == code
     assert "--months and --days belong to a --monthly schedule" in err
