@@ -9,7 +9,9 @@ campaign. The rules checked per row:
 
 * due (``due_at <= t``) and not leased by anybody (or the lease has expired);
 * "call progressive" only for a caller that has an agent reserved;
-* under the campaign's attempt cap and its per-day cap (campaign-local day);
+* under the campaign's attempt cap and its per-day cap (campaign-local day), except a due
+  callback or "my record" appointment: the person agreed to that call, so the caps (meant
+  against harassment) do not hold it back; lists, hours and windows still do;
 * UK profile: not within 72 h of an abandon or 24 h of a machine unless an agent is
   reserved (Ofcom persistent-misuse policy, DESIGN.md);
 * "my record" and personal callbacks only when their agent is among the caller's agents;
@@ -68,8 +70,8 @@ WITH picked AS (
       AND c.due_at <= $2
       AND (c.lease_expires_at IS NULL OR c.lease_expires_at <= $2)
       AND (c.dial_rank <> 1 OR $6)
-      AND c.attempts < $9
-      AND (c.day_attempts_on IS DISTINCT FROM $8 OR c.day_attempts < $10)
+      AND (c.dial_rank = 0
+           OR (c.attempts < $9 AND (c.day_attempts_on IS DISTINCT FROM $8 OR c.day_attempts < $10)))
       AND (NOT $11 OR $6
            OR ((c.last_abandon_at IS NULL OR c.last_abandon_at <= $2 - interval '72 hours')
                AND (c.last_machine_at IS NULL OR c.last_machine_at <= $2 - interval '24 hours')))

@@ -946,6 +946,8 @@ class Store:
             if att["callback_id"] is not None:
                 await conn.execute("UPDATE callbacks SET state = 'done' WHERE id = $1", att["callback_id"])
             answered = result.outcome is Outcome.ANSWERED
+            # An answered call is not closed by a cap: the agent's disposition decides what next.
+            closed = step.closed_reason if trigger is not None else c["closed_reason"]
             await conn.execute(
                 """UPDATE contacts SET status_id = $2, attempts = $3, outcome_counts = $4, day_attempts = $5,
                        day_attempts_on = $6,
@@ -968,7 +970,7 @@ class Store:
                 step.day_attempts_on,
                 step.not_before,
                 step.next_phone_pos,
-                step.closed_reason,
+                closed,
                 at,
                 result.outcome.value,
                 at + dt.timedelta(seconds=ANSWERED_HOLD_S),
@@ -992,7 +994,7 @@ class Store:
                 c["id"],
                 status_name,
                 None if answered else step.not_before,
-                step.closed_reason,
+                closed,
                 step.next_phone_pos,
             )
 

@@ -329,3 +329,18 @@ async def test_fresh_contacts_with_and_without_a_past_not_before_lease_together(
     plain = await store.add_contact(camp, ["+48500000181"])
     dated = await store.add_contact(camp, ["+48500000182"], not_before=NOON - dt.timedelta(hours=1))
     assert [plain, dated] == await lease_ids(store, camp)
+
+
+async def test_an_agreed_callback_is_not_held_back_by_the_attempt_caps(store: Store) -> None:
+    camp = await make_campaign(store, max_attempts=2, max_attempts_per_day=1)
+    await store.create_status(StatusSpec("Umówiony", SystemStatus.MY_RECORD), campaign=camp)
+    agent = await store.create_agent(f"cap-{camp}")
+    capped = await store.add_contact(camp, ["+48500000191"])
+    booked = await store.add_contact(camp, ["+48500000192"])
+    await store.pool.execute(
+        "UPDATE contacts SET attempts = 2, day_attempts = 1, day_attempts_on = $2 WHERE id = ANY($1::bigint[])",
+        [capped, booked],
+        NOON.date(),
+    )
+    await store.set_disposition(booked, "Umówiony", at=NOON, agent_id=agent.id, not_before=NOON)
+    assert [booked] == await lease_ids(store, camp)

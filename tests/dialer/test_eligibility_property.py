@@ -103,7 +103,8 @@ def expected(
         return False
     if c.not_before is not None and c.not_before > AT:
         return False
-    if c.attempts >= max_attempts or (c.day_today and c.day_attempts >= per_day):
+    appointment = c.system is SystemStatus.MY_RECORD
+    if not appointment and (c.attempts >= max_attempts or (c.day_today and c.day_attempts >= per_day)):
         return False
     if uk and not reserved:
         if c.last_abandon is not None and c.last_abandon > AT - dt.timedelta(hours=72):
