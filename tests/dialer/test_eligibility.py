@@ -338,7 +338,8 @@ async def test_an_agreed_callback_is_not_held_back_by_the_attempt_caps(store: St
     capped = await store.add_contact(camp, ["+48500000191"])
     booked = await store.add_contact(camp, ["+48500000192"])
     await store.pool.execute(
-        "UPDATE contacts SET attempts = 2, day_attempts = 1, day_attempts_on = $2 WHERE id = ANY($1::bigint[])",
+        "UPDATE contacts SET attempts = 2, day_attempts = 1, day_attempts_on = $2"
+        " WHERE id = ANY($1::bigint[])",
         [capped, booked],
         NOON.date(),
     )
