@@ -24,6 +24,7 @@ import asyncio
 import datetime as dt
 import io
 import os
+import shutil
 import statistics
 import tempfile
 import time
@@ -241,6 +242,7 @@ def row(name: str, xs: list[float], base: float | None) -> str:
 
 async def main_async(args: argparse.Namespace) -> None:
     server = None
+    root: Path | None = None
     if args.dsn:
         dsn = args.dsn
     else:
@@ -306,6 +308,8 @@ async def main_async(args: argparse.Namespace) -> None:
         await store.close()
         if server is not None:
             server.cleanup()
+        if root is not None:
+            shutil.rmtree(root, ignore_errors=True)
 
 
 def main() -> None:
