@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import asyncpg
 
-from dialer import eligibility, migrate, retry
+from dialer import eligibility, migrate, retry, transfer
 from dialer.errors import (
     AttemptClosed,
     LeaseLost,
@@ -1191,4 +1191,28 @@ class Store:
                 starts_at,
                 ends_at,
                 capacity,
+            )
+
+    # -- bulk operations ---------------------------------------------------------------
+
+    async def move_contacts(
+        self,
+        *,
+        from_campaign: str,
+        status: str,
+        to_campaign: str,
+        new_status: str,
+        limit: int | None = None,
+        at: dt.datetime | None = None,
+    ) -> transfer.TransferResult:
+        """Contact transfer (seed 001) in one transaction; see :mod:`dialer.transfer`."""
+        async with self.pool.acquire() as conn:
+            return await transfer.move_contacts(
+                conn,
+                from_campaign=from_campaign,
+                status=status,
+                to_campaign=to_campaign,
+                new_status=new_status,
+                limit=limit,
+                at=at,
             )

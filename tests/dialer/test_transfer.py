@@ -14,8 +14,7 @@ NOON = utc(2026, 3, 10, 12)
 
 
 async def _move(store: Store, **kw: object) -> transfer.TransferResult:
-    async with store.pool.acquire() as conn:
-        return await transfer.move_contacts(conn, **kw)  # type: ignore[arg-type]
+    return await store.move_contacts(**kw)  # type: ignore[arg-type]
 
 
 async def test_move_with_limit_reports_and_moves(store: Store) -> None:
