@@ -1,1 +1,56 @@
-"""The dialer engine: domain model, PostgreSQL store, campaign runner, command line."""
+"""The dialer engine: domain model, PostgreSQL store, campaign runner, command line.
+
+The public names below load lazily (PEP 562), so importing ``dialer.errors`` or a pure
+module such as ``dialer.schedule`` does not pull in asyncpg.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "Store": "dialer.store",
+    "DEFAULT_RULES": "dialer.store",
+    "resolve_dsn": "dialer.database",
+    "import_contacts": "dialer.contact_import",
+    "ImportReport": "dialer.contact_import",
+    "move_contacts": "dialer.transfer",
+    "TransferResult": "dialer.transfer",
+    "Schedule": "dialer.schedule",
+    "Frequency": "dialer.schedule",
+    "Agent": "dialer.model",
+    "AppliedOutcome": "dialer.model",
+    "Attempt": "dialer.model",
+    "AttemptResult": "dialer.model",
+    "Backoff": "dialer.model",
+    "Callback": "dialer.model",
+    "CallbackKind": "dialer.model",
+    "Campaign": "dialer.model",
+    "CampaignSpec": "dialer.model",
+    "CampaignState": "dialer.model",
+    "CampaignSummary": "dialer.model",
+    "Compliance": "dialer.model",
+    "Contact": "dialer.model",
+    "DialingMode": "dialer.model",
+    "LeasedContact": "dialer.model",
+    "Outcome": "dialer.model",
+    "Phone": "dialer.model",
+    "Qualifier": "dialer.model",
+    "RetryRule": "dialer.model",
+    "Status": "dialer.model",
+    "StatusSpec": "dialer.model",
+    "SystemStatus": "dialer.model",
+    "Trigger": "dialer.model",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'dialer' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 
 from ami import commands as ami_commands
 from config import ConfigError
+from dialer import commands as store_commands
+from dialer.errors import DialerError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -20,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", help="TOML configuration file (default: $DIALER_CONFIG)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
+    store_commands.register(sub)
     ami_commands.register(sub)
     return parser
 
@@ -32,6 +35,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as e:
         print(f"error: configuration: {e}", file=sys.stderr)
         return 2
+    except DialerError as e:  # ValidationError prints as "FIELD: REASON (got VALUE)"
+        print(f"error: {e}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 

@@ -46,3 +46,28 @@ class NotFound(StoreError):
         self.kind = kind
         self.name = name
         super().__init__(f"{kind} {name!r} not found")
+
+
+class LeaseLost(StoreError):
+    """The engine no longer holds the lease it acts on (it expired or another engine took it)."""
+
+
+class AttemptClosed(StoreError):
+    """An attempt was closed twice; the first outcome stands."""
+
+
+class TransferRefused(ValidationError):
+    """A contact transfer breaks a qualifier rule (seed 001); nothing was moved."""
+
+
+class SlotUnavailable(ValidationError):
+    """A callback slot is closed or full."""
+
+
+class ImportAborted(StoreError):
+    """A contact import stopped mid-file; batches before ``committed_through_line`` are kept."""
+
+    def __init__(self, message: str, committed_through_line: int, imported: int) -> None:
+        self.committed_through_line = committed_through_line
+        self.imported = imported
+        super().__init__(message)

@@ -1,0 +1,323 @@
+"""The campaign data model: enums and frozen records the store reads and writes.
+
+Names follow DESIGN.md's glossary. Enum values are the strings stored in PostgreSQL, so a
+value here and a CHECK constraint in ``migrations/001_schema.sql`` must agree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class DialingMode(StrEnum):
+    PREVIEW = "preview"
+    PUSH_PREVIEW = "push_preview"
+    PROGRESSIVE = "progressive"
+    PREDICTIVE = "predictive"
+
+
+class CampaignState(StrEnum):
+    STOPPED = "stopped"
+    RUNNING = "running"
+    PAUSED = "paused"
+
+
+class Compliance(StrEnum):
+    """Jurisdiction profile; ``pacing.compliance.profile_named`` gives its pacing limits."""
+
+    US = "us"
+    UK = "uk"
+    ZERO = "zero"
+
+
+class SystemStatus(StrEnum):
+    """What the dialer does next with a record (seed 004, "status systemowy")."""
+
+    CALL = "call"
+    MY_RECORD = "my_record"
+    DO_NOT_CALL = "do_not_call"
+    NOT_BEFORE = "not_before"
+    CALL_PROGRESSIVE = "call_progressive"
+
+
+class Trigger(StrEnum):
+    """Attempt endings that set a status automatically (seed 004, "ustaw automatycznie, gdy")."""
+
+    BUSY = "busy"
+    NO_ANSWER = "no_answer"
+    CONGESTION = "congestion"  # congestion or failed
+    MACHINE = "machine"
+    ABANDONED = "abandoned"
+    INVALID_NUMBER = "invalid_number"
+
+
+class Qualifier(StrEnum):
+    """Class of a status for bulk moves (seed 001, "kwalifikator statusu")."""
+
+    NONE = "none"
+    UNUSED = "unused"
+    CALLBACK_RELATIVE = "callback_relative"
+    CALLBACK_ABSOLUTE = "callback_absolute"
+    CALLBACK_END_OF_QUEUE = "callback_end_of_queue"
+    CLOSING = "closing"
+    CANCEL_SUCCESS_CLOSE = "cancel_success_close"
+    ACTION_EMAIL = "action_email"
+    ACTION_SMS = "action_sms"
+    NEW_MESSAGE = "new_message"
+    SUCCESS = "success"
+    SUCCESS_CLOSING = "success_closing"
+
+
+# Seed 001: records in these may not be moved; no record may be moved to NONE.
+UNMOVABLE_QUALIFIERS = frozenset({Qualifier.SUCCESS, Qualifier.SUCCESS_CLOSING})
+
+
+class Outcome(StrEnum):
+    """How an attempt ended, as the AMI layer reports it."""
+
+    ANSWERED = "answered"
+    BUSY = "busy"
+    NO_ANSWER = "no_answer"
+    CONGESTION = "congestion"
+    FAILED = "failed"
+    MACHINE = "machine"
+    ABANDONED = "abandoned"
+    INVALID_NUMBER = "invalid_number"
+    CANCELLED = "cancelled"
+
+
+# Which automatic trigger an outcome fires; ANSWERED waits for the agent's disposition and
+# CANCELLED (our own hang-up before the call was placed) fires none.
+OUTCOME_TRIGGER: dict[Outcome, Trigger | None] = {
+    Outcome.ANSWERED: None,
+    Outcome.BUSY: Trigger.BUSY,
+    Outcome.NO_ANSWER: Trigger.NO_ANSWER,
+    Outcome.CONGESTION: Trigger.CONGESTION,
+    Outcome.FAILED: Trigger.CONGESTION,
+    Outcome.MACHINE: Trigger.MACHINE,
+    Outcome.ABANDONED: Trigger.ABANDONED,
+    Outcome.INVALID_NUMBER: Trigger.INVALID_NUMBER,
+    Outcome.CANCELLED: None,
+}
+
+
+class Backoff(StrEnum):
+    FIXED = "fixed"
+    MULTIPLICATIVE = "multiplicative"
+
+
+class CallbackKind(StrEnum):
+    PERSONAL = "personal"  # only the agent who set it
+    CAMPAIGN = "campaign"  # any agent of the campaign
+
+
+@dataclass(frozen=True, slots=True)
+class RetryRule:
+    """When to try again after an outcome or disposition, and how many times at most.
+
+    ``max_attempts`` counts attempts that ended with this outcome; ``None`` leaves only the
+    campaign's global and per-day caps.
+    """
+
+    delay_s: int = 3600
+    backoff: Backoff = Backoff.FIXED
+    factor: float = 2.0
+    max_attempts: int | None = None
+
+    def delay_for(self, occurrence: int) -> float:
+        """Seconds to wait after the ``occurrence``-th (1-based) attempt with this outcome."""
+        if self.backoff is Backoff.FIXED or occurrence <= 1:
+            return float(self.delay_s)
+        return float(self.delay_s) * self.factor ** (occurrence - 1)
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    id: int
+    name: str
+    system_status: SystemStatus
+    qualifier: Qualifier
+    trigger: Trigger | None
+    campaign_id: int | None  # None: in the dictionary
+    auto_add: bool
+    hidden: bool
+    active: bool
+    retry: RetryRule
+
+
+@dataclass(frozen=True, slots=True)
+class StatusSpec:
+    """What ``Store.create_status`` needs; the store fills id and campaign."""
+
+    name: str
+    system_status: SystemStatus = SystemStatus.CALL
+    qualifier: Qualifier = Qualifier.NONE
+    trigger: Trigger | None = None
+    auto_add: bool = False
+    hidden: bool = False
+    active: bool = True
+    retry: RetryRule = field(default_factory=RetryRule)
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignSpec:
+    name: str
+    schedule: str
+    mode: DialingMode = DialingMode.PROGRESSIVE
+    caller_id: str = ""
+    queue: str = ""
+    ring_timeout_s: int = 20
+    compliance: Compliance = Compliance.US
+    abandon_cap: float = 0.03
+    local_hours_start: dt.time = dt.time(8, 0)
+    local_hours_end: dt.time = dt.time(21, 0)
+    timezone: str = "UTC"
+    state: CampaignState = CampaignState.STOPPED
+    priority: int = 0
+    max_attempts: int = 10
+    max_attempts_per_day: int = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Campaign:
+    id: int
+    name: str
+    schedule: str
+    mode: DialingMode
+    caller_id: str
+    queue: str
+    ring_timeout_s: int
+    compliance: Compliance
+    abandon_cap: float
+    local_hours_start: dt.time
+    local_hours_end: dt.time
+    timezone: str
+    state: CampaignState
+    priority: int
+    max_attempts: int
+    max_attempts_per_day: int
+    default_status: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Agent:
+    id: int
+    name: str
+    interface: str
+    active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Phone:
+    id: int
+    position: int
+    e164: str
+    kind: str
+    timezones: tuple[str, ...]
+    window_start: dt.time | None
+    window_end: dt.time | None
+    disabled: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    id: int
+    campaign_id: int
+    name: str
+    timezone: str | None
+    fields: dict[str, Any]
+    status: str
+    not_before: dt.datetime | None
+    agent_id: int | None
+    attempts: int
+    priority: int
+    closed_reason: str | None
+    phones: tuple[Phone, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LeasedContact:
+    """A contact handed to one engine until ``lease_expires_at``, with the number to dial.
+
+    ``agent_id`` is set for "my record" and personal callbacks: only that agent may take the
+    call. ``reason`` says why it was due: callback, call_progressive, retry or fresh.
+    """
+
+    contact_id: int
+    campaign_id: int
+    phone_id: int
+    e164: str
+    name: str
+    fields: dict[str, Any]
+    agent_id: int | None
+    callback_id: int | None
+    reason: str
+    lease_owner: str
+    lease_expires_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptResult:
+    """How an attempt ended, as the engine reports it to :meth:`Store.close_attempt`."""
+
+    outcome: Outcome
+    ended_at: dt.datetime
+    answered_at: dt.datetime | None = None
+    hangup_cause: int | None = None
+    hangup_cause_text: str | None = None
+    asterisk_uniqueid: str | None = None
+    asterisk_linkedid: str | None = None
+    agent_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    id: int
+    contact_id: int
+    campaign_id: int
+    phone_id: int | None
+    e164: str
+    engine_id: str
+    started_at: dt.datetime
+    ended_at: dt.datetime | None
+    outcome: Outcome | None
+    hangup_cause: int | None
+    asterisk_uniqueid: str | None
+    agent_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class AppliedOutcome:
+    """What closing an attempt did to its contact."""
+
+    attempt_id: int
+    contact_id: int
+    status: str
+    not_before: dt.datetime | None
+    closed_reason: str | None
+    next_phone_position: int
+
+
+@dataclass(frozen=True, slots=True)
+class Callback:
+    id: int
+    contact_id: int
+    campaign_id: int
+    kind: CallbackKind
+    agent_id: int | None
+    phone_id: int | None
+    due_at: dt.datetime
+    window_end_at: dt.datetime | None
+    state: str
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignSummary:
+    campaign: Campaign
+    contacts: int
+    dialable: int
+    by_status: dict[str, int]
+    attempts: int
