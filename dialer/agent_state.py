@@ -5,7 +5,7 @@ call of the dialer: *reserved* (the dialer holds the agent for one call it is pl
 *offered* (preview / push-preview: a record is on the agent's screen, waiting for accept or
 skip), *talking*, or in *wrap-up* (the call ended; the dialer waits for a disposition). The
 state moves only through :data:`TRANSITIONS`, ``{(AgentState, AgentInput): AgentState}``,
-applied by :func:`transition`; a missing entry raises :class:`IllegalTransition`.
+applied by :func:`transition`; a missing entry raises :class:`IllegalAgentTransition`.
 
 Requests that cannot be honoured at once in a busy state (logout, pause) are entries that keep
 the state: the board records them as *pending* and, when the agent becomes ready again,
@@ -23,27 +23,7 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 
 from ami.outcome import CONNECT_LIMIT_S
-from dialer.errors import DialerError, ValidationError
-
-
-class AgentError(DialerError):
-    """The agent interface was misused (our fault, never the PBX's)."""
-
-
-class UnknownAgent(AgentError):
-    def __init__(self, agent_id: str) -> None:
-        self.agent_id = agent_id
-        super().__init__(f"agent {agent_id!r} is not on this board")
-
-
-class IllegalTransition(AgentError):
-    """No entry for ``(state, input)`` in :data:`TRANSITIONS`."""
-
-    def __init__(self, agent_id: str, state: AgentState, event: AgentInput) -> None:
-        self.agent_id = agent_id
-        self.state = state
-        self.event = event
-        super().__init__(f"agent {agent_id!r}: {event.value} is not allowed while {state.value}")
+from dialer.errors import IllegalAgentTransition, ValidationError
 
 
 class AgentState(enum.StrEnum):
@@ -135,11 +115,11 @@ TRANSITIONS: dict[tuple[AgentState, AgentInput], AgentState] = {
 
 
 def transition(agent_id: str, state: AgentState, event: AgentInput) -> AgentState:
-    """The next state; raises :class:`IllegalTransition` when the table has no entry."""
+    """The next state; raises :class:`IllegalAgentTransition` when the table has no entry."""
     try:
         return TRANSITIONS[(state, event)]
     except KeyError:
-        raise IllegalTransition(agent_id, state, event) from None
+        raise IllegalAgentTransition(agent_id, state, event) from None
 
 
 # --------------------------------------------------------------------------- settings

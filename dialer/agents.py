@@ -44,13 +44,11 @@ from dialer.agent_state import (
     BUSY_STATES,
     IDLE_STATES,
     AgentEffect,
-    AgentError,
     AgentInput,
     AgentState,
     AgentTimers,
     ApplyDefaultDisposition,
     CallReachedAgent,
-    IllegalTransition,
     LoggedIn,
     LoggedOut,
     LogoutDeferred,
@@ -64,9 +62,9 @@ from dialer.agent_state import (
     ReleaseContact,
     ReservationKind,
     StateChanged,
-    UnknownAgent,
     transition,
 )
+from dialer.errors import AgentError, IllegalAgentTransition, UnknownAgent
 
 _E = TypeVar("_E")
 BoardUpdate = AgentUpdate | AttemptUpdate  # what feed() accepts: ami.agent_events and ami.outcome
@@ -222,7 +220,7 @@ class AgentBoard:
         """Log an agent in: effects ``QueueAdd`` and ``LoggedIn``.
 
         Raises:
-            IllegalTransition: the agent is already logged in.
+            IllegalAgentTransition: the agent is already logged in.
             AgentError: another logged-in agent uses ``interface``.
         """
         if not interface:
@@ -257,7 +255,7 @@ class AgentBoard:
         wrap-up ends with a disposition (set or defaulted).
 
         Raises:
-            UnknownAgent, IllegalTransition: the agent is not logged in.
+            UnknownAgent, IllegalAgentTransition: the agent is not logged in.
         """
         agent = self._get(agent_id)
         effects: list[AgentEffect] = []
@@ -350,7 +348,7 @@ class AgentBoard:
 
         Raises:
             AgentError: ``kind`` is a preview kind (use :meth:`offer`) or ``QUEUE``.
-            IllegalTransition: the agent is not ready (never reserved for two calls).
+            IllegalAgentTransition: the agent is not ready (never reserved for two calls).
         """
         if kind not in _RESERVABLE:
             raise AgentError(f"agent {agent_id!r}: {kind.value} is not a reservation kind")
@@ -596,7 +594,7 @@ class AgentBoard:
         before = agent.state
         try:
             self._step(agent, AgentInput.CONNECT, at_s, effects)
-        except IllegalTransition:
+        except IllegalAgentTransition:
             return [PeerAnomaly(agent.agent_id, agent.interface, f"connect while {agent.state.value}", at_s)]
         if agent.call is None:  # a queue call: the queue chose a ready (or just-paused) agent
             agent.call = _Call(ReservationKind.QUEUE, None, None, at_s)
@@ -627,7 +625,7 @@ class AgentBoard:
             return []  # AgentComplete and Ended both say it; the first moved the agent
         try:
             self._step(agent, event, at_s, effects)
-        except IllegalTransition:
+        except IllegalAgentTransition:
             return [
                 PeerAnomaly(agent.agent_id, agent.interface, f"{event.value} while {agent.state.value}", at_s)
             ]

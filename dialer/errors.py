@@ -7,6 +7,8 @@ reason; :class:`StoreError` is about the database. Add new errors here, under on
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class DialerError(Exception):
     """Root of every error the engine raises on purpose."""
@@ -71,3 +73,23 @@ class ImportAborted(StoreError):
         self.committed_through_line = committed_through_line
         self.imported = imported
         super().__init__(message)
+
+
+class AgentError(DialerError):
+    """The agent interface was misused (our fault, never the PBX's)."""
+
+
+class UnknownAgent(AgentError):
+    def __init__(self, agent_id: str) -> None:
+        self.agent_id = agent_id
+        super().__init__(f"agent {agent_id!r} is not on this board")
+
+
+class IllegalAgentTransition(AgentError):
+    """No entry for ``(state, input)`` in the agent state table."""
+
+    def __init__(self, agent_id: str, state: Any, event: Any) -> None:
+        self.agent_id = agent_id
+        self.state = state
+        self.event = event
+        super().__init__(f"agent {agent_id!r}: {event.value} is not allowed while {state.value}")

@@ -25,13 +25,11 @@ from ami.routing import EventRouter
 from dialer.agent_state import (
     TRANSITIONS,
     AgentEffect,
-    AgentError,
     AgentInput,
     AgentState,
     AgentTimers,
     ApplyDefaultDisposition,
     CallReachedAgent,
-    IllegalTransition,
     LoggedIn,
     LoggedOut,
     LogoutDeferred,
@@ -45,11 +43,10 @@ from dialer.agent_state import (
     ReleaseContact,
     ReservationKind,
     StateChanged,
-    UnknownAgent,
     transition,
 )
 from dialer.agents import AgentBoard, LogoutCountdown, effects_of_type
-from dialer.errors import DialerError, ValidationError
+from dialer.errors import AgentError, DialerError, IllegalAgentTransition, UnknownAgent, ValidationError
 from tests.ami.transcripts import load
 
 S = AgentState
@@ -176,7 +173,7 @@ def test_every_pair_either_moves_as_specified_or_raises(state: AgentState, event
     if (state, event) in EXPECTED_TABLE:
         assert EXPECTED_TABLE[(state, event)] == transition("a1", state, event)
     else:
-        with pytest.raises(IllegalTransition) as err:
+        with pytest.raises(IllegalAgentTransition) as err:
             transition("a1", state, event)
         assert (state, event, "a1") == (err.value.state, err.value.event, err.value.agent_id)
         assert isinstance(err.value, DialerError)
@@ -215,7 +212,7 @@ def test_login_paused_adds_a_paused_member() -> None:
 
 def test_login_twice_or_on_a_taken_interface_is_refused() -> None:
     board = _board("a1")
-    with pytest.raises(IllegalTransition):
+    with pytest.raises(IllegalAgentTransition):
         board.login("a1", "Local/a1@sim-agents", 1.0)
     with pytest.raises(AgentError):
         board.login("a2", "Local/a1@sim-agents", 1.0)
@@ -331,9 +328,9 @@ def test_agent_is_never_reserved_for_two_calls() -> None:
     board = _board("a1")
     board.reserve("a1", "c1", 1.0)
 
-    with pytest.raises(IllegalTransition):
+    with pytest.raises(IllegalAgentTransition):
         board.reserve("a1", "c2", 2.0)
-    with pytest.raises(IllegalTransition):
+    with pytest.raises(IllegalAgentTransition):
         board.offer("a1", "c2", 2.0)
     with pytest.raises(AgentError):
         board.reserve("a1", "c2", 2.0, ReservationKind.PREVIEW)
@@ -577,11 +574,11 @@ def test_push_preview_timeout_releases_and_pauses_the_absent_agent() -> None:
 
 def test_accept_or_skip_without_an_offer_is_refused() -> None:
     board = _board("a1")
-    with pytest.raises(IllegalTransition):
+    with pytest.raises(IllegalAgentTransition):
         board.accept("a1", 1.0)
-    with pytest.raises(IllegalTransition):
+    with pytest.raises(IllegalAgentTransition):
         board.skip("a1", 1.0)
-    with pytest.raises(IllegalTransition):
+    with pytest.raises(IllegalAgentTransition):
         board.set_disposition("a1", 1.0, "x")
 
 
