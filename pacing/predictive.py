@@ -1,0 +1,289 @@
+"""Predictive pacing that models the calls and the agents, under an abandon-rate budget.
+
+Theory of operation
+-------------------
+VICIdial-style pacing nudges a lines-per-agent ratio from idle-agent samples. We instead
+forecast, at every decision, the next ``horizon_s`` seconds:
+
+* **supply**: for each agent, the probability of being free by ``t + connect_limit``: ready
+  agents are free now; a talking agent with ``tau`` seconds elapsed is free when the rest of
+  a lognormal talk time (conditioned on having lasted ``tau``) plus the mean wrap is over;
+  a wrapping agent likewise on the wrap time;
+* **demand**: for each call ringing with age ``a``, the probability that it becomes a live
+  answer by ``t`` (answer probability and lognormal answer time, conditioned on no answer
+  yet), plus the customers already waiting, plus ``n`` new calls.
+
+With supply ``S(t)`` and demand ``D(t)`` as sums of Bernoulli variables (normal
+approximation), the expected number of abandons over the horizon is close to
+``max_t E[(D(t) - S(t + limit))+]`` (live answers expire after the connect limit while free
+agents stay free, so losses are the running maximum of the excess). We launch the largest
+``n`` whose forecast abandons stay within ``p_allow`` of the forecast live answers.
+
+``p_allow`` is the **abandon budget**: the rate that would bring the compliance window's
+measured rate to ``target * (1 - margin)`` if the next ``budget_horizon_s`` of live answers
+kept it. It tracks the measured rate and tightens as the rate nears the cap; it is also the
+feedback that corrects any bias of the forecast. At the cap itself the campaign **falls
+back to progressive**, and returns to predictive when the rate has recovered below
+``recover_fraction * cap``. The same happens, for good, before the learned statistics pass
+their minimum-history gate.
+
+**Small teams** (fewer than ``small_team_agents`` active agents) get explicit protection:
+each abandon weighs more on their rate and their forecast is noisier, so their budget is
+scaled by ``small_team_budget_factor``, their lines per agent are capped lower, and no new
+unreserved call is launched while the forecast live answers already exceed the agents
+expected free over the horizon.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from pacing._normal import lognormal_cdf, norm_cdf
+from pacing.abandon import AbandonTracker
+from pacing.compliance import ComplianceProfile
+from pacing.errors import InvalidParameter
+from pacing.progressive import progressive_decision
+from pacing.snapshot import CallObservation, CampaignSnapshot, DialDecision, DialMode
+from pacing.stats import LIVE_OUTCOMES, CallOutcomeKind, CallStatistics, StatisticsSettings
+
+# Forecast checkpoints, seconds from now: dense where the next answers land.
+_CHECKPOINTS_S = np.array([0.0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 14, 16, 18, 20, 22, 24, 27, 30, 34, 40])
+
+
+@dataclass(frozen=True, slots=True)
+class PredictiveSettings:
+    """The levers operators expect, and the controller's tuning.
+
+    Attributes:
+        target: abandon rate aimed at; ``None`` means the profile's cap.
+        margin: aim ``margin`` below the target, for the noise of a finite day.
+        max_lines_per_agent: ceiling on calls in progress per active agent (VICIdial's
+            default maximum dial level is 3.0).
+        max_customers_waiting: no new calls while this many live answers wait for an agent.
+        horizon_s: how far the forecast looks (past the ring timeout plus the connect limit).
+        budget_horizon_s: over how many seconds of future live answers a budget surplus or
+            deficit is spread.
+        max_budget_factor: ceiling on ``p_allow`` as a multiple of the aimed rate, so a
+            quiet past cannot buy a burst of abandons (keeps the worst hour honest).
+        small_team_agents: below this many active agents, the small-team protection applies.
+        small_team_budget_factor: the small team's share of the budget.
+        small_team_max_lines_per_agent: the small team's ceiling on lines per agent.
+        fallback_min_live: live answers the window must hold before the rate can trigger the
+            progressive fallback (one abandon in the first call is not a 100% rate).
+        recover_fraction: predictive resumes when the rate is below this share of the cap.
+        amd_false_positive_rate: the operator's estimate of human answers the AMD hangs up
+            on (counted as abandons where the profile says so).
+        statistics: memories and the minimum-history gate.
+    """
+
+    target: float | None = None
+    margin: float = 0.1
+    max_lines_per_agent: float = 3.0
+    max_customers_waiting: int = 2
+    horizon_s: float = 40.0
+    budget_horizon_s: float = 3600.0
+    max_budget_factor: float = 1.5
+    small_team_agents: int = 10
+    small_team_budget_factor: float = 0.6
+    small_team_max_lines_per_agent: float = 2.0
+    fallback_min_live: int = 20
+    recover_fraction: float = 0.8
+    amd_false_positive_rate: float = 0.0
+    statistics: StatisticsSettings = field(default_factory=StatisticsSettings)
+
+    def __post_init__(self) -> None:
+        if self.target is not None and not 0.0 <= self.target < 1.0:
+            raise InvalidParameter("target", "must be in [0, 1)", self.target)
+        if not 0.0 <= self.margin < 1.0:
+            raise InvalidParameter("margin", "must be in [0, 1)", self.margin)
+        if not self.max_lines_per_agent >= 1.0:
+            raise InvalidParameter("max_lines_per_agent", "must be at least 1", self.max_lines_per_agent)
+        if self.max_customers_waiting < 0:
+            raise InvalidParameter("max_customers_waiting", "must not be negative",
+                                   self.max_customers_waiting)
+        if not 0.0 < self.recover_fraction <= 1.0:
+            raise InvalidParameter("recover_fraction", "must be in (0, 1]", self.recover_fraction)
+
+
+@dataclass(frozen=True, slots=True)
+class Forecast:
+    """The forecast behind one decision, for tests and the curious."""
+
+    p_allow: float
+    launch: int
+    expected_abandons: float
+    expected_live: float
+
+
+class PredictivePolicy:
+    """Our predictive pacing (see the module docstring).
+
+    Args:
+        profile: the campaign's compliance profile (cap, window, AMD rule, whether
+            predictive is allowed at all).
+        settings: levers and tuning; defaults are sensible for a US campaign.
+    """
+
+    mode = DialMode.PREDICTIVE
+
+    def __init__(self, profile: ComplianceProfile, settings: PredictiveSettings | None = None) -> None:
+        self.profile = profile
+        self.settings = s = settings or PredictiveSettings()
+        self.target = min(profile.abandon_cap, s.target) if s.target is not None else profile.abandon_cap
+        self.stats = CallStatistics(s.statistics)
+        self.tracker = AbandonTracker(profile.window_s,
+                                      amd_false_positive_rate=s.amd_false_positive_rate,
+                                      count_amd_false_positives=profile.amd_false_positives_count)
+        self.in_fallback = False
+        self.last_forecast: Forecast | None = None
+
+    # -- observations ----------------------------------------------------------------
+    def observe_call(self, observation: CallObservation) -> None:
+        kind = observation.outcome
+        self.stats.observe_call(observation.t_s, kind, observation.ring_s)
+        if kind in LIVE_OUTCOMES:
+            self.tracker.record_answer(observation.t_s, abandoned=kind is CallOutcomeKind.ABANDONED)
+        elif kind is CallOutcomeKind.MACHINE:
+            self.tracker.record_machine_verdict(observation.t_s)
+
+    def observe_talk(self, t_s: float, talk_s: float) -> None:
+        self.stats.observe_talk(t_s, talk_s)
+
+    def observe_wrap(self, t_s: float, wrap_s: float) -> None:
+        self.stats.observe_wrap(t_s, wrap_s)
+
+    # -- the controller ----------------------------------------------------------------
+    def _fp_ratio(self) -> float:
+        """Estimated AMD hang-ups on people per live answer seen, if they count."""
+        if not self.profile.amd_false_positives_count:
+            return 0.0
+        f = self.settings.amd_false_positive_rate
+        return f / (1.0 - f)
+
+    def update_fallback(self, now_s: float) -> bool:
+        """Enter progressive fallback at the cap; leave it once recovered. Returns the state."""
+        counts = self.tracker.counts(now_s)
+        cap = self.target
+        rate = counts.rate
+        if self.in_fallback:
+            if rate <= self.settings.recover_fraction * cap:
+                self.in_fallback = False
+        elif counts.live_answers >= self.settings.fallback_min_live and rate >= cap:
+            self.in_fallback = True
+        return self.in_fallback
+
+    def abandon_budget(self, now_s: float, active_agents: int) -> float:
+        """``p_allow``: abandons allowed per live answer over the next budget horizon."""
+        s = self.settings
+        aim = self.target * (1.0 - s.margin)
+        counts = self.tracker.counts(now_s)
+        cycle_s = self.stats.talk_time.mean_s + self.stats.wrap_time.mean_s + 5.0
+        future_live = max(10.0, active_agents * s.budget_horizon_s / cycle_s)
+        phi = self._fp_ratio()
+        seen_live = counts.live_answers + counts.estimated_amd_false_positives
+        seen_abandons = counts.abandoned + counts.estimated_amd_false_positives
+        allowed = aim * (seen_live + future_live * (1.0 + phi)) - seen_abandons - phi * future_live
+        p_allow = min(max(allowed / future_live, 0.0), s.max_budget_factor * aim)
+        if active_agents < s.small_team_agents:
+            p_allow *= s.small_team_budget_factor
+        return p_allow
+
+    def decide(self, snapshot: CampaignSnapshot) -> DialDecision:
+        """How many calls to launch now, and how many of them need a reserved agent."""
+        s = self.settings
+        now = snapshot.now_s
+        lines = snapshot.lines_free
+        # "Call progressive" contacts are only dialled with an agent reserved, first.
+        reserved = min(snapshot.progressive_contacts, snapshot.ready_agents, lines)
+        if (not self.profile.predictive_allowed or self.target <= 0.0
+                or self._fp_ratio() >= self.target * (1.0 - s.margin)
+                or not self.stats.ready() or self.update_fallback(now)):
+            return progressive_decision(snapshot, fallback=True)
+
+        active = snapshot.active_agents
+        p_allow = self.abandon_budget(now, active)
+        small = active < s.small_team_agents
+        max_level = min(s.max_lines_per_agent, s.small_team_max_lines_per_agent) if small \
+            else s.max_lines_per_agent
+        in_flight = len(snapshot.ringing_ages_s) + snapshot.reserved_ringing
+        cap = min(lines - reserved, int(max_level * active) - in_flight - reserved)
+        if snapshot.customers_waiting >= s.max_customers_waiting:
+            cap = 0
+        n = self._forecast_launch(snapshot, snapshot.ready_agents - reserved, max(cap, 0), p_allow, small)
+        launch = reserved + n
+        level = (in_flight + launch) / active if active else 0.0
+        return DialDecision(launch=launch, reserved=reserved, dial_level=level, fallback=False,
+                            mode=DialMode.PREDICTIVE)
+
+    def _forecast_launch(self, snapshot: CampaignSnapshot, ready: int, cap: int, p_allow: float,
+                         small: bool) -> int:
+        st = self.stats
+        limit = self.profile.connect_limit_s
+        ts = _CHECKPOINTS_S[_CHECKPOINTS_S <= self.settings.horizon_s]
+        wrap_mean = st.wrap_time.mean_s
+
+        # Supply: expected agents free by t + connect limit, and its variance.
+        s_mean = np.full(ts.shape, float(ready))
+        s_var = np.zeros(ts.shape)
+        if snapshot.talking_elapsed_s:
+            tau = np.asarray(snapshot.talking_elapsed_s)[:, None]
+            f = _residual_cdf(tau, tau + ts + (limit - wrap_mean), st.talk_time.mu, st.talk_time.sigma)
+            s_mean += f.sum(axis=0)
+            s_var += (f * (1.0 - f)).sum(axis=0)
+        if snapshot.wrapping_elapsed_s:
+            w = np.asarray(snapshot.wrapping_elapsed_s)[:, None]
+            f = _residual_cdf(w, w + ts + limit, st.wrap_time.mu, st.wrap_time.sigma)
+            s_mean += f.sum(axis=0)
+            s_var += (f * (1.0 - f)).sum(axis=0)
+
+        # Demand: live answers by t from calls ringing now, plus those already waiting.
+        p_live = st.p_live
+        mu_a, sg_a = st.answer_time.mu, st.answer_time.sigma
+        d_mean = np.full(ts.shape, float(snapshot.customers_waiting))
+        d_var = np.zeros(ts.shape)
+        if snapshot.ringing_ages_s:
+            a = np.asarray(snapshot.ringing_ages_s)[:, None]
+            fa = lognormal_cdf(a, mu_a, sg_a)
+            early_done = np.where(a >= st.early_end_time.mean_s, st.p_early_end, 0.0)
+            still = np.maximum(1.0 - early_done - st.p_answered * fa, 1e-3)
+            q = np.clip(p_live * (lognormal_cdf(a + ts, mu_a, sg_a) - fa) / still, 0.0, 1.0)
+            d_mean += q.sum(axis=0)
+            d_var += (q * (1.0 - q)).sum(axis=0)
+        g = p_live * lognormal_cdf(ts, mu_a, sg_a)
+
+        if small and cap > 0:
+            # Small team: never more live answers coming than agents expected free.
+            room = s_mean[-1] - d_mean[-1]
+            if g[-1] > 0:
+                cap = min(cap, max(int(np.floor(room / g[-1])), 0))
+
+        # Expected abandons: each live answer arriving in (t_{k-1}, t_k] is lost when the
+        # answers before it plus itself outnumber the agents free by t_k + limit.
+        n = np.arange(cap + 1, dtype=float)[:, None]
+        dm = d_mean + n * g
+        dv = d_var + n * g * (1.0 - g) + s_var + 0.25
+        arrivals = np.diff(dm, axis=1)
+        before = dm[:, :-1] + 0.5
+        z = (before - s_mean[1:]) / np.sqrt(dv[:, 1:])
+        abandons = (arrivals * norm_cdf(z)).sum(axis=1)
+        # Customers already waiting with nobody free by the connect limit.
+        if snapshot.customers_waiting:
+            z0 = (snapshot.customers_waiting - 0.5 - s_mean[0]) / np.sqrt(s_var[0] + 0.25)
+            abandons = abandons + float(norm_cdf(np.asarray(z0)))
+        live = dm[:, -1]
+        ok = abandons <= p_allow * np.maximum(live, 1e-9)
+        bad = np.flatnonzero(~ok)
+        launch = int(bad[0]) - 1 if bad.size else cap
+        launch = max(launch, 0)
+        self.last_forecast = Forecast(p_allow, launch, float(abandons[launch]), float(live[launch]))
+        return launch
+
+
+def _residual_cdf(elapsed: np.ndarray, x: np.ndarray, mu: float, sigma: float) -> np.ndarray:
+    """P(T <= x | T > elapsed) for lognormal T, as an array broadcast over both."""
+    f_e = lognormal_cdf(elapsed, mu, sigma)
+    f_x = lognormal_cdf(x, mu, sigma)
+    out = (f_x - f_e) / np.maximum(1.0 - f_e, 1e-9)
+    return np.clip(out, 0.0, 1.0)
