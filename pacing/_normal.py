@@ -1,26 +1,23 @@
-"""Normal distribution functions on numpy arrays (scipy is not a dependency)."""
+"""Normal distribution functions on numpy arrays (scipy is not a dependency).
+
+The cdf is read off a table by linear interpolation: a step of 0.004 on [-8, 8] keeps the
+error under 1e-6 (``h**2 / 8 * max|phi'|``), and ``np.interp`` is several times faster
+than evaluating an erf approximation, which matters because pacing runs it on every tick.
+"""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-_SQRT2 = np.sqrt(2.0)
-_INV_SQRT_2PI = 1.0 / np.sqrt(2.0 * np.pi)
-# Abramowitz & Stegun, Handbook of Mathematical Functions, 7.1.26: |error| < 1.5e-7.
-_P = 0.3275911
-_A = (0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429)
-
-
-def erf(x: np.ndarray) -> np.ndarray:
-    ax = np.abs(x)
-    t = 1.0 / (1.0 + _P * ax)
-    poly = t * (_A[0] + t * (_A[1] + t * (_A[2] + t * (_A[3] + t * _A[4]))))
-    y = 1.0 - poly * np.exp(-ax * ax)
-    return np.sign(x) * y
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_Z = np.linspace(-8.0, 8.0, 4001)
+_PHI = np.array([0.5 * math.erfc(-z / math.sqrt(2.0)) for z in _Z])
 
 
 def norm_cdf(z: np.ndarray) -> np.ndarray:
-    return 0.5 * (1.0 + erf(z / _SQRT2))
+    return np.interp(z, _Z, _PHI)
 
 
 def norm_pdf(z: np.ndarray) -> np.ndarray:
@@ -29,6 +26,4 @@ def norm_pdf(z: np.ndarray) -> np.ndarray:
 
 def lognormal_cdf(x: np.ndarray, mu: float, sigma: float) -> np.ndarray:
     """P(X <= x) for log X ~ N(mu, sigma); 0 for x <= 0."""
-    safe = np.maximum(x, 1e-9)
-    out = norm_cdf((np.log(safe) - mu) / sigma)
-    return np.where(x > 0, out, 0.0)
+    return np.interp((np.log(np.maximum(x, 1e-12)) - mu) / sigma, _Z, _PHI)

@@ -49,7 +49,9 @@ from pacing.snapshot import CallObservation, CampaignSnapshot, DialDecision, Dia
 from pacing.stats import LIVE_OUTCOMES, CallOutcomeKind, CallStatistics, StatisticsSettings
 
 # Forecast checkpoints, seconds from now: dense where the next answers land.
-_CHECKPOINTS_S = np.array([0.0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 14, 16, 18, 20, 22, 24, 27, 30, 34, 40])
+_BLOCK = 16
+_CHECKPOINTS_S = np.array([0.0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 14, 16, 18, 20, 22, 24, 27, 30, 34,
+                           40])
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +87,7 @@ class PredictiveSettings:
     horizon_s: float = 40.0
     budget_horizon_s: float = 3600.0
     max_budget_factor: float = 1.5
+    marginal_factor: float = 2.0
     small_team_agents: int = 10
     small_team_budget_factor: float = 0.6
     small_team_max_lines_per_agent: float = 2.0
@@ -186,6 +189,9 @@ class PredictivePolicy:
         seen_abandons = counts.abandoned + counts.estimated_amd_false_positives
         allowed = aim * (seen_live + future_live * (1.0 + phi)) - seen_abandons - phi * future_live
         p_allow = min(max(allowed / future_live, 0.0), s.max_budget_factor * aim)
+        if counts.rate > aim:
+            # Tighten as the measured rate closes on the cap: nothing left at the cap itself.
+            p_allow *= max(0.0, (self.target - counts.rate) / (self.target - aim))
         if active_agents < s.small_team_agents:
             p_allow *= s.small_team_budget_factor
         return p_allow
@@ -259,26 +265,50 @@ class PredictivePolicy:
             if g[-1] > 0:
                 cap = min(cap, max(int(np.floor(room / g[-1])), 0))
 
-        # Expected abandons: each live answer arriving in (t_{k-1}, t_k] is lost when the
-        # answers before it plus itself outnumber the agents free by t_k + limit.
-        n = np.arange(cap + 1, dtype=float)[:, None]
-        dm = d_mean + n * g
-        dv = d_var + n * g * (1.0 - g) + s_var + 0.25
-        arrivals = np.diff(dm, axis=1)
-        before = dm[:, :-1] + 0.5
-        z = (before - s_mean[1:]) / np.sqrt(dv[:, 1:])
-        abandons = (arrivals * norm_cdf(z)).sum(axis=1)
-        # Customers already waiting with nobody free by the connect limit.
-        if snapshot.customers_waiting:
-            z0 = (snapshot.customers_waiting - 0.5 - s_mean[0]) / np.sqrt(s_var[0] + 0.25)
-            abandons = abandons + float(norm_cdf(np.asarray(z0)))
-        live = dm[:, -1]
-        ok = abandons <= p_allow * np.maximum(live, 1e-9)
-        bad = np.flatnonzero(~ok)
-        launch = int(bad[0]) - 1 if bad.size else cap
-        launch = max(launch, 0)
-        self.last_forecast = Forecast(p_allow, launch, float(abandons[launch]), float(live[launch]))
+        waiting = snapshot.customers_waiting
+        if waiting:
+            # Customers already waiting with nobody free within the connect limit.
+            z0 = (waiting - 0.5 - s_mean[0]) / np.sqrt(s_var[0] + 0.25)
+            sunk = float(norm_cdf(np.asarray(z0)))
+        else:
+            sunk = 0.0
+        # Search n in blocks: most ticks launch a handful of calls, so the first block decides.
+        # A call is launched while its marginal abandons per live answer stay within
+        # ``marginal_factor * p_allow`` (the Lagrangian rule: cheapest abandons first).
+        theta = self.settings.marginal_factor * p_allow
+        g_end = max(float(g[-1]), 1e-9)
+        lo = 0
+        while True:
+            hi = min(lo + _BLOCK, cap)
+            n = np.arange(lo, hi + 1, dtype=float)
+            abandons, live = _expected_abandons(n, d_mean, d_var, s_mean, s_var, g)
+            bad = np.flatnonzero(np.diff(abandons) > theta * g_end)
+            if bad.size:
+                launch = lo + int(bad[0])
+                break
+            if hi >= cap:
+                launch = cap
+                break
+            lo = hi
+        i = launch - lo
+        self.last_forecast = Forecast(p_allow, launch, float(abandons[i] + sunk), float(live[i]))
         return launch
+
+
+def _expected_abandons(n: np.ndarray, d_mean: np.ndarray, d_var: np.ndarray, s_mean: np.ndarray,
+                       s_var: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Expected abandons and live answers over the horizon for each count of new calls ``n``.
+
+    A live answer arriving in ``(t_{k-1}, t_k]`` is lost when the answers before it plus
+    itself outnumber the agents free by ``t_k + limit`` (normal approximation, continuity
+    corrected): ``sum_k dD_k * P(D_{k-1} + 1/2 > S_k)``.
+    """
+    nn = n[:, None]
+    dm = d_mean + nn * g
+    dv = d_var + nn * g * (1.0 - g) + s_var + 0.25
+    arrivals = np.diff(dm, axis=1)
+    z = (dm[:, :-1] + 0.5 - s_mean[1:]) / np.sqrt(dv[:, 1:])
+    return (arrivals * norm_cdf(z)).sum(axis=1), dm[:, -1]
 
 
 def _residual_cdf(elapsed: np.ndarray, x: np.ndarray, mu: float, sigma: float) -> np.ndarray:

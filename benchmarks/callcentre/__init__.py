@@ -2,7 +2,12 @@
 
 from benchmarks.callcentre.baselines import FixedRatioPolicy, VicidialAdaptivePolicy
 from benchmarks.callcentre.clock import VirtualClock
-from benchmarks.callcentre.errors import ClockWentBackwards, PolicyBrokeContract, ScenarioError, SimulationError
+from benchmarks.callcentre.errors import (
+    ClockWentBackwards,
+    PolicyBrokeContract,
+    ScenarioError,
+    SimulationError,
+)
 from benchmarks.callcentre.scenario import SCENARIOS, CallDraws, Scenario
 from benchmarks.callcentre.simulation import ShiftResult, run_shift
 

@@ -74,8 +74,9 @@ class VicidialAdaptivePolicy(_Blind):
 
     mode = DialMode.PREDICTIVE
 
-    def __init__(self, profile: ComplianceProfile, *, drop_limit: float | None = None, shift_s: float = 8 * 3600,
-                 max_level: float = 3.0, intensity: float = 0.0, dl_diff_target: float = 0.0) -> None:
+    def __init__(self, profile: ComplianceProfile, *, drop_limit: float | None = None,
+                 shift_s: float = 8 * 3600, max_level: float = 3.0, intensity: float = 0.0,
+                 dl_diff_target: float = 0.0) -> None:
         self.drop_limit = profile.abandon_cap if drop_limit is None else drop_limit
         self.shift_s = shift_s
         self.max_level = max_level
@@ -133,7 +134,11 @@ class VicidialAdaptivePolicy(_Blind):
             self._next_adapt_s += 15.0
         agents = snapshot.ready_agents + in_call
         goal = round(self.level * agents)
-        in_progress = len(snapshot.ringing_ages_s) + snapshot.reserved_ringing + snapshot.customers_waiting
+        # Calls in progress are all the campaign's lines: ringing, queued, and connected to
+        # agents (VICIdial counts every vicidial_auto_calls row, so that a level of 1.0
+        # means one line per agent).
+        in_progress = (len(snapshot.ringing_ages_s) + snapshot.reserved_ringing + snapshot.customers_waiting
+                       + len(snapshot.talking_elapsed_s))
         launch = max(0, min(goal - in_progress, snapshot.lines_free))
         self._calls_today += launch
         for _ in range(launch):

@@ -167,7 +167,7 @@ def run_shift(scenario: Scenario, policy: PacingPolicy, *, profile: CompliancePr
 
     def connect(agent: int, call_id: int, now: float) -> None:
         nonlocal lines_in_use
-        launch_t, answer_s, human = call_info.pop(call_id)
+        _, answer_s, human = call_info.pop(call_id)
         leave_idle(agent, now)
         state[agent] = _TALKING
         since[agent] = now
@@ -263,8 +263,8 @@ def run_shift(scenario: Scenario, policy: PacingPolicy, *, profile: CompliancePr
         decision = decide(snap)
         n, r = decision.launch, decision.reserved
         if n > snap.lines_free or r > n or r > snap.ready_agents or n < 0 or r < 0:
-            raise PolicyBrokeContract(
-                f"decision launch={n} reserved={r} with lines_free={snap.lines_free} ready={snap.ready_agents}")
+            raise PolicyBrokeContract(f"decision launch={n} reserved={r} with lines_free={snap.lines_free}"
+                                      f" ready={snap.ready_agents}")
         for _ in range(r):
             agent = ready.pop()
             state[agent] = _RESERVED
