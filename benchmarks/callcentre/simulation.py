@@ -62,7 +62,7 @@ class ShiftResult:
     calls: int
     peak_lines: int
     worst_hour_abandon_rate: float
-    measured_rate: float        # the policy's own view at the end, if it has a tracker
+    measured_rate: float | None  # the policy's own view at the end, if it has a tracker
 
     @property
     def agent_hours(self) -> float:
@@ -369,7 +369,7 @@ def run_shift(scenario: Scenario, policy: PacingPolicy, *, profile: CompliancePr
             leave_idle(agent, shift_s)
     worst = _worst_hour(live_per_min[: int(shift_s // 60)], ab_per_min[: int(shift_s // 60)])
     tracker = getattr(policy, "tracker", None)
-    measured = tracker.rate(shift_s) if tracker is not None else float("nan")
+    measured = tracker.rate(shift_s) if tracker is not None else None
     return ShiftResult(
         agents=n_agents, shift_s=shift_s, talk_s=acc["talk"], machine_agent_s=acc["machine"],
         wrap_s=acc["wrap"], idle_s=acc["idle"], connects=counters["connects"],
