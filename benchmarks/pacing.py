@@ -95,7 +95,7 @@ def _policy_factory(name: str, scenario: Scenario, profile: ComplianceProfile, a
         return lambda: FixedRatioPolicy(args.fixed_ratio)
     if name == "vicidial":
         return lambda: VicidialAdaptivePolicy(profile, drop_limit=target, shift_s=shift_s,
-                                              max_level=args.max_level)
+                                              max_level=args.max_level, drop_mode=args.vicidial_mode)
     if name == "ours":
         settings = PredictiveSettings(
             target=target, max_lines_per_agent=args.max_level,
@@ -251,6 +251,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fixed-ratio", type=float, default=2.0,
                    help="calls per ready agent of the fixed baseline")
     p.add_argument("--max-level", type=float, default=3.0, help="max lines per agent (ours and VICIdial)")
+    p.add_argument("--vicidial-mode", choices=("TAPERED", "AVERAGE", "HARD_LIMIT"), default="TAPERED",
+                   help="what the VICIdial-style baseline does over its drop limit (default TAPERED)")
     p.add_argument("--lines", type=int, default=None, help="line limit of the campaign (default unlimited)")
     g = p.add_argument_group("scenario parameters (override the chosen scenarios)")
     g.add_argument("--agents", type=int)

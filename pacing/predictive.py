@@ -13,19 +13,28 @@ forecast, at every decision, the next ``horizon_s`` seconds:
   answer by ``t`` (answer probability and lognormal answer time, conditioned on no answer
   yet), plus the customers already waiting, plus ``n`` new calls.
 
+All distributions come from :class:`~pacing.stats.CallStatistics`, learned online with
+exponential forgetting, so a drifting answer rate is followed within minutes.
+
 With supply ``S(t)`` and demand ``D(t)`` as sums of Bernoulli variables (normal
-approximation), the expected number of abandons over the horizon is close to
-``max_t E[(D(t) - S(t + limit))+]`` (live answers expire after the connect limit while free
-agents stay free, so losses are the running maximum of the excess). We launch the largest
-``n`` whose forecast abandons stay within ``p_allow`` of the forecast live answers.
+approximation), a live answer arriving in ``(t_{k-1}, t_k]`` is abandoned when the answers
+before it plus itself outnumber the agents free by ``t_k + limit``; summing over the
+checkpoints gives the expected abandons ``A(n)`` over the horizon if ``n`` calls are
+launched now. We launch calls while the *marginal* call's expected abandons per live
+answer, ``(A(n+1) - A(n)) / P(live)``, stay within ``marginal_factor * p_allow``: the
+cheapest abandons are bought first, which is the Lagrangian solution of "most talk time
+for a given number of abandons".
 
 ``p_allow`` is the **abandon budget**: the rate that would bring the compliance window's
 measured rate to ``target * (1 - margin)`` if the next ``budget_horizon_s`` of live answers
-kept it. It tracks the measured rate and tightens as the rate nears the cap; it is also the
-feedback that corrects any bias of the forecast. At the cap itself the campaign **falls
-back to progressive**, and returns to predictive when the rate has recovered below
-``recover_fraction * cap``. The same happens, for good, before the learned statistics pass
-their minimum-history gate.
+kept it, scaled down linearly to zero as the measured rate climbs from the aimed rate to the
+cap. It is also the feedback that corrects any bias of the forecast. At the cap itself the
+campaign **falls back to progressive**, and returns to predictive when the rate has recovered below
+``recover_fraction * cap``. Between the aimed rate and the cap, when the budget is spent,
+only ready agents get calls, each reserved. Until the learned statistics pass their
+minimum-history gate the campaign is progressive too, and while fewer than ``ramp_live``
+live answers are in the window the budget is spent at half speed rising to full, because
+one early abandon moves the measured rate a lot.
 
 **Small teams** (fewer than ``small_team_agents`` active agents) get explicit protection:
 each abandon weighs more on their rate and their forecast is noisier, so their budget is
@@ -69,6 +78,10 @@ class PredictiveSettings:
             deficit is spread.
         max_budget_factor: ceiling on ``p_allow`` as a multiple of the aimed rate, so a
             quiet past cannot buy a burst of abandons (keeps the worst hour honest).
+        marginal_factor: the marginal call may cost this multiple of ``p_allow`` in abandons per
+            live answer (the calls before it cost less, so the average lands near ``p_allow``).
+        ramp_live: below this many live answers in the window, the budget is scaled from half
+            to full.
         small_team_agents: below this many active agents, the small-team protection applies.
         small_team_budget_factor: the small team's share of the budget.
         small_team_max_lines_per_agent: the small team's ceiling on lines per agent.
@@ -88,11 +101,12 @@ class PredictiveSettings:
     budget_horizon_s: float = 3600.0
     max_budget_factor: float = 1.5
     marginal_factor: float = 2.0
+    ramp_live: int = 300
     small_team_agents: int = 10
     small_team_budget_factor: float = 0.6
     small_team_max_lines_per_agent: float = 2.0
     fallback_min_live: int = 20
-    recover_fraction: float = 0.8
+    recover_fraction: float = 0.95
     amd_false_positive_rate: float = 0.0
     statistics: StatisticsSettings = field(default_factory=StatisticsSettings)
 
@@ -189,6 +203,9 @@ class PredictivePolicy:
         seen_abandons = counts.abandoned + counts.estimated_amd_false_positives
         allowed = aim * (seen_live + future_live * (1.0 + phi)) - seen_abandons - phi * future_live
         p_allow = min(max(allowed / future_live, 0.0), s.max_budget_factor * aim)
+        if self.settings.ramp_live > 0 and seen_live < self.settings.ramp_live:
+            # Few answers seen: one abandon moves the rate a lot, so spend the budget slowly.
+            p_allow *= 0.5 + 0.5 * seen_live / self.settings.ramp_live
         if counts.rate > aim:
             # Tighten as the measured rate closes on the cap: nothing left at the cap itself.
             p_allow *= max(0.0, (self.target - counts.rate) / (self.target - aim))
@@ -210,6 +227,10 @@ class PredictivePolicy:
 
         active = snapshot.active_agents
         p_allow = self.abandon_budget(now, active)
+        if p_allow <= 0.0:
+            # No budget left (the rate is between the aim and the cap): dial for ready agents
+            # only, each call reserved, so nobody idles and nobody is abandoned.
+            return progressive_decision(snapshot, fallback=False)
         small = active < s.small_team_agents
         max_level = min(s.max_lines_per_agent, s.small_team_max_lines_per_agent) if small \
             else s.max_lines_per_agent

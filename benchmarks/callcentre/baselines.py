@@ -64,7 +64,9 @@ class VicidialAdaptivePolicy(_Blind):
       ``mul * 100 * |k - 1|`` with ``k = intensity / 100``; ``level *= 1 + change_pct / 100``,
       clamped to ``[1, max_level]``; halved if more than 20 calls in the last minute dropped
       more than 50%; and, when more than 50 calls today dropped more than ``drop_limit`` of
-      their human answers, TAPERED: ``level *= min(1, hours_left_in_shift / 10)``;
+      their human answers, by ``drop_mode``: TAPERED (the default here, as the issue asks)
+      ``level *= min(1, hours_left_in_shift / 10)``, AVERAGE ``level /= 2``, HARD_LIMIT
+      ``level = 1``;
     * at every decision: ``goal = round(level * (ready + in call))`` and launch
       ``goal - calls in progress``.
 
@@ -76,7 +78,10 @@ class VicidialAdaptivePolicy(_Blind):
 
     def __init__(self, profile: ComplianceProfile, *, drop_limit: float | None = None,
                  shift_s: float = 8 * 3600, max_level: float = 3.0, intensity: float = 0.0,
-                 dl_diff_target: float = 0.0) -> None:
+                 dl_diff_target: float = 0.0, drop_mode: str = "TAPERED") -> None:
+        if drop_mode not in ("TAPERED", "AVERAGE", "HARD_LIMIT"):
+            raise ValueError(f"drop_mode: expected TAPERED, AVERAGE or HARD_LIMIT (got {drop_mode!r})")
+        self.drop_mode = drop_mode
         self.drop_limit = profile.abandon_cap if drop_limit is None else drop_limit
         self.shift_s = shift_s
         self.max_level = max_level
@@ -118,8 +123,13 @@ class VicidialAdaptivePolicy(_Blind):
         today = self._today.counts(now)
         if self._calls_today > 50 and today.live_answers and \
                 today.abandoned / today.live_answers > self.drop_limit:
-            hours_left = max(self.shift_s - now, 0.0) / 3600.0
-            level *= min(1.0, hours_left / 10.0)
+            if self.drop_mode == "HARD_LIMIT":
+                level = 1.0
+            elif self.drop_mode == "AVERAGE":
+                level /= 2
+            else:
+                hours_left = max(self.shift_s - now, 0.0) / 3600.0
+                level *= min(1.0, hours_left / 10.0)
         self.level = level
 
     def decide(self, snapshot: CampaignSnapshot) -> DialDecision:

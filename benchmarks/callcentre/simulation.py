@@ -95,7 +95,7 @@ class ShiftResult:
 
 def run_shift(scenario: Scenario, policy: PacingPolicy, *, profile: ComplianceProfile, hours: float = 8.0,
               seed: int = 1, tick_s: float = 1.0, amd: bool = True, lines: int | None = None,
-              redial_delay_s: float = 600.0) -> ShiftResult:
+              redial_delay_s: float = 600.0, decide_on_call_end: bool = True) -> ShiftResult:
     """Simulate one shift of ``hours`` and return its measurements.
 
     Args:
@@ -108,6 +108,8 @@ def run_shift(scenario: Scenario, policy: PacingPolicy, *, profile: CompliancePr
         amd: answering-machine detection on or off.
         lines: the campaign's line limit (``None``: unlimited).
         redial_delay_s: when an abandoned contact becomes due again (with an agent reserved).
+        decide_on_call_end: also ask the policy when a call ends unanswered (a line and a
+            slice of the forecast demand are freed), as the engine's runner does.
 
     Raises:
         PolicyBrokeContract: the policy launched more calls than lines, or reserved more
@@ -362,6 +364,7 @@ def run_shift(scenario: Scenario, policy: PacingPolicy, *, profile: CompliancePr
             if agent >= 0:
                 leave_idle(agent, now)
                 make_ready(agent, now)
+            if decide_on_call_end or agent >= 0:
                 run_decision(now)
 
     for agent in range(n_agents):

@@ -143,15 +143,23 @@ def test_budget_is_spent_at_the_cap():
     assert 0.0 == policy.abandon_budget(320.0, 20)
 
 
+def test_no_budget_left_means_reserved_calls_for_ready_agents_only():
+    policy = trained()
+    feed_answers(policy, 301.0, 400, 14)  # 14 / 490 = 2.86%: over the aim, under the cap
+    policy.abandon_budget = lambda now_s, active: 0.0
+    decision = policy.decide(busy_floor(now_s=320.0, ready=3))
+    assert (False, 3, 3) == (decision.fallback, decision.launch, decision.reserved)
+
+
 def test_fallback_at_the_cap_and_recovery_below_it():
     policy = trained()  # 90 live answers already seen
     feed_answers(policy, 301.0, 100, 6)  # 6 / 190 = 3.2%: over the cap
     decision = policy.decide(busy_floor(now_s=310.0))
     assert (True, DialMode.PROGRESSIVE, 2, 2) == (decision.fallback, decision.mode, decision.launch,
                                                    decision.reserved)
-    feed_answers(policy, 320.0, 20, 0)  # 6 / 210 = 2.9%: under the cap, above 80% of it
+    feed_answers(policy, 320.0, 10, 0)  # 6 / 200 = 3.0%: still at the cap
     assert policy.decide(busy_floor(now_s=330.0)).fallback
-    feed_answers(policy, 340.0, 40, 0)  # 6 / 250 = 2.4%: recovered
+    feed_answers(policy, 340.0, 30, 0)  # 6 / 230 = 2.6%: under 95% of the cap, recovered
     decision = policy.decide(busy_floor(now_s=350.0))
     assert (False, DialMode.PREDICTIVE) == (decision.fallback, decision.mode)
 
