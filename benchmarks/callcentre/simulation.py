@@ -40,6 +40,10 @@ _PRIORITY = (0, 0, 1, 1, 2, 3, 4)
 
 _READY, _RESERVED, _TALKING, _WRAPPING = range(4)
 
+# A call ending unanswered triggers a decision unless one was taken this recently (a
+# runner would coalesce such bursts the same way; it keeps 100-agent shifts fast).
+_CALL_END_GAP_S = 0.5
+
 # Outcome categories drawn for a call.
 _HUMAN, _MACHINE, _BUSY, _FAILED, _NO_ANSWER = range(5)
 
@@ -242,9 +246,12 @@ def run_shift(scenario: Scenario, policy: PacingPolicy, *, profile: CompliancePr
         since[agent] = now
         ready.append(agent)
 
+    last_decision = [-1.0]
+
     def run_decision(now: float) -> None:
         if now >= shift_s:
             return
+        last_decision[0] = now
         due = 0
         for t in redials:
             if t > now:
@@ -364,7 +371,7 @@ def run_shift(scenario: Scenario, policy: PacingPolicy, *, profile: CompliancePr
             if agent >= 0:
                 leave_idle(agent, now)
                 make_ready(agent, now)
-            if decide_on_call_end or agent >= 0:
+            if agent >= 0 or (decide_on_call_end and now - last_decision[0] >= _CALL_END_GAP_S):
                 run_decision(now)
 
     for agent in range(n_agents):
