@@ -194,9 +194,10 @@ def plot(scenario: Scenario, curves: dict[str, list[tuple[float, float, float]]]
         ax.axvline(100 * profile.abandon_cap, color="red", linestyle=":", label="cap")
     ax.set_xlabel("abandon rate over the shift (%)")
     ax.set_ylabel("agent talk share (%)")
-    ax.set_title(f"{scenario.name} {scenario.title}: {scenario.agents} agents, {hours:g} h, "
-                 f"profile {profile.name}")
-    ax.legend(fontsize=8, loc="lower right")
+    ax.set_title(f"{scenario.name} {scenario.title}: {scenario.agents} agents, profile {profile.name}\n"
+                 f"curves: first {hours:g} h of the shift per target; squares: the full-shift table",
+                 fontsize=10)
+    ax.legend(fontsize=8, loc="best")
     ax.grid(alpha=0.3)
     path = out_dir / f"pacing_{scenario.name}.png"
     fig.tight_layout()

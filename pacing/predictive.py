@@ -45,6 +45,7 @@ expected free over the horizon.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -59,6 +60,9 @@ from pacing.stats import LIVE_OUTCOMES, CallOutcomeKind, CallStatistics, Statist
 
 # Forecast checkpoints, seconds from now: dense where the next answers land.
 _BLOCK = 16
+# The calibration waits for this many live answers in the last hour (a rate from fewer is
+# mostly noise: 50 answers put one abandon at 2%).
+_CALIBRATION_MIN_LIVE = 50
 # Forecast tables: rows per elapsed time. Talks past 2 h use the 2 h row (their residual
 # barely changes there); ages past 90 s use the last row (nothing rings that long).
 _TALK_STEP_S, _TALK_ROWS_S = 2.0, 7200.0
@@ -85,6 +89,12 @@ class PredictiveSettings:
             quiet past cannot buy a burst of abandons (keeps the worst hour honest).
         marginal_factor: the marginal call may cost this multiple of ``p_allow`` in abandons per
             live answer (the calls before it cost less, so the average lands near ``p_allow``).
+        calibration_s: time constant of the forecast calibration: when the last hour's
+            measured rate sits below (above) the aimed rate, the marginal allowance grows
+            (shrinks) e-fold over this many seconds, within ``calibration_bounds``. It corrects a
+            forecast that is systematically too cautious or too bold (e.g. talk times that are
+            a mixture the lognormal fits badly, as when AMD is off and machines reach agents).
+        calibration_bounds: lowest and highest calibration factor.
         ramp_live: below this many live answers in the window, the budget is scaled from half
             to full.
         small_team_agents: below this many active agents, the small-team protection applies.
@@ -107,9 +117,11 @@ class PredictiveSettings:
     budget_horizon_s: float = 3600.0
     max_budget_factor: float = 1.5
     marginal_factor: float = 2.0
+    calibration_s: float = 3600.0
+    calibration_bounds: tuple[float, float] = (0.5, 6.0)
     ramp_live: int = 300
     small_team_agents: int = 10
-    small_team_budget_factor: float = 0.8
+    small_team_budget_factor: float = 0.6
     small_team_max_lines_per_agent: float = 2.0
     fallback_min_live: int = 20
     recover_fraction: float = 0.95
@@ -160,6 +172,9 @@ class PredictivePolicy:
         self.tracker = AbandonTracker(profile.window_s,
                                       amd_false_positive_rate=s.amd_false_positive_rate,
                                       count_amd_false_positives=profile.amd_false_positives_count)
+        self.recent = AbandonTracker(3600.0, buckets=12)
+        self.calibration = 1.0
+        self._calibrated_s: float | None = None
         self.in_fallback = False
         self.last_forecast: Forecast | None = None
         self._tables: _Tables | None = None
@@ -169,7 +184,9 @@ class PredictivePolicy:
         kind = observation.outcome
         self.stats.observe_call(observation.t_s, kind, observation.ring_s)
         if kind in LIVE_OUTCOMES:
-            self.tracker.record_answer(observation.t_s, abandoned=kind is CallOutcomeKind.ABANDONED)
+            abandoned = kind is CallOutcomeKind.ABANDONED
+            self.tracker.record_answer(observation.t_s, abandoned=abandoned)
+            self.recent.record_answer(observation.t_s, abandoned=abandoned)
         elif kind is CallOutcomeKind.MACHINE:
             self.tracker.record_machine_verdict(observation.t_s)
 
@@ -221,6 +238,27 @@ class PredictivePolicy:
             p_allow *= s.small_team_budget_factor
         return p_allow
 
+    def _calibrate(self, now_s: float, small: bool) -> float:
+        """Nudge the calibration factor by the last hour's rate against the aimed rate.
+
+        A small team aims at its share of the budget, so the calibration cannot undo the
+        small-team protection.
+        """
+        s = self.settings
+        last = self._calibrated_s
+        self._calibrated_s = now_s
+        if last is None or now_s <= last:
+            return self.calibration
+        recent = self.recent.counts(now_s)
+        if recent.live_answers < _CALIBRATION_MIN_LIVE:
+            return self.calibration
+        aim = self.target * (1.0 - s.margin) * (s.small_team_budget_factor if small else 1.0)
+        error = (aim - recent.rate) / aim          # +1 with no abandons, -1 at twice the aim
+        step = math.exp(max(min(error, 1.0), -2.0) * (now_s - last) / s.calibration_s)
+        low, high = s.calibration_bounds
+        self.calibration = min(max(self.calibration * step, low), high)
+        return self.calibration
+
     def decide(self, snapshot: CampaignSnapshot) -> DialDecision:
         """How many calls to launch now, and how many of them need a reserved agent."""
         s = self.settings
@@ -234,19 +272,21 @@ class PredictivePolicy:
             return progressive_decision(snapshot, fallback=True)
 
         active = snapshot.active_agents
+        small = active < s.small_team_agents
+        calibration = self._calibrate(now, small)
         p_allow = self.abandon_budget(now, active)
         if p_allow <= 0.0:
             # No budget left (the rate is between the aim and the cap): dial for ready agents
             # only, each call reserved, so nobody idles and nobody is abandoned.
             return progressive_decision(snapshot, fallback=False)
-        small = active < s.small_team_agents
         max_level = min(s.max_lines_per_agent, s.small_team_max_lines_per_agent) if small \
             else s.max_lines_per_agent
         in_flight = len(snapshot.ringing_ages_s) + snapshot.reserved_ringing
         cap = min(lines - reserved, int(max_level * active) - in_flight - reserved)
         if snapshot.customers_waiting >= s.max_customers_waiting:
             cap = 0
-        n = self._forecast_launch(snapshot, snapshot.ready_agents - reserved, max(cap, 0), p_allow, small)
+        n = self._forecast_launch(snapshot, snapshot.ready_agents - reserved, max(cap, 0),
+                                  p_allow * calibration, small)
         launch = reserved + n
         level = (in_flight + launch) / active if active else 0.0
         return DialDecision(launch=launch, reserved=reserved, dial_level=level, fallback=False,
