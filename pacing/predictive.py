@@ -92,9 +92,11 @@ class PredictiveSettings:
         calibration_s: time constant of the forecast calibration: when the last hour's
             measured rate sits below (above) the aimed rate, the marginal allowance grows
             (shrinks) e-fold over this many seconds, within ``calibration_bounds``. It corrects a
-            forecast that is systematically too cautious or too bold (e.g. talk times that are
-            a mixture the lognormal fits badly, as when AMD is off and machines reach agents).
-        calibration_bounds: lowest and highest calibration factor.
+            forecast that is systematically too cautious (e.g. talk times that are a mixture
+            the lognormal fits badly, as when AMD is off and machines reach agents).
+        calibration_bounds: lowest and highest calibration factor. The floor of 1 leaves
+            boldness to the budget, which already answers to the measured rate; a second
+            integrator there only added noise in the benchmark.
         ramp_live: below this many live answers in the window, the budget is scaled from half
             to full.
         small_team_agents: below this many active agents, the small-team protection applies.
@@ -118,7 +120,7 @@ class PredictiveSettings:
     max_budget_factor: float = 1.5
     marginal_factor: float = 2.0
     calibration_s: float = 3600.0
-    calibration_bounds: tuple[float, float] = (0.5, 6.0)
+    calibration_bounds: tuple[float, float] = (1.0, 6.0)
     ramp_live: int = 300
     small_team_agents: int = 10
     small_team_budget_factor: float = 0.6
