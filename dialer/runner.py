@@ -778,17 +778,14 @@ class CampaignRunner:
     async def _refill(self, now: float) -> None:
         want = self.settings.hopper_high - self.hopper.depth
         at = self._at(now)
-        agent_ids = [
-            i
-            for a in self.board.agent_ids()
-            if (i := self._agent_db.get(a)) is not None
-            and self.board.state_of(a) is not AgentState.LOGGED_OUT
-        ]
         try:
             leases: list[LeasedContact] = []
             if self.board.logged_in():
                 # Contacts that need an agent (callbacks, my record, call progressive) come
                 # first in the lease order; a few per logged-in agent is all one pass can use.
+                # Personal ones of *any* agent are leased (agent_ids=None): callback routing
+                # holds them for their agent, and past the grace (counted from the lease,
+                # which happens once due) gives them to anyone.
                 limit = min(want, max(1, 2 * self.board.logged_in()))
                 if self.campaign.mode is not DialingMode.PREDICTIVE:
                     limit = want
@@ -799,7 +796,7 @@ class CampaignRunner:
                     owner=self.engine_id,
                     ttl_s=self.settings.lease_ttl_s,
                     agent_reserved=True,
-                    agent_ids=agent_ids,
+                    agent_ids=None,
                 )
             rest = want - len(leases)
             if rest > 0 and self.campaign.mode is DialingMode.PREDICTIVE:
