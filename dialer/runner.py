@@ -541,6 +541,8 @@ class CampaignRunner:
         deadline = self.clock.now() + timeout_s
         while (self._calls or self._launching) and self.clock.now() < deadline:
             await self.clock.sleep(min(0.05, max(0.0, deadline - self.clock.now())))
+        # a refill that was in flight when the drain began may have added leases since
+        await self._release(self.hopper.release_waiting(), "draining")
         left = max(0.0, deadline - self.clock.now())
         await self._writer.flush(timeout_s=max(left, 1.0))
         self._log.info("runner_drained", in_flight=len(self._calls), pending_writes=self._writer.pending)
@@ -654,11 +656,35 @@ class CampaignRunner:
                 if update != self._pbx_up:
                     self._pbx_up = bool(update)
                     self._log.warning("pbx_connection", up=self._pbx_up, in_flight=len(self._calls))
+                    if self._pbx_up:
+                        await self._restore_members(now)
                 continue
             if kind == "agent":
                 await self._perform(self.board.feed(update, now))
                 continue
             await self._on_attempt(update, now)
+
+    async def _restore_members(self, now: float) -> None:
+        """After a reconnect, make sure every logged-in agent is still a queue member.
+
+        A restarted Asterisk forgets dynamic members (``persistentmembers = no``); a server
+        that only lost the connection answers "Already there", which is logged and ignored.
+        Only a paused agent is re-added paused: for an agent the dialer holds (reserved,
+        offered, wrap-up) the board sees the unpaused member event and re-asserts its own
+        ``dialer:`` pause, so the reason stays the dialer's.
+        """
+        for view in self.board.views(now):
+            if view.state is AgentState.LOGGED_OUT:
+                continue
+            try:
+                await self.pbx.queue_add(
+                    self.campaign.queue,
+                    view.interface,
+                    member_name=view.agent_id,
+                    paused=view.state is AgentState.PAUSED,
+                )
+            except PbxUnavailable as err:
+                self._log.warning("member_restore_failed", agent=view.agent_id, error=str(err))
 
     async def _on_attempt(self, update: Any, now: float) -> None:
         if isinstance(update, Ended):
@@ -814,6 +840,9 @@ class CampaignRunner:
             return
         except Exception as err:
             self._log.warning("lease_failed", error=type(err).__name__)
+            return
+        if self._draining or self._stopping:
+            await self._release([lease.contact_id for lease in leases], "draining")
             return
         self.hopper.add(leases, now)
 
