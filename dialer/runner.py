@@ -461,6 +461,8 @@ class CampaignRunner:
         self._by_outcome: Counter[str] = Counter()
         self._live = self._abandons = self._connects = 0
         self._schedule_open = True
+        self._store_failures = 0  # consecutive failed lease calls (database unreachable)
+        self._lease_retry_at = 0.0
         self._log = log.bind(campaign_id=campaign.id, campaign=campaign.name)
         if subscribe:
             pbx.subscribe(self)
@@ -592,7 +594,11 @@ class CampaignRunner:
         reasons = []
         if not self._pbx_up:
             reasons.append("pbx_down")
-        if self._writer.down or self._writer.pending > self.settings.max_pending_writes:
+        if (
+            self._writer.down
+            or self._store_failures
+            or self._writer.pending > self.settings.max_pending_writes
+        ):
             reasons.append("store_down")
         if not self._schedule_open:
             reasons.append("schedule_closed")
@@ -795,6 +801,11 @@ class CampaignRunner:
                         self._log.warning("leases_lost", count=len(lost))
         if self._adopted():
             await self._poll_adopted(now)
+        if now < self._lease_retry_at:
+            return
+        if self._store_failures:
+            await self._refill(now)  # the probe that tells whether the database is back
+            return
         if self._paused() or self.hopper.depth >= self.settings.hopper_low:
             return
         if self.board.logged_in() == 0 and self.campaign.mode is not DialingMode.PREDICTIVE:
@@ -839,8 +850,21 @@ class CampaignRunner:
             self._log.warning("lease_failed", error=str(err))
             return
         except Exception as err:
-            self._log.warning("lease_failed", error=type(err).__name__)
+            # The database is unreachable: launching pauses and leasing backs off until a
+            # store call succeeds again (no log line per tick).
+            self._store_failures += 1
+            delay = min(
+                self.settings.db_retry_initial_s * 2 ** (self._store_failures - 1),
+                self.settings.db_retry_max_s,
+            )
+            self._lease_retry_at = now + delay
+            if self._store_failures == 1:
+                self._log.warning("lease_failed", error=type(err).__name__)
+                self._wake.set()
             return
+        if self._store_failures:
+            self._log.info("store_leasing_again", failures=self._store_failures)
+        self._store_failures = 0
         if self._draining or self._stopping:
             await self._release([lease.contact_id for lease in leases], "draining")
             return
@@ -1036,7 +1060,7 @@ class CampaignRunner:
             return
         except Exception as err:
             self._log.warning("dial_store_failed", error=type(err).__name__, contact_id=lease.contact_id)
-            self._writer.down or self._on_store_state(False)
+            self._store_failures = max(1, self._store_failures)
             await self._give_back(lease, agent, "store unreachable")
             return
         attempt_id = str(attempt)
