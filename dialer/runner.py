@@ -455,7 +455,6 @@ class CampaignRunner:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._main: asyncio.Task[Any] | None = None
         self._last_decision = DialDecision(launch=0)
-        self._last_lease_at = -1e18
         self._last_renew_at = clock.now()
         self._trackers = {w: AbandonTracker(s) for w, s in ABANDON_WINDOWS_S.items()}
         self._by_outcome: Counter[str] = Counter()
@@ -463,6 +462,7 @@ class CampaignRunner:
         self._schedule_open = True
         self._store_failures = 0  # consecutive failed lease calls (database unreachable)
         self._lease_retry_at = 0.0
+        self._last_adopt_poll_at = -1e18
         self._log = log.bind(campaign_id=campaign.id, campaign=campaign.name)
         if subscribe:
             pbx.subscribe(self)
@@ -799,7 +799,8 @@ class CampaignRunner:
                     lost = self.hopper.drop_lost(set(kept))
                     if lost:
                         self._log.warning("leases_lost", count=len(lost))
-        if self._adopted():
+        if self._adopted() and now - self._last_adopt_poll_at >= self.settings.tick_s:
+            self._last_adopt_poll_at = now  # one CoreShowChannels per tick, not per event
             await self._poll_adopted(now)
         if now < self._lease_retry_at:
             return
@@ -869,6 +870,9 @@ class CampaignRunner:
             await self._release([lease.contact_id for lease in leases], "draining")
             return
         self.hopper.add(leases, now)
+        if len(leases) < want:
+            # The campaign has nothing more due now: ask again next tick, not on every event.
+            self._lease_retry_at = now + self.settings.tick_s
 
     async def _release(self, contact_ids: Iterable[int], reason: str) -> None:
         ids = list(contact_ids)
@@ -950,10 +954,10 @@ class CampaignRunner:
             asking = [a for a in self.board.awaiting_record() if a in free]
             takers = asking if self.campaign.mode is DialingMode.PREVIEW else free
             for agent in takers[: decision.records_to_offer]:
-                lease = self.hopper.take_fresh()
-                if lease is None:
+                fresh = self.hopper.take_fresh()
+                if fresh is None:
                     break
-                effects += self.board.offer(agent, lease.contact_id, now)
+                effects += self.board.offer(agent, fresh.contact_id, now)
         else:
             budget = min(decision.launch, self.settings.max_launch_per_tick)
             reserved = min(decision.reserved, budget)
@@ -962,15 +966,15 @@ class CampaignRunner:
             for _ in range(reserved):
                 if not free:
                     break
-                lease = self.hopper.take_fresh()
-                if lease is None:
+                fresh = self.hopper.take_fresh()
+                if fresh is None:
                     break
-                effects += self.board.reserve(free.pop(0), lease.contact_id, now, ReservationKind.PROGRESSIVE)
+                effects += self.board.reserve(free.pop(0), fresh.contact_id, now, ReservationKind.PROGRESSIVE)
             for _ in range(budget - reserved if self.campaign.mode is DialingMode.PREDICTIVE else 0):
-                lease = self.hopper.take_fresh()
-                if lease is None:
+                fresh = self.hopper.take_fresh()
+                if fresh is None:
                     break
-                self._spawn(self._launch(lease, None))
+                self._spawn(self._launch(fresh, None))
         await self._perform(effects)
         self.metrics.decision_latency.labels(self.campaign.name).observe(time.perf_counter() - started)
 
@@ -1229,7 +1233,10 @@ class CampaignRunner:
                     new_phone_window=d.new_number_window,
                 )
 
-        self._writer.submit(f"disposition {cid}", write, lambda _: self.hopper.settle(cid))
+        def settled(_: object) -> None:
+            self.hopper.settle(cid)
+
+        self._writer.submit(f"disposition {cid}", write, settled)
 
     def _release_sync(self, contact_id: int, reason: str) -> None:
         self.hopper.settle(contact_id)
