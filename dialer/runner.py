@@ -982,8 +982,9 @@ class CampaignRunner:
                 if fresh is None:
                     break
                 self._spawn(self._launch(fresh, None))
-        await self._perform(effects)
+        # The decision ends here; the queue actions that follow wait on the PBX's answers.
         self.metrics.decision_latency.labels(self.campaign.name).observe(time.perf_counter() - started)
+        await self._perform(effects)
 
     def _hand(
         self, agent: str, contact_id: int, now: float, kind: ReservationKind, preview: bool
