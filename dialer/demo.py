@@ -172,7 +172,8 @@ async def build(store: Store, *, contacts: int = 300, seed: int = 7) -> list[str
             source="demo",
         )
         said.append(
-            f"imported {report.imported} generated contacts into {CAMPAIGN} ({report.rejected} rejected)"
+            f"imported {report.imported} generated contacts into {CAMPAIGN}"
+            f" ({report.rejected} rejected)"
         )
     else:
         said.append(f"campaign {CAMPAIGN} already has {summary.contacts} contacts; nothing imported")
