@@ -82,6 +82,8 @@ class EngineRun:
     runner_abandons: int
     runner_live: int
     errors: tuple[str, ...]       # what the simulated side raised (should be empty)
+    store: MemoryStore
+    pbx: VirtualPbx
 
 
 def bench_campaign(scenario: Scenario, profile: ComplianceProfile, mode: DialingMode) -> Campaign:
@@ -175,7 +177,7 @@ async def run_engine_shift(
         result=pbx.tally.result(scenario.agents), seconds=time.perf_counter() - started,
         attempts_opened=len(store.attempts), attempts_closed=closed, store_calls=sum(store.calls.values()),
         runner_attempts=stats.attempts, runner_abandons=stats.abandons, runner_live=stats.live_answers,
-        errors=tuple(repr(e) for e in pbx.errors),
+        errors=tuple(repr(e) for e in pbx.errors), store=store, pbx=pbx,
     )
 
 

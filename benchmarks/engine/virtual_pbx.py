@@ -89,6 +89,7 @@ class CallFate:
     answer_s: float
     talk_s: float
     wrap_s: float
+    reserved: bool       # the Originate named an agent (progressive, callbacks, call progressive)
 
 
 @dataclass(slots=True)
@@ -238,7 +239,7 @@ class VirtualPbx:
         self.errors: list[Exception] = []   # what scheduled events (agents' callbacks) raised
         self.lines_in_use = 0
         self.originates = 0
-        self.ended = 0
+        self.ended: dict[str, Outcome] = {}   # attempt id -> how it ended
 
     # ------------------------------------------------------------------ PbxPort
 
@@ -287,7 +288,7 @@ class VirtualPbx:
         else:
             fate = _NO_ANSWER
         record = CallFate(call.attempt_id, stream, index, FATE_NAMES[fate], fp, fn and fate == _MACHINE,
-                          answer_s, talk_s, wrap_s)
+                          answer_s, talk_s, wrap_s, call.agent_interface is not None)
         self.fates.append(record)
         entry = _Call(call, record, now, human=fate == _HUMAN)
         self._calls[call.attempt_id] = entry
@@ -534,7 +535,7 @@ class VirtualPbx:
         entry.over = True
         del self._calls[aid]
         self.lines_in_use -= 1
-        self.ended += 1
+        self.ended[aid] = outcome
         now = self.clock.now()
         reason, cause, cause_txt = _ENDING_CODES[outcome]
         ring_s = (entry.answered_at or now) - entry.launched_at
