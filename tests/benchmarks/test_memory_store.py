@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from benchmarks.engine import MemoryStore, StatusRule
 from dialer.errors import AttemptClosed, LeaseLost
@@ -132,3 +135,42 @@ async def test_do_not_call_numbers_are_never_leased() -> None:
     store.do_not_call.add("+15550000001")
     leased = await store.lease_contacts("bench", at=at(0), limit=10, owner="e1")
     assert ["+15550000000", "+15550000002"] == [c.e164 for c in leased]
+
+
+_OUTCOMES = [Outcome.BUSY, Outcome.NO_ANSWER, Outcome.ABANDONED, Outcome.MACHINE, Outcome.ANSWERED]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["e1", "e2"]), st.integers(1, 4), st.booleans(),
+                          st.sampled_from(_OUTCOMES), st.floats(0, 400)), min_size=1, max_size=40))
+def test_property_no_double_lease_no_cap_overrun(ops: list[tuple[str, int, bool, Outcome, float]]) -> None:
+    """Whatever the interleaving of two engines, a live lease is never handed out again, "call
+    progressive" only goes with an agent reserved, and no contact exceeds the attempt cap."""
+
+    async def scenario() -> None:
+        store = _store(max_attempts=3, population=6)
+        held: dict[int, tuple[str, float]] = {}   # the test's own view: contact -> (owner, until)
+        t = 0.0
+        for owner, limit, reserved, outcome, gap in ops:
+            t += gap
+            leases = await store.lease_contacts("bench", at=at(t), limit=limit, owner=owner, ttl_s=300,
+                                                agent_reserved=reserved)
+            for lease in leases:
+                prior = held.get(lease.contact_id)
+                assert prior is None or prior[1] <= t, f"contact {lease.contact_id} leased twice"
+                assert reserved or lease.reason != "call_progressive"
+                held[lease.contact_id] = (owner, t + 300)
+            if leases:
+                lease = leases[0]
+                aid = await store.open_attempt(lease, at=at(t))
+                await store.close_attempt(aid, AttemptResult(outcome, at(t + 1)))
+                if outcome is Outcome.ANSWERED:
+                    await store.set_disposition(lease.contact_id, "call", at=at(t + 2), attempt_id=aid)
+                held.pop(lease.contact_id)
+                await store.release_leases(owner, [x.contact_id for x in leases[1:]])
+                for x in leases[1:]:
+                    held.pop(x.contact_id)
+        for cid in store.contacts:
+            assert len(store.attempts_of(cid)) <= 3
+
+    asyncio.run(scenario())
