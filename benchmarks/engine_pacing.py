@@ -99,7 +99,7 @@ def bench_campaign(scenario: Scenario, profile: ComplianceProfile, mode: Dialing
 def bench_store(campaign: Campaign, *, redial_delay_s: float) -> MemoryStore:
     """Statuses as in the module docstring: abandoned -> call progressive, the rest later."""
     later = RetryRule(delay_s=_LATER_S)
-    triggers = {
+    triggers: dict[Trigger, StatusRule] = {
         trigger: StatusRule(trigger.value, SystemStatus.NOT_BEFORE, later)
         for trigger in Trigger if trigger is not Trigger.ABANDONED
     }

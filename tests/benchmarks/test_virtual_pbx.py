@@ -98,7 +98,8 @@ async def test_abandon_only_when_no_agent_was_free_within_the_connect_limit() ->
         window = (answered, answered + pbx.connect_limit_s)
         overlapping = [s for s in spans if s[0] < window[1] and s[1] > window[0] and s[1] - s[0] > 0]
         assert [] == overlapping, f"attempt {aid} abandoned while an agent was free"
-        assert abs(rec.ended[aid].outcome.wait_s - pbx.connect_limit_s) < 1e-9
+        waited = rec.ended[aid].outcome.wait_s
+        assert waited is not None and abs(waited - pbx.connect_limit_s) < 1e-9
     for connected in rec.connected.values():
         assert connected.wait_s is not None and connected.wait_s <= pbx.connect_limit_s
 
