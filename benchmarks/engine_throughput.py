@@ -76,7 +76,8 @@ class RatePolicy:
     """A pacing policy that launches ``rate_per_s`` calls a second, whatever the agents do.
 
     A benchmark knob, not a dialling strategy: it lets the ramp set the attempt rate. Credit
-    accrues with time and is capped at one second's worth, so a stalled loop does not burst.
+    accrues with time (a late decision launches what it owes); what full lines could not take
+    is kept up to one second's worth.
     """
 
     mode = DialMode.PREDICTIVE
@@ -89,10 +90,10 @@ class RatePolicy:
     def decide(self, snapshot: CampaignSnapshot) -> DialDecision:
         last = snapshot.now_s if self._last_s is None else self._last_s
         self._last_s = snapshot.now_s
-        cap = max(self.rate_per_s, 1.0)
-        self._credit = min(self._credit + max(snapshot.now_s - last, 0.0) * self.rate_per_s, cap)
+        self._credit += max(snapshot.now_s - last, 0.0) * self.rate_per_s
         n = min(int(self._credit), snapshot.lines_free)
-        self._credit -= n
+        # What the lines could not take is kept up to one second's worth, not banked forever.
+        self._credit = min(self._credit - n, max(self.rate_per_s, 1.0))
         return DialDecision(launch=n, dial_level=0.0, mode=DialMode.PREDICTIVE)
 
     def observe_call(self, observation: CallObservation) -> None:
