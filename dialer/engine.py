@@ -94,6 +94,8 @@ class Engine:
         self._draining: set[asyncio.Task[None]] = set()
         self._adopt: dict[int, list[tuple[Attempt, LeasedContact]]] = {}
         self._stopping = False
+        self._drain_started = False
+        self._drained = asyncio.Event()
         self._wake = asyncio.Event()
         self.reconciled: ReconcileReport | None = None
         self.started = asyncio.Event()
@@ -142,6 +144,8 @@ class Engine:
                     log.warning("supervise_failed", error=type(err).__name__)
                 await self._sleep(self.clock.now() + self.poll_s)
         finally:
+            if self._drain_started:
+                await self._drained.wait()  # drain() finishes the runners' calls itself
             for runner in self._runners.values():
                 runner.stop()
             await asyncio.gather(*self._tasks.values(), *self._draining, return_exceptions=True)
@@ -149,8 +153,12 @@ class Engine:
     async def drain(self, *, timeout_s: float) -> None:
         """No new calls anywhere; wait for calls in progress up to ``timeout_s``; release leases."""
         self._stopping = True
+        self._drain_started = True
         self._wake.set()
-        await asyncio.gather(*(r.drain(timeout_s=timeout_s) for r in list(self._runners.values())))
+        try:
+            await asyncio.gather(*(r.drain(timeout_s=timeout_s) for r in list(self._runners.values())))
+        finally:
+            self._drained.set()
         await asyncio.gather(*self._tasks.values(), return_exceptions=True)
 
     def stop(self) -> None:

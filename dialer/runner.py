@@ -455,12 +455,14 @@ class CampaignRunner:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._main: asyncio.Task[Any] | None = None
         self._last_decision = DialDecision(launch=0)
-        self._last_lease_at = -1e18
         self._last_renew_at = clock.now()
         self._trackers = {w: AbandonTracker(s) for w, s in ABANDON_WINDOWS_S.items()}
         self._by_outcome: Counter[str] = Counter()
         self._live = self._abandons = self._connects = 0
         self._schedule_open = True
+        self._store_failures = 0  # consecutive failed lease calls (database unreachable)
+        self._lease_retry_at = 0.0
+        self._last_adopt_poll_at = -1e18
         self._log = log.bind(campaign_id=campaign.id, campaign=campaign.name)
         if subscribe:
             pbx.subscribe(self)
@@ -541,6 +543,8 @@ class CampaignRunner:
         deadline = self.clock.now() + timeout_s
         while (self._calls or self._launching) and self.clock.now() < deadline:
             await self.clock.sleep(min(0.05, max(0.0, deadline - self.clock.now())))
+        # a refill that was in flight when the drain began may have added leases since
+        await self._release(self.hopper.release_waiting(), "draining")
         left = max(0.0, deadline - self.clock.now())
         await self._writer.flush(timeout_s=max(left, 1.0))
         self._log.info("runner_drained", in_flight=len(self._calls), pending_writes=self._writer.pending)
@@ -590,7 +594,11 @@ class CampaignRunner:
         reasons = []
         if not self._pbx_up:
             reasons.append("pbx_down")
-        if self._writer.down or self._writer.pending > self.settings.max_pending_writes:
+        if (
+            self._writer.down
+            or self._store_failures
+            or self._writer.pending > self.settings.max_pending_writes
+        ):
             reasons.append("store_down")
         if not self._schedule_open:
             reasons.append("schedule_closed")
@@ -654,11 +662,35 @@ class CampaignRunner:
                 if update != self._pbx_up:
                     self._pbx_up = bool(update)
                     self._log.warning("pbx_connection", up=self._pbx_up, in_flight=len(self._calls))
+                    if self._pbx_up:
+                        await self._restore_members(now)
                 continue
             if kind == "agent":
                 await self._perform(self.board.feed(update, now))
                 continue
             await self._on_attempt(update, now)
+
+    async def _restore_members(self, now: float) -> None:
+        """After a reconnect, make sure every logged-in agent is still a queue member.
+
+        A restarted Asterisk forgets dynamic members (``persistentmembers = no``); a server
+        that only lost the connection answers "Already there", which is logged and ignored.
+        Only a paused agent is re-added paused: for an agent the dialer holds (reserved,
+        offered, wrap-up) the board sees the unpaused member event and re-asserts its own
+        ``dialer:`` pause, so the reason stays the dialer's.
+        """
+        for view in self.board.views(now):
+            if view.state is AgentState.LOGGED_OUT:
+                continue
+            try:
+                await self.pbx.queue_add(
+                    self.campaign.queue,
+                    view.interface,
+                    member_name=view.agent_id,
+                    paused=view.state is AgentState.PAUSED,
+                )
+            except PbxUnavailable as err:
+                self._log.warning("member_restore_failed", agent=view.agent_id, error=str(err))
 
     async def _on_attempt(self, update: Any, now: float) -> None:
         if isinstance(update, Ended):
@@ -767,8 +799,14 @@ class CampaignRunner:
                     lost = self.hopper.drop_lost(set(kept))
                     if lost:
                         self._log.warning("leases_lost", count=len(lost))
-        if self._adopted():
+        if self._adopted() and now - self._last_adopt_poll_at >= self.settings.tick_s:
+            self._last_adopt_poll_at = now  # one CoreShowChannels per tick, not per event
             await self._poll_adopted(now)
+        if now < self._lease_retry_at:
+            return
+        if self._store_failures:
+            await self._refill(now)  # the probe that tells whether the database is back
+            return
         if self._paused() or self.hopper.depth >= self.settings.hopper_low:
             return
         if self.board.logged_in() == 0 and self.campaign.mode is not DialingMode.PREDICTIVE:
@@ -778,17 +816,14 @@ class CampaignRunner:
     async def _refill(self, now: float) -> None:
         want = self.settings.hopper_high - self.hopper.depth
         at = self._at(now)
-        agent_ids = [
-            i
-            for a in self.board.agent_ids()
-            if (i := self._agent_db.get(a)) is not None
-            and self.board.state_of(a) is not AgentState.LOGGED_OUT
-        ]
         try:
             leases: list[LeasedContact] = []
             if self.board.logged_in():
                 # Contacts that need an agent (callbacks, my record, call progressive) come
                 # first in the lease order; a few per logged-in agent is all one pass can use.
+                # Personal ones of *any* agent are leased (agent_ids=None): callback routing
+                # holds them for their agent, and past the grace (counted from the lease,
+                # which happens once due) gives them to anyone.
                 limit = min(want, max(1, 2 * self.board.logged_in()))
                 if self.campaign.mode is not DialingMode.PREDICTIVE:
                     limit = want
@@ -799,7 +834,7 @@ class CampaignRunner:
                     owner=self.engine_id,
                     ttl_s=self.settings.lease_ttl_s,
                     agent_reserved=True,
-                    agent_ids=agent_ids,
+                    agent_ids=None,
                 )
             rest = want - len(leases)
             if rest > 0 and self.campaign.mode is DialingMode.PREDICTIVE:
@@ -816,9 +851,28 @@ class CampaignRunner:
             self._log.warning("lease_failed", error=str(err))
             return
         except Exception as err:
-            self._log.warning("lease_failed", error=type(err).__name__)
+            # The database is unreachable: launching pauses and leasing backs off until a
+            # store call succeeds again (no log line per tick).
+            self._store_failures += 1
+            delay = min(
+                self.settings.db_retry_initial_s * 2 ** (self._store_failures - 1),
+                self.settings.db_retry_max_s,
+            )
+            self._lease_retry_at = now + delay
+            if self._store_failures == 1:
+                self._log.warning("lease_failed", error=type(err).__name__)
+                self._wake.set()
+            return
+        if self._store_failures:
+            self._log.info("store_leasing_again", failures=self._store_failures)
+        self._store_failures = 0
+        if self._draining or self._stopping:
+            await self._release([lease.contact_id for lease in leases], "draining")
             return
         self.hopper.add(leases, now)
+        if len(leases) < want:
+            # The campaign has nothing more due now: ask again next tick, not on every event.
+            self._lease_retry_at = now + self.settings.tick_s
 
     async def _release(self, contact_ids: Iterable[int], reason: str) -> None:
         ids = list(contact_ids)
@@ -900,10 +954,10 @@ class CampaignRunner:
             asking = [a for a in self.board.awaiting_record() if a in free]
             takers = asking if self.campaign.mode is DialingMode.PREVIEW else free
             for agent in takers[: decision.records_to_offer]:
-                lease = self.hopper.take_fresh()
-                if lease is None:
+                fresh = self.hopper.take_fresh()
+                if fresh is None:
                     break
-                effects += self.board.offer(agent, lease.contact_id, now)
+                effects += self.board.offer(agent, fresh.contact_id, now)
         else:
             budget = min(decision.launch, self.settings.max_launch_per_tick)
             reserved = min(decision.reserved, budget)
@@ -912,15 +966,15 @@ class CampaignRunner:
             for _ in range(reserved):
                 if not free:
                     break
-                lease = self.hopper.take_fresh()
-                if lease is None:
+                fresh = self.hopper.take_fresh()
+                if fresh is None:
                     break
-                effects += self.board.reserve(free.pop(0), lease.contact_id, now, ReservationKind.PROGRESSIVE)
+                effects += self.board.reserve(free.pop(0), fresh.contact_id, now, ReservationKind.PROGRESSIVE)
             for _ in range(budget - reserved if self.campaign.mode is DialingMode.PREDICTIVE else 0):
-                lease = self.hopper.take_fresh()
-                if lease is None:
+                fresh = self.hopper.take_fresh()
+                if fresh is None:
                     break
-                self._spawn(self._launch(lease, None))
+                self._spawn(self._launch(fresh, None))
         await self._perform(effects)
         self.metrics.decision_latency.labels(self.campaign.name).observe(time.perf_counter() - started)
 
@@ -1010,7 +1064,7 @@ class CampaignRunner:
             return
         except Exception as err:
             self._log.warning("dial_store_failed", error=type(err).__name__, contact_id=lease.contact_id)
-            self._writer.down or self._on_store_state(False)
+            self._store_failures = max(1, self._store_failures)
             await self._give_back(lease, agent, "store unreachable")
             return
         attempt_id = str(attempt)
@@ -1179,7 +1233,10 @@ class CampaignRunner:
                     new_phone_window=d.new_number_window,
                 )
 
-        self._writer.submit(f"disposition {cid}", write, lambda _: self.hopper.settle(cid))
+        def settled(_: object) -> None:
+            self.hopper.settle(cid)
+
+        self._writer.submit(f"disposition {cid}", write, settled)
 
     def _release_sync(self, contact_id: int, reason: str) -> None:
         self.hopper.settle(contact_id)
