@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from benchmarks.callcentre import (
     SCENARIOS,
@@ -282,7 +283,7 @@ _OVERRIDES = ("agents", "human", "machine", "busy", "failed", "answer_mean_s", "
 
 def scenarios_from(args: argparse.Namespace) -> list[Scenario]:
     """The chosen scenarios with the command line's overrides applied (validated)."""
-    changes: dict[str, object] = {k: getattr(args, k) for k in _OVERRIDES}
+    changes: dict[str, Any] = {k: getattr(args, k) for k in _OVERRIDES}
     if args.drift:
         try:
             changes["human_drift"] = tuple(float(x) for x in args.drift.split(","))

@@ -11,17 +11,12 @@ import math
 
 import numpy as np
 
-_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _Z = np.linspace(-8.0, 8.0, 4001)
 _PHI = np.array([0.5 * math.erfc(-z / math.sqrt(2.0)) for z in _Z])
 
 
 def norm_cdf(z: np.ndarray) -> np.ndarray:
     return np.interp(z, _Z, _PHI)
-
-
-def norm_pdf(z: np.ndarray) -> np.ndarray:
-    return _INV_SQRT_2PI * np.exp(-0.5 * z * z)
 
 
 def lognormal_cdf(x: np.ndarray, mu: float, sigma: float) -> np.ndarray:

@@ -60,6 +60,8 @@ from pacing.stats import LIVE_OUTCOMES, CallOutcomeKind, CallStatistics, Statist
 
 # Forecast checkpoints, seconds from now: dense where the next answers land.
 _BLOCK = 16
+# Variance added to the normal approximation: a continuity allowance for small counts.
+_VAR_FLOOR = 0.25
 # The calibration waits for this many live answers in the last hour (a rate from fewer is
 # mostly noise: 50 answers put one abandon at 2%).
 _CALIBRATION_MIN_LIVE = 50
@@ -414,7 +416,7 @@ def _expected_abandons(n: np.ndarray, d_mean: np.ndarray, d_var: np.ndarray, s_m
     """
     nn = n[:, None]
     dm = d_mean + nn * g
-    dv = d_var + nn * g * (1.0 - g) + s_var + 0.25
+    dv = d_var + nn * g * (1.0 - g) + s_var + _VAR_FLOOR
     arrivals = np.diff(dm, axis=1)
     z = (dm[:, :-1] + 0.5 - s_mean[1:]) / np.sqrt(dv[:, 1:])
     return (arrivals * norm_cdf(z)).sum(axis=1), dm[:, -1]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
@@ -86,8 +87,8 @@ class Scenario:
         """The bound: each live answer meets an agent the instant their wrap ends."""
         return self.talk_mean_s / (self.talk_mean_s + self.wrap_mean_s)
 
-    def with_overrides(self, **changes: object) -> Scenario:
-        """A copy with some parameters replaced (validated again)."""
+    def with_overrides(self, **changes: Any) -> Scenario:
+        """A copy with some parameters replaced (``None`` keeps the value; validated again)."""
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
 

@@ -203,3 +203,16 @@ def test_negative_snapshot_counts_are_refused():
     with pytest.raises(InvalidParameter) as info:
         CampaignSnapshot(now_s=0.0, ready_agents=-1)
     assert "ready_agents" == info.value.field
+
+
+def test_calibration_relaxes_a_cautious_forecast_and_stays_bounded():
+    policy = trained()
+    factors = []
+    for step in range(12):  # six hours of half-hour steps without a single abandon
+        t = 400.0 + 1800.0 * step
+        feed_answers(policy, t, 60, 0)
+        policy.decide(busy_floor(now_s=t + 1.0))
+        factors.append(policy.calibration)
+    assert factors == sorted(factors)
+    assert 1.0 < factors[1] < 6.0
+    assert 6.0 == factors[-1]
