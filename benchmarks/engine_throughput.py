@@ -10,18 +10,20 @@ over an :class:`~ami.pool.AmiPool`, :class:`~dialer.store.Store` on an embedded 
 
 Two phases:
 
-1. **Ramp.** The rate is raised step by step (``--rates``); each step runs ``--step-s``
-   seconds and reports the attempts launched per second, this process's CPU seconds per 1,000
-   attempts, SQL statements per attempt (every statement asyncpg sends, counted with a query
-   logger on each pooled connection; BEGIN/COMMIT included), the runner's decision latency
-   p99 (``dialer_decision_latency_seconds``: snapshot, policy, launches) and the event loop's
-   lag p99 (a 10 ms probe; a decision waits that long before it starts). A step is
-   *sustained* when it launched at least 95 % of its rate and both p99s are under 50 ms
-   (the engine issue's budget). The simulator runs 100x faster than real time, so calls last
-   tens to hundreds of milliseconds and the lines in use stay moderate.
-2. **Memory.** A second simulator in real time where nobody answers, a 10-minute ring timeout,
-   and calls launched as fast as sustained until ``--in-progress`` (5,000) are up: the resident
-   set size (``VmRSS``) before and at that point.
+1. **Memory** (first, while the process is fresh: CPython keeps freed memory in its pools, so
+   an "idle" figure taken after the ramp would hide what calls cost). A simulator in real
+   time where nobody answers, a 10-minute ring timeout, calls launched at ``--fill-rate``
+   until ``--in-progress`` (5,000) are up: the resident set size (``VmRSS``) before and then.
+2. **Ramp.** The rate is raised step by step (``--rates``); each step runs ``--step-s``
+   seconds and reports the attempts launched and closed per second, this process's CPU
+   seconds per 1,000 attempts, SQL statements per attempt (every statement asyncpg sends,
+   counted with a query logger on each pooled connection; BEGIN/COMMIT included), the
+   runner's decision latency p99 (``dialer_decision_latency_seconds``: snapshot, policy,
+   launches; read as the first histogram bucket holding 99 %, so an upper bound) and the
+   event loop's lag p99 (a 10 ms probe; a decision waits that long before it starts). A step
+   is *sustained* when it launched and closed at least 95 % of its rate and both p99s are
+   under 50 ms (the engine issue's budget). The simulator runs 100x faster than real time, so
+   calls last tens to hundreds of milliseconds and the lines in use stay moderate.
 
 The baseline in the same run is the AMI floor: the same simulator and process with no engine,
 the ``benchmarks.ami_throughput`` client path (framing, routing, attempt machines) for the
@@ -142,6 +144,7 @@ class Step:
     decision_samples: int
     lag_p99_s: float
     in_flight_max: int
+    closed: int
 
     @property
     def achieved(self) -> float:
@@ -157,8 +160,10 @@ class Step:
 
     @property
     def sustained(self) -> bool:
+        closed_rate = self.closed / self.seconds if self.seconds else 0.0
         return (
             self.achieved >= SUSTAINED_SHARE * self.rate
+            and closed_rate >= SUSTAINED_SHARE * self.rate
             and self.decision_p99_s < LATENCY_BUDGET_S
             and self.lag_p99_s < LATENCY_BUDGET_S
         )
@@ -447,6 +452,7 @@ async def ramp(store: CountingStore, counter: StatementCounter, args: argparse.N
             policy.rate_per_s = rate
             await asyncio.sleep(min(1.0, args.step_s / 4))  # reach the rate before measuring
             probe = LagProbe()
+            closed0 = eng.runner.stats().attempts
             before = (
                 store.opened,
                 time.process_time(),
@@ -474,6 +480,7 @@ async def ramp(store: CountingStore, counter: StatementCounter, args: argparse.N
                 int(delta[-1][1]) if delta else 0,
                 percentile(probe.samples, 0.99),
                 in_flight,
+                eng.runner.stats().attempts - closed0,
             )
             steps.append(step)
             print(format_step(step), flush=True)
@@ -570,15 +577,16 @@ async def ami_floor(args: argparse.Namespace, calls: int) -> float:
 
 def format_step(s: Step) -> str:
     return (
-        f"| {s.rate:7.0f} | {s.achieved:8.1f} | {s.cpu_per_1000:7.2f} | {s.statements_per_attempt:6.2f} | "
+        f"| {s.rate:7.0f} | {s.achieved:8.1f} | {s.closed / s.seconds:8.1f} | {s.cpu_per_1000:7.2f} | "
+        f"{s.statements_per_attempt:6.2f} | "
         f"{1000 * s.decision_p99_s:6.1f} | {1000 * s.lag_p99_s:6.1f} | {s.in_flight_max:6d} | "
         f"{'yes' if s.sustained else 'no':>3} |"
     )
 
 
 HEADER = (
-    "| target/s | launched/s | CPU s/1k | stmts/att | decide p99 ms | loop lag p99 ms | lines max | ok |\n"
-    "|---|---|---|---|---|---|---|---|"
+    "| target/s | launched/s | closed/s | CPU s/1k | stmts/att | decide p99 ms | loop lag p99 ms | lines max "
+    "| ok |\n|---|---|---|---|---|---|---|---|---|"
 )
 
 
@@ -589,6 +597,16 @@ async def main_async(args: argparse.Namespace) -> int:
         store = CountingStore(pool)
         await store.migrate()
         try:
+            if args.in_progress > 0:
+                # First, while the process is fresh: RSS grows in pools Python keeps, so a
+                # later idle figure would hide what the calls cost.
+                before, at_n, reached, secs = await memory(store, args, args.fill_rate)
+                print(
+                    f"memory: RSS {before / 2**20:.0f} MiB idle, {at_n / 2**20:.0f} MiB with {reached} "
+                    f"calls in progress (reached in {secs:.1f} s at {args.fill_rate:.0f}/s): "
+                    f"{(at_n - before) / max(reached, 1) / 1024:.1f} KiB per call",
+                    flush=True,
+                )
             floor = await ami_floor(args, args.floor_calls)
             print(
                 f"baseline: bare AMI client path, {args.floor_calls} calls: {floor:.2f} CPU s per 1,000 calls"
@@ -606,15 +624,6 @@ async def main_async(args: argparse.Namespace) -> int:
                     f"bare AMI path); {best.statements_per_attempt:.2f} SQL statements per attempt; "
                     f"decision p99 <= {1000 * best.decision_p99_s:g} ms, loop lag p99 "
                     f"{1000 * best.lag_p99_s:.1f} ms",
-                    flush=True,
-                )
-            if args.in_progress > 0:
-                fill_rate = min(best.achieved if best else 100.0, 1000.0)
-                before, at_n, reached, secs = await memory(store, args, fill_rate)
-                print(
-                    f"memory: RSS {before / 2**20:.0f} MiB idle, {at_n / 2**20:.0f} MiB with {reached} "
-                    f"calls in progress (reached in {secs:.1f} s at {fill_rate:.0f}/s): "
-                    f"{(at_n - before) / max(reached, 1) / 1024:.1f} KiB per call",
                     flush=True,
                 )
         finally:
@@ -642,6 +651,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=5000,
         help="calls in progress for the memory phase (default 5000; 0 skips it)",
+    )
+    p.add_argument(
+        "--fill-rate",
+        type=float,
+        default=150.0,
+        help="attempts per second while filling the memory phase (default 150)",
     )
     p.add_argument("--memory-timeout-s", type=float, default=120.0)
     p.add_argument(
