@@ -73,7 +73,7 @@ from dialer.agent_state import (
 from dialer.agents import AgentBoard, AgentView, LogoutCountdown
 from dialer.callback_routing import DEFAULT_GRACE_S, DueCallback, route_callbacks
 from dialer.clock import Clock
-from dialer.errors import AgentError, DialerError, LeaseLost, NotFound, PbxUnavailable
+from dialer.errors import AgentError, DialerError, LeaseLost, NotFound, PbxUnavailable, ValidationError
 from dialer.hopper import Hopper
 from dialer.metrics import CampaignGauges, DialerMetrics
 from dialer.model import (
@@ -127,6 +127,9 @@ _PREVIEW_MODES = frozenset({DialingMode.PREVIEW, DialingMode.PUSH_PREVIEW})
 class RunnerSettings:
     """A runner's knobs. Defaults are ours unless a comment cites a source.
 
+    Raises:
+        ValidationError: a value out of range, naming the field.
+
     Args:
         tick_s: the longest a runner goes without a decision (events decide sooner).
         hopper_low, hopper_high: refill below ``low``, up to ``high`` waiting contacts.
@@ -164,15 +167,19 @@ class RunnerSettings:
     max_launch_per_tick: int = 200
 
     def __post_init__(self) -> None:
-        if self.hopper_low < 0 or self.hopper_high < max(1, self.hopper_low):
-            raise DialerError(
-                f"hopper_low/high must satisfy 0 <= low <= high, >= 1: {self.hopper_low}/{self.hopper_high}"
+        if self.hopper_low < 0:
+            raise ValidationError("hopper_low", "must not be negative", self.hopper_low)
+        if self.hopper_high < max(1, self.hopper_low):
+            raise ValidationError(
+                "hopper_high", "must be at least 1 and at least hopper_low", self.hopper_high
             )
         for name in ("tick_s", "lease_ttl_s", "lease_renew_s", "disposition_timeout_s", "offer_timeout_s"):
             if getattr(self, name) <= 0:
-                raise DialerError(f"{name} must be positive, got {getattr(self, name)!r}")
+                raise ValidationError(name, "must be positive", getattr(self, name))
         if self.lease_renew_s >= self.lease_ttl_s:
-            raise DialerError("lease_renew_s must be shorter than lease_ttl_s")
+            raise ValidationError("lease_renew_s", "must be shorter than lease_ttl_s", self.lease_renew_s)
+        if self.callback_grace_s < 0:
+            raise ValidationError("callback_grace_s", "must not be negative", self.callback_grace_s)
 
 
 @dataclass(frozen=True, slots=True)
@@ -975,8 +982,9 @@ class CampaignRunner:
                 if fresh is None:
                     break
                 self._spawn(self._launch(fresh, None))
-        await self._perform(effects)
+        # The decision ends here; the queue actions that follow wait on the PBX's answers.
         self.metrics.decision_latency.labels(self.campaign.name).observe(time.perf_counter() - started)
+        await self._perform(effects)
 
     def _hand(
         self, agent: str, contact_id: int, now: float, kind: ReservationKind, preview: bool
