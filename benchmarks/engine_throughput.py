@@ -17,7 +17,8 @@ Two phases:
 2. **Ramp.** The rate is raised step by step (``--rates``); each step runs ``--step-s``
    seconds and reports the attempts launched and closed per second, this process's CPU
    seconds per 1,000 attempts, SQL statements per attempt (every statement asyncpg sends,
-   counted with a query logger on each pooled connection; BEGIN/COMMIT included), the
+   counted with a query logger on each pooled connection; BEGIN/COMMIT included, the pool's
+   reset-on-release query counted apart), the
    runner's decision latency p99 (``dialer_decision_latency_seconds``: snapshot, policy,
    launches; read as the first histogram bucket holding 99 %, so an upper bound) and the
    event loop's lag p99 (a 10 ms probe; a decision waits that long before it starts). A step
@@ -42,6 +43,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -72,6 +74,9 @@ LATENCY_BUDGET_S = 0.050
 # A step counts as sustained when it launched at least this share of its target rate.
 SUSTAINED_SHARE = 0.95
 _LAG_PROBE_S = 0.010
+# The statement asyncpg's pool runs when a connection is released (Connection.get_reset_query);
+# counted apart: it is pool hygiene, not the engine's SQL.
+_POOL_RESET = "SELECT pg_advisory_unlock_all()"
 
 
 class RatePolicy:
@@ -113,9 +118,16 @@ class StatementCounter:
 
     def __init__(self) -> None:
         self.count = 0
+        self.resets = 0
+        self.by_statement: Counter[str] = Counter()
 
     def __call__(self, record: Any) -> None:
-        self.count += 1
+        text = " ".join(str(getattr(record, "query", "?")).split())
+        self.by_statement[text[:70]] += 1
+        if text.startswith(_POOL_RESET):
+            self.resets += 1  # asyncpg's Connection.reset() on every release to the pool
+        else:
+            self.count += 1
 
     async def init(self, conn: asyncpg.Connection) -> None:
         await _init_connection(conn)
@@ -612,7 +624,17 @@ async def main_async(args: argparse.Namespace) -> int:
                 f"baseline: bare AMI client path, {args.floor_calls} calls: {floor:.2f} CPU s per 1,000 calls"
             )
             print(HEADER, flush=True)
+            counter.by_statement.clear()
+            opened0 = store.opened
             steps = await ramp(store, counter, args)
+            ramp_attempts = max(store.opened - opened0, 1)
+            print(
+                f"plus {counter.resets / ramp_attempts:.2f} pool reset queries per attempt (asyncpg "
+                "Connection.reset on release; not counted in stmts/att)"
+            )
+            print("statements per attempt over the whole ramp, most frequent first:")
+            for text, n in counter.by_statement.most_common(8):
+                print(f"  {n / ramp_attempts:6.2f}  {text}")
             good = [s for s in steps if s.sustained]
             best = max(good, key=lambda s: s.achieved) if good else None
             if best is None:
