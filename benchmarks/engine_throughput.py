@@ -23,7 +23,9 @@ Two phases:
    launches; read as the first histogram bucket holding 99 %, so an upper bound) and the
    event loop's lag p99 (a 10 ms probe; a decision waits that long before it starts). A step
    is *sustained* when it launched and closed at least 95 % of its rate and both p99s are
-   under 50 ms (the engine issue's budget). The simulator runs 100x faster than real time, so
+   under 50 ms (the engine issue's budget) and the runner's outcome writes are at most one
+   second behind (``RunnerStats.pending_writes``; "closed" counts the runner's view of ended
+   calls, the write to the store may follow later). The simulator runs 100x faster than real time, so
    calls last tens to hundreds of milliseconds and the lines in use stay moderate.
 
 The baseline in the same run is the AMI floor: the same simulator and process with no engine,
@@ -74,6 +76,8 @@ LATENCY_BUDGET_S = 0.050
 # A step counts as sustained when it launched at least this share of its target rate.
 SUSTAINED_SHARE = 0.95
 _LAG_PROBE_S = 0.010
+# A step whose outcome writes are more than this far behind is not sustained (the store lags).
+_BACKLOG_S = 1.0
 # The statement asyncpg's pool runs when a connection is released (Connection.get_reset_query);
 # counted apart: it is pool hygiene, not the engine's SQL.
 _POOL_RESET = "SELECT pg_advisory_unlock_all()"
@@ -157,6 +161,7 @@ class Step:
     lag_p99_s: float
     in_flight_max: int
     closed: int
+    pending_writes: int  # outcomes the runner still has to write when the step ends
 
     @property
     def achieved(self) -> float:
@@ -176,6 +181,7 @@ class Step:
         return (
             self.achieved >= SUSTAINED_SHARE * self.rate
             and closed_rate >= SUSTAINED_SHARE * self.rate
+            and self.pending_writes <= max(self.rate, 10.0) * _BACKLOG_S
             and self.decision_p99_s < LATENCY_BUDGET_S
             and self.lag_p99_s < LATENCY_BUDGET_S
         )
@@ -493,6 +499,7 @@ async def ramp(store: CountingStore, counter: StatementCounter, args: argparse.N
                 percentile(probe.samples, 0.99),
                 in_flight,
                 eng.runner.stats().attempts - closed0,
+                eng.runner.stats().pending_writes,
             )
             steps.append(step)
             print(format_step(step), flush=True)
@@ -592,13 +599,13 @@ def format_step(s: Step) -> str:
         f"| {s.rate:7.0f} | {s.achieved:8.1f} | {s.closed / s.seconds:8.1f} | {s.cpu_per_1000:7.2f} | "
         f"{s.statements_per_attempt:6.2f} | "
         f"{1000 * s.decision_p99_s:6.1f} | {1000 * s.lag_p99_s:6.1f} | {s.in_flight_max:6d} | "
-        f"{'yes' if s.sustained else 'no':>3} |"
+        f"{s.pending_writes:6d} | {'yes' if s.sustained else 'no':>3} |"
     )
 
 
 HEADER = (
     "| target/s | launched/s | closed/s | CPU s/1k | stmts/att | decide p99 ms | loop lag p99 ms | lines max "
-    "| ok |\n|---|---|---|---|---|---|---|---|---|"
+    "| writes behind | ok |\n|---|---|---|---|---|---|---|---|---|---|"
 )
 
 
@@ -625,6 +632,7 @@ async def main_async(args: argparse.Namespace) -> int:
             )
             print(HEADER, flush=True)
             counter.by_statement.clear()
+            counter.resets = 0
             opened0 = store.opened
             steps = await ramp(store, counter, args)
             ramp_attempts = max(store.opened - opened0, 1)
