@@ -138,13 +138,13 @@ async def run_engine_shift(
         assert runner is not None
         name = agents[interface]
         for _ in range(_UI_TURNS):
-            if runner.agents.view(name).state is AgentState.WRAP_UP:
+            if runner.board.state_of(name) is AgentState.WRAP_UP:
                 break
             await asyncio.sleep(0)  # the runner has not yet processed the hang-up (same instant)
         else:
             await clock.sleep(_UI_RETRY_S)
-            if runner.agents.view(name).state is not AgentState.WRAP_UP:
-                raise RuntimeError(f"{name} is {runner.agents.view(name).state.value}, not in wrap-up, "
+            if runner.board.state_of(name) is not AgentState.WRAP_UP:
+                raise RuntimeError(f"{name} is {runner.board.state_of(name).value}, not in wrap-up, "
                                    f"{_UI_RETRY_S} s after the hang-up of attempt {attempt_id}")
         await runner.agents.set_disposition(name, Disposition(DISPOSITION))
 
