@@ -140,7 +140,9 @@ class RunnerSettings:
             goes to any agent (issue 5 "a configurable grace").
         drain_timeout_s: the default wait for calls in progress when draining.
         amd: ask the dialplan for answering-machine detection on every call.
-        queue_timeout_s: the connect limit handed to the dialplan (DESIGN.md: 2 s).
+        queue_timeout_s: the connect limit handed to the dialplan (DESIGN.md: 2 s). Against a
+            time-scaled simulator use ``2 / time_scale`` so that it stays 2 real seconds, the
+            limit the pacing policy plans with.
         max_pending_writes: store writes kept in memory while the database is down; past it,
             launching stays paused until they are written (each open call adds at most two).
         db_retry_initial_s, db_retry_max_s: backoff of store retries while it is down.
@@ -944,17 +946,31 @@ class CampaignRunner:
         for conv in plan.conversions:
             self._log.info("personal_callback_to_campaign", contact_id=conv.contact, reason=conv.reason)
         free = list(plan.free_for_fresh)
+        # Live answers already waiting in the queue have the first claim on a free agent:
+        # reserving that agent for a callback would abandon the person on the line.
+        spare = len(self.board.free_agents()) - self._customers_waiting()
         for a in plan.assignments:
-            if self.hopper.take(a.contact) is None:  # type: ignore[arg-type]
+            if spare <= 0:
+                free.append(a.agent_id)
                 continue
+            if self.hopper.take(a.contact) is None:  # type: ignore[arg-type]
+                free.append(a.agent_id)
+                continue
+            spare -= 1
             effects += self._hand(a.agent_id, a.contact, now, a.kind, preview)  # type: ignore[arg-type]
         for cid in progressive:
-            if not free:
+            if not free or spare <= 0:
                 break
+            spare -= 1
             agent = free.pop(0)
             if self.hopper.take(cid) is not None:
                 effects += self._hand(agent, cid, now, ReservationKind.CALL_PROGRESSIVE, preview)
         # 2. the policy, on what is left.
+        # The queue hands the longest-idle free agents to the callers already waiting: the
+        # policy sees (and the reservations below use) only the agents left after them.
+        waiting = self._customers_waiting()
+        queue_claims = min(len(free), waiting)
+        free = free[queue_claims:]
         decision = self.policy.decide(self._snapshot(now, len(free)))
         self._last_decision = decision
         if preview:
@@ -992,6 +1008,14 @@ class CampaignRunner:
         if preview:
             return self.board.offer(agent, contact_id, now)
         return self.board.reserve(agent, contact_id, now, kind)
+
+    def _customers_waiting(self) -> int:
+        """Unreserved live answers not yet connected to an agent (the queue's callers)."""
+        return sum(
+            1
+            for c in self._calls.values()
+            if c.agent is None and c.answered_at is not None and c.connected_at is None
+        )
 
     def _snapshot(self, now: float, ready: int) -> CampaignSnapshot:
         talking: list[float] = []
@@ -1095,6 +1119,7 @@ class CampaignRunner:
             ring_timeout_s=self.ring_timeout_s,
             amd=self.settings.amd,
             agent_interface=interface,
+            queue_timeout_s=self.settings.queue_timeout_s,
         )
         with bound_contextvars(attempt_id=attempt_id):
             try:
