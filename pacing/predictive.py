@@ -1,0 +1,428 @@
+"""Predictive pacing that models the calls and the agents, under an abandon-rate budget.
+
+Theory of operation
+-------------------
+VICIdial-style pacing nudges a lines-per-agent ratio from idle-agent samples. We instead
+forecast, at every decision, the next ``horizon_s`` seconds:
+
+* **supply**: for each agent, the probability of being free by ``t + connect_limit``: ready
+  agents are free now; a talking agent with ``tau`` seconds elapsed is free when the rest of
+  a lognormal talk time (conditioned on having lasted ``tau``) plus the mean wrap is over;
+  a wrapping agent likewise on the wrap time;
+* **demand**: for each call ringing with age ``a``, the probability that it becomes a live
+  answer by ``t`` (answer probability and lognormal answer time, conditioned on no answer
+  yet), plus the customers already waiting, plus ``n`` new calls.
+
+All distributions come from :class:`~pacing.stats.CallStatistics`, learned online with
+exponential forgetting, so a drifting answer rate is followed within minutes.
+
+With supply ``S(t)`` and demand ``D(t)`` as sums of Bernoulli variables (normal
+approximation), a live answer arriving in ``(t_{k-1}, t_k]`` is abandoned when the answers
+before it plus itself outnumber the agents free by ``t_k + limit``; summing over the
+checkpoints gives the expected abandons ``A(n)`` over the horizon if ``n`` calls are
+launched now. We launch calls while the *marginal* call's expected abandons per live
+answer, ``(A(n+1) - A(n)) / P(live)``, stay within ``marginal_factor * p_allow``: the
+cheapest abandons are bought first, which is the Lagrangian solution of "most talk time
+for a given number of abandons".
+
+``p_allow`` is the **abandon budget**: the rate that would bring the compliance window's
+measured rate to ``target * (1 - margin)`` if the next ``budget_horizon_s`` of live answers
+kept it, scaled down linearly to zero as the measured rate climbs from the aimed rate to the
+cap. It is also the feedback that corrects any bias of the forecast. At the cap itself the
+campaign **falls back to progressive**, and returns to predictive when the rate has recovered below
+``recover_fraction * cap``. Between the aimed rate and the cap, when the budget is spent,
+only ready agents get calls, each reserved. Until the learned statistics pass their
+minimum-history gate the campaign is progressive too, and while fewer than ``ramp_live``
+live answers are in the window the budget is spent at half speed rising to full, because
+one early abandon moves the measured rate a lot.
+
+**Small teams** (fewer than ``small_team_agents`` active agents) get explicit protection:
+each abandon weighs more on their rate and their forecast is noisier, so their budget is
+scaled by ``small_team_budget_factor``, their lines per agent are capped lower, and no new
+unreserved call is launched while the forecast live answers already exceed the agents
+expected free over the horizon.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from pacing._normal import lognormal_cdf, norm_cdf
+from pacing.abandon import AbandonTracker
+from pacing.compliance import ComplianceProfile
+from pacing.errors import InvalidParameter
+from pacing.progressive import progressive_decision
+from pacing.snapshot import CallObservation, CampaignSnapshot, DialDecision, DialMode
+from pacing.stats import LIVE_OUTCOMES, CallOutcomeKind, CallStatistics, StatisticsSettings
+
+# Forecast checkpoints, seconds from now: dense where the next answers land.
+_BLOCK = 16
+# The calibration waits for this many live answers in the last hour (a rate from fewer is
+# mostly noise: 50 answers put one abandon at 2%).
+_CALIBRATION_MIN_LIVE = 50
+# Forecast tables: rows per elapsed time. Talks past 2 h use the 2 h row (their residual
+# barely changes there); ages past 90 s use the last row (nothing rings that long).
+_TALK_STEP_S, _TALK_ROWS_S = 2.0, 7200.0
+_WRAP_STEP_S, _WRAP_ROWS_S = 0.5, 600.0
+_RING_STEP_S, _RING_ROWS_S = 0.25, 90.0
+_CHECKPOINTS_S = np.array([0.0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 14, 16, 18, 20, 22, 24, 27, 30, 34,
+                           40])
+
+
+@dataclass(frozen=True, slots=True)
+class PredictiveSettings:
+    """The levers operators expect, and the controller's tuning.
+
+    Attributes:
+        target: abandon rate aimed at; ``None`` means the profile's cap.
+        margin: aim ``margin`` below the target, for the noise of a finite day.
+        max_lines_per_agent: ceiling on calls in progress per active agent (VICIdial's
+            default maximum dial level is 3.0).
+        max_customers_waiting: no new calls while this many live answers wait for an agent.
+        horizon_s: how far the forecast looks (past the ring timeout plus the connect limit).
+        budget_horizon_s: over how many seconds of future live answers a budget surplus or
+            deficit is spread.
+        max_budget_factor: ceiling on ``p_allow`` as a multiple of the aimed rate, so a
+            quiet past cannot buy a burst of abandons (keeps the worst hour honest).
+        marginal_factor: the marginal call may cost this multiple of ``p_allow`` in abandons per
+            live answer (the calls before it cost less, so the average lands near ``p_allow``).
+        calibration_s: time constant of the forecast calibration: when the last hour's
+            measured rate sits below (above) the aimed rate, the marginal allowance grows
+            (shrinks) e-fold over this many seconds, within ``calibration_bounds``. It corrects a
+            forecast that is systematically too cautious (e.g. talk times that are a mixture
+            the lognormal fits badly, as when AMD is off and machines reach agents).
+        calibration_bounds: lowest and highest calibration factor. The floor of 1 leaves
+            boldness to the budget, which already answers to the measured rate; a second
+            integrator there only added noise in the benchmark.
+        ramp_live: below this many live answers in the window, the budget is scaled from half
+            to full.
+        small_team_agents: below this many active agents, the small-team protection applies.
+        small_team_budget_factor: the small team's share of the budget.
+        small_team_max_lines_per_agent: the small team's ceiling on lines per agent.
+        fallback_min_live: live answers the window must hold before the rate can trigger the
+            progressive fallback (one abandon in the first call is not a 100% rate).
+        recover_fraction: predictive resumes when the rate is below this share of the cap.
+        amd_false_positive_rate: the operator's estimate of human answers the AMD hangs up
+            on (counted as abandons where the profile says so).
+        table_refresh_s: how often the forecast tables follow the learned statistics.
+        statistics: memories and the minimum-history gate.
+    """
+
+    target: float | None = None
+    margin: float = 0.1
+    max_lines_per_agent: float = 3.0
+    max_customers_waiting: int = 2
+    horizon_s: float = 40.0
+    budget_horizon_s: float = 3600.0
+    max_budget_factor: float = 1.5
+    marginal_factor: float = 2.0
+    calibration_s: float = 3600.0
+    calibration_bounds: tuple[float, float] = (1.0, 6.0)
+    ramp_live: int = 300
+    small_team_agents: int = 10
+    small_team_budget_factor: float = 0.6
+    small_team_max_lines_per_agent: float = 2.0
+    fallback_min_live: int = 20
+    recover_fraction: float = 0.95
+    amd_false_positive_rate: float = 0.0
+    table_refresh_s: float = 60.0
+    statistics: StatisticsSettings = field(default_factory=StatisticsSettings)
+
+    def __post_init__(self) -> None:
+        if self.target is not None and not 0.0 <= self.target < 1.0:
+            raise InvalidParameter("target", "must be in [0, 1)", self.target)
+        if not 0.0 <= self.margin < 1.0:
+            raise InvalidParameter("margin", "must be in [0, 1)", self.margin)
+        if not self.max_lines_per_agent >= 1.0:
+            raise InvalidParameter("max_lines_per_agent", "must be at least 1", self.max_lines_per_agent)
+        if self.max_customers_waiting < 0:
+            raise InvalidParameter("max_customers_waiting", "must not be negative",
+                                   self.max_customers_waiting)
+        if not 0.0 < self.recover_fraction <= 1.0:
+            raise InvalidParameter("recover_fraction", "must be in (0, 1]", self.recover_fraction)
+
+
+@dataclass(frozen=True, slots=True)
+class Forecast:
+    """The forecast behind one decision, for tests and the curious."""
+
+    p_allow: float
+    launch: int
+    expected_abandons: float
+    expected_live: float
+
+
+class PredictivePolicy:
+    """Our predictive pacing (see the module docstring).
+
+    Args:
+        profile: the campaign's compliance profile (cap, window, AMD rule, whether
+            predictive is allowed at all).
+        settings: levers and tuning; defaults are sensible for a US campaign.
+    """
+
+    mode = DialMode.PREDICTIVE
+
+    def __init__(self, profile: ComplianceProfile, settings: PredictiveSettings | None = None) -> None:
+        self.profile = profile
+        self.settings = s = settings or PredictiveSettings()
+        self.target = min(profile.abandon_cap, s.target) if s.target is not None else profile.abandon_cap
+        self.stats = CallStatistics(s.statistics)
+        self.tracker = AbandonTracker(profile.window_s,
+                                      amd_false_positive_rate=s.amd_false_positive_rate,
+                                      count_amd_false_positives=profile.amd_false_positives_count)
+        self.recent = AbandonTracker(3600.0, buckets=12)
+        self.calibration = 1.0
+        self._calibrated_s: float | None = None
+        self.in_fallback = False
+        self.last_forecast: Forecast | None = None
+        self._tables: _Tables | None = None
+
+    # -- observations ----------------------------------------------------------------
+    def observe_call(self, observation: CallObservation) -> None:
+        kind = observation.outcome
+        self.stats.observe_call(observation.t_s, kind, observation.ring_s)
+        if kind in LIVE_OUTCOMES:
+            abandoned = kind is CallOutcomeKind.ABANDONED
+            self.tracker.record_answer(observation.t_s, abandoned=abandoned)
+            self.recent.record_answer(observation.t_s, abandoned=abandoned)
+        elif kind is CallOutcomeKind.MACHINE:
+            self.tracker.record_machine_verdict(observation.t_s)
+
+    def observe_talk(self, t_s: float, talk_s: float) -> None:
+        self.stats.observe_talk(t_s, talk_s)
+
+    def observe_wrap(self, t_s: float, wrap_s: float) -> None:
+        self.stats.observe_wrap(t_s, wrap_s)
+
+    # -- the controller ----------------------------------------------------------------
+    def _fp_ratio(self) -> float:
+        """Estimated AMD hang-ups on people per live answer seen, if they count."""
+        if not self.profile.amd_false_positives_count:
+            return 0.0
+        f = self.settings.amd_false_positive_rate
+        return f / (1.0 - f)
+
+    def update_fallback(self, now_s: float) -> bool:
+        """Enter progressive fallback at the cap; leave it once recovered. Returns the state."""
+        counts = self.tracker.counts(now_s)
+        cap = self.target
+        rate = counts.rate
+        if self.in_fallback:
+            if rate <= self.settings.recover_fraction * cap:
+                self.in_fallback = False
+        elif counts.live_answers >= self.settings.fallback_min_live and rate >= cap:
+            self.in_fallback = True
+        return self.in_fallback
+
+    def abandon_budget(self, now_s: float, active_agents: int) -> float:
+        """``p_allow``: abandons allowed per live answer over the next budget horizon."""
+        s = self.settings
+        aim = self.target * (1.0 - s.margin)
+        counts = self.tracker.counts(now_s)
+        cycle_s = self.stats.talk_time.mean_s + self.stats.wrap_time.mean_s + 5.0
+        future_live = max(10.0, active_agents * s.budget_horizon_s / cycle_s)
+        phi = self._fp_ratio()
+        seen_live = counts.live_answers + counts.estimated_amd_false_positives
+        seen_abandons = counts.abandoned + counts.estimated_amd_false_positives
+        allowed = aim * (seen_live + future_live * (1.0 + phi)) - seen_abandons - phi * future_live
+        p_allow = min(max(allowed / future_live, 0.0), s.max_budget_factor * aim)
+        if self.settings.ramp_live > 0 and seen_live < self.settings.ramp_live:
+            # Few answers seen: one abandon moves the rate a lot, so spend the budget slowly.
+            p_allow *= 0.5 + 0.5 * seen_live / self.settings.ramp_live
+        if counts.rate > aim:
+            # Tighten as the measured rate closes on the cap: nothing left at the cap itself.
+            p_allow *= max(0.0, (self.target - counts.rate) / (self.target - aim))
+        if active_agents < s.small_team_agents:
+            p_allow *= s.small_team_budget_factor
+        return p_allow
+
+    def _calibrate(self, now_s: float, small: bool) -> float:
+        """Nudge the calibration factor by the last hour's rate against the aimed rate.
+
+        A small team aims at its share of the budget, so the calibration cannot undo the
+        small-team protection.
+        """
+        s = self.settings
+        last = self._calibrated_s
+        self._calibrated_s = now_s
+        if last is None or now_s <= last:
+            return self.calibration
+        recent = self.recent.counts(now_s)
+        if recent.live_answers < _CALIBRATION_MIN_LIVE:
+            return self.calibration
+        aim = self.target * (1.0 - s.margin) * (s.small_team_budget_factor if small else 1.0)
+        error = (aim - recent.rate) / aim          # +1 with no abandons, -1 at twice the aim
+        step = math.exp(max(min(error, 1.0), -2.0) * (now_s - last) / s.calibration_s)
+        low, high = s.calibration_bounds
+        self.calibration = min(max(self.calibration * step, low), high)
+        return self.calibration
+
+    def decide(self, snapshot: CampaignSnapshot) -> DialDecision:
+        """How many calls to launch now, and how many of them need a reserved agent."""
+        s = self.settings
+        now = snapshot.now_s
+        lines = snapshot.lines_free
+        # "Call progressive" contacts are only dialled with an agent reserved, first.
+        reserved = min(snapshot.progressive_contacts, snapshot.ready_agents, lines)
+        if (not self.profile.predictive_allowed or self.target <= 0.0
+                or self._fp_ratio() >= self.target * (1.0 - s.margin)
+                or not self.stats.ready() or self.update_fallback(now)):
+            return progressive_decision(snapshot, fallback=True)
+
+        active = snapshot.active_agents
+        small = active < s.small_team_agents
+        calibration = self._calibrate(now, small)
+        p_allow = self.abandon_budget(now, active)
+        if p_allow <= 0.0:
+            # No budget left (the rate is between the aim and the cap): dial for ready agents
+            # only, each call reserved, so nobody idles and nobody is abandoned.
+            return progressive_decision(snapshot, fallback=False)
+        max_level = min(s.max_lines_per_agent, s.small_team_max_lines_per_agent) if small \
+            else s.max_lines_per_agent
+        in_flight = len(snapshot.ringing_ages_s) + snapshot.reserved_ringing
+        cap = min(lines - reserved, int(max_level * active) - in_flight - reserved)
+        if snapshot.customers_waiting >= s.max_customers_waiting:
+            cap = 0
+        n = self._forecast_launch(snapshot, snapshot.ready_agents - reserved, max(cap, 0),
+                                  p_allow * calibration, small)
+        launch = reserved + n
+        level = (in_flight + launch) / active if active else 0.0
+        return DialDecision(launch=launch, reserved=reserved, dial_level=level, fallback=False,
+                            mode=DialMode.PREDICTIVE)
+
+    def _refresh_tables(self, now_s: float) -> _Tables:
+        """Per-elapsed-time forecast rows, rebuilt every ``table_refresh_s`` of the caller's time.
+
+        Each decision then only gathers one row per agent or call instead of evaluating
+        lognormal cdfs, which keeps a 100-agent tick cheap. The statistics forget over tens
+        of minutes, so rows a minute or two old are as good as fresh ones.
+        """
+        tables = self._tables
+        if tables is not None and now_s - tables.built_s < self.settings.table_refresh_s:
+            return tables
+        st = self.stats
+        limit = self.profile.connect_limit_s
+        ts = _CHECKPOINTS_S[_CHECKPOINTS_S <= self.settings.horizon_s]
+        talk = np.arange(0.0, _TALK_ROWS_S, _TALK_STEP_S)[:, None]
+        f_talk = _residual_cdf(talk, talk + ts + (limit - st.wrap_time.mean_s), st.talk_time.mu,
+                               st.talk_time.sigma)
+        wrap = np.arange(0.0, _WRAP_ROWS_S, _WRAP_STEP_S)[:, None]
+        f_wrap = _residual_cdf(wrap, wrap + ts + limit, st.wrap_time.mu, st.wrap_time.sigma)
+        age = np.arange(0.0, _RING_ROWS_S, _RING_STEP_S)[:, None]
+        mu_a, sg_a = st.answer_time.mu, st.answer_time.sigma
+        fa = lognormal_cdf(age, mu_a, sg_a)
+        early_done = np.where(age >= st.early_end_time.mean_s, st.p_early_end, 0.0)
+        still = np.maximum(1.0 - early_done - st.p_answered * fa, 1e-3)
+        q = np.clip(st.p_live * (lognormal_cdf(age + ts, mu_a, sg_a) - fa) / still, 0.0, 1.0)
+        g = st.p_live * lognormal_cdf(ts, mu_a, sg_a)
+        self._tables = tables = _Tables(now_s, ts, f_talk, f_talk * (1.0 - f_talk), f_wrap,
+                                        f_wrap * (1.0 - f_wrap), q, q * (1.0 - q), g)
+        return tables
+
+    def _forecast_launch(self, snapshot: CampaignSnapshot, ready: int, cap: int, p_allow: float,
+                         small: bool) -> int:
+        tb = self._refresh_tables(snapshot.now_s)
+        ts = tb.ts
+
+        # Supply: expected agents free by t + connect limit, and its variance.
+        s_mean = np.full(ts.shape, float(ready))
+        s_var = np.zeros(ts.shape)
+        if snapshot.talking_elapsed_s:
+            rows = _rows(snapshot.talking_elapsed_s, _TALK_STEP_S, tb.f_talk.shape[0])
+            s_mean += tb.f_talk[rows].sum(axis=0)
+            s_var += tb.v_talk[rows].sum(axis=0)
+        if snapshot.wrapping_elapsed_s:
+            rows = _rows(snapshot.wrapping_elapsed_s, _WRAP_STEP_S, tb.f_wrap.shape[0])
+            s_mean += tb.f_wrap[rows].sum(axis=0)
+            s_var += tb.v_wrap[rows].sum(axis=0)
+
+        # Demand: live answers by t from calls ringing now, plus those already waiting.
+        d_mean = np.full(ts.shape, float(snapshot.customers_waiting))
+        d_var = np.zeros(ts.shape)
+        if snapshot.ringing_ages_s:
+            rows = _rows(snapshot.ringing_ages_s, _RING_STEP_S, tb.q.shape[0])
+            d_mean += tb.q[rows].sum(axis=0)
+            d_var += tb.v_q[rows].sum(axis=0)
+        g = tb.g
+
+        if small and cap > 0:
+            # Small team: never more live answers coming than agents expected free.
+            room = s_mean[-1] - d_mean[-1]
+            if g[-1] > 0:
+                cap = min(cap, max(int(np.floor(room / g[-1])), 0))
+
+        waiting = snapshot.customers_waiting
+        if waiting:
+            # Customers already waiting with nobody free within the connect limit.
+            z0 = (waiting - 0.5 - s_mean[0]) / np.sqrt(s_var[0] + 0.25)
+            sunk = float(norm_cdf(np.asarray(z0)))
+        else:
+            sunk = 0.0
+        # Search n in blocks: most ticks launch a handful of calls, so the first block decides.
+        # A call is launched while its marginal abandons per live answer stay within
+        # ``marginal_factor * p_allow`` (the Lagrangian rule: cheapest abandons first).
+        theta = self.settings.marginal_factor * p_allow
+        g_end = max(float(g[-1]), 1e-9)
+        lo = 0
+        while True:
+            hi = min(lo + _BLOCK, cap)
+            n = np.arange(lo, hi + 1, dtype=float)
+            abandons, live = _expected_abandons(n, d_mean, d_var, s_mean, s_var, g)
+            bad = np.flatnonzero(np.diff(abandons) > theta * g_end)
+            if bad.size:
+                launch = lo + int(bad[0])
+                break
+            if hi >= cap:
+                launch = cap
+                break
+            lo = hi
+        i = launch - lo
+        self.last_forecast = Forecast(p_allow, launch, float(abandons[i] + sunk), float(live[i]))
+        return launch
+
+
+@dataclass(frozen=True, slots=True)
+class _Tables:
+    built_s: float
+    ts: np.ndarray
+    f_talk: np.ndarray
+    v_talk: np.ndarray
+    f_wrap: np.ndarray
+    v_wrap: np.ndarray
+    q: np.ndarray
+    v_q: np.ndarray
+    g: np.ndarray
+
+
+def _rows(elapsed_s: tuple[float, ...], step_s: float, n_rows: int) -> np.ndarray:
+    """Table rows for elapsed times (nearest row; past the table, its last row)."""
+    idx = (np.asarray(elapsed_s) * (1.0 / step_s) + 0.5).astype(np.intp)
+    return np.minimum(idx, n_rows - 1, out=idx)
+
+
+def _expected_abandons(n: np.ndarray, d_mean: np.ndarray, d_var: np.ndarray, s_mean: np.ndarray,
+                       s_var: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Expected abandons and live answers over the horizon for each count of new calls ``n``.
+
+    A live answer arriving in ``(t_{k-1}, t_k]`` is lost when the answers before it plus
+    itself outnumber the agents free by ``t_k + limit`` (normal approximation, continuity
+    corrected): ``sum_k dD_k * P(D_{k-1} + 1/2 > S_k)``.
+    """
+    nn = n[:, None]
+    dm = d_mean + nn * g
+    dv = d_var + nn * g * (1.0 - g) + s_var + 0.25
+    arrivals = np.diff(dm, axis=1)
+    z = (dm[:, :-1] + 0.5 - s_mean[1:]) / np.sqrt(dv[:, 1:])
+    return (arrivals * norm_cdf(z)).sum(axis=1), dm[:, -1]
+
+
+def _residual_cdf(elapsed: np.ndarray, x: np.ndarray, mu: float, sigma: float) -> np.ndarray:
+    """P(T <= x | T > elapsed) for lognormal T, as an array broadcast over both."""
+    f_e = lognormal_cdf(elapsed, mu, sigma)
+    f_x = lognormal_cdf(x, mu, sigma)
+    out = (f_x - f_e) / np.maximum(1.0 - f_e, 1e-9)
+    return np.clip(out, 0.0, 1.0)

@@ -1,0 +1,205 @@
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pacing import (
+    UK,
+    US,
+    ZERO,
+    CallObservation,
+    CallOutcomeKind,
+    CampaignSnapshot,
+    DialMode,
+    InvalidParameter,
+    PredictivePolicy,
+    PredictiveSettings,
+    PreviewPolicy,
+    ProgressivePolicy,
+    PushPreviewPolicy,
+    StatisticsSettings,
+    policy_for,
+)
+
+
+def trained(profile=US, **kwargs) -> PredictivePolicy:
+    """A policy past its minimum-history gate: 30% live answers, 120 s talk, 10 s wrap."""
+    policy = PredictivePolicy(profile, PredictiveSettings(**kwargs))
+    t = 0.0
+    for i in range(300):
+        t += 1.0
+        kind = (CallOutcomeKind.CONNECTED if i % 10 < 3 else
+                CallOutcomeKind.NO_ANSWER if i % 10 < 8 else CallOutcomeKind.BUSY)
+        ring = {CallOutcomeKind.CONNECTED: 8.0, CallOutcomeKind.NO_ANSWER: 25.0}.get(kind, 3.0)
+        policy.observe_call(CallObservation(t, kind, ring))
+    for i in range(40):
+        policy.observe_talk(t, 60.0 + 3.0 * i)
+        policy.observe_wrap(t, 10.0)
+    return policy
+
+
+snapshots = st.builds(
+    CampaignSnapshot,
+    now_s=st.just(300.0),
+    ready_agents=st.integers(0, 30),
+    talking_elapsed_s=st.lists(st.floats(0.0, 900.0), max_size=60).map(tuple),
+    wrapping_elapsed_s=st.lists(st.floats(0.0, 60.0), max_size=10).map(tuple),
+    reserved_agents=st.integers(0, 5),
+    ringing_ages_s=st.lists(st.floats(0.0, 30.0), max_size=60).map(tuple),
+    reserved_ringing=st.integers(0, 5),
+    customers_waiting=st.integers(0, 4),
+    lines_free=st.integers(0, 200),
+    progressive_contacts=st.integers(0, 10),
+)
+
+POLICY = trained()
+
+
+@settings(max_examples=150, deadline=None)
+@given(snapshots)
+def test_predictive_never_launches_more_calls_than_lines_nor_reserves_more_than_ready(snapshot):
+    decision = POLICY.decide(snapshot)
+    assert 0 <= decision.reserved <= decision.launch <= snapshot.lines_free
+    assert decision.reserved <= snapshot.ready_agents
+
+
+@settings(max_examples=150, deadline=None)
+@given(snapshots)
+def test_predictive_unreserved_calls_respect_the_lines_per_agent_ceiling(snapshot):
+    # Reserved calls (an agent waits for each) cannot abandon; only calls dialled ahead count.
+    decision = POLICY.decide(snapshot)
+    in_flight = len(snapshot.ringing_ages_s) + snapshot.reserved_ringing
+    assert decision.launch == decision.reserved or in_flight + decision.launch <= 3.0 * snapshot.active_agents
+
+
+@settings(max_examples=150, deadline=None)
+@given(snapshots)
+def test_progressive_never_exceeds_free_agents_and_reserves_each_call(snapshot):
+    decision = ProgressivePolicy().decide(snapshot)
+    assert decision.launch <= min(snapshot.ready_agents, snapshot.lines_free)
+    assert decision.reserved == decision.launch
+
+
+@settings(max_examples=100, deadline=None)
+@given(snapshots, st.integers(0, 10), st.integers(0, 10))
+def test_preview_places_calls_only_for_agents_who_accepted(snapshot, requests, accepted):
+    snap = CampaignSnapshot(**{**{f: getattr(snapshot, f) for f in CampaignSnapshot.__dataclass_fields__},
+                               "record_requests": requests, "records_accepted": accepted})
+    for policy in (PreviewPolicy(), PushPreviewPolicy()):
+        decision = policy.decide(snap)
+        assert decision.launch == decision.reserved <= min(accepted, snap.lines_free)
+    assert requests == PreviewPolicy().decide(snap).records_to_offer
+    assert snap.ready_agents == PushPreviewPolicy().decide(snap).records_to_offer
+
+
+def busy_floor(now_s=300.0, ready=2) -> CampaignSnapshot:
+    """20 agents: a few ready, the rest in long calls, a few calls ringing."""
+    return CampaignSnapshot(now_s=now_s, ready_agents=ready,
+                            talking_elapsed_s=tuple(float(20 + 9 * i) for i in range(18 - ready)),
+                            wrapping_elapsed_s=(3.0, 6.0), ringing_ages_s=(1.0, 4.0))
+
+
+def test_predictive_dials_ahead_of_free_agents_once_trained():
+    decision = trained().decide(busy_floor())
+    assert DialMode.PREDICTIVE == decision.mode
+    assert decision.launch > 2
+    assert not decision.fallback
+
+
+def test_predictive_is_progressive_until_the_history_gate_is_passed():
+    policy = PredictivePolicy(US, PredictiveSettings(statistics=StatisticsSettings(min_calls=500)))
+    decision = policy.decide(busy_floor())
+    assert (True, 2, 2) == (decision.fallback, decision.launch, decision.reserved)
+
+
+def test_zero_profile_is_always_progressive():
+    policy = trained(ZERO)
+    decision = policy.decide(busy_floor())
+    assert (DialMode.PROGRESSIVE, 2, 2) == (decision.mode, decision.launch, decision.reserved)
+    assert DialMode.PROGRESSIVE == policy_for(DialMode.PREDICTIVE, ZERO).mode
+
+
+def feed_answers(policy, t0, live, abandoned):
+    for i in range(live):
+        kind = CallOutcomeKind.ABANDONED if i < abandoned else CallOutcomeKind.CONNECTED
+        policy.observe_call(CallObservation(t0 + i * 0.01, kind, 8.0))
+
+
+def test_controller_lowers_dialling_as_the_measured_rate_nears_the_cap():
+    launches, budgets = [], []
+    for abandoned in (0, 6, 10, 12, 14):  # of 490 live answers: 0% ... 2.86%
+        policy = trained()
+        feed_answers(policy, 301.0, 400, abandoned)
+        launches.append(policy.decide(busy_floor(now_s=320.0, ready=4)).launch)
+        budgets.append(policy.last_forecast.p_allow)
+    assert launches == sorted(launches, reverse=True)
+    assert budgets == sorted(budgets, reverse=True)
+    assert launches[0] > launches[-1]
+    assert budgets[0] > 2 * budgets[-1]
+
+
+def test_budget_is_spent_at_the_cap():
+    policy = trained()
+    feed_answers(policy, 301.0, 400, 15)  # 15 / 490 > 3%
+    assert 0.0 == policy.abandon_budget(320.0, 20)
+
+
+def test_no_budget_left_means_reserved_calls_for_ready_agents_only():
+    policy = trained()
+    feed_answers(policy, 301.0, 400, 14)  # 14 / 490 = 2.86%: over the aim, under the cap
+    policy.abandon_budget = lambda now_s, active: 0.0
+    decision = policy.decide(busy_floor(now_s=320.0, ready=3))
+    assert (False, 3, 3) == (decision.fallback, decision.launch, decision.reserved)
+
+
+def test_fallback_at_the_cap_and_recovery_below_it():
+    policy = trained()  # 90 live answers already seen
+    feed_answers(policy, 301.0, 100, 6)  # 6 / 190 = 3.2%: over the cap
+    decision = policy.decide(busy_floor(now_s=310.0))
+    assert (True, DialMode.PROGRESSIVE, 2, 2) == (decision.fallback, decision.mode, decision.launch,
+                                                   decision.reserved)
+    feed_answers(policy, 320.0, 10, 0)  # 6 / 200 = 3.0%: still at the cap
+    assert policy.decide(busy_floor(now_s=330.0)).fallback
+    feed_answers(policy, 340.0, 30, 0)  # 6 / 230 = 2.6%: under 95% of the cap, recovered
+    decision = policy.decide(busy_floor(now_s=350.0))
+    assert (False, DialMode.PREDICTIVE) == (decision.fallback, decision.mode)
+
+
+def test_abandoned_contacts_are_dialled_only_with_a_reserved_agent():
+    snap = CampaignSnapshot(**{**{f: getattr(busy_floor(), f) for f in CampaignSnapshot.__dataclass_fields__},
+                               "progressive_contacts": 5})
+    decision = trained().decide(snap)
+    assert 2 == decision.reserved  # two ready agents, five such contacts due
+    assert decision.launch >= decision.reserved
+
+
+def test_small_team_is_protected():
+    small = CampaignSnapshot(now_s=300.0, ready_agents=1, talking_elapsed_s=(30.0, 40.0, 50.0, 60.0))
+    protected = trained().decide(small)
+    unprotected = trained(small_team_agents=0).decide(small)
+    assert protected.launch <= unprotected.launch
+    assert protected.launch <= 2.0 * small.active_agents
+
+
+def test_uk_with_false_positives_over_the_budget_stays_progressive():
+    policy = trained(UK, amd_false_positive_rate=0.05)
+    assert policy.decide(busy_floor()).fallback
+
+
+def test_too_many_customers_waiting_stops_new_unreserved_calls():
+    snap = CampaignSnapshot(now_s=300.0, ready_agents=0, talking_elapsed_s=(500.0,) * 10, customers_waiting=2)
+    assert 0 == trained().decide(snap).launch
+
+
+@pytest.mark.parametrize(("kwargs", "field"), [({"target": 1.5}, "target"),
+                                               ({"max_lines_per_agent": 0.5}, "max_lines_per_agent"),
+                                               ({"recover_fraction": 0.0}, "recover_fraction")])
+def test_bad_settings_name_the_field(kwargs, field):
+    with pytest.raises(InvalidParameter) as info:
+        PredictiveSettings(**kwargs)
+    assert field == info.value.field
+
+
+def test_negative_snapshot_counts_are_refused():
+    with pytest.raises(InvalidParameter) as info:
+        CampaignSnapshot(now_s=0.0, ready_agents=-1)
+    assert "ready_agents" == info.value.field
