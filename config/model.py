@@ -87,6 +87,10 @@ class EngineConfig:
     disposition_timeout_s: float = 120.0
     # How long a due personal callback waits for its absent agent before any agent may take it.
     callback_grace_s: float = 900.0
+    # Log in every agent assigned to a campaign, on its stored interface, when the campaign's
+    # runner starts: for unattended set-ups (auto-answer phones, the simulated PBX) until
+    # agents log in through the API themselves.
+    autologin_agents: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,11 +34,12 @@ from config import ConfigError, DialerConfig
 from dialer.clock import Clock, RealClock
 from dialer.database import resolve_dsn
 from dialer.engine import Engine
+from dialer.errors import DialerError
 from dialer.logs import configure_logging
 from dialer.metrics import DialerMetrics, EngineCollector, ServerGauges
 from dialer.metrics_http import MetricsServer
 from dialer.pbx_ami import AmiPbx
-from dialer.runner import RunnerSettings
+from dialer.runner import CampaignRunner, RunnerSettings
 from dialer.store import Store
 
 log = structlog.get_logger(__name__)
@@ -57,9 +58,12 @@ def engine_id_of(cfg: DialerConfig) -> str:
 def runner_settings(cfg: DialerConfig) -> RunnerSettings:
     """The runner's knobs from the ``[engine]`` section (other fields keep the runner's defaults)."""
     e = cfg.engine
+    defaults = RunnerSettings()
     return RunnerSettings(
         tick_s=e.tick_s,
         lease_ttl_s=e.lease_ttl_s,
+        # renew well inside the lease's life: a third of it leaves two renewals of slack
+        lease_renew_s=min(defaults.lease_renew_s, e.lease_ttl_s / 3),
         disposition_timeout_s=e.disposition_timeout_s,
         callback_grace_s=e.callback_grace_s,
         drain_timeout_s=e.drain_timeout_s,
@@ -81,6 +85,7 @@ class App:
     engine_id: str
     metrics_server: MetricsServer | None = None
     _closed: bool = field(default=False, repr=False)
+    _logged_in: set[tuple[int, str]] = field(default_factory=set, repr=False)
 
     async def start(self) -> None:
         """Connect to the PBXs and serve metrics.
@@ -115,7 +120,42 @@ class App:
 
     async def run(self) -> None:
         """Run the engine (every running campaign whose schedule is open) until drained."""
-        await self.engine.run()
+        if not self.cfg.engine.autologin_agents:
+            await self.engine.run()
+            return
+        autologin = asyncio.create_task(self._autologin(), name="autologin")
+        try:
+            await self.engine.run()
+        finally:
+            autologin.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await autologin
+
+    async def _autologin(self) -> None:
+        """``engine.autologin_agents``: log in each assigned agent once per runner."""
+        while True:
+            for runner in self.engine.runners():
+                try:
+                    await self.login_assigned_agents(runner)
+                except Exception as err:  # the database may be down: try again next tick
+                    log.warning("autologin_failed", campaign=runner.campaign.name, error=type(err).__name__)
+            await self.clock.sleep(self.cfg.engine.tick_s)
+
+    async def login_assigned_agents(self, runner: CampaignRunner) -> int:
+        """Log in, through the runner's agent interface, every agent assigned to its campaign
+        who has an interface and was not logged in to this runner before. Returns how many."""
+        done = 0
+        for agent in await self.store.campaign_agents(runner.campaign.name):
+            key = (id(runner), agent.name)
+            if key in self._logged_in or not agent.interface or not agent.active:
+                continue
+            self._logged_in.add(key)
+            try:
+                await runner.agents.login(agent.name, agent.interface, member_name=agent.name)
+                done += 1
+            except DialerError as err:
+                log.warning("autologin_refused", agent=agent.name, error=str(err))
+        return done
 
     async def drain(self, *, timeout_s: float | None = None) -> None:
         """No new calls; wait for calls in progress up to ``timeout_s``; release leases."""
@@ -137,7 +177,10 @@ class App:
     def server_gauges(self) -> list[ServerGauges]:
         return [
             ServerGauges(
-                server=c.name, connected=c.connected, calls_in_flight=c.in_flight, channel_limit=c.channel_limit
+                server=c.name,
+                connected=c.connected,
+                calls_in_flight=c.in_flight,
+                channel_limit=c.channel_limit,
             )
             for c in self.pool.clients
         ]
@@ -163,6 +206,7 @@ async def build_app(
     clock: Clock | None = None,
     serve_metrics: bool | None = None,
     configure_logs: bool = True,
+    campaigns: set[str] | None = None,
 ) -> App:
     """Build the engine from ``cfg``; call :meth:`App.start` next.
 
@@ -173,6 +217,7 @@ async def build_app(
         serve_metrics: serve ``/metrics`` on ``cfg.metrics``; ``None`` follows
             ``cfg.metrics.enabled``.
         configure_logs: configure structlog from ``cfg.log`` (tests that capture logs pass False).
+        campaigns: dial only these campaigns (the demo); None: every running campaign.
 
     Raises:
         ConfigError: no AMI server is configured.
@@ -203,6 +248,7 @@ async def build_app(
             metrics=metrics,
             engine_id=engine_id,
             settings=runner_settings(cfg),
+            campaigns=campaigns,
         )
     except BaseException:
         await store.close()

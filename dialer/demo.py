@@ -399,7 +399,7 @@ async def run_demo(cfg: DialerConfig, opts: DemoOptions, *, out: TextIO | None =
 
     out = sys.stdout if out is None else out
     # The progress block owns stdout; warnings and errors still reach stderr.
-    configure_logging("console" if sys.stderr.isatty() else "json", "warning")
+    configure_logging("console" if sys.stderr.isatty() else "json", cfg.log.level if cfg.log.level == "debug" else "warning")
     dsn = await resolve_dsn(cfg)
     store = await Store.open(dsn, min_size=1, max_size=2)
     try:
@@ -450,7 +450,7 @@ async def run_demo(cfg: DialerConfig, opts: DemoOptions, *, out: TextIO | None =
         ),
     )
     started_at = dt.datetime.now(dt.UTC)
-    app = await build_app(demo_cfg, configure_logs=False)
+    app = await build_app(demo_cfg, configure_logs=False, campaigns={campaign.name})
     agents_task: asyncio.Task[None] | None = None
     engine_task: asyncio.Task[None] | None = None
     try:
