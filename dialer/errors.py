@@ -93,3 +93,7 @@ class IllegalAgentTransition(AgentError):
         self.state = state
         self.event = event
         super().__init__(f"agent {agent_id!r}: {event.value} is not allowed while {state.value}")
+
+
+class PbxUnavailable(DialerError):
+    """The PBX port did not place a call: down, at its channel limit, or the Originate was refused."""

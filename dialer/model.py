@@ -87,6 +87,7 @@ class Outcome(StrEnum):
     ABANDONED = "abandoned"
     INVALID_NUMBER = "invalid_number"
     CANCELLED = "cancelled"
+    LOST = "lost"  # the engine lost track of the call (migration 002); retried like a failure
 
 
 # Which automatic trigger an outcome fires; ANSWERED waits for the agent's disposition and
@@ -101,6 +102,7 @@ OUTCOME_TRIGGER: dict[Outcome, Trigger | None] = {
     Outcome.ABANDONED: Trigger.ABANDONED,
     Outcome.INVALID_NUMBER: Trigger.INVALID_NUMBER,
     Outcome.CANCELLED: None,
+    Outcome.LOST: Trigger.CONGESTION,
 }
 
 

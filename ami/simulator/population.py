@@ -60,8 +60,12 @@ _CONVENTION: dict[str, Behaviour] = {
 
 
 def convention_behaviour(number: str) -> Behaviour | None:
-    """The scripted behaviour for a transcript-convention number, else None."""
-    return _CONVENTION.get(number[:3]) if len(number) > 3 else None
+    """The scripted behaviour for a transcript-convention number, else None.
+
+    A leading ``+`` is ignored: the engine dials E.164 numbers (``+100...`` is scripted as 100).
+    """
+    digits = number.removeprefix("+")
+    return _CONVENTION.get(digits[:3]) if len(digits) > 3 else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,178 @@
+"""The runner's two ports: the PBX it dials through and the store it leases from.
+
+Theory of operation (DESIGN.md "one engine, two clocks"): :class:`~dialer.runner.CampaignRunner`
+never imports AMI or asyncpg. It talks to a :class:`PbxPort` (production:
+:class:`dialer.pbx_ami.AmiPbx` over an ``ami.pool.AmiPool``; benchmarks: a virtual-time
+population) and a :class:`ContactStore` (production: :class:`dialer.store.Store`; benchmarks:
+an in-memory store). Both are structural protocols, so an implementation needs no base class.
+
+What flows back from the PBX arrives through :class:`PbxListener`, synchronously and in
+arrival order (STYLE rule 7): attempt updates of ``ami.outcome`` (``Answered``,
+``AmdDetected``, ``AgentConnected``, ``Ended``), agent updates of ``ami.agent_events``, and
+connection changes. Listeners must not block: the runner only queues what it hears.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+from dialer.errors import PbxUnavailable
+from dialer.model import (
+    Agent,
+    AppliedOutcome,
+    Attempt,
+    AttemptResult,
+    Callback,
+    CallbackKind,
+    Campaign,
+    LeasedContact,
+)
+from dialer.schedule import Schedule
+
+__all__ = ["ContactStore", "OriginateRequest", "PbxListener", "PbxPort", "PbxUnavailable"]
+
+
+@dataclass(frozen=True, slots=True)
+class OriginateRequest:
+    """One call to place. ``attempt_id`` is the store's attempt id as text (the channel tag).
+
+    ``agent_interface`` set: the call is for that reserved agent (progressive, preview,
+    callbacks, "call progressive"); None: the campaign's queue picks the agent (predictive).
+    """
+
+    attempt_id: str
+    number: str
+    campaign: str
+    queue: str
+    caller_id: str
+    ring_timeout_s: float
+    amd: bool = False
+    agent_interface: str | None = None
+
+
+@runtime_checkable
+class PbxListener(Protocol):
+    """What a PBX port reports; called synchronously, in order, never awaited."""
+
+    def on_attempt(self, update: Any) -> None:
+        """An ``ami.outcome.AttemptUpdate`` (Answered, AmdDetected, AgentConnected, Ended)."""
+        ...
+
+    def on_agent(self, update: Any) -> None:
+        """An ``ami.agent_events.AgentUpdate`` (queue member and agent call events)."""
+        ...
+
+    def on_connection(self, up: bool) -> None:
+        """The port can (True) or cannot (False) place calls now."""
+        ...
+
+
+class PbxPort(Protocol):
+    """Where calls are placed and queue members managed.
+
+    ``connected`` False pauses launching on this port (issue 5 item 5); attempts in flight
+    still end through ``on_attempt`` (tracked, or ``lost`` after the port gives up on them).
+    """
+
+    @property
+    def connected(self) -> bool: ...
+
+    def lines_free(self) -> int:
+        """Channels the port can still take now (0 when disconnected or full)."""
+        ...
+
+    async def originate(self, call: OriginateRequest) -> None:
+        """Place a call; its progress arrives through the listeners.
+
+        Raises:
+            PbxUnavailable: the call was not placed (down, full, refused). An Originate whose
+                response was lost in a dropped connection is *not* refused: it is tracked
+                and ends like any attempt in flight.
+        """
+        ...
+
+    async def hangup(self, attempt_id: str) -> None: ...
+
+    async def queue_add(self, queue: str, interface: str, *, member_name: str, paused: bool) -> None: ...
+
+    async def queue_remove(self, queue: str, interface: str) -> None: ...
+
+    async def queue_pause(self, queue: str, interface: str, *, paused: bool, reason: str = "") -> None: ...
+
+    async def live_attempts(self) -> set[str] | None:
+        """Attempt ids whose channels are still up (CoreShowChannels); None when unknown."""
+        ...
+
+    def subscribe(self, listener: PbxListener) -> None: ...
+
+
+class ContactStore(Protocol):
+    """The part of :class:`dialer.store.Store` the runner and the engine use (Store satisfies it)."""
+
+    async def get_campaign(self, name: str) -> Campaign: ...
+
+    async def list_campaigns(self) -> list[Campaign]: ...
+
+    async def get_schedule(self, name: str) -> Schedule: ...
+
+    async def lease_contacts(
+        self,
+        campaign: str | int,
+        *,
+        at: dt.datetime,
+        limit: int,
+        owner: str,
+        ttl_s: float = 120.0,
+        agent_reserved: bool = False,
+        agent_ids: Sequence[int] | None = None,
+        check_schedule: bool = True,
+    ) -> list[LeasedContact]: ...
+
+    async def renew_leases(
+        self, owner: str, contact_ids: Sequence[int], *, at: dt.datetime, ttl_s: float
+    ) -> list[int]: ...
+
+    async def release_leases(self, owner: str, contact_ids: Sequence[int]) -> int: ...
+
+    async def reclaim_expired_leases(self, at: dt.datetime) -> int: ...
+
+    async def open_attempt(
+        self, lease: LeasedContact, *, at: dt.datetime, engine_id: str | None = None
+    ) -> int: ...
+
+    async def open_attempts(self, engine_id: str | None = None) -> list[Attempt]: ...
+
+    async def close_attempt(self, attempt_id: int, result: AttemptResult) -> AppliedOutcome: ...
+
+    async def set_disposition(
+        self,
+        contact_id: int,
+        status: str,
+        *,
+        at: dt.datetime,
+        agent_id: int | None = None,
+        not_before: dt.datetime | None = None,
+        attempt_id: int | None = None,
+    ) -> None: ...
+
+    async def is_do_not_call(self, e164: str, campaign_id: int) -> bool: ...
+
+    async def schedule_callback(
+        self,
+        contact_id: int,
+        *,
+        due_at: dt.datetime,
+        kind: CallbackKind = CallbackKind.CAMPAIGN,
+        agent_id: int | None = None,
+        window_end_at: dt.datetime | None = None,
+        phone_position: int | None = None,
+        new_phone: str | None = None,
+        new_phone_window: tuple[dt.time, dt.time] | None = None,
+        slot_id: int | None = None,
+        source: str = "agent",
+    ) -> Callback: ...
+
+    async def get_agent(self, name: str) -> Agent: ...
