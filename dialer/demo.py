@@ -235,8 +235,8 @@ log = structlog.get_logger(__name__)
 
 # The simulated people, in simulated seconds: PopulationParams' plausible B2C list (about a
 # third of dials reach a person, a fifth of answers are machines) with calls a little shorter
-# than its 60 s default so that a short demo shows many of them.
-DEMO_POPULATION = PopulationParams(talk_median_s=45.0)
+# than its 60 s default (and a thinner tail) so that a short demo shows many of them.
+DEMO_POPULATION = PopulationParams(talk_median_s=45.0, talk_sigma=0.5)
 # What the simulated agents decide after a call (status name, share): the seeds' typical sales
 # outcomes; "Oddzwonić" books a personal callback for the next day.
 AGENT_DISPOSITIONS = (("Nie zainteresowany", 0.6), ("Sprzedane", 0.25), ("Oddzwonić", 0.15))
@@ -399,7 +399,8 @@ async def run_demo(cfg: DialerConfig, opts: DemoOptions, *, out: TextIO | None =
 
     out = sys.stdout if out is None else out
     # The progress block owns stdout; warnings and errors still reach stderr.
-    configure_logging("console" if sys.stderr.isatty() else "json", cfg.log.level if cfg.log.level == "debug" else "warning")
+    level = "debug" if cfg.log.level == "debug" else "warning"  # DIALER_LOG_LEVEL=debug to see it all
+    configure_logging("console" if sys.stderr.isatty() else "json", level)
     dsn = await resolve_dsn(cfg)
     store = await Store.open(dsn, min_size=1, max_size=2)
     try:
@@ -444,7 +445,7 @@ async def run_demo(cfg: DialerConfig, opts: DemoOptions, *, out: TextIO | None =
             engine_id=DEMO_ENGINE_ID,
             tick_s=0.25,
             lease_ttl_s=60.0,
-            drain_timeout_s=max(5.0, 120 * opts.time_scale),
+            drain_timeout_s=max(5.0, 200 * opts.time_scale),
             # an agent who leaves wrap-up open gets the default after 60 simulated seconds
             disposition_timeout_s=max(1.0, 60 * opts.time_scale),
         ),
