@@ -11,15 +11,23 @@ import re
 import socket
 import threading
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import asyncpg
 import pytest
+import structlog
 
 from config import load_config
 from dialer.cli import main
 from dialer.database import resolve_dsn
 
+
+@pytest.fixture(autouse=True)
+def _reset_logging() -> Iterator[None]:
+    """``main`` configures structlog on the captured stderr, which pytest closes afterwards."""
+    yield
+    structlog.reset_defaults()
 
 def free_port() -> int:
     with socket.socket() as s:
