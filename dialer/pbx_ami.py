@@ -91,6 +91,7 @@ class AmiPbx:
                 timeout_s=call.ring_timeout_s,
                 amd=call.amd,
                 agent=call.agent_interface,
+                queue_timeout_s=call.queue_timeout_s,
             )
         except _REFUSED as err:
             raise PbxUnavailable(f"originate refused: {type(err).__name__}: {err}") from err

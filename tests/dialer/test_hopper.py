@@ -102,3 +102,4 @@ def test_every_contact_is_in_exactly_one_place(ops: list[tuple[str, int, str]]) 
         ids = h.leased_ids()
         assert len(ids) == len(set(ids))
         assert len(ids) == h.depth + h.in_progress
+
