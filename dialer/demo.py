@@ -398,8 +398,10 @@ async def run_demo(cfg: DialerConfig, opts: DemoOptions, *, out: TextIO | None =
     from dialer.app import build_app
 
     out = sys.stdout if out is None else out
-    # The progress block owns stdout; warnings and errors still reach stderr.
-    level = "debug" if cfg.log.level == "debug" else "warning"  # DIALER_LOG_LEVEL=debug to see it all
+    # The progress block owns the terminal: only errors reach stderr (the engine's expected
+    # warnings, such as the simulated PBX hanging up at the end, would break the redrawn
+    # block). DIALER_LOG_LEVEL=debug shows everything.
+    level = "debug" if cfg.log.level == "debug" else "error"
     configure_logging("console" if sys.stderr.isatty() else "json", level)
     dsn = await resolve_dsn(cfg)
     store = await Store.open(dsn, min_size=1, max_size=2)
