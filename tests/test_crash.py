@@ -154,3 +154,33 @@ async def test_sigkill_mid_campaign_then_restart_loses_nothing_and_dials_nothing
     # and the crash really happened mid-campaign
     assert open_at_kill, "the kill found no call in progress"
     assert 0 < len(at_kill) < len(attempts)
+
+
+async def test_sigterm_mid_campaign_drains_calls_and_releases_leases(dsn: str, tmp_path: Path) -> None:
+    queue = await make_campaign(dsn, contacts=300)
+    pbx = await start_pbx(queue)
+    config = write_config(tmp_path / "dialer.toml", ami_port=pbx.port)
+    engine = await EngineProcess.start(config, dsn, tmp_path / "engine.log")
+    try:
+
+        async def busy() -> bool:
+            leased = [c for c in await contact_rows(dsn, demo.CAMPAIGN) if c["lease_owner"] is not None]
+            dialled = len(await attempt_rows(dsn, demo.CAMPAIGN))
+            return dialled >= 10 and pbx.live_calls > 0 and len(leased) > 5
+
+        await wait_for(busy, timeout_s=60, what="calls up and a stocked hopper")
+        engine.terminate()
+        assert 0 == await engine.wait(30), engine.log_text()[-3000:]
+    finally:
+        if engine.proc.returncode is None:
+            engine.kill()
+            await engine.wait(10)
+        await pbx.close()
+    attempts = await attempt_rows(dsn, demo.CAMPAIGN)
+    # the calls in progress were waited for, not abandoned to reconciliation
+    assert [] == [r["id"] for r in attempts if r["ended_at"] is None]
+    # the hopper's leases were given back; only answered contacts awaiting a disposition stay held
+    last = {r["contact_id"]: r["outcome"] for r in attempts}
+    leased = [c["id"] for c in await contact_rows(dsn, demo.CAMPAIGN) if c["lease_owner"] is not None]
+    assert [] == [cid for cid in leased if last.get(cid) != "answered"]
+    assert '"event": "engine_draining"' in engine.log_text()
