@@ -31,6 +31,7 @@ from ami.errors import (
 )
 from ami.pool import AmiPool
 from dialer.errors import PbxUnavailable
+from dialer.metrics import ServerGauges
 from dialer.ports import OriginateRequest, PbxListener
 
 log = structlog.get_logger(__name__)
@@ -61,6 +62,10 @@ class AmiPbx:
 
     def lines_free(self) -> int:
         return self.pool.capacity
+
+    def server_gauges(self) -> list[ServerGauges]:
+        """Per-server state for :class:`dialer.metrics.EngineCollector` (``servers=``)."""
+        return [ServerGauges(c.name, c.connected, c.in_flight, c.channel_limit) for c in self.pool.clients]
 
     def subscribe(self, listener: PbxListener) -> None:
         self._listeners.append(listener)

@@ -134,9 +134,8 @@ class Schedule:
             raise ScheduleError("weekdays", "only a weekly schedule chooses weekdays", sorted(self.weekdays))
         if (self.months or self.days) and self.frequency is not Frequency.MONTHLY:
             which = "months" if self.months else "days"
-            raise ScheduleError(
-                which, "only a monthly schedule chooses months and days", sorted(getattr(self, which))
-            )
+            raise ScheduleError(which, "only a monthly schedule chooses months and days", sorted(
+                getattr(self, which)))
         for fname in ("run_at", "window_start", "window_end"):
             value = getattr(self, fname)
             if value is None:
@@ -156,8 +155,7 @@ class Schedule:
             raise ScheduleError("window", "needs both a start and an end")
         if self.window_start is not None and self.window_start == self.window_end != MIDNIGHT:
             raise ScheduleError(
-                "window",
-                "start equals end; use 00:00-00:00 for the whole day",
+                "window", "start equals end; use 00:00-00:00 for the whole day",
                 f"{self.window_start:%H:%M}-{self.window_end:%H:%M}",
             )
         if self.interval_min is not None:
@@ -361,7 +359,9 @@ class Schedule:
         while dt.date(year, month, 1) <= last:
             if not self.months or month in self.months:
                 length = calendar.monthrange(year, month)[1]
-                candidates: Iterable[int] = self._sorted_days if self._sorted_days else range(1, length + 1)
+                candidates: Iterable[int] = (
+                    self._sorted_days if self._sorted_days else range(1, length + 1)
+                )
                 for d in candidates:
                     if d > length:
                         break
@@ -497,17 +497,15 @@ _WINDOW_RE = re.compile(r"^\s*([^-–—]+?)\s*[-–—]\s*([^-–—]+?)\s*$")
 
 # English, Polish (seed 000 is a Polish UI: pn wt śr cz pt so nd) and ISO numbers 1=Mon..7=Sun.
 _WEEKDAY_NAMES: dict[str, int] = {}
-for _index, _names in enumerate(
-    (
-        ("mon", "monday", "pn", "pon", "poniedziałek", "poniedzialek", "1"),
-        ("tue", "tuesday", "wt", "wto", "wtorek", "2"),
-        ("wed", "wednesday", "sr", "śr", "sro", "śro", "środa", "sroda", "3"),
-        ("thu", "thursday", "cz", "czw", "czwartek", "4"),
-        ("fri", "friday", "pt", "pią", "pia", "piątek", "piatek", "5"),
-        ("sat", "saturday", "so", "sob", "sobota", "6"),
-        ("sun", "sunday", "nd", "ndz", "niedz", "niedziela", "7"),
-    )
-):
+for _index, _names in enumerate((
+    ("mon", "monday", "pn", "pon", "poniedziałek", "poniedzialek", "1"),
+    ("tue", "tuesday", "wt", "wto", "wtorek", "2"),
+    ("wed", "wednesday", "sr", "śr", "sro", "śro", "środa", "sroda", "3"),
+    ("thu", "thursday", "cz", "czw", "czwartek", "4"),
+    ("fri", "friday", "pt", "pią", "pia", "piątek", "piatek", "5"),
+    ("sat", "saturday", "so", "sob", "sobota", "6"),
+    ("sun", "sunday", "nd", "ndz", "niedz", "niedziela", "7"),
+)):
     for _name in _names:
         _WEEKDAY_NAMES[_name] = _index
 
@@ -571,7 +569,9 @@ def _weekday(word: str, token: str) -> int:
     try:
         return _WEEKDAY_NAMES[word.lower()]
     except KeyError:
-        raise ScheduleError("weekdays", "unknown weekday (use mon..sun, pn..nd or 1..7)", token) from None
+        raise ScheduleError(
+            "weekdays", "unknown weekday (use mon..sun, pn..nd or 1..7)", token
+        ) from None
 
 
 def schedule_from_text(
@@ -632,15 +632,9 @@ def schedule_from_text(
 
 
 _FREQUENCY_WORDS = {
-    "daily": Frequency.DAILY,
-    "codziennie": Frequency.DAILY,
-    "codzienny": Frequency.DAILY,
-    "weekly": Frequency.WEEKLY,
-    "tygodniowo": Frequency.WEEKLY,
-    "tygodniowy": Frequency.WEEKLY,
-    "monthly": Frequency.MONTHLY,
-    "miesięcznie": Frequency.MONTHLY,
-    "miesięczny": Frequency.MONTHLY,
+    "daily": Frequency.DAILY, "codziennie": Frequency.DAILY, "codzienny": Frequency.DAILY,
+    "weekly": Frequency.WEEKLY, "tygodniowo": Frequency.WEEKLY, "tygodniowy": Frequency.WEEKLY,
+    "monthly": Frequency.MONTHLY, "miesięcznie": Frequency.MONTHLY, "miesięczny": Frequency.MONTHLY,
     "miesiecznie": Frequency.MONTHLY,
 }
 _OPTION_NAMES = {"run_at": "at", "interval_min": "every", "window_start": "window", "window_end": "window"}
@@ -702,3 +696,4 @@ def _int_set(value: object, field_name: str, lo: int, hi: int) -> frozenset[int]
             reason = f"values must be whole numbers {lo}..{hi}"
             raise ScheduleError(field_name, reason, sorted(items, key=str))
     return items
+

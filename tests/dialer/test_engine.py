@@ -17,6 +17,7 @@ from ami.client import AmiClient
 from dialer.agent_state import AgentState
 from dialer.clock import RealClock
 from dialer.engine import Engine
+from dialer.metrics import EngineCollector
 from dialer.model import CampaignState, DialingMode, Outcome, RetryRule, StatusSpec, SystemStatus, Trigger
 from dialer.store import Store
 from tests.dialer.conftest import make_campaign
@@ -239,3 +240,20 @@ async def test_lost_database_pauses_dialling_keeps_outcomes_and_writes_them_when
     finally:
         await store.close()
         await proxy.close()
+
+
+async def test_engine_gauges_feed_the_scrape_time_collector(store: Store) -> None:
+    camp = await _campaign(store, "q-gauges")
+    await store.add_contact(camp, ["+3005550430"])
+    async with pbx_rig("q-gauges") as rig, engine_running(store, rig, "engine-G", campaigns={camp}) as engine:
+        rig.metrics.add_collector(EngineCollector(campaigns=engine.gauges, servers=rig.pbx.server_gauges))
+        await wait_for(lambda: engine.runner(camp) is not None)
+        runner = engine.runner(camp)
+        assert runner is not None
+        await store.create_agent("gg1", agent_interface(1))
+        await runner.agents.login("gg1", agent_interface(1))
+        await wait_for(lambda: runner.in_flight == 1)
+        registry = rig.metrics.registry
+        assert 1.0 == registry.get_sample_value("dialer_lines_in_use", {"campaign": camp})
+        assert 1.0 == registry.get_sample_value("dialer_agents", {"campaign": camp, "state": "reserved"})
+        assert 1.0 == registry.get_sample_value("dialer_ami_connected", {"server": "pbx1"})

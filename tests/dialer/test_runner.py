@@ -126,7 +126,7 @@ async def test_abandoned_call_becomes_call_progressive_and_is_redialled_with_an_
     assert 0.5 == runner.gauges().abandon_rate_by_window["24h"]
 
 
-async def test_predictive_campaign_with_amd_hands_people_to_the_queue_and_marks_machines(
+async def test_predictive_campaign_with_amd_connects_people_and_marks_machines(
     store: Store,
 ) -> None:
     camp = await _campaign_with_triggers(store, mode=DialingMode.PREDICTIVE, queue="q-pred")
