@@ -274,8 +274,8 @@ async def build_app(
 async def run_daemon(cfg: DialerConfig, *, ready: Callable[[App], None] | None = None) -> int:
     """``dialer run``: run until SIGTERM/SIGINT, then drain and exit 0.
 
-    A second signal while draining stops waiting for calls in progress: leases are released
-    and the process exits (attempts still open are reconciled by the next start).
+    A second signal while draining stops waiting for calls in progress and exits at once
+    (leases then expire and the attempts still open are reconciled by the next start).
 
     Raises:
         ConfigError: as :func:`build_app` and :meth:`App.start`.
@@ -285,6 +285,7 @@ async def run_daemon(cfg: DialerConfig, *, ready: Callable[[App], None] | None =
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     signals = 0
+    draining: asyncio.Task[None] | None = None
 
     def on_signal(signum: int) -> None:
         nonlocal signals
@@ -292,6 +293,8 @@ async def run_daemon(cfg: DialerConfig, *, ready: Callable[[App], None] | None =
         log.info("signal_received", signal=signal.Signals(signum).name, count=signals)
         stop.set()
         if signals > 1:
+            if draining is not None:
+                draining.cancel()
             app.engine.stop()
 
     try:
@@ -307,9 +310,16 @@ async def run_daemon(cfg: DialerConfig, *, ready: Callable[[App], None] | None =
             waiter.cancel()
             run.result()  # an engine that ended by itself ended with an error: let it raise
             return 0
-        await app.drain()
+        draining = asyncio.create_task(app.drain(), name="drain")
         with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.wait_for(run, timeout=cfg.engine.drain_timeout_s + 5)
+            await draining
+        try:
+            await asyncio.wait_for(asyncio.shield(run), timeout=cfg.engine.drain_timeout_s + 5)
+        except TimeoutError:
+            log.warning("engine_stop_forced", after_s=cfg.engine.drain_timeout_s + 5)
+            app.engine.stop()
+        with contextlib.suppress(asyncio.CancelledError):
+            await run
         return 0
     finally:
         for sig in (signal.SIGTERM, signal.SIGINT):

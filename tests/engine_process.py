@@ -53,12 +53,12 @@ async def make_campaign(dsn: str, *, contacts: int, mode: DialingMode = DialingM
         await store.close()
 
 
-async def start_pbx(queue: str, *, seed: int = 3) -> SimulatedPbx:
+async def start_pbx(queue: str, *, seed: int = 3, population: PopulationParams = POPULATION) -> SimulatedPbx:
     pbx = SimulatedPbx(
         secret=SECRET,
         time_scale=TIME_SCALE,
         queues=(queue,),
-        population=POPULATION,
+        population=population,
         rng=np.random.default_rng(seed),
         agent_ring_s=1.0,
         auth_fail_delay_s=0.05,
@@ -67,7 +67,9 @@ async def start_pbx(queue: str, *, seed: int = 3) -> SimulatedPbx:
     return pbx
 
 
-def write_config(path: Path, *, ami_port: int, engine_id: str = "crash-engine") -> Path:
+def write_config(
+    path: Path, *, ami_port: int, engine_id: str = "crash-engine", drain_timeout_s: float = 3.0
+) -> Path:
     path.write_text(
         "[[ami.servers]]\n"
         'name = "sim"\n'
@@ -83,7 +85,7 @@ def write_config(path: Path, *, ami_port: int, engine_id: str = "crash-engine") 
         f'engine_id = "{engine_id}"\n'
         "tick_s = 0.2\n"
         "lease_ttl_s = 3\n"
-        "drain_timeout_s = 3\n"
+        f"drain_timeout_s = {drain_timeout_s}\n"
         "disposition_timeout_s = 0.5\n"
         "callback_grace_s = 5\n"
         "autologin_agents = true\n"

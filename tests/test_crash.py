@@ -13,6 +13,7 @@ reconciliation) may be followed by a second one.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import itertools
 from collections import defaultdict
@@ -21,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from ami.simulator.population import PopulationParams
 from dialer import demo
 from tests.engine_process import (
     EngineProcess,
@@ -184,3 +186,29 @@ async def test_sigterm_mid_campaign_drains_calls_and_releases_leases(dsn: str, t
     leased = [c["id"] for c in await contact_rows(dsn, demo.CAMPAIGN) if c["lease_owner"] is not None]
     assert [] == [cid for cid in leased if last.get(cid) != "answered"]
     assert '"event": "engine_draining"' in engine.log_text()
+
+
+async def test_a_second_sigterm_stops_waiting_for_calls_in_progress(dsn: str, tmp_path: Path) -> None:
+    queue = await make_campaign(dsn, contacts=100)
+    # people who answer and talk for about 100 real seconds: the drain would wait its full minute
+    talkative = PopulationParams(answer_p=0.95, machine_share=0.0, answer_median_s=2.0, talk_median_s=2000.0)
+    pbx = await start_pbx(queue, population=talkative)
+    config = write_config(tmp_path / "dialer.toml", ami_port=pbx.port, drain_timeout_s=60)
+    engine = await EngineProcess.start(config, dsn, tmp_path / "engine.log")
+    try:
+
+        async def talking() -> bool:
+            answered = [r for r in await attempt_rows(dsn, demo.CAMPAIGN) if r["outcome"] is None]
+            return pbx.live_calls >= 2 and len(answered) >= 2
+
+        await wait_for(talking, timeout_s=60, what="calls in progress")
+        engine.terminate()
+        await asyncio.sleep(1.5)
+        assert engine.proc.returncode is None  # draining: waiting for the calls
+        engine.terminate()
+        assert 0 == await engine.wait(10), engine.log_text()[-3000:]
+    finally:
+        if engine.proc.returncode is None:
+            engine.kill()
+            await engine.wait(10)
+        await pbx.close()
