@@ -36,7 +36,7 @@ from dialer.database import resolve_dsn
 from dialer.engine import Engine
 from dialer.errors import DialerError
 from dialer.logs import configure_logging
-from dialer.metrics import DialerMetrics, EngineCollector, ServerGauges
+from dialer.metrics import DialerMetrics, EngineCollector
 from dialer.metrics_http import MetricsServer
 from dialer.pbx_ami import AmiPbx
 from dialer.runner import CampaignRunner, RunnerSettings
@@ -174,17 +174,6 @@ class App:
         await self.store.close()
         log.info("engine_stopped", engine_id=self.engine_id)
 
-    def server_gauges(self) -> list[ServerGauges]:
-        return [
-            ServerGauges(
-                server=c.name,
-                connected=c.connected,
-                calls_in_flight=c.in_flight,
-                channel_limit=c.channel_limit,
-            )
-            for c in self.pool.clients
-        ]
-
 
 def _count_reconnects(metrics: DialerMetrics) -> Callable[[AmiClient, ConnectionState], None]:
     seen: set[str] = set()
@@ -267,7 +256,7 @@ async def build_app(
         engine_id=engine_id,
         metrics_server=server,
     )
-    metrics.add_collector(EngineCollector(campaigns=engine.gauges, servers=app.server_gauges))
+    metrics.add_collector(EngineCollector(campaigns=engine.gauges, servers=pbx.server_gauges))
     return app
 
 
