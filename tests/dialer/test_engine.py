@@ -104,7 +104,7 @@ async def test_restart_adopts_an_attempt_still_live_on_the_pbx_and_closes_it_whe
     store: Store,
 ) -> None:
     camp = await _campaign(store, "q-adopt", ring_timeout_s=60)
-    cid = await store.add_contact(camp, ["+3005550404"])  # rings until its 60 s (600 ms) timeout
+    cid = await store.add_contact(camp, ["+3005550404"])  # rings until the Originate's timeout
     at = RealClock().utcnow()
     [lease] = await store.lease_contacts(camp, at=at, limit=1, owner="engine-B", ttl_s=0.2)
     attempt = await store.open_attempt(lease, at=at)
@@ -113,8 +113,8 @@ async def test_restart_adopts_an_attempt_still_live_on_the_pbx_and_closes_it_whe
         old = AmiClient(server_config(rig.sim.port), rng=random.Random(2))
         await old.start()
         await old.originate(
-            str(attempt), lease.e164, campaign=camp, queue="q-adopt", caller_id="", timeout_s=60 * 0.01 * 100
-        )
+            str(attempt), lease.e164, campaign=camp, queue="q-adopt", caller_id="", timeout_s=300
+        )  # rings 300 simulated seconds: 3 s here, longer than the restart takes
         await old.terminate()
         async with engine_running(store, rig, "engine-B", campaigns={camp}) as engine:
             assert engine.reconciled is not None
@@ -160,8 +160,8 @@ async def test_lost_ami_connection_pauses_dialling_and_it_resumes_after_the_reco
         await wait_for(lambda: "pbx_down" in runner.paused_reasons())
         await restart
 
-        async def all_tried() -> bool:
-            return all([len(await store.contact_attempts(i)) >= 1 for i in [ringing, *later]])
+        async def all_tried() -> bool:  # every contact has an attempt closed
+            return all([(await store.get_contact(i)).attempts >= 1 for i in [ringing, *later]])
 
         await wait_for(all_tried)
         await wait_for(lambda: runner.board.state_of("ad1") is AgentState.READY)
@@ -224,7 +224,8 @@ async def test_lost_database_pauses_dialling_keeps_outcomes_and_writes_them_when
             await wait_for(lambda: bool(rig.sim.calls_by_uid))  # the first call rings on the PBX
             await proxy.cut()
             await wait_for(lambda: "store_down" in runner.paused_reasons())
-            await wait_for(lambda: runner.stats().pending_writes >= 1)  # the call's outcome, kept in memory
+            await wait_for(lambda: runner.stats().attempts == 1)  # the ringing call ended meanwhile
+            assert runner.stats().pending_writes >= 1  # its outcome is kept in memory
             await asyncio.sleep(0.3)
             dialled_while_down = sum(runner.stats().by_outcome.values())
             await proxy.restore()
@@ -243,7 +244,9 @@ async def test_lost_database_pauses_dialling_keeps_outcomes_and_writes_them_when
 
 
 async def test_engine_gauges_feed_the_scrape_time_collector(store: Store) -> None:
-    camp = await _campaign(store, "q-gauges")
+    camp = await _campaign(
+        store, "q-gauges", ring_timeout_s=300
+    )  # rings 3 s here: still ringing when scraped
     await store.add_contact(camp, ["+3005550430"])
     async with pbx_rig("q-gauges") as rig, engine_running(store, rig, "engine-G", campaigns={camp}) as engine:
         rig.metrics.add_collector(EngineCollector(campaigns=engine.gauges, servers=rig.pbx.server_gauges))
