@@ -8,6 +8,7 @@ from config.model import (
     ContactsConfig,
     DatabaseConfig,
     DialerConfig,
+    EngineConfig,
     LogConfig,
     MetricsConfig,
 )
@@ -20,6 +21,7 @@ __all__ = [
     "ContactsConfig",
     "DatabaseConfig",
     "DialerConfig",
+    "EngineConfig",
     "LogConfig",
     "MetricsConfig",
     "Secret",

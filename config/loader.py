@@ -24,6 +24,7 @@ from config.model import (
     ContactsConfig,
     DatabaseConfig,
     DialerConfig,
+    EngineConfig,
     LogConfig,
     MetricsConfig,
 )
@@ -34,6 +35,7 @@ _SECTIONS: dict[str, type] = {
     "metrics": MetricsConfig,
     "log": LogConfig,
     "contacts": ContactsConfig,
+    "engine": EngineConfig,
 }
 _SECRET_KEYS = {"database.dsn"}
 _LOG_FORMATS = ("auto", "json", "console")
@@ -47,6 +49,7 @@ _ENV_KEYS = {
     "DIALER_LOG_FORMAT": "log.format",
     "DIALER_LOG_LEVEL": "log.level",
     "DIALER_DEFAULT_REGION": "contacts.default_region",
+    "DIALER_ENGINE_ID": "engine.engine_id",
 }
 # These set a field of the first AMI server (creating one if the file has none).
 _ENV_AMI = {
@@ -106,7 +109,7 @@ def load_config(
         home = Path(str(overrides["home"])).expanduser()
 
     sections = {name: _build_section(name, cls, flat) for name, cls in _SECTIONS.items()}
-    unknown = sorted(k for k in flat if k.split(".", 1)[0] not in _SECTIONS)
+    unknown = sorted(flat)  # every known key was taken by its section
     if unknown:
         raise ConfigError(unknown[0], "unknown key")
 
@@ -238,6 +241,14 @@ def _validate(cfg: DialerConfig) -> None:
     region = cfg.contacts.default_region
     if len(region) != 2 or not region.isalpha():
         raise ConfigError("contacts.default_region", f"must be a two-letter region code, got {region!r}")
+    for key in ("drain_timeout_s", "tick_s", "lease_ttl_s", "disposition_timeout_s", "callback_grace_s"):
+        value = getattr(cfg.engine, key)
+        if value < 0 or (key in ("tick_s", "lease_ttl_s") and value == 0):
+            raise ConfigError(f"engine.{key}", f"must be a positive number of seconds, got {value}")
+    if cfg.engine.lease_ttl_s <= cfg.engine.tick_s:
+        raise ConfigError(
+            "engine.lease_ttl_s", "must be longer than engine.tick_s (leases are renewed each tick)"
+        )
     names: set[str] = set()
     for i, s in enumerate(cfg.ami.servers):
         where = f"ami.servers[{i}]"

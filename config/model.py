@@ -69,6 +69,31 @@ class ContactsConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class EngineConfig:
+    """How the ``dialer run`` daemon behaves.
+
+    ``engine_id`` names this engine on its leases and attempts: a restarted engine with the
+    same id reconciles the attempts its predecessor left open, so it must be stable across
+    restarts (empty means the host name). ``drain_timeout_s`` bounds how long SIGTERM waits
+    for calls in progress before leases are released anyway.
+    """
+
+    engine_id: str = ""
+    drain_timeout_s: float = 60.0
+    tick_s: float = 1.0
+    lease_ttl_s: float = 120.0
+    # How long an agent may leave a connected contact without a disposition (then the
+    # campaign default is applied); 120 s is the wrap-up limit the seeds' products default to.
+    disposition_timeout_s: float = 120.0
+    # How long a due personal callback waits for its absent agent before any agent may take it.
+    callback_grace_s: float = 900.0
+    # Log in every agent assigned to a campaign, on its stored interface, when the campaign's
+    # runner starts: for unattended set-ups (auto-answer phones, the simulated PBX) until
+    # agents log in through the API themselves.
+    autologin_agents: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class DialerConfig:
     """The whole engine configuration.
 
@@ -82,3 +107,4 @@ class DialerConfig:
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
     log: LogConfig = field(default_factory=LogConfig)
     contacts: ContactsConfig = field(default_factory=ContactsConfig)
+    engine: EngineConfig = field(default_factory=EngineConfig)

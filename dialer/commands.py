@@ -1,5 +1,5 @@
 """The store's command groups: ``db``, ``schedule``, ``status``, ``campaign``, ``agent``,
-``dnc``, ``contacts`` and ``demo``.
+``dnc``, ``contacts``; and the engine's: ``run`` (the daemon) and ``demo``.
 
 Each handler parses and validates its arguments, opens the store (the configured DSN or the
 embedded PostgreSQL, pending migrations applied automatically), does one thing, prints a
@@ -444,15 +444,72 @@ def cmd_contacts_move(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from dialer import demo
 
-    async def go(store: Store) -> int:
-        created = await demo.build(store, contacts=args.contacts, seed=args.seed)
-        for line in created:
-            print(line)
-        print()
-        print(format_summary(await store.campaign_summary(demo.CAMPAIGN)))
-        return 0
+    cfg = _config(args)
+    if args.build_only:
 
-    return _run(args, go)
+        async def go(store: Store) -> int:
+            created = await demo.build(store, contacts=args.contacts, seed=args.seed, mode=args.mode)
+            for line in created:
+                print(line)
+            print()
+            print(format_summary(await store.campaign_summary(demo.campaign_name(args.mode))))
+            return 0
+
+        return asyncio.run(_with_store(cfg, go))
+    return asyncio.run(
+        demo.run_demo(
+            cfg,
+            demo.DemoOptions(
+                duration_s=args.duration,
+                agents=args.agents,
+                mode=args.mode,
+                metrics_port=args.metrics_port,
+                contacts=args.contacts,
+                seed=args.seed,
+                time_scale=args.time_scale,
+            ),
+        )
+    )
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from dialer.app import run_daemon
+
+    return asyncio.run(run_daemon(_config(args)))
+
+
+def _positive_float(field: str) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{field}: must be a number, got {text!r}") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"{field}: must be positive, got {text!r}")
+        return value
+
+    return parse
+
+
+def _positive_int(field: str) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{field}: must be a whole number, got {text!r}") from None
+        if value < 1:
+            raise argparse.ArgumentTypeError(f"{field}: must be at least 1, got {text!r}")
+        return value
+
+    return parse
+
+
+def _dialing_mode(text: str) -> DialingMode:
+    try:
+        return DialingMode(text.replace("-", "_").lower())
+    except ValueError:
+        choices = ", ".join(m.value for m in DialingMode)
+        raise argparse.ArgumentTypeError(f"mode: must be one of {choices}, got {text!r}") from None
 
 
 # -- the argparse tree -------------------------------------------------------------------
@@ -610,7 +667,39 @@ def register(sub: Any) -> None:
     p.add_argument("--limit", type=int)
     p.set_defaults(func=cmd_contacts_move)
 
-    p = sub.add_parser("demo", help="the embedded database with a sample campaign and contacts")
-    p.add_argument("--contacts", type=int, default=300)
+    p = sub.add_parser(
+        "demo",
+        help="run a sample predictive campaign against a simulated PBX (embedded database)",
+        description="Start the embedded database and a simulated Asterisk, create the sample campaign,"
+        " log simulated agents in and run the campaign with live progress and metrics.",
+    )
+    p.add_argument("--duration", type=_positive_float("duration"), default=30.0, help="seconds (30)")
+    p.add_argument("--agents", type=_positive_int("agents"), default=10, help="simulated agents (10)")
+    p.add_argument(
+        "--mode",
+        type=_dialing_mode,
+        default=DialingMode.PREDICTIVE,
+        help="preview, push_preview, progressive or predictive (predictive)",
+    )
+    p.add_argument("--metrics-port", type=int, default=9108, help="serve /metrics here; 0: do not (9108)")
+    p.add_argument("--contacts", type=int, default=3000, help="contacts imported on the first run (3000)")
     p.add_argument("--seed", type=int, default=7)
+    p.add_argument(
+        "--time-scale",
+        type=_positive_float("time_scale"),
+        default=0.05,
+        help="real seconds per simulated second (0.05: a 60 s call lasts 3 s)",
+    )
+    p.add_argument("--build-only", action="store_true", help="only create the sample data, dial nothing")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser(
+        "run",
+        help="the production engine: dial every running campaign (SIGTERM drains)",
+        description="Run the engine with the configuration in --config (or $DIALER_CONFIG)."
+        " SIGTERM/SIGINT drain: no new calls, calls in progress get engine.drain_timeout_s, leases"
+        " are released, exit 0. A configuration error exits 2.",
+    )
+    # SUPPRESS: `dialer --config F run` and `dialer run --config F` both work
+    p.add_argument("--config", default=argparse.SUPPRESS, help="TOML file (default: $DIALER_CONFIG)")
+    p.set_defaults(func=cmd_run)

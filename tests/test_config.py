@@ -65,3 +65,27 @@ def test_bad_config_names_the_key(tmp_path: Path, text: str, key: str) -> None:
     with pytest.raises(ConfigError) as err:
         load_config(f, env={})
     assert err.value.key == key
+
+
+def test_engine_section_from_file_and_env(tmp_path: Path) -> None:
+    f = tmp_path / "c.toml"
+    f.write_text('[engine]\nengine_id = "e1"\ndrain_timeout_s = 5\nlease_ttl_s = 30\n')
+    cfg = load_config(f, env={"DIALER_ENGINE_ID": "e2"})
+    assert (cfg.engine.engine_id, cfg.engine.drain_timeout_s, cfg.engine.lease_ttl_s) == ("e2", 5.0, 30.0)
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("[engine]\ndrain_timeout_s = -1\n", "engine.drain_timeout_s"),
+        ("[engine]\ntick_s = 0\n", "engine.tick_s"),
+        ("[engine]\nlease_ttl_s = 1\ntick_s = 2\n", "engine.lease_ttl_s"),
+        ("[engine]\nnope = 1\n", "engine.nope"),
+    ],
+)
+def test_engine_section_errors_name_the_key(tmp_path: Path, text: str, key: str) -> None:
+    f = tmp_path / "c.toml"
+    f.write_text(text)
+    with pytest.raises(ConfigError) as info:
+        load_config(f, env={})
+    assert key == info.value.key

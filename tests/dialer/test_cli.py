@@ -152,11 +152,11 @@ def test_demo_on_the_embedded_database_is_idempotent(
     monkeypatch.delenv("DIALER_DSN", raising=False)
     monkeypatch.delenv("DIALER_CONFIG", raising=False)
     monkeypatch.setenv("DIALER_HOME", str(tmp_path / "home"))
-    assert 0 == main(["demo", "--contacts", "120"])
+    assert 0 == main(["demo", "--build-only", "--contacts", "120"])
     first = capsys.readouterr().out
     assert "created campaign DEMO" in first and "imported 120 generated contacts" in first
     assert (tmp_path / "home" / "pgdata" / "PG_VERSION").exists()
-    assert 0 == main(["demo", "--contacts", "120"])
+    assert 0 == main(["demo", "--build-only", "--contacts", "120"])
     second = capsys.readouterr().out
     assert "created campaign" not in second and "already has 120 contacts" in second
     assert 0 == main(["campaign", "show", "DEMO"])

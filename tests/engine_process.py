@@ -1,0 +1,170 @@
+"""Shared by the crash and resilience tests: a campaign in a test database, a simulated PBX
+on the test's loop, and ``dialer run`` as a real subprocess.
+
+The simulated PBX runs 20 times faster than real time and its population talks briefly, so a
+campaign of a few dozen contacts is dialled through in seconds while every call still goes
+over a real AMI socket to a separate engine process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import signal
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+import numpy as np
+
+from ami.simulator.population import PopulationParams
+from ami.simulator.server import SimulatedPbx
+from dialer import contact_import, demo
+from dialer.contact_csv import read_contacts
+from dialer.model import DialingMode
+from dialer.store import Store
+
+TIME_SCALE = 0.05
+SECRET = "crash-secret"
+AGENTS = 4
+# Short calls so that a few dozen contacts are dialled through in seconds (simulated seconds).
+POPULATION = PopulationParams(answer_p=0.5, answer_median_s=4.0, talk_median_s=12.0, talk_sigma=0.4)
+
+
+async def make_campaign(dsn: str, *, contacts: int, mode: DialingMode = DialingMode.PREDICTIVE) -> str:
+    """The demo campaign and its agents, with ``contacts`` contacts of ONE number each; returns
+    its queue. One number each: a contact with several numbers may legitimately be dialled
+    again at once on another number, which would blur "dialled twice"."""
+    store = await Store.open(dsn)
+    try:
+        await demo.build(store, contacts=0, seed=11, mode=mode, agents=AGENTS)
+        name = demo.campaign_name(mode)
+        text = "name,phone\n" + "".join(
+            f"Klient {i},{line.split(',')[1]}\n"
+            for i, line in enumerate(demo.sample_csv(contacts, 11).splitlines()[1:], start=1)
+        )
+        await contact_import.import_contacts(
+            store.pool, name, read_contacts(io.StringIO(text), default_region="PL"), source="test"
+        )
+        return (await store.get_campaign(name)).queue
+    finally:
+        await store.close()
+
+
+async def start_pbx(queue: str, *, seed: int = 3, population: PopulationParams = POPULATION) -> SimulatedPbx:
+    pbx = SimulatedPbx(
+        secret=SECRET,
+        time_scale=TIME_SCALE,
+        queues=(queue,),
+        population=population,
+        rng=np.random.default_rng(seed),
+        agent_ring_s=1.0,
+        auth_fail_delay_s=0.05,
+    )
+    await pbx.start()
+    return pbx
+
+
+def write_config(
+    path: Path, *, ami_port: int, engine_id: str = "crash-engine", drain_timeout_s: float = 3.0
+) -> Path:
+    path.write_text(
+        "[[ami.servers]]\n"
+        'name = "sim"\n'
+        'host = "127.0.0.1"\n'
+        f"port = {ami_port}\n"
+        'username = "dialer"\n'
+        'secret_env = "TEST_AMI_SECRET"\n'
+        "channel_limit = 40\n"
+        "connect_timeout_s = 2.0\n"
+        "[metrics]\nenabled = false\n"
+        '[log]\nformat = "json"\nlevel = "info"\n'
+        "[engine]\n"
+        f'engine_id = "{engine_id}"\n'
+        "tick_s = 0.2\n"
+        "lease_ttl_s = 3\n"
+        f"drain_timeout_s = {drain_timeout_s}\n"
+        "disposition_timeout_s = 0.5\n"
+        "callback_grace_s = 5\n"
+        "autologin_agents = true\n"
+    )
+    return path
+
+
+@dataclass
+class EngineProcess:
+    proc: asyncio.subprocess.Process
+    log_path: Path
+
+    @classmethod
+    async def start(cls, config: Path, dsn: str, log_path: Path) -> EngineProcess:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("DIALER_")}
+        env.update(DIALER_DSN=dsn, TEST_AMI_SECRET=SECRET, DIALER_HOME=str(config.parent / "home"))
+        log = log_path.open("ab")
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "dialer.cli",
+            "run",
+            "--config",
+            str(config),
+            env=env,
+            stdout=log,
+            stderr=log,
+        )
+        log.close()
+        return cls(proc, log_path)
+
+    def kill(self) -> None:
+        self.proc.send_signal(signal.SIGKILL)
+
+    def terminate(self) -> None:
+        self.proc.send_signal(signal.SIGTERM)
+
+    async def wait(self, timeout_s: float) -> int:
+        return await asyncio.wait_for(self.proc.wait(), timeout_s)
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+async def wait_for(predicate, *, timeout_s: float, every_s: float = 0.1, what: str = "") -> None:  # type: ignore[no-untyped-def]
+    """Poll an async predicate until it is true; fail naming ``what`` after ``timeout_s``."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while True:
+        if await predicate():
+            return
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
+        await asyncio.sleep(every_s)
+
+
+async def attempt_rows(dsn: str, campaign: str) -> list[asyncpg.Record]:
+    conn = await asyncpg.connect(dsn)
+    try:
+        return await conn.fetch(
+            """SELECT a.id, a.contact_id, a.e164, a.started_at, a.ended_at, a.outcome, a.engine_id
+               FROM attempts a JOIN campaigns c ON c.id = a.campaign_id
+               WHERE c.name = $1 ORDER BY a.contact_id, a.started_at""",
+            campaign,
+        )
+    finally:
+        await conn.close()
+
+
+async def contact_rows(dsn: str, campaign: str) -> list[asyncpg.Record]:
+    conn = await asyncpg.connect(dsn)
+    try:
+        return await conn.fetch(
+            """SELECT k.id, k.attempts, k.lease_owner, k.lease_expires_at, s.name AS status,
+                      s.system_status, k.dial_rank, k.closed_reason
+               FROM contacts k JOIN campaigns c ON c.id = k.campaign_id
+               JOIN statuses s ON s.id = k.status_id
+               WHERE c.name = $1 ORDER BY k.id""",
+            campaign,
+        )
+    finally:
+        await conn.close()
