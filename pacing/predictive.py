@@ -54,6 +54,7 @@ from pacing._normal import lognormal_cdf, norm_cdf
 from pacing.abandon import AbandonTracker
 from pacing.compliance import ComplianceProfile
 from pacing.errors import InvalidParameter
+from pacing.poisson_binomial import add_bernoulli, nonnegative_lumped
 from pacing.progressive import progressive_decision
 from pacing.snapshot import CallObservation, CampaignSnapshot, DialDecision, DialMode
 from pacing.stats import LIVE_OUTCOMES, CallOutcomeKind, CallStatistics, StatisticsSettings
@@ -120,7 +121,7 @@ class PredictiveSettings:
     horizon_s: float = 40.0
     budget_horizon_s: float = 3600.0
     max_budget_factor: float = 1.5
-    marginal_factor: float = 2.0
+    marginal_factor: float = 1.0
     calibration_s: float = 3600.0
     calibration_bounds: tuple[float, float] = (1.0, 6.0)
     ramp_live: int = 300
@@ -131,6 +132,7 @@ class PredictiveSettings:
     recover_fraction: float = 0.95
     amd_false_positive_rate: float = 0.0
     table_refresh_s: float = 60.0
+    exact_max_terms: int = 64
     statistics: StatisticsSettings = field(default_factory=StatisticsSettings)
 
     def __post_init__(self) -> None:
@@ -350,6 +352,8 @@ class PredictivePolicy:
             d_mean += tb.q[rows].sum(axis=0)
             d_var += tb.v_q[rows].sum(axis=0)
         g = tb.g
+        exact = small and (len(snapshot.talking_elapsed_s) + len(snapshot.wrapping_elapsed_s)
+                 + len(snapshot.ringing_ages_s)) <= self.settings.exact_max_terms
 
         if small and cap > 0:
             # Small team: never more live answers coming than agents expected free.
@@ -364,11 +368,20 @@ class PredictivePolicy:
             sunk = float(norm_cdf(np.asarray(z0)))
         else:
             sunk = 0.0
+        theta = self.settings.marginal_factor * p_allow
+        g_end = max(float(g[-1]), 1e-9)
+        if exact:
+            supply = [tb.f_talk[_rows(snapshot.talking_elapsed_s, _TALK_STEP_S, tb.f_talk.shape[0])],
+                      tb.f_wrap[_rows(snapshot.wrapping_elapsed_s, _WRAP_STEP_S, tb.f_wrap.shape[0])]]
+            demand = tb.q[_rows(snapshot.ringing_ages_s, _RING_STEP_S, tb.q.shape[0])]
+            launch, expected, live = _launch_exact(
+                snapshot.customers_waiting - ready, np.concatenate(supply)[:, 1:], demand[:, :-1],
+                d_mean, g, cap, theta * g_end)
+            self.last_forecast = Forecast(p_allow, launch, expected + sunk, live)
+            return launch
         # Search n in blocks: most ticks launch a handful of calls, so the first block decides.
         # A call is launched while its marginal abandons per live answer stay within
         # ``marginal_factor * p_allow`` (the Lagrangian rule: cheapest abandons first).
-        theta = self.settings.marginal_factor * p_allow
-        g_end = max(float(g[-1]), 1e-9)
         lo = 0
         while True:
             hi = min(lo + _BLOCK, cap)
@@ -420,6 +433,29 @@ def _expected_abandons(n: np.ndarray, d_mean: np.ndarray, d_var: np.ndarray, s_m
     arrivals = np.diff(dm, axis=1)
     z = (dm[:, :-1] + 0.5 - s_mean[1:]) / np.sqrt(dv[:, 1:])
     return (arrivals * norm_cdf(z)).sum(axis=1), dm[:, -1]
+
+
+def _launch_exact(base: int, supply: np.ndarray, demand: np.ndarray, d_mean: np.ndarray, g: np.ndarray,
+                  cap: int, max_marginal: float) -> tuple[int, float, float]:
+    """The launch count by the marginal rule, with exact (Poisson-binomial) abandon probabilities.
+
+    ``supply`` holds each agent's probability of being free by ``t_k + limit`` for the
+    checkpoints ``k >= 1``, ``demand`` each ringing call's probability of a live answer by
+    ``t_{k-1}``; the ``n`` new calls add ``Binomial(n, g)``. Returns the count, and the
+    expected abandons and live answers over the horizon at that count.
+    """
+    pmf = nonnegative_lumped(base, supply, demand)
+    g_prev = g[:-1]
+    arrivals0, dg = np.diff(d_mean), np.diff(g)
+    abandons = float((arrivals0 * pmf[:, -1]).sum())
+    n = 0
+    while n < cap:
+        nxt = add_bernoulli(pmf, g_prev)
+        a_next = float(((arrivals0 + (n + 1) * dg) * nxt[:, -1]).sum())
+        if a_next - abandons > max_marginal:
+            break
+        pmf, abandons, n = nxt, a_next, n + 1
+    return n, abandons, float(d_mean[-1] + n * g[-1])
 
 
 def _residual_cdf(elapsed: np.ndarray, x: np.ndarray, mu: float, sigma: float) -> np.ndarray:
