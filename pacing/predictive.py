@@ -46,7 +46,9 @@ expected free over the horizon.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 
@@ -71,6 +73,8 @@ _CALIBRATION_MIN_LIVE = 50
 _TALK_STEP_S, _TALK_ROWS_S = 2.0, 7200.0
 _WRAP_STEP_S, _WRAP_ROWS_S = 0.5, 600.0
 _RING_STEP_S, _RING_ROWS_S = 0.25, 90.0
+# Standard-normal mid-quantiles of 5 equal-probability slices (0.1, 0.3, 0.5, 0.7, 0.9).
+_WRAP_QUANTILE_Z = np.array([-1.2815516, -0.5244005, 0.0, 0.5244005, 1.2815516])
 _CHECKPOINTS_S = np.array([0.0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 14, 16, 18, 20, 22, 24, 27, 30, 34,
                            40])
 
@@ -133,6 +137,7 @@ class PredictiveSettings:
     amd_false_positive_rate: float = 0.0
     table_refresh_s: float = 60.0
     exact_max_terms: int = 64
+    empirical_durations: bool = True
     statistics: StatisticsSettings = field(default_factory=StatisticsSettings)
 
     def __post_init__(self) -> None:
@@ -312,10 +317,17 @@ class PredictivePolicy:
         limit = self.profile.connect_limit_s
         ts = _CHECKPOINTS_S[_CHECKPOINTS_S <= self.settings.horizon_s]
         talk = np.arange(0.0, _TALK_ROWS_S, _TALK_STEP_S)[:, None]
-        f_talk = _residual_cdf(talk, talk + ts + (limit - st.wrap_time.mean_s), st.talk_time.mu,
-                               st.talk_time.sigma)
+        if self.settings.empirical_durations:
+            talk_cdf, wrap_cdf = st.talk_shape.cdf, st.wrap_shape.cdf
+        else:
+            talk_cdf = partial(lognormal_cdf, mu=st.talk_time.mu, sigma=st.talk_time.sigma)
+            wrap_cdf = partial(lognormal_cdf, mu=st.wrap_time.mu, sigma=st.wrap_time.sigma)
+        # The agent is free once the rest of the talk and a whole wrap are over: average the
+        # residual over equal-probability points of the wrap distribution (mid-quantiles).
+        wraps = np.exp(st.wrap_time.mu + st.wrap_time.sigma * _WRAP_QUANTILE_Z)
+        f_talk = np.mean([_residual_cdf(talk, talk + ts + (limit - w), talk_cdf) for w in wraps], axis=0)
         wrap = np.arange(0.0, _WRAP_ROWS_S, _WRAP_STEP_S)[:, None]
-        f_wrap = _residual_cdf(wrap, wrap + ts + limit, st.wrap_time.mu, st.wrap_time.sigma)
+        f_wrap = _residual_cdf(wrap, wrap + ts + limit, wrap_cdf)
         age = np.arange(0.0, _RING_ROWS_S, _RING_STEP_S)[:, None]
         mu_a, sg_a = st.answer_time.mu, st.answer_time.sigma
         fa = lognormal_cdf(age, mu_a, sg_a)
@@ -458,9 +470,9 @@ def _launch_exact(base: int, supply: np.ndarray, demand: np.ndarray, d_mean: np.
     return n, abandons, float(d_mean[-1] + n * g[-1])
 
 
-def _residual_cdf(elapsed: np.ndarray, x: np.ndarray, mu: float, sigma: float) -> np.ndarray:
-    """P(T <= x | T > elapsed) for lognormal T, as an array broadcast over both."""
-    f_e = lognormal_cdf(elapsed, mu, sigma)
-    f_x = lognormal_cdf(x, mu, sigma)
+def _residual_cdf(elapsed: np.ndarray, x: np.ndarray, cdf: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """P(T <= x | T > elapsed) for T with the given cdf, as an array broadcast over both."""
+    f_e = cdf(elapsed)
+    f_x = cdf(x)
     out = (f_x - f_e) / np.maximum(1.0 - f_e, 1e-9)
     return np.clip(out, 0.0, 1.0)
