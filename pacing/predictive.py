@@ -138,6 +138,7 @@ class PredictiveSettings:
     table_refresh_s: float = 60.0
     exact_max_terms: int = 64
     empirical_durations: bool = True
+    hour_ceiling: float | None = 1.5
     statistics: StatisticsSettings = field(default_factory=StatisticsSettings)
 
     def __post_init__(self) -> None:
@@ -245,6 +246,13 @@ class PredictivePolicy:
         if counts.rate > aim:
             # Tighten as the measured rate closes on the cap: nothing left at the cap itself.
             p_allow *= max(0.0, (self.target - counts.rate) / (self.target - aim))
+        if s.hour_ceiling is not None:
+            # The supervisor's view: the last hour's rate. Above the cap it eats the budget,
+            # all of it at ``hour_ceiling * cap``, so a burst does not grow into a bad hour.
+            hour = self.recent.counts(now_s)
+            if hour.live_answers >= _CALIBRATION_MIN_LIVE and hour.rate > self.target:
+                span = (s.hour_ceiling - 1.0) * self.target
+                p_allow *= max(0.0, (s.hour_ceiling * self.target - hour.rate) / span)
         if active_agents < s.small_team_agents:
             p_allow *= s.small_team_budget_factor
         return p_allow

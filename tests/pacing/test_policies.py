@@ -270,3 +270,16 @@ def test_small_team_exact_and_normal_forecasts_agree_on_an_easy_floor():
     assert 0 == exact.decide(busy).launch == normal.decide(busy).launch
     assert exact.decide(idle).launch > 4
     assert normal.decide(idle).launch >= 4
+
+
+def test_a_bad_last_hour_eats_the_budget_even_with_a_good_window():
+    # 30-day window at 0.75%, last hour at 4.5% (1.5 x cap): a burst Grafana would show.
+    budgets = []
+    for ceiling in (None, 1.5):
+        policy = trained(hour_ceiling=ceiling)
+        for i in range(2000):
+            policy.observe_call(CallObservation(400.0 + i, CallOutcomeKind.CONNECTED, 8.0))
+        feed_answers(policy, 6000.0, 400, 18)
+        budgets.append(policy.abandon_budget(6010.0, 20))
+    assert budgets[0] > 0.0
+    assert budgets[1] == 0.0
