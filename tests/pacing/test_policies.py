@@ -192,7 +192,8 @@ def test_too_many_customers_waiting_stops_new_unreserved_calls():
 
 @pytest.mark.parametrize(("kwargs", "field"), [({"target": 1.5}, "target"),
                                                ({"max_lines_per_agent": 0.5}, "max_lines_per_agent"),
-                                               ({"recover_fraction": 0.0}, "recover_fraction")])
+                                               ({"recover_fraction": 0.0}, "recover_fraction"),
+                                               ({"hour_ceiling": 1.0}, "hour_ceiling")])
 def test_bad_settings_name_the_field(kwargs, field):
     with pytest.raises(InvalidParameter) as info:
         PredictiveSettings(**kwargs)
