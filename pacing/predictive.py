@@ -411,10 +411,10 @@ class PredictivePolicy:
             supply = [tb.f_talk[_rows(snapshot.talking_elapsed_s, _TALK_STEP_S, tb.f_talk.shape[0])],
                       tb.f_wrap[_rows(snapshot.wrapping_elapsed_s, _WRAP_STEP_S, tb.f_wrap.shape[0])]]
             demand = tb.q[_rows(snapshot.ringing_ages_s, _RING_STEP_S, tb.q.shape[0])]
-            launch, expected, live = _launch_exact(
+            launch, expected, expected_live = _launch_exact(
                 snapshot.customers_waiting - ready, np.concatenate(supply)[:, 1:], demand[:, :-1],
                 d_mean, g, cap, theta * g_end)
-            self.last_forecast = Forecast(p_allow, launch, expected + sunk, live)
+            self.last_forecast = Forecast(p_allow, launch, expected + sunk, expected_live)
             return launch
         # Search n in blocks: most ticks launch a handful of calls, so the first block decides.
         # A call is launched while its marginal abandons per live answer stay within
