@@ -99,9 +99,9 @@ def busy_floor(now_s=300.0, ready=2) -> CampaignSnapshot:
 
 
 def test_predictive_dials_ahead_of_free_agents_once_trained():
-    decision = trained().decide(busy_floor())
+    decision = trained().decide(busy_floor(ready=4))
     assert DialMode.PREDICTIVE == decision.mode
-    assert decision.launch > 2
+    assert decision.launch > 4
     assert not decision.fallback
 
 
@@ -192,7 +192,8 @@ def test_too_many_customers_waiting_stops_new_unreserved_calls():
 
 @pytest.mark.parametrize(("kwargs", "field"), [({"target": 1.5}, "target"),
                                                ({"max_lines_per_agent": 0.5}, "max_lines_per_agent"),
-                                               ({"recover_fraction": 0.0}, "recover_fraction")])
+                                               ({"recover_fraction": 0.0}, "recover_fraction"),
+                                               ({"hour_ceiling": 1.0}, "hour_ceiling")])
 def test_bad_settings_name_the_field(kwargs, field):
     with pytest.raises(InvalidParameter) as info:
         PredictiveSettings(**kwargs)
@@ -216,3 +217,70 @@ def test_calibration_relaxes_a_cautious_forecast_and_stays_bounded():
     assert factors == sorted(factors)
     assert 1.0 < factors[1] < 6.0
     assert 6.0 == factors[-1]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 14), st.integers(0, 14), st.integers(3, 8))
+def test_more_abandons_measured_never_means_more_dialling(a, b, ready):
+    # The controller near the cap: of two campaigns alike but for the abandons measured, the
+    # one closer to the cap never launches more (nor gets a larger budget).
+    low, high = sorted((a, b))
+    outcomes = []
+    for abandoned in (low, high):
+        policy = trained()
+        feed_answers(policy, 301.0, 400, abandoned)
+        decision = policy.decide(busy_floor(now_s=320.0, ready=ready))
+        outcomes.append((decision.launch, policy.last_forecast.p_allow if policy.last_forecast else 0.0))
+    assert outcomes[1][0] <= outcomes[0][0]
+    assert outcomes[1][1] <= outcomes[0][1]
+
+
+small_teams = st.builds(
+    CampaignSnapshot,
+    now_s=st.just(300.0),
+    ready_agents=st.integers(0, 4),
+    talking_elapsed_s=st.lists(st.floats(0.0, 900.0), max_size=5).map(tuple),
+    wrapping_elapsed_s=st.lists(st.floats(0.0, 60.0), max_size=3).map(tuple),
+    ringing_ages_s=st.lists(st.floats(0.0, 30.0), max_size=12).map(tuple),
+    customers_waiting=st.integers(0, 2),
+    lines_free=st.integers(0, 40),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(small_teams)
+def test_small_team_exact_forecast_keeps_the_invariants(snapshot):
+    decision = POLICY.decide(snapshot)
+    in_flight = len(snapshot.ringing_ages_s) + snapshot.reserved_ringing
+    assert 0 <= decision.reserved <= decision.launch <= snapshot.lines_free
+    assert decision.launch == decision.reserved or in_flight + decision.launch <= 2.0 * snapshot.active_agents
+    if decision.launch > decision.reserved:
+        # Calls dialled ahead never outnumber the agents expected free (small-team rule).
+        assert POLICY.last_forecast.expected_live <= (
+            snapshot.ready_agents + len(snapshot.talking_elapsed_s) + len(snapshot.wrapping_elapsed_s)
+            + snapshot.customers_waiting + 1)
+
+
+def test_small_team_exact_and_normal_forecasts_agree_on_an_easy_floor():
+    # 4 agents early in their calls, nobody ready: both forecasts hold back; 4 ready and
+    # nothing ringing: both give every ready agent a call, and the exact one (no variance
+    # allowance for small counts) dials ahead.
+    exact, normal = trained(), trained(exact_max_terms=-1)
+    busy = CampaignSnapshot(now_s=300.0, ready_agents=0, talking_elapsed_s=(5.0, 6.0, 7.0, 8.0))
+    idle = CampaignSnapshot(now_s=300.0, ready_agents=4, talking_elapsed_s=(100.0,))
+    assert 0 == exact.decide(busy).launch == normal.decide(busy).launch
+    assert exact.decide(idle).launch > 4
+    assert normal.decide(idle).launch >= 4
+
+
+def test_a_bad_last_hour_eats_the_budget_even_with_a_good_window():
+    # 30-day window at 0.75%, last hour at 4.5% (1.5 x cap): a burst Grafana would show.
+    budgets = []
+    for ceiling in (None, 1.5):
+        policy = trained(hour_ceiling=ceiling)
+        for i in range(2000):
+            policy.observe_call(CallObservation(400.0 + i, CallOutcomeKind.CONNECTED, 8.0))
+        feed_answers(policy, 6000.0, 400, 18)
+        budgets.append(policy.abandon_budget(6010.0, 20))
+    assert budgets[0] > 0.0
+    assert budgets[1] == 0.0
