@@ -369,6 +369,7 @@ def _sample(stats: Any, agents: SimulatedAgents, elapsed_s: float, duration_s: f
         agents_logged_in=sum(n for s, n in by_state.items() if s != AgentState.LOGGED_OUT.value),
         hopper=stats.hopper_depth,
         dial_level=stats.dial_level,
+        fallback=stats.fallback,
     )
 
 

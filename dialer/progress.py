@@ -28,6 +28,9 @@ class ProgressSample:
     agents_logged_in: int
     hopper: int = 0
     dial_level: float = 0.0
+    # True while a predictive campaign dials progressively: still learning its statistics
+    # (the minimum-history gate) or held at the abandon cap.
+    fallback: bool = False
 
     @property
     def abandon_rate(self) -> float:
@@ -43,7 +46,7 @@ def progress_lines(s: ProgressSample, *, mode: str = "", width: int = 30) -> lis
     return [
         f"{title}[{'#' * done}{'.' * (width - done)}] {s.elapsed_s:5.1f}/{s.duration_s:.0f} s",
         f"  calls {s.calls:6d} done, {s.in_progress:4d} ringing/talking   hopper {s.hopper:5d}"
-        f"   dial level {s.dial_level:4.2f}",
+        f"   dial level {s.dial_level:4.2f}{' (progressive: learning or at cap)' if s.fallback else ''}",
         f"  answers {s.live_answers:5d}   connects {s.connects:5d}   abandons {s.abandons:4d}"
         f" ({s.abandon_rate:.1%})",
         f"  agents talking {s.agents_talking:3d} of {s.agents_logged_in:3d} logged in",
@@ -55,7 +58,8 @@ def progress_line(s: ProgressSample) -> str:
     return (
         f"t={s.elapsed_s:.1f}s calls={s.calls} in_progress={s.in_progress} answers={s.live_answers}"
         f" connects={s.connects} abandons={s.abandons} abandon_rate={s.abandon_rate:.3f}"
-        f" talking={s.agents_talking}/{s.agents_logged_in}"
+        f" talking={s.agents_talking}/{s.agents_logged_in} dial_level={s.dial_level:.2f}"
+        f"{' fallback' if s.fallback else ''}"
     )
 
 
