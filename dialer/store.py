@@ -938,6 +938,7 @@ class Store:
                 positions=positions or [current],
                 current_pos=current,
                 max_attempts=c["cap"],
+                round_due=c["round_due_at"],
             )
             if step.disable_phone and att["phone_id"] is not None:
                 await conn.execute(
@@ -960,7 +961,8 @@ class Store:
                        callback_due_at = (SELECT min(due_at) FROM callbacks
                                           WHERE contact_id = $1 AND state = 'pending'),
                        lease_owner = CASE WHEN $13 THEN lease_owner END,
-                       lease_expires_at = CASE WHEN $13 THEN $12::timestamptz END
+                       lease_expires_at = CASE WHEN $13 THEN $12::timestamptz END,
+                       round_due_at = $14
                    WHERE id = $1""",
                 c["id"],
                 status_id,
@@ -975,6 +977,7 @@ class Store:
                 result.outcome.value,
                 at + dt.timedelta(seconds=ANSWERED_HOLD_S),
                 answered,
+                step.round_due,
             )
             if status_id != c["status_id"]:
                 await conn.execute(

@@ -115,3 +115,48 @@ async def test_expired_leases_are_reclaimed_and_renewal_keeps_them(store: Store)
     assert 1 == await store.reclaim_expired_leases(NOON + dt.timedelta(seconds=40))
     again = await store.lease_contacts(camp, at=NOON + dt.timedelta(seconds=40), limit=2, owner="e2")
     assert ids[1:] == [c.contact_id for c in again]
+
+
+async def _dial(store: Store, camp: str, at: dt.datetime, outcome: Outcome):
+    lease = await _lease_one(store, camp, at)
+    att = await store.open_attempt(lease, at=at)
+    return lease, await store.close_attempt(att, AttemptResult(outcome, ended_at=at))
+
+
+async def test_first_number_keeps_its_delay_when_the_second_is_invalid(store: Store) -> None:
+    """A no answer, B invalid: A is dialled again only after A's no-answer delay."""
+    camp = await make_campaign(store, max_attempts_per_day=10)
+    cid = await store.add_contact(camp, ["+48510000031", "+48510000032"])
+    a, _ = await _dial(store, camp, NOON, Outcome.NO_ANSWER)
+    later = NOON + dt.timedelta(seconds=30)
+    b, applied = await _dial(store, camp, later, Outcome.INVALID_NUMBER)
+    assert ("+48510000031", "+48510000032") == (a.e164, b.e164)
+    a_due = NOON + dt.timedelta(seconds=DEFAULT_RULES[Trigger.NO_ANSWER].delay_s)
+    assert (a_due, 1, None) == (applied.not_before, applied.next_phone_position, applied.closed_reason)
+    assert [] == await store.lease_contacts(camp, at=later, limit=1, owner="e1")
+    assert [] == await store.lease_contacts(camp, at=a_due - dt.timedelta(seconds=1), limit=1, owner="e1")
+    again, _ = await _dial(store, camp, a_due, Outcome.BUSY)
+    assert "+48510000031" == again.e164
+    # only A is left: it is its own next number, so busy waits for busy's delay
+    contact = await store.get_contact(cid)
+    assert a_due + dt.timedelta(seconds=DEFAULT_RULES[Trigger.BUSY].delay_s) == contact.not_before
+
+
+async def test_busy_then_machine_waits_for_the_machine_delay(store: Store) -> None:
+    camp = await make_campaign(store, max_attempts_per_day=10)
+    await store.add_contact(camp, ["+48510000033", "+48510000034"])
+    await _dial(store, camp, NOON, Outcome.BUSY)
+    _, applied = await _dial(store, camp, NOON, Outcome.MACHINE)
+    assert NOON + dt.timedelta(seconds=DEFAULT_RULES[Trigger.MACHINE].delay_s) == applied.not_before
+    assert 1 == applied.next_phone_position
+
+
+async def test_every_number_invalid_closes_the_contact(store: Store) -> None:
+    camp = await make_campaign(store, max_attempts_per_day=10)
+    cid = await store.add_contact(camp, ["+48510000035", "+48510000036"])
+    _, first = await _dial(store, camp, NOON, Outcome.INVALID_NUMBER)
+    assert (None, 2) == (first.closed_reason, first.next_phone_position)
+    _, last = await _dial(store, camp, NOON, Outcome.INVALID_NUMBER)
+    assert "no_valid_number" == last.closed_reason
+    assert all(p.disabled for p in (await store.get_contact(cid)).phones)
+    assert [] == await store.lease_contacts(camp, at=NOON + dt.timedelta(days=2), limit=1, owner="e1")
