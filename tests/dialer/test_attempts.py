@@ -160,3 +160,17 @@ async def test_every_number_invalid_closes_the_contact(store: Store) -> None:
     assert "no_valid_number" == last.closed_reason
     assert all(p.disabled for p in (await store.get_contact(cid)).phones)
     assert [] == await store.lease_contacts(camp, at=NOON + dt.timedelta(days=2), limit=1, owner="e1")
+
+
+async def test_closing_a_callback_attempt_moves_the_contact_to_its_next_callback(store: Store) -> None:
+    camp = await make_campaign(store, max_attempts_per_day=10)
+    cid = await store.add_contact(camp, ["+48510000037"])
+    first = await store.schedule_callback(cid, due_at=NOON)
+    second = await store.schedule_callback(cid, due_at=NOON + dt.timedelta(minutes=30))
+    lease = await _lease_one(store, camp)
+    assert ("callback", first.id) == (lease.reason, lease.callback_id)
+    att = await store.open_attempt(lease, at=NOON)
+    await store.close_attempt(att, AttemptResult(Outcome.NO_ANSWER, ended_at=NOON))
+    assert [] == await store.lease_contacts(camp, at=NOON + dt.timedelta(minutes=1), limit=1, owner="e1")
+    again = await _lease_one(store, camp, NOON + dt.timedelta(minutes=30))
+    assert ("callback", second.id) == (again.reason, again.callback_id)
