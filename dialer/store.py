@@ -9,6 +9,7 @@ from input. Database constraint violations that the user caused come back as
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -171,6 +172,27 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
     )
 
 
+async def release_connection(conn: asyncpg.Connection) -> None:
+    """The pool's ``reset`` hook: send nothing when a connection goes back to the pool.
+
+    asyncpg's default reset sends ``SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *;
+    RESET ALL;`` on every release, one round trip per acquire, as many as the statement it
+    follows on the engine's hot path. With a custom hook the pool still rolls back a
+    transaction left open and drops listeners first (``Connection._reset``, asyncpg >= 0.30);
+    what is skipped only undoes session state, and none is taken on this pool: the one advisory
+    lock (migrations) is ``pg_advisory_xact_lock``, released at commit; nothing LISTENs; no
+    session ``SET``; cursors live inside transactions; the import's staging table is
+    ``ON COMMIT DROP``. Code that takes session state must use its own connection.
+    """
+    del conn
+
+
+# asyncpg grew the ``reset`` argument in 0.30; older versions keep the default reset.
+_POOL_RESET_KW: dict[str, Any] = (
+    {"reset": release_connection} if "reset" in inspect.signature(asyncpg.create_pool).parameters else {}
+)
+
+
 def _zone(name: str, field: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
@@ -307,11 +329,16 @@ class Store:
     ) -> Store:
         """Connect a pool to ``dsn`` and (by default) apply pending migrations.
 
+        The pool releases connections without asyncpg's session reset query (see
+        :func:`release_connection`): one round trip less per acquire.
+
         Raises:
             StoreError: the server is unreachable or a migration failed.
         """
         try:
-            pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, init=_init_connection)
+            pool = await asyncpg.create_pool(
+                dsn, min_size=min_size, max_size=max_size, init=_init_connection, **_POOL_RESET_KW
+            )
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as e:
             raise StoreError(f"cannot connect to the database: {type(e).__name__}: {e}") from e
         store = cls(pool)
