@@ -156,6 +156,37 @@ UPDATE contacts SET status_id = $14, attempts = $15, outcome_counts = $16, day_a
 WHERE id = $11
 """
 
+# $1 contact, $2 status name. Locks the contact; status columns are NULL when the campaign has
+# no status of that name.
+_DISPOSITION_READ_SQL = """
+SELECT c.status_id AS from_status, c.campaign_id, st.id AS status_id, st.system_status, st.c_delay
+FROM contacts c
+LEFT JOIN LATERAL (
+    SELECT s.id, s.system_status, cs.retry_delay_s AS c_delay
+    FROM campaign_statuses cs JOIN statuses s ON s.id = cs.status_id
+    WHERE cs.campaign_id = c.campaign_id AND s.name = $2
+    LIMIT 1
+) st ON true
+WHERE c.id = $1
+FOR UPDATE OF c
+"""
+
+# $1 contact, $2 not before, $3 status, $4 "my record" agent, $5 previous status, $6 campaign,
+# $7 agent, $8 attempt (NULL: none), $9 at. The contact, its attempt and its history in one go.
+_DISPOSITION_WRITE_SQL = """
+WITH att AS (
+    UPDATE attempts SET status_id = $3, agent_id = coalesce($7, agent_id) WHERE id = $8
+),
+hist AS (
+    INSERT INTO status_changes (contact_id, from_status, to_status, from_campaign, to_campaign,
+                                reason, agent_id, attempt_id, changed_at)
+    VALUES ($1, $5, $3, $6, $6, 'disposition', $7, $8, $9)
+)
+UPDATE contacts SET status_id = $3, not_before = $2, agent_id = $4,
+    lease_owner = NULL, lease_expires_at = NULL
+WHERE id = $1
+"""
+
 def _jsonb_encode(value: Any) -> bytes:
     # jsonb's binary wire format is a version byte (1) followed by the JSON text; binary is
     # needed so COPY (contact import) can send custom fields too.
@@ -1078,39 +1109,25 @@ class Store:
             ValidationError: "my record" without an agent.
         """
         async with self.pool.acquire() as conn, conn.transaction():
-            c = await conn.fetchrow("SELECT * FROM contacts WHERE id = $1 FOR UPDATE", contact_id)
-            if c is None:
+            row = await conn.fetchrow(_DISPOSITION_READ_SQL, contact_id, status)
+            if row is None:
                 raise NotFound("contact", contact_id)
-            s = await self._campaign_status(conn, c["campaign_id"], status)
-            system = SystemStatus(s["system_status"])
+            if row["status_id"] is None:
+                raise NotFound("status", status)
+            system = SystemStatus(row["system_status"])
             if system is SystemStatus.MY_RECORD and agent_id is None:
                 raise ValidationError("agent", "status 'my record' needs the agent it belongs to", status)
             due = not_before
-            if due is None and s["c_delay"] > 0:
-                due = at + dt.timedelta(seconds=s["c_delay"])
+            if due is None and row["c_delay"] > 0:
+                due = at + dt.timedelta(seconds=row["c_delay"])
             await conn.execute(
-                """UPDATE contacts SET status_id = $2, not_before = $3, agent_id = $4,
-                       lease_owner = NULL, lease_expires_at = NULL WHERE id = $1""",
+                _DISPOSITION_WRITE_SQL,
                 contact_id,
-                s["id"],
                 due,
+                row["status_id"],
                 agent_id if system is SystemStatus.MY_RECORD else None,
-            )
-            if attempt_id is not None:
-                await conn.execute(
-                    "UPDATE attempts SET status_id = $2, agent_id = coalesce($3, agent_id) WHERE id = $1",
-                    attempt_id,
-                    s["id"],
-                    agent_id,
-                )
-            await conn.execute(
-                """INSERT INTO status_changes (contact_id, from_status, to_status, from_campaign, to_campaign,
-                       reason, agent_id, attempt_id, changed_at)
-                   VALUES ($1, $2, $3, $4, $4, 'disposition', $5, $6, $7)""",
-                contact_id,
-                c["status_id"],
-                s["id"],
-                c["campaign_id"],
+                row["from_status"],
+                row["campaign_id"],
                 agent_id,
                 attempt_id,
                 at,

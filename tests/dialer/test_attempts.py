@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from dialer.errors import AttemptClosed, LeaseLost
+from dialer.errors import AttemptClosed, LeaseLost, NotFound
 from dialer.model import AttemptResult, Backoff, Outcome, RetryRule, StatusSpec, SystemStatus, Trigger
 from dialer.store import DEFAULT_RULES, Store
 from tests.dialer.conftest import make_campaign, utc
@@ -174,3 +174,32 @@ async def test_closing_a_callback_attempt_moves_the_contact_to_its_next_callback
     assert [] == await store.lease_contacts(camp, at=NOON + dt.timedelta(minutes=1), limit=1, owner="e1")
     again = await _lease_one(store, camp, NOON + dt.timedelta(minutes=30))
     assert ("callback", second.id) == (again.reason, again.callback_id)
+
+
+async def test_disposition_updates_the_attempt_the_history_and_the_retry(store: Store) -> None:
+    camp = await make_campaign(store)
+    await store.create_status(StatusSpec("Oddzwonić", retry=RetryRule(delay_s=900)), campaign=camp)
+    cid = await store.add_contact(camp, ["+48510000038"])
+    att = await store.open_attempt(await _lease_one(store, camp), at=NOON)
+    await store.close_attempt(att, AttemptResult(Outcome.ANSWERED, ended_at=NOON, answered_at=NOON))
+    with pytest.raises(NotFound):
+        await store.set_disposition(cid, "Nie ma takiego", at=NOON, attempt_id=att)
+    with pytest.raises(NotFound):
+        await store.set_disposition(-1, "Oddzwonić", at=NOON)
+    await store.set_disposition(cid, "Oddzwonić", at=NOON, attempt_id=att)
+    contact = await store.get_contact(cid)
+    assert ("Oddzwonić", NOON + dt.timedelta(seconds=900)) == (contact.status, contact.not_before)
+    history = await store.pool.fetch(
+        "SELECT s.name, h.reason, h.attempt_id FROM status_changes h JOIN statuses s ON s.id = h.to_status"
+        " WHERE h.contact_id = $1 ORDER BY h.id",
+        cid,
+    )
+    assert [("Oddzwonić", "disposition", att)] == [tuple(r) for r in history]
+    assert "Oddzwonić" == await store.pool.fetchval(
+        "SELECT s.name FROM attempts a JOIN statuses s ON s.id = a.status_id WHERE a.id = $1", att
+    )
+    assert [] == await store.lease_contacts(camp, at=NOON + dt.timedelta(minutes=14), limit=1, owner="e2")
+    assert [cid] == [
+        c.contact_id
+        for c in await store.lease_contacts(camp, at=NOON + dt.timedelta(minutes=15), limit=1, owner="e2")
+    ]
