@@ -10,6 +10,10 @@ counters go up (all attempts, attempts today, attempts with this trigger). Then,
    which is what users of other dialers complain about, hence the global cap on top.
 2. on a failed attempt the next number of the contact is tried at once, before the first
    one is retried; the retry delay starts only when every number had its turn in the round.
+   The delay each failure of the round earned is remembered (``round_due``): when the round
+   wraps, the contact waits for the latest of them as well as for the last trigger's own
+   delay. Without it, "A no answer, then B invalid" went back to A at once, because the
+   invalid number's rule (no delay) was the only one consulted.
 3. otherwise the contact is due again after the rule's delay (fixed, or multiplied by
    ``factor`` for each earlier attempt with the same trigger).
 """
@@ -44,6 +48,7 @@ class NextStep:
     next_phone_pos: int
     closed_reason: str | None
     disable_phone: bool
+    round_due: dt.datetime | None
 
 
 def next_position(positions: Sequence[int], current: int) -> tuple[int, bool]:
@@ -69,6 +74,7 @@ def plan(
     current_pos: int,
     max_attempts: int,
     not_before: dt.datetime | None = None,
+    round_due: dt.datetime | None = None,
 ) -> NextStep:
     """The contact's next state after an attempt that ended with ``trigger``.
 
@@ -83,6 +89,8 @@ def plan(
         current_pos: position of the number just dialled.
         max_attempts: the campaign's cap of attempts per contact.
         not_before: an explicit date (an agent's "call not before"); wins over the rule.
+        round_due: the latest retry time earned by earlier failures of the current round
+            (numbers left at once for the next one); the round's wrap waits for it.
     """
     attempts = counters.attempts + 1
     day = counters.day_attempts + 1 if counters.day_attempts_on == local_day else 1
@@ -104,6 +112,7 @@ def plan(
 
     next_pos = current_pos
     due: dt.datetime | None = not_before
+    owed: dt.datetime | None = None
     if alive:
         if trigger is None:
             next_pos = current_pos if current_pos in alive else sorted(alive)[0]
@@ -111,10 +120,15 @@ def plan(
                 due = at + dt.timedelta(seconds=rule.delay_s)
         else:
             next_pos, wrapped = next_position(alive, current_pos)
-            if not wrapped and not_before is None:
-                due = at
+            earned = at + dt.timedelta(seconds=rule.delay_for(max(occurrence, 1)))
+            if not wrapped:
+                owed = earned if round_due is None else max(round_due, earned)
+                if not_before is None:
+                    due = at
             elif due is None:
-                due = at + dt.timedelta(seconds=rule.delay_for(max(occurrence, 1)))
+                due = earned if round_due is None else max(round_due, earned)
+    if closed is not None:
+        owed = None
     return NextStep(
         attempts=attempts,
         outcome_counts=counts,
@@ -124,4 +138,5 @@ def plan(
         next_phone_pos=next_pos,
         closed_reason=closed,
         disable_phone=disable,
+        round_due=owed,
     )

@@ -9,6 +9,7 @@ from input. Database constraint violations that the user caused come back as
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -73,6 +74,119 @@ ANSWERED_HOLD_S = 3600
 _NO_RETRY = RetryRule(delay_s=0)
 
 
+# $1 contact, $2 lease owner, $3 at, $4 campaign, $5 phone, $6 e164, $7 engine, $8 callback, $9 agent.
+# The lease check and the insert in one statement: the CTE locks the contact row only when it is
+# still leased to this owner, and without that row nothing is inserted (LeaseLost).
+_OPEN_ATTEMPT_SQL = """
+WITH held AS (
+    SELECT id FROM contacts
+    WHERE id = $1 AND lease_owner = $2 AND lease_expires_at > $3
+    FOR UPDATE
+)
+INSERT INTO attempts (contact_id, campaign_id, phone_id, e164, engine_id, callback_id, started_at, agent_id)
+SELECT held.id, $4, $5, $6, $7, $8, $3, $9 FROM held
+RETURNING id
+"""
+
+# $1 attempt, $2 trigger (NULL: none). Locks the attempt and its contact (in that order, as the
+# old statement-per-step code did) and brings the campaign's rule for the trigger, the enabled
+# positions and the position of the number just dialled.
+_CLOSE_READ_SQL = """
+SELECT a.ended_at, a.outcome, a.contact_id, a.phone_id, a.callback_id,
+       c.campaign_id, c.status_id, c.attempts, c.outcome_counts, c.day_attempts, c.day_attempts_on,
+       c.not_before, c.closed_reason, c.next_phone_pos, c.round_due_at,
+       s.name AS status_name, cp.timezone AS campaign_zone, cp.max_attempts AS cap,
+       r.id AS rule_status_id, r.name AS rule_status_name, r.retry_delay_s, r.backoff, r.backoff_factor,
+       r.max_attempts,
+       ARRAY(SELECT p.position FROM contact_phones p
+             WHERE p.contact_id = c.id AND p.disabled_at IS NULL) AS positions,
+       (SELECT p.position FROM contact_phones p WHERE p.id = a.phone_id) AS current_pos
+FROM attempts a
+JOIN contacts c ON c.id = a.contact_id
+JOIN statuses s ON s.id = c.status_id
+JOIN campaigns cp ON cp.id = c.campaign_id
+LEFT JOIN LATERAL (
+    SELECT s2.id, s2.name, cs.retry_delay_s, cs.backoff, cs.backoff_factor, cs.max_attempts
+    FROM campaign_statuses cs JOIN statuses s2 ON s2.id = cs.status_id
+    WHERE cs.campaign_id = c.campaign_id AND cs.trigger = $2 AND s2.active
+    LIMIT 1
+) r ON true
+WHERE a.id = $1
+FOR UPDATE OF a, c
+"""
+
+# $1..$11: the attempt's columns and its contact (shared by the two writes below).
+_CLOSE_ATTEMPT_SET = """
+    UPDATE attempts SET ended_at = $2, answered_at = $3, outcome = $4, hangup_cause = $5,
+        hangup_cause_text = $6, asterisk_uniqueid = $7, asterisk_linkedid = $8,
+        agent_id = coalesce($9, agent_id), status_id = $10
+    WHERE id = $1
+"""
+
+_CLOSE_CANCELLED_SQL = f"""
+WITH att AS ({_CLOSE_ATTEMPT_SET})
+UPDATE contacts SET lease_owner = NULL, lease_expires_at = NULL WHERE id = $11
+"""
+
+# $12 phone to disable (NULL: none), $13 callback done (NULL: none), $14 status, $15 attempts,
+# $16 outcome counts, $17 day attempts, $18 day, $19 not before, $20 next position,
+# $21 closed reason, $22 answered hold until, $23 answered, $24 round due, $25 previous status,
+# $26 campaign, $27 status-change reason. All CTEs see the same snapshot, so the contact's next
+# callback is computed leaving out the callback this attempt just completed.
+_CLOSE_WRITE_SQL = f"""
+WITH att AS ({_CLOSE_ATTEMPT_SET}),
+dead AS (UPDATE contact_phones SET disabled_at = $2 WHERE id = $12),
+cb AS (UPDATE callbacks SET state = 'done' WHERE id = $13),
+hist AS (
+    INSERT INTO status_changes (contact_id, from_status, to_status, from_campaign, to_campaign,
+                                reason, attempt_id, changed_at)
+    SELECT $11, $25, $14, $26, $26, $27, $1, $2 WHERE $14::bigint IS DISTINCT FROM $25::bigint
+)
+UPDATE contacts SET status_id = $14, attempts = $15, outcome_counts = $16, day_attempts = $17,
+    day_attempts_on = $18,
+    not_before = CASE WHEN $23 THEN not_before ELSE $19::timestamptz END,
+    next_phone_pos = $20, closed_reason = $21, last_attempt_at = $2, last_outcome = $4,
+    last_abandon_at = CASE WHEN $4::text = 'abandoned' THEN $2::timestamptz ELSE last_abandon_at END,
+    last_machine_at = CASE WHEN $4::text = 'machine' THEN $2::timestamptz ELSE last_machine_at END,
+    callback_due_at = (SELECT min(due_at) FROM callbacks
+                       WHERE contact_id = $11 AND state = 'pending' AND id IS DISTINCT FROM $13),
+    lease_owner = CASE WHEN $23 THEN lease_owner END,
+    lease_expires_at = CASE WHEN $23 THEN $22::timestamptz END,
+    round_due_at = $24
+WHERE id = $11
+"""
+
+# $1 contact, $2 status name. Locks the contact; status columns are NULL when the campaign has
+# no status of that name.
+_DISPOSITION_READ_SQL = """
+SELECT c.status_id AS from_status, c.campaign_id, st.id AS status_id, st.system_status, st.c_delay
+FROM contacts c
+LEFT JOIN LATERAL (
+    SELECT s.id, s.system_status, cs.retry_delay_s AS c_delay
+    FROM campaign_statuses cs JOIN statuses s ON s.id = cs.status_id
+    WHERE cs.campaign_id = c.campaign_id AND s.name = $2
+    LIMIT 1
+) st ON true
+WHERE c.id = $1
+FOR UPDATE OF c
+"""
+
+# $1 contact, $2 not before, $3 status, $4 "my record" agent, $5 previous status, $6 campaign,
+# $7 agent, $8 attempt (NULL: none), $9 at. The contact, its attempt and its history in one go.
+_DISPOSITION_WRITE_SQL = """
+WITH att AS (
+    UPDATE attempts SET status_id = $3, agent_id = coalesce($7, agent_id) WHERE id = $8
+),
+hist AS (
+    INSERT INTO status_changes (contact_id, from_status, to_status, from_campaign, to_campaign,
+                                reason, agent_id, attempt_id, changed_at)
+    VALUES ($1, $5, $3, $6, $6, 'disposition', $7, $8, $9)
+)
+UPDATE contacts SET status_id = $3, not_before = $2, agent_id = $4,
+    lease_owner = NULL, lease_expires_at = NULL
+WHERE id = $1
+"""
+
 def _jsonb_encode(value: Any) -> bytes:
     # jsonb's binary wire format is a version byte (1) followed by the JSON text; binary is
     # needed so COPY (contact import) can send custom fields too.
@@ -87,6 +201,27 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec(
         "jsonb", encoder=_jsonb_encode, decoder=_jsonb_decode, schema="pg_catalog", format="binary"
     )
+
+
+async def release_connection(conn: asyncpg.Connection) -> None:
+    """The pool's ``reset`` hook: send nothing when a connection goes back to the pool.
+
+    asyncpg's default reset sends ``SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *;
+    RESET ALL;`` on every release, one round trip per acquire, as many as the statement it
+    follows on the engine's hot path. With a custom hook the pool still rolls back a
+    transaction left open and drops listeners first (``Connection._reset``, asyncpg >= 0.30);
+    what is skipped only undoes session state, and none is taken on this pool: the one advisory
+    lock (migrations) is ``pg_advisory_xact_lock``, released at commit; nothing LISTENs; no
+    session ``SET``; cursors live inside transactions; the import's staging table is
+    ``ON COMMIT DROP``. Code that takes session state must use its own connection.
+    """
+    del conn
+
+
+# asyncpg grew the ``reset`` argument in 0.30; older versions keep the default reset.
+_POOL_RESET_KW: dict[str, Any] = (
+    {"reset": release_connection} if "reset" in inspect.signature(asyncpg.create_pool).parameters else {}
+)
 
 
 def _zone(name: str, field: str) -> ZoneInfo:
@@ -225,11 +360,16 @@ class Store:
     ) -> Store:
         """Connect a pool to ``dsn`` and (by default) apply pending migrations.
 
+        The pool releases connections without asyncpg's session reset query (see
+        :func:`release_connection`): one round trip less per acquire.
+
         Raises:
             StoreError: the server is unreachable or a migration failed.
         """
         try:
-            pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, init=_init_connection)
+            pool = await asyncpg.create_pool(
+                dsn, min_size=min_size, max_size=max_size, init=_init_connection, **_POOL_RESET_KW
+            )
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as e:
             raise StoreError(f"cannot connect to the database: {type(e).__name__}: {e}") from e
         store = cls(pool)
@@ -809,32 +949,28 @@ class Store:
     ) -> int:
         """Record an attempt BEFORE the Originate is sent; return its id for the channel variable.
 
+        One statement (its own implicit transaction): the lease check locks the contact row
+        and the insert only happens when it holds, so no BEGIN/COMMIT round trips.
+
         Raises:
             LeaseLost: the contact is no longer leased to this engine.
         """
         engine = engine_id or lease.lease_owner
-        async with self.pool.acquire() as conn, conn.transaction():
-            held = await conn.fetchval(
-                "SELECT 1 FROM contacts"
-                " WHERE id = $1 AND lease_owner = $2 AND lease_expires_at > $3 FOR UPDATE",
-                lease.contact_id,
-                lease.lease_owner,
-                at,
-            )
-            if not held:
-                raise LeaseLost(f"contact {lease.contact_id} is not leased to {lease.lease_owner}")
-            return await conn.fetchval(
-                """INSERT INTO attempts (contact_id, campaign_id, phone_id, e164, engine_id, callback_id,
-                       started_at, agent_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id""",
-                lease.contact_id,
-                lease.campaign_id,
-                lease.phone_id,
-                lease.e164,
-                engine,
-                lease.callback_id,
-                at,
-                lease.agent_id,
-            )
+        attempt_id = await self.pool.fetchval(
+            _OPEN_ATTEMPT_SQL,
+            lease.contact_id,
+            lease.lease_owner,
+            at,
+            lease.campaign_id,
+            lease.phone_id,
+            lease.e164,
+            engine,
+            lease.callback_id,
+            lease.agent_id,
+        )
+        if attempt_id is None:
+            raise LeaseLost(f"contact {lease.contact_id} is not leased to {lease.lease_owner}")
+        return int(attempt_id)
 
     async def open_attempts(self, engine_id: str | None = None) -> list[Attempt]:
         """Attempts started and never closed (crash reconciliation), oldest first."""
@@ -854,6 +990,11 @@ class Store:
         releases the lease. An answered call keeps its lease (up to :data:`ANSWERED_HOLD_S`)
         until :meth:`set_disposition`. A cancelled attempt (never placed) counts nothing.
 
+        Two statements inside the transaction: one read that locks the attempt and its
+        contact and gathers everything :func:`dialer.retry.plan` needs, and one write whose
+        data-modifying CTEs update the attempt, the number, the callback, the contact and the
+        status history together (the engine closes an attempt per call, so round trips count).
+
         Raises:
             NotFound: no such attempt.
             AttemptClosed: it was closed already.
@@ -861,37 +1002,21 @@ class Store:
         trigger = OUTCOME_TRIGGER[result.outcome]
         at = result.ended_at
         async with self.pool.acquire() as conn, conn.transaction():
-            att = await conn.fetchrow("SELECT * FROM attempts WHERE id = $1 FOR UPDATE", attempt_id)
-            if att is None:
+            row = await conn.fetchrow(_CLOSE_READ_SQL, attempt_id, None if trigger is None else trigger.value)
+            if row is None:
                 raise NotFound("attempt", attempt_id)
-            if att["ended_at"] is not None:
-                raise AttemptClosed(f"attempt {attempt_id} was closed already ({att['outcome']})")
-            c = await conn.fetchrow(
-                """SELECT c.*, s.name AS status_name, cp.timezone AS campaign_zone, cp.max_attempts AS cap
-                   FROM contacts c JOIN statuses s ON s.id = c.status_id
-                   JOIN campaigns cp ON cp.id = c.campaign_id
-                   WHERE c.id = $1 FOR UPDATE OF c""",
-                att["contact_id"],
-            )
-            status_id, status_name = c["status_id"], c["status_name"]
+            if row["ended_at"] is not None:
+                raise AttemptClosed(f"attempt {attempt_id} was closed already ({row['outcome']})")
+            contact_id = row["contact_id"]
+            status_id, status_name = row["status_id"], row["status_name"]
             rule = _NO_RETRY
             if trigger is not None:
-                srow = await conn.fetchrow(
-                    """SELECT s.id, s.name, cs.retry_delay_s, cs.backoff, cs.backoff_factor, cs.max_attempts
-                       FROM campaign_statuses cs JOIN statuses s ON s.id = cs.status_id
-                       WHERE cs.campaign_id = $1 AND cs.trigger = $2 AND s.active""",
-                    c["campaign_id"],
-                    trigger.value,
-                )
-                if srow is not None:
-                    status_id, status_name, rule = srow["id"], srow["name"], _rule_from(srow)
+                if row["rule_status_id"] is not None:
+                    status_id, status_name = row["rule_status_id"], row["rule_status_name"]
+                    rule = _rule_from(row)
                 else:
                     rule = DEFAULT_RULES[trigger]
-            await conn.execute(
-                """UPDATE attempts SET ended_at = $2, answered_at = $3, outcome = $4, hangup_cause = $5,
-                       hangup_cause_text = $6, asterisk_uniqueid = $7, asterisk_linkedid = $8,
-                       agent_id = coalesce($9, agent_id), status_id = $10
-                   WHERE id = $1""",
+            attempt_args = (
                 attempt_id,
                 at,
                 result.answered_at,
@@ -902,67 +1027,43 @@ class Store:
                 result.asterisk_linkedid,
                 result.agent_id,
                 status_id if trigger is not None else None,
+                contact_id,
             )
             if result.outcome is Outcome.CANCELLED:
-                await conn.execute(
-                    "UPDATE contacts SET lease_owner = NULL, lease_expires_at = NULL WHERE id = $1", c["id"]
-                )
+                await conn.execute(_CLOSE_CANCELLED_SQL, *attempt_args)
                 return AppliedOutcome(
                     attempt_id,
-                    c["id"],
-                    c["status_name"],
-                    c["not_before"],
-                    c["closed_reason"],
-                    c["next_phone_pos"],
+                    contact_id,
+                    row["status_name"],
+                    row["not_before"],
+                    row["closed_reason"],
+                    row["next_phone_pos"],
                 )
-            positions = [
-                r["position"]
-                for r in await conn.fetch(
-                    "SELECT position FROM contact_phones WHERE contact_id = $1 AND disabled_at IS NULL",
-                    c["id"],
-                )
-            ]
-            current = await conn.fetchval(
-                "SELECT position FROM contact_phones WHERE id = $1", att["phone_id"]
-            )
+            current = row["current_pos"]
             if current is None:
-                current = c["next_phone_pos"]
+                current = row["next_phone_pos"]
+            positions = list(row["positions"])
             step = retry.plan(
                 trigger=trigger,
                 rule=rule,
                 counters=retry.Counters(
-                    c["attempts"], c["outcome_counts"], c["day_attempts"], c["day_attempts_on"]
+                    row["attempts"], row["outcome_counts"], row["day_attempts"], row["day_attempts_on"]
                 ),
                 at=at,
-                local_day=local_day(at, c["campaign_zone"]),
+                local_day=local_day(at, row["campaign_zone"]),
                 positions=positions or [current],
                 current_pos=current,
-                max_attempts=c["cap"],
+                max_attempts=row["cap"],
+                round_due=row["round_due_at"],
             )
-            if step.disable_phone and att["phone_id"] is not None:
-                await conn.execute(
-                    "UPDATE contact_phones SET disabled_at = $2 WHERE id = $1", att["phone_id"], at
-                )
-            if att["callback_id"] is not None:
-                await conn.execute("UPDATE callbacks SET state = 'done' WHERE id = $1", att["callback_id"])
             answered = result.outcome is Outcome.ANSWERED
             # An answered call is not closed by a cap: the agent's disposition decides what next.
-            closed = step.closed_reason if trigger is not None else c["closed_reason"]
+            closed = step.closed_reason if trigger is not None else row["closed_reason"]
             await conn.execute(
-                """UPDATE contacts SET status_id = $2, attempts = $3, outcome_counts = $4, day_attempts = $5,
-                       day_attempts_on = $6,
-                       not_before = CASE WHEN $13 THEN not_before ELSE $7::timestamptz END,
-                       next_phone_pos = $8, closed_reason = $9, last_attempt_at = $10, last_outcome = $11,
-                       last_abandon_at = CASE WHEN $11::text = 'abandoned' THEN $10::timestamptz
-                                          ELSE last_abandon_at END,
-                       last_machine_at = CASE WHEN $11::text = 'machine' THEN $10::timestamptz
-                                          ELSE last_machine_at END,
-                       callback_due_at = (SELECT min(due_at) FROM callbacks
-                                          WHERE contact_id = $1 AND state = 'pending'),
-                       lease_owner = CASE WHEN $13 THEN lease_owner END,
-                       lease_expires_at = CASE WHEN $13 THEN $12::timestamptz END
-                   WHERE id = $1""",
-                c["id"],
+                _CLOSE_WRITE_SQL,
+                *attempt_args,
+                row["phone_id"] if step.disable_phone else None,
+                row["callback_id"],
                 status_id,
                 step.attempts,
                 step.outcome_counts,
@@ -971,27 +1072,16 @@ class Store:
                 step.not_before,
                 step.next_phone_pos,
                 closed,
-                at,
-                result.outcome.value,
                 at + dt.timedelta(seconds=ANSWERED_HOLD_S),
                 answered,
+                step.round_due,
+                row["status_id"],
+                row["campaign_id"],
+                f"trigger:{trigger.value if trigger else result.outcome.value}",
             )
-            if status_id != c["status_id"]:
-                await conn.execute(
-                    """INSERT INTO status_changes (contact_id, from_status, to_status, from_campaign,
-                           to_campaign,
-                           reason, attempt_id, changed_at) VALUES ($1, $2, $3, $4, $4, $5, $6, $7)""",
-                    c["id"],
-                    c["status_id"],
-                    status_id,
-                    c["campaign_id"],
-                    f"trigger:{trigger.value if trigger else result.outcome.value}",
-                    attempt_id,
-                    at,
-                )
             return AppliedOutcome(
                 attempt_id,
-                c["id"],
+                contact_id,
                 status_name,
                 None if answered else step.not_before,
                 closed,
@@ -1019,39 +1109,25 @@ class Store:
             ValidationError: "my record" without an agent.
         """
         async with self.pool.acquire() as conn, conn.transaction():
-            c = await conn.fetchrow("SELECT * FROM contacts WHERE id = $1 FOR UPDATE", contact_id)
-            if c is None:
+            row = await conn.fetchrow(_DISPOSITION_READ_SQL, contact_id, status)
+            if row is None:
                 raise NotFound("contact", contact_id)
-            s = await self._campaign_status(conn, c["campaign_id"], status)
-            system = SystemStatus(s["system_status"])
+            if row["status_id"] is None:
+                raise NotFound("status", status)
+            system = SystemStatus(row["system_status"])
             if system is SystemStatus.MY_RECORD and agent_id is None:
                 raise ValidationError("agent", "status 'my record' needs the agent it belongs to", status)
             due = not_before
-            if due is None and s["c_delay"] > 0:
-                due = at + dt.timedelta(seconds=s["c_delay"])
+            if due is None and row["c_delay"] > 0:
+                due = at + dt.timedelta(seconds=row["c_delay"])
             await conn.execute(
-                """UPDATE contacts SET status_id = $2, not_before = $3, agent_id = $4,
-                       lease_owner = NULL, lease_expires_at = NULL WHERE id = $1""",
+                _DISPOSITION_WRITE_SQL,
                 contact_id,
-                s["id"],
                 due,
+                row["status_id"],
                 agent_id if system is SystemStatus.MY_RECORD else None,
-            )
-            if attempt_id is not None:
-                await conn.execute(
-                    "UPDATE attempts SET status_id = $2, agent_id = coalesce($3, agent_id) WHERE id = $1",
-                    attempt_id,
-                    s["id"],
-                    agent_id,
-                )
-            await conn.execute(
-                """INSERT INTO status_changes (contact_id, from_status, to_status, from_campaign, to_campaign,
-                       reason, agent_id, attempt_id, changed_at)
-                   VALUES ($1, $2, $3, $4, $4, 'disposition', $5, $6, $7)""",
-                contact_id,
-                c["status_id"],
-                s["id"],
-                c["campaign_id"],
+                row["from_status"],
+                row["campaign_id"],
                 agent_id,
                 attempt_id,
                 at,

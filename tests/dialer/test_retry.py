@@ -169,3 +169,104 @@ def test_backoff_never_shrinks(delay: int, factor: float, n: int) -> None:
     rule = RetryRule(delay_s=delay, backoff=Backoff.MULTIPLICATIVE, factor=factor)
     assert rule.delay_for(n) <= rule.delay_for(n + 1)
     assert float(delay) == rule.delay_for(1)
+
+
+def _step(trigger: Trigger, delay_s: int, pos: int, at: dt.datetime, positions: list[int], **kw: object):
+    return plan(
+        trigger=trigger,
+        rule=RetryRule(delay_s=delay_s),
+        counters=FRESH,
+        at=at,
+        local_day=DAY,
+        positions=positions,
+        current_pos=pos,
+        max_attempts=10,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def test_back_to_the_first_number_after_an_invalid_second_waits_for_the_first_delay() -> None:
+    """The reported bug: A no answer (1 h), B invalid (no delay) must not dial A again at once."""
+    a = _step(Trigger.NO_ANSWER, 3600, 1, AT, [1, 2])
+    assert (2, AT, AT + dt.timedelta(hours=1)) == (a.next_phone_pos, a.not_before, a.round_due)
+    later = AT + dt.timedelta(seconds=40)
+    b = _step(Trigger.INVALID_NUMBER, 0, 2, later, [1, 2], round_due=a.round_due)
+    assert (1, True, None) == (b.next_phone_pos, b.disable_phone, b.closed_reason)
+    assert AT + dt.timedelta(hours=1) == b.not_before
+    assert b.round_due is None  # the round wrapped: the next one starts with nothing owed
+
+
+def test_busy_then_machine_waits_for_the_longer_of_the_two() -> None:
+    a = _step(Trigger.BUSY, 600, 1, AT, [1, 2])
+    b = _step(Trigger.MACHINE, 4 * 3600, 2, AT, [1, 2], round_due=a.round_due)
+    assert (1, AT + dt.timedelta(hours=4)) == (b.next_phone_pos, b.not_before)
+    # and the other way round: a long first delay is not cut short by a short last one
+    c = _step(Trigger.MACHINE, 4 * 3600, 1, AT, [1, 2])
+    d = _step(Trigger.BUSY, 600, 2, AT, [1, 2], round_due=c.round_due)
+    assert AT + dt.timedelta(hours=4) == d.not_before
+
+
+def test_a_disabled_number_is_skipped_and_the_round_wraps_on_the_last_enabled_one() -> None:
+    a = _step(Trigger.NO_ANSWER, 3600, 1, AT, [1, 3])  # number 2 disabled
+    assert (3, AT) == (a.next_phone_pos, a.not_before)
+    b = _step(Trigger.INVALID_NUMBER, 0, 3, AT, [1, 3], round_due=a.round_due)
+    assert (1, AT + dt.timedelta(hours=1)) == (b.next_phone_pos, b.not_before)
+
+
+def test_every_number_invalid_closes_the_contact_with_a_clear_reason() -> None:
+    a = _step(Trigger.INVALID_NUMBER, 0, 1, AT, [1, 2])
+    assert (2, AT, None) == (a.next_phone_pos, a.not_before, a.closed_reason)
+    b = _step(Trigger.INVALID_NUMBER, 0, 2, AT, [2], round_due=a.round_due)
+    assert ("no_valid_number", True, None) == (b.closed_reason, b.disable_phone, b.round_due)
+
+
+def test_an_explicit_not_before_wins_over_what_the_round_owes() -> None:
+    a = _step(Trigger.NO_ANSWER, 3600, 1, AT, [1, 2])
+    soon = AT + dt.timedelta(minutes=5)
+    b = _step(Trigger.INVALID_NUMBER, 0, 2, AT, [1, 2], round_due=a.round_due, not_before=soon)
+    assert soon == b.not_before
+
+
+_DELAYS = {Trigger.BUSY: 600, Trigger.NO_ANSWER: 3600, Trigger.MACHINE: 4 * 3600, Trigger.CONGESTION: 300}
+
+
+@given(
+    st.sets(st.integers(1, 5), min_size=1, max_size=4),
+    st.lists(
+        st.tuples(st.sampled_from([*_DELAYS, Trigger.INVALID_NUMBER]), st.integers(0, 120)),
+        min_size=1,
+        max_size=12,
+    ),
+)
+def test_a_number_is_never_dialled_before_its_retry_delay(
+    positions: set[int], events: list[tuple[Trigger, int]]
+) -> None:
+    """Whatever the sequence of failures, a number's next dial is not before the retry it earned."""
+    alive = sorted(positions)
+    pos, at, owed = alive[0], AT, None
+    earned: dict[int, dt.datetime] = {}
+    counters = FRESH
+    for trigger, lag in events:
+        assert at >= earned.get(pos, at), (pos, at, earned)
+        delay = _DELAYS.get(trigger, 0)
+        step = plan(
+            trigger=trigger,
+            rule=RetryRule(delay_s=delay),
+            counters=counters,
+            at=at,
+            local_day=DAY,
+            positions=alive,
+            current_pos=pos,
+            max_attempts=100,
+            round_due=owed,
+        )
+        earned[pos] = at + dt.timedelta(seconds=delay)
+        if step.disable_phone:
+            alive = [p for p in alive if p != pos]
+        if step.closed_reason is not None:
+            assert not alive
+            return
+        assert step.not_before is not None and step.not_before >= at
+        counters = Counters(step.attempts, step.outcome_counts, step.day_attempts, step.day_attempts_on)
+        pos, owed = step.next_phone_pos, step.round_due
+        at = step.not_before + dt.timedelta(seconds=lag)  # the dialler picks it up a bit later
