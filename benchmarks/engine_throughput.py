@@ -66,7 +66,7 @@ from dialer.model import CampaignSpec, CampaignState, DialingMode
 from dialer.pbx_ami import AmiPbx
 from dialer.runner import CampaignRunner, RunnerSettings
 from dialer.schedule import Frequency, Schedule
-from dialer.store import Store, _init_connection
+from dialer.store import Store, _init_connection, release_connection
 from pacing import CallObservation, CampaignSnapshot, DialDecision, DialMode
 
 QUEUE = "campaign1"
@@ -612,7 +612,10 @@ HEADER = (
 async def main_async(args: argparse.Namespace) -> int:
     async with database(args.dsn) as dsn:
         counter = StatementCounter()
-        pool = await asyncpg.create_pool(dsn, min_size=2, max_size=10, init=counter.init)
+        # Same pool reset as production (Store.open): nothing sent when a connection is released.
+        pool = await asyncpg.create_pool(
+            dsn, min_size=2, max_size=10, init=counter.init, reset=release_connection
+        )
         store = CountingStore(pool)
         await store.migrate()
         try:

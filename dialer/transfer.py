@@ -139,7 +139,8 @@ async def move_contacts(
                    last_outcome = CASE WHEN $4 THEN NULL ELSE last_outcome END,
                    last_attempt_at = CASE WHEN $4 THEN NULL ELSE last_attempt_at END,
                    closed_reason = CASE WHEN $4 THEN NULL ELSE closed_reason END,
-                   next_phone_pos = CASE WHEN $4 THEN 1 ELSE next_phone_pos END
+                   next_phone_pos = CASE WHEN $4 THEN 1 ELSE next_phone_pos END,
+                   round_due_at = CASE WHEN $4 THEN NULL ELSE round_due_at END
                WHERE id = ANY($1::bigint[])""",
             ids,
             dst_id,
