@@ -87,6 +87,7 @@ from dialer.model import Outcome as StoreOutcome
 from dialer.outcomes import map_outcome
 from dialer.ports import ContactStore, OriginateRequest, PbxPort
 from dialer.schedule import Schedule
+from dialer.store import ANSWERED_HOLD_S
 from pacing import (
     MIN_RING_S,
     AbandonTracker,
@@ -794,20 +795,7 @@ class CampaignRunner:
             return
         if now - self._last_renew_at >= self.settings.lease_renew_s:
             self._last_renew_at = now
-            ids = self.hopper.leased_ids()
-            if ids:
-                try:
-                    kept = await self.store.renew_leases(
-                        self.engine_id, ids, at=self._at(now), ttl_s=self.settings.lease_ttl_s
-                    )
-                except DialerError as err:
-                    self._log.warning("lease_renew_failed", error=str(err))
-                except Exception as err:
-                    self._log.warning("lease_renew_failed", error=type(err).__name__)
-                else:
-                    lost = self.hopper.drop_lost(set(kept))
-                    if lost:
-                        self._log.warning("leases_lost", count=len(lost))
+            await self._renew(now)
         if self._adopted() and now - self._last_adopt_poll_at >= self.settings.tick_s:
             self._last_adopt_poll_at = now  # one CoreShowChannels per tick, not per event
             await self._poll_adopted(now)
@@ -821,6 +809,39 @@ class CampaignRunner:
         if self.board.logged_in() == 0 and self.campaign.mode is not DialingMode.PREDICTIVE:
             return
         await self._refill(now)
+
+    async def _renew(self, now: float) -> None:
+        """Renew every lease; an answered contact keeps the store's answered hold.
+
+        The store holds an answered contact for :data:`ANSWERED_HOLD_S` (a generous wrap-up);
+        renewing it with the short ``lease_ttl_s`` would cut that hold to two minutes, so a
+        wrap-up outliving a renewal gap (a database blip) would lose its contact to another
+        engine. Answered contacts are renewed for the longer of the two.
+        """
+        ids = self.hopper.leased_ids()
+        if not ids:
+            return
+        answered = set(self._answered.values())
+        groups = [
+            ([i for i in ids if i not in answered], self.settings.lease_ttl_s),
+            ([i for i in ids if i in answered], max(self.settings.lease_ttl_s, ANSWERED_HOLD_S)),
+        ]
+        kept: set[int] = set()
+        for group, ttl_s in groups:
+            if not group:
+                continue
+            try:
+                renewed = await self.store.renew_leases(self.engine_id, group, at=self._at(now), ttl_s=ttl_s)
+                kept |= set(renewed)
+            except DialerError as err:
+                self._log.warning("lease_renew_failed", error=str(err))
+                return
+            except Exception as err:
+                self._log.warning("lease_renew_failed", error=type(err).__name__)
+                return
+        lost = self.hopper.drop_lost(kept)
+        if lost:
+            self._log.warning("leases_lost", count=len(lost))
 
     async def _refill(self, now: float) -> None:
         want = self.settings.hopper_high - self.hopper.depth
@@ -1097,7 +1118,7 @@ class CampaignRunner:
         except Exception as err:
             self._log.warning("dial_store_failed", error=type(err).__name__, contact_id=lease.contact_id)
             self._store_failures = max(1, self._store_failures)
-            await self._give_back(lease, agent, "store unreachable")
+            await self._give_back(lease, agent, "store unreachable", opened_at=self._at(now))
             return
         attempt_id = str(attempt)
         self.hopper.mark_dialled(lease.contact_id)
@@ -1141,7 +1162,16 @@ class CampaignRunner:
                 return
             self._log.debug("originate_sent", attempt_id=attempt_id, reserved=agent is not None)
 
-    async def _give_back(self, lease: LeasedContact, agent: str | None, reason: str) -> None:
+    async def _give_back(
+        self, lease: LeasedContact, agent: str | None, reason: str, *, opened_at: dt.datetime | None = None
+    ) -> None:
+        """Return an undialled contact; ``opened_at``: an ``open_attempt`` at that time failed.
+
+        A failed ``open_attempt`` may have committed just as the connection died: the row
+        exists though nothing was dialled. The release is then preceded, in the writer's
+        order (so once the database is back, without waiting for a restart), by closing
+        such a row as cancelled, which counts nothing and releases the lease itself.
+        """
         self._log.info("contact_given_back", contact_id=lease.contact_id, reason=reason)
         self.hopper.unhold(lease.contact_id)
         if agent is not None:
@@ -1149,7 +1179,36 @@ class CampaignRunner:
             effects = [e for e in effects if not isinstance(e, ReleaseContact)]
             await self._perform(effects)
         ids = [lease.contact_id]
-        self._writer.submit(f"release ({reason})", lambda: self.store.release_leases(self.engine_id, ids))
+        if opened_at is None:
+            self._writer.submit(
+                f"release ({reason})", lambda: self.store.release_leases(self.engine_id, ids)
+            )
+            return
+
+        async def settle_doubtful_open() -> int:
+            cancelled = 0
+            for att in await self.store.open_attempts(self.engine_id):
+                if att.contact_id != lease.contact_id or att.started_at != opened_at:
+                    continue
+                if str(att.id) in self._calls:
+                    continue
+                try:
+                    await self.store.close_attempt(
+                        att.id,
+                        AttemptResult(
+                            StoreOutcome.CANCELLED,
+                            self._at(),
+                            hangup_cause_text="cancelled: not placed, the database failed as it was opened",
+                        ),
+                    )
+                except DialerError as err:  # closed meanwhile: nothing left to settle
+                    self._log.info("doubtful_attempt_closed_already", attempt_id=att.id, error=str(err))
+                    continue
+                self._log.info("doubtful_attempt_cancelled", attempt_id=att.id, contact_id=lease.contact_id)
+                cancelled += 1
+            return cancelled + await self.store.release_leases(self.engine_id, ids)
+
+        self._writer.submit(f"release ({reason}, open_attempt in doubt)", settle_doubtful_open)
 
     # -------------------------------------------------------------- effects
 

@@ -845,6 +845,23 @@ class Store:
         )
         return [_attempt_from(r) for r in rows]
 
+    async def awaiting_disposition(self, engine_id: str) -> list[Attempt]:
+        """Answered attempts of ``engine_id`` whose contact still waits for the agent's disposition.
+
+        What a crash during talk or wrap-up leaves: the attempt is closed as answered and the
+        contact is held (:data:`ANSWERED_HOLD_S`) for a disposition that will never come.
+        Only a contact's latest attempt counts, and only while ``engine_id`` still holds it.
+        """
+        rows = await self.pool.fetch(
+            """SELECT a.* FROM attempts a JOIN contacts c ON c.id = a.contact_id
+               WHERE a.engine_id = $1 AND a.outcome = 'answered' AND a.status_id IS NULL
+                 AND c.lease_owner = $1
+                 AND a.id = (SELECT max(id) FROM attempts WHERE contact_id = a.contact_id)
+               ORDER BY a.ended_at, a.id""",
+            engine_id,
+        )
+        return [_attempt_from(r) for r in rows]
+
     async def close_attempt(self, attempt_id: int, result: AttemptResult) -> AppliedOutcome:
         """Close an attempt and apply its outcome to the contact, in one transaction.
 
