@@ -47,7 +47,7 @@ from typing import Any
 import structlog
 from structlog.contextvars import bound_contextvars
 
-from ami.agent_events import AgentCallEvent, AgentStateChange
+from ami.agent_events import AgentCallEvent, AgentCallKind, AgentStateChange
 from ami.outcome import AgentConnected, AmdDetected, Answered, Ended
 from ami.outcome import Outcome as AmiOutcome
 from dialer.agent_state import (
@@ -101,6 +101,10 @@ from pacing import (
 )
 
 log = structlog.get_logger(__name__)
+
+# ami.client tags each originated channel dlr-<attempt id> (ChannelId, hence the Uniqueid of
+# our ;1 half, which AgentConnect names as the caller's channel).
+_CHANNEL_TAG = "dlr-"
 
 __all__ = [
     "ABANDON_WINDOWS_S",
@@ -230,7 +234,7 @@ class _Call:
     launched_at: float
     answered_at: float | None = None
     connected_at: float | None = None
-    adopted: bool = False  # re-tracked after a restart: no updates will come
+    adopted: bool = False  # re-tracked after a restart: only the queue's agent events come
 
 
 # ------------------------------------------------------------------------ outcome writer
@@ -452,6 +456,7 @@ class CampaignRunner:
         self.hopper = Hopper()
         self._calls: dict[str, _Call] = {}
         self._answered: dict[str, int] = {}  # attempt id -> contact id, until the disposition
+        self._adopted_by_agent: dict[str, str] = {}  # board agent id -> adopted attempt it talks on
         self._agent_db: dict[str, int | None] = {}  # board agent id -> store agent id
         self._agent_name: dict[int, str] = {}
         self._since: dict[str, tuple[AgentState, float]] = {}
@@ -507,8 +512,10 @@ class CampaignRunner:
     def adopt(self, attempt_id: str, lease: LeasedContact, started_at: float) -> None:
         """Re-track an attempt a previous run of this engine left in flight (still live on the PBX).
 
-        No update will come for it (the AMI client that placed it is gone), so the runner
-        polls ``pbx.live_attempts`` and closes it as ``lost`` once its channel is gone.
+        No attempt update will come for it (the AMI client that placed it is gone), so the
+        runner polls ``pbx.live_attempts`` and closes it once its channel is gone: as
+        ``answered`` with its agent when the queue's AgentConnect (which names our channel)
+        showed it reach one, the agent's disposition then deciding what next; else as ``lost``.
         """
         self._calls[attempt_id] = _Call(attempt_id, lease, None, started_at, adopted=True)
         self.hopper.adopt_dialled(lease)
@@ -676,6 +683,8 @@ class CampaignRunner:
                         await self._restore_members(now)
                 continue
             if kind == "agent":
+                if isinstance(update, AgentCallEvent) and update.kind is AgentCallKind.CONNECT:
+                    self._adopted_connected(update, now)
                 await self._perform(self.board.feed(update, now))
                 continue
             await self._on_attempt(update, now)
@@ -914,6 +923,56 @@ class CampaignRunner:
             f"release {len(ids)} ({reason})", lambda: self.store.release_leases(self.engine_id, ids)
         )
 
+    def _adopted_connected(self, update: AgentCallEvent, now: float) -> None:
+        """An adopted call reached an agent of this queue: remember who, for its close and disposition."""
+        for channel in (update.caller_uniqueid, update.caller_linkedid):
+            if not channel or not channel.startswith(_CHANNEL_TAG):
+                continue
+            attempt_id = channel[len(_CHANNEL_TAG) :].split(";")[0]
+            call = self._calls.get(attempt_id)
+            if call is None or not call.adopted:
+                continue
+            agent = self.board.agent_for_interface(update.interface)
+            call.answered_at = call.answered_at if call.answered_at is not None else now
+            call.connected_at = now
+            call.agent = agent
+            self._answered[attempt_id] = call.lease.contact_id
+            if agent is not None:
+                self._adopted_by_agent[agent] = attempt_id
+            self._log.info("adopted_attempt_connected", attempt_id=attempt_id, agent=agent)
+            return
+
+    def _close_adopted(self, call: _Call, now: float, why: str) -> None:
+        self._calls.pop(call.attempt_id, None)
+        if call.connected_at is None:
+            self._count(StoreOutcome.LOST.value, live=False, abandoned=False, now=now)
+            self._log.info("adopted_attempt_gone", attempt_id=call.attempt_id, outcome="lost")
+            self._close(
+                int(call.attempt_id),
+                AttemptResult(StoreOutcome.LOST, self._at(now), hangup_cause_text=f"lost: {why}"),
+                call.lease.contact_id,
+                keep=False,
+            )
+            return
+        self._count(StoreOutcome.ANSWERED.value, live=True, abandoned=False, now=now)
+        self._connects += 1
+        self._log.info(
+            "adopted_attempt_gone", attempt_id=call.attempt_id, outcome="answered", agent=call.agent
+        )
+        answered_at = call.answered_at if call.answered_at is not None else call.connected_at
+        self._close(
+            int(call.attempt_id),
+            AttemptResult(
+                StoreOutcome.ANSWERED,
+                self._at(now),
+                answered_at=self._at(answered_at),
+                hangup_cause_text=f"answered: {why}",
+                agent_id=self._agent_db.get(call.agent) if call.agent else None,
+            ),
+            call.lease.contact_id,
+            keep=True,  # the agent's disposition (or the default) settles it
+        )
+
     def _adopted(self) -> bool:
         return any(c.adopted for c in self._calls.values())
 
@@ -922,17 +981,7 @@ class CampaignRunner:
         if live is None:
             return
         for call in [c for c in self._calls.values() if c.adopted and c.attempt_id not in live]:
-            self._calls.pop(call.attempt_id, None)
-            self._count(StoreOutcome.LOST.value, live=False, abandoned=False, now=now)
-            self._log.info("adopted_attempt_gone", attempt_id=call.attempt_id)
-            self._close(
-                int(call.attempt_id),
-                AttemptResult(
-                    StoreOutcome.LOST, self._at(now), hangup_cause_text="lost: channel gone after restart"
-                ),
-                call.lease.contact_id,
-                keep=False,
-            )
+            self._close_adopted(call, now, "channel gone after restart")
 
     # -------------------------------------------------------------- deciding
 
@@ -1285,6 +1334,13 @@ class CampaignRunner:
         self, agent: str, attempt_id: str | None, contact: object, disposition: object
     ) -> None:
         contact_id = contact if isinstance(contact, int) else None
+        adopted = self._adopted_by_agent.pop(agent, None)
+        if attempt_id is None and contact_id is None:
+            attempt_id = adopted  # a queue call the board could not tie: the adopted one it took
+        call = self._calls.get(attempt_id) if attempt_id is not None else None
+        if call is not None and call.adopted:
+            # the agent is done before our poll saw the channel go: the call is over
+            self._close_adopted(call, self._now(), "agent's wrap-up ended after restart")
         if contact_id is None and attempt_id is not None:
             contact_id = self._answered.get(attempt_id)
         if attempt_id is not None:

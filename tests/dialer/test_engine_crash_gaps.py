@@ -7,14 +7,24 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import random
 
+from ami.client import AmiClient
 from dialer.agent_state import AgentState
 from dialer.clock import RealClock
 from dialer.engine import Engine
 from dialer.model import AttemptResult, DialingMode, LeasedContact, Outcome, StatusSpec, SystemStatus
 from dialer.store import ANSWERED_HOLD_S, Store
 from tests.dialer.conftest import make_campaign
-from tests.dialer.runner_fixtures import FAST, agent_interface, make_runner, pbx_rig, running, wait_for
+from tests.dialer.runner_fixtures import (
+    FAST,
+    agent_interface,
+    make_runner,
+    pbx_rig,
+    running,
+    server_config,
+    wait_for,
+)
 from tests.dialer.test_engine import _campaign, engine_running
 
 
@@ -157,3 +167,42 @@ async def test_an_attempt_opened_as_the_database_failed_is_cancelled_without_a_r
         assert 1 == (await store.get_contact(cid)).attempts  # the cancelled one counts nothing
     finally:
         await store.close()
+
+
+async def test_an_adopted_call_that_reaches_an_agent_closes_as_answered_with_its_agent(store: Store) -> None:
+    camp = await _campaign(store, "q-adoptag", ring_timeout_s=60)
+    cid = await store.add_contact(camp, ["+1005550506"])  # answers at once, talks briefly
+    agent = await store.create_agent("aa1", agent_interface(1))
+    at = RealClock().utcnow()
+    [lease] = await store.lease_contacts(camp, at=at, limit=1, owner="engine-G", ttl_s=0.2)
+    attempt = await store.open_attempt(lease, at=at)
+    async with pbx_rig("q-adoptag") as rig:
+        # the previous process placed the call, then died; the person waits in the queue
+        old = AmiClient(server_config(rig.sim.port), rng=random.Random(3))
+        await old.start()
+        await old.originate(
+            str(attempt),
+            lease.e164,
+            campaign=camp,
+            queue="q-adoptag",
+            caller_id="",
+            timeout_s=300,
+            queue_timeout_s=600,  # 6 s here: longer than the restart and the agent's login take
+        )
+        await old.terminate()
+        async with engine_running(store, rig, "engine-G", campaigns={camp}) as engine:
+            assert engine.reconciled is not None and 1 == engine.reconciled.adopted
+            await wait_for(lambda: engine.runner(camp) is not None)
+            runner = engine.runner(camp)
+            assert runner is not None and 1 == runner.in_flight
+            await runner.agents.login("aa1", agent_interface(1))  # the queue connects the caller
+
+            async def dispositioned() -> bool:
+                return (await store.get_contact(cid)).status == "Sukces"  # the default, after wrap-up
+
+            await wait_for(dispositioned)
+    [only] = await store.contact_attempts(cid)  # answered once, never dialled again
+    assert (attempt, Outcome.ANSWERED, agent.id) == (only.id, only.outcome, only.agent_id)
+    assert await store.pool.fetchval("SELECT answered_at IS NOT NULL FROM attempts WHERE id = $1", attempt)
+    row = await store.pool.fetchrow("SELECT lease_owner FROM contacts WHERE id = $1", cid)
+    assert row["lease_owner"] is None
