@@ -152,6 +152,8 @@ class ContactStore(Protocol):
 
     async def awaiting_disposition(self, engine_id: str) -> list[Attempt]: ...
 
+    async def convert_to_campaign_callback(self, contact_id: int) -> bool: ...
+
     async def set_disposition(
         self,
         contact_id: int,

@@ -456,6 +456,7 @@ class CampaignRunner:
         self.hopper = Hopper()
         self._calls: dict[str, _Call] = {}
         self._answered: dict[str, int] = {}  # attempt id -> contact id, until the disposition
+        self._converted: set[int] = set()  # personal callbacks handed to the campaign (written)
         self._adopted_by_agent: dict[str, str] = {}  # board agent id -> adopted attempt it talks on
         self._agent_db: dict[str, int | None] = {}  # board agent id -> store agent id
         self._agent_name: dict[int, str] = {}
@@ -1014,7 +1015,7 @@ class CampaignRunner:
                 due.append(DueCallback(lease.contact_id, entry.leased_at, owner))
         plan = route_callbacks(due, self.board, now, grace_s=self.settings.callback_grace_s)
         for conv in plan.conversions:
-            self._log.info("personal_callback_to_campaign", contact_id=conv.contact, reason=conv.reason)
+            self._persist_conversion(conv.contact, conv.reason)
         free = list(plan.free_for_fresh)
         # Live answers already waiting in the queue have the first claim on a free agent:
         # reserving that agent for a callback would abandon the person on the line.
@@ -1071,6 +1072,20 @@ class CampaignRunner:
         # The decision ends here; the queue actions that follow wait on the PBX's answers.
         self.metrics.decision_latency.labels(self.campaign.name).observe(time.perf_counter() - started)
         await self._perform(effects)
+
+    def _persist_conversion(self, contact: object, reason: str) -> None:
+        """Write a personal callback's hand-over to the campaign once (routing repeats it each pass).
+
+        Only in memory, a restart would lease the contact as the absent agent's again and
+        make it wait out another grace.
+        """
+        if not isinstance(contact, int) or contact in self._converted:
+            return
+        self._converted.add(contact)
+        self._log.info("personal_callback_to_campaign", contact_id=contact, reason=reason)
+        self._writer.submit(
+            f"convert callback {contact}", lambda: self.store.convert_to_campaign_callback(contact)
+        )
 
     def _hand(
         self, agent: str, contact_id: int, now: float, kind: ReservationKind, preview: bool
@@ -1229,9 +1244,7 @@ class CampaignRunner:
             await self._perform(effects)
         ids = [lease.contact_id]
         if opened_at is None:
-            self._writer.submit(
-                f"release ({reason})", lambda: self.store.release_leases(self.engine_id, ids)
-            )
+            self._writer.submit(f"release ({reason})", lambda: self.store.release_leases(self.engine_id, ids))
             return
 
         async def settle_doubtful_open() -> int:

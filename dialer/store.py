@@ -1175,6 +1175,29 @@ class Store:
                 row["state"],
             )
 
+    async def convert_to_campaign_callback(self, contact_id: int) -> bool:
+        """Hand a contact's pending personal callbacks to any agent of the campaign, durably.
+
+        Used once an absent agent's grace has passed (issue 5): the callback rows become
+        campaign ones and the contact no longer belongs to the agent, so a restart does not
+        send it back to them. Returns False when
+        no personal callback was pending (a "my record" contact without a callback row is
+        left to its agent: without the row nothing would make it dialable to others).
+        """
+        async with self.pool.acquire() as conn, conn.transaction():
+            c = await conn.fetchrow("SELECT id FROM contacts WHERE id = $1 FOR UPDATE", contact_id)
+            if c is None:
+                raise NotFound("contact", contact_id)
+            converted = await conn.execute(
+                "UPDATE callbacks SET kind = 'campaign', agent_id = NULL"
+                " WHERE contact_id = $1 AND state = 'pending' AND kind = 'personal'",
+                contact_id,
+            )
+            if int(converted.split()[-1]) == 0:
+                return False
+            await conn.execute("UPDATE contacts SET agent_id = NULL WHERE id = $1", contact_id)
+            return True
+
     async def cancel_callback(self, callback_id: int) -> None:
         async with self.pool.acquire() as conn, conn.transaction():
             cid = await conn.fetchval(

@@ -13,7 +13,16 @@ from ami.client import AmiClient
 from dialer.agent_state import AgentState
 from dialer.clock import RealClock
 from dialer.engine import Engine
-from dialer.model import AttemptResult, DialingMode, LeasedContact, Outcome, StatusSpec, SystemStatus
+from dialer.model import (
+    AttemptResult,
+    CallbackKind,
+    DialingMode,
+    LeasedContact,
+    Outcome,
+    StatusSpec,
+    SystemStatus,
+)
+from dialer.runner import Disposition
 from dialer.store import ANSWERED_HOLD_S, Store
 from tests.dialer.conftest import make_campaign
 from tests.dialer.runner_fixtures import (
@@ -206,3 +215,42 @@ async def test_an_adopted_call_that_reaches_an_agent_closes_as_answered_with_its
     assert await store.pool.fetchval("SELECT answered_at IS NOT NULL FROM attempts WHERE id = $1", attempt)
     row = await store.pool.fetchrow("SELECT lease_owner FROM contacts WHERE id = $1", cid)
     assert row["lease_owner"] is None
+
+
+async def test_a_personal_callback_handed_to_the_campaign_after_the_grace_stays_handed_over(
+    store: Store,
+) -> None:
+    camp = await _campaign(store, "q-conv")
+    await store.create_status(StatusSpec("Oddzwonić", SystemStatus.NOT_BEFORE), campaign=camp)
+    cid = await store.add_contact(camp, ["+1005550507"])
+    await store.create_agent("cv1", agent_interface(1))
+    a2 = await store.create_agent("cv2", agent_interface(2))
+    settings = dataclasses.replace(FAST, disposition_timeout_s=3.0, default_disposition="Sukces")
+    async with pbx_rig("q-conv") as rig:
+        runner = make_runner(await store.get_campaign(camp), store, rig, settings=settings)
+        async with running(runner):
+            await runner.agents.login("cv1", agent_interface(1))
+            await wait_for(lambda: runner.board.state_of("cv1") is AgentState.WRAP_UP)
+            await runner.agents.logout("cv1")  # held until the disposition
+            due = dt.datetime.now(dt.UTC)
+            await runner.agents.set_disposition(
+                "cv1", Disposition("Oddzwonić", callback_at=due, callback=CallbackKind.PERSONAL)
+            )
+            await wait_for(lambda: runner.board.state_of("cv1") is AgentState.LOGGED_OUT)
+            await runner.agents.login("cv2", agent_interface(2), paused=True)  # leases, dials nothing
+
+            async def handed_over() -> bool:
+                row = await store.pool.fetchrow(
+                    "SELECT kind, agent_id FROM callbacks WHERE contact_id = $1 AND state = 'pending'", cid
+                )
+                return row is not None and (row["kind"], row["agent_id"]) == ("campaign", None)
+
+            await wait_for(handed_over)  # written, not only decided in memory
+            await runner.drain(timeout_s=1.0)  # gives the waiting lease back, as a stop would
+    assert 1 == len(await store.contact_attempts(cid))
+    # what a restarted engine sees: a callback any agent may take, no longer cv1's
+    at = RealClock().utcnow()
+    [lease] = await store.lease_contacts(
+        camp, at=at, limit=1, owner="engine-R", agent_reserved=True, agent_ids=[a2.id]
+    )
+    assert (cid, None, "callback") == (lease.contact_id, lease.agent_id, lease.reason)
