@@ -154,6 +154,8 @@ class RunnerSettings:
         default_disposition: the status for an agent who sets none; None: the campaign's
             default status.
         max_launch_per_tick: a bound on calls started by one decision (keeps latency flat).
+        max_concurrent_writes: store writes (closes, dispositions, releases) in flight at once,
+            never two of one contact; keep it under the store's pool size.
     """
 
     tick_s: float = 1.0
@@ -172,6 +174,7 @@ class RunnerSettings:
     db_retry_max_s: float = 10.0
     default_disposition: str | None = None
     max_launch_per_tick: int = 200
+    max_concurrent_writes: int = 4
 
     def __post_init__(self) -> None:
         if self.hopper_low < 0:
@@ -185,6 +188,8 @@ class RunnerSettings:
                 raise ValidationError(name, "must be positive", getattr(self, name))
         if self.lease_renew_s >= self.lease_ttl_s:
             raise ValidationError("lease_renew_s", "must be shorter than lease_ttl_s", self.lease_renew_s)
+        if self.max_concurrent_writes < 1:
+            raise ValidationError("max_concurrent_writes", "must be at least 1", self.max_concurrent_writes)
         if self.callback_grace_s < 0:
             raise ValidationError("callback_grace_s", "must not be negative", self.callback_grace_s)
 
@@ -240,28 +245,59 @@ class _Call:
 # ------------------------------------------------------------------------ outcome writer
 
 
+class _Write:
+    __slots__ = ("done", "keys", "started", "what", "write")
+
+    def __init__(
+        self,
+        what: str,
+        write: Callable[[], Awaitable[Any]],
+        done: Callable[[Any], None] | None,
+        keys: frozenset[int] | None,
+    ) -> None:
+        self.what = what
+        self.write = write
+        self.done = done
+        self.keys = keys  # the contacts it touches; None: all (waits for and holds back everything)
+        self.started = False
+
+
 class _OutcomeWriter:
-    """Store writes that must not be lost, in order, retried while the database is down.
+    """Store writes that must not be lost, in order per contact, retried while the database is down.
+
+    Up to ``max_concurrent_writes`` writes run at once (one transaction each: a strictly
+    serial writer caps a runner at one round trip per attempt, ~50 attempts/s); a write
+    starts only when no earlier write of the same contact is waiting or running, so a
+    contact's close, disposition and release stay in the order they were submitted. A write
+    whose contacts are unknown (``keys=None``) waits for everything before it and holds
+    back everything after it. While the database is down one write at a time is retried.
 
     A write that fails with one of our own errors (``DialerError``: not found, closed
     already, bad input) is logged and dropped: retrying cannot help. Anything else (socket
     errors, asyncpg connection errors, timeouts) means the database is unreachable: the
-    write stays first in line and is retried with exponential backoff on the runner's clock.
+    write stays in line and is retried with exponential backoff on the runner's clock.
     """
 
     def __init__(self, clock: Clock, settings: RunnerSettings, on_state: Callable[[bool], None]) -> None:
         self._clock = clock
         self._settings = settings
-        self._queue: deque[tuple[str, Callable[[], Awaitable[Any]], Callable[[Any], None] | None]] = deque()
+        self._queue: deque[_Write] = deque()
+        self._running: dict[asyncio.Task[Any], _Write] = {}
         self._wake = asyncio.Event()
         self._on_state = on_state
         self.down = False
         self.written = 0
 
     def submit(
-        self, what: str, write: Callable[[], Awaitable[Any]], done: Callable[[Any], None] | None = None
+        self,
+        what: str,
+        write: Callable[[], Awaitable[Any]],
+        done: Callable[[Any], None] | None = None,
+        *,
+        contacts: Iterable[int] | None = None,
     ) -> None:
-        self._queue.append((what, write, done))
+        keys = frozenset(contacts) if contacts is not None else None
+        self._queue.append(_Write(what, write, done, keys))
         self._wake.set()
 
     @property
@@ -275,41 +311,85 @@ class _OutcomeWriter:
             await self._clock.sleep(min(0.05, max(0.0, deadline - self._clock.now())))
         return not self._queue
 
+    def _startable(self) -> list[_Write]:
+        limit = 1 if self.down else self._settings.max_concurrent_writes
+        room = limit - len(self._running)
+        ready: list[_Write] = []
+        held: set[int] = set()  # contacts of earlier writes, waiting or running
+        for w in self._queue:
+            if room <= 0:
+                break
+            if w.keys is None:
+                if not w.started and not self._running and not ready and w is self._queue[0]:
+                    ready.append(w)
+                break  # nothing after a write of unknown contacts may overtake it
+            if not w.started and not (w.keys & held):
+                ready.append(w)
+                room -= 1
+            held |= w.keys
+            if self.down:
+                break
+        return ready
+
     async def run(self) -> None:
         backoff = self._settings.db_retry_initial_s
-        while True:
-            if not self._queue:
-                self._wake.clear()
-                await self._wake.wait()
-                continue
-            what, write, done = self._queue[0]
-            try:
-                result = await write()
-            except DialerError as err:
-                log.warning("store_write_dropped", write=what, error=str(err))
-                self._queue.popleft()
-                continue
-            except asyncio.CancelledError:
-                raise
-            except Exception as err:
-                if not self.down:
-                    self.down = True
-                    self._on_state(False)
-                    log.warning(
-                        "store_unreachable", write=what, error=type(err).__name__, pending=self.pending
+        try:
+            while True:
+                for w in self._startable():
+                    w.started = True
+                    self._running[asyncio.ensure_future(w.write())] = w
+                if not self._running:
+                    self._wake.clear()
+                    await self._wake.wait()
+                    continue
+                waker = asyncio.ensure_future(self._wake.wait())
+                try:
+                    finished, _ = await asyncio.wait(
+                        [*self._running, waker], return_when=asyncio.FIRST_COMPLETED
                     )
-                await self._clock.sleep(backoff)
-                backoff = min(backoff * 2, self._settings.db_retry_max_s)
-                continue
-            self._queue.popleft()
-            self.written += 1
-            backoff = self._settings.db_retry_initial_s
-            if self.down:
-                self.down = False
-                self._on_state(True)
-                log.info("store_reachable", pending=self.pending)
-            if done is not None:
-                done(result)
+                finally:
+                    waker.cancel()
+                self._wake.clear()
+                failed = False
+                for task in finished:
+                    w = self._running.pop(task, None)  # type: ignore[arg-type]
+                    if w is None:
+                        continue
+                    if self._finish(w, task):
+                        backoff = self._settings.db_retry_initial_s
+                    else:
+                        failed = True
+                if failed:
+                    await self._clock.sleep(backoff)
+                    backoff = min(backoff * 2, self._settings.db_retry_max_s)
+        finally:
+            for task in self._running:
+                task.cancel()
+            await asyncio.gather(*self._running, return_exceptions=True)
+
+    def _finish(self, w: _Write, task: asyncio.Future[Any]) -> bool:
+        """Settle one finished write; False if the database looked unreachable (retry it)."""
+        err = task.exception() if not task.cancelled() else asyncio.CancelledError()
+        if isinstance(err, DialerError):
+            log.warning("store_write_dropped", write=w.what, error=str(err))
+            self._queue.remove(w)
+            return True
+        if err is not None:
+            w.started = False
+            if not self.down:
+                self.down = True
+                self._on_state(False)
+                log.warning("store_unreachable", write=w.what, error=type(err).__name__, pending=self.pending)
+            return False
+        self._queue.remove(w)
+        self.written += 1
+        if self.down:
+            self.down = False
+            self._on_state(True)
+            log.info("store_reachable", pending=self.pending)
+        if w.done is not None:
+            w.done(task.result())
+        return True
 
 
 # ------------------------------------------------------------------------ the agent interface
@@ -792,7 +872,10 @@ class CampaignRunner:
                 self.hopper.settle(contact_id)
 
         self._writer.submit(
-            f"close_attempt {attempt_id}", lambda: self.store.close_attempt(attempt_id, result), done
+            f"close_attempt {attempt_id}",
+            lambda: self.store.close_attempt(attempt_id, result),
+            done,
+            contacts=[contact_id],
         )
 
     # -------------------------------------------------------------- housekeeping: leases
@@ -921,7 +1004,9 @@ class CampaignRunner:
         for cid in ids:
             self.hopper.settle(cid)
         self._writer.submit(
-            f"release {len(ids)} ({reason})", lambda: self.store.release_leases(self.engine_id, ids)
+            f"release {len(ids)} ({reason})",
+            lambda: self.store.release_leases(self.engine_id, ids),
+            contacts=ids,
         )
 
     def _adopted_connected(self, update: AgentCallEvent, now: float) -> None:
@@ -1084,7 +1169,9 @@ class CampaignRunner:
         self._converted.add(contact)
         self._log.info("personal_callback_to_campaign", contact_id=contact, reason=reason)
         self._writer.submit(
-            f"convert callback {contact}", lambda: self.store.convert_to_campaign_callback(contact)
+            f"convert callback {contact}",
+            lambda: self.store.convert_to_campaign_callback(contact),
+            contacts=[contact],
         )
 
     def _hand(
@@ -1244,7 +1331,9 @@ class CampaignRunner:
             await self._perform(effects)
         ids = [lease.contact_id]
         if opened_at is None:
-            self._writer.submit(f"release ({reason})", lambda: self.store.release_leases(self.engine_id, ids))
+            self._writer.submit(
+                f"release ({reason})", lambda: self.store.release_leases(self.engine_id, ids), contacts=ids
+            )
             return
 
         async def settle_doubtful_open() -> int:
@@ -1270,7 +1359,7 @@ class CampaignRunner:
                 cancelled += 1
             return cancelled + await self.store.release_leases(self.engine_id, ids)
 
-        self._writer.submit(f"release ({reason}, open_attempt in doubt)", settle_doubtful_open)
+        self._writer.submit(f"release ({reason}, open_attempt in doubt)", settle_doubtful_open, contacts=ids)
 
     # -------------------------------------------------------------- effects
 
@@ -1397,9 +1486,11 @@ class CampaignRunner:
         def settled(_: object) -> None:
             self.hopper.settle(cid)
 
-        self._writer.submit(f"disposition {cid}", write, settled)
+        self._writer.submit(f"disposition {cid}", write, settled, contacts=[cid])
 
     def _release_sync(self, contact_id: int, reason: str) -> None:
         self.hopper.settle(contact_id)
         ids = [contact_id]
-        self._writer.submit(f"release ({reason})", lambda: self.store.release_leases(self.engine_id, ids))
+        self._writer.submit(
+            f"release ({reason})", lambda: self.store.release_leases(self.engine_id, ids), contacts=ids
+        )
