@@ -3,11 +3,15 @@
 Theory of operation. :meth:`Engine.run` first *reconciles* what a previous run of this engine
 left behind (issue 5 item 5, "crash safety"): every attempt of this ``engine_id`` still open
 in the store is looked up on the PBX (``live_attempts``, CoreShowChannels over AMI). An
-attempt whose channel is still up is adopted by its campaign's runner, which closes it as
-``lost`` once the channel is gone (the AMI client that placed it is gone, so no outcome will
-arrive); every other open attempt is closed as ``lost`` at once, which counts it and applies
-the campaign's retry rule: never re-dialled blindly, never forgotten. Expired leases of any
-engine are reclaimed. Only then does dialling start.
+attempt whose channel is still up is adopted by its campaign's runner, which closes it once
+the channel is gone (the AMI client that placed it is gone, so no outcome will arrive): as
+``answered`` with its agent if the queue's AgentConnect showed it reach one, else as ``lost``;
+every other open attempt is closed as ``lost`` at once, which counts it and applies the
+campaign's retry rule: never re-dialled blindly, never forgotten. A contact whose call was
+answered but whose agent's disposition died with the engine gets the default disposition
+(``RunnerSettings.default_disposition`` or the campaign's default status), as the runner
+would have given it after the disposition timeout. Expired leases of any engine are
+reclaimed. Only then does dialling start.
 
 Then, every ``poll_s``, the supervisor lists the campaigns and starts a runner for each one
 that is running with its schedule open, and drains the runner of one that was stopped or
