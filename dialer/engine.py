@@ -3,11 +3,15 @@
 Theory of operation. :meth:`Engine.run` first *reconciles* what a previous run of this engine
 left behind (issue 5 item 5, "crash safety"): every attempt of this ``engine_id`` still open
 in the store is looked up on the PBX (``live_attempts``, CoreShowChannels over AMI). An
-attempt whose channel is still up is adopted by its campaign's runner, which closes it as
-``lost`` once the channel is gone (the AMI client that placed it is gone, so no outcome will
-arrive); every other open attempt is closed as ``lost`` at once, which counts it and applies
-the campaign's retry rule: never re-dialled blindly, never forgotten. Expired leases of any
-engine are reclaimed. Only then does dialling start.
+attempt whose channel is still up is adopted by its campaign's runner, which closes it once
+the channel is gone (the AMI client that placed it is gone, so no outcome will arrive): as
+``answered`` with its agent if the queue's AgentConnect showed it reach one, else as ``lost``;
+every other open attempt is closed as ``lost`` at once, which counts it and applies the
+campaign's retry rule: never re-dialled blindly, never forgotten. A contact whose call was
+answered but whose agent's disposition died with the engine gets the default disposition
+(``RunnerSettings.default_disposition`` or the campaign's default status), as the runner
+would have given it after the disposition timeout. Expired leases of any engine are
+reclaimed. Only then does dialling start.
 
 Then, every ``poll_s``, the supervisor lists the campaigns and starts a runner for each one
 that is running with its schedule open, and drains the runner of one that was stopped or
@@ -19,6 +23,7 @@ the attempt, agent and connection updates to every runner (each board filters it
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from typing import Any
 
 import structlog
@@ -42,17 +47,20 @@ __all__ = ["Engine", "ReconcileReport"]
 class ReconcileReport:
     """What start-up reconciliation did (for logs and tests)."""
 
-    __slots__ = ("adopted", "closed_lost", "reclaimed_leases")
+    __slots__ = ("adopted", "closed_lost", "defaulted", "reclaimed_leases")
 
-    def __init__(self, adopted: int = 0, closed_lost: int = 0, reclaimed_leases: int = 0) -> None:
+    def __init__(
+        self, adopted: int = 0, closed_lost: int = 0, reclaimed_leases: int = 0, defaulted: int = 0
+    ) -> None:
         self.adopted = adopted
         self.closed_lost = closed_lost
         self.reclaimed_leases = reclaimed_leases
+        self.defaulted = defaulted  # answered contacts given the default disposition
 
     def __repr__(self) -> str:
         return (
             f"ReconcileReport(adopted={self.adopted}, closed_lost={self.closed_lost}, "
-            f"reclaimed_leases={self.reclaimed_leases})"
+            f"defaulted={self.defaulted}, reclaimed_leases={self.reclaimed_leases})"
         )
 
 
@@ -214,15 +222,48 @@ class Engine:
                 report.closed_lost += 1
             except DialerError as err:
                 log.warning("reconcile_close_failed", attempt_id=att.id, error=str(err))
+        report.defaulted = await self._default_dispositions(now)
         report.reclaimed_leases = await self.store.reclaim_expired_leases(now)
         log.info(
             "engine_reconciled",
             engine_id=self.engine_id,
             adopted=report.adopted,
             closed_lost=report.closed_lost,
+            defaulted=report.defaulted,
             reclaimed_leases=report.reclaimed_leases,
         )
         return report
+
+    async def _default_dispositions(self, now: dt.datetime) -> int:
+        """Give the default disposition to answered contacts whose agent's decision died with us.
+
+        A call that reached a person was talked about (or not) by an agent whose wrap-up this
+        engine lost: the runner would have applied the default status after the disposition
+        timeout, so the restart does the same. Without it the contact keeps its status and,
+        once the answered hold expires, is dialled again as if nobody had spoken to it. A
+        campaign with no default status (and no ``default_disposition`` setting) keeps the
+        hold: releasing it would mean "call again now", the one thing not to do.
+        """
+        waiting = await self.store.awaiting_disposition(self.engine_id)
+        if not waiting:
+            return 0
+        defaults = {c.id: c.default_status for c in await self.store.list_campaigns()}
+        done = 0
+        for att in waiting:
+            status = self.settings.default_disposition or defaults.get(att.campaign_id)
+            if status is None:
+                log.warning("reconcile_no_default_status", attempt_id=att.id, contact_id=att.contact_id)
+                continue
+            try:
+                await self.store.set_disposition(
+                    att.contact_id, status, at=now, agent_id=att.agent_id, attempt_id=att.id
+                )
+            except DialerError as err:
+                log.warning("reconcile_disposition_failed", attempt_id=att.id, error=str(err))
+                continue
+            log.info("reconcile_default_disposition", attempt_id=att.id, contact_id=att.contact_id)
+            done += 1
+        return done
 
     # ---------------------------------------------------------------- supervision
 

@@ -150,6 +150,10 @@ class ContactStore(Protocol):
 
     async def close_attempt(self, attempt_id: int, result: AttemptResult) -> AppliedOutcome: ...
 
+    async def awaiting_disposition(self, engine_id: str) -> list[Attempt]: ...
+
+    async def convert_to_campaign_callback(self, contact_id: int) -> bool: ...
+
     async def set_disposition(
         self,
         contact_id: int,

@@ -47,7 +47,7 @@ from typing import Any
 import structlog
 from structlog.contextvars import bound_contextvars
 
-from ami.agent_events import AgentCallEvent, AgentStateChange
+from ami.agent_events import AgentCallEvent, AgentCallKind, AgentStateChange
 from ami.outcome import AgentConnected, AmdDetected, Answered, Ended
 from ami.outcome import Outcome as AmiOutcome
 from dialer.agent_state import (
@@ -87,6 +87,7 @@ from dialer.model import Outcome as StoreOutcome
 from dialer.outcomes import map_outcome
 from dialer.ports import ContactStore, OriginateRequest, PbxPort
 from dialer.schedule import Schedule
+from dialer.store import ANSWERED_HOLD_S
 from pacing import (
     MIN_RING_S,
     AbandonTracker,
@@ -100,6 +101,10 @@ from pacing import (
 )
 
 log = structlog.get_logger(__name__)
+
+# ami.client tags each originated channel dlr-<attempt id> (ChannelId, hence the Uniqueid of
+# our ;1 half, which AgentConnect names as the caller's channel).
+_CHANNEL_TAG = "dlr-"
 
 __all__ = [
     "ABANDON_WINDOWS_S",
@@ -149,6 +154,8 @@ class RunnerSettings:
         default_disposition: the status for an agent who sets none; None: the campaign's
             default status.
         max_launch_per_tick: a bound on calls started by one decision (keeps latency flat).
+        max_concurrent_writes: store writes (closes, dispositions, releases) in flight at once,
+            never two of one contact; keep it under the store's pool size.
     """
 
     tick_s: float = 1.0
@@ -167,6 +174,7 @@ class RunnerSettings:
     db_retry_max_s: float = 10.0
     default_disposition: str | None = None
     max_launch_per_tick: int = 200
+    max_concurrent_writes: int = 4
 
     def __post_init__(self) -> None:
         if self.hopper_low < 0:
@@ -180,6 +188,8 @@ class RunnerSettings:
                 raise ValidationError(name, "must be positive", getattr(self, name))
         if self.lease_renew_s >= self.lease_ttl_s:
             raise ValidationError("lease_renew_s", "must be shorter than lease_ttl_s", self.lease_renew_s)
+        if self.max_concurrent_writes < 1:
+            raise ValidationError("max_concurrent_writes", "must be at least 1", self.max_concurrent_writes)
         if self.callback_grace_s < 0:
             raise ValidationError("callback_grace_s", "must not be negative", self.callback_grace_s)
 
@@ -229,34 +239,65 @@ class _Call:
     launched_at: float
     answered_at: float | None = None
     connected_at: float | None = None
-    adopted: bool = False  # re-tracked after a restart: no updates will come
+    adopted: bool = False  # re-tracked after a restart: only the queue's agent events come
 
 
 # ------------------------------------------------------------------------ outcome writer
 
 
+class _Write:
+    __slots__ = ("done", "keys", "started", "what", "write")
+
+    def __init__(
+        self,
+        what: str,
+        write: Callable[[], Awaitable[Any]],
+        done: Callable[[Any], None] | None,
+        keys: frozenset[int] | None,
+    ) -> None:
+        self.what = what
+        self.write = write
+        self.done = done
+        self.keys = keys  # the contacts it touches; None: all (waits for and holds back everything)
+        self.started = False
+
+
 class _OutcomeWriter:
-    """Store writes that must not be lost, in order, retried while the database is down.
+    """Store writes that must not be lost, in order per contact, retried while the database is down.
+
+    Up to ``max_concurrent_writes`` writes run at once (one transaction each: a strictly
+    serial writer caps a runner at one round trip per attempt, ~50 attempts/s); a write
+    starts only when no earlier write of the same contact is waiting or running, so a
+    contact's close, disposition and release stay in the order they were submitted. A write
+    whose contacts are unknown (``keys=None``) waits for everything before it and holds
+    back everything after it. While the database is down one write at a time is retried.
 
     A write that fails with one of our own errors (``DialerError``: not found, closed
     already, bad input) is logged and dropped: retrying cannot help. Anything else (socket
     errors, asyncpg connection errors, timeouts) means the database is unreachable: the
-    write stays first in line and is retried with exponential backoff on the runner's clock.
+    write stays in line and is retried with exponential backoff on the runner's clock.
     """
 
     def __init__(self, clock: Clock, settings: RunnerSettings, on_state: Callable[[bool], None]) -> None:
         self._clock = clock
         self._settings = settings
-        self._queue: deque[tuple[str, Callable[[], Awaitable[Any]], Callable[[Any], None] | None]] = deque()
+        self._queue: deque[_Write] = deque()
+        self._running: dict[asyncio.Task[Any], _Write] = {}
         self._wake = asyncio.Event()
         self._on_state = on_state
         self.down = False
         self.written = 0
 
     def submit(
-        self, what: str, write: Callable[[], Awaitable[Any]], done: Callable[[Any], None] | None = None
+        self,
+        what: str,
+        write: Callable[[], Awaitable[Any]],
+        done: Callable[[Any], None] | None = None,
+        *,
+        contacts: Iterable[int] | None = None,
     ) -> None:
-        self._queue.append((what, write, done))
+        keys = frozenset(contacts) if contacts is not None else None
+        self._queue.append(_Write(what, write, done, keys))
         self._wake.set()
 
     @property
@@ -270,41 +311,85 @@ class _OutcomeWriter:
             await self._clock.sleep(min(0.05, max(0.0, deadline - self._clock.now())))
         return not self._queue
 
+    def _startable(self) -> list[_Write]:
+        limit = 1 if self.down else self._settings.max_concurrent_writes
+        room = limit - len(self._running)
+        ready: list[_Write] = []
+        held: set[int] = set()  # contacts of earlier writes, waiting or running
+        for w in self._queue:
+            if room <= 0:
+                break
+            if w.keys is None:
+                if not w.started and not self._running and not ready and w is self._queue[0]:
+                    ready.append(w)
+                break  # nothing after a write of unknown contacts may overtake it
+            if not w.started and not (w.keys & held):
+                ready.append(w)
+                room -= 1
+            held |= w.keys
+            if self.down:
+                break
+        return ready
+
     async def run(self) -> None:
         backoff = self._settings.db_retry_initial_s
-        while True:
-            if not self._queue:
-                self._wake.clear()
-                await self._wake.wait()
-                continue
-            what, write, done = self._queue[0]
-            try:
-                result = await write()
-            except DialerError as err:
-                log.warning("store_write_dropped", write=what, error=str(err))
-                self._queue.popleft()
-                continue
-            except asyncio.CancelledError:
-                raise
-            except Exception as err:
-                if not self.down:
-                    self.down = True
-                    self._on_state(False)
-                    log.warning(
-                        "store_unreachable", write=what, error=type(err).__name__, pending=self.pending
+        try:
+            while True:
+                for w in self._startable():
+                    w.started = True
+                    self._running[asyncio.ensure_future(w.write())] = w
+                if not self._running:
+                    self._wake.clear()
+                    await self._wake.wait()
+                    continue
+                waker = asyncio.ensure_future(self._wake.wait())
+                try:
+                    finished, _ = await asyncio.wait(
+                        [*self._running, waker], return_when=asyncio.FIRST_COMPLETED
                     )
-                await self._clock.sleep(backoff)
-                backoff = min(backoff * 2, self._settings.db_retry_max_s)
-                continue
-            self._queue.popleft()
-            self.written += 1
-            backoff = self._settings.db_retry_initial_s
-            if self.down:
-                self.down = False
-                self._on_state(True)
-                log.info("store_reachable", pending=self.pending)
-            if done is not None:
-                done(result)
+                finally:
+                    waker.cancel()
+                self._wake.clear()
+                failed = False
+                for task in finished:
+                    w = self._running.pop(task, None)  # type: ignore[arg-type]
+                    if w is None:
+                        continue
+                    if self._finish(w, task):
+                        backoff = self._settings.db_retry_initial_s
+                    else:
+                        failed = True
+                if failed:
+                    await self._clock.sleep(backoff)
+                    backoff = min(backoff * 2, self._settings.db_retry_max_s)
+        finally:
+            for task in self._running:
+                task.cancel()
+            await asyncio.gather(*self._running, return_exceptions=True)
+
+    def _finish(self, w: _Write, task: asyncio.Future[Any]) -> bool:
+        """Settle one finished write; False if the database looked unreachable (retry it)."""
+        err = task.exception() if not task.cancelled() else asyncio.CancelledError()
+        if isinstance(err, DialerError):
+            log.warning("store_write_dropped", write=w.what, error=str(err))
+            self._queue.remove(w)
+            return True
+        if err is not None:
+            w.started = False
+            if not self.down:
+                self.down = True
+                self._on_state(False)
+                log.warning("store_unreachable", write=w.what, error=type(err).__name__, pending=self.pending)
+            return False
+        self._queue.remove(w)
+        self.written += 1
+        if self.down:
+            self.down = False
+            self._on_state(True)
+            log.info("store_reachable", pending=self.pending)
+        if w.done is not None:
+            w.done(task.result())
+        return True
 
 
 # ------------------------------------------------------------------------ the agent interface
@@ -451,6 +536,8 @@ class CampaignRunner:
         self.hopper = Hopper()
         self._calls: dict[str, _Call] = {}
         self._answered: dict[str, int] = {}  # attempt id -> contact id, until the disposition
+        self._converted: set[int] = set()  # personal callbacks handed to the campaign (written)
+        self._adopted_by_agent: dict[str, str] = {}  # board agent id -> adopted attempt it talks on
         self._agent_db: dict[str, int | None] = {}  # board agent id -> store agent id
         self._agent_name: dict[int, str] = {}
         self._since: dict[str, tuple[AgentState, float]] = {}
@@ -506,8 +593,10 @@ class CampaignRunner:
     def adopt(self, attempt_id: str, lease: LeasedContact, started_at: float) -> None:
         """Re-track an attempt a previous run of this engine left in flight (still live on the PBX).
 
-        No update will come for it (the AMI client that placed it is gone), so the runner
-        polls ``pbx.live_attempts`` and closes it as ``lost`` once its channel is gone.
+        No attempt update will come for it (the AMI client that placed it is gone), so the
+        runner polls ``pbx.live_attempts`` and closes it once its channel is gone: as
+        ``answered`` with its agent when the queue's AgentConnect (which names our channel)
+        showed it reach one, the agent's disposition then deciding what next; else as ``lost``.
         """
         self._calls[attempt_id] = _Call(attempt_id, lease, None, started_at, adopted=True)
         self.hopper.adopt_dialled(lease)
@@ -675,6 +764,8 @@ class CampaignRunner:
                         await self._restore_members(now)
                 continue
             if kind == "agent":
+                if isinstance(update, AgentCallEvent) and update.kind is AgentCallKind.CONNECT:
+                    self._adopted_connected(update, now)
                 await self._perform(self.board.feed(update, now))
                 continue
             await self._on_attempt(update, now)
@@ -781,7 +872,10 @@ class CampaignRunner:
                 self.hopper.settle(contact_id)
 
         self._writer.submit(
-            f"close_attempt {attempt_id}", lambda: self.store.close_attempt(attempt_id, result), done
+            f"close_attempt {attempt_id}",
+            lambda: self.store.close_attempt(attempt_id, result),
+            done,
+            contacts=[contact_id],
         )
 
     # -------------------------------------------------------------- housekeeping: leases
@@ -794,20 +888,7 @@ class CampaignRunner:
             return
         if now - self._last_renew_at >= self.settings.lease_renew_s:
             self._last_renew_at = now
-            ids = self.hopper.leased_ids()
-            if ids:
-                try:
-                    kept = await self.store.renew_leases(
-                        self.engine_id, ids, at=self._at(now), ttl_s=self.settings.lease_ttl_s
-                    )
-                except DialerError as err:
-                    self._log.warning("lease_renew_failed", error=str(err))
-                except Exception as err:
-                    self._log.warning("lease_renew_failed", error=type(err).__name__)
-                else:
-                    lost = self.hopper.drop_lost(set(kept))
-                    if lost:
-                        self._log.warning("leases_lost", count=len(lost))
+            await self._renew(now)
         if self._adopted() and now - self._last_adopt_poll_at >= self.settings.tick_s:
             self._last_adopt_poll_at = now  # one CoreShowChannels per tick, not per event
             await self._poll_adopted(now)
@@ -821,6 +902,39 @@ class CampaignRunner:
         if self.board.logged_in() == 0 and self.campaign.mode is not DialingMode.PREDICTIVE:
             return
         await self._refill(now)
+
+    async def _renew(self, now: float) -> None:
+        """Renew every lease; an answered contact keeps the store's answered hold.
+
+        The store holds an answered contact for :data:`ANSWERED_HOLD_S` (a generous wrap-up);
+        renewing it with the short ``lease_ttl_s`` would cut that hold to two minutes, so a
+        wrap-up outliving a renewal gap (a database blip) would lose its contact to another
+        engine. Answered contacts are renewed for the longer of the two.
+        """
+        ids = self.hopper.leased_ids()
+        if not ids:
+            return
+        answered = set(self._answered.values())
+        groups = [
+            ([i for i in ids if i not in answered], self.settings.lease_ttl_s),
+            ([i for i in ids if i in answered], max(self.settings.lease_ttl_s, ANSWERED_HOLD_S)),
+        ]
+        kept: set[int] = set()
+        for group, ttl_s in groups:
+            if not group:
+                continue
+            try:
+                renewed = await self.store.renew_leases(self.engine_id, group, at=self._at(now), ttl_s=ttl_s)
+                kept |= set(renewed)
+            except DialerError as err:
+                self._log.warning("lease_renew_failed", error=str(err))
+                return
+            except Exception as err:
+                self._log.warning("lease_renew_failed", error=type(err).__name__)
+                return
+        lost = self.hopper.drop_lost(kept)
+        if lost:
+            self._log.warning("leases_lost", count=len(lost))
 
     async def _refill(self, now: float) -> None:
         want = self.settings.hopper_high - self.hopper.depth
@@ -890,7 +1004,59 @@ class CampaignRunner:
         for cid in ids:
             self.hopper.settle(cid)
         self._writer.submit(
-            f"release {len(ids)} ({reason})", lambda: self.store.release_leases(self.engine_id, ids)
+            f"release {len(ids)} ({reason})",
+            lambda: self.store.release_leases(self.engine_id, ids),
+            contacts=ids,
+        )
+
+    def _adopted_connected(self, update: AgentCallEvent, now: float) -> None:
+        """An adopted call reached an agent of this queue: remember who, for its close and disposition."""
+        for channel in (update.caller_uniqueid, update.caller_linkedid):
+            if not channel or not channel.startswith(_CHANNEL_TAG):
+                continue
+            attempt_id = channel[len(_CHANNEL_TAG) :].split(";")[0]
+            call = self._calls.get(attempt_id)
+            if call is None or not call.adopted:
+                continue
+            agent = self.board.agent_for_interface(update.interface)
+            call.answered_at = call.answered_at if call.answered_at is not None else now
+            call.connected_at = now
+            call.agent = agent
+            self._answered[attempt_id] = call.lease.contact_id
+            if agent is not None:
+                self._adopted_by_agent[agent] = attempt_id
+            self._log.info("adopted_attempt_connected", attempt_id=attempt_id, agent=agent)
+            return
+
+    def _close_adopted(self, call: _Call, now: float, why: str) -> None:
+        self._calls.pop(call.attempt_id, None)
+        if call.connected_at is None:
+            self._count(StoreOutcome.LOST.value, live=False, abandoned=False, now=now)
+            self._log.info("adopted_attempt_gone", attempt_id=call.attempt_id, outcome="lost")
+            self._close(
+                int(call.attempt_id),
+                AttemptResult(StoreOutcome.LOST, self._at(now), hangup_cause_text=f"lost: {why}"),
+                call.lease.contact_id,
+                keep=False,
+            )
+            return
+        self._count(StoreOutcome.ANSWERED.value, live=True, abandoned=False, now=now)
+        self._connects += 1
+        self._log.info(
+            "adopted_attempt_gone", attempt_id=call.attempt_id, outcome="answered", agent=call.agent
+        )
+        answered_at = call.answered_at if call.answered_at is not None else call.connected_at
+        self._close(
+            int(call.attempt_id),
+            AttemptResult(
+                StoreOutcome.ANSWERED,
+                self._at(now),
+                answered_at=self._at(answered_at),
+                hangup_cause_text=f"answered: {why}",
+                agent_id=self._agent_db.get(call.agent) if call.agent else None,
+            ),
+            call.lease.contact_id,
+            keep=True,  # the agent's disposition (or the default) settles it
         )
 
     def _adopted(self) -> bool:
@@ -901,17 +1067,7 @@ class CampaignRunner:
         if live is None:
             return
         for call in [c for c in self._calls.values() if c.adopted and c.attempt_id not in live]:
-            self._calls.pop(call.attempt_id, None)
-            self._count(StoreOutcome.LOST.value, live=False, abandoned=False, now=now)
-            self._log.info("adopted_attempt_gone", attempt_id=call.attempt_id)
-            self._close(
-                int(call.attempt_id),
-                AttemptResult(
-                    StoreOutcome.LOST, self._at(now), hangup_cause_text="lost: channel gone after restart"
-                ),
-                call.lease.contact_id,
-                keep=False,
-            )
+            self._close_adopted(call, now, "channel gone after restart")
 
     # -------------------------------------------------------------- deciding
 
@@ -944,7 +1100,7 @@ class CampaignRunner:
                 due.append(DueCallback(lease.contact_id, entry.leased_at, owner))
         plan = route_callbacks(due, self.board, now, grace_s=self.settings.callback_grace_s)
         for conv in plan.conversions:
-            self._log.info("personal_callback_to_campaign", contact_id=conv.contact, reason=conv.reason)
+            self._persist_conversion(conv.contact, conv.reason)
         free = list(plan.free_for_fresh)
         # Live answers already waiting in the queue have the first claim on a free agent:
         # reserving that agent for a callback would abandon the person on the line.
@@ -1001,6 +1157,22 @@ class CampaignRunner:
         # The decision ends here; the queue actions that follow wait on the PBX's answers.
         self.metrics.decision_latency.labels(self.campaign.name).observe(time.perf_counter() - started)
         await self._perform(effects)
+
+    def _persist_conversion(self, contact: object, reason: str) -> None:
+        """Write a personal callback's hand-over to the campaign once (routing repeats it each pass).
+
+        Only in memory, a restart would lease the contact as the absent agent's again and
+        make it wait out another grace.
+        """
+        if not isinstance(contact, int) or contact in self._converted:
+            return
+        self._converted.add(contact)
+        self._log.info("personal_callback_to_campaign", contact_id=contact, reason=reason)
+        self._writer.submit(
+            f"convert callback {contact}",
+            lambda: self.store.convert_to_campaign_callback(contact),
+            contacts=[contact],
+        )
 
     def _hand(
         self, agent: str, contact_id: int, now: float, kind: ReservationKind, preview: bool
@@ -1097,7 +1269,7 @@ class CampaignRunner:
         except Exception as err:
             self._log.warning("dial_store_failed", error=type(err).__name__, contact_id=lease.contact_id)
             self._store_failures = max(1, self._store_failures)
-            await self._give_back(lease, agent, "store unreachable")
+            await self._give_back(lease, agent, "store unreachable", opened_at=self._at(now))
             return
         attempt_id = str(attempt)
         self.hopper.mark_dialled(lease.contact_id)
@@ -1141,7 +1313,16 @@ class CampaignRunner:
                 return
             self._log.debug("originate_sent", attempt_id=attempt_id, reserved=agent is not None)
 
-    async def _give_back(self, lease: LeasedContact, agent: str | None, reason: str) -> None:
+    async def _give_back(
+        self, lease: LeasedContact, agent: str | None, reason: str, *, opened_at: dt.datetime | None = None
+    ) -> None:
+        """Return an undialled contact; ``opened_at``: an ``open_attempt`` at that time failed.
+
+        A failed ``open_attempt`` may have committed just as the connection died: the row
+        exists though nothing was dialled. The release is then preceded, in the writer's
+        order (so once the database is back, without waiting for a restart), by closing
+        such a row as cancelled, which counts nothing and releases the lease itself.
+        """
         self._log.info("contact_given_back", contact_id=lease.contact_id, reason=reason)
         self.hopper.unhold(lease.contact_id)
         if agent is not None:
@@ -1149,7 +1330,36 @@ class CampaignRunner:
             effects = [e for e in effects if not isinstance(e, ReleaseContact)]
             await self._perform(effects)
         ids = [lease.contact_id]
-        self._writer.submit(f"release ({reason})", lambda: self.store.release_leases(self.engine_id, ids))
+        if opened_at is None:
+            self._writer.submit(
+                f"release ({reason})", lambda: self.store.release_leases(self.engine_id, ids), contacts=ids
+            )
+            return
+
+        async def settle_doubtful_open() -> int:
+            cancelled = 0
+            for att in await self.store.open_attempts(self.engine_id):
+                if att.contact_id != lease.contact_id or att.started_at != opened_at:
+                    continue
+                if str(att.id) in self._calls:
+                    continue
+                try:
+                    await self.store.close_attempt(
+                        att.id,
+                        AttemptResult(
+                            StoreOutcome.CANCELLED,
+                            self._at(),
+                            hangup_cause_text="cancelled: not placed, the database failed as it was opened",
+                        ),
+                    )
+                except DialerError as err:  # closed meanwhile: nothing left to settle
+                    self._log.info("doubtful_attempt_closed_already", attempt_id=att.id, error=str(err))
+                    continue
+                self._log.info("doubtful_attempt_cancelled", attempt_id=att.id, contact_id=lease.contact_id)
+                cancelled += 1
+            return cancelled + await self.store.release_leases(self.engine_id, ids)
+
+        self._writer.submit(f"release ({reason}, open_attempt in doubt)", settle_doubtful_open, contacts=ids)
 
     # -------------------------------------------------------------- effects
 
@@ -1226,6 +1436,13 @@ class CampaignRunner:
         self, agent: str, attempt_id: str | None, contact: object, disposition: object
     ) -> None:
         contact_id = contact if isinstance(contact, int) else None
+        adopted = self._adopted_by_agent.pop(agent, None)
+        if attempt_id is None and contact_id is None:
+            attempt_id = adopted  # a queue call the board could not tie: the adopted one it took
+        call = self._calls.get(attempt_id) if attempt_id is not None else None
+        if call is not None and call.adopted:
+            # the agent is done before our poll saw the channel go: the call is over
+            self._close_adopted(call, self._now(), "agent's wrap-up ended after restart")
         if contact_id is None and attempt_id is not None:
             contact_id = self._answered.get(attempt_id)
         if attempt_id is not None:
@@ -1269,9 +1486,11 @@ class CampaignRunner:
         def settled(_: object) -> None:
             self.hopper.settle(cid)
 
-        self._writer.submit(f"disposition {cid}", write, settled)
+        self._writer.submit(f"disposition {cid}", write, settled, contacts=[cid])
 
     def _release_sync(self, contact_id: int, reason: str) -> None:
         self.hopper.settle(contact_id)
         ids = [contact_id]
-        self._writer.submit(f"release ({reason})", lambda: self.store.release_leases(self.engine_id, ids))
+        self._writer.submit(
+            f"release ({reason})", lambda: self.store.release_leases(self.engine_id, ids), contacts=ids
+        )

@@ -981,6 +981,23 @@ class Store:
         )
         return [_attempt_from(r) for r in rows]
 
+    async def awaiting_disposition(self, engine_id: str) -> list[Attempt]:
+        """Answered attempts of ``engine_id`` whose contact still waits for the agent's disposition.
+
+        What a crash during talk or wrap-up leaves: the attempt is closed as answered and the
+        contact is held (:data:`ANSWERED_HOLD_S`) for a disposition that will never come.
+        Only a contact's latest attempt counts, and only while ``engine_id`` still holds it.
+        """
+        rows = await self.pool.fetch(
+            """SELECT a.* FROM attempts a JOIN contacts c ON c.id = a.contact_id
+               WHERE a.engine_id = $1 AND a.outcome = 'answered' AND a.status_id IS NULL
+                 AND c.lease_owner = $1
+                 AND a.id = (SELECT max(id) FROM attempts WHERE contact_id = a.contact_id)
+               ORDER BY a.ended_at, a.id""",
+            engine_id,
+        )
+        return [_attempt_from(r) for r in rows]
+
     async def close_attempt(self, attempt_id: int, result: AttemptResult) -> AppliedOutcome:
         """Close an attempt and apply its outcome to the contact, in one transaction.
 
@@ -1233,6 +1250,29 @@ class Store:
                 window_end_at,
                 row["state"],
             )
+
+    async def convert_to_campaign_callback(self, contact_id: int) -> bool:
+        """Hand a contact's pending personal callbacks to any agent of the campaign, durably.
+
+        Used once an absent agent's grace has passed (issue 5): the callback rows become
+        campaign ones and the contact no longer belongs to the agent, so a restart does not
+        send it back to them. Returns False when
+        no personal callback was pending (a "my record" contact without a callback row is
+        left to its agent: without the row nothing would make it dialable to others).
+        """
+        async with self.pool.acquire() as conn, conn.transaction():
+            c = await conn.fetchrow("SELECT id FROM contacts WHERE id = $1 FOR UPDATE", contact_id)
+            if c is None:
+                raise NotFound("contact", contact_id)
+            converted = await conn.execute(
+                "UPDATE callbacks SET kind = 'campaign', agent_id = NULL"
+                " WHERE contact_id = $1 AND state = 'pending' AND kind = 'personal'",
+                contact_id,
+            )
+            if int(converted.split()[-1]) == 0:
+                return False
+            await conn.execute("UPDATE contacts SET agent_id = NULL WHERE id = $1", contact_id)
+            return True
 
     async def cancel_callback(self, callback_id: int) -> None:
         async with self.pool.acquire() as conn, conn.transaction():
