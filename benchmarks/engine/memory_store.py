@@ -38,7 +38,7 @@ import heapq
 import itertools
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from dialer import retry
 from dialer.errors import AttemptClosed, LeaseLost, NotFound, ValidationError
@@ -397,6 +397,33 @@ class MemoryStore:
             for a in self.attempts.values()
             if a.ended_at is None and (engine_id is None or a.engine_id == engine_id)
         ]
+
+    async def awaiting_disposition(self, engine_id: str) -> list[Attempt]:
+        """Answered attempts whose contact ``engine_id`` still holds for a disposition (as Store)."""
+        self.calls["awaiting_disposition"] += 1
+        latest: dict[int, _Attempt] = {}
+        for a in self.attempts.values():
+            if a.contact_id not in latest or a.id > latest[a.contact_id].id:
+                latest[a.contact_id] = a
+        return [
+            Attempt(a.id, a.contact_id, self.campaign.id, a.contact_id, a.e164, a.engine_id, a.started_at,
+                    a.ended_at, a.outcome, None, None, a.agent_id)
+            for a in sorted(latest.values(), key=lambda a: (a.ended_at or a.started_at, a.id))
+            if a.engine_id == engine_id and a.outcome is Outcome.ANSWERED
+            and self.contacts[a.contact_id].lease_owner == engine_id
+        ]
+
+    async def convert_to_campaign_callback(self, contact_id: int) -> bool:
+        """A pending personal callback becomes a campaign one (as Store); False if none was pending."""
+        self.calls["convert_to_campaign_callback"] += 1
+        c = self.contact_of(contact_id)
+        cb = self.callbacks.get(c.callback_id) if c.callback_id is not None else None
+        if cb is None or cb.kind is not CallbackKind.PERSONAL:
+            return False
+        self.callbacks[cb.id] = replace(cb, kind=CallbackKind.CAMPAIGN, agent_id=None)
+        c.callback_agent = None
+        c.agent_id = None
+        return True
 
     async def close_attempt(self, attempt_id: int, result: AttemptResult) -> AppliedOutcome:
         """Close an attempt and apply its automatic status (see the module docstring).

@@ -174,3 +174,24 @@ def test_property_no_double_lease_no_cap_overrun(ops: list[tuple[str, int, bool,
             assert len(store.attempts_of(cid)) <= 3
 
     asyncio.run(scenario())
+
+
+async def test_awaiting_disposition_and_callback_conversion_mirror_the_store() -> None:
+    store = _store()
+    store.add_agent("anna", "PJSIP/1")
+    at = dt.datetime(2026, 1, 5, 10, 0, tzinfo=dt.UTC)
+    (lease,) = await store.lease_contacts("bench", at=at, limit=1, owner="e1")
+    attempt = await store.open_attempt(lease, at=at)
+    await store.close_attempt(attempt, AttemptResult(Outcome.ANSWERED, ended_at=at, answered_at=at))
+    waiting = await store.awaiting_disposition("e1")
+    assert [a.id for a in waiting] == [attempt]
+    assert await store.awaiting_disposition("other-engine") == []
+    await store.set_disposition(lease.contact_id, "call", at=at)
+    assert await store.awaiting_disposition("e1") == []
+
+    agent = store.agents["anna"].id
+    await store.schedule_callback(lease.contact_id, due_at=at, kind=CallbackKind.PERSONAL, agent_id=agent)
+    assert await store.convert_to_campaign_callback(lease.contact_id) is True
+    (cb,) = store.callbacks.values()
+    assert (cb.kind, cb.agent_id) == (CallbackKind.CAMPAIGN, None)
+    assert await store.convert_to_campaign_callback(lease.contact_id) is False
