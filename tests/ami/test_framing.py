@@ -10,8 +10,7 @@ from hypothesis import strategies as st
 
 from ami.errors import AmiActionError
 from ami.framing import AmiFramer, AmiMessage, Banner, GarbledMessage, encode, parse_buffer
-
-TRANSCRIPTS = Path(__file__).resolve().parents[2].parent / "shared" / "ami-transcripts"
+from tests.ami.transcripts import TRANSCRIPTS_DIR as TRANSCRIPTS
 
 
 def _asterisk_bytes(path: Path) -> bytes:

@@ -1,7 +1,9 @@
-"""Shared test helper: the real-Asterisk transcripts in ``../shared/ami-transcripts``.
+"""Shared test helper: the real-Asterisk transcripts in ``tests/fixtures/ami-transcripts``.
 
-CI checks the shared folder out next to the repository, so it is found relative to this
-file, not to the working directory.
+They are recorded data from a real Asterisk 22 (copied from the project's shared captures
+with their README and the dialplan that produced them), kept inside the repository so that
+a fresh clone tests with nothing beside it. Found relative to this file, not to the working
+directory.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from pathlib import Path
 
 from ami.transcript import Transcript, load_transcript
 
-TRANSCRIPTS_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "ami-transcripts"
+TRANSCRIPTS_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "ami-transcripts"
 
 
 def transcript_paths(pattern: str = "*.txt") -> list[Path]:
