@@ -3,7 +3,7 @@
 Run ``python -m benchmarks.engine_pacing`` (``--help``; it takes the knobs of
 ``benchmarks.pacing``). For each scenario it runs the pure simulator
 (:func:`benchmarks.callcentre.run_shift`: progressive, the VICIdial-style baseline and
-``ours``) and then ``ours`` through the real :class:`~dialer.runner.CampaignRunner` -- hopper,
+``ours``) and then ``ours`` through the real :class:`~dialer.campaign.runner.CampaignRunner` -- hopper,
 leases, attempt rows, automatic statuses, agent board, queue pauses, the outcome writer --
 against :class:`~benchmarks.engine.VirtualPbx` and :class:`~benchmarks.engine.MemoryStore` on
 a :class:`~dialer.clock.VirtualClock` (DESIGN.md "one engine, two clocks"). Both meet the
@@ -32,10 +32,9 @@ from prometheus_client import CollectorRegistry
 from benchmarks import pacing as pure
 from benchmarks.callcentre import Scenario, ScenarioError, ShiftResult
 from benchmarks.engine import MemoryStore, StatusRule, VirtualPbx
-from dialer.agent_state import AgentState
+from dialer.agents.state import AgentState
+from dialer.campaign.runner import CampaignRunner, Disposition, RunnerSettings
 from dialer.clock import VirtualClock
-from dialer.logs import configure_logging
-from dialer.metrics import DialerMetrics
 from dialer.model import (
     Campaign,
     CampaignState,
@@ -45,7 +44,8 @@ from dialer.model import (
     SystemStatus,
     Trigger,
 )
-from dialer.runner import CampaignRunner, Disposition, RunnerSettings
+from dialer.observability.logs import configure_logging
+from dialer.observability.metrics import DialerMetrics
 from pacing import (
     ComplianceProfile,
     PacingError,

@@ -3,8 +3,8 @@
 Run ``python -m benchmarks.engine_throughput`` (``--help``). The simulated PBX runs in a
 subprocess (``dialer simulate-pbx``, full event verbosity: Newexten/VarSet noise as a real
 Asterisk with every read class) so that its CPU is not ours. This process runs what production
-runs -- :class:`~dialer.runner.CampaignRunner` on the real clock, :class:`~dialer.pbx_ami.AmiPbx`
-over an :class:`~ami.pool.AmiPool`, :class:`~dialer.store.Store` on an embedded PostgreSQL
+runs -- :class:`~dialer.campaign.runner.CampaignRunner` on the real clock, :class:`~dialer.pbx.ami_pbx.AmiPbx`
+over an :class:`~ami.pool.AmiPool`, :class:`~dialer.store.store.Store` on an embedded PostgreSQL
 (``--dsn`` for another server) -- with one change: the pacing policy is a fixed *rate*
 (:class:`RatePolicy`), so the attempt rate is the knob and not the agents.
 
@@ -59,14 +59,14 @@ from ami.client import AmiClient
 from ami.pool import AmiPool
 from config.model import AmiServerConfig
 from config.secret import Secret
+from dialer.campaign.runner import CampaignRunner, RunnerSettings
 from dialer.clock import RealClock
-from dialer.logs import configure_logging
-from dialer.metrics import DialerMetrics
 from dialer.model import CampaignSpec, CampaignState, DialingMode
-from dialer.pbx_ami import AmiPbx
-from dialer.runner import CampaignRunner, RunnerSettings
-from dialer.schedule import Frequency, Schedule
-from dialer.store import Store, _init_connection, release_connection
+from dialer.observability.logs import configure_logging
+from dialer.observability.metrics import DialerMetrics
+from dialer.pbx.ami_pbx import AmiPbx
+from dialer.schedules.schedule import Frequency, Schedule
+from dialer.store.store import Store, _init_connection, release_connection
 from pacing import CallObservation, CampaignSnapshot, DialDecision, DialMode
 
 QUEUE = "campaign1"

@@ -1,7 +1,7 @@
 """The dialer engine: domain model, PostgreSQL store, campaign runner, command line.
 
 The public names below load lazily (PEP 562), so importing ``dialer.errors`` or a pure
-module such as ``dialer.schedule`` does not pull in asyncpg.
+module such as ``dialer.schedules.schedule`` does not pull in asyncpg.
 """
 
 from __future__ import annotations
@@ -10,15 +10,15 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    "Store": "dialer.store",
-    "DEFAULT_RULES": "dialer.store",
-    "resolve_dsn": "dialer.database",
-    "import_contacts": "dialer.contact_import",
-    "ImportReport": "dialer.contact_import",
-    "move_contacts": "dialer.transfer",
-    "TransferResult": "dialer.transfer",
-    "Schedule": "dialer.schedule",
-    "Frequency": "dialer.schedule",
+    "Store": "dialer.store.store",
+    "DEFAULT_RULES": "dialer.store.store",
+    "resolve_dsn": "dialer.store.database",
+    "import_contacts": "dialer.contacts.importer",
+    "ImportReport": "dialer.contacts.importer",
+    "move_contacts": "dialer.contacts.transfer",
+    "TransferResult": "dialer.contacts.transfer",
+    "Schedule": "dialer.schedules.schedule",
+    "Frequency": "dialer.schedules.schedule",
     "Agent": "dialer.model",
     "AppliedOutcome": "dialer.model",
     "Attempt": "dialer.model",

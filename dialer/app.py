@@ -5,7 +5,7 @@ Theory of operation (STYLE rule 3): ``build_app(cfg)`` turns a validated
 (the configured DSN or the embedded PostgreSQL), one :class:`~ami.client.AmiClient` per
 ``[[ami.servers]]`` in an :class:`~ami.pool.AmiPool` behind the runner's PBX port, the real
 clock, a fresh metrics registry with the scrape-time collector, the ``/metrics`` server and
-the :class:`~dialer.engine.Engine`. Nothing else in the process builds these, so tests and the
+the :class:`~dialer.campaign.engine.Engine`. Nothing else in the process builds these, so tests and the
 demo get the production wiring by calling the same function with another config.
 
 Lifecycle: :meth:`App.start` connects (database first, then AMI, then metrics, so a bad
@@ -31,16 +31,16 @@ from ami.client import AmiClient, ConnectionState
 from ami.errors import AmiAuthError, AmiConnectionLost
 from ami.pool import AmiPool
 from config import ConfigError, DialerConfig
+from dialer.campaign.engine import Engine
+from dialer.campaign.runner import CampaignRunner, RunnerSettings
 from dialer.clock import Clock, RealClock
-from dialer.database import resolve_dsn
-from dialer.engine import Engine
 from dialer.errors import DialerError
-from dialer.logs import configure_logging
-from dialer.metrics import DialerMetrics, EngineCollector
-from dialer.metrics_http import MetricsServer
-from dialer.pbx_ami import AmiPbx
-from dialer.runner import CampaignRunner, RunnerSettings
-from dialer.store import Store
+from dialer.observability.logs import configure_logging
+from dialer.observability.metrics import DialerMetrics, EngineCollector
+from dialer.observability.metrics_http import MetricsServer
+from dialer.pbx.ami_pbx import AmiPbx
+from dialer.store.database import resolve_dsn
+from dialer.store.store import Store
 
 log = structlog.get_logger(__name__)
 

@@ -1,9 +1,9 @@
 """The runner's two ports: the PBX it dials through and the store it leases from.
 
-Theory of operation (DESIGN.md "one engine, two clocks"): :class:`~dialer.runner.CampaignRunner`
+Theory of operation (DESIGN.md "one engine, two clocks"): :class:`~dialer.campaign.runner.CampaignRunner`
 never imports AMI or asyncpg. It talks to a :class:`PbxPort` (production:
-:class:`dialer.pbx_ami.AmiPbx` over an ``ami.pool.AmiPool``; benchmarks: a virtual-time
-population) and a :class:`ContactStore` (production: :class:`dialer.store.Store`; benchmarks:
+:class:`dialer.pbx.ami_pbx.AmiPbx` over an ``ami.pool.AmiPool``; benchmarks: a virtual-time
+population) and a :class:`ContactStore` (production: :class:`dialer.store.store.Store`; benchmarks:
 an in-memory store). Both are structural protocols, so an implementation needs no base class.
 
 What flows back from the PBX arrives through :class:`PbxListener`, synchronously and in
@@ -30,7 +30,7 @@ from dialer.model import (
     Campaign,
     LeasedContact,
 )
-from dialer.schedule import Schedule
+from dialer.schedules.schedule import Schedule
 
 __all__ = ["ContactStore", "OriginateRequest", "PbxListener", "PbxPort", "PbxUnavailable"]
 
@@ -113,7 +113,7 @@ class PbxPort(Protocol):
 
 
 class ContactStore(Protocol):
-    """The part of :class:`dialer.store.Store` the runner and the engine use (Store satisfies it)."""
+    """The part of :class:`dialer.store.store.Store` the runner and the engine use (Store satisfies it)."""
 
     async def get_campaign(self, name: str) -> Campaign: ...
 

@@ -21,10 +21,11 @@ import numpy as np
 
 from ami.simulator.population import PopulationParams
 from ami.simulator.server import SimulatedPbx
-from dialer import contact_import, demo
-from dialer.contact_csv import read_contacts
+from dialer.cli import demo
+from dialer.contacts import importer as contact_import
+from dialer.contacts.csv_reader import read_contacts
 from dialer.model import DialingMode
-from dialer.store import Store
+from dialer.store.store import Store
 
 TIME_SCALE = 0.05
 SECRET = "crash-secret"

@@ -12,7 +12,8 @@ import structlog
 
 from config import ConfigError, load_config
 from dialer.app import App, build_app, engine_id_of, runner_settings
-from dialer.cli import main
+from dialer.cli.main import main
+from tests.dialer.observability.test_metrics_http import http_get
 from tests.engine_process import (
     SECRET,
     attempt_rows,
@@ -22,7 +23,6 @@ from tests.engine_process import (
     wait_for,
     write_config,
 )
-from tests.test_metrics_http import http_get
 
 
 @pytest.fixture(autouse=True)

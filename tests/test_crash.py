@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from ami.simulator.population import PopulationParams
-from dialer import demo
+from dialer.cli import demo
 from tests.engine_process import (
     EngineProcess,
     attempt_rows,

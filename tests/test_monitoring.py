@@ -8,7 +8,7 @@ from pathlib import Path
 
 from prometheus_client import CollectorRegistry, generate_latest
 
-from dialer.metrics import CampaignGauges, DialerMetrics, EngineCollector, ServerGauges
+from dialer.observability.metrics import CampaignGauges, DialerMetrics, EngineCollector, ServerGauges
 
 MONITORING = Path(__file__).resolve().parents[1] / "config" / "monitoring"
 _SUFFIXES = ("_bucket", "_count", "_sum", "_total", "_created")

@@ -24,8 +24,8 @@ import pytest
 
 from config import load_config
 from dialer.app import App, build_app
-from dialer.database import ensure_database, with_database
-from dialer.runner import CampaignRunner
+from dialer.campaign.runner import CampaignRunner
+from dialer.store.database import ensure_database, with_database
 from tests.engine_process import (
     SECRET,
     attempt_rows,

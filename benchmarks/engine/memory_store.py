@@ -2,21 +2,21 @@
 
 Theory of operation
 -------------------
-The pacing benchmark runs :class:`~dialer.runner.CampaignRunner` for hours of virtual time in
+The pacing benchmark runs :class:`~dialer.campaign.runner.CampaignRunner` for hours of virtual time in
 seconds, so its store must answer without I/O. :class:`MemoryStore` keeps one campaign and an
 unbounded population of single-number contacts, created as they are first leased (contact
 ``k`` dials :func:`number_of` ``k``). It keeps the promises the runner relies on, with the same
-pure rules the SQL store uses where they exist (:func:`dialer.retry.plan` for counters, caps,
+pure rules the SQL store uses where they exist (:func:`dialer.campaign.retry.plan` for counters, caps,
 retry delays and rotation):
 
 * leases: a contact is leased to one owner until ``at + ttl_s``; renew, release and reclaim as
-  in :class:`dialer.store.Store`; ``open_attempt`` on a lost lease raises ``LeaseLost``;
-* eligibility order (``dialer.eligibility``): due callbacks and "my record" (rank 0, the
+  in :class:`dialer.store.store.Store`; ``open_attempt`` on a lost lease raises ``LeaseLost``;
+* eligibility order (``dialer.store.eligibility``): due callbacks and "my record" (rank 0, the
   personal ones only to their agent), then "call progressive" (rank 1, only with
   ``agent_reserved``), then due retries (rank 2), then fresh contacts (rank 3); the campaign's
   attempt cap and per-day cap (campaign-local day in UTC); do-not-call numbers are skipped;
 * automatic statuses: ``close_attempt`` applies the status configured for the outcome's
-  trigger with its retry delay (or :data:`dialer.store.DEFAULT_RULES`), counts the attempt,
+  trigger with its retry delay (or :data:`dialer.store.store.DEFAULT_RULES`), counts the attempt,
   closes the contact at a cap, and releases the lease, except for an answered call, which
   stays leased until ``set_disposition``;
 * dispositions and callbacks: "my record" needs the agent; "not before" and the status's delay
@@ -40,7 +40,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from dialer import retry
+from dialer.campaign import retry
 from dialer.errors import AttemptClosed, LeaseLost, NotFound, ValidationError
 from dialer.model import (
     OUTCOME_TRIGGER,
@@ -58,8 +58,8 @@ from dialer.model import (
     SystemStatus,
     Trigger,
 )
-from dialer.schedule import Schedule, schedule_from_text
-from dialer.store import ANSWERED_HOLD_S, DEFAULT_RULES
+from dialer.schedules.schedule import Schedule, schedule_from_text
+from dialer.store.store import ANSWERED_HOLD_S, DEFAULT_RULES
 
 _RANK_CALLBACK, _RANK_PROGRESSIVE, _RANK_RETRY, _RANK_FRESH = range(4)
 _REASONS = {0: "callback", 1: "call_progressive", 2: "retry", 3: "fresh"}
@@ -252,7 +252,7 @@ class MemoryStore:
 
     def _under_caps(self, c: _Contact, rank: int, day: dt.date) -> bool:
         if rank == _RANK_CALLBACK:
-            return True  # an agreed callback is exempt from the caps (dialer.eligibility)
+            return True  # an agreed callback is exempt from the caps (dialer.store.eligibility)
         if c.attempts >= self.campaign.max_attempts:
             return False
         return c.day_attempts_on != day or c.day_attempts < self.campaign.max_attempts_per_day

@@ -4,7 +4,7 @@ Theory of operation
 -------------------
 The pure pacing benchmark (:func:`benchmarks.callcentre.run_shift`) simulates both the call
 centre and the dialer's bookkeeping. Here the dialer is the real
-:class:`~dialer.runner.CampaignRunner`, and this port plays only what is outside it: the called
+:class:`~dialer.campaign.runner.CampaignRunner`, and this port plays only what is outside it: the called
 people, Asterisk's queue and the agents' phones. Everything it does is scheduled on the
 runner's :class:`~dialer.clock.VirtualClock` (one small task per scheduled event, all owned
 here and cancelled by :meth:`VirtualPbx.close`), and everything it reports goes to the

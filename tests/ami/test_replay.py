@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from ami.transcript import load_transcript
-from dialer.cli import main
+from dialer.cli.main import main
 from tests.ami.transcripts import TRANSCRIPTS_DIR, originate_paths
 
 

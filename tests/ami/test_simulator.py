@@ -27,7 +27,7 @@ from ami.simulator.cli import build_pbx
 from ami.simulator.population import FarEnd, PopulationModel, PopulationParams
 from ami.simulator.server import SimulatedPbx
 from ami.transcript import Transcript, load_transcript
-from dialer.cli import build_parser
+from dialer.cli.main import build_parser
 from tests.ami.conftest import TIME_SCALE, TRANSCRIPT_AGENTS
 from tests.ami.transcripts import TRANSCRIPTS_DIR, originate_paths
 

@@ -13,10 +13,10 @@ from collections.abc import AsyncIterator, Callable
 import asyncpg
 import pytest
 
-from dialer import migrate
 from dialer.model import CampaignSpec, CampaignState, DialingMode
-from dialer.schedule import Frequency, Schedule
-from dialer.store import Store
+from dialer.schedules.schedule import Frequency, Schedule
+from dialer.store import migrate
+from dialer.store.store import Store
 
 _names = itertools.count(1)
 

@@ -1,0 +1,336 @@
+"""The engine supervisor: one runner per running campaign whose schedule is open.
+
+Theory of operation. :meth:`Engine.run` first *reconciles* what a previous run of this engine
+left behind (issue 5 item 5, "crash safety"): every attempt of this ``engine_id`` still open
+in the store is looked up on the PBX (``live_attempts``, CoreShowChannels over AMI). An
+attempt whose channel is still up is adopted by its campaign's runner, which closes it once
+the channel is gone (the AMI client that placed it is gone, so no outcome will arrive): as
+``answered`` with its agent if the queue's AgentConnect showed it reach one, else as ``lost``;
+every other open attempt is closed as ``lost`` at once, which counts it and applies the
+campaign's retry rule: never re-dialled blindly, never forgotten. A contact whose call was
+answered but whose agent's disposition died with the engine gets the default disposition
+(``RunnerSettings.default_disposition`` or the campaign's default status), as the runner
+would have given it after the disposition timeout. Expired leases of any engine are
+reclaimed. Only then does dialling start.
+
+Then, every ``poll_s``, the supervisor lists the campaigns and starts a runner for each one
+that is running with its schedule open, and drains the runner of one that was stopped or
+paused or whose schedule closed. A runner that crashes is logged and restarted on the next
+poll. One PBX subscription feeds all runners: attempt updates go to the runner that owns
+the attempt, agent and connection updates to every runner (each board filters its queue).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from typing import Any
+
+import structlog
+
+from ami.outcome import Ended
+from dialer.campaign.runner import CampaignRunner, RunnerSettings
+from dialer.clock import Clock
+from dialer.errors import DialerError
+from dialer.model import Attempt, AttemptResult, Campaign, CampaignState, LeasedContact
+from dialer.model import Outcome as StoreOutcome
+from dialer.observability.metrics import CampaignGauges, DialerMetrics
+from dialer.ports import ContactStore, PbxPort
+from dialer.schedules.schedule import Schedule
+from pacing import PacingPolicy
+
+log = structlog.get_logger(__name__)
+
+__all__ = ["Engine", "ReconcileReport"]
+
+
+class ReconcileReport:
+    """What start-up reconciliation did (for logs and tests)."""
+
+    __slots__ = ("adopted", "closed_lost", "defaulted", "reclaimed_leases")
+
+    def __init__(
+        self, adopted: int = 0, closed_lost: int = 0, reclaimed_leases: int = 0, defaulted: int = 0
+    ) -> None:
+        self.adopted = adopted
+        self.closed_lost = closed_lost
+        self.reclaimed_leases = reclaimed_leases
+        self.defaulted = defaulted  # answered contacts given the default disposition
+
+    def __repr__(self) -> str:
+        return (
+            f"ReconcileReport(adopted={self.adopted}, closed_lost={self.closed_lost}, "
+            f"defaulted={self.defaulted}, reclaimed_leases={self.reclaimed_leases})"
+        )
+
+
+class Engine:
+    """Supervise one runner per dialable campaign (see the module docstring).
+
+    Args:
+        store, pbx, clock, metrics, engine_id: shared by every runner.
+        settings: every runner's :class:`RunnerSettings`.
+        poll_s: how often campaigns and schedules are re-read.
+        policy_factory: ``campaign -> PacingPolicy`` (benchmarks); default per mode/profile.
+        campaigns: only these campaign names (None: all).
+    """
+
+    def __init__(
+        self,
+        *,
+        store: ContactStore,
+        pbx: PbxPort,
+        clock: Clock,
+        metrics: DialerMetrics,
+        engine_id: str,
+        settings: RunnerSettings | None = None,
+        poll_s: float = 5.0,
+        policy_factory: Any = None,
+        campaigns: set[str] | None = None,
+    ) -> None:
+        self.store = store
+        self.pbx = pbx
+        self.clock = clock
+        self.metrics = metrics
+        self.engine_id = engine_id
+        self.settings = settings or RunnerSettings()
+        self.poll_s = poll_s
+        self._policy_factory = policy_factory
+        self._only = campaigns
+        self._runners: dict[str, CampaignRunner] = {}
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._draining: set[asyncio.Task[None]] = set()
+        self._adopt: dict[int, list[tuple[Attempt, LeasedContact]]] = {}
+        self._stopping = False
+        self._drain_started = False
+        self._drained = asyncio.Event()
+        self._wake = asyncio.Event()
+        self.reconciled: ReconcileReport | None = None
+        self.started = asyncio.Event()
+        pbx.subscribe(self)
+
+    # ---------------------------------------------------------------- PbxListener (fan-out)
+
+    def on_attempt(self, update: Any) -> None:
+        attempt_id = update.outcome.attempt_id if isinstance(update, Ended) else update.attempt_id
+        for runner in self._runners.values():
+            if runner.owns(attempt_id):
+                runner.on_attempt(update)
+                return
+
+    def on_agent(self, update: Any) -> None:
+        for runner in self._runners.values():
+            runner.on_agent(update)
+
+    def on_connection(self, up: bool) -> None:
+        log.warning("pbx_connection", up=up)
+        for runner in self._runners.values():
+            runner.on_connection(up)
+
+    # ---------------------------------------------------------------- public API
+
+    def runner(self, campaign: str) -> CampaignRunner | None:
+        return self._runners.get(campaign)
+
+    def runners(self) -> list[CampaignRunner]:
+        return list(self._runners.values())
+
+    def gauges(self) -> list[CampaignGauges]:
+        return [r.gauges() for r in self._runners.values()]
+
+    async def run(self) -> None:
+        """Reconcile, then supervise until :meth:`drain` or :meth:`stop`."""
+        self.reconciled = await self.reconcile()
+        self.started.set()
+        try:
+            while not self._stopping:
+                try:
+                    await self._supervise()
+                except DialerError as err:
+                    log.warning("supervise_failed", error=str(err))
+                except Exception as err:  # database unreachable: runners keep what they have
+                    log.warning("supervise_failed", error=type(err).__name__)
+                await self._sleep(self.clock.now() + self.poll_s)
+        finally:
+            if self._drain_started:
+                await self._drained.wait()  # drain() finishes the runners' calls itself
+            for runner in self._runners.values():
+                runner.stop()
+            await asyncio.gather(*self._tasks.values(), *self._draining, return_exceptions=True)
+
+    async def drain(self, *, timeout_s: float) -> None:
+        """No new calls anywhere; wait for calls in progress up to ``timeout_s``; release leases."""
+        self._stopping = True
+        self._drain_started = True
+        self._wake.set()
+        try:
+            await asyncio.gather(*(r.drain(timeout_s=timeout_s) for r in list(self._runners.values())))
+        finally:
+            self._drained.set()
+        await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+
+    def stop(self) -> None:
+        """Stop at once (leases expire; open attempts are reconciled by the next start)."""
+        self._stopping = True
+        for runner in self._runners.values():
+            runner.stop()
+        self._wake.set()
+
+    def wake(self) -> None:
+        """Re-read the campaigns now (one was started or stopped)."""
+        self._wake.set()
+
+    # ---------------------------------------------------------------- reconciliation
+
+    async def reconcile(self) -> ReconcileReport:
+        """Settle what a previous run of this engine left open (see the module docstring)."""
+        report = ReconcileReport()
+        now = self.clock.utcnow()
+        open_attempts = await self.store.open_attempts(self.engine_id)
+        live: set[str] | None = set()
+        if open_attempts:
+            live = await self.pbx.live_attempts()
+        for att in open_attempts:
+            if live is not None and str(att.id) in live:
+                lease = LeasedContact(
+                    contact_id=att.contact_id,
+                    campaign_id=att.campaign_id,
+                    phone_id=att.phone_id or 0,
+                    e164=att.e164,
+                    name="",
+                    fields={},
+                    agent_id=att.agent_id,
+                    callback_id=None,
+                    reason="adopted",
+                    lease_owner=self.engine_id,
+                    lease_expires_at=now,
+                )
+                self._adopt.setdefault(att.campaign_id, []).append((att, lease))
+                report.adopted += 1
+                continue
+            try:
+                await self.store.close_attempt(
+                    att.id,
+                    AttemptResult(
+                        StoreOutcome.LOST,
+                        now,
+                        hangup_cause_text="lost: open at engine start, no channel on the PBX"
+                        if live is not None
+                        else "lost: open at engine start, PBX could not be asked",
+                    ),
+                )
+                report.closed_lost += 1
+            except DialerError as err:
+                log.warning("reconcile_close_failed", attempt_id=att.id, error=str(err))
+        report.defaulted = await self._default_dispositions(now)
+        report.reclaimed_leases = await self.store.reclaim_expired_leases(now)
+        log.info(
+            "engine_reconciled",
+            engine_id=self.engine_id,
+            adopted=report.adopted,
+            closed_lost=report.closed_lost,
+            defaulted=report.defaulted,
+            reclaimed_leases=report.reclaimed_leases,
+        )
+        return report
+
+    async def _default_dispositions(self, now: dt.datetime) -> int:
+        """Give the default disposition to answered contacts whose agent's decision died with us.
+
+        A call that reached a person was talked about (or not) by an agent whose wrap-up this
+        engine lost: the runner would have applied the default status after the disposition
+        timeout, so the restart does the same. Without it the contact keeps its status and,
+        once the answered hold expires, is dialled again as if nobody had spoken to it. A
+        campaign with no default status (and no ``default_disposition`` setting) keeps the
+        hold: releasing it would mean "call again now", the one thing not to do.
+        """
+        waiting = await self.store.awaiting_disposition(self.engine_id)
+        if not waiting:
+            return 0
+        defaults = {c.id: c.default_status for c in await self.store.list_campaigns()}
+        done = 0
+        for att in waiting:
+            status = self.settings.default_disposition or defaults.get(att.campaign_id)
+            if status is None:
+                log.warning("reconcile_no_default_status", attempt_id=att.id, contact_id=att.contact_id)
+                continue
+            try:
+                await self.store.set_disposition(
+                    att.contact_id, status, at=now, agent_id=att.agent_id, attempt_id=att.id
+                )
+            except DialerError as err:
+                log.warning("reconcile_disposition_failed", attempt_id=att.id, error=str(err))
+                continue
+            log.info("reconcile_default_disposition", attempt_id=att.id, contact_id=att.contact_id)
+            done += 1
+        return done
+
+    # ---------------------------------------------------------------- supervision
+
+    async def _sleep(self, until: float) -> None:
+        if self._wake.is_set():
+            self._wake.clear()
+            return
+        sleeper = asyncio.ensure_future(self.clock.sleep_until(until))
+        waker = asyncio.ensure_future(self._wake.wait())
+        try:
+            await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for f in (sleeper, waker):
+                f.cancel()
+            await asyncio.gather(sleeper, waker, return_exceptions=True)
+        self._wake.clear()
+
+    async def _supervise(self) -> None:
+        now = self.clock.utcnow()
+        campaigns = await self.store.list_campaigns()
+        wanted: dict[str, tuple[Campaign, Schedule]] = {}
+        for camp in campaigns:
+            if self._only is not None and camp.name not in self._only:
+                continue
+            if camp.state is not CampaignState.RUNNING:
+                continue
+            schedule = await self.store.get_schedule(camp.schedule)
+            if schedule.is_open(now):
+                wanted[camp.name] = (camp, schedule)
+        for name, task in list(self._tasks.items()):
+            if task.done():
+                exc = task.exception() if not task.cancelled() else None
+                if exc is not None:
+                    log.error("runner_crashed", campaign=name, error=repr(exc))
+                self._tasks.pop(name)
+                self._runners.pop(name, None)
+        for name, runner in list(self._runners.items()):
+            if name not in wanted and not runner.draining:
+                log.info("runner_draining", campaign=name, reason="stopped, paused or schedule closed")
+                task = asyncio.ensure_future(runner.drain(timeout_s=self.settings.drain_timeout_s))
+                self._draining.add(task)
+                task.add_done_callback(self._draining.discard)
+        if self._stopping:
+            return
+        for name, (camp, schedule) in wanted.items():
+            if name in self._runners:
+                continue
+            self._start(camp, schedule)
+
+    def _start(self, camp: Campaign, schedule: Schedule) -> None:
+        policy: PacingPolicy | None = self._policy_factory(camp) if self._policy_factory else None
+        runner = CampaignRunner(
+            camp,
+            store=self.store,
+            pbx=self.pbx,
+            clock=self.clock,
+            metrics=self.metrics,
+            engine_id=self.engine_id,
+            settings=self.settings,
+            policy=policy,
+            schedule=schedule,
+            subscribe=False,
+        )
+        if not self.pbx.connected:
+            runner.on_connection(False)
+        for att, lease in self._adopt.pop(camp.id, []):
+            runner.adopt(str(att.id), lease, att.started_at.timestamp())
+        self._runners[camp.name] = runner
+        self._tasks[camp.name] = asyncio.ensure_future(runner.run())
+        log.info("runner_started", campaign=camp.name, mode=camp.mode.value)

@@ -1,0 +1,162 @@
+"""The production :class:`~dialer.ports.PbxPort`: an ``ami.pool.AmiPool`` of Asterisk servers.
+
+The pool already picks the least-loaded connected server and counts calls in flight; this
+adapter only translates. A refused Originate (every server down or full, Asterisk said
+Error, bad input) becomes :class:`~dialer.errors.PbxUnavailable` so the runner closes the
+attempt as cancelled. An Originate whose response was lost with the connection or timed out
+is *not* refused: the AMI client keeps tracking it and it ends like any attempt in flight
+(tracked after a reconnect, else ``lost``), so the runner must not treat it as undialled.
+
+Queue actions go to every connected server (a campaign's queue lives on each server its
+calls may land on); "already there"/"not there" answers are expected during reconnects and
+only logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import structlog
+
+from ami.client import AmiClient, ConnectionState
+from ami.errors import (
+    AmiActionError,
+    AmiActionFailed,
+    AmiCapacityError,
+    AmiConnectionLost,
+    AmiError,
+    AmiNotConnected,
+    AmiTimeout,
+)
+from ami.pool import AmiPool
+from dialer.errors import PbxUnavailable
+from dialer.observability.metrics import ServerGauges
+from dialer.ports import OriginateRequest, PbxListener
+
+log = structlog.get_logger(__name__)
+
+# Originate refusals: the call was certainly not placed.
+_REFUSED = (AmiCapacityError, AmiNotConnected, AmiActionFailed, AmiActionError)
+# The call may have been placed: the client tracks it to its end.
+_IN_DOUBT = (AmiConnectionLost, AmiTimeout)
+
+_TAG = "dlr-"  # ami.client tags each originated channel dlr-<attempt id> (ChannelId, Uniqueid)
+
+
+class AmiPbx:
+    """A :class:`~dialer.ports.PbxPort` over an :class:`ami.pool.AmiPool`."""
+
+    def __init__(self, pool: AmiPool) -> None:
+        self.pool = pool
+        self._listeners: list[PbxListener] = []
+        self._was_connected = self.connected
+        for client in pool.clients:
+            client.add_state_listener(self._on_state)
+        pool.add_update_listener(self._on_attempt)
+        pool.add_agent_listener(self._on_agent)
+
+    @property
+    def connected(self) -> bool:
+        return any(c.connected for c in self.pool.clients)
+
+    def lines_free(self) -> int:
+        return self.pool.capacity
+
+    def server_gauges(self) -> list[ServerGauges]:
+        """Per-server state for :class:`dialer.observability.metrics.EngineCollector` (``servers=``)."""
+        return [ServerGauges(c.name, c.connected, c.in_flight, c.channel_limit) for c in self.pool.clients]
+
+    def subscribe(self, listener: PbxListener) -> None:
+        self._listeners.append(listener)
+
+    def _on_attempt(self, update: Any) -> None:
+        for listener in self._listeners:
+            listener.on_attempt(update)
+
+    def _on_agent(self, update: Any) -> None:
+        for listener in self._listeners:
+            listener.on_agent(update)
+
+    def _on_state(self, client: AmiClient, state: ConnectionState) -> None:
+        up = self.connected
+        if up != self._was_connected:
+            self._was_connected = up
+            for listener in self._listeners:
+                listener.on_connection(up)
+
+    async def originate(self, call: OriginateRequest) -> None:
+        try:
+            await self.pool.originate(
+                call.attempt_id,
+                call.number,
+                campaign=call.campaign,
+                queue=call.queue,
+                caller_id=call.caller_id,
+                timeout_s=call.ring_timeout_s,
+                amd=call.amd,
+                agent=call.agent_interface,
+                queue_timeout_s=call.queue_timeout_s,
+            )
+        except _REFUSED as err:
+            raise PbxUnavailable(f"originate refused: {type(err).__name__}: {err}") from err
+        except _IN_DOUBT as err:
+            log.warning("originate_in_doubt", attempt_id=call.attempt_id, error=type(err).__name__)
+
+    async def hangup(self, attempt_id: str) -> None:
+        for client in self._connected():
+            try:
+                await client.hangup(attempt_id)
+                return
+            except AmiError:
+                continue
+
+    def _connected(self) -> list[AmiClient]:
+        return [c for c in self.pool.clients if c.connected]
+
+    async def _each(self, what: str, calls: list[Any]) -> None:
+        if not calls:
+            raise PbxUnavailable(f"{what}: no AMI server connected")
+        results = await asyncio.gather(*calls, return_exceptions=True)
+        for result in results:
+            if isinstance(result, AmiActionFailed):
+                log.info("queue_action_refused", action=what, error=str(result))
+            elif isinstance(result, AmiError):
+                log.warning("queue_action_failed", action=what, error=type(result).__name__)
+            elif isinstance(result, BaseException):
+                raise result
+
+    async def queue_add(self, queue: str, interface: str, *, member_name: str, paused: bool) -> None:
+        await self._each(
+            "QueueAdd",
+            [
+                c.queue_add(queue, interface, member_name=member_name, paused=paused)
+                for c in self._connected()
+            ],
+        )
+
+    async def queue_remove(self, queue: str, interface: str) -> None:
+        await self._each("QueueRemove", [c.queue_remove(queue, interface) for c in self._connected()])
+
+    async def queue_pause(self, queue: str, interface: str, *, paused: bool, reason: str = "") -> None:
+        await self._each(
+            "QueuePause",
+            [c.queue_pause(interface, paused, queue=queue, reason=reason or None) for c in self._connected()],
+        )
+
+    async def live_attempts(self) -> set[str] | None:
+        """Attempt ids with a channel up on any server; None unless every server answered."""
+        live: set[str] = set()
+        for client in self.pool.clients:
+            if not client.connected:
+                return None
+            try:
+                channels = await client.core_show_channels()
+            except AmiError:
+                return None
+            for m in channels:
+                for key in ("Uniqueid", "Linkedid", "ChannelId"):
+                    value = m.get(key) or ""
+                    if value.startswith(_TAG):
+                        live.add(value[len(_TAG) :].split(";")[0])
+        return live

@@ -1,0 +1,1336 @@
+"""The PostgreSQL store: every read and write of the campaign data model goes through here.
+
+One :class:`Store` wraps an asyncpg pool. All SQL is parameterised; identifiers never come
+from input. Database constraint violations that the user caused come back as
+:class:`~dialer.errors.ValidationError` naming the field; anything else is a
+:class:`~dialer.errors.StoreError`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import inspect
+import json
+from collections.abc import Sequence
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import asyncpg
+
+from dialer.campaign import retry
+from dialer.contacts import transfer
+from dialer.errors import (
+    AttemptClosed,
+    LeaseLost,
+    NotFound,
+    SlotUnavailable,
+    StoreError,
+    ValidationError,
+)
+from dialer.model import (
+    OUTCOME_TRIGGER,
+    Agent,
+    AppliedOutcome,
+    Attempt,
+    AttemptResult,
+    Backoff,
+    Callback,
+    CallbackKind,
+    Campaign,
+    CampaignSpec,
+    CampaignState,
+    CampaignSummary,
+    Compliance,
+    Contact,
+    DialingMode,
+    LeasedContact,
+    Outcome,
+    Phone,
+    Qualifier,
+    RetryRule,
+    Status,
+    StatusSpec,
+    SystemStatus,
+    Trigger,
+)
+from dialer.schedules.schedule import Frequency, Schedule
+from dialer.store import eligibility, migrate
+
+# Retry rules used when a campaign has no status for an automatic trigger. Judgement calls:
+# a busy line is often free again within minutes; an unanswered phone is worth an hour;
+# congestion is usually our own trunk and clears fast; a machine is retried later in the day
+# (the UK profile additionally locks it for 24 h); an abandoned call is retried only in
+# progressive fashion by its status, so without one it waits an hour like no-answer.
+DEFAULT_RULES: dict[Trigger, RetryRule] = {
+    Trigger.BUSY: RetryRule(delay_s=600),
+    Trigger.NO_ANSWER: RetryRule(delay_s=3600),
+    Trigger.CONGESTION: RetryRule(delay_s=300),
+    Trigger.MACHINE: RetryRule(delay_s=4 * 3600),
+    Trigger.ABANDONED: RetryRule(delay_s=3600),
+    Trigger.INVALID_NUMBER: RetryRule(delay_s=0),
+}
+# An answered call stays leased to its engine until the agent's disposition arrives, at most
+# this long (a generous wrap-up); then the lease expires and the contact is dialable again.
+ANSWERED_HOLD_S = 3600
+
+_NO_RETRY = RetryRule(delay_s=0)
+
+
+# $1 contact, $2 lease owner, $3 at, $4 campaign, $5 phone, $6 e164, $7 engine, $8 callback, $9 agent.
+# The lease check and the insert in one statement: the CTE locks the contact row only when it is
+# still leased to this owner, and without that row nothing is inserted (LeaseLost).
+_OPEN_ATTEMPT_SQL = """
+WITH held AS (
+    SELECT id FROM contacts
+    WHERE id = $1 AND lease_owner = $2 AND lease_expires_at > $3
+    FOR UPDATE
+)
+INSERT INTO attempts (contact_id, campaign_id, phone_id, e164, engine_id, callback_id, started_at, agent_id)
+SELECT held.id, $4, $5, $6, $7, $8, $3, $9 FROM held
+RETURNING id
+"""
+
+# $1 attempt, $2 trigger (NULL: none). Locks the attempt and its contact (in that order, as the
+# old statement-per-step code did) and brings the campaign's rule for the trigger, the enabled
+# positions and the position of the number just dialled.
+_CLOSE_READ_SQL = """
+SELECT a.ended_at, a.outcome, a.contact_id, a.phone_id, a.callback_id,
+       c.campaign_id, c.status_id, c.attempts, c.outcome_counts, c.day_attempts, c.day_attempts_on,
+       c.not_before, c.closed_reason, c.next_phone_pos, c.round_due_at,
+       s.name AS status_name, cp.timezone AS campaign_zone, cp.max_attempts AS cap,
+       r.id AS rule_status_id, r.name AS rule_status_name, r.retry_delay_s, r.backoff, r.backoff_factor,
+       r.max_attempts,
+       ARRAY(SELECT p.position FROM contact_phones p
+             WHERE p.contact_id = c.id AND p.disabled_at IS NULL) AS positions,
+       (SELECT p.position FROM contact_phones p WHERE p.id = a.phone_id) AS current_pos
+FROM attempts a
+JOIN contacts c ON c.id = a.contact_id
+JOIN statuses s ON s.id = c.status_id
+JOIN campaigns cp ON cp.id = c.campaign_id
+LEFT JOIN LATERAL (
+    SELECT s2.id, s2.name, cs.retry_delay_s, cs.backoff, cs.backoff_factor, cs.max_attempts
+    FROM campaign_statuses cs JOIN statuses s2 ON s2.id = cs.status_id
+    WHERE cs.campaign_id = c.campaign_id AND cs.trigger = $2 AND s2.active
+    LIMIT 1
+) r ON true
+WHERE a.id = $1
+FOR UPDATE OF a, c
+"""
+
+# $1..$11: the attempt's columns and its contact (shared by the two writes below).
+_CLOSE_ATTEMPT_SET = """
+    UPDATE attempts SET ended_at = $2, answered_at = $3, outcome = $4, hangup_cause = $5,
+        hangup_cause_text = $6, asterisk_uniqueid = $7, asterisk_linkedid = $8,
+        agent_id = coalesce($9, agent_id), status_id = $10
+    WHERE id = $1
+"""
+
+_CLOSE_CANCELLED_SQL = f"""
+WITH att AS ({_CLOSE_ATTEMPT_SET})
+UPDATE contacts SET lease_owner = NULL, lease_expires_at = NULL WHERE id = $11
+"""
+
+# $12 phone to disable (NULL: none), $13 callback done (NULL: none), $14 status, $15 attempts,
+# $16 outcome counts, $17 day attempts, $18 day, $19 not before, $20 next position,
+# $21 closed reason, $22 answered hold until, $23 answered, $24 round due, $25 previous status,
+# $26 campaign, $27 status-change reason. All CTEs see the same snapshot, so the contact's next
+# callback is computed leaving out the callback this attempt just completed.
+_CLOSE_WRITE_SQL = f"""
+WITH att AS ({_CLOSE_ATTEMPT_SET}),
+dead AS (UPDATE contact_phones SET disabled_at = $2 WHERE id = $12),
+cb AS (UPDATE callbacks SET state = 'done' WHERE id = $13),
+hist AS (
+    INSERT INTO status_changes (contact_id, from_status, to_status, from_campaign, to_campaign,
+                                reason, attempt_id, changed_at)
+    SELECT $11, $25, $14, $26, $26, $27, $1, $2 WHERE $14::bigint IS DISTINCT FROM $25::bigint
+)
+UPDATE contacts SET status_id = $14, attempts = $15, outcome_counts = $16, day_attempts = $17,
+    day_attempts_on = $18,
+    not_before = CASE WHEN $23 THEN not_before ELSE $19::timestamptz END,
+    next_phone_pos = $20, closed_reason = $21, last_attempt_at = $2, last_outcome = $4,
+    last_abandon_at = CASE WHEN $4::text = 'abandoned' THEN $2::timestamptz ELSE last_abandon_at END,
+    last_machine_at = CASE WHEN $4::text = 'machine' THEN $2::timestamptz ELSE last_machine_at END,
+    callback_due_at = (SELECT min(due_at) FROM callbacks
+                       WHERE contact_id = $11 AND state = 'pending' AND id IS DISTINCT FROM $13),
+    lease_owner = CASE WHEN $23 THEN lease_owner END,
+    lease_expires_at = CASE WHEN $23 THEN $22::timestamptz END,
+    round_due_at = $24
+WHERE id = $11
+"""
+
+# $1 contact, $2 status name. Locks the contact; status columns are NULL when the campaign has
+# no status of that name.
+_DISPOSITION_READ_SQL = """
+SELECT c.status_id AS from_status, c.campaign_id, st.id AS status_id, st.system_status, st.c_delay
+FROM contacts c
+LEFT JOIN LATERAL (
+    SELECT s.id, s.system_status, cs.retry_delay_s AS c_delay
+    FROM campaign_statuses cs JOIN statuses s ON s.id = cs.status_id
+    WHERE cs.campaign_id = c.campaign_id AND s.name = $2
+    LIMIT 1
+) st ON true
+WHERE c.id = $1
+FOR UPDATE OF c
+"""
+
+# $1 contact, $2 not before, $3 status, $4 "my record" agent, $5 previous status, $6 campaign,
+# $7 agent, $8 attempt (NULL: none), $9 at. The contact, its attempt and its history in one go.
+_DISPOSITION_WRITE_SQL = """
+WITH att AS (
+    UPDATE attempts SET status_id = $3, agent_id = coalesce($7, agent_id) WHERE id = $8
+),
+hist AS (
+    INSERT INTO status_changes (contact_id, from_status, to_status, from_campaign, to_campaign,
+                                reason, agent_id, attempt_id, changed_at)
+    VALUES ($1, $5, $3, $6, $6, 'disposition', $7, $8, $9)
+)
+UPDATE contacts SET status_id = $3, not_before = $2, agent_id = $4,
+    lease_owner = NULL, lease_expires_at = NULL
+WHERE id = $1
+"""
+
+def _jsonb_encode(value: Any) -> bytes:
+    # jsonb's binary wire format is a version byte (1) followed by the JSON text; binary is
+    # needed so COPY (contact import) can send custom fields too.
+    return b"\x01" + json.dumps(value, ensure_ascii=False).encode()
+
+
+def _jsonb_decode(data: bytes) -> Any:
+    return json.loads(data[1:])
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    await conn.set_type_codec(
+        "jsonb", encoder=_jsonb_encode, decoder=_jsonb_decode, schema="pg_catalog", format="binary"
+    )
+
+
+async def release_connection(conn: asyncpg.Connection) -> None:
+    """The pool's ``reset`` hook: send nothing when a connection goes back to the pool.
+
+    asyncpg's default reset sends ``SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *;
+    RESET ALL;`` on every release, one round trip per acquire, as many as the statement it
+    follows on the engine's hot path. With a custom hook the pool still rolls back a
+    transaction left open and drops listeners first (``Connection._reset``, asyncpg >= 0.30);
+    what is skipped only undoes session state, and none is taken on this pool: the one advisory
+    lock (migrations) is ``pg_advisory_xact_lock``, released at commit; nothing LISTENs; no
+    session ``SET``; cursors live inside transactions; the import's staging table is
+    ``ON COMMIT DROP``. Code that takes session state must use its own connection.
+    """
+    del conn
+
+
+# asyncpg grew the ``reset`` argument in 0.30; older versions keep the default reset.
+_POOL_RESET_KW: dict[str, Any] = (
+    {"reset": release_connection} if "reset" in inspect.signature(asyncpg.create_pool).parameters else {}
+)
+
+
+def _zone(name: str, field: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(field, "unknown time zone", name) from None
+
+
+def validate_campaign(spec: CampaignSpec) -> None:
+    """Check a campaign definition before it reaches the database.
+
+    Raises:
+        ValidationError: naming the first wrong field.
+    """
+    if not spec.name.strip():
+        raise ValidationError("name", "must not be empty", spec.name)
+    if not spec.schedule.strip():
+        raise ValidationError("schedule", "a campaign needs a schedule (its calling window)", spec.schedule)
+    # FCC 47 CFR 64.1200(a)(6): let it ring at least 15 seconds.
+    if spec.ring_timeout_s < 15:
+        raise ValidationError("ring_timeout_s", "must be at least 15 seconds", spec.ring_timeout_s)
+    # FTC TSR / Ofcom: 3 % is the ceiling, not a target.
+    if not 0 <= spec.abandon_cap <= 0.03:
+        raise ValidationError("abandon_cap", "must be between 0 and 0.03", spec.abandon_cap)
+    if spec.compliance is Compliance.ZERO and spec.mode is DialingMode.PREDICTIVE:
+        raise ValidationError("mode", "the zero-abandon profile cannot dial predictively", spec.mode.value)
+    if spec.max_attempts < 1:
+        raise ValidationError("max_attempts", "must be at least 1", spec.max_attempts)
+    if spec.max_attempts_per_day < 1:
+        raise ValidationError("max_attempts_per_day", "must be at least 1", spec.max_attempts_per_day)
+    _zone(spec.timezone, "timezone")
+
+
+def _rule_from(row: asyncpg.Record) -> RetryRule:
+    return RetryRule(
+        delay_s=row["retry_delay_s"],
+        backoff=Backoff(row["backoff"]),
+        factor=row["backoff_factor"],
+        max_attempts=row["max_attempts"],
+    )
+
+
+def _status_from(row: asyncpg.Record) -> Status:
+    return Status(
+        id=row["id"],
+        name=row["name"],
+        system_status=SystemStatus(row["system_status"]),
+        qualifier=Qualifier(row["qualifier"]),
+        trigger=Trigger(row["trigger"]) if row["trigger"] else None,
+        campaign_id=row["campaign_id"],
+        auto_add=row["auto_add"],
+        hidden=row["hidden"],
+        active=row["active"],
+        retry=_rule_from(row),
+    )
+
+
+_CAMPAIGN_SELECT = """
+SELECT c.*, s.name AS schedule_name, st.name AS default_status_name
+FROM campaigns c JOIN schedules s ON s.id = c.schedule_id
+LEFT JOIN statuses st ON st.id = c.default_status_id
+"""
+
+
+def _campaign_from(row: asyncpg.Record) -> Campaign:
+    return Campaign(
+        id=row["id"],
+        name=row["name"],
+        schedule=row["schedule_name"],
+        mode=DialingMode(row["mode"]),
+        caller_id=row["caller_id"],
+        queue=row["queue"],
+        ring_timeout_s=row["ring_timeout_s"],
+        compliance=Compliance(row["compliance"]),
+        abandon_cap=float(row["abandon_cap"]),
+        local_hours_start=row["local_hours_start"],
+        local_hours_end=row["local_hours_end"],
+        timezone=row["timezone"],
+        state=CampaignState(row["state"]),
+        priority=row["priority"],
+        max_attempts=row["max_attempts"],
+        max_attempts_per_day=row["max_attempts_per_day"],
+        default_status=row["default_status_name"],
+    )
+
+
+def _schedule_from(row: asyncpg.Record) -> Schedule:
+    return Schedule(
+        name=row["name"],
+        frequency=Frequency(row["frequency"]),
+        weekdays=frozenset(row["weekdays"]),
+        months=frozenset(row["months"]),
+        days=frozenset(row["days"]),
+        run_at=row["run_at"],
+        window_start=row["window_start"],
+        window_end=row["window_end"],
+        interval_min=row["interval_min"],
+        timezone=row["timezone"],
+        active=row["active"],
+        description=row["description"],
+    )
+
+
+def _attempt_from(row: asyncpg.Record) -> Attempt:
+    return Attempt(
+        id=row["id"],
+        contact_id=row["contact_id"],
+        campaign_id=row["campaign_id"],
+        phone_id=row["phone_id"],
+        e164=row["e164"],
+        engine_id=row["engine_id"],
+        started_at=row["started_at"],
+        ended_at=row["ended_at"],
+        outcome=Outcome(row["outcome"]) if row["outcome"] else None,
+        hangup_cause=row["hangup_cause"],
+        asterisk_uniqueid=row["asterisk_uniqueid"],
+        agent_id=row["agent_id"],
+    )
+
+
+def local_day(at: dt.datetime, timezone: str) -> dt.date:
+    """The calendar day of ``at`` in the campaign's zone (the per-day cap counts these)."""
+    return at.astimezone(ZoneInfo(timezone)).date()
+
+
+class Store:
+    """The campaign database. Build with :meth:`open`; ``close()`` when done."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    @classmethod
+    async def open(
+        cls, dsn: str, *, min_size: int = 1, max_size: int = 10, migrate_now: bool = True
+    ) -> Store:
+        """Connect a pool to ``dsn`` and (by default) apply pending migrations.
+
+        The pool releases connections without asyncpg's session reset query (see
+        :func:`release_connection`): one round trip less per acquire.
+
+        Raises:
+            StoreError: the server is unreachable or a migration failed.
+        """
+        try:
+            pool = await asyncpg.create_pool(
+                dsn, min_size=min_size, max_size=max_size, init=_init_connection, **_POOL_RESET_KW
+            )
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as e:
+            raise StoreError(f"cannot connect to the database: {type(e).__name__}: {e}") from e
+        store = cls(pool)
+        if migrate_now:
+            try:
+                await store.migrate()
+            except BaseException:
+                await pool.close()
+                raise
+        return store
+
+    async def close(self) -> None:
+        await self.pool.close()
+
+    async def migrate(self) -> list[migrate.Migration]:
+        async with self.pool.acquire() as conn:
+            return await migrate.migrate(conn)
+
+    # -- schedules ---------------------------------------------------------------------
+
+    async def create_schedule(self, schedule: Schedule) -> int:
+        """Store a schedule; return its id.
+
+        Raises:
+            ValidationError: the name is taken (field ``name``).
+        """
+        _zone(schedule.timezone, "timezone")
+        try:
+            return await self.pool.fetchval(
+                """INSERT INTO schedules (name, description, frequency, weekdays, months, days, run_at,
+                       window_start, window_end, interval_min, timezone, active)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id""",
+                schedule.name,
+                schedule.description or "",
+                Frequency(schedule.frequency).value,
+                sorted(schedule.weekdays),
+                sorted(schedule.months),
+                sorted(schedule.days),
+                schedule.run_at,
+                schedule.window_start,
+                schedule.window_end,
+                schedule.interval_min,
+                schedule.timezone,
+                schedule.active,
+            )
+        except asyncpg.UniqueViolationError:
+            raise ValidationError("name", "a schedule with this name already exists", schedule.name) from None
+
+    async def get_schedule(self, name: str) -> Schedule:
+        row = await self.pool.fetchrow("SELECT * FROM schedules WHERE name = $1", name)
+        if row is None:
+            raise NotFound("schedule", name)
+        return _schedule_from(row)
+
+    async def list_schedules(self) -> list[Schedule]:
+        return [_schedule_from(r) for r in await self.pool.fetch("SELECT * FROM schedules ORDER BY name")]
+
+    # -- statuses ----------------------------------------------------------------------
+
+    async def create_status(self, spec: StatusSpec, *, campaign: str | None = None) -> Status:
+        """Add a status to the dictionary, or (``campaign`` given) a status local to a campaign.
+
+        A local status is linked to its campaign at once, with its trigger.
+
+        Raises:
+            ValidationError: the name is taken, or the campaign already has a status for the trigger.
+            NotFound: no such campaign.
+        """
+        if not spec.name.strip():
+            raise ValidationError("name", "must not be empty", spec.name)
+        async with self.pool.acquire() as conn, conn.transaction():
+            campaign_id = None
+            if campaign is not None:
+                campaign_id = await self._campaign_id(conn, campaign)
+            try:
+                row = await conn.fetchrow(
+                    """INSERT INTO statuses (campaign_id, name, system_status, qualifier, trigger, auto_add,
+                           hidden, active, retry_delay_s, backoff, backoff_factor, max_attempts)
+                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING *""",
+                    campaign_id,
+                    spec.name,
+                    spec.system_status.value,
+                    spec.qualifier.value,
+                    spec.trigger.value if spec.trigger else None,
+                    spec.auto_add,
+                    spec.hidden,
+                    spec.active,
+                    spec.retry.delay_s,
+                    spec.retry.backoff.value,
+                    spec.retry.factor,
+                    spec.retry.max_attempts,
+                )
+            except asyncpg.UniqueViolationError:
+                where = f"campaign {campaign}" if campaign else "the dictionary"
+                raise ValidationError("name", f"{where} already has this status", spec.name) from None
+            if campaign_id is not None:
+                await self._link_status(conn, campaign_id, row["id"], campaign)
+            return _status_from(row)
+
+    async def _link_status(
+        self,
+        conn: asyncpg.Connection,
+        campaign_id: int,
+        status_id: int,
+        campaign: str | None,
+        rule: RetryRule | None = None,
+    ) -> None:
+        try:
+            await conn.execute(
+                """INSERT INTO campaign_statuses (campaign_id, status_id, trigger, retry_delay_s, backoff,
+                       backoff_factor, max_attempts)
+                   SELECT $1, s.id, s.trigger, coalesce($3, s.retry_delay_s), coalesce($4, s.backoff),
+                          coalesce($5, s.backoff_factor), CASE WHEN $6 THEN $7 ELSE s.max_attempts END
+                   FROM statuses s WHERE s.id = $2
+                   ON CONFLICT (campaign_id, status_id) DO UPDATE
+                   SET retry_delay_s = EXCLUDED.retry_delay_s, backoff = EXCLUDED.backoff,
+                       backoff_factor = EXCLUDED.backoff_factor, max_attempts = EXCLUDED.max_attempts""",
+                campaign_id,
+                status_id,
+                rule.delay_s if rule else None,
+                rule.backoff.value if rule else None,
+                rule.factor if rule else None,
+                rule is not None,
+                rule.max_attempts if rule else None,
+            )
+        except asyncpg.UniqueViolationError:
+            raise ValidationError(
+                "trigger", f"campaign {campaign} already has a status set automatically on this trigger"
+            ) from None
+
+    async def add_status(self, campaign: str, status: str, *, retry: RetryRule | None = None) -> None:
+        """Add a dictionary status to a campaign (or change the campaign's retry rule for it).
+
+        Raises:
+            NotFound: no such campaign or dictionary status.
+            ValidationError: the campaign already has a status for the same trigger.
+        """
+        async with self.pool.acquire() as conn, conn.transaction():
+            campaign_id = await self._campaign_id(conn, campaign)
+            status_id = await conn.fetchval(
+                "SELECT id FROM statuses WHERE name = $1 AND (campaign_id IS NULL OR campaign_id = $2)"
+                " ORDER BY campaign_id NULLS LAST LIMIT 1",
+                status,
+                campaign_id,
+            )
+            if status_id is None:
+                raise NotFound("status", status)
+            await self._link_status(conn, campaign_id, status_id, campaign, retry)
+
+    async def list_statuses(self, campaign: str | None = None) -> list[Status]:
+        """The dictionary (``campaign=None``) or a campaign's statuses with its retry rules."""
+        if campaign is None:
+            rows = await self.pool.fetch("SELECT * FROM statuses WHERE campaign_id IS NULL ORDER BY id")
+            return [_status_from(r) for r in rows]
+        async with self.pool.acquire() as conn:
+            campaign_id = await self._campaign_id(conn, campaign)
+            rows = await conn.fetch(
+                """SELECT s.id, s.campaign_id, s.name, s.system_status, s.qualifier, cs.trigger, s.auto_add,
+                          s.hidden, s.active, cs.retry_delay_s, cs.backoff, cs.backoff_factor, cs.max_attempts
+                   FROM campaign_statuses cs JOIN statuses s ON s.id = cs.status_id
+                   WHERE cs.campaign_id = $1 ORDER BY s.id""",
+                campaign_id,
+            )
+            return [_status_from(r) for r in rows]
+
+    async def _campaign_status(self, conn: asyncpg.Connection, campaign_id: int, name: str) -> asyncpg.Record:
+        row = await conn.fetchrow(
+            """SELECT s.*, cs.retry_delay_s AS c_delay, cs.backoff AS c_backoff,
+                      cs.backoff_factor AS c_factor, cs.max_attempts AS c_max
+               FROM campaign_statuses cs JOIN statuses s ON s.id = cs.status_id
+               WHERE cs.campaign_id = $1 AND s.name = $2""",
+            campaign_id,
+            name,
+        )
+        if row is None:
+            raise NotFound("status", name)
+        return row
+
+    # -- campaigns ---------------------------------------------------------------------
+
+    async def _campaign_id(self, conn: asyncpg.Connection, name: str) -> int:
+        cid = await conn.fetchval("SELECT id FROM campaigns WHERE name = $1", name)
+        if cid is None:
+            raise NotFound("campaign", name)
+        return cid
+
+    async def create_campaign(self, spec: CampaignSpec) -> Campaign:
+        """Create a campaign; every active dictionary status marked auto-add joins it.
+
+        The default status of imported contacts is the first such status whose system
+        status is *call*, preferring qualifier *unused* ("Dzwonić" out of the box).
+
+        Raises:
+            ValidationError: a field is invalid or the name is taken.
+            NotFound: the schedule does not exist.
+        """
+        validate_campaign(spec)
+        async with self.pool.acquire() as conn, conn.transaction():
+            sched = await conn.fetchrow("SELECT id, run_at FROM schedules WHERE name = $1", spec.schedule)
+            if sched is None:
+                raise ValidationError("schedule", "no such schedule", spec.schedule)
+            if sched["run_at"] is not None:
+                raise ValidationError(
+                    "schedule", "a campaign needs a from-to window schedule, not a run-at time", spec.schedule
+                )
+            schedule_id = sched["id"]
+            try:
+                cid = await conn.fetchval(
+                    """INSERT INTO campaigns (name, mode, schedule_id, caller_id, queue, ring_timeout_s,
+                           compliance, abandon_cap, local_hours_start, local_hours_end, timezone, state,
+                           priority, max_attempts, max_attempts_per_day)
+                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+                       RETURNING id""",
+                    spec.name,
+                    spec.mode.value,
+                    schedule_id,
+                    spec.caller_id,
+                    spec.queue,
+                    spec.ring_timeout_s,
+                    spec.compliance.value,
+                    spec.abandon_cap,
+                    spec.local_hours_start,
+                    spec.local_hours_end,
+                    spec.timezone,
+                    spec.state.value,
+                    spec.priority,
+                    spec.max_attempts,
+                    spec.max_attempts_per_day,
+                )
+            except asyncpg.UniqueViolationError:
+                raise ValidationError("name", "a campaign with this name already exists", spec.name) from None
+            await conn.execute(
+                """INSERT INTO campaign_statuses (campaign_id, status_id, trigger, retry_delay_s, backoff,
+                       backoff_factor, max_attempts)
+                   SELECT DISTINCT ON (coalesce(trigger, 'id' || id)) $1, id, trigger, retry_delay_s,
+                          backoff, backoff_factor, max_attempts
+                   FROM statuses WHERE campaign_id IS NULL AND auto_add AND active
+                   ORDER BY coalesce(trigger, 'id' || id), id""",
+                cid,
+            )
+            await conn.execute(
+                """UPDATE campaigns SET default_status_id = (
+                       SELECT s.id FROM campaign_statuses cs JOIN statuses s ON s.id = cs.status_id
+                       WHERE cs.campaign_id = $1 AND s.system_status = 'call' AND s.active
+                       ORDER BY (s.qualifier = 'unused') DESC, s.id LIMIT 1)
+                   WHERE id = $1""",
+                cid,
+            )
+            return _campaign_from(await conn.fetchrow(_CAMPAIGN_SELECT + " WHERE c.id = $1", cid))
+
+    async def get_campaign(self, name: str) -> Campaign:
+        row = await self.pool.fetchrow(_CAMPAIGN_SELECT + " WHERE c.name = $1", name)
+        if row is None:
+            raise NotFound("campaign", name)
+        return _campaign_from(row)
+
+    async def list_campaigns(self) -> list[Campaign]:
+        return [_campaign_from(r) for r in await self.pool.fetch(_CAMPAIGN_SELECT + " ORDER BY c.name")]
+
+    async def set_campaign_state(self, name: str, state: CampaignState) -> None:
+        done = await self.pool.execute("UPDATE campaigns SET state = $2 WHERE name = $1", name, state.value)
+        if done == "UPDATE 0":
+            raise NotFound("campaign", name)
+
+    async def set_default_status(self, campaign: str, status: str) -> None:
+        async with self.pool.acquire() as conn, conn.transaction():
+            cid = await self._campaign_id(conn, campaign)
+            row = await self._campaign_status(conn, cid, status)
+            await conn.execute("UPDATE campaigns SET default_status_id = $2 WHERE id = $1", cid, row["id"])
+
+    async def campaign_summary(self, name: str, *, at: dt.datetime | None = None) -> CampaignSummary:
+        """Counts for ``dialer campaign show``: contacts per status, dialable now, attempts."""
+        campaign = await self.get_campaign(name)
+        at = at or dt.datetime.now(dt.UTC)
+        async with self.pool.acquire() as conn:
+            by_status = {
+                r["name"]: r["n"]
+                for r in await conn.fetch(
+                    """SELECT s.name, count(*) AS n FROM contacts c JOIN statuses s ON s.id = c.status_id
+                       WHERE c.campaign_id = $1 GROUP BY s.name ORDER BY s.name""",
+                    campaign.id,
+                )
+            }
+            dialable = await conn.fetchval(
+                "SELECT count(*) FROM contacts"
+                " WHERE campaign_id = $1 AND dial_rank IS NOT NULL AND due_at <= $2",
+                campaign.id,
+                at,
+            )
+            attempts = await conn.fetchval(
+                "SELECT count(*) FROM attempts WHERE campaign_id = $1", campaign.id
+            )
+        return CampaignSummary(
+            campaign=campaign,
+            contacts=sum(by_status.values()),
+            dialable=dialable,
+            by_status=by_status,
+            attempts=attempts,
+        )
+
+    # -- agents ------------------------------------------------------------------------
+
+    async def create_agent(self, name: str, interface: str = "") -> Agent:
+        if not name.strip():
+            raise ValidationError("name", "must not be empty", name)
+        try:
+            row = await self.pool.fetchrow(
+                "INSERT INTO agents (name, interface) VALUES ($1, $2) RETURNING *", name, interface
+            )
+        except asyncpg.UniqueViolationError:
+            raise ValidationError("name", "an agent with this name already exists", name) from None
+        return Agent(row["id"], row["name"], row["interface"], row["active"])
+
+    async def get_agent(self, name: str) -> Agent:
+        row = await self.pool.fetchrow("SELECT * FROM agents WHERE name = $1", name)
+        if row is None:
+            raise NotFound("agent", name)
+        return Agent(row["id"], row["name"], row["interface"], row["active"])
+
+    async def assign_agent(self, campaign: str, agent: str) -> None:
+        async with self.pool.acquire() as conn, conn.transaction():
+            cid = await self._campaign_id(conn, campaign)
+            aid = await conn.fetchval("SELECT id FROM agents WHERE name = $1", agent)
+            if aid is None:
+                raise NotFound("agent", agent)
+            await conn.execute("INSERT INTO campaign_agents VALUES ($1, $2) ON CONFLICT DO NOTHING", cid, aid)
+
+    async def campaign_agents(self, campaign: str) -> list[Agent]:
+        rows = await self.pool.fetch(
+            """SELECT a.* FROM agents a JOIN campaign_agents ca ON ca.agent_id = a.id
+               JOIN campaigns c ON c.id = ca.campaign_id WHERE c.name = $1 ORDER BY a.name""",
+            campaign,
+        )
+        return [Agent(r["id"], r["name"], r["interface"], r["active"]) for r in rows]
+
+    # -- do not call -------------------------------------------------------------------
+
+    async def add_do_not_call(self, e164: str, *, campaign: str | None = None, reason: str = "") -> None:
+        """Put a number on the global list (``campaign=None``) or on one campaign's list."""
+        async with self.pool.acquire() as conn:
+            cid = None if campaign is None else await self._campaign_id(conn, campaign)
+            await conn.execute(
+                "INSERT INTO do_not_call (e164, campaign_id, reason) VALUES ($1, $2, $3)"
+                " ON CONFLICT (e164, campaign_id) DO UPDATE SET reason = EXCLUDED.reason",
+                e164,
+                cid,
+                reason,
+            )
+
+    async def remove_do_not_call(self, e164: str, *, campaign: str | None = None) -> bool:
+        async with self.pool.acquire() as conn:
+            cid = None if campaign is None else await self._campaign_id(conn, campaign)
+            done = await conn.execute(
+                "DELETE FROM do_not_call WHERE e164 = $1 AND campaign_id IS NOT DISTINCT FROM $2", e164, cid
+            )
+            return done != "DELETE 0"
+
+    async def is_do_not_call(self, e164: str, campaign_id: int) -> bool:
+        """Dial-time check (DESIGN.md: DNC is checked at dial time, callbacks included)."""
+        return bool(
+            await self.pool.fetchval(
+                "SELECT EXISTS (SELECT 1 FROM do_not_call"
+                " WHERE e164 = $1 AND (campaign_id IS NULL OR campaign_id = $2))",
+                e164,
+                campaign_id,
+            )
+        )
+
+    # -- contacts ----------------------------------------------------------------------
+
+    async def add_contact(
+        self,
+        campaign: str,
+        phones: Sequence[str | tuple[str, dict[str, Any]]],
+        *,
+        name: str = "",
+        timezone: str | None = None,
+        fields: dict[str, Any] | None = None,
+        status: str | None = None,
+        priority: int = 0,
+        not_before: dt.datetime | None = None,
+    ) -> int:
+        """Add one contact with already-normalised E.164 numbers; return its id.
+
+        A phone is ``"+48..."`` or ``("+48...", {"kind":, "timezones":, "window_start":,
+        "window_end":})``. Bulk loading goes through :mod:`dialer.contacts.importer`.
+
+        Raises:
+            ValidationError: no numbers, an unknown time zone or status.
+        """
+        if not phones:
+            raise ValidationError("phone", "a contact needs at least one number")
+        if timezone is not None:
+            _zone(timezone, "timezone")
+        async with self.pool.acquire() as conn, conn.transaction():
+            cid = await self._campaign_id(conn, campaign)
+            if status is None:
+                status_id = await conn.fetchval("SELECT default_status_id FROM campaigns WHERE id = $1", cid)
+                if status_id is None:
+                    raise ValidationError("status", f"campaign {campaign} has no default status")
+            else:
+                status_id = (await self._campaign_status(conn, cid, status))["id"]
+            contact_id = await conn.fetchval(
+                """INSERT INTO contacts (campaign_id, name, timezone, fields, status_id, priority, not_before)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id""",
+                cid,
+                name,
+                timezone,
+                fields or {},
+                status_id,
+                priority,
+                not_before,
+            )
+            for pos, phone in enumerate(phones, start=1):
+                e164, extra = (phone, {}) if isinstance(phone, str) else phone
+                await conn.execute(
+                    """INSERT INTO contact_phones (contact_id, campaign_id, position, e164, kind, timezones,
+                           window_start, window_end) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""",
+                    contact_id,
+                    cid,
+                    pos,
+                    e164,
+                    extra.get("kind", "unknown"),
+                    list(extra.get("timezones", ())),
+                    extra.get("window_start"),
+                    extra.get("window_end"),
+                )
+            return contact_id
+
+    async def get_contact(self, contact_id: int) -> Contact:
+        async with self.pool.acquire() as conn:
+            row = await conn.fetchrow(
+                """SELECT c.*, s.name AS status_name FROM contacts c JOIN statuses s ON s.id = c.status_id
+                   WHERE c.id = $1""",
+                contact_id,
+            )
+            if row is None:
+                raise NotFound("contact", contact_id)
+            phones = await conn.fetch(
+                "SELECT * FROM contact_phones WHERE contact_id = $1 ORDER BY position", contact_id
+            )
+        return Contact(
+            id=row["id"],
+            campaign_id=row["campaign_id"],
+            name=row["name"],
+            timezone=row["timezone"],
+            fields=row["fields"],
+            status=row["status_name"],
+            not_before=row["not_before"],
+            agent_id=row["agent_id"],
+            attempts=row["attempts"],
+            priority=row["priority"],
+            closed_reason=row["closed_reason"],
+            phones=tuple(
+                Phone(
+                    p["id"],
+                    p["position"],
+                    p["e164"],
+                    p["kind"],
+                    tuple(p["timezones"]),
+                    p["window_start"],
+                    p["window_end"],
+                    p["disabled_at"] is not None,
+                )
+                for p in phones
+            ),
+        )
+
+    async def contact_attempts(self, contact_id: int, *, include_cleared: bool = False) -> list[Attempt]:
+        """A contact's call history (without the part a move to an "unused" status cleared)."""
+        rows = await self.pool.fetch(
+            "SELECT * FROM attempts WHERE contact_id = $1 AND ($2 OR history_cleared_at IS NULL)"
+            " ORDER BY started_at, id",
+            contact_id,
+            include_cleared,
+        )
+        return [_attempt_from(r) for r in rows]
+
+    # -- leasing -----------------------------------------------------------------------
+
+    async def lease_contacts(
+        self,
+        campaign: str | int,
+        *,
+        at: dt.datetime,
+        limit: int,
+        owner: str,
+        ttl_s: float = 120.0,
+        agent_reserved: bool = False,
+        agent_ids: Sequence[int] | None = None,
+        check_schedule: bool = True,
+    ) -> list[LeasedContact]:
+        """Lease up to ``limit`` dialable contacts of a running campaign to engine ``owner``.
+
+        Two engines calling this at once never get the same contact (``FOR UPDATE SKIP
+        LOCKED``); a lease ends at ``at + ttl_s`` unless renewed. The rules are in
+        :mod:`dialer.store.eligibility`. Returns ``[]`` when the campaign is not running or its
+        schedule is closed at ``at``.
+        """
+        if at.tzinfo is None:
+            raise ValidationError("at", "must be timezone-aware", at)
+        if limit < 1:
+            raise ValidationError("limit", "must be at least 1", limit)
+        if ttl_s <= 0:
+            raise ValidationError("ttl_s", "must be positive", ttl_s)
+        async with self.pool.acquire() as conn, conn.transaction():
+            if isinstance(campaign, int):
+                row = await conn.fetchrow(_CAMPAIGN_SELECT + " WHERE c.id = $1", campaign)
+            else:
+                row = await conn.fetchrow(_CAMPAIGN_SELECT + " WHERE c.name = $1", campaign)
+            if row is None:
+                raise NotFound("campaign", campaign)
+            camp = _campaign_from(row)
+            if camp.state is not CampaignState.RUNNING:
+                return []
+            if check_schedule:
+                sched = _schedule_from(
+                    await conn.fetchrow("SELECT * FROM schedules WHERE id = $1", row["schedule_id"])
+                )
+                if not sched.active or not sched.is_open(at):
+                    return []
+            return await eligibility.lease(
+                conn,
+                campaign_id=camp.id,
+                at=at,
+                limit=limit,
+                owner=owner,
+                ttl_s=ttl_s,
+                agent_reserved=agent_reserved,
+                agent_ids=agent_ids,
+                local_day=local_day(at, camp.timezone),
+                max_attempts=camp.max_attempts,
+                max_per_day=camp.max_attempts_per_day,
+                uk_locks=camp.compliance is Compliance.UK,
+                hours_start=camp.local_hours_start,
+                hours_end=camp.local_hours_end,
+                timezone=camp.timezone,
+            )
+
+    async def renew_leases(
+        self, owner: str, contact_ids: Sequence[int], *, at: dt.datetime, ttl_s: float
+    ) -> list[int]:
+        """Extend ``owner``'s leases; returns the ids still held (a lost lease is missing)."""
+        rows = await self.pool.fetch(
+            """UPDATE contacts SET lease_expires_at = $3
+               WHERE id = ANY($2::bigint[]) AND lease_owner = $1 AND lease_expires_at > $4 RETURNING id""",
+            owner,
+            list(contact_ids),
+            at + dt.timedelta(seconds=ttl_s),
+            at,
+        )
+        return sorted(r["id"] for r in rows)
+
+    async def release_leases(self, owner: str, contact_ids: Sequence[int]) -> int:
+        """Give contacts back undialled (the engine changed its mind); returns how many."""
+        done = await self.pool.execute(
+            "UPDATE contacts SET lease_owner = NULL, lease_expires_at = NULL"
+            " WHERE id = ANY($2::bigint[]) AND lease_owner = $1",
+            owner,
+            list(contact_ids),
+        )
+        return int(done.split()[-1])
+
+    async def reclaim_expired_leases(self, at: dt.datetime) -> int:
+        """Clear leases that expired before ``at`` (a crashed engine's); returns how many."""
+        done = await self.pool.execute(
+            "UPDATE contacts SET lease_owner = NULL, lease_expires_at = NULL"
+            " WHERE lease_owner IS NOT NULL AND lease_expires_at <= $1",
+            at,
+        )
+        return int(done.split()[-1])
+
+    # -- attempts ----------------------------------------------------------------------
+
+    async def open_attempt(
+        self, lease: LeasedContact, *, at: dt.datetime, engine_id: str | None = None
+    ) -> int:
+        """Record an attempt BEFORE the Originate is sent; return its id for the channel variable.
+
+        One statement (its own implicit transaction): the lease check locks the contact row
+        and the insert only happens when it holds, so no BEGIN/COMMIT round trips.
+
+        Raises:
+            LeaseLost: the contact is no longer leased to this engine.
+        """
+        engine = engine_id or lease.lease_owner
+        attempt_id = await self.pool.fetchval(
+            _OPEN_ATTEMPT_SQL,
+            lease.contact_id,
+            lease.lease_owner,
+            at,
+            lease.campaign_id,
+            lease.phone_id,
+            lease.e164,
+            engine,
+            lease.callback_id,
+            lease.agent_id,
+        )
+        if attempt_id is None:
+            raise LeaseLost(f"contact {lease.contact_id} is not leased to {lease.lease_owner}")
+        return int(attempt_id)
+
+    async def open_attempts(self, engine_id: str | None = None) -> list[Attempt]:
+        """Attempts started and never closed (crash reconciliation), oldest first."""
+        rows = await self.pool.fetch(
+            "SELECT * FROM attempts WHERE ended_at IS NULL AND ($1::text IS NULL OR engine_id = $1)"
+            " ORDER BY started_at, id",
+            engine_id,
+        )
+        return [_attempt_from(r) for r in rows]
+
+    async def awaiting_disposition(self, engine_id: str) -> list[Attempt]:
+        """Answered attempts of ``engine_id`` whose contact still waits for the agent's disposition.
+
+        What a crash during talk or wrap-up leaves: the attempt is closed as answered and the
+        contact is held (:data:`ANSWERED_HOLD_S`) for a disposition that will never come.
+        Only a contact's latest attempt counts, and only while ``engine_id`` still holds it.
+        """
+        rows = await self.pool.fetch(
+            """SELECT a.* FROM attempts a JOIN contacts c ON c.id = a.contact_id
+               WHERE a.engine_id = $1 AND a.outcome = 'answered' AND a.status_id IS NULL
+                 AND c.lease_owner = $1
+                 AND a.id = (SELECT max(id) FROM attempts WHERE contact_id = a.contact_id)
+               ORDER BY a.ended_at, a.id""",
+            engine_id,
+        )
+        return [_attempt_from(r) for r in rows]
+
+    async def close_attempt(self, attempt_id: int, result: AttemptResult) -> AppliedOutcome:
+        """Close an attempt and apply its outcome to the contact, in one transaction.
+
+        An automatic trigger sets the campaign's status for it (or keeps the status and uses
+        :data:`DEFAULT_RULES` when the campaign has none), counts the attempt, rotates to the
+        contact's next number or schedules the retry, closes the contact at a cap, and
+        releases the lease. An answered call keeps its lease (up to :data:`ANSWERED_HOLD_S`)
+        until :meth:`set_disposition`. A cancelled attempt (never placed) counts nothing.
+
+        Two statements inside the transaction: one read that locks the attempt and its
+        contact and gathers everything :func:`dialer.campaign.retry.plan` needs, and one write whose
+        data-modifying CTEs update the attempt, the number, the callback, the contact and the
+        status history together (the engine closes an attempt per call, so round trips count).
+
+        Raises:
+            NotFound: no such attempt.
+            AttemptClosed: it was closed already.
+        """
+        trigger = OUTCOME_TRIGGER[result.outcome]
+        at = result.ended_at
+        async with self.pool.acquire() as conn, conn.transaction():
+            row = await conn.fetchrow(_CLOSE_READ_SQL, attempt_id, None if trigger is None else trigger.value)
+            if row is None:
+                raise NotFound("attempt", attempt_id)
+            if row["ended_at"] is not None:
+                raise AttemptClosed(f"attempt {attempt_id} was closed already ({row['outcome']})")
+            contact_id = row["contact_id"]
+            status_id, status_name = row["status_id"], row["status_name"]
+            rule = _NO_RETRY
+            if trigger is not None:
+                if row["rule_status_id"] is not None:
+                    status_id, status_name = row["rule_status_id"], row["rule_status_name"]
+                    rule = _rule_from(row)
+                else:
+                    rule = DEFAULT_RULES[trigger]
+            attempt_args = (
+                attempt_id,
+                at,
+                result.answered_at,
+                result.outcome.value,
+                result.hangup_cause,
+                result.hangup_cause_text,
+                result.asterisk_uniqueid,
+                result.asterisk_linkedid,
+                result.agent_id,
+                status_id if trigger is not None else None,
+                contact_id,
+            )
+            if result.outcome is Outcome.CANCELLED:
+                await conn.execute(_CLOSE_CANCELLED_SQL, *attempt_args)
+                return AppliedOutcome(
+                    attempt_id,
+                    contact_id,
+                    row["status_name"],
+                    row["not_before"],
+                    row["closed_reason"],
+                    row["next_phone_pos"],
+                )
+            current = row["current_pos"]
+            if current is None:
+                current = row["next_phone_pos"]
+            positions = list(row["positions"])
+            step = retry.plan(
+                trigger=trigger,
+                rule=rule,
+                counters=retry.Counters(
+                    row["attempts"], row["outcome_counts"], row["day_attempts"], row["day_attempts_on"]
+                ),
+                at=at,
+                local_day=local_day(at, row["campaign_zone"]),
+                positions=positions or [current],
+                current_pos=current,
+                max_attempts=row["cap"],
+                round_due=row["round_due_at"],
+            )
+            answered = result.outcome is Outcome.ANSWERED
+            # An answered call is not closed by a cap: the agent's disposition decides what next.
+            closed = step.closed_reason if trigger is not None else row["closed_reason"]
+            await conn.execute(
+                _CLOSE_WRITE_SQL,
+                *attempt_args,
+                row["phone_id"] if step.disable_phone else None,
+                row["callback_id"],
+                status_id,
+                step.attempts,
+                step.outcome_counts,
+                step.day_attempts,
+                step.day_attempts_on,
+                step.not_before,
+                step.next_phone_pos,
+                closed,
+                at + dt.timedelta(seconds=ANSWERED_HOLD_S),
+                answered,
+                step.round_due,
+                row["status_id"],
+                row["campaign_id"],
+                f"trigger:{trigger.value if trigger else result.outcome.value}",
+            )
+            return AppliedOutcome(
+                attempt_id,
+                contact_id,
+                status_name,
+                None if answered else step.not_before,
+                closed,
+                step.next_phone_pos,
+            )
+
+    async def set_disposition(
+        self,
+        contact_id: int,
+        status: str,
+        *,
+        at: dt.datetime,
+        agent_id: int | None = None,
+        not_before: dt.datetime | None = None,
+        attempt_id: int | None = None,
+    ) -> None:
+        """Apply the agent's disposition after a call and release the contact.
+
+        "My record" assigns the contact to ``agent_id`` and calls it back to that agent at
+        ``not_before``; "not before" waits until ``not_before``; otherwise the campaign's
+        retry delay for the status applies (0 = at once).
+
+        Raises:
+            NotFound: no such contact or the status is not one of its campaign's.
+            ValidationError: "my record" without an agent.
+        """
+        async with self.pool.acquire() as conn, conn.transaction():
+            row = await conn.fetchrow(_DISPOSITION_READ_SQL, contact_id, status)
+            if row is None:
+                raise NotFound("contact", contact_id)
+            if row["status_id"] is None:
+                raise NotFound("status", status)
+            system = SystemStatus(row["system_status"])
+            if system is SystemStatus.MY_RECORD and agent_id is None:
+                raise ValidationError("agent", "status 'my record' needs the agent it belongs to", status)
+            due = not_before
+            if due is None and row["c_delay"] > 0:
+                due = at + dt.timedelta(seconds=row["c_delay"])
+            await conn.execute(
+                _DISPOSITION_WRITE_SQL,
+                contact_id,
+                due,
+                row["status_id"],
+                agent_id if system is SystemStatus.MY_RECORD else None,
+                row["from_status"],
+                row["campaign_id"],
+                agent_id,
+                attempt_id,
+                at,
+            )
+
+    # -- callbacks ---------------------------------------------------------------------
+
+    async def schedule_callback(
+        self,
+        contact_id: int,
+        *,
+        due_at: dt.datetime,
+        kind: CallbackKind = CallbackKind.CAMPAIGN,
+        agent_id: int | None = None,
+        window_end_at: dt.datetime | None = None,
+        phone_position: int | None = None,
+        new_phone: str | None = None,
+        new_phone_window: tuple[dt.time, dt.time] | None = None,
+        slot_id: int | None = None,
+        source: str = "agent",
+    ) -> Callback:
+        """Reschedule a contact as a callback (seed 003), optionally to a new number.
+
+        A personal callback goes only to ``agent_id``; a campaign callback to any agent. A
+        new number is added to the contact with its own contact window.
+
+        Raises:
+            ValidationError: a personal callback without an agent, or a window ending before it starts.
+            SlotUnavailable: the slot is closed or full.
+        """
+        if kind is CallbackKind.PERSONAL and agent_id is None:
+            raise ValidationError("agent", "a personal callback needs its agent")
+        if window_end_at is not None and window_end_at <= due_at:
+            raise ValidationError("window_end_at", "must be after the due time", window_end_at)
+        async with self.pool.acquire() as conn, conn.transaction():
+            c = await conn.fetchrow("SELECT * FROM contacts WHERE id = $1 FOR UPDATE", contact_id)
+            if c is None:
+                raise NotFound("contact", contact_id)
+            if slot_id is not None:
+                slot = await conn.fetchrow(
+                    "SELECT * FROM callback_slots WHERE id = $1 AND campaign_id = $2 FOR UPDATE",
+                    slot_id,
+                    c["campaign_id"],
+                )
+                if slot is None:
+                    raise NotFound("callback slot", slot_id)
+                taken = await conn.fetchval(
+                    "SELECT count(*) FROM callbacks WHERE slot_id = $1 AND state = 'pending'", slot_id
+                )
+                if slot["closed"] or taken >= slot["capacity"]:
+                    raise SlotUnavailable("slot", "closed or full", slot_id)
+            phone_id = None
+            if new_phone is not None:
+                start, end = new_phone_window or (None, None)
+                phone_id = await conn.fetchval(
+                    """INSERT INTO contact_phones (contact_id, campaign_id, position, e164, window_start,
+                                                 window_end)
+                       SELECT $1, $2, coalesce(max(position), 0) + 1, $3, $4, $5 FROM contact_phones
+                       WHERE contact_id = $1 RETURNING id""",
+                    contact_id,
+                    c["campaign_id"],
+                    new_phone,
+                    start,
+                    end,
+                )
+            elif phone_position is not None:
+                phone_id = await conn.fetchval(
+                    "SELECT id FROM contact_phones WHERE contact_id = $1 AND position = $2",
+                    contact_id,
+                    phone_position,
+                )
+                if phone_id is None:
+                    raise ValidationError("phone_position", "the contact has no number there", phone_position)
+            row = await conn.fetchrow(
+                """INSERT INTO callbacks (contact_id, campaign_id, kind, source, agent_id, phone_id, slot_id,
+                       due_at, window_end_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *""",
+                contact_id,
+                c["campaign_id"],
+                kind.value,
+                source,
+                agent_id,
+                phone_id,
+                slot_id,
+                due_at,
+                window_end_at,
+            )
+            await conn.execute(
+                """UPDATE contacts SET callback_due_at = (SELECT min(due_at) FROM callbacks
+                                                         WHERE contact_id = $1 AND state = 'pending'),
+                       agent_id = CASE WHEN $2::bigint IS NOT NULL THEN $2 ELSE agent_id END
+                   WHERE id = $1""",
+                contact_id,
+                agent_id if kind is CallbackKind.PERSONAL else None,
+            )
+            return Callback(
+                row["id"],
+                contact_id,
+                c["campaign_id"],
+                kind,
+                agent_id,
+                phone_id,
+                due_at,
+                window_end_at,
+                row["state"],
+            )
+
+    async def convert_to_campaign_callback(self, contact_id: int) -> bool:
+        """Hand a contact's pending personal callbacks to any agent of the campaign, durably.
+
+        Used once an absent agent's grace has passed (issue 5): the callback rows become
+        campaign ones and the contact no longer belongs to the agent, so a restart does not
+        send it back to them. Returns False when
+        no personal callback was pending (a "my record" contact without a callback row is
+        left to its agent: without the row nothing would make it dialable to others).
+        """
+        async with self.pool.acquire() as conn, conn.transaction():
+            c = await conn.fetchrow("SELECT id FROM contacts WHERE id = $1 FOR UPDATE", contact_id)
+            if c is None:
+                raise NotFound("contact", contact_id)
+            converted = await conn.execute(
+                "UPDATE callbacks SET kind = 'campaign', agent_id = NULL"
+                " WHERE contact_id = $1 AND state = 'pending' AND kind = 'personal'",
+                contact_id,
+            )
+            if int(converted.split()[-1]) == 0:
+                return False
+            await conn.execute("UPDATE contacts SET agent_id = NULL WHERE id = $1", contact_id)
+            return True
+
+    async def cancel_callback(self, callback_id: int) -> None:
+        async with self.pool.acquire() as conn, conn.transaction():
+            cid = await conn.fetchval(
+                "UPDATE callbacks SET state = 'cancelled'"
+                " WHERE id = $1 AND state = 'pending' RETURNING contact_id",
+                callback_id,
+            )
+            if cid is None:
+                raise NotFound("pending callback", callback_id)
+            await conn.execute(
+                """UPDATE contacts SET callback_due_at = (SELECT min(due_at) FROM callbacks
+                                                         WHERE contact_id = $1 AND state = 'pending')
+                   WHERE id = $1""",
+                cid,
+            )
+
+    async def add_callback_slot(
+        self, campaign: str, starts_at: dt.datetime, ends_at: dt.datetime, capacity: int
+    ) -> int:
+        if ends_at <= starts_at:
+            raise ValidationError("ends_at", "must be after starts_at", ends_at)
+        if capacity < 0:
+            raise ValidationError("capacity", "must not be negative", capacity)
+        async with self.pool.acquire() as conn:
+            cid = await self._campaign_id(conn, campaign)
+            return await conn.fetchval(
+                "INSERT INTO callback_slots (campaign_id, starts_at, ends_at, capacity)"
+                " VALUES ($1, $2, $3, $4)"
+                " RETURNING id",
+                cid,
+                starts_at,
+                ends_at,
+                capacity,
+            )
+
+    # -- bulk operations ---------------------------------------------------------------
+
+    async def move_contacts(
+        self,
+        *,
+        from_campaign: str,
+        status: str,
+        to_campaign: str,
+        new_status: str,
+        limit: int | None = None,
+        at: dt.datetime | None = None,
+    ) -> transfer.TransferResult:
+        """Contact transfer (seed 001) in one transaction; see :mod:`dialer.contacts.transfer`."""
+        async with self.pool.acquire() as conn:
+            return await transfer.move_contacts(
+                conn,
+                from_campaign=from_campaign,
+                status=status,
+                to_campaign=to_campaign,
+                new_status=new_status,
+                limit=limit,
+                at=at,
+            )

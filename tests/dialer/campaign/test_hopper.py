@@ -1,0 +1,105 @@
+"""The hopper: which leased contacts wait, which need an agent, which are renewed."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from dialer.campaign.hopper import Hopper, needs_agent
+from dialer.model import LeasedContact
+
+T0 = dt.datetime(2026, 3, 10, 12, tzinfo=dt.UTC)
+
+
+def lease(cid: int, reason: str = "fresh", agent_id: int | None = None) -> LeasedContact:
+    return LeasedContact(
+        contact_id=cid,
+        campaign_id=1,
+        phone_id=cid,
+        e164=f"+4851000{cid:04d}",
+        name="",
+        fields={},
+        agent_id=agent_id,
+        callback_id=None,
+        reason=reason,
+        lease_owner="e1",
+        lease_expires_at=T0,
+    )
+
+
+def test_callbacks_my_record_and_call_progressive_need_an_agent_fresh_and_retry_do_not() -> None:
+    assert [True, True, True, False, False] == [
+        needs_agent(lease(1, "callback")),
+        needs_agent(lease(2, "call_progressive")),
+        needs_agent(lease(3, "retry", agent_id=7)),
+        needs_agent(lease(4, "retry")),
+        needs_agent(lease(5, "fresh")),
+    ]
+
+
+def test_fresh_contacts_come_out_in_lease_order_and_agent_ones_never_do() -> None:
+    h = Hopper()
+    assert 4 == h.add([lease(1), lease(2, "call_progressive"), lease(3, "retry"), lease(4, "callback")], 0.0)
+    assert [1, 3, None] == [getattr(h.take_fresh(), "contact_id", None) for _ in range(3)]
+    assert [2, 4] == [e.lease.contact_id for e in h.agent_entries()]
+    assert (2, 0, 2) == (h.depth, h.fresh_depth, h.agent_depth)
+
+
+def test_a_contact_is_added_once_wherever_it_is() -> None:
+    h = Hopper()
+    h.add([lease(1), lease(2)], 0.0)
+    h.take_fresh()
+    h.mark_dialled(1)
+    assert 0 == h.add([lease(1), lease(2)], 1.0)
+
+
+def test_dialled_and_held_contacts_are_renewed_and_kept_when_a_waiting_lease_is_lost() -> None:
+    h = Hopper()
+    h.add([lease(1), lease(2), lease(3, "callback")], 0.0)
+    h.take_fresh()
+    h.mark_dialled(1)
+    assert [1, 2, 3] == sorted(h.leased_ids())
+    assert [2, 3] == sorted(h.drop_lost(still_held=set()))
+    assert [1] == h.leased_ids()
+    assert h.dialled(1) is not None
+
+
+def test_release_waiting_empties_both_lines_but_keeps_calls_in_progress() -> None:
+    h = Hopper()
+    h.add([lease(1), lease(2, "callback"), lease(3)], 0.0)
+    h.take_fresh()
+    assert [2, 3] == sorted(h.release_waiting())
+    assert (0, 1) == (h.depth, h.in_progress)
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["add", "take", "dial", "settle", "unhold", "lose"]),
+            st.integers(1, 12),
+            st.sampled_from(["fresh", "retry", "callback", "call_progressive"]),
+        ),
+        max_size=60,
+    )
+)
+def test_every_contact_is_in_exactly_one_place(ops: list[tuple[str, int, str]]) -> None:
+    h = Hopper()
+    for op, cid, reason in ops:
+        if op == "add":
+            h.add([lease(cid, reason)], 0.0)
+        elif op == "take":
+            h.take(cid)
+        elif op == "dial":
+            h.mark_dialled(cid)
+        elif op == "settle":
+            h.settle(cid)
+        elif op == "unhold":
+            h.unhold(cid)
+        else:
+            h.drop_lost({c for c in h.leased_ids() if c != cid})
+        ids = h.leased_ids()
+        assert len(ids) == len(set(ids))
+        assert len(ids) == h.depth + h.in_progress
+

@@ -1,0 +1,193 @@
+"""The agent interface through the runner: preview modes, callbacks, negotiated logout.
+
+Real PostgreSQL and the simulated PBX over TCP, as in test_runner.py.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Callable
+
+from dialer.agents.state import AgentState
+from dialer.campaign.runner import CampaignRunner, Disposition
+from dialer.model import CallbackKind, DialingMode, Outcome, StatusSpec, SystemStatus
+from dialer.store.store import Store
+from tests.dialer.campaign.runner_fixtures import (
+    FAST,
+    agent_interface,
+    make_runner,
+    pbx_rig,
+    running,
+    wait_for,
+)
+from tests.dialer.conftest import make_campaign
+
+SETTINGS = dataclasses.replace(FAST, disposition_timeout_s=3.0, default_disposition="Sukces")
+
+
+async def _campaign(store: Store, queue: str, mode: DialingMode, **overrides: object) -> str:
+    camp = await make_campaign(store, mode=mode, queue=queue, **overrides)
+    await store.create_status(StatusSpec("Sukces", SystemStatus.DO_NOT_CALL), campaign=camp)
+    await store.create_status(StatusSpec("Mój", SystemStatus.MY_RECORD), campaign=camp)
+    await store.create_status(StatusSpec("Później", SystemStatus.NOT_BEFORE), campaign=camp)
+    return camp
+
+
+def _state(runner: CampaignRunner, agent: str, state: AgentState) -> Callable[[], bool]:
+    return lambda: runner.board.state_of(agent) is state
+
+
+async def _attempts(store: Store, cid: int, n: int) -> bool:
+    return len([a for a in await store.contact_attempts(cid) if a.outcome is not None]) >= n
+
+
+async def test_preview_agent_sees_the_record_then_accepts_and_the_call_is_placed(store: Store) -> None:
+    camp = await _campaign(store, "q-prev", DialingMode.PREVIEW)
+    cid = await store.add_contact(camp, ["+1005550201"], name="Jan Kowalski")
+    agent = await store.create_agent("pv1", agent_interface(1))
+    async with pbx_rig("q-prev") as rig:
+        runner = make_runner(await store.get_campaign(camp), store, rig, settings=SETTINGS)
+        async with running(runner):
+            await runner.agents.login("pv1", agent_interface(1))
+            await runner.agents.request_record("pv1")
+            await wait_for(_state(runner, "pv1", AgentState.OFFERED))
+            record = runner.agents.offered("pv1")
+            assert record is not None and (cid, "Jan Kowalski") == (record.contact_id, record.name)
+            assert [] == await store.contact_attempts(cid)  # nothing dialled before the accept
+            await runner.agents.accept("pv1")
+            await wait_for(_state(runner, "pv1", AgentState.WRAP_UP))
+            await runner.agents.set_disposition("pv1", Disposition("Sukces"))
+            await wait_for(lambda: _attempts(store, cid, 1))
+
+            async def settled() -> bool:
+                return (await store.get_contact(cid)).status == "Sukces"
+
+            await wait_for(settled)
+    [attempt] = await store.contact_attempts(cid)
+    assert (Outcome.ANSWERED, agent.id) == (attempt.outcome, attempt.agent_id)
+
+
+async def test_push_preview_skip_gives_the_record_back_undialled(store: Store) -> None:
+    camp = await _campaign(store, "q-push", DialingMode.PUSH_PREVIEW)
+    cid = await store.add_contact(camp, ["+1005550202"])
+    await store.create_agent("pp1", agent_interface(1))
+    async with pbx_rig("q-push") as rig:
+        runner = make_runner(await store.get_campaign(camp), store, rig, settings=SETTINGS)
+        async with running(runner):
+            await runner.agents.login("pp1", agent_interface(1))  # pushed without asking
+            await wait_for(_state(runner, "pp1", AgentState.OFFERED))
+            await runner.agents.pause("pp1")  # held until the offer is over
+            await runner.agents.skip("pp1")
+            await wait_for(_state(runner, "pp1", AgentState.PAUSED))
+
+            async def released() -> bool:
+                c = await store.pool.fetchrow("SELECT lease_owner, attempts FROM contacts WHERE id = $1", cid)
+                return c["lease_owner"] is None
+
+            await wait_for(released)
+    assert [] == await store.contact_attempts(cid)
+    assert 0 == (await store.get_contact(cid)).attempts
+
+
+async def test_logout_while_reserved_is_held_until_the_call_fails(store: Store) -> None:
+    camp = await _campaign(store, "q-logout", DialingMode.PROGRESSIVE, ring_timeout_s=60)
+    cid = await store.add_contact(camp, ["+3005550203"])  # rings until the timeout (600 ms here)
+    await store.create_agent("lo1", agent_interface(1))
+    async with pbx_rig("q-logout") as rig:
+        runner = make_runner(await store.get_campaign(camp), store, rig, settings=SETTINGS)
+        async with running(runner):
+            await runner.agents.login("lo1", agent_interface(1))
+            await wait_for(_state(runner, "lo1", AgentState.RESERVED))
+            pending = await runner.agents.logout("lo1")
+            assert pending is not None and AgentState.RESERVED == pending.waiting_for
+            assert pending.remaining_s is not None and pending.remaining_s > 0
+            assert AgentState.RESERVED == runner.board.state_of("lo1")  # still held for the call
+            await wait_for(_state(runner, "lo1", AgentState.LOGGED_OUT))
+            await wait_for(lambda: _attempts(store, cid, 1))
+    [attempt] = await store.contact_attempts(cid)
+    assert Outcome.NO_ANSWER == attempt.outcome
+    assert 1 == len(await store.contact_attempts(cid))  # the logged-out agent got no other call
+
+
+async def test_personal_callback_goes_to_its_agent(store: Store) -> None:
+    camp = await _campaign(store, "q-pcb", DialingMode.PROGRESSIVE)
+    cid = await store.add_contact(camp, ["+1005550204"])
+    a1 = await store.create_agent("pc1", agent_interface(1))
+    await store.create_agent("pc2", agent_interface(2))
+    async with pbx_rig("q-pcb") as rig:
+        runner = make_runner(await store.get_campaign(camp), store, rig, settings=SETTINGS)
+        async with running(runner):
+            await runner.agents.login("pc1", agent_interface(1))
+            await wait_for(_state(runner, "pc1", AgentState.WRAP_UP))
+            await runner.agents.login("pc2", agent_interface(2))  # free and longest idle from now on
+            await runner.agents.pause("pc1")  # pc1 takes a break after this call
+            due = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=0.3)
+            await runner.agents.set_disposition("pc1", Disposition("Mój", callback_at=due))
+            await wait_for(_state(runner, "pc1", AgentState.PAUSED))
+            await wait_for(lambda: runner.clock.now() > due.timestamp() + 0.3)
+            assert 1 == len(await store.contact_attempts(cid))  # pc2 is free, but it is not theirs
+            await runner.agents.unpause("pc1")
+            await wait_for(lambda: _attempts(store, cid, 2))
+    first, second = await store.contact_attempts(cid)
+    assert (a1.id, a1.id) == (first.agent_id, second.agent_id)
+
+
+async def test_personal_callback_of_an_away_agent_goes_to_anyone_after_the_grace(store: Store) -> None:
+    camp = await _campaign(store, "q-grace", DialingMode.PROGRESSIVE)
+    cid = await store.add_contact(camp, ["+1005550205"])
+    await store.create_agent("gr1", agent_interface(1))
+    a2 = await store.create_agent("gr2", agent_interface(2))
+    async with pbx_rig("q-grace") as rig:
+        runner = make_runner(await store.get_campaign(camp), store, rig, settings=SETTINGS)
+        async with running(runner):
+            await runner.agents.login("gr1", agent_interface(1))
+            await wait_for(_state(runner, "gr1", AgentState.WRAP_UP))
+            await runner.agents.logout("gr1")  # held until the disposition
+            due = dt.datetime.now(dt.UTC)
+            await runner.agents.set_disposition("gr1", Disposition("Mój", callback_at=due))
+            await wait_for(_state(runner, "gr1", AgentState.LOGGED_OUT))
+            await runner.agents.login("gr2", agent_interface(2))
+            await wait_for(lambda: _attempts(store, cid, 2))
+    second = (await store.contact_attempts(cid))[1]
+    assert a2.id == second.agent_id
+
+
+async def test_campaign_callback_goes_to_any_agent(store: Store) -> None:
+    camp = await _campaign(store, "q-ccb", DialingMode.PROGRESSIVE)
+    cid = await store.add_contact(camp, ["+1005550206"])
+    await store.create_agent("cc1", agent_interface(1))
+    a2 = await store.create_agent("cc2", agent_interface(2))
+    async with pbx_rig("q-ccb") as rig:
+        runner = make_runner(await store.get_campaign(camp), store, rig, settings=SETTINGS)
+        async with running(runner):
+            await runner.agents.login("cc1", agent_interface(1))
+            await wait_for(_state(runner, "cc1", AgentState.WRAP_UP))
+            await runner.agents.pause("cc1")
+            await runner.agents.login("cc2", agent_interface(2))
+            due = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=0.2)
+            await runner.agents.set_disposition(
+                "cc1", Disposition("Później", callback_at=due, callback=CallbackKind.CAMPAIGN)
+            )
+            await wait_for(lambda: _attempts(store, cid, 2))
+    second = (await store.contact_attempts(cid))[1]
+    assert a2.id == second.agent_id
+    assert second.started_at >= due
+
+
+async def test_agent_who_sets_no_disposition_gets_the_default(store: Store) -> None:
+    camp = await _campaign(store, "q-default", DialingMode.PROGRESSIVE)
+    cid = await store.add_contact(camp, ["+1005550207"])
+    await store.create_agent("df1", agent_interface(1))
+    quick = dataclasses.replace(SETTINGS, disposition_timeout_s=0.2)
+    async with pbx_rig("q-default") as rig:
+        runner = make_runner(await store.get_campaign(camp), store, rig, settings=quick)
+        async with running(runner):
+            await runner.agents.login("df1", agent_interface(1))
+            await wait_for(_state(runner, "df1", AgentState.WRAP_UP))
+            await wait_for(_state(runner, "df1", AgentState.READY))
+
+            async def settled() -> bool:
+                return (await store.get_contact(cid)).status == "Sukces"
+
+            await wait_for(settled)
