@@ -74,6 +74,11 @@ class Qualifier(StrEnum):
 # Seed 001: records in these may not be moved; no record may be moved to NONE.
 UNMOVABLE_QUALIFIERS = frozenset({Qualifier.SUCCESS, Qualifier.SUCCESS_CLOSING})
 
+# An answered call stays leased to its engine until the agent's disposition arrives, at most
+# this long (a generous wrap-up); then the lease expires and the contact is dialable again.
+# Part of the ContactStore contract: the store holds the lease, the runner renews it.
+ANSWERED_HOLD_S = 3600
+
 
 class Outcome(StrEnum):
     """How an attempt ended, as the AMI layer reports it."""

@@ -43,6 +43,7 @@ from dataclasses import dataclass, field, replace
 from dialer.campaign import retry
 from dialer.errors import AttemptClosed, LeaseLost, NotFound, ValidationError
 from dialer.model import (
+    ANSWERED_HOLD_S,
     OUTCOME_TRIGGER,
     Agent,
     AppliedOutcome,
@@ -59,7 +60,7 @@ from dialer.model import (
     Trigger,
 )
 from dialer.schedules.schedule import Schedule, schedule_from_text
-from dialer.store.store import ANSWERED_HOLD_S, DEFAULT_RULES
+from dialer.store.store import DEFAULT_RULES
 
 _RANK_CALLBACK, _RANK_PROGRESSIVE, _RANK_RETRY, _RANK_FRESH = range(4)
 _REASONS = {0: "callback", 1: "call_progressive", 2: "retry", 3: "fresh"}

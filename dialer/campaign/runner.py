@@ -77,6 +77,7 @@ from dialer.campaign.outcomes import map_outcome
 from dialer.clock import Clock
 from dialer.errors import AgentError, DialerError, LeaseLost, NotFound, PbxUnavailable, ValidationError
 from dialer.model import (
+    ANSWERED_HOLD_S,
     AttemptResult,
     CallbackKind,
     Campaign,
@@ -87,7 +88,6 @@ from dialer.model import Outcome as StoreOutcome
 from dialer.observability.metrics import CampaignGauges, DialerMetrics
 from dialer.ports import ContactStore, OriginateRequest, PbxPort
 from dialer.schedules.schedule import Schedule
-from dialer.store.store import ANSWERED_HOLD_S
 from pacing import (
     MIN_RING_S,
     AbandonTracker,

@@ -28,6 +28,7 @@ from dialer.errors import (
     ValidationError,
 )
 from dialer.model import (
+    ANSWERED_HOLD_S,
     OUTCOME_TRIGGER,
     Agent,
     AppliedOutcome,
@@ -69,10 +70,6 @@ DEFAULT_RULES: dict[Trigger, RetryRule] = {
     Trigger.ABANDONED: RetryRule(delay_s=3600),
     Trigger.INVALID_NUMBER: RetryRule(delay_s=0),
 }
-# An answered call stays leased to its engine until the agent's disposition arrives, at most
-# this long (a generous wrap-up); then the lease expires and the contact is dialable again.
-ANSWERED_HOLD_S = 3600
-
 _NO_RETRY = RetryRule(delay_s=0)
 
 

@@ -15,6 +15,7 @@ from dialer.campaign.engine import Engine
 from dialer.campaign.runner import Disposition
 from dialer.clock import RealClock
 from dialer.model import (
+    ANSWERED_HOLD_S,
     AttemptResult,
     CallbackKind,
     DialingMode,
@@ -23,7 +24,7 @@ from dialer.model import (
     StatusSpec,
     SystemStatus,
 )
-from dialer.store.store import ANSWERED_HOLD_S, Store
+from dialer.store.store import Store
 from tests.dialer.campaign.runner_fixtures import (
     FAST,
     agent_interface,
