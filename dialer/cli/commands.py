@@ -35,7 +35,8 @@ from dialer.model import (
     SystemStatus,
     Trigger,
 )
-from dialer.schedules.schedule import Schedule, parse_window, schedule_from_text
+from dialer.schedules.schedule import Schedule, schedule_from_text
+from dialer.schedules.text import parse_window
 from dialer.store import migrate
 from dialer.store.database import resolve_dsn
 from dialer.store.store import Store
