@@ -19,8 +19,9 @@ Pure: no asyncio, no clock, no I/O. Effects are frozen dataclasses the runner pe
 from __future__ import annotations
 
 import enum
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from ami.outcome import CONNECT_LIMIT_S
 from dialer.errors import IllegalAgentTransition, ValidationError
@@ -309,3 +310,10 @@ AgentEffect = (
     | CallReachedAgent
     | PeerAnomaly
 )
+
+_E = TypeVar("_E")
+
+
+def effects_of_type(effects: Iterable[AgentEffect], kind: type[_E]) -> list[_E]:
+    """The effects of one type, in order (for the runner's dispatch and for tests)."""
+    return [e for e in effects if isinstance(e, kind)]

@@ -3,6 +3,10 @@
 Each command group registers itself on the argparse tree; a command's handler takes the
 parsed arguments and returns the process exit code. Errors the user can fix (bad input,
 bad configuration) print one line naming the field and the reason and exit non-zero.
+
+The groups live one noun per module beside this one (the store's: ``db``, ``schedule``,
+``status``, ``campaign``, ``agent``, ``dnc``, ``contacts``; the engine's: ``demo``, ``run``)
+and in :mod:`ami.commands` (``ami replay``, ``simulate-pbx``); this module only wires them.
 """
 
 from __future__ import annotations
@@ -13,8 +17,11 @@ from collections.abc import Sequence
 
 from ami import commands as ami_commands
 from config import ConfigError
-from dialer.cli import commands as store_commands
+from dialer.cli import agents, campaigns, contacts, database, dnc, engine, schedules, statuses
 from dialer.errors import DialerError
+
+# In the order `dialer --help` lists them.
+_COMMAND_GROUPS = (database, schedules, statuses, campaigns, agents, dnc, contacts, engine)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,7 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", help="TOML configuration file (default: $DIALER_CONFIG)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    store_commands.register(sub)
+    for group in _COMMAND_GROUPS:
+        group.register(sub)
     ami_commands.register(sub)
     return parser
 

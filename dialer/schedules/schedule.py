@@ -30,6 +30,11 @@ Daylight saving time (all through :mod:`zoneinfo`):
 All instants returned are timezone-aware UTC ``datetime`` objects: comparing two aware
 datetimes that share a ``ZoneInfo`` compares wall-clock readings and ignores ``fold``, which
 is wrong around the autumn transition, so UTC is the only safe currency between callers.
+
+This module holds the :class:`Schedule` value, its calendar arithmetic (which days, which
+intervals, which triggers) and :func:`schedule_from_text`; the mapping of wall-clock readings
+to instants is :mod:`dialer.schedules.wall_clock`, the text forms of the pieces (times,
+windows, weekdays, sets of days) are :mod:`dialer.schedules.text`.
 """
 
 from __future__ import annotations
@@ -37,27 +42,35 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import enum
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dialer.errors import ScheduleError
+from dialer.schedules.text import (
+    format_int_set,
+    format_weekdays,
+    parse_int_set,
+    parse_time,
+    parse_weekdays,
+    parse_window,
+)
+from dialer.schedules.wall_clock import (
+    MIDNIGHT,
+    UTC,
+    Interval,
+    first_instant,
+    wall_reading,
+    wall_span_instants,
+)
 
 __all__ = [
     "SEARCH_HORIZON_DAYS",
     "Frequency",
     "Schedule",
-    "format_weekdays",
-    "parse_int_set",
-    "parse_time",
-    "parse_weekdays",
-    "parse_window",
     "schedule_from_text",
 ]
 
-UTC = dt.UTC
-MIDNIGHT = dt.time(0, 0)
 _MINUTE = dt.timedelta(minutes=1)
 _DAY = dt.timedelta(days=1)
 
@@ -80,9 +93,6 @@ class Frequency(enum.StrEnum):
     DAILY = "daily"
     WEEKLY = "weekly"
     MONTHLY = "monthly"
-
-
-Interval = tuple[dt.datetime, dt.datetime]
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,9 +219,9 @@ class Schedule:
         if self.weekdays:
             parts.append(format_weekdays(self.weekdays))
         if self.months:
-            parts.append("months " + _format_ints(self.months))
+            parts.append("months " + format_int_set(self.months))
         if self.days:
-            parts.append("days " + _format_ints(self.days))
+            parts.append("days " + format_int_set(self.days))
         if self.run_at is not None:
             parts.append(f"at {self.run_at:%H:%M}")
         else:
@@ -341,9 +351,9 @@ class Schedule:
         start, end = self._wall_span(day)
         if self.run_at is not None:
             # The run-at minute follows its trigger: first occurrence, or just after a gap.
-            first = _first_instant(start, self._zone)
+            first = first_instant(start, self._zone)
             return [(first, first + _MINUTE)]
-        return _wall_span_instants(start, end, self._zone)
+        return wall_span_instants(start, end, self._zone)
 
     def _selected_days(self, first: dt.date) -> Iterator[dt.date]:
         """Selected days from ``first`` on, within the horizon; skips unselected months whole."""
@@ -388,17 +398,17 @@ class Schedule:
     def _tick(self, day: dt.date, k: int) -> dt.datetime:
         start, _ = self._wall_span(day)
         wall = start if k == 0 else start + dt.timedelta(minutes=k * (self.interval_min or 0))
-        return _first_instant(wall, self._zone)
+        return first_instant(wall, self._zone)
 
     def _first_trigger_after(self, day: dt.date, after_utc: dt.datetime) -> dt.datetime | None:
         count = self._tick_count(day)
         # Away from DST changes the answer is the tick right after ``after``'s wall-clock time:
         # try it first, then fall back to bisection, which is exact because resolved ticks
-        # never go backwards in time (see _first_instant).
+        # never go backwards in time (see wall_clock.first_instant).
         guess = 0
         if count > 1:
             start, _ = self._wall_span(day)
-            elapsed = _wall(after_utc, self._zone) - start
+            elapsed = wall_reading(after_utc, self._zone) - start
             guess = min(max(0, elapsed // dt.timedelta(minutes=self.interval_min or 1) + 1), count - 1)
         tick = self._tick(day, guess)
         if tick > after_utc and (guess == 0 or self._tick(day, guess - 1) <= after_utc):
@@ -413,165 +423,7 @@ class Schedule:
         return self._tick(day, lo) if lo < count else None
 
 
-# ---------------------------------------------------------------------- time-zone arithmetic
-
-
-def _set(obj: object, name: str, value: object) -> None:
-    object.__setattr__(obj, name, value)
-
-
-def _as_utc(value: dt.datetime, field_name: str) -> dt.datetime:
-    if not isinstance(value, dt.datetime):
-        raise ScheduleError(field_name, "must be a datetime", value)
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ScheduleError(field_name, "must be timezone-aware (a naive datetime names no instant)", value)
-    return value.astimezone(UTC)
-
-
-def _wall(instant: dt.datetime, zone: ZoneInfo) -> dt.datetime:
-    return instant.astimezone(zone).replace(tzinfo=None)
-
-
-def _offset(instant: dt.datetime, zone: ZoneInfo) -> dt.timedelta:
-    offset = instant.astimezone(zone).utcoffset()
-    assert offset is not None
-    return offset
-
-
-def _transition(before: dt.datetime, after: dt.datetime, zone: ZoneInfo) -> dt.datetime:
-    """The first instant in (before, after] with ``after``'s UTC offset (one change assumed).
-
-    Bisects on whole seconds: tz transitions fall on whole seconds, and the gap searched is
-    at most a day, so this is about seventeen ``astimezone`` calls, only on DST days.
-    """
-    target = _offset(after, zone)
-    lo, hi = 0, int((after - before).total_seconds())
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if _offset(before + dt.timedelta(seconds=mid), zone) == target:
-            hi = mid
-        else:
-            lo = mid
-    return before + dt.timedelta(seconds=hi)
-
-
-def _first_instant(wall: dt.datetime, zone: ZoneInfo) -> dt.datetime:
-    """The instant of a wall-clock time: its first occurrence, or the first valid instant after a gap."""
-    early = wall.replace(tzinfo=zone, fold=0).astimezone(UTC)
-    if _wall(early, zone) == wall:
-        return early
-    # In a gap, fold=0 applies the offset before the transition and lands after it;
-    # fold=1 applies the offset after it and lands before it. The transition is between.
-    other = wall.replace(tzinfo=zone, fold=1).astimezone(UTC)
-    lo, hi = min(early, other), max(early, other)
-    return _transition(lo, hi, zone)
-
-
-def _wall_span_instants(start: dt.datetime, end: dt.datetime, zone: ZoneInfo) -> list[Interval]:
-    """The instants whose wall-clock time lies in [start, end), as at most two UTC intervals.
-
-    Each side of a UTC-offset change maps wall time to instants by subtracting its own
-    offset; the preimage is the union of the two pieces, each clipped to its side.
-    """
-    candidates = [w.replace(tzinfo=zone, fold=f).astimezone(UTC) for w in (start, end) for f in (0, 1)]
-    lo, hi = min(candidates), max(candidates)
-    off_lo, off_hi = _offset(lo, zone), _offset(hi, zone)
-    naive_lo, naive_hi = start.replace(tzinfo=UTC), end.replace(tzinfo=UTC)
-    if off_lo == off_hi:
-        return [(naive_lo - off_lo, naive_hi - off_lo)]
-    change = _transition(lo, hi, zone)
-    pieces = [
-        (naive_lo - off_lo, min(naive_hi - off_lo, change)),
-        (max(naive_lo - off_hi, change), naive_hi - off_hi),
-    ]
-    pieces = [(s, e) for s, e in pieces if s < e]
-    if len(pieces) == 2 and pieces[0][1] >= pieces[1][0]:
-        pieces = [(pieces[0][0], max(pieces[0][1], pieces[1][1]))]
-    return pieces
-
-
-# ---------------------------------------------------------------------- parsing user input
-
-_TIME_RE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*$")
-_WINDOW_RE = re.compile(r"^\s*([^-–—]+?)\s*[-–—]\s*([^-–—]+?)\s*$")
-
-# English, Polish (seed 000 is a Polish UI: pn wt śr cz pt so nd) and ISO numbers 1=Mon..7=Sun.
-_WEEKDAY_NAMES: dict[str, int] = {}
-for _index, _names in enumerate((
-    ("mon", "monday", "pn", "pon", "poniedziałek", "poniedzialek", "1"),
-    ("tue", "tuesday", "wt", "wto", "wtorek", "2"),
-    ("wed", "wednesday", "sr", "śr", "sro", "śro", "środa", "sroda", "3"),
-    ("thu", "thursday", "cz", "czw", "czwartek", "4"),
-    ("fri", "friday", "pt", "pią", "pia", "piątek", "piatek", "5"),
-    ("sat", "saturday", "so", "sob", "sobota", "6"),
-    ("sun", "sunday", "nd", "ndz", "niedz", "niedziela", "7"),
-)):
-    for _name in _names:
-        _WEEKDAY_NAMES[_name] = _index
-
-
-_WEEKDAY_ABBREVIATIONS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
-def parse_time(text: str, field: str) -> dt.time:
-    """Parse ``HH:MM`` (24-hour clock) into a :class:`datetime.time`.
-
-    Raises:
-        ScheduleError: naming ``field`` when the text is not a valid time of day.
-    """
-    match = _TIME_RE.match(text or "")
-    if not match:
-        raise ScheduleError(field, "expected a time HH:MM", text)
-    hour, minute = int(match[1]), int(match[2])
-    if hour > 23 or minute > 59:
-        raise ScheduleError(field, "no such time of day (00:00..23:59)", text)
-    return dt.time(hour, minute)
-
-
-def parse_window(text: str) -> tuple[dt.time, dt.time]:
-    """Parse ``09:00-20:00`` (also with an en dash); ``00:00-00:00`` is the whole day.
-
-    Raises:
-        ScheduleError: naming ``window``.
-    """
-    match = _WINDOW_RE.match(text or "")
-    if not match:
-        raise ScheduleError("window", "expected FROM-TO as HH:MM-HH:MM", text)
-    try:
-        start, end = parse_time(match[1], "window"), parse_time(match[2], "window")
-    except ScheduleError:
-        raise ScheduleError("window", "expected FROM-TO as HH:MM-HH:MM", text) from None
-    if start == end != MIDNIGHT:
-        raise ScheduleError("window", "start equals end; use 00:00-00:00 for the whole day", text)
-    return start, end
-
-
-def parse_weekdays(text: str) -> frozenset[int]:
-    """Parse ``mon,tue,wed`` / ``pn,wt,śr`` / ``1-5`` (1=Monday) into 0=Mon..6=Sun; ``""`` -> empty.
-
-    Ranges (``mon-fri``) are accepted and may wrap (``fri-mon``).
-
-    Raises:
-        ScheduleError: naming ``weekdays`` and the word not understood.
-    """
-    out: set[int] = set()
-    for token in _tokens(text):
-        if "-" in token:
-            first, _, last = token.partition("-")
-            a, b = _weekday(first.strip(), token), _weekday(last.strip(), token)
-            out.update((a + i) % 7 for i in range((b - a) % 7 + 1))
-        else:
-            out.add(_weekday(token, token))
-    return frozenset(out)
-
-
-def _weekday(word: str, token: str) -> int:
-    try:
-        return _WEEKDAY_NAMES[word.lower()]
-    except KeyError:
-        raise ScheduleError(
-            "weekdays", "unknown weekday (use mon..sun, pn..nd or 1..7)", token
-        ) from None
+# ---------------------------------------------------------------------- building from text
 
 
 def schedule_from_text(
@@ -640,47 +492,19 @@ _FREQUENCY_WORDS = {
 _OPTION_NAMES = {"run_at": "at", "interval_min": "every", "window_start": "window", "window_end": "window"}
 
 
-def format_weekdays(weekdays: Iterable[int]) -> str:
-    """The inverse of :func:`parse_weekdays`: ``{0, 1, 4}`` -> ``"mon,tue,fri"``."""
-    return ",".join(_WEEKDAY_ABBREVIATIONS[d] for d in sorted(weekdays))
+# ---------------------------------------------------------------------- validation helpers
 
 
-def _format_ints(values: Iterable[int]) -> str:
-    """``{1, 2, 3, 15}`` -> ``"1-3,15"``, the form :func:`parse_int_set` reads."""
-    runs: list[list[int]] = []
-    for value in sorted(values):
-        if runs and value == runs[-1][-1] + 1:
-            runs[-1].append(value)
-        else:
-            runs.append([value])
-    return ",".join(f"{r[0]}-{r[-1]}" if len(r) > 2 else ",".join(map(str, r)) for r in runs)
+def _set(obj: object, name: str, value: object) -> None:
+    object.__setattr__(obj, name, value)
 
 
-def parse_int_set(text: str, field: str, lo: int, hi: int) -> frozenset[int]:
-    """Parse ``1,15,28-31`` into a set of integers within ``lo..hi``; ``""`` -> empty.
-
-    Raises:
-        ScheduleError: naming ``field`` for a non-number, a reversed range or a value out of range.
-    """
-    out: set[int] = set()
-    for token in _tokens(text):
-        first, sep, last = token.partition("-")
-        try:
-            a = int(first)
-            b = int(last) if sep else a
-        except ValueError:
-            reason = f"expected numbers {lo}..{hi} or ranges like {lo}-{hi}"
-            raise ScheduleError(field, reason, token) from None
-        if a > b:
-            raise ScheduleError(field, "range runs backwards", token)
-        if a < lo or b > hi:
-            raise ScheduleError(field, f"out of range {lo}..{hi}", token)
-        out.update(range(a, b + 1))
-    return frozenset(out)
-
-
-def _tokens(text: str) -> list[str]:
-    return [t.strip() for t in (text or "").replace(";", ",").split(",") if t.strip()]
+def _as_utc(value: dt.datetime, field_name: str) -> dt.datetime:
+    if not isinstance(value, dt.datetime):
+        raise ScheduleError(field_name, "must be a datetime", value)
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ScheduleError(field_name, "must be timezone-aware (a naive datetime names no instant)", value)
+    return value.astimezone(UTC)
 
 
 def _int_set(value: object, field_name: str, lo: int, hi: int) -> frozenset[int]:

@@ -22,7 +22,7 @@ from ami.framing import AmiMessage
 from ami.outcome import AgentConnected, AttemptMachine, CallOutcome, Ended, Outcome
 from ami.replay import originate_ids
 from ami.routing import EventRouter
-from dialer.agents.board import AgentBoard, LogoutCountdown, effects_of_type
+from dialer.agents.board import AgentBoard
 from dialer.agents.state import (
     TRANSITIONS,
     AgentEffect,
@@ -44,8 +44,10 @@ from dialer.agents.state import (
     ReleaseContact,
     ReservationKind,
     StateChanged,
+    effects_of_type,
     transition,
 )
+from dialer.agents.views import LogoutCountdown
 from dialer.errors import AgentError, DialerError, IllegalAgentTransition, UnknownAgent, ValidationError
 from tests.ami.transcripts import load
 

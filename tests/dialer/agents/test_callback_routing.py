@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ami.agent_events import AgentStateChange, DeviceState, MemberChange
-from dialer.agents.board import AgentBoard, effects_of_type
+from dialer.agents.board import AgentBoard
 from dialer.agents.callback_routing import (
     AssignCallback,
     ConvertToCampaignCallback,
@@ -16,7 +16,7 @@ from dialer.agents.callback_routing import (
     dispatch,
     route_callbacks,
 )
-from dialer.agents.state import AgentState, AgentTimers, PlaceCall, ReservationKind
+from dialer.agents.state import AgentState, AgentTimers, PlaceCall, ReservationKind, effects_of_type
 from dialer.errors import ValidationError
 
 GRACE = 600.0

@@ -10,16 +10,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from dialer.errors import ScheduleError
-from dialer.schedules.schedule import (
-    Frequency,
-    Schedule,
-    format_weekdays,
-    parse_int_set,
-    parse_time,
-    parse_weekdays,
-    parse_window,
-    schedule_from_text,
-)
+from dialer.schedules.schedule import Frequency, Schedule, schedule_from_text
+from dialer.schedules.text import format_weekdays, parse_int_set, parse_time, parse_weekdays, parse_window
 
 UTC = dt.UTC
 WAW = ZoneInfo("Europe/Warsaw")

@@ -1,0 +1,64 @@
+"""The board's mutable record of one agent: state, the call it holds, held requests, the PBX's member.
+
+:class:`AgentEntry` is what :class:`~dialer.agents.roster.Roster` keeps per agent and what the
+steps of :mod:`~dialer.agents.roster`, :mod:`~dialer.agents.membership` and
+:mod:`~dialer.agents.pbx_feed` read and write. Nothing outside ``dialer.agents`` sees it: the
+board hands out frozen :class:`~dialer.agents.views.AgentView` snapshots instead.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Hashable
+from dataclasses import dataclass, field
+
+from ami.agent_events import DeviceState, MemberChange
+from dialer.agents.state import AgentState, ReservationKind
+
+__all__ = ["AgentEntry", "HeldCall", "MemberEcho"]
+
+
+@dataclass(slots=True)
+class HeldCall:
+    """The one call an agent is busy with (reserved, offered, talking or in wrap-up)."""
+
+    kind: ReservationKind
+    contact: Hashable | None
+    attempt_id: str | None
+    started_at: float
+
+
+@dataclass(slots=True)
+class MemberEcho:
+    """A member event our own queue action will cause, expected so it can be ignored."""
+
+    change: MemberChange
+    paused: bool | None  # for PAUSE echoes
+    at_s: float
+
+
+@dataclass(slots=True)
+class AgentEntry:
+    """One agent of the board; its ``state`` is assigned only by :meth:`Roster.step`."""
+
+    agent_id: str
+    interface: str
+    member_name: str | None
+    state: AgentState = AgentState.LOGGED_OUT
+    since_at: float = 0.0
+    free_since_at: float = 0.0  # when the agent last became ready
+    call: HeldCall | None = None
+    offer_deadline_at: float | None = None
+    wrap_deadline_at: float | None = None
+    logout_requested_at: float | None = None
+    logout_reason: str | None = None
+    member_gone: bool = False  # the PBX removed the member: no QueueRemove at logout
+    pending_pause: str | None = None  # the reason of a held pause
+    pause_reason: str | None = None
+    record_requested_at: float | None = None
+    # What we believe the PBX has for this member.
+    member: bool = False
+    member_paused: bool = False
+    member_reason: str | None = None
+    device: DeviceState = DeviceState.UNKNOWN  # the member's device, from the last member event
+    echoes: deque[MemberEcho] = field(default_factory=deque)

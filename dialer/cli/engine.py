@@ -1,0 +1,129 @@
+"""The engine's commands: ``dialer run`` (the production daemon) and ``dialer demo``.
+
+Both import what they run (:mod:`dialer.app`, :mod:`dialer.cli.demo`) only when called: those
+bring in the AMI client, the campaign engine and the simulated PBX, which no store command
+needs. ``demo``'s options are checked by argparse types, so a bad value is a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from dialer.cli.campaigns import format_summary
+from dialer.cli.store_command import config_from_args, with_store
+from dialer.model import DialingMode
+from dialer.store.store import Store
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from dialer.cli import demo
+
+    cfg = config_from_args(args)
+    if args.build_only:
+
+        async def go(store: Store) -> int:
+            created = await demo.build(store, contacts=args.contacts, seed=args.seed, mode=args.mode)
+            for line in created:
+                print(line)
+            print()
+            print(format_summary(await store.campaign_summary(demo.campaign_name(args.mode))))
+            return 0
+
+        return asyncio.run(with_store(cfg, go))
+    return asyncio.run(
+        demo.run_demo(
+            cfg,
+            demo.DemoOptions(
+                duration_s=args.duration,
+                agents=args.agents,
+                mode=args.mode,
+                metrics_port=args.metrics_port,
+                contacts=args.contacts,
+                seed=args.seed,
+                time_scale=args.time_scale,
+            ),
+        )
+    )
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from dialer.app import run_daemon
+
+    return asyncio.run(run_daemon(config_from_args(args)))
+
+
+def _positive_float(field: str) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{field}: must be a number, got {text!r}") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"{field}: must be positive, got {text!r}")
+        return value
+
+    return parse
+
+
+def _positive_int(field: str) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{field}: must be a whole number, got {text!r}") from None
+        if value < 1:
+            raise argparse.ArgumentTypeError(f"{field}: must be at least 1, got {text!r}")
+        return value
+
+    return parse
+
+
+def _dialing_mode(text: str) -> DialingMode:
+    try:
+        return DialingMode(text.replace("-", "_").lower())
+    except ValueError:
+        choices = ", ".join(m.value for m in DialingMode)
+        raise argparse.ArgumentTypeError(f"mode: must be one of {choices}, got {text!r}") from None
+
+
+def register(sub: Any) -> None:
+    """Add ``dialer demo`` and ``dialer run`` to the ``dialer`` sub-command tree."""
+    p = sub.add_parser(
+        "demo",
+        help="run a sample predictive campaign against a simulated PBX (embedded database)",
+        description="Start the embedded database and a simulated Asterisk, create the sample campaign,"
+        " log simulated agents in and run the campaign with live progress and metrics.",
+    )
+    p.add_argument("--duration", type=_positive_float("duration"), default=30.0, help="seconds (30)")
+    p.add_argument("--agents", type=_positive_int("agents"), default=10, help="simulated agents (10)")
+    p.add_argument(
+        "--mode",
+        type=_dialing_mode,
+        default=DialingMode.PREDICTIVE,
+        help="preview, push_preview, progressive or predictive (predictive)",
+    )
+    p.add_argument("--metrics-port", type=int, default=9108, help="serve /metrics here; 0: do not (9108)")
+    p.add_argument("--contacts", type=int, default=3000, help="contacts imported on the first run (3000)")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument(
+        "--time-scale",
+        type=_positive_float("time_scale"),
+        default=0.05,
+        help="real seconds per simulated second (0.05: a 60 s call lasts 3 s)",
+    )
+    p.add_argument("--build-only", action="store_true", help="only create the sample data, dial nothing")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser(
+        "run",
+        help="the production engine: dial every running campaign (SIGTERM drains)",
+        description="Run the engine with the configuration in --config (or $DIALER_CONFIG)."
+        " SIGTERM/SIGINT drain: no new calls, calls in progress get engine.drain_timeout_s, leases"
+        " are released, exit 0. A configuration error exits 2.",
+    )
+    # SUPPRESS: `dialer --config F run` and `dialer run --config F` both work
+    p.add_argument("--config", default=argparse.SUPPRESS, help="TOML file (default: $DIALER_CONFIG)")
+    p.set_defaults(func=cmd_run)
