@@ -9,8 +9,6 @@ from input. Database constraint violations that the user caused come back as
 from __future__ import annotations
 
 import datetime as dt
-import inspect
-import json
 from collections.abc import Sequence
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -24,7 +22,6 @@ from dialer.errors import (
     LeaseLost,
     NotFound,
     SlotUnavailable,
-    StoreError,
     ValidationError,
 )
 from dialer.model import (
@@ -56,6 +53,7 @@ from dialer.model import (
 )
 from dialer.schedules.schedule import Frequency, Schedule
 from dialer.store import eligibility, migrate
+from dialer.store.connection import PoolNoun, create_pool
 
 # Retry rules used when a campaign has no status for an automatic trigger. Judgement calls:
 # a busy line is often free again within minutes; an unanswered phone is worth an hour;
@@ -186,43 +184,6 @@ UPDATE contacts SET status_id = $3, not_before = $2, agent_id = $4,
 WHERE id = $1
 """
 
-def _jsonb_encode(value: Any) -> bytes:
-    # jsonb's binary wire format is a version byte (1) followed by the JSON text; binary is
-    # needed so COPY (contact import) can send custom fields too.
-    return b"\x01" + json.dumps(value, ensure_ascii=False).encode()
-
-
-def _jsonb_decode(data: bytes) -> Any:
-    return json.loads(data[1:])
-
-
-async def _init_connection(conn: asyncpg.Connection) -> None:
-    await conn.set_type_codec(
-        "jsonb", encoder=_jsonb_encode, decoder=_jsonb_decode, schema="pg_catalog", format="binary"
-    )
-
-
-async def release_connection(conn: asyncpg.Connection) -> None:
-    """The pool's ``reset`` hook: send nothing when a connection goes back to the pool.
-
-    asyncpg's default reset sends ``SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *;
-    RESET ALL;`` on every release, one round trip per acquire, as many as the statement it
-    follows on the engine's hot path. With a custom hook the pool still rolls back a
-    transaction left open and drops listeners first (``Connection._reset``, asyncpg >= 0.30);
-    what is skipped only undoes session state, and none is taken on this pool: the one advisory
-    lock (migrations) is ``pg_advisory_xact_lock``, released at commit; nothing LISTENs; no
-    session ``SET``; cursors live inside transactions; the import's staging table is
-    ``ON COMMIT DROP``. Code that takes session state must use its own connection.
-    """
-    del conn
-
-
-# asyncpg grew the ``reset`` argument in 0.30; older versions keep the default reset.
-_POOL_RESET_KW: dict[str, Any] = (
-    {"reset": release_connection} if "reset" in inspect.signature(asyncpg.create_pool).parameters else {}
-)
-
-
 def _zone(name: str, field: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
@@ -347,11 +308,8 @@ def local_day(at: dt.datetime, timezone: str) -> dt.date:
     return at.astimezone(ZoneInfo(timezone)).date()
 
 
-class Store:
+class Store(PoolNoun):
     """The campaign database. Build with :meth:`open`; ``close()`` when done."""
-
-    def __init__(self, pool: asyncpg.Pool) -> None:
-        self.pool = pool
 
     @classmethod
     async def open(
@@ -360,17 +318,12 @@ class Store:
         """Connect a pool to ``dsn`` and (by default) apply pending migrations.
 
         The pool releases connections without asyncpg's session reset query (see
-        :func:`release_connection`): one round trip less per acquire.
+        :func:`~dialer.store.connection.release_connection`): one round trip less per acquire.
 
         Raises:
             StoreError: the server is unreachable or a migration failed.
         """
-        try:
-            pool = await asyncpg.create_pool(
-                dsn, min_size=min_size, max_size=max_size, init=_init_connection, **_POOL_RESET_KW
-            )
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as e:
-            raise StoreError(f"cannot connect to the database: {type(e).__name__}: {e}") from e
+        pool = await create_pool(dsn, min_size=min_size, max_size=max_size)
         store = cls(pool)
         if migrate_now:
             try:
