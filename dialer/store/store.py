@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import asyncpg
 
@@ -34,13 +33,9 @@ from dialer.model import (
     Backoff,
     Callback,
     CallbackKind,
-    Campaign,
-    CampaignSpec,
     CampaignState,
-    CampaignSummary,
     Compliance,
     Contact,
-    DialingMode,
     LeasedContact,
     Outcome,
     Phone,
@@ -51,9 +46,17 @@ from dialer.model import (
     SystemStatus,
     Trigger,
 )
-from dialer.schedules.schedule import Frequency, Schedule
 from dialer.store import eligibility, migrate
-from dialer.store.connection import PoolNoun, create_pool
+from dialer.store.campaigns import (
+    CAMPAIGN_SELECT,
+    Campaigns,
+    campaign_from,
+    campaign_id_of,
+    check_zone,
+    local_day,
+    schedule_from,
+)
+from dialer.store.connection import create_pool
 
 # Retry rules used when a campaign has no status for an automatic trigger. Judgement calls:
 # a busy line is often free again within minutes; an unanswered phone is worth an hour;
@@ -184,38 +187,6 @@ UPDATE contacts SET status_id = $3, not_before = $2, agent_id = $4,
 WHERE id = $1
 """
 
-def _zone(name: str, field: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValidationError(field, "unknown time zone", name) from None
-
-
-def validate_campaign(spec: CampaignSpec) -> None:
-    """Check a campaign definition before it reaches the database.
-
-    Raises:
-        ValidationError: naming the first wrong field.
-    """
-    if not spec.name.strip():
-        raise ValidationError("name", "must not be empty", spec.name)
-    if not spec.schedule.strip():
-        raise ValidationError("schedule", "a campaign needs a schedule (its calling window)", spec.schedule)
-    # FCC 47 CFR 64.1200(a)(6): let it ring at least 15 seconds.
-    if spec.ring_timeout_s < 15:
-        raise ValidationError("ring_timeout_s", "must be at least 15 seconds", spec.ring_timeout_s)
-    # FTC TSR / Ofcom: 3 % is the ceiling, not a target.
-    if not 0 <= spec.abandon_cap <= 0.03:
-        raise ValidationError("abandon_cap", "must be between 0 and 0.03", spec.abandon_cap)
-    if spec.compliance is Compliance.ZERO and spec.mode is DialingMode.PREDICTIVE:
-        raise ValidationError("mode", "the zero-abandon profile cannot dial predictively", spec.mode.value)
-    if spec.max_attempts < 1:
-        raise ValidationError("max_attempts", "must be at least 1", spec.max_attempts)
-    if spec.max_attempts_per_day < 1:
-        raise ValidationError("max_attempts_per_day", "must be at least 1", spec.max_attempts_per_day)
-    _zone(spec.timezone, "timezone")
-
-
 def _rule_from(row: asyncpg.Record) -> RetryRule:
     return RetryRule(
         delay_s=row["retry_delay_s"],
@@ -240,52 +211,6 @@ def _status_from(row: asyncpg.Record) -> Status:
     )
 
 
-_CAMPAIGN_SELECT = """
-SELECT c.*, s.name AS schedule_name, st.name AS default_status_name
-FROM campaigns c JOIN schedules s ON s.id = c.schedule_id
-LEFT JOIN statuses st ON st.id = c.default_status_id
-"""
-
-
-def _campaign_from(row: asyncpg.Record) -> Campaign:
-    return Campaign(
-        id=row["id"],
-        name=row["name"],
-        schedule=row["schedule_name"],
-        mode=DialingMode(row["mode"]),
-        caller_id=row["caller_id"],
-        queue=row["queue"],
-        ring_timeout_s=row["ring_timeout_s"],
-        compliance=Compliance(row["compliance"]),
-        abandon_cap=float(row["abandon_cap"]),
-        local_hours_start=row["local_hours_start"],
-        local_hours_end=row["local_hours_end"],
-        timezone=row["timezone"],
-        state=CampaignState(row["state"]),
-        priority=row["priority"],
-        max_attempts=row["max_attempts"],
-        max_attempts_per_day=row["max_attempts_per_day"],
-        default_status=row["default_status_name"],
-    )
-
-
-def _schedule_from(row: asyncpg.Record) -> Schedule:
-    return Schedule(
-        name=row["name"],
-        frequency=Frequency(row["frequency"]),
-        weekdays=frozenset(row["weekdays"]),
-        months=frozenset(row["months"]),
-        days=frozenset(row["days"]),
-        run_at=row["run_at"],
-        window_start=row["window_start"],
-        window_end=row["window_end"],
-        interval_min=row["interval_min"],
-        timezone=row["timezone"],
-        active=row["active"],
-        description=row["description"],
-    )
-
-
 def _attempt_from(row: asyncpg.Record) -> Attempt:
     return Attempt(
         id=row["id"],
@@ -303,12 +228,7 @@ def _attempt_from(row: asyncpg.Record) -> Attempt:
     )
 
 
-def local_day(at: dt.datetime, timezone: str) -> dt.date:
-    """The calendar day of ``at`` in the campaign's zone (the per-day cap counts these)."""
-    return at.astimezone(ZoneInfo(timezone)).date()
-
-
-class Store(PoolNoun):
+class Store(Campaigns):
     """The campaign database. Build with :meth:`open`; ``close()`` when done."""
 
     @classmethod
@@ -340,45 +260,6 @@ class Store(PoolNoun):
         async with self.pool.acquire() as conn:
             return await migrate.migrate(conn)
 
-    # -- schedules ---------------------------------------------------------------------
-
-    async def create_schedule(self, schedule: Schedule) -> int:
-        """Store a schedule; return its id.
-
-        Raises:
-            ValidationError: the name is taken (field ``name``).
-        """
-        _zone(schedule.timezone, "timezone")
-        try:
-            return await self.pool.fetchval(
-                """INSERT INTO schedules (name, description, frequency, weekdays, months, days, run_at,
-                       window_start, window_end, interval_min, timezone, active)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id""",
-                schedule.name,
-                schedule.description or "",
-                Frequency(schedule.frequency).value,
-                sorted(schedule.weekdays),
-                sorted(schedule.months),
-                sorted(schedule.days),
-                schedule.run_at,
-                schedule.window_start,
-                schedule.window_end,
-                schedule.interval_min,
-                schedule.timezone,
-                schedule.active,
-            )
-        except asyncpg.UniqueViolationError:
-            raise ValidationError("name", "a schedule with this name already exists", schedule.name) from None
-
-    async def get_schedule(self, name: str) -> Schedule:
-        row = await self.pool.fetchrow("SELECT * FROM schedules WHERE name = $1", name)
-        if row is None:
-            raise NotFound("schedule", name)
-        return _schedule_from(row)
-
-    async def list_schedules(self) -> list[Schedule]:
-        return [_schedule_from(r) for r in await self.pool.fetch("SELECT * FROM schedules ORDER BY name")]
-
     # -- statuses ----------------------------------------------------------------------
 
     async def create_status(self, spec: StatusSpec, *, campaign: str | None = None) -> Status:
@@ -395,7 +276,7 @@ class Store(PoolNoun):
         async with self.pool.acquire() as conn, conn.transaction():
             campaign_id = None
             if campaign is not None:
-                campaign_id = await self._campaign_id(conn, campaign)
+                campaign_id = await campaign_id_of(conn, campaign)
             try:
                 row = await conn.fetchrow(
                     """INSERT INTO statuses (campaign_id, name, system_status, qualifier, trigger, auto_add,
@@ -460,7 +341,7 @@ class Store(PoolNoun):
             ValidationError: the campaign already has a status for the same trigger.
         """
         async with self.pool.acquire() as conn, conn.transaction():
-            campaign_id = await self._campaign_id(conn, campaign)
+            campaign_id = await campaign_id_of(conn, campaign)
             status_id = await conn.fetchval(
                 "SELECT id FROM statuses WHERE name = $1 AND (campaign_id IS NULL OR campaign_id = $2)"
                 " ORDER BY campaign_id NULLS LAST LIMIT 1",
@@ -477,7 +358,7 @@ class Store(PoolNoun):
             rows = await self.pool.fetch("SELECT * FROM statuses WHERE campaign_id IS NULL ORDER BY id")
             return [_status_from(r) for r in rows]
         async with self.pool.acquire() as conn:
-            campaign_id = await self._campaign_id(conn, campaign)
+            campaign_id = await campaign_id_of(conn, campaign)
             rows = await conn.fetch(
                 """SELECT s.id, s.campaign_id, s.name, s.system_status, s.qualifier, cs.trigger, s.auto_add,
                           s.hidden, s.active, cs.retry_delay_s, cs.backoff, cs.backoff_factor, cs.max_attempts
@@ -502,125 +383,11 @@ class Store(PoolNoun):
 
     # -- campaigns ---------------------------------------------------------------------
 
-    async def _campaign_id(self, conn: asyncpg.Connection, name: str) -> int:
-        cid = await conn.fetchval("SELECT id FROM campaigns WHERE name = $1", name)
-        if cid is None:
-            raise NotFound("campaign", name)
-        return cid
-
-    async def create_campaign(self, spec: CampaignSpec) -> Campaign:
-        """Create a campaign; every active dictionary status marked auto-add joins it.
-
-        The default status of imported contacts is the first such status whose system
-        status is *call*, preferring qualifier *unused* ("Dzwonić" out of the box).
-
-        Raises:
-            ValidationError: a field is invalid or the name is taken.
-            NotFound: the schedule does not exist.
-        """
-        validate_campaign(spec)
-        async with self.pool.acquire() as conn, conn.transaction():
-            sched = await conn.fetchrow("SELECT id, run_at FROM schedules WHERE name = $1", spec.schedule)
-            if sched is None:
-                raise ValidationError("schedule", "no such schedule", spec.schedule)
-            if sched["run_at"] is not None:
-                raise ValidationError(
-                    "schedule", "a campaign needs a from-to window schedule, not a run-at time", spec.schedule
-                )
-            schedule_id = sched["id"]
-            try:
-                cid = await conn.fetchval(
-                    """INSERT INTO campaigns (name, mode, schedule_id, caller_id, queue, ring_timeout_s,
-                           compliance, abandon_cap, local_hours_start, local_hours_end, timezone, state,
-                           priority, max_attempts, max_attempts_per_day)
-                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
-                       RETURNING id""",
-                    spec.name,
-                    spec.mode.value,
-                    schedule_id,
-                    spec.caller_id,
-                    spec.queue,
-                    spec.ring_timeout_s,
-                    spec.compliance.value,
-                    spec.abandon_cap,
-                    spec.local_hours_start,
-                    spec.local_hours_end,
-                    spec.timezone,
-                    spec.state.value,
-                    spec.priority,
-                    spec.max_attempts,
-                    spec.max_attempts_per_day,
-                )
-            except asyncpg.UniqueViolationError:
-                raise ValidationError("name", "a campaign with this name already exists", spec.name) from None
-            await conn.execute(
-                """INSERT INTO campaign_statuses (campaign_id, status_id, trigger, retry_delay_s, backoff,
-                       backoff_factor, max_attempts)
-                   SELECT DISTINCT ON (coalesce(trigger, 'id' || id)) $1, id, trigger, retry_delay_s,
-                          backoff, backoff_factor, max_attempts
-                   FROM statuses WHERE campaign_id IS NULL AND auto_add AND active
-                   ORDER BY coalesce(trigger, 'id' || id), id""",
-                cid,
-            )
-            await conn.execute(
-                """UPDATE campaigns SET default_status_id = (
-                       SELECT s.id FROM campaign_statuses cs JOIN statuses s ON s.id = cs.status_id
-                       WHERE cs.campaign_id = $1 AND s.system_status = 'call' AND s.active
-                       ORDER BY (s.qualifier = 'unused') DESC, s.id LIMIT 1)
-                   WHERE id = $1""",
-                cid,
-            )
-            return _campaign_from(await conn.fetchrow(_CAMPAIGN_SELECT + " WHERE c.id = $1", cid))
-
-    async def get_campaign(self, name: str) -> Campaign:
-        row = await self.pool.fetchrow(_CAMPAIGN_SELECT + " WHERE c.name = $1", name)
-        if row is None:
-            raise NotFound("campaign", name)
-        return _campaign_from(row)
-
-    async def list_campaigns(self) -> list[Campaign]:
-        return [_campaign_from(r) for r in await self.pool.fetch(_CAMPAIGN_SELECT + " ORDER BY c.name")]
-
-    async def set_campaign_state(self, name: str, state: CampaignState) -> None:
-        done = await self.pool.execute("UPDATE campaigns SET state = $2 WHERE name = $1", name, state.value)
-        if done == "UPDATE 0":
-            raise NotFound("campaign", name)
-
     async def set_default_status(self, campaign: str, status: str) -> None:
         async with self.pool.acquire() as conn, conn.transaction():
-            cid = await self._campaign_id(conn, campaign)
+            cid = await campaign_id_of(conn, campaign)
             row = await self._campaign_status(conn, cid, status)
             await conn.execute("UPDATE campaigns SET default_status_id = $2 WHERE id = $1", cid, row["id"])
-
-    async def campaign_summary(self, name: str, *, at: dt.datetime | None = None) -> CampaignSummary:
-        """Counts for ``dialer campaign show``: contacts per status, dialable now, attempts."""
-        campaign = await self.get_campaign(name)
-        at = at or dt.datetime.now(dt.UTC)
-        async with self.pool.acquire() as conn:
-            by_status = {
-                r["name"]: r["n"]
-                for r in await conn.fetch(
-                    """SELECT s.name, count(*) AS n FROM contacts c JOIN statuses s ON s.id = c.status_id
-                       WHERE c.campaign_id = $1 GROUP BY s.name ORDER BY s.name""",
-                    campaign.id,
-                )
-            }
-            dialable = await conn.fetchval(
-                "SELECT count(*) FROM contacts"
-                " WHERE campaign_id = $1 AND dial_rank IS NOT NULL AND due_at <= $2",
-                campaign.id,
-                at,
-            )
-            attempts = await conn.fetchval(
-                "SELECT count(*) FROM attempts WHERE campaign_id = $1", campaign.id
-            )
-        return CampaignSummary(
-            campaign=campaign,
-            contacts=sum(by_status.values()),
-            dialable=dialable,
-            by_status=by_status,
-            attempts=attempts,
-        )
 
     # -- agents ------------------------------------------------------------------------
 
@@ -643,7 +410,7 @@ class Store(PoolNoun):
 
     async def assign_agent(self, campaign: str, agent: str) -> None:
         async with self.pool.acquire() as conn, conn.transaction():
-            cid = await self._campaign_id(conn, campaign)
+            cid = await campaign_id_of(conn, campaign)
             aid = await conn.fetchval("SELECT id FROM agents WHERE name = $1", agent)
             if aid is None:
                 raise NotFound("agent", agent)
@@ -662,7 +429,7 @@ class Store(PoolNoun):
     async def add_do_not_call(self, e164: str, *, campaign: str | None = None, reason: str = "") -> None:
         """Put a number on the global list (``campaign=None``) or on one campaign's list."""
         async with self.pool.acquire() as conn:
-            cid = None if campaign is None else await self._campaign_id(conn, campaign)
+            cid = None if campaign is None else await campaign_id_of(conn, campaign)
             await conn.execute(
                 "INSERT INTO do_not_call (e164, campaign_id, reason) VALUES ($1, $2, $3)"
                 " ON CONFLICT (e164, campaign_id) DO UPDATE SET reason = EXCLUDED.reason",
@@ -673,7 +440,7 @@ class Store(PoolNoun):
 
     async def remove_do_not_call(self, e164: str, *, campaign: str | None = None) -> bool:
         async with self.pool.acquire() as conn:
-            cid = None if campaign is None else await self._campaign_id(conn, campaign)
+            cid = None if campaign is None else await campaign_id_of(conn, campaign)
             done = await conn.execute(
                 "DELETE FROM do_not_call WHERE e164 = $1 AND campaign_id IS NOT DISTINCT FROM $2", e164, cid
             )
@@ -715,9 +482,9 @@ class Store(PoolNoun):
         if not phones:
             raise ValidationError("phone", "a contact needs at least one number")
         if timezone is not None:
-            _zone(timezone, "timezone")
+            check_zone(timezone, "timezone")
         async with self.pool.acquire() as conn, conn.transaction():
-            cid = await self._campaign_id(conn, campaign)
+            cid = await campaign_id_of(conn, campaign)
             if status is None:
                 status_id = await conn.fetchval("SELECT default_status_id FROM campaigns WHERE id = $1", cid)
                 if status_id is None:
@@ -829,16 +596,16 @@ class Store(PoolNoun):
             raise ValidationError("ttl_s", "must be positive", ttl_s)
         async with self.pool.acquire() as conn, conn.transaction():
             if isinstance(campaign, int):
-                row = await conn.fetchrow(_CAMPAIGN_SELECT + " WHERE c.id = $1", campaign)
+                row = await conn.fetchrow(CAMPAIGN_SELECT + " WHERE c.id = $1", campaign)
             else:
-                row = await conn.fetchrow(_CAMPAIGN_SELECT + " WHERE c.name = $1", campaign)
+                row = await conn.fetchrow(CAMPAIGN_SELECT + " WHERE c.name = $1", campaign)
             if row is None:
                 raise NotFound("campaign", campaign)
-            camp = _campaign_from(row)
+            camp = campaign_from(row)
             if camp.state is not CampaignState.RUNNING:
                 return []
             if check_schedule:
-                sched = _schedule_from(
+                sched = schedule_from(
                     await conn.fetchrow("SELECT * FROM schedules WHERE id = $1", row["schedule_id"])
                 )
                 if not sched.active or not sched.is_open(at):
@@ -1250,7 +1017,7 @@ class Store(PoolNoun):
         if capacity < 0:
             raise ValidationError("capacity", "must not be negative", capacity)
         async with self.pool.acquire() as conn:
-            cid = await self._campaign_id(conn, campaign)
+            cid = await campaign_id_of(conn, campaign)
             return await conn.fetchval(
                 "INSERT INTO callback_slots (campaign_id, starts_at, ends_at, capacity)"
                 " VALUES ($1, $2, $3, $4)"
