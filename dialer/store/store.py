@@ -26,7 +26,6 @@ from dialer.errors import (
 from dialer.model import (
     ANSWERED_HOLD_S,
     OUTCOME_TRIGGER,
-    Agent,
     AppliedOutcome,
     Attempt,
     AttemptResult,
@@ -42,6 +41,7 @@ from dialer.model import (
     SystemStatus,
 )
 from dialer.store import eligibility, migrate
+from dialer.store.agents import Agents
 from dialer.store.campaigns import (
     CAMPAIGN_SELECT,
     Campaigns,
@@ -187,7 +187,7 @@ def _attempt_from(row: asyncpg.Record) -> Attempt:
     )
 
 
-class Store(Campaigns, Statuses):
+class Store(Campaigns, Statuses, Agents):
     """The campaign database. Build with :meth:`open`; ``close()`` when done."""
 
     @classmethod
@@ -220,41 +220,6 @@ class Store(Campaigns, Statuses):
             return await migrate.migrate(conn)
 
     # -- campaigns ---------------------------------------------------------------------
-
-    # -- agents ------------------------------------------------------------------------
-
-    async def create_agent(self, name: str, interface: str = "") -> Agent:
-        if not name.strip():
-            raise ValidationError("name", "must not be empty", name)
-        try:
-            row = await self.pool.fetchrow(
-                "INSERT INTO agents (name, interface) VALUES ($1, $2) RETURNING *", name, interface
-            )
-        except asyncpg.UniqueViolationError:
-            raise ValidationError("name", "an agent with this name already exists", name) from None
-        return Agent(row["id"], row["name"], row["interface"], row["active"])
-
-    async def get_agent(self, name: str) -> Agent:
-        row = await self.pool.fetchrow("SELECT * FROM agents WHERE name = $1", name)
-        if row is None:
-            raise NotFound("agent", name)
-        return Agent(row["id"], row["name"], row["interface"], row["active"])
-
-    async def assign_agent(self, campaign: str, agent: str) -> None:
-        async with self.pool.acquire() as conn, conn.transaction():
-            cid = await campaign_id_of(conn, campaign)
-            aid = await conn.fetchval("SELECT id FROM agents WHERE name = $1", agent)
-            if aid is None:
-                raise NotFound("agent", agent)
-            await conn.execute("INSERT INTO campaign_agents VALUES ($1, $2) ON CONFLICT DO NOTHING", cid, aid)
-
-    async def campaign_agents(self, campaign: str) -> list[Agent]:
-        rows = await self.pool.fetch(
-            """SELECT a.* FROM agents a JOIN campaign_agents ca ON ca.agent_id = a.id
-               JOIN campaigns c ON c.id = ca.campaign_id WHERE c.name = $1 ORDER BY a.name""",
-            campaign,
-        )
-        return [Agent(r["id"], r["name"], r["interface"], r["active"]) for r in rows]
 
     # -- do not call -------------------------------------------------------------------
 
