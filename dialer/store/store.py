@@ -52,6 +52,7 @@ from dialer.store.campaigns import (
     schedule_from,
 )
 from dialer.store.connection import create_pool
+from dialer.store.dnc import DoNotCall
 from dialer.store.statuses import DEFAULT_RULES, Statuses, campaign_status_row, rule_from
 
 _NO_RETRY = RetryRule(delay_s=0)
@@ -187,7 +188,7 @@ def _attempt_from(row: asyncpg.Record) -> Attempt:
     )
 
 
-class Store(Campaigns, Statuses, Agents):
+class Store(Campaigns, Statuses, Agents, DoNotCall):
     """The campaign database. Build with :meth:`open`; ``close()`` when done."""
 
     @classmethod
@@ -220,39 +221,6 @@ class Store(Campaigns, Statuses, Agents):
             return await migrate.migrate(conn)
 
     # -- campaigns ---------------------------------------------------------------------
-
-    # -- do not call -------------------------------------------------------------------
-
-    async def add_do_not_call(self, e164: str, *, campaign: str | None = None, reason: str = "") -> None:
-        """Put a number on the global list (``campaign=None``) or on one campaign's list."""
-        async with self.pool.acquire() as conn:
-            cid = None if campaign is None else await campaign_id_of(conn, campaign)
-            await conn.execute(
-                "INSERT INTO do_not_call (e164, campaign_id, reason) VALUES ($1, $2, $3)"
-                " ON CONFLICT (e164, campaign_id) DO UPDATE SET reason = EXCLUDED.reason",
-                e164,
-                cid,
-                reason,
-            )
-
-    async def remove_do_not_call(self, e164: str, *, campaign: str | None = None) -> bool:
-        async with self.pool.acquire() as conn:
-            cid = None if campaign is None else await campaign_id_of(conn, campaign)
-            done = await conn.execute(
-                "DELETE FROM do_not_call WHERE e164 = $1 AND campaign_id IS NOT DISTINCT FROM $2", e164, cid
-            )
-            return done != "DELETE 0"
-
-    async def is_do_not_call(self, e164: str, campaign_id: int) -> bool:
-        """Dial-time check (DESIGN.md: DNC is checked at dial time, callbacks included)."""
-        return bool(
-            await self.pool.fetchval(
-                "SELECT EXISTS (SELECT 1 FROM do_not_call"
-                " WHERE e164 = $1 AND (campaign_id IS NULL OR campaign_id = $2))",
-                e164,
-                campaign_id,
-            )
-        )
 
     # -- contacts ----------------------------------------------------------------------
 
