@@ -24,7 +24,8 @@ the very method the noun class defines, and ``Store`` satisfies
 repeat some forty signatures (a third copy next to the port and the benchmarks' in-memory
 store) that must be kept in step, and add a coroutine frame per call on the engine's hot
 path. It is safe because the noun classes share no state but ``self.pool`` (one
-``__init__``, :class:`~dialer.store.connection.PoolNoun`'s) and no method names;
+``__init__``, :class:`~dialer.store.connection.PoolNoun`'s) and no method names
+(``tests/dialer/store/test_nouns.py`` guards that, since the MRO would pick one silently);
 what one noun needs of another it reads with a module function on the caller's connection
 (:func:`~dialer.store.campaigns.campaign_id_of`, :func:`~dialer.store.statuses.campaign_status_row`),
 inside the caller's transaction. A noun class also works alone on a pool from
