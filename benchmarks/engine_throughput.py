@@ -66,7 +66,8 @@ from dialer.observability.logs import configure_logging
 from dialer.observability.metrics import DialerMetrics
 from dialer.pbx.ami_pbx import AmiPbx
 from dialer.schedules.schedule import Frequency, Schedule
-from dialer.store.store import Store, _init_connection, release_connection
+from dialer.store.connection import init_connection, release_connection
+from dialer.store.store import Store
 from pacing import CallObservation, CampaignSnapshot, DialDecision, DialMode
 
 QUEUE = "campaign1"
@@ -134,7 +135,7 @@ class StatementCounter:
             self.count += 1
 
     async def init(self, conn: asyncpg.Connection) -> None:
-        await _init_connection(conn)
+        await init_connection(conn)
         conn.add_query_logger(self)
 
 

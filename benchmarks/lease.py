@@ -37,8 +37,9 @@ from dialer.contacts import importer as contact_import
 from dialer.contacts.csv_reader import read_contacts
 from dialer.model import CampaignSpec, CampaignState
 from dialer.schedules.schedule import Frequency, Schedule
+from dialer.store.campaigns import local_day
 from dialer.store.eligibility import LEASE_SQL
-from dialer.store.store import Store, local_day
+from dialer.store.store import Store
 
 AT = dt.datetime(2026, 3, 10, 11, 0, tzinfo=dt.UTC)  # 12:00 in Warsaw, inside 08:00-21:00
 INDEX = "contacts_dial_order"

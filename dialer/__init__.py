@@ -11,7 +11,7 @@ from typing import Any
 
 _EXPORTS = {
     "Store": "dialer.store.store",
-    "DEFAULT_RULES": "dialer.store.store",
+    "DEFAULT_RULES": "dialer.store.statuses",
     "resolve_dsn": "dialer.store.database",
     "import_contacts": "dialer.contacts.importer",
     "ImportReport": "dialer.contacts.importer",

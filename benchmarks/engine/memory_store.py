@@ -16,7 +16,7 @@ retry delays and rotation):
   ``agent_reserved``), then due retries (rank 2), then fresh contacts (rank 3); the campaign's
   attempt cap and per-day cap (campaign-local day in UTC); do-not-call numbers are skipped;
 * automatic statuses: ``close_attempt`` applies the status configured for the outcome's
-  trigger with its retry delay (or :data:`dialer.store.store.DEFAULT_RULES`), counts the attempt,
+  trigger with its retry delay (or :data:`dialer.store.statuses.DEFAULT_RULES`), counts the attempt,
   closes the contact at a cap, and releases the lease, except for an answered call, which
   stays leased until ``set_disposition``;
 * dispositions and callbacks: "my record" needs the agent; "not before" and the status's delay
@@ -60,7 +60,7 @@ from dialer.model import (
     Trigger,
 )
 from dialer.schedules.schedule import Schedule, schedule_from_text
-from dialer.store.store import DEFAULT_RULES
+from dialer.store.statuses import DEFAULT_RULES
 
 _RANK_CALLBACK, _RANK_PROGRESSIVE, _RANK_RETRY, _RANK_FRESH = range(4)
 _REASONS = {0: "callback", 1: "call_progressive", 2: "retry", 3: "fresh"}

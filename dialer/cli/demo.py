@@ -59,7 +59,7 @@ CAMPAIGN = "DEMO"
 SCHEDULE = "DEMO_ALL_DAY"
 
 # The automatic statuses most campaigns want (seed 004), with retry rules: judgement calls
-# matching DEFAULT_RULES in dialer.store.store, plus per-outcome budgets under the global cap.
+# matching DEFAULT_RULES in dialer.store.statuses, plus per-outcome budgets under the global cap.
 DEMO_STATUSES = (
     StatusSpec(
         "Zajęty",

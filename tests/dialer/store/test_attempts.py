@@ -8,7 +8,8 @@ import pytest
 
 from dialer.errors import AttemptClosed, LeaseLost, NotFound
 from dialer.model import AttemptResult, Backoff, Outcome, RetryRule, StatusSpec, SystemStatus, Trigger
-from dialer.store.store import DEFAULT_RULES, Store
+from dialer.store.statuses import DEFAULT_RULES
+from dialer.store.store import Store
 from tests.dialer.conftest import make_campaign, utc
 
 NOON = utc(2026, 3, 10, 12)

@@ -1,0 +1,281 @@
+"""Campaigns and the schedules they dial in: the definition of what to call, and when.
+
+A campaign row names its schedule (the calling window, a from-to schedule) and its default
+status; creating one links every active auto-add dictionary status to it (see
+:mod:`dialer.store.statuses` for the statuses themselves). The module also holds the
+helpers the other nouns read a campaign with: :func:`campaign_id_of` (the lookup by name
+inside the caller's transaction), :data:`CAMPAIGN_SELECT` with :func:`campaign_from`,
+:func:`schedule_from`, :func:`check_zone` and :func:`local_day`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import asyncpg
+
+from dialer.errors import NotFound, ValidationError
+from dialer.model import (
+    Campaign,
+    CampaignSpec,
+    CampaignState,
+    CampaignSummary,
+    Compliance,
+    DialingMode,
+)
+from dialer.schedules.schedule import Frequency, Schedule
+from dialer.store.connection import PoolNoun
+
+
+def check_zone(name: str, field: str) -> ZoneInfo:
+    """The zone called ``name``; schedules, campaigns and contacts check theirs with it.
+
+    Raises:
+        ValidationError: naming ``field``, when there is no such zone.
+    """
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(field, "unknown time zone", name) from None
+
+
+def validate_campaign(spec: CampaignSpec) -> None:
+    """Check a campaign definition before it reaches the database.
+
+    Raises:
+        ValidationError: naming the first wrong field.
+    """
+    if not spec.name.strip():
+        raise ValidationError("name", "must not be empty", spec.name)
+    if not spec.schedule.strip():
+        raise ValidationError("schedule", "a campaign needs a schedule (its calling window)", spec.schedule)
+    # FCC 47 CFR 64.1200(a)(6): let it ring at least 15 seconds.
+    if spec.ring_timeout_s < 15:
+        raise ValidationError("ring_timeout_s", "must be at least 15 seconds", spec.ring_timeout_s)
+    # FTC TSR / Ofcom: 3 % is the ceiling, not a target.
+    if not 0 <= spec.abandon_cap <= 0.03:
+        raise ValidationError("abandon_cap", "must be between 0 and 0.03", spec.abandon_cap)
+    if spec.compliance is Compliance.ZERO and spec.mode is DialingMode.PREDICTIVE:
+        raise ValidationError("mode", "the zero-abandon profile cannot dial predictively", spec.mode.value)
+    if spec.max_attempts < 1:
+        raise ValidationError("max_attempts", "must be at least 1", spec.max_attempts)
+    if spec.max_attempts_per_day < 1:
+        raise ValidationError("max_attempts_per_day", "must be at least 1", spec.max_attempts_per_day)
+    check_zone(spec.timezone, "timezone")
+
+
+def local_day(at: dt.datetime, timezone: str) -> dt.date:
+    """The calendar day of ``at`` in the campaign's zone (the per-day cap counts these)."""
+    return at.astimezone(ZoneInfo(timezone)).date()
+
+
+CAMPAIGN_SELECT = """
+SELECT c.*, s.name AS schedule_name, st.name AS default_status_name
+FROM campaigns c JOIN schedules s ON s.id = c.schedule_id
+LEFT JOIN statuses st ON st.id = c.default_status_id
+"""
+
+
+def campaign_from(row: asyncpg.Record) -> Campaign:
+    return Campaign(
+        id=row["id"],
+        name=row["name"],
+        schedule=row["schedule_name"],
+        mode=DialingMode(row["mode"]),
+        caller_id=row["caller_id"],
+        queue=row["queue"],
+        ring_timeout_s=row["ring_timeout_s"],
+        compliance=Compliance(row["compliance"]),
+        abandon_cap=float(row["abandon_cap"]),
+        local_hours_start=row["local_hours_start"],
+        local_hours_end=row["local_hours_end"],
+        timezone=row["timezone"],
+        state=CampaignState(row["state"]),
+        priority=row["priority"],
+        max_attempts=row["max_attempts"],
+        max_attempts_per_day=row["max_attempts_per_day"],
+        default_status=row["default_status_name"],
+    )
+
+
+def schedule_from(row: asyncpg.Record) -> Schedule:
+    return Schedule(
+        name=row["name"],
+        frequency=Frequency(row["frequency"]),
+        weekdays=frozenset(row["weekdays"]),
+        months=frozenset(row["months"]),
+        days=frozenset(row["days"]),
+        run_at=row["run_at"],
+        window_start=row["window_start"],
+        window_end=row["window_end"],
+        interval_min=row["interval_min"],
+        timezone=row["timezone"],
+        active=row["active"],
+        description=row["description"],
+    )
+
+
+async def campaign_id_of(conn: asyncpg.Connection, name: str) -> int:
+    """The id of campaign ``name``, on the caller's connection (inside its transaction).
+
+    Raises:
+        NotFound: no such campaign.
+    """
+    cid = await conn.fetchval("SELECT id FROM campaigns WHERE name = $1", name)
+    if cid is None:
+        raise NotFound("campaign", name)
+    return cid
+
+
+class Campaigns(PoolNoun):
+    """Campaigns and schedules on the shared pool."""
+
+    # -- schedules ---------------------------------------------------------------------
+
+    async def create_schedule(self, schedule: Schedule) -> int:
+        """Store a schedule; return its id.
+
+        Raises:
+            ValidationError: the name is taken (field ``name``).
+        """
+        check_zone(schedule.timezone, "timezone")
+        try:
+            return await self.pool.fetchval(
+                """INSERT INTO schedules (name, description, frequency, weekdays, months, days, run_at,
+                       window_start, window_end, interval_min, timezone, active)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id""",
+                schedule.name,
+                schedule.description or "",
+                Frequency(schedule.frequency).value,
+                sorted(schedule.weekdays),
+                sorted(schedule.months),
+                sorted(schedule.days),
+                schedule.run_at,
+                schedule.window_start,
+                schedule.window_end,
+                schedule.interval_min,
+                schedule.timezone,
+                schedule.active,
+            )
+        except asyncpg.UniqueViolationError:
+            raise ValidationError("name", "a schedule with this name already exists", schedule.name) from None
+
+    async def get_schedule(self, name: str) -> Schedule:
+        row = await self.pool.fetchrow("SELECT * FROM schedules WHERE name = $1", name)
+        if row is None:
+            raise NotFound("schedule", name)
+        return schedule_from(row)
+
+    async def list_schedules(self) -> list[Schedule]:
+        return [schedule_from(r) for r in await self.pool.fetch("SELECT * FROM schedules ORDER BY name")]
+
+    # -- campaigns ---------------------------------------------------------------------
+
+    async def create_campaign(self, spec: CampaignSpec) -> Campaign:
+        """Create a campaign; every active dictionary status marked auto-add joins it.
+
+        The default status of imported contacts is the first such status whose system
+        status is *call*, preferring qualifier *unused* ("Dzwonić" out of the box).
+
+        Raises:
+            ValidationError: a field is invalid or the name is taken.
+            NotFound: the schedule does not exist.
+        """
+        validate_campaign(spec)
+        async with self.pool.acquire() as conn, conn.transaction():
+            sched = await conn.fetchrow("SELECT id, run_at FROM schedules WHERE name = $1", spec.schedule)
+            if sched is None:
+                raise ValidationError("schedule", "no such schedule", spec.schedule)
+            if sched["run_at"] is not None:
+                raise ValidationError(
+                    "schedule", "a campaign needs a from-to window schedule, not a run-at time", spec.schedule
+                )
+            schedule_id = sched["id"]
+            try:
+                cid = await conn.fetchval(
+                    """INSERT INTO campaigns (name, mode, schedule_id, caller_id, queue, ring_timeout_s,
+                           compliance, abandon_cap, local_hours_start, local_hours_end, timezone, state,
+                           priority, max_attempts, max_attempts_per_day)
+                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+                       RETURNING id""",
+                    spec.name,
+                    spec.mode.value,
+                    schedule_id,
+                    spec.caller_id,
+                    spec.queue,
+                    spec.ring_timeout_s,
+                    spec.compliance.value,
+                    spec.abandon_cap,
+                    spec.local_hours_start,
+                    spec.local_hours_end,
+                    spec.timezone,
+                    spec.state.value,
+                    spec.priority,
+                    spec.max_attempts,
+                    spec.max_attempts_per_day,
+                )
+            except asyncpg.UniqueViolationError:
+                raise ValidationError("name", "a campaign with this name already exists", spec.name) from None
+            await conn.execute(
+                """INSERT INTO campaign_statuses (campaign_id, status_id, trigger, retry_delay_s, backoff,
+                       backoff_factor, max_attempts)
+                   SELECT DISTINCT ON (coalesce(trigger, 'id' || id)) $1, id, trigger, retry_delay_s,
+                          backoff, backoff_factor, max_attempts
+                   FROM statuses WHERE campaign_id IS NULL AND auto_add AND active
+                   ORDER BY coalesce(trigger, 'id' || id), id""",
+                cid,
+            )
+            await conn.execute(
+                """UPDATE campaigns SET default_status_id = (
+                       SELECT s.id FROM campaign_statuses cs JOIN statuses s ON s.id = cs.status_id
+                       WHERE cs.campaign_id = $1 AND s.system_status = 'call' AND s.active
+                       ORDER BY (s.qualifier = 'unused') DESC, s.id LIMIT 1)
+                   WHERE id = $1""",
+                cid,
+            )
+            return campaign_from(await conn.fetchrow(CAMPAIGN_SELECT + " WHERE c.id = $1", cid))
+
+    async def get_campaign(self, name: str) -> Campaign:
+        row = await self.pool.fetchrow(CAMPAIGN_SELECT + " WHERE c.name = $1", name)
+        if row is None:
+            raise NotFound("campaign", name)
+        return campaign_from(row)
+
+    async def list_campaigns(self) -> list[Campaign]:
+        return [campaign_from(r) for r in await self.pool.fetch(CAMPAIGN_SELECT + " ORDER BY c.name")]
+
+    async def set_campaign_state(self, name: str, state: CampaignState) -> None:
+        done = await self.pool.execute("UPDATE campaigns SET state = $2 WHERE name = $1", name, state.value)
+        if done == "UPDATE 0":
+            raise NotFound("campaign", name)
+
+    async def campaign_summary(self, name: str, *, at: dt.datetime | None = None) -> CampaignSummary:
+        """Counts for ``dialer campaign show``: contacts per status, dialable now, attempts."""
+        campaign = await self.get_campaign(name)
+        at = at or dt.datetime.now(dt.UTC)
+        async with self.pool.acquire() as conn:
+            by_status = {
+                r["name"]: r["n"]
+                for r in await conn.fetch(
+                    """SELECT s.name, count(*) AS n FROM contacts c JOIN statuses s ON s.id = c.status_id
+                       WHERE c.campaign_id = $1 GROUP BY s.name ORDER BY s.name""",
+                    campaign.id,
+                )
+            }
+            dialable = await conn.fetchval(
+                "SELECT count(*) FROM contacts"
+                " WHERE campaign_id = $1 AND dial_rank IS NOT NULL AND due_at <= $2",
+                campaign.id,
+                at,
+            )
+            attempts = await conn.fetchval(
+                "SELECT count(*) FROM attempts WHERE campaign_id = $1", campaign.id
+            )
+        return CampaignSummary(
+            campaign=campaign,
+            contacts=sum(by_status.values()),
+            dialable=dialable,
+            by_status=by_status,
+            attempts=attempts,
+        )

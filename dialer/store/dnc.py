@@ -1,0 +1,48 @@
+"""Do-not-call lists: the global one and each campaign's own.
+
+A number on the global list (``campaign_id`` NULL) is never dialled; one on a campaign's
+list is not dialled for that campaign. The lease query already skips listed numbers
+(:mod:`dialer.store.eligibility`); the runner asks :meth:`DoNotCall.is_do_not_call` again
+just before it dials (DESIGN.md: DNC is checked at dial time), as a number may be listed
+after its contact was leased.
+"""
+
+from __future__ import annotations
+
+from dialer.store.campaigns import campaign_id_of
+from dialer.store.connection import PoolNoun
+
+
+class DoNotCall(PoolNoun):
+    """The do-not-call lists on the shared pool."""
+
+    async def add_do_not_call(self, e164: str, *, campaign: str | None = None, reason: str = "") -> None:
+        """Put a number on the global list (``campaign=None``) or on one campaign's list."""
+        async with self.pool.acquire() as conn:
+            cid = None if campaign is None else await campaign_id_of(conn, campaign)
+            await conn.execute(
+                "INSERT INTO do_not_call (e164, campaign_id, reason) VALUES ($1, $2, $3)"
+                " ON CONFLICT (e164, campaign_id) DO UPDATE SET reason = EXCLUDED.reason",
+                e164,
+                cid,
+                reason,
+            )
+
+    async def remove_do_not_call(self, e164: str, *, campaign: str | None = None) -> bool:
+        async with self.pool.acquire() as conn:
+            cid = None if campaign is None else await campaign_id_of(conn, campaign)
+            done = await conn.execute(
+                "DELETE FROM do_not_call WHERE e164 = $1 AND campaign_id IS NOT DISTINCT FROM $2", e164, cid
+            )
+            return done != "DELETE 0"
+
+    async def is_do_not_call(self, e164: str, campaign_id: int) -> bool:
+        """Dial-time check (DESIGN.md: DNC is checked at dial time, callbacks included)."""
+        return bool(
+            await self.pool.fetchval(
+                "SELECT EXISTS (SELECT 1 FROM do_not_call"
+                " WHERE e164 = $1 AND (campaign_id IS NULL OR campaign_id = $2))",
+                e164,
+                campaign_id,
+            )
+        )
