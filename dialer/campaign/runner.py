@@ -5,7 +5,7 @@ Theory of operation. A :class:`CampaignRunner` owns, for one campaign:
 * a :class:`~dialer.campaign.hopper.Hopper` of leased contacts, topped up from the store when it runs
   low and renewed every ``lease_renew_s`` (a contact whose call is in progress stays leased);
 * an :class:`~dialer.agents.board.AgentBoard` fed from the PBX's agent and attempt updates and from
-  the agent interface (:class:`AgentDesk`, ``runner.agents``);
+  the agent interface (:class:`~dialer.campaign.desk.AgentDesk`, ``runner.agents``);
 * a pacing policy (``pacing.policy_for``) asked on every tick and whenever something frees
   an agent or ends a call (the *decision*, timed into ``dialer_decision_latency_seconds``);
 * an :class:`_OutcomeWriter` that writes every result to the store in order and, while the
@@ -50,8 +50,8 @@ from structlog.contextvars import bound_contextvars
 from ami.agent_events import AgentCallEvent, AgentCallKind, AgentStateChange
 from ami.outcome import AgentConnected, AmdDetected, Answered, Ended
 from ami.outcome import Outcome as AmiOutcome
-from dialer.agents.board import AgentBoard, AgentView, LogoutCountdown
-from dialer.agents.callback_routing import DEFAULT_GRACE_S, DueCallback, route_callbacks
+from dialer.agents.board import AgentBoard
+from dialer.agents.callback_routing import DueCallback, route_callbacks
 from dialer.agents.state import (
     AgentEffect,
     AgentState,
@@ -72,10 +72,12 @@ from dialer.agents.state import (
     ReservationKind,
     StateChanged,
 )
+from dialer.campaign.desk import AgentDesk
 from dialer.campaign.hopper import Hopper
 from dialer.campaign.outcomes import map_outcome
+from dialer.campaign.settings import Disposition, RunnerSettings, RunnerStats
 from dialer.clock import Clock
-from dialer.errors import AgentError, DialerError, LeaseLost, NotFound, PbxUnavailable, ValidationError
+from dialer.errors import AgentError, DialerError, LeaseLost, NotFound, PbxUnavailable
 from dialer.model import (
     ANSWERED_HOLD_S,
     AttemptResult,
@@ -106,14 +108,7 @@ log = structlog.get_logger(__name__)
 # our ;1 half, which AgentConnect names as the caller's channel).
 _CHANNEL_TAG = "dlr-"
 
-__all__ = [
-    "ABANDON_WINDOWS_S",
-    "AgentDesk",
-    "CampaignRunner",
-    "Disposition",
-    "RunnerSettings",
-    "RunnerStats",
-]
+__all__ = ["ABANDON_WINDOWS_S", "CampaignRunner"]
 
 # The abandon-rate windows exported as dialer_abandon_rate{window}: Ofcom's 24 h, the FTC's
 # 30 days (DESIGN.md "Abandon rate"), and one hour for a supervisor's short view.
@@ -126,109 +121,6 @@ _DIAL_MODE = {
     DialingMode.PREDICTIVE: DialMode.PREDICTIVE,
 }
 _PREVIEW_MODES = frozenset({DialingMode.PREVIEW, DialingMode.PUSH_PREVIEW})
-
-
-@dataclass(frozen=True, slots=True)
-class RunnerSettings:
-    """A runner's knobs. Defaults are ours unless a comment cites a source.
-
-    Raises:
-        ValidationError: a value out of range, naming the field.
-
-    Args:
-        tick_s: the longest a runner goes without a decision (events decide sooner).
-        hopper_low, hopper_high: refill below ``low``, up to ``high`` waiting contacts.
-        lease_ttl_s: a lease's life; renewed every ``lease_renew_s`` (well inside it).
-        disposition_timeout_s: wrap-up time before the default disposition (issue 5).
-        offer_timeout_s: preview: how long a record waits for accept or skip.
-        callback_grace_s: a personal callback whose agent is away waits this long, then
-            goes to any agent (issue 5 "a configurable grace").
-        drain_timeout_s: the default wait for calls in progress when draining.
-        amd: ask the dialplan for answering-machine detection on every call.
-        queue_timeout_s: the connect limit handed to the dialplan (DESIGN.md: 2 s). Against a
-            time-scaled simulator use ``2 / time_scale`` so that it stays 2 real seconds, the
-            limit the pacing policy plans with.
-        max_pending_writes: store writes kept in memory while the database is down; past it,
-            launching stays paused until they are written (each open call adds at most two).
-        db_retry_initial_s, db_retry_max_s: backoff of store retries while it is down.
-        default_disposition: the status for an agent who sets none; None: the campaign's
-            default status.
-        max_launch_per_tick: a bound on calls started by one decision (keeps latency flat).
-        max_concurrent_writes: store writes (closes, dispositions, releases) in flight at once,
-            never two of one contact; keep it under the store's pool size.
-    """
-
-    tick_s: float = 1.0
-    hopper_low: int = 20
-    hopper_high: int = 100
-    lease_ttl_s: float = 120.0
-    lease_renew_s: float = 30.0
-    disposition_timeout_s: float = 120.0
-    offer_timeout_s: float = 30.0
-    callback_grace_s: float = DEFAULT_GRACE_S
-    drain_timeout_s: float = 30.0
-    amd: bool = False
-    queue_timeout_s: float = 2.0
-    max_pending_writes: int = 10_000
-    db_retry_initial_s: float = 0.5
-    db_retry_max_s: float = 10.0
-    default_disposition: str | None = None
-    max_launch_per_tick: int = 200
-    max_concurrent_writes: int = 4
-
-    def __post_init__(self) -> None:
-        if self.hopper_low < 0:
-            raise ValidationError("hopper_low", "must not be negative", self.hopper_low)
-        if self.hopper_high < max(1, self.hopper_low):
-            raise ValidationError(
-                "hopper_high", "must be at least 1 and at least hopper_low", self.hopper_high
-            )
-        for name in ("tick_s", "lease_ttl_s", "lease_renew_s", "disposition_timeout_s", "offer_timeout_s"):
-            if getattr(self, name) <= 0:
-                raise ValidationError(name, "must be positive", getattr(self, name))
-        if self.lease_renew_s >= self.lease_ttl_s:
-            raise ValidationError("lease_renew_s", "must be shorter than lease_ttl_s", self.lease_renew_s)
-        if self.max_concurrent_writes < 1:
-            raise ValidationError("max_concurrent_writes", "must be at least 1", self.max_concurrent_writes)
-        if self.callback_grace_s < 0:
-            raise ValidationError("callback_grace_s", "must not be negative", self.callback_grace_s)
-
-
-@dataclass(frozen=True, slots=True)
-class Disposition:
-    """What an agent decided about a call (issue 5 item 2).
-
-    ``status`` is one of the campaign's statuses. A "my record" status with ``callback_at``
-    is a personal callback; "not before" with ``callback_at`` a campaign callback (the store
-    applies both). ``callback`` additionally books a callback row (kind personal/campaign),
-    optionally to ``new_number`` with its contact window.
-    """
-
-    status: str
-    callback_at: dt.datetime | None = None
-    callback: CallbackKind | None = None
-    new_number: str | None = None
-    new_number_window: tuple[dt.time, dt.time] | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class RunnerStats:
-    """Counters for the demo's live view and summary (no phone numbers, no names)."""
-
-    campaign: str
-    attempts: int
-    by_outcome: dict[str, int]
-    live_answers: int
-    connects: int
-    abandons: int
-    abandon_rate: float
-    in_flight: int
-    hopper_depth: int
-    agents_by_state: dict[str, int]
-    dial_level: float
-    fallback: bool
-    pending_writes: int
-    paused_reasons: tuple[str, ...]
 
 
 @dataclass(slots=True)
@@ -392,95 +284,6 @@ class _OutcomeWriter:
         return True
 
 
-# ------------------------------------------------------------------------ the agent interface
-
-
-class AgentDesk:
-    """The programmatic agent interface of one campaign (what the HTTP API exposes).
-
-    Every method applies the request to the :class:`AgentBoard` at the runner's current time
-    and performs the effects (queue membership, calls, dispositions) before returning.
-
-    Raises (every method):
-        UnknownAgent, IllegalAgentTransition, AgentError: the request does not fit the
-            agent's state (for example accepting with no record offered).
-    """
-
-    def __init__(self, runner: CampaignRunner) -> None:
-        self._runner = runner
-
-    @property
-    def board(self) -> AgentBoard:
-        return self._runner.board
-
-    async def login(
-        self, agent: str, interface: str, *, member_name: str | None = None, paused: bool = False
-    ) -> None:
-        """Log ``agent`` (the store's agent name) in on ``interface`` (e.g. ``PJSIP/1001``)."""
-        r = self._runner
-        await r._resolve_agent(agent)
-        await r._perform(self.board.login(agent, interface, r._now(), member_name=member_name, paused=paused))
-        r.wake()
-
-    async def logout(self, agent: str) -> LogoutCountdown | None:
-        """Log out now, or hold the logout until the reserved call is delivered or fails.
-
-        Returns the pending logout (with its remaining time) when it is held, else None.
-        """
-        r = self._runner
-        await r._perform(self.board.logout(agent, r._now()))
-        return (
-            self.board.logout_countdown(agent, r._now())
-            if self.board.state_of(agent) is not AgentState.LOGGED_OUT
-            else None
-        )
-
-    def cancel_logout(self, agent: str) -> bool:
-        return self.board.cancel_logout(agent)
-
-    def logout_countdown(self, agent: str) -> LogoutCountdown | None:
-        return self.board.logout_countdown(agent, self._runner._now())
-
-    async def pause(self, agent: str, *, reason: str | None = None) -> None:
-        await self._runner._perform(self.board.pause(agent, self._runner._now(), reason=reason))
-
-    async def unpause(self, agent: str) -> None:
-        await self._runner._perform(self.board.unpause(agent, self._runner._now()))
-        self._runner.wake()
-
-    async def request_record(self, agent: str) -> None:
-        """Preview: ask for a record; it is offered on the runner's next decision."""
-        await self._runner._perform(self.board.request_record(agent, self._runner._now()))
-        self._runner.wake()
-
-    def offered(self, agent: str) -> LeasedContact | None:
-        """The record on the agent's screen (preview modes), or None."""
-        view = self.board.view(agent, self._runner._now())
-        if view.state is not AgentState.OFFERED or not isinstance(view.contact, int):
-            return None
-        return self._runner.hopper.held(view.contact)
-
-    async def accept(self, agent: str) -> None:
-        """Accept the offered record: the call is placed with the agent reserved."""
-        await self._runner._perform(self.board.accept(agent, self._runner._now()))
-
-    async def skip(self, agent: str) -> None:
-        """Skip the offered record: it goes back to the store undialled."""
-        await self._runner._perform(self.board.skip(agent, self._runner._now()))
-        self._runner.wake()
-
-    async def set_disposition(self, agent: str, disposition: Disposition) -> None:
-        """End the agent's wrap-up with ``disposition`` (written to the store in order)."""
-        await self._runner._perform(self.board.set_disposition(agent, self._runner._now(), disposition))
-        self._runner.wake()
-
-    def view(self, agent: str) -> AgentView:
-        return self.board.view(agent, self._runner._now())
-
-    def views(self) -> list[AgentView]:
-        return self.board.views(self._runner._now())
-
-
 # ------------------------------------------------------------------------ the runner
 
 
@@ -532,8 +335,15 @@ class CampaignRunner:
             ring_timeout_s=self.ring_timeout_s,
         )
         self.board = AgentBoard(campaign.name, campaign.queue, timers)
-        self.agents = AgentDesk(self)
         self.hopper = Hopper()
+        self.agents = AgentDesk(
+            board=self.board,
+            hopper=self.hopper,
+            clock=clock,
+            perform=self._perform,
+            resolve_agent=self._resolve_agent,
+            wake=self.wake,
+        )
         self._calls: dict[str, _Call] = {}
         self._answered: dict[str, int] = {}  # attempt id -> contact id, until the disposition
         self._converted: set[int] = set()  # personal callbacks handed to the campaign (written)

@@ -12,7 +12,7 @@ import random
 from ami.client import AmiClient
 from dialer.agents.state import AgentState
 from dialer.campaign.engine import Engine
-from dialer.campaign.runner import Disposition
+from dialer.campaign.settings import Disposition
 from dialer.clock import RealClock
 from dialer.model import (
     ANSWERED_HOLD_S,
