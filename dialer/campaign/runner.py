@@ -8,8 +8,8 @@ Theory of operation. A :class:`CampaignRunner` owns, for one campaign:
   the agent interface (:class:`~dialer.campaign.desk.AgentDesk`, ``runner.agents``);
 * a pacing policy (``pacing.policy_for``) asked on every tick and whenever something frees
   an agent or ends a call (the *decision*, timed into ``dialer_decision_latency_seconds``);
-* an :class:`_OutcomeWriter` that writes every result to the store in order and, while the
-  database is unreachable, keeps them in memory and retries with backoff.
+* an :class:`~dialer.campaign.writer.OutcomeWriter` that writes every result to the store in
+  order and, while the database is unreachable, keeps them in memory and retries with backoff.
 
 For every call: the attempt row is written first (``open_attempt``), then the Originate is
 sent, and when the PBX reports ``Ended`` the attempt is closed with the mapped outcome
@@ -40,7 +40,7 @@ import contextlib
 import datetime as dt
 import time
 from collections import Counter, deque
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,6 +76,7 @@ from dialer.campaign.desk import AgentDesk
 from dialer.campaign.hopper import Hopper
 from dialer.campaign.outcomes import map_outcome
 from dialer.campaign.settings import Disposition, RunnerSettings, RunnerStats
+from dialer.campaign.writer import OutcomeWriter
 from dialer.clock import Clock
 from dialer.errors import AgentError, DialerError, LeaseLost, NotFound, PbxUnavailable
 from dialer.model import (
@@ -132,156 +133,6 @@ class _Call:
     answered_at: float | None = None
     connected_at: float | None = None
     adopted: bool = False  # re-tracked after a restart: only the queue's agent events come
-
-
-# ------------------------------------------------------------------------ outcome writer
-
-
-class _Write:
-    __slots__ = ("done", "keys", "started", "what", "write")
-
-    def __init__(
-        self,
-        what: str,
-        write: Callable[[], Awaitable[Any]],
-        done: Callable[[Any], None] | None,
-        keys: frozenset[int] | None,
-    ) -> None:
-        self.what = what
-        self.write = write
-        self.done = done
-        self.keys = keys  # the contacts it touches; None: all (waits for and holds back everything)
-        self.started = False
-
-
-class _OutcomeWriter:
-    """Store writes that must not be lost, in order per contact, retried while the database is down.
-
-    Up to ``max_concurrent_writes`` writes run at once (one transaction each: a strictly
-    serial writer caps a runner at one round trip per attempt, ~50 attempts/s); a write
-    starts only when no earlier write of the same contact is waiting or running, so a
-    contact's close, disposition and release stay in the order they were submitted. A write
-    whose contacts are unknown (``keys=None``) waits for everything before it and holds
-    back everything after it. While the database is down one write at a time is retried.
-
-    A write that fails with one of our own errors (``DialerError``: not found, closed
-    already, bad input) is logged and dropped: retrying cannot help. Anything else (socket
-    errors, asyncpg connection errors, timeouts) means the database is unreachable: the
-    write stays in line and is retried with exponential backoff on the runner's clock.
-    """
-
-    def __init__(self, clock: Clock, settings: RunnerSettings, on_state: Callable[[bool], None]) -> None:
-        self._clock = clock
-        self._settings = settings
-        self._queue: deque[_Write] = deque()
-        self._running: dict[asyncio.Task[Any], _Write] = {}
-        self._wake = asyncio.Event()
-        self._on_state = on_state
-        self.down = False
-        self.written = 0
-
-    def submit(
-        self,
-        what: str,
-        write: Callable[[], Awaitable[Any]],
-        done: Callable[[Any], None] | None = None,
-        *,
-        contacts: Iterable[int] | None = None,
-    ) -> None:
-        keys = frozenset(contacts) if contacts is not None else None
-        self._queue.append(_Write(what, write, done, keys))
-        self._wake.set()
-
-    @property
-    def pending(self) -> int:
-        return len(self._queue)
-
-    async def flush(self, *, timeout_s: float) -> bool:
-        """Wait until everything is written or ``timeout_s`` (runner clock) passes."""
-        deadline = self._clock.now() + timeout_s
-        while self._queue and self._clock.now() < deadline:
-            await self._clock.sleep(min(0.05, max(0.0, deadline - self._clock.now())))
-        return not self._queue
-
-    def _startable(self) -> list[_Write]:
-        limit = 1 if self.down else self._settings.max_concurrent_writes
-        room = limit - len(self._running)
-        ready: list[_Write] = []
-        held: set[int] = set()  # contacts of earlier writes, waiting or running
-        for w in self._queue:
-            if room <= 0:
-                break
-            if w.keys is None:
-                if not w.started and not self._running and not ready and w is self._queue[0]:
-                    ready.append(w)
-                break  # nothing after a write of unknown contacts may overtake it
-            if not w.started and not (w.keys & held):
-                ready.append(w)
-                room -= 1
-            held |= w.keys
-            if self.down:
-                break
-        return ready
-
-    async def run(self) -> None:
-        backoff = self._settings.db_retry_initial_s
-        try:
-            while True:
-                for w in self._startable():
-                    w.started = True
-                    self._running[asyncio.ensure_future(w.write())] = w
-                if not self._running:
-                    self._wake.clear()
-                    await self._wake.wait()
-                    continue
-                waker = asyncio.ensure_future(self._wake.wait())
-                try:
-                    finished, _ = await asyncio.wait(
-                        [*self._running, waker], return_when=asyncio.FIRST_COMPLETED
-                    )
-                finally:
-                    waker.cancel()
-                self._wake.clear()
-                failed = False
-                for task in finished:
-                    w = self._running.pop(task, None)  # type: ignore[arg-type]
-                    if w is None:
-                        continue
-                    if self._finish(w, task):
-                        backoff = self._settings.db_retry_initial_s
-                    else:
-                        failed = True
-                if failed:
-                    await self._clock.sleep(backoff)
-                    backoff = min(backoff * 2, self._settings.db_retry_max_s)
-        finally:
-            for task in self._running:
-                task.cancel()
-            await asyncio.gather(*self._running, return_exceptions=True)
-
-    def _finish(self, w: _Write, task: asyncio.Future[Any]) -> bool:
-        """Settle one finished write; False if the database looked unreachable (retry it)."""
-        err = task.exception() if not task.cancelled() else asyncio.CancelledError()
-        if isinstance(err, DialerError):
-            log.warning("store_write_dropped", write=w.what, error=str(err))
-            self._queue.remove(w)
-            return True
-        if err is not None:
-            w.started = False
-            if not self.down:
-                self.down = True
-                self._on_state(False)
-                log.warning("store_unreachable", write=w.what, error=type(err).__name__, pending=self.pending)
-            return False
-        self._queue.remove(w)
-        self.written += 1
-        if self.down:
-            self.down = False
-            self._on_state(True)
-            log.info("store_reachable", pending=self.pending)
-        if w.done is not None:
-            w.done(task.result())
-        return True
 
 
 # ------------------------------------------------------------------------ the runner
@@ -353,7 +204,7 @@ class CampaignRunner:
         self._since: dict[str, tuple[AgentState, float]] = {}
         self._events: deque[tuple[str, Any]] = deque()
         self._wake = asyncio.Event()
-        self._writer = _OutcomeWriter(clock, settings, self._on_store_state)
+        self._writer = OutcomeWriter(clock, settings, self._on_store_state)
         self._pbx_up = bool(pbx.connected)
         self._draining = False
         self._stopping = False
