@@ -39,9 +39,8 @@ import asyncio
 import contextlib
 import datetime as dt
 import time
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Awaitable, Iterable
-from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -49,7 +48,6 @@ from structlog.contextvars import bound_contextvars
 
 from ami.agent_events import AgentCallEvent, AgentCallKind, AgentStateChange
 from ami.outcome import AgentConnected, AmdDetected, Answered, Ended
-from ami.outcome import Outcome as AmiOutcome
 from dialer.agents.board import AgentBoard
 from dialer.agents.callback_routing import DueCallback, route_callbacks
 from dialer.agents.state import (
@@ -72,12 +70,14 @@ from dialer.agents.state import (
     ReservationKind,
     StateChanged,
 )
+from dialer.campaign.calls import CallTable, InFlightCall
+from dialer.campaign.closing import AttemptCloser
 from dialer.campaign.desk import AgentDesk
+from dialer.campaign.directory import AgentDirectory
 from dialer.campaign.hopper import Hopper
-from dialer.campaign.outcomes import map_outcome
 from dialer.campaign.settings import Disposition, RunnerSettings, RunnerStats
 from dialer.campaign.writer import OutcomeWriter
-from dialer.clock import Clock
+from dialer.clock import Clock, utc_at
 from dialer.errors import AgentError, DialerError, LeaseLost, NotFound, PbxUnavailable
 from dialer.model import (
     ANSWERED_HOLD_S,
@@ -93,8 +93,6 @@ from dialer.ports import ContactStore, OriginateRequest, PbxPort
 from dialer.schedules.schedule import Schedule
 from pacing import (
     MIN_RING_S,
-    AbandonTracker,
-    CallObservation,
     CampaignSnapshot,
     DialDecision,
     DialMode,
@@ -109,11 +107,7 @@ log = structlog.get_logger(__name__)
 # our ;1 half, which AgentConnect names as the caller's channel).
 _CHANNEL_TAG = "dlr-"
 
-__all__ = ["ABANDON_WINDOWS_S", "CampaignRunner"]
-
-# The abandon-rate windows exported as dialer_abandon_rate{window}: Ofcom's 24 h, the FTC's
-# 30 days (DESIGN.md "Abandon rate"), and one hour for a supervisor's short view.
-ABANDON_WINDOWS_S = {"1h": 3600.0, "24h": 86_400.0, "30d": 30 * 86_400.0}
+__all__ = ["CampaignRunner"]
 
 _DIAL_MODE = {
     DialingMode.PREVIEW: DialMode.PREVIEW,
@@ -122,17 +116,6 @@ _DIAL_MODE = {
     DialingMode.PREDICTIVE: DialMode.PREDICTIVE,
 }
 _PREVIEW_MODES = frozenset({DialingMode.PREVIEW, DialingMode.PUSH_PREVIEW})
-
-
-@dataclass(slots=True)
-class _Call:
-    attempt_id: str
-    lease: LeasedContact
-    agent: str | None  # board agent id of a reserved agent
-    launched_at: float
-    answered_at: float | None = None
-    connected_at: float | None = None
-    adopted: bool = False  # re-tracked after a restart: only the queue's agent events come
 
 
 # ------------------------------------------------------------------------ the runner
@@ -187,24 +170,32 @@ class CampaignRunner:
         )
         self.board = AgentBoard(campaign.name, campaign.queue, timers)
         self.hopper = Hopper()
+        self.calls = CallTable()
+        self.directory = AgentDirectory(store)
         self.agents = AgentDesk(
             board=self.board,
             hopper=self.hopper,
             clock=clock,
             perform=self._perform,
-            resolve_agent=self._resolve_agent,
+            resolve_agent=self.directory.resolve,
             wake=self.wake,
         )
-        self._calls: dict[str, _Call] = {}
-        self._answered: dict[str, int] = {}  # attempt id -> contact id, until the disposition
         self._converted: set[int] = set()  # personal callbacks handed to the campaign (written)
-        self._adopted_by_agent: dict[str, str] = {}  # board agent id -> adopted attempt it talks on
-        self._agent_db: dict[str, int | None] = {}  # board agent id -> store agent id
-        self._agent_name: dict[int, str] = {}
         self._since: dict[str, tuple[AgentState, float]] = {}
         self._events: deque[tuple[str, Any]] = deque()
         self._wake = asyncio.Event()
         self._writer = OutcomeWriter(clock, settings, self._on_store_state)
+        self.closer = AttemptCloser(
+            campaign,
+            store=store,
+            writer=self._writer,
+            hopper=self.hopper,
+            calls=self.calls,
+            directory=self.directory,
+            board=self.board,
+            policy=self.policy,
+            metrics=metrics,
+        )
         self._pbx_up = bool(pbx.connected)
         self._draining = False
         self._stopping = False
@@ -213,9 +204,6 @@ class CampaignRunner:
         self._main: asyncio.Task[Any] | None = None
         self._last_decision = DialDecision(launch=0)
         self._last_renew_at = clock.now()
-        self._trackers = {w: AbandonTracker(s) for w, s in ABANDON_WINDOWS_S.items()}
-        self._by_outcome: Counter[str] = Counter()
-        self._live = self._abandons = self._connects = 0
         self._schedule_open = True
         self._store_failures = 0  # consecutive failed lease calls (database unreachable)
         self._lease_retry_at = 0.0
@@ -228,7 +216,7 @@ class CampaignRunner:
 
     def on_attempt(self, update: Any) -> None:
         attempt_id = update.outcome.attempt_id if isinstance(update, Ended) else update.attempt_id
-        if attempt_id in self._calls:
+        if attempt_id in self.calls:
             self._events.append(("attempt", update))
             self._wake.set()
 
@@ -243,7 +231,7 @@ class CampaignRunner:
         self._wake.set()
 
     def owns(self, attempt_id: str) -> bool:
-        return attempt_id in self._calls
+        return attempt_id in self.calls
 
     # -------------------------------------------------------------- public API
 
@@ -259,7 +247,7 @@ class CampaignRunner:
         ``answered`` with its agent when the queue's AgentConnect (which names our channel)
         showed it reach one, the agent's disposition then deciding what next; else as ``lost``.
         """
-        self._calls[attempt_id] = _Call(attempt_id, lease, None, started_at, adopted=True)
+        self.calls.add(InFlightCall(attempt_id, lease, None, started_at, adopted=True))
         self.hopper.adopt_dialled(lease)
 
     async def run(self) -> None:
@@ -281,7 +269,7 @@ class CampaignRunner:
                     task.cancel()
                 await asyncio.gather(writer, *self._tasks, return_exceptions=True)
                 self._log.info(
-                    "runner_stopped", in_flight=len(self._calls), pending_writes=self._writer.pending
+                    "runner_stopped", in_flight=len(self.calls), pending_writes=self._writer.pending
                 )
 
     def stop(self) -> None:
@@ -300,13 +288,13 @@ class CampaignRunner:
         self._wake.set()
         await self._release(self.hopper.release_waiting(), "draining")
         deadline = self.clock.now() + timeout_s
-        while (self._calls or self._launching) and self.clock.now() < deadline:
+        while (self.calls or self._launching) and self.clock.now() < deadline:
             await self.clock.sleep(min(0.05, max(0.0, deadline - self.clock.now())))
         # a refill that was in flight when the drain began may have added leases since
         await self._release(self.hopper.release_waiting(), "draining")
         left = max(0.0, deadline - self.clock.now())
         await self._writer.flush(timeout_s=max(left, 1.0))
-        self._log.info("runner_drained", in_flight=len(self._calls), pending_writes=self._writer.pending)
+        self._log.info("runner_drained", in_flight=len(self.calls), pending_writes=self._writer.pending)
         self.stop()
 
     def gauges(self) -> CampaignGauges:
@@ -319,11 +307,11 @@ class CampaignRunner:
         return CampaignGauges(
             campaign=self.campaign.name,
             hopper_depth=self.hopper.depth,
-            lines_in_use=len(self._calls),
+            lines_in_use=len(self.calls),
             dial_level=self._last_decision.dial_level,
             predictive_fallback=self._last_decision.fallback,
             agents_by_state=self.board.agents_by_state(),
-            abandon_rate_by_window={w: t.rate(now) for w, t in self._trackers.items()},
+            abandon_rate_by_window=self.closer.tally.abandon_rates(now),
             learned_answer_rate=answer_rate,
             learned_talk_mean_s=talk_mean,
             schedule_open=self._schedule_open,
@@ -331,15 +319,16 @@ class CampaignRunner:
 
     def stats(self) -> RunnerStats:
         now = self._now()
+        tally = self.closer.tally
         return RunnerStats(
             campaign=self.campaign.name,
-            attempts=sum(self._by_outcome.values()),
-            by_outcome=dict(self._by_outcome),
-            live_answers=self._live,
-            connects=self._connects,
-            abandons=self._abandons,
-            abandon_rate=self._trackers["24h"].rate(now),
-            in_flight=len(self._calls),
+            attempts=tally.attempts,
+            by_outcome=dict(tally.by_outcome),
+            live_answers=tally.live,
+            connects=tally.connects,
+            abandons=tally.abandons,
+            abandon_rate=tally.trackers["24h"].rate(now),
+            in_flight=len(self.calls),
             hopper_depth=self.hopper.depth,
             agents_by_state=self.board.agents_by_state(),
             dial_level=self._last_decision.dial_level,
@@ -371,7 +360,7 @@ class CampaignRunner:
 
     @property
     def in_flight(self) -> int:
-        return len(self._calls)
+        return len(self.calls)
 
     # -------------------------------------------------------------- the loop
 
@@ -379,7 +368,7 @@ class CampaignRunner:
         return self.clock.now()
 
     def _at(self, t: float | None = None) -> dt.datetime:
-        return dt.datetime.fromtimestamp(self._now() if t is None else t, dt.UTC)
+        return utc_at(self._now() if t is None else t)
 
     async def _loop(self) -> None:
         next_tick = self._now()
@@ -420,7 +409,7 @@ class CampaignRunner:
             if kind == "connection":
                 if update != self._pbx_up:
                     self._pbx_up = bool(update)
-                    self._log.warning("pbx_connection", up=self._pbx_up, in_flight=len(self._calls))
+                    self._log.warning("pbx_connection", up=self._pbx_up, in_flight=len(self.calls))
                     if self._pbx_up:
                         await self._restore_members(now)
                 continue
@@ -457,7 +446,7 @@ class CampaignRunner:
         if isinstance(update, Ended):
             await self._on_ended(update, now)
             return
-        call = self._calls.get(update.attempt_id)
+        call = self.calls.get(update.attempt_id)
         if call is None:
             return
         if isinstance(update, Answered):
@@ -469,75 +458,11 @@ class CampaignRunner:
             pass  # the verdict arrives in Ended
 
     async def _on_ended(self, update: Ended, now: float) -> None:
-        out = update.outcome
-        call = self._calls.pop(out.attempt_id, None)
-        if call is None:
-            return
-        with bound_contextvars(attempt_id=out.attempt_id):
-            row = map_outcome(out.outcome)
-            self._count(row.store.value, live=row.live, abandoned=row.abandoned, now=now)
-            if out.outcome is AmiOutcome.CONNECTED:
-                self._connects += 1
-                self._answered[out.attempt_id] = call.lease.contact_id
-            answered_at = call.answered_at
-            if answered_at is None and out.ring_s is not None and row.live:
-                answered_at = call.launched_at + out.ring_s
-            agent_db = self._agent_db.get(call.agent) if call.agent else None
-            if agent_db is None and out.agent:
-                name = self.board.agent_for_interface(out.agent)
-                agent_db = self._agent_db.get(name) if name else None
-            result = AttemptResult(
-                outcome=row.store,
-                ended_at=self._at(now),
-                answered_at=self._at(answered_at) if answered_at is not None else None,
-                hangup_cause=out.cause,
-                hangup_cause_text=out.cause_txt,
-                asterisk_uniqueid=out.uniqueid,
-                asterisk_linkedid=out.linkedid,
-                agent_id=agent_db,
-            )
-            ring_s = out.ring_s if out.ring_s is not None else max(0.0, now - call.launched_at)
-            self.policy.observe_call(
-                CallObservation(now, row.pacing, ring_s, reserved=call.agent is not None)
-            )
-            if out.talk_s is not None and out.outcome is AmiOutcome.CONNECTED:
-                self.policy.observe_talk(now, out.talk_s)
-            self._log.info(
-                "attempt_ended",
-                attempt_id=out.attempt_id,
-                outcome=row.store.value,
-                ami_outcome=out.outcome.value,
-            )
-            contact_id = call.lease.contact_id
-            connected = out.outcome is AmiOutcome.CONNECTED
-            self._close(int(out.attempt_id), result, contact_id, keep=connected)
+        with bound_contextvars(attempt_id=update.outcome.attempt_id):
+            if self.closer.ended(update, now) is None:
+                return
             await self._perform(self.board.feed(update, now))
             self.wake()
-
-    def _count(self, outcome: str, *, live: bool, abandoned: bool, now: float) -> None:
-        name = self.campaign.name
-        self._by_outcome[outcome] += 1
-        self.metrics.attempts.labels(name, outcome).inc()
-        if live:
-            self._live += 1
-            self.metrics.live_answers.labels(name).inc()
-            for tracker in self._trackers.values():
-                tracker.record_answer(now, abandoned=abandoned)
-        if abandoned:
-            self._abandons += 1
-            self.metrics.abandons.labels(name).inc()
-
-    def _close(self, attempt_id: int, result: AttemptResult, contact_id: int, *, keep: bool) -> None:
-        def done(_: Any) -> None:
-            if not keep:
-                self.hopper.settle(contact_id)
-
-        self._writer.submit(
-            f"close_attempt {attempt_id}",
-            lambda: self.store.close_attempt(attempt_id, result),
-            done,
-            contacts=[contact_id],
-        )
 
     # -------------------------------------------------------------- housekeeping: leases
 
@@ -550,7 +475,7 @@ class CampaignRunner:
         if now - self._last_renew_at >= self.settings.lease_renew_s:
             self._last_renew_at = now
             await self._renew(now)
-        if self._adopted() and now - self._last_adopt_poll_at >= self.settings.tick_s:
+        if self.calls.adopted() and now - self._last_adopt_poll_at >= self.settings.tick_s:
             self._last_adopt_poll_at = now  # one CoreShowChannels per tick, not per event
             await self._poll_adopted(now)
         if now < self._lease_retry_at:
@@ -575,7 +500,7 @@ class CampaignRunner:
         ids = self.hopper.leased_ids()
         if not ids:
             return
-        answered = set(self._answered.values())
+        answered = self.calls.awaiting_disposition()
         groups = [
             ([i for i in ids if i not in answered], self.settings.lease_ttl_s),
             ([i for i in ids if i in answered], max(self.settings.lease_ttl_s, ANSWERED_HOLD_S)),
@@ -676,59 +601,25 @@ class CampaignRunner:
             if not channel or not channel.startswith(_CHANNEL_TAG):
                 continue
             attempt_id = channel[len(_CHANNEL_TAG) :].split(";")[0]
-            call = self._calls.get(attempt_id)
+            call = self.calls.get(attempt_id)
             if call is None or not call.adopted:
                 continue
             agent = self.board.agent_for_interface(update.interface)
             call.answered_at = call.answered_at if call.answered_at is not None else now
             call.connected_at = now
             call.agent = agent
-            self._answered[attempt_id] = call.lease.contact_id
+            self.calls.await_disposition(attempt_id, call.lease.contact_id)
             if agent is not None:
-                self._adopted_by_agent[agent] = attempt_id
+                self.calls.took_adopted(agent, attempt_id)
             self._log.info("adopted_attempt_connected", attempt_id=attempt_id, agent=agent)
             return
-
-    def _close_adopted(self, call: _Call, now: float, why: str) -> None:
-        self._calls.pop(call.attempt_id, None)
-        if call.connected_at is None:
-            self._count(StoreOutcome.LOST.value, live=False, abandoned=False, now=now)
-            self._log.info("adopted_attempt_gone", attempt_id=call.attempt_id, outcome="lost")
-            self._close(
-                int(call.attempt_id),
-                AttemptResult(StoreOutcome.LOST, self._at(now), hangup_cause_text=f"lost: {why}"),
-                call.lease.contact_id,
-                keep=False,
-            )
-            return
-        self._count(StoreOutcome.ANSWERED.value, live=True, abandoned=False, now=now)
-        self._connects += 1
-        self._log.info(
-            "adopted_attempt_gone", attempt_id=call.attempt_id, outcome="answered", agent=call.agent
-        )
-        answered_at = call.answered_at if call.answered_at is not None else call.connected_at
-        self._close(
-            int(call.attempt_id),
-            AttemptResult(
-                StoreOutcome.ANSWERED,
-                self._at(now),
-                answered_at=self._at(answered_at),
-                hangup_cause_text=f"answered: {why}",
-                agent_id=self._agent_db.get(call.agent) if call.agent else None,
-            ),
-            call.lease.contact_id,
-            keep=True,  # the agent's disposition (or the default) settles it
-        )
-
-    def _adopted(self) -> bool:
-        return any(c.adopted for c in self._calls.values())
 
     async def _poll_adopted(self, now: float) -> None:
         live = await self.pbx.live_attempts()
         if live is None:
             return
-        for call in [c for c in self._calls.values() if c.adopted and c.attempt_id not in live]:
-            self._close_adopted(call, now, "channel gone after restart")
+        for call in [c for c in self.calls.adopted() if c.attempt_id not in live]:
+            self.closer.close_adopted(call, now, "channel gone after restart")
 
     # -------------------------------------------------------------- deciding
 
@@ -755,7 +646,7 @@ class CampaignRunner:
             if lease.reason == "call_progressive" and lease.agent_id is None:
                 progressive.append(lease.contact_id)
             else:
-                owner = self._agent_name.get(lease.agent_id) if lease.agent_id is not None else None
+                owner = self.directory.name_of(lease.agent_id) if lease.agent_id is not None else None
                 if lease.agent_id is not None and owner is None:
                     owner = f"#{lease.agent_id}"  # an agent not logged in here: away
                 due.append(DueCallback(lease.contact_id, entry.leased_at, owner))
@@ -765,7 +656,7 @@ class CampaignRunner:
         free = list(plan.free_for_fresh)
         # Live answers already waiting in the queue have the first claim on a free agent:
         # reserving that agent for a callback would abandon the person on the line.
-        spare = len(self.board.free_agents()) - self._customers_waiting()
+        spare = len(self.board.free_agents()) - self.calls.customers_waiting()
         for a in plan.assignments:
             if spare <= 0:
                 free.append(a.agent_id)
@@ -785,7 +676,7 @@ class CampaignRunner:
         # 2. the policy, on what is left.
         # The queue hands the longest-idle free agents to the callers already waiting: the
         # policy sees (and the reservations below use) only the agents left after them.
-        waiting = self._customers_waiting()
+        waiting = self.calls.customers_waiting()
         queue_claims = min(len(free), waiting)
         free = free[queue_claims:]
         decision = self.policy.decide(self._snapshot(now, len(free)))
@@ -842,14 +733,6 @@ class CampaignRunner:
             return self.board.offer(agent, contact_id, now)
         return self.board.reserve(agent, contact_id, now, kind)
 
-    def _customers_waiting(self) -> int:
-        """Unreserved live answers not yet connected to an agent (the queue's callers)."""
-        return sum(
-            1
-            for c in self._calls.values()
-            if c.agent is None and c.answered_at is not None and c.connected_at is None
-        )
-
     def _snapshot(self, now: float, ready: int) -> CampaignSnapshot:
         talking: list[float] = []
         wrapping: list[float] = []
@@ -865,7 +748,7 @@ class CampaignRunner:
                 paused += 1
         ringing: list[float] = []
         reserved_ringing = waiting = 0
-        for call in self._calls.values():
+        for call in self.calls:
             if call.agent is not None:
                 if call.connected_at is None:
                     reserved_ringing += 1
@@ -934,8 +817,8 @@ class CampaignRunner:
             return
         attempt_id = str(attempt)
         self.hopper.mark_dialled(lease.contact_id)
-        call = _Call(attempt_id, lease, agent, now)
-        self._calls[attempt_id] = call
+        call = InFlightCall(attempt_id, lease, agent, now)
+        self.calls.add(call)
         interface = None
         if agent is not None:
             try:
@@ -958,10 +841,10 @@ class CampaignRunner:
             try:
                 await self.pbx.originate(request)
             except PbxUnavailable as err:
-                self._calls.pop(attempt_id, None)
+                self.calls.pop(attempt_id)
                 self._log.warning("originate_refused", attempt_id=attempt_id, error=str(err))
                 self.metrics.originate_errors.labels(self.campaign.name, "pbx").inc()
-                self._close(
+                self.closer.close(
                     attempt,
                     AttemptResult(StoreOutcome.CANCELLED, self._at(), hangup_cause_text=str(err)[:200]),
                     lease.contact_id,
@@ -1002,7 +885,7 @@ class CampaignRunner:
             for att in await self.store.open_attempts(self.engine_id):
                 if att.contact_id != lease.contact_id or att.started_at != opened_at:
                     continue
-                if str(att.id) in self._calls:
+                if str(att.id) in self.calls:
                     continue
                 try:
                     await self.store.close_attempt(
@@ -1023,17 +906,6 @@ class CampaignRunner:
         self._writer.submit(f"release ({reason}, open_attempt in doubt)", settle_doubtful_open, contacts=ids)
 
     # -------------------------------------------------------------- effects
-
-    async def _resolve_agent(self, agent: str) -> None:
-        if agent in self._agent_db:
-            return
-        try:
-            found = await self.store.get_agent(agent)
-        except NotFound:
-            self._agent_db[agent] = None
-            return
-        self._agent_db[agent] = found.id
-        self._agent_name[found.id] = agent
 
     async def _perform(self, effects: Iterable[AgentEffect]) -> None:
         for e in effects:
@@ -1097,21 +969,21 @@ class CampaignRunner:
         self, agent: str, attempt_id: str | None, contact: object, disposition: object
     ) -> None:
         contact_id = contact if isinstance(contact, int) else None
-        adopted = self._adopted_by_agent.pop(agent, None)
+        adopted = self.calls.adopted_taken_by(agent)
         if attempt_id is None and contact_id is None:
             attempt_id = adopted  # a queue call the board could not tie: the adopted one it took
-        call = self._calls.get(attempt_id) if attempt_id is not None else None
+        call = self.calls.get(attempt_id) if attempt_id is not None else None
         if call is not None and call.adopted:
             # the agent is done before our poll saw the channel go: the call is over
-            self._close_adopted(call, self._now(), "agent's wrap-up ended after restart")
-        if contact_id is None and attempt_id is not None:
-            contact_id = self._answered.get(attempt_id)
+            self.closer.close_adopted(call, self._now(), "agent's wrap-up ended after restart")
         if attempt_id is not None:
-            self._answered.pop(attempt_id, None)
+            answered = self.calls.disposition_done(attempt_id)
+            if contact_id is None:
+                contact_id = answered
         if contact_id is None:
             self._log.warning("disposition_without_contact", agent=agent, attempt_id=attempt_id)
             return
-        agent_db = self._agent_db.get(agent)
+        agent_db = self.directory.store_id(agent)
         at = self._at()
         if isinstance(disposition, Disposition):
             status: str | None = disposition.status

@@ -117,7 +117,7 @@ async def test_an_answered_contact_in_wrap_up_keeps_the_answered_hold_across_ren
         async with running(runner):
             await runner.agents.login("ho1", agent_interface(1))
             await wait_for(lambda: runner.board.state_of("ho1") is AgentState.WRAP_UP)
-            await wait_for(lambda: bool(runner._answered))
+            await wait_for(lambda: bool(runner.calls.awaiting_disposition()))
             renewed_after = dt.datetime.now(dt.UTC)
 
             async def renewed() -> bool:
