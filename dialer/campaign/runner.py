@@ -75,12 +75,12 @@ from dialer.campaign.closing import AttemptCloser
 from dialer.campaign.desk import AgentDesk
 from dialer.campaign.directory import AgentDirectory
 from dialer.campaign.hopper import Hopper
+from dialer.campaign.housekeeping import Housekeeping
 from dialer.campaign.settings import Disposition, RunnerSettings, RunnerStats
 from dialer.campaign.writer import OutcomeWriter
 from dialer.clock import Clock, utc_at
 from dialer.errors import AgentError, DialerError, LeaseLost, NotFound, PbxUnavailable
 from dialer.model import (
-    ANSWERED_HOLD_S,
     AttemptResult,
     CallbackKind,
     Campaign,
@@ -102,10 +102,6 @@ from pacing import (
 )
 
 log = structlog.get_logger(__name__)
-
-# ami.client tags each originated channel dlr-<attempt id> (ChannelId, hence the Uniqueid of
-# our ;1 half, which AgentConnect names as the caller's channel).
-_CHANNEL_TAG = "dlr-"
 
 __all__ = ["CampaignRunner"]
 
@@ -196,6 +192,22 @@ class CampaignRunner:
             policy=self.policy,
             metrics=metrics,
         )
+        self.housekeeping = Housekeeping(
+            campaign,
+            store=store,
+            pbx=pbx,
+            clock=clock,
+            settings=settings,
+            engine_id=engine_id,
+            hopper=self.hopper,
+            board=self.board,
+            calls=self.calls,
+            writer=self._writer,
+            close_adopted=self.closer.close_adopted,
+            paused=self._paused,
+            winding_down=lambda: self._draining or self._stopping,
+            wake=self.wake,
+        )
         self._pbx_up = bool(pbx.connected)
         self._draining = False
         self._stopping = False
@@ -203,11 +215,7 @@ class CampaignRunner:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._main: asyncio.Task[Any] | None = None
         self._last_decision = DialDecision(launch=0)
-        self._last_renew_at = clock.now()
         self._schedule_open = True
-        self._store_failures = 0  # consecutive failed lease calls (database unreachable)
-        self._lease_retry_at = 0.0
-        self._last_adopt_poll_at = -1e18
         self._log = log.bind(campaign_id=campaign.id, campaign=campaign.name)
         if subscribe:
             pbx.subscribe(self)
@@ -247,8 +255,7 @@ class CampaignRunner:
         ``answered`` with its agent when the queue's AgentConnect (which names our channel)
         showed it reach one, the agent's disposition then deciding what next; else as ``lost``.
         """
-        self.calls.add(InFlightCall(attempt_id, lease, None, started_at, adopted=True))
-        self.hopper.adopt_dialled(lease)
+        self.housekeeping.adopt(attempt_id, lease, started_at)
 
     async def run(self) -> None:
         """Dial until :meth:`stop` or the end of :meth:`drain`; owns every task it starts."""
@@ -286,12 +293,12 @@ class CampaignRunner:
         timeout_s = self.settings.drain_timeout_s if timeout_s is None else timeout_s
         self._draining = True
         self._wake.set()
-        await self._release(self.hopper.release_waiting(), "draining")
+        self.housekeeping.release(self.hopper.release_waiting(), "draining")
         deadline = self.clock.now() + timeout_s
         while (self.calls or self._launching) and self.clock.now() < deadline:
             await self.clock.sleep(min(0.05, max(0.0, deadline - self.clock.now())))
         # a refill that was in flight when the drain began may have added leases since
-        await self._release(self.hopper.release_waiting(), "draining")
+        self.housekeeping.release(self.hopper.release_waiting(), "draining")
         left = max(0.0, deadline - self.clock.now())
         await self._writer.flush(timeout_s=max(left, 1.0))
         self._log.info("runner_drained", in_flight=len(self.calls), pending_writes=self._writer.pending)
@@ -344,7 +351,7 @@ class CampaignRunner:
             reasons.append("pbx_down")
         if (
             self._writer.down
-            or self._store_failures
+            or self.housekeeping.store_failures
             or self._writer.pending > self.settings.max_pending_writes
         ):
             reasons.append("store_down")
@@ -411,36 +418,14 @@ class CampaignRunner:
                     self._pbx_up = bool(update)
                     self._log.warning("pbx_connection", up=self._pbx_up, in_flight=len(self.calls))
                     if self._pbx_up:
-                        await self._restore_members(now)
+                        await self.housekeeping.restore_members(now)
                 continue
             if kind == "agent":
                 if isinstance(update, AgentCallEvent) and update.kind is AgentCallKind.CONNECT:
-                    self._adopted_connected(update, now)
+                    self.housekeeping.adopted_connected(update, now)
                 await self._perform(self.board.feed(update, now))
                 continue
             await self._on_attempt(update, now)
-
-    async def _restore_members(self, now: float) -> None:
-        """After a reconnect, make sure every logged-in agent is still a queue member.
-
-        A restarted Asterisk forgets dynamic members (``persistentmembers = no``); a server
-        that only lost the connection answers "Already there", which is logged and ignored.
-        Only a paused agent is re-added paused: for an agent the dialer holds (reserved,
-        offered, wrap-up) the board sees the unpaused member event and re-asserts its own
-        ``dialer:`` pause, so the reason stays the dialer's.
-        """
-        for view in self.board.views(now):
-            if view.state is AgentState.LOGGED_OUT:
-                continue
-            try:
-                await self.pbx.queue_add(
-                    self.campaign.queue,
-                    view.interface,
-                    member_name=view.agent_id,
-                    paused=view.state is AgentState.PAUSED,
-                )
-            except PbxUnavailable as err:
-                self._log.warning("member_restore_failed", agent=view.agent_id, error=str(err))
 
     async def _on_attempt(self, update: Any, now: float) -> None:
         if isinstance(update, Ended):
@@ -464,162 +449,11 @@ class CampaignRunner:
             await self._perform(self.board.feed(update, now))
             self.wake()
 
-    # -------------------------------------------------------------- housekeeping: leases
-
     async def _housekeeping(self, now: float) -> None:
         self._schedule_open = self.schedule is None or self.schedule.is_open(self._at(now))
         if not self._schedule_open and self.hopper.depth:
-            await self._release(self.hopper.release_waiting(), "schedule closed")
-        if self._writer.down:
-            return
-        if now - self._last_renew_at >= self.settings.lease_renew_s:
-            self._last_renew_at = now
-            await self._renew(now)
-        if self.calls.adopted() and now - self._last_adopt_poll_at >= self.settings.tick_s:
-            self._last_adopt_poll_at = now  # one CoreShowChannels per tick, not per event
-            await self._poll_adopted(now)
-        if now < self._lease_retry_at:
-            return
-        if self._store_failures:
-            await self._refill(now)  # the probe that tells whether the database is back
-            return
-        if self._paused() or self.hopper.depth >= self.settings.hopper_low:
-            return
-        if self.board.logged_in() == 0 and self.campaign.mode is not DialingMode.PREDICTIVE:
-            return
-        await self._refill(now)
-
-    async def _renew(self, now: float) -> None:
-        """Renew every lease; an answered contact keeps the store's answered hold.
-
-        The store holds an answered contact for :data:`ANSWERED_HOLD_S` (a generous wrap-up);
-        renewing it with the short ``lease_ttl_s`` would cut that hold to two minutes, so a
-        wrap-up outliving a renewal gap (a database blip) would lose its contact to another
-        engine. Answered contacts are renewed for the longer of the two.
-        """
-        ids = self.hopper.leased_ids()
-        if not ids:
-            return
-        answered = self.calls.awaiting_disposition()
-        groups = [
-            ([i for i in ids if i not in answered], self.settings.lease_ttl_s),
-            ([i for i in ids if i in answered], max(self.settings.lease_ttl_s, ANSWERED_HOLD_S)),
-        ]
-        kept: set[int] = set()
-        for group, ttl_s in groups:
-            if not group:
-                continue
-            try:
-                renewed = await self.store.renew_leases(self.engine_id, group, at=self._at(now), ttl_s=ttl_s)
-                kept |= set(renewed)
-            except DialerError as err:
-                self._log.warning("lease_renew_failed", error=str(err))
-                return
-            except Exception as err:
-                self._log.warning("lease_renew_failed", error=type(err).__name__)
-                return
-        lost = self.hopper.drop_lost(kept)
-        if lost:
-            self._log.warning("leases_lost", count=len(lost))
-
-    async def _refill(self, now: float) -> None:
-        want = self.settings.hopper_high - self.hopper.depth
-        at = self._at(now)
-        try:
-            leases: list[LeasedContact] = []
-            if self.board.logged_in():
-                # Contacts that need an agent (callbacks, my record, call progressive) come
-                # first in the lease order; a few per logged-in agent is all one pass can use.
-                # Personal ones of *any* agent are leased (agent_ids=None): callback routing
-                # holds them for their agent, and past the grace (counted from the lease,
-                # which happens once due) gives them to anyone.
-                limit = min(want, max(1, 2 * self.board.logged_in()))
-                if self.campaign.mode is not DialingMode.PREDICTIVE:
-                    limit = want
-                leases += await self.store.lease_contacts(
-                    self.campaign.id,
-                    at=at,
-                    limit=limit,
-                    owner=self.engine_id,
-                    ttl_s=self.settings.lease_ttl_s,
-                    agent_reserved=True,
-                    agent_ids=None,
-                )
-            rest = want - len(leases)
-            if rest > 0 and self.campaign.mode is DialingMode.PREDICTIVE:
-                leases += await self.store.lease_contacts(
-                    self.campaign.id,
-                    at=at,
-                    limit=rest,
-                    owner=self.engine_id,
-                    ttl_s=self.settings.lease_ttl_s,
-                    agent_reserved=False,
-                    agent_ids=[],
-                )
-        except DialerError as err:
-            self._log.warning("lease_failed", error=str(err))
-            return
-        except Exception as err:
-            # The database is unreachable: launching pauses and leasing backs off until a
-            # store call succeeds again (no log line per tick).
-            self._store_failures += 1
-            delay = min(
-                self.settings.db_retry_initial_s * 2 ** (self._store_failures - 1),
-                self.settings.db_retry_max_s,
-            )
-            self._lease_retry_at = now + delay
-            if self._store_failures == 1:
-                self._log.warning("lease_failed", error=type(err).__name__)
-                self._wake.set()
-            return
-        if self._store_failures:
-            self._log.info("store_leasing_again", failures=self._store_failures)
-        self._store_failures = 0
-        if self._draining or self._stopping:
-            await self._release([lease.contact_id for lease in leases], "draining")
-            return
-        self.hopper.add(leases, now)
-        if len(leases) < want:
-            # The campaign has nothing more due now: ask again next tick, not on every event.
-            self._lease_retry_at = now + self.settings.tick_s
-
-    async def _release(self, contact_ids: Iterable[int], reason: str) -> None:
-        ids = list(contact_ids)
-        if not ids:
-            return
-        for cid in ids:
-            self.hopper.settle(cid)
-        self._writer.submit(
-            f"release {len(ids)} ({reason})",
-            lambda: self.store.release_leases(self.engine_id, ids),
-            contacts=ids,
-        )
-
-    def _adopted_connected(self, update: AgentCallEvent, now: float) -> None:
-        """An adopted call reached an agent of this queue: remember who, for its close and disposition."""
-        for channel in (update.caller_uniqueid, update.caller_linkedid):
-            if not channel or not channel.startswith(_CHANNEL_TAG):
-                continue
-            attempt_id = channel[len(_CHANNEL_TAG) :].split(";")[0]
-            call = self.calls.get(attempt_id)
-            if call is None or not call.adopted:
-                continue
-            agent = self.board.agent_for_interface(update.interface)
-            call.answered_at = call.answered_at if call.answered_at is not None else now
-            call.connected_at = now
-            call.agent = agent
-            self.calls.await_disposition(attempt_id, call.lease.contact_id)
-            if agent is not None:
-                self.calls.took_adopted(agent, attempt_id)
-            self._log.info("adopted_attempt_connected", attempt_id=attempt_id, agent=agent)
-            return
-
-    async def _poll_adopted(self, now: float) -> None:
-        live = await self.pbx.live_attempts()
-        if live is None:
-            return
-        for call in [c for c in self.calls.adopted() if c.attempt_id not in live]:
-            self.closer.close_adopted(call, now, "channel gone after restart")
+            self.housekeeping.release(self.hopper.release_waiting(), "schedule closed")
+        await self.housekeeping.tend(now)
 
     # -------------------------------------------------------------- deciding
 
@@ -812,7 +646,7 @@ class CampaignRunner:
             return
         except Exception as err:
             self._log.warning("dial_store_failed", error=type(err).__name__, contact_id=lease.contact_id)
-            self._store_failures = max(1, self._store_failures)
+            self.housekeeping.note_store_failure()
             await self._give_back(lease, agent, "store unreachable", opened_at=self._at(now))
             return
         attempt_id = str(attempt)
@@ -937,7 +771,7 @@ class CampaignRunner:
             self._spawn(self._launch(lease, e.agent_id))
         elif isinstance(e, ReleaseContact):
             if isinstance(e.contact, int):
-                await self._release([e.contact], e.reason)
+                self.housekeeping.release([e.contact], e.reason)
         elif isinstance(e, RecordDisposition):
             self._write_disposition(e.agent_id, e.attempt_id, e.contact, e.disposition)
         elif isinstance(e, ApplyDefaultDisposition):

@@ -19,6 +19,7 @@ from prometheus_client import CollectorRegistry
 from dialer.agents.board import AgentBoard
 from dialer.agents.state import AgentTimers
 from dialer.campaign.calls import CallTable, InFlightCall
+from dialer.campaign.closing import AttemptCloser
 from dialer.campaign.directory import AgentDirectory
 from dialer.campaign.hopper import Hopper
 from dialer.campaign.settings import RunnerSettings
@@ -71,6 +72,20 @@ class Parts:
         )
         self.hopper.add(leases, self.clock.now())
         return leases
+
+    def closer(self) -> AttemptCloser:
+        """The outcome path over these parts."""
+        return AttemptCloser(
+            self.campaign,
+            store=self.store,
+            writer=self.writer,
+            hopper=self.hopper,
+            calls=self.calls,
+            directory=self.directory,
+            board=self.board,
+            policy=self.policy,
+            metrics=self.metrics,
+        )
 
     async def dialled(self, lease: LeasedContact, *, agent: str | None = None) -> InFlightCall:
         """Do what the dial path does for ``lease`` short of the Originate: an open attempt in flight."""

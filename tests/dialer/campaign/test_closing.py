@@ -4,25 +4,10 @@ from __future__ import annotations
 
 from ami.outcome import CallOutcome, Ended
 from ami.outcome import Outcome as AmiOutcome
-from dialer.campaign.closing import AttemptCloser
 from dialer.clock import utc_at
 from dialer.model import Outcome
 from dialer.store.store import Store
-from tests.dialer.campaign.parts_fixtures import Parts, campaign_of, parts, written
-
-
-def _closer(p: Parts) -> AttemptCloser:
-    return AttemptCloser(
-        p.campaign,
-        store=p.store,
-        writer=p.writer,
-        hopper=p.hopper,
-        calls=p.calls,
-        directory=p.directory,
-        board=p.board,
-        policy=p.policy,
-        metrics=p.metrics,
-    )
+from tests.dialer.campaign.parts_fixtures import campaign_of, parts, written
 
 
 def _ended(
@@ -54,7 +39,7 @@ async def test_a_queue_call_an_agent_took_closes_answered_with_that_agent_and_ke
     cid = await store.add_contact(camp.name, ["+1005550601"])
     agent = await store.create_agent("cl1", "PJSIP/cl1")
     async with parts(store, camp) as p:
-        closer = _closer(p)
+        closer = p.closer()
         await p.directory.resolve("cl1")
         p.board.login("cl1", "PJSIP/cl1", p.clock.now())
         [lease] = await p.lease()
@@ -88,7 +73,7 @@ async def test_an_unanswered_call_closes_and_settles_its_contact_once_written(st
     camp = await campaign_of(store)
     cid = await store.add_contact(camp.name, ["+1005550602"])
     async with parts(store, camp) as p:
-        closer = _closer(p)
+        closer = p.closer()
         [lease] = await p.lease()
         call = await p.dialled(lease)
         assert closer.ended(_ended(call.attempt_id, AmiOutcome.NO_ANSWER), p.clock.now() + 20.0) is not None
@@ -108,7 +93,7 @@ async def test_an_unanswered_call_closes_and_settles_its_contact_once_written(st
 async def test_an_ending_of_a_call_not_in_flight_is_ignored(store: Store) -> None:
     camp = await campaign_of(store)
     async with parts(store, camp) as p:
-        closer = _closer(p)
+        closer = p.closer()
         assert closer.ended(_ended("999999", AmiOutcome.CONNECTED, agent="PJSIP/x"), p.clock.now()) is None
         assert (0, 0) == (closer.tally.attempts, p.writer.pending)
         assert p.sample("dialer_attempts_total", outcome="answered") is None
@@ -118,7 +103,7 @@ async def test_an_abandon_counts_in_every_abandon_rate_window(store: Store) -> N
     camp = await campaign_of(store)
     await store.add_contact(camp.name, ["+1005550603"])
     async with parts(store, camp) as p:
-        closer = _closer(p)
+        closer = p.closer()
         [lease] = await p.lease()
         call = await p.dialled(lease)
         now = p.clock.now() + 12.0
@@ -135,7 +120,7 @@ async def test_adopted_calls_close_lost_unless_an_agent_took_them(store: Store) 
     taken_cid = await store.add_contact(camp.name, ["+1005550605"])
     agent = await store.create_agent("cl2", "PJSIP/cl2")
     async with parts(store, camp) as p:
-        closer = _closer(p)
+        closer = p.closer()
         await p.directory.resolve("cl2")
         leased = {lease.contact_id: lease for lease in await p.lease(2)}
         lost, taken = await p.dialled(leased[lost_cid]), await p.dialled(leased[taken_cid])

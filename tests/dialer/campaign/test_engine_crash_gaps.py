@@ -130,7 +130,7 @@ async def test_an_answered_contact_in_wrap_up_keeps_the_answered_hold_across_ren
 
             # several renewals later the hold is still the store's hour, not lease_ttl_s
             await wait_for(renewed)
-            await wait_for(lambda: runner._last_renew_at > renewed_after.timestamp() + 0.3)
+            await wait_for(lambda: runner.housekeeping.last_renewed_at > renewed_after.timestamp() + 0.3)
             assert await renewed()
             assert runner.board.state_of("ho1") is AgentState.WRAP_UP
 
