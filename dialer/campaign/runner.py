@@ -40,7 +40,7 @@ import contextlib
 import datetime as dt
 import time
 from collections import deque
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable
 from typing import Any
 
 import structlog
@@ -54,35 +54,23 @@ from dialer.agents.state import (
     AgentEffect,
     AgentState,
     AgentTimers,
-    ApplyDefaultDisposition,
-    CallReachedAgent,
-    LoggedIn,
-    LoggedOut,
-    LogoutDeferred,
-    PeerAnomaly,
-    PlaceCall,
-    QueueAdd,
-    QueuePause,
-    QueueRemove,
-    RecordDisposition,
-    RecordRequested,
     ReleaseContact,
     ReservationKind,
-    StateChanged,
 )
+from dialer.campaign.agent_effects import AgentEffects
 from dialer.campaign.calls import CallTable, InFlightCall
 from dialer.campaign.closing import AttemptCloser
 from dialer.campaign.desk import AgentDesk
 from dialer.campaign.directory import AgentDirectory
+from dialer.campaign.dispositions import DispositionWriter
 from dialer.campaign.hopper import Hopper
 from dialer.campaign.housekeeping import Housekeeping
-from dialer.campaign.settings import Disposition, RunnerSettings, RunnerStats
+from dialer.campaign.settings import RunnerSettings, RunnerStats
 from dialer.campaign.writer import OutcomeWriter
 from dialer.clock import Clock, utc_at
 from dialer.errors import AgentError, DialerError, LeaseLost, NotFound, PbxUnavailable
 from dialer.model import (
     AttemptResult,
-    CallbackKind,
     Campaign,
     DialingMode,
     LeasedContact,
@@ -168,16 +156,7 @@ class CampaignRunner:
         self.hopper = Hopper()
         self.calls = CallTable()
         self.directory = AgentDirectory(store)
-        self.agents = AgentDesk(
-            board=self.board,
-            hopper=self.hopper,
-            clock=clock,
-            perform=self._perform,
-            resolve_agent=self.directory.resolve,
-            wake=self.wake,
-        )
         self._converted: set[int] = set()  # personal callbacks handed to the campaign (written)
-        self._since: dict[str, tuple[AgentState, float]] = {}
         self._events: deque[tuple[str, Any]] = deque()
         self._wake = asyncio.Event()
         self._writer = OutcomeWriter(clock, settings, self._on_store_state)
@@ -206,6 +185,39 @@ class CampaignRunner:
             close_adopted=self.closer.close_adopted,
             paused=self._paused,
             winding_down=lambda: self._draining or self._stopping,
+            wake=self.wake,
+        )
+        dispositions = DispositionWriter(
+            campaign,
+            settings=settings,
+            store=store,
+            writer=self._writer,
+            hopper=self.hopper,
+            calls=self.calls,
+            directory=self.directory,
+            clock=clock,
+            close_adopted=self.closer.close_adopted,
+            release=self.housekeeping.release,
+        )
+        self.effects = AgentEffects(
+            campaign,
+            pbx=pbx,
+            board=self.board,
+            hopper=self.hopper,
+            clock=clock,
+            metrics=metrics,
+            policy=self.policy,
+            dispositions=dispositions,
+            release=self.housekeeping.release,
+            place_call=lambda lease, agent: self._spawn(self._launch(lease, agent)),
+            wake=self.wake,
+        )
+        self.agents = AgentDesk(
+            board=self.board,
+            hopper=self.hopper,
+            clock=clock,
+            perform=self.effects.perform,
+            resolve_agent=self.directory.resolve,
             wake=self.wake,
         )
         self._pbx_up = bool(pbx.connected)
@@ -384,7 +396,7 @@ class CampaignRunner:
             if self._stopping:
                 break
             now = self._now()
-            await self._perform(self.board.tick(now))
+            await self.effects.perform(self.board.tick(now))
             await self._housekeeping(now)
             await self._decide()
             deadline = self.board.next_deadline_at()
@@ -423,7 +435,7 @@ class CampaignRunner:
             if kind == "agent":
                 if isinstance(update, AgentCallEvent) and update.kind is AgentCallKind.CONNECT:
                     self.housekeeping.adopted_connected(update, now)
-                await self._perform(self.board.feed(update, now))
+                await self.effects.perform(self.board.feed(update, now))
                 continue
             await self._on_attempt(update, now)
 
@@ -438,7 +450,7 @@ class CampaignRunner:
             call.answered_at = now
         elif isinstance(update, AgentConnected):
             call.connected_at = now
-            await self._perform(self.board.feed(update, now))
+            await self.effects.perform(self.board.feed(update, now))
         elif isinstance(update, AmdDetected):
             pass  # the verdict arrives in Ended
 
@@ -446,7 +458,7 @@ class CampaignRunner:
         with bound_contextvars(attempt_id=update.outcome.attempt_id):
             if self.closer.ended(update, now) is None:
                 return
-            await self._perform(self.board.feed(update, now))
+            await self.effects.perform(self.board.feed(update, now))
             self.wake()
 
     async def _housekeeping(self, now: float) -> None:
@@ -542,7 +554,7 @@ class CampaignRunner:
                 self._spawn(self._launch(fresh, None))
         # The decision ends here; the queue actions that follow wait on the PBX's answers.
         self.metrics.decision_latency.labels(self.campaign.name).observe(time.perf_counter() - started)
-        await self._perform(effects)
+        await self.effects.perform(effects)
 
     def _persist_conversion(self, contact: object, reason: str) -> None:
         """Write a personal callback's hand-over to the campaign once (routing repeats it each pass).
@@ -638,7 +650,9 @@ class CampaignRunner:
             self._log.warning("lease_lost_before_dial", contact_id=lease.contact_id)
             self.hopper.unhold(lease.contact_id)
             if agent is not None:
-                await self._perform(self.board.release_reservation(agent, self._now(), reason="lease lost"))
+                await self.effects.perform(
+                    self.board.release_reservation(agent, self._now(), reason="lease lost")
+                )
             return
         except NotFound as err:
             self._log.warning("dial_failed", error=str(err))
@@ -685,7 +699,7 @@ class CampaignRunner:
                     keep=False,
                 )
                 if agent is not None:
-                    await self._perform(
+                    await self.effects.perform(
                         self.board.release_reservation(agent, self._now(), reason="originate refused")
                     )
                 return
@@ -706,7 +720,7 @@ class CampaignRunner:
         if agent is not None:
             effects = self.board.release_reservation(agent, self._now(), reason=reason)
             effects = [e for e in effects if not isinstance(e, ReleaseContact)]
-            await self._perform(effects)
+            await self.effects.perform(effects)
         ids = [lease.contact_id]
         if opened_at is None:
             self._writer.submit(
@@ -738,126 +752,3 @@ class CampaignRunner:
             return cancelled + await self.store.release_leases(self.engine_id, ids)
 
         self._writer.submit(f"release ({reason}, open_attempt in doubt)", settle_doubtful_open, contacts=ids)
-
-    # -------------------------------------------------------------- effects
-
-    async def _perform(self, effects: Iterable[AgentEffect]) -> None:
-        for e in effects:
-            try:
-                await self._perform_one(e)
-            except PbxUnavailable as err:
-                self._log.warning("queue_action_failed", effect=type(e).__name__, error=str(err))
-
-    async def _perform_one(self, e: AgentEffect) -> None:
-        queue = self.campaign.queue
-        if isinstance(e, QueueAdd):
-            await self.pbx.queue_add(
-                queue, e.interface, member_name=e.member_name or e.agent_id, paused=e.paused
-            )
-            if e.paused and e.reason:
-                await self.pbx.queue_pause(queue, e.interface, paused=True, reason=e.reason)
-        elif isinstance(e, QueuePause):
-            await self.pbx.queue_pause(queue, e.interface, paused=e.paused, reason=e.reason or "")
-        elif isinstance(e, QueueRemove):
-            await self.pbx.queue_remove(queue, e.interface)
-        elif isinstance(e, PlaceCall):
-            lease = self.hopper.held(e.contact)  # type: ignore[arg-type]
-            if lease is None:
-                self._log.warning("place_call_without_lease", agent=e.agent_id, contact_id=e.contact)
-                await self._perform(
-                    self.board.release_reservation(e.agent_id, self._now(), reason="no lease")
-                )
-                return
-            self._spawn(self._launch(lease, e.agent_id))
-        elif isinstance(e, ReleaseContact):
-            if isinstance(e.contact, int):
-                self.housekeeping.release([e.contact], e.reason)
-        elif isinstance(e, RecordDisposition):
-            self._write_disposition(e.agent_id, e.attempt_id, e.contact, e.disposition)
-        elif isinstance(e, ApplyDefaultDisposition):
-            self._log.info("default_disposition", agent=e.agent_id, attempt_id=e.attempt_id)
-            self._write_disposition(e.agent_id, e.attempt_id, e.contact, None)
-        elif isinstance(e, CallReachedAgent):
-            self.metrics.agent_wait.labels(self.campaign.name).observe(e.free_for_s)
-        elif isinstance(e, StateChanged):
-            self._on_state_changed(e)
-        elif isinstance(e, LoggedIn | LoggedOut | LogoutDeferred | RecordRequested):
-            self._log.info(type(e).__name__.lower(), agent=e.agent_id)
-            if isinstance(e, RecordRequested | LoggedIn):
-                self.wake()
-        elif isinstance(e, PeerAnomaly):
-            self._log.warning("peer_anomaly", agent=e.agent_id, detail=e.detail)
-
-    def _on_state_changed(self, e: StateChanged) -> None:
-        prev = self._since.get(e.agent_id)
-        self._since[e.agent_id] = (e.new, e.at_s)
-        if prev is not None and prev[0] is e.old:
-            if e.old is AgentState.TALKING and e.new is AgentState.WRAP_UP:
-                pass  # talk time comes with Ended (talk_s), measured by the PBX
-            elif e.old is AgentState.WRAP_UP:
-                self.policy.observe_wrap(e.at_s, max(0.0, e.at_s - prev[1]))
-        if e.new is AgentState.READY:
-            self.wake()
-
-    def _write_disposition(
-        self, agent: str, attempt_id: str | None, contact: object, disposition: object
-    ) -> None:
-        contact_id = contact if isinstance(contact, int) else None
-        adopted = self.calls.adopted_taken_by(agent)
-        if attempt_id is None and contact_id is None:
-            attempt_id = adopted  # a queue call the board could not tie: the adopted one it took
-        call = self.calls.get(attempt_id) if attempt_id is not None else None
-        if call is not None and call.adopted:
-            # the agent is done before our poll saw the channel go: the call is over
-            self.closer.close_adopted(call, self._now(), "agent's wrap-up ended after restart")
-        if attempt_id is not None:
-            answered = self.calls.disposition_done(attempt_id)
-            if contact_id is None:
-                contact_id = answered
-        if contact_id is None:
-            self._log.warning("disposition_without_contact", agent=agent, attempt_id=attempt_id)
-            return
-        agent_db = self.directory.store_id(agent)
-        at = self._at()
-        if isinstance(disposition, Disposition):
-            status: str | None = disposition.status
-        else:
-            status = self.settings.default_disposition or self.campaign.default_status
-        cid = contact_id
-        aid = int(attempt_id) if attempt_id is not None and attempt_id.isdigit() else None
-        if status is None:
-            self._log.warning("no_default_status", contact_id=cid)
-            self._release_sync(cid, "no default status")
-            return
-        d = disposition if isinstance(disposition, Disposition) else None
-
-        async def write() -> None:
-            await self.store.set_disposition(
-                cid,
-                status,
-                at=at,
-                agent_id=agent_db,
-                not_before=d.callback_at if d is not None else None,
-                attempt_id=aid,
-            )
-            if d is not None and d.callback is not None:
-                await self.store.schedule_callback(
-                    cid,
-                    due_at=d.callback_at or at,
-                    kind=d.callback,
-                    agent_id=agent_db if d.callback is CallbackKind.PERSONAL else None,
-                    new_phone=d.new_number,
-                    new_phone_window=d.new_number_window,
-                )
-
-        def settled(_: object) -> None:
-            self.hopper.settle(cid)
-
-        self._writer.submit(f"disposition {cid}", write, settled, contacts=[cid])
-
-    def _release_sync(self, contact_id: int, reason: str) -> None:
-        self.hopper.settle(contact_id)
-        ids = [contact_id]
-        self._writer.submit(
-            f"release ({reason})", lambda: self.store.release_leases(self.engine_id, ids), contacts=ids
-        )

@@ -10,29 +10,52 @@ writer runs for real; :func:`written` waits until it has nothing left.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from prometheus_client import CollectorRegistry
 
+from ami.agent_events import AgentStateChange, MemberChange
 from dialer.agents.board import AgentBoard
 from dialer.agents.state import AgentTimers
+from dialer.campaign.agent_effects import AgentEffects
 from dialer.campaign.calls import CallTable, InFlightCall
 from dialer.campaign.closing import AttemptCloser
 from dialer.campaign.directory import AgentDirectory
+from dialer.campaign.dispositions import DispositionWriter
 from dialer.campaign.hopper import Hopper
+from dialer.campaign.housekeeping import Housekeeping
 from dialer.campaign.settings import RunnerSettings
 from dialer.campaign.writer import OutcomeWriter
 from dialer.clock import RealClock, VirtualClock
 from dialer.model import Campaign, DialingMode, LeasedContact
 from dialer.observability.metrics import DialerMetrics
+from dialer.ports import PbxPort
 from dialer.store.store import Store
 from pacing import DialMode, PacingPolicy, policy_for, profile_named
 from tests.dialer.campaign.runner_fixtures import FAST, wait_for
 from tests.dialer.conftest import make_campaign
 
 ENGINE = "e-parts"
+
+
+class MemberLog:
+    """A PBX listener that keeps the queue-member changes it hears of."""
+
+    def __init__(self) -> None:
+        self.changes: list[tuple[MemberChange, str, bool, str | None]] = []
+
+    def on_attempt(self, update: Any) -> None:
+        pass
+
+    def on_agent(self, update: Any) -> None:
+        if isinstance(update, AgentStateChange):
+            self.changes.append((update.change, update.interface, update.paused, update.paused_reason))
+
+    def on_connection(self, up: bool) -> None:
+        pass
 
 
 @dataclass
@@ -85,6 +108,56 @@ class Parts:
             board=self.board,
             policy=self.policy,
             metrics=self.metrics,
+        )
+
+    def housekeeping(self, pbx: PbxPort, *, paused: bool = False, winding_down: bool = False) -> Housekeeping:
+        """Housekeeping over these parts; adopted calls close through :meth:`closer`."""
+        return Housekeeping(
+            self.campaign,
+            store=self.store,
+            pbx=pbx,
+            clock=self.clock,
+            settings=self.settings,
+            engine_id=ENGINE,
+            hopper=self.hopper,
+            board=self.board,
+            calls=self.calls,
+            writer=self.writer,
+            close_adopted=self.closer().close_adopted,
+            paused=lambda: paused,
+            winding_down=lambda: winding_down,
+            wake=self.wake,
+        )
+
+    def dispositions(self, pbx: PbxPort) -> DispositionWriter:
+        """The disposition writer over these parts (releases through :meth:`housekeeping`)."""
+        return DispositionWriter(
+            self.campaign,
+            settings=self.settings,
+            store=self.store,
+            writer=self.writer,
+            hopper=self.hopper,
+            calls=self.calls,
+            directory=self.directory,
+            clock=self.clock,
+            close_adopted=self.closer().close_adopted,
+            release=self.housekeeping(pbx).release,
+        )
+
+    def effects(self, pbx: PbxPort, place_call: Callable[[LeasedContact, str], None]) -> AgentEffects:
+        """The board's effects performed on ``pbx`` and these parts; calls go to ``place_call``."""
+        return AgentEffects(
+            self.campaign,
+            pbx=pbx,
+            board=self.board,
+            hopper=self.hopper,
+            clock=self.clock,
+            metrics=self.metrics,
+            policy=self.policy,
+            dispositions=self.dispositions(pbx),
+            release=self.housekeeping(pbx).release,
+            place_call=place_call,
+            wake=self.wake,
         )
 
     async def dialled(self, lease: LeasedContact, *, agent: str | None = None) -> InFlightCall:

@@ -9,54 +9,14 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
-from typing import Any
 
-from ami.agent_events import AgentCallEvent, AgentCallKind, AgentStateChange, MemberChange
+from ami.agent_events import AgentCallEvent, AgentCallKind, MemberChange
 from benchmarks.callcentre import SCENARIOS
 from benchmarks.engine.virtual_pbx import VirtualPbx
-from dialer.campaign.housekeeping import Housekeeping
 from dialer.model import ANSWERED_HOLD_S, DialingMode, Outcome
 from dialer.store.store import Store
-from tests.dialer.campaign.parts_fixtures import ENGINE, Parts, campaign_of, parts, written
+from tests.dialer.campaign.parts_fixtures import ENGINE, MemberLog, campaign_of, parts, written
 from tests.dialer.campaign.runner_fixtures import FAST, PgProxy
-
-
-class _Members:
-    """A PBX listener that keeps the queue-member additions it hears of."""
-
-    def __init__(self) -> None:
-        self.added: list[tuple[str, bool]] = []
-
-    def on_attempt(self, update: Any) -> None:
-        pass
-
-    def on_agent(self, update: Any) -> None:
-        if isinstance(update, AgentStateChange) and update.change is MemberChange.ADDED:
-            self.added.append((update.interface, update.paused))
-
-    def on_connection(self, up: bool) -> None:
-        pass
-
-
-def _housekeeping(
-    p: Parts, pbx: VirtualPbx, *, paused: bool = False, winding_down: bool = False
-) -> Housekeeping:
-    return Housekeeping(
-        p.campaign,
-        store=p.store,
-        pbx=pbx,
-        clock=p.clock,
-        settings=p.settings,
-        engine_id=ENGINE,
-        hopper=p.hopper,
-        board=p.board,
-        calls=p.calls,
-        writer=p.writer,
-        close_adopted=p.closer().close_adopted,
-        paused=lambda: paused,
-        winding_down=lambda: winding_down,
-        wake=p.wake,
-    )
 
 
 async def _owner(store: Store, contact_id: int) -> str | None:
@@ -72,7 +32,7 @@ async def test_a_low_hopper_is_topped_up_and_an_exhausted_list_asked_again_only_
     camp = await campaign_of(store)
     first = [await store.add_contact(camp.name, [f"+100555070{i}"]) for i in range(3)]
     async with parts(store, camp) as p:
-        keeper = _housekeeping(p, VirtualPbx(p.clock, SCENARIOS["S1"]))
+        keeper = p.housekeeping(VirtualPbx(p.clock, SCENARIOS["S1"]))
         now = p.clock.now()
         await keeper.tend(now)
         assert sorted(first) == sorted(p.hopper.leased_ids())
@@ -88,7 +48,7 @@ async def test_leases_taken_while_winding_down_go_back_at_once(store: Store) -> 
     camp = await campaign_of(store)
     cid = await store.add_contact(camp.name, ["+1005550710"])
     async with parts(store, camp) as p:
-        keeper = _housekeeping(p, VirtualPbx(p.clock, SCENARIOS["S1"]), winding_down=True)
+        keeper = p.housekeeping(VirtualPbx(p.clock, SCENARIOS["S1"]), winding_down=True)
         await keeper.tend(p.clock.now())
         assert 0 == p.hopper.depth
         await written(p)
@@ -101,10 +61,10 @@ async def test_no_refill_while_paused_nor_for_a_progressive_campaign_without_age
     for camp in (predictive, progressive):
         await store.add_contact(camp.name, ["+1005550711"])
     async with parts(store, predictive) as p:
-        await _housekeeping(p, VirtualPbx(p.clock, SCENARIOS["S1"]), paused=True).tend(p.clock.now())
+        await p.housekeeping(VirtualPbx(p.clock, SCENARIOS["S1"]), paused=True).tend(p.clock.now())
         assert 0 == p.hopper.depth
     async with parts(store, progressive) as p:
-        keeper = _housekeeping(p, VirtualPbx(p.clock, SCENARIOS["S1"]))
+        keeper = p.housekeeping(VirtualPbx(p.clock, SCENARIOS["S1"]))
         await keeper.tend(p.clock.now())
         assert 0 == p.hopper.depth
         p.board.login("hk1", "PJSIP/hk1", p.clock.now())
@@ -119,7 +79,7 @@ async def test_renewal_keeps_an_answered_contact_for_the_answered_hold_and_other
     for i in range(2):
         await store.add_contact(camp.name, [f"+100555072{i}"])
     async with parts(store, camp) as p:
-        keeper = _housekeeping(p, VirtualPbx(p.clock, SCENARIOS["S1"]))
+        keeper = p.housekeeping(VirtualPbx(p.clock, SCENARIOS["S1"]))
         waiting, answered = await p.lease(2)
         call = await p.dialled(answered)
         p.calls.await_disposition(call.attempt_id, answered.contact_id)
@@ -151,7 +111,7 @@ async def test_a_lost_database_pauses_leasing_with_backoff_and_the_next_lease_ca
     settings = dataclasses.replace(FAST, db_retry_initial_s=4.0, db_retry_max_s=30.0)
     try:
         async with parts(proxied, camp, settings=settings) as p:
-            keeper = _housekeeping(p, VirtualPbx(p.clock, SCENARIOS["S1"]))
+            keeper = p.housekeeping(VirtualPbx(p.clock, SCENARIOS["S1"]))
             now = p.clock.now()
             await proxy.cut()
             await keeper.tend(now)
@@ -176,7 +136,7 @@ async def test_an_adopted_call_reached_by_an_agent_is_tied_to_them_and_one_gone_
         await store.add_contact(camp.name, [f"+100555074{i}"])
     async with parts(store, camp) as p:
         pbx = VirtualPbx(p.clock, SCENARIOS["S1"])
-        keeper = _housekeeping(p, pbx)
+        keeper = p.housekeeping(pbx)
         p.board.login("hk2", "PJSIP/hk2", p.clock.now())
         taken, gone = [await p.dialled(lease) for lease in await p.lease(2)]
         for call in (taken, gone):
@@ -203,9 +163,9 @@ async def test_after_a_reconnect_logged_in_agents_are_queue_members_again_paused
     camp = await campaign_of(store)
     async with parts(store, camp) as p:
         pbx = VirtualPbx(p.clock, SCENARIOS["S1"])
-        members = _Members()
+        members = MemberLog()
         pbx.subscribe(members)
-        keeper = _housekeeping(p, pbx)
+        keeper = p.housekeeping(pbx)
         now = p.clock.now()
         for name in ("r1", "r2", "r3"):
             p.board.login(name, f"PJSIP/{name}", now)
@@ -213,4 +173,7 @@ async def test_after_a_reconnect_logged_in_agents_are_queue_members_again_paused
         p.board.logout("r3", now)
         await keeper.restore_members(now)
         await asyncio.sleep(0)  # the PBX reports members as frames off a socket: a loop turn later
-        assert [("PJSIP/r1", False), ("PJSIP/r2", True)] == members.added
+        assert [
+            (MemberChange.ADDED, "PJSIP/r1", False, None),
+            (MemberChange.ADDED, "PJSIP/r2", True, None),
+        ] == members.changes
