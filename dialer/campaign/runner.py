@@ -40,7 +40,6 @@ import contextlib
 import datetime as dt
 import time
 from collections import deque
-from collections.abc import Awaitable
 from typing import Any
 
 import structlog
@@ -54,13 +53,13 @@ from dialer.agents.state import (
     AgentEffect,
     AgentState,
     AgentTimers,
-    ReleaseContact,
     ReservationKind,
 )
 from dialer.campaign.agent_effects import AgentEffects
-from dialer.campaign.calls import CallTable, InFlightCall
+from dialer.campaign.calls import CallTable
 from dialer.campaign.closing import AttemptCloser
 from dialer.campaign.desk import AgentDesk
+from dialer.campaign.dialing import Dialer
 from dialer.campaign.directory import AgentDirectory
 from dialer.campaign.dispositions import DispositionWriter
 from dialer.campaign.hopper import Hopper
@@ -68,16 +67,14 @@ from dialer.campaign.housekeeping import Housekeeping
 from dialer.campaign.settings import RunnerSettings, RunnerStats
 from dialer.campaign.writer import OutcomeWriter
 from dialer.clock import Clock, utc_at
-from dialer.errors import AgentError, DialerError, LeaseLost, NotFound, PbxUnavailable
+from dialer.errors import DialerError
 from dialer.model import (
-    AttemptResult,
     Campaign,
     DialingMode,
     LeasedContact,
 )
-from dialer.model import Outcome as StoreOutcome
 from dialer.observability.metrics import CampaignGauges, DialerMetrics
-from dialer.ports import ContactStore, OriginateRequest, PbxPort
+from dialer.ports import ContactStore, PbxPort
 from dialer.schedules.schedule import Schedule
 from pacing import (
     MIN_RING_S,
@@ -209,8 +206,26 @@ class CampaignRunner:
             policy=self.policy,
             dispositions=dispositions,
             release=self.housekeeping.release,
-            place_call=lambda lease, agent: self._spawn(self._launch(lease, agent)),
+            place_call=lambda lease, agent: self.dialer.launch(lease, agent),
             wake=self.wake,
+        )
+        self.dialer = Dialer(
+            campaign,
+            store=store,
+            pbx=pbx,
+            clock=clock,
+            settings=settings,
+            engine_id=engine_id,
+            ring_timeout_s=self.ring_timeout_s,
+            metrics=metrics,
+            hopper=self.hopper,
+            board=self.board,
+            calls=self.calls,
+            writer=self._writer,
+            close=self.closer.close,
+            perform=self.effects.perform,
+            halted=lambda: self._paused() or self._stopping,
+            on_store_failure=self.housekeeping.note_store_failure,
         )
         self.agents = AgentDesk(
             board=self.board,
@@ -223,8 +238,6 @@ class CampaignRunner:
         self._pbx_up = bool(pbx.connected)
         self._draining = False
         self._stopping = False
-        self._launching = 0
-        self._tasks: set[asyncio.Task[Any]] = set()
         self._main: asyncio.Task[Any] | None = None
         self._last_decision = DialDecision(launch=0)
         self._schedule_open = True
@@ -284,9 +297,8 @@ class CampaignRunner:
                 await self._loop()
             finally:
                 writer.cancel()
-                for task in list(self._tasks):
-                    task.cancel()
-                await asyncio.gather(writer, *self._tasks, return_exceptions=True)
+                await self.dialer.terminate()
+                await asyncio.gather(writer, return_exceptions=True)
                 self._log.info(
                     "runner_stopped", in_flight=len(self.calls), pending_writes=self._writer.pending
                 )
@@ -307,7 +319,7 @@ class CampaignRunner:
         self._wake.set()
         self.housekeeping.release(self.hopper.release_waiting(), "draining")
         deadline = self.clock.now() + timeout_s
-        while (self.calls or self._launching) and self.clock.now() < deadline:
+        while (self.calls or self.dialer.launching) and self.clock.now() < deadline:
             await self.clock.sleep(min(0.05, max(0.0, deadline - self.clock.now())))
         # a refill that was in flight when the drain began may have added leases since
         self.housekeeping.release(self.hopper.release_waiting(), "draining")
@@ -551,7 +563,7 @@ class CampaignRunner:
                 fresh = self.hopper.take_fresh()
                 if fresh is None:
                     break
-                self._spawn(self._launch(fresh, None))
+                self.dialer.launch(fresh, None)
         # The decision ends here; the queue actions that follow wait on the PBX's answers.
         self.metrics.decision_latency.labels(self.campaign.name).observe(time.perf_counter() - started)
         await self.effects.perform(effects)
@@ -602,7 +614,7 @@ class CampaignRunner:
                 ringing.append(now - call.launched_at)
             elif call.connected_at is None:
                 waiting += 1
-        ringing += [0.0] * self._launching
+        ringing += [0.0] * self.dialer.launching
         return CampaignSnapshot(
             now_s=now,
             ready_agents=ready,
@@ -613,142 +625,8 @@ class CampaignRunner:
             ringing_ages_s=tuple(ringing),
             reserved_ringing=reserved_ringing,
             customers_waiting=waiting,
-            lines_free=max(0, self.pbx.lines_free() - self._launching),
+            lines_free=max(0, self.pbx.lines_free() - self.dialer.launching),
             progressive_contacts=self.hopper.count_reason("call_progressive"),
             record_requests=len(self.board.awaiting_record()),
             records_accepted=0,
         )
-
-    # -------------------------------------------------------------- placing calls
-
-    def _spawn(self, coro: Awaitable[Any]) -> None:
-        self._launching += 1
-
-        async def wrapped() -> None:
-            try:
-                await coro
-            finally:
-                self._launching -= 1
-
-        task = asyncio.ensure_future(wrapped())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _launch(self, lease: LeasedContact, agent: str | None) -> None:
-        """Compliance checks, attempt row, Originate; a refusal undoes what it must."""
-        now = self._now()
-        if self._paused() or self._stopping:
-            await self._give_back(lease, agent, "paused before dialling")
-            return
-        try:
-            if await self.store.is_do_not_call(lease.e164, lease.campaign_id):
-                self._log.info("dial_blocked_do_not_call", contact_id=lease.contact_id)
-                await self._give_back(lease, agent, "do not call")
-                return
-            attempt = await self.store.open_attempt(lease, at=self._at(now), engine_id=self.engine_id)
-        except LeaseLost:
-            self._log.warning("lease_lost_before_dial", contact_id=lease.contact_id)
-            self.hopper.unhold(lease.contact_id)
-            if agent is not None:
-                await self.effects.perform(
-                    self.board.release_reservation(agent, self._now(), reason="lease lost")
-                )
-            return
-        except NotFound as err:
-            self._log.warning("dial_failed", error=str(err))
-            await self._give_back(lease, agent, "not found")
-            return
-        except Exception as err:
-            self._log.warning("dial_store_failed", error=type(err).__name__, contact_id=lease.contact_id)
-            self.housekeeping.note_store_failure()
-            await self._give_back(lease, agent, "store unreachable", opened_at=self._at(now))
-            return
-        attempt_id = str(attempt)
-        self.hopper.mark_dialled(lease.contact_id)
-        call = InFlightCall(attempt_id, lease, agent, now)
-        self.calls.add(call)
-        interface = None
-        if agent is not None:
-            try:
-                self.board.attach_attempt(agent, attempt_id)
-            except AgentError as err:
-                self._log.warning("attach_failed", attempt_id=attempt_id, error=str(err))
-            interface = self.board.view(agent, now).interface
-        request = OriginateRequest(
-            attempt_id=attempt_id,
-            number=lease.e164,
-            campaign=self.campaign.name,
-            queue=self.campaign.queue,
-            caller_id=self.campaign.caller_id,
-            ring_timeout_s=self.ring_timeout_s,
-            amd=self.settings.amd,
-            agent_interface=interface,
-            queue_timeout_s=self.settings.queue_timeout_s,
-        )
-        with bound_contextvars(attempt_id=attempt_id):
-            try:
-                await self.pbx.originate(request)
-            except PbxUnavailable as err:
-                self.calls.pop(attempt_id)
-                self._log.warning("originate_refused", attempt_id=attempt_id, error=str(err))
-                self.metrics.originate_errors.labels(self.campaign.name, "pbx").inc()
-                self.closer.close(
-                    attempt,
-                    AttemptResult(StoreOutcome.CANCELLED, self._at(), hangup_cause_text=str(err)[:200]),
-                    lease.contact_id,
-                    keep=False,
-                )
-                if agent is not None:
-                    await self.effects.perform(
-                        self.board.release_reservation(agent, self._now(), reason="originate refused")
-                    )
-                return
-            self._log.debug("originate_sent", attempt_id=attempt_id, reserved=agent is not None)
-
-    async def _give_back(
-        self, lease: LeasedContact, agent: str | None, reason: str, *, opened_at: dt.datetime | None = None
-    ) -> None:
-        """Return an undialled contact; ``opened_at``: an ``open_attempt`` at that time failed.
-
-        A failed ``open_attempt`` may have committed just as the connection died: the row
-        exists though nothing was dialled. The release is then preceded, in the writer's
-        order (so once the database is back, without waiting for a restart), by closing
-        such a row as cancelled, which counts nothing and releases the lease itself.
-        """
-        self._log.info("contact_given_back", contact_id=lease.contact_id, reason=reason)
-        self.hopper.unhold(lease.contact_id)
-        if agent is not None:
-            effects = self.board.release_reservation(agent, self._now(), reason=reason)
-            effects = [e for e in effects if not isinstance(e, ReleaseContact)]
-            await self.effects.perform(effects)
-        ids = [lease.contact_id]
-        if opened_at is None:
-            self._writer.submit(
-                f"release ({reason})", lambda: self.store.release_leases(self.engine_id, ids), contacts=ids
-            )
-            return
-
-        async def settle_doubtful_open() -> int:
-            cancelled = 0
-            for att in await self.store.open_attempts(self.engine_id):
-                if att.contact_id != lease.contact_id or att.started_at != opened_at:
-                    continue
-                if str(att.id) in self.calls:
-                    continue
-                try:
-                    await self.store.close_attempt(
-                        att.id,
-                        AttemptResult(
-                            StoreOutcome.CANCELLED,
-                            self._at(),
-                            hangup_cause_text="cancelled: not placed, the database failed as it was opened",
-                        ),
-                    )
-                except DialerError as err:  # closed meanwhile: nothing left to settle
-                    self._log.info("doubtful_attempt_closed_already", attempt_id=att.id, error=str(err))
-                    continue
-                self._log.info("doubtful_attempt_cancelled", attempt_id=att.id, contact_id=lease.contact_id)
-                cancelled += 1
-            return cancelled + await self.store.release_leases(self.engine_id, ids)
-
-        self._writer.submit(f"release ({reason}, open_attempt in doubt)", settle_doubtful_open, contacts=ids)

@@ -10,6 +10,7 @@ writer runs for real; :func:`written` waits until it has nothing left.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -56,6 +57,21 @@ class MemberLog:
 
     def on_connection(self, up: bool) -> None:
         pass
+
+
+class CommitThenFail(Store):
+    """A real store whose first ``open_attempt`` commits and then reports a dropped connection."""
+
+    failed: list[int]
+
+    async def open_attempt(
+        self, lease: LeasedContact, *, at: dt.datetime, engine_id: str | None = None
+    ) -> int:
+        attempt = await super().open_attempt(lease, at=at, engine_id=engine_id)
+        if not self.failed:
+            self.failed.append(attempt)
+            raise ConnectionResetError("connection lost after COMMIT")
+        return attempt
 
 
 @dataclass

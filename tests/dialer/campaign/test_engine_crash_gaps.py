@@ -19,12 +19,12 @@ from dialer.model import (
     AttemptResult,
     CallbackKind,
     DialingMode,
-    LeasedContact,
     Outcome,
     StatusSpec,
     SystemStatus,
 )
 from dialer.store.store import Store
+from tests.dialer.campaign.parts_fixtures import CommitThenFail
 from tests.dialer.campaign.runner_fixtures import (
     FAST,
     agent_interface,
@@ -135,24 +135,9 @@ async def test_an_answered_contact_in_wrap_up_keeps_the_answered_hold_across_ren
             assert runner.board.state_of("ho1") is AgentState.WRAP_UP
 
 
-class _CommitThenFail(Store):
-    """A real store whose first ``open_attempt`` commits and then reports a dropped connection."""
-
-    failed: list[int]
-
-    async def open_attempt(
-        self, lease: LeasedContact, *, at: dt.datetime, engine_id: str | None = None
-    ) -> int:
-        attempt = await super().open_attempt(lease, at=at, engine_id=engine_id)
-        if not self.failed:
-            self.failed.append(attempt)
-            raise ConnectionResetError("connection lost after COMMIT")
-        return attempt
-
-
 async def test_an_attempt_opened_as_the_database_failed_is_cancelled_without_a_restart(db_dsn: str) -> None:
-    store = await _CommitThenFail.open(db_dsn, min_size=1, max_size=4, migrate_now=False)
-    assert isinstance(store, _CommitThenFail)
+    store = await CommitThenFail.open(db_dsn, min_size=1, max_size=4, migrate_now=False)
+    assert isinstance(store, CommitThenFail)
     store.failed = []
     try:
         camp = await _campaign(store, "q-doubt")
