@@ -76,6 +76,16 @@ class CallTable:
         """The calls adopted after a restart, in the order they were adopted."""
         return [c for c in self._calls.values() if c.adopted]
 
+    def ringing_ages_s(self, now: float) -> list[float]:
+        """How long each unreserved call not yet answered has been ringing, in placing order."""
+        return [
+            now - c.launched_at for c in self._calls.values() if c.agent is None and c.answered_at is None
+        ]
+
+    def reserved_ringing(self) -> int:
+        """Calls with an agent reserved that have not reached the agent yet."""
+        return sum(1 for c in self._calls.values() if c.agent is not None and c.connected_at is None)
+
     def customers_waiting(self) -> int:
         """Unreserved live answers not yet connected to an agent (the queue's callers)."""
         return sum(

@@ -1,32 +1,43 @@
 """The campaign runner: one asyncio task per running campaign, deciding and placing calls.
 
-Theory of operation. A :class:`CampaignRunner` owns, for one campaign:
+Theory of operation. A :class:`CampaignRunner` keeps the loop and the decision for one
+campaign; the rest is done by collaborators it builds and wires, each in its own module and
+each given only what it needs:
 
-* a :class:`~dialer.campaign.hopper.Hopper` of leased contacts, topped up from the store when it runs
-  low and renewed every ``lease_renew_s`` (a contact whose call is in progress stays leased);
-* an :class:`~dialer.agents.board.AgentBoard` fed from the PBX's agent and attempt updates and from
-  the agent interface (:class:`~dialer.campaign.desk.AgentDesk`, ``runner.agents``);
-* a pacing policy (``pacing.policy_for``) asked on every tick and whenever something frees
-  an agent or ends a call (the *decision*, timed into ``dialer_decision_latency_seconds``);
-* an :class:`~dialer.campaign.writer.OutcomeWriter` that writes every result to the store in
-  order and, while the database is unreachable, keeps them in memory and retries with backoff.
+* :class:`~dialer.campaign.dialing.Dialer` -- the dial path: dial-time compliance, the
+  attempt row, the Originate, the give-back of a contact that cannot be dialled;
+* :class:`~dialer.campaign.closing.AttemptCloser` -- the outcome path: an ended call counted,
+  fed to the pacing statistics and closed with the mapped outcome
+  (:mod:`dialer.campaign.outcomes`), which applies the automatic status;
+* :class:`~dialer.campaign.writer.OutcomeWriter` -- every store write that must not be lost,
+  in order per contact, kept and retried while the database is unreachable;
+* :class:`~dialer.campaign.agent_effects.AgentEffects` and
+  :class:`~dialer.campaign.dispositions.DispositionWriter` -- the pure
+  :class:`~dialer.agents.board.AgentBoard`'s effects performed on the PBX, the store and the
+  dial path; an answered contact is kept until the agent's disposition (or the default);
+* :class:`~dialer.campaign.housekeeping.Housekeeping` -- the
+  :class:`~dialer.campaign.hopper.Hopper` topped up and its leases renewed, calls adopted after
+  a restart, queue members restored after a reconnect;
+* :class:`~dialer.campaign.desk.AgentDesk` (``runner.agents``) -- the agent interface.
 
-For every call: the attempt row is written first (``open_attempt``), then the Originate is
-sent, and when the PBX reports ``Ended`` the attempt is closed with the mapped outcome
-(:mod:`dialer.campaign.outcomes`), which applies the automatic status. A live answer connected to an
-agent keeps its contact until the agent's disposition (:class:`Disposition`) or, after the
-disposition timeout, the campaign's default status.
+They share the hopper, the board, the :class:`~dialer.campaign.calls.CallTable` of calls in
+flight and the writer; the runner's own state (paused, draining, stopping) reaches them as
+callables, so that none of them holds the runner. :func:`~dialer.campaign.assembly.assemble`
+builds and wires them.
 
-Modes. Predictive: calls without an agent go to the campaign's queue; the policy's
-``reserved`` share and every contact that needs an agent (callbacks, "my record", "call
-progressive") are dialled with a ready agent reserved (``agent_interface`` set). Progressive:
-every call reserves an agent. Preview / push-preview: records are offered to agents through
-the board and dialled only when accepted.
+The loop. PBX updates (the runner is a ``PbxListener``) are queued and handled in arrival
+order at the top of each turn; then the board's timers, the schedule check and
+housekeeping run, then the *decision*; then the runner sleeps until the next tick, the
+board's next deadline, or a wake-up (an update, a freed agent, an agent's request).
 
-Dial-time compliance: the lease query already applies lists, local hours, number windows and
-caps; right before the Originate the runner re-checks the do-not-call lists (callbacks
-included: a number may have been added since the lease), the schedule window, and clamps the
-ring timeout to at least 15 s. The abandon cap is the policy's (its progressive fallback).
+The decision (timed into ``dialer_decision_latency_seconds``). Contacts that need an agent
+(callbacks -- personal ones to their agent, after a grace to anyone -- "my record" and "call
+progressive") go first to free agents, never before a live answer already waiting in the
+queue; then the pacing policy (``pacing.policy_for``) decides on a snapshot of the agents
+and the calls. Predictive: calls without an agent go to the campaign's queue, the policy's
+``reserved`` share with a ready agent reserved. Progressive: every call reserves an agent.
+Preview / push-preview: records are offered to agents and dialled only when accepted. The
+abandon cap is the policy's (its progressive fallback).
 
 Pauses. Launching stops while the PBX port is disconnected, while the store is unreachable,
 while the schedule is closed, and once :meth:`CampaignRunner.drain` began. Calls in progress
@@ -37,7 +48,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import time
 from collections import deque
 from typing import Any
@@ -47,32 +57,13 @@ from structlog.contextvars import bound_contextvars
 
 from ami.agent_events import AgentCallEvent, AgentCallKind, AgentStateChange
 from ami.outcome import AgentConnected, AmdDetected, Answered, Ended
-from dialer.agents.board import AgentBoard
 from dialer.agents.callback_routing import DueCallback, route_callbacks
-from dialer.agents.state import (
-    AgentEffect,
-    AgentState,
-    AgentTimers,
-    ReservationKind,
-)
-from dialer.campaign.agent_effects import AgentEffects
-from dialer.campaign.calls import CallTable
-from dialer.campaign.closing import AttemptCloser
-from dialer.campaign.desk import AgentDesk
-from dialer.campaign.dialing import Dialer
-from dialer.campaign.directory import AgentDirectory
-from dialer.campaign.dispositions import DispositionWriter
-from dialer.campaign.hopper import Hopper
-from dialer.campaign.housekeeping import Housekeeping
+from dialer.agents.state import AgentEffect, AgentState, ReservationKind
+from dialer.campaign.assembly import assemble
 from dialer.campaign.settings import RunnerSettings, RunnerStats
-from dialer.campaign.writer import OutcomeWriter
 from dialer.clock import Clock, utc_at
 from dialer.errors import DialerError
-from dialer.model import (
-    Campaign,
-    DialingMode,
-    LeasedContact,
-)
+from dialer.model import Campaign, DialingMode, LeasedContact
 from dialer.observability.metrics import CampaignGauges, DialerMetrics
 from dialer.ports import ContactStore, PbxPort
 from dialer.schedules.schedule import Schedule
@@ -99,11 +90,12 @@ _DIAL_MODE = {
 _PREVIEW_MODES = frozenset({DialingMode.PREVIEW, DialingMode.PUSH_PREVIEW})
 
 
-# ------------------------------------------------------------------------ the runner
-
-
 class CampaignRunner:
     """Dial one campaign (see the module docstring).
+
+    Longer than our usual class: the event loop and the decision stay together because both
+    turn on the same pause state (PBX, store, schedule, draining, stopping) and the same
+    queue of PBX updates; what could stand alone is in the collaborators.
 
     Args:
         campaign: the campaign as the store has it (mode, queue, caller id, limits).
@@ -144,97 +136,29 @@ class CampaignRunner:
             _DIAL_MODE[campaign.mode], profile_named(campaign.compliance.value)
         )
         self.ring_timeout_s = max(float(campaign.ring_timeout_s), MIN_RING_S)
-        timers = AgentTimers(
-            offer_timeout_s=settings.offer_timeout_s,
-            disposition_timeout_s=settings.disposition_timeout_s,
-            ring_timeout_s=self.ring_timeout_s,
-        )
-        self.board = AgentBoard(campaign.name, campaign.queue, timers)
-        self.hopper = Hopper()
-        self.calls = CallTable()
-        self.directory = AgentDirectory(store)
         self._converted: set[int] = set()  # personal callbacks handed to the campaign (written)
         self._events: deque[tuple[str, Any]] = deque()
         self._wake = asyncio.Event()
-        self._writer = OutcomeWriter(clock, settings, self._on_store_state)
-        self.closer = AttemptCloser(
-            campaign,
-            store=store,
-            writer=self._writer,
-            hopper=self.hopper,
-            calls=self.calls,
-            directory=self.directory,
-            board=self.board,
-            policy=self.policy,
-            metrics=metrics,
-        )
-        self.housekeeping = Housekeeping(
+        parts = assemble(
             campaign,
             store=store,
             pbx=pbx,
             clock=clock,
-            settings=settings,
+            metrics=metrics,
             engine_id=engine_id,
-            hopper=self.hopper,
-            board=self.board,
-            calls=self.calls,
-            writer=self._writer,
-            close_adopted=self.closer.close_adopted,
+            settings=settings,
+            policy=self.policy,
+            ring_timeout_s=self.ring_timeout_s,
+            on_store_state=self._on_store_state,
             paused=self._paused,
             winding_down=lambda: self._draining or self._stopping,
-            wake=self.wake,
-        )
-        dispositions = DispositionWriter(
-            campaign,
-            settings=settings,
-            store=store,
-            writer=self._writer,
-            hopper=self.hopper,
-            calls=self.calls,
-            directory=self.directory,
-            clock=clock,
-            close_adopted=self.closer.close_adopted,
-            release=self.housekeeping.release,
-        )
-        self.effects = AgentEffects(
-            campaign,
-            pbx=pbx,
-            board=self.board,
-            hopper=self.hopper,
-            clock=clock,
-            metrics=metrics,
-            policy=self.policy,
-            dispositions=dispositions,
-            release=self.housekeeping.release,
-            place_call=lambda lease, agent: self.dialer.launch(lease, agent),
-            wake=self.wake,
-        )
-        self.dialer = Dialer(
-            campaign,
-            store=store,
-            pbx=pbx,
-            clock=clock,
-            settings=settings,
-            engine_id=engine_id,
-            ring_timeout_s=self.ring_timeout_s,
-            metrics=metrics,
-            hopper=self.hopper,
-            board=self.board,
-            calls=self.calls,
-            writer=self._writer,
-            close=self.closer.close,
-            perform=self.effects.perform,
             halted=lambda: self._paused() or self._stopping,
-            on_store_failure=self.housekeeping.note_store_failure,
-        )
-        self.agents = AgentDesk(
-            board=self.board,
-            hopper=self.hopper,
-            clock=clock,
-            perform=self.effects.perform,
-            resolve_agent=self.directory.resolve,
             wake=self.wake,
         )
+        self.board, self.hopper, self.calls = parts.board, parts.hopper, parts.calls
+        self.directory, self._writer, self.closer = parts.directory, parts.writer, parts.closer
+        self.housekeeping, self.effects, self.dialer = parts.housekeeping, parts.effects, parts.dialer
+        self.agents = parts.desk
         self._pbx_up = bool(pbx.connected)
         self._draining = False
         self._stopping = False
@@ -248,22 +172,26 @@ class CampaignRunner:
     # -------------------------------------------------------------- PbxListener
 
     def on_attempt(self, update: Any) -> None:
+        """Queue an attempt update (``ami.outcome``) of a call of ours; others are ignored."""
         attempt_id = update.outcome.attempt_id if isinstance(update, Ended) else update.attempt_id
         if attempt_id in self.calls:
             self._events.append(("attempt", update))
             self._wake.set()
 
     def on_agent(self, update: Any) -> None:
+        """Queue an agent update (``ami.agent_events``) of this campaign's queue."""
         if isinstance(update, AgentStateChange | AgentCallEvent) and update.queue != self.campaign.queue:
             return
         self._events.append(("agent", update))
         self._wake.set()
 
     def on_connection(self, up: bool) -> None:
+        """Queue a change of the PBX connection (launching pauses while it is down)."""
         self._events.append(("connection", up))
         self._wake.set()
 
     def owns(self, attempt_id: str) -> bool:
+        """Whether ``attempt_id`` is one of this runner's calls in flight."""
         return attempt_id in self.calls
 
     # -------------------------------------------------------------- public API
@@ -329,6 +257,7 @@ class CampaignRunner:
         self.stop()
 
     def gauges(self) -> CampaignGauges:
+        """Scrape-time values of this campaign (``dialer.observability.metrics``)."""
         now = self._now()
         stats = getattr(self.policy, "stats", None)  # only the predictive policy learns
         answer_rate = talk_mean = None
@@ -349,6 +278,7 @@ class CampaignRunner:
         )
 
     def stats(self) -> RunnerStats:
+        """Counters for the demo's live view and summary."""
         now = self._now()
         tally = self.closer.tally
         return RunnerStats(
@@ -387,19 +317,18 @@ class CampaignRunner:
 
     @property
     def draining(self) -> bool:
+        """Whether :meth:`drain` began."""
         return self._draining
 
     @property
     def in_flight(self) -> int:
+        """Calls from their attempt row until the PBX reports their end."""
         return len(self.calls)
 
     # -------------------------------------------------------------- the loop
 
     def _now(self) -> float:
         return self.clock.now()
-
-    def _at(self, t: float | None = None) -> dt.datetime:
-        return utc_at(self._now() if t is None else t)
 
     async def _loop(self) -> None:
         next_tick = self._now()
@@ -474,7 +403,7 @@ class CampaignRunner:
             self.wake()
 
     async def _housekeeping(self, now: float) -> None:
-        self._schedule_open = self.schedule is None or self.schedule.is_open(self._at(now))
+        self._schedule_open = self.schedule is None or self.schedule.is_open(utc_at(now))
         if not self._schedule_open and self.hopper.depth:
             self.housekeeping.release(self.hopper.release_waiting(), "schedule closed")
         await self.housekeeping.tend(now)
@@ -604,17 +533,7 @@ class CampaignRunner:
                 reserved += 1
             elif v.state is AgentState.PAUSED:
                 paused += 1
-        ringing: list[float] = []
-        reserved_ringing = waiting = 0
-        for call in self.calls:
-            if call.agent is not None:
-                if call.connected_at is None:
-                    reserved_ringing += 1
-            elif call.answered_at is None:
-                ringing.append(now - call.launched_at)
-            elif call.connected_at is None:
-                waiting += 1
-        ringing += [0.0] * self.dialer.launching
+        ringing = self.calls.ringing_ages_s(now) + [0.0] * self.dialer.launching
         return CampaignSnapshot(
             now_s=now,
             ready_agents=ready,
@@ -623,8 +542,8 @@ class CampaignRunner:
             reserved_agents=reserved,
             paused_agents=paused,
             ringing_ages_s=tuple(ringing),
-            reserved_ringing=reserved_ringing,
-            customers_waiting=waiting,
+            reserved_ringing=self.calls.reserved_ringing(),
+            customers_waiting=self.calls.customers_waiting(),
             lines_free=max(0, self.pbx.lines_free() - self.dialer.launching),
             progressive_contacts=self.hopper.count_reason("call_progressive"),
             record_requests=len(self.board.awaiting_record()),
