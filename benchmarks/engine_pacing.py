@@ -33,7 +33,8 @@ from benchmarks import pacing as pure
 from benchmarks.callcentre import Scenario, ScenarioError, ShiftResult
 from benchmarks.engine import MemoryStore, StatusRule, VirtualPbx
 from dialer.agents.state import AgentState
-from dialer.campaign.runner import CampaignRunner, Disposition, RunnerSettings
+from dialer.campaign.runner import CampaignRunner
+from dialer.campaign.settings import Disposition, RunnerSettings
 from dialer.clock import VirtualClock
 from dialer.model import (
     Campaign,

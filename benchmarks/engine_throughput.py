@@ -59,7 +59,8 @@ from ami.client import AmiClient
 from ami.pool import AmiPool
 from config.model import AmiServerConfig
 from config.secret import Secret
-from dialer.campaign.runner import CampaignRunner, RunnerSettings
+from dialer.campaign.runner import CampaignRunner
+from dialer.campaign.settings import RunnerSettings
 from dialer.clock import RealClock
 from dialer.model import CampaignSpec, CampaignState, DialingMode
 from dialer.observability.logs import configure_logging

@@ -32,7 +32,8 @@ from ami.errors import AmiAuthError, AmiConnectionLost
 from ami.pool import AmiPool
 from config import ConfigError, DialerConfig
 from dialer.campaign.engine import Engine
-from dialer.campaign.runner import CampaignRunner, RunnerSettings
+from dialer.campaign.runner import CampaignRunner
+from dialer.campaign.settings import RunnerSettings
 from dialer.clock import Clock, RealClock
 from dialer.errors import DialerError
 from dialer.observability.logs import configure_logging

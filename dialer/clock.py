@@ -131,3 +131,8 @@ class VirtualClock:
             fut.set_result(None)
         self._now = t_end
         await self.settle()
+
+
+def utc_at(t: float) -> datetime:
+    """The instant ``t`` (epoch seconds, as a :class:`Clock` reads it) as an aware UTC datetime."""
+    return datetime.fromtimestamp(t, UTC)

@@ -29,7 +29,8 @@ from typing import Any
 import structlog
 
 from ami.outcome import Ended
-from dialer.campaign.runner import CampaignRunner, RunnerSettings
+from dialer.campaign.runner import CampaignRunner
+from dialer.campaign.settings import RunnerSettings
 from dialer.clock import Clock
 from dialer.errors import DialerError
 from dialer.model import Attempt, AttemptResult, Campaign, CampaignState, LeasedContact

@@ -1,32 +1,43 @@
 """The campaign runner: one asyncio task per running campaign, deciding and placing calls.
 
-Theory of operation. A :class:`CampaignRunner` owns, for one campaign:
+Theory of operation. A :class:`CampaignRunner` keeps the loop and the decision for one
+campaign; the rest is done by collaborators it builds and wires, each in its own module and
+each given only what it needs:
 
-* a :class:`~dialer.campaign.hopper.Hopper` of leased contacts, topped up from the store when it runs
-  low and renewed every ``lease_renew_s`` (a contact whose call is in progress stays leased);
-* an :class:`~dialer.agents.board.AgentBoard` fed from the PBX's agent and attempt updates and from
-  the agent interface (:class:`AgentDesk`, ``runner.agents``);
-* a pacing policy (``pacing.policy_for``) asked on every tick and whenever something frees
-  an agent or ends a call (the *decision*, timed into ``dialer_decision_latency_seconds``);
-* an :class:`_OutcomeWriter` that writes every result to the store in order and, while the
-  database is unreachable, keeps them in memory and retries with backoff.
+* :class:`~dialer.campaign.dialing.Dialer` -- the dial path: dial-time compliance, the
+  attempt row, the Originate, the give-back of a contact that cannot be dialled;
+* :class:`~dialer.campaign.closing.AttemptCloser` -- the outcome path: an ended call counted,
+  fed to the pacing statistics and closed with the mapped outcome
+  (:mod:`dialer.campaign.outcomes`), which applies the automatic status;
+* :class:`~dialer.campaign.writer.OutcomeWriter` -- every store write that must not be lost,
+  in order per contact, kept and retried while the database is unreachable;
+* :class:`~dialer.campaign.agent_effects.AgentEffects` and
+  :class:`~dialer.campaign.dispositions.DispositionWriter` -- the pure
+  :class:`~dialer.agents.board.AgentBoard`'s effects performed on the PBX, the store and the
+  dial path; an answered contact is kept until the agent's disposition (or the default);
+* :class:`~dialer.campaign.housekeeping.Housekeeping` -- the
+  :class:`~dialer.campaign.hopper.Hopper` topped up and its leases renewed, calls adopted after
+  a restart, queue members restored after a reconnect;
+* :class:`~dialer.campaign.desk.AgentDesk` (``runner.agents``) -- the agent interface.
 
-For every call: the attempt row is written first (``open_attempt``), then the Originate is
-sent, and when the PBX reports ``Ended`` the attempt is closed with the mapped outcome
-(:mod:`dialer.campaign.outcomes`), which applies the automatic status. A live answer connected to an
-agent keeps its contact until the agent's disposition (:class:`Disposition`) or, after the
-disposition timeout, the campaign's default status.
+They share the hopper, the board, the :class:`~dialer.campaign.calls.CallTable` of calls in
+flight and the writer; the runner's own state (paused, draining, stopping) reaches them as
+callables, so that none of them holds the runner. :func:`~dialer.campaign.assembly.assemble`
+builds and wires them.
 
-Modes. Predictive: calls without an agent go to the campaign's queue; the policy's
-``reserved`` share and every contact that needs an agent (callbacks, "my record", "call
-progressive") are dialled with a ready agent reserved (``agent_interface`` set). Progressive:
-every call reserves an agent. Preview / push-preview: records are offered to agents through
-the board and dialled only when accepted.
+The loop. PBX updates (the runner is a ``PbxListener``) are queued and handled in arrival
+order at the top of each turn; then the board's timers, the schedule check and
+housekeeping run, then the *decision*; then the runner sleeps until the next tick, the
+board's next deadline, or a wake-up (an update, a freed agent, an agent's request).
 
-Dial-time compliance: the lease query already applies lists, local hours, number windows and
-caps; right before the Originate the runner re-checks the do-not-call lists (callbacks
-included: a number may have been added since the lease), the schedule window, and clamps the
-ring timeout to at least 15 s. The abandon cap is the policy's (its progressive fallback).
+The decision (timed into ``dialer_decision_latency_seconds``). Contacts that need an agent
+(callbacks -- personal ones to their agent, after a grace to anyone -- "my record" and "call
+progressive") go first to free agents, never before a live answer already waiting in the
+queue; then the pacing policy (``pacing.policy_for``) decides on a snapshot of the agents
+and the calls. Predictive: calls without an agent go to the campaign's queue, the policy's
+``reserved`` share with a ready agent reserved. Progressive: every call reserves an agent.
+Preview / push-preview: records are offered to agents and dialled only when accepted. The
+abandon cap is the policy's (its progressive fallback).
 
 Pauses. Launching stops while the PBX port is disconnected, while the store is unreachable,
 while the schedule is closed, and once :meth:`CampaignRunner.drain` began. Calls in progress
@@ -37,11 +48,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import time
-from collections import Counter, deque
-from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from collections import deque
 from typing import Any
 
 import structlog
@@ -49,49 +57,18 @@ from structlog.contextvars import bound_contextvars
 
 from ami.agent_events import AgentCallEvent, AgentCallKind, AgentStateChange
 from ami.outcome import AgentConnected, AmdDetected, Answered, Ended
-from ami.outcome import Outcome as AmiOutcome
-from dialer.agents.board import AgentBoard, AgentView, LogoutCountdown
-from dialer.agents.callback_routing import DEFAULT_GRACE_S, DueCallback, route_callbacks
-from dialer.agents.state import (
-    AgentEffect,
-    AgentState,
-    AgentTimers,
-    ApplyDefaultDisposition,
-    CallReachedAgent,
-    LoggedIn,
-    LoggedOut,
-    LogoutDeferred,
-    PeerAnomaly,
-    PlaceCall,
-    QueueAdd,
-    QueuePause,
-    QueueRemove,
-    RecordDisposition,
-    RecordRequested,
-    ReleaseContact,
-    ReservationKind,
-    StateChanged,
-)
-from dialer.campaign.hopper import Hopper
-from dialer.campaign.outcomes import map_outcome
-from dialer.clock import Clock
-from dialer.errors import AgentError, DialerError, LeaseLost, NotFound, PbxUnavailable, ValidationError
-from dialer.model import (
-    ANSWERED_HOLD_S,
-    AttemptResult,
-    CallbackKind,
-    Campaign,
-    DialingMode,
-    LeasedContact,
-)
-from dialer.model import Outcome as StoreOutcome
+from dialer.agents.callback_routing import DueCallback, route_callbacks
+from dialer.agents.state import AgentEffect, AgentState, ReservationKind
+from dialer.campaign.assembly import assemble
+from dialer.campaign.settings import RunnerSettings, RunnerStats
+from dialer.clock import Clock, utc_at
+from dialer.errors import DialerError
+from dialer.model import Campaign, DialingMode, LeasedContact
 from dialer.observability.metrics import CampaignGauges, DialerMetrics
-from dialer.ports import ContactStore, OriginateRequest, PbxPort
+from dialer.ports import ContactStore, PbxPort
 from dialer.schedules.schedule import Schedule
 from pacing import (
     MIN_RING_S,
-    AbandonTracker,
-    CallObservation,
     CampaignSnapshot,
     DialDecision,
     DialMode,
@@ -102,22 +79,7 @@ from pacing import (
 
 log = structlog.get_logger(__name__)
 
-# ami.client tags each originated channel dlr-<attempt id> (ChannelId, hence the Uniqueid of
-# our ;1 half, which AgentConnect names as the caller's channel).
-_CHANNEL_TAG = "dlr-"
-
-__all__ = [
-    "ABANDON_WINDOWS_S",
-    "AgentDesk",
-    "CampaignRunner",
-    "Disposition",
-    "RunnerSettings",
-    "RunnerStats",
-]
-
-# The abandon-rate windows exported as dialer_abandon_rate{window}: Ofcom's 24 h, the FTC's
-# 30 days (DESIGN.md "Abandon rate"), and one hour for a supervisor's short view.
-ABANDON_WINDOWS_S = {"1h": 3600.0, "24h": 86_400.0, "30d": 30 * 86_400.0}
+__all__ = ["CampaignRunner"]
 
 _DIAL_MODE = {
     DialingMode.PREVIEW: DialMode.PREVIEW,
@@ -128,364 +90,12 @@ _DIAL_MODE = {
 _PREVIEW_MODES = frozenset({DialingMode.PREVIEW, DialingMode.PUSH_PREVIEW})
 
 
-@dataclass(frozen=True, slots=True)
-class RunnerSettings:
-    """A runner's knobs. Defaults are ours unless a comment cites a source.
-
-    Raises:
-        ValidationError: a value out of range, naming the field.
-
-    Args:
-        tick_s: the longest a runner goes without a decision (events decide sooner).
-        hopper_low, hopper_high: refill below ``low``, up to ``high`` waiting contacts.
-        lease_ttl_s: a lease's life; renewed every ``lease_renew_s`` (well inside it).
-        disposition_timeout_s: wrap-up time before the default disposition (issue 5).
-        offer_timeout_s: preview: how long a record waits for accept or skip.
-        callback_grace_s: a personal callback whose agent is away waits this long, then
-            goes to any agent (issue 5 "a configurable grace").
-        drain_timeout_s: the default wait for calls in progress when draining.
-        amd: ask the dialplan for answering-machine detection on every call.
-        queue_timeout_s: the connect limit handed to the dialplan (DESIGN.md: 2 s). Against a
-            time-scaled simulator use ``2 / time_scale`` so that it stays 2 real seconds, the
-            limit the pacing policy plans with.
-        max_pending_writes: store writes kept in memory while the database is down; past it,
-            launching stays paused until they are written (each open call adds at most two).
-        db_retry_initial_s, db_retry_max_s: backoff of store retries while it is down.
-        default_disposition: the status for an agent who sets none; None: the campaign's
-            default status.
-        max_launch_per_tick: a bound on calls started by one decision (keeps latency flat).
-        max_concurrent_writes: store writes (closes, dispositions, releases) in flight at once,
-            never two of one contact; keep it under the store's pool size.
-    """
-
-    tick_s: float = 1.0
-    hopper_low: int = 20
-    hopper_high: int = 100
-    lease_ttl_s: float = 120.0
-    lease_renew_s: float = 30.0
-    disposition_timeout_s: float = 120.0
-    offer_timeout_s: float = 30.0
-    callback_grace_s: float = DEFAULT_GRACE_S
-    drain_timeout_s: float = 30.0
-    amd: bool = False
-    queue_timeout_s: float = 2.0
-    max_pending_writes: int = 10_000
-    db_retry_initial_s: float = 0.5
-    db_retry_max_s: float = 10.0
-    default_disposition: str | None = None
-    max_launch_per_tick: int = 200
-    max_concurrent_writes: int = 4
-
-    def __post_init__(self) -> None:
-        if self.hopper_low < 0:
-            raise ValidationError("hopper_low", "must not be negative", self.hopper_low)
-        if self.hopper_high < max(1, self.hopper_low):
-            raise ValidationError(
-                "hopper_high", "must be at least 1 and at least hopper_low", self.hopper_high
-            )
-        for name in ("tick_s", "lease_ttl_s", "lease_renew_s", "disposition_timeout_s", "offer_timeout_s"):
-            if getattr(self, name) <= 0:
-                raise ValidationError(name, "must be positive", getattr(self, name))
-        if self.lease_renew_s >= self.lease_ttl_s:
-            raise ValidationError("lease_renew_s", "must be shorter than lease_ttl_s", self.lease_renew_s)
-        if self.max_concurrent_writes < 1:
-            raise ValidationError("max_concurrent_writes", "must be at least 1", self.max_concurrent_writes)
-        if self.callback_grace_s < 0:
-            raise ValidationError("callback_grace_s", "must not be negative", self.callback_grace_s)
-
-
-@dataclass(frozen=True, slots=True)
-class Disposition:
-    """What an agent decided about a call (issue 5 item 2).
-
-    ``status`` is one of the campaign's statuses. A "my record" status with ``callback_at``
-    is a personal callback; "not before" with ``callback_at`` a campaign callback (the store
-    applies both). ``callback`` additionally books a callback row (kind personal/campaign),
-    optionally to ``new_number`` with its contact window.
-    """
-
-    status: str
-    callback_at: dt.datetime | None = None
-    callback: CallbackKind | None = None
-    new_number: str | None = None
-    new_number_window: tuple[dt.time, dt.time] | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class RunnerStats:
-    """Counters for the demo's live view and summary (no phone numbers, no names)."""
-
-    campaign: str
-    attempts: int
-    by_outcome: dict[str, int]
-    live_answers: int
-    connects: int
-    abandons: int
-    abandon_rate: float
-    in_flight: int
-    hopper_depth: int
-    agents_by_state: dict[str, int]
-    dial_level: float
-    fallback: bool
-    pending_writes: int
-    paused_reasons: tuple[str, ...]
-
-
-@dataclass(slots=True)
-class _Call:
-    attempt_id: str
-    lease: LeasedContact
-    agent: str | None  # board agent id of a reserved agent
-    launched_at: float
-    answered_at: float | None = None
-    connected_at: float | None = None
-    adopted: bool = False  # re-tracked after a restart: only the queue's agent events come
-
-
-# ------------------------------------------------------------------------ outcome writer
-
-
-class _Write:
-    __slots__ = ("done", "keys", "started", "what", "write")
-
-    def __init__(
-        self,
-        what: str,
-        write: Callable[[], Awaitable[Any]],
-        done: Callable[[Any], None] | None,
-        keys: frozenset[int] | None,
-    ) -> None:
-        self.what = what
-        self.write = write
-        self.done = done
-        self.keys = keys  # the contacts it touches; None: all (waits for and holds back everything)
-        self.started = False
-
-
-class _OutcomeWriter:
-    """Store writes that must not be lost, in order per contact, retried while the database is down.
-
-    Up to ``max_concurrent_writes`` writes run at once (one transaction each: a strictly
-    serial writer caps a runner at one round trip per attempt, ~50 attempts/s); a write
-    starts only when no earlier write of the same contact is waiting or running, so a
-    contact's close, disposition and release stay in the order they were submitted. A write
-    whose contacts are unknown (``keys=None``) waits for everything before it and holds
-    back everything after it. While the database is down one write at a time is retried.
-
-    A write that fails with one of our own errors (``DialerError``: not found, closed
-    already, bad input) is logged and dropped: retrying cannot help. Anything else (socket
-    errors, asyncpg connection errors, timeouts) means the database is unreachable: the
-    write stays in line and is retried with exponential backoff on the runner's clock.
-    """
-
-    def __init__(self, clock: Clock, settings: RunnerSettings, on_state: Callable[[bool], None]) -> None:
-        self._clock = clock
-        self._settings = settings
-        self._queue: deque[_Write] = deque()
-        self._running: dict[asyncio.Task[Any], _Write] = {}
-        self._wake = asyncio.Event()
-        self._on_state = on_state
-        self.down = False
-        self.written = 0
-
-    def submit(
-        self,
-        what: str,
-        write: Callable[[], Awaitable[Any]],
-        done: Callable[[Any], None] | None = None,
-        *,
-        contacts: Iterable[int] | None = None,
-    ) -> None:
-        keys = frozenset(contacts) if contacts is not None else None
-        self._queue.append(_Write(what, write, done, keys))
-        self._wake.set()
-
-    @property
-    def pending(self) -> int:
-        return len(self._queue)
-
-    async def flush(self, *, timeout_s: float) -> bool:
-        """Wait until everything is written or ``timeout_s`` (runner clock) passes."""
-        deadline = self._clock.now() + timeout_s
-        while self._queue and self._clock.now() < deadline:
-            await self._clock.sleep(min(0.05, max(0.0, deadline - self._clock.now())))
-        return not self._queue
-
-    def _startable(self) -> list[_Write]:
-        limit = 1 if self.down else self._settings.max_concurrent_writes
-        room = limit - len(self._running)
-        ready: list[_Write] = []
-        held: set[int] = set()  # contacts of earlier writes, waiting or running
-        for w in self._queue:
-            if room <= 0:
-                break
-            if w.keys is None:
-                if not w.started and not self._running and not ready and w is self._queue[0]:
-                    ready.append(w)
-                break  # nothing after a write of unknown contacts may overtake it
-            if not w.started and not (w.keys & held):
-                ready.append(w)
-                room -= 1
-            held |= w.keys
-            if self.down:
-                break
-        return ready
-
-    async def run(self) -> None:
-        backoff = self._settings.db_retry_initial_s
-        try:
-            while True:
-                for w in self._startable():
-                    w.started = True
-                    self._running[asyncio.ensure_future(w.write())] = w
-                if not self._running:
-                    self._wake.clear()
-                    await self._wake.wait()
-                    continue
-                waker = asyncio.ensure_future(self._wake.wait())
-                try:
-                    finished, _ = await asyncio.wait(
-                        [*self._running, waker], return_when=asyncio.FIRST_COMPLETED
-                    )
-                finally:
-                    waker.cancel()
-                self._wake.clear()
-                failed = False
-                for task in finished:
-                    w = self._running.pop(task, None)  # type: ignore[arg-type]
-                    if w is None:
-                        continue
-                    if self._finish(w, task):
-                        backoff = self._settings.db_retry_initial_s
-                    else:
-                        failed = True
-                if failed:
-                    await self._clock.sleep(backoff)
-                    backoff = min(backoff * 2, self._settings.db_retry_max_s)
-        finally:
-            for task in self._running:
-                task.cancel()
-            await asyncio.gather(*self._running, return_exceptions=True)
-
-    def _finish(self, w: _Write, task: asyncio.Future[Any]) -> bool:
-        """Settle one finished write; False if the database looked unreachable (retry it)."""
-        err = task.exception() if not task.cancelled() else asyncio.CancelledError()
-        if isinstance(err, DialerError):
-            log.warning("store_write_dropped", write=w.what, error=str(err))
-            self._queue.remove(w)
-            return True
-        if err is not None:
-            w.started = False
-            if not self.down:
-                self.down = True
-                self._on_state(False)
-                log.warning("store_unreachable", write=w.what, error=type(err).__name__, pending=self.pending)
-            return False
-        self._queue.remove(w)
-        self.written += 1
-        if self.down:
-            self.down = False
-            self._on_state(True)
-            log.info("store_reachable", pending=self.pending)
-        if w.done is not None:
-            w.done(task.result())
-        return True
-
-
-# ------------------------------------------------------------------------ the agent interface
-
-
-class AgentDesk:
-    """The programmatic agent interface of one campaign (what the HTTP API exposes).
-
-    Every method applies the request to the :class:`AgentBoard` at the runner's current time
-    and performs the effects (queue membership, calls, dispositions) before returning.
-
-    Raises (every method):
-        UnknownAgent, IllegalAgentTransition, AgentError: the request does not fit the
-            agent's state (for example accepting with no record offered).
-    """
-
-    def __init__(self, runner: CampaignRunner) -> None:
-        self._runner = runner
-
-    @property
-    def board(self) -> AgentBoard:
-        return self._runner.board
-
-    async def login(
-        self, agent: str, interface: str, *, member_name: str | None = None, paused: bool = False
-    ) -> None:
-        """Log ``agent`` (the store's agent name) in on ``interface`` (e.g. ``PJSIP/1001``)."""
-        r = self._runner
-        await r._resolve_agent(agent)
-        await r._perform(self.board.login(agent, interface, r._now(), member_name=member_name, paused=paused))
-        r.wake()
-
-    async def logout(self, agent: str) -> LogoutCountdown | None:
-        """Log out now, or hold the logout until the reserved call is delivered or fails.
-
-        Returns the pending logout (with its remaining time) when it is held, else None.
-        """
-        r = self._runner
-        await r._perform(self.board.logout(agent, r._now()))
-        return (
-            self.board.logout_countdown(agent, r._now())
-            if self.board.state_of(agent) is not AgentState.LOGGED_OUT
-            else None
-        )
-
-    def cancel_logout(self, agent: str) -> bool:
-        return self.board.cancel_logout(agent)
-
-    def logout_countdown(self, agent: str) -> LogoutCountdown | None:
-        return self.board.logout_countdown(agent, self._runner._now())
-
-    async def pause(self, agent: str, *, reason: str | None = None) -> None:
-        await self._runner._perform(self.board.pause(agent, self._runner._now(), reason=reason))
-
-    async def unpause(self, agent: str) -> None:
-        await self._runner._perform(self.board.unpause(agent, self._runner._now()))
-        self._runner.wake()
-
-    async def request_record(self, agent: str) -> None:
-        """Preview: ask for a record; it is offered on the runner's next decision."""
-        await self._runner._perform(self.board.request_record(agent, self._runner._now()))
-        self._runner.wake()
-
-    def offered(self, agent: str) -> LeasedContact | None:
-        """The record on the agent's screen (preview modes), or None."""
-        view = self.board.view(agent, self._runner._now())
-        if view.state is not AgentState.OFFERED or not isinstance(view.contact, int):
-            return None
-        return self._runner.hopper.held(view.contact)
-
-    async def accept(self, agent: str) -> None:
-        """Accept the offered record: the call is placed with the agent reserved."""
-        await self._runner._perform(self.board.accept(agent, self._runner._now()))
-
-    async def skip(self, agent: str) -> None:
-        """Skip the offered record: it goes back to the store undialled."""
-        await self._runner._perform(self.board.skip(agent, self._runner._now()))
-        self._runner.wake()
-
-    async def set_disposition(self, agent: str, disposition: Disposition) -> None:
-        """End the agent's wrap-up with ``disposition`` (written to the store in order)."""
-        await self._runner._perform(self.board.set_disposition(agent, self._runner._now(), disposition))
-        self._runner.wake()
-
-    def view(self, agent: str) -> AgentView:
-        return self.board.view(agent, self._runner._now())
-
-    def views(self) -> list[AgentView]:
-        return self.board.views(self._runner._now())
-
-
-# ------------------------------------------------------------------------ the runner
-
-
 class CampaignRunner:
     """Dial one campaign (see the module docstring).
+
+    Longer than our usual class: the event loop and the decision stay together because both
+    turn on the same pause state (PBX, store, schedule, draining, stopping) and the same
+    queue of PBX updates; what could stand alone is in the collaborators.
 
     Args:
         campaign: the campaign as the store has it (mode, queue, caller id, limits).
@@ -526,39 +136,35 @@ class CampaignRunner:
             _DIAL_MODE[campaign.mode], profile_named(campaign.compliance.value)
         )
         self.ring_timeout_s = max(float(campaign.ring_timeout_s), MIN_RING_S)
-        timers = AgentTimers(
-            offer_timeout_s=settings.offer_timeout_s,
-            disposition_timeout_s=settings.disposition_timeout_s,
-            ring_timeout_s=self.ring_timeout_s,
-        )
-        self.board = AgentBoard(campaign.name, campaign.queue, timers)
-        self.agents = AgentDesk(self)
-        self.hopper = Hopper()
-        self._calls: dict[str, _Call] = {}
-        self._answered: dict[str, int] = {}  # attempt id -> contact id, until the disposition
         self._converted: set[int] = set()  # personal callbacks handed to the campaign (written)
-        self._adopted_by_agent: dict[str, str] = {}  # board agent id -> adopted attempt it talks on
-        self._agent_db: dict[str, int | None] = {}  # board agent id -> store agent id
-        self._agent_name: dict[int, str] = {}
-        self._since: dict[str, tuple[AgentState, float]] = {}
         self._events: deque[tuple[str, Any]] = deque()
         self._wake = asyncio.Event()
-        self._writer = _OutcomeWriter(clock, settings, self._on_store_state)
+        parts = assemble(
+            campaign,
+            store=store,
+            pbx=pbx,
+            clock=clock,
+            metrics=metrics,
+            engine_id=engine_id,
+            settings=settings,
+            policy=self.policy,
+            ring_timeout_s=self.ring_timeout_s,
+            on_store_state=self._on_store_state,
+            paused=self._paused,
+            winding_down=lambda: self._draining or self._stopping,
+            halted=lambda: self._paused() or self._stopping,
+            wake=self.wake,
+        )
+        self.board, self.hopper, self.calls = parts.board, parts.hopper, parts.calls
+        self.directory, self._writer, self.closer = parts.directory, parts.writer, parts.closer
+        self.housekeeping, self.effects, self.dialer = parts.housekeeping, parts.effects, parts.dialer
+        self.agents = parts.desk
         self._pbx_up = bool(pbx.connected)
         self._draining = False
         self._stopping = False
-        self._launching = 0
-        self._tasks: set[asyncio.Task[Any]] = set()
         self._main: asyncio.Task[Any] | None = None
         self._last_decision = DialDecision(launch=0)
-        self._last_renew_at = clock.now()
-        self._trackers = {w: AbandonTracker(s) for w, s in ABANDON_WINDOWS_S.items()}
-        self._by_outcome: Counter[str] = Counter()
-        self._live = self._abandons = self._connects = 0
         self._schedule_open = True
-        self._store_failures = 0  # consecutive failed lease calls (database unreachable)
-        self._lease_retry_at = 0.0
-        self._last_adopt_poll_at = -1e18
         self._log = log.bind(campaign_id=campaign.id, campaign=campaign.name)
         if subscribe:
             pbx.subscribe(self)
@@ -566,23 +172,27 @@ class CampaignRunner:
     # -------------------------------------------------------------- PbxListener
 
     def on_attempt(self, update: Any) -> None:
+        """Queue an attempt update (``ami.outcome``) of a call of ours; others are ignored."""
         attempt_id = update.outcome.attempt_id if isinstance(update, Ended) else update.attempt_id
-        if attempt_id in self._calls:
+        if attempt_id in self.calls:
             self._events.append(("attempt", update))
             self._wake.set()
 
     def on_agent(self, update: Any) -> None:
+        """Queue an agent update (``ami.agent_events``) of this campaign's queue."""
         if isinstance(update, AgentStateChange | AgentCallEvent) and update.queue != self.campaign.queue:
             return
         self._events.append(("agent", update))
         self._wake.set()
 
     def on_connection(self, up: bool) -> None:
+        """Queue a change of the PBX connection (launching pauses while it is down)."""
         self._events.append(("connection", up))
         self._wake.set()
 
     def owns(self, attempt_id: str) -> bool:
-        return attempt_id in self._calls
+        """Whether ``attempt_id`` is one of this runner's calls in flight."""
+        return attempt_id in self.calls
 
     # -------------------------------------------------------------- public API
 
@@ -598,8 +208,7 @@ class CampaignRunner:
         ``answered`` with its agent when the queue's AgentConnect (which names our channel)
         showed it reach one, the agent's disposition then deciding what next; else as ``lost``.
         """
-        self._calls[attempt_id] = _Call(attempt_id, lease, None, started_at, adopted=True)
-        self.hopper.adopt_dialled(lease)
+        self.housekeeping.adopt(attempt_id, lease, started_at)
 
     async def run(self) -> None:
         """Dial until :meth:`stop` or the end of :meth:`drain`; owns every task it starts."""
@@ -616,11 +225,10 @@ class CampaignRunner:
                 await self._loop()
             finally:
                 writer.cancel()
-                for task in list(self._tasks):
-                    task.cancel()
-                await asyncio.gather(writer, *self._tasks, return_exceptions=True)
+                await self.dialer.terminate()
+                await asyncio.gather(writer, return_exceptions=True)
                 self._log.info(
-                    "runner_stopped", in_flight=len(self._calls), pending_writes=self._writer.pending
+                    "runner_stopped", in_flight=len(self.calls), pending_writes=self._writer.pending
                 )
 
     def stop(self) -> None:
@@ -637,18 +245,19 @@ class CampaignRunner:
         timeout_s = self.settings.drain_timeout_s if timeout_s is None else timeout_s
         self._draining = True
         self._wake.set()
-        await self._release(self.hopper.release_waiting(), "draining")
+        self.housekeeping.release(self.hopper.release_waiting(), "draining")
         deadline = self.clock.now() + timeout_s
-        while (self._calls or self._launching) and self.clock.now() < deadline:
+        while (self.calls or self.dialer.launching) and self.clock.now() < deadline:
             await self.clock.sleep(min(0.05, max(0.0, deadline - self.clock.now())))
         # a refill that was in flight when the drain began may have added leases since
-        await self._release(self.hopper.release_waiting(), "draining")
+        self.housekeeping.release(self.hopper.release_waiting(), "draining")
         left = max(0.0, deadline - self.clock.now())
         await self._writer.flush(timeout_s=max(left, 1.0))
-        self._log.info("runner_drained", in_flight=len(self._calls), pending_writes=self._writer.pending)
+        self._log.info("runner_drained", in_flight=len(self.calls), pending_writes=self._writer.pending)
         self.stop()
 
     def gauges(self) -> CampaignGauges:
+        """Scrape-time values of this campaign (``dialer.observability.metrics``)."""
         now = self._now()
         stats = getattr(self.policy, "stats", None)  # only the predictive policy learns
         answer_rate = talk_mean = None
@@ -658,27 +267,29 @@ class CampaignRunner:
         return CampaignGauges(
             campaign=self.campaign.name,
             hopper_depth=self.hopper.depth,
-            lines_in_use=len(self._calls),
+            lines_in_use=len(self.calls),
             dial_level=self._last_decision.dial_level,
             predictive_fallback=self._last_decision.fallback,
             agents_by_state=self.board.agents_by_state(),
-            abandon_rate_by_window={w: t.rate(now) for w, t in self._trackers.items()},
+            abandon_rate_by_window=self.closer.tally.abandon_rates(now),
             learned_answer_rate=answer_rate,
             learned_talk_mean_s=talk_mean,
             schedule_open=self._schedule_open,
         )
 
     def stats(self) -> RunnerStats:
+        """Counters for the demo's live view and summary."""
         now = self._now()
+        tally = self.closer.tally
         return RunnerStats(
             campaign=self.campaign.name,
-            attempts=sum(self._by_outcome.values()),
-            by_outcome=dict(self._by_outcome),
-            live_answers=self._live,
-            connects=self._connects,
-            abandons=self._abandons,
-            abandon_rate=self._trackers["24h"].rate(now),
-            in_flight=len(self._calls),
+            attempts=tally.attempts,
+            by_outcome=dict(tally.by_outcome),
+            live_answers=tally.live,
+            connects=tally.connects,
+            abandons=tally.abandons,
+            abandon_rate=tally.trackers["24h"].rate(now),
+            in_flight=len(self.calls),
             hopper_depth=self.hopper.depth,
             agents_by_state=self.board.agents_by_state(),
             dial_level=self._last_decision.dial_level,
@@ -694,7 +305,7 @@ class CampaignRunner:
             reasons.append("pbx_down")
         if (
             self._writer.down
-            or self._store_failures
+            or self.housekeeping.store_failures
             or self._writer.pending > self.settings.max_pending_writes
         ):
             reasons.append("store_down")
@@ -706,19 +317,18 @@ class CampaignRunner:
 
     @property
     def draining(self) -> bool:
+        """Whether :meth:`drain` began."""
         return self._draining
 
     @property
     def in_flight(self) -> int:
-        return len(self._calls)
+        """Calls from their attempt row until the PBX reports their end."""
+        return len(self.calls)
 
     # -------------------------------------------------------------- the loop
 
     def _now(self) -> float:
         return self.clock.now()
-
-    def _at(self, t: float | None = None) -> dt.datetime:
-        return dt.datetime.fromtimestamp(self._now() if t is None else t, dt.UTC)
 
     async def _loop(self) -> None:
         next_tick = self._now()
@@ -727,7 +337,7 @@ class CampaignRunner:
             if self._stopping:
                 break
             now = self._now()
-            await self._perform(self.board.tick(now))
+            await self.effects.perform(self.board.tick(now))
             await self._housekeeping(now)
             await self._decide()
             deadline = self.board.next_deadline_at()
@@ -759,315 +369,44 @@ class CampaignRunner:
             if kind == "connection":
                 if update != self._pbx_up:
                     self._pbx_up = bool(update)
-                    self._log.warning("pbx_connection", up=self._pbx_up, in_flight=len(self._calls))
+                    self._log.warning("pbx_connection", up=self._pbx_up, in_flight=len(self.calls))
                     if self._pbx_up:
-                        await self._restore_members(now)
+                        await self.housekeeping.restore_members(now)
                 continue
             if kind == "agent":
                 if isinstance(update, AgentCallEvent) and update.kind is AgentCallKind.CONNECT:
-                    self._adopted_connected(update, now)
-                await self._perform(self.board.feed(update, now))
+                    self.housekeeping.adopted_connected(update, now)
+                await self.effects.perform(self.board.feed(update, now))
                 continue
             await self._on_attempt(update, now)
-
-    async def _restore_members(self, now: float) -> None:
-        """After a reconnect, make sure every logged-in agent is still a queue member.
-
-        A restarted Asterisk forgets dynamic members (``persistentmembers = no``); a server
-        that only lost the connection answers "Already there", which is logged and ignored.
-        Only a paused agent is re-added paused: for an agent the dialer holds (reserved,
-        offered, wrap-up) the board sees the unpaused member event and re-asserts its own
-        ``dialer:`` pause, so the reason stays the dialer's.
-        """
-        for view in self.board.views(now):
-            if view.state is AgentState.LOGGED_OUT:
-                continue
-            try:
-                await self.pbx.queue_add(
-                    self.campaign.queue,
-                    view.interface,
-                    member_name=view.agent_id,
-                    paused=view.state is AgentState.PAUSED,
-                )
-            except PbxUnavailable as err:
-                self._log.warning("member_restore_failed", agent=view.agent_id, error=str(err))
 
     async def _on_attempt(self, update: Any, now: float) -> None:
         if isinstance(update, Ended):
             await self._on_ended(update, now)
             return
-        call = self._calls.get(update.attempt_id)
+        call = self.calls.get(update.attempt_id)
         if call is None:
             return
         if isinstance(update, Answered):
             call.answered_at = now
         elif isinstance(update, AgentConnected):
             call.connected_at = now
-            await self._perform(self.board.feed(update, now))
+            await self.effects.perform(self.board.feed(update, now))
         elif isinstance(update, AmdDetected):
             pass  # the verdict arrives in Ended
 
     async def _on_ended(self, update: Ended, now: float) -> None:
-        out = update.outcome
-        call = self._calls.pop(out.attempt_id, None)
-        if call is None:
-            return
-        with bound_contextvars(attempt_id=out.attempt_id):
-            row = map_outcome(out.outcome)
-            self._count(row.store.value, live=row.live, abandoned=row.abandoned, now=now)
-            if out.outcome is AmiOutcome.CONNECTED:
-                self._connects += 1
-                self._answered[out.attempt_id] = call.lease.contact_id
-            answered_at = call.answered_at
-            if answered_at is None and out.ring_s is not None and row.live:
-                answered_at = call.launched_at + out.ring_s
-            agent_db = self._agent_db.get(call.agent) if call.agent else None
-            if agent_db is None and out.agent:
-                name = self.board.agent_for_interface(out.agent)
-                agent_db = self._agent_db.get(name) if name else None
-            result = AttemptResult(
-                outcome=row.store,
-                ended_at=self._at(now),
-                answered_at=self._at(answered_at) if answered_at is not None else None,
-                hangup_cause=out.cause,
-                hangup_cause_text=out.cause_txt,
-                asterisk_uniqueid=out.uniqueid,
-                asterisk_linkedid=out.linkedid,
-                agent_id=agent_db,
-            )
-            ring_s = out.ring_s if out.ring_s is not None else max(0.0, now - call.launched_at)
-            self.policy.observe_call(
-                CallObservation(now, row.pacing, ring_s, reserved=call.agent is not None)
-            )
-            if out.talk_s is not None and out.outcome is AmiOutcome.CONNECTED:
-                self.policy.observe_talk(now, out.talk_s)
-            self._log.info(
-                "attempt_ended",
-                attempt_id=out.attempt_id,
-                outcome=row.store.value,
-                ami_outcome=out.outcome.value,
-            )
-            contact_id = call.lease.contact_id
-            connected = out.outcome is AmiOutcome.CONNECTED
-            self._close(int(out.attempt_id), result, contact_id, keep=connected)
-            await self._perform(self.board.feed(update, now))
+        with bound_contextvars(attempt_id=update.outcome.attempt_id):
+            if self.closer.ended(update, now) is None:
+                return
+            await self.effects.perform(self.board.feed(update, now))
             self.wake()
 
-    def _count(self, outcome: str, *, live: bool, abandoned: bool, now: float) -> None:
-        name = self.campaign.name
-        self._by_outcome[outcome] += 1
-        self.metrics.attempts.labels(name, outcome).inc()
-        if live:
-            self._live += 1
-            self.metrics.live_answers.labels(name).inc()
-            for tracker in self._trackers.values():
-                tracker.record_answer(now, abandoned=abandoned)
-        if abandoned:
-            self._abandons += 1
-            self.metrics.abandons.labels(name).inc()
-
-    def _close(self, attempt_id: int, result: AttemptResult, contact_id: int, *, keep: bool) -> None:
-        def done(_: Any) -> None:
-            if not keep:
-                self.hopper.settle(contact_id)
-
-        self._writer.submit(
-            f"close_attempt {attempt_id}",
-            lambda: self.store.close_attempt(attempt_id, result),
-            done,
-            contacts=[contact_id],
-        )
-
-    # -------------------------------------------------------------- housekeeping: leases
-
     async def _housekeeping(self, now: float) -> None:
-        self._schedule_open = self.schedule is None or self.schedule.is_open(self._at(now))
+        self._schedule_open = self.schedule is None or self.schedule.is_open(utc_at(now))
         if not self._schedule_open and self.hopper.depth:
-            await self._release(self.hopper.release_waiting(), "schedule closed")
-        if self._writer.down:
-            return
-        if now - self._last_renew_at >= self.settings.lease_renew_s:
-            self._last_renew_at = now
-            await self._renew(now)
-        if self._adopted() and now - self._last_adopt_poll_at >= self.settings.tick_s:
-            self._last_adopt_poll_at = now  # one CoreShowChannels per tick, not per event
-            await self._poll_adopted(now)
-        if now < self._lease_retry_at:
-            return
-        if self._store_failures:
-            await self._refill(now)  # the probe that tells whether the database is back
-            return
-        if self._paused() or self.hopper.depth >= self.settings.hopper_low:
-            return
-        if self.board.logged_in() == 0 and self.campaign.mode is not DialingMode.PREDICTIVE:
-            return
-        await self._refill(now)
-
-    async def _renew(self, now: float) -> None:
-        """Renew every lease; an answered contact keeps the store's answered hold.
-
-        The store holds an answered contact for :data:`ANSWERED_HOLD_S` (a generous wrap-up);
-        renewing it with the short ``lease_ttl_s`` would cut that hold to two minutes, so a
-        wrap-up outliving a renewal gap (a database blip) would lose its contact to another
-        engine. Answered contacts are renewed for the longer of the two.
-        """
-        ids = self.hopper.leased_ids()
-        if not ids:
-            return
-        answered = set(self._answered.values())
-        groups = [
-            ([i for i in ids if i not in answered], self.settings.lease_ttl_s),
-            ([i for i in ids if i in answered], max(self.settings.lease_ttl_s, ANSWERED_HOLD_S)),
-        ]
-        kept: set[int] = set()
-        for group, ttl_s in groups:
-            if not group:
-                continue
-            try:
-                renewed = await self.store.renew_leases(self.engine_id, group, at=self._at(now), ttl_s=ttl_s)
-                kept |= set(renewed)
-            except DialerError as err:
-                self._log.warning("lease_renew_failed", error=str(err))
-                return
-            except Exception as err:
-                self._log.warning("lease_renew_failed", error=type(err).__name__)
-                return
-        lost = self.hopper.drop_lost(kept)
-        if lost:
-            self._log.warning("leases_lost", count=len(lost))
-
-    async def _refill(self, now: float) -> None:
-        want = self.settings.hopper_high - self.hopper.depth
-        at = self._at(now)
-        try:
-            leases: list[LeasedContact] = []
-            if self.board.logged_in():
-                # Contacts that need an agent (callbacks, my record, call progressive) come
-                # first in the lease order; a few per logged-in agent is all one pass can use.
-                # Personal ones of *any* agent are leased (agent_ids=None): callback routing
-                # holds them for their agent, and past the grace (counted from the lease,
-                # which happens once due) gives them to anyone.
-                limit = min(want, max(1, 2 * self.board.logged_in()))
-                if self.campaign.mode is not DialingMode.PREDICTIVE:
-                    limit = want
-                leases += await self.store.lease_contacts(
-                    self.campaign.id,
-                    at=at,
-                    limit=limit,
-                    owner=self.engine_id,
-                    ttl_s=self.settings.lease_ttl_s,
-                    agent_reserved=True,
-                    agent_ids=None,
-                )
-            rest = want - len(leases)
-            if rest > 0 and self.campaign.mode is DialingMode.PREDICTIVE:
-                leases += await self.store.lease_contacts(
-                    self.campaign.id,
-                    at=at,
-                    limit=rest,
-                    owner=self.engine_id,
-                    ttl_s=self.settings.lease_ttl_s,
-                    agent_reserved=False,
-                    agent_ids=[],
-                )
-        except DialerError as err:
-            self._log.warning("lease_failed", error=str(err))
-            return
-        except Exception as err:
-            # The database is unreachable: launching pauses and leasing backs off until a
-            # store call succeeds again (no log line per tick).
-            self._store_failures += 1
-            delay = min(
-                self.settings.db_retry_initial_s * 2 ** (self._store_failures - 1),
-                self.settings.db_retry_max_s,
-            )
-            self._lease_retry_at = now + delay
-            if self._store_failures == 1:
-                self._log.warning("lease_failed", error=type(err).__name__)
-                self._wake.set()
-            return
-        if self._store_failures:
-            self._log.info("store_leasing_again", failures=self._store_failures)
-        self._store_failures = 0
-        if self._draining or self._stopping:
-            await self._release([lease.contact_id for lease in leases], "draining")
-            return
-        self.hopper.add(leases, now)
-        if len(leases) < want:
-            # The campaign has nothing more due now: ask again next tick, not on every event.
-            self._lease_retry_at = now + self.settings.tick_s
-
-    async def _release(self, contact_ids: Iterable[int], reason: str) -> None:
-        ids = list(contact_ids)
-        if not ids:
-            return
-        for cid in ids:
-            self.hopper.settle(cid)
-        self._writer.submit(
-            f"release {len(ids)} ({reason})",
-            lambda: self.store.release_leases(self.engine_id, ids),
-            contacts=ids,
-        )
-
-    def _adopted_connected(self, update: AgentCallEvent, now: float) -> None:
-        """An adopted call reached an agent of this queue: remember who, for its close and disposition."""
-        for channel in (update.caller_uniqueid, update.caller_linkedid):
-            if not channel or not channel.startswith(_CHANNEL_TAG):
-                continue
-            attempt_id = channel[len(_CHANNEL_TAG) :].split(";")[0]
-            call = self._calls.get(attempt_id)
-            if call is None or not call.adopted:
-                continue
-            agent = self.board.agent_for_interface(update.interface)
-            call.answered_at = call.answered_at if call.answered_at is not None else now
-            call.connected_at = now
-            call.agent = agent
-            self._answered[attempt_id] = call.lease.contact_id
-            if agent is not None:
-                self._adopted_by_agent[agent] = attempt_id
-            self._log.info("adopted_attempt_connected", attempt_id=attempt_id, agent=agent)
-            return
-
-    def _close_adopted(self, call: _Call, now: float, why: str) -> None:
-        self._calls.pop(call.attempt_id, None)
-        if call.connected_at is None:
-            self._count(StoreOutcome.LOST.value, live=False, abandoned=False, now=now)
-            self._log.info("adopted_attempt_gone", attempt_id=call.attempt_id, outcome="lost")
-            self._close(
-                int(call.attempt_id),
-                AttemptResult(StoreOutcome.LOST, self._at(now), hangup_cause_text=f"lost: {why}"),
-                call.lease.contact_id,
-                keep=False,
-            )
-            return
-        self._count(StoreOutcome.ANSWERED.value, live=True, abandoned=False, now=now)
-        self._connects += 1
-        self._log.info(
-            "adopted_attempt_gone", attempt_id=call.attempt_id, outcome="answered", agent=call.agent
-        )
-        answered_at = call.answered_at if call.answered_at is not None else call.connected_at
-        self._close(
-            int(call.attempt_id),
-            AttemptResult(
-                StoreOutcome.ANSWERED,
-                self._at(now),
-                answered_at=self._at(answered_at),
-                hangup_cause_text=f"answered: {why}",
-                agent_id=self._agent_db.get(call.agent) if call.agent else None,
-            ),
-            call.lease.contact_id,
-            keep=True,  # the agent's disposition (or the default) settles it
-        )
-
-    def _adopted(self) -> bool:
-        return any(c.adopted for c in self._calls.values())
-
-    async def _poll_adopted(self, now: float) -> None:
-        live = await self.pbx.live_attempts()
-        if live is None:
-            return
-        for call in [c for c in self._calls.values() if c.adopted and c.attempt_id not in live]:
-            self._close_adopted(call, now, "channel gone after restart")
+            self.housekeeping.release(self.hopper.release_waiting(), "schedule closed")
+        await self.housekeeping.tend(now)
 
     # -------------------------------------------------------------- deciding
 
@@ -1094,7 +433,7 @@ class CampaignRunner:
             if lease.reason == "call_progressive" and lease.agent_id is None:
                 progressive.append(lease.contact_id)
             else:
-                owner = self._agent_name.get(lease.agent_id) if lease.agent_id is not None else None
+                owner = self.directory.name_of(lease.agent_id) if lease.agent_id is not None else None
                 if lease.agent_id is not None and owner is None:
                     owner = f"#{lease.agent_id}"  # an agent not logged in here: away
                 due.append(DueCallback(lease.contact_id, entry.leased_at, owner))
@@ -1104,7 +443,7 @@ class CampaignRunner:
         free = list(plan.free_for_fresh)
         # Live answers already waiting in the queue have the first claim on a free agent:
         # reserving that agent for a callback would abandon the person on the line.
-        spare = len(self.board.free_agents()) - self._customers_waiting()
+        spare = len(self.board.free_agents()) - self.calls.customers_waiting()
         for a in plan.assignments:
             if spare <= 0:
                 free.append(a.agent_id)
@@ -1124,7 +463,7 @@ class CampaignRunner:
         # 2. the policy, on what is left.
         # The queue hands the longest-idle free agents to the callers already waiting: the
         # policy sees (and the reservations below use) only the agents left after them.
-        waiting = self._customers_waiting()
+        waiting = self.calls.customers_waiting()
         queue_claims = min(len(free), waiting)
         free = free[queue_claims:]
         decision = self.policy.decide(self._snapshot(now, len(free)))
@@ -1153,10 +492,10 @@ class CampaignRunner:
                 fresh = self.hopper.take_fresh()
                 if fresh is None:
                     break
-                self._spawn(self._launch(fresh, None))
+                self.dialer.launch(fresh, None)
         # The decision ends here; the queue actions that follow wait on the PBX's answers.
         self.metrics.decision_latency.labels(self.campaign.name).observe(time.perf_counter() - started)
-        await self._perform(effects)
+        await self.effects.perform(effects)
 
     def _persist_conversion(self, contact: object, reason: str) -> None:
         """Write a personal callback's hand-over to the campaign once (routing repeats it each pass).
@@ -1181,14 +520,6 @@ class CampaignRunner:
             return self.board.offer(agent, contact_id, now)
         return self.board.reserve(agent, contact_id, now, kind)
 
-    def _customers_waiting(self) -> int:
-        """Unreserved live answers not yet connected to an agent (the queue's callers)."""
-        return sum(
-            1
-            for c in self._calls.values()
-            if c.agent is None and c.answered_at is not None and c.connected_at is None
-        )
-
     def _snapshot(self, now: float, ready: int) -> CampaignSnapshot:
         talking: list[float] = []
         wrapping: list[float] = []
@@ -1202,17 +533,7 @@ class CampaignRunner:
                 reserved += 1
             elif v.state is AgentState.PAUSED:
                 paused += 1
-        ringing: list[float] = []
-        reserved_ringing = waiting = 0
-        for call in self._calls.values():
-            if call.agent is not None:
-                if call.connected_at is None:
-                    reserved_ringing += 1
-            elif call.answered_at is None:
-                ringing.append(now - call.launched_at)
-            elif call.connected_at is None:
-                waiting += 1
-        ringing += [0.0] * self._launching
+        ringing = self.calls.ringing_ages_s(now) + [0.0] * self.dialer.launching
         return CampaignSnapshot(
             now_s=now,
             ready_agents=ready,
@@ -1221,276 +542,10 @@ class CampaignRunner:
             reserved_agents=reserved,
             paused_agents=paused,
             ringing_ages_s=tuple(ringing),
-            reserved_ringing=reserved_ringing,
-            customers_waiting=waiting,
-            lines_free=max(0, self.pbx.lines_free() - self._launching),
+            reserved_ringing=self.calls.reserved_ringing(),
+            customers_waiting=self.calls.customers_waiting(),
+            lines_free=max(0, self.pbx.lines_free() - self.dialer.launching),
             progressive_contacts=self.hopper.count_reason("call_progressive"),
             record_requests=len(self.board.awaiting_record()),
             records_accepted=0,
-        )
-
-    # -------------------------------------------------------------- placing calls
-
-    def _spawn(self, coro: Awaitable[Any]) -> None:
-        self._launching += 1
-
-        async def wrapped() -> None:
-            try:
-                await coro
-            finally:
-                self._launching -= 1
-
-        task = asyncio.ensure_future(wrapped())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _launch(self, lease: LeasedContact, agent: str | None) -> None:
-        """Compliance checks, attempt row, Originate; a refusal undoes what it must."""
-        now = self._now()
-        if self._paused() or self._stopping:
-            await self._give_back(lease, agent, "paused before dialling")
-            return
-        try:
-            if await self.store.is_do_not_call(lease.e164, lease.campaign_id):
-                self._log.info("dial_blocked_do_not_call", contact_id=lease.contact_id)
-                await self._give_back(lease, agent, "do not call")
-                return
-            attempt = await self.store.open_attempt(lease, at=self._at(now), engine_id=self.engine_id)
-        except LeaseLost:
-            self._log.warning("lease_lost_before_dial", contact_id=lease.contact_id)
-            self.hopper.unhold(lease.contact_id)
-            if agent is not None:
-                await self._perform(self.board.release_reservation(agent, self._now(), reason="lease lost"))
-            return
-        except NotFound as err:
-            self._log.warning("dial_failed", error=str(err))
-            await self._give_back(lease, agent, "not found")
-            return
-        except Exception as err:
-            self._log.warning("dial_store_failed", error=type(err).__name__, contact_id=lease.contact_id)
-            self._store_failures = max(1, self._store_failures)
-            await self._give_back(lease, agent, "store unreachable", opened_at=self._at(now))
-            return
-        attempt_id = str(attempt)
-        self.hopper.mark_dialled(lease.contact_id)
-        call = _Call(attempt_id, lease, agent, now)
-        self._calls[attempt_id] = call
-        interface = None
-        if agent is not None:
-            try:
-                self.board.attach_attempt(agent, attempt_id)
-            except AgentError as err:
-                self._log.warning("attach_failed", attempt_id=attempt_id, error=str(err))
-            interface = self.board.view(agent, now).interface
-        request = OriginateRequest(
-            attempt_id=attempt_id,
-            number=lease.e164,
-            campaign=self.campaign.name,
-            queue=self.campaign.queue,
-            caller_id=self.campaign.caller_id,
-            ring_timeout_s=self.ring_timeout_s,
-            amd=self.settings.amd,
-            agent_interface=interface,
-            queue_timeout_s=self.settings.queue_timeout_s,
-        )
-        with bound_contextvars(attempt_id=attempt_id):
-            try:
-                await self.pbx.originate(request)
-            except PbxUnavailable as err:
-                self._calls.pop(attempt_id, None)
-                self._log.warning("originate_refused", attempt_id=attempt_id, error=str(err))
-                self.metrics.originate_errors.labels(self.campaign.name, "pbx").inc()
-                self._close(
-                    attempt,
-                    AttemptResult(StoreOutcome.CANCELLED, self._at(), hangup_cause_text=str(err)[:200]),
-                    lease.contact_id,
-                    keep=False,
-                )
-                if agent is not None:
-                    await self._perform(
-                        self.board.release_reservation(agent, self._now(), reason="originate refused")
-                    )
-                return
-            self._log.debug("originate_sent", attempt_id=attempt_id, reserved=agent is not None)
-
-    async def _give_back(
-        self, lease: LeasedContact, agent: str | None, reason: str, *, opened_at: dt.datetime | None = None
-    ) -> None:
-        """Return an undialled contact; ``opened_at``: an ``open_attempt`` at that time failed.
-
-        A failed ``open_attempt`` may have committed just as the connection died: the row
-        exists though nothing was dialled. The release is then preceded, in the writer's
-        order (so once the database is back, without waiting for a restart), by closing
-        such a row as cancelled, which counts nothing and releases the lease itself.
-        """
-        self._log.info("contact_given_back", contact_id=lease.contact_id, reason=reason)
-        self.hopper.unhold(lease.contact_id)
-        if agent is not None:
-            effects = self.board.release_reservation(agent, self._now(), reason=reason)
-            effects = [e for e in effects if not isinstance(e, ReleaseContact)]
-            await self._perform(effects)
-        ids = [lease.contact_id]
-        if opened_at is None:
-            self._writer.submit(
-                f"release ({reason})", lambda: self.store.release_leases(self.engine_id, ids), contacts=ids
-            )
-            return
-
-        async def settle_doubtful_open() -> int:
-            cancelled = 0
-            for att in await self.store.open_attempts(self.engine_id):
-                if att.contact_id != lease.contact_id or att.started_at != opened_at:
-                    continue
-                if str(att.id) in self._calls:
-                    continue
-                try:
-                    await self.store.close_attempt(
-                        att.id,
-                        AttemptResult(
-                            StoreOutcome.CANCELLED,
-                            self._at(),
-                            hangup_cause_text="cancelled: not placed, the database failed as it was opened",
-                        ),
-                    )
-                except DialerError as err:  # closed meanwhile: nothing left to settle
-                    self._log.info("doubtful_attempt_closed_already", attempt_id=att.id, error=str(err))
-                    continue
-                self._log.info("doubtful_attempt_cancelled", attempt_id=att.id, contact_id=lease.contact_id)
-                cancelled += 1
-            return cancelled + await self.store.release_leases(self.engine_id, ids)
-
-        self._writer.submit(f"release ({reason}, open_attempt in doubt)", settle_doubtful_open, contacts=ids)
-
-    # -------------------------------------------------------------- effects
-
-    async def _resolve_agent(self, agent: str) -> None:
-        if agent in self._agent_db:
-            return
-        try:
-            found = await self.store.get_agent(agent)
-        except NotFound:
-            self._agent_db[agent] = None
-            return
-        self._agent_db[agent] = found.id
-        self._agent_name[found.id] = agent
-
-    async def _perform(self, effects: Iterable[AgentEffect]) -> None:
-        for e in effects:
-            try:
-                await self._perform_one(e)
-            except PbxUnavailable as err:
-                self._log.warning("queue_action_failed", effect=type(e).__name__, error=str(err))
-
-    async def _perform_one(self, e: AgentEffect) -> None:
-        queue = self.campaign.queue
-        if isinstance(e, QueueAdd):
-            await self.pbx.queue_add(
-                queue, e.interface, member_name=e.member_name or e.agent_id, paused=e.paused
-            )
-            if e.paused and e.reason:
-                await self.pbx.queue_pause(queue, e.interface, paused=True, reason=e.reason)
-        elif isinstance(e, QueuePause):
-            await self.pbx.queue_pause(queue, e.interface, paused=e.paused, reason=e.reason or "")
-        elif isinstance(e, QueueRemove):
-            await self.pbx.queue_remove(queue, e.interface)
-        elif isinstance(e, PlaceCall):
-            lease = self.hopper.held(e.contact)  # type: ignore[arg-type]
-            if lease is None:
-                self._log.warning("place_call_without_lease", agent=e.agent_id, contact_id=e.contact)
-                await self._perform(
-                    self.board.release_reservation(e.agent_id, self._now(), reason="no lease")
-                )
-                return
-            self._spawn(self._launch(lease, e.agent_id))
-        elif isinstance(e, ReleaseContact):
-            if isinstance(e.contact, int):
-                await self._release([e.contact], e.reason)
-        elif isinstance(e, RecordDisposition):
-            self._write_disposition(e.agent_id, e.attempt_id, e.contact, e.disposition)
-        elif isinstance(e, ApplyDefaultDisposition):
-            self._log.info("default_disposition", agent=e.agent_id, attempt_id=e.attempt_id)
-            self._write_disposition(e.agent_id, e.attempt_id, e.contact, None)
-        elif isinstance(e, CallReachedAgent):
-            self.metrics.agent_wait.labels(self.campaign.name).observe(e.free_for_s)
-        elif isinstance(e, StateChanged):
-            self._on_state_changed(e)
-        elif isinstance(e, LoggedIn | LoggedOut | LogoutDeferred | RecordRequested):
-            self._log.info(type(e).__name__.lower(), agent=e.agent_id)
-            if isinstance(e, RecordRequested | LoggedIn):
-                self.wake()
-        elif isinstance(e, PeerAnomaly):
-            self._log.warning("peer_anomaly", agent=e.agent_id, detail=e.detail)
-
-    def _on_state_changed(self, e: StateChanged) -> None:
-        prev = self._since.get(e.agent_id)
-        self._since[e.agent_id] = (e.new, e.at_s)
-        if prev is not None and prev[0] is e.old:
-            if e.old is AgentState.TALKING and e.new is AgentState.WRAP_UP:
-                pass  # talk time comes with Ended (talk_s), measured by the PBX
-            elif e.old is AgentState.WRAP_UP:
-                self.policy.observe_wrap(e.at_s, max(0.0, e.at_s - prev[1]))
-        if e.new is AgentState.READY:
-            self.wake()
-
-    def _write_disposition(
-        self, agent: str, attempt_id: str | None, contact: object, disposition: object
-    ) -> None:
-        contact_id = contact if isinstance(contact, int) else None
-        adopted = self._adopted_by_agent.pop(agent, None)
-        if attempt_id is None and contact_id is None:
-            attempt_id = adopted  # a queue call the board could not tie: the adopted one it took
-        call = self._calls.get(attempt_id) if attempt_id is not None else None
-        if call is not None and call.adopted:
-            # the agent is done before our poll saw the channel go: the call is over
-            self._close_adopted(call, self._now(), "agent's wrap-up ended after restart")
-        if contact_id is None and attempt_id is not None:
-            contact_id = self._answered.get(attempt_id)
-        if attempt_id is not None:
-            self._answered.pop(attempt_id, None)
-        if contact_id is None:
-            self._log.warning("disposition_without_contact", agent=agent, attempt_id=attempt_id)
-            return
-        agent_db = self._agent_db.get(agent)
-        at = self._at()
-        if isinstance(disposition, Disposition):
-            status: str | None = disposition.status
-        else:
-            status = self.settings.default_disposition or self.campaign.default_status
-        cid = contact_id
-        aid = int(attempt_id) if attempt_id is not None and attempt_id.isdigit() else None
-        if status is None:
-            self._log.warning("no_default_status", contact_id=cid)
-            self._release_sync(cid, "no default status")
-            return
-        d = disposition if isinstance(disposition, Disposition) else None
-
-        async def write() -> None:
-            await self.store.set_disposition(
-                cid,
-                status,
-                at=at,
-                agent_id=agent_db,
-                not_before=d.callback_at if d is not None else None,
-                attempt_id=aid,
-            )
-            if d is not None and d.callback is not None:
-                await self.store.schedule_callback(
-                    cid,
-                    due_at=d.callback_at or at,
-                    kind=d.callback,
-                    agent_id=agent_db if d.callback is CallbackKind.PERSONAL else None,
-                    new_phone=d.new_number,
-                    new_phone_window=d.new_number_window,
-                )
-
-        def settled(_: object) -> None:
-            self.hopper.settle(cid)
-
-        self._writer.submit(f"disposition {cid}", write, settled, contacts=[cid])
-
-    def _release_sync(self, contact_id: int, reason: str) -> None:
-        self.hopper.settle(contact_id)
-        ids = [contact_id]
-        self._writer.submit(
-            f"release ({reason})", lambda: self.store.release_leases(self.engine_id, ids), contacts=ids
         )

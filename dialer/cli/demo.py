@@ -269,7 +269,7 @@ class SimulatedAgents:
     integrated for the summary's talk share.
 
     Args:
-        desk: the campaign runner's :class:`~dialer.campaign.runner.AgentDesk`.
+        desk: the campaign runner's :class:`~dialer.campaign.desk.AgentDesk`.
         agents: (name, interface) pairs; names are store agent names.
         rng: the disposition draw (NEP 19: injected, seeded).
         wrap_s: real seconds of wrap-up.
@@ -308,7 +308,7 @@ class SimulatedAgents:
         return self.talking_s / self.logged_in_s if self.logged_in_s else 0.0
 
     def _disposition(self) -> Any:
-        from dialer.campaign.runner import Disposition
+        from dialer.campaign.settings import Disposition
 
         names = [n for n, _ in AGENT_DISPOSITIONS]
         shares = np.array([p for _, p in AGENT_DISPOSITIONS])

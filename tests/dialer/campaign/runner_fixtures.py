@@ -21,7 +21,8 @@ from ami.pool import AmiPool
 from ami.simulator.server import SimulatedPbx
 from config.model import AmiServerConfig
 from config.secret import Secret
-from dialer.campaign.runner import CampaignRunner, RunnerSettings
+from dialer.campaign.runner import CampaignRunner
+from dialer.campaign.settings import RunnerSettings
 from dialer.clock import RealClock
 from dialer.model import Campaign
 from dialer.observability.metrics import DialerMetrics

@@ -12,19 +12,19 @@ import random
 from ami.client import AmiClient
 from dialer.agents.state import AgentState
 from dialer.campaign.engine import Engine
-from dialer.campaign.runner import Disposition
+from dialer.campaign.settings import Disposition
 from dialer.clock import RealClock
 from dialer.model import (
     ANSWERED_HOLD_S,
     AttemptResult,
     CallbackKind,
     DialingMode,
-    LeasedContact,
     Outcome,
     StatusSpec,
     SystemStatus,
 )
 from dialer.store.store import Store
+from tests.dialer.campaign.parts_fixtures import CommitThenFail
 from tests.dialer.campaign.runner_fixtures import (
     FAST,
     agent_interface,
@@ -117,7 +117,7 @@ async def test_an_answered_contact_in_wrap_up_keeps_the_answered_hold_across_ren
         async with running(runner):
             await runner.agents.login("ho1", agent_interface(1))
             await wait_for(lambda: runner.board.state_of("ho1") is AgentState.WRAP_UP)
-            await wait_for(lambda: bool(runner._answered))
+            await wait_for(lambda: bool(runner.calls.awaiting_disposition()))
             renewed_after = dt.datetime.now(dt.UTC)
 
             async def renewed() -> bool:
@@ -130,29 +130,14 @@ async def test_an_answered_contact_in_wrap_up_keeps_the_answered_hold_across_ren
 
             # several renewals later the hold is still the store's hour, not lease_ttl_s
             await wait_for(renewed)
-            await wait_for(lambda: runner._last_renew_at > renewed_after.timestamp() + 0.3)
+            await wait_for(lambda: runner.housekeeping.last_renewed_at > renewed_after.timestamp() + 0.3)
             assert await renewed()
             assert runner.board.state_of("ho1") is AgentState.WRAP_UP
 
 
-class _CommitThenFail(Store):
-    """A real store whose first ``open_attempt`` commits and then reports a dropped connection."""
-
-    failed: list[int]
-
-    async def open_attempt(
-        self, lease: LeasedContact, *, at: dt.datetime, engine_id: str | None = None
-    ) -> int:
-        attempt = await super().open_attempt(lease, at=at, engine_id=engine_id)
-        if not self.failed:
-            self.failed.append(attempt)
-            raise ConnectionResetError("connection lost after COMMIT")
-        return attempt
-
-
 async def test_an_attempt_opened_as_the_database_failed_is_cancelled_without_a_restart(db_dsn: str) -> None:
-    store = await _CommitThenFail.open(db_dsn, min_size=1, max_size=4, migrate_now=False)
-    assert isinstance(store, _CommitThenFail)
+    store = await CommitThenFail.open(db_dsn, min_size=1, max_size=4, migrate_now=False)
+    assert isinstance(store, CommitThenFail)
     store.failed = []
     try:
         camp = await _campaign(store, "q-doubt")

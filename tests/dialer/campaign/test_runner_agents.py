@@ -10,7 +10,8 @@ import datetime as dt
 from collections.abc import Callable
 
 from dialer.agents.state import AgentState
-from dialer.campaign.runner import CampaignRunner, Disposition
+from dialer.campaign.runner import CampaignRunner
+from dialer.campaign.settings import Disposition
 from dialer.model import CallbackKind, DialingMode, Outcome, StatusSpec, SystemStatus
 from dialer.store.store import Store
 from tests.dialer.campaign.runner_fixtures import (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dialer.campaign.runner import RunnerSettings
+from dialer.campaign.settings import RunnerSettings
 from dialer.errors import ValidationError
 
 

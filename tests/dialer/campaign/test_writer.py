@@ -1,11 +1,11 @@
-"""The runner's outcome writer: a few writes at once, never two of one contact, order kept per contact."""
+"""The outcome writer: a few writes at once, never two of one contact, order kept per contact."""
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
 
-from dialer.campaign.runner import _OutcomeWriter
+from dialer.campaign.writer import OutcomeWriter
 from dialer.clock import RealClock
 from dialer.errors import NotFound
 from tests.dialer.campaign.runner_fixtures import FAST, wait_for
@@ -35,9 +35,9 @@ class _Log:
         return run
 
 
-async def _writer(**kw: object) -> tuple[_OutcomeWriter, asyncio.Task[None], list[bool]]:
+async def _writer(**kw: object) -> tuple[OutcomeWriter, asyncio.Task[None], list[bool]]:
     states: list[bool] = []
-    writer = _OutcomeWriter(RealClock(), dataclasses.replace(FAST, **kw), states.append)  # type: ignore[arg-type]
+    writer = OutcomeWriter(RealClock(), dataclasses.replace(FAST, **kw), states.append)  # type: ignore[arg-type]
     return writer, asyncio.ensure_future(writer.run()), states
 
 

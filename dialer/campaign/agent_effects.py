@@ -1,0 +1,164 @@
+"""The shell that performs the agent board's effects: :class:`AgentEffects`.
+
+Theory of operation (h11's ``send()`` returning bytes): the :class:`~dialer.agents.board.AgentBoard`
+is pure; every transition returns effects, and this shell performs them one by one, in
+order, awaiting each:
+
+* queue membership (``QueueAdd``, ``QueuePause``, ``QueueRemove``) goes to the PBX; a PBX
+  that is unavailable is logged and the next effect performed (the board re-asserts
+  membership from the member events once the PBX is back);
+* ``PlaceCall`` hands the reserved or accepted contact to the dial path (``place_call``),
+  or, if its lease is gone, releases the agent's reservation;
+* ``ReleaseContact`` gives the contact back; ``RecordDisposition`` and
+  ``ApplyDefaultDisposition`` go to the :class:`~dialer.campaign.dispositions.DispositionWriter`;
+* ``StateChanged`` feeds the pacing policy the wrap-up time it measured and wakes the runner
+  when an agent becomes ready; log-in and record requests wake it too;
+* ``CallReachedAgent`` is the agent's wait, observed into ``dialer_agent_wait_seconds``.
+
+Everything the runner, the agent desk and the dial path hand the board goes through
+:meth:`AgentEffects.perform`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import structlog
+
+from dialer.agents.board import AgentBoard
+from dialer.agents.state import (
+    AgentEffect,
+    AgentState,
+    ApplyDefaultDisposition,
+    CallReachedAgent,
+    LoggedIn,
+    LoggedOut,
+    LogoutDeferred,
+    PeerAnomaly,
+    PlaceCall,
+    QueueAdd,
+    QueuePause,
+    QueueRemove,
+    RecordDisposition,
+    RecordRequested,
+    ReleaseContact,
+    StateChanged,
+)
+from dialer.campaign.dispositions import DispositionWriter
+from dialer.campaign.hopper import Hopper
+from dialer.clock import Clock
+from dialer.errors import PbxUnavailable
+from dialer.model import Campaign, LeasedContact
+from dialer.observability.metrics import DialerMetrics
+from dialer.ports import PbxPort
+from pacing import PacingPolicy
+
+log = structlog.get_logger(__name__)
+
+__all__ = ["AgentEffects"]
+
+
+class AgentEffects:
+    """Performs the board's effects on the PBX, the store and the dial path (see the module docstring).
+
+    Args:
+        campaign: the campaign (its queue, metric labels).
+        pbx: queue membership actions.
+        board: releases a reservation whose contact has no lease.
+        hopper: the leases of contacts held for an agent.
+        clock: the runner's clock.
+        metrics: the engine's event metrics.
+        policy: the pacing policy; learns wrap-up times.
+        dispositions: writes dispositions.
+        release: gives contacts back to the store.
+        place_call: starts the dial path for a held contact with an agent reserved.
+        wake: asks the runner to decide now.
+    """
+
+    def __init__(
+        self,
+        campaign: Campaign,
+        *,
+        pbx: PbxPort,
+        board: AgentBoard,
+        hopper: Hopper,
+        clock: Clock,
+        metrics: DialerMetrics,
+        policy: PacingPolicy,
+        dispositions: DispositionWriter,
+        release: Callable[[Iterable[int], str], None],
+        place_call: Callable[[LeasedContact, str], None],
+        wake: Callable[[], None],
+    ) -> None:
+        self._campaign = campaign
+        self._pbx = pbx
+        self._board = board
+        self._hopper = hopper
+        self._clock = clock
+        self._metrics = metrics
+        self._policy = policy
+        self._dispositions = dispositions
+        self._release = release
+        self._place_call = place_call
+        self._wake = wake
+        self._since: dict[str, tuple[AgentState, float]] = {}  # agent -> (state, since when)
+        self._log = log.bind(campaign_id=campaign.id, campaign=campaign.name)
+
+    async def perform(self, effects: Iterable[AgentEffect]) -> None:
+        """Perform ``effects`` in order; a PBX that is unavailable is logged, not raised."""
+        for e in effects:
+            try:
+                await self._perform_one(e)
+            except PbxUnavailable as err:
+                self._log.warning("queue_action_failed", effect=type(e).__name__, error=str(err))
+
+    async def _perform_one(self, e: AgentEffect) -> None:
+        queue = self._campaign.queue
+        if isinstance(e, QueueAdd):
+            await self._pbx.queue_add(
+                queue, e.interface, member_name=e.member_name or e.agent_id, paused=e.paused
+            )
+            if e.paused and e.reason:
+                await self._pbx.queue_pause(queue, e.interface, paused=True, reason=e.reason)
+        elif isinstance(e, QueuePause):
+            await self._pbx.queue_pause(queue, e.interface, paused=e.paused, reason=e.reason or "")
+        elif isinstance(e, QueueRemove):
+            await self._pbx.queue_remove(queue, e.interface)
+        elif isinstance(e, PlaceCall):
+            lease = self._hopper.held(e.contact)  # type: ignore[arg-type]
+            if lease is None:
+                self._log.warning("place_call_without_lease", agent=e.agent_id, contact_id=e.contact)
+                await self.perform(
+                    self._board.release_reservation(e.agent_id, self._clock.now(), reason="no lease")
+                )
+                return
+            self._place_call(lease, e.agent_id)
+        elif isinstance(e, ReleaseContact):
+            if isinstance(e.contact, int):
+                self._release([e.contact], e.reason)
+        elif isinstance(e, RecordDisposition):
+            self._dispositions.write(e.agent_id, e.attempt_id, e.contact, e.disposition)
+        elif isinstance(e, ApplyDefaultDisposition):
+            self._log.info("default_disposition", agent=e.agent_id, attempt_id=e.attempt_id)
+            self._dispositions.write(e.agent_id, e.attempt_id, e.contact, None)
+        elif isinstance(e, CallReachedAgent):
+            self._metrics.agent_wait.labels(self._campaign.name).observe(e.free_for_s)
+        elif isinstance(e, StateChanged):
+            self._on_state_changed(e)
+        elif isinstance(e, LoggedIn | LoggedOut | LogoutDeferred | RecordRequested):
+            self._log.info(type(e).__name__.lower(), agent=e.agent_id)
+            if isinstance(e, RecordRequested | LoggedIn):
+                self._wake()
+        elif isinstance(e, PeerAnomaly):
+            self._log.warning("peer_anomaly", agent=e.agent_id, detail=e.detail)
+
+    def _on_state_changed(self, e: StateChanged) -> None:
+        prev = self._since.get(e.agent_id)
+        self._since[e.agent_id] = (e.new, e.at_s)
+        if prev is not None and prev[0] is e.old:
+            if e.old is AgentState.TALKING and e.new is AgentState.WRAP_UP:
+                pass  # talk time comes with Ended (talk_s), measured by the PBX
+            elif e.old is AgentState.WRAP_UP:
+                self._policy.observe_wrap(e.at_s, max(0.0, e.at_s - prev[1]))
+        if e.new is AgentState.READY:
+            self._wake()

@@ -1,0 +1,171 @@
+"""How one campaign runner's collaborators are built and wired: :func:`assemble`.
+
+The runner keeps the loop and the decision; everything else is done by collaborators that
+share a few pieces of state -- the :class:`~dialer.agents.board.AgentBoard`, the
+:class:`~dialer.campaign.hopper.Hopper`, the :class:`~dialer.campaign.calls.CallTable` of
+calls in flight, the :class:`~dialer.campaign.directory.AgentDirectory` and the
+:class:`~dialer.campaign.writer.OutcomeWriter` -- and reach each other, and the runner,
+only through narrow callables. This module is the one place that knows who gets what, the
+way :mod:`dialer.app` is for the engine, so each collaborator can be built alone in a test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from dialer.agents.board import AgentBoard
+from dialer.agents.state import AgentTimers
+from dialer.campaign.agent_effects import AgentEffects
+from dialer.campaign.calls import CallTable
+from dialer.campaign.closing import AttemptCloser
+from dialer.campaign.desk import AgentDesk
+from dialer.campaign.dialing import Dialer
+from dialer.campaign.directory import AgentDirectory
+from dialer.campaign.dispositions import DispositionWriter
+from dialer.campaign.hopper import Hopper
+from dialer.campaign.housekeeping import Housekeeping
+from dialer.campaign.settings import RunnerSettings
+from dialer.campaign.writer import OutcomeWriter
+from dialer.clock import Clock
+from dialer.model import Campaign
+from dialer.observability.metrics import DialerMetrics
+from dialer.ports import ContactStore, PbxPort
+from pacing import PacingPolicy
+
+__all__ = ["RunnerParts", "assemble"]
+
+
+@dataclass(frozen=True, slots=True)
+class RunnerParts:
+    """The shared state and the collaborators of one runner."""
+
+    board: AgentBoard
+    hopper: Hopper
+    calls: CallTable
+    directory: AgentDirectory
+    writer: OutcomeWriter
+    closer: AttemptCloser
+    housekeeping: Housekeeping
+    effects: AgentEffects
+    dialer: Dialer
+    desk: AgentDesk
+
+
+def assemble(
+    campaign: Campaign,
+    *,
+    store: ContactStore,
+    pbx: PbxPort,
+    clock: Clock,
+    metrics: DialerMetrics,
+    engine_id: str,
+    settings: RunnerSettings,
+    policy: PacingPolicy,
+    ring_timeout_s: float,
+    on_store_state: Callable[[bool], None],
+    paused: Callable[[], bool],
+    winding_down: Callable[[], bool],
+    halted: Callable[[], bool],
+    wake: Callable[[], None],
+) -> RunnerParts:
+    """Build a runner's state and collaborators and wire them to each other.
+
+    Args:
+        campaign, store, pbx, clock, metrics, engine_id, settings, policy: the runner's.
+        ring_timeout_s: the ring timeout of every call (already at least 15 s).
+        on_store_state: the writer found the database unreachable (False) or back (True).
+        paused: whether launching is paused (then the hopper is not topped up).
+        winding_down: whether the runner is draining or stopping.
+        halted: whether launching stopped (paused or stopping).
+        wake: asks the runner to decide now.
+    """
+    timers = AgentTimers(
+        offer_timeout_s=settings.offer_timeout_s,
+        disposition_timeout_s=settings.disposition_timeout_s,
+        ring_timeout_s=ring_timeout_s,
+    )
+    board = AgentBoard(campaign.name, campaign.queue, timers)
+    hopper = Hopper()
+    calls = CallTable()
+    directory = AgentDirectory(store)
+    writer = OutcomeWriter(clock, settings, on_store_state)
+    closer = AttemptCloser(
+        campaign,
+        store=store,
+        writer=writer,
+        hopper=hopper,
+        calls=calls,
+        directory=directory,
+        board=board,
+        policy=policy,
+        metrics=metrics,
+    )
+    housekeeping = Housekeeping(
+        campaign,
+        store=store,
+        pbx=pbx,
+        clock=clock,
+        settings=settings,
+        engine_id=engine_id,
+        hopper=hopper,
+        board=board,
+        calls=calls,
+        writer=writer,
+        close_adopted=closer.close_adopted,
+        paused=paused,
+        winding_down=winding_down,
+        wake=wake,
+    )
+    dispositions = DispositionWriter(
+        campaign,
+        settings=settings,
+        store=store,
+        writer=writer,
+        hopper=hopper,
+        calls=calls,
+        directory=directory,
+        clock=clock,
+        close_adopted=closer.close_adopted,
+        release=housekeeping.release,
+    )
+    effects = AgentEffects(
+        campaign,
+        pbx=pbx,
+        board=board,
+        hopper=hopper,
+        clock=clock,
+        metrics=metrics,
+        policy=policy,
+        dispositions=dispositions,
+        release=housekeeping.release,
+        place_call=lambda lease, agent: dialer.launch(lease, agent),
+        wake=wake,
+    )
+    dialer = Dialer(
+        campaign,
+        store=store,
+        pbx=pbx,
+        clock=clock,
+        settings=settings,
+        engine_id=engine_id,
+        ring_timeout_s=ring_timeout_s,
+        metrics=metrics,
+        hopper=hopper,
+        board=board,
+        calls=calls,
+        writer=writer,
+        close=closer.close,
+        perform=effects.perform,
+        halted=halted,
+        on_store_failure=housekeeping.note_store_failure,
+    )
+    desk = AgentDesk(
+        board=board,
+        hopper=hopper,
+        clock=clock,
+        perform=effects.perform,
+        resolve_agent=directory.resolve,
+        wake=wake,
+    )
+    return RunnerParts(board, hopper, calls, directory, writer, closer, housekeeping, effects, dialer, desk)

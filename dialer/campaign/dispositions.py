@@ -1,0 +1,138 @@
+"""An agent's disposition written to the store: :class:`DispositionWriter`.
+
+Theory of operation. A call that reached an agent closes as ``answered`` and keeps its
+contact leased (:mod:`dialer.campaign.closing`); what happens to the contact next is the
+agent's decision. When the board ends a wrap-up -- with the agent's
+:class:`~dialer.campaign.settings.Disposition` or, after the disposition timeout, none --
+:meth:`DispositionWriter.write` finds the contact (from the board, or from the attempt the
+call table remembers), picks the status (the agent's, else ``default_disposition``, else the
+campaign's default status) and submits the store write to the outcome writer, behind the
+contact's close. Once written, the hopper forgets the contact.
+
+A disposition for a call adopted after a restart also closes that call: the agent's wrap-up
+ending is proof the call is over, whether or not the PBX poll saw its channel go.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import structlog
+
+from dialer.campaign.calls import CallTable, InFlightCall
+from dialer.campaign.directory import AgentDirectory
+from dialer.campaign.hopper import Hopper
+from dialer.campaign.settings import Disposition, RunnerSettings
+from dialer.campaign.writer import OutcomeWriter
+from dialer.clock import Clock, utc_at
+from dialer.model import CallbackKind, Campaign
+from dialer.ports import ContactStore
+
+log = structlog.get_logger(__name__)
+
+__all__ = ["DispositionWriter"]
+
+
+class DispositionWriter:
+    """Writes the end of an agent's wrap-up to the store (see the module docstring).
+
+    Args:
+        campaign: the campaign (its default status).
+        settings: ``default_disposition``.
+        store: where dispositions and callbacks are written (through ``writer``).
+        writer: the runner's ordered outcome writer.
+        hopper: forgets the contact once its disposition is written.
+        calls: the calls in flight and the answers awaiting a disposition.
+        directory: the agent's store id, recorded with the disposition.
+        clock: the runner's clock (the disposition's time).
+        close_adopted: closes an adopted call the agent was on (the outcome path).
+        release: gives a contact back when there is no status to write.
+    """
+
+    def __init__(
+        self,
+        campaign: Campaign,
+        *,
+        settings: RunnerSettings,
+        store: ContactStore,
+        writer: OutcomeWriter,
+        hopper: Hopper,
+        calls: CallTable,
+        directory: AgentDirectory,
+        clock: Clock,
+        close_adopted: Callable[[InFlightCall, float, str], None],
+        release: Callable[[Iterable[int], str], None],
+    ) -> None:
+        self._campaign = campaign
+        self._settings = settings
+        self._store = store
+        self._writer = writer
+        self._hopper = hopper
+        self._calls = calls
+        self._directory = directory
+        self._clock = clock
+        self._close_adopted = close_adopted
+        self._release = release
+        self._log = log.bind(campaign_id=campaign.id, campaign=campaign.name)
+
+    def write(self, agent: str, attempt_id: str | None, contact: object, disposition: object) -> None:
+        """Submit ``agent``'s disposition of a call (``None``: apply the default status).
+
+        Args:
+            agent: the board agent id.
+            attempt_id: the call's attempt, if the board knows it.
+            contact: the contact id, if the board knows it.
+            disposition: a :class:`Disposition`, or anything else for the default status.
+        """
+        contact_id = contact if isinstance(contact, int) else None
+        adopted = self._calls.adopted_taken_by(agent)
+        if attempt_id is None and contact_id is None:
+            attempt_id = adopted  # a queue call the board could not tie: the adopted one it took
+        call = self._calls.get(attempt_id) if attempt_id is not None else None
+        if call is not None and call.adopted:
+            # the agent is done before our poll saw the channel go: the call is over
+            self._close_adopted(call, self._clock.now(), "agent's wrap-up ended after restart")
+        if attempt_id is not None:
+            answered = self._calls.disposition_done(attempt_id)
+            if contact_id is None:
+                contact_id = answered
+        if contact_id is None:
+            self._log.warning("disposition_without_contact", agent=agent, attempt_id=attempt_id)
+            return
+        agent_db = self._directory.store_id(agent)
+        at = utc_at(self._clock.now())
+        if isinstance(disposition, Disposition):
+            status: str | None = disposition.status
+        else:
+            status = self._settings.default_disposition or self._campaign.default_status
+        cid = contact_id
+        aid = int(attempt_id) if attempt_id is not None and attempt_id.isdigit() else None
+        if status is None:
+            self._log.warning("no_default_status", contact_id=cid)
+            self._release([cid], "no default status")
+            return
+        d = disposition if isinstance(disposition, Disposition) else None
+
+        async def write() -> None:
+            await self._store.set_disposition(
+                cid,
+                status,
+                at=at,
+                agent_id=agent_db,
+                not_before=d.callback_at if d is not None else None,
+                attempt_id=aid,
+            )
+            if d is not None and d.callback is not None:
+                await self._store.schedule_callback(
+                    cid,
+                    due_at=d.callback_at or at,
+                    kind=d.callback,
+                    agent_id=agent_db if d.callback is CallbackKind.PERSONAL else None,
+                    new_phone=d.new_number,
+                    new_phone_window=d.new_number_window,
+                )
+
+        def settled(_: object) -> None:
+            self._hopper.settle(cid)
+
+        self._writer.submit(f"disposition {cid}", write, settled, contacts=[cid])

@@ -1,0 +1,316 @@
+"""A runner's housekeeping: its leases kept, renewed and given back, adopted calls, queue members.
+
+Theory of operation. Once per loop turn, after the schedule check and before the decision,
+the runner calls :meth:`Housekeeping.tend`, which in this order:
+
+1. does nothing more while the outcome writer finds the database unreachable (the writer's
+   retries are the probe then);
+2. every ``lease_renew_s``, renews every lease the hopper holds -- an answered contact
+   waiting for its disposition for the store's answered hold, not the short lease;
+3. at most once per tick while calls adopted after a restart are in flight, asks the PBX
+   which are still up and closes the others (through the outcome path);
+4. tops the hopper up from the store when it runs below ``hopper_low`` (up to
+   ``hopper_high``): contacts that need an agent first, a few per logged-in agent, then, in
+   predictive mode, fresh ones. A lease call that fails with anything but our own error means
+   the database is unreachable: launching pauses (:attr:`Housekeeping.store_failures`) and
+   leasing backs off exponentially on the runner's clock; the next lease call is the probe
+   that tells whether the database is back. When nothing more is due, it asks again a tick
+   later rather than on every event.
+
+:meth:`Housekeeping.release` gives contacts back (a closed schedule, a drain, a contact that
+needs no disposition): the hopper forgets them at once and the release waits its turn in the
+outcome writer, behind the contacts' earlier writes.
+
+Adopted calls. After a restart the engine hands the runner the attempts a previous run left
+live on the PBX (:meth:`Housekeeping.adopt`). No attempt update will come for them; the
+queue's AgentConnect names our channel (``dlr-<attempt id>``), so
+:meth:`Housekeeping.adopted_connected` learns which agent took one, and the poll closes each
+once its channel is gone.
+
+Reconnects. After the PBX connection comes back, :meth:`Housekeeping.restore_members` makes
+sure every logged-in agent is still a member of the campaign's queue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import structlog
+
+from ami.agent_events import AgentCallEvent
+from dialer.agents.board import AgentBoard
+from dialer.agents.state import AgentState
+from dialer.campaign.calls import CallTable, InFlightCall
+from dialer.campaign.hopper import Hopper
+from dialer.campaign.settings import RunnerSettings
+from dialer.campaign.writer import OutcomeWriter
+from dialer.clock import Clock, utc_at
+from dialer.errors import DialerError, PbxUnavailable
+from dialer.model import ANSWERED_HOLD_S, Campaign, DialingMode, LeasedContact
+from dialer.ports import ContactStore, PbxPort
+
+log = structlog.get_logger(__name__)
+
+__all__ = ["Housekeeping"]
+
+# ami.client tags each originated channel dlr-<attempt id> (ChannelId, hence the Uniqueid of
+# our ;1 half, which AgentConnect names as the caller's channel).
+_CHANNEL_TAG = "dlr-"
+
+
+class Housekeeping:
+    """Leases, adopted calls and queue members of one runner (see the module docstring).
+
+    Args:
+        campaign: the campaign (id to lease from, mode, queue).
+        store: leases are taken, renewed and released here.
+        pbx: live attempts (adopted calls) and queue membership.
+        clock: the runner's clock.
+        settings: hopper levels, lease times, tick and backoff.
+        engine_id: the lease owner.
+        hopper, board, calls, writer: shared with the runner.
+        close_adopted: closes an adopted call whose channel is gone (the outcome path).
+        paused: whether launching is paused now (then the hopper is not topped up).
+        winding_down: whether the runner is draining or stopping (new leases go back at once).
+        wake: asks the runner to decide now.
+    """
+
+    def __init__(
+        self,
+        campaign: Campaign,
+        *,
+        store: ContactStore,
+        pbx: PbxPort,
+        clock: Clock,
+        settings: RunnerSettings,
+        engine_id: str,
+        hopper: Hopper,
+        board: AgentBoard,
+        calls: CallTable,
+        writer: OutcomeWriter,
+        close_adopted: Callable[[InFlightCall, float, str], None],
+        paused: Callable[[], bool],
+        winding_down: Callable[[], bool],
+        wake: Callable[[], None],
+    ) -> None:
+        self._campaign = campaign
+        self._store = store
+        self._pbx = pbx
+        self._settings = settings
+        self._engine_id = engine_id
+        self._hopper = hopper
+        self._board = board
+        self._calls = calls
+        self._writer = writer
+        self._close_adopted = close_adopted
+        self._paused = paused
+        self._winding_down = winding_down
+        self._wake = wake
+        self._last_renew_at = clock.now()
+        self._last_adopt_poll_at = -1e18
+        self._store_failures = 0  # consecutive failed lease calls (database unreachable)
+        self._lease_retry_at = 0.0
+        self._log = log.bind(campaign_id=campaign.id, campaign=campaign.name)
+
+    @property
+    def store_failures(self) -> int:
+        """Consecutive store calls that failed as if the database were unreachable (0: fine)."""
+        return self._store_failures
+
+    @property
+    def last_renewed_at(self) -> float:
+        """When the leases were last renewed (runner clock)."""
+        return self._last_renew_at
+
+    def note_store_failure(self) -> None:
+        """A store call elsewhere (the dial path) failed: pause until a lease call succeeds."""
+        self._store_failures = max(1, self._store_failures)
+
+    async def tend(self, now: float) -> None:
+        """Renew, poll adopted calls and refill as due (see the module docstring)."""
+        if self._writer.down:
+            return
+        if now - self._last_renew_at >= self._settings.lease_renew_s:
+            self._last_renew_at = now
+            await self._renew(now)
+        if self._calls.adopted() and now - self._last_adopt_poll_at >= self._settings.tick_s:
+            self._last_adopt_poll_at = now  # one CoreShowChannels per tick, not per event
+            await self._poll_adopted(now)
+        if now < self._lease_retry_at:
+            return
+        if self._store_failures:
+            await self._refill(now)  # the probe that tells whether the database is back
+            return
+        if self._paused() or self._hopper.depth >= self._settings.hopper_low:
+            return
+        if self._board.logged_in() == 0 and self._campaign.mode is not DialingMode.PREDICTIVE:
+            return
+        await self._refill(now)
+
+    def release(self, contact_ids: Iterable[int], reason: str) -> None:
+        """Forget ``contact_ids`` in the hopper and release their leases, in the writer's order."""
+        ids = list(contact_ids)
+        if not ids:
+            return
+        for cid in ids:
+            self._hopper.settle(cid)
+        self._writer.submit(
+            f"release {len(ids)} ({reason})",
+            lambda: self._store.release_leases(self._engine_id, ids),
+            contacts=ids,
+        )
+
+    # ------------------------------------------------------------------ leases
+
+    async def _renew(self, now: float) -> None:
+        """Renew every lease; an answered contact keeps the store's answered hold.
+
+        The store holds an answered contact for :data:`ANSWERED_HOLD_S` (a generous wrap-up);
+        renewing it with the short ``lease_ttl_s`` would cut that hold to two minutes, so a
+        wrap-up outliving a renewal gap (a database blip) would lose its contact to another
+        engine. Answered contacts are renewed for the longer of the two.
+        """
+        ids = self._hopper.leased_ids()
+        if not ids:
+            return
+        answered = self._calls.awaiting_disposition()
+        groups = [
+            ([i for i in ids if i not in answered], self._settings.lease_ttl_s),
+            ([i for i in ids if i in answered], max(self._settings.lease_ttl_s, ANSWERED_HOLD_S)),
+        ]
+        kept: set[int] = set()
+        for group, ttl_s in groups:
+            if not group:
+                continue
+            try:
+                renewed = await self._store.renew_leases(self._engine_id, group, at=utc_at(now), ttl_s=ttl_s)
+                kept |= set(renewed)
+            except DialerError as err:
+                self._log.warning("lease_renew_failed", error=str(err))
+                return
+            except Exception as err:
+                self._log.warning("lease_renew_failed", error=type(err).__name__)
+                return
+        lost = self._hopper.drop_lost(kept)
+        if lost:
+            self._log.warning("leases_lost", count=len(lost))
+
+    async def _refill(self, now: float) -> None:
+        settings = self._settings
+        campaign = self._campaign
+        want = settings.hopper_high - self._hopper.depth
+        at = utc_at(now)
+        try:
+            leases: list[LeasedContact] = []
+            if self._board.logged_in():
+                # Contacts that need an agent (callbacks, my record, call progressive) come
+                # first in the lease order; a few per logged-in agent is all one pass can use.
+                # Personal ones of *any* agent are leased (agent_ids=None): callback routing
+                # holds them for their agent, and past the grace (counted from the lease,
+                # which happens once due) gives them to anyone.
+                limit = min(want, max(1, 2 * self._board.logged_in()))
+                if campaign.mode is not DialingMode.PREDICTIVE:
+                    limit = want
+                leases += await self._store.lease_contacts(
+                    campaign.id,
+                    at=at,
+                    limit=limit,
+                    owner=self._engine_id,
+                    ttl_s=settings.lease_ttl_s,
+                    agent_reserved=True,
+                    agent_ids=None,
+                )
+            rest = want - len(leases)
+            if rest > 0 and campaign.mode is DialingMode.PREDICTIVE:
+                leases += await self._store.lease_contacts(
+                    campaign.id,
+                    at=at,
+                    limit=rest,
+                    owner=self._engine_id,
+                    ttl_s=settings.lease_ttl_s,
+                    agent_reserved=False,
+                    agent_ids=[],
+                )
+        except DialerError as err:
+            self._log.warning("lease_failed", error=str(err))
+            return
+        except Exception as err:
+            # The database is unreachable: launching pauses and leasing backs off until a
+            # store call succeeds again (no log line per tick).
+            self._store_failures += 1
+            delay = min(
+                settings.db_retry_initial_s * 2 ** (self._store_failures - 1),
+                settings.db_retry_max_s,
+            )
+            self._lease_retry_at = now + delay
+            if self._store_failures == 1:
+                self._log.warning("lease_failed", error=type(err).__name__)
+                self._wake()
+            return
+        if self._store_failures:
+            self._log.info("store_leasing_again", failures=self._store_failures)
+        self._store_failures = 0
+        if self._winding_down():
+            self.release([lease.contact_id for lease in leases], "draining")
+            return
+        self._hopper.add(leases, now)
+        if len(leases) < want:
+            # The campaign has nothing more due now: ask again next tick, not on every event.
+            self._lease_retry_at = now + settings.tick_s
+
+    # ------------------------------------------------------------------ adopted calls
+
+    def adopt(self, attempt_id: str, lease: LeasedContact, started_at: float) -> None:
+        """Track an attempt a previous run left live on the PBX (see the module docstring)."""
+        self._calls.add(InFlightCall(attempt_id, lease, None, started_at, adopted=True))
+        self._hopper.adopt_dialled(lease)
+
+    def adopted_connected(self, update: AgentCallEvent, now: float) -> None:
+        """An adopted call reached an agent of this queue: remember who, for its close and disposition."""
+        for channel in (update.caller_uniqueid, update.caller_linkedid):
+            if not channel or not channel.startswith(_CHANNEL_TAG):
+                continue
+            attempt_id = channel[len(_CHANNEL_TAG) :].split(";")[0]
+            call = self._calls.get(attempt_id)
+            if call is None or not call.adopted:
+                continue
+            agent = self._board.agent_for_interface(update.interface)
+            call.answered_at = call.answered_at if call.answered_at is not None else now
+            call.connected_at = now
+            call.agent = agent
+            self._calls.await_disposition(attempt_id, call.lease.contact_id)
+            if agent is not None:
+                self._calls.took_adopted(agent, attempt_id)
+            self._log.info("adopted_attempt_connected", attempt_id=attempt_id, agent=agent)
+            return
+
+    async def _poll_adopted(self, now: float) -> None:
+        live = await self._pbx.live_attempts()
+        if live is None:
+            return
+        for call in [c for c in self._calls.adopted() if c.attempt_id not in live]:
+            self._close_adopted(call, now, "channel gone after restart")
+
+    # ------------------------------------------------------------------ queue members
+
+    async def restore_members(self, now: float) -> None:
+        """After a reconnect, make sure every logged-in agent is still a queue member.
+
+        A restarted Asterisk forgets dynamic members (``persistentmembers = no``); a server
+        that only lost the connection answers "Already there", which is logged and ignored.
+        Only a paused agent is re-added paused: for an agent the dialer holds (reserved,
+        offered, wrap-up) the board sees the unpaused member event and re-asserts its own
+        ``dialer:`` pause, so the reason stays the dialer's.
+        """
+        for view in self._board.views(now):
+            if view.state is AgentState.LOGGED_OUT:
+                continue
+            try:
+                await self._pbx.queue_add(
+                    self._campaign.queue,
+                    view.interface,
+                    member_name=view.agent_id,
+                    paused=view.state is AgentState.PAUSED,
+                )
+            except PbxUnavailable as err:
+                self._log.warning("member_restore_failed", agent=view.agent_id, error=str(err))

@@ -1,0 +1,209 @@
+"""The ordered outcome writer: store writes that must not be lost, kept in order per contact.
+
+Theory of operation. Everything the runner learns about a contact after it was dialled -- the
+closed attempt, the agent's disposition, the release of its lease, a personal callback handed
+to the campaign -- is a write the store must eventually see, in the order it was learnt.
+:class:`OutcomeWriter` is the one place those writes wait:
+
+* a write names the contacts it touches; it starts only when no earlier write of one of those
+  contacts is waiting or running, so one contact's writes never overtake each other, while
+  writes of other contacts overlap (up to ``max_concurrent_writes`` at once);
+* a write of unknown contacts is a barrier: it waits for every earlier write and holds back
+  every later one;
+* a write that fails with one of our own errors (:class:`~dialer.errors.DialerError`) is
+  logged and dropped, since retrying cannot help; any other failure means the database is
+  unreachable: the writer reports ``down`` (``on_state(False)``), keeps the write in line and
+  retries one write at a time with exponential backoff on the runner's clock until one
+  succeeds (``on_state(True)``).
+
+The runner owns the task of :meth:`OutcomeWriter.run`; the writer owns the tasks of the writes
+it started and cancels them when its own task is cancelled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+import structlog
+
+from dialer.campaign.settings import RunnerSettings
+from dialer.clock import Clock
+from dialer.errors import DialerError
+
+log = structlog.get_logger(__name__)
+
+__all__ = ["OutcomeWriter"]
+
+
+class _Write:
+    __slots__ = ("done", "keys", "started", "what", "write")
+
+    def __init__(
+        self,
+        what: str,
+        write: Callable[[], Awaitable[Any]],
+        done: Callable[[Any], None] | None,
+        keys: frozenset[int] | None,
+    ) -> None:
+        self.what = what
+        self.write = write
+        self.done = done
+        self.keys = keys  # the contacts it touches; None: all (waits for and holds back everything)
+        self.started = False
+
+
+class OutcomeWriter:
+    """Store writes that must not be lost, in order per contact, retried while the database is down.
+
+    Up to ``max_concurrent_writes`` writes run at once (one transaction each: a strictly
+    serial writer caps a runner at one round trip per attempt, ~50 attempts/s); a write
+    starts only when no earlier write of the same contact is waiting or running, so a
+    contact's close, disposition and release stay in the order they were submitted. A write
+    whose contacts are unknown (``keys=None``) waits for everything before it and holds
+    back everything after it. While the database is down one write at a time is retried.
+
+    A write that fails with one of our own errors (``DialerError``: not found, closed
+    already, bad input) is logged and dropped: retrying cannot help. Anything else (socket
+    errors, asyncpg connection errors, timeouts) means the database is unreachable: the
+    write stays in line and is retried with exponential backoff on the runner's clock.
+
+    Args:
+        clock: the runner's clock (backoff and :meth:`flush` sleep on it).
+        settings: ``max_concurrent_writes``, ``db_retry_initial_s`` and ``db_retry_max_s``.
+        on_state: called with False when the database starts looking unreachable and with
+            True when a write succeeds again.
+
+    Attributes:
+        down: the last write failed as if the database were unreachable.
+        written: writes that succeeded so far.
+    """
+
+    def __init__(self, clock: Clock, settings: RunnerSettings, on_state: Callable[[bool], None]) -> None:
+        self._clock = clock
+        self._settings = settings
+        self._queue: deque[_Write] = deque()
+        self._running: dict[asyncio.Task[Any], _Write] = {}
+        self._wake = asyncio.Event()
+        self._on_state = on_state
+        self.down = False
+        self.written = 0
+
+    def submit(
+        self,
+        what: str,
+        write: Callable[[], Awaitable[Any]],
+        done: Callable[[Any], None] | None = None,
+        *,
+        contacts: Iterable[int] | None = None,
+    ) -> None:
+        """Queue a write behind every earlier write of the same contacts.
+
+        Args:
+            what: names the write in logs.
+            write: makes the store call; called again on retry, so it must be repeatable.
+            done: called with the write's result once it succeeded (never if dropped).
+            contacts: the contacts it touches; None: unknown, a barrier for every write.
+        """
+        keys = frozenset(contacts) if contacts is not None else None
+        self._queue.append(_Write(what, write, done, keys))
+        self._wake.set()
+
+    @property
+    def pending(self) -> int:
+        """Writes waiting or running."""
+        return len(self._queue)
+
+    async def flush(self, *, timeout_s: float) -> bool:
+        """Wait until everything is written or ``timeout_s`` (runner clock) passes.
+
+        Returns:
+            True if nothing is left to write.
+        """
+        deadline = self._clock.now() + timeout_s
+        while self._queue and self._clock.now() < deadline:
+            await self._clock.sleep(min(0.05, max(0.0, deadline - self._clock.now())))
+        return not self._queue
+
+    def _startable(self) -> list[_Write]:
+        limit = 1 if self.down else self._settings.max_concurrent_writes
+        room = limit - len(self._running)
+        ready: list[_Write] = []
+        held: set[int] = set()  # contacts of earlier writes, waiting or running
+        for w in self._queue:
+            if room <= 0:
+                break
+            if w.keys is None:
+                if not w.started and not self._running and not ready and w is self._queue[0]:
+                    ready.append(w)
+                break  # nothing after a write of unknown contacts may overtake it
+            if not w.started and not (w.keys & held):
+                ready.append(w)
+                room -= 1
+            held |= w.keys
+            if self.down:
+                break
+        return ready
+
+    async def run(self) -> None:
+        """Start, settle and retry writes until cancelled (then cancel the writes running)."""
+        backoff = self._settings.db_retry_initial_s
+        try:
+            while True:
+                for w in self._startable():
+                    w.started = True
+                    self._running[asyncio.ensure_future(w.write())] = w
+                if not self._running:
+                    self._wake.clear()
+                    await self._wake.wait()
+                    continue
+                waker = asyncio.ensure_future(self._wake.wait())
+                try:
+                    finished, _ = await asyncio.wait(
+                        [*self._running, waker], return_when=asyncio.FIRST_COMPLETED
+                    )
+                finally:
+                    waker.cancel()
+                self._wake.clear()
+                failed = False
+                for task in finished:
+                    w = self._running.pop(task, None)  # type: ignore[arg-type]
+                    if w is None:
+                        continue
+                    if self._finish(w, task):
+                        backoff = self._settings.db_retry_initial_s
+                    else:
+                        failed = True
+                if failed:
+                    await self._clock.sleep(backoff)
+                    backoff = min(backoff * 2, self._settings.db_retry_max_s)
+        finally:
+            for task in self._running:
+                task.cancel()
+            await asyncio.gather(*self._running, return_exceptions=True)
+
+    def _finish(self, w: _Write, task: asyncio.Future[Any]) -> bool:
+        """Settle one finished write; False if the database looked unreachable (retry it)."""
+        err = task.exception() if not task.cancelled() else asyncio.CancelledError()
+        if isinstance(err, DialerError):
+            log.warning("store_write_dropped", write=w.what, error=str(err))
+            self._queue.remove(w)
+            return True
+        if err is not None:
+            w.started = False
+            if not self.down:
+                self.down = True
+                self._on_state(False)
+                log.warning("store_unreachable", write=w.what, error=type(err).__name__, pending=self.pending)
+            return False
+        self._queue.remove(w)
+        self.written += 1
+        if self.down:
+            self.down = False
+            self._on_state(True)
+            log.info("store_reachable", pending=self.pending)
+        if w.done is not None:
+            w.done(task.result())
+        return True

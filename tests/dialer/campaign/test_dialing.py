@@ -1,0 +1,185 @@
+"""The dial path alone: checks, the attempt row and the Originate, and every way a launch is undone.
+
+Real PostgreSQL (a store that fails as it commits where the database goes away), the
+in-memory virtual PBX, and the outcome path, agent effects and housekeeping over the same
+parts, as the runner wires them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from benchmarks.callcentre import SCENARIOS
+from benchmarks.engine.virtual_pbx import VirtualPbx
+from dialer.agents.state import AgentState, ReservationKind
+from dialer.campaign.dialing import Dialer
+from dialer.campaign.housekeeping import Housekeeping
+from dialer.model import LeasedContact, Outcome
+from dialer.store.store import Store
+from tests.dialer.campaign.parts_fixtures import ENGINE, CommitThenFail, Parts, campaign_of, parts, written
+from tests.dialer.campaign.runner_fixtures import wait_for
+
+
+@dataclass
+class _Rig:
+    dialer: Dialer
+    pbx: VirtualPbx
+    keeper: Housekeeping
+    halted: list[bool] = field(default_factory=lambda: [False])
+
+    async def launched(self, lease: LeasedContact, agent: str | None = None) -> None:
+        """Launch ``lease`` and wait until its task ended (the Originate sent or refused)."""
+        self.dialer.launch(lease, agent)
+        assert 1 == self.dialer.launching
+        await wait_for(lambda: 0 == self.dialer.launching)
+
+
+def _rig(p: Parts) -> _Rig:
+    pbx = VirtualPbx(p.clock, SCENARIOS["S1"])
+    keeper = p.housekeeping(pbx)
+    closer = p.closer()
+    halted = [False]
+    effects = p.effects(pbx, lambda lease, agent: None)
+    dialer = Dialer(
+        p.campaign,
+        store=p.store,
+        pbx=pbx,
+        clock=p.clock,
+        settings=p.settings,
+        engine_id=ENGINE,
+        ring_timeout_s=20.0,
+        metrics=p.metrics,
+        hopper=p.hopper,
+        board=p.board,
+        calls=p.calls,
+        writer=p.writer,
+        close=closer.close,
+        perform=effects.perform,
+        halted=lambda: halted[0],
+        on_store_failure=keeper.note_store_failure,
+    )
+    return _Rig(dialer, pbx, keeper, halted)
+
+
+async def _lease_owner(store: Store, contact_id: int) -> str | None:
+    owner: str | None = await store.pool.fetchval(
+        "SELECT lease_owner FROM contacts WHERE id = $1", contact_id
+    )
+    return owner
+
+
+async def test_a_queue_call_gets_its_attempt_row_before_the_originate(store: Store) -> None:
+    camp = await campaign_of(store)
+    cid = await store.add_contact(camp.name, ["+1005551001"])
+    async with parts(store, camp) as p:
+        rig = _rig(p)
+        await p.lease()
+        lease = p.hopper.take_fresh()
+        assert lease is not None
+        await rig.launched(lease)
+        [attempt] = await store.contact_attempts(cid)
+        assert attempt.ended_at is None
+        [fate] = rig.pbx.fates
+        assert (str(attempt.id), False) == (fate.attempt_id, fate.reserved)
+        call = p.calls.get(fate.attempt_id)
+        assert call is not None and (cid, None) == (call.lease.contact_id, call.agent)
+        assert lease == p.hopper.dialled(cid)
+        await rig.pbx.close()
+
+
+async def test_a_reserved_call_is_attached_to_its_agent_and_names_them_in_the_originate(store: Store) -> None:
+    camp = await campaign_of(store)
+    cid = await store.add_contact(camp.name, ["+1005551002"])
+    async with parts(store, camp) as p:
+        rig = _rig(p)
+        now = p.clock.now()
+        p.board.login("di1", "PJSIP/di1", now)
+        [lease] = await p.lease()
+        p.hopper.take(cid)
+        p.board.reserve("di1", cid, now, ReservationKind.PROGRESSIVE)
+        await rig.launched(lease, "di1")
+        [fate] = rig.pbx.fates
+        assert fate.reserved
+        assert "di1" == p.board.agent_for_attempt(fate.attempt_id)
+        await rig.pbx.close()
+
+
+async def test_a_number_put_on_the_do_not_call_list_after_the_lease_is_given_back_and_its_agent_freed(
+    store: Store,
+) -> None:
+    camp = await campaign_of(store)
+    cid = await store.add_contact(camp.name, ["+1005551003"])
+    async with parts(store, camp) as p:
+        rig = _rig(p)
+        now = p.clock.now()
+        p.board.login("di2", "PJSIP/di2", now)
+        [lease] = await p.lease()
+        await store.add_do_not_call(lease.e164, reason="asked on another campaign")
+        p.hopper.take(cid)
+        p.board.reserve("di2", cid, now, ReservationKind.PROGRESSIVE)
+        await rig.launched(lease, "di2")
+        await written(p)
+        assert ([], 0, AgentState.READY) == (rig.pbx.fates, len(p.calls), p.board.state_of("di2"))
+        assert p.hopper.held(cid) is None
+    assert [] == await store.contact_attempts(cid)
+    assert await _lease_owner(store, cid) is None
+
+
+async def test_a_launch_after_launching_stopped_dials_nothing(store: Store) -> None:
+    camp = await campaign_of(store)
+    cid = await store.add_contact(camp.name, ["+1005551004"])
+    async with parts(store, camp) as p:
+        rig = _rig(p)
+        [lease] = await p.lease()
+        p.hopper.take(cid)
+        rig.halted[0] = True  # a drain began between the decision and the task
+        await rig.launched(lease)
+        await written(p)
+        assert [] == rig.pbx.fates
+    assert [] == await store.contact_attempts(cid)
+    assert await _lease_owner(store, cid) is None
+
+
+async def test_an_originate_the_pbx_refuses_closes_the_attempt_cancelled_and_frees_the_agent(
+    store: Store,
+) -> None:
+    camp = await campaign_of(store)
+    cid = await store.add_contact(camp.name, ["+1005551005"])
+    async with parts(store, camp) as p:
+        rig = _rig(p)
+        now = p.clock.now()
+        p.board.login("di3", "PJSIP/di3", now)
+        [lease] = await p.lease()
+        p.hopper.take(cid)
+        p.board.reserve("di3", cid, now, ReservationKind.PROGRESSIVE)
+        rig.pbx.set_connected(False)
+        await rig.launched(lease, "di3")
+        await written(p)
+        assert (0, AgentState.READY) == (len(p.calls), p.board.state_of("di3"))
+        assert p.hopper.dialled(cid) is None
+        assert 1.0 == p.sample("dialer_originate_errors_total", server="pbx")
+    assert [Outcome.CANCELLED] == [a.outcome for a in await store.contact_attempts(cid)]
+    assert await _lease_owner(store, cid) is None
+
+
+async def test_an_attempt_row_committed_as_the_database_failed_is_cancelled_and_launching_pauses(
+    db_dsn: str, store: Store
+) -> None:
+    camp = await campaign_of(store)
+    cid = await store.add_contact(camp.name, ["+1005551006"])
+    failing = await CommitThenFail.open(db_dsn, min_size=1, max_size=2, migrate_now=False)
+    assert isinstance(failing, CommitThenFail)
+    failing.failed = []
+    try:
+        async with parts(failing, camp) as p:
+            rig = _rig(p)
+            [lease] = await p.lease()
+            p.hopper.take(cid)
+            await rig.launched(lease)
+            assert (1, [], 0) == (rig.keeper.store_failures, rig.pbx.fates, len(p.calls))
+            await written(p)
+    finally:
+        await failing.close()
+    [doubtful] = failing.failed
+    assert [(doubtful, Outcome.CANCELLED)] == [(a.id, a.outcome) for a in await store.contact_attempts(cid)]
+    assert await _lease_owner(store, cid) is None
