@@ -133,3 +133,28 @@ def test_nothing_below_the_command_line_imports_it() -> None:
         if t == "dialer.cli" or t.startswith("dialer.cli.")
     ]
     assert [] == offenders
+
+
+# Size: a module a newcomer can read in one sitting, a class that holds one responsibility.
+MAX_MODULE_LINES = 600
+MAX_CLASS_LINES = 400
+_REASON = "Length:"  # a docstring paragraph that says why this one is longer
+
+
+def _oversized(path: Path) -> list[str]:
+    source = path.read_text()
+    tree = ast.parse(source)
+    module = _module_name(path)
+    found = []
+    if len(source.splitlines()) > MAX_MODULE_LINES and _REASON not in (ast.get_docstring(tree) or ""):
+        found.append(f"{module}: {len(source.splitlines())} lines")
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef) and node.end_lineno is not None:
+            lines = node.end_lineno - node.lineno + 1
+            if lines > MAX_CLASS_LINES and _REASON not in (ast.get_docstring(node) or ""):
+                found.append(f"{module}.{node.name}: {lines} lines")
+    return found
+
+
+def test_no_module_or_class_in_dialer_is_oversized_without_a_reason() -> None:
+    assert [] == [o for p in sorted((REPO / "dialer").rglob("*.py")) for o in _oversized(p)]

@@ -47,7 +47,7 @@ from dialer.agents.state import (
 from dialer.agents.views import AgentView, LogoutCountdown
 from dialer.errors import AgentError
 
-__all__ = ["AgentBoard", "AgentView", "LogoutCountdown"]
+__all__ = ["AgentBoard"]
 
 REASON_OFFER_TIMEOUT = "offer timeout"
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
 
-from dialer.agents.board import AgentBoard, AgentView, LogoutCountdown
+from dialer.agents.board import AgentBoard
 from dialer.agents.state import AgentEffect, AgentState
+from dialer.agents.views import AgentView, LogoutCountdown
 from dialer.campaign.hopper import Hopper
 from dialer.campaign.settings import Disposition
 from dialer.clock import Clock

@@ -93,9 +93,10 @@ _PREVIEW_MODES = frozenset({DialingMode.PREVIEW, DialingMode.PUSH_PREVIEW})
 class CampaignRunner:
     """Dial one campaign (see the module docstring).
 
-    Longer than our usual class: the event loop and the decision stay together because both
-    turn on the same pause state (PBX, store, schedule, draining, stopping) and the same
-    queue of PBX updates; what could stand alone is in the collaborators.
+    Length: longer than our usual class (400 lines), because the event loop and the decision
+    stay together: both turn on the same pause state (PBX, store, schedule, draining,
+    stopping) and the same queue of PBX updates; what could stand alone is in the
+    collaborators.
 
     Args:
         campaign: the campaign as the store has it (mode, queue, caller id, limits).
