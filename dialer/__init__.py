@@ -1,7 +1,8 @@
-"""The dialer engine: domain model, PostgreSQL store, campaign runner, command line.
+"""The dialer engine: the kernel (model, errors, ports, clock), ``app.py``, one sub-package per noun.
 
-The public names below load lazily (PEP 562), so importing ``dialer.errors`` or a pure
-module such as ``dialer.schedules.schedule`` does not pull in asyncpg.
+``docs/architecture.md`` maps the sub-packages and what each may import. The few public names
+below load lazily (PEP 562), so importing ``dialer.errors`` or a pure module such as
+``dialer.schedules.schedule`` does not pull in asyncpg.
 """
 
 from __future__ import annotations

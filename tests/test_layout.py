@@ -158,3 +158,10 @@ def _oversized(path: Path) -> list[str]:
 
 def test_no_module_or_class_in_dialer_is_oversized_without_a_reason() -> None:
     assert [] == [o for p in sorted((REPO / "dialer").rglob("*.py")) for o in _oversized(p)]
+
+
+def test_every_lazy_export_of_the_dialer_package_resolves() -> None:
+    import dialer
+
+    missing = [name for name in dialer.__all__ if getattr(dialer, name, None) is None]
+    assert [] == missing
