@@ -1,5 +1,5 @@
 """Running campaigns: engine supervisor, runner and its collaborators, hopper, outcome mapping, retry.
 
-May import ``pacing``, ``ami``'s pure layers, ``dialer.agents``, the kernel (model, errors, ports, clock) and
-``dialer.observability``; only ``dialer.app``, ``dialer.cli`` and ``dialer.api`` import the runner and engine.
+May import the kernel, ``pacing``, ``ami``'s pure layers, ``dialer.agents``, ``dialer.observability``; never
+the store (only its port), ``ami.client`` or ``dialer.pbx``. Only the app, the CLI and the API build runners.
 """

@@ -1,5 +1,5 @@
-"""Contacts coming in and moving: CSV reading, import with COPY, phone numbers, transfer.
+"""Contacts coming in and moving: CSV reading, phone numbers, import with COPY, transfer.
 
-May import the kernel (model, errors); ``dialer.store``, ``dialer.cli`` and the API use it. Must never import
-``dialer.store``, ``dialer.campaign`` or ``dialer.cli``.
+May import only the kernel's ``model`` and ``errors`` (import and transfer take a connection handed to them);
+must never import the store, the campaign package or the CLI. The store, the CLI and the API use it.
 """

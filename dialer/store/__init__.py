@@ -1,5 +1,5 @@
-"""The PostgreSQL store: connection, embedded database, migrations, and one class per stored noun.
+"""The PostgreSQL store: pool, embedded database, migrations, one class per stored noun (``Store``).
 
-May import ``dialer.model``, ``dialer.errors``, ``dialer.schedules``, ``dialer.contacts`` and the pure
-``dialer.campaign.retry``; must never be imported by ``pacing`` or ``ami``. Import names from their modules.
+May import the kernel, ``config``, ``dialer.contacts`` and the pure ``dialer.campaign.retry``; must never be
+imported by ``pacing``, ``ami``, ``dialer.agents`` or ``dialer.campaign`` (the runner sees only its port).
 """
