@@ -111,6 +111,24 @@ OUTCOME_TRIGGER: dict[Outcome, Trigger | None] = {
 }
 
 
+class DialRefusal(StrEnum):
+    """Why a leased contact may not be dialled now (the dial-time recheck, issue 11).
+
+    The lease checked every rule when it handed the contact out; these are the rules that may
+    have changed by the time the call is launched, in the order the recheck reports them.
+    """
+
+    CAMPAIGN_NOT_RUNNING = "campaign_not_running"
+    SCHEDULE_CLOSED = "schedule_closed"
+    NOT_DUE = "not_due"  # the status or its date changed: no longer dialable now
+    NUMBER_DISABLED = "number_disabled"
+    DO_NOT_CALL = "do_not_call"
+    OUTSIDE_LOCAL_HOURS = "outside_local_hours"  # in some candidate zone of the number
+    NUMBER_WINDOW = "number_window"
+    CAP_REACHED = "cap_reached"
+    UK_LOCK = "uk_lock"
+
+
 class Backoff(StrEnum):
     FIXED = "fixed"
     MULTIPLICATIVE = "multiplicative"

@@ -28,6 +28,7 @@ from dialer.model import (
     Callback,
     CallbackKind,
     Campaign,
+    DialRefusal,
     LeasedContact,
 )
 from dialer.schedules.schedule import Schedule
@@ -165,7 +166,11 @@ class ContactStore(Protocol):
         attempt_id: int | None = None,
     ) -> None: ...
 
-    async def is_do_not_call(self, e164: str, campaign_id: int) -> bool: ...
+    async def recheck_before_dial(
+        self, lease: LeasedContact, *, at: dt.datetime, agent_reserved: bool
+    ) -> DialRefusal | None:
+        """The lease's rules again, just before the Originate: the first that refuses, or None."""
+        ...
 
     async def schedule_callback(
         self,

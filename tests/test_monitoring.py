@@ -23,7 +23,7 @@ def _exported_names() -> set[str]:
             lambda: [ServerGauges("s", True, 0, 1)],
         )
     )
-    for c in (m.attempts, m.live_answers, m.abandons, m.originate_errors):
+    for c in (m.attempts, m.live_answers, m.abandons, m.originate_errors, m.dial_refusals):
         c.labels(*(["x"] * len(c._labelnames))).inc()
     for c in (m.ami_reconnects, m.ami_garbled):
         c.labels("s").inc()

@@ -15,6 +15,8 @@ retry delays and rotation):
   personal ones only to their agent), then "call progressive" (rank 1, only with
   ``agent_reserved``), then due retries (rank 2), then fresh contacts (rank 3); the campaign's
   attempt cap and per-day cap (campaign-local day in UTC); do-not-call numbers are skipped;
+* the dial-time recheck (``recheck_before_dial``): the same rules once more for one leased
+  contact -- campaign running, schedule open, still due, not listed, under the caps;
 * automatic statuses: ``close_attempt`` applies the status configured for the outcome's
   trigger with its retry delay (or :data:`dialer.store.statuses.DEFAULT_RULES`), counts the attempt,
   closes the contact at a cap, and releases the lease, except for an answered call, which
@@ -53,6 +55,7 @@ from dialer.model import (
     CallbackKind,
     Campaign,
     CampaignState,
+    DialRefusal,
     LeasedContact,
     Outcome,
     RetryRule,
@@ -235,9 +238,36 @@ class MemoryStore:
         self.calls["campaign_agents"] += 1
         return list(self.agents.values())
 
-    async def is_do_not_call(self, e164: str, campaign_id: int) -> bool:
-        self.calls["is_do_not_call"] += 1
-        return e164 in self.do_not_call
+    async def recheck_before_dial(
+        self, lease: LeasedContact, *, at: dt.datetime, agent_reserved: bool
+    ) -> DialRefusal | None:
+        """The lease's rules this store models, again at ``at`` (the dial-time recheck).
+
+        In the SQL store's order: the campaign running, its schedule open, the contact still
+        due (and "call progressive" only with ``agent_reserved``), its number on no
+        do-not-call list, under the caps. Calling hours, contact windows, disabled numbers and
+        the UK locks are not modelled (module docstring), so never refuse here.
+
+        Raises:
+            NotFound: no such contact.
+        """
+        self.calls["recheck_before_dial"] += 1
+        now = _ts(at)
+        c = self.contacts.get(lease.contact_id)
+        if c is None:
+            raise NotFound("contact", lease.contact_id)
+        if self.campaign.state is not CampaignState.RUNNING:
+            return DialRefusal.CAMPAIGN_NOT_RUNNING
+        if not self._schedule.is_open(at):
+            return DialRefusal.SCHEDULE_CLOSED
+        rank = c.rank()
+        if rank is None or c.due() > now or (rank == _RANK_PROGRESSIVE and not agent_reserved):
+            return DialRefusal.NOT_DUE
+        if c.e164 in self.do_not_call:
+            return DialRefusal.DO_NOT_CALL
+        if not self._under_caps(c, rank, at.date()):
+            return DialRefusal.CAP_REACHED
+        return None
 
     # ------------------------------------------------------------------ leasing
 

@@ -8,8 +8,13 @@ holding a line). The task, in order:
 
 1. gives the contact back undialled if launching stopped since the decision (a pause, a
    drain, a stop);
-2. re-checks the do-not-call lists (a number may have been added since the lease; callbacks
-   included) -- the lease query already applied lists, local hours, number windows and caps;
+2. re-checks every rule the lease checked that may have changed since (issue 11: contacts
+   leased before 21:00 were dialled after it), in one store query
+   (``recheck_before_dial``: campaign running, schedule open, status still due, number
+   enabled, do-not-call lists -- callbacks included --, the local hours in every candidate
+   zone, the number's window, the caps, the UK locks unless this call has an agent
+   reserved); a refused contact is given back without an attempt row, and the refusal is
+   logged (``dial_refused``) and counted by rule (``dialer_dial_refusals_total``);
 3. writes the attempt row (``open_attempt``) *before* the call exists, so that a crash never
    leaves a call the store does not know of; the contact moves to *dialled* in the hopper
    and the call into the :class:`~dialer.campaign.calls.CallTable`;
@@ -41,7 +46,7 @@ from dialer.campaign.settings import RunnerSettings
 from dialer.campaign.writer import OutcomeWriter
 from dialer.clock import Clock, utc_at
 from dialer.errors import AgentError, DialerError, LeaseLost, NotFound, PbxUnavailable
-from dialer.model import AttemptResult, Campaign, LeasedContact
+from dialer.model import AttemptResult, Campaign, DialRefusal, LeasedContact
 from dialer.model import Outcome as StoreOutcome
 from dialer.observability.metrics import DialerMetrics
 from dialer.ports import ContactStore, OriginateRequest, PbxPort
@@ -62,7 +67,7 @@ class Dialer:
 
     Args:
         campaign: the campaign (its name, queue and caller id go into the Originate).
-        store: do-not-call lists, attempt rows, releases.
+        store: the dial-time recheck, attempt rows, releases.
         pbx: where the Originate goes.
         clock: the runner's clock.
         settings: ``amd`` and ``queue_timeout_s`` for the Originate.
@@ -150,9 +155,19 @@ class Dialer:
             await self._give_back(lease, agent, "paused before dialling")
             return
         try:
-            if await self._store.is_do_not_call(lease.e164, lease.campaign_id):
-                self._log.info("dial_blocked_do_not_call", contact_id=lease.contact_id)
-                await self._give_back(lease, agent, "do not call")
+            refusal = await self._store.recheck_before_dial(
+                lease, at=utc_at(now), agent_reserved=agent is not None
+            )
+            if refusal is not None:
+                self._log.info("dial_refused", contact_id=lease.contact_id, reason=refusal.value)
+                self._metrics.dial_refusals.labels(self._campaign.name, refusal.value).inc()
+                # The lease query leaves out what refused here, so a release cannot come straight
+                # back -- except a UK lock, which the lease lifts for a caller with an agent
+                # reserved (a predictive call may then take the contact): that lease is left to
+                # expire instead, so the contact is offered at most once per lease TTL.
+                await self._give_back(
+                    lease, agent, str(refusal), keep_lease=refusal is DialRefusal.UK_LOCK
+                )
                 return
             attempt = await self._store.open_attempt(lease, at=utc_at(now), engine_id=self._engine_id)
         except LeaseLost:
@@ -216,9 +231,18 @@ class Dialer:
             self._log.debug("originate_sent", attempt_id=attempt_id, reserved=agent is not None)
 
     async def _give_back(
-        self, lease: LeasedContact, agent: str | None, reason: str, *, opened_at: dt.datetime | None = None
+        self,
+        lease: LeasedContact,
+        agent: str | None,
+        reason: str,
+        *,
+        opened_at: dt.datetime | None = None,
+        keep_lease: bool = False,
     ) -> None:
         """Return an undialled contact; ``opened_at``: an ``open_attempt`` at that time failed.
+
+        ``keep_lease``: the hopper lets the contact go but the store's lease is not released;
+        unrenewed, it expires at its time and the contact is leasable again only then.
 
         A failed ``open_attempt`` may have committed just as the connection died: the row
         exists though nothing was dialled. The release is then preceded, in the writer's
@@ -232,6 +256,8 @@ class Dialer:
             effects = [e for e in effects if not isinstance(e, ReleaseContact)]
             await self._perform(effects)
         ids = [lease.contact_id]
+        if keep_lease:
+            return
         if opened_at is None:
             self._writer.submit(
                 f"release ({reason})", lambda: self._store.release_leases(self._engine_id, ids), contacts=ids

@@ -127,6 +127,12 @@ class DialerMetrics:
             ["campaign"],
             registry=registry,
         )
+        self.dial_refusals = Counter(
+            "dialer_dial_refusals",
+            "Leased contacts not dialled because a rule refused them at dial time, by rule",
+            ["campaign", "reason"],
+            registry=registry,
+        )
         self.originate_errors = Counter(
             "dialer_originate_errors",
             "Originate actions refused or lost",

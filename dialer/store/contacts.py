@@ -20,7 +20,7 @@ from typing import Any
 
 from dialer.contacts import transfer
 from dialer.errors import NotFound, ValidationError
-from dialer.model import CampaignState, Compliance, Contact, LeasedContact, Phone
+from dialer.model import CampaignState, Compliance, Contact, DialRefusal, LeasedContact, Phone
 from dialer.store import eligibility
 from dialer.store.campaigns import (
     CAMPAIGN_SELECT,
@@ -194,6 +194,32 @@ class Contacts(PoolNoun):
                 hours_start=camp.local_hours_start,
                 hours_end=camp.local_hours_end,
                 timezone=camp.timezone,
+            )
+
+    async def recheck_before_dial(
+        self, lease: LeasedContact, *, at: dt.datetime, agent_reserved: bool
+    ) -> DialRefusal | None:
+        """Whether ``lease`` may still be dialled at ``at``: the lease's rules once more, one query.
+
+        Between the lease and the Originate the hours may have passed, the number may have been
+        listed or its window closed, the caps reached, a UK lock set, the campaign paused or its
+        schedule closed (issue 11). Returns the first rule that refuses, None when none does;
+        ``agent_reserved`` is whether the call has an agent reserved (the UK locks and "call
+        progressive" yield to one, as in the lease). See :func:`dialer.store.eligibility.recheck`.
+
+        Raises:
+            ValidationError: ``at`` is naive.
+            NotFound: the contact or its number is gone.
+        """
+        if at.tzinfo is None:
+            raise ValidationError("at", "must be timezone-aware", at)
+        async with self.pool.acquire() as conn:
+            return await eligibility.recheck(
+                conn,
+                contact_id=lease.contact_id,
+                phone_id=lease.phone_id,
+                at=at,
+                agent_reserved=agent_reserved,
             )
 
     async def renew_leases(

@@ -2,9 +2,9 @@
 
 A number on the global list (``campaign_id`` NULL) is never dialled; one on a campaign's
 list is not dialled for that campaign. The lease query already skips listed numbers
-(:mod:`dialer.store.eligibility`); the runner asks :meth:`DoNotCall.is_do_not_call` again
-just before it dials (DESIGN.md: DNC is checked at dial time), as a number may be listed
-after its contact was leased.
+(:mod:`dialer.store.eligibility`); just before it dials, the runner checks them again with
+the lease's other rules in one query (``Store.recheck_before_dial``; DESIGN.md: DNC is
+checked at dial time), as a number may be listed after its contact was leased.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ class DoNotCall(PoolNoun):
             return done != "DELETE 0"
 
     async def is_do_not_call(self, e164: str, campaign_id: int) -> bool:
-        """Dial-time check (DESIGN.md: DNC is checked at dial time, callbacks included)."""
+        """Whether ``e164`` is listed for ``campaign_id`` (the dial path uses ``recheck_before_dial``)."""
         return bool(
             await self.pool.fetchval(
                 "SELECT EXISTS (SELECT 1 FROM do_not_call"

@@ -25,6 +25,12 @@ campaign. The rules checked per row:
 
 Whether the campaign's schedule is open is checked in Python (``Schedule.is_open``) before
 the query; a closed schedule or a campaign not running leases nothing.
+
+The same rules again at dial time (:func:`recheck`, issue 11): a contact leased at 20:59 may
+be launched after 21:00, its number listed, a cap or a UK lock reached meanwhile. Each rule
+is one SQL fragment (``RULE_*``, :data:`ZONES`) that both statements build from, so the lease
+and the recheck cannot drift apart; the recheck evaluates each fragment as a column for the
+contact and the number it was leased with, so the dial path learns *which* rule refuses.
 """
 
 from __future__ import annotations
@@ -34,14 +40,54 @@ from collections.abc import Sequence
 
 import asyncpg
 
-from dialer.model import LeasedContact
+from dialer.errors import NotFound
+from dialer.model import CampaignState, DialRefusal, LeasedContact
+from dialer.store.campaigns import schedule_from
 
 REASONS = {0: "callback", 1: "call_progressive", 2: "retry", 3: "fresh"}
+
+# The rules, one fragment each, shared by the lease (many contacts, every number) and the
+# dial-time recheck (one contact, the leased number): the same text, so the two cannot drift.
+# ``c`` is the contact, ``p`` its number, ``z.zones`` the number's candidate zones; the
+# ``{...}`` fields are filled with each statement's own parameters (:func:`_rules`).
+ZONES = """CASE
+            WHEN c.timezone IS NOT NULL THEN ARRAY[c.timezone]
+            WHEN cardinality(p.timezones) > 0 THEN p.timezones
+            ELSE ARRAY[{zone}::text] END"""
+RULE_DUE = "c.dial_rank IS NOT NULL AND c.due_at <= {at} AND (c.dial_rank <> 1 OR {reserved})"
+RULE_CAPS = """(c.dial_rank = 0
+           OR (c.attempts < {max_attempts}
+               AND (c.day_attempts_on IS DISTINCT FROM {day} OR c.day_attempts < {max_per_day})))"""
+RULE_UK_LOCKS = """(NOT {uk} OR {reserved}
+           OR ((c.last_abandon_at IS NULL OR c.last_abandon_at <= {at} - interval '72 hours')
+               AND (c.last_machine_at IS NULL OR c.last_machine_at <= {at} - interval '24 hours')))"""
+RULE_ENABLED = "p.disabled_at IS NULL"
+RULE_HOURS = "dialer_in_hours({at}, z.zones, {hours_start}, {hours_end})"
+RULE_WINDOW = "dialer_in_hours({at}, z.zones, p.window_start, p.window_end)"
+RULE_NOT_LISTED = """NOT EXISTS (SELECT 1 FROM do_not_call d
+                          WHERE d.e164 = p.e164 AND (d.campaign_id IS NULL OR d.campaign_id = {campaign}))"""
+
+
+def _rules(template: str, **params: str) -> str:
+    """``template`` with the rule fragments in place, their fields bound to ``params``."""
+    fragments = {
+        "zones": ZONES,
+        "due": RULE_DUE,
+        "caps": RULE_CAPS,
+        "uk_locks": RULE_UK_LOCKS,
+        "enabled": RULE_ENABLED,
+        "hours": RULE_HOURS,
+        "window": RULE_WINDOW,
+        "not_listed": RULE_NOT_LISTED,
+    }
+    return template.format(**{k: v.format(**params) for k, v in fragments.items()})
+
 
 # $1 campaign, $2 at, $3 limit, $4 owner, $5 lease until, $6 agent reserved, $7 agent ids
 # (NULL: any), $8 campaign-local day, $9 max attempts, $10 max per day, $11 UK locks apply,
 # $12 hours start, $13 hours end, $14 campaign zone.
-LEASE_SQL = """
+LEASE_SQL = _rules(
+    """
 WITH picked AS (
     SELECT c.id, c.dial_rank, ph.id AS phone_id, ph.e164, cb.id AS callback_id
     FROM contacts c
@@ -52,29 +98,20 @@ WITH picked AS (
     ) cb ON c.callback_due_at IS NOT NULL
     CROSS JOIN LATERAL (
         SELECT p.id, p.e164 FROM contact_phones p
-        CROSS JOIN LATERAL (SELECT CASE
-            WHEN c.timezone IS NOT NULL THEN ARRAY[c.timezone]
-            WHEN cardinality(p.timezones) > 0 THEN p.timezones
-            ELSE ARRAY[$14::text] END AS zones) z
-        WHERE p.contact_id = c.id AND p.disabled_at IS NULL
+        CROSS JOIN LATERAL (SELECT {zones} AS zones) z
+        WHERE p.contact_id = c.id AND {enabled}
           AND (cb.phone_id IS NULL OR p.id = cb.phone_id)
-          AND dialer_in_hours($2, z.zones, $12, $13)
-          AND dialer_in_hours($2, z.zones, p.window_start, p.window_end)
-          AND NOT EXISTS (SELECT 1 FROM do_not_call d
-                          WHERE d.e164 = p.e164 AND (d.campaign_id IS NULL OR d.campaign_id = $1))
+          AND {hours}
+          AND {window}
+          AND {not_listed}
         ORDER BY (p.position < c.next_phone_pos), p.position
         LIMIT 1
     ) ph
     WHERE c.campaign_id = $1
-      AND c.dial_rank IS NOT NULL
-      AND c.due_at <= $2
+      AND {due}
       AND (c.lease_expires_at IS NULL OR c.lease_expires_at <= $2)
-      AND (c.dial_rank <> 1 OR $6)
-      AND (c.dial_rank = 0
-           OR (c.attempts < $9 AND (c.day_attempts_on IS DISTINCT FROM $8 OR c.day_attempts < $10)))
-      AND (NOT $11 OR $6
-           OR ((c.last_abandon_at IS NULL OR c.last_abandon_at <= $2 - interval '72 hours')
-               AND (c.last_machine_at IS NULL OR c.last_machine_at <= $2 - interval '24 hours')))
+      AND {caps}
+      AND {uk_locks}
       AND (c.dial_rank <> 0 OR c.agent_id IS NULL OR $7::bigint[] IS NULL OR c.agent_id = ANY($7::bigint[]))
     ORDER BY c.dial_rank, c.due_at, c.priority DESC, c.id
     LIMIT $3
@@ -86,7 +123,62 @@ FROM picked
 WHERE c.id = picked.id
 RETURNING c.id, c.campaign_id, c.name, c.fields, c.agent_id, c.dial_rank, c.due_at, c.priority,
           picked.phone_id, picked.e164, picked.callback_id, c.lease_owner, c.lease_expires_at
-"""
+""",
+    campaign="$1",
+    at="$2",
+    reserved="$6",
+    day="$8",
+    max_attempts="$9",
+    max_per_day="$10",
+    uk="$11",
+    hours_start="$12",
+    hours_end="$13",
+    zone="$14",
+)
+
+# $1 contact, $2 phone, $3 at, $4 agent reserved. The lease's rules for one contact and the
+# number it was leased with, each as a column (NULL where a rule does not apply counts as
+# refused), with the campaign's state and its schedule's row for the check in Python. The
+# campaign's values come from its row; the campaign-local day as :func:`~dialer.store.campaigns.local_day`.
+RECHECK_SQL = _rules(
+    """
+SELECT s.*, cam.state AS campaign_state,
+       {due} AS ok_due,
+       {enabled} AS ok_enabled,
+       {not_listed} AS ok_not_listed,
+       {hours} AS ok_hours,
+       {window} AS ok_window,
+       {caps} AS ok_caps,
+       {uk_locks} AS ok_uk_locks
+FROM contacts c
+JOIN campaigns cam ON cam.id = c.campaign_id
+JOIN schedules s ON s.id = cam.schedule_id
+JOIN contact_phones p ON p.id = $2 AND p.contact_id = c.id
+CROSS JOIN LATERAL (SELECT {zones} AS zones) z
+WHERE c.id = $1
+""",
+    campaign="c.campaign_id",
+    at="$3::timestamptz",
+    reserved="$4::boolean",
+    day="($3::timestamptz AT TIME ZONE cam.timezone)::date",
+    max_attempts="cam.max_attempts",
+    max_per_day="cam.max_attempts_per_day",
+    uk="(cam.compliance = 'uk')",
+    hours_start="cam.local_hours_start",
+    hours_end="cam.local_hours_end",
+    zone="cam.timezone",
+)
+
+#: The recheck's columns in the order they are reported, each with the refusal it stands for.
+RECHECK_RULES = (
+    ("ok_due", DialRefusal.NOT_DUE),
+    ("ok_enabled", DialRefusal.NUMBER_DISABLED),
+    ("ok_not_listed", DialRefusal.DO_NOT_CALL),
+    ("ok_hours", DialRefusal.OUTSIDE_LOCAL_HOURS),
+    ("ok_window", DialRefusal.NUMBER_WINDOW),
+    ("ok_caps", DialRefusal.CAP_REACHED),
+    ("ok_uk_locks", DialRefusal.UK_LOCK),
+)
 
 
 async def lease(
@@ -144,6 +236,32 @@ async def lease(
         )
         for r in rows
     ]
+
+
+async def recheck(
+    conn: asyncpg.Connection, *, contact_id: int, phone_id: int, at: dt.datetime, agent_reserved: bool
+) -> DialRefusal | None:
+    """The lease's rules again for one leased contact and its number at ``at``: one statement.
+
+    Returns the first rule that refuses (:data:`RECHECK_RULES` order, after the campaign's
+    state and schedule), or None when the call may be placed. The lease itself is not
+    checked: ``open_attempt`` does that.
+
+    Raises:
+        NotFound: the contact or the number is gone.
+    """
+    row = await conn.fetchrow(RECHECK_SQL, contact_id, phone_id, at, agent_reserved)
+    if row is None:
+        raise NotFound("contact phone", (contact_id, phone_id))
+    if CampaignState(row["campaign_state"]) is not CampaignState.RUNNING:
+        return DialRefusal.CAMPAIGN_NOT_RUNNING
+    sched = schedule_from(row)
+    if not sched.active or not sched.is_open(at):
+        return DialRefusal.SCHEDULE_CLOSED
+    for column, refusal in RECHECK_RULES:
+        if row[column] is not True:
+            return refusal
+    return None
 
 
 def _instant(value: dt.datetime) -> float:

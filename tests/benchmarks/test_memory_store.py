@@ -18,6 +18,7 @@ from dialer.model import (
     CampaignState,
     Compliance,
     DialingMode,
+    DialRefusal,
     Outcome,
     RetryRule,
     SystemStatus,
@@ -135,6 +136,21 @@ async def test_do_not_call_numbers_are_never_leased() -> None:
     store.do_not_call.add("+15550000001")
     leased = await store.lease_contacts("bench", at=at(0), limit=10, owner="e1")
     assert ["+15550000000", "+15550000002"] == [c.e164 for c in leased]
+
+
+async def test_the_dial_time_recheck_refuses_what_changed_since_the_lease() -> None:
+    store = _store(population=3)
+    listed, kept = await store.lease_contacts("bench", at=at(0), limit=2, owner="e1", ttl_s=1000)
+    store.do_not_call.add(listed.e164)
+    await _dial(store, Outcome.ABANDONED, 100)  # "call progressive" from now on
+    [progressive] = await store.lease_contacts("bench", at=at(200), limit=1, owner="e1", agent_reserved=True)
+    expected = [DialRefusal.DO_NOT_CALL, None, DialRefusal.NOT_DUE, None]
+    assert expected == [
+        await store.recheck_before_dial(listed, at=at(300), agent_reserved=True),
+        await store.recheck_before_dial(kept, at=at(300), agent_reserved=False),
+        await store.recheck_before_dial(progressive, at=at(300), agent_reserved=False),
+        await store.recheck_before_dial(progressive, at=at(300), agent_reserved=True),
+    ]
 
 
 _OUTCOMES = [Outcome.BUSY, Outcome.NO_ANSWER, Outcome.ABANDONED, Outcome.MACHINE, Outcome.ANSWERED]

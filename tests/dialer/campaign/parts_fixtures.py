@@ -193,8 +193,12 @@ async def campaign_of(
 
 
 @asynccontextmanager
-async def parts(store: Store, campaign: Campaign, *, settings: RunnerSettings = FAST) -> AsyncIterator[Parts]:
-    clock = VirtualClock(float(int(RealClock().now())))  # whole seconds: times round-trip the store
+async def parts(
+    store: Store, campaign: Campaign, *, settings: RunnerSettings = FAST, start_at: dt.datetime | None = None
+) -> AsyncIterator[Parts]:
+    """The parts on a virtual clock from ``start_at`` (default: now, in whole seconds)."""
+    start = float(int(RealClock().now())) if start_at is None else start_at.timestamp()
+    clock = VirtualClock(start)  # whole seconds: times round-trip the store
     registry = CollectorRegistry()
     states: list[bool] = []
     writer = OutcomeWriter(clock, settings, states.append)

@@ -7,6 +7,7 @@ parts, as the runner wires them.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 from benchmarks.callcentre import SCENARIOS
@@ -14,10 +15,11 @@ from benchmarks.engine.virtual_pbx import VirtualPbx
 from dialer.agents.state import AgentState, ReservationKind
 from dialer.campaign.dialing import Dialer
 from dialer.campaign.housekeeping import Housekeeping
-from dialer.model import LeasedContact, Outcome
+from dialer.model import Compliance, LeasedContact, Outcome
 from dialer.store.store import Store
 from tests.dialer.campaign.parts_fixtures import ENGINE, CommitThenFail, Parts, campaign_of, parts, written
 from tests.dialer.campaign.runner_fixtures import wait_for
+from tests.dialer.conftest import utc
 
 
 @dataclass
@@ -123,6 +125,48 @@ async def test_a_number_put_on_the_do_not_call_list_after_the_lease_is_given_bac
         assert p.hopper.held(cid) is None
     assert [] == await store.contact_attempts(cid)
     assert await _lease_owner(store, cid) is None
+
+
+async def test_a_contact_leased_before_its_hours_end_is_not_dialled_after_them(store: Store) -> None:
+    # issue 11: leased into the hopper at 20:59:30 local, launched at 21:00:04
+    camp = await campaign_of(store, local_hours_start=dt.time(8), local_hours_end=dt.time(21))
+    cid = await store.add_contact(camp.name, ["+48500005001"], timezone="Europe/Warsaw")
+    async with parts(store, camp, start_at=utc(2026, 3, 10, 19, 59, 30)) as p:  # 20:59:30 in Warsaw (CET)
+        rig = _rig(p)
+        [lease] = await p.lease()
+        assert lease == p.hopper.take_fresh()
+        await p.clock.run_until(p.clock.now() + 34)
+        await rig.launched(lease)
+        await written(p)
+        assert ([], 0) == (rig.pbx.fates, len(p.calls))
+        assert 1.0 == p.sample("dialer_dial_refusals_total", reason="outside_local_hours")
+        assert [] == await p.lease()  # given back, and not leased again outside the hours
+    assert [] == await store.contact_attempts(cid)
+    assert await _lease_owner(store, cid) is None
+
+
+async def test_a_uk_locked_contact_is_not_dialled_without_an_agent_and_its_lease_left_to_expire(
+    store: Store,
+) -> None:
+    camp = await campaign_of(store, compliance=Compliance.UK)
+    cid = await store.add_contact(camp.name, ["+447700905001"])
+    async with parts(store, camp) as p:
+        await store.pool.execute(
+            "UPDATE contacts SET last_abandon_at = $2 WHERE id = $1",
+            cid,
+            p.clock.utcnow() - dt.timedelta(hours=1),
+        )
+        rig = _rig(p)
+        # a caller with an agent reserved may lease it; a predictive call then takes it alone
+        [lease] = await p.lease(agent_reserved=True)
+        assert lease == p.hopper.take_fresh()
+        await rig.launched(lease)
+        await written(p)
+        assert ([], 0) == (rig.pbx.fates, len(p.calls))
+        assert 1.0 == p.sample("dialer_dial_refusals_total", reason="uk_lock")
+        assert [] == await p.lease(agent_reserved=True)  # still leased: no loop of lease and refusal
+        assert ENGINE == await _lease_owner(store, cid)
+    assert [] == await store.contact_attempts(cid)
 
 
 async def test_a_launch_after_launching_stopped_dials_nothing(store: Store) -> None:
