@@ -21,6 +21,12 @@ What real Asterisk taught us (``shared/ami-transcripts/README.md``):
   ``;2`` Hangup first means the customer left; our ``DialerAbandon`` UserEvent (or our ``;1``
   hanging up first) means we dropped them.
 * AMD results and the abandon path are only visible through UserEvents (fact 6).
+* Once media flows, Asterisk optimises our Local pair away (fact 11): LocalOptimizationBegin
+  names our halves, a channel of the call enters the bridge in our ``;1``'s place
+  (BridgeEnter ``SwapUniqueid``), LocalOptimizationEnd says ``Success: No`` even when the swap
+  worked, and both halves hang up while the customer and the agent go on talking. From then
+  on a half's Hangup is not the end of the conversation: the last channel of the call
+  (``Linkedid`` = our ChannelId, which survives the swap) hanging up is, or AgentComplete.
 
 Pure: no asyncio, no panoramisk, no logging; times are passed in.
 """
@@ -560,17 +566,24 @@ class AttemptMachine:
         return []
 
     def _on_local_optimization(self, msg: AmiMessage, at_s: float) -> list[Signal]:
-        # The Local pair is leaving the bridges: its halves hang up while the call goes on
-        # between the real channels, so only AgentComplete can end a connected call now.
+        # Our Local pair is being optimised away (fact 11): LocalOptimizationBegin names the
+        # halves (LocalOne*/LocalTwo*) and the channel swapped in for one of them (Source*).
+        # From here the halves may hang up while the conversation goes on between the other
+        # channels of the call, so a half's Hangup no longer ends it: the last channel of the
+        # call does (or AgentComplete). LocalOptimizationEnd's ``Success`` is not evidence
+        # either way: Asterisk 22 reports "No" even when the swap worked (bridge.c
+        # try_swap_optimize_out), and a swap that really failed leaves the halves in the
+        # call, where they hang up with everyone else when it ends — the same rule holds.
         ids = {msg.get("LocalOneUniqueid"), msg.get("LocalTwoUniqueid")}
         if self._one in ids or self._two in ids:
-            # Begin: the swap is under way. End with Success: No: it failed, the halves stay.
-            failed = (
-                msg.event is not None
-                and msg.event.lower() == "localoptimizationend"
-                and ((msg.get("Success") or "").strip().lower() in ("no", "false", "0"))
-            )
-            self._optimized = not failed
+            self._optimized = True
+        return []
+
+    def _on_bridge_enter(self, msg: AmiMessage, at_s: float) -> list[Signal]:
+        # A channel entering a bridge in place of one of our halves (``SwapUniqueid``) is the
+        # swap itself, even if the LocalOptimizationBegin before it was missed.
+        if msg.get("SwapUniqueid") in (self._one, self._two):
+            self._optimized = True
         return []
 
     def _on_hangup(self, msg: AmiMessage, at_s: float) -> list[Signal]:
@@ -706,6 +719,7 @@ _READERS: dict[str, Callable[[AttemptMachine, AmiMessage, float], list[Signal]]]
     "userevent": AttemptMachine._on_user_event,
     "localoptimizationbegin": AttemptMachine._on_local_optimization,
     "localoptimizationend": AttemptMachine._on_local_optimization,
+    "bridgeenter": AttemptMachine._on_bridge_enter,
     "varset": AttemptMachine._on_var_set,
     "hangup": AttemptMachine._on_hangup,
 }

@@ -65,6 +65,26 @@ def test_connected_call_keeps_agent_times_and_codes() -> None:
     assert "dlr-L0001-3" == outcome.uniqueid == outcome.linkedid
 
 
+def test_optimised_local_pair_is_followed_to_the_real_end_of_the_conversation() -> None:
+    # Fact 11: the ;1 named by our ChannelId hangs up at +2.046 s (after LocalOptimizationEnd
+    # "Success: No"), the customer and the agent talk on until the last Hangup at +10.021 s.
+    result = replay(load("originate-local-optimized-reserved-agent"))
+    outcome = result.outcome
+
+    assert (Outcome.CONNECTED, 4, 16, "Local/agent2@sim-agents") == (
+        outcome.outcome,
+        outcome.reason,
+        outcome.cause,
+        outcome.agent,
+    )
+    assert outcome.ring_s == pytest.approx(1.013, abs=0.002)
+    assert outcome.wait_s == pytest.approx(0.992, abs=0.002)
+    assert outcome.talk_s == pytest.approx(8.016, abs=0.002)
+    assert outcome.ring_s + outcome.wait_s + outcome.talk_s == pytest.approx(10.021, abs=0.002)
+    assert "dlr-2" == outcome.uniqueid == outcome.linkedid
+    assert ["Answered", "AgentConnected", "Ended"] == [type(u).__name__ for u in result.updates]
+
+
 def test_busy_keeps_the_far_end_cause_from_the_second_half() -> None:
     # Fact 2: the ;1 half says cause 0 "Unknown"; the real cause 17 is on ;2, after the
     # OriginateResponse.
@@ -460,10 +480,42 @@ def test_optimised_call_without_a_queue_ends_when_its_last_channel_hangs_up() ->
     assert out is not None and (Outcome.CONNECTED, "PJSIP/agent3") == (out.outcome, out.agent)
 
 
-def test_failed_local_optimisation_leaves_the_halves_in_charge() -> None:
+def test_local_optimisation_end_saying_no_does_not_make_the_halves_the_call() -> None:
+    # Fact 11: Asterisk 22 reports Success: No even when the swap worked; the halves then
+    # hang up while the trunk leg (1795.8) and the agent (1795.9) go on talking.
     begin = _ev("LocalOptimizationBegin", LocalOneUniqueid=CID, LocalTwoUniqueid=TWO, Id="1")
     end = _ev("LocalOptimizationEnd", LocalOneUniqueid=CID, LocalTwoUniqueid=TWO, Id="1", Success="No")
-    machine, _ = _run([*_connected_call(), begin, end, _hangup(TWO, 16), _hangup(CID, 16)])
+    machine, updates = _run([*_connected_call(), begin, end, _hangup(TWO, 16), _hangup(CID, 16)])
+    assert not machine.done
+    (connected,) = [u for u in updates if isinstance(u, AgentConnected)]
+
+    machine.feed(_hangup("1795.8", 16), 40.0)
+    assert not machine.done
+    machine.feed(_hangup("1795.9", 16), 40.5)
+
+    out = machine.outcome
+    assert out is not None
+    assert (Outcome.CONNECTED, 40.5 - connected.at_s) == (out.outcome, out.talk_s)
+
+
+def test_a_swap_that_really_failed_ends_when_the_whole_call_hangs_up() -> None:
+    # A swap that failed leaves the halves in the call: they hang up together with the other
+    # channels when the conversation ends, and that is when the attempt ends.
+    begin = _ev("LocalOptimizationBegin", LocalOneUniqueid=CID, LocalTwoUniqueid=TWO, Id="1")
+    end = _ev("LocalOptimizationEnd", LocalOneUniqueid=CID, LocalTwoUniqueid=TWO, Id="1", Success="No")
+    hangups = [_hangup("1795.8", 16), _hangup(TWO, 16), _hangup(CID, 16), _hangup("1795.9", 16)]
+    machine, _ = _run([*_connected_call(), begin, end, *hangups])
+
+    assert machine.outcome is not None and Outcome.CONNECTED == machine.outcome.outcome
+
+
+def test_a_bridge_swap_of_our_half_counts_as_optimisation_without_its_begin() -> None:
+    swap = _ev("BridgeEnter", BridgeUniqueid="b-1", Uniqueid="1795.8", Linkedid=CID, SwapUniqueid=CID)
+    machine, _ = _run([*_connected_call(), swap, _hangup(TWO, 16), _hangup(CID, 16)])
+    assert not machine.done
+
+    machine.feed(_hangup("1795.8", 16), 40.0)
+    machine.feed(_hangup("1795.9", 16), 40.0)
 
     assert machine.outcome is not None and Outcome.CONNECTED == machine.outcome.outcome
 
