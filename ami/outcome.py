@@ -26,7 +26,8 @@ What real Asterisk taught us (``shared/ami-transcripts/README.md``):
   (BridgeEnter ``SwapUniqueid``), LocalOptimizationEnd says ``Success: No`` even when the swap
   worked, and both halves hang up while the customer and the agent go on talking. From then
   on a half's Hangup is not the end of the conversation: the last channel of the call
-  (``Linkedid`` = our ChannelId, which survives the swap) hanging up is, or AgentComplete.
+  (``Linkedid`` = our ChannelId, which survives the swap) hanging up is — not even
+  AgentComplete, which Queue() derives from the same unreliable ``Success``.
 
 Pure: no asyncio, no panoramisk, no logging; times are passed in.
 """
@@ -527,6 +528,11 @@ class AttemptMachine:
 
     def _on_agent_complete(self, msg: AmiMessage, at_s: float) -> list[Signal]:
         self._agent = self._agent or msg.get("Interface")
+        if self._optimized and self._linked:
+            # Queue() follows the swap by the same LocalOptimizationEnd "Success" that lies
+            # (fact 11), so its AgentComplete may name the optimised-away ;1 leaving while the
+            # customer and the agent still talk: only the call's last channel ends it then.
+            return []
         self._agent_complete = True
         return [Signal.AGENT_COMPLETE]
 
@@ -636,7 +642,7 @@ class AttemptMachine:
         if not self._response_seen:
             return False
         if self._optimized:
-            return self._agent_complete or not self._linked
+            return not self._linked
         return all(uid in self._hung for uid in self._opened)
 
     def _maybe_end(self, at_s: float, updates: list[AttemptUpdate]) -> None:

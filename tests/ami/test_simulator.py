@@ -117,8 +117,33 @@ class RawAmi:
             pass
 
 
-# Not reproduced by the simulator yet: Local channel optimization (fact 11) is the next step.
-ORIGINATE_FILES = [p for p in originate_paths() if p.stem != "originate-local-optimized-reserved-agent"]
+ORIGINATE_FILES = originate_paths()
+# Captures whose Originate lines were reconstructed with only ActionID/ChannelId: what the
+# engine sent (from the capture's header: its channel, the connect context, the reserved
+# agent its Dial() rings) and the far end's behaviour, a person with media answering in 1 s
+# who hangs up about 9 s later (the capture's Newstate Up at +1.012 s, Hangup at +10.020 s).
+RECONSTRUCTED: dict[str, tuple[list[tuple[str, str]], PopulationParams]] = {
+    "originate-local-optimized-reserved-agent": (
+        [
+            ("Channel", "Local/+48500002110@dialer-out"),
+            ("Context", "dialer-connect"),
+            ("Exten", "s"),
+            ("Priority", "1"),
+            ("Timeout", "15000"),
+            ("CallerID", "<5550000>"),
+            ("Async", "true"),
+            ("Variable", "DIALER_AGENT=Local/agent2@sim-agents"),
+        ],
+        PopulationParams(
+            answer_p=1.0,
+            machine_share=0.0,
+            answer_median_s=1.0,
+            answer_sigma=0.0,
+            talk_median_s=9.0,
+            talk_sigma=0.0,
+        ),
+    ),
+}
 
 
 def received(cap: Transcript) -> list[AmiMessage]:
@@ -137,6 +162,10 @@ async def replay_on_simulator(pbx: SimulatedPbx, cap: Transcript) -> list[AmiMes
     [entry] = cap.sent_actions("Originate")
     orig = entry.message
     assert isinstance(orig, AmiMessage)
+    if cap.name in RECONSTRUCTED:
+        sent, people = RECONSTRUCTED[cap.name]
+        pbx.population = PopulationModel(people, np.random.default_rng(1))
+        orig = AmiMessage.of(*orig.headers, *sent)
     await ami.send(*orig.headers)
     uid = orig.get("ChannelId")
     # the call is over when the originated ;1 half has hung up and nothing follows for a while
