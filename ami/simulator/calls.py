@@ -726,17 +726,10 @@ class SimCall:
 
     def _optimized_end(self, *, agent_first: bool, cause: int = 16) -> None:
         """The conversation of an optimised call ends: the trunk leg and the agent legs go."""
-        t1, t2, a1, a2 = self.t1, self.t2, self.a1, self.a2
-        assert t1 is not None and t2 is not None and a1 is not None
+        t1, t2 = self.t1, self.t2
+        assert t1 is not None and t2 is not None and self.a1 is not None
         if agent_first:
-            if a2 is not None:
-                self._hangup_request(a2, 16, soft=True)
-                self._hangup_request(a1, 16)
-                self._hangup(a2, 16)
-            talk = self._agent_complete("agent")
-            self._bridge("BridgeLeave", self.bridge_outer, 1, a1)
-            self._hangup(a1, 16)
-            self._bridge("BridgeLeave", self.bridge_outer, 0, t1)
+            talk = self._agent_leaves(t1)
             self._bridge("BridgeDestroy", self.bridge_outer, 0)
             self._hangup_request(t1, 16)
             self._hangup_request(t2, 16, soft=True)
@@ -989,12 +982,9 @@ class SimCall:
         else:
             self._hangup_request(c1, 16, soft=True)
 
-    def _agent_hangup(self) -> None:
-        """The agent ends the talk first (--agent-talk): Queue() returns and ;1 is hung up."""
-        if self.optimized:
-            self._optimized_end(agent_first=True)
-            return
-        c1, a1, a2 = self.c1, self.a1, self.a2
+    def _agent_leaves(self, other: SimChannel) -> float:
+        """The agent hangs up first; ``other`` is left alone in the bridge. Returns the talk."""
+        a1, a2 = self.a1, self.a2
         assert a1 is not None
         if a2 is not None:
             self._hangup_request(a2, 16, soft=True)
@@ -1003,7 +993,15 @@ class SimCall:
         talk = self._agent_complete("agent")
         self._bridge("BridgeLeave", self.bridge_outer, 1, a1)
         self._hangup(a1, 16)
-        self._bridge("BridgeLeave", self.bridge_outer, 0, c1)
+        self._bridge("BridgeLeave", self.bridge_outer, 0, other)
+        return talk
+
+    def _agent_hangup(self) -> None:
+        """The agent ends the talk first (--agent-talk): Queue() returns and ;1 is hung up."""
+        if self.optimized:
+            self._optimized_end(agent_first=True)
+            return
+        talk = self._agent_leaves(self.c1)
         self._bridge("BridgeDestroy", self.bridge_outer, 0)
         self.a1 = self.a2 = None
         self._release_member(wrap=True, talk_s=talk)

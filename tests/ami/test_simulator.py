@@ -484,3 +484,70 @@ async def test_pjsip_channel_is_one_channel_and_still_maps(
         m.get("Channel") for m in ami.messages() if m.event == "Newchannel" and m.get("Linkedid") == "dlr-P1"
     }
     assert any(n.startswith("PJSIP/operator-") and ";" not in n for n in names if n)
+
+
+# -- Local channel optimization (fact 11) ----------------------------------------------------
+
+_TALKING_PEOPLE = PopulationParams(
+    answer_p=1.0,
+    machine_share=0.0,
+    answer_median_s=1.0,
+    answer_sigma=0.0,
+    talk_median_s=9.0,
+    talk_sigma=0.0,
+)
+
+
+@pytest.mark.parametrize(
+    ("channel", "agent", "agent_talk_s", "optimized"),
+    [
+        ("Local/+48500000001@dialer-out", "Local/agent2@sim-agents", None, True),  # the capture's case
+        ("Local/+48500000001@dialer-out", "", None, True),  # through the queue
+        ("Local/+48500000001@dialer-out", "Local/agent2@sim-agents", 3.0, True),  # agent hangs up first
+        ("Local/+48500000001@dialer-out/n", "Local/agent2@sim-agents", None, False),  # /n prevents it
+        ("Local/1005550011@dialer-out", "", None, False),  # sim-pstn 100 only Wait()s: no media
+    ],
+)
+async def test_a_bridged_local_pair_with_media_is_optimised_and_the_call_goes_on(
+    channel: str, agent: str, agent_talk_s: float | None, optimized: bool
+) -> None:
+    sim = SimulatedPbx(
+        time_scale=TIME_SCALE,
+        agents=TRANSCRIPT_AGENTS,
+        population=_TALKING_PEOPLE,
+        agent_talk_s=agent_talk_s,
+        auth_fail_delay_s=0.05,
+    )
+    await sim.start()
+    try:
+        ami = await RawAmi.connect(sim.port)
+        await ami.read_until(lambda m: m.event == "FullyBooted")
+        variables = [("Variable", f"DIALER_AGENT={agent}")] if agent else []
+        await ami.send(
+            ("Action", "Originate"),
+            ("ActionID", "dlr-O1"),
+            ("Channel", channel),
+            ("Context", "dialer-connect"),
+            ("Exten", "s"),
+            ("Timeout", "15000"),
+            ("Async", "true"),
+            ("ChannelId", "dlr-O1"),
+            *variables,
+        )
+        await ami.read_until(lambda m: m.event == "Hangup" and m.get("Uniqueid") == "dlr-O1", wait_s=5)
+        with contextlib.suppress(TimeoutError):
+            await ami.read_until(lambda m: False, wait_s=20 * TIME_SCALE)
+        await ami.close()
+    finally:
+        await sim.close()
+    messages = ami.messages()
+    machine = AttemptMachine("O1", action_id="dlr-O1", channel_id="dlr-O1", started_at_s=0.0)
+    ended_at = [i for i, m in enumerate(messages) if machine.feed(m, float(i))]
+    hangups = [i for i, m in enumerate(messages) if m.event == "Hangup"]
+    one_hung = next(i for i in hangups if messages[i].get("Uniqueid") == "dlr-O1")
+
+    assert optimized == any(m.event == "LocalOptimizationBegin" for m in messages)
+    assert machine.outcome is not None and Outcome.CONNECTED == machine.outcome.outcome
+    # the attempt ends with the call's last channel, which outlives our ;1 when optimised
+    assert hangups[-1] == ended_at[-1]
+    assert optimized == (one_hung < hangups[-1] - 1)
