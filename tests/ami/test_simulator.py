@@ -118,6 +118,15 @@ class RawAmi:
 
 
 ORIGINATE_FILES = originate_paths()
+# People who answer in 1 s and talk (with media) until 9 s after answering.
+_TALKING_PEOPLE = PopulationParams(
+    answer_p=1.0,
+    machine_share=0.0,
+    answer_median_s=1.0,
+    answer_sigma=0.0,
+    talk_median_s=9.0,
+    talk_sigma=0.0,
+)
 # Captures whose Originate lines were reconstructed with only ActionID/ChannelId: what the
 # engine sent (from the capture's header: its channel, the connect context, the reserved
 # agent its Dial() rings) and the far end's behaviour, a person with media answering in 1 s
@@ -134,14 +143,7 @@ RECONSTRUCTED: dict[str, tuple[list[tuple[str, str]], PopulationParams]] = {
             ("Async", "true"),
             ("Variable", "DIALER_AGENT=Local/agent2@sim-agents"),
         ],
-        PopulationParams(
-            answer_p=1.0,
-            machine_share=0.0,
-            answer_median_s=1.0,
-            answer_sigma=0.0,
-            talk_median_s=9.0,
-            talk_sigma=0.0,
-        ),
+        _TALKING_PEOPLE,
     ),
 }
 
@@ -487,16 +489,6 @@ async def test_pjsip_channel_is_one_channel_and_still_maps(
 
 
 # -- Local channel optimization (fact 11) ----------------------------------------------------
-
-_TALKING_PEOPLE = PopulationParams(
-    answer_p=1.0,
-    machine_share=0.0,
-    answer_median_s=1.0,
-    answer_sigma=0.0,
-    talk_median_s=9.0,
-    talk_sigma=0.0,
-)
-
 
 @pytest.mark.parametrize(
     ("channel", "agent", "agent_talk_s", "optimized"),
