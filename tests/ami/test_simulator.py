@@ -357,9 +357,12 @@ def test_simulate_pbx_command_line_builds_the_simulator() -> None:
             "0.5",
             "--agent-wrapup",
             "4",
+            "--no-local-optimization",
         ]
     )
     pbx = build_pbx(args)
+    assert pbx.local_optimization is False
+    assert build_pbx(build_parser().parse_args(["simulate-pbx"])).local_optimization is True
     members = {(q.name, m.interface, m.member_name) for q in pbx.queues.values() for m in q.members.values()}
     assert {("campaign1", f"Local/agent{i}@sim-agents", f"Agent {i}") for i in (1, 2, 3)} | {
         ("sales", "PJSIP/1001", "Anna")
