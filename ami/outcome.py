@@ -25,9 +25,10 @@ What real Asterisk taught us (``shared/ami-transcripts/README.md``):
   names our halves, a channel of the call enters the bridge in our ``;1``'s place
   (BridgeEnter ``SwapUniqueid``), LocalOptimizationEnd says ``Success: No`` even when the swap
   worked, and both halves hang up while the customer and the agent go on talking. From then
-  on a half's Hangup is not the end of the conversation: the last channel of the call
-  (``Linkedid`` = our ChannelId, which survives the swap) hanging up is — not even
-  AgentComplete, which Queue() derives from the same unreliable ``Success``.
+  on (and likewise when an agent's Local pair is optimised) a half's Hangup is not the end
+  of the conversation: the last channel of the call (``Linkedid`` = our ChannelId, which
+  survives the swap) hanging up is — not even AgentComplete, which Queue() derives from the
+  same unreliable ``Success``.
 
 Pure: no asyncio, no panoramisk, no logging; times are passed in.
 """
@@ -572,23 +573,26 @@ class AttemptMachine:
         return []
 
     def _on_local_optimization(self, msg: AmiMessage, at_s: float) -> list[Signal]:
-        # Our Local pair is being optimised away (fact 11): LocalOptimizationBegin names the
-        # halves (LocalOne*/LocalTwo*) and the channel swapped in for one of them (Source*).
-        # From here the halves may hang up while the conversation goes on between the other
-        # channels of the call, so a half's Hangup no longer ends it: the last channel of the
-        # call does (or AgentComplete). LocalOptimizationEnd's ``Success`` is not evidence
-        # either way: Asterisk 22 reports "No" even when the swap worked (bridge.c
-        # try_swap_optimize_out), and a swap that really failed leaves the halves in the
-        # call, where they hang up with everyone else when it ends — the same rule holds.
+        # A Local pair of this call is being optimised away (fact 11): LocalOptimizationBegin
+        # names the pair (LocalOne*/LocalTwo*) and the channel swapped in (Source*). Ours: its
+        # halves then hang up while the conversation goes on between the other channels. An
+        # agent's (a Local queue member): Queue() follows it by the same unreliable
+        # ``Success`` and may report AgentComplete while the agent still talks. Either way a
+        # half's Hangup or AgentComplete no longer ends the call; its last channel does.
+        # LocalOptimizationEnd's ``Success`` is no evidence: Asterisk 22 says "No" even when
+        # the swap worked (bridge.c try_swap_optimize_out), and a swap that really failed
+        # leaves the pair in the call, hanging up with everyone else when it ends.
         ids = {msg.get("LocalOneUniqueid"), msg.get("LocalTwoUniqueid")}
-        if self._one in ids or self._two in ids:
+        linked = {msg.get("LocalOneLinkedid"), msg.get("LocalTwoLinkedid")}
+        if self._one in ids or self._two in ids or self._one in linked or ids & self._linked:
             self._optimized = True
         return []
 
     def _on_bridge_enter(self, msg: AmiMessage, at_s: float) -> list[Signal]:
-        # A channel entering a bridge in place of one of our halves (``SwapUniqueid``) is the
+        # A channel entering a bridge in place of one of our call's (``SwapUniqueid``) is the
         # swap itself, even if the LocalOptimizationBegin before it was missed.
-        if msg.get("SwapUniqueid") in (self._one, self._two):
+        swapped = msg.get("SwapUniqueid")
+        if swapped and (swapped in (self._one, self._two) or swapped in self._linked):
             self._optimized = True
         return []
 

@@ -472,6 +472,38 @@ def test_optimised_local_channel_ends_with_the_calls_last_channel_not_its_halves
     assert out is not None and (Outcome.CONNECTED, "PJSIP/agent3") == (out.outcome, out.agent)
 
 
+def test_an_optimised_agent_local_pair_does_not_end_the_call_with_its_agent_complete() -> None:
+    # A Local queue member (Local/agent3@agents, channels 1795.9;1 = "1795.9", ;2 = "1795.10")
+    # is optimised away: Queue() may then report AgentComplete while the agent still talks.
+    member = [
+        _ev("Newchannel", Channel="Local/agent3@agents-00000003;2", **_chan("1795.10")),
+        _ev(
+            "LocalOptimizationBegin",
+            LocalOneUniqueid="1795.9",
+            LocalOneLinkedid=CID,
+            LocalTwoUniqueid="1795.10",
+            LocalTwoLinkedid=CID,
+            Id="2",
+        ),
+        _ev("Newchannel", Channel="PJSIP/agent3-00000004", **_chan("1795.11")),
+        _hangup("1795.9", 16),
+        _hangup("1795.10", 16),
+        _queue("AgentComplete", Interface="Local/agent3@agents", TalkTime="0", Reason="agent"),
+    ]
+    machine, updates = _run([*_connected_call(), *member])
+    assert not machine.done
+    (connected,) = [u for u in updates if isinstance(u, AgentConnected)]
+
+    for uid in (TWO, CID, "1795.8"):
+        machine.feed(_hangup(uid, 16), 70.0)
+    assert not machine.done  # the agent's phone is still up
+    machine.feed(_hangup("1795.11", 16), 80.0)
+
+    out = machine.outcome
+    assert out is not None
+    assert (Outcome.CONNECTED, 80.0 - connected.at_s) == (out.outcome, out.talk_s)
+
+
 def test_optimised_call_without_a_queue_ends_when_its_last_channel_hangs_up() -> None:
     optimise = _ev("LocalOptimizationBegin", LocalOneUniqueid=CID, LocalTwoUniqueid=TWO, Id="1")
     call = [m for m in _connected_call() if m.event not in ("QueueCallerJoin", "AgentCalled", "AgentConnect")]
