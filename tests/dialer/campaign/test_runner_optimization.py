@@ -92,8 +92,11 @@ async def test_optimised_call_keeps_its_agent_talking_until_the_conversation_end
             await runner.agents.login("op1", agent_interface(1))
             await wait_for(optimised)  # our ;1 is gone, the conversation goes on
             seen: list[tuple[AgentState, list[tuple[int, Outcome | None]]]] = []
-            while optimised():
-                seen.append((state(), await attempts()))
+            while True:
+                sample = (state(), await attempts())
+                if not optimised():  # the conversation may have ended while sampling
+                    break
+                seen.append(sample)
                 await asyncio.sleep(0.02)
             (dialled, _), *_ = seen[0][1]
             talking = [(AgentState.TALKING, [(dialled, None)])] * len(seen)
