@@ -525,6 +525,10 @@ class AmiClient:
             if machine is not None:
                 if event == "Newchannel" and msg.get("Uniqueid") == f"dlr-{attempt_id}":
                     self._channel_names[attempt_id] = msg.get("Channel") or ""
+                elif event == "BridgeEnter" and msg.get("SwapUniqueid") == f"dlr-{attempt_id}":
+                    # Local optimisation (transcripts' README fact 11): the customer's channel
+                    # took our ;1's place, which is about to hang up; hangup() aims at it now.
+                    self._channel_names[attempt_id] = msg.get("Channel") or ""
                 self._deliver(attempt_id, machine.feed(msg, now))
                 if not machine.done and machine.decided and attempt_id not in self._settle_timers:
                     self._settle_timers[attempt_id] = asyncio.get_running_loop().call_later(

@@ -21,6 +21,14 @@ What real Asterisk taught us (``shared/ami-transcripts/README.md``):
   ``;2`` Hangup first means the customer left; our ``DialerAbandon`` UserEvent (or our ``;1``
   hanging up first) means we dropped them.
 * AMD results and the abandon path are only visible through UserEvents (fact 6).
+* Once media flows, Asterisk optimises our Local pair away (fact 11): LocalOptimizationBegin
+  names our halves, a channel of the call enters the bridge in our ``;1``'s place
+  (BridgeEnter ``SwapUniqueid``), LocalOptimizationEnd says ``Success: No`` even when the swap
+  worked, and both halves hang up while the customer and the agent go on talking. From then
+  on (and likewise when an agent's Local pair is optimised) a half's Hangup is not the end
+  of the conversation: the last channel of the call (``Linkedid`` = our ChannelId, which
+  survives the swap) hanging up is — not even AgentComplete, which Queue() derives from the
+  same unreliable ``Success``.
 
 Pure: no asyncio, no panoramisk, no logging; times are passed in.
 """
@@ -521,6 +529,11 @@ class AttemptMachine:
 
     def _on_agent_complete(self, msg: AmiMessage, at_s: float) -> list[Signal]:
         self._agent = self._agent or msg.get("Interface")
+        if self._optimized and self._linked:
+            # Queue() follows the swap by the same LocalOptimizationEnd "Success" that lies
+            # (fact 11), so its AgentComplete may name the optimised-away ;1 leaving while the
+            # customer and the agent still talk: only the call's last channel ends it then.
+            return []
         self._agent_complete = True
         return [Signal.AGENT_COMPLETE]
 
@@ -560,17 +573,27 @@ class AttemptMachine:
         return []
 
     def _on_local_optimization(self, msg: AmiMessage, at_s: float) -> list[Signal]:
-        # The Local pair is leaving the bridges: its halves hang up while the call goes on
-        # between the real channels, so only AgentComplete can end a connected call now.
+        # A Local pair of this call is being optimised away (fact 11): LocalOptimizationBegin
+        # names the pair (LocalOne*/LocalTwo*) and the channel swapped in (Source*). Ours: its
+        # halves then hang up while the conversation goes on between the other channels. An
+        # agent's (a Local queue member): Queue() follows it by the same unreliable
+        # ``Success`` and may report AgentComplete while the agent still talks. Either way a
+        # half's Hangup or AgentComplete no longer ends the call; its last channel does.
+        # LocalOptimizationEnd's ``Success`` is no evidence: Asterisk 22 says "No" even when
+        # the swap worked (bridge.c try_swap_optimize_out), and a swap that really failed
+        # leaves the pair in the call, hanging up with everyone else when it ends.
         ids = {msg.get("LocalOneUniqueid"), msg.get("LocalTwoUniqueid")}
-        if self._one in ids or self._two in ids:
-            # Begin: the swap is under way. End with Success: No: it failed, the halves stay.
-            failed = (
-                msg.event is not None
-                and msg.event.lower() == "localoptimizationend"
-                and ((msg.get("Success") or "").strip().lower() in ("no", "false", "0"))
-            )
-            self._optimized = not failed
+        linked = {msg.get("LocalOneLinkedid"), msg.get("LocalTwoLinkedid")}
+        if self._one in ids or self._two in ids or self._one in linked or ids & self._linked:
+            self._optimized = True
+        return []
+
+    def _on_bridge_enter(self, msg: AmiMessage, at_s: float) -> list[Signal]:
+        # A channel entering a bridge in place of one of our call's (``SwapUniqueid``) is the
+        # swap itself, even if the LocalOptimizationBegin before it was missed.
+        swapped = msg.get("SwapUniqueid")
+        if swapped and (swapped in (self._one, self._two) or swapped in self._linked):
+            self._optimized = True
         return []
 
     def _on_hangup(self, msg: AmiMessage, at_s: float) -> list[Signal]:
@@ -623,7 +646,7 @@ class AttemptMachine:
         if not self._response_seen:
             return False
         if self._optimized:
-            return self._agent_complete or not self._linked
+            return not self._linked
         return all(uid in self._hung for uid in self._opened)
 
     def _maybe_end(self, at_s: float, updates: list[AttemptUpdate]) -> None:
@@ -706,6 +729,7 @@ _READERS: dict[str, Callable[[AttemptMachine, AmiMessage, float], list[Signal]]]
     "userevent": AttemptMachine._on_user_event,
     "localoptimizationbegin": AttemptMachine._on_local_optimization,
     "localoptimizationend": AttemptMachine._on_local_optimization,
+    "bridgeenter": AttemptMachine._on_bridge_enter,
     "varset": AttemptMachine._on_var_set,
     "hangup": AttemptMachine._on_hangup,
 }

@@ -16,7 +16,13 @@ emits at that point, in the order of ``shared/ami-transcripts/originate-*.txt``:
   queue with its connect limit (QueueCallerJoin, AgentCalled/AgentConnect/AgentComplete),
   or UserEvent DialerAbandon and a 1 s message when no agent took the call in time;
 * hang-ups from either side with the causes where Asterisk puts them (fact 2 of the
-  transcripts' README: the real cause is on ``;2``).
+  transcripts' README: the real cause is on ``;2``);
+* Local channel optimization (fact 11, ``originate-local-optimized-reserved-agent.txt``):
+  when the originated pair sits between two bridges — ``;2`` with the trunk leg, ``;1`` with
+  the agent — and the far end sends media, Asterisk swaps the trunk leg into the agent's
+  bridge, reports LocalOptimizationEnd ``Success: No`` and hangs up both halves at once; the
+  customer and the agent talk on until one of them hangs up. A ``/n`` on the originated
+  channel (``Local/...@dialer-out/n``) prevents it, as in Asterisk.
 
 OriginateResponse is placed where the captures mostly show it; the README's fact 1 says
 clients must not rely on its position anyway.
@@ -58,6 +64,9 @@ REASON_CONGESTION = 8
 
 # The abandon message of dialer-connect lasts 1 s (Playback(dialer-abandon-msg), capture).
 ABANDON_MESSAGE_S = 1.0
+# Local optimization comes ~40 ms after the agent's BridgeEnter, when the first frames pass
+# (originate-local-optimized-reserved-agent.txt: +2.005 s -> +2.046 s).
+OPTIMIZE_AFTER_S = 0.04
 # Default connect limit: 2 s, the legal limit for connecting an answered call to an agent
 # (DESIGN.md regulatory facts; the dialplan's DIALER_QUEUE_TIMEOUT default).
 DEFAULT_QUEUE_TIMEOUT_S = 2.0
@@ -93,6 +102,7 @@ class SimCall:
         channel_id: str | None,
         variables: dict[str, str],
         behaviour: Behaviour,
+        local_options: str = "",
     ) -> None:
         self.pbx = pbx
         self.action_id = action_id
@@ -125,6 +135,12 @@ class SimCall:
         self.bridge_outer = ""
         self.bridge_inner = ""
         self.queue: SimQueue | None = None
+        # Whether the Local pair will be optimised away once both halves are bridged (fact 11):
+        # only through a trunk context (;2 bridged with the trunk leg), with media, no /n.
+        self.optimizable = (
+            self.via_trunk and behaviour.media and pbx.local_optimization and "n" not in local_options
+        )
+        self.optimized = False
 
         uid = channel_id or pbx.new_uniqueid()
         seq = pbx.next_channel_seq()
@@ -579,6 +595,8 @@ class SimCall:
                 a1.headers(),
                 [("CID-CallingPres", "0 (Presentation Allowed, Not Screened)")],
             )
+            if not queued:  # Dial() sets the connected line before ringing (the capture)
+                self._set_connected(a1)
             self._set_callerid(a2, conn=True)
             self._local_bridge(a1, a2, a1.context, a1.exten)
         else:
@@ -600,7 +618,8 @@ class SimCall:
         self._emit("DialBegin", CALL, c1.headers(), a1.headers("Dest"), [("DialString", iface)])
         a1.state = STATE_RINGING
         self._emit("Newstate", CALL, a1.headers())
-        self._set_connected(a1)
+        if queued or self.a2 is None:  # Queue() sets it once the member rings (originate-answer-agent)
+            self._set_connected(a1)
         self._dsc(iface, "INUSE")
         if queued:
             member.status = DEVICE_INUSE
@@ -665,8 +684,71 @@ class SimCall:
         self._bridge("BridgeEnter", self.bridge_outer, 2, c1)
         if self.pbx.agent_talk_s is not None:
             self._later(self.pbx.agent_talk_s, self._agent_hangup)
+        if self.optimizable:
+            self._later(OPTIMIZE_AFTER_S, self._optimize)
 
-    def _bridge(self, event: str, bridge_id: str, count: int, ch: SimChannel | None = None) -> None:
+    def _optimize(self) -> None:
+        """Asterisk optimises our Local pair out: the trunk leg takes ;1's place by the agent.
+
+        The order of the events is the capture's; ``Success: No`` is what Asterisk 22 says
+        although the swap worked (bridge.c ``try_swap_optimize_out``, README fact 11).
+        """
+        c1, c2, t1 = self.c1, self.c2, self.t1
+        if self.state is not CallState.BRIDGED or c2 is None or t1 is None:
+            return
+        self._emit(
+            "LocalOptimizationBegin",
+            CALL,
+            c1.local_headers("One"),
+            c2.local_headers("Two"),
+            t1.headers("Source"),
+            [("DestUniqueId", c2.uniqueid), ("Id", "0")],
+        )
+        self._bridge("BridgeLeave", self.bridge_inner, 1, t1)
+        self._bridge("BridgeLeave", self.bridge_outer, 1, c1)
+        self._bridge("BridgeEnter", self.bridge_outer, 2, t1, swap=c1.uniqueid)
+        self._emit(
+            "LocalOptimizationEnd",
+            CALL,
+            c1.local_headers("One"),
+            c2.local_headers("Two"),
+            [("Success", "No"), ("Id", "0")],
+        )
+        self._bridge("BridgeLeave", self.bridge_inner, 0, c2)
+        self._bridge("BridgeDestroy", self.bridge_inner, 0)
+        self._hangup_request(c2, 16, soft=True)
+        self._hangup_request(c1, 16)
+        self._hangup(c2, 16)
+        self._hangup_request(c1, 16, soft=True)
+        self._hangup(c1, 16)
+        self._dsc(c1.device, "NOT_INUSE")
+        self.optimized = True
+
+    def _optimized_end(self, *, agent_first: bool, cause: int = 16) -> None:
+        """The conversation of an optimised call ends: the trunk leg and the agent legs go."""
+        t1, t2 = self.t1, self.t2
+        assert t1 is not None and t2 is not None and self.a1 is not None
+        if agent_first:
+            talk = self._agent_leaves(t1)
+            self._bridge("BridgeDestroy", self.bridge_outer, 0)
+            self._hangup_request(t1, 16)
+            self._hangup_request(t2, 16, soft=True)
+            self._hangup(t2, 16)
+            self._hangup(t1, 16)
+        else:
+            self._hangup_request(t2, 16, soft=True)
+            self._hangup_request(t1, cause)
+            self._hangup(t2, cause)
+            self._bridge("BridgeLeave", self.bridge_outer, 1, t1)
+            talk = self._agent_complete("caller")
+            self._hangup_agent_legs()
+            self._hangup(t1, cause)
+        self._release_member(wrap=True, talk_s=talk)
+        self._finish()
+
+    def _bridge(
+        self, event: str, bridge_id: str, count: int, ch: SimChannel | None = None, *, swap: str = ""
+    ) -> None:
         block = [
             ("BridgeUniqueid", bridge_id),
             ("BridgeType", "basic"),
@@ -678,7 +760,7 @@ class SimCall:
         ]
         if ch is not None:
             ch.bridge_id = bridge_id if event == "BridgeEnter" else ""
-            self._emit(event, CALL, block, ch.headers())
+            self._emit(event, CALL, block, ch.headers(), [("SwapUniqueid", swap)] if swap else [])
         else:
             self._emit(event, CALL, block)
 
@@ -831,6 +913,9 @@ class SimCall:
 
     def _far_hangup(self, cause: int) -> None:
         """The called person hangs up (sim-pstn's Hangup(16) after talk_s)."""
+        if self.optimized:
+            self._optimized_end(agent_first=False, cause=cause)
+            return
         c1, c2 = self.c1, self.c2
         if self.t1 is not None:
             t1, t2 = self.t1, self.t2
@@ -897,9 +982,9 @@ class SimCall:
         else:
             self._hangup_request(c1, 16, soft=True)
 
-    def _agent_hangup(self) -> None:
-        """The agent ends the talk first (--agent-talk): Queue() returns and ;1 is hung up."""
-        c1, a1, a2 = self.c1, self.a1, self.a2
+    def _agent_leaves(self, other: SimChannel) -> float:
+        """The agent hangs up first; ``other`` is left alone in the bridge. Returns the talk."""
+        a1, a2 = self.a1, self.a2
         assert a1 is not None
         if a2 is not None:
             self._hangup_request(a2, 16, soft=True)
@@ -908,7 +993,15 @@ class SimCall:
         talk = self._agent_complete("agent")
         self._bridge("BridgeLeave", self.bridge_outer, 1, a1)
         self._hangup(a1, 16)
-        self._bridge("BridgeLeave", self.bridge_outer, 0, c1)
+        self._bridge("BridgeLeave", self.bridge_outer, 0, other)
+        return talk
+
+    def _agent_hangup(self) -> None:
+        """The agent ends the talk first (--agent-talk): Queue() returns and ;1 is hung up."""
+        if self.optimized:
+            self._optimized_end(agent_first=True)
+            return
+        talk = self._agent_leaves(self.c1)
         self._bridge("BridgeDestroy", self.bridge_outer, 0)
         self.a1 = self.a2 = None
         self._release_member(wrap=True, talk_s=talk)
@@ -950,6 +1043,9 @@ class SimCall:
     def hangup_action(self, cause: int) -> None:
         """AMI ``Hangup`` of one of this call's channels."""
         if self.state is CallState.DONE:
+            return
+        if self.optimized:  # our halves are gone: hanging up the call ends the conversation
+            self._optimized_end(agent_first=False, cause=cause)
             return
         if self.state in (CallState.DIALING, CallState.RINGING):
             c1, c2 = self.c1, self.c2

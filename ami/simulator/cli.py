@@ -46,6 +46,12 @@ def register(sub: Any) -> None:
         default="minimal",
         help="minimal: a least-privilege dialer user; full: plus Newexten/VarSet noise",
     )
+    p.add_argument(
+        "--no-local-optimization",
+        dest="local_optimization",
+        action="store_false",
+        help="never optimise a bridged Local pair away (Asterisk does, unless the channel has /n)",
+    )
     agents = p.add_argument_group("agents")
     agents.add_argument("--queue", default="campaign1", help="queue the --agents join (default campaign1)")
     agents.add_argument("--agents", type=int, default=2, help="static members Local/agentN@sim-agents")
@@ -120,6 +126,7 @@ def build_pbx(args: argparse.Namespace) -> SimulatedPbx:
         agent_ring_s=args.agent_ring,
         agent_talk_s=args.agent_talk,
         agent_wrapup_s=args.agent_wrapup,
+        local_optimization=args.local_optimization,
     )
     pbx.response_delay_s = args.response_delay
     return pbx

@@ -42,20 +42,28 @@ class Behaviour:
     talk_s: float = 0.0
     amd_s: float = 2.0
     amd_cause: str = ""
+    # Frames flow from the far end once it answers (speech, a greeting, a Playback). Asterisk
+    # optimises a bridged Local pair away only when frames pass through it (fact 11 of the
+    # transcripts' README); sim-pstn's 100 and 600 only Wait(), so those calls never are.
+    media: bool = True
 
 
 # sim-pstn's timings (asterisk-etc/extensions.conf and the capture times): every answering
 # number rings 1 s; 100 talks 8 s; 110 says hello and is silent ~9.5 s in all; AMD decided
 # HUMAN after ~2.3 s and MACHINE after ~2.0 s; 600 hangs up 1 s after answering.
 _CONVENTION: dict[str, Behaviour] = {
-    "100": Behaviour(FarEnd.PERSON, ring_s=1.0, talk_s=8.0, amd_s=2.3, amd_cause="HUMAN-800-800"),
+    "100": Behaviour(
+        FarEnd.PERSON, ring_s=1.0, talk_s=8.0, amd_s=2.3, amd_cause="HUMAN-800-800", media=False
+    ),
     "110": Behaviour(FarEnd.PERSON, ring_s=1.0, talk_s=9.5, amd_s=2.3, amd_cause="HUMAN-800-800"),
     "120": Behaviour(FarEnd.MACHINE, ring_s=1.0, talk_s=12.0, amd_s=2.0, amd_cause="LONGGREETING-1500-1500"),
     "200": Behaviour(FarEnd.BUSY),
     "300": Behaviour(FarEnd.NO_ANSWER),
     "400": Behaviour(FarEnd.CONGESTION),
     "500": Behaviour(FarEnd.UNALLOCATED),
-    "600": Behaviour(FarEnd.PERSON, ring_s=1.0, talk_s=1.0, amd_s=2.3, amd_cause="HUMAN-800-800"),
+    "600": Behaviour(
+        FarEnd.PERSON, ring_s=1.0, talk_s=1.0, amd_s=2.3, amd_cause="HUMAN-800-800", media=False
+    ),
 }
 
 

@@ -108,6 +108,8 @@ class SimulatedPbx:
         agent_ring_s: how long a simulated agent's phone rings before answering.
         agent_talk_s: the agent hangs up after this long; None = the customer ends the call.
         agent_wrapup_s: wrap-up time before the member takes the next call.
+        local_optimization: optimise a bridged Local pair away as Asterisk does (fact 11 of
+            the transcripts' README); False models a PBX where it never happens.
         auth_fail_delay_s: real seconds before ``Authentication failed`` (Asterisk: ~1 s).
     """
 
@@ -128,6 +130,7 @@ class SimulatedPbx:
         agent_talk_s: float | None = None,
         agent_wrapup_s: float = 0.0,
         auth_fail_delay_s: float = 1.0,
+        local_optimization: bool = True,
     ) -> None:
         if verbosity not in VERBOSITY:
             raise ValueError(f"verbosity must be one of {VERBOSITY}, got {verbosity!r}")
@@ -143,6 +146,7 @@ class SimulatedPbx:
         self.agent_ring_s = agent_ring_s
         self.agent_talk_s = agent_talk_s
         self.agent_wrapup_s = agent_wrapup_s
+        self.local_optimization = local_optimization
         self.auth_fail_delay_s = auth_fail_delay_s
         self._initial_agents = tuple(agents)
         self._initial_queues = tuple(queues)
@@ -443,6 +447,7 @@ class SimulatedPbx:
             return
         tech, _, rest = channel.partition("/")
         number, _, trunk = rest.partition("@")
+        trunk, _, local_options = trunk.partition("/")  # Local/x@ctx/n: channel options
         if tech not in ("Local", "PJSIP", "SIP", "IAX2", "DAHDI") or not number or not trunk:
             self._error(session, msg, "Invalid channel")
             return
@@ -479,6 +484,7 @@ class SimulatedPbx:
             channel_id=channel_id,
             variables=variables,
             behaviour=self.population.behaviour_for(number),
+            local_options=local_options if tech == "Local" else "",
         )
         self._respond(session, msg, [("Response", "Success"), ("Message", "Originate successfully queued")])
         # the channel threads start right after the response (transcripts: +0.000 s)

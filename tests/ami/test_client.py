@@ -253,6 +253,47 @@ async def test_hangup_ends_a_ringing_attempt(
     assert pbx.live_calls == 0
 
 
+async def test_hangup_after_local_optimisation_ends_the_conversation_on_the_swapped_in_channel(
+    client_factory: Callable[..., AmiClient],
+) -> None:
+    people = PopulationParams(  # answer in 1 s, talk 300 s (3 s here) unless hung up
+        answer_p=1.0,
+        machine_share=0.0,
+        answer_median_s=1.0,
+        answer_sigma=0.0,
+        talk_median_s=300.0,
+        talk_sigma=0.0,
+    )
+    sim = SimulatedPbx(time_scale=TIME_SCALE, population=people, auth_fail_delay_s=0.05)
+    await sim.start()
+    try:
+        client = client_factory(sim.port)  # Local/<number>@dialer-out, optimised once bridged
+        rec = Recorder()
+        client.add_update_listener(rec)
+        await client.connect()
+        await client.originate(
+            "O1",
+            "+48500000501",
+            campaign="c",
+            queue="q",
+            caller_id=CALLER_ID,
+            timeout_s=60,
+            agent="Local/agent1@sim-agents",
+        )
+        for _ in range(200):
+            if any(call.optimized for call in sim.calls_by_uid.values()):
+                break
+            await asyncio.sleep(0.01)
+        assert [] == [u for u in rec.updates if isinstance(u, Ended)]  # our ;1 is gone, the call is not
+
+        await client.hangup("O1")
+
+        ended = await rec.ended("O1", wait_s=1.0)
+        assert (Outcome.CONNECTED, 0) == (ended.outcome.outcome, sim.live_calls)
+    finally:
+        await sim.close()
+
+
 async def test_queue_admin_round_trip_and_agent_events(
     pbx: SimulatedPbx, client_factory: Callable[..., AmiClient]
 ) -> None:

@@ -65,6 +65,26 @@ def test_connected_call_keeps_agent_times_and_codes() -> None:
     assert "dlr-L0001-3" == outcome.uniqueid == outcome.linkedid
 
 
+def test_optimised_local_pair_is_followed_to_the_real_end_of_the_conversation() -> None:
+    # Fact 11: the ;1 named by our ChannelId hangs up at +2.046 s (after LocalOptimizationEnd
+    # "Success: No"), the customer and the agent talk on until the last Hangup at +10.021 s.
+    result = replay(load("originate-local-optimized-reserved-agent"))
+    outcome = result.outcome
+
+    assert (Outcome.CONNECTED, 4, 16, "Local/agent2@sim-agents") == (
+        outcome.outcome,
+        outcome.reason,
+        outcome.cause,
+        outcome.agent,
+    )
+    assert outcome.ring_s == pytest.approx(1.013, abs=0.002)
+    assert outcome.wait_s == pytest.approx(0.992, abs=0.002)
+    assert outcome.talk_s == pytest.approx(8.016, abs=0.002)
+    assert outcome.ring_s + outcome.wait_s + outcome.talk_s == pytest.approx(10.021, abs=0.002)
+    assert "dlr-2" == outcome.uniqueid == outcome.linkedid
+    assert ["Answered", "AgentConnected", "Ended"] == [type(u).__name__ for u in result.updates]
+
+
 def test_busy_keeps_the_far_end_cause_from_the_second_half() -> None:
     # Fact 2: the ;1 half says cause 0 "Unknown"; the real cause 17 is on ;2, after the
     # OriginateResponse.
@@ -428,7 +448,7 @@ def test_connection_lost_mid_call_ends_lost_with_what_was_known() -> None:
     assert [] == machine.feed(_hangup(TWO, 16), 101.0)
 
 
-def test_optimised_local_channel_ends_on_agent_complete_not_on_its_halves() -> None:
+def test_optimised_local_channel_ends_with_the_calls_last_channel_not_its_halves() -> None:
     optimise = _ev("LocalOptimizationBegin", LocalOneUniqueid=CID, LocalTwoUniqueid=TWO, Id="1")
     complete = _ev(
         "AgentComplete",
@@ -442,9 +462,46 @@ def test_optimised_local_channel_ends_on_agent_complete_not_on_its_halves() -> N
     machine, _ = _run([*_connected_call(), optimise, _hangup(CID, 16), _hangup(TWO, 16)])
     assert not machine.done
 
+    # Queue() may report the optimised-away ;1 leaving as AgentComplete (fact 11): not the end
     machine.feed(complete, 40.0)
+    assert not machine.done
+    machine.feed(_hangup("1795.8", 16), 41.0)
+    machine.feed(_hangup("1795.9", 16), 41.0)
 
-    assert machine.outcome is not None and Outcome.CONNECTED == machine.outcome.outcome
+    out = machine.outcome
+    assert out is not None and (Outcome.CONNECTED, "PJSIP/agent3") == (out.outcome, out.agent)
+
+
+def test_an_optimised_agent_local_pair_does_not_end_the_call_with_its_agent_complete() -> None:
+    # A Local queue member (Local/agent3@agents, channels 1795.9;1 = "1795.9", ;2 = "1795.10")
+    # is optimised away: Queue() may then report AgentComplete while the agent still talks.
+    member = [
+        _ev("Newchannel", Channel="Local/agent3@agents-00000003;2", **_chan("1795.10")),
+        _ev(
+            "LocalOptimizationBegin",
+            LocalOneUniqueid="1795.9",
+            LocalOneLinkedid=CID,
+            LocalTwoUniqueid="1795.10",
+            LocalTwoLinkedid=CID,
+            Id="2",
+        ),
+        _ev("Newchannel", Channel="PJSIP/agent3-00000004", **_chan("1795.11")),
+        _hangup("1795.9", 16),
+        _hangup("1795.10", 16),
+        _queue("AgentComplete", Interface="Local/agent3@agents", TalkTime="0", Reason="agent"),
+    ]
+    machine, updates = _run([*_connected_call(), *member])
+    assert not machine.done
+    (connected,) = [u for u in updates if isinstance(u, AgentConnected)]
+
+    for uid in (TWO, CID, "1795.8"):
+        machine.feed(_hangup(uid, 16), 70.0)
+    assert not machine.done  # the agent's phone is still up
+    machine.feed(_hangup("1795.11", 16), 80.0)
+
+    out = machine.outcome
+    assert out is not None
+    assert (Outcome.CONNECTED, 80.0 - connected.at_s) == (out.outcome, out.talk_s)
 
 
 def test_optimised_call_without_a_queue_ends_when_its_last_channel_hangs_up() -> None:
@@ -460,10 +517,42 @@ def test_optimised_call_without_a_queue_ends_when_its_last_channel_hangs_up() ->
     assert out is not None and (Outcome.CONNECTED, "PJSIP/agent3") == (out.outcome, out.agent)
 
 
-def test_failed_local_optimisation_leaves_the_halves_in_charge() -> None:
+def test_local_optimisation_end_saying_no_does_not_make_the_halves_the_call() -> None:
+    # Fact 11: Asterisk 22 reports Success: No even when the swap worked; the halves then
+    # hang up while the trunk leg (1795.8) and the agent (1795.9) go on talking.
     begin = _ev("LocalOptimizationBegin", LocalOneUniqueid=CID, LocalTwoUniqueid=TWO, Id="1")
     end = _ev("LocalOptimizationEnd", LocalOneUniqueid=CID, LocalTwoUniqueid=TWO, Id="1", Success="No")
-    machine, _ = _run([*_connected_call(), begin, end, _hangup(TWO, 16), _hangup(CID, 16)])
+    machine, updates = _run([*_connected_call(), begin, end, _hangup(TWO, 16), _hangup(CID, 16)])
+    assert not machine.done
+    (connected,) = [u for u in updates if isinstance(u, AgentConnected)]
+
+    machine.feed(_hangup("1795.8", 16), 40.0)
+    assert not machine.done
+    machine.feed(_hangup("1795.9", 16), 40.5)
+
+    out = machine.outcome
+    assert out is not None
+    assert (Outcome.CONNECTED, 40.5 - connected.at_s) == (out.outcome, out.talk_s)
+
+
+def test_a_swap_that_really_failed_ends_when_the_whole_call_hangs_up() -> None:
+    # A swap that failed leaves the halves in the call: they hang up together with the other
+    # channels when the conversation ends, and that is when the attempt ends.
+    begin = _ev("LocalOptimizationBegin", LocalOneUniqueid=CID, LocalTwoUniqueid=TWO, Id="1")
+    end = _ev("LocalOptimizationEnd", LocalOneUniqueid=CID, LocalTwoUniqueid=TWO, Id="1", Success="No")
+    hangups = [_hangup("1795.8", 16), _hangup(TWO, 16), _hangup(CID, 16), _hangup("1795.9", 16)]
+    machine, _ = _run([*_connected_call(), begin, end, *hangups])
+
+    assert machine.outcome is not None and Outcome.CONNECTED == machine.outcome.outcome
+
+
+def test_a_bridge_swap_of_our_half_counts_as_optimisation_without_its_begin() -> None:
+    swap = _ev("BridgeEnter", BridgeUniqueid="b-1", Uniqueid="1795.8", Linkedid=CID, SwapUniqueid=CID)
+    machine, _ = _run([*_connected_call(), swap, _hangup(TWO, 16), _hangup(CID, 16)])
+    assert not machine.done
+
+    machine.feed(_hangup("1795.8", 16), 40.0)
+    machine.feed(_hangup("1795.9", 16), 40.0)
 
     assert machine.outcome is not None and Outcome.CONNECTED == machine.outcome.outcome
 

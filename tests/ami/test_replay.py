@@ -63,3 +63,16 @@ def test_detail_shows_the_codes_behind_the_outcome(capsys: pytest.CaptureFixture
 
     assert 0 == status
     assert capsys.readouterr().out.startswith("originate-busy busy reason=5 cause=17 (User busy) ring=")
+
+
+def test_detail_of_the_optimised_capture_shows_the_real_talk_time(capsys: pytest.CaptureFixture[str]) -> None:
+    path = TRANSCRIPTS_DIR / "originate-local-optimized-reserved-agent.txt"
+
+    status = main(["ami", "replay", "--detail", str(path)])
+
+    assert 0 == status
+    expected = (
+        "originate-local-optimized-reserved-agent connected reason=4 cause=16 (Normal Clearing) "
+        "agent=Local/agent2@sim-agents ring=1.013s wait=0.992s talk=8.016s"
+    )
+    assert [expected] == capsys.readouterr().out.splitlines()

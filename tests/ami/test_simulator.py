@@ -118,10 +118,46 @@ class RawAmi:
 
 
 ORIGINATE_FILES = originate_paths()
+# People who answer in 1 s and talk (with media) until 9 s after answering.
+_TALKING_PEOPLE = PopulationParams(
+    answer_p=1.0,
+    machine_share=0.0,
+    answer_median_s=1.0,
+    answer_sigma=0.0,
+    talk_median_s=9.0,
+    talk_sigma=0.0,
+)
+# Captures whose Originate lines were reconstructed with only ActionID/ChannelId: what the
+# engine sent (from the capture's header: its channel, the connect context, the reserved
+# agent its Dial() rings) and the far end's behaviour, a person with media answering in 1 s
+# who hangs up about 9 s later (the capture's Newstate Up at +1.012 s, Hangup at +10.020 s).
+RECONSTRUCTED: dict[str, tuple[list[tuple[str, str]], PopulationParams]] = {
+    "originate-local-optimized-reserved-agent": (
+        [
+            ("Channel", "Local/+48500002110@dialer-out"),
+            ("Context", "dialer-connect"),
+            ("Exten", "s"),
+            ("Priority", "1"),
+            ("Timeout", "15000"),
+            ("CallerID", "<5550000>"),
+            ("Async", "true"),
+            ("Variable", "DIALER_AGENT=Local/agent2@sim-agents"),
+        ],
+        _TALKING_PEOPLE,
+    ),
+}
 
 
 def received(cap: Transcript) -> list[AmiMessage]:
     return [e.message for e in cap.received() if isinstance(e.message, AmiMessage)]
+
+
+async def calls_finished(pbx: SimulatedPbx, wait_s: float = 5.0) -> None:
+    """An optimised call (fact 11) goes on without our ;1: wait until the simulator ends it."""
+    for _ in range(int(wait_s / 0.01)):
+        if pbx.live_calls == 0:
+            return
+        await asyncio.sleep(0.01)
 
 
 async def replay_on_simulator(pbx: SimulatedPbx, cap: Transcript) -> list[AmiMessage]:
@@ -136,10 +172,15 @@ async def replay_on_simulator(pbx: SimulatedPbx, cap: Transcript) -> list[AmiMes
     [entry] = cap.sent_actions("Originate")
     orig = entry.message
     assert isinstance(orig, AmiMessage)
+    if cap.name in RECONSTRUCTED:
+        sent, people = RECONSTRUCTED[cap.name]
+        pbx.population = PopulationModel(people, np.random.default_rng(1))
+        orig = AmiMessage.of(*orig.headers, *sent)
     await ami.send(*orig.headers)
     uid = orig.get("ChannelId")
     # the call is over when the originated ;1 half has hung up and nothing follows for a while
     await ami.read_until(lambda m: m.event == "Hangup" and m.get("Uniqueid") == uid, wait_s=10)
+    await calls_finished(pbx)
     try:
         await ami.read_until(lambda m: False, wait_s=30 * TIME_SCALE)
     except TimeoutError:
@@ -325,9 +366,12 @@ def test_simulate_pbx_command_line_builds_the_simulator() -> None:
             "0.5",
             "--agent-wrapup",
             "4",
+            "--no-local-optimization",
         ]
     )
     pbx = build_pbx(args)
+    assert pbx.local_optimization is False
+    assert build_pbx(build_parser().parse_args(["simulate-pbx"])).local_optimization is True
     members = {(q.name, m.interface, m.member_name) for q in pbx.queues.values() for m in q.members.values()}
     assert {("campaign1", f"Local/agent{i}@sim-agents", f"Agent {i}") for i in (1, 2, 3)} | {
         ("sales", "PJSIP/1001", "Anna")
@@ -454,3 +498,61 @@ async def test_pjsip_channel_is_one_channel_and_still_maps(
         m.get("Channel") for m in ami.messages() if m.event == "Newchannel" and m.get("Linkedid") == "dlr-P1"
     }
     assert any(n.startswith("PJSIP/operator-") and ";" not in n for n in names if n)
+
+
+# -- Local channel optimization (fact 11) ----------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("channel", "agent", "agent_talk_s", "optimized"),
+    [
+        ("Local/+48500000001@dialer-out", "Local/agent2@sim-agents", None, True),  # the capture's case
+        ("Local/+48500000001@dialer-out", "", None, True),  # through the queue
+        ("Local/+48500000001@dialer-out", "Local/agent2@sim-agents", 3.0, True),  # agent hangs up first
+        ("Local/+48500000001@dialer-out/n", "Local/agent2@sim-agents", None, False),  # /n prevents it
+        ("Local/1005550011@dialer-out", "", None, False),  # sim-pstn 100 only Wait()s: no media
+    ],
+)
+async def test_a_bridged_local_pair_with_media_is_optimised_and_the_call_goes_on(
+    channel: str, agent: str, agent_talk_s: float | None, optimized: bool
+) -> None:
+    sim = SimulatedPbx(
+        time_scale=TIME_SCALE,
+        agents=TRANSCRIPT_AGENTS,
+        population=_TALKING_PEOPLE,
+        agent_talk_s=agent_talk_s,
+        auth_fail_delay_s=0.05,
+    )
+    await sim.start()
+    try:
+        ami = await RawAmi.connect(sim.port)
+        await ami.read_until(lambda m: m.event == "FullyBooted")
+        variables = [("Variable", f"DIALER_AGENT={agent}")] if agent else []
+        await ami.send(
+            ("Action", "Originate"),
+            ("ActionID", "dlr-O1"),
+            ("Channel", channel),
+            ("Context", "dialer-connect"),
+            ("Exten", "s"),
+            ("Timeout", "15000"),
+            ("Async", "true"),
+            ("ChannelId", "dlr-O1"),
+            *variables,
+        )
+        await ami.read_until(lambda m: m.event == "Hangup" and m.get("Uniqueid") == "dlr-O1", wait_s=5)
+        await calls_finished(sim)
+        with contextlib.suppress(TimeoutError):
+            await ami.read_until(lambda m: False, wait_s=20 * TIME_SCALE)
+        await ami.close()
+    finally:
+        await sim.close()
+    messages = ami.messages()
+    machine = AttemptMachine("O1", action_id="dlr-O1", channel_id="dlr-O1", started_at_s=0.0)
+    ended_at = [i for i, m in enumerate(messages) if machine.feed(m, float(i))]
+    hangups = [i for i, m in enumerate(messages) if m.event == "Hangup"]
+    one_hung = next(i for i in hangups if messages[i].get("Uniqueid") == "dlr-O1")
+
+    assert optimized == any(m.event == "LocalOptimizationBegin" for m in messages)
+    assert machine.outcome is not None and Outcome.CONNECTED == machine.outcome.outcome
+    # the attempt ends with the call's last channel, which outlives our ;1 when optimised
+    assert hangups[-1] == ended_at[-1]
+    assert optimized == (one_hung < hangups[-1] - 1)

@@ -28,6 +28,7 @@ from dialer.model import Campaign
 from dialer.observability.metrics import DialerMetrics
 from dialer.pbx.ami_pbx import AmiPbx
 from dialer.store.store import Store
+from pacing.policy import PacingPolicy
 
 TIME_SCALE = 0.01
 
@@ -119,7 +120,13 @@ async def running(runner: CampaignRunner) -> AsyncIterator[CampaignRunner]:
 
 
 def make_runner(
-    campaign: Campaign, store: Store, rig: Rig, *, engine_id: str = "e1", settings: RunnerSettings = FAST
+    campaign: Campaign,
+    store: Store,
+    rig: Rig,
+    *,
+    engine_id: str = "e1",
+    settings: RunnerSettings = FAST,
+    policy: PacingPolicy | None = None,
 ) -> CampaignRunner:
     return CampaignRunner(
         campaign,
@@ -129,6 +136,7 @@ def make_runner(
         metrics=rig.metrics,
         engine_id=engine_id,
         settings=settings,
+        policy=policy,
     )
 
 
