@@ -269,6 +269,8 @@ class LeasedContact:
 
     ``agent_id`` is set for "my record" and personal callbacks: only that agent may take the
     call. ``reason`` says why it was due: callback, call_progressive, retry or fresh.
+    ``agent_required``: a UK repeat-call lock holds the contact, which was leased only because
+    the caller had an agent reserved; it may be dialled only with one.
     """
 
     contact_id: int
@@ -282,6 +284,7 @@ class LeasedContact:
     reason: str
     lease_owner: str
     lease_expires_at: dt.datetime
+    agent_required: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -46,7 +46,7 @@ from dialer.campaign.settings import RunnerSettings
 from dialer.campaign.writer import OutcomeWriter
 from dialer.clock import Clock, utc_at
 from dialer.errors import AgentError, DialerError, LeaseLost, NotFound, PbxUnavailable
-from dialer.model import AttemptResult, Campaign, DialRefusal, LeasedContact
+from dialer.model import AttemptResult, Campaign, LeasedContact
 from dialer.model import Outcome as StoreOutcome
 from dialer.observability.metrics import DialerMetrics
 from dialer.ports import ContactStore, OriginateRequest, PbxPort
@@ -162,12 +162,9 @@ class Dialer:
                 self._log.info("dial_refused", contact_id=lease.contact_id, reason=refusal.value)
                 self._metrics.dial_refusals.labels(self._campaign.name, refusal.value).inc()
                 # The lease query leaves out what refused here, so a release cannot come straight
-                # back -- except a UK lock, which the lease lifts for a caller with an agent
-                # reserved (a predictive call may then take the contact): that lease is left to
-                # expire instead, so the contact is offered at most once per lease TTL.
-                await self._give_back(
-                    lease, agent, str(refusal), keep_lease=refusal is DialRefusal.UK_LOCK
-                )
+                # back to a call of the same kind (a UK-locked contact returns only marked
+                # ``agent_required``, for a call with an agent).
+                await self._give_back(lease, agent, str(refusal))
                 return
             attempt = await self._store.open_attempt(lease, at=utc_at(now), engine_id=self._engine_id)
         except LeaseLost:
@@ -237,12 +234,8 @@ class Dialer:
         reason: str,
         *,
         opened_at: dt.datetime | None = None,
-        keep_lease: bool = False,
     ) -> None:
         """Return an undialled contact; ``opened_at``: an ``open_attempt`` at that time failed.
-
-        ``keep_lease``: the hopper lets the contact go but the store's lease is not released;
-        unrenewed, it expires at its time and the contact is leasable again only then.
 
         A failed ``open_attempt`` may have committed just as the connection died: the row
         exists though nothing was dialled. The release is then preceded, in the writer's
@@ -256,8 +249,6 @@ class Dialer:
             effects = [e for e in effects if not isinstance(e, ReleaseContact)]
             await self._perform(effects)
         ids = [lease.contact_id]
-        if keep_lease:
-            return
         if opened_at is None:
             self._writer.submit(
                 f"release ({reason})", lambda: self._store.release_leases(self._engine_id, ids), contacts=ids

@@ -27,8 +27,8 @@ AGENT_REASONS = frozenset({"callback", "call_progressive"})
 
 
 def needs_agent(lease: LeasedContact) -> bool:
-    """A due callback, "my record" or "call progressive" contact: never dialled predictively."""
-    return lease.reason in AGENT_REASONS or lease.agent_id is not None
+    """A due callback, "my record", "call progressive" or UK-locked contact: never dialled predictively."""
+    return lease.reason in AGENT_REASONS or lease.agent_id is not None or lease.agent_required
 
 
 @dataclass(frozen=True, slots=True)

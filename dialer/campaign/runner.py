@@ -31,10 +31,11 @@ housekeeping run, then the *decision*; then the runner sleeps until the next tic
 board's next deadline, or a wake-up (an update, a freed agent, an agent's request).
 
 The decision (timed into ``dialer_decision_latency_seconds``). Contacts that need an agent
-(callbacks -- personal ones to their agent, after a grace to anyone -- "my record" and "call
-progressive") go first to free agents, never before a live answer already waiting in the
-queue; then the pacing policy (``pacing.policy_for``) decides on a snapshot of the agents
-and the calls. Predictive: calls without an agent go to the campaign's queue, the policy's
+(callbacks -- personal ones to their agent, after a grace to anyone -- "my record", "call
+progressive" and contacts a UK repeat-call lock holds, leased as ``agent_required``) go
+first to free agents, never before a live answer already waiting in the queue; then the
+pacing policy (``pacing.policy_for``) decides on a snapshot of the agents and the calls.
+Predictive: calls without an agent go to the campaign's queue, the policy's
 ``reserved`` share with a ready agent reserved. Progressive: every call reserves an agent.
 Preview / push-preview: records are offered to agents and dialled only when accepted. The
 abandon cap is the policy's (its progressive fallback).
@@ -163,7 +164,6 @@ class CampaignRunner:
         self._pbx_up = bool(pbx.connected)
         self._draining = False
         self._stopping = False
-        self._main: asyncio.Task[Any] | None = None
         self._last_decision = DialDecision(launch=0)
         self._schedule_open = True
         self._log = log.bind(campaign_id=campaign.id, campaign=campaign.name)
@@ -213,7 +213,6 @@ class CampaignRunner:
 
     async def run(self) -> None:
         """Dial until :meth:`stop` or the end of :meth:`drain`; owns every task it starts."""
-        self._main = asyncio.current_task()
         with bound_contextvars(campaign_id=self.campaign.id):
             if self.schedule is None:
                 try:
@@ -426,12 +425,12 @@ class CampaignRunner:
         preview = self.campaign.mode in _PREVIEW_MODES
         effects: list[AgentEffect] = []
         # 1. contacts that need an agent: callbacks (personal to their agent, with grace), then
-        #    "call progressive" contacts, each to a free agent.
+        #    "call progressive" and UK-locked contacts (``agent_required``), each to a free agent.
         due: list[DueCallback] = []
         progressive: list[int] = []
         for entry in self.hopper.agent_entries():
             lease = entry.lease
-            if lease.reason == "call_progressive" and lease.agent_id is None:
+            if lease.reason != "callback":  # only due callbacks and "my record" carry an agent
                 progressive.append(lease.contact_id)
             else:
                 owner = self.directory.name_of(lease.agent_id) if lease.agent_id is not None else None

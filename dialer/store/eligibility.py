@@ -13,7 +13,9 @@ campaign. The rules checked per row:
   callback or "my record" appointment: the person agreed to that call, so the caps (meant
   against harassment) do not hold it back; lists, hours and windows still do;
 * UK profile: not within 72 h of an abandon or 24 h of a machine unless an agent is
-  reserved (Ofcom persistent-misuse policy, DESIGN.md);
+  reserved (Ofcom persistent-misuse policy, DESIGN.md); such a contact comes back marked
+  ``agent_required``, so that the hopper keeps it for a call with an agent even when the
+  caller's other leases are dialled predictively;
 * "my record" and personal callbacks only when their agent is among the caller's agents;
 * a number that is enabled, on no do-not-call list (global or the campaign's), inside its
   own contact window and inside the campaign's local calling hours, both in the number's
@@ -58,9 +60,12 @@ RULE_DUE = "c.dial_rank IS NOT NULL AND c.due_at <= {at} AND (c.dial_rank <> 1 O
 RULE_CAPS = """(c.dial_rank = 0
            OR (c.attempts < {max_attempts}
                AND (c.day_attempts_on IS DISTINCT FROM {day} OR c.day_attempts < {max_per_day})))"""
-RULE_UK_LOCKS = """(NOT {uk} OR {reserved}
-           OR ((c.last_abandon_at IS NULL OR c.last_abandon_at <= {at} - interval '72 hours')
-               AND (c.last_machine_at IS NULL OR c.last_machine_at <= {at} - interval '24 hours')))"""
+UK_LOCKS_CLEAR = """((c.last_abandon_at IS NULL OR c.last_abandon_at <= {at} - interval '72 hours')
+               AND (c.last_machine_at IS NULL OR c.last_machine_at <= {at} - interval '24 hours'))"""
+RULE_UK_LOCKS = "(NOT {uk} OR {reserved} OR " + UK_LOCKS_CLEAR + ")"
+# A contact leased only because the caller has an agent reserved (a UK lock holds it):
+# it must be dialled with an agent, whatever the caller does with its other leases.
+UK_LOCKED = "({uk} AND NOT " + UK_LOCKS_CLEAR + ")"
 RULE_ENABLED = "p.disabled_at IS NULL"
 RULE_HOURS = "dialer_in_hours({at}, z.zones, {hours_start}, {hours_end})"
 RULE_WINDOW = "dialer_in_hours({at}, z.zones, p.window_start, p.window_end)"
@@ -75,6 +80,7 @@ def _rules(template: str, **params: str) -> str:
         "due": RULE_DUE,
         "caps": RULE_CAPS,
         "uk_locks": RULE_UK_LOCKS,
+        "uk_locked": UK_LOCKED,
         "enabled": RULE_ENABLED,
         "hours": RULE_HOURS,
         "window": RULE_WINDOW,
@@ -122,7 +128,8 @@ SET lease_owner = $4, lease_expires_at = $5
 FROM picked
 WHERE c.id = picked.id
 RETURNING c.id, c.campaign_id, c.name, c.fields, c.agent_id, c.dial_rank, c.due_at, c.priority,
-          picked.phone_id, picked.e164, picked.callback_id, c.lease_owner, c.lease_expires_at
+          picked.phone_id, picked.e164, picked.callback_id, c.lease_owner, c.lease_expires_at,
+          {uk_locked} AS agent_required
 """,
     campaign="$1",
     at="$2",
@@ -233,6 +240,7 @@ async def lease(
             reason=REASONS[r["dial_rank"]],
             lease_owner=r["lease_owner"],
             lease_expires_at=r["lease_expires_at"],
+            agent_required=r["agent_required"],
         )
         for r in rows
     ]

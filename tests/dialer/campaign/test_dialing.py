@@ -145,7 +145,7 @@ async def test_a_contact_leased_before_its_hours_end_is_not_dialled_after_them(s
     assert await _lease_owner(store, cid) is None
 
 
-async def test_a_uk_locked_contact_is_not_dialled_without_an_agent_and_its_lease_left_to_expire(
+async def test_a_uk_locked_contact_is_kept_for_a_call_with_an_agent_and_refused_without_one(
     store: Store,
 ) -> None:
     camp = await campaign_of(store, compliance=Compliance.UK)
@@ -157,15 +157,19 @@ async def test_a_uk_locked_contact_is_not_dialled_without_an_agent_and_its_lease
             p.clock.utcnow() - dt.timedelta(hours=1),
         )
         rig = _rig(p)
-        # a caller with an agent reserved may lease it; a predictive call then takes it alone
+        # a caller with an agent reserved may lease it; it comes marked for a call with an agent,
+        # so the hopper keeps it off the line that predictive calls take alone
         [lease] = await p.lease(agent_reserved=True)
-        assert lease == p.hopper.take_fresh()
-        await rig.launched(lease)
+        assert (True, None) == (lease.agent_required, p.hopper.take_fresh())
+        assert lease == p.hopper.take(cid)
+        await rig.launched(lease)  # launched without an agent all the same: refused at dial time
         await written(p)
         assert ([], 0) == (rig.pbx.fates, len(p.calls))
         assert 1.0 == p.sample("dialer_dial_refusals_total", reason="uk_lock")
-        assert [] == await p.lease(agent_reserved=True)  # still leased: no loop of lease and refusal
-        assert ENGINE == await _lease_owner(store, cid)
+        assert await _lease_owner(store, cid) is None
+        assert [] == await p.lease()  # a call without an agent does not lease it again
+        [again] = await p.lease(agent_reserved=True)
+        assert (cid, True, None) == (again.contact_id, again.agent_required, p.hopper.take_fresh())
     assert [] == await store.contact_attempts(cid)
 
 

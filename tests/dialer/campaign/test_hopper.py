@@ -13,7 +13,9 @@ from dialer.model import LeasedContact
 T0 = dt.datetime(2026, 3, 10, 12, tzinfo=dt.UTC)
 
 
-def lease(cid: int, reason: str = "fresh", agent_id: int | None = None) -> LeasedContact:
+def lease(
+    cid: int, reason: str = "fresh", agent_id: int | None = None, *, agent_required: bool = False
+) -> LeasedContact:
     return LeasedContact(
         contact_id=cid,
         campaign_id=1,
@@ -26,16 +28,18 @@ def lease(cid: int, reason: str = "fresh", agent_id: int | None = None) -> Lease
         reason=reason,
         lease_owner="e1",
         lease_expires_at=T0,
+        agent_required=agent_required,
     )
 
 
-def test_callbacks_my_record_and_call_progressive_need_an_agent_fresh_and_retry_do_not() -> None:
-    assert [True, True, True, False, False] == [
+def test_callbacks_my_record_call_progressive_and_uk_locked_need_an_agent_fresh_and_retry_do_not() -> None:
+    assert [True, True, True, True, False, False] == [
         needs_agent(lease(1, "callback")),
         needs_agent(lease(2, "call_progressive")),
         needs_agent(lease(3, "retry", agent_id=7)),
-        needs_agent(lease(4, "retry")),
-        needs_agent(lease(5, "fresh")),
+        needs_agent(lease(4, "retry", agent_required=True)),
+        needs_agent(lease(5, "retry")),
+        needs_agent(lease(6, "fresh")),
     ]
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
+import pacing
 from dialer.agents.state import AgentState
-from dialer.model import DialingMode, StatusSpec, SystemStatus
+from dialer.model import Compliance, DialingMode, StatusSpec, SystemStatus
 from dialer.schedules.schedule import Frequency, Schedule
 from dialer.store.store import Store
 from tests.dialer.campaign.runner_fixtures import (
@@ -119,3 +120,46 @@ async def test_ring_timeout_is_never_below_fifteen_seconds(store: Store) -> None
     async with pbx_rig("q-ring") as rig:
         runner = make_runner(campaign, store, rig)
         assert 15.0 == runner.ring_timeout_s
+
+
+class AlwaysPredictive:
+    """A policy that always launches one call without an agent (a predictive dial level)."""
+
+    mode = pacing.DialMode.PREDICTIVE
+
+    def decide(self, snapshot: pacing.CampaignSnapshot) -> pacing.DialDecision:
+        return pacing.DialDecision(launch=min(1, snapshot.lines_free), mode=self.mode)
+
+    def observe_call(self, observation: pacing.CallObservation) -> None:
+        pass
+
+    def observe_talk(self, t_s: float, talk_s: float) -> None:
+        pass
+
+    def observe_wrap(self, t_s: float, wrap_s: float) -> None:
+        pass
+
+
+async def test_a_uk_locked_contact_is_dialled_with_an_agent_reserved_never_predictively(store: Store) -> None:
+    camp = await _campaign(store, "q-uklock", DialingMode.PREDICTIVE, compliance=Compliance.UK)
+    cid = await store.add_contact(camp, ["+1005550307"])
+    await store.pool.execute(
+        "UPDATE contacts SET last_abandon_at = now() - interval '1 hour' WHERE id = $1", cid
+    )
+    await store.create_agent("uk1", agent_interface(1))
+    async with pbx_rig("q-uklock") as rig:
+        runner = make_runner(
+            await store.get_campaign(camp), store, rig, settings=SETTINGS, policy=AlwaysPredictive()
+        )
+        async with running(runner):
+            await runner.agents.login("uk1", agent_interface(1))
+
+            async def done() -> bool:
+                return (await store.get_contact(cid)).status == "Sukces"
+
+            await wait_for(done)
+        refusals = rig.metrics.registry.get_sample_value(
+            "dialer_dial_refusals_total", {"campaign": camp, "reason": "uk_lock"}
+        )
+    assert refusals in (None, 0.0)  # taken from the agent line: never launched without its agent
+    assert 1 == len(await store.contact_attempts(cid))

@@ -204,6 +204,23 @@ async def test_uk_machine_lock_24h(store: Store) -> None:
     assert [cid] == await lease_ids(store, camp, at=NOON + dt.timedelta(hours=24), owner="x")
 
 
+async def test_a_contact_leased_through_a_uk_lock_is_marked_for_a_call_with_an_agent(store: Store) -> None:
+    camp = await make_campaign(store, compliance=Compliance.UK, max_attempts_per_day=10)
+    await store.create_status(
+        StatusSpec("Automat", SystemStatus.CALL, trigger=Trigger.MACHINE, retry=_rule(0)), campaign=camp
+    )
+    locked = await store.add_contact(camp, ["+447700900003"])
+    await _dial(store, camp, NOON, Outcome.MACHINE)
+    free = await store.add_contact(camp, ["+447700900004"])
+
+    async def marks(at: dt.datetime, owner: str) -> dict[int, bool]:
+        leased = await store.lease_contacts(camp, at=at, limit=10, owner=owner, ttl_s=1, agent_reserved=True)
+        return {c.contact_id: c.agent_required for c in leased}
+
+    assert {locked: True, free: False} == await marks(NOON + dt.timedelta(hours=23), "e1")
+    assert {locked: False, free: False} == await marks(NOON + dt.timedelta(hours=24), "e2")
+
+
 async def test_us_profile_has_no_repeat_call_lock(store: Store) -> None:
     camp = await make_campaign(store, compliance=Compliance.US, max_attempts_per_day=10)
     await store.create_status(
