@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncpg
 
+from dialer.campaign.rules import check_status
 from dialer.errors import NotFound, ValidationError
 from dialer.model import (
     Backoff,
@@ -94,8 +95,7 @@ class Statuses(PoolNoun):
             ValidationError: the name is taken, or the campaign already has a status for the trigger.
             NotFound: no such campaign.
         """
-        if not spec.name.strip():
-            raise ValidationError("name", "must not be empty", spec.name)
+        check_status(spec)
         async with self.pool.acquire() as conn, conn.transaction():
             campaign_id = None
             if campaign is not None:

@@ -52,6 +52,7 @@ async def _campaign(store: Store, queue: str, **kw: object) -> str:
 @asynccontextmanager
 async def engine_running(store: Store, rig: Rig, engine_id: str, **kw: object) -> AsyncIterator[Engine]:
     engine = Engine(
+        dial_demo=True,
         store=store,
         pbx=rig.pbx,
         clock=RealClock(),
@@ -189,6 +190,7 @@ async def test_drain_waits_for_the_call_in_progress_and_releases_the_leases(stor
     await store.create_agent("dr1", agent_interface(1))
     async with pbx_rig("q-drain") as rig:
         engine = Engine(
+            dial_demo=True,
             store=store,
             pbx=rig.pbx,
             clock=RealClock(),

@@ -93,6 +93,7 @@ async def test_restart_uses_the_campaign_default_status_and_leaves_other_engines
         mine, theirs = theirs, mine
     async with pbx_rig("q-wrapdef") as rig:
         engine = Engine(
+            dial_demo=True,
             store=store,
             pbx=rig.pbx,
             clock=RealClock(),

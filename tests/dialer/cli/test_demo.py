@@ -70,7 +70,7 @@ def table_after(lines: list[str], header: str) -> dict[str, int]:
 
 
 async def database_view(home: Path) -> tuple[dict[str, int], dict[str, int], int]:
-    dsn = await resolve_dsn(load_config(env={"DIALER_HOME": str(home)}))
+    dsn = await resolve_dsn(load_config(env={"DIALER_HOME": str(home / "demo")}))
     conn = await asyncpg.connect(dsn)
     try:
         outcomes = {
@@ -135,7 +135,7 @@ def test_short_demo_dials_and_its_summary_matches_the_database(
     # metrics were served while it ran, on the demo's own registry, with no phone numbers
     assert 'dialer_attempts_total{campaign="DEMO"' in scraper.body
     assert 'dialer_agents{campaign="DEMO"' in scraper.body
-    assert "+48" not in scraper.body
+    assert "+44" not in scraper.body
 
 
 def test_demo_options_are_validated(capsys: pytest.CaptureFixture[str]) -> None:
