@@ -256,7 +256,7 @@ class Engine:
         defaults = {c.id: c.default_disposition for c in await self.store.list_campaigns()}
         done = 0
         for att in waiting:
-            status = defaults.get(att.campaign_id) or self.settings.default_disposition
+            status = self.settings.default_disposition or defaults.get(att.campaign_id)
             if status is None:
                 log.warning("reconcile_no_default_status", attempt_id=att.id, contact_id=att.contact_id)
                 continue

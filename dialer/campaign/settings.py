@@ -41,8 +41,8 @@ class RunnerSettings:
         max_pending_writes: store writes kept in memory while the database is down; past it,
             launching stays paused until they are written (each open call adds at most two).
         db_retry_initial_s, db_retry_max_s: backoff of store retries while it is down.
-        default_disposition: the status for an agent who sets none when the campaign has no
-            default disposition (every campaign has one since migration 004).
+        default_disposition: the status for an agent who sets none, over the campaign's
+            default disposition (tests and benchmarks; ``dialer run`` leaves it None).
         max_launch_per_tick: a bound on calls started by one decision (keeps latency flat).
         max_concurrent_writes: store writes (closes, dispositions, releases) in flight at once,
             never two of one contact; keep it under the store's pool size.

@@ -9,20 +9,22 @@ import io
 
 import numpy as np
 
-__all__ = ["DEMO_CALLER_ID", "DRAMA_RANGES", "is_drama_number", "sample_csv"]
+from dialer.errors import ValidationError
+
+__all__ = ["CAPACITY", "DEMO_CALLER_ID", "DRAMA_RANGES", "MAX_CONTACTS", "is_drama_number", "sample_csv"]
 
 # The demo's numbers come from ranges Ofcom reserves for TV, radio and other fiction (Ofcom,
 # "Telephone numbers for use in TV and radio drama programmes"): never allocated to anyone, so
 # a demo number dialled on a real network reaches nobody. The geographic ones, because
-# phonenumbers accepts them as valid (the mobile drama range 07700 900xxx it does not, and the
-# import path refuses invalid numbers). Each is 1,000 numbers: <prefix>0000-<prefix>0999.
+# phonenumbers accepts them as valid (the mobile drama range 07700 900xxx it does not, nor
+# 0115 496 0xxx, and the import path refuses invalid numbers). Each is 1,000 numbers:
+# <prefix>0000-<prefix>0999.
 # Poland's plan (UKE) reserves no such range, so the demo no longer uses Polish numbers; the
 # demo's UK profile matches the numbers it calls. (The US equivalent, 555-0100..0199, is only
 # 100 numbers per area code.)
 DRAMA_RANGES = (
     ("+44113496", "Leeds"),
     ("+44114496", "Sheffield"),
-    ("+44115496", "Nottingham"),
     ("+44116496", "Leicester"),
     ("+44117496", "Bristol"),
     ("+44118496", "Reading"),
@@ -44,21 +46,34 @@ def is_drama_number(e164: str) -> bool:
     return any(e164.startswith(p + "0") and len(e164) == len(p) + 4 for p, _ in DRAMA_RANGES)
 
 
+#: Every number the ranges hold: the most contacts (with a second number for some) a demo imports.
+CAPACITY = 1000 * len(DRAMA_RANGES)
+MAX_CONTACTS = CAPACITY * 10 // 13
+
+
 def sample_csv(n: int, seed: int) -> str:
     """``n`` contacts as the CSV a user would import: name, phone, phone2 (some), city.
 
-    Numbers are drawn from :data:`DRAMA_RANGES` (14,000 numbers; repeats are possible and
-    harmless: they are different contacts of the same fictional line).
+    Every number is drawn once from :data:`DRAMA_RANGES` (the import refuses a number twice).
+
+    Raises:
+        ValidationError: field ``contacts``, above :data:`MAX_CONTACTS`.
     """
+    if n > MAX_CONTACTS:
+        raise ValidationError("contacts", f"the fiction ranges hold numbers for at most {MAX_CONTACTS}", n)
     rng = np.random.default_rng(seed)
+    seconds = rng.random(n) < 0.3
+    drawn = iter(int(k) for k in rng.choice(CAPACITY, size=n + int(seconds.sum()), replace=False))
+
+    def number() -> tuple[str, str]:
+        k = next(drawn)
+        prefix, city = DRAMA_RANGES[k // 1000]
+        return f"{prefix}{k % 1000:04d}", city
+
     out = io.StringIO()
     out.write("name,phone,phone2,city,segment\n")
     for i in range(n):
-        prefix, city = DRAMA_RANGES[int(rng.integers(len(DRAMA_RANGES)))]
-        number = f"{prefix}{int(rng.integers(0, 1000)):04d}"
-        second = ""
-        if rng.random() < 0.3:
-            other = DRAMA_RANGES[int(rng.integers(len(DRAMA_RANGES)))][0]
-            second = f"{other}{int(rng.integers(0, 1000)):04d}"
-        out.write(f"Klient {i + 1},{number},{second},{city},{'ABC'[int(rng.integers(3))]}\n")
+        first, city = number()
+        second = number()[0] if seconds[i] else ""
+        out.write(f"Klient {i + 1},{first},{second},{city},{'ABC'[int(rng.integers(3))]}\n")
     return out.getvalue()

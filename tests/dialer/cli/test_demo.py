@@ -19,6 +19,7 @@ import pytest
 import structlog
 
 from config import load_config
+from dialer.cli.demo_numbers import is_drama_number
 from dialer.cli.main import main
 from dialer.store.database import resolve_dsn
 
@@ -87,8 +88,14 @@ async def database_view(home: Path) -> tuple[dict[str, int], dict[str, int], int
             )
         }
         contacts = await conn.fetchval("SELECT count(*) FROM contacts")
+        numbers = [r["e164"] for r in await conn.fetch("SELECT e164 FROM contact_phones")]
+        campaign = await conn.fetchrow("SELECT state, demo FROM campaigns WHERE name = 'DEMO'")
     finally:
         await conn.close()
+    # generated numbers come from the ranges reserved for fiction; the campaign is flagged
+    # demo and stopped with the demo
+    assert numbers and all(is_drama_number(n) for n in numbers)
+    assert ("paused", True) == (campaign["state"], campaign["demo"])
     return outcomes, statuses, contacts
 
 
