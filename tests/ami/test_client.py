@@ -161,6 +161,38 @@ async def test_each_outcome_end_to_end(
         assert {Outcome.BUSY: 17, Outcome.CONGESTION: 34}[expected] == ended.outcome.cause
 
 
+@pytest.mark.parametrize(
+    ("action", "expected", "amd_status"),
+    [
+        ("hangup", Outcome.MACHINE, "MACHINE"),
+        ("message", Outcome.MACHINE, "MACHINE"),
+        ("agent", Outcome.CONNECTED, "MACHINE"),  # AMD only labels the call
+    ],
+)
+async def test_the_amd_action_decides_what_a_machine_gets(
+    pbx: SimulatedPbx,
+    client_factory: Callable[..., AmiClient],
+    action: str,
+    expected: Outcome,
+    amd_status: str,
+) -> None:
+    """Issue 17 item 5: DIALER_AMD_ACTION, read by the dialplan (and the simulated PBX)."""
+    client = client_factory(pbx.port, trunk_context="sim-pstn")
+    rec = Recorder()
+    client.add_update_listener(rec)
+    await client.connect()
+    ended = await originate_and_wait(
+        client,
+        rec,
+        f"M-{action}",
+        "1205550009",
+        amd=True,
+        variables={"DIALER_AMD_ACTION": action, "DIALER_AMD_MESSAGE": "vm-drop"},
+    )
+    assert (expected, amd_status) == (ended.outcome.outcome, ended.outcome.amd_status)
+    assert (action == "agent") == (ended.outcome.agent is not None)
+
+
 async def test_outcomes_hold_at_full_verbosity(client_factory: Callable[..., AmiClient]) -> None:
     sim = SimulatedPbx(time_scale=TIME_SCALE, agents=TRANSCRIPT_AGENTS, verbosity="full")
     await sim.start()

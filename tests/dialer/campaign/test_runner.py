@@ -7,9 +7,18 @@ import dataclasses
 from ami.outcome import AmdDetected
 from dialer.campaign.runner import CampaignRunner
 from dialer.clock import RealClock
-from dialer.model import AmdAction, DialingMode, Outcome, RetryRule, StatusSpec, SystemStatus, Trigger
+from dialer.model import (
+    AmdAction,
+    Compliance,
+    DialingMode,
+    Outcome,
+    RetryRule,
+    StatusSpec,
+    SystemStatus,
+    Trigger,
+)
 from dialer.store.store import Store
-from pacing import CallObservation, CampaignSnapshot, DialDecision, DialMode
+from pacing import CallObservation, CampaignSnapshot, DialDecision, DialMode, PredictivePolicy
 from tests.dialer.campaign.runner_fixtures import (
     FAST,
     agent_interface,
@@ -206,3 +215,22 @@ async def test_predictive_campaign_with_amd_connects_people_and_marks_machines(
         "dialer_decision_latency_seconds_count", {"campaign": campaign.name}
     )
     assert latency is not None and latency > 0
+
+
+async def test_uk_amd_false_positive_estimate_is_counted_by_the_pacer(store: Store) -> None:
+    """Issue 11 item 4: AMD under UK is allowed with an estimate, and then the pacer counts it."""
+    camp = await make_campaign(
+        store, mode=DialingMode.PREDICTIVE, compliance=Compliance.UK, amd=True, amd_false_positive=0.012
+    )
+    async with pbx_rig("q-uk-fp") as rig:
+        runner = make_runner(await store.get_campaign(camp), store, rig, settings=DONE)
+        policy = runner.policy
+        assert isinstance(policy, PredictivePolicy)
+        assert 0.012 == policy.settings.amd_false_positive_rate
+        assert policy.tracker.count_amd_false_positives and 0.012 == policy.tracker.amd_false_positive_rate
+        agent_camp = await make_campaign(
+            store, mode=DialingMode.PREDICTIVE, compliance=Compliance.UK, amd=True, amd_action=AmdAction.AGENT
+        )
+        runner = make_runner(await store.get_campaign(agent_camp), store, rig, settings=DONE)
+        assert isinstance(runner.policy, PredictivePolicy)
+        assert 0.0 == runner.policy.settings.amd_false_positive_rate  # nobody dropped: nothing to count
