@@ -33,6 +33,9 @@ class Agents(PoolNoun):
         if not name.strip():
             raise ValidationError("name", "must not be empty", name)
         interface = check_interface(interface)
+        taken = await self.pool.fetchval("SELECT name FROM agents WHERE lower(name) = lower($1)", name)
+        if taken is not None:
+            raise ValidationError("name", f"agent {taken!r} already exists (names ignore case)", name)
         try:
             row = await self.pool.fetchrow(
                 "INSERT INTO agents (name, interface) VALUES ($1, $2) RETURNING *", name, interface

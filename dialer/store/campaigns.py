@@ -263,6 +263,11 @@ class Campaigns(PoolNoun):
                     "schedule", "a campaign needs a from-to window schedule, not a run-at time", spec.schedule
                 )
             schedule_id = sched["id"]
+            taken = await conn.fetchval("SELECT name FROM campaigns WHERE lower(name) = lower($1)", spec.name)
+            if taken is not None:
+                raise ValidationError(
+                    "name", f"campaign {taken!r} already exists (names ignore case)", spec.name
+                )
             try:
                 cid = await conn.fetchval(
                     _INSERT_CAMPAIGN_SQL,

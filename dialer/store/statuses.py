@@ -100,6 +100,17 @@ class Statuses(PoolNoun):
             campaign_id = None
             if campaign is not None:
                 campaign_id = await campaign_id_of(conn, campaign)
+            taken = await conn.fetchval(
+                "SELECT name FROM statuses"
+                " WHERE campaign_id IS NOT DISTINCT FROM $1 AND lower(name) = lower($2)",
+                campaign_id,
+                spec.name,
+            )
+            if taken is not None:
+                where = f"campaign {campaign}" if campaign else "the dictionary"
+                raise ValidationError(
+                    "name", f"{where} already has this status as {taken!r} (names ignore case)", spec.name
+                )
             try:
                 row = await conn.fetchrow(
                     """INSERT INTO statuses (campaign_id, name, system_status, qualifier, trigger, auto_add,

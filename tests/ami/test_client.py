@@ -107,6 +107,14 @@ async def originate_and_wait(
     return await rec.ended(attempt_id)
 
 
+async def listening(client: AmiClient) -> tuple[AmiClient, Recorder]:
+    """``client`` connected, with a recorder of its attempt updates."""
+    rec = Recorder()
+    client.add_update_listener(rec)
+    await client.connect()
+    return client, rec
+
+
 # number, AMD on, queue, pause both agents, timeout of the queue, expected outcome
 OUTCOME_CASES = [
     ("1005550001", False, "campaign1", False, 2.0, Outcome.CONNECTED),
@@ -177,10 +185,7 @@ async def test_the_amd_action_decides_what_a_machine_gets(
     amd_status: str,
 ) -> None:
     """Issue 17 item 5: DIALER_AMD_ACTION, read by the dialplan (and the simulated PBX)."""
-    client = client_factory(pbx.port, trunk_context="sim-pstn")
-    rec = Recorder()
-    client.add_update_listener(rec)
-    await client.connect()
+    client, rec = await listening(client_factory(pbx.port, trunk_context="sim-pstn"))
     ended = await originate_and_wait(
         client,
         rec,
@@ -582,10 +587,7 @@ async def test_hangup_action_ends_the_call_wherever_it_is(
     amd: bool,
     paused: bool,
 ) -> None:
-    client = client_factory(pbx.port, trunk_context="sim-pstn")
-    rec = Recorder()
-    client.add_update_listener(rec)
-    await client.connect()
+    client, rec = await listening(client_factory(pbx.port, trunk_context="sim-pstn"))
     if paused:
         for agent in TRANSCRIPT_AGENTS:
             await client.queue_pause(agent.interface, True)

@@ -133,6 +133,21 @@ async def test_agent_interfaces_are_well_formed_and_unique_ignoring_case(store: 
     await store.create_agent(unique("ag"), "")
 
 
+async def test_names_compare_ignoring_case(store: Store) -> None:
+    name = await make_campaign(store)
+    with pytest.raises(ValidationError, match="already exists") as info:
+        await make_campaign(store, name=name.lower())
+    assert "name" == info.value.field
+    status = unique("Stan")
+    await store.create_status(StatusSpec(status, SystemStatus.DO_NOT_CALL), campaign=name)
+    with pytest.raises(ValidationError, match="already has this status"):
+        await store.create_status(StatusSpec(status.upper(), SystemStatus.DO_NOT_CALL), campaign=name)
+    agent = unique("Anna")
+    await store.create_agent(agent)
+    with pytest.raises(ValidationError, match="already exists"):
+        await store.create_agent(agent.lower())
+
+
 async def test_contradictory_statuses_and_never_open_schedules_are_refused(store: Store) -> None:
     with pytest.raises(ValidationError) as info:
         await store.create_status(StatusSpec(unique("S"), SystemStatus.MY_RECORD, trigger=Trigger.BUSY))
