@@ -102,7 +102,7 @@ class Engine:
         self._policy_factory = policy_factory
         self._only = campaigns
         self._dial_demo = dial_demo
-        self._demo_refused: set[str] = set()
+        self.demo_refused: set[str] = set()  # campaigns skipped for their demo flag (said once)
         self._runners: dict[str, CampaignRunner] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._draining: set[asyncio.Task[None]] = set()
@@ -297,8 +297,8 @@ class Engine:
             if camp.state is not CampaignState.RUNNING:
                 continue
             if camp.demo and not self._dial_demo:
-                if camp.name not in self._demo_refused:
-                    self._demo_refused.add(camp.name)
+                if camp.name not in self.demo_refused:
+                    self.demo_refused.add(camp.name)
                     log.warning(
                         "campaign_demo_refused",
                         campaign=camp.name,
