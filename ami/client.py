@@ -55,7 +55,7 @@ from ami.errors import (
     AmiTimeout,
 )
 from ami.framing import AmiFramer, AmiMessage, Banner, Frame, GarbledMessage, encode
-from ami.outcome import AttemptMachine, Ended
+from ami.outcome import AMD_ACTION_AGENT, VAR_AMD_ACTION, AttemptMachine, Ended
 from ami.routing import EventRouter
 from config.model import AmiServerConfig
 
@@ -761,7 +761,11 @@ class AmiClient:
         ]
         encode(headers)  # raises AmiActionError on CR/LF before anything is registered
         self._machines[attempt_id] = AttemptMachine(
-            attempt_id, action_id=tag, channel_id=tag, started_at_s=self._clock()
+            attempt_id,
+            action_id=tag,
+            channel_id=tag,
+            started_at_s=self._clock(),
+            machine_to_agent=amd and chan_vars.get(VAR_AMD_ACTION) == AMD_ACTION_AGENT,
         )
         self._router.register(attempt_id, action_id=tag, channel_id=tag)
         log.debug("originate_sent", server=self.name, attempt_id=attempt_id, campaign=campaign)

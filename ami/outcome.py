@@ -57,7 +57,13 @@ VAR_QUEUE = "DIALER_QUEUE"
 VAR_QUEUE_TIMEOUT = "DIALER_QUEUE_TIMEOUT"
 VAR_AMD = "DIALER_AMD"
 VAR_AGENT = "DIALER_AGENT"
-DIALER_VARIABLES = (VAR_ATTEMPT_ID, VAR_CAMPAIGN, VAR_QUEUE, VAR_QUEUE_TIMEOUT, VAR_AMD, VAR_AGENT)
+VAR_AMD_ACTION = "DIALER_AMD_ACTION"  # hangup (default), message or agent: what a machine gets
+VAR_AMD_MESSAGE = "DIALER_AMD_MESSAGE"  # the sound the message action plays
+AMD_ACTION_AGENT = "agent"
+DIALER_VARIABLES = (
+    VAR_ATTEMPT_ID, VAR_CAMPAIGN, VAR_QUEUE, VAR_QUEUE_TIMEOUT, VAR_AMD, VAR_AGENT, VAR_AMD_ACTION,
+    VAR_AMD_MESSAGE,
+)
 # The connect limit: a live answer not connected to an agent within 2 s is abandoned (Ofcom
 # persistent-misuse policy; FTC TSR 16 CFR 310.4(b)(4)). The dialplan's default queue timeout.
 CONNECT_LIMIT_S = 2
@@ -357,7 +363,18 @@ class AttemptMachine:
         started_at_s: when the Originate was sent, on the caller's clock.
     """
 
-    def __init__(self, attempt_id: str, *, action_id: str, channel_id: str, started_at_s: float) -> None:
+    def __init__(
+        self,
+        attempt_id: str,
+        *,
+        action_id: str,
+        channel_id: str,
+        started_at_s: float,
+        machine_to_agent: bool = False,
+    ) -> None:
+        # AMD action "agent": the dialplan hands a machine to an agent like a person, so the
+        # verdict MACHINE is a label (kept in the outcome's amd_status), not the call's end.
+        self.machine_to_agent = machine_to_agent
         self.attempt_id = attempt_id
         self.action_id = action_id
         self.channel_id = channel_id
@@ -620,7 +637,8 @@ class AttemptMachine:
 
     def _apply(self, signal: Signal, at_s: float, updates: list[AttemptUpdate]) -> None:
         before = self.state
-        new_state, verdict = transition(before, signal)
+        step = Signal.AMD_HUMAN if signal is Signal.AMD_MACHINE and self.machine_to_agent else signal
+        new_state, verdict = transition(before, step)
         if signal is Signal.ANSWER and self._answered_at is None and before is CallState.DIALING:
             self._answered_at = at_s
             updates.append(Answered(self.attempt_id, at_s))

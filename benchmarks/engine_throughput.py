@@ -347,7 +347,7 @@ async def make_campaign(store: Store, name: str, contacts: int, *, ring_timeout_
             name=name,
             schedule="ALWAYS",
             mode=DialingMode.PREDICTIVE,
-            caller_id="+15550000000",
+            caller_id="+12025550100",  # 555-01xx: reserved for fiction
             queue=QUEUE,
             ring_timeout_s=ring_timeout_s,
             state=CampaignState.RUNNING,
@@ -356,6 +356,7 @@ async def make_campaign(store: Store, name: str, contacts: int, *, ring_timeout_
             local_hours_end=dt.time(0),
             max_attempts=10,
             max_attempts_per_day=10,
+            demo=True,  # simulated people: all-day hours, never dialled by `dialer run`
         )
     )
     status_id = await store.pool.fetchval("SELECT default_status_id FROM campaigns WHERE id = $1", camp.id)

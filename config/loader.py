@@ -21,6 +21,7 @@ from config.errors import ConfigError
 from config.model import (
     AmiConfig,
     AmiServerConfig,
+    CampaignDefaultsConfig,
     ContactsConfig,
     DatabaseConfig,
     DialerConfig,
@@ -36,6 +37,7 @@ _SECTIONS: dict[str, type] = {
     "log": LogConfig,
     "contacts": ContactsConfig,
     "engine": EngineConfig,
+    "campaigns": CampaignDefaultsConfig,
 }
 _SECRET_KEYS = {"database.dsn"}
 _LOG_FORMATS = ("auto", "json", "console")
@@ -245,6 +247,15 @@ def _validate(cfg: DialerConfig) -> None:
         value = getattr(cfg.engine, key)
         if value < 0 or (key in ("tick_s", "lease_ttl_s") and value == 0):
             raise ConfigError(f"engine.{key}", f"must be a positive number of seconds, got {value}")
+    if cfg.engine.disposition_timeout_s > 3600:
+        # dialer.model.ANSWERED_HOLD_S: the store's hold on an answered contact between renewals
+        raise ConfigError("engine.disposition_timeout_s", "must be at most 3600 s (the answered hold)")
+    if cfg.campaigns.amd_action not in ("hangup", "message", "agent"):
+        raise ConfigError(
+            "campaigns.amd_action", f"must be hangup, message or agent, got {cfg.campaigns.amd_action!r}"
+        )
+    if not 0 <= cfg.campaigns.amd_false_positive < 1:
+        raise ConfigError("campaigns.amd_false_positive", "must be a share in [0, 1)")
     if cfg.engine.lease_ttl_s <= cfg.engine.tick_s:
         raise ConfigError(
             "engine.lease_ttl_s", "must be longer than engine.tick_s (leases are renewed each tick)"

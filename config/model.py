@@ -91,6 +91,25 @@ class EngineConfig:
     # runner starts: for unattended set-ups (auto-answer phones, the simulated PBX) until
     # agents log in through the API themselves.
     autologin_agents: bool = False
+    # Dial campaigns flagged demo (generated numbers, simulated people). Only `dialer demo` and
+    # test rigs against the simulated PBX set it; `dialer run` on a real trunk never should.
+    dial_demo_campaigns: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignDefaultsConfig:
+    """Defaults ``dialer campaign create`` gives a new campaign for what its options leave out.
+
+    Answering-machine detection (issue 17 item 5): off unless asked for; ``amd_action`` is
+    ``hangup``, ``message`` (play ``amd_message``, a sound name) or ``agent``;
+    ``amd_false_positive`` is the operator's estimate of people AMD takes for machines (the
+    UK profile counts them as abandons and needs one to allow AMD that hangs up).
+    """
+
+    amd: bool = False
+    amd_action: str = "hangup"
+    amd_message: str = ""
+    amd_false_positive: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,3 +127,4 @@ class DialerConfig:
     log: LogConfig = field(default_factory=LogConfig)
     contacts: ContactsConfig = field(default_factory=ContactsConfig)
     engine: EngineConfig = field(default_factory=EngineConfig)
+    campaigns: CampaignDefaultsConfig = field(default_factory=CampaignDefaultsConfig)

@@ -239,6 +239,7 @@ async def build_app(
             engine_id=engine_id,
             settings=runner_settings(cfg),
             campaigns=campaigns,
+            dial_demo=cfg.engine.dial_demo_campaigns,
         )
     except BaseException:
         await store.close()

@@ -75,9 +75,17 @@ class Qualifier(StrEnum):
 UNMOVABLE_QUALIFIERS = frozenset({Qualifier.SUCCESS, Qualifier.SUCCESS_CLOSING})
 
 # An answered call stays leased to its engine until the agent's disposition arrives, at most
-# this long (a generous wrap-up); then the lease expires and the contact is dialable again.
-# Part of the ContactStore contract: the store holds the lease, the runner renews it.
+# this long without a renewal (the runner renews it for as long as the wrap-up lasts); then
+# the lease expires. The contact is not dialable meanwhile anyway: closing an answered attempt
+# gives it the campaign's default disposition at once (migration 004), which the agent's
+# disposition then replaces. Part of the ContactStore contract: the store holds the lease,
+# the runner renews it. No wrap-up may outlast it (``RunnerSettings`` refuses one that could).
 ANSWERED_HOLD_S = 3600
+
+# The dictionary status of migration 004: an answered call whose agent set no disposition.
+# Its system status is do-not-call: a person who talked to an agent is not dialled again by
+# default (issue 11 item 3); an agent or a supervisor moves the contact on.
+ANSWERED_NO_DISPOSITION = "Odebrany bez dyspozycji"
 
 
 class Outcome(StrEnum):
@@ -127,6 +135,14 @@ class DialRefusal(StrEnum):
     NUMBER_WINDOW = "number_window"
     CAP_REACHED = "cap_reached"
     UK_LOCK = "uk_lock"
+
+
+class AmdAction(StrEnum):
+    """What the dialplan does with a call AMD judged a machine (issue 17 item 5)."""
+
+    HANGUP = "hangup"
+    MESSAGE = "message"  # play the campaign's message (a sound name), then hang up
+    AGENT = "agent"  # hand it to an agent like a person (AMD only labels the call)
 
 
 class Backoff(StrEnum):
@@ -204,6 +220,16 @@ class CampaignSpec:
     priority: int = 0
     max_attempts: int = 10
     max_attempts_per_day: int = 3
+    # Status an answered contact gets when its agent sets none (None: the installation's
+    # "answered, no disposition" status, migration 004); never one whose system status is call.
+    default_disposition: str | None = None
+    amd: bool = False
+    amd_action: AmdAction = AmdAction.HANGUP
+    amd_message: str = ""  # the sound played to a machine when amd_action is MESSAGE
+    # The operator's estimate of human answers AMD takes for machines (Ofcom: a reasoned estimate).
+    amd_false_positive: float = 0.0
+    # Generated data for ``dialer demo``: never dialled by ``dialer run`` (migration 004).
+    demo: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,6 +251,12 @@ class Campaign:
     max_attempts: int
     max_attempts_per_day: int
     default_status: str | None
+    default_disposition: str | None = None
+    amd: bool = False
+    amd_action: AmdAction = AmdAction.HANGUP
+    amd_message: str = ""
+    amd_false_positive: float = 0.0
+    demo: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,6 +55,10 @@ class OriginateRequest:
     # The connect limit handed to the dialplan (DIALER_QUEUE_TIMEOUT; DESIGN.md: 2 s). A
     # time-scaled simulator scales it too: pass 2 / time_scale there so it stays 2 real seconds.
     queue_timeout_s: float = 2.0
+    # What the dialplan does with a machine (DIALER_AMD_ACTION): hangup, message or agent, and
+    # the sound a message plays (DIALER_AMD_MESSAGE).
+    amd_action: str = "hangup"
+    amd_message: str = ""
 
 
 @runtime_checkable

@@ -90,6 +90,8 @@ def write_config(
         "disposition_timeout_s = 0.5\n"
         "callback_grace_s = 5\n"
         "autologin_agents = true\n"
+        # the campaigns are demo.build's, flagged demo; this rig dials only the simulated PBX
+        "dial_demo_campaigns = true\n"
     )
     return path
 

@@ -81,6 +81,9 @@ def test_engine_section_from_file_and_env(tmp_path: Path) -> None:
         ("[engine]\ntick_s = 0\n", "engine.tick_s"),
         ("[engine]\nlease_ttl_s = 1\ntick_s = 2\n", "engine.lease_ttl_s"),
         ("[engine]\nnope = 1\n", "engine.nope"),
+        ("[engine]\ndisposition_timeout_s = 3601\n", "engine.disposition_timeout_s"),
+        ('[campaigns]\namd_action = "drop"\n', "campaigns.amd_action"),
+        ("[campaigns]\namd_false_positive = 1.5\n", "campaigns.amd_false_positive"),
     ],
 )
 def test_engine_section_errors_name_the_key(tmp_path: Path, text: str, key: str) -> None:

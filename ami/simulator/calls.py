@@ -62,6 +62,9 @@ REASON_ANSWERED = 4
 REASON_BUSY = 5
 REASON_CONGESTION = 8
 
+# The message AMD action "message" leaves on a machine: the greeting's end and the recording
+# (simulated seconds; a real one lasts as long as its sound file).
+AMD_MESSAGE_S = 3.0
 # The abandon message of dialer-connect lasts 1 s (Playback(dialer-abandon-msg), capture).
 ABANDON_MESSAGE_S = 1.0
 # Local optimization comes ~40 ms after the agent's BridgeEnter, when the first frames pass
@@ -517,9 +520,13 @@ class SimCall:
             extra,
             [("AMDStatus", status), ("AMDCause", self.behaviour.amd_cause)],
         )
-        if status == "MACHINE":
+        action = self.variables.get("DIALER_AMD_ACTION", "hangup") if status == "MACHINE" else "agent"
+        if action == "message":  # WaitForSilence, Playback(DIALER_AMD_MESSAGE), Hangup
+            self._noise(c1, "Playback", self.variables.get("DIALER_AMD_MESSAGE", ""))
+            self._later(AMD_MESSAGE_S, self._dialplan_hangup)
+        elif action != "agent":
             self._dialplan_hangup()
-        else:
+        else:  # a person, or a machine the campaign hands to an agent: the same hand-off
             c1.context = self.context.removesuffix("-amd")
             self._connect()
 

@@ -70,7 +70,8 @@ class Dialer:
         store: the dial-time recheck, attempt rows, releases.
         pbx: where the Originate goes.
         clock: the runner's clock.
-        settings: ``amd`` and ``queue_timeout_s`` for the Originate.
+        settings: ``amd`` (AMD on every call, whatever the campaign says) and
+            ``queue_timeout_s`` for the Originate.
         engine_id: the lease owner and the attempt's ``engine_id``.
         ring_timeout_s: the ring timeout of every call (already at least 15 s).
         metrics: the engine's event metrics (refused Originates).
@@ -201,7 +202,9 @@ class Dialer:
             queue=self._campaign.queue,
             caller_id=self._campaign.caller_id,
             ring_timeout_s=self._ring_timeout_s,
-            amd=self._settings.amd,
+            amd=self._settings.amd or self._campaign.amd,
+            amd_action=self._campaign.amd_action.value,
+            amd_message=self._campaign.amd_message,
             agent_interface=interface,
             queue_timeout_s=self._settings.queue_timeout_s,
         )

@@ -5,9 +5,11 @@ contact leased (:mod:`dialer.campaign.closing`); what happens to the contact nex
 agent's decision. When the board ends a wrap-up -- with the agent's
 :class:`~dialer.campaign.settings.Disposition` or, after the disposition timeout, none --
 :meth:`DispositionWriter.write` finds the contact (from the board, or from the attempt the
-call table remembers), picks the status (the agent's, else ``default_disposition``, else the
-campaign's default status) and submits the store write to the outcome writer, behind the
-contact's close. Once written, the hopper forgets the contact.
+call table remembers), picks the status (the agent's, else ``RunnerSettings.default_disposition``
+when code set one, else the campaign's default disposition; never the campaign's default
+status for imports, which would dial a person who talked to an agent again as fresh) and
+submits the store write to the outcome writer, behind the contact's close. Once written, the
+hopper forgets the contact.
 
 A disposition for a call adopted after a restart also closes that call: the agent's wrap-up
 ending is proof the call is over, whether or not the PBX poll saw its channel go.
@@ -37,7 +39,7 @@ class DispositionWriter:
     """Writes the end of an agent's wrap-up to the store (see the module docstring).
 
     Args:
-        campaign: the campaign (its default status).
+        campaign: the campaign (its default disposition).
         settings: ``default_disposition``.
         store: where dispositions and callbacks are written (through ``writer``).
         writer: the runner's ordered outcome writer.
@@ -104,7 +106,7 @@ class DispositionWriter:
         if isinstance(disposition, Disposition):
             status: str | None = disposition.status
         else:
-            status = self._settings.default_disposition or self._campaign.default_status
+            status = self._settings.default_disposition or self._campaign.default_disposition
         cid = contact_id
         aid = int(attempt_id) if attempt_id is not None and attempt_id.isdigit() else None
         if status is None:

@@ -74,6 +74,8 @@ class Engine:
         poll_s: how often campaigns and schedules are re-read.
         policy_factory: ``campaign -> PacingPolicy`` (benchmarks); default per mode/profile.
         campaigns: only these campaign names (None: all).
+        dial_demo: dial campaigns flagged demo too (``dialer demo``, test rigs); otherwise each
+            is skipped with one warning (issue 11 item 5: ``dialer run`` never dials demo data).
     """
 
     def __init__(
@@ -88,6 +90,7 @@ class Engine:
         poll_s: float = 5.0,
         policy_factory: Any = None,
         campaigns: set[str] | None = None,
+        dial_demo: bool = False,
     ) -> None:
         self.store = store
         self.pbx = pbx
@@ -98,6 +101,8 @@ class Engine:
         self.poll_s = poll_s
         self._policy_factory = policy_factory
         self._only = campaigns
+        self._dial_demo = dial_demo
+        self.demo_refused: set[str] = set()  # campaigns skipped for their demo flag (said once)
         self._runners: dict[str, CampaignRunner] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._draining: set[asyncio.Task[None]] = set()
@@ -242,13 +247,13 @@ class Engine:
         engine lost: the runner would have applied the default status after the disposition
         timeout, so the restart does the same. Without it the contact keeps its status and,
         once the answered hold expires, is dialled again as if nobody had spoken to it. A
-        campaign with no default status (and no ``default_disposition`` setting) keeps the
+        campaign with no default disposition (and no ``default_disposition`` setting) keeps the
         hold: releasing it would mean "call again now", the one thing not to do.
         """
         waiting = await self.store.awaiting_disposition(self.engine_id)
         if not waiting:
             return 0
-        defaults = {c.id: c.default_status for c in await self.store.list_campaigns()}
+        defaults = {c.id: c.default_disposition for c in await self.store.list_campaigns()}
         done = 0
         for att in waiting:
             status = self.settings.default_disposition or defaults.get(att.campaign_id)
@@ -290,6 +295,15 @@ class Engine:
             if self._only is not None and camp.name not in self._only:
                 continue
             if camp.state is not CampaignState.RUNNING:
+                continue
+            if camp.demo and not self._dial_demo:
+                if camp.name not in self.demo_refused:
+                    self.demo_refused.add(camp.name)
+                    log.warning(
+                        "campaign_demo_refused",
+                        campaign=camp.name,
+                        reason="flagged demo (`dialer demo`'s generated numbers): never dialled here",
+                    )
                 continue
             schedule = await self.store.get_schedule(camp.schedule)
             if schedule.is_open(now):

@@ -61,6 +61,7 @@ from ami.outcome import AgentConnected, AmdDetected, Answered, Ended
 from dialer.agents.callback_routing import DueCallback, route_callbacks
 from dialer.agents.state import AgentEffect, AgentState, ReservationKind
 from dialer.campaign.assembly import assemble
+from dialer.campaign.rules import amd_counted_false_positive
 from dialer.campaign.settings import RunnerSettings, RunnerStats
 from dialer.clock import Clock, utc_at
 from dialer.errors import DialerError
@@ -74,6 +75,7 @@ from pacing import (
     DialDecision,
     DialMode,
     PacingPolicy,
+    PredictiveSettings,
     policy_for,
     profile_named,
 )
@@ -135,7 +137,10 @@ class CampaignRunner:
         self.settings = settings = settings or RunnerSettings()
         self.schedule = schedule
         self.policy: PacingPolicy = policy or policy_for(
-            _DIAL_MODE[campaign.mode], profile_named(campaign.compliance.value)
+            _DIAL_MODE[campaign.mode],
+            profile_named(campaign.compliance.value),
+            # AMD that hangs up on people it takes for machines: the profile may count them (UK)
+            PredictiveSettings(amd_false_positive_rate=amd_counted_false_positive(campaign)),
         )
         self.ring_timeout_s = max(float(campaign.ring_timeout_s), MIN_RING_S)
         self._converted: set[int] = set()  # personal callbacks handed to the campaign (written)

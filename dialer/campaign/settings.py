@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from dialer.agents.callback_routing import DEFAULT_GRACE_S
 from dialer.errors import ValidationError
-from dialer.model import CallbackKind
+from dialer.model import ANSWERED_HOLD_S, CallbackKind
 
 __all__ = ["Disposition", "RunnerSettings", "RunnerStats"]
 
@@ -41,8 +41,8 @@ class RunnerSettings:
         max_pending_writes: store writes kept in memory while the database is down; past it,
             launching stays paused until they are written (each open call adds at most two).
         db_retry_initial_s, db_retry_max_s: backoff of store retries while it is down.
-        default_disposition: the status for an agent who sets none; None: the campaign's
-            default status.
+        default_disposition: the status for an agent who sets none, over the campaign's
+            default disposition (tests and benchmarks; ``dialer run`` leaves it None).
         max_launch_per_tick: a bound on calls started by one decision (keeps latency flat).
         max_concurrent_writes: store writes (closes, dispositions, releases) in flight at once,
             never two of one contact; keep it under the store's pool size.
@@ -76,6 +76,12 @@ class RunnerSettings:
         for name in ("tick_s", "lease_ttl_s", "lease_renew_s", "disposition_timeout_s", "offer_timeout_s"):
             if getattr(self, name) <= 0:
                 raise ValidationError(name, "must be positive", getattr(self, name))
+        if self.disposition_timeout_s > ANSWERED_HOLD_S:
+            # the store holds an answered contact this long between renewals: no wrap-up may outlast it
+            raise ValidationError(
+                "disposition_timeout_s", f"must be at most {ANSWERED_HOLD_S} s (the answered hold)",
+                self.disposition_timeout_s,
+            )
         if self.lease_renew_s >= self.lease_ttl_s:
             raise ValidationError("lease_renew_s", "must be shorter than lease_ttl_s", self.lease_renew_s)
         if self.max_concurrent_writes < 1:

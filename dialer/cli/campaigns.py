@@ -1,4 +1,9 @@
-"""``dialer campaign create|list|show|start|pause|stop``, and the campaign summary ``demo`` prints too."""
+"""``dialer campaign create|set|list|show|start|pause|stop``, and the campaign summary ``demo`` prints too.
+
+The rules a campaign must keep (legal hours, ring time, caller ID, AMD under the profile,
+the default disposition) are the store's (:mod:`dialer.campaign.rules`); this module only
+turns options into a :class:`CampaignSpec` or a set of changes.
+"""
 
 from __future__ import annotations
 
@@ -7,20 +12,62 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from dialer.cli.store_command import command_group, format_table, parse_enum, run_with_store
+from config import CampaignDefaultsConfig
+from dialer.cli.store_command import (
+    command_group,
+    config_from_args,
+    format_table,
+    parse_enum,
+    run_with_store,
+)
 from dialer.errors import ValidationError
-from dialer.model import CampaignSpec, CampaignState, CampaignSummary, Compliance, DialingMode
+from dialer.model import (
+    AmdAction,
+    Campaign,
+    CampaignSpec,
+    CampaignState,
+    CampaignSummary,
+    Compliance,
+    DialingMode,
+)
 from dialer.schedules.text import parse_window
 from dialer.store.store import Store
 
 
-def campaign_from_args(args: argparse.Namespace) -> CampaignSpec:
+def _hours(text: str) -> tuple[dt.time, dt.time]:
+    try:
+        return parse_window(text)
+    except ValidationError as e:
+        raise ValidationError("hours", e.reason, text) from None
+
+
+def _amd_changes(args: argparse.Namespace, defaults: CampaignDefaultsConfig | None) -> dict[str, Any]:
+    """The AMD fields the options give (``defaults``: the ``[campaigns]`` config for the rest)."""
+    out: dict[str, Any] = {}
+    if defaults is not None:
+        out = {
+            "amd": defaults.amd,
+            "amd_action": parse_enum(AmdAction, defaults.amd_action, "amd_action"),
+            "amd_message": defaults.amd_message,
+            "amd_false_positive": defaults.amd_false_positive,
+        }
+    if args.amd is not None:
+        out["amd"] = args.amd
+    if args.amd_action is not None:
+        out["amd_action"] = parse_enum(AmdAction, args.amd_action, "amd_action")
+    if args.amd_message is not None:
+        out["amd_message"] = args.amd_message
+    if args.amd_false_positive is not None:
+        out["amd_false_positive"] = args.amd_false_positive
+    return out
+
+
+def campaign_from_args(
+    args: argparse.Namespace, defaults: CampaignDefaultsConfig | None = None
+) -> CampaignSpec:
     hours_start, hours_end = dt.time(8), dt.time(21)  # US TSR 16 CFR 310.4(c)(8am-9pm local)
     if args.hours:
-        try:
-            hours_start, hours_end = parse_window(args.hours)
-        except ValidationError as e:
-            raise ValidationError("hours", e.reason, args.hours) from None
+        hours_start, hours_end = _hours(args.hours)
     return CampaignSpec(
         name=args.name,
         schedule=args.schedule,
@@ -37,11 +84,13 @@ def campaign_from_args(args: argparse.Namespace) -> CampaignSpec:
         priority=args.priority,
         max_attempts=args.max_attempts,
         max_attempts_per_day=args.max_per_day,
+        default_disposition=args.default_disposition,
+        **_amd_changes(args, defaults or CampaignDefaultsConfig()),
     )
 
 
 def cmd_campaign_create(args: argparse.Namespace) -> int:
-    spec = campaign_from_args(args)
+    spec = campaign_from_args(args, config_from_args(args).campaigns)
 
     async def go(store: Store) -> int:
         c = await store.create_campaign(spec)
@@ -50,6 +99,37 @@ def cmd_campaign_create(args: argparse.Namespace) -> int:
             f"created campaign {c.name}: {c.mode.value}, schedule {c.schedule}, {c.compliance.value} profile,"
             f" state {c.state.value}; statuses: {', '.join(s.name for s in statuses)}"
         )
+        return 0
+
+    return run_with_store(args, go)
+
+
+# ``dialer campaign set`` option -> CampaignSpec field (None: not given, unchanged).
+_SET_OPTIONS = {
+    "mode": "mode", "caller_id": "caller_id", "queue": "queue", "ring_timeout": "ring_timeout_s",
+    "compliance": "compliance", "abandon_cap": "abandon_cap", "timezone": "timezone", "priority": "priority",
+    "max_attempts": "max_attempts", "max_per_day": "max_attempts_per_day",
+    "default_disposition": "default_disposition",
+}
+
+
+def cmd_campaign_set(args: argparse.Namespace) -> int:
+    changes: dict[str, Any] = {
+        field: getattr(args, opt) for opt, field in _SET_OPTIONS.items() if getattr(args, opt) is not None
+    }
+    if "mode" in changes:
+        changes["mode"] = parse_enum(DialingMode, changes["mode"], "mode")
+    if "compliance" in changes:
+        changes["compliance"] = parse_enum(Compliance, changes["compliance"], "compliance")
+    if args.hours:
+        changes["local_hours_start"], changes["local_hours_end"] = _hours(args.hours)
+    changes |= _amd_changes(args, None)
+    if not changes:
+        raise ValidationError("options", "name at least one setting to change")
+
+    async def go(store: Store) -> int:
+        c = await store.update_campaign(args.name, **changes)
+        print(f"campaign {c.name} changed: {', '.join(sorted(changes))}")
         return 0
 
     return run_with_store(args, go)
@@ -86,7 +166,8 @@ def format_summary(s: CampaignSummary) -> str:
         f" local hours {_hhmm(c.local_hours_start)}-{_hhmm(c.local_hours_end)}, zone {c.timezone}",
         f"  caller id {c.caller_id or '-'}, queue {c.queue or '-'}",
         f"  caps: {c.max_attempts} attempts per contact, {c.max_attempts_per_day} per day;"
-        f" default status {c.default_status or '-'}",
+        f" default status {c.default_status or '-'}, default disposition {c.default_disposition or '-'}",
+        f"  amd {_amd_text(c)}" + ("; demo data (never dialled by `dialer run`)" if c.demo else ""),
         f"  contacts {s.contacts} (due now {s.dialable}), attempts {s.attempts}",
     ]
     lines += [f"    {name}: {n}" for name, n in s.by_status.items()]
@@ -113,8 +194,33 @@ def _cmd_campaign_state(state: CampaignState) -> Callable[[argparse.Namespace], 
     return handler
 
 
+def _amd_text(c: Campaign) -> str:
+    if not c.amd:
+        return "off"
+    action = c.amd_action.value + (f" {c.amd_message}" if c.amd_action is AmdAction.MESSAGE else "")
+    return f"on, machine: {action}, false-positive estimate {c.amd_false_positive:.1%}"
+
+
 def _hhmm(t: dt.time | None) -> str:
     return "" if t is None else t.strftime("%H:%M")
+
+
+def _add_disposition_and_amd(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--default-disposition",
+        help="status of an answered contact whose agent sets none; not a 'call' status"
+        " (default: 'Odebrany bez dyspozycji', never dialled again)",
+    )
+    p.add_argument(
+        "--amd", action=argparse.BooleanOptionalAction, default=None,
+        help="answering-machine detection (default: [campaigns] amd in the config, off)",
+    )
+    p.add_argument("--amd-action", help="what a machine gets: hangup, message or agent")
+    p.add_argument("--amd-message", help="the sound played to a machine by --amd-action message")
+    p.add_argument(
+        "--amd-false-positive", type=float,
+        help="estimated share of people AMD takes for machines (uk: needed, counted as abandons)",
+    )
 
 
 def register(sub: Any) -> None:
@@ -137,7 +243,23 @@ def register(sub: Any) -> None:
     p.add_argument("--priority", type=int, default=0)
     p.add_argument("--max-attempts", type=int, default=10, help="per contact, all outcomes (default 10)")
     p.add_argument("--max-per-day", type=int, default=3, help="attempts per contact per day (default 3)")
+    _add_disposition_and_amd(p)
     p.set_defaults(func=cmd_campaign_create)
+    p = camp.add_parser("set", help="change a campaign's settings (checked like a new one)")
+    p.add_argument("name")
+    p.add_argument("--mode")
+    p.add_argument("--caller-id")
+    p.add_argument("--queue")
+    p.add_argument("--ring-timeout", type=int, help="seconds, 15-120")
+    p.add_argument("--compliance")
+    p.add_argument("--abandon-cap", type=float)
+    p.add_argument("--hours", help="HH:MM-HH:MM")
+    p.add_argument("--timezone")
+    p.add_argument("--priority", type=int)
+    p.add_argument("--max-attempts", type=int)
+    p.add_argument("--max-per-day", type=int)
+    _add_disposition_and_amd(p)
+    p.set_defaults(func=cmd_campaign_set)
     camp.add_parser("list", help="list campaigns").set_defaults(func=cmd_campaign_list)
     p = camp.add_parser("show", help="a campaign's settings and contact counts")
     p.add_argument("name")

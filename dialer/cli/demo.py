@@ -3,14 +3,18 @@
 Two parts. :func:`build` creates (once) a schedule, the usual automatic statuses, the demo
 agents and the campaign (``DEMO`` for predictive, ``DEMO_<MODE>`` for the other modes), and
 imports generated contacts through the real CSV import path; running it again adds nothing.
-Numbers are Polish mobile numbers generated from a seeded ``numpy`` generator.
+Numbers come from Ofcom's drama ranges (:data:`DRAMA_RANGES`), drawn by a seeded ``numpy``
+generator, and the campaign is flagged demo: ``dialer run`` never dials it.
 
 :func:`run_demo` is the README's main job. It starts the embedded database and an
 in-process :class:`~ami.simulator.server.SimulatedPbx` on a free port, builds the real engine
 with :func:`dialer.app.build_app` pointed at it (so every call goes over a real AMI socket),
 logs :class:`SimulatedAgents` in through the runner's agent interface (the one the HTTP API
 will expose), redraws a progress block while the campaign runs, drains the engine and prints
-a summary read back from the database. The simulated world runs ``time_scale`` times real
+a summary read back from the database. The demo lives apart: its embedded database is in a home of its own
+(:func:`demo_home`, never the home ``dialer run`` uses), a configured database (``DIALER_DSN``,
+``database.dsn``) is refused unless given with ``--dsn``, and its campaign is paused when it
+ends. The simulated world runs ``time_scale`` times real
 speed: with the default 0.05, a 60-second call lasts 3 seconds, so a 30-second demo
 completes hundreds of attempts.
 """
@@ -24,6 +28,7 @@ import io
 import secrets
 import sys
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any, TextIO
 
 import asyncpg
@@ -34,6 +39,7 @@ from ami.simulator.population import PopulationParams
 from ami.simulator.server import SimulatedPbx
 from config import AmiConfig, AmiServerConfig, DialerConfig, Secret
 from dialer.agents.state import AgentState
+from dialer.cli.demo_numbers import DEMO_CALLER_ID, sample_csv
 from dialer.cli.progress import DemoSummary, ProgressSample, ProgressView, summary_lines
 from dialer.contacts import importer as contact_import
 from dialer.contacts.csv_reader import read_contacts
@@ -117,29 +123,6 @@ DEMO_STATUSES = (
         "Nie zainteresowany", SystemStatus.DO_NOT_CALL, Qualifier.CLOSING, auto_add=True, retry=RetryRule(0)
     ),
 )
-# Polish mobile prefixes (UKE numbering plan, 5xx-8xx mobile blocks) that phonenumbers accepts.
-_PREFIXES = ("500", "501", "502", "510", "600", "601", "660", "691", "720", "781", "791", "880")
-_CITIES = ("Warszawa", "Kraków", "Gdańsk", "Poznań", "Wrocław", "Łódź")
-
-
-def sample_csv(n: int, seed: int) -> str:
-    """``n`` contacts as the CSV a user would import: name, phone, phone2 (some), city."""
-    rng = np.random.default_rng(seed)
-    out = io.StringIO()
-    out.write("name,phone,phone2,city,segment\n")
-    for i in range(n):
-        prefix = _PREFIXES[int(rng.integers(len(_PREFIXES)))]
-        number = f"{prefix}{int(rng.integers(0, 1_000_000)):06d}"
-        second = ""
-        if rng.random() < 0.3:
-            second = (
-                f"+48 {_PREFIXES[int(rng.integers(len(_PREFIXES)))]} {int(rng.integers(0, 1_000_000)):06d}"
-            )
-        city = _CITIES[int(rng.integers(len(_CITIES)))]
-        out.write(f"Klient {i + 1},{number},{second},{city},{'ABC'[int(rng.integers(3))]}\n")
-    return out.getvalue()
-
-
 def campaign_name(mode: DialingMode) -> str:
     """``DEMO`` for the predictive demo, ``DEMO_<MODE>`` for the others (each keeps its own list)."""
     return CAMPAIGN if mode is DialingMode.PREDICTIVE else f"{CAMPAIGN}_{mode.value.upper()}"
@@ -157,8 +140,14 @@ async def build(
     seed: int = 7,
     mode: DialingMode = DialingMode.PREDICTIVE,
     agents: int = 3,
+    running: bool = True,
 ) -> list[str]:
-    """Create what is missing of the demo; return one line per thing created or found."""
+    """Create what is missing of the demo; return one line per thing created or found.
+
+    The campaign is flagged demo (``dialer run`` never dials it) and left running only when
+    ``running`` (the demo pauses it again when it ends).
+    """
+    state = CampaignState.RUNNING if running else CampaignState.PAUSED
     said: list[str] = []
     name = campaign_name(mode)
     names = {s.name for s in await store.list_schedules()}
@@ -191,21 +180,22 @@ async def build(
                 name=name,
                 schedule=SCHEDULE,
                 mode=mode,
-                caller_id="+48221234567",
+                caller_id=DEMO_CALLER_ID,
                 queue=f"demo-{mode.value.replace('_', '-')}",
                 compliance=Compliance.UK,
-                # The numbers are generated and the people simulated: the demo must work
-                # whenever someone tries it, so its local calling hours are the whole day
-                # (equal start and end). Real campaigns keep the 08:00-21:00 default.
+                # The numbers are fiction and the people simulated: the demo must work whenever
+                # someone tries it, so its local calling hours are the whole day (equal start
+                # and end), which only a campaign flagged demo may have (rules.py LEGAL_HOURS).
                 local_hours_start=dt.time(0),
                 local_hours_end=dt.time(0),
-                timezone="Europe/Warsaw",
-                state=CampaignState.RUNNING,
+                timezone="Europe/London",
+                state=state,
+                demo=True,
             )
         )
-        said.append(f"created campaign {name} ({mode.value}, UK profile, running)")
+        said.append(f"created campaign {name} ({mode.value}, UK profile, demo data, {state.value})")
     else:
-        await store.set_campaign_state(name, CampaignState.RUNNING)
+        await store.set_campaign_state(name, state)
     assigned = {a.name for a in await store.campaign_agents(name)}
     new_agents = 0
     for agent, interface in agent_names(agents):
@@ -389,6 +379,29 @@ async def _attempts_by_outcome(dsn: str, campaign: str, since: dt.datetime) -> t
     return {k: v for k, v in by.items() if k != "open"}, by.get("open", 0)
 
 
+def demo_home(cfg: DialerConfig) -> Path:
+    """The demo's own home: ``<home>/demo``, beside (never the same as) ``dialer run``'s."""
+    return cfg.home / "demo"
+
+
+def demo_config(cfg: DialerConfig, dsn: str | None) -> DialerConfig:
+    """``cfg`` pointed at the demo's own database: ``dsn`` when given, else the demo home's.
+
+    Raises:
+        ValidationError: field ``database.dsn``, when the configuration names a database
+            (``DIALER_DSN`` or the file) and ``dsn`` was not given explicitly.
+    """
+    if dsn:
+        return replace(cfg, database=replace(cfg.database, dsn=Secret(dsn)))
+    if cfg.database.dsn is not None and cfg.database.dsn.reveal():
+        raise ValidationError(
+            "database.dsn",
+            "the demo never writes into a configured database (DIALER_DSN or the config file);"
+            " unset it for the demo's own embedded database, or pass --dsn to mean it",
+        )
+    return replace(cfg, home=demo_home(cfg))
+
+
 async def run_demo(cfg: DialerConfig, opts: DemoOptions, *, out: TextIO | None = None) -> int:
     """Run the demo campaign for ``opts.duration_s`` seconds and print its summary.
 
@@ -445,6 +458,7 @@ async def run_demo(cfg: DialerConfig, opts: DemoOptions, *, out: TextIO | None =
         ),
         engine=replace(
             cfg.engine,
+            dial_demo_campaigns=True,
             engine_id=DEMO_ENGINE_ID,
             tick_s=0.25,
             lease_ttl_s=60.0,
@@ -505,6 +519,7 @@ async def run_demo(cfg: DialerConfig, opts: DemoOptions, *, out: TextIO | None =
                     await task
         await app.close()
         await pbx.close()
+        await _pause(dsn, campaign.name)
 
     by_outcome, still_open = await _attempts_by_outcome(dsn, campaign.name, started_at)
     store = await Store.open(dsn, min_size=1, max_size=2)
@@ -531,6 +546,15 @@ async def run_demo(cfg: DialerConfig, opts: DemoOptions, *, out: TextIO | None =
     ):
         print(line, file=out)
     return 0
+
+
+async def _pause(dsn: str, campaign: str) -> None:
+    """The demo's campaign stops with the demo: paused, never left running."""
+    store = await Store.open(dsn, min_size=1, max_size=1)
+    try:
+        await store.set_campaign_state(campaign, CampaignState.PAUSED)
+    finally:
+        await store.close()
 
 
 async def _wait_for_runner(app: Any, campaign: str, engine_task: asyncio.Task[None]) -> Any:

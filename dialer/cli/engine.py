@@ -21,11 +21,13 @@ from dialer.store.store import Store
 def cmd_demo(args: argparse.Namespace) -> int:
     from dialer.cli import demo
 
-    cfg = config_from_args(args)
+    cfg = demo.demo_config(config_from_args(args), args.dsn)
     if args.build_only:
 
         async def go(store: Store) -> int:
-            created = await demo.build(store, contacts=args.contacts, seed=args.seed, mode=args.mode)
+            created = await demo.build(
+                store, contacts=args.contacts, seed=args.seed, mode=args.mode, running=False
+            )
             for line in created:
                 print(line)
             print()
@@ -115,6 +117,11 @@ def register(sub: Any) -> None:
         help="real seconds per simulated second (0.05: a 60 s call lasts 3 s)",
     )
     p.add_argument("--build-only", action="store_true", help="only create the sample data, dial nothing")
+    p.add_argument(
+        "--dsn",
+        help="use this database instead of the demo's own (in <home>/demo); a DIALER_DSN or"
+        " database.dsn of the configuration is refused without it",
+    )
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser(

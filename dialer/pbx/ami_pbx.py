@@ -44,6 +44,16 @@ _IN_DOUBT = (AmiConnectionLost, AmiTimeout)
 _TAG = "dlr-"  # ami.client tags each originated channel dlr-<attempt id> (ChannelId, Uniqueid)
 
 
+def _amd_variables(call: OriginateRequest) -> dict[str, str]:
+    """What the dialplan's dialer-connect-amd does with a machine (asterisk-conf/extensions.conf)."""
+    if not call.amd:
+        return {}
+    out = {"DIALER_AMD_ACTION": call.amd_action}
+    if call.amd_message:
+        out["DIALER_AMD_MESSAGE"] = call.amd_message
+    return out
+
+
 class AmiPbx:
     """A :class:`~dialer.ports.PbxPort` over an :class:`ami.pool.AmiPool`."""
 
@@ -97,6 +107,7 @@ class AmiPbx:
                 amd=call.amd,
                 agent=call.agent_interface,
                 queue_timeout_s=call.queue_timeout_s,
+                variables=_amd_variables(call),
             )
         except _REFUSED as err:
             raise PbxUnavailable(f"originate refused: {type(err).__name__}: {err}") from err

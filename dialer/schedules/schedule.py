@@ -210,6 +210,11 @@ class Schedule:
         return self.run_at is None
 
     @property
+    def can_ever_open(self) -> bool:
+        """False when no selected day exists in any selected month (31 February): never opens."""
+        return self._possible
+
+    @property
     def is_all_day(self) -> bool:
         return self.window_start == MIDNIGHT and self.window_end == MIDNIGHT
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncpg
 
+from dialer.campaign.rules import check_interface
 from dialer.errors import NotFound, ValidationError
 from dialer.model import Agent
 from dialer.store.campaigns import campaign_id_of
@@ -23,13 +24,29 @@ class Agents(PoolNoun):
     """Agents and their campaigns on the shared pool."""
 
     async def create_agent(self, name: str, interface: str = "") -> Agent:
+        """Store an agent; its interface ("" = given at login) is checked by :func:`check_interface`.
+
+        Raises:
+            ValidationError: the name is empty or taken, the interface malformed or another
+                agent's (compared ignoring case, as Asterisk does).
+        """
         if not name.strip():
             raise ValidationError("name", "must not be empty", name)
+        interface = check_interface(interface)
+        taken = await self.pool.fetchval("SELECT name FROM agents WHERE lower(name) = lower($1)", name)
+        if taken is not None:
+            raise ValidationError("name", f"agent {taken!r} already exists (names ignore case)", name)
         try:
             row = await self.pool.fetchrow(
                 "INSERT INTO agents (name, interface) VALUES ($1, $2) RETURNING *", name, interface
             )
-        except asyncpg.UniqueViolationError:
+        except asyncpg.UniqueViolationError as err:
+            if getattr(err, "constraint_name", "") == "agents_interface_unique":
+                raise ValidationError(
+                    "interface",
+                    "another agent already uses this interface (compared ignoring case)",
+                    interface,
+                ) from None
             raise ValidationError("name", "an agent with this name already exists", name) from None
         return _agent_from(row)
 

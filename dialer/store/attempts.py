@@ -60,6 +60,7 @@ SELECT a.ended_at, a.outcome, a.contact_id, a.phone_id, a.callback_id,
        c.campaign_id, c.status_id, c.attempts, c.outcome_counts, c.day_attempts, c.day_attempts_on,
        c.not_before, c.closed_reason, c.next_phone_pos, c.round_due_at,
        s.name AS status_name, cp.timezone AS campaign_zone, cp.max_attempts AS cap,
+       cp.default_disposition_id AS dd_id, dd.name AS dd_name,
        r.id AS rule_status_id, r.name AS rule_status_name, r.retry_delay_s, r.backoff, r.backoff_factor,
        r.max_attempts,
        ARRAY(SELECT p.position FROM contact_phones p
@@ -69,6 +70,7 @@ FROM attempts a
 JOIN contacts c ON c.id = a.contact_id
 JOIN statuses s ON s.id = c.status_id
 JOIN campaigns cp ON cp.id = c.campaign_id
+LEFT JOIN statuses dd ON dd.id = cp.default_disposition_id
 LEFT JOIN LATERAL (
     SELECT s2.id, s2.name, cs.retry_delay_s, cs.backoff, cs.backoff_factor, cs.max_attempts
     FROM campaign_statuses cs JOIN statuses s2 ON s2.id = cs.status_id
@@ -233,7 +235,9 @@ class Attempts(PoolNoun):
         :data:`DEFAULT_RULES` when the campaign has none), counts the attempt, rotates to the
         contact's next number or schedules the retry, closes the contact at a cap, and
         releases the lease. An answered call keeps its lease (up to :data:`ANSWERED_HOLD_S`)
-        until :meth:`set_disposition`. A cancelled attempt (never placed) counts nothing.
+        until :meth:`set_disposition` and meanwhile has the campaign's default disposition
+        (migration 004), so it is never due again as fresh. A cancelled attempt (never
+        placed) counts nothing.
 
         Two statements inside the transaction: one read that locks the attempt and its
         contact and gathers everything :func:`dialer.campaign.retry.plan` needs, and one write whose
@@ -304,6 +308,11 @@ class Attempts(PoolNoun):
             answered = result.outcome is Outcome.ANSWERED
             # An answered call is not closed by a cap: the agent's disposition decides what next.
             closed = step.closed_reason if trigger is not None else row["closed_reason"]
+            if answered and row["dd_id"] is not None:
+                # Until the agent's disposition replaces it, the contact has the campaign's default
+                # disposition (never a "call" status): whatever becomes of this engine or its
+                # lease, a person who talked to an agent is not dialled again as fresh.
+                status_id, status_name = row["dd_id"], row["dd_name"]
             await conn.execute(
                 _CLOSE_WRITE_SQL,
                 *attempt_args,

@@ -11,18 +11,24 @@ inside the caller's transaction), :data:`CAMPAIGN_SELECT` with :func:`campaign_f
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
+from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import asyncpg
 
+from dialer.campaign.rules import check_campaign, check_default_disposition, check_schedule_opens
 from dialer.errors import NotFound, ValidationError
 from dialer.model import (
+    ANSWERED_NO_DISPOSITION,
+    AmdAction,
     Campaign,
     CampaignSpec,
     CampaignState,
     CampaignSummary,
     Compliance,
     DialingMode,
+    SystemStatus,
 )
 from dialer.schedules.schedule import Frequency, Schedule
 from dialer.store.connection import PoolNoun
@@ -40,29 +46,17 @@ def check_zone(name: str, field: str) -> ZoneInfo:
         raise ValidationError(field, "unknown time zone", name) from None
 
 
-def validate_campaign(spec: CampaignSpec) -> None:
-    """Check a campaign definition before it reaches the database.
+def validate_campaign(spec: CampaignSpec) -> CampaignSpec:
+    """Check a campaign definition before it reaches the database (:func:`check_campaign`).
+
+    Returns the definition as stored (its caller ID in E.164).
 
     Raises:
-        ValidationError: naming the first wrong field.
+        ValidationError: naming the first wrong field and the rule.
     """
-    if not spec.name.strip():
-        raise ValidationError("name", "must not be empty", spec.name)
-    if not spec.schedule.strip():
-        raise ValidationError("schedule", "a campaign needs a schedule (its calling window)", spec.schedule)
-    # FCC 47 CFR 64.1200(a)(6): let it ring at least 15 seconds.
-    if spec.ring_timeout_s < 15:
-        raise ValidationError("ring_timeout_s", "must be at least 15 seconds", spec.ring_timeout_s)
-    # FTC TSR / Ofcom: 3 % is the ceiling, not a target.
-    if not 0 <= spec.abandon_cap <= 0.03:
-        raise ValidationError("abandon_cap", "must be between 0 and 0.03", spec.abandon_cap)
-    if spec.compliance is Compliance.ZERO and spec.mode is DialingMode.PREDICTIVE:
-        raise ValidationError("mode", "the zero-abandon profile cannot dial predictively", spec.mode.value)
-    if spec.max_attempts < 1:
-        raise ValidationError("max_attempts", "must be at least 1", spec.max_attempts)
-    if spec.max_attempts_per_day < 1:
-        raise ValidationError("max_attempts_per_day", "must be at least 1", spec.max_attempts_per_day)
+    spec = check_campaign(spec)
     check_zone(spec.timezone, "timezone")
+    return spec
 
 
 def local_day(at: dt.datetime, timezone: str) -> dt.date:
@@ -71,10 +65,80 @@ def local_day(at: dt.datetime, timezone: str) -> dt.date:
 
 
 CAMPAIGN_SELECT = """
-SELECT c.*, s.name AS schedule_name, st.name AS default_status_name
+SELECT c.*, s.name AS schedule_name, st.name AS default_status_name, dd.name AS default_disposition_name
 FROM campaigns c JOIN schedules s ON s.id = c.schedule_id
 LEFT JOIN statuses st ON st.id = c.default_status_id
+LEFT JOIN statuses dd ON dd.id = c.default_disposition_id
 """
+
+# The columns a campaign's settings are written to, in CampaignSpec's order ($2..).
+_SETTINGS = (
+    "mode", "caller_id", "queue", "ring_timeout_s", "compliance", "abandon_cap", "local_hours_start",
+    "local_hours_end", "timezone", "priority", "max_attempts", "max_attempts_per_day", "amd", "amd_action",
+    "amd_message", "amd_false_positive",
+)
+
+
+_INSERT_CAMPAIGN_SQL = (
+    f"INSERT INTO campaigns (name, {', '.join(_SETTINGS)}, schedule_id, state, demo)"
+    f" VALUES ({', '.join(f'${i}' for i in range(1, len(_SETTINGS) + 5))}) RETURNING id"
+)
+
+
+def _settings_args(spec: CampaignSpec) -> list[object]:
+    return [v.value if isinstance(v, StrEnum) else v for v in (getattr(spec, f) for f in _SETTINGS)]
+
+
+def spec_of(c: Campaign) -> CampaignSpec:
+    """The definition a stored campaign was made from (what an edit starts from)."""
+    return CampaignSpec(
+        name=c.name, schedule=c.schedule, mode=c.mode, caller_id=c.caller_id, queue=c.queue,
+        ring_timeout_s=c.ring_timeout_s, compliance=c.compliance, abandon_cap=c.abandon_cap,
+        local_hours_start=c.local_hours_start, local_hours_end=c.local_hours_end, timezone=c.timezone,
+        state=c.state, priority=c.priority, max_attempts=c.max_attempts,
+        max_attempts_per_day=c.max_attempts_per_day, default_disposition=c.default_disposition, amd=c.amd,
+        amd_action=c.amd_action, amd_message=c.amd_message, amd_false_positive=c.amd_false_positive,
+        demo=c.demo,
+    )
+
+
+async def _set_default_disposition(conn: asyncpg.Connection, cid: int, name: str | None) -> None:
+    """Make ``name`` (None: migration 004's "answered, no disposition") the campaign's default disposition.
+
+    The dictionary status is linked to the campaign when it is not yet.
+
+    Raises:
+        NotFound: the campaign has no status ``name`` (compared ignoring case).
+        ValidationError: its system status is call.
+    """
+    if name is None:
+        sid = await conn.fetchval(
+            "SELECT id FROM statuses WHERE campaign_id IS NULL AND name = $1", ANSWERED_NO_DISPOSITION
+        )
+        if sid is None:
+            return  # removed from the dictionary by hand: the engine then releases the contact
+        await conn.execute(
+            """INSERT INTO campaign_statuses (campaign_id, status_id, trigger, retry_delay_s, backoff,
+                   backoff_factor, max_attempts)
+               SELECT $1, id, NULL, retry_delay_s, backoff, backoff_factor, max_attempts FROM statuses
+               WHERE id = $2 ON CONFLICT (campaign_id, status_id) DO NOTHING""",
+            cid,
+            sid,
+        )
+    else:
+        row = await conn.fetchrow(
+            """SELECT s.id, s.name, s.system_status
+               FROM campaign_statuses cs JOIN statuses s ON s.id = cs.status_id
+               WHERE cs.campaign_id = $1 AND lower(s.name) = lower($2)
+               ORDER BY (s.name = $2) DESC LIMIT 1""",
+            cid,
+            name,
+        )
+        if row is None:
+            raise NotFound("status", name)
+        check_default_disposition(row["name"], SystemStatus(row["system_status"]))
+        sid = row["id"]
+    await conn.execute("UPDATE campaigns SET default_disposition_id = $2 WHERE id = $1", cid, sid)
 
 
 def campaign_from(row: asyncpg.Record) -> Campaign:
@@ -96,6 +160,12 @@ def campaign_from(row: asyncpg.Record) -> Campaign:
         max_attempts=row["max_attempts"],
         max_attempts_per_day=row["max_attempts_per_day"],
         default_status=row["default_status_name"],
+        default_disposition=row["default_disposition_name"],
+        amd=row["amd"],
+        amd_action=AmdAction(row["amd_action"]),
+        amd_message=row["amd_message"],
+        amd_false_positive=float(row["amd_false_positive"]),
+        demo=row["demo"],
     )
 
 
@@ -140,6 +210,7 @@ class Campaigns(PoolNoun):
             ValidationError: the name is taken (field ``name``).
         """
         check_zone(schedule.timezone, "timezone")
+        check_schedule_opens(schedule)
         try:
             return await self.pool.fetchval(
                 """INSERT INTO schedules (name, description, frequency, weekdays, months, days, run_at,
@@ -182,7 +253,7 @@ class Campaigns(PoolNoun):
             ValidationError: a field is invalid or the name is taken.
             NotFound: the schedule does not exist.
         """
-        validate_campaign(spec)
+        spec = validate_campaign(spec)
         async with self.pool.acquire() as conn, conn.transaction():
             sched = await conn.fetchrow("SELECT id, run_at FROM schedules WHERE name = $1", spec.schedule)
             if sched is None:
@@ -192,28 +263,19 @@ class Campaigns(PoolNoun):
                     "schedule", "a campaign needs a from-to window schedule, not a run-at time", spec.schedule
                 )
             schedule_id = sched["id"]
+            taken = await conn.fetchval("SELECT name FROM campaigns WHERE lower(name) = lower($1)", spec.name)
+            if taken is not None:
+                raise ValidationError(
+                    "name", f"campaign {taken!r} already exists (names ignore case)", spec.name
+                )
             try:
                 cid = await conn.fetchval(
-                    """INSERT INTO campaigns (name, mode, schedule_id, caller_id, queue, ring_timeout_s,
-                           compliance, abandon_cap, local_hours_start, local_hours_end, timezone, state,
-                           priority, max_attempts, max_attempts_per_day)
-                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
-                       RETURNING id""",
+                    _INSERT_CAMPAIGN_SQL,
                     spec.name,
-                    spec.mode.value,
+                    *_settings_args(spec),
                     schedule_id,
-                    spec.caller_id,
-                    spec.queue,
-                    spec.ring_timeout_s,
-                    spec.compliance.value,
-                    spec.abandon_cap,
-                    spec.local_hours_start,
-                    spec.local_hours_end,
-                    spec.timezone,
                     spec.state.value,
-                    spec.priority,
-                    spec.max_attempts,
-                    spec.max_attempts_per_day,
+                    spec.demo,
                 )
             except asyncpg.UniqueViolationError:
                 raise ValidationError("name", "a campaign with this name already exists", spec.name) from None
@@ -234,7 +296,30 @@ class Campaigns(PoolNoun):
                    WHERE id = $1""",
                 cid,
             )
+            await _set_default_disposition(conn, cid, spec.default_disposition)
             return campaign_from(await conn.fetchrow(CAMPAIGN_SELECT + " WHERE c.id = $1", cid))
+
+    async def update_campaign(self, name: str, **changes: object) -> Campaign:
+        """Change a campaign's settings (any :class:`CampaignSpec` field but its name, schedule,
+        state and demo flag); the result is checked like a new campaign.
+
+        Raises:
+            NotFound: no such campaign, or no such status for ``default_disposition``.
+            ValidationError: a field is invalid (the first one named) or not editable.
+        """
+        for key in changes:
+            if key not in (*_SETTINGS, "default_disposition"):
+                raise ValidationError(key, "cannot be changed by an edit")
+        async with self.pool.acquire() as conn, conn.transaction():
+            row = await conn.fetchrow(CAMPAIGN_SELECT + " WHERE c.name = $1 FOR UPDATE OF c", name)
+            if row is None:
+                raise NotFound("campaign", name)
+            spec = validate_campaign(replace(spec_of(campaign_from(row)), **changes))  # type: ignore[arg-type]
+            sets = ", ".join(f"{col} = ${i}" for i, col in enumerate(_SETTINGS, start=2))
+            await conn.execute(f"UPDATE campaigns SET {sets} WHERE id = $1", row["id"], *_settings_args(spec))
+            if "default_disposition" in changes:
+                await _set_default_disposition(conn, row["id"], spec.default_disposition)
+            return campaign_from(await conn.fetchrow(CAMPAIGN_SELECT + " WHERE c.id = $1", row["id"]))
 
     async def get_campaign(self, name: str) -> Campaign:
         row = await self.pool.fetchrow(CAMPAIGN_SELECT + " WHERE c.name = $1", name)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncpg
 
+from dialer.campaign.rules import check_status
 from dialer.errors import NotFound, ValidationError
 from dialer.model import (
     Backoff,
@@ -94,12 +95,22 @@ class Statuses(PoolNoun):
             ValidationError: the name is taken, or the campaign already has a status for the trigger.
             NotFound: no such campaign.
         """
-        if not spec.name.strip():
-            raise ValidationError("name", "must not be empty", spec.name)
+        check_status(spec)
         async with self.pool.acquire() as conn, conn.transaction():
             campaign_id = None
             if campaign is not None:
                 campaign_id = await campaign_id_of(conn, campaign)
+            taken = await conn.fetchval(
+                "SELECT name FROM statuses"
+                " WHERE campaign_id IS NOT DISTINCT FROM $1 AND lower(name) = lower($2)",
+                campaign_id,
+                spec.name,
+            )
+            if taken is not None:
+                where = f"campaign {campaign}" if campaign else "the dictionary"
+                raise ValidationError(
+                    "name", f"{where} already has this status as {taken!r} (names ignore case)", spec.name
+                )
             try:
                 row = await conn.fetchrow(
                     """INSERT INTO statuses (campaign_id, name, system_status, qualifier, trigger, auto_add,

@@ -107,6 +107,14 @@ async def originate_and_wait(
     return await rec.ended(attempt_id)
 
 
+async def listening(client: AmiClient) -> tuple[AmiClient, Recorder]:
+    """``client`` connected, with a recorder of its attempt updates."""
+    rec = Recorder()
+    client.add_update_listener(rec)
+    await client.connect()
+    return client, rec
+
+
 # number, AMD on, queue, pause both agents, timeout of the queue, expected outcome
 OUTCOME_CASES = [
     ("1005550001", False, "campaign1", False, 2.0, Outcome.CONNECTED),
@@ -159,6 +167,35 @@ async def test_each_outcome_end_to_end(
         assert ended.outcome.agent in {a.interface for a in TRANSCRIPT_AGENTS}
     if expected in (Outcome.BUSY, Outcome.CONGESTION):
         assert {Outcome.BUSY: 17, Outcome.CONGESTION: 34}[expected] == ended.outcome.cause
+
+
+@pytest.mark.parametrize(
+    ("action", "expected", "amd_status"),
+    [
+        ("hangup", Outcome.MACHINE, "MACHINE"),
+        ("message", Outcome.MACHINE, "MACHINE"),
+        ("agent", Outcome.CONNECTED, "MACHINE"),  # AMD only labels the call
+    ],
+)
+async def test_the_amd_action_decides_what_a_machine_gets(
+    pbx: SimulatedPbx,
+    client_factory: Callable[..., AmiClient],
+    action: str,
+    expected: Outcome,
+    amd_status: str,
+) -> None:
+    """Issue 17 item 5: DIALER_AMD_ACTION, read by the dialplan (and the simulated PBX)."""
+    client, rec = await listening(client_factory(pbx.port, trunk_context="sim-pstn"))
+    ended = await originate_and_wait(
+        client,
+        rec,
+        f"M-{action}",
+        "1205550009",
+        amd=True,
+        variables={"DIALER_AMD_ACTION": action, "DIALER_AMD_MESSAGE": "vm-drop"},
+    )
+    assert (expected, amd_status) == (ended.outcome.outcome, ended.outcome.amd_status)
+    assert (action == "agent") == (ended.outcome.agent is not None)
 
 
 async def test_outcomes_hold_at_full_verbosity(client_factory: Callable[..., AmiClient]) -> None:
@@ -550,10 +587,7 @@ async def test_hangup_action_ends_the_call_wherever_it_is(
     amd: bool,
     paused: bool,
 ) -> None:
-    client = client_factory(pbx.port, trunk_context="sim-pstn")
-    rec = Recorder()
-    client.add_update_listener(rec)
-    await client.connect()
+    client, rec = await listening(client_factory(pbx.port, trunk_context="sim-pstn"))
     if paused:
         for agent in TRANSCRIPT_AGENTS:
             await client.queue_pause(agent.interface, True)

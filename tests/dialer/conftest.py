@@ -55,7 +55,11 @@ ALL_DAY = Schedule(
 
 
 async def make_campaign(store: Store, **overrides: object) -> str:
-    """A running campaign on an always-open schedule, with hours that never bind unless overridden."""
+    """A running campaign on an always-open schedule, with hours that never bind unless overridden.
+
+    It is flagged demo (the only campaigns allowed all-day hours), so an engine under test
+    dials it only when built with ``dial_demo=True``.
+    """
     name = unique("C")
     try:
         await store.create_schedule(ALL_DAY)
@@ -68,6 +72,8 @@ async def make_campaign(store: Store, **overrides: object) -> str:
         "state": CampaignState.RUNNING,
         "local_hours_start": dt.time(0),
         "local_hours_end": dt.time(0),
+        # simulated people: the all-day hours only a demo campaign may have (rules.LEGAL_HOURS)
+        "demo": True,
     }
     spec.update(overrides)
     await store.create_campaign(CampaignSpec(**spec))  # type: ignore[arg-type]

@@ -91,6 +91,8 @@ async def pbx_rig(queue: str, *, limit: int = 100, **sim_kwargs: object) -> Asyn
 
 
 def agent_interface(n: int) -> str:
+    """The interface agent ``n`` logs in on. Tests store their agents without one: a module's
+    tests share a database and an interface belongs to one agent only (migration 004)."""
     return f"Local/agent{n}@sim-agents"
 
 

@@ -20,13 +20,15 @@ from tests.dialer.conftest import make_campaign
 
 
 async def _campaign(store: Store, number: str, *, default: str | None) -> tuple[Campaign, int]:
-    """A campaign with one contact; ``default``: its default status, set once the contact is in."""
+    """A campaign with one contact; ``default``: its default disposition (None: none at all)."""
     name = await make_campaign(store, mode=DialingMode.PREDICTIVE)
     await store.create_status(StatusSpec("Sukces", SystemStatus.DO_NOT_CALL), campaign=name)
     await store.create_status(StatusSpec("Mój", SystemStatus.MY_RECORD), campaign=name)
     cid = await store.add_contact(name, [number])
     if default is not None:
-        await store.set_default_status(name, default)  # new contacts would take it as their status
+        await store.update_campaign(name, default_disposition=default)
+    else:  # as a campaign whose "answered, no disposition" status was taken out of the dictionary
+        await store.pool.execute("UPDATE campaigns SET default_disposition_id = NULL WHERE name = $1", name)
     return await store.get_campaign(name), cid
 
 
@@ -88,7 +90,7 @@ async def test_no_disposition_gives_the_campaign_default_to_the_contact_the_atte
 
 async def test_without_any_default_status_the_contact_is_released(store: Store) -> None:
     camp, cid = await _campaign(store, "+1005550803", default=None)
-    camp = dataclasses.replace(camp, default_status=None)  # as a campaign the store gave none
+    assert camp.default_disposition is None
     before = (await store.get_contact(cid)).status
     async with parts(store, camp, settings=dataclasses.replace(FAST, default_disposition=None)) as p:
         call = await _answered(p, "dw3")

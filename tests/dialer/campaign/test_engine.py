@@ -51,6 +51,7 @@ async def _campaign(store: Store, queue: str, **kw: object) -> str:
 
 @asynccontextmanager
 async def engine_running(store: Store, rig: Rig, engine_id: str, **kw: object) -> AsyncIterator[Engine]:
+    kw.setdefault("dial_demo", True)  # make_campaign's campaigns are flagged demo
     engine = Engine(
         store=store,
         pbx=rig.pbx,
@@ -80,6 +81,23 @@ async def _crash_leftovers(store: Store, camp: str, engine_id: str) -> tuple[int
     return attempt, leased.contact_id
 
 
+async def test_dialer_run_skips_a_campaign_flagged_demo_with_one_clear_log_line(store: Store) -> None:
+    camp = await _campaign(store, "q-demo")
+    cid = await store.add_contact(camp, ["+2005550499"])
+    assert (await store.get_campaign(camp)).demo
+    async with pbx_rig("q-demo") as rig, engine_running(
+        store, rig, "engine-D", campaigns={camp}, dial_demo=False
+    ) as engine:
+        await asyncio.sleep(0.5)  # several polls
+        assert engine.runner(camp) is None
+        assert {camp} == engine.demo_refused  # logged (campaign_demo_refused) once, not every poll
+    assert [] == await store.contact_attempts(cid)
+    await store.update_campaign(camp, priority=1)  # the engine of `dialer demo` does dial it
+    async with pbx_rig("q-demo") as rig, engine_running(store, rig, "engine-D", campaigns={camp}) as engine:
+        await wait_for(lambda: engine.runner(camp) is not None)
+        assert set() == engine.demo_refused
+
+
 async def test_restart_closes_open_attempts_as_lost_and_loses_no_contact(store: Store) -> None:
     camp = await _campaign(store, "q-crash")
     a = await store.add_contact(camp, ["+2005550401"])
@@ -94,7 +112,7 @@ async def test_restart_closes_open_attempts_as_lost_and_loses_no_contact(store: 
         await wait_for(lambda: engine.runner(camp) is not None)
         runner = engine.runner(camp)
         assert runner is not None
-        await store.create_agent("cr1", agent_interface(1))
+        await store.create_agent("cr1")
         await runner.agents.login("cr1", agent_interface(1))
 
         async def all_busy() -> bool:
@@ -154,7 +172,7 @@ async def test_lost_ami_connection_pauses_dialling_and_it_resumes_after_the_reco
     camp = await _campaign(store, "q-amidrop", ring_timeout_s=60)
     ringing = await store.add_contact(camp, ["+3005550405"])
     later = [await store.add_contact(camp, [f"+200555{n:04d}"]) for n in range(406, 409)]
-    await store.create_agent("ad1", agent_interface(1))
+    await store.create_agent("ad1")
     async with (
         pbx_rig("q-amidrop") as rig,
         engine_running(store, rig, "engine-D", campaigns={camp}) as engine,
@@ -186,9 +204,10 @@ async def test_drain_waits_for_the_call_in_progress_and_releases_the_leases(stor
     camp = await _campaign(store, "q-drain", ring_timeout_s=60)
     first = await store.add_contact(camp, ["+3005550410"])
     rest = [await store.add_contact(camp, [f"+200555{n:04d}"]) for n in range(411, 414)]
-    await store.create_agent("dr1", agent_interface(1))
+    await store.create_agent("dr1")
     async with pbx_rig("q-drain") as rig:
         engine = Engine(
+            dial_demo=True,
             store=store,
             pbx=rig.pbx,
             clock=RealClock(),
@@ -220,7 +239,7 @@ async def test_lost_database_pauses_dialling_keeps_outcomes_and_writes_them_when
         camp = await _campaign(store, "q-dbdown", ring_timeout_s=60)
         ringing = await store.add_contact(camp, ["+3005550420"])
         later = [await store.add_contact(camp, [f"+200555{n:04d}"]) for n in range(421, 424)]
-        await store.create_agent("db1", agent_interface(1))
+        await store.create_agent("db1")
         async with (
             pbx_rig("q-dbdown") as rig,
             engine_running(store, rig, "engine-F", campaigns={camp}) as engine,
@@ -252,16 +271,14 @@ async def test_lost_database_pauses_dialling_keeps_outcomes_and_writes_them_when
 
 
 async def test_engine_gauges_feed_the_scrape_time_collector(store: Store) -> None:
-    camp = await _campaign(
-        store, "q-gauges", ring_timeout_s=300
-    )  # rings 3 s here: still ringing when scraped
+    camp = await _campaign(store, "q-gauges", ring_timeout_s=120)  # rings 1.2 s here: scraped before
     await store.add_contact(camp, ["+3005550430"])
     async with pbx_rig("q-gauges") as rig, engine_running(store, rig, "engine-G", campaigns={camp}) as engine:
         rig.metrics.add_collector(EngineCollector(campaigns=engine.gauges, servers=rig.pbx.server_gauges))
         await wait_for(lambda: engine.runner(camp) is not None)
         runner = engine.runner(camp)
         assert runner is not None
-        await store.create_agent("gg1", agent_interface(1))
+        await store.create_agent("gg1")
         await runner.agents.login("gg1", agent_interface(1))
         await wait_for(lambda: runner.in_flight == 1)
         registry = rig.metrics.registry

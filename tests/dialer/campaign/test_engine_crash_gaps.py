@@ -63,7 +63,7 @@ async def test_restart_gives_the_default_disposition_to_a_contact_answered_befor
 ) -> None:
     camp = await _campaign(store, "q-wrapcrash")
     cid = await store.add_contact(camp, ["+1005550501"])
-    agent = await store.create_agent("wc1", agent_interface(1))
+    agent = await store.create_agent("wc1")
     [attempt] = await _answered_then_crashed(store, camp, ["engine-W"], agent.id)
     held = await store.pool.fetchrow("SELECT lease_owner FROM contacts WHERE id = $1", cid)
     assert "engine-W" == held["lease_owner"]  # the store holds it for a disposition that never comes
@@ -82,17 +82,20 @@ async def test_restart_gives_the_default_disposition_to_a_contact_answered_befor
     assert [] == await store.awaiting_disposition("engine-W")
 
 
-async def test_restart_uses_the_campaign_default_status_and_leaves_other_engines_alone(store: Store) -> None:
+async def test_restart_uses_the_campaign_default_disposition_and_leaves_other_engines_alone(
+    store: Store,
+) -> None:
     camp = await make_campaign(store, mode=DialingMode.PROGRESSIVE, queue="q-wrapdef")
     await store.create_status(StatusSpec("Rozmowa", SystemStatus.DO_NOT_CALL), campaign=camp)
     mine = await store.add_contact(camp, ["+1005550502"])
     theirs = await store.add_contact(camp, ["+1005550503"])
-    await store.set_default_status(camp, "Rozmowa")  # the disposition default, not new contacts' status
+    await store.update_campaign(camp, default_disposition="Rozmowa")
     first, _ = await _answered_then_crashed(store, camp, ["engine-X", "engine-Y"], None)
     if (await store.contact_attempts(mine))[0].id != first:
         mine, theirs = theirs, mine
     async with pbx_rig("q-wrapdef") as rig:
         engine = Engine(
+            dial_demo=True,
             store=store,
             pbx=rig.pbx,
             clock=RealClock(),
@@ -110,7 +113,7 @@ async def test_restart_uses_the_campaign_default_status_and_leaves_other_engines
 async def test_an_answered_contact_in_wrap_up_keeps_the_answered_hold_across_renewals(store: Store) -> None:
     camp = await _campaign(store, "q-hold")
     cid = await store.add_contact(camp, ["+1005550504"])
-    await store.create_agent("ho1", agent_interface(1))
+    await store.create_agent("ho1")
     settings = dataclasses.replace(FAST, lease_ttl_s=2.0, lease_renew_s=0.1, disposition_timeout_s=30.0)
     async with pbx_rig("q-hold") as rig:
         runner = make_runner(await store.get_campaign(camp), store, rig, settings=settings)
@@ -142,7 +145,7 @@ async def test_an_attempt_opened_as_the_database_failed_is_cancelled_without_a_r
     try:
         camp = await _campaign(store, "q-doubt")
         cid = await store.add_contact(camp, ["+2005550505"])  # busy: one real attempt, then an hour's wait
-        await store.create_agent("do1", agent_interface(1))
+        await store.create_agent("do1")
         async with pbx_rig("q-doubt") as rig:
             runner = make_runner(await store.get_campaign(camp), store, rig, engine_id="engine-D")
             async with running(runner):
@@ -167,7 +170,7 @@ async def test_an_attempt_opened_as_the_database_failed_is_cancelled_without_a_r
 async def test_an_adopted_call_that_reaches_an_agent_closes_as_answered_with_its_agent(store: Store) -> None:
     camp = await _campaign(store, "q-adoptag", ring_timeout_s=60)
     cid = await store.add_contact(camp, ["+1005550506"])  # answers at once, talks briefly
-    agent = await store.create_agent("aa1", agent_interface(1))
+    agent = await store.create_agent("aa1")
     at = RealClock().utcnow()
     [lease] = await store.lease_contacts(camp, at=at, limit=1, owner="engine-G", ttl_s=0.2)
     attempt = await store.open_attempt(lease, at=at)
@@ -209,8 +212,8 @@ async def test_a_personal_callback_handed_to_the_campaign_after_the_grace_stays_
     camp = await _campaign(store, "q-conv")
     await store.create_status(StatusSpec("Oddzwonić", SystemStatus.NOT_BEFORE), campaign=camp)
     cid = await store.add_contact(camp, ["+1005550507"])
-    await store.create_agent("cv1", agent_interface(1))
-    a2 = await store.create_agent("cv2", agent_interface(2))
+    await store.create_agent("cv1")
+    a2 = await store.create_agent("cv2")
     settings = dataclasses.replace(FAST, disposition_timeout_s=3.0, default_disposition="Sukces")
     async with pbx_rig("q-conv") as rig:
         runner = make_runner(await store.get_campaign(camp), store, rig, settings=settings)

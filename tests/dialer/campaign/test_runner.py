@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import dataclasses
 
+from ami.outcome import AmdDetected
 from dialer.campaign.runner import CampaignRunner
 from dialer.clock import RealClock
-from dialer.model import DialingMode, Outcome, RetryRule, StatusSpec, SystemStatus, Trigger
+from dialer.model import (
+    AmdAction,
+    Compliance,
+    DialingMode,
+    Outcome,
+    RetryRule,
+    StatusSpec,
+    SystemStatus,
+    Trigger,
+)
 from dialer.store.store import Store
-from pacing import CallObservation, CampaignSnapshot, DialDecision, DialMode
+from pacing import CallObservation, CampaignSnapshot, DialDecision, DialMode, PredictivePolicy
 from tests.dialer.campaign.runner_fixtures import (
     FAST,
     agent_interface,
@@ -42,6 +52,47 @@ async def _campaign_with_triggers(store: Store, **overrides: object) -> str:
     return camp
 
 
+async def test_amd_set_on_the_campaign_hands_machines_to_agents_when_its_action_says_so(
+    store: Store,
+) -> None:
+    """Issue 17 item 5: AMD from the campaign (not the code), action "agent": the dialplan (here
+    the simulated PBX, reading DIALER_AMD_ACTION) connects a machine like a person, so the
+    verdict only labels the call and nobody is dropped."""
+    camp = await _campaign_with_triggers(
+        store, mode=DialingMode.PREDICTIVE, queue="q-amd-agent", amd=True, amd_action=AmdAction.AGENT
+    )
+    people = [await store.add_contact(camp, [f"+100555{n:04d}"]) for n in range(2)]
+    machines = [await store.add_contact(camp, [f"+120555{n:04d}"]) for n in range(2)]
+    campaign = await store.get_campaign(camp)
+    assert (True, AmdAction.AGENT) == (campaign.amd, campaign.amd_action)
+    for n in (1, 2):
+        await store.create_agent(f"aa{n}")
+    async with pbx_rig("q-amd-agent") as rig:
+        runner = make_runner(campaign, store, rig, settings=DONE)  # DONE: amd off in the code
+        verdicts: list[str] = []
+        feed = runner.on_attempt
+
+        def watch(update: object) -> None:
+            if isinstance(update, AmdDetected):
+                verdicts.append(update.status)
+            feed(update)
+
+        runner.on_attempt = watch  # type: ignore[method-assign]
+        async with running(runner):
+            for n in (1, 2):
+                await runner.agents.login(f"aa{n}", agent_interface(n))
+
+            async def all_done() -> bool:
+                contacts = [await store.get_contact(i) for i in people + machines]
+                return all(c.attempts == 1 and c.status == "Sukces" for c in contacts)
+
+            await wait_for(all_done, timeout_s=12)
+    assert ["HUMAN", "HUMAN", "MACHINE", "MACHINE"] == sorted(verdicts)  # AMD ran on every call
+    outcomes = [a.outcome for i in machines for a in await store.contact_attempts(i)]
+    assert [Outcome.ANSWERED, Outcome.ANSWERED] == outcomes
+    assert 4 == runner.stats().connects
+
+
 async def test_progressive_campaign_writes_the_status_of_each_scripted_outcome(store: Store) -> None:
     camp = await _campaign_with_triggers(store, mode=DialingMode.PROGRESSIVE, queue="q-prog1")
     numbers = {
@@ -53,7 +104,7 @@ async def test_progressive_campaign_writes_the_status_of_each_scripted_outcome(s
     }
     ids = {n: await store.add_contact(camp, [n]) for n in numbers}
     campaign = await store.get_campaign(camp)
-    await store.create_agent("a1", agent_interface(1))
+    await store.create_agent("a1")
     async with pbx_rig("q-prog1") as rig:
         runner = make_runner(campaign, store, rig, settings=DONE)
         async with running(runner):
@@ -98,7 +149,7 @@ async def test_abandoned_call_becomes_call_progressive_and_is_redialled_with_an_
 ) -> None:
     camp = await _campaign_with_triggers(store, mode=DialingMode.PREDICTIVE, queue="q-aband")
     cid = await store.add_contact(camp, ["+1005550101"])
-    agent = await store.create_agent("ab1", agent_interface(1))
+    agent = await store.create_agent("ab1")
     campaign = await store.get_campaign(camp)
     async with pbx_rig("q-aband") as rig:
         runner = CampaignRunner(
@@ -141,7 +192,7 @@ async def test_predictive_campaign_with_amd_connects_people_and_marks_machines(
     machines = [await store.add_contact(camp, [f"+120555{n:04d}"]) for n in range(3)]
     campaign = await store.get_campaign(camp)
     for n in (1, 2, 3):
-        await store.create_agent(f"pr{n}", agent_interface(n))
+        await store.create_agent(f"pr{n}")
     settings = dataclasses.replace(DONE, amd=True)
     async with pbx_rig("q-pred") as rig:
         runner = make_runner(campaign, store, rig, settings=settings)
@@ -164,3 +215,22 @@ async def test_predictive_campaign_with_amd_connects_people_and_marks_machines(
         "dialer_decision_latency_seconds_count", {"campaign": campaign.name}
     )
     assert latency is not None and latency > 0
+
+
+async def test_uk_amd_false_positive_estimate_is_counted_by_the_pacer(store: Store) -> None:
+    """Issue 11 item 4: AMD under UK is allowed with an estimate, and then the pacer counts it."""
+    camp = await make_campaign(
+        store, mode=DialingMode.PREDICTIVE, compliance=Compliance.UK, amd=True, amd_false_positive=0.012
+    )
+    async with pbx_rig("q-uk-fp") as rig:
+        runner = make_runner(await store.get_campaign(camp), store, rig, settings=DONE)
+        policy = runner.policy
+        assert isinstance(policy, PredictivePolicy)
+        assert 0.012 == policy.settings.amd_false_positive_rate
+        assert policy.tracker.count_amd_false_positives and 0.012 == policy.tracker.amd_false_positive_rate
+        agent_camp = await make_campaign(
+            store, mode=DialingMode.PREDICTIVE, compliance=Compliance.UK, amd=True, amd_action=AmdAction.AGENT
+        )
+        runner = make_runner(await store.get_campaign(agent_camp), store, rig, settings=DONE)
+        assert isinstance(runner.policy, PredictivePolicy)
+        assert 0.0 == runner.policy.settings.amd_false_positive_rate  # nobody dropped: nothing to count

@@ -46,7 +46,7 @@ async def _attempts(store: Store, cid: int, n: int) -> bool:
 async def test_preview_agent_sees_the_record_then_accepts_and_the_call_is_placed(store: Store) -> None:
     camp = await _campaign(store, "q-prev", DialingMode.PREVIEW)
     cid = await store.add_contact(camp, ["+1005550201"], name="Jan Kowalski")
-    agent = await store.create_agent("pv1", agent_interface(1))
+    agent = await store.create_agent("pv1")
     async with pbx_rig("q-prev") as rig:
         runner = make_runner(await store.get_campaign(camp), store, rig, settings=SETTINGS)
         async with running(runner):
@@ -72,7 +72,7 @@ async def test_preview_agent_sees_the_record_then_accepts_and_the_call_is_placed
 async def test_push_preview_skip_gives_the_record_back_undialled(store: Store) -> None:
     camp = await _campaign(store, "q-push", DialingMode.PUSH_PREVIEW)
     cid = await store.add_contact(camp, ["+1005550202"])
-    await store.create_agent("pp1", agent_interface(1))
+    await store.create_agent("pp1")
     async with pbx_rig("q-push") as rig:
         runner = make_runner(await store.get_campaign(camp), store, rig, settings=SETTINGS)
         async with running(runner):
@@ -94,7 +94,7 @@ async def test_push_preview_skip_gives_the_record_back_undialled(store: Store) -
 async def test_logout_while_reserved_is_held_until_the_call_fails(store: Store) -> None:
     camp = await _campaign(store, "q-logout", DialingMode.PROGRESSIVE, ring_timeout_s=60)
     cid = await store.add_contact(camp, ["+3005550203"])  # rings until the timeout (600 ms here)
-    await store.create_agent("lo1", agent_interface(1))
+    await store.create_agent("lo1")
     async with pbx_rig("q-logout") as rig:
         runner = make_runner(await store.get_campaign(camp), store, rig, settings=SETTINGS)
         async with running(runner):
@@ -114,8 +114,8 @@ async def test_logout_while_reserved_is_held_until_the_call_fails(store: Store) 
 async def test_personal_callback_goes_to_its_agent(store: Store) -> None:
     camp = await _campaign(store, "q-pcb", DialingMode.PROGRESSIVE)
     cid = await store.add_contact(camp, ["+1005550204"])
-    a1 = await store.create_agent("pc1", agent_interface(1))
-    await store.create_agent("pc2", agent_interface(2))
+    a1 = await store.create_agent("pc1")
+    await store.create_agent("pc2")
     async with pbx_rig("q-pcb") as rig:
         runner = make_runner(await store.get_campaign(camp), store, rig, settings=SETTINGS)
         async with running(runner):
@@ -137,8 +137,8 @@ async def test_personal_callback_goes_to_its_agent(store: Store) -> None:
 async def test_personal_callback_of_an_away_agent_goes_to_anyone_after_the_grace(store: Store) -> None:
     camp = await _campaign(store, "q-grace", DialingMode.PROGRESSIVE)
     cid = await store.add_contact(camp, ["+1005550205"])
-    await store.create_agent("gr1", agent_interface(1))
-    a2 = await store.create_agent("gr2", agent_interface(2))
+    await store.create_agent("gr1")
+    a2 = await store.create_agent("gr2")
     async with pbx_rig("q-grace") as rig:
         runner = make_runner(await store.get_campaign(camp), store, rig, settings=SETTINGS)
         async with running(runner):
@@ -157,8 +157,8 @@ async def test_personal_callback_of_an_away_agent_goes_to_anyone_after_the_grace
 async def test_campaign_callback_goes_to_any_agent(store: Store) -> None:
     camp = await _campaign(store, "q-ccb", DialingMode.PROGRESSIVE)
     cid = await store.add_contact(camp, ["+1005550206"])
-    await store.create_agent("cc1", agent_interface(1))
-    a2 = await store.create_agent("cc2", agent_interface(2))
+    await store.create_agent("cc1")
+    a2 = await store.create_agent("cc2")
     async with pbx_rig("q-ccb") as rig:
         runner = make_runner(await store.get_campaign(camp), store, rig, settings=SETTINGS)
         async with running(runner):
@@ -179,7 +179,7 @@ async def test_campaign_callback_goes_to_any_agent(store: Store) -> None:
 async def test_agent_who_sets_no_disposition_gets_the_default(store: Store) -> None:
     camp = await _campaign(store, "q-default", DialingMode.PROGRESSIVE)
     cid = await store.add_contact(camp, ["+1005550207"])
-    await store.create_agent("df1", agent_interface(1))
+    await store.create_agent("df1")
     quick = dataclasses.replace(SETTINGS, disposition_timeout_s=0.2)
     async with pbx_rig("q-default") as rig:
         runner = make_runner(await store.get_campaign(camp), store, rig, settings=quick)

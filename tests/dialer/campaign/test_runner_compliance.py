@@ -47,7 +47,7 @@ async def test_do_not_call_numbers_are_never_dialled_the_others_are(store: Store
     allowed = await store.add_contact(camp, ["+1005550303"])
     await store.add_do_not_call("+1005550301")
     await store.add_do_not_call("+1005550302", campaign=camp)
-    await store.create_agent("dn1", agent_interface(1))
+    await store.create_agent("dn1")
     async with pbx_rig("q-dnc") as rig:
         runner = make_runner(await store.get_campaign(camp), store, rig, settings=SETTINGS)
         async with running(runner):
@@ -64,7 +64,7 @@ async def test_do_not_call_numbers_are_never_dialled_the_others_are(store: Store
 async def test_number_put_on_the_list_after_the_lease_is_checked_again_at_dial_time(store: Store) -> None:
     camp = await _campaign(store, "q-dnc2", DialingMode.PREVIEW)
     cid = await store.add_contact(camp, ["+1005550304"])
-    await store.create_agent("dn2", agent_interface(1))
+    await store.create_agent("dn2")
     async with pbx_rig("q-dnc2") as rig:
         runner = make_runner(await store.get_campaign(camp), store, rig, settings=SETTINGS)
         async with running(runner):
@@ -81,7 +81,7 @@ async def test_contacts_outside_their_local_calling_hours_wait(store: Store) -> 
     camp = await _campaign(store, "q-hours", local_hours_start=dt.time(8), local_hours_end=dt.time(21))
     asleep = await store.add_contact(camp, ["+1005550305"], timezone=_zone_at_local_hour({23, 0, 1, 2, 3}))
     awake = await store.add_contact(camp, ["+1005550306"], timezone=_zone_at_local_hour({11, 12, 13, 14}))
-    await store.create_agent("hr1", agent_interface(1))
+    await store.create_agent("hr1")
     async with pbx_rig("q-hours") as rig:
         runner = make_runner(await store.get_campaign(camp), store, rig, settings=SETTINGS)
         async with running(runner):
@@ -104,7 +104,7 @@ async def test_closed_schedule_dials_nothing(store: Store) -> None:
     await store.create_schedule(sched)
     camp = await _campaign(store, "q-sched", schedule="LATER_TODAY")
     cid = await store.add_contact(camp, ["+1005550307"])
-    await store.create_agent("sc1", agent_interface(1))
+    await store.create_agent("sc1")
     async with pbx_rig("q-sched") as rig:
         runner = make_runner(await store.get_campaign(camp), store, rig, settings=SETTINGS)
         async with running(runner):
@@ -146,7 +146,7 @@ async def test_a_uk_locked_contact_is_dialled_with_an_agent_reserved_never_predi
     await store.pool.execute(
         "UPDATE contacts SET last_abandon_at = now() - interval '1 hour' WHERE id = $1", cid
     )
-    await store.create_agent("uk1", agent_interface(1))
+    await store.create_agent("uk1")
     async with pbx_rig("q-uklock") as rig:
         runner = make_runner(
             await store.get_campaign(camp), store, rig, settings=SETTINGS, policy=AlwaysPredictive()

@@ -71,7 +71,7 @@ async def test_optimised_call_keeps_its_agent_talking_until_the_conversation_end
     await store.create_status(StatusSpec("Sukces", SystemStatus.DO_NOT_CALL), campaign=camp)
     first = await store.add_contact(camp, ["+48500000401"])
     second = await store.add_contact(camp, ["+48500000402"])
-    agent = await store.create_agent("op1", agent_interface(1))
+    agent = await store.create_agent("op1")
     campaign = await store.get_campaign(camp)
     profile = pacing.profile_named(campaign.compliance.value)
     policy = RecordingPolicy(pacing.policy_for(pacing.DialMode.PROGRESSIVE, profile))

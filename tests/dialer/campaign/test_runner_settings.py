@@ -16,6 +16,8 @@ from dialer.errors import ValidationError
         ({"hopper_low": -1}, "hopper_low"),
         ({"tick_s": 0.0}, "tick_s"),
         ({"callback_grace_s": -1.0}, "callback_grace_s"),
+        # a wrap-up may not outlast the store's hold on the answered contact (issue 11 item 3)
+        ({"disposition_timeout_s": 3600.5}, "disposition_timeout_s"),
     ],
 )
 def test_bad_settings_name_the_field(kwargs: dict[str, float], field: str) -> None:
@@ -26,3 +28,4 @@ def test_bad_settings_name_the_field(kwargs: dict[str, float], field: str) -> No
 
 def test_defaults_are_valid() -> None:
     assert RunnerSettings().lease_renew_s < RunnerSettings().lease_ttl_s
+    assert RunnerSettings(disposition_timeout_s=3600).disposition_timeout_s == 3600

@@ -155,12 +155,28 @@ def test_demo_on_the_embedded_database_is_idempotent(
     assert 0 == main(["demo", "--build-only", "--contacts", "120"])
     first = capsys.readouterr().out
     assert "created campaign DEMO" in first and "imported 120 generated contacts" in first
-    assert (tmp_path / "home" / "pgdata" / "PG_VERSION").exists()
+    assert "state paused" in first and "demo data (never dialled by `dialer run`)" in first
+    # the demo lives apart: its own home, never the one `dialer run` uses
+    assert (tmp_path / "home" / "demo" / "pgdata" / "PG_VERSION").exists()
+    assert not (tmp_path / "home" / "pgdata").exists()
     assert 0 == main(["demo", "--build-only", "--contacts", "120"])
     second = capsys.readouterr().out
     assert "created campaign" not in second and "already has 120 contacts" in second
+    monkeypatch.setenv("DIALER_HOME", str(tmp_path / "home" / "demo"))
     assert 0 == main(["campaign", "show", "DEMO"])
     assert "contacts 120" in capsys.readouterr().out
+
+
+def test_demo_refuses_a_configured_database_unless_given_explicitly(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("DIALER_CONFIG", raising=False)
+    monkeypatch.setenv("DIALER_DSN", "postgresql://dialer@127.0.0.1:1/production")
+    for argv in (["demo", "--build-only"], ["demo", "--duration", "1"]):
+        assert 1 == main(argv)
+        err = capsys.readouterr().err
+        assert "database.dsn: the demo never writes into a configured database" in err
+        assert "production" not in err  # nor says where it is
 
 
 def test_monthly_schedule_with_months_days_and_interval(dialer) -> None:
@@ -185,3 +201,56 @@ def test_monthly_schedule_with_months_days_and_interval(dialer) -> None:
     code, _, err = dialer("schedule", "create", "BAD_MIX", "--daily", "--days", "1", "--at", "07:00")
     assert 1 == code
     assert "--months and --days belong to a --monthly schedule" in err
+
+
+def test_campaign_rules_through_the_command_line(
+    dialer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 11 items 3-4, issue 17 item 5: refusals name the field and the rule; AMD and the
+    default disposition are set on create, changed by ``campaign set`` and shown."""
+    assert 0 == dialer("schedule", "create", "RULES", "--daily", "--window", "09:00-17:00")[0]
+    code, _, err = dialer("campaign", "create", "NIGHT", "--schedule", "RULES", "--hours", "22:00-07:00")
+    assert 1 == code and "hours: the us profile allows calls only within 08:00-21:00" in err
+    code, _, err = dialer("campaign", "create", "R0", "--schedule", "RULES", "--caller-id", "not a number")
+    assert 1 == code and "caller_id: must be a valid phone number" in err
+    code, _, err = dialer("campaign", "create", "UKAMD", "--schedule", "RULES", "--compliance", "uk", "--amd")
+    assert 1 == code and "amd_false_positive: Ofcom counts AMD false positives" in err
+    code, out, err = dialer(
+        "campaign", "create", "UKAMD", "--schedule", "RULES", "--compliance", "uk", "--amd",
+        "--amd-false-positive", "0.01", "--caller-id", "020 7946 0999",
+    )
+    assert 0 == code, err
+    code, out, _ = dialer("campaign", "show", "UKAMD")
+    assert "caller id +442079460999" in out
+    assert "default disposition Odebrany bez dyspozycji" in out
+    assert "amd on, machine: hangup, false-positive estimate 1.0%" in out
+    code, out, err = dialer("campaign", "set", "UKAMD", "--amd-action", "message", "--amd-message", "vm-drop")
+    assert 0 == code and "changed: amd_action, amd_message" in out, err
+    assert "machine: message vm-drop" in dialer("campaign", "show", "UKAMD")[1]
+    code, _, err = dialer("campaign", "set", "UKAMD", "--default-disposition", "Dzwonić")
+    assert 1 == code and "default_disposition: its system status is 'call'" in err
+    code, _, err = dialer("campaign", "set", "UKAMD", "--ring-timeout", "100000")
+    assert 1 == code and "ring_timeout_s: must be 15-120 seconds" in err
+    assert 1 == dialer("campaign", "set", "UKAMD")[0]  # nothing to change
+    assert "default disposition Nie dzwonić" in (
+        dialer("campaign", "set", "UKAMD", "--default-disposition", "nie dzwonić")[1]
+        + dialer("campaign", "show", "UKAMD")[1]
+    )
+    # [campaigns] in the configuration gives the defaults the options leave out
+    cfg = tmp_path / "dialer.toml"
+    cfg.write_text('[campaigns]\namd = true\namd_action = "agent"\n')
+    monkeypatch.setenv("DIALER_CONFIG", str(cfg))
+    assert 0 == dialer("campaign", "create", "ZAMD", "--schedule", "RULES", "--compliance", "zero")[0]
+    assert "amd on, machine: agent" in dialer("campaign", "show", "ZAMD")[1]
+    code, _, err = dialer("campaign", "create", "ZAMD2", "--schedule", "RULES", "--compliance", "zero",
+                          "--amd-action", "hangup")
+    assert 1 == code and "amd_action: the zero-abandon profile allows AMD only with action 'agent'" in err
+    # agents and schedules
+    assert 0 == dialer("agent", "create", "r1", "--interface", "PJSIP/r1")[0]
+    code, _, err = dialer("agent", "create", "r2", "--interface", "pjsip/R1")
+    assert 1 == code and "interface: another agent already uses this interface" in err
+    code, _, err = dialer("agent", "create", "r3", "--interface", "101")
+    assert 1 == code and "interface: must be an Asterisk member interface" in err
+    code, _, err = dialer("schedule", "create", "FEB31", "--monthly", "--months", "2", "--days", "30,31",
+                          "--window", "09:00-17:00")
+    assert 1 == code and "never open" in err

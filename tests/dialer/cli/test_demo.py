@@ -19,6 +19,7 @@ import pytest
 import structlog
 
 from config import load_config
+from dialer.cli.demo_numbers import is_drama_number
 from dialer.cli.main import main
 from dialer.store.database import resolve_dsn
 
@@ -70,7 +71,7 @@ def table_after(lines: list[str], header: str) -> dict[str, int]:
 
 
 async def database_view(home: Path) -> tuple[dict[str, int], dict[str, int], int]:
-    dsn = await resolve_dsn(load_config(env={"DIALER_HOME": str(home)}))
+    dsn = await resolve_dsn(load_config(env={"DIALER_HOME": str(home / "demo")}))
     conn = await asyncpg.connect(dsn)
     try:
         outcomes = {
@@ -87,8 +88,14 @@ async def database_view(home: Path) -> tuple[dict[str, int], dict[str, int], int
             )
         }
         contacts = await conn.fetchval("SELECT count(*) FROM contacts")
+        numbers = [r["e164"] for r in await conn.fetch("SELECT e164 FROM contact_phones")]
+        campaign = await conn.fetchrow("SELECT state, demo FROM campaigns WHERE name = 'DEMO'")
     finally:
         await conn.close()
+    # generated numbers come from the ranges reserved for fiction; the campaign is flagged
+    # demo and stopped with the demo
+    assert numbers and all(is_drama_number(n) for n in numbers)
+    assert ("paused", True) == (campaign["state"], campaign["demo"])
     return outcomes, statuses, contacts
 
 
@@ -135,7 +142,7 @@ def test_short_demo_dials_and_its_summary_matches_the_database(
     # metrics were served while it ran, on the demo's own registry, with no phone numbers
     assert 'dialer_attempts_total{campaign="DEMO"' in scraper.body
     assert 'dialer_agents{campaign="DEMO"' in scraper.body
-    assert "+48" not in scraper.body
+    assert "+44" not in scraper.body
 
 
 def test_demo_options_are_validated(capsys: pytest.CaptureFixture[str]) -> None:

@@ -25,7 +25,11 @@ async def test_migrate_applies_everything_once_and_is_idempotent(fresh_dsn: str)
     assert [m.version for m in migrate.available()] == [m.version for m in first]
     assert [] == second
     assert [m.version for m in first] == versions
-    assert [("Dzwonić", "call"), ("Nie dzwonić", "do_not_call")] == [tuple(r) for r in names]
+    assert [
+        ("Dzwonić", "call"),
+        ("Nie dzwonić", "do_not_call"),
+        ("Odebrany bez dyspozycji", "do_not_call"),  # 004: answered, no disposition
+    ] == [tuple(r) for r in names]
 
 
 async def test_migration_files_are_numbered_without_gaps() -> None:

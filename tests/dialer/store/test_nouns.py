@@ -55,8 +55,8 @@ async def test_campaigns_contacts_and_attempts_work_alone_on_one_pool(pool: asyn
             schedule=window,
             mode=DialingMode.PROGRESSIVE,
             state=CampaignState.RUNNING,
-            local_hours_start=dt.time(0),
-            local_hours_end=dt.time(0),
+            local_hours_start=dt.time(8),
+            local_hours_end=dt.time(21),
         )
     )
     cid = await contacts.add_contact(camp.name, ["+48510000901"], fields={"account": "A-17"})
