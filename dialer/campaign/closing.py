@@ -6,7 +6,9 @@ Theory of operation. When the PBX reports ``Ended`` for one of the runner's atte
 1. takes the call off the :class:`~dialer.campaign.calls.CallTable`;
 2. maps the PBX's outcome to the store's (:func:`dialer.campaign.outcomes.map_outcome`) and
    counts it in the :class:`OutcomeTally` (by outcome, live answers, connects, abandons, the
-   abandon-rate windows) and the engine's metrics;
+   abandon-rate windows) and the engine's metrics, and notes it in the
+   :class:`~dialer.campaign.memory.AbandonLedger`, which keeps those windows (and the pacing
+   policy's) equal to the campaign's stored counts plus this runner's own calls;
 3. feeds the pacing policy's statistics: every call's ring time and pacing outcome, and the
    talk time of a call that reached an agent (measured by the PBX);
 4. submits the close of the attempt to the :class:`~dialer.campaign.writer.OutcomeWriter`,

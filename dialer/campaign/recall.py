@@ -67,13 +67,15 @@ class CampaignMemory:
         await self._warm(now)
 
     async def tend(self, now: float) -> None:
-        """Refresh the windows when due (the whole of them when a full refresh is due)."""
+        """Refresh the windows when due (the whole of them when a full refresh is due).
+
+        A read that failed is tried again ``refresh_s`` later, not on every pass.
+        """
+        if now < self._next_refresh:
+            return
+        await self._refresh(now, full=now >= self._next_full or not self.restored)
         if self.warmed is None:
             await self._warm(now)
-        if now >= self._next_full or not self.restored:
-            await self._refresh(now, full=True)
-        elif now >= self._next_refresh:
-            await self._refresh(now, full=False)
 
     async def _refresh(self, now: float, *, full: bool) -> None:
         s = self.settings
