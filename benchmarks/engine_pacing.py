@@ -83,6 +83,7 @@ class EngineRun:
     runner_abandons: int
     runner_live: int
     errors: tuple[str, ...]       # what the simulated side raised (should be empty)
+    warmed: int | None            # stored calls that warmed the pacer at start (campaign memory)
     store: MemoryStore
     pbx: VirtualPbx
 
@@ -122,16 +123,25 @@ async def run_engine_shift(
     amd: bool = True,
     lines: int | None = None,
     redial_delay_s: float = 600.0,
+    clock: VirtualClock | None = None,
+    store: MemoryStore | None = None,
 ) -> EngineRun:
-    """One shift of ``scenario`` dialled by the real runner in virtual time."""
+    """One shift of ``scenario`` dialled by the real runner in virtual time.
+
+    ``clock`` and ``store`` carry on from an earlier shift (a restart, the next morning: the
+    runner restores the campaign's memory from the store); by default a new clock at
+    :data:`START_AT` and a new store.
+    """
     started = time.perf_counter()
     shift_s = hours * 3600.0
-    clock = VirtualClock(START_AT)
+    clock = clock or VirtualClock(START_AT)
+    shift_start = clock.now()
     campaign = bench_campaign(scenario, profile, mode)
-    store = bench_store(campaign, redial_delay_s=redial_delay_s)
+    store = store or bench_store(campaign, redial_delay_s=redial_delay_s)
     agents = {f"PJSIP/agent{i:03d}": f"agent{i:03d}" for i in range(scenario.agents)}
     for interface, name in agents.items():
-        store.add_agent(name, interface)
+        if name not in store.agents:
+            store.add_agent(name, interface)
     runner: CampaignRunner | None = None
 
     async def wrap_done(interface: str, attempt_id: str, human: bool) -> None:
@@ -165,7 +175,7 @@ async def run_engine_shift(
     for interface, name in agents.items():
         await runner.agents.login(name, interface, member_name=name)
     try:
-        await clock.run_until(START_AT + shift_s)
+        await clock.run_until(shift_start + shift_s)
     finally:
         runner.stop()
         await clock.run_until(clock.now() + 1.0)
@@ -178,7 +188,7 @@ async def run_engine_shift(
         result=pbx.tally.result(scenario.agents), seconds=time.perf_counter() - started,
         attempts_opened=len(store.attempts), attempts_closed=closed, store_calls=sum(store.calls.values()),
         runner_attempts=stats.attempts, runner_abandons=stats.abandons, runner_live=stats.live_answers,
-        errors=tuple(repr(e) for e in pbx.errors), store=store, pbx=pbx,
+        errors=tuple(repr(e) for e in pbx.errors), warmed=runner.memory.warmed, store=store, pbx=pbx,
     )
 
 

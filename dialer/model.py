@@ -381,3 +381,31 @@ class CampaignSummary:
     dialable: int
     by_status: dict[str, int]
     attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerBucket:
+    """A campaign's stored live answers, abandons and machine verdicts in one time bucket.
+
+    ``index`` is ``floor(epoch seconds of ended_at / bucket_s)``, the bucket an abandon-rate
+    tracker of that bucket width files the same calls under
+    (``dialer.campaign.memory`` defines what counts as what).
+    """
+
+    bucket_s: float
+    index: int
+    live: int
+    abandoned: int
+    machines: int
+
+
+@dataclass(frozen=True, slots=True)
+class PastCall:
+    """One closed attempt as pacing learns from it: its times, its outcome, when it was disposed."""
+
+    attempt_id: int
+    outcome: Outcome
+    started_at: dt.datetime
+    answered_at: dt.datetime | None
+    ended_at: dt.datetime
+    disposed_at: dt.datetime | None = None

@@ -22,6 +22,7 @@ from typing import Any, Protocol, runtime_checkable
 from dialer.errors import PbxUnavailable
 from dialer.model import (
     Agent,
+    AnswerBucket,
     AppliedOutcome,
     Attempt,
     AttemptResult,
@@ -30,6 +31,7 @@ from dialer.model import (
     Campaign,
     DialRefusal,
     LeasedContact,
+    PastCall,
 )
 from dialer.schedules.schedule import Schedule
 
@@ -190,5 +192,17 @@ class ContactStore(Protocol):
         slot_id: int | None = None,
         source: str = "agent",
     ) -> Callback: ...
+
+    async def answer_buckets(
+        self, campaign_id: int, spans: Sequence[tuple[float, dt.datetime]], *, exclude: Sequence[int] = ()
+    ) -> list[AnswerBucket]:
+        """The campaign's stored live answers, abandons and machine verdicts per bucket."""
+        ...
+
+    async def recent_calls(
+        self, campaign_id: int, *, since: dt.datetime, until: dt.datetime, limit: int
+    ) -> list[PastCall]:
+        """The campaign's latest closed calls (for the pacer's warm start), newest first."""
+        ...
 
     async def get_agent(self, name: str) -> Agent: ...

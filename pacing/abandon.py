@@ -17,6 +17,7 @@ estimate is added to both the abandons and the live answers, as Ofcom's guidance
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from pacing.errors import InvalidParameter, TimeWentBackwards
@@ -105,6 +106,37 @@ class AbandonTracker:
             self._live -= live
             self._abandoned -= ab
             self._machines -= mach
+
+    def bucket_index(self, t_s: float) -> int:
+        """The bucket an observation at ``t_s`` falls in (``floor(t_s / bucket_s)``)."""
+        return int(t_s // self.bucket_s)
+
+    def oldest_index(self, t_s: float) -> int:
+        """The oldest bucket :meth:`counts` at ``t_s`` still counts (whole)."""
+        return self.bucket_index(t_s) - self._max_buckets + 1
+
+    def replace_from(self, first_index: int, buckets: Iterable[tuple[int, int, int, int]]) -> None:
+        """Replace what buckets ``first_index`` and later hold by ``buckets`` (a refresh from a store).
+
+        Each item is ``(index, live answers, abandoned, machine verdicts)``, as counted
+        elsewhere (the campaign's stored attempts); items before ``first_index`` are ignored.
+        Buckets older than ``first_index`` are kept as they are.
+        """
+        kept = [e for e in self._buckets if e[0] < first_index]
+        fresh: dict[int, list[int]] = {}
+        for i, live, ab, mach in buckets:
+            if i >= first_index:
+                entry = fresh.setdefault(i, [i, 0, 0, 0])
+                entry[1] += live
+                entry[2] += ab
+                entry[3] += mach
+        self._buckets.clear()
+        self._buckets.extend(kept + [fresh[i] for i in sorted(fresh)])
+        self._live = sum(e[1] for e in self._buckets)
+        self._abandoned = sum(e[2] for e in self._buckets)
+        self._machines = sum(e[3] for e in self._buckets)
+        if self._buckets:
+            self._expire(self._buckets[-1][0])
 
     def record_answer(self, t_s: float, *, abandoned: bool) -> None:
         """Record one live answer at ``t_s``, abandoned (no agent within the limit) or not."""

@@ -42,12 +42,14 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
+from benchmarks.engine.call_history import CallHistory
 from dialer.campaign import retry
 from dialer.errors import AttemptClosed, LeaseLost, NotFound, ValidationError
 from dialer.model import (
     ANSWERED_HOLD_S,
     OUTCOME_TRIGGER,
     Agent,
+    AnswerBucket,
     AppliedOutcome,
     Attempt,
     AttemptResult,
@@ -58,6 +60,7 @@ from dialer.model import (
     DialRefusal,
     LeasedContact,
     Outcome,
+    PastCall,
     RetryRule,
     SystemStatus,
     Trigger,
@@ -187,6 +190,7 @@ class MemoryStore:
         self.agents: dict[str, Agent] = {}
         self.do_not_call: set[str] = set()
         self.calls: Counter[str] = Counter()
+        self.history = CallHistory()  # what campaign memory reads (answer_buckets, recent_calls)
         self._fresh = 0
         self._leased: set[int] = set()
         self._heaps: dict[int, list[tuple[float, int, int, int]]] = {r: [] for r in range(3)}
@@ -470,6 +474,7 @@ class MemoryStore:
         if att.ended_at is not None:
             raise AttemptClosed(f"attempt {attempt_id} was closed already ({att.outcome})")
         att.ended_at, att.outcome = result.ended_at, result.outcome
+        self.history.closed(attempt_id, result.outcome, att.started_at, result.answered_at, result.ended_at)
         c = self.contacts[att.contact_id]
         trigger = OUTCOME_TRIGGER.get(result.outcome)
         if att.callback_id is not None and result.outcome is not Outcome.CANCELLED:
@@ -534,6 +539,19 @@ class MemoryStore:
         c.not_before = None if due is None else _ts(due)
         c.agent_id = agent_id if rule.system_status is SystemStatus.MY_RECORD else None
         self._unlease(c)
+        self.history.disposed(attempt_id, at)
+
+    async def answer_buckets(
+        self, campaign_id: int, spans: Sequence[tuple[float, dt.datetime]], *, exclude: Sequence[int] = ()
+    ) -> list[AnswerBucket]:
+        self.calls["answer_buckets"] += 1
+        return self.history.answer_buckets(spans, exclude)
+
+    async def recent_calls(
+        self, campaign_id: int, *, since: dt.datetime, until: dt.datetime, limit: int
+    ) -> list[PastCall]:
+        self.calls["recent_calls"] += 1
+        return self.history.recent_calls(since, until, limit)
 
     async def schedule_callback(
         self,

@@ -25,6 +25,8 @@ from dialer.campaign.directory import AgentDirectory
 from dialer.campaign.dispositions import DispositionWriter
 from dialer.campaign.hopper import Hopper
 from dialer.campaign.housekeeping import Housekeeping
+from dialer.campaign.memory import learned_statistics
+from dialer.campaign.recall import CampaignMemory
 from dialer.campaign.settings import RunnerSettings
 from dialer.campaign.writer import OutcomeWriter
 from dialer.clock import Clock
@@ -50,6 +52,7 @@ class RunnerParts:
     effects: AgentEffects
     dialer: Dialer
     desk: AgentDesk
+    memory: CampaignMemory
 
 
 def assemble(
@@ -168,4 +171,13 @@ def assemble(
         resolve_agent=directory.resolve,
         wake=wake,
     )
-    return RunnerParts(board, hopper, calls, directory, writer, closer, housekeeping, effects, dialer, desk)
+    memory = CampaignMemory(
+        campaign,
+        store=store,
+        ledger=closer.ledger,
+        stats=learned_statistics(policy),
+        settings=settings.memory,
+    )
+    return RunnerParts(
+        board, hopper, calls, directory, writer, closer, housekeeping, effects, dialer, desk, memory
+    )

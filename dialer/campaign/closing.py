@@ -6,7 +6,9 @@ Theory of operation. When the PBX reports ``Ended`` for one of the runner's atte
 1. takes the call off the :class:`~dialer.campaign.calls.CallTable`;
 2. maps the PBX's outcome to the store's (:func:`dialer.campaign.outcomes.map_outcome`) and
    counts it in the :class:`OutcomeTally` (by outcome, live answers, connects, abandons, the
-   abandon-rate windows) and the engine's metrics;
+   abandon-rate windows) and the engine's metrics, and notes it in the
+   :class:`~dialer.campaign.memory.AbandonLedger`, which keeps those windows (and the pacing
+   policy's) equal to the campaign's stored counts plus this runner's own calls;
 3. feeds the pacing policy's statistics: every call's ring time and pacing outcome, and the
    talk time of a call that reached an agent (measured by the PBX);
 4. submits the close of the attempt to the :class:`~dialer.campaign.writer.OutcomeWriter`,
@@ -34,6 +36,7 @@ from dialer.agents.board import AgentBoard
 from dialer.campaign.calls import CallTable, InFlightCall
 from dialer.campaign.directory import AgentDirectory
 from dialer.campaign.hopper import Hopper
+from dialer.campaign.memory import AbandonLedger, learned_trackers
 from dialer.campaign.outcomes import map_outcome
 from dialer.campaign.writer import OutcomeWriter
 from dialer.clock import utc_at
@@ -41,7 +44,7 @@ from dialer.model import AttemptResult, Campaign
 from dialer.model import Outcome as StoreOutcome
 from dialer.observability.metrics import DialerMetrics
 from dialer.ports import ContactStore
-from pacing import AbandonTracker, CallObservation, PacingPolicy
+from pacing import AbandonTracker, CallObservation, CallOutcomeKind, PacingPolicy
 
 log = structlog.get_logger(__name__)
 
@@ -132,6 +135,8 @@ class AttemptCloser:
         self._board = board
         self._policy = policy
         self.tally = OutcomeTally(campaign.name, metrics)
+        # The campaign's windows: the store's counts plus this runner's (dialer.campaign.memory).
+        self.ledger = AbandonLedger([*self.tally.trackers.values(), *learned_trackers(policy)])
         self._log = log.bind(campaign_id=campaign.id, campaign=campaign.name)
 
     def ended(self, update: Ended, now: float) -> InFlightCall | None:
@@ -146,6 +151,8 @@ class AttemptCloser:
             return None
         row = map_outcome(out.outcome)
         self.tally.count(row.store.value, live=row.live, abandoned=row.abandoned, now=now)
+        machine = row.pacing is CallOutcomeKind.MACHINE
+        self.ledger.note(int(out.attempt_id), now, live=row.live, abandoned=row.abandoned, machine=machine)
         if out.outcome is AmiOutcome.CONNECTED:
             self.tally.connects += 1
             self._calls.await_disposition(out.attempt_id, call.lease.contact_id)
@@ -188,6 +195,7 @@ class AttemptCloser:
         """
 
         def done(_: Any) -> None:
+            self.ledger.written(attempt_id)
             if not keep:
                 self._hopper.settle(contact_id)
 
@@ -216,6 +224,7 @@ class AttemptCloser:
             )
             return
         self.tally.count(StoreOutcome.ANSWERED.value, live=True, abandoned=False, now=now)
+        self.ledger.note(int(call.attempt_id), now, live=True, abandoned=False, machine=False)
         self.tally.connects += 1
         self._log.info(
             "adopted_attempt_gone", attempt_id=call.attempt_id, outcome="answered", agent=call.agent

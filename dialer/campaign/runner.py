@@ -166,6 +166,7 @@ class CampaignRunner:
         self.directory, self._writer, self.closer = parts.directory, parts.writer, parts.closer
         self.housekeeping, self.effects, self.dialer = parts.housekeeping, parts.effects, parts.dialer
         self.agents = parts.desk
+        self.memory = parts.memory  # the campaign's abandon windows and pacing, from the store
         self._pbx_up = bool(pbx.connected)
         self._draining = False
         self._stopping = False
@@ -225,6 +226,7 @@ class CampaignRunner:
                 except DialerError as err:
                     self._log.error("schedule_unreadable", error=str(err))
             self._log.info("runner_started", mode=self.campaign.mode.value, engine_id=self.engine_id)
+            await self.memory.restore(self._now())
             writer = asyncio.create_task(self._writer.run(), name=f"writer:{self.campaign.name}")
             try:
                 await self._loop()
@@ -412,6 +414,7 @@ class CampaignRunner:
         if not self._schedule_open and self.hopper.depth:
             self.housekeeping.release(self.hopper.release_waiting(), "schedule closed")
         await self.housekeeping.tend(now)
+        await self.memory.tend(now)
 
     # -------------------------------------------------------------- deciding
 

@@ -9,9 +9,10 @@ needs the runner itself.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from dialer.agents.callback_routing import DEFAULT_GRACE_S
+from dialer.campaign.memory import MemorySettings
 from dialer.errors import ValidationError
 from dialer.model import ANSWERED_HOLD_S, CallbackKind
 
@@ -46,6 +47,8 @@ class RunnerSettings:
         max_launch_per_tick: a bound on calls started by one decision (keeps latency flat).
         max_concurrent_writes: store writes (closes, dispositions, releases) in flight at once,
             never two of one contact; keep it under the store's pool size.
+        memory: how the campaign's abandon windows and the pacer's statistics are restored
+            from the store and kept current (:mod:`dialer.campaign.memory`).
     """
 
     tick_s: float = 1.0
@@ -65,6 +68,7 @@ class RunnerSettings:
     default_disposition: str | None = None
     max_launch_per_tick: int = 200
     max_concurrent_writes: int = 4
+    memory: MemorySettings = field(default_factory=MemorySettings)
 
     def __post_init__(self) -> None:
         if self.hopper_low < 0:

@@ -14,7 +14,8 @@ a :class:`~dialer.store.connection.PoolNoun` that holds the shared pool and noth
 * :class:`~dialer.store.attempts.Attempts`: attempts, outcomes, dispositions;
 * :class:`~dialer.store.callbacks.Callbacks`: callbacks and callback slots;
 * :class:`~dialer.store.agents.Agents`: agents and their campaigns;
-* :class:`~dialer.store.dnc.DoNotCall`: the do-not-call lists.
+* :class:`~dialer.store.dnc.DoNotCall`: the do-not-call lists;
+* :class:`~dialer.store.history.History`: what pacing remembers of a campaign's calls.
 
 :class:`Store` owns the pool's life cycle (:meth:`Store.open` connects and migrates,
 :meth:`Store.close`) and *inherits* every noun class, rather than holding them as attributes
@@ -42,10 +43,11 @@ from dialer.store.campaigns import Campaigns
 from dialer.store.connection import create_pool
 from dialer.store.contacts import Contacts
 from dialer.store.dnc import DoNotCall
+from dialer.store.history import History
 from dialer.store.statuses import Statuses
 
 
-class Store(Campaigns, Statuses, Contacts, Attempts, Callbacks, Agents, DoNotCall):
+class Store(Campaigns, Statuses, Contacts, Attempts, Callbacks, Agents, DoNotCall, History):
     """The campaign database. Build with :meth:`open`; ``close()`` when done."""
 
     @classmethod

@@ -78,3 +78,41 @@ def test_memory_is_bounded_and_counts_match_a_brute_force_window(steps):
     at_most = [a for (u, a) in seen if u > t - 650.0]
     assert len(inside) <= counts.live_answers <= len(at_most)
     assert sum(inside) <= counts.abandoned <= sum(at_most)
+
+
+def test_replace_from_keeps_older_buckets_and_replaces_the_rest():
+    tracker = AbandonTracker(3600.0, buckets=12)  # 300 s buckets
+    tracker.record_answer(10.0, abandoned=True)  # bucket 0
+    tracker.record_answer(610.0, abandoned=False)  # bucket 2
+    tracker.replace_from(2, [(2, 5, 1, 2), (3, 4, 0, 0), (1, 9, 9, 9)])  # bucket 1 is before the span
+    counts = tracker.counts(1000.0)
+    assert (1 + 5 + 4, 1 + 1, 2) == (counts.live_answers, counts.abandoned, counts.machine_verdicts)
+
+
+def test_replace_from_merges_repeated_buckets_and_later_observations_add_to_them():
+    tracker = AbandonTracker(3600.0, buckets=12)
+    tracker.replace_from(0, [(3, 2, 1, 0), (3, 1, 0, 1)])
+    tracker.record_answer(3 * 300.0 + 1, abandoned=True)
+    counts = tracker.counts(1000.0)
+    assert (4, 2, 1) == (counts.live_answers, counts.abandoned, counts.machine_verdicts)
+
+
+@given(st.lists(st.tuples(st.floats(0, 20_000), st.booleans()), max_size=60),
+       st.integers(0, 80), st.floats(0, 20_000))
+def test_a_tracker_rebuilt_from_its_own_buckets_counts_the_same(observations, first, at):
+    """What a store refresh does when the store holds exactly what the tracker saw."""
+    observations.sort()
+    seen = AbandonTracker(3600.0, buckets=12)
+    per_bucket: dict[int, list[int]] = {}
+    for t, abandoned in observations:
+        seen.record_answer(t, abandoned=abandoned)
+        entry = per_bucket.setdefault(seen.bucket_index(t), [0, 0])
+        entry[0] += 1
+        entry[1] += int(abandoned)
+    rebuilt = AbandonTracker(3600.0, buckets=12)
+    for t, abandoned in observations:
+        if rebuilt.bucket_index(t) < first:
+            rebuilt.record_answer(t, abandoned=abandoned)
+    rebuilt.replace_from(first, [(i, live, ab, 0) for i, (live, ab) in per_bucket.items()])
+    at = max(at, observations[-1][0]) if observations else at
+    assert seen.counts(at) == rebuilt.counts(at)
