@@ -133,7 +133,7 @@ def _runner(store: Store, rig: Rig, camp_name: str, campaign: object, engine_id:
 async def test_a_restart_mid_campaign_keeps_the_windows_and_warms_the_pacer(store: Store) -> None:
     camp = await _campaign(store, "q-mem1", 10)
     campaign = await store.get_campaign(camp)
-    await store.create_agent("m1", agent_interface(1))
+    await store.create_agent("m1", "")  # interface given at login
     async with pbx_rig("q-mem1") as rig:
         first = _runner(store, rig, camp, campaign, "e1", Gated())
         async with running(first):
@@ -169,7 +169,8 @@ async def test_closing_and_reopening_through_the_engine_starts_from_the_same_fig
     settings = dataclasses.replace(SETTINGS, drain_timeout_s=5.0)
     async with pbx_rig("q-mem2") as rig:
         engine = Engine(store=store, pbx=rig.pbx, clock=RealClock(), metrics=rig.metrics, engine_id="e-night",
-                        settings=settings, poll_s=0.1, policy_factory=lambda _: Gated(), campaigns={camp})
+                        settings=settings, poll_s=0.1, policy_factory=lambda _: Gated(), campaigns={camp},
+                        dial_demo=True)  # make_campaign flags its campaigns demo
         task = asyncio.ensure_future(engine.run())
         try:
             await wait_for(lambda: engine.runner(camp) is not None)
