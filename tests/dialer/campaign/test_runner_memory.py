@@ -133,7 +133,7 @@ def _runner(store: Store, rig: Rig, camp_name: str, campaign: object, engine_id:
 async def test_a_restart_mid_campaign_keeps_the_windows_and_warms_the_pacer(store: Store) -> None:
     camp = await _campaign(store, "q-mem1", 10)
     campaign = await store.get_campaign(camp)
-    await store.create_agent("m1", "")  # interface given at login
+    await store.create_agent("m1")  # the interface is given at login
     async with pbx_rig("q-mem1") as rig:
         first = _runner(store, rig, camp, campaign, "e1", Gated())
         async with running(first):
