@@ -193,7 +193,7 @@ class CampaignSpec:
     schedule: str
     mode: DialingMode = DialingMode.PROGRESSIVE
     caller_id: str = ""
-    queue: str = ""
+    queue: str = ""  # the Asterisk queue; "" stores the campaign's name (the dialplan's default)
     ring_timeout_s: int = 20
     compliance: Compliance = Compliance.US
     abandon_cap: float = 0.03

@@ -104,7 +104,11 @@ class SimulatedPbx:
             ``full`` (adds Newexten/VarSet, as with the ``dialplan`` read class).
         population: parameters of the load population for non-convention numbers.
         rng: the population's random generator (seeded by the caller).
-        agents: static queue members created at boot.
+        agents: static queue members created at boot (their queues are created with them).
+        queues: the queues of queues.conf. As in Asterisk, no action creates one: QueueAdd and
+            QueueRemove on another name answer "No such queue", QueueStatus/QueueSummary list
+            nothing for it (fact 9), and a call sent into it leaves Queue() at once with
+            QUEUESTATUS UNKNOWN (the dialplan's abandon path).
         agent_ring_s: how long a simulated agent's phone rings before answering.
         agent_talk_s: the agent hangs up after this long; None = the customer ends the call.
         agent_wrapup_s: wrap-up time before the member takes the next call.
@@ -301,6 +305,7 @@ class SimulatedPbx:
         self.channels.pop(ch.name, None)
 
     def queue(self, name: str) -> SimQueue:
+        """Queue ``name``, created if missing: the boot's configuration only (no action creates one)."""
         q = self.queues.get(name)
         if q is None:
             q = self.queues[name] = SimQueue(name)
@@ -513,7 +518,10 @@ class SimulatedPbx:
         if not qname or not iface:
             self._error(session, msg, "'Queue' and 'Interface' not specified.")
             return
-        q = self.queue(qname)
+        q = self.queues.get(qname)
+        if q is None:  # app_queue's RES_NOSUCHQUEUE: queues come from queues.conf only
+            self._error(session, msg, "Unable to add interface to queue: No such queue")
+            return
         if iface in q.members:
             self._error(session, msg, "Unable to add interface: Already there")
             return
@@ -533,8 +541,11 @@ class SimulatedPbx:
     def _queue_remove(self, session: _Session, msg: AmiMessage) -> None:
         qname, iface = msg.get("Queue") or "", msg.get("Interface") or ""
         q = self.queues.get(qname)
-        m = q.members.get(iface) if q else None
-        if q is None or m is None:
+        if q is None:
+            self._error(session, msg, "Unable to remove interface from queue: No such queue")
+            return
+        m = q.members.get(iface)
+        if m is None:
             self._error(session, msg, "Unable to remove interface: Not there")
             return
         del q.members[iface]

@@ -41,7 +41,8 @@ Preview / push-preview: records are offered to agents and dialled only when acce
 abandon cap is the policy's (its progressive fallback).
 
 Pauses. Launching stops while the PBX port is disconnected, while the store is unreachable,
-while the schedule is closed, and once :meth:`CampaignRunner.drain` began. Calls in progress
+while the schedule is closed, while the campaign's queue does not exist on the PBX
+(:mod:`dialer.campaign.queue_gate`), and once :meth:`CampaignRunner.drain` began. Calls in progress
 always run to their end.
 """
 
@@ -61,6 +62,7 @@ from ami.outcome import AgentConnected, AmdDetected, Answered, Ended
 from dialer.agents.callback_routing import DueCallback, route_callbacks
 from dialer.agents.state import AgentEffect, AgentState, ReservationKind
 from dialer.campaign.assembly import assemble
+from dialer.campaign.queue_gate import QueueGate
 from dialer.campaign.settings import RunnerSettings, RunnerStats
 from dialer.clock import Clock, utc_at
 from dialer.errors import DialerError
@@ -161,6 +163,7 @@ class CampaignRunner:
         self.directory, self._writer, self.closer = parts.directory, parts.writer, parts.closer
         self.housekeeping, self.effects, self.dialer = parts.housekeeping, parts.effects, parts.dialer
         self.agents = parts.desk
+        self.queue_gate = QueueGate(campaign, pbx, metrics, recheck_s=settings.queue_recheck_s)
         self._pbx_up = bool(pbx.connected)
         self._draining = False
         self._stopping = False
@@ -311,6 +314,8 @@ class CampaignRunner:
             reasons.append("store_down")
         if not self._schedule_open:
             reasons.append("schedule_closed")
+        if self.queue_gate.missing:
+            reasons.append("queue_missing")
         if self._draining:
             reasons.append("draining")
         return tuple(reasons)
@@ -371,6 +376,7 @@ class CampaignRunner:
                     self._pbx_up = bool(update)
                     self._log.warning("pbx_connection", up=self._pbx_up, in_flight=len(self.calls))
                     if self._pbx_up:
+                        self.queue_gate.reconnected()
                         await self.housekeeping.restore_members(now)
                 continue
             if kind == "agent":
@@ -407,6 +413,11 @@ class CampaignRunner:
         if not self._schedule_open and self.hopper.depth:
             self.housekeeping.release(self.hopper.release_waiting(), "schedule closed")
         await self.housekeeping.tend(now)
+        if self._pbx_up:
+            was_missing = self.queue_gate.missing
+            await self.queue_gate.tend(now)
+            if was_missing and not self.queue_gate.missing:  # their QueueAdds were refused
+                await self.housekeeping.restore_members(now)
 
     # -------------------------------------------------------------- deciding
 

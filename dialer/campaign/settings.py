@@ -46,6 +46,8 @@ class RunnerSettings:
         max_launch_per_tick: a bound on calls started by one decision (keeps latency flat).
         max_concurrent_writes: store writes (closes, dispositions, releases) in flight at once,
             never two of one contact; keep it under the store's pool size.
+        queue_recheck_s: while the campaign's queue is missing on the PBX (nothing is dialled),
+            how often to ask again (:mod:`dialer.campaign.queue_gate`).
     """
 
     tick_s: float = 1.0
@@ -65,6 +67,7 @@ class RunnerSettings:
     default_disposition: str | None = None
     max_launch_per_tick: int = 200
     max_concurrent_writes: int = 4
+    queue_recheck_s: float = 30.0
 
     def __post_init__(self) -> None:
         if self.hopper_low < 0:

@@ -203,7 +203,8 @@ class Campaigns(PoolNoun):
                     spec.mode.value,
                     schedule_id,
                     spec.caller_id,
-                    spec.queue,
+                    # no queue given: the campaign's name, the queue the dialplan falls back to
+                    spec.queue or spec.name,
                     spec.ring_timeout_s,
                     spec.compliance.value,
                     spec.abandon_cap,

@@ -1,0 +1,65 @@
+"""A campaign's queue (issue 17 item 5): named like the campaign by default, checked at start.
+
+Real PostgreSQL and the simulated PBX over TCP, which answers queue actions as Asterisk does
+for a queue that is not in queues.conf (no action creates one).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+
+from structlog.testing import capture_logs
+
+from dialer.model import DialingMode
+from dialer.store.store import Store
+from tests.dialer.campaign.runner_fixtures import FAST, agent_interface, make_runner, pbx_rig, running, wait_for
+from tests.dialer.conftest import make_campaign
+
+QUICK_RECHECK = dataclasses.replace(FAST, queue_recheck_s=0.2, default_disposition="Sukces")
+
+
+async def test_a_campaign_without_queue_uses_its_name_and_its_agents_join_that_queue(store: Store) -> None:
+    name = await make_campaign(store, mode=DialingMode.PROGRESSIVE)  # no queue given
+    campaign = await store.get_campaign(name)
+    assert campaign.queue == name  # the queue dialer-connect falls back to (DIALER_CAMPAIGN)
+    await store.add_contact(name, ["+1005557001"])
+    await store.create_agent(f"{name}-a1", agent_interface(1))
+    async with pbx_rig(name) as rig:
+        runner = make_runner(campaign, store, rig, settings=QUICK_RECHECK)
+        async with running(runner):
+            await runner.agents.login(f"{name}-a1", agent_interface(1))
+            await wait_for(lambda: agent_interface(1) in rig.sim.queues[name].members)
+            # the call reaches the agent through that queue (a 100 person: connected)
+            await wait_for(lambda: runner.stats().connects == 1)
+        assert rig.sim.action_counts["queueadd"] >= 1
+
+
+async def test_a_missing_queue_stops_dialling_says_so_and_resumes_once_configured(store: Store) -> None:
+    name = await make_campaign(store, mode=DialingMode.PREDICTIVE, queue="q-not-configured")
+    for i in range(3):
+        await store.add_contact(name, [f"+100555710{i}"])
+    campaign = await store.get_campaign(name)
+    await store.create_agent(f"{name}-a1", agent_interface(1))
+    async with pbx_rig("q-other") as rig:
+        runner = make_runner(campaign, store, rig, settings=QUICK_RECHECK)
+        with capture_logs() as logs:
+            async with running(runner):
+                await runner.agents.login(f"{name}-a1", agent_interface(1))
+                await wait_for(lambda: "queue_missing" in runner.paused_reasons())
+                await asyncio.sleep(0.5)  # several ticks and rechecks: still nothing dialled
+                assert rig.sim.action_counts["originate"] == 0
+                assert 1.0 == rig.metrics.registry.get_sample_value(
+                    "dialer_campaign_queue_missing", {"campaign": name}
+                )
+                # the operator adds the queue and reloads app_queue
+                rig.sim.queue("q-not-configured")
+                await wait_for(lambda: "queue_missing" not in runner.paused_reasons())
+                # the agent's refused QueueAdd is repeated, and calls go out again
+                await wait_for(lambda: agent_interface(1) in rig.sim.queues["q-not-configured"].members)
+                await wait_for(lambda: rig.sim.action_counts["originate"] >= 1)
+        assert 0.0 == rig.metrics.registry.get_sample_value("dialer_campaign_queue_missing", {"campaign": name})
+    missing = [e for e in logs if e["event"] == "campaign_queue_missing"]
+    assert len(missing) == 1, "said once, at error level, not every recheck"
+    assert missing[0]["log_level"] == "error" and missing[0]["queue"] == "q-not-configured"
+    assert any(e["event"] == "queue_missing_on_server" and e["server"] == "pbx1" for e in logs)
