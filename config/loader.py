@@ -226,9 +226,7 @@ def _build_servers(servers_raw: list[Any], env: Mapping[str, str]) -> tuple[AmiS
     env_fields = {field: env[var] for var, field in _ENV_AMI.items() if env.get(var)}
     if env_fields:
         first = servers[0] if servers else AmiServerConfig()
-        coerced = {
-            k: _coerce(f"DIALER_AMI_{k.upper()}", v, getattr(first, k)) for k, v in env_fields.items()
-        }
+        coerced = {k: _coerce(f"DIALER_AMI_{k.upper()}", v, getattr(first, k)) for k, v in env_fields.items()}
         first = replace(first, **coerced)
         servers = [first, *servers[1:]]
     return tuple(servers)

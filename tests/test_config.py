@@ -54,7 +54,7 @@ def test_ami_env_creates_a_server() -> None:
         ("[nonsense]\nx = 1\n", "nonsense.x"),
         ("[[ami.servers]]\nchannel_limit = 0\n", "ami.servers[0].channel_limit"),
         ("[[ami.servers]]\nbogus = 1\n", "ami.servers[0].bogus"),
-        ("[[ami.servers]]\nsecret_env = \"\"\n", "ami.servers[0].secret_env"),
+        ('[[ami.servers]]\nsecret_env = ""\n', "ami.servers[0].secret_env"),
         ("[contacts]\ndefault_region = \"Poland\"\n", "contacts.default_region"),
         ("this is not toml", "config"),
     ],

@@ -42,9 +42,7 @@ class QueueGate:
             within a minute, at no measurable load on Asterisk).
     """
 
-    def __init__(
-        self, campaign: Campaign, pbx: PbxPort, metrics: DialerMetrics, *, recheck_s: float
-    ) -> None:
+    def __init__(self, campaign: Campaign, pbx: PbxPort, metrics: DialerMetrics, *, recheck_s: float) -> None:
         self._campaign = campaign
         self._pbx = pbx
         self._gauge = metrics.queue_missing.labels(campaign.name)

@@ -128,7 +128,8 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--queue",
         default="",
-        help="the Asterisk queue (queues.conf) its agents join and its calls go to (default: the campaign's name)",
+        help="the Asterisk queue (queues.conf) its agents join and its calls go to"
+        " (default: the campaign's name)",
     )
     p.add_argument("--ring-timeout", type=int, default=20, help="seconds, at least 15 (default 20)")
     p.add_argument("--compliance", default="us", help="us, uk or zero (default us)")

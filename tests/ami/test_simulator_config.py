@@ -26,7 +26,9 @@ async def test_queue_status_and_summary_list_a_known_queue_and_nothing_for_an_un
             for queue, rows in (("campaign1", 1), ("no-such-queue", 0)):
                 aid = f"{action}-{queue}"
                 await ami.send(Action=action, ActionID=aid, Queue=queue)
-                done = await ami.read_until(lambda m, a=aid: m.action_id == a and m.get("EventList") == "Complete")
+                done = await ami.read_until(
+                    lambda m, a=aid: m.action_id == a and m.get("EventList") == "Complete"
+                )
                 # fact 9: Success, then the rows; an unknown queue gets no row, not an error
                 assert [m.get("Queue") for m in _list(ami, aid) if m.event == row] == ["campaign1"] * rows
                 assert done.get("ListItems") == str(len(_list(ami, aid)) - 1)
@@ -46,12 +48,17 @@ async def test_queue_admin_on_an_unknown_queue_is_refused_as_asterisk_does(pbx: 
     finally:
         await ami.close()
     assert (add.response, add.get("Message")) == ("Error", "Unable to add interface to queue: No such queue")
-    assert (rm.response, rm.get("Message")) == ("Error", "Unable to remove interface from queue: No such queue")
+    assert (rm.response, rm.get("Message")) == (
+        "Error",
+        "Unable to remove interface from queue: No such queue",
+    )
     assert noq.response == "Error" and "not specified" in (noq.get("Message") or "")
     assert "no-such-queue" not in pbx.queues
 
 
-async def test_a_call_sent_to_an_unknown_queue_leaves_queue_at_once_with_status_unknown(pbx: SimulatedPbx) -> None:
+async def test_a_call_sent_to_an_unknown_queue_leaves_queue_at_once_with_status_unknown(
+    pbx: SimulatedPbx,
+) -> None:
     ami = await RawAmi.connect(pbx.port)
     try:
         await ami.send(

@@ -13,7 +13,14 @@ from structlog.testing import capture_logs
 
 from dialer.model import DialingMode
 from dialer.store.store import Store
-from tests.dialer.campaign.runner_fixtures import FAST, agent_interface, make_runner, pbx_rig, running, wait_for
+from tests.dialer.campaign.runner_fixtures import (
+    FAST,
+    agent_interface,
+    make_runner,
+    pbx_rig,
+    running,
+    wait_for,
+)
 from tests.dialer.conftest import make_campaign
 
 QUICK_RECHECK = dataclasses.replace(FAST, queue_recheck_s=0.2, default_disposition="Sukces")
@@ -58,7 +65,9 @@ async def test_a_missing_queue_stops_dialling_says_so_and_resumes_once_configure
                 # the agent's refused QueueAdd is repeated, and calls go out again
                 await wait_for(lambda: agent_interface(1) in rig.sim.queues["q-not-configured"].members)
                 await wait_for(lambda: rig.sim.action_counts["originate"] >= 1)
-        assert 0.0 == rig.metrics.registry.get_sample_value("dialer_campaign_queue_missing", {"campaign": name})
+        assert 0.0 == rig.metrics.registry.get_sample_value(
+            "dialer_campaign_queue_missing", {"campaign": name}
+        )
     missing = [e for e in logs if e["event"] == "campaign_queue_missing"]
     assert len(missing) == 1, "said once, at error level, not every recheck"
     assert missing[0]["log_level"] == "error" and missing[0]["queue"] == "q-not-configured"

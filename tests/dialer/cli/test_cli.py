@@ -192,7 +192,9 @@ def test_only_commands_that_talk_to_ami_need_its_secret(dialer, tmp_path: Path, 
     ``dialer run`` refuses with one line naming the variable (exit 2, a configuration error)."""
     monkeypatch.delenv("PBX_NOT_SET_SECRET", raising=False)
     cfg = tmp_path / "dialer.toml"
-    cfg.write_text('[[ami.servers]]\nname = "pbx1"\nsecret_env = "PBX_NOT_SET_SECRET"\n[metrics]\nenabled = false\n')
+    cfg.write_text(
+        '[[ami.servers]]\nname = "pbx1"\nsecret_env = "PBX_NOT_SET_SECRET"\n[metrics]\nenabled = false\n'
+    )
     code, out, err = dialer("--config", str(cfg), "db", "migrate")
     assert code == 0 and "database is at version" in out, err
     code, out, _ = dialer("--config", str(cfg), "campaign", "list")
