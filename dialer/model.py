@@ -298,6 +298,8 @@ class AttemptResult:
     hangup_cause_text: str | None = None
     asterisk_uniqueid: str | None = None
     asterisk_linkedid: str | None = None
+    # The agent who talked to the person; None for every call that reached no agent (the
+    # close replaces whatever agent the open attempt carried, e.g. a callback's owner).
     agent_id: int | None = None
 
 

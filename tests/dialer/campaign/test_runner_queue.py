@@ -11,7 +11,7 @@ import dataclasses
 
 from structlog.testing import capture_logs
 
-from dialer.model import DialingMode
+from dialer.model import DialingMode, Outcome
 from dialer.store.store import Store
 from tests.dialer.campaign.runner_fixtures import (
     FAST,
@@ -72,3 +72,39 @@ async def test_a_missing_queue_stops_dialling_says_so_and_resumes_once_configure
     assert len(missing) == 1, "said once, at error level, not every recheck"
     assert missing[0]["log_level"] == "error" and missing[0]["queue"] == "q-not-configured"
     assert any(e["event"] == "queue_missing_on_server" and e["server"] == "pbx1" for e in logs)
+
+
+async def test_a_reserved_agent_is_the_attempts_agent_only_when_the_call_reached_them(store: Store) -> None:
+    """Progressive: every call reserves an agent. The busy call and the abandoned one (the
+    agent's phone rings past the 2 s connect limit) reached nobody: no agent on the attempt.
+    The answered one carries the agent who talked."""
+    name = await make_campaign(store, mode=DialingMode.PROGRESSIVE)
+    busy = await store.add_contact(name, ["+2005557301"])
+    talked = await store.add_contact(name, ["+1005557302"])
+    agent = await store.create_agent(f"{name}-a1", agent_interface(1))
+    campaign = await store.get_campaign(name)
+
+    async def closed(cid: int) -> bool:
+        return any(a.outcome is not None for a in await store.contact_attempts(cid))
+
+    async with pbx_rig(name) as rig:
+        runner = make_runner(campaign, store, rig, settings=QUICK_RECHECK)
+        async with running(runner):
+            await runner.agents.login(agent.name, agent_interface(1))
+            await wait_for(lambda: closed(busy))
+            await wait_for(lambda: closed(talked))
+    [b] = await store.contact_attempts(busy)
+    [t] = await store.contact_attempts(talked)
+    assert (b.outcome, b.agent_id) == (Outcome.BUSY, None)
+    assert (t.outcome, t.agent_id) == (Outcome.ANSWERED, agent.id)
+
+    late = await make_campaign(store, mode=DialingMode.PROGRESSIVE)
+    dropped = await store.add_contact(late, ["+1005557303"])
+    slow = await store.create_agent(f"{late}-a1", agent_interface(2))
+    async with pbx_rig(late, agent_ring_s=3.0) as rig:  # rings past the connect limit
+        runner = make_runner(await store.get_campaign(late), store, rig, settings=QUICK_RECHECK)
+        async with running(runner):
+            await runner.agents.login(slow.name, agent_interface(2))
+            await wait_for(lambda: closed(dropped))
+    [d] = await store.contact_attempts(dropped)
+    assert (d.outcome, d.agent_id) == (Outcome.ABANDONED, None)
