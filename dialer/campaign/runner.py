@@ -228,14 +228,31 @@ class CampaignRunner:
                 await self._loop()
             finally:
                 writer.cancel()
+                await self._leave_queue()
                 await self.dialer.terminate()
                 await asyncio.gather(writer, return_exceptions=True)
                 self._log.info(
                     "runner_stopped", in_flight=len(self.calls), pending_writes=self._writer.pending
                 )
 
+    async def _leave_queue(self) -> None:
+        """Take this runner's agents out of the queue (``Housekeeping.remove_members``): bounded."""
+        if not self._pbx_up:
+            self._log.warning("members_left_in_queue", reason="pbx_down", queue=self.campaign.queue)
+            return
+        try:
+            removed = await asyncio.wait_for(self.housekeeping.remove_members(self._now()), 5.0)
+        except TimeoutError:
+            self._log.warning("members_left_in_queue", reason="timeout", queue=self.campaign.queue)
+            return
+        self._log.info("members_removed_from_queue", queue=self.campaign.queue, agents=removed)
+
     def stop(self) -> None:
-        """Stop now: launch nothing more, leave leases to expire (a crash-like stop)."""
+        """Stop now: launch nothing more, leave leases to expire (a crash-like stop).
+
+        As after a drain, the runner's agents then leave the campaign's queue (:meth:`run` ends
+        with ``Housekeeping.remove_members``).
+        """
         self._stopping = True
         self._wake.set()
 
