@@ -5,8 +5,10 @@ Example::
     dialer simulate-pbx --port 5038 --username dialer --secret dialer-secret \\
         --agents 10 --queue campaign1 --answer-p 0.4 --seed 7 --verbosity full
 
-Numbers with a transcript-convention prefix (100, 110, 120, 200, 300, 400, 500, 600) behave
-as in ``shared/ami-transcripts``; any other number is drawn from the population options.
+Numbers of a transcript class (100, 110, 120, 200, 300, 400, 500, 600: the first three
+digits after an optional +, else the last three, as asterisk-conf/extensions-sim.conf
+dispatches them) behave as in ``shared/ami-transcripts``; any other number is drawn from the
+population options.
 The fault options repeat a fault every N seconds, for soak tests of a real engine.
 """
 
