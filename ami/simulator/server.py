@@ -34,6 +34,7 @@ import numpy as np
 import structlog
 
 from ami.framing import AmiFramer, AmiMessage, GarbledMessage, encode
+from ami.simulator import admin
 from ami.simulator.calls import SimCall
 from ami.simulator.channels import SimChannel
 from ami.simulator.population import PopulationModel, PopulationParams
@@ -158,6 +159,12 @@ class SimulatedPbx:
         self.calls_by_uid: dict[str, SimCall] = {}
         self.channels: dict[str, SimChannel] = {}
         self.queues: dict[str, SimQueue] = {}
+        # its configuration as `dialer asterisk check` sees it (ami/simulator/admin.py)
+        self.contexts: list[str] = list(admin.DEFAULT_CONTEXTS)
+        self.modules: list[str] = list(admin.DEFAULT_MODULES)
+        self.globals: dict[str, str] = dict(admin.DEFAULT_GLOBALS)
+        self.read_classes: tuple[str, ...] = admin.DEFAULT_READ
+        self.write_classes: tuple[str, ...] | None = None  # None: every class
         self.response_delay_s = 0.0
         # fault: events of these names are never sent (a lost event, a missing read class)
         self.suppressed_events: set[str] = set()
@@ -393,6 +400,9 @@ class SimulatedPbx:
         if handler is None:
             self._error(session, msg, "Invalid/unknown command")
             return
+        if not admin.permitted(self, action):
+            self._error(session, msg, "Permission denied")
+            return
         handler(self, session, msg)
 
     def _login(self, session: _Session, msg: AmiMessage) -> None:
@@ -585,6 +595,23 @@ class SimulatedPbx:
             if not paused:
                 self.later(0.0, self.dispatch_queue, self.queues[m.queue])
 
+    def respond(self, session: _Session, msg: AmiMessage, headers: list[tuple[str, str]]) -> None:
+        """Answer ``msg`` with ``headers`` (its ActionID added): for action handlers elsewhere."""
+        self._respond(session, msg, headers)
+
+    def list_response(
+        self,
+        session: _Session,
+        msg: AmiMessage,
+        message: str,
+        items: list[tuple[str, list[tuple[str, str]]]],
+        complete: str,
+        *,
+        extra: list[tuple[str, str]] | None = None,
+    ) -> None:
+        """A list answer (``EventList: start``, the items, the ``complete`` event): for handlers elsewhere."""
+        self._list_response(session, msg, message, items, complete, extra=extra)
+
     def _list_response(
         self,
         session: _Session,
@@ -592,6 +619,7 @@ class SimulatedPbx:
         message: str,
         items: list[tuple[str, list[tuple[str, str]]]],
         complete: str,
+        extra: list[tuple[str, str]] | None = None,
     ) -> None:
         aid = msg.action_id
         chunks = [
@@ -613,6 +641,7 @@ class SimulatedPbx:
                     *([("ActionID", aid)] if aid else []),
                     ("EventList", "Complete"),
                     ("ListItems", str(len(items))),
+                    *(extra or []),
                 ]
             )
         )
@@ -673,7 +702,10 @@ class SimulatedPbx:
 
     def _command(self, session: _Session, msg: AmiMessage) -> None:
         cmd = (msg.get("Command") or "").strip()
-        if cmd == "core show version":
+        out = admin.command_output(self, cmd)
+        if out is not None:
+            pass
+        elif cmd == "core show version":
             out = ["Asterisk 22.10.1 (simulated by the dialer's simulate-pbx)"]
         elif cmd == "core show uptime":
             out = [f"System uptime: {int(time.monotonic() - self._booted_at)} seconds"]
@@ -704,6 +736,10 @@ class SimulatedPbx:
         "coreshowchannels": _core_show_channels,
         "userevent": _user_event,
         "command": _command,
+        "listcommands": admin.list_commands,
+        "showdialplan": admin.show_dialplan,
+        "getvar": admin.getvar,
+        "coresettings": admin.core_settings,
     }
 
     @property
