@@ -179,6 +179,8 @@ class AttemptCloser:
             attempt_id=out.attempt_id,
             outcome=row.store.value,
             ami_outcome=out.outcome.value,
+            # the conversation's length as the PBX measured it (asterisk-conf/README.md checks it)
+            talk_s=round(out.talk_s, 3) if out.talk_s is not None else None,
         )
         connected = out.outcome is AmiOutcome.CONNECTED
         self.close(int(out.attempt_id), result, call.lease.contact_id, keep=connected)
