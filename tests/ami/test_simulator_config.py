@@ -17,8 +17,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ami.framing import AmiMessage
+from ami.simulator.cli import build_pbx
 from ami.simulator.population import convention_class
 from ami.simulator.server import SimulatedPbx
+from dialer.cli.main import build_parser
 from tests.ami.test_simulator import RawAmi
 
 
@@ -199,3 +201,14 @@ async def test_an_e164_number_is_dispatched_by_its_last_digits_and_600_loses_no_
     called = [m for m in ami.messages() if m.event == "AgentCalled" and m.get("Linkedid") == "dlr-gives-up"]
     assert called, "a free agent was rung"
     assert not [m for m in ami.messages() if m.event == "AgentConnect"]
+
+
+def test_simulate_pbx_takes_the_queues_of_its_queues_conf() -> None:
+    pbx = build_pbx(
+        build_parser().parse_args(["simulate-pbx", "--queues", "sales, retention", "--queue", "vip"])
+    )
+    assert sorted(pbx.queues) == ["retention", "sales", "vip"]
+    assert sorted(build_pbx(build_parser().parse_args(["simulate-pbx"])).queues) == [
+        "campaign-empty",
+        "campaign1",
+    ]
