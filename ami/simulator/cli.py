@@ -132,7 +132,7 @@ def build_pbx(args: argparse.Namespace) -> SimulatedPbx:
         population=population,
         rng=np.random.default_rng(args.seed),
         agents=members,
-        queues=[q.strip() for q in args.queues.split(",") if q.strip()],
+        queues=[*(q.strip() for q in args.queues.split(",") if q.strip()), args.queue],
         agent_ring_s=args.agent_ring,
         agent_talk_s=args.agent_talk,
         agent_wrapup_s=args.agent_wrapup,
