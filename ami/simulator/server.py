@@ -595,10 +595,6 @@ class SimulatedPbx:
             if not paused:
                 self.later(0.0, self.dispatch_queue, self.queues[m.queue])
 
-    def respond(self, session: _Session, msg: AmiMessage, headers: list[tuple[str, str]]) -> None:
-        """Answer ``msg`` with ``headers`` (its ActionID added): for action handlers elsewhere."""
-        self._respond(session, msg, headers)
-
     def list_response(
         self,
         session: _Session,
@@ -606,21 +602,9 @@ class SimulatedPbx:
         message: str,
         items: list[tuple[str, list[tuple[str, str]]]],
         complete: str,
-        *,
         extra: list[tuple[str, str]] | None = None,
     ) -> None:
-        """A list answer (``EventList: start``, the items, the ``complete`` event): for handlers elsewhere."""
-        self._list_response(session, msg, message, items, complete, extra=extra)
-
-    def _list_response(
-        self,
-        session: _Session,
-        msg: AmiMessage,
-        message: str,
-        items: list[tuple[str, list[tuple[str, str]]]],
-        complete: str,
-        extra: list[tuple[str, str]] | None = None,
-    ) -> None:
+        """A list answer: ``EventList: start``, the items, the ``complete`` event (+ ``extra``)."""
         aid = msg.action_id
         chunks = [
             encode(
@@ -722,6 +706,9 @@ class SimulatedPbx:
                 *[("Output", line) for line in out],
             ],
         )
+
+    respond = _respond  # for the handlers of ami/simulator/admin.py
+    _list_response = list_response  # the name the handlers above use
 
     _ACTIONS: ClassVar[dict[str, Callable[[SimulatedPbx, _Session, AmiMessage], None]]] = {
         "logoff": _logoff,
