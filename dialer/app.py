@@ -213,11 +213,11 @@ async def build_app(
         ConfigError: no AMI server is configured, or one has no secret.
         StoreError: the database cannot be reached or migrated.
     """
-    if configure_logs:
-        configure_logging(cfg.log.format, cfg.log.level)
     if not cfg.ami.servers:
         raise ConfigError("ami.servers", "at least one [[ami.servers]] table (or DIALER_AMI_HOST) is needed")
     require_ami_secrets(cfg)
+    if configure_logs:
+        configure_logging(cfg.log.format, cfg.log.level)
     registry = CollectorRegistry() if registry is None else registry
     clock = RealClock() if clock is None else clock
     metrics = DialerMetrics(registry)

@@ -50,8 +50,9 @@ async def test_a_missing_queue_stops_dialling_says_so_and_resumes_once_configure
     campaign = await store.get_campaign(name)
     await store.create_agent(f"{name}-a1", agent_interface(1))
     async with pbx_rig("q-other") as rig:
-        runner = make_runner(campaign, store, rig, settings=QUICK_RECHECK)
+        # built inside capture_logs: a logger bound earlier keeps the processors of its time
         with capture_logs() as logs:
+            runner = make_runner(campaign, store, rig, settings=QUICK_RECHECK)
             async with running(runner):
                 await runner.agents.login(f"{name}-a1", agent_interface(1))
                 await wait_for(lambda: "queue_missing" in runner.paused_reasons())
@@ -119,26 +120,26 @@ async def test_after_a_drain_or_a_stop_no_agent_stays_in_the_queue(store: Store,
     talked = await store.add_contact(name, [f"+100555740{len(ending)}"])
     a1 = await store.create_agent(f"{name}-a1", agent_interface(1))
     a2 = await store.create_agent(f"{name}-a2", agent_interface(2))
-    async with pbx_rig(name) as rig:
-        runner = make_runner(await store.get_campaign(name), store, rig, settings=QUICK_RECHECK)
-        task = asyncio.ensure_future(runner.run())
-        await runner.agents.login(a2.name, agent_interface(2))
-        await runner.agents.pause(a2.name, reason="lunch")
-        await runner.agents.login(a1.name, agent_interface(1))
-        members = rig.sim.queues[name].members
-        await wait_for(lambda: len(members) == 2 and members[agent_interface(2)].paused)
+    with capture_logs() as logs:
+        async with pbx_rig(name) as rig:
+            runner = make_runner(await store.get_campaign(name), store, rig, settings=QUICK_RECHECK)
+            task = asyncio.ensure_future(runner.run())
+            await runner.agents.login(a2.name, agent_interface(2))
+            await runner.agents.pause(a2.name, reason="lunch")
+            await runner.agents.login(a1.name, agent_interface(1))
+            members = rig.sim.queues[name].members
+            await wait_for(lambda: len(members) == 2 and members[agent_interface(2)].paused)
 
-        async def answered() -> bool:
-            return any(a.outcome is Outcome.ANSWERED for a in await store.contact_attempts(talked))
+            async def answered() -> bool:
+                return any(a.outcome is Outcome.ANSWERED for a in await store.contact_attempts(talked))
 
-        await wait_for(answered)
-        with capture_logs() as logs:
+            await wait_for(answered)
             if ending == "drain":
                 await runner.drain(timeout_s=3.0)
             else:
                 runner.stop()
             await asyncio.wait_for(task, 5)
-        assert members == {}
-        assert rig.sim.action_counts["queueremove"] == 2
+            assert members == {}
+            assert rig.sim.action_counts["queueremove"] == 2
     [done] = [e for e in logs if e["event"] == "members_removed_from_queue"]
     assert done["agents"] == 2
