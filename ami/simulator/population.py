@@ -83,7 +83,7 @@ def convention_class(number: str) -> str | None:
     three); ``+48500002999`` -> None. The same rule as sim-pstn in extensions-sim.conf.
     """
     digits = number.removeprefix("+")
-    if len(digits) <= 3 or not digits.isdigit():
+    if not digits.isdigit():
         return None
     for cls in (digits[:3], digits[-3:]):
         if cls in _CONVENTION:

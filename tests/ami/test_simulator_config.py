@@ -166,7 +166,7 @@ def test_sim_dialplan_and_simulator_give_a_number_the_same_class(number: str, cl
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.from_regex(r"\+?[0-9]{4,15}", fullmatch=True))
+@given(st.from_regex(r"\+?[0-9]{2,15}", fullmatch=True))
 def test_every_number_gets_the_same_class_from_the_dialplan_and_the_simulator(number: str) -> None:
     assert dialplan_class(number) == convention_class(number)
 
