@@ -32,7 +32,7 @@ async def test_a_campaign_without_queue_uses_its_name_and_its_agents_join_that_q
     campaign = await store.get_campaign(name)
     assert campaign.queue == name  # the queue dialer-connect falls back to (DIALER_CAMPAIGN)
     await store.add_contact(name, ["+1005557001"])
-    await store.create_agent(f"{name}-a1", agent_interface(1))
+    await store.create_agent(f"{name}-a1")
     async with pbx_rig(name) as rig:
         runner = make_runner(campaign, store, rig, settings=QUICK_RECHECK)
         async with running(runner):
@@ -48,7 +48,7 @@ async def test_a_missing_queue_stops_dialling_says_so_and_resumes_once_configure
     for i in range(3):
         await store.add_contact(name, [f"+100555710{i}"])
     campaign = await store.get_campaign(name)
-    await store.create_agent(f"{name}-a1", agent_interface(1))
+    await store.create_agent(f"{name}-a1")
     async with pbx_rig("q-other") as rig:
         # built inside capture_logs: a logger bound earlier keeps the processors of its time
         with capture_logs() as logs:
@@ -83,7 +83,7 @@ async def test_a_reserved_agent_is_the_attempts_agent_only_when_the_call_reached
     name = await make_campaign(store, mode=DialingMode.PROGRESSIVE)
     busy = await store.add_contact(name, ["+2005557301"])
     talked = await store.add_contact(name, ["+1005557302"])
-    agent = await store.create_agent(f"{name}-a1", agent_interface(1))
+    agent = await store.create_agent(f"{name}-a1")
     campaign = await store.get_campaign(name)
 
     async def closed(cid: int) -> bool:
@@ -102,7 +102,7 @@ async def test_a_reserved_agent_is_the_attempts_agent_only_when_the_call_reached
 
     late = await make_campaign(store, mode=DialingMode.PROGRESSIVE)
     dropped = await store.add_contact(late, ["+1005557303"])
-    slow = await store.create_agent(f"{late}-a1", agent_interface(2))
+    slow = await store.create_agent(f"{late}-a1")
     async with pbx_rig(late, agent_ring_s=3.0) as rig:  # rings past the connect limit
         runner = make_runner(await store.get_campaign(late), store, rig, settings=QUICK_RECHECK)
         async with running(runner):
@@ -118,8 +118,8 @@ async def test_after_a_drain_or_a_stop_no_agent_stays_in_the_queue(store: Store,
     a call) are QueueRemoved when the runner ends, by a drain or by a stop."""
     name = await make_campaign(store, mode=DialingMode.PROGRESSIVE)
     talked = await store.add_contact(name, [f"+100555740{len(ending)}"])
-    a1 = await store.create_agent(f"{name}-a1", agent_interface(1))
-    a2 = await store.create_agent(f"{name}-a2", agent_interface(2))
+    a1 = await store.create_agent(f"{name}-a1")
+    a2 = await store.create_agent(f"{name}-a2")
     async with pbx_rig(name) as rig:
         runner = make_runner(await store.get_campaign(name), store, rig, settings=QUICK_RECHECK)
         task = asyncio.ensure_future(runner.run())

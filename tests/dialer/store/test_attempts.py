@@ -211,8 +211,8 @@ async def test_an_attempts_agent_is_the_agent_who_talked_or_none(store: Store) -
     """Issue 17 item 5: a call for a reserved (or callback-owning) agent that reached nobody
     keeps no agent; an answered one records the agent the close names."""
     camp = await make_campaign(store, max_attempts_per_day=10)
-    owner = await store.create_agent("attempt-owner-1", "PJSIP/7101")
-    talker = await store.create_agent("attempt-talker-1", "PJSIP/7102")
+    owner = await store.create_agent("attempt-owner-1")
+    talker = await store.create_agent("attempt-talker-1")
     cid = await store.add_contact(camp, ["+48510000091"])
     # a lease for an agent (a personal callback's owner): the open attempt carries that agent
     lease = dataclasses.replace(await _lease_one(store, camp), agent_id=owner.id)
