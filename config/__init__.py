@@ -1,7 +1,7 @@
 """Configuration: schema, layered loading (defaults < file < env < CLI), validation."""
 
 from config.errors import ConfigError
-from config.loader import default_home, load_config
+from config.loader import default_home, load_config, require_ami_secrets
 from config.model import (
     AmiConfig,
     AmiServerConfig,
@@ -29,4 +29,5 @@ __all__ = [
     "Secret",
     "default_home",
     "load_config",
+    "require_ami_secrets",
 ]

@@ -207,9 +207,14 @@ def _build_servers(servers_raw: list[Any], env: Mapping[str, str]) -> tuple[AmiS
         changes: dict[str, Any] = {}
         for k, v in item.items():
             if k == "secret_env":
-                if not isinstance(v, str) or v not in env:
-                    raise ConfigError(f"{where}.secret_env", f"environment variable {v!r} is not set")
-                changes["secret"] = Secret(env[v])
+                if not isinstance(v, str) or not v:
+                    raise ConfigError(f"{where}.secret_env", "must be the name of an environment variable")
+                # A missing variable is not an error here: only commands that log in to AMI
+                # need the secret, and they call require_ami_secrets (``dialer db migrate``
+                # must work on a host that has no AMI secret).
+                changes["secret_env"] = v
+                if env.get(v):
+                    changes["secret"] = Secret(env[v])
                 continue
             if k not in known:
                 raise ConfigError(f"{where}.{k}", "unknown key")
@@ -223,12 +228,33 @@ def _build_servers(servers_raw: list[Any], env: Mapping[str, str]) -> tuple[AmiS
     env_fields = {field: env[var] for var, field in _ENV_AMI.items() if env.get(var)}
     if env_fields:
         first = servers[0] if servers else AmiServerConfig()
-        coerced = {
-            k: _coerce(f"DIALER_AMI_{k.upper()}", v, getattr(first, k)) for k, v in env_fields.items()
-        }
+        coerced = {k: _coerce(f"DIALER_AMI_{k.upper()}", v, getattr(first, k)) for k, v in env_fields.items()}
         first = replace(first, **coerced)
         servers = [first, *servers[1:]]
     return tuple(servers)
+
+
+def require_ami_secrets(cfg: DialerConfig) -> None:
+    """Fail unless every AMI server has a secret: the check of the commands that log in to AMI.
+
+    The configuration loads without AMI secrets so that commands that never talk to Asterisk
+    (``dialer db migrate``, ``dialer campaign ...``) run where the secret is not provided; a
+    command that logs in calls this first, so a forgotten variable is one clear line instead of
+    an "Authentication failed" from Asterisk.
+
+    Raises:
+        ConfigError: naming the server's ``secret_env`` (or the variables to set when it has none).
+    """
+    for i, s in enumerate(cfg.ami.servers):
+        if s.secret:
+            continue
+        where = f"ami.servers[{i}]"
+        if s.secret_env:
+            raise ConfigError(f"{where}.secret_env", f"environment variable {s.secret_env!r} is not set")
+        per_server = f"DIALER_AMI_SECRET_{s.name.upper().replace('-', '_')}"
+        raise ConfigError(
+            f"{where}.secret", f"no AMI secret: set secret_env, DIALER_AMI_SECRET or {per_server}"
+        )
 
 
 def _validate(cfg: DialerConfig) -> None:

@@ -36,6 +36,9 @@ class AmiServerConfig:
     port: int = DEFAULT_AMI_PORT
     username: str = "dialer"
     secret: Secret = field(default_factory=lambda: Secret(""))
+    # The environment variable the secret comes from (``secret_env``); kept so that a command
+    # that talks to AMI can say which variable is missing (only those commands need it).
+    secret_env: str = ""
     # Most calls this engine may have up on the server at once (trunk/licence limit).
     channel_limit: int = 100
     ping_interval_s: float = 20.0

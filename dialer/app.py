@@ -30,7 +30,7 @@ from prometheus_client import CollectorRegistry
 from ami.client import AmiClient, ConnectionState
 from ami.errors import AmiAuthError, AmiConnectionLost
 from ami.pool import AmiPool
-from config import ConfigError, DialerConfig
+from config import ConfigError, DialerConfig, require_ami_secrets
 from dialer.campaign.engine import Engine
 from dialer.campaign.runner import CampaignRunner
 from dialer.campaign.settings import RunnerSettings
@@ -210,13 +210,14 @@ async def build_app(
         campaigns: dial only these campaigns (the demo); None: every running campaign.
 
     Raises:
-        ConfigError: no AMI server is configured.
+        ConfigError: no AMI server is configured, or one has no secret.
         StoreError: the database cannot be reached or migrated.
     """
-    if configure_logs:
-        configure_logging(cfg.log.format, cfg.log.level)
     if not cfg.ami.servers:
         raise ConfigError("ami.servers", "at least one [[ami.servers]] table (or DIALER_AMI_HOST) is needed")
+    require_ami_secrets(cfg)
+    if configure_logs:
+        configure_logging(cfg.log.format, cfg.log.level)
     registry = CollectorRegistry() if registry is None else registry
     clock = RealClock() if clock is None else clock
     metrics = DialerMetrics(registry)

@@ -209,7 +209,7 @@ class CampaignSpec:
     schedule: str
     mode: DialingMode = DialingMode.PROGRESSIVE
     caller_id: str = ""
-    queue: str = ""
+    queue: str = ""  # the Asterisk queue; "" stores the campaign's name (the dialplan's default)
     ring_timeout_s: int = 20
     compliance: Compliance = Compliance.US
     abandon_cap: float = 0.03
@@ -330,6 +330,8 @@ class AttemptResult:
     hangup_cause_text: str | None = None
     asterisk_uniqueid: str | None = None
     asterisk_linkedid: str | None = None
+    # The agent who talked to the person; None for every call that reached no agent (the
+    # close replaces whatever agent the open attempt carried, e.g. a callback's owner).
     agent_id: int | None = None
 
 

@@ -116,6 +116,10 @@ class PbxPort(Protocol):
         """Attempt ids whose channels are still up (CoreShowChannels); None when unknown."""
         ...
 
+    async def queue_exists(self, queue: str) -> bool | None:
+        """Whether the PBX has ``queue`` (every server calls may go to); None when it cannot tell."""
+        ...
+
     def subscribe(self, listener: PbxListener) -> None: ...
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from config import ConfigError, Secret, load_config
+from config import ConfigError, Secret, load_config, require_ami_secrets
 
 
 def test_defaults_need_no_file_and_no_dsn_means_embedded(tmp_path: Path) -> None:
@@ -54,7 +54,7 @@ def test_ami_env_creates_a_server() -> None:
         ("[nonsense]\nx = 1\n", "nonsense.x"),
         ("[[ami.servers]]\nchannel_limit = 0\n", "ami.servers[0].channel_limit"),
         ("[[ami.servers]]\nbogus = 1\n", "ami.servers[0].bogus"),
-        ("[[ami.servers]]\nsecret_env = \"NOPE\"\n", "ami.servers[0].secret_env"),
+        ('[[ami.servers]]\nsecret_env = ""\n', "ami.servers[0].secret_env"),
         ("[contacts]\ndefault_region = \"Poland\"\n", "contacts.default_region"),
         ("this is not toml", "config"),
     ],
@@ -92,3 +92,20 @@ def test_engine_section_errors_name_the_key(tmp_path: Path, text: str, key: str)
     with pytest.raises(ConfigError) as info:
         load_config(f, env={})
     assert key == info.value.key
+
+
+def test_a_missing_ami_secret_fails_only_where_ami_is_needed(tmp_path: Path) -> None:
+    """Loading succeeds without the secret's variable (``dialer db migrate`` needs no AMI);
+    ``require_ami_secrets``, called by every command that logs in, names the variable."""
+    f = tmp_path / "c.toml"
+    f.write_text('[[ami.servers]]\nname = "pbx1"\nsecret_env = "NOPE"\n[[ami.servers]]\nname = "pbx2"\n')
+    cfg = load_config(f, env={})
+    assert cfg.ami.servers[0].secret_env == "NOPE" and not cfg.ami.servers[0].secret
+    with pytest.raises(ConfigError) as err:
+        require_ami_secrets(cfg)
+    assert err.value.key == "ami.servers[0].secret_env" and "'NOPE' is not set" in str(err.value)
+    cfg = load_config(f, env={"NOPE": "s1"})
+    with pytest.raises(ConfigError) as err:
+        require_ami_secrets(cfg)
+    assert err.value.key == "ami.servers[1].secret" and "DIALER_AMI_SECRET_PBX2" in str(err.value)
+    require_ami_secrets(load_config(f, env={"NOPE": "s1", "DIALER_AMI_SECRET_PBX2": "s2"}))

@@ -97,6 +97,11 @@ async def test_ami_drop_pauses_dialling_and_it_resumes_on_reconnect(dsn: str, tm
 
         watcher = asyncio.create_task(watch())
         refused_before = {r["id"] for r in await attempt_rows(dsn, "DEMO") if r["outcome"] == "cancelled"}
+        # restart while calls are up on the PBX (else there is no call for the restart to kill)
+        async def call_up() -> bool:
+            return pbx.live_calls > 0
+
+        await wait_for(call_up, timeout_s=30, every_s=0.005, what="a call up on the PBX")
         await pbx.restart(down_s=1.5)  # the sockets close, connections are refused, calls vanish
         originates_after_boot = pbx.action_counts["originate"]
 

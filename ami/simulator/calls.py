@@ -546,7 +546,12 @@ class SimCall:
         c1 = self.c1
         c1.priority = 4
         self._noise(c1, "Queue", f"{self.queue_name},,,,{self.queue_timeout_s:g}")
-        q = self.pbx.queue(self.queue_name)
+        q = self.pbx.queues.get(self.queue_name)
+        if q is None:
+            # app_queue: "Unable to join queue" -- Queue() returns at once with QUEUESTATUS
+            # UNKNOWN, no QueueCallerJoin; dialer-connect's abandon path follows.
+            self._abandon(self.queue_name, "UNKNOWN")
+            return
         self.queue = q
         q.callers.append(self)
         self.joined_at = self.pbx.sim_now()

@@ -5,8 +5,10 @@ Example::
     dialer simulate-pbx --port 5038 --username dialer --secret dialer-secret \\
         --agents 10 --queue campaign1 --answer-p 0.4 --seed 7 --verbosity full
 
-Numbers with a transcript-convention prefix (100, 110, 120, 200, 300, 400, 500, 600) behave
-as in ``shared/ami-transcripts``; any other number is drawn from the population options.
+Numbers of a transcript class (100, 110, 120, 200, 300, 400, 500, 600: the first three
+digits after an optional +, else the last three, as asterisk-conf/extensions-sim.conf
+dispatches them) behave as in ``shared/ami-transcripts``; any other number is drawn from the
+population options.
 The fault options repeat a fault every N seconds, for soak tests of a real engine.
 """
 
@@ -53,6 +55,13 @@ def register(sub: Any) -> None:
         help="never optimise a bridged Local pair away (Asterisk does, unless the channel has /n)",
     )
     agents = p.add_argument_group("agents")
+    agents.add_argument(
+        "--queues",
+        default="campaign1,campaign-empty",
+        metavar="NAME,...",
+        help="the queues of its queues.conf, one per campaign (default campaign1,campaign-empty);"
+        " as in Asterisk, no action creates another (the agents' queues are added)",
+    )
     agents.add_argument("--queue", default="campaign1", help="queue the --agents join (default campaign1)")
     agents.add_argument("--agents", type=int, default=2, help="static members Local/agentN@sim-agents")
     agents.add_argument(
@@ -123,6 +132,7 @@ def build_pbx(args: argparse.Namespace) -> SimulatedPbx:
         population=population,
         rng=np.random.default_rng(args.seed),
         agents=members,
+        queues=[*(q.strip() for q in args.queues.split(",") if q.strip()), args.queue],
         agent_ring_s=args.agent_ring,
         agent_talk_s=args.agent_talk,
         agent_wrapup_s=args.agent_wrapup,

@@ -1,11 +1,18 @@
 """Who picks up: the called population of the simulated PBX.
 
-Two sources, chosen by the number. Numbers whose first three digits are one of the
-transcripts' convention (``shared/ami-transcripts/README.md``: 100 person, 110 person with
-AMD, 120 answering machine, 200 busy, 300 never answers, 400 congestion, 500 unallocated,
-600 answers and hangs up while waiting) behave exactly as the captured ``sim-pstn`` context
+Two sources, chosen by the number. Numbers in one of the transcripts' classes
+(``shared/ami-transcripts/README.md``: 100 person, 110 person with AMD, 120 answering
+machine, 200 busy, 300 never answers, 400 congestion, 500 unallocated, 600 answers and hangs
+up while waiting) behave as the ``sim-pstn`` context of ``asterisk-conf/extensions-sim.conf``
 does, so a test scripts an outcome by choosing a number. Any other number is drawn from a
 seeded :class:`PopulationModel`, for load runs.
+
+The class of a number (:func:`convention_class`, the same rule as extensions-sim.conf): its
+first three digits after an optional ``+`` (the captures' ``1005550001``, the tests'
+``+1005550001``), else its last three digits -- which is how a real, valid E.164 number the
+engine dials after a CSV import carries a class (``+48500002110`` is a 110 person; fact 12 of
+the transcripts' README: the engine dials ``+48...``, which no leading-digit pattern
+matches). No valid E.164 number starts with a class except the Falklands' ``+500``.
 """
 
 from __future__ import annotations
@@ -50,7 +57,9 @@ class Behaviour:
 
 # sim-pstn's timings (asterisk-etc/extensions.conf and the capture times): every answering
 # number rings 1 s; 100 talks 8 s; 110 says hello and is silent ~9.5 s in all; AMD decided
-# HUMAN after ~2.3 s and MACHINE after ~2.0 s; 600 hangs up 1 s after answering.
+# HUMAN after ~2.3 s and MACHINE after ~2.0 s. 600 hangs up 0.5 s after answering (the
+# capture's 1 s equalled a simulated agent's 1 s ring, so whether the person or the agent came
+# first was a race; 0.5 s makes it always "hung up while waiting", as the class means).
 _CONVENTION: dict[str, Behaviour] = {
     "100": Behaviour(
         FarEnd.PERSON, ring_s=1.0, talk_s=8.0, amd_s=2.3, amd_cause="HUMAN-800-800", media=False
@@ -62,18 +71,30 @@ _CONVENTION: dict[str, Behaviour] = {
     "400": Behaviour(FarEnd.CONGESTION),
     "500": Behaviour(FarEnd.UNALLOCATED),
     "600": Behaviour(
-        FarEnd.PERSON, ring_s=1.0, talk_s=1.0, amd_s=2.3, amd_cause="HUMAN-800-800", media=False
+        FarEnd.PERSON, ring_s=1.0, talk_s=0.5, amd_s=2.3, amd_cause="HUMAN-800-800", media=False
     ),
 }
 
 
-def convention_behaviour(number: str) -> Behaviour | None:
-    """The scripted behaviour for a transcript-convention number, else None.
+def convention_class(number: str) -> str | None:
+    """The number's class (``"100"`` ... ``"600"``), else None: see the module docstring.
 
-    A leading ``+`` is ignored: the engine dials E.164 numbers (``+100...`` is scripted as 100).
+    ``1005550001``, ``+1005550001`` -> 100 (first three digits); ``+48500002110`` -> 110 (last
+    three); ``+48500002999`` -> None. The same rule as sim-pstn in extensions-sim.conf.
     """
     digits = number.removeprefix("+")
-    return _CONVENTION.get(digits[:3]) if len(digits) > 3 else None
+    if not digits.isdigit():
+        return None
+    for cls in (digits[:3], digits[-3:]):
+        if cls in _CONVENTION:
+            return cls
+    return None
+
+
+def convention_behaviour(number: str) -> Behaviour | None:
+    """The scripted behaviour of the number's class (:func:`convention_class`), else None."""
+    cls = convention_class(number)
+    return _CONVENTION[cls] if cls is not None else None
 
 
 @dataclass(frozen=True, slots=True)

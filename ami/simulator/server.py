@@ -34,6 +34,7 @@ import numpy as np
 import structlog
 
 from ami.framing import AmiFramer, AmiMessage, GarbledMessage, encode
+from ami.simulator import admin
 from ami.simulator.calls import SimCall
 from ami.simulator.channels import SimChannel
 from ami.simulator.population import PopulationModel, PopulationParams
@@ -104,7 +105,11 @@ class SimulatedPbx:
             ``full`` (adds Newexten/VarSet, as with the ``dialplan`` read class).
         population: parameters of the load population for non-convention numbers.
         rng: the population's random generator (seeded by the caller).
-        agents: static queue members created at boot.
+        agents: static queue members created at boot (their queues are created with them).
+        queues: the queues of queues.conf. As in Asterisk, no action creates one: QueueAdd and
+            QueueRemove on another name answer "No such queue", QueueStatus/QueueSummary list
+            nothing for it (fact 9), and a call sent into it leaves Queue() at once with
+            QUEUESTATUS UNKNOWN (the dialplan's abandon path).
         agent_ring_s: how long a simulated agent's phone rings before answering.
         agent_talk_s: the agent hangs up after this long; None = the customer ends the call.
         agent_wrapup_s: wrap-up time before the member takes the next call.
@@ -154,6 +159,12 @@ class SimulatedPbx:
         self.calls_by_uid: dict[str, SimCall] = {}
         self.channels: dict[str, SimChannel] = {}
         self.queues: dict[str, SimQueue] = {}
+        # its configuration as `dialer asterisk check` sees it (ami/simulator/admin.py)
+        self.contexts: list[str] = list(admin.DEFAULT_CONTEXTS)
+        self.modules: list[str] = list(admin.DEFAULT_MODULES)
+        self.globals: dict[str, str] = dict(admin.DEFAULT_GLOBALS)
+        self.read_classes: tuple[str, ...] = admin.DEFAULT_READ
+        self.write_classes: tuple[str, ...] | None = None  # None: every class
         self.response_delay_s = 0.0
         # fault: events of these names are never sent (a lost event, a missing read class)
         self.suppressed_events: set[str] = set()
@@ -301,6 +312,7 @@ class SimulatedPbx:
         self.channels.pop(ch.name, None)
 
     def queue(self, name: str) -> SimQueue:
+        """Queue ``name``, created if missing: the boot's configuration only (no action creates one)."""
         q = self.queues.get(name)
         if q is None:
             q = self.queues[name] = SimQueue(name)
@@ -387,6 +399,9 @@ class SimulatedPbx:
         handler = self._ACTIONS.get(action)
         if handler is None:
             self._error(session, msg, "Invalid/unknown command")
+            return
+        if not admin.permitted(self, action):
+            self._error(session, msg, "Permission denied")
             return
         handler(self, session, msg)
 
@@ -513,7 +528,10 @@ class SimulatedPbx:
         if not qname or not iface:
             self._error(session, msg, "'Queue' and 'Interface' not specified.")
             return
-        q = self.queue(qname)
+        q = self.queues.get(qname)
+        if q is None:  # app_queue's RES_NOSUCHQUEUE: queues come from queues.conf only
+            self._error(session, msg, "Unable to add interface to queue: No such queue")
+            return
         if iface in q.members:
             self._error(session, msg, "Unable to add interface: Already there")
             return
@@ -533,8 +551,11 @@ class SimulatedPbx:
     def _queue_remove(self, session: _Session, msg: AmiMessage) -> None:
         qname, iface = msg.get("Queue") or "", msg.get("Interface") or ""
         q = self.queues.get(qname)
-        m = q.members.get(iface) if q else None
-        if q is None or m is None:
+        if q is None:
+            self._error(session, msg, "Unable to remove interface from queue: No such queue")
+            return
+        m = q.members.get(iface)
+        if m is None:
             self._error(session, msg, "Unable to remove interface: Not there")
             return
         del q.members[iface]
@@ -574,14 +595,16 @@ class SimulatedPbx:
             if not paused:
                 self.later(0.0, self.dispatch_queue, self.queues[m.queue])
 
-    def _list_response(
+    def list_response(
         self,
         session: _Session,
         msg: AmiMessage,
         message: str,
         items: list[tuple[str, list[tuple[str, str]]]],
         complete: str,
+        extra: list[tuple[str, str]] | None = None,
     ) -> None:
+        """A list answer: ``EventList: start``, the items, the ``complete`` event (+ ``extra``)."""
         aid = msg.action_id
         chunks = [
             encode(
@@ -602,6 +625,7 @@ class SimulatedPbx:
                     *([("ActionID", aid)] if aid else []),
                     ("EventList", "Complete"),
                     ("ListItems", str(len(items))),
+                    *(extra or []),
                 ]
             )
         )
@@ -662,7 +686,10 @@ class SimulatedPbx:
 
     def _command(self, session: _Session, msg: AmiMessage) -> None:
         cmd = (msg.get("Command") or "").strip()
-        if cmd == "core show version":
+        out = admin.command_output(self, cmd)
+        if out is not None:
+            pass
+        elif cmd == "core show version":
             out = ["Asterisk 22.10.1 (simulated by the dialer's simulate-pbx)"]
         elif cmd == "core show uptime":
             out = [f"System uptime: {int(time.monotonic() - self._booted_at)} seconds"]
@@ -680,6 +707,9 @@ class SimulatedPbx:
             ],
         )
 
+    respond = _respond  # for the handlers of ami/simulator/admin.py
+    _list_response = list_response  # the name the handlers above use
+
     _ACTIONS: ClassVar[dict[str, Callable[[SimulatedPbx, _Session, AmiMessage], None]]] = {
         "logoff": _logoff,
         "ping": _ping,
@@ -693,6 +723,10 @@ class SimulatedPbx:
         "coreshowchannels": _core_show_channels,
         "userevent": _user_event,
         "command": _command,
+        "listcommands": admin.list_commands,
+        "showdialplan": admin.show_dialplan,
+        "getvar": admin.getvar,
+        "coresettings": admin.core_settings,
     }
 
     @property

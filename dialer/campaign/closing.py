@@ -159,10 +159,14 @@ class AttemptCloser:
         answered_at = call.answered_at
         if answered_at is None and out.ring_s is not None and row.live:
             answered_at = call.launched_at + out.ring_s
-        agent_db = self._directory.store_id(call.agent) if call.agent else None
-        if agent_db is None and out.agent:
-            name = self._board.agent_for_interface(out.agent)
-            agent_db = self._directory.store_id(name) if name else None
+        # The attempt's agent is the one who talked to the person: none unless the call reached
+        # an agent. A busy, unanswered, machine or abandoned call had at most a reserved agent,
+        # who spoke to nobody. The PBX's word (the interface that answered) before the reservation.
+        agent_db = None
+        if out.outcome is AmiOutcome.CONNECTED:
+            talked = self._board.agent_for_interface(out.agent) if out.agent else None
+            talked = talked or call.agent
+            agent_db = self._directory.store_id(talked) if talked else None
         result = AttemptResult(
             outcome=row.store,
             ended_at=utc_at(now),
@@ -182,6 +186,8 @@ class AttemptCloser:
             attempt_id=out.attempt_id,
             outcome=row.store.value,
             ami_outcome=out.outcome.value,
+            # the conversation's length as the PBX measured it (asterisk-conf/README.md checks it)
+            talk_s=round(out.talk_s, 3) if out.talk_s is not None else None,
         )
         connected = out.outcome is AmiOutcome.CONNECTED
         self.close(int(out.attempt_id), result, call.lease.contact_id, keep=connected)

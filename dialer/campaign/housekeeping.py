@@ -29,6 +29,10 @@ once its channel is gone.
 
 Reconnects. After the PBX connection comes back, :meth:`Housekeeping.restore_members` makes
 sure every logged-in agent is still a member of the campaign's queue.
+
+The end. When the runner ends (a drain, a stop), :meth:`Housekeeping.remove_members` takes its
+agents out of the queue, so that Asterisk's members are again exactly the agents an engine
+has logged in (see there why removing, not pausing).
 """
 
 from __future__ import annotations
@@ -292,6 +296,30 @@ class Housekeeping:
             self._close_adopted(call, now, "channel gone after restart")
 
     # ------------------------------------------------------------------ queue members
+
+    async def remove_members(self, now: float) -> int:
+        """The runner is ending: QueueRemove every agent it had logged in. Returns how many.
+
+        Why remove rather than pause: once the runner is gone, nothing tracks those agents
+        (their logins lived in its board), so they are logged out as far as the engine knows
+        -- and an operator reads ``queue show`` as "who takes calls". A member left behind,
+        even paused, is a ghost: the next runner's QueueAdd gets "Already there" and keeps
+        Asterisk's stale state, and an unpaused one is handed the predictive calls of any
+        runner that dials into the queue while its person may have gone home (auto-answer
+        phones make that a silent, "connected" call). Removing mirrors a logout; agents log
+        in again when a runner starts (``engine.autologin_agents`` or the API). A member still
+        on a call stays on it: QueueRemove does not touch the bridged channels.
+        """
+        removed = 0
+        for view in self._board.views(now):
+            if view.state is AgentState.LOGGED_OUT:
+                continue
+            try:
+                await self._pbx.queue_remove(self._campaign.queue, view.interface)
+                removed += 1
+            except PbxUnavailable as err:
+                self._log.warning("member_remove_failed", agent=view.agent_id, error=str(err))
+        return removed
 
     async def restore_members(self, now: float) -> None:
         """After a reconnect, make sure every logged-in agent is still a queue member.

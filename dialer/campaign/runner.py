@@ -41,7 +41,8 @@ Preview / push-preview: records are offered to agents and dialled only when acce
 abandon cap is the policy's (its progressive fallback).
 
 Pauses. Launching stops while the PBX port is disconnected, while the store is unreachable,
-while the schedule is closed, and once :meth:`CampaignRunner.drain` began. Calls in progress
+while the schedule is closed, while the campaign's queue does not exist on the PBX
+(:mod:`dialer.campaign.queue_gate`), and once :meth:`CampaignRunner.drain` began. Calls in progress
 always run to their end.
 """
 
@@ -61,6 +62,7 @@ from ami.outcome import AgentConnected, AmdDetected, Answered, Ended
 from dialer.agents.callback_routing import DueCallback, route_callbacks
 from dialer.agents.state import AgentEffect, AgentState, ReservationKind
 from dialer.campaign.assembly import assemble
+from dialer.campaign.queue_gate import QueueGate
 from dialer.campaign.rules import amd_counted_false_positive
 from dialer.campaign.settings import RunnerSettings, RunnerStats
 from dialer.clock import Clock, utc_at
@@ -167,6 +169,7 @@ class CampaignRunner:
         self.housekeeping, self.effects, self.dialer = parts.housekeeping, parts.effects, parts.dialer
         self.agents = parts.desk
         self.memory = parts.memory  # the campaign's abandon windows and pacing, from the store
+        self.queue_gate = QueueGate(campaign, pbx, metrics, recheck_s=settings.queue_recheck_s)
         self._pbx_up = bool(pbx.connected)
         self._draining = False
         self._stopping = False
@@ -232,14 +235,31 @@ class CampaignRunner:
                 await self._loop()
             finally:
                 writer.cancel()
+                await self._leave_queue()
                 await self.dialer.terminate()
                 await asyncio.gather(writer, return_exceptions=True)
                 self._log.info(
                     "runner_stopped", in_flight=len(self.calls), pending_writes=self._writer.pending
                 )
 
+    async def _leave_queue(self) -> None:
+        """Take this runner's agents out of the queue (``Housekeeping.remove_members``): bounded."""
+        if not self._pbx_up:
+            self._log.warning("members_left_in_queue", reason="pbx_down", queue=self.campaign.queue)
+            return
+        try:
+            removed = await asyncio.wait_for(self.housekeeping.remove_members(self._now()), 5.0)
+        except TimeoutError:
+            self._log.warning("members_left_in_queue", reason="timeout", queue=self.campaign.queue)
+            return
+        self._log.info("members_removed_from_queue", queue=self.campaign.queue, agents=removed)
+
     def stop(self) -> None:
-        """Stop now: launch nothing more, leave leases to expire (a crash-like stop)."""
+        """Stop now: launch nothing more, leave leases to expire (a crash-like stop).
+
+        As after a drain, the runner's agents then leave the campaign's queue (:meth:`run` ends
+        with ``Housekeeping.remove_members``).
+        """
         self._stopping = True
         self._wake.set()
 
@@ -318,6 +338,8 @@ class CampaignRunner:
             reasons.append("store_down")
         if not self._schedule_open:
             reasons.append("schedule_closed")
+        if self.queue_gate.missing:
+            reasons.append("queue_missing")
         if self._draining:
             reasons.append("draining")
         return tuple(reasons)
@@ -378,6 +400,7 @@ class CampaignRunner:
                     self._pbx_up = bool(update)
                     self._log.warning("pbx_connection", up=self._pbx_up, in_flight=len(self.calls))
                     if self._pbx_up:
+                        self.queue_gate.reconnected()
                         await self.housekeeping.restore_members(now)
                 continue
             if kind == "agent":
@@ -415,6 +438,11 @@ class CampaignRunner:
             self.housekeeping.release(self.hopper.release_waiting(), "schedule closed")
         await self.housekeeping.tend(now)
         await self.memory.tend(now)
+        if self._pbx_up:
+            was_missing = self.queue_gate.missing
+            await self.queue_gate.tend(now)
+            if was_missing and not self.queue_gate.missing:  # their QueueAdds were refused
+                await self.housekeeping.restore_members(now)
 
     # -------------------------------------------------------------- deciding
 

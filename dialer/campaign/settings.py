@@ -49,6 +49,8 @@ class RunnerSettings:
             never two of one contact; keep it under the store's pool size.
         memory: how the campaign's abandon windows and the pacer's statistics are restored
             from the store and kept current (:mod:`dialer.campaign.memory`).
+        queue_recheck_s: while the campaign's queue is missing on the PBX (nothing is dialled),
+            how often to ask again (:mod:`dialer.campaign.queue_gate`).
     """
 
     tick_s: float = 1.0
@@ -69,6 +71,7 @@ class RunnerSettings:
     max_launch_per_tick: int = 200
     max_concurrent_writes: int = 4
     memory: MemorySettings = field(default_factory=MemorySettings)
+    queue_recheck_s: float = 30.0
 
     def __post_init__(self) -> None:
         if self.hopper_low < 0:

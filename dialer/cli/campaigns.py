@@ -231,7 +231,12 @@ def register(sub: Any) -> None:
     p.add_argument("--schedule", required=True, help="its calling window (a schedule name)")
     p.add_argument("--mode", default="progressive", help="preview, push_preview, progressive, predictive")
     p.add_argument("--caller-id", default="", help="presented on every call")
-    p.add_argument("--queue", default="", help="Asterisk queue / agent group")
+    p.add_argument(
+        "--queue",
+        default="",
+        help="the Asterisk queue (queues.conf) its agents join and its calls go to"
+        " (default: the campaign's name)",
+    )
     p.add_argument("--ring-timeout", type=int, default=20, help="seconds, at least 15 (default 20)")
     p.add_argument("--compliance", default="us", help="us, uk or zero (default us)")
     p.add_argument("--abandon-cap", type=float, default=0.03, help="at most 0.03 (default)")

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -147,6 +147,12 @@ class DialerMetrics:
         )
         self.ami_garbled = Counter(
             "dialer_ami_garbled_messages", "AMI messages skipped as unreadable", ["server"], registry=registry
+        )
+        self.queue_missing = Gauge(
+            "dialer_campaign_queue_missing",
+            "1 while the campaign's Asterisk queue does not exist on a connected server (nothing is dialled)",
+            ["campaign"],
+            registry=registry,
         )
         self.agent_wait = Histogram(
             "dialer_agent_free_to_connect_seconds",

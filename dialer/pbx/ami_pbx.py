@@ -155,6 +155,27 @@ class AmiPbx:
             [c.queue_pause(interface, paused, queue=queue, reason=reason or None) for c in self._connected()],
         )
 
+    async def queue_exists(self, queue: str) -> bool | None:
+        """Whether ``queue`` is configured on every connected server; None when none could be asked.
+
+        A QueueStatus naming the queue answers with its ``QueueParams`` row when it exists and
+        with an empty list when it does not (fact 9 of the transcripts' README): queues cannot
+        be created over AMI, so the engine can only check and say so.
+        """
+        answered = False
+        exists = True
+        for client in self._connected():
+            try:
+                report = await client.queue_status(queue)
+            except AmiError as err:
+                log.warning("queue_check_failed", server=client.name, queue=queue, error=type(err).__name__)
+                continue
+            answered = True
+            if not any(q.queue == queue for q in report.queues):
+                log.error("queue_missing_on_server", server=client.name, queue=queue)
+                exists = False
+        return exists if answered else None
+
     async def live_attempts(self) -> set[str] | None:
         """Attempt ids with a channel up on any server; None unless every server answered."""
         live: set[str] = set()

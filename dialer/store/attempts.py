@@ -85,7 +85,7 @@ FOR UPDATE OF a, c
 _CLOSE_ATTEMPT_SET = """
     UPDATE attempts SET ended_at = $2, answered_at = $3, outcome = $4, hangup_cause = $5,
         hangup_cause_text = $6, asterisk_uniqueid = $7, asterisk_linkedid = $8,
-        agent_id = coalesce($9, agent_id), status_id = $10
+        agent_id = $9, status_id = $10
     WHERE id = $1
 """
 

@@ -49,13 +49,16 @@ def check_zone(name: str, field: str) -> ZoneInfo:
 def validate_campaign(spec: CampaignSpec) -> CampaignSpec:
     """Check a campaign definition before it reaches the database (:func:`check_campaign`).
 
-    Returns the definition as stored (its caller ID in E.164).
+    Returns the definition as stored (its caller ID in E.164, its queue named, by default after
+    the campaign).
 
     Raises:
         ValidationError: naming the first wrong field and the rule.
     """
     spec = check_campaign(spec)
     check_zone(spec.timezone, "timezone")
+    if not spec.queue:  # the queue the dialplan falls back to, so agents join the one calls go to
+        spec = replace(spec, queue=spec.name)
     return spec
 
 

@@ -254,3 +254,20 @@ def test_campaign_rules_through_the_command_line(
     code, _, err = dialer("schedule", "create", "FEB31", "--monthly", "--months", "2", "--days", "30,31",
                           "--window", "09:00-17:00")
     assert 1 == code and "never open" in err
+
+
+def test_only_commands_that_talk_to_ami_need_its_secret(dialer, tmp_path: Path, monkeypatch) -> None:
+    """A configuration naming an AMI secret variable that is not set: the store commands run,
+    ``dialer run`` refuses with one line naming the variable (exit 2, a configuration error)."""
+    monkeypatch.delenv("PBX_NOT_SET_SECRET", raising=False)
+    cfg = tmp_path / "dialer.toml"
+    cfg.write_text(
+        '[[ami.servers]]\nname = "pbx1"\nsecret_env = "PBX_NOT_SET_SECRET"\n[metrics]\nenabled = false\n'
+    )
+    code, out, err = dialer("--config", str(cfg), "db", "migrate")
+    assert code == 0 and "database is at version" in out, err
+    code, out, _ = dialer("--config", str(cfg), "campaign", "list")
+    assert code == 0
+    code, out, err = dialer("--config", str(cfg), "run")
+    assert code == 2
+    assert "ami.servers[0].secret_env" in err and "'PBX_NOT_SET_SECRET' is not set" in err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -208,3 +209,26 @@ async def test_disposition_updates_the_attempt_the_history_and_the_retry(store: 
         c.contact_id
         for c in await store.lease_contacts(camp, at=NOON + dt.timedelta(minutes=15), limit=1, owner="e2")
     ]
+
+
+async def test_an_attempts_agent_is_the_agent_who_talked_or_none(store: Store) -> None:
+    """Issue 17 item 5: a call for a reserved (or callback-owning) agent that reached nobody
+    keeps no agent; an answered one records the agent the close names."""
+    camp = await make_campaign(store, max_attempts_per_day=10)
+    owner = await store.create_agent("attempt-owner-1")
+    talker = await store.create_agent("attempt-talker-1")
+    cid = await store.add_contact(camp, ["+48510000091"])
+    # a lease for an agent (a personal callback's owner): the open attempt carries that agent
+    lease = dataclasses.replace(await _lease_one(store, camp), agent_id=owner.id)
+    busy = await store.open_attempt(lease, at=NOON)
+    [opened] = await store.open_attempts("e1")
+    assert opened.id == busy and opened.agent_id == owner.id
+    await store.close_attempt(busy, AttemptResult(Outcome.BUSY, ended_at=NOON))
+    later = NOON + dt.timedelta(hours=1)
+    lease = dataclasses.replace(await _lease_one(store, camp, later), agent_id=owner.id)
+    answered = await store.open_attempt(lease, at=later)
+    await store.close_attempt(
+        answered, AttemptResult(Outcome.ANSWERED, ended_at=later, answered_at=later, agent_id=talker.id)
+    )
+    by_id = {a.id: a.agent_id for a in await store.contact_attempts(cid)}
+    assert by_id == {busy: None, answered: talker.id}
