@@ -110,6 +110,10 @@ class PbxPort(Protocol):
         """Attempt ids whose channels are still up (CoreShowChannels); None when unknown."""
         ...
 
+    async def queue_members(self, queue: str) -> set[str] | None:
+        """Interfaces that are members of ``queue`` on every connected server; None when unknown."""
+        ...
+
     def subscribe(self, listener: PbxListener) -> None: ...
 
 

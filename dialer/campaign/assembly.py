@@ -116,6 +116,7 @@ def assemble(
         paused=paused,
         winding_down=winding_down,
         wake=wake,
+        perform=lambda fx: effects.perform(fx),  # effects is built below (it releases through us)
     )
     dispositions = DispositionWriter(
         campaign,
@@ -164,7 +165,7 @@ def assemble(
         board=board,
         hopper=hopper,
         clock=clock,
-        perform=effects.perform,
+        perform=effects.perform_settled,  # an agent's request returns once the PBX answered
         resolve_agent=directory.resolve,
         wake=wake,
     )

@@ -225,6 +225,8 @@ class CampaignRunner:
                 await self._loop()
             finally:
                 writer.cancel()
+                self.housekeeping.stop_checks()
+                await self.effects.settle(timeout_s=5.0)  # queue actions answered (or timed out)
                 await self.dialer.terminate()
                 await asyncio.gather(writer, return_exceptions=True)
                 self._log.info(
@@ -371,7 +373,7 @@ class CampaignRunner:
                     self._pbx_up = bool(update)
                     self._log.warning("pbx_connection", up=self._pbx_up, in_flight=len(self.calls))
                     if self._pbx_up:
-                        await self.housekeeping.restore_members(now)
+                        self.housekeeping.restore_members(now)
                 continue
             if kind == "agent":
                 if isinstance(update, AgentCallEvent) and update.kind is AgentCallKind.CONNECT:
