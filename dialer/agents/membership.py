@@ -33,6 +33,7 @@ from dialer.agents.state import AgentEffect, AgentState, QueueAdd, QueuePause, Q
 __all__ = [
     "ECHO_WINDOW_S",
     "PAUSE_REASON_PREFIX",
+    "forget_last_echoes",
     "is_echo",
     "is_stale_hold",
     "reconcile_member",
@@ -46,10 +47,15 @@ _HOLD_REASONS = {
     AgentState.OFFERED: PAUSE_REASON_PREFIX + "offered",
     AgentState.WRAP_UP: PAUSE_REASON_PREFIX + "wrap-up",
 }
-# How long an expected echo of our own queue action stays expected. Asterisk 22 sends it
-# within 1 ms of the action's response (queue-member-admin.txt); 5 s is our generous bound, so
-# a lost action (Response: Error, no event) cannot make a later genuine PBX change look like one.
-ECHO_WINDOW_S = 5.0
+# How long an expected echo of our own queue action stays expected, from when the board
+# emitted the action. Asterisk 22 sends it within 1 ms of the action's response
+# (queue-member-admin.txt), but the action may wait behind the member's earlier ones, each as
+# slow as the PBX answers (issue 19 item 3: at 1.5 s a response, echoes were 5 s late, taken
+# for changes made on the PBX, and an old pause event overwrote what the dialer had since
+# asked for, stranding agents paused). The bound only keeps a lost action's echo (Response:
+# Error, no event) from swallowing a genuine PBX change forever; the QueueStatus
+# reconciliation corrects whatever such a swallowed change left.
+ECHO_WINDOW_S = 30.0
 
 
 def sync_member(agent: AgentEntry, queue: str, at_s: float, effects: list[AgentEffect]) -> None:
@@ -92,6 +98,17 @@ def is_echo(agent: AgentEntry, upd: AgentStateChange, at_s: float) -> bool:
     if head.change is MemberChange.PAUSE and head.paused != upd.paused:
         return False
     echoes.popleft()
+    return True
+
+
+def forget_last_echoes(agent: AgentEntry, expected: list[tuple[MemberChange, bool | None]]) -> bool:
+    """Drop ``agent``'s last expected echoes if they are ``expected`` (oldest first); else nothing."""
+    n = len(expected)
+    tail = list(agent.echoes)[-n:] if n else []
+    if len(tail) != n or [(e.change, e.paused) for e in tail] != expected:
+        return False
+    for _ in range(n):
+        agent.echoes.pop()
     return True
 
 

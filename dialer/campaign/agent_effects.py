@@ -9,7 +9,8 @@ is pure; every transition returns effects, and this shell performs them in order
   Each member's actions run as a chain of their own, in order (an add, then its pause, then
   the unpause that follows, as the board emitted them: AMI applies a session's actions in
   order, and the echo bookkeeping of :mod:`dialer.agents.membership` expects that order);
-  different members' chains run at once. :meth:`AgentEffects.perform` starts them and waits
+  different members' chains run at once (:mod:`dialer.campaign.member_actions`, which also
+  drops a hold released before it was sent). :meth:`AgentEffects.perform` starts them and waits
   at most ``queue_grace_s`` (a fast PBX answers within it, so nothing changes there), then
   goes on while they finish in the background; :meth:`AgentEffects.perform_settled` (the agent
   desk: a login returns once the PBX has the member) and :meth:`AgentEffects.settle` (a
@@ -55,6 +56,7 @@ from dialer.agents.state import (
 )
 from dialer.campaign.dispositions import DispositionWriter
 from dialer.campaign.hopper import Hopper
+from dialer.campaign.member_actions import MemberActions, QueueAction
 from dialer.clock import Clock
 from dialer.errors import PbxUnavailable
 from dialer.model import Campaign, LeasedContact
@@ -115,12 +117,12 @@ class AgentEffects:
         self._since: dict[str, tuple[AgentState, float]] = {}  # agent -> (state, since when)
         self._log = log.bind(campaign_id=campaign.id, campaign=campaign.name)
         self._grace_s = queue_grace_s
-        self._chains: dict[str, asyncio.Task[None]] = {}  # interface -> its last queue action
+        self._members = MemberActions(self._queue_action, board.forget_echoes)
 
     @property
     def queue_actions_pending(self) -> int:
         """Members with a queue action not answered yet."""
-        return len(self._chains)
+        return self._members.pending
 
     async def perform(self, effects: Iterable[AgentEffect]) -> None:
         """Perform ``effects`` in order; queue actions are started, not awaited past the grace."""
@@ -136,7 +138,7 @@ class AgentEffects:
 
     async def settle(self, *, timeout_s: float | None = None) -> None:
         """Wait for every queue action in flight (a runner that stops); None: no limit."""
-        chains = set(self._chains.values())
+        chains = self._members.tasks()
         if chains:
             await asyncio.wait(chains, timeout=timeout_s)
 
@@ -144,29 +146,14 @@ class AgentEffects:
         started: set[asyncio.Task[None]] = set()
         for e in effects:
             if isinstance(e, QueueAdd | QueuePause | QueueRemove):
-                started.add(self._chain(e))
+                task = self._members.submit(e)
+                if task is not None:
+                    started.add(task)
             else:
                 await self._perform_one(e)
         return started
 
-    def _chain(self, e: QueueAdd | QueuePause | QueueRemove) -> asyncio.Task[None]:
-        """Start ``e`` after the member's previous queue action (see the module docstring)."""
-        previous = self._chains.get(e.interface)
-        task = asyncio.ensure_future(self._queue_action(previous, e))
-        self._chains[e.interface] = task
-
-        def forget(t: asyncio.Task[None]) -> None:
-            if self._chains.get(e.interface) is t:
-                del self._chains[e.interface]
-
-        task.add_done_callback(forget)
-        return task
-
-    async def _queue_action(
-        self, previous: asyncio.Task[None] | None, e: QueueAdd | QueuePause | QueueRemove
-    ) -> None:
-        if previous is not None:
-            await asyncio.wait({previous})  # in order; its failure was logged, not raised
+    async def _queue_action(self, e: QueueAction) -> None:
         queue = self._campaign.queue
         try:
             if isinstance(e, QueueAdd):
