@@ -168,7 +168,7 @@ def _route_stdlib(
     stream: TextIO, renderer: Any, shared: list[Any], min_level: int, limiter: RepeatLimiter
 ) -> None:
     """One root handler that renders stdlib records (libraries, asyncio, warnings) like ours."""
-    handler = logging.StreamHandler(stream)
+    handler = _StreamHandler(stream)
     handler.set_name(_HANDLER_NAME)
     handler.addFilter(limiter)
     handler.setFormatter(
@@ -184,6 +184,15 @@ def _route_stdlib(
     root.setLevel(min_level)
     logging.captureWarnings(False)  # forget a capture that something (a test harness) undid since
     logging.captureWarnings(True)
+
+
+class _StreamHandler(logging.StreamHandler):
+    """A stream handler that stays quiet once its stream is closed (a finished CLI command's)."""
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        if getattr(self.stream, "closed", False):
+            return
+        super().handleError(record)
 
 
 def _suppressed_count(
