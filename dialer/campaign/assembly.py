@@ -68,6 +68,7 @@ def assemble(
     winding_down: Callable[[], bool],
     halted: Callable[[], bool],
     wake: Callable[[], None],
+    on_campaign_changed: Callable[[], None] = lambda: None,
 ) -> RunnerParts:
     """Build a runner's state and collaborators and wire them to each other.
 
@@ -79,6 +80,7 @@ def assemble(
         winding_down: whether the runner is draining or stopping.
         halted: whether launching stopped (paused or stopping).
         wake: asks the runner to decide now.
+        on_campaign_changed: the dial path found the campaign paused or its schedule closed.
     """
     timers = AgentTimers(
         offer_timeout_s=settings.offer_timeout_s,
@@ -160,6 +162,7 @@ def assemble(
         perform=effects.perform,
         halted=halted,
         on_store_failure=housekeeping.note_store_failure,
+        on_campaign_changed=on_campaign_changed,
     )
     desk = AgentDesk(
         board=board,

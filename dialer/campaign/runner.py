@@ -64,7 +64,7 @@ from dialer.campaign.assembly import assemble
 from dialer.campaign.settings import RunnerSettings, RunnerStats
 from dialer.clock import Clock, utc_at
 from dialer.errors import DialerError
-from dialer.model import Campaign, DialingMode, LeasedContact
+from dialer.model import Campaign, CampaignState, DialingMode, LeasedContact
 from dialer.observability.metrics import CampaignGauges, DialerMetrics
 from dialer.ports import ContactStore, PbxPort
 from dialer.schedules.schedule import Schedule
@@ -89,6 +89,8 @@ _DIAL_MODE = {
     DialingMode.PREDICTIVE: DialMode.PREDICTIVE,
 }
 _PREVIEW_MODES = frozenset({DialingMode.PREVIEW, DialingMode.PUSH_PREVIEW})
+# How often a runner reads its campaign's state and schedule again (sooner after a refusal).
+REREAD_S = 5.0
 
 
 class CampaignRunner:
@@ -156,6 +158,7 @@ class CampaignRunner:
             winding_down=lambda: self._draining or self._stopping,
             halted=lambda: self._paused() or self._stopping,
             wake=self.wake,
+            on_campaign_changed=self._campaign_changed,
         )
         self.board, self.hopper, self.calls = parts.board, parts.hopper, parts.calls
         self.directory, self._writer, self.closer = parts.directory, parts.writer, parts.closer
@@ -166,6 +169,8 @@ class CampaignRunner:
         self._stopping = False
         self._last_decision = DialDecision(launch=0)
         self._schedule_open = True
+        self._campaign_running = True
+        self._reread_at = clock.now() + REREAD_S  # when the campaign and schedule are read again
         self._log = log.bind(campaign_id=campaign.id, campaign=campaign.name)
         if subscribe:
             pbx.subscribe(self)
@@ -313,6 +318,8 @@ class CampaignRunner:
             reasons.append("store_down")
         if not self._schedule_open:
             reasons.append("schedule_closed")
+        if not self._campaign_running:
+            reasons.append("campaign_not_running")
         if self._draining:
             reasons.append("draining")
         return tuple(reasons)
@@ -404,7 +411,26 @@ class CampaignRunner:
             await self.effects.perform(self.board.feed(update, now))
             self.wake()
 
+    def _campaign_changed(self) -> None:
+        self._reread_at = self.clock.now()
+        self.wake()
+
+    async def _reread(self, now: float) -> None:
+        """Read the campaign's state and schedule again (issue 19 item 4: a schedule changed in
+        the store took effect only when the engine's poll drained the runner, 5 s later; a
+        dial-time refusal now triggers the read at once, and it also runs every ``REREAD_S``)."""
+        self._reread_at = now + REREAD_S
+        try:
+            camp = await self.store.get_campaign(self.campaign.name)
+            self.schedule = await self.store.get_schedule(camp.schedule)
+        except Exception as err:  # the database may be down: the writer's probe tells
+            self._log.warning("campaign_reread_failed", error=type(err).__name__)
+            return
+        self._campaign_running = camp.state is CampaignState.RUNNING
+
     async def _housekeeping(self, now: float) -> None:
+        if now >= self._reread_at and not self._writer.down:
+            await self._reread(now)
         self._schedule_open = self.schedule is None or self.schedule.is_open(utc_at(now))
         if not self._schedule_open and self.hopper.depth:
             self.housekeeping.release(self.hopper.release_waiting(), "schedule closed")
