@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-from ami.agent_events import AgentStateChange, DeviceState, MemberChange
+from ami.agent_events import AgentStateChange, MemberChange
 from dialer.agents.board import AgentBoard
 from dialer.agents.state import AgentState, QueueAdd, QueuePause
-
-Q = "q1"
+from tests.dialer.agents.test_agents import Q, _member
 
 
 def snapshot(interface: str, *, paused: bool, reason: str | None, at_s: float) -> AgentStateChange:
-    return AgentStateChange(
-        change=MemberChange.SNAPSHOT,
-        queue=Q,
-        interface=interface,
-        member_name=None,
-        state=DeviceState.NOT_INUSE,
-        paused=paused,
-        paused_reason=reason,
-        in_call=False,
-        calls_taken=0,
-        membership="dynamic",
-        at_s=at_s,
-    )
+    return _member(MemberChange.SNAPSHOT, interface, paused=paused, reason=reason, at_s=at_s)
 
 
 def ready_board(*names: str, at_s: float = 0.0) -> AgentBoard:
