@@ -52,6 +52,7 @@ from ami.errors import (
     AmiAuthError,
     AmiConnectionLost,
     AmiNotConnected,
+    AmiProtocolError,
     AmiTimeout,
 )
 from ami.framing import AmiFramer, AmiMessage, Banner, Frame, GarbledMessage, encode
@@ -69,6 +70,8 @@ DEFAULT_QUEUE_TIMEOUT_S = 2.0
 # Responses that mean the action worked: Success; Follows (Command on Asterisk < 14);
 # Goodbye (Logoff). Same set as panoramisk's Message.success_responses.
 _SUCCESS = frozenset({"Success", "Follows", "Goodbye"})
+# A response slower than this is logged with its action and time (a PBX under load).
+SLOW_RESPONSE_S = 1.0
 
 
 class ConnectionState(enum.Enum):
@@ -162,7 +165,16 @@ class _AmiProtocol(AMIProtocol):
         self._client._protocol = self  # before any data_received: the banner may come at once
 
     def data_received(self, data: bytes) -> None:
-        for frame in self._framer.feed(data):
+        if self.closed:
+            return
+        try:
+            frames = self._framer.feed(data)
+        except AmiProtocolError as e:  # a peer we cannot read on from (bounded reads, framing.py)
+            self.closed = True
+            self._client._on_protocol_error(self, e)
+            self.abort()
+            return
+        for frame in frames:
             self._client._on_frame(self, frame)
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -345,7 +357,7 @@ class AmiClient:
                 srv.connect_timeout_s,
             )
             await asyncio.wait_for(asyncio.shield(self._banner), srv.connect_timeout_s)
-        except (OSError, TimeoutError) as e:
+        except (OSError, TimeoutError, AmiProtocolError) as e:
             self._drop_protocol()
             self._set_state(ConnectionState.DISCONNECTED)
             raise AmiConnectionLost(
@@ -362,7 +374,15 @@ class AmiClient:
                 timeout=srv.connect_timeout_s + 2.0,
                 check=False,
             )
-        except (AmiConnectionLost, AmiTimeout) as e:
+        except AmiTimeout as e:
+            self._drop_protocol()
+            self._set_state(ConnectionState.DISCONNECTED)
+            raise AmiConnectionLost(
+                f"AMI server {self.name!r} did not answer the Login within "
+                f"{srv.connect_timeout_s + 2.0:g} s (connect_timeout_s + 2): it is overloaded or not "
+                "answering actions; retrying"
+            ) from e
+        except AmiConnectionLost as e:
             self._drop_protocol()
             self._set_state(ConnectionState.DISCONNECTED)
             raise AmiConnectionLost(
@@ -576,6 +596,13 @@ class AmiClient:
         self._channel_names.pop(attempt_id, None)
         self._suspect.discard(attempt_id)
 
+    def _on_protocol_error(self, protocol: _AmiProtocol, err: AmiProtocolError) -> None:
+        if protocol is not self._protocol:
+            return
+        log.error("ami_protocol_error", server=self.name, error=str(err))
+        if self._banner is not None and not self._banner.done():
+            self._banner.set_exception(err)
+
     def _on_connection_lost(self, protocol: _AmiProtocol, exc: Exception | None) -> None:
         if protocol is not self._protocol:
             return
@@ -662,13 +689,20 @@ class AmiClient:
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         pending = _Pending(action, future, is_list)
         self._pending[aid] = pending
+        limit = timeout or self._action_timeout_s
+        sent_at = time.monotonic()
         try:
             protocol.write(data)
-            result = await asyncio.wait_for(asyncio.shield(future), timeout or self._action_timeout_s)
+            result = await asyncio.wait_for(asyncio.shield(future), limit)
         except TimeoutError as e:
-            raise AmiTimeout(f"no response to AMI {action} from {self.name!r} within the timeout") from e
+            raise AmiTimeout(
+                f"no response to AMI {action} from {self.name!r} within {limit:g} s"
+            ) from e
         finally:
             self._pending.pop(aid, None)
+        elapsed = time.monotonic() - sent_at
+        if elapsed >= SLOW_RESPONSE_S:  # issue 19 item 3: a slow PBX says so, action by action
+            log.warning("ami_response_slow", server=self.name, action=action, elapsed_s=round(elapsed, 3))
         if is_list:
             if pending.response is None and isinstance(result, AmiMessage):
                 if check and result.response not in _SUCCESS:

@@ -17,12 +17,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from ami.errors import AmiActionError
+from ami.errors import AmiActionError, AmiProtocolError
 
 # A single AMI message larger than this is not something Asterisk sends (the largest real
 # ones, CoreShowChannel events at full verbosity, are a few KiB); treat it as garbage so a
 # broken peer cannot make us buffer without bound (h11 applies the same idea to headers).
 MAX_MESSAGE_BYTES = 1 << 20
+# Every other read is bounded too (issue 19 item 5: an endless banner took the engine from 54
+# to 157 MB on every connect attempt). Asterisk's banner is ~30 bytes ("Asterisk Call
+# Manager/11.0.0"); its longest header lines (a Variable, a long caller name) are far below
+# 64 KiB; its largest messages carry a few dozen headers (a Command's output comes as one
+# "Output:" header per line, hence the generous count).
+MAX_BANNER_BYTES = 512
+MAX_LINE_BYTES = 64 * 1024
+MAX_HEADERS = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +110,10 @@ def _message(headers: list[tuple[str, str]], index: dict[str, str]) -> AmiMessag
 
 
 def _split_block(block: bytes) -> AmiMessage | GarbledMessage:
+    if len(block) > MAX_LINE_BYTES:  # only a block this long can hold a line this long
+        over = _bounds_broken(block)
+        if over is not None:
+            return GarbledMessage(block[:200], over)
     try:
         text = block.decode("utf-8")
     except UnicodeDecodeError:
@@ -110,9 +122,20 @@ def _split_block(block: bytes) -> AmiMessage | GarbledMessage:
     # Fast path (every well-formed CRLF message): one partition per line in a comprehension,
     # the index built back to front so the first of a repeated header wins.
     parts = [line.partition(": ") for line in text.split("\r\n")]
+    if len(parts) > MAX_HEADERS:
+        return GarbledMessage(block[:200], f"message with over {MAX_HEADERS} header lines")
     if all(sep and key and " " not in key for key, sep, _ in parts):
         return _message([(k, v) for k, _, v in parts], {k.lower(): v for k, _, v in reversed(parts)})
     return _split_block_slow(block, text)
+
+
+def _bounds_broken(block: bytes) -> str | None:
+    lines = block.split(b"\n")
+    if len(lines) > MAX_HEADERS:
+        return f"message with over {MAX_HEADERS} header lines"
+    if max(len(line) for line in lines) > MAX_LINE_BYTES:
+        return f"header line over {MAX_LINE_BYTES} bytes"
+    return None
 
 
 def _split_block_slow(block: bytes, text: str) -> AmiMessage | GarbledMessage:
@@ -159,11 +182,22 @@ class AmiFramer:
         self._max = max_message_bytes
 
     def feed(self, data: bytes) -> list[Frame]:
-        """Add bytes read from the socket; return the frames they complete."""
+        """Add bytes read from the socket; return the frames they complete.
+
+        Raises:
+            AmiProtocolError: no banner line within :data:`MAX_BANNER_BYTES` (not an AMI
+                server, or a hostile one): the connection cannot go on.
+        """
         buf = self._buffer + data if self._buffer else data
         frames: list[Frame] = []
         if self._expect_banner:
-            nl = buf.find(b"\n")
+            nl = buf.find(b"\n", 0, MAX_BANNER_BYTES + 2)
+            if nl < 0 and len(buf) > MAX_BANNER_BYTES:
+                self._buffer = b""
+                raise AmiProtocolError(
+                    f"no AMI banner line within the first {MAX_BANNER_BYTES} bytes "
+                    f"(they begin {buf[:40]!r}): is this an Asterisk manager port?"
+                )
             if nl < 0:
                 self._buffer = buf
                 return frames

@@ -17,6 +17,7 @@ from typing import Any
 
 import platformdirs
 
+from config.dsn import dsn_problem
 from config.errors import ConfigError
 from config.model import (
     AmiConfig,
@@ -264,6 +265,10 @@ def _validate(cfg: DialerConfig) -> None:
         raise ConfigError("log.level", f"must be one of {', '.join(_LOG_LEVELS)}, got {cfg.log.level!r}")
     if not 0 < cfg.metrics.port < 65536:
         raise ConfigError("metrics.port", f"must be a TCP port (1-65535), got {cfg.metrics.port}")
+    if cfg.database.dsn is not None and cfg.database.dsn.reveal():
+        problem = dsn_problem(cfg.database.dsn.reveal())
+        if problem is not None:
+            raise ConfigError("database.dsn", problem)
     if cfg.database.pool_min < 1 or cfg.database.pool_max < cfg.database.pool_min:
         raise ConfigError("database.pool_max", "must be >= database.pool_min >= 1")
     region = cfg.contacts.default_region

@@ -133,14 +133,27 @@ class App:
                 await autologin
 
     async def _autologin(self) -> None:
-        """``engine.autologin_agents``: log in each assigned agent once per runner."""
+        """``engine.autologin_agents``: log in each assigned agent once per runner.
+
+        A failure (the database down) is logged once per campaign when it starts and once
+        when it ends, and the retries back off up to 30 s (issue 19 item 6: it was logged
+        every second for as long as the outage lasted).
+        """
+        failing: dict[str, int] = {}  # campaign -> consecutive failures
         while True:
             for runner in self.engine.runners():
+                name = runner.campaign.name
                 try:
                     await self.login_assigned_agents(runner)
-                except Exception as err:  # the database may be down: try again next tick
-                    log.warning("autologin_failed", campaign=runner.campaign.name, error=type(err).__name__)
-            await self.clock.sleep(self.cfg.engine.tick_s)
+                except Exception as err:  # the database may be down: try again later
+                    if name not in failing:
+                        log.warning("autologin_failed", campaign=name, error=type(err).__name__)
+                    failing[name] = failing.get(name, 0) + 1
+                else:
+                    if failing.pop(name, 0):
+                        log.info("autologin_recovered", campaign=name)
+            worst = max(failing.values(), default=0)
+            await self.clock.sleep(min(30.0, self.cfg.engine.tick_s * 2 ** min(worst, 5)))
 
     async def login_assigned_agents(self, runner: CampaignRunner) -> int:
         """Log in, through the runner's agent interface, every agent assigned to its campaign

@@ -120,6 +120,10 @@ class PbxPort(Protocol):
         """Whether the PBX has ``queue`` (every server calls may go to); None when it cannot tell."""
         ...
 
+    async def queue_members(self, queue: str) -> set[str] | None:
+        """Interfaces that are members of ``queue`` on every connected server; None when unknown."""
+        ...
+
     def subscribe(self, listener: PbxListener) -> None: ...
 
 

@@ -109,3 +109,38 @@ def test_a_missing_ami_secret_fails_only_where_ami_is_needed(tmp_path: Path) -> 
         require_ami_secrets(cfg)
     assert err.value.key == "ami.servers[1].secret" and "DIALER_AMI_SECRET_PBX2" in str(err.value)
     require_ami_secrets(load_config(f, env={"NOPE": "s1", "DIALER_AMI_SECRET_PBX2": "s2"}))
+
+
+@pytest.mark.parametrize(
+    ("dsn", "says"),
+    [
+        ("postgresql://u:pw@127.0.0.1:notaport/db", "port 'notaport' is not a TCP port"),
+        ("postgresql://u:pw@[::1/db", "not closed with ']'"),
+        ("postgresql://u:pw@h:70000/db", "port '70000' is not a TCP port"),
+        ("postgresql://u:pw@::1]:5432/db", "without the '['"),
+        ("postgresql://u:pw@[::1]x/db", "only ':port' may follow"),
+        ("127.0.0.1:notaport", "must be a URI"),
+        ("[::1", "must be a URI"),
+        ("host=localhost port=5432", "must be a URI"),
+    ],
+)
+def test_malformed_dsn_is_a_config_error_without_the_password(dsn: str, says: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_config(env={"DIALER_DSN": dsn})
+    assert err.value.key == "database.dsn"
+    assert says in err.value.reason
+    assert "pw" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "dsn",
+    [
+        "postgresql://u:pw@127.0.0.1:5432/db",
+        "postgres://h/db",
+        "postgresql://u:p@ss@[::1]:5433/db?sslmode=disable",
+        "postgresql://u@h1:5432,h2:5433/db",
+        "postgresql:///db?host=/run/postgresql",
+    ],
+)
+def test_wellformed_dsns_pass(dsn: str) -> None:
+    assert load_config(env={"DIALER_DSN": dsn}).database.dsn is not None

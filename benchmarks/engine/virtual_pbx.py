@@ -352,6 +352,9 @@ class VirtualPbx:
     async def live_attempts(self) -> set[str] | None:
         return {aid for aid, c in self._calls.items() if not c.over}
 
+    async def queue_members(self, queue: str) -> set[str] | None:
+        return {m.interface for m in self._members.values() if m.queue == queue}
+
     # ------------------------------------------------------------------ control
 
     def set_connected(self, up: bool) -> None:

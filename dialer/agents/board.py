@@ -26,9 +26,10 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 
-from ami.agent_events import DeviceState
+from ami.agent_events import DeviceState, MemberChange
 from dialer.agents import pbx_feed
 from dialer.agents.entry import AgentEntry, HeldCall
+from dialer.agents.membership import forget_last_echoes, reconcile_member
 from dialer.agents.pbx_feed import BoardUpdate
 from dialer.agents.roster import Roster
 from dialer.agents.state import (
@@ -328,6 +329,33 @@ class AgentBoard:
         return pbx_feed.feed(self._roster, update, at_s)
 
     # ================================================================ queries
+
+    def reconcile_members(
+        self, present: set[str], at_s: float, *, after_reconnect: bool
+    ) -> list[AgentEffect]:
+        """Re-add the members a ``QueueStatus`` no longer shows (``present``: interfaces it shows).
+
+        ``after_reconnect``: our actions in flight died with the connection (their echoes
+        are forgotten). A member shown paused by a hold of ours that ended is lifted by the
+        snapshot rows themselves (:func:`~dialer.agents.pbx_feed.feed`).
+        """
+        effects: list[AgentEffect] = []
+        for agent in self._roster.agents.values():
+            reconcile_member(
+                agent, self.queue, agent.interface in present, at_s, effects, forget_echoes=after_reconnect
+            )
+        return effects
+
+    def forget_echoes(self, interface: str, expected: list[tuple[MemberChange, bool | None]]) -> bool:
+        """Drop the member's last expected echoes if they are ``expected`` (oldest first).
+
+        For actions dropped before they were sent (:mod:`dialer.campaign.member_actions`):
+        their echoes will never come. Returns False, dropping nothing, if they do not match.
+        """
+        agent_id = self._roster.by_interface.get(interface)
+        if agent_id is None:
+            return False
+        return forget_last_echoes(self._roster.agents[agent_id], expected)
 
     def counts(self) -> dict[AgentState, int]:
         """Agents per state, every state present (for ``dialer_agents{state}``)."""

@@ -15,6 +15,12 @@ action will cause and :func:`is_echo` consumes it, so that only changes made on 
 (a pause from the phone, a member removed by an administrator) move an agent
 (:mod:`dialer.agents.pbx_feed`).
 
+The PBX is asked for the truth too (issue 19 item 3): :func:`reconcile_member` takes what a
+``QueueStatus`` said (the member present or not) and re-adds a member the PBX lost, and
+:func:`is_stale_hold` tells a ``dialer:`` pause the PBX still shows on an agent the dialer
+no longer holds (a hold whose release was lost with a connection or timed out): that is our
+own leftover, to be lifted, not an agent's pause to obey.
+
 Pure: effects are appended to the caller's list; no I/O.
 """
 
@@ -24,7 +30,15 @@ from ami.agent_events import AgentStateChange, MemberChange
 from dialer.agents.entry import AgentEntry, MemberEcho
 from dialer.agents.state import AgentEffect, AgentState, QueueAdd, QueuePause, QueueRemove
 
-__all__ = ["ECHO_WINDOW_S", "PAUSE_REASON_PREFIX", "is_echo", "sync_member"]
+__all__ = [
+    "ECHO_WINDOW_S",
+    "PAUSE_REASON_PREFIX",
+    "forget_last_echoes",
+    "is_echo",
+    "is_stale_hold",
+    "reconcile_member",
+    "sync_member",
+]
 
 # Pause reasons the dialer itself sets on queue members (visible in `queue show`).
 PAUSE_REASON_PREFIX = "dialer:"
@@ -33,10 +47,15 @@ _HOLD_REASONS = {
     AgentState.OFFERED: PAUSE_REASON_PREFIX + "offered",
     AgentState.WRAP_UP: PAUSE_REASON_PREFIX + "wrap-up",
 }
-# How long an expected echo of our own queue action stays expected. Asterisk 22 sends it
-# within 1 ms of the action's response (queue-member-admin.txt); 5 s is our generous bound, so
-# a lost action (Response: Error, no event) cannot make a later genuine PBX change look like one.
-ECHO_WINDOW_S = 5.0
+# How long an expected echo of our own queue action stays expected, from when the board
+# emitted the action. Asterisk 22 sends it within 1 ms of the action's response
+# (queue-member-admin.txt), but the action may wait behind the member's earlier ones, each as
+# slow as the PBX answers (issue 19 item 3: at 1.5 s a response, echoes were 5 s late, taken
+# for changes made on the PBX, and an old pause event overwrote what the dialer had since
+# asked for, stranding agents paused). The bound only keeps a lost action's echo (Response:
+# Error, no event) from swallowing a genuine PBX change forever; the QueueStatus
+# reconciliation corrects whatever such a swallowed change left.
+ECHO_WINDOW_S = 30.0
 
 
 def sync_member(agent: AgentEntry, queue: str, at_s: float, effects: list[AgentEffect]) -> None:
@@ -79,6 +98,56 @@ def is_echo(agent: AgentEntry, upd: AgentStateChange, at_s: float) -> bool:
     if head.change is MemberChange.PAUSE and head.paused != upd.paused:
         return False
     echoes.popleft()
+    return True
+
+
+def forget_last_echoes(agent: AgentEntry, expected: list[tuple[MemberChange, bool | None]]) -> bool:
+    """Drop ``agent``'s last expected echoes if they are ``expected`` (oldest first); else nothing."""
+    n = len(expected)
+    tail = list(agent.echoes)[-n:] if n else []
+    if len(tail) != n or [(e.change, e.paused) for e in tail] != expected:
+        return False
+    for _ in range(n):
+        agent.echoes.pop()
+    return True
+
+
+def is_stale_hold(agent: AgentEntry, paused: bool, reason: str | None) -> bool:
+    """Whether the PBX shows one of the dialer's own holds on an agent the dialer does not hold."""
+    return (
+        paused
+        and (reason or "").startswith(PAUSE_REASON_PREFIX)
+        and agent.state not in _HOLD_REASONS
+        and agent.state is not AgentState.TALKING
+    )
+
+
+def reconcile_member(
+    agent: AgentEntry,
+    queue: str,
+    present: bool,
+    at_s: float,
+    effects: list[AgentEffect],
+    *,
+    forget_echoes: bool,
+) -> bool:
+    """Re-add ``agent``'s member if a ``QueueStatus`` shows it ``present`` no more; returns whether it did.
+
+    An agent with our own action still in flight is left alone (the reply may predate the
+    action), unless ``forget_echoes``: after a reconnect, actions that were in flight died
+    with the connection and their echoes will never come.
+    """
+    if forget_echoes:
+        agent.echoes.clear()
+    while agent.echoes and agent.echoes[0].at_s < at_s - ECHO_WINDOW_S:
+        agent.echoes.popleft()
+    if present or agent.echoes or agent.state is AgentState.LOGGED_OUT or agent.member_gone:
+        return False
+    if _desired_member(agent) is None:
+        return False  # talking: the call decides; its end re-syncs the member
+    agent.member = agent.member_paused = False
+    agent.member_reason = None
+    sync_member(agent, queue, at_s, effects)
     return True
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 from ami.agent_events import AgentCallEvent, AgentCallKind, AgentStateChange, AgentUpdate, MemberChange
 from ami.outcome import AgentConnected, AttemptUpdate, Ended, Outcome
 from dialer.agents.entry import AgentEntry, HeldCall
-from dialer.agents.membership import is_echo
+from dialer.agents.membership import is_echo, is_stale_hold
 from dialer.agents.roster import Roster
 from dialer.agents.state import (
     AgentEffect,
@@ -82,10 +82,13 @@ def _on_member(roster: Roster, upd: AgentStateChange, at_s: float) -> list[Agent
         # A member we did not add: a static member, or one added by hand or before a restart.
         agent.member_gone = False
         roster.step(agent, AgentInput.LOGIN, at_s, effects)
-        if upd.paused:
+        stale = is_stale_hold(agent, upd.paused, upd.paused_reason)
+        if upd.paused and not stale:
             agent.pause_reason = reason
             roster.step(agent, AgentInput.PAUSE, at_s, effects)
         agent.member_paused, agent.member_reason = upd.paused, reason if upd.paused else None
+        if stale:
+            roster.sync(agent, at_s, effects)  # a hold of a previous run: lifted
         effects.append(LoggedIn(agent_id, at_s))
         return effects
     if upd.paused == agent.member_paused and was_member:
@@ -93,6 +96,13 @@ def _on_member(roster: Roster, upd: AgentStateChange, at_s: float) -> list[Agent
             agent.pause_reason = agent.member_reason = reason  # re-paused on the phone, new reason
         return []
     agent.member_paused = upd.paused
+    if is_stale_hold(agent, upd.paused, upd.paused_reason):
+        # Our own hold, left on the PBX after the dialer let the agent go (its release was
+        # lost or timed out): not the agent's pause. Lift it (or relabel a paused agent's).
+        agent.member_reason = upd.paused_reason
+        effects.append(PeerAnomaly(agent.agent_id, agent.interface, f"stale {upd.paused_reason} pause", at_s))
+        roster.sync(agent, at_s, effects)
+        return effects
     if upd.paused:
         roster.request_pause(agent, at_s, reason, effects)
         agent.member_reason = agent.pause_reason if agent.state is AgentState.PAUSED else reason

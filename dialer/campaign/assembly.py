@@ -71,6 +71,7 @@ def assemble(
     winding_down: Callable[[], bool],
     halted: Callable[[], bool],
     wake: Callable[[], None],
+    on_campaign_changed: Callable[[], None] = lambda: None,
 ) -> RunnerParts:
     """Build a runner's state and collaborators and wire them to each other.
 
@@ -82,6 +83,7 @@ def assemble(
         winding_down: whether the runner is draining or stopping.
         halted: whether launching stopped (paused or stopping).
         wake: asks the runner to decide now.
+        on_campaign_changed: the dial path found the campaign paused or its schedule closed.
     """
     timers = AgentTimers(
         offer_timeout_s=settings.offer_timeout_s,
@@ -119,6 +121,7 @@ def assemble(
         paused=paused,
         winding_down=winding_down,
         wake=wake,
+        perform=lambda fx: effects.perform(fx),  # effects is built below (it releases through us)
     )
     dispositions = DispositionWriter(
         campaign,
@@ -162,12 +165,13 @@ def assemble(
         perform=effects.perform,
         halted=halted,
         on_store_failure=housekeeping.note_store_failure,
+        on_campaign_changed=on_campaign_changed,
     )
     desk = AgentDesk(
         board=board,
         hopper=hopper,
         clock=clock,
-        perform=effects.perform,
+        perform=effects.perform_settled,  # an agent's request returns once the PBX answered
         resolve_agent=directory.resolve,
         wake=wake,
     )

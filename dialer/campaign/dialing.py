@@ -46,7 +46,7 @@ from dialer.campaign.settings import RunnerSettings
 from dialer.campaign.writer import OutcomeWriter
 from dialer.clock import Clock, utc_at
 from dialer.errors import AgentError, DialerError, LeaseLost, NotFound, PbxUnavailable
-from dialer.model import AttemptResult, Campaign, LeasedContact
+from dialer.model import AttemptResult, Campaign, DialRefusal, LeasedContact
 from dialer.model import Outcome as StoreOutcome
 from dialer.observability.metrics import DialerMetrics
 from dialer.ports import ContactStore, OriginateRequest, PbxPort
@@ -60,6 +60,10 @@ class _Close(Protocol):
     """:meth:`dialer.campaign.closing.AttemptCloser.close`."""
 
     def __call__(self, attempt_id: int, result: AttemptResult, contact_id: int, *, keep: bool) -> None: ...
+
+
+# Refusals that mean the campaign itself changed since the runner last read it.
+_CAMPAIGN_CHANGED = frozenset({DialRefusal.SCHEDULE_CLOSED, DialRefusal.CAMPAIGN_NOT_RUNNING})
 
 
 class Dialer:
@@ -80,6 +84,8 @@ class Dialer:
         perform: performs the board's effects when a reservation is released.
         halted: whether launching stopped since the decision.
         on_store_failure: the store looked unreachable (launching pauses).
+        on_campaign_changed: the recheck found the campaign paused or its schedule closed
+            (the runner re-reads both at once rather than at its next periodic read).
     """
 
     def __init__(
@@ -101,6 +107,7 @@ class Dialer:
         perform: Callable[[Iterable[AgentEffect]], Awaitable[None]],
         halted: Callable[[], bool],
         on_store_failure: Callable[[], None],
+        on_campaign_changed: Callable[[], None] = lambda: None,
     ) -> None:
         self._campaign = campaign
         self._store = store
@@ -118,6 +125,7 @@ class Dialer:
         self._perform = perform
         self._halted = halted
         self._on_store_failure = on_store_failure
+        self._on_campaign_changed = on_campaign_changed
         self._launching = 0
         self._tasks: set[asyncio.Task[None]] = set()
         self._log = log.bind(campaign_id=campaign.id, campaign=campaign.name)
@@ -166,6 +174,8 @@ class Dialer:
                 # back to a call of the same kind (a UK-locked contact returns only marked
                 # ``agent_required``, for a call with an agent).
                 await self._give_back(lease, agent, str(refusal))
+                if refusal in _CAMPAIGN_CHANGED:
+                    self._on_campaign_changed()  # paused or schedule changed: the runner re-reads
                 return
             attempt = await self._store.open_attempt(lease, at=utc_at(now), engine_id=self._engine_id)
         except LeaseLost:

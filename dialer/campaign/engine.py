@@ -305,7 +305,11 @@ class Engine:
                         reason="flagged demo (`dialer demo`'s generated numbers): never dialled here",
                     )
                 continue
-            schedule = await self.store.get_schedule(camp.schedule)
+            try:
+                schedule = await self.store.get_schedule(camp.schedule)
+            except DialerError as err:  # one unreadable schedule must not stop the others
+                log.warning("schedule_unreadable", campaign=camp.name, error=str(err))
+                continue
             if schedule.is_open(now):
                 wanted[camp.name] = (camp, schedule)
         for name, task in list(self._tasks.items()):

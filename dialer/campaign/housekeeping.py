@@ -27,8 +27,13 @@ queue's AgentConnect names our channel (``dlr-<attempt id>``), so
 :meth:`Housekeeping.adopted_connected` learns which agent took one, and the poll closes each
 once its channel is gone.
 
-Reconnects. After the PBX connection comes back, :meth:`Housekeeping.restore_members` makes
-sure every logged-in agent is still a member of the campaign's queue.
+Queue members (issue 19 item 3). After the PBX connection comes back, and every
+:data:`MEMBER_CHECK_S` while connected, :meth:`Housekeeping.restore_members` asks the PBX
+(``QueueStatus``) which members the campaign's queue has and has the board re-add every
+logged-in agent the PBX lost (a restarted Asterisk forgets dynamic members); the reply's
+member rows also reach the board as snapshot events, which lift a ``dialer:`` hold the PBX
+still shows on an agent the dialer let go. The check runs beside the loop, never in it: a
+slow PBX must not hold the runner.
 
 The end. When the runner ends (a drain, a stop), :meth:`Housekeeping.remove_members` takes its
 agents out of the queue, so that Asterisk's members are again exactly the agents an engine
@@ -37,13 +42,14 @@ has logged in (see there why removing, not pausing).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable
 
 import structlog
 
 from ami.agent_events import AgentCallEvent
 from dialer.agents.board import AgentBoard
-from dialer.agents.state import AgentState
+from dialer.agents.state import AgentEffect, AgentState
 from dialer.campaign.calls import CallTable, InFlightCall
 from dialer.campaign.hopper import Hopper
 from dialer.campaign.settings import RunnerSettings
@@ -60,6 +66,8 @@ __all__ = ["Housekeeping"]
 # ami.client tags each originated channel dlr-<attempt id> (ChannelId, hence the Uniqueid of
 # our ;1 half, which AgentConnect names as the caller's channel).
 _CHANNEL_TAG = "dlr-"
+# How often the queue's members are checked against the PBX's QueueStatus while connected.
+MEMBER_CHECK_S = 30.0
 
 
 class Housekeeping:
@@ -77,6 +85,7 @@ class Housekeeping:
         paused: whether launching is paused now (then the hopper is not topped up).
         winding_down: whether the runner is draining or stopping (new leases go back at once).
         wake: asks the runner to decide now.
+        perform: performs the board's effects (the members the check re-adds).
     """
 
     def __init__(
@@ -96,6 +105,7 @@ class Housekeeping:
         paused: Callable[[], bool],
         winding_down: Callable[[], bool],
         wake: Callable[[], None],
+        perform: Callable[[Iterable[AgentEffect]], Awaitable[None]],
     ) -> None:
         self._campaign = campaign
         self._store = store
@@ -114,6 +124,10 @@ class Housekeeping:
         self._last_adopt_poll_at = -1e18
         self._store_failures = 0  # consecutive failed lease calls (database unreachable)
         self._lease_retry_at = 0.0
+        self._perform = perform
+        self._clock = clock
+        self._last_member_check_at = clock.now()
+        self._member_check: asyncio.Task[None] | None = None
         self._log = log.bind(campaign_id=campaign.id, campaign=campaign.name)
 
     @property
@@ -132,6 +146,8 @@ class Housekeeping:
 
     async def tend(self, now: float) -> None:
         """Renew, poll adopted calls and refill as due (see the module docstring)."""
+        if now - self._last_member_check_at >= MEMBER_CHECK_S and self._pbx.connected:
+            self.restore_members(now, after_reconnect=False)
         if self._writer.down:
             return
         if now - self._last_renew_at >= self._settings.lease_renew_s:
@@ -310,35 +326,62 @@ class Housekeeping:
         in again when a runner starts (``engine.autologin_agents`` or the API). A member still
         on a call stays on it: QueueRemove does not touch the bridged channels.
         """
+        views = [v for v in self._board.views(now) if v.state is not AgentState.LOGGED_OUT]
+        # at once, not one after another: a slow PBX answers all of them in one response time
+        results = await asyncio.gather(
+            *(self._pbx.queue_remove(self._campaign.queue, v.interface) for v in views),
+            return_exceptions=True,
+        )
         removed = 0
-        for view in self._board.views(now):
-            if view.state is AgentState.LOGGED_OUT:
-                continue
-            try:
-                await self._pbx.queue_remove(self._campaign.queue, view.interface)
+        for view, result in zip(views, results, strict=True):
+            if isinstance(result, PbxUnavailable):
+                self._log.warning("member_remove_failed", agent=view.agent_id, error=str(result))
+            elif isinstance(result, BaseException):
+                raise result
+            else:
                 removed += 1
-            except PbxUnavailable as err:
-                self._log.warning("member_remove_failed", agent=view.agent_id, error=str(err))
         return removed
 
-    async def restore_members(self, now: float) -> None:
-        """After a reconnect, make sure every logged-in agent is still a queue member.
+    async def leave_queue(self, now: float, *, pbx_up: bool) -> None:
+        """The runner ends: :meth:`remove_members`, bounded to 5 s, and say what was left."""
+        if not pbx_up:
+            self._log.warning("members_left_in_queue", reason="pbx_down", queue=self._campaign.queue)
+            return
+        try:
+            removed = await asyncio.wait_for(self.remove_members(now), 5.0)
+        except TimeoutError:
+            self._log.warning("members_left_in_queue", reason="timeout", queue=self._campaign.queue)
+            return
+        self._log.info("members_removed_from_queue", queue=self._campaign.queue, agents=removed)
 
-        A restarted Asterisk forgets dynamic members (``persistentmembers = no``); a server
-        that only lost the connection answers "Already there", which is logged and ignored.
-        Only a paused agent is re-added paused: for an agent the dialer holds (reserved,
-        offered, wrap-up) the board sees the unpaused member event and re-asserts its own
-        ``dialer:`` pause, so the reason stays the dialer's.
+    def restore_members(self, now: float, *, after_reconnect: bool = True) -> asyncio.Task[None] | None:
+        """Start a check of the queue's members against the PBX (see the module docstring).
+
+        Returns the check's task (None when one is still running), which never raises.
         """
-        for view in self._board.views(now):
-            if view.state is AgentState.LOGGED_OUT:
-                continue
-            try:
-                await self._pbx.queue_add(
-                    self._campaign.queue,
-                    view.interface,
-                    member_name=view.agent_id,
-                    paused=view.state is AgentState.PAUSED,
-                )
-            except PbxUnavailable as err:
-                self._log.warning("member_restore_failed", agent=view.agent_id, error=str(err))
+        if self._member_check is not None and not self._member_check.done():
+            if not after_reconnect:
+                return None
+            self._member_check.cancel()  # it asked the connection that dropped
+        self._last_member_check_at = now
+        self._member_check = asyncio.ensure_future(self._check_members(after_reconnect))
+        return self._member_check
+
+    def stop_checks(self) -> None:
+        """Cancel a member check in flight (the runner stops)."""
+        if self._member_check is not None:
+            self._member_check.cancel()
+
+    async def _check_members(self, after_reconnect: bool) -> None:
+        try:
+            present = await self._pbx.queue_members(self._campaign.queue)
+            if present is None:
+                return
+            now = self._clock.now()
+            effects = self._board.reconcile_members(present, now, after_reconnect=after_reconnect)
+            if effects:
+                added = [getattr(e, "agent_id", None) for e in effects]
+                self._log.warning("queue_members_restored", agents=added, after_reconnect=after_reconnect)
+            await self._perform(effects)
+        except Exception as err:  # the PBX went away again: the next check tries
+            self._log.warning("member_check_failed", error=type(err).__name__)

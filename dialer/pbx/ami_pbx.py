@@ -8,8 +8,10 @@ is *not* refused: the AMI client keeps tracking it and it ends like any attempt 
 (tracked after a reconnect, else ``lost``), so the runner must not treat it as undialled.
 
 Queue actions go to every connected server (a campaign's queue lives on each server its
-calls may land on); "already there"/"not there" answers are expected during reconnects and
-only logged.
+calls may land on); an "Already there" to a QueueAdd and a "Not there" to a QueueRemove mean
+the member already is as asked, and count as success (issue 19 item 6: ten such warnings per
+reconnect). :meth:`AmiPbx.queue_members` asks every server's ``QueueStatus`` for the
+reconciliation of queue members.
 """
 
 from __future__ import annotations
@@ -40,6 +42,9 @@ log = structlog.get_logger(__name__)
 _REFUSED = (AmiCapacityError, AmiNotConnected, AmiActionFailed, AmiActionError)
 # The call may have been placed: the client tracks it to its end.
 _IN_DOUBT = (AmiConnectionLost, AmiTimeout)
+
+# Answers that mean the PBX already is as the action asks (queue-member-admin.txt): success.
+_ALREADY_SO = {"QueueAdd": "Already there", "QueueRemove": "Not there"}
 
 _TAG = "dlr-"  # ami.client tags each originated channel dlr-<attempt id> (ChannelId, Uniqueid)
 
@@ -130,6 +135,8 @@ class AmiPbx:
             raise PbxUnavailable(f"{what}: no AMI server connected")
         results = await asyncio.gather(*calls, return_exceptions=True)
         for result in results:
+            if isinstance(result, AmiActionFailed) and _ALREADY_SO.get(what, "\0") in result.message:
+                continue  # the member is already as asked (e.g. after a reconnect): done
             if isinstance(result, AmiActionFailed):
                 log.info("queue_action_refused", action=what, error=str(result))
             elif isinstance(result, AmiError):
@@ -175,6 +182,23 @@ class AmiPbx:
                 log.error("queue_missing_on_server", server=client.name, queue=queue)
                 exists = False
         return exists if answered else None
+
+    async def queue_members(self, queue: str) -> set[str] | None:
+        """Members of ``queue`` on every connected server (a member one server lost is missing)."""
+        clients = self._connected()
+        if not clients:
+            return None
+        reports = await asyncio.gather(*(c.queue_status(queue) for c in clients), return_exceptions=True)
+        present: set[str] | None = None
+        for report in reports:
+            if isinstance(report, AmiError):
+                log.warning("queue_status_failed", queue=queue, error=type(report).__name__)
+                return None
+            if isinstance(report, BaseException):
+                raise report
+            here = {m.interface for m in report.members if m.queue == queue}
+            present = here if present is None else present & here
+        return present
 
     async def live_attempts(self) -> set[str] | None:
         """Attempt ids with a channel up on any server; None unless every server answered."""

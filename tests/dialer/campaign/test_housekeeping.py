@@ -171,7 +171,9 @@ async def test_after_a_reconnect_logged_in_agents_are_queue_members_again_paused
             p.board.login(name, f"PJSIP/{name}", now)
         p.board.pause("r2", now)
         p.board.logout("r3", now)
-        await keeper.restore_members(now)
+        check = keeper.restore_members(now)
+        assert check is not None
+        await check
         await asyncio.sleep(0)  # the PBX reports members as frames off a socket: a loop turn later
         assert [
             (MemberChange.ADDED, "PJSIP/r1", False, None),

@@ -163,3 +163,42 @@ async def test_a_uk_locked_contact_is_dialled_with_an_agent_reserved_never_predi
         )
     assert refusals in (None, 0.0)  # taken from the agent line: never launched without its agent
     assert 1 == len(await store.contact_attempts(cid))
+
+
+async def test_a_shortened_window_stops_dialling_as_promptly_as_a_pause(store: Store) -> None:
+    """Issue 19 item 4: the runner held the schedule it started with; a window shortened in
+    the store stopped it only when the engine's poll drained it (5 s and 18 calls late)."""
+    sched = Schedule(
+        name="SHORTENED", frequency=Frequency.DAILY, window_start=dt.time(0), window_end=dt.time(0)
+    )
+    await store.create_schedule(sched)
+    camp = await _campaign(store, "q-short", DialingMode.PREDICTIVE, schedule="SHORTENED")
+    for i in range(60):
+        await store.add_contact(camp, [f"+10055504{i:02d}"])
+    for n in (1, 2):
+        await store.create_agent(f"sh{n}", agent_interface(n))
+    async with pbx_rig("q-short") as rig:
+        runner = make_runner(await store.get_campaign(camp), store, rig, settings=SETTINGS)
+        async with running(runner):
+            for n in (1, 2):
+                await runner.agents.login(f"sh{n}", agent_interface(n))
+            await wait_for(lambda: runner.stats().attempts >= 3)
+            now = dt.datetime.now(dt.UTC)
+            closed_from = (now - dt.timedelta(hours=3)).time().replace(second=0, microsecond=0)
+            closed_to = (now - dt.timedelta(hours=2)).time().replace(second=0, microsecond=0)
+            await store.pool.execute(
+                "UPDATE schedules SET window_start = $2, window_end = $3 WHERE name = $1",
+                "SHORTENED",
+                closed_from,
+                closed_to,
+            )
+            changed_at = dt.datetime.now(dt.UTC)
+            await wait_for(lambda: "schedule_closed" in runner.paused_reasons(), timeout_s=3.0)
+            noticed_s = (dt.datetime.now(dt.UTC) - changed_at).total_seconds()
+            depth = runner.hopper.depth
+    attempts = await store.pool.fetch(
+        "SELECT a.started_at FROM attempts a JOIN campaigns c ON c.id = a.campaign_id WHERE c.name = $1",
+        camp,
+    )
+    assert [] == [a["started_at"] for a in attempts if a["started_at"] > changed_at]  # no late call
+    assert noticed_s < 3.0 and depth == 0  # launching paused, the hopper given back
