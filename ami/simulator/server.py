@@ -16,7 +16,8 @@ a moment and boots again with ``Uptime: 0`` and no calls (fact 8); queue admin a
 errors as in ``queue-member-admin.txt`` (fact 9).
 
 Fault injection (for tests and the CLI): :meth:`drop_connections`, :meth:`restart`,
-:attr:`response_delay_s`, :meth:`send_garbled`, :attr:`suppressed_events`.
+:attr:`response_delay_s`, :attr:`queue_pause_lag_s`, :meth:`send_garbled`,
+:attr:`suppressed_events`.
 """
 
 from __future__ import annotations
@@ -155,6 +156,11 @@ class SimulatedPbx:
         self.channels: dict[str, SimChannel] = {}
         self.queues: dict[str, SimQueue] = {}
         self.response_delay_s = 0.0
+        # fault: a QueuePause is answered at once but reaches the queue's members this many
+        # simulated seconds late, so the queue may ring a member the engine believes paused, as
+        # when the engine's pause was still in flight (a real queue rang an agent 7 ms after its
+        # call ended, before the wrap-up pause arrived: issue 17 item 3)
+        self.queue_pause_lag_s = 0.0
         # fault: events of these names are never sent (a lost event, a missing read class)
         self.suppressed_events: set[str] = set()
         self.events_sent = 0
@@ -560,9 +566,16 @@ class SimulatedPbx:
             return
         text = "Interface paused successfully" if paused else "Interface unpaused successfully"
         self._respond(session, msg, [("Response", "Success"), ("Message", text)])
+        if self.queue_pause_lag_s > 0:
+            # The pause reaches the members late, while app_queue already rings one of them.
+            self.later(self.queue_pause_lag_s, self._apply_pause, targets, iface, paused, msg.get("Reason"))
+        else:
+            self._apply_pause(targets, iface, paused, msg.get("Reason"))
+
+    def _apply_pause(self, targets: list[SimMember], iface: str, paused: bool, reason: str | None) -> None:
         for m in targets:
             m.paused = paused
-            m.paused_reason = (msg.get("Reason") or "") if paused else ""
+            m.paused_reason = (reason or "") if paused else ""
             if paused:
                 m.last_pause = self.epoch()
             self.emit(
