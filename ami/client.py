@@ -57,6 +57,7 @@ from ami.errors import (
 from ami.framing import AmiFramer, AmiMessage, Banner, Frame, GarbledMessage, encode
 from ami.outcome import AttemptMachine, Ended
 from ami.routing import EventRouter
+from ami.shutdown import DEFAULT_GRACE_S, ShutdownWatch, is_shutdown_refusal
 from config.model import AmiServerConfig
 
 log = structlog.get_logger(__name__)
@@ -77,6 +78,7 @@ class ConnectionState(enum.Enum):
     DISCONNECTED = "disconnected"
     CONNECTING = "connecting"
     CONNECTED = "connected"
+    SHUTTING_DOWN = "shutting_down"  # logged in, but the server said it is shutting down
     BACKOFF = "backoff"
     CLOSED = "closed"
 
@@ -197,6 +199,8 @@ class AmiClient:
         action_timeout_s: default time to wait for an action's response.
         settle_after_s: once an attempt's outcome is decided, how long to wait for its last
             hang-ups before ending it anyway (``AttemptMachine.settle``).
+        shutdown_grace_s: how long an ending decided by a hang-up waits for a sign that the
+            server is shutting down (:mod:`ami.shutdown`).
     """
 
     def __init__(
@@ -212,6 +216,7 @@ class AmiClient:
         lost_after_s: float = 30.0,
         action_timeout_s: float = 10.0,
         settle_after_s: float = 10.0,
+        shutdown_grace_s: float = DEFAULT_GRACE_S,
     ) -> None:
         self.server = server
         self.name = server.name
@@ -248,6 +253,7 @@ class AmiClient:
         self.events_received = 0
         self.reconnects = 0
         self.last_uptime_s: int | None = None
+        self._pbx_shutdown = ShutdownWatch(self.name, self._emit_update, grace_s=shutdown_grace_s)
 
     # -- observation ---------------------------------------------------------------------
 
@@ -383,6 +389,7 @@ class AmiClient:
             self._lost_timer = None
         if self._suspect:
             await self._reconcile()
+        self._pbx_shutdown.booted()  # calls the shutdown took away were reconciled above
 
     def _drop_protocol(self) -> None:
         if self._protocol is not None:
@@ -461,6 +468,7 @@ class AmiClient:
             self._lost_timer.cancel()
             self._lost_timer = None
         self._end_lost(list(self._machines))
+        self._pbx_shutdown.flush()
         self._set_state(ConnectionState.CLOSED)
 
     # -- frames in --------------------------------------------------------------------------
@@ -519,6 +527,7 @@ class AmiClient:
             self.last_uptime_s = int(uptime) if uptime and uptime.isdigit() else None
         elif event == "Shutdown":
             log.warning("ami_server_shutdown", server=self.name, restart=msg.get("Restart"))
+            self._shutdown_sign("Shutdown event")
         attempt_id = self._router.route(msg)
         if attempt_id is not None:
             machine = self._machines.get(attempt_id)
@@ -547,17 +556,37 @@ class AmiClient:
     def _deliver(self, attempt_id: str, updates: Iterable[Any]) -> None:
         for update in updates:
             if isinstance(update, Ended):
+                machine = self._machines.get(attempt_id)
                 self._forget(attempt_id)
-                log.info(
-                    "attempt_ended",
-                    server=self.name,
-                    attempt_id=attempt_id,
-                    outcome=str(update.outcome.outcome),
-                )
-            for listener in self._update_listeners:
-                listener(update)
-            if self._update_queue is not None:
-                self._update_queue.put_nowait(update)
+                # A call a shutdown cut is no abandon (ami.shutdown): relabelled, or held briefly.
+                update = self._pbx_shutdown.ending(machine, update)
+                if update is None:
+                    continue
+            self._emit_update(update)
+
+    def _emit_update(self, update: Any) -> None:
+        if isinstance(update, Ended):
+            log.info(
+                "attempt_ended",
+                server=self.name,
+                attempt_id=update.outcome.attempt_id,
+                outcome=str(update.outcome.outcome),
+            )
+        for listener in self._update_listeners:
+            listener(update)
+        if self._update_queue is not None:
+            self._update_queue.put_nowait(update)
+
+    @property
+    def shutting_down(self) -> bool:
+        """The server said it is shutting down (until the next login)."""
+        return self._pbx_shutdown.shutting_down
+
+    def _shutdown_sign(self, why: str) -> None:
+        """The server is shutting down: no more calls through it until it is back."""
+        self._pbx_shutdown.sign(why)
+        if self._state is ConnectionState.CONNECTED:
+            self._set_state(ConnectionState.SHUTTING_DOWN)
 
     def _settle(self, attempt_id: str) -> None:
         """Safety timer: a decided outcome whose last Hangup never came ends anyway."""
@@ -589,7 +618,7 @@ class AmiClient:
             self._pinger = None
         if self._banner is not None and not self._banner.done():
             self._banner.set_exception(AmiConnectionLost("closed before the banner"))
-        was_connected = self._state is ConnectionState.CONNECTED
+        was_connected = self._state in (ConnectionState.CONNECTED, ConnectionState.SHUTTING_DOWN)
         self._set_state(ConnectionState.DISCONNECTED)
         if was_connected:
             log.warning(
@@ -669,13 +698,16 @@ class AmiClient:
             raise AmiTimeout(f"no response to AMI {action} from {self.name!r} within the timeout") from e
         finally:
             self._pending.pop(aid, None)
+        failed = isinstance(result, AmiMessage) and result.response not in _SUCCESS
+        if failed and is_shutdown_refusal(result.get("Message")):
+            self._shutdown_sign(f"{action} refused")
         if is_list:
             if pending.response is None and isinstance(result, AmiMessage):
-                if check and result.response not in _SUCCESS:
+                if check and failed:
                     raise AmiActionFailed(action, result.get("Message") or "")
                 return []
             return result
-        if check and result.response not in _SUCCESS:
+        if check and failed:
             raise AmiActionFailed(action, result.get("Message") or "")
         return result
 

@@ -76,6 +76,10 @@ class Outcome(enum.StrEnum):
     ABANDONED = "abandoned"  # person answered, no agent within the connect limit
     HANGUP_WAITING = "hangup_waiting"  # person hung up while waiting for an agent
     LOST = "lost"  # we lost track (AMI connection lost / restart): outcome unknown
+    # The PBX shut down or restarted under the call (``core stop/restart now``): it was cut,
+    # not abandoned by us nor left by the person (ami.client tells it from the Shutdown event
+    # or an action refused "shutting down"); a call that had reached an agent stays CONNECTED.
+    PBX_SHUTDOWN = "pbx_shutdown"
 
 
 @dataclass(frozen=True, slots=True)
@@ -369,6 +373,7 @@ class AttemptMachine:
         self._two = channel_id + LOCAL_HALF_TWO_SUFFIX
         self._verdict: Verdict | None = None
         self._verdict_at: float | None = None
+        self._decided_by: Signal | None = None
         self._opened: set[str] = set()
         self._hung: dict[str, tuple[int | None, str | None, float]] = {}
         self._response_seen = False
@@ -428,6 +433,20 @@ class AttemptMachine:
         if self.state is CallState.CLEARING and self._verdict is not None:
             return [self._end(self._decided_outcome(), at_s)]
         return self.lost(at_s)
+
+    @property
+    def ended_by_hangup(self) -> bool:
+        """The outcome was decided by a channel hanging up, not by anyone's signalling.
+
+        A call in the queue whose halves hang up, or a ringing call the PBX hung up
+        (OriginateResponse Reason 1), may have been cut by a PBX shutting down: Asterisk hangs
+        every channel up *before* it sends its ``Shutdown`` event, so the shell holds such an
+        ending briefly to see whether a shutdown explains it.
+        """
+        by = self._decided_by
+        if by in (Signal.CUSTOMER_HANGUP, Signal.DIALER_HANGUP):
+            return True
+        return by is Signal.ORIGINATE_FAILED and self._reason == _REASON_FAR_HANGUP
 
     @property
     def decided(self) -> bool:
@@ -639,7 +658,7 @@ class AttemptMachine:
         if before is CallState.CONNECTED and new_state is CallState.CLEARING:
             self._talk_end_at = at_s
         if verdict is not None:
-            self._verdict, self._verdict_at = verdict, at_s
+            self._verdict, self._verdict_at, self._decided_by = verdict, at_s, signal
         self.state = new_state
 
     def _cleared(self) -> bool:

@@ -165,6 +165,10 @@ class SimulatedPbx:
         self.suppressed_events: set[str] = set()
         self.events_sent = 0
         self.action_counts: Counter[str] = Counter()
+        # actions answered "Asterisk is shutting down" (see shutdown()), by action name
+        self.refused_actions: Counter[str] = Counter()
+        self.shutting_down = False
+        self._down = False
         self._server: asyncio.base_events.Server | None = None
         self._timers: set[asyncio.TimerHandle] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -173,6 +177,7 @@ class SimulatedPbx:
     # -- lifecycle -----------------------------------------------------------------------
 
     def _boot(self) -> None:
+        self.shutting_down = False
         self._booted_at = time.monotonic()
         self._t0 = time.monotonic()
         self._epoch0 = int(time.time())
@@ -197,7 +202,13 @@ class SimulatedPbx:
         )
 
     async def start(self) -> None:
-        """Start listening; with ``port=0`` the chosen port is then in :attr:`port`."""
+        """Start listening; with ``port=0`` the chosen port is then in :attr:`port`.
+
+        After :meth:`shutdown` without restart this is a fresh boot (``Uptime: 0``, no calls).
+        """
+        if self._down:
+            self._boot()
+            self._down = False
         self._loop = asyncio.get_running_loop()
         self._server = await self._loop.create_server(lambda: _Session(self), self.host, self.port)
         self.port = self._server.sockets[0].getsockname()[1]
@@ -256,6 +267,40 @@ class SimulatedPbx:
         assert self._loop is not None
         self._server = await self._loop.create_server(lambda: _Session(self), self.host, self.port)
         log.info("sim_pbx_restarted", port=self.port)
+
+    async def shutdown(
+        self, *, restart: bool = True, down_s: float = 0.2, gap_s: float = 0.05, cause: int = 16
+    ) -> None:
+        """``core restart now`` / ``core stop now`` the way Asterisk does it (issue 17 item 4).
+
+        In asterisk.c's order: new work is refused at once (every AMI action but Logoff gets
+        ``Response: Error`` ``Message: Asterisk is shutting down``); every channel is hung up
+        (with ``cause``: a call in the queue shows QueueCallerAbandon, a ringing one an
+        OriginateResponse Reason 1, as for any hang-up); ``gap_s`` real seconds later, once the
+        channels are gone, ``Event: Shutdown`` (``Cleanly``, ``Restart: True|False``) and EOF.
+        With ``restart`` the server refuses connections for ``down_s`` and boots afresh
+        (``Uptime: 0``, dynamic members forgotten); without, it stays down until :meth:`start`.
+        """
+        self.shutting_down = True
+        for call in list(self.calls_by_uid.values()):
+            call.hangup_action(cause)
+        await asyncio.sleep(gap_s)
+        clean = "Cleanly" if not self.channels else "Uncleanly"
+        restarting = "True" if restart else "False"
+        self.emit("Shutdown", "system,all", [("Shutdown", clean), ("Restart", restarting)])
+        for s in list(self.sessions):
+            s.close()
+        self._cancel_everything()
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+        log.info("sim_pbx_shut_down", restart=restart)
+        self._down = True
+        if restart:
+            await asyncio.sleep(down_s)
+            await self.start()
+            log.info("sim_pbx_restarted", port=self.port)
 
     # -- services for calls ------------------------------------------------------------------
 
@@ -389,6 +434,11 @@ class SimulatedPbx:
                 )
             else:
                 self._error(session, msg, "Authentication Required")
+            return
+        if self.shutting_down and action != "logoff":
+            # manager.c: no action is processed once a shutdown began
+            self.refused_actions[action] += 1
+            self._error(session, msg, "Asterisk is shutting down")
             return
         handler = self._ACTIONS.get(action)
         if handler is None:
