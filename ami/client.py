@@ -51,6 +51,7 @@ from ami.errors import (
     AmiActionFailed,
     AmiAuthError,
     AmiConnectionLost,
+    AmiError,
     AmiNotConnected,
     AmiTimeout,
 )
@@ -201,6 +202,9 @@ class AmiClient:
             hang-ups before ending it anyway (``AttemptMachine.settle``).
         shutdown_grace_s: how long an ending decided by a hang-up waits for a sign that the
             server is shutting down (:mod:`ami.shutdown`).
+        quiet_after_s: a call with no message for this long is looked for on the PBX
+            (CoreShowChannels, at the next ping) and ended if none of its channels is left:
+            the safety net for a last Hangup that never came (:meth:`_check_quiet_calls`).
     """
 
     def __init__(
@@ -217,6 +221,7 @@ class AmiClient:
         action_timeout_s: float = 10.0,
         settle_after_s: float = 10.0,
         shutdown_grace_s: float = DEFAULT_GRACE_S,
+        quiet_after_s: float = 300.0,
     ) -> None:
         self.server = server
         self.name = server.name
@@ -254,6 +259,7 @@ class AmiClient:
         self.reconnects = 0
         self.last_uptime_s: int | None = None
         self._pbx_shutdown = ShutdownWatch(self.name, self._emit_update, grace_s=shutdown_grace_s)
+        self._quiet_after_s = quiet_after_s
 
     # -- observation ---------------------------------------------------------------------
 
@@ -437,6 +443,39 @@ class AmiClient:
                 return
             except AmiConnectionLost:
                 return
+            await self._check_quiet_calls()
+
+    async def _check_quiet_calls(self) -> None:
+        """End calls that went quiet and have no channel left on the PBX (issue 17 item 1).
+
+        Self-contained safety net, run after each ping: a tracked call with no message for
+        ``quiet_after_s`` is looked up with one CoreShowChannels; if no channel carries its
+        tag (``dlr-<attempt>`` as Uniqueid or Linkedid: our halves, and after a Local
+        optimisation the channels that replaced them) it ends with what the machine knows
+        (:meth:`AttemptMachine.gone`). A call still up is asked about again a quiet period later.
+        """
+        now = self._clock()
+        quiet = [
+            a
+            for a, m in self._machines.items()
+            if a not in self._suspect and now - m.last_fed_at >= self._quiet_after_s
+        ]
+        if not quiet:
+            return
+        try:
+            channels = await self.core_show_channels()
+        except AmiError:
+            return
+        live = {m.get("Uniqueid") for m in channels} | {m.get("Linkedid") for m in channels}
+        for attempt_id in quiet:
+            machine = self._machines.get(attempt_id)
+            if machine is None:
+                continue
+            if f"dlr-{attempt_id}" in live:
+                machine.last_fed_at = now  # still up (a long talk): quiet again from now
+                continue
+            log.warning("attempt_gone_without_hangup", server=self.name, attempt_id=attempt_id)
+            self._deliver(attempt_id, machine.gone(self._clock()))
 
     async def close(self, *, timeout: float = 2.0) -> None:  # noqa: ASYNC109 - STYLE rule 15: keyword timeout=
         """Log off and stop; attempts still in flight end as LOST (never silently dropped)."""

@@ -368,6 +368,7 @@ class AttemptMachine:
         self.started_at_s = started_at_s
         self.state = CallState.DIALING
         self.done = False
+        self.last_fed_at = started_at_s  # when a message of this call last came (quiet check)
         self.outcome: CallOutcome | None = None
         self._one = channel_id
         self._two = channel_id + LOCAL_HALF_TWO_SUFFIX
@@ -407,6 +408,7 @@ class AttemptMachine:
         """
         if self.done:
             return []
+        self.last_fed_at = at_s
         updates: list[AttemptUpdate] = []
         for signal in self._signals(msg, at_s):
             self._apply(signal, at_s, updates)
@@ -433,6 +435,21 @@ class AttemptMachine:
         if self.state is CallState.CLEARING and self._verdict is not None:
             return [self._end(self._decided_outcome(), at_s)]
         return self.lost(at_s)
+
+    def gone(self, at_s: float) -> list[AttemptUpdate]:
+        """The PBX has no channel of this call left, yet its last Hangup never came.
+
+        For the shell's quiet-call check: a conversation whose end was missed (after a Local
+        optimisation only the call's last channel ends it, and AgentComplete is ignored) ends
+        as connected, its talk counted up to ``at_s`` (an overestimate by at most the check's
+        interval); anything else as :meth:`settle` would end it.
+        """
+        if self.done:
+            return []
+        if self.state is CallState.CONNECTED:
+            self._talk_end_at = at_s
+            return [self._end(Outcome.CONNECTED, at_s)]
+        return self.settle(at_s)
 
     @property
     def ended_by_hangup(self) -> bool:
