@@ -255,13 +255,7 @@ class SimulatedPbx:
         queue members are forgotten (``persistentmembers = no``).
         """
         self.emit("Shutdown", "system,all", [("Shutdown", "Cleanly"), ("Restart", "True")])
-        for s in list(self.sessions):
-            s.close()
-        self._cancel_everything()
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-            self._server = None
+        await self._go_down()
         await asyncio.sleep(down_s)
         self._boot()
         assert self._loop is not None
@@ -288,6 +282,16 @@ class SimulatedPbx:
         clean = "Cleanly" if not self.channels else "Uncleanly"
         restarting = "True" if restart else "False"
         self.emit("Shutdown", "system,all", [("Shutdown", clean), ("Restart", restarting)])
+        await self._go_down()
+        log.info("sim_pbx_shut_down", restart=restart)
+        self._down = True
+        if restart:
+            await asyncio.sleep(down_s)
+            await self.start()
+            log.info("sim_pbx_restarted", port=self.port)
+
+    async def _go_down(self) -> None:
+        """EOF on every session, every call and timer forgotten, no more listening."""
         for s in list(self.sessions):
             s.close()
         self._cancel_everything()
@@ -295,12 +299,6 @@ class SimulatedPbx:
             self._server.close()
             await self._server.wait_closed()
             self._server = None
-        log.info("sim_pbx_shut_down", restart=restart)
-        self._down = True
-        if restart:
-            await asyncio.sleep(down_s)
-            await self.start()
-            log.info("sim_pbx_restarted", port=self.port)
 
     # -- services for calls ------------------------------------------------------------------
 

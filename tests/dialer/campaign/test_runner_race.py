@@ -15,11 +15,11 @@ import dataclasses
 import pacing
 from ami.simulator.population import PopulationParams
 from dialer.agents.state import AgentState
-from dialer.campaign.settings import Disposition
 from dialer.model import DialingMode, Outcome, StatusSpec, SystemStatus
 from dialer.store.store import Store
 from tests.dialer.campaign.runner_fixtures import (
     FAST,
+    ScriptedPolicy,
     agent_interface,
     make_runner,
     pbx_rig,
@@ -29,10 +29,10 @@ from tests.dialer.campaign.runner_fixtures import (
 from tests.dialer.conftest import make_campaign
 
 SETTINGS = dataclasses.replace(
-    FAST, disposition_timeout_s=30.0, default_disposition="Domyślny", queue_timeout_s=300.0
+    FAST, disposition_timeout_s=1.0, default_disposition="Domyślny", queue_timeout_s=1000.0
 )
-# Everyone answers after 1 s and would talk for long; the agent ends each call 60 s after
-# answering it (0.6 s of real time at the simulator's time scale).
+# Everyone answers after 1 s and would talk for long; the agent ends each call 250 s after
+# answering it (2.5 s of real time at the simulator's time scale: room for a loaded machine).
 TALKERS = PopulationParams(
     answer_p=1.0,
     machine_share=0.0,
@@ -43,10 +43,8 @@ TALKERS = PopulationParams(
 )
 
 
-class TwoCallsPolicy:
+class TwoCallsPolicy(ScriptedPolicy):
     """Predictive pacing reduced to one decision: two calls for the first ready agent."""
-
-    mode = pacing.DialMode.PREDICTIVE
 
     def __init__(self) -> None:
         self.launched = 0
@@ -57,21 +55,11 @@ class TwoCallsPolicy:
         self.launched = 2
         return pacing.DialDecision(launch=2, mode=self.mode)
 
-    def observe_call(self, observation: pacing.CallObservation) -> None:
-        pass
-
-    def observe_talk(self, t_s: float, talk_s: float) -> None:
-        pass
-
-    def observe_wrap(self, t_s: float, wrap_s: float) -> None:
-        pass
-
 
 async def test_queue_call_beating_the_wrap_up_pause_gets_its_status_and_releases_its_lease(
     store: Store,
 ) -> None:
     camp = await make_campaign(store, mode=DialingMode.PREDICTIVE, queue="q-race")
-    await store.create_status(StatusSpec("Sukces", SystemStatus.DO_NOT_CALL), campaign=camp)
     await store.create_status(StatusSpec("Domyślny", SystemStatus.DO_NOT_CALL), campaign=camp)
     contacts = [await store.add_contact(camp, [f"+4850000050{n}"]) for n in (1, 2)]
     await store.create_agent("rc1", agent_interface(1))
@@ -83,7 +71,7 @@ async def test_queue_call_beating_the_wrap_up_pause_gets_its_status_and_releases
         )
         return sorted(r["id"] for r in rows)
 
-    async with pbx_rig("q-race", population=TALKERS, agent_ring_s=0.2, agent_talk_s=60.0) as rig:
+    async with pbx_rig("q-race", population=TALKERS, agent_ring_s=0.2, agent_talk_s=250.0) as rig:
         rig.sim.queue_pause_lag_s = 100.0  # 1 s of real time: the queue always wins
         runner = make_runner(campaign, store, rig, settings=SETTINGS, policy=TwoCallsPolicy())
         member = agent_interface(1)
@@ -103,8 +91,8 @@ async def test_queue_call_beating_the_wrap_up_pause_gets_its_status_and_releases
             assert sim_member_in_call()
             # the board follows the PBX: the agent talks on the call the queue put through
             assert second.attempt_id == runner.board.view("rc1", runner.clock.now()).attempt_id
+            # its own wrap-up ends in turn (by the timeout's default here)
             await wait_for(lambda: runner.board.state_of("rc1") is AgentState.WRAP_UP)
-            await runner.agents.set_disposition("rc1", Disposition("Sukces"))
             await wait_for(lambda: runner.board.state_of("rc1") is AgentState.READY)
 
             async def settled() -> bool:
@@ -120,4 +108,4 @@ async def test_queue_call_beating_the_wrap_up_pause_gets_its_status_and_releases
     statuses = {(await store.get_contact(c)).status for c in contacts}
     assert {Outcome.ANSWERED} == {a.outcome for rows in attempts.values() for a in rows}
     assert [1, 1] == [len(rows) for rows in attempts.values()]
-    assert {"Sukces", "Domyślny"} == statuses  # the first call's wrap-up got the default
+    assert {"Domyślny"} == statuses  # the first call's wrap-up got the default when the second came

@@ -21,6 +21,7 @@ from dialer.model import DialingMode, Outcome
 from dialer.store.store import Store
 from tests.dialer.campaign.runner_fixtures import (
     FAST,
+    ScriptedPolicy,
     agent_interface,
     make_runner,
     pbx_rig,
@@ -42,25 +43,14 @@ TALKERS = PopulationParams(
 TARGET = 6
 
 
-class KeepSixUp:
+class KeepSixUp(ScriptedPolicy):
     """Predictive pacing reduced to a target: always six calls up while an agent is logged in."""
-
-    mode = pacing.DialMode.PREDICTIVE
 
     def decide(self, snapshot: pacing.CampaignSnapshot) -> pacing.DialDecision:
         if snapshot.ready_agents + len(snapshot.talking_elapsed_s) + len(snapshot.wrapping_elapsed_s) < 1:
             return pacing.DialDecision(launch=0, mode=self.mode)
         up = len(snapshot.ringing_ages_s) + snapshot.customers_waiting + len(snapshot.talking_elapsed_s)
         return pacing.DialDecision(launch=max(0, TARGET - up), mode=self.mode)
-
-    def observe_call(self, observation: pacing.CallObservation) -> None:
-        pass
-
-    def observe_talk(self, t_s: float, talk_s: float) -> None:
-        pass
-
-    def observe_wrap(self, t_s: float, wrap_s: float) -> None:
-        pass
 
 
 def _talking(runner: CampaignRunner) -> int:
