@@ -395,7 +395,8 @@ class AmiClient:
             self._lost_timer = None
         if self._suspect:
             await self._reconcile()
-        self._pbx_shutdown.booted()  # calls the shutdown took away were reconciled above
+        if not self._suspect:  # the calls a shutdown took away are reconciled: it is over
+            self._pbx_shutdown.booted()
 
     def _drop_protocol(self) -> None:
         if self._protocol is not None:
