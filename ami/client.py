@@ -51,6 +51,7 @@ from ami.errors import (
     AmiActionFailed,
     AmiAuthError,
     AmiConnectionLost,
+    AmiError,
     AmiNotConnected,
     AmiProtocolError,
     AmiTimeout,
@@ -58,6 +59,7 @@ from ami.errors import (
 from ami.framing import AmiFramer, AmiMessage, Banner, Frame, GarbledMessage, encode
 from ami.outcome import AMD_ACTION_AGENT, VAR_AMD_ACTION, AttemptMachine, Ended
 from ami.routing import EventRouter
+from ami.shutdown import DEFAULT_GRACE_S, ShutdownWatch, is_shutdown_refusal
 from config.model import AmiServerConfig
 
 log = structlog.get_logger(__name__)
@@ -80,6 +82,7 @@ class ConnectionState(enum.Enum):
     DISCONNECTED = "disconnected"
     CONNECTING = "connecting"
     CONNECTED = "connected"
+    SHUTTING_DOWN = "shutting_down"  # logged in, but the server said it is shutting down
     BACKOFF = "backoff"
     CLOSED = "closed"
 
@@ -209,6 +212,11 @@ class AmiClient:
         action_timeout_s: default time to wait for an action's response.
         settle_after_s: once an attempt's outcome is decided, how long to wait for its last
             hang-ups before ending it anyway (``AttemptMachine.settle``).
+        shutdown_grace_s: how long an ending decided by a hang-up waits for a sign that the
+            server is shutting down (:mod:`ami.shutdown`).
+        quiet_after_s: a call with no message for this long is looked for on the PBX
+            (CoreShowChannels, at the next ping) and ended if none of its channels is left:
+            the safety net for a last Hangup that never came (:meth:`_check_quiet_calls`).
     """
 
     def __init__(
@@ -224,6 +232,8 @@ class AmiClient:
         lost_after_s: float = 30.0,
         action_timeout_s: float = 10.0,
         settle_after_s: float = 10.0,
+        shutdown_grace_s: float = DEFAULT_GRACE_S,
+        quiet_after_s: float = 300.0,
     ) -> None:
         self.server = server
         self.name = server.name
@@ -260,6 +270,8 @@ class AmiClient:
         self.events_received = 0
         self.reconnects = 0
         self.last_uptime_s: int | None = None
+        self._pbx_shutdown = ShutdownWatch(self.name, self._emit_update, grace_s=shutdown_grace_s)
+        self._quiet_after_s = quiet_after_s
 
     # -- observation ---------------------------------------------------------------------
 
@@ -403,6 +415,8 @@ class AmiClient:
             self._lost_timer = None
         if self._suspect:
             await self._reconcile()
+        if not self._suspect:  # the calls a shutdown took away are reconciled: it is over
+            self._pbx_shutdown.booted()
 
     def _drop_protocol(self) -> None:
         if self._protocol is not None:
@@ -450,6 +464,39 @@ class AmiClient:
                 return
             except AmiConnectionLost:
                 return
+            await self._check_quiet_calls()
+
+    async def _check_quiet_calls(self) -> None:
+        """End calls that went quiet and have no channel left on the PBX (issue 17 item 1).
+
+        Self-contained safety net, run after each ping: a tracked call with no message for
+        ``quiet_after_s`` is looked up with one CoreShowChannels; if no channel carries its
+        tag (``dlr-<attempt>`` as Uniqueid or Linkedid: our halves, and after a Local
+        optimisation the channels that replaced them) it ends with what the machine knows
+        (:meth:`AttemptMachine.gone`). A call still up is asked about again a quiet period later.
+        """
+        now = self._clock()
+        quiet = [
+            a
+            for a, m in self._machines.items()
+            if a not in self._suspect and now - m.last_fed_at >= self._quiet_after_s
+        ]
+        if not quiet:
+            return
+        try:
+            channels = await self.core_show_channels()
+        except AmiError:
+            return
+        live = {m.get("Uniqueid") for m in channels} | {m.get("Linkedid") for m in channels}
+        for attempt_id in quiet:
+            machine = self._machines.get(attempt_id)
+            if machine is None:
+                continue
+            if f"dlr-{attempt_id}" in live:
+                machine.last_fed_at = now  # still up (a long talk): quiet again from now
+                continue
+            log.warning("attempt_gone_without_hangup", server=self.name, attempt_id=attempt_id)
+            self._deliver(attempt_id, machine.gone(self._clock()))
 
     async def close(self, *, timeout: float = 2.0) -> None:  # noqa: ASYNC109 - STYLE rule 15: keyword timeout=
         """Log off and stop; attempts still in flight end as LOST (never silently dropped)."""
@@ -481,6 +528,7 @@ class AmiClient:
             self._lost_timer.cancel()
             self._lost_timer = None
         self._end_lost(list(self._machines))
+        self._pbx_shutdown.flush()
         self._set_state(ConnectionState.CLOSED)
 
     # -- frames in --------------------------------------------------------------------------
@@ -539,6 +587,7 @@ class AmiClient:
             self.last_uptime_s = int(uptime) if uptime and uptime.isdigit() else None
         elif event == "Shutdown":
             log.warning("ami_server_shutdown", server=self.name, restart=msg.get("Restart"))
+            self._shutdown_sign("Shutdown event")
         attempt_id = self._router.route(msg)
         if attempt_id is not None:
             machine = self._machines.get(attempt_id)
@@ -567,17 +616,37 @@ class AmiClient:
     def _deliver(self, attempt_id: str, updates: Iterable[Any]) -> None:
         for update in updates:
             if isinstance(update, Ended):
+                machine = self._machines.get(attempt_id)
                 self._forget(attempt_id)
-                log.info(
-                    "attempt_ended",
-                    server=self.name,
-                    attempt_id=attempt_id,
-                    outcome=str(update.outcome.outcome),
-                )
-            for listener in self._update_listeners:
-                listener(update)
-            if self._update_queue is not None:
-                self._update_queue.put_nowait(update)
+                # A call a shutdown cut is no abandon (ami.shutdown): relabelled, or held briefly.
+                update = self._pbx_shutdown.ending(machine, update)
+                if update is None:
+                    continue
+            self._emit_update(update)
+
+    def _emit_update(self, update: Any) -> None:
+        if isinstance(update, Ended):
+            log.info(
+                "attempt_ended",
+                server=self.name,
+                attempt_id=update.outcome.attempt_id,
+                outcome=str(update.outcome.outcome),
+            )
+        for listener in self._update_listeners:
+            listener(update)
+        if self._update_queue is not None:
+            self._update_queue.put_nowait(update)
+
+    @property
+    def shutting_down(self) -> bool:
+        """The server said it is shutting down (until the next login)."""
+        return self._pbx_shutdown.shutting_down
+
+    def _shutdown_sign(self, why: str) -> None:
+        """The server is shutting down: no more calls through it until it is back."""
+        self._pbx_shutdown.sign(why)
+        if self._state is ConnectionState.CONNECTED:
+            self._set_state(ConnectionState.SHUTTING_DOWN)
 
     def _settle(self, attempt_id: str) -> None:
         """Safety timer: a decided outcome whose last Hangup never came ends anyway."""
@@ -616,7 +685,7 @@ class AmiClient:
             self._pinger = None
         if self._banner is not None and not self._banner.done():
             self._banner.set_exception(AmiConnectionLost("closed before the banner"))
-        was_connected = self._state is ConnectionState.CONNECTED
+        was_connected = self._state in (ConnectionState.CONNECTED, ConnectionState.SHUTTING_DOWN)
         self._set_state(ConnectionState.DISCONNECTED)
         if was_connected:
             log.warning(
@@ -703,13 +772,16 @@ class AmiClient:
         elapsed = time.monotonic() - sent_at
         if elapsed >= SLOW_RESPONSE_S:  # issue 19 item 3: a slow PBX says so, action by action
             log.warning("ami_response_slow", server=self.name, action=action, elapsed_s=round(elapsed, 3))
+        failed = isinstance(result, AmiMessage) and result.response not in _SUCCESS
+        if failed and is_shutdown_refusal(result.get("Message")):
+            self._shutdown_sign(f"{action} refused")
         if is_list:
             if pending.response is None and isinstance(result, AmiMessage):
-                if check and result.response not in _SUCCESS:
+                if check and failed:
                     raise AmiActionFailed(action, result.get("Message") or "")
                 return []
             return result
-        if check and result.response not in _SUCCESS:
+        if check and failed:
             raise AmiActionFailed(action, result.get("Message") or "")
         return result
 

@@ -82,6 +82,10 @@ class Outcome(enum.StrEnum):
     ABANDONED = "abandoned"  # person answered, no agent within the connect limit
     HANGUP_WAITING = "hangup_waiting"  # person hung up while waiting for an agent
     LOST = "lost"  # we lost track (AMI connection lost / restart): outcome unknown
+    # The PBX shut down or restarted under the call (``core stop/restart now``): it was cut,
+    # not abandoned by us nor left by the person (ami.client tells it from the Shutdown event
+    # or an action refused "shutting down"); a call that had reached an agent stays CONNECTED.
+    PBX_SHUTDOWN = "pbx_shutdown"
 
 
 @dataclass(frozen=True, slots=True)
@@ -381,11 +385,13 @@ class AttemptMachine:
         self.started_at_s = started_at_s
         self.state = CallState.DIALING
         self.done = False
+        self.last_fed_at = started_at_s  # when a message of this call last came (quiet check)
         self.outcome: CallOutcome | None = None
         self._one = channel_id
         self._two = channel_id + LOCAL_HALF_TWO_SUFFIX
         self._verdict: Verdict | None = None
         self._verdict_at: float | None = None
+        self._decided_by: Signal | None = None
         self._opened: set[str] = set()
         self._hung: dict[str, tuple[int | None, str | None, float]] = {}
         self._response_seen = False
@@ -419,6 +425,7 @@ class AttemptMachine:
         """
         if self.done:
             return []
+        self.last_fed_at = at_s
         updates: list[AttemptUpdate] = []
         for signal in self._signals(msg, at_s):
             self._apply(signal, at_s, updates)
@@ -445,6 +452,35 @@ class AttemptMachine:
         if self.state is CallState.CLEARING and self._verdict is not None:
             return [self._end(self._decided_outcome(), at_s)]
         return self.lost(at_s)
+
+    def gone(self, at_s: float) -> list[AttemptUpdate]:
+        """The PBX has no channel of this call left, yet its last Hangup never came.
+
+        For the shell's quiet-call check: a conversation whose end was missed (after a Local
+        optimisation only the call's last channel ends it, and AgentComplete is ignored) ends
+        as connected, its talk counted up to ``at_s`` (an overestimate by at most the check's
+        interval); anything else as :meth:`settle` would end it.
+        """
+        if self.done:
+            return []
+        if self.state is CallState.CONNECTED:
+            self._talk_end_at = at_s
+            return [self._end(Outcome.CONNECTED, at_s)]
+        return self.settle(at_s)
+
+    @property
+    def ended_by_hangup(self) -> bool:
+        """The outcome was decided by a channel hanging up, not by anyone's signalling.
+
+        A call in the queue whose halves hang up, or a ringing call the PBX hung up
+        (OriginateResponse Reason 1), may have been cut by a PBX shutting down: Asterisk hangs
+        every channel up *before* it sends its ``Shutdown`` event, so the shell holds such an
+        ending briefly to see whether a shutdown explains it.
+        """
+        by = self._decided_by
+        if by in (Signal.CUSTOMER_HANGUP, Signal.DIALER_HANGUP):
+            return True
+        return by is Signal.ORIGINATE_FAILED and self._reason == _REASON_FAR_HANGUP
 
     @property
     def decided(self) -> bool:
@@ -657,7 +693,7 @@ class AttemptMachine:
         if before is CallState.CONNECTED and new_state is CallState.CLEARING:
             self._talk_end_at = at_s
         if verdict is not None:
-            self._verdict, self._verdict_at = verdict, at_s
+            self._verdict, self._verdict_at, self._decided_by = verdict, at_s, signal
         self.state = new_state
 
     def _cleared(self) -> bool:

@@ -101,6 +101,9 @@ class Outcome(StrEnum):
     INVALID_NUMBER = "invalid_number"
     CANCELLED = "cancelled"
     LOST = "lost"  # the engine lost track of the call (migration 002); retried like a failure
+    # The PBX shut down or restarted under the call (migration 009): not an abandon, retried
+    # like a network failure.
+    PBX_SHUTDOWN = "pbx_shutdown"
 
 
 # Which automatic trigger an outcome fires; ANSWERED waits for the agent's disposition and
@@ -116,6 +119,7 @@ OUTCOME_TRIGGER: dict[Outcome, Trigger | None] = {
     Outcome.INVALID_NUMBER: Trigger.INVALID_NUMBER,
     Outcome.CANCELLED: None,
     Outcome.LOST: Trigger.CONGESTION,
+    Outcome.PBX_SHUTDOWN: Trigger.CONGESTION,
 }
 
 

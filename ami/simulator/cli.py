@@ -93,6 +93,12 @@ def register(sub: Any) -> None:
     pop.add_argument("--talk-sigma", type=float, default=defaults.talk_sigma)
     faults = p.add_argument_group("fault injection")
     faults.add_argument("--response-delay", type=float, default=0.0, help="delay every action response (s)")
+    faults.add_argument(
+        "--queue-pause-lag",
+        type=float,
+        default=0.0,
+        help="QueuePause reaches the queue this many seconds late (the wrap-up race)",
+    )
     faults.add_argument("--drop-every", type=float, default=None, help="drop all connections every N s")
     faults.add_argument(
         "--restart-every", type=float, default=None, help="restart (Shutdown, reboot) every N s"
@@ -139,6 +145,7 @@ def build_pbx(args: argparse.Namespace) -> SimulatedPbx:
         local_optimization=args.local_optimization,
     )
     pbx.response_delay_s = args.response_delay
+    pbx.queue_pause_lag_s = args.queue_pause_lag
     return pbx
 
 

@@ -16,7 +16,8 @@ a moment and boots again with ``Uptime: 0`` and no calls (fact 8); queue admin a
 errors as in ``queue-member-admin.txt`` (fact 9).
 
 Fault injection (for tests and the CLI): :meth:`drop_connections`, :meth:`restart`,
-:attr:`response_delay_s`, :meth:`send_garbled`, :attr:`suppressed_events`.
+:attr:`response_delay_s`, :attr:`queue_pause_lag_s`, :meth:`send_garbled`,
+:attr:`suppressed_events`.
 """
 
 from __future__ import annotations
@@ -166,10 +167,19 @@ class SimulatedPbx:
         self.read_classes: tuple[str, ...] = admin.DEFAULT_READ
         self.write_classes: tuple[str, ...] | None = None  # None: every class
         self.response_delay_s = 0.0
+        # fault: a QueuePause is answered at once but reaches the queue's members this many
+        # simulated seconds late, so the queue may ring a member the engine believes paused, as
+        # when the engine's pause was still in flight (a real queue rang an agent 7 ms after its
+        # call ended, before the wrap-up pause arrived: issue 17 item 3)
+        self.queue_pause_lag_s = 0.0
         # fault: events of these names are never sent (a lost event, a missing read class)
         self.suppressed_events: set[str] = set()
         self.events_sent = 0
         self.action_counts: Counter[str] = Counter()
+        # actions answered "Asterisk is shutting down" (see shutdown()), by action name
+        self.refused_actions: Counter[str] = Counter()
+        self.shutting_down = False
+        self._down = False
         self._server: asyncio.base_events.Server | None = None
         self._timers: set[asyncio.TimerHandle] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -178,6 +188,7 @@ class SimulatedPbx:
     # -- lifecycle -----------------------------------------------------------------------
 
     def _boot(self) -> None:
+        self.shutting_down = False
         self._booted_at = time.monotonic()
         self._t0 = time.monotonic()
         self._epoch0 = int(time.time())
@@ -202,7 +213,13 @@ class SimulatedPbx:
         )
 
     async def start(self) -> None:
-        """Start listening; with ``port=0`` the chosen port is then in :attr:`port`."""
+        """Start listening; with ``port=0`` the chosen port is then in :attr:`port`.
+
+        After :meth:`shutdown` without restart this is a fresh boot (``Uptime: 0``, no calls).
+        """
+        if self._down:
+            self._boot()
+            self._down = False
         self._loop = asyncio.get_running_loop()
         self._server = await self._loop.create_server(lambda: _Session(self), self.host, self.port)
         self.port = self._server.sockets[0].getsockname()[1]
@@ -249,6 +266,43 @@ class SimulatedPbx:
         queue members are forgotten (``persistentmembers = no``).
         """
         self.emit("Shutdown", "system,all", [("Shutdown", "Cleanly"), ("Restart", "True")])
+        await self._go_down()
+        await asyncio.sleep(down_s)
+        self._boot()
+        assert self._loop is not None
+        self._server = await self._loop.create_server(lambda: _Session(self), self.host, self.port)
+        log.info("sim_pbx_restarted", port=self.port)
+
+    async def shutdown(
+        self, *, restart: bool = True, down_s: float = 0.2, gap_s: float = 0.05, cause: int = 16
+    ) -> None:
+        """``core restart now`` / ``core stop now`` the way Asterisk does it (issue 17 item 4).
+
+        In asterisk.c's order: new work is refused at once (every AMI action but Logoff gets
+        ``Response: Error`` ``Message: Asterisk is shutting down``); every channel is hung up
+        (with ``cause``: a call in the queue shows QueueCallerAbandon, a ringing one an
+        OriginateResponse Reason 1, as for any hang-up); ``gap_s`` real seconds later, once the
+        channels are gone, ``Event: Shutdown`` (``Cleanly``, ``Restart: True|False``) and EOF.
+        With ``restart`` the server refuses connections for ``down_s`` and boots afresh
+        (``Uptime: 0``, dynamic members forgotten); without, it stays down until :meth:`start`.
+        """
+        self.shutting_down = True
+        for call in list(self.calls_by_uid.values()):
+            call.hangup_action(cause)
+        await asyncio.sleep(gap_s)
+        clean = "Cleanly" if not self.channels else "Uncleanly"
+        restarting = "True" if restart else "False"
+        self.emit("Shutdown", "system,all", [("Shutdown", clean), ("Restart", restarting)])
+        await self._go_down()
+        log.info("sim_pbx_shut_down", restart=restart)
+        self._down = True
+        if restart:
+            await asyncio.sleep(down_s)
+            await self.start()
+            log.info("sim_pbx_restarted", port=self.port)
+
+    async def _go_down(self) -> None:
+        """EOF on every session, every call and timer forgotten, no more listening."""
         for s in list(self.sessions):
             s.close()
         self._cancel_everything()
@@ -256,11 +310,6 @@ class SimulatedPbx:
             self._server.close()
             await self._server.wait_closed()
             self._server = None
-        await asyncio.sleep(down_s)
-        self._boot()
-        assert self._loop is not None
-        self._server = await self._loop.create_server(lambda: _Session(self), self.host, self.port)
-        log.info("sim_pbx_restarted", port=self.port)
 
     # -- services for calls ------------------------------------------------------------------
 
@@ -395,6 +444,11 @@ class SimulatedPbx:
                 )
             else:
                 self._error(session, msg, "Authentication Required")
+            return
+        if self.shutting_down and action != "logoff":
+            # manager.c: no action is processed once a shutdown began
+            self.refused_actions[action] += 1
+            self._error(session, msg, "Asterisk is shutting down")
             return
         handler = self._ACTIONS.get(action)
         if handler is None:
@@ -581,9 +635,16 @@ class SimulatedPbx:
             return
         text = "Interface paused successfully" if paused else "Interface unpaused successfully"
         self._respond(session, msg, [("Response", "Success"), ("Message", text)])
+        if self.queue_pause_lag_s > 0:
+            # The pause reaches the members late, while app_queue already rings one of them.
+            self.later(self.queue_pause_lag_s, self._apply_pause, targets, iface, paused, msg.get("Reason"))
+        else:
+            self._apply_pause(targets, iface, paused, msg.get("Reason"))
+
+    def _apply_pause(self, targets: list[SimMember], iface: str, paused: bool, reason: str | None) -> None:
         for m in targets:
             m.paused = paused
-            m.paused_reason = (msg.get("Reason") or "") if paused else ""
+            m.paused_reason = (reason or "") if paused else ""
             if paused:
                 m.last_pause = self.epoch()
             self.emit(

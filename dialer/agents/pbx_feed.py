@@ -10,6 +10,15 @@ we never added (static, or added before a restart) logs it in. Agent call events
 outcomes move agents through talking and wrap-up, tie a queue call to its attempt, and end
 reserved calls that failed.
 
+A call the PBX puts through to an agent is that agent's call, whatever the board thought the
+agent was doing (issue 17 item 3): a queue rings a member a few milliseconds after its last
+call ended, before our wrap-up pause reaches Asterisk, and the agent answers. The board then
+follows the PBX (:func:`_yield_to_pbx_call`): a wrap-up in progress ends with the campaign's
+default disposition, as its timeout would end it (the board holds one call per agent, and a
+contact must not stay leased for a disposition nobody can give while the agent talks to
+someone else); an offered record goes back to the hopper unused; a held pause or logout
+stays held for the end of the new call.
+
 Peer updates never raise: whatever does not fit (an unknown member, an input the table refuses
 in the agent's state, an attempt that belongs to another agent) becomes a
 :class:`~dialer.agents.state.PeerAnomaly` effect, and reality wins over what the board held.
@@ -26,19 +35,23 @@ from dialer.agents.state import (
     AgentEffect,
     AgentInput,
     AgentState,
+    ApplyDefaultDisposition,
     CallReachedAgent,
     LoggedIn,
     PeerAnomaly,
+    ReleaseContact,
     ReservationKind,
 )
 from dialer.errors import AgentError, IllegalAgentTransition
 
-__all__ = ["REASON_PBX", "BoardUpdate", "feed"]
+__all__ = ["REASON_PBX", "REASON_QUEUE_CALL", "BoardUpdate", "feed"]
 
 BoardUpdate = AgentUpdate | AttemptUpdate  # what feed() accepts: ami.agent_events and ami.outcome
 
 # The pause reason of a member paused on the PBX side without one.
 REASON_PBX = "pbx"
+# Why an offered record goes back unused when a queue call reaches its agent first.
+REASON_QUEUE_CALL = "a queue call reached the agent"
 
 
 def feed(roster: Roster, update: BoardUpdate, at_s: float) -> list[AgentEffect]:
@@ -144,6 +157,9 @@ def _on_connected(roster: Roster, upd: AgentConnected, at_s: float) -> list[Agen
 
 def _on_ended(roster: Roster, upd: Ended, at_s: float) -> list[AgentEffect]:
     outcome = upd.outcome
+    if outcome.attempt_id in roster.yielded:
+        roster.yielded.discard(outcome.attempt_id)
+        return []  # its wrap-up is over already: not the call the agent is on now
     agent_id = roster.by_attempt.get(outcome.attempt_id)
     if agent_id is None:
         # A predictive call whose connect we never tied to the attempt: the queue's agent.
@@ -196,6 +212,8 @@ def _connect(roster: Roster, agent: AgentEntry, attempt_id: str | None, at_s: fl
         if attempt_id is not None and call is not None and call.attempt_id is None:
             _try_attach(roster, agent, attempt_id, at_s, effects)
         return effects
+    if agent.state in (AgentState.WRAP_UP, AgentState.OFFERED):
+        _yield_to_pbx_call(roster, agent, at_s, effects)
     before = agent.state
     try:
         roster.step(agent, AgentInput.CONNECT, at_s, effects)
@@ -215,6 +233,36 @@ def _connect(roster: Roster, agent: AgentEntry, attempt_id: str | None, at_s: fl
     )
     roster.sync(agent, at_s, effects)
     return effects
+
+
+def _yield_to_pbx_call(roster: Roster, agent: AgentEntry, at_s: float, effects: list[AgentEffect]) -> None:
+    """A call reached an agent in wrap-up or with an offer: end what the board held, PBX wins.
+
+    The wrap-up gets the default disposition now (what its timeout would apply); the offer is
+    given back unused. Held pause and logout requests are left held: they apply once the new
+    call and its wrap-up are over. The agent is left ready, for the CONNECT that follows.
+    """
+    call = agent.call
+    was = agent.state
+    effects.append(
+        PeerAnomaly(agent.agent_id, agent.interface, f"a call reached the agent in {was.value}", at_s)
+    )
+    if was is AgentState.WRAP_UP:
+        roster.step(agent, AgentInput.DISPOSITION_TIMEOUT, at_s, effects)
+        effects.append(
+            ApplyDefaultDisposition(
+                agent.agent_id, call.attempt_id if call else None, call.contact if call else None
+            )
+        )
+    else:
+        roster.step(agent, AgentInput.SKIP, at_s, effects)
+        if call is not None and call.contact is not None:
+            effects.append(ReleaseContact(call.contact, REASON_QUEUE_CALL, agent.agent_id))
+    if call is not None and call.attempt_id is not None:
+        roster.by_attempt.pop(call.attempt_id, None)
+        roster.yielded.add(call.attempt_id)
+    agent.call = None
+    agent.offer_deadline_at = agent.wrap_deadline_at = None
 
 
 def _try_attach(

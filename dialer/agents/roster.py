@@ -47,6 +47,9 @@ class Roster:
         self.agents: dict[str, AgentEntry] = {}
         self.by_interface: dict[str, str] = {}  # interface -> agent id (the interface's last agent)
         self.by_attempt: dict[str, str] = {}  # attempt id -> agent id, while the agent holds that call
+        # Attempts whose wrap-up a call the PBX put through ended early (pbx_feed): their own
+        # Ended, if it comes after, belongs to no agent any more.
+        self.yielded: set[str] = set()
 
     def get(self, agent_id: str) -> AgentEntry:
         """The agent's entry.

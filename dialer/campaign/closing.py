@@ -178,7 +178,10 @@ class AttemptCloser:
             agent_id=agent_db,
         )
         ring_s = out.ring_s if out.ring_s is not None else max(0.0, now - call.launched_at)
-        self._policy.observe_call(CallObservation(now, row.pacing, ring_s, reserved=call.agent is not None))
+        if row.pacing is not None:
+            self._policy.observe_call(
+                CallObservation(now, row.pacing, ring_s, reserved=call.agent is not None)
+            )
         if out.talk_s is not None and out.outcome is AmiOutcome.CONNECTED:
             self._policy.observe_talk(now, out.talk_s)
         self._log.info(

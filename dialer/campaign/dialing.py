@@ -25,7 +25,10 @@ Failures undo what they must: a lost lease drops the contact and frees the agent
 the store no longer knows is given back; a store that looks unreachable pauses launching
 (``on_store_failure``) and gives the contact back -- closing, in the writer's order, an
 attempt row the failed ``open_attempt`` may have committed anyway; an Originate the PBX
-refuses closes the attempt as cancelled and frees the agent.
+refuses closes the attempt as cancelled ("not placed: ..." with the PBX's reason: counted
+nothing, the contact released at once; the row, written before the call for crash safety,
+stays as the record of what happened) and frees the agent. A PBX that went away or began
+shutting down between the decision and the attempt row gets no row at all.
 """
 
 from __future__ import annotations
@@ -177,6 +180,11 @@ class Dialer:
                 if refusal in _CAMPAIGN_CHANGED:
                     self._on_campaign_changed()  # paused or schedule changed: the runner re-reads
                 return
+            if not self._pbx.connected:
+                # The PBX went away or said it is shutting down since the decision: no attempt
+                # row for a call that cannot be placed (issue 17 item 4).
+                await self._give_back(lease, agent, "pbx unavailable")
+                return
             attempt = await self._store.open_attempt(lease, at=utc_at(now), engine_id=self._engine_id)
         except LeaseLost:
             self._log.warning("lease_lost_before_dial", contact_id=lease.contact_id)
@@ -228,7 +236,9 @@ class Dialer:
                 self._close(
                     attempt,
                     AttemptResult(
-                        StoreOutcome.CANCELLED, utc_at(self._clock.now()), hangup_cause_text=str(err)[:200]
+                        StoreOutcome.CANCELLED,
+                        utc_at(self._clock.now()),
+                        hangup_cause_text=f"not placed: {err}"[:200],
                     ),
                     lease.contact_id,
                     keep=False,

@@ -82,8 +82,11 @@ __all__ = [
 LIVE = frozenset(row.store for row in OUTCOMES.values() if row.live)
 ABANDONED = frozenset(row.store for row in OUTCOMES.values() if row.abandoned)
 MACHINE = frozenset(row.store for row in OUTCOMES.values() if row.pacing is CallOutcomeKind.MACHINE)
-#: What pacing learns from a stored outcome (the outcome table read backwards).
-PACING_KIND: dict[Outcome, CallOutcomeKind] = {row.store: row.pacing for row in OUTCOMES.values()}
+#: What pacing learns from a stored outcome (the outcome table read backwards); outcomes pacing
+#: learns nothing from (a PBX shutdown's cut calls) are absent, as in the live path.
+PACING_KIND: dict[Outcome, CallOutcomeKind] = {
+    row.store: row.pacing for row in OUTCOMES.values() if row.pacing is not None
+}
 
 if len({(row.store, row.pacing, row.live, row.abandoned) for row in OUTCOMES.values()}) != len(
     {row.store for row in OUTCOMES.values()}

@@ -16,6 +16,12 @@ Choices that are judgements, with their reasons:
   found no channel) -> store ``lost``: a distinct outcome (migration 002) so the audit trail
   shows we do not know; it fires the congestion/failed trigger, so the contact is retried by
   the campaign's rules and the attempt counts.
+* ``pbx_shutdown`` (``core stop/restart now`` cut the call; ``ami.shutdown``) -> store
+  ``pbx_shutdown`` (migration 009): nobody was left waiting by the dialer, so it is neither a
+  live answer nor an abandon and stays out of the abandon rate; retried like a network
+  failure (the congestion trigger). Pacing learns nothing from it (``pacing`` None): a
+  restart cutting fifty calls says nothing about who answers, and teaching the pacer fifty
+  failures would make it dial harder once the PBX is back.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ from pacing.stats import CallOutcomeKind
 @dataclass(frozen=True, slots=True)
 class OutcomeMapping:
     store: StoreOutcome
-    pacing: CallOutcomeKind
+    pacing: CallOutcomeKind | None  # None: nothing for the pacer to learn
     live: bool  # a person answered (counts in the abandon-rate denominator)
     abandoned: bool  # counts in the abandon-rate numerator
 
@@ -49,6 +55,7 @@ OUTCOMES: dict[AmiOutcome, OutcomeMapping] = {
     AmiOutcome.ABANDONED: OutcomeMapping(_S.ABANDONED, _K.ABANDONED, live=True, abandoned=True),
     AmiOutcome.HANGUP_WAITING: OutcomeMapping(_S.ABANDONED, _K.ABANDONED, live=True, abandoned=True),
     AmiOutcome.LOST: OutcomeMapping(_S.LOST, _K.FAILED, live=False, abandoned=False),
+    AmiOutcome.PBX_SHUTDOWN: OutcomeMapping(_S.PBX_SHUTDOWN, None, live=False, abandoned=False),
 }
 
 missing = set(AmiOutcome) - set(OUTCOMES)

@@ -62,8 +62,9 @@ from structlog.contextvars import bound_contextvars
 
 from ami.agent_events import AgentCallEvent, AgentCallKind, AgentStateChange
 from ami.outcome import AgentConnected, AmdDetected, Answered, Ended
+from ami.outcome import Outcome as AmiOutcome
 from dialer.agents.callback_routing import DueCallback, route_callbacks
-from dialer.agents.state import AgentEffect, AgentState, ReservationKind
+from dialer.agents.state import AgentEffect, AgentState, ApplyDefaultDisposition, ReservationKind
 from dialer.campaign.assembly import assemble
 from dialer.campaign.queue_gate import QueueGate
 from dialer.campaign.rules import amd_counted_false_positive
@@ -430,6 +431,14 @@ class CampaignRunner:
             if self.closer.ended(update, now) is None:
                 return
             await self.effects.perform(self.board.feed(update, now))
+            out = update.outcome
+            if out.outcome is AmiOutcome.CONNECTED and self.board.agent_for_attempt(out.attempt_id) is None:
+                # A call that reached an agent no one on the board holds it for (the agent
+                # logged out, a member we never added): nobody will set its disposition, so
+                # its contact gets the default at once instead of staying leased for an hour.
+                agent = (self.board.agent_for_interface(out.agent) if out.agent else None) or ""
+                self._log.warning("answered_without_agent", agent=out.agent)
+                await self.effects.perform([ApplyDefaultDisposition(agent, out.attempt_id, None)])
             self.wake()
 
     def _campaign_changed(self) -> None:

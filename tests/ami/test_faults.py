@@ -75,7 +75,7 @@ async def test_unreachable_server_is_a_connection_error(make_client: Callable[..
         await client.connect()
 
 
-async def test_restart_mid_call_reconnects_and_reports_the_call_lost(
+async def test_restart_mid_call_reconnects_and_reports_the_call_cut_by_the_shutdown(
     pbx: SimulatedPbx, make_client: Callable[..., AmiClient]
 ) -> None:
     client = make_client(pbx.port)
@@ -89,7 +89,8 @@ async def test_restart_mid_call_reconnects_and_reports_the_call_lost(
     assert 1 == pbx.live_calls
     await pbx.restart(down_s=0.1)
     ended = await rec.ended("R1")
-    assert Outcome.LOST == ended.outcome.outcome
+    # the call vanished after the Shutdown event: cut by the shutdown, not an unknown loss
+    assert Outcome.PBX_SHUTDOWN == ended.outcome.outcome
     await wait_for(lambda: client.connected)
     assert (1, 0, 0) == (client.reconnects, client.last_uptime_s, client.in_flight)
     # and the reconnected client works

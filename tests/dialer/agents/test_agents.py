@@ -305,6 +305,78 @@ def test_queue_call_beating_our_pause_takes_the_agent_from_its_reservation() -> 
     assert "att-queue" == board.view("a1", 61.0).attempt_id
 
 
+def test_queue_call_reaching_an_agent_in_wrap_up_ends_the_wrap_up_and_is_tracked() -> None:
+    # Issue 17 item 3: the queue rang the agent 7 ms after its last call ended, before our
+    # wrap-up pause reached Asterisk. The PBX wins: the old wrap-up gets the default
+    # disposition, the agent talks on the new call, whose end brings its own wrap-up.
+    board = _board("a1")
+    iface = "Local/a1@sim-agents"
+    _reserved_and_talking(board)  # att-1 for contact-1
+    board.pause("a1", 20.0, reason="coffee")  # held for the end of the call
+    board.feed(_ended("att-1", Outcome.CONNECTED, iface), 30.0)
+
+    raced = board.feed(_call_event(AgentCallKind.CONNECT, iface, 30.007), 30.007)
+    tied = board.feed(AgentConnected("att-2", iface, 30.008, 0.4), 30.008)
+    during = (board.state_of("a1"), board.agent_for_attempt("att-1"), board.agent_for_attempt("att-2"))
+    ended = board.feed(_ended("att-2", Outcome.CONNECTED, iface), 50.0)
+    done = board.set_disposition("a1", 55.0, "ok")
+
+    assert [ApplyDefaultDisposition("a1", "att-1", "contact-1")] == effects_of_type(
+        raced, ApplyDefaultDisposition
+    )
+    assert [(S.WRAP_UP, S.READY), (S.READY, S.TALKING)] == _states(raced)
+    assert [] == effects_of_type(raced, QueuePause)  # no unpause for the instant between calls
+    assert 1 == len(effects_of_type(raced, PeerAnomaly))
+    assert [] == _states(tied)
+    assert (S.TALKING, None, "a1") == during
+    assert [(S.TALKING, S.WRAP_UP)] == _states(ended)
+    assert [RecordDisposition("a1", "att-2", None, "ok")] == effects_of_type(done, RecordDisposition)
+    assert (S.PAUSED, "coffee") == (board.state_of("a1"), board.view("a1", 55.0).pause_reason)
+
+
+def test_our_connect_reaching_an_agent_in_wrap_up_before_the_queue_event_is_tracked() -> None:
+    board = _board("a1")
+    iface = "Local/a1@sim-agents"
+    _reserved_and_talking(board)
+    board.feed(_ended("att-1", Outcome.CONNECTED, iface), 30.0)
+
+    effects = board.feed(AgentConnected("att-2", iface, 30.01, 0.4), 30.01)
+
+    assert [ApplyDefaultDisposition("a1", "att-1", "contact-1")] == effects_of_type(
+        effects, ApplyDefaultDisposition
+    )
+    assert (S.TALKING, "a1") == (board.state_of("a1"), board.agent_for_attempt("att-2"))
+
+
+def test_the_end_of_a_call_whose_wrap_up_the_queue_cut_short_does_not_touch_the_next_call() -> None:
+    # AgentComplete put the agent into wrap-up; the queue's next call reached them before the
+    # first call's own Ended was read: that Ended must not be taken for the new queue call.
+    board = _board("a1")
+    iface = "Local/a1@sim-agents"
+    _reserved_and_talking(board)
+    board.feed(_call_event(AgentCallKind.COMPLETE, iface, 30.0), 30.0)
+    board.feed(_call_event(AgentCallKind.CONNECT, iface, 30.01), 30.01)
+
+    late = board.feed(_ended("att-1", Outcome.CONNECTED, iface), 30.02)
+
+    assert [] == late
+    assert (S.TALKING, None) == (board.state_of("a1"), board.agent_for_attempt("att-1"))
+
+
+def test_queue_call_reaching_an_agent_with_an_offer_gives_the_record_back() -> None:
+    board = _board("a1")
+    iface = "Local/a1@sim-agents"
+    board.offer("a1", "contact-9", 10.0)
+
+    effects = board.feed(_call_event(AgentCallKind.CONNECT, iface, 10.5), 10.5)
+
+    assert [ReleaseContact("contact-9", "a queue call reached the agent", "a1")] == effects_of_type(
+        effects, ReleaseContact
+    )
+    assert [(S.OFFERED, S.READY), (S.READY, S.TALKING)] == _states(effects)
+    assert board.next_deadline_at() is None  # the offer's timeout went with it
+
+
 def test_reserved_call_that_fails_frees_the_agent_without_wrap_up() -> None:
     board = _board("a1")
     board.reserve("a1", "contact-1", 10.0)

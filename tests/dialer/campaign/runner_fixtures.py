@@ -28,6 +28,7 @@ from dialer.model import Campaign
 from dialer.observability.metrics import DialerMetrics
 from dialer.pbx.ami_pbx import AmiPbx
 from dialer.store.store import Store
+from pacing import CallObservation, DialMode
 from pacing.policy import PacingPolicy
 
 TIME_SCALE = 0.01
@@ -45,6 +46,21 @@ FAST = RunnerSettings(
     db_retry_initial_s=0.05,
     db_retry_max_s=0.2,
 )
+
+
+class ScriptedPolicy:
+    """Base of the tests' scripted pacing: predictive, learning nothing (``decide`` is theirs)."""
+
+    mode = DialMode.PREDICTIVE
+
+    def observe_call(self, observation: CallObservation) -> None:
+        pass
+
+    def observe_talk(self, t_s: float, talk_s: float) -> None:
+        pass
+
+    def observe_wrap(self, t_s: float, wrap_s: float) -> None:
+        pass
 
 
 def server_config(port: int, *, limit: int = 100) -> AmiServerConfig:

@@ -200,13 +200,35 @@ async def test_an_originate_the_pbx_refuses_closes_the_attempt_cancelled_and_fre
         [lease] = await p.lease()
         p.hopper.take(cid)
         p.board.reserve("di3", cid, now, ReservationKind.PROGRESSIVE)
-        rig.pbx.set_connected(False)
+        rig.pbx.line_limit = 0  # connected, but it refuses the call
         await rig.launched(lease, "di3")
         await written(p)
         assert (0, AgentState.READY) == (len(p.calls), p.board.state_of("di3"))
         assert p.hopper.dialled(cid) is None
         assert 1.0 == p.sample("dialer_originate_errors_total", server="pbx")
-    assert [Outcome.CANCELLED] == [a.outcome for a in await store.contact_attempts(cid)]
+    [attempt] = await store.contact_attempts(cid)
+    assert Outcome.CANCELLED == attempt.outcome
+    text = await store.pool.fetchval("SELECT hangup_cause_text FROM attempts WHERE id = $1", attempt.id)
+    assert text.startswith("not placed: virtual PBX at its line limit")
+    assert (await _lease_owner(store, cid), 0) == (None, (await store.get_contact(cid)).attempts)
+
+
+async def test_a_pbx_gone_between_the_decision_and_the_attempt_row_gets_no_row(store: Store) -> None:
+    # Issue 17 item 4: a PBX that began shutting down (or went away) is not dialled into.
+    camp = await campaign_of(store)
+    cid = await store.add_contact(camp.name, ["+1005551015"])
+    async with parts(store, camp) as p:
+        rig = _rig(p)
+        now = p.clock.now()
+        p.board.login("di5", "PJSIP/di5", now)
+        [lease] = await p.lease()
+        p.hopper.take(cid)
+        p.board.reserve("di5", cid, now, ReservationKind.PROGRESSIVE)
+        rig.pbx.set_connected(False)
+        await rig.launched(lease, "di5")
+        await written(p)
+        assert (0, AgentState.READY) == (len(p.calls), p.board.state_of("di5"))
+    assert [] == await store.contact_attempts(cid)
     assert await _lease_owner(store, cid) is None
 
 

@@ -34,3 +34,9 @@ def test_a_lost_call_is_its_own_outcome_and_retried_like_a_failure() -> None:
 def test_connected_waits_for_the_disposition() -> None:
     row = map_outcome(AmiOutcome.CONNECTED)
     assert (StoreOutcome.ANSWERED, None) == (row.store, OUTCOME_TRIGGER[row.store])
+
+
+def test_a_call_cut_by_a_pbx_shutdown_is_no_abandon_and_teaches_the_pacer_nothing() -> None:
+    row = map_outcome(AmiOutcome.PBX_SHUTDOWN)
+    assert (StoreOutcome.PBX_SHUTDOWN, False, False, None) == (row.store, row.live, row.abandoned, row.pacing)
+    assert Trigger.CONGESTION == OUTCOME_TRIGGER[row.store]
