@@ -36,7 +36,7 @@ Pure: no asyncio, no panoramisk, no logging; times are passed in.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ami.errors import IllegalTransition
@@ -392,6 +392,9 @@ class AttemptMachine:
         self._amd_var_status: str | None = None
         self._dial_status: str | None = None
         self._amd_at = 0.0
+        # When a message about this call last arrived (the in-flight audit asks the PBX about
+        # calls quiet for long: ami.inflight).
+        self.last_event_at_s = started_at_s
 
     # ----------------------------------------------------------------- feeding
 
@@ -402,6 +405,7 @@ class AttemptMachine:
         """
         if self.done:
             return []
+        self.last_event_at_s = at_s
         updates: list[AttemptUpdate] = []
         for signal in self._signals(msg, at_s):
             self._apply(signal, at_s, updates)
@@ -428,6 +432,72 @@ class AttemptMachine:
         if self.state is CallState.CLEARING and self._verdict is not None:
             return [self._end(self._decided_outcome(), at_s)]
         return self.lost(at_s)
+
+    def resync(self, channels: Sequence[AmiMessage], at_s: float) -> list[AttemptUpdate]:
+        """Catch up with the PBX's own list of this call's channels (``CoreShowChannel`` rows).
+
+        For when messages may have been missed (the AMI connection dropped, an engine adopts
+        a call another one placed): ``channels`` are the rows of this call's channels still up
+        (our halves, and every channel whose ``Linkedid`` is our ChannelId). What the list
+        proves is applied as the events would have been: our ``;1`` Up is the answer; ``;1``
+        in a bridge (it only enters one with an agent) or our halves gone while other channels
+        of the call go on (a Local optimisation) is the agent connect; a channel we thought up
+        and that is not listed hung up (a synthetic Hangup, cause unknown). A call with no
+        channel left ends: with its decided outcome, as ``connected`` if it had reached an
+        agent, else ``lost`` (gone, and no evidence of how).
+        """
+        if self.done:
+            return []
+        self.last_event_at_s = at_s
+        live = {m.get("Uniqueid") or "": m for m in channels}
+        one = live.get(self._one)
+        updates: list[AttemptUpdate] = []
+        for uid in (self._one, self._two):
+            if uid in live:
+                self._opened.add(uid)
+        if one is not None and one.get("ChannelState") == _CHANNEL_STATE_UP:
+            self._apply(Signal.ANSWER, at_s, updates)
+        others = {u for u, m in live.items() if u not in (self._one, self._two) and u}
+        if self._answered_at is not None:
+            self._response_seen = True  # Asterisk sends the OriginateResponse at the answer
+            if others and self._one not in live and self._two not in live:
+                self._optimized = True  # our pair was swapped out; the conversation goes on
+        bridge = one.get("BridgeId") if one is not None else None
+        if (bridge or self._optimized) and self.state in (
+            CallState.DIALING,
+            CallState.ANSWERED,
+            CallState.WAITING,
+            CallState.ABANDONING,
+        ):
+            for m in channels:
+                if bridge and m.get("BridgeId") == bridge and m.get("Uniqueid") != self._one:
+                    self._agent = self._agent or _agent_from_channel(m.get("Channel"))
+            self._apply(Signal.AGENT_ANSWER, at_s, updates)
+        if not live:
+            # Gone, and which side left first is unknown: only what was decided stands.
+            if self.state is CallState.CONNECTED:
+                self._talk_end_at = at_s
+                return [*updates, self._end(Outcome.CONNECTED, at_s)]
+            return updates + self.settle(at_s)
+        gone = [u for u in self._linked if u not in live]
+        self._linked |= others
+        halves = (self._two, self._one)
+        gone += [u for u in halves if u in self._opened and u not in self._hung and u not in live]
+        for uid in gone:
+            for signal in self._on_hangup(AmiMessage.of(Event="Hangup", Uniqueid=uid), at_s):
+                self._apply(signal, at_s, updates)
+        self._maybe_end(at_s, updates)
+        return updates
+
+    @property
+    def linked_ids(self) -> frozenset[str]:
+        """Uniqueids of the call's other channels (Linkedid = our ChannelId) seen up."""
+        return frozenset(self._linked)
+
+    def channel_ids(self) -> list[str]:
+        """The Uniqueids of this call's channels believed up (for a hand-over record)."""
+        ids = [u for u in (self._one, self._two) if u in self._opened and u not in self._hung]
+        return ids + sorted(self._linked)
 
     @property
     def decided(self) -> bool:

@@ -46,7 +46,7 @@ from __future__ import annotations
 import asyncio
 import math
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -348,6 +348,13 @@ class VirtualPbx:
 
     async def live_attempts(self) -> set[str] | None:
         return {aid for aid, c in self._calls.items() if not c.over}
+
+    async def adopt_attempts(self, ages_s: Mapping[str, float]) -> set[str] | None:
+        """Calls this PBX still runs already report to every listener: nothing to rebuild."""
+        return {aid for aid in ages_s if aid in self._calls and not self._calls[aid].over}
+
+    def release_attempts(self, attempt_ids: Iterable[str]) -> dict[str, list[str]]:
+        return {aid: [f"dlr-{aid}"] for aid in attempt_ids if aid in self._calls}
 
     # ------------------------------------------------------------------ control
 

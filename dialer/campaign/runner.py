@@ -202,14 +202,14 @@ class CampaignRunner:
         self._wake.set()
 
     def adopt(self, attempt_id: str, lease: LeasedContact, started_at: float) -> None:
-        """Re-track an attempt a previous run of this engine left in flight (still live on the PBX).
+        """Re-track an attempt placed before this run that the PBX follows again (``adopt_attempts``).
 
-        No attempt update will come for it (the AMI client that placed it is gone), so the
-        runner polls ``pbx.live_attempts`` and closes it once its channel is gone: as
-        ``answered`` with its agent when the queue's AgentConnect (which names our channel)
-        showed it reach one, the agent's disposition then deciding what next; else as ``lost``.
+        Its updates arrive like those of a call placed here (``Answered``, ``AgentConnected``
+        as its channels showed, ``Ended`` with its real outcome), so it is an ordinary call
+        in flight; its lease is renewed with the others.
         """
-        self.housekeeping.adopt(attempt_id, lease, started_at)
+        agent = self.directory.name_of(lease.agent_id) if lease.agent_id is not None else None
+        self.housekeeping.adopt(attempt_id, lease, started_at, agent=agent, followed=True)
 
     async def run(self) -> None:
         """Dial until :meth:`stop` or the end of :meth:`drain`; owns every task it starts."""

@@ -28,6 +28,7 @@ async def test_migrate_applies_everything_once_and_is_idempotent(fresh_dsn: str)
     assert [("Dzwonić", "call"), ("Nie dzwonić", "do_not_call")] == [tuple(r) for r in names]
 
 
-async def test_migration_files_are_numbered_without_gaps() -> None:
+async def test_migration_files_are_numbered_in_order_without_duplicates() -> None:
+    # gaps are allowed: parallel branches take numbers assigned in advance
     versions = [m.version for m in migrate.available()]
-    assert list(range(1, len(versions) + 1)) == versions
+    assert versions == sorted(set(versions)) and versions[0] == 1
