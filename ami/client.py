@@ -678,7 +678,8 @@ class AmiClient:
         if attempt_id in self._machines:
             raise AmiActionError(f"attempt {attempt_id!r} is already in flight")
         tag = f"dlr-{attempt_id}"
-        machine = AttemptMachine(attempt_id, action_id=tag, channel_id=tag, started_at_s=self._clock() - age_s)
+        started = self._clock() - age_s
+        machine = AttemptMachine(attempt_id, action_id=tag, channel_id=tag, started_at_s=started)
         self._machines[attempt_id] = machine
         self._router.register(attempt_id, action_id=tag, channel_id=tag)
         log.info("attempt_adopted", server=self.name, attempt_id=attempt_id, channels=len(channels))

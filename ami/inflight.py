@@ -42,7 +42,9 @@ log = structlog.get_logger(__name__)
 CHANNEL_TAG = "dlr-"
 
 
-def attempts_on_pbx(channels: Iterable[AmiMessage], attempt_ids: Iterable[str]) -> dict[str, list[AmiMessage]]:
+def attempts_on_pbx(
+    channels: Iterable[AmiMessage], attempt_ids: Iterable[str]
+) -> dict[str, list[AmiMessage]]:
     """The ``CoreShowChannel`` rows of each attempt's call (attempts with none are left out).
 
     A row belongs to attempt A when its Uniqueid is one of A's halves or its Linkedid is A's
@@ -139,7 +141,10 @@ class InFlightAudit:
             if machine.done:
                 continue
             fresh = machine.last_event_at_s > asked_at
-            unborn = machine.last_event_at_s <= machine.started_at_s and asked_at - machine.started_at_s < self._young_s
+            unborn = (
+                machine.last_event_at_s <= machine.started_at_s
+                and asked_at - machine.started_at_s < self._young_s
+            )
             if fresh or (unborn and not rows[attempt_id]):
                 skipped += 1
                 continue
@@ -170,4 +175,3 @@ class InFlightAudit:
                 skipped=skipped,
             )
         return result
-

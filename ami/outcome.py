@@ -455,13 +455,15 @@ class AttemptMachine:
         for uid in (self._one, self._two):
             if uid in live:
                 self._opened.add(uid)
-        if one is not None and one.get("ChannelState") == _CHANNEL_STATE_UP:
-            self._apply(Signal.ANSWER, at_s, updates)
         others = {u for u, m in live.items() if u not in (self._one, self._two) and u}
+        # Our pair swapped out while the rest of the call goes on: only a call answered and
+        # bridged to an agent is optimised (fact 11).
+        swapped = bool(others) and self._one not in live and self._two not in live
+        if swapped or (one is not None and one.get("ChannelState") == _CHANNEL_STATE_UP):
+            self._apply(Signal.ANSWER, at_s, updates)
         if self._answered_at is not None:
             self._response_seen = True  # Asterisk sends the OriginateResponse at the answer
-            if others and self._one not in live and self._two not in live:
-                self._optimized = True  # our pair was swapped out; the conversation goes on
+            self._optimized = self._optimized or swapped
         bridge = one.get("BridgeId") if one is not None else None
         if (bridge or self._optimized) and self.state in (
             CallState.DIALING,
@@ -495,9 +497,10 @@ class AttemptMachine:
         return frozenset(self._linked)
 
     def channel_ids(self) -> list[str]:
-        """The Uniqueids of this call's channels believed up (for a hand-over record)."""
-        ids = [u for u in (self._one, self._two) if u in self._opened and u not in self._hung]
-        return ids + sorted(self._linked)
+        """For a hand-over record: our ChannelId (every channel of the call has it as its
+        Linkedid, even after an optimisation), then the Uniqueids of the channels believed up."""
+        ids = [u for u in (self._two,) if u in self._opened and u not in self._hung]
+        return [self._one, *ids, *sorted(self._linked)]
 
     @property
     def decided(self) -> bool:

@@ -405,7 +405,7 @@ class MemoryStore:
         """An engine restarting under its id takes back its leases at once (as Store)."""
         self.calls["release_own_leases"] += 1
         kept = set(keep)
-        mine = [cid for cid in self._leased if cid not in kept and self.contacts[cid].lease_owner == engine_id]
+        mine = [c for c in self._leased if c not in kept and self.contacts[c].lease_owner == engine_id]
         return await self.release_leases(engine_id, mine)
 
     async def hand_over_attempts(

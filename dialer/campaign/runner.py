@@ -59,7 +59,7 @@ from structlog.contextvars import bound_contextvars
 from ami.agent_events import AgentCallEvent, AgentCallKind, AgentStateChange
 from ami.outcome import AgentConnected, AmdDetected, Answered, Ended
 from dialer.agents.callback_routing import DueCallback, route_callbacks
-from dialer.agents.state import AgentEffect, AgentState, ReservationKind
+from dialer.agents.state import AgentEffect, AgentState, PlaceCall, ReservationKind
 from dialer.campaign.assembly import assemble
 from dialer.campaign.settings import RunnerSettings, RunnerStats
 from dialer.clock import Clock, utc_at
@@ -140,6 +140,7 @@ class CampaignRunner:
         self.ring_timeout_s = max(float(campaign.ring_timeout_s), MIN_RING_S)
         self._converted: set[int] = set()  # personal callbacks handed to the campaign (written)
         self._events: deque[tuple[str, Any]] = deque()
+        self._agent_waits: dict[str, int] = {}  # adopted attempt -> its reserved agent (store id)
         self._wake = asyncio.Event()
         parts = assemble(
             campaign,
@@ -208,8 +209,34 @@ class CampaignRunner:
         as its channels showed, ``Ended`` with its real outcome), so it is an ordinary call
         in flight; its lease is renewed with the others.
         """
-        agent = self.directory.name_of(lease.agent_id) if lease.agent_id is not None else None
-        self.housekeeping.adopt(attempt_id, lease, started_at, agent=agent, followed=True)
+        self.housekeeping.adopt(attempt_id, lease, started_at, followed=True)
+        if lease.agent_id is not None:
+            self._agent_waits[attempt_id] = lease.agent_id  # tied once that agent is logged in
+
+    def _tie_adopted_agents(self, now: float) -> list[AgentEffect]:
+        """An adopted call's reserved agent, once logged in here, is busy with it, not free.
+
+        The dead engine had reserved the agent; the new board would otherwise offer it the
+        next call while it rings for (or talks on) the adopted one.
+        """
+        effects: list[AgentEffect] = []
+        for attempt_id, store_id in list(self._agent_waits.items()):
+            call = self.calls.get(attempt_id)
+            name = self.directory.name_of(store_id)
+            if call is None or (name is not None and self.board.state_of(name) is not AgentState.READY):
+                self._agent_waits.pop(attempt_id, None)
+                continue
+            if name is None:
+                continue
+            self._agent_waits.pop(attempt_id)
+            call.agent = name
+            if call.connected_at is not None:
+                effects += self.board.feed(AgentConnected(attempt_id, name, now, None), now)
+            else:  # held for the call already placed: no new PlaceCall
+                held = self.board.reserve(name, call.lease.contact_id, now)
+                effects += [e for e in held if not isinstance(e, PlaceCall)]
+                self.board.attach_attempt(name, attempt_id)
+        return effects
 
     async def run(self) -> None:
         """Dial until :meth:`stop` or the end of :meth:`drain`; owns every task it starts."""
@@ -337,6 +364,8 @@ class CampaignRunner:
             if self._stopping:
                 break
             now = self._now()
+            if self._agent_waits:
+                await self.effects.perform(self._tie_adopted_agents(now))
             await self.effects.perform(self.board.tick(now))
             await self._housekeeping(now)
             await self._decide()

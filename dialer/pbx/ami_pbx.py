@@ -21,8 +21,6 @@ from typing import Any
 import structlog
 
 from ami.client import AmiClient, ConnectionState
-from ami.framing import AmiMessage
-from ami.inflight import attempts_on_pbx
 from ami.errors import (
     AmiActionError,
     AmiActionFailed,
@@ -32,6 +30,8 @@ from ami.errors import (
     AmiNotConnected,
     AmiTimeout,
 )
+from ami.framing import AmiMessage
+from ami.inflight import attempts_on_pbx
 from ami.pool import AmiPool
 from dialer.errors import PbxUnavailable
 from dialer.observability.metrics import ServerGauges
