@@ -248,6 +248,7 @@ class AmiClient:
         self._pinger: asyncio.Task[None] | None = None
         self._auditor: asyncio.Task[None] | None = None
         self._audit_every_s = audit_every_s
+        self._audit_owed: set[str] = set()  # skipped by the reconnect audit: checked next period
         self.audit = InFlightAudit(
             self.name,
             machines=lambda: self._machines,
@@ -455,13 +456,14 @@ class AmiClient:
         """Every ``audit_every_s``: calls quiet for long are checked against the PBX."""
         while True:
             await asyncio.sleep(self._audit_every_s)
-            quiet = self.audit.quiet(self._clock())
-            if not quiet or not self.connected:
+            due = set(self.audit.quiet(self._clock())) | (self._audit_owed & self._machines.keys())
+            if not due or not self.connected:
                 continue
             try:
-                await self.audit.check(quiet, reason="quiet")
+                result = await self.audit.check(due, reason="quiet")
             except (AmiConnectionLost, AmiNotConnected, AmiTimeout):
                 continue  # the reconnect audits every call; a hung server is the pinger's
+            self._audit_owed = set(result.skipped_ids)
 
     async def close(self, *, timeout: float = 2.0) -> None:  # noqa: ASYNC109 - STYLE rule 15: keyword timeout=
         """Log off and stop; attempts still in flight end as LOST (never silently dropped)."""
@@ -654,7 +656,7 @@ class AmiClient:
     async def _reconcile(self) -> None:
         """After a (re)login: audit every call followed (:mod:`ami.inflight`), suspects or not."""
         try:
-            await self.audit.check(None, reason="reconnect")
+            result = await self.audit.check(None, reason="reconnect")
         except (AmiConnectionLost, AmiNotConnected):
             return  # still suspect: the next login asks again, lost_after_s bounds the wait
         except AmiTimeout:
@@ -663,6 +665,7 @@ class AmiClient:
             if self._protocol is not None:
                 self._protocol.abort()
             return
+        self._audit_owed |= set(result.skipped_ids)
         self._suspect.clear()
 
     def adopt(self, attempt_id: str, channels: Sequence[AmiMessage], *, age_s: float) -> None:

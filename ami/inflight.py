@@ -12,12 +12,13 @@ proves: the call goes on (re-tracked, with its channels corrected) or it is gone
 its decided outcome, ``connected`` if it had reached an agent, else ``lost``).
 
 When. After every (re)login, every call followed (no exceptions: not only the ones in
-flight when the connection dropped); and every ``every_s`` while some call has had no event
-for ``quiet_after_s`` (a ringing call is quiet for its ring timeout; asking costs one list
-per period, not one per call). The client runs both (:class:`ami.client.AmiClient`); this
-module decides. Two guards keep a fresh list from judging a call wrongly: a call that had
-news after the list was asked for is skipped (its events are newer than the list), and so
-is one whose Originate may not have made a channel yet (no event, younger than ``young_s``).
+flight when the connection dropped; the ones it had to skip are owed a check at the next
+period); and every ``every_s`` while some call has had no event for ``quiet_after_s`` (a
+ringing call is quiet for its ring timeout; asking costs one list per period, not one per
+call). The client runs both (:class:`ami.client.AmiClient`); this module decides. Two
+guards keep a fresh list from judging a call wrongly: a call that had news after the list
+was asked for is skipped (its events are newer than the list), and so is one whose
+Originate may not have made a channel yet (no event, younger than ``young_s``).
 
 The same matching lets an engine adopt calls a previous engine placed
 (:func:`attempts_on_pbx`): the client builds a machine for each and resyncs it from the list,
@@ -84,6 +85,7 @@ class AuditResult:
     kept: int
     ended: int
     skipped: int
+    skipped_ids: tuple[str, ...] = ()
 
 
 class InFlightAudit:
@@ -135,7 +137,8 @@ class InFlightAudit:
         machines = dict(self._machines())
         wanted = machines if attempt_ids is None else {a: machines[a] for a in attempt_ids if a in machines}
         rows = calls_on_pbx(channels, wanted)
-        kept = ended = skipped = 0
+        kept = ended = 0
+        skipped: list[str] = []
         now = self._clock()
         for attempt_id, machine in wanted.items():
             if machine.done:
@@ -146,7 +149,7 @@ class InFlightAudit:
                 and asked_at - machine.started_at_s < self._young_s
             )
             if fresh or (unborn and not rows[attempt_id]):
-                skipped += 1
+                skipped.append(attempt_id)
                 continue
             updates = machine.resync(rows[attempt_id], now)
             if any(isinstance(u, Ended) for u in updates):
@@ -163,7 +166,9 @@ class InFlightAudit:
             self._deliver(attempt_id, updates)
         self.audits += 1
         self.ended += ended
-        result = AuditResult(checked=len(wanted), kept=kept, ended=ended, skipped=skipped)
+        result = AuditResult(
+            checked=len(wanted), kept=kept, ended=ended, skipped=len(skipped), skipped_ids=tuple(skipped)
+        )
         if wanted:
             log.info(
                 "inflight_audited",
@@ -172,6 +177,6 @@ class InFlightAudit:
                 checked=result.checked,
                 kept=kept,
                 ended=ended,
-                skipped=skipped,
+                skipped=len(skipped),
             )
         return result

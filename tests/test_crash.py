@@ -110,6 +110,7 @@ async def test_sigkill_mid_campaign_then_restart_loses_nothing_and_dials_nothing
             raise AssertionError(f"{e}: unsettled {unsettled}; open at kill {open_at_kill}") from None
         second.terminate()
         assert 0 == await second.wait(30), log_path.read_text()[-3000:]
+        await assert_settled(all_checks(pbx, dsn=dsn))
     finally:
         for proc in (first, second):
             if proc is not None and proc.proc.returncode is None:
@@ -177,6 +178,7 @@ async def test_sigterm_mid_campaign_drains_calls_and_releases_leases(dsn: str, t
         await wait_for(busy, timeout_s=60, what="calls up and a stocked hopper")
         engine.terminate()
         assert 0 == await engine.wait(30), engine.log_text()[-3000:]
+        await assert_settled(all_checks(pbx, dsn=dsn))
     finally:
         if engine.proc.returncode is None:
             engine.kill()
@@ -211,6 +213,9 @@ async def test_a_second_sigterm_stops_waiting_for_calls_in_progress(dsn: str, tm
         assert engine.proc.returncode is None  # draining: waiting for the calls
         engine.terminate()
         assert 0 == await engine.wait(10), engine.log_text()[-3000:]
+        # stopped while calls were up: they were handed over, each row naming a live call
+        assert [] == await store_violations(dsn, pbx)
+        assert '"event": "calls_handed_over"' in engine.log_text()
     finally:
         if engine.proc.returncode is None:
             engine.kill()

@@ -264,22 +264,29 @@ class Engine:
         return report
 
     async def _hand_over(self) -> None:
-        """Leave the calls still up to the next engine (see the module docstring)."""
-        left = {int(c.attempt_id) for r in self._runners.values() for c in r.calls}
-        left |= {int(a) for a in self._early}  # adopted, but their campaign never started
-        if not left:
-            return
-        channels = self.pbx.release_attempts(str(a) for a in left)
+        """Leave the calls still up to the next engine and free every other lease of ours.
+
+        See the module docstring. The leases kept are the handed-over calls' and those of
+        answered contacts waiting for a disposition; the hopper's go back at once rather than
+        at their expiry (a stop without a drain would otherwise strand them).
+        """
+        left = {int(c.attempt_id): c.lease.contact_id for r in self._runners.values() for c in r.calls}
+        for calls in self._adopt.values():  # adopted, but their campaign never started
+            left.update({att.id: lease.contact_id for att, lease in calls})
         try:
-            self.handed_over = await self.store.hand_over_attempts(
-                self.engine_id,
-                {a: channels.get(str(a)) or [f"dlr-{a}"] for a in sorted(left)},
-                at=self.clock.utcnow(),
-            )
+            if left:
+                channels = self.pbx.release_attempts(str(a) for a in left)
+                self.handed_over = await self.store.hand_over_attempts(
+                    self.engine_id,
+                    {a: channels.get(str(a)) or [f"dlr-{a}"] for a in sorted(left)},
+                    at=self.clock.utcnow(),
+                )
+                log.warning("calls_handed_over", attempts=self.handed_over, engine_id=self.engine_id)
+            waiting = await self.store.awaiting_disposition(self.engine_id)
+            keep = [*left.values(), *(a.contact_id for a in waiting)]
+            await self.store.release_own_leases(self.engine_id, keep)
         except Exception as err:  # database down: the rows stay open under our id, reconciled at start
             log.warning("hand_over_failed", attempts=len(left), error=type(err).__name__)
-            return
-        log.warning("calls_handed_over", attempts=self.handed_over, engine_id=self.engine_id)
 
     async def _default_dispositions(self, now: dt.datetime) -> int:
         """Give the default disposition to answered contacts whose agent's decision died with us.
