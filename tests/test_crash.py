@@ -31,6 +31,7 @@ from tests.engine_process import (
     EngineProcess,
     attempt_rows,
     contact_rows,
+    kill_left,
     make_campaign,
     start_pbx,
     wait_for,
@@ -112,10 +113,7 @@ async def test_sigkill_mid_campaign_then_restart_loses_nothing_and_dials_nothing
         assert 0 == await second.wait(30), log_path.read_text()[-3000:]
         await assert_settled(all_checks(pbx, dsn=dsn))
     finally:
-        for proc in (first, second):
-            if proc is not None and proc.proc.returncode is None:
-                proc.kill()
-                await proc.wait(10)
+        await kill_left(first, second)
         await pbx.close()
 
     attempts = await attempt_rows(dsn, campaign)
@@ -293,10 +291,7 @@ async def test_a_drain_that_outlives_its_timeout_hands_its_calls_to_an_engine_of
         assert {"drain-b"} == {rows[i]["engine_id"] for i in ids}
         await assert_settled(all_checks(pbx, dsn=dsn))
     finally:
-        for proc in (first, second):
-            if proc is not None and proc.proc.returncode is None:
-                proc.kill()
-                await proc.wait(10)
+        await kill_left(first, second)
         await pbx.close()
 
 
@@ -366,8 +361,5 @@ async def test_sigkill_then_restart_follows_talking_and_ringing_calls_to_their_r
         assert 0 == await second.wait(40), second.log_text()[-3000:]
         await assert_settled(all_checks(pbx, dsn=dsn))
     finally:
-        for proc in (first, second):
-            if proc is not None and proc.proc.returncode is None:
-                proc.kill()
-                await proc.wait(10)
+        await kill_left(first, second)
         await pbx.close()
