@@ -58,7 +58,7 @@ from ami.errors import (
     AmiTimeout,
 )
 from ami.framing import AmiFramer, AmiMessage, Banner, Frame, GarbledMessage, encode
-from ami.inflight import InFlightAudit
+from ami.inflight import InFlightAudit, attempts_on_pbx
 from ami.outcome import AttemptMachine, Ended
 from ami.routing import EventRouter
 from config.model import AmiServerConfig
@@ -667,6 +667,14 @@ class AmiClient:
             return
         self._audit_owed |= set(result.skipped_ids)
         self._suspect.clear()
+
+    async def calls_listed(self, attempt_ids: Iterable[str]) -> dict[str, list[AmiMessage]]:
+        """``CoreShowChannels`` rows of the calls of ``attempt_ids`` up here (none: left out).
+
+        Raises:
+            AmiTimeout, AmiNotConnected, AmiConnectionLost.
+        """
+        return attempts_on_pbx(await self.core_show_channels(), attempt_ids)
 
     def adopt(self, attempt_id: str, channels: Sequence[AmiMessage], *, age_s: float) -> None:
         """Follow a call another engine (or a previous run) placed, from its channels' rows.

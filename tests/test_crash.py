@@ -317,7 +317,8 @@ async def test_sigkill_then_restart_follows_talking_and_ringing_calls_to_their_r
         talk_sigma=0.1,
     )  # answer after ~6 real s (spread: 3-14 s), talk ~10 real s
     pbx = await start_pbx(queue, population=people)
-    config = write_config(tmp_path / "dialer.toml", ami_port=pbx.port, engine_id="kill-a")
+    # a drain long enough for the calls: the invariants are checked with no engine left
+    config = write_config(tmp_path / "dialer.toml", ami_port=pbx.port, engine_id="kill-a", drain_timeout_s=30)
     log_path = tmp_path / "engine.log"
     first = await EngineProcess.start(config, dsn, log_path)
     second: EngineProcess | None = None

@@ -30,8 +30,6 @@ from ami.errors import (
     AmiNotConnected,
     AmiTimeout,
 )
-from ami.framing import AmiMessage
-from ami.inflight import attempts_on_pbx
 from ami.pool import AmiPool
 from dialer.errors import PbxUnavailable
 from dialer.observability.metrics import ServerGauges
@@ -170,17 +168,17 @@ class AmiPbx:
         Returns the ids now followed (their updates come through the listeners like those
         of calls placed here); None, adopting nothing, unless every server answered.
         """
-        listings: list[tuple[AmiClient, list[AmiMessage]]] = []
+        listings: list[tuple[AmiClient, dict[str, list[Any]]]] = []
         for client in self.pool.clients:
             if not client.connected:
                 return None
             try:
-                listings.append((client, await client.core_show_channels()))
+                listings.append((client, await client.calls_listed(ages_s)))
             except AmiError:
                 return None
         adopted: set[str] = set()
-        for client, rows in listings:
-            for attempt_id, channels in attempts_on_pbx(rows, ages_s).items():
+        for client, calls in listings:
+            for attempt_id, channels in calls.items():
                 if attempt_id in adopted:
                     continue
                 try:
