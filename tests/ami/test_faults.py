@@ -280,7 +280,11 @@ async def talk_pbx() -> AsyncIterator[SimulatedPbx]:
         await sim.close()
 
 
-async def _reserved_call(client: AmiClient, attempt_id: str) -> None:
+async def _reserved_call(client: AmiClient, attempt_id: str, until: type) -> Recorder:
+    """Connect, place a call for a reserved agent, wait for its first ``until`` update."""
+    rec = Recorder()
+    client.add_update_listener(rec)
+    await client.connect()
     await client.originate(
         attempt_id,
         "+48500000501",
@@ -290,6 +294,8 @@ async def _reserved_call(client: AmiClient, attempt_id: str) -> None:
         timeout_s=60,
         agent="Local/agent1@sim-agents",
     )
+    await wait_for(lambda: any(isinstance(u, until) for u in rec.updates), wait_s=3.0)
+    return rec
 
 
 async def test_a_call_optimised_while_disconnected_is_followed_to_its_real_end(
@@ -300,11 +306,7 @@ async def test_a_call_optimised_while_disconnected_is_followed_to_its_real_end(
     # and our halves' Hangups. The call goes on and must still end -- as connected -- when
     # the conversation does (before: it stayed in flight for ever).
     client = make_client(talk_pbx.port, backoff_initial_s=0.5, backoff_max_s=0.5, trunk_context="dialer-out")
-    rec = Recorder()
-    client.add_update_listener(rec)
-    await client.connect()
-    await _reserved_call(client, "D1")
-    await wait_for(lambda: any(isinstance(u, Answered) for u in rec.updates), wait_s=3.0)
+    rec = await _reserved_call(client, "D1", until=Answered)
     talk_pbx.drop_connections()
     await wait_for(lambda: any(c.optimized for c in talk_pbx.calls_by_uid.values()), wait_s=3.0)
     await wait_for(lambda: client.connected and client.reconnects == 1, wait_s=3.0)
@@ -322,11 +324,7 @@ async def test_a_quiet_call_whose_hangups_are_lost_is_ended_by_the_periodic_audi
     talk_pbx: SimulatedPbx, make_client: Callable[..., AmiClient]
 ) -> None:
     client = make_client(talk_pbx.port, audit_every_s=0.1, audit_quiet_s=0.3, trunk_context="dialer-out")
-    rec = Recorder()
-    client.add_update_listener(rec)
-    await client.connect()
-    await _reserved_call(client, "Q1")
-    await wait_for(lambda: any(isinstance(u, AgentConnected) for u in rec.updates), wait_s=3.0)
+    rec = await _reserved_call(client, "Q1", until=AgentConnected)
     talk_pbx.suppressed_events = {"Hangup"}  # the conversation's end is never told
     with capture_logs() as logs:
         ended = await rec.ended("Q1", wait_s=6.0)
