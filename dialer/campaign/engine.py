@@ -9,10 +9,10 @@ followed from where its channels say it is (ringing, answered, talking to an age
 real end, like a call this run placed, and closed by its campaign's runner with its real
 outcome (issue 17 item 2); every other open attempt is closed as ``lost`` at once, which
 counts it and applies the campaign's retry rule: never re-dialled blindly, never forgotten.
-Updates of an adopted call that arrive before its runner starts are kept for it. A contact whose call was
-answered but whose agent's disposition died with the engine gets the default disposition
-(``RunnerSettings.default_disposition`` or the campaign's default status), as the runner
-would have given it after the disposition timeout. The leases this engine id still holds
+Updates of an adopted call that arrive before its runner starts are kept for it. A contact
+whose call was answered but whose agent's disposition died with the engine gets the default
+disposition (``RunnerSettings.default_disposition`` or the campaign's default status), as
+the runner would have given it after the disposition timeout. The leases this engine id holds
 are freed at once (only one process runs under an id: they are its previous run's), except
 those of adopted calls and answered contacts; expired leases of any engine are reclaimed.
 Only then does dialling start.
