@@ -26,10 +26,13 @@ engine that must see every event of a call in order:
 exponentially with jitter from an injected RNG.
 
 Losing the connection never forgets a call: every attempt in flight becomes *suspect*;
-after the next login the shell asks ``CoreShowChannels``. Attempts whose channel still
-exists keep being tracked; the others end as ``LOST`` (their outcome is unknown: Asterisk
-may have restarted, or the call ended while we were away). If no reconnect succeeds within
-``lost_after_s`` they end as ``LOST`` too.
+after the next login :class:`ami.inflight.InFlightAudit` checks every call followed against
+``CoreShowChannels``: a call still up is re-tracked with its channels corrected, one gone
+ends with what the list and its events prove (``LOST`` when nothing does). The same audit
+runs every ``audit_every_s`` for calls with no event for ``audit_quiet_s``. If no reconnect
+succeeds within ``lost_after_s`` the suspects end as ``LOST``. :meth:`AmiClient.adopt`
+follows a call another engine placed; :meth:`AmiClient.release` stops following calls
+handed over to another engine.
 """
 
 from __future__ import annotations
@@ -51,12 +54,12 @@ from ami.errors import (
     AmiActionFailed,
     AmiAuthError,
     AmiConnectionLost,
-    AmiError,
     AmiNotConnected,
     AmiProtocolError,
     AmiTimeout,
 )
 from ami.framing import AmiFramer, AmiMessage, Banner, Frame, GarbledMessage, encode
+from ami.inflight import InFlightAudit, attempts_on_pbx
 from ami.outcome import AMD_ACTION_AGENT, VAR_AMD_ACTION, AttemptMachine, Ended
 from ami.routing import EventRouter
 from ami.shutdown import DEFAULT_GRACE_S, ShutdownWatch, is_shutdown_refusal
@@ -214,9 +217,8 @@ class AmiClient:
             hang-ups before ending it anyway (``AttemptMachine.settle``).
         shutdown_grace_s: how long an ending decided by a hang-up waits for a sign that the
             server is shutting down (:mod:`ami.shutdown`).
-        quiet_after_s: a call with no message for this long is looked for on the PBX
-            (CoreShowChannels, at the next ping) and ended if none of its channels is left:
-            the safety net for a last Hangup that never came (:meth:`_check_quiet_calls`).
+        audit_every_s, audit_quiet_s: how often calls with no event for ``audit_quiet_s``
+            are checked against ``CoreShowChannels`` (:mod:`ami.inflight`).
     """
 
     def __init__(
@@ -233,7 +235,8 @@ class AmiClient:
         action_timeout_s: float = 10.0,
         settle_after_s: float = 10.0,
         shutdown_grace_s: float = DEFAULT_GRACE_S,
-        quiet_after_s: float = 300.0,
+        audit_every_s: float = 10.0,
+        audit_quiet_s: float = 30.0,
     ) -> None:
         self.server = server
         self.name = server.name
@@ -260,6 +263,17 @@ class AmiClient:
         self._connection_lost: asyncio.Event = asyncio.Event()
         self._supervisor: asyncio.Task[None] | None = None
         self._pinger: asyncio.Task[None] | None = None
+        self._auditor: asyncio.Task[None] | None = None
+        self._audit_every_s = audit_every_s
+        self._audit_owed: set[str] = set()  # skipped by the reconnect audit: checked next period
+        self.audit = InFlightAudit(
+            self.name,
+            machines=lambda: self._machines,
+            list_channels=self.core_show_channels,
+            deliver=self._deliver,
+            clock=clock,
+            quiet_after_s=audit_quiet_s,
+        )
         self._closing = False
         self._update_listeners: list[UpdateListener] = []
         self._agent_listeners: list[UpdateListener] = []
@@ -271,7 +285,6 @@ class AmiClient:
         self.reconnects = 0
         self.last_uptime_s: int | None = None
         self._pbx_shutdown = ShutdownWatch(self.name, self._emit_update, grace_s=shutdown_grace_s)
-        self._quiet_after_s = quiet_after_s
 
     # -- observation ---------------------------------------------------------------------
 
@@ -410,10 +423,12 @@ class AmiClient:
         self._set_state(ConnectionState.CONNECTED)
         log.info("ami_connected", server=self.name, username=srv.username)
         self._pinger = asyncio.create_task(self._ping_loop(), name=f"ami-ping-{self.name}")
+        if self._auditor is None:
+            self._auditor = asyncio.create_task(self._audit_loop(), name=f"ami-audit-{self.name}")
         if self._lost_timer is not None:
             self._lost_timer.cancel()
             self._lost_timer = None
-        if self._suspect:
+        if self._machines:
             await self._reconcile()
         if not self._suspect:  # the calls a shutdown took away are reconciled: it is over
             self._pbx_shutdown.booted()
@@ -464,39 +479,19 @@ class AmiClient:
                 return
             except AmiConnectionLost:
                 return
-            await self._check_quiet_calls()
 
-    async def _check_quiet_calls(self) -> None:
-        """End calls that went quiet and have no channel left on the PBX (issue 17 item 1).
-
-        Self-contained safety net, run after each ping: a tracked call with no message for
-        ``quiet_after_s`` is looked up with one CoreShowChannels; if no channel carries its
-        tag (``dlr-<attempt>`` as Uniqueid or Linkedid: our halves, and after a Local
-        optimisation the channels that replaced them) it ends with what the machine knows
-        (:meth:`AttemptMachine.gone`). A call still up is asked about again a quiet period later.
-        """
-        now = self._clock()
-        quiet = [
-            a
-            for a, m in self._machines.items()
-            if a not in self._suspect and now - m.last_fed_at >= self._quiet_after_s
-        ]
-        if not quiet:
-            return
-        try:
-            channels = await self.core_show_channels()
-        except AmiError:
-            return
-        live = {m.get("Uniqueid") for m in channels} | {m.get("Linkedid") for m in channels}
-        for attempt_id in quiet:
-            machine = self._machines.get(attempt_id)
-            if machine is None:
+    async def _audit_loop(self) -> None:
+        """Every ``audit_every_s``: calls quiet for long are checked against the PBX."""
+        while True:
+            await asyncio.sleep(self._audit_every_s)
+            due = set(self.audit.quiet(self._clock())) | (self._audit_owed & self._machines.keys())
+            if not due or not self.connected:
                 continue
-            if f"dlr-{attempt_id}" in live:
-                machine.last_fed_at = now  # still up (a long talk): quiet again from now
-                continue
-            log.warning("attempt_gone_without_hangup", server=self.name, attempt_id=attempt_id)
-            self._deliver(attempt_id, machine.gone(self._clock()))
+            try:
+                result = await self.audit.check(due, reason="quiet")
+            except (AmiConnectionLost, AmiNotConnected, AmiTimeout):
+                continue  # the reconnect audits every call; a hung server is the pinger's
+            self._audit_owed = set(result.skipped_ids)
 
     async def close(self, *, timeout: float = 2.0) -> None:  # noqa: ASYNC109 - STYLE rule 15: keyword timeout=
         """Log off and stop; attempts still in flight end as LOST (never silently dropped)."""
@@ -515,14 +510,14 @@ class AmiClient:
 
     async def _shutdown(self) -> None:
         self._connection_lost.set()
-        for task in (self._supervisor, self._pinger):
+        for task in (self._supervisor, self._pinger, self._auditor):
             if task is not None and task is not asyncio.current_task():
                 task.cancel()
                 try:
                     await task
                 except (asyncio.CancelledError, Exception):
                     pass
-        self._supervisor = self._pinger = None
+        self._supervisor = self._pinger = self._auditor = None
         self._drop_protocol()
         if self._lost_timer is not None:
             self._lost_timer.cancel()
@@ -716,10 +711,10 @@ class AmiClient:
             self._forget(attempt_id)
 
     async def _reconcile(self) -> None:
-        """After a reconnect: keep suspects whose channel still exists, end the rest as LOST."""
+        """After a (re)login: audit every call followed (:mod:`ami.inflight`), suspects or not."""
         try:
-            channels = await self.core_show_channels()
-        except AmiConnectionLost:
+            result = await self.audit.check(None, reason="reconnect")
+        except (AmiConnectionLost, AmiNotConnected):
             return  # still suspect: the next login asks again, lost_after_s bounds the wait
         except AmiTimeout:
             # a hung Asterisk: drop the connection so the suspects go through the loss path
@@ -727,12 +722,50 @@ class AmiClient:
             if self._protocol is not None:
                 self._protocol.abort()
             return
-        live = {m.get("Uniqueid") for m in channels} | {m.get("Linkedid") for m in channels}
-        gone = [a for a in self._suspect if f"dlr-{a}" not in live]
-        kept = len(self._suspect) - len(gone)
+        self._audit_owed |= set(result.skipped_ids)
         self._suspect.clear()
-        log.info("ami_reconciled", server=self.name, kept=kept, lost=len(gone))
-        self._end_lost(gone)
+
+    async def calls_listed(self, attempt_ids: Iterable[str]) -> dict[str, list[AmiMessage]]:
+        """``CoreShowChannels`` rows of the calls of ``attempt_ids`` up here (none: left out).
+
+        Raises:
+            AmiTimeout, AmiNotConnected, AmiConnectionLost.
+        """
+        return attempts_on_pbx(await self.core_show_channels(), attempt_ids)
+
+    def adopt(self, attempt_id: str, channels: Sequence[AmiMessage], *, age_s: float) -> None:
+        """Follow a call another engine (or a previous run) placed, from its channels' rows.
+
+        ``channels`` are its ``CoreShowChannel`` rows (:func:`ami.inflight.attempts_on_pbx`);
+        its machine starts where they say it is (ringing, answered, with an agent) and its
+        updates (``Answered``, ``AgentConnected``, in time ``Ended``) go to the listeners.
+
+        Raises:
+            AmiActionError: the attempt is already followed here.
+        """
+        if attempt_id in self._machines:
+            raise AmiActionError(f"attempt {attempt_id!r} is already in flight")
+        tag = f"dlr-{attempt_id}"
+        started = self._clock() - age_s
+        machine = AttemptMachine(attempt_id, action_id=tag, channel_id=tag, started_at_s=started)
+        self._machines[attempt_id] = machine
+        self._router.register(attempt_id, action_id=tag, channel_id=tag)
+        log.info("attempt_adopted", server=self.name, attempt_id=attempt_id, channels=len(channels))
+        self._deliver(attempt_id, machine.resync(channels, self._clock()))
+
+    def release(self, attempt_ids: Iterable[str]) -> dict[str, list[str]]:
+        """Stop following calls handed over to another engine; their channel ids, by attempt.
+
+        No update is delivered for them (they are not over: the next engine adopts them).
+        """
+        released: dict[str, list[str]] = {}
+        for attempt_id in attempt_ids:
+            machine = self._machines.get(attempt_id)
+            if machine is None:
+                continue
+            released[attempt_id] = machine.channel_ids()
+            self._forget(attempt_id)
+        return released
 
     # -- actions out ------------------------------------------------------------------------
 

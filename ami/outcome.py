@@ -36,7 +36,7 @@ Pure: no asyncio, no panoramisk, no logging; times are passed in.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ami.errors import IllegalTransition
@@ -385,7 +385,6 @@ class AttemptMachine:
         self.started_at_s = started_at_s
         self.state = CallState.DIALING
         self.done = False
-        self.last_fed_at = started_at_s  # when a message of this call last came (quiet check)
         self.outcome: CallOutcome | None = None
         self._one = channel_id
         self._two = channel_id + LOCAL_HALF_TWO_SUFFIX
@@ -415,6 +414,9 @@ class AttemptMachine:
         self._amd_var_status: str | None = None
         self._dial_status: str | None = None
         self._amd_at = 0.0
+        # When a message about this call last arrived (the in-flight audit asks the PBX about
+        # calls quiet for long: ami.inflight).
+        self.last_event_at_s = started_at_s
 
     # ----------------------------------------------------------------- feeding
 
@@ -425,7 +427,7 @@ class AttemptMachine:
         """
         if self.done:
             return []
-        self.last_fed_at = at_s
+        self.last_event_at_s = at_s
         updates: list[AttemptUpdate] = []
         for signal in self._signals(msg, at_s):
             self._apply(signal, at_s, updates)
@@ -453,21 +455,6 @@ class AttemptMachine:
             return [self._end(self._decided_outcome(), at_s)]
         return self.lost(at_s)
 
-    def gone(self, at_s: float) -> list[AttemptUpdate]:
-        """The PBX has no channel of this call left, yet its last Hangup never came.
-
-        For the shell's quiet-call check: a conversation whose end was missed (after a Local
-        optimisation only the call's last channel ends it, and AgentComplete is ignored) ends
-        as connected, its talk counted up to ``at_s`` (an overestimate by at most the check's
-        interval); anything else as :meth:`settle` would end it.
-        """
-        if self.done:
-            return []
-        if self.state is CallState.CONNECTED:
-            self._talk_end_at = at_s
-            return [self._end(Outcome.CONNECTED, at_s)]
-        return self.settle(at_s)
-
     @property
     def ended_by_hangup(self) -> bool:
         """The outcome was decided by a channel hanging up, not by anyone's signalling.
@@ -481,6 +468,75 @@ class AttemptMachine:
         if by in (Signal.CUSTOMER_HANGUP, Signal.DIALER_HANGUP):
             return True
         return by is Signal.ORIGINATE_FAILED and self._reason == _REASON_FAR_HANGUP
+
+    def resync(self, channels: Sequence[AmiMessage], at_s: float) -> list[AttemptUpdate]:
+        """Catch up with the PBX's own list of this call's channels (``CoreShowChannel`` rows).
+
+        For when messages may have been missed (the AMI connection dropped, an engine adopts
+        a call another one placed): ``channels`` are the rows of this call's channels still up
+        (our halves, and every channel whose ``Linkedid`` is our ChannelId). What the list
+        proves is applied as the events would have been: our ``;1`` Up is the answer; ``;1``
+        in a bridge (it only enters one with an agent) or our halves gone while other channels
+        of the call go on (a Local optimisation) is the agent connect; a channel we thought up
+        and that is not listed hung up (a synthetic Hangup, cause unknown). A call with no
+        channel left ends: with its decided outcome, as ``connected`` if it had reached an
+        agent, else ``lost`` (gone, and no evidence of how).
+        """
+        if self.done:
+            return []
+        self.last_event_at_s = at_s
+        live = {m.get("Uniqueid") or "": m for m in channels}
+        one = live.get(self._one)
+        updates: list[AttemptUpdate] = []
+        for uid in (self._one, self._two):
+            if uid in live:
+                self._opened.add(uid)
+        others = {u for u, m in live.items() if u not in (self._one, self._two) and u}
+        # Our pair swapped out while the rest of the call goes on: only a call answered and
+        # bridged to an agent is optimised (fact 11).
+        swapped = bool(others) and self._one not in live and self._two not in live
+        if swapped or (one is not None and one.get("ChannelState") == _CHANNEL_STATE_UP):
+            self._apply(Signal.ANSWER, at_s, updates)
+        if self._answered_at is not None:
+            self._response_seen = True  # Asterisk sends the OriginateResponse at the answer
+            self._optimized = self._optimized or swapped
+        bridge = one.get("BridgeId") if one is not None else None
+        if (bridge or self._optimized) and self.state in (
+            CallState.DIALING,
+            CallState.ANSWERED,
+            CallState.WAITING,
+            CallState.ABANDONING,
+        ):
+            for m in channels:
+                if bridge and m.get("BridgeId") == bridge and m.get("Uniqueid") != self._one:
+                    self._agent = self._agent or _agent_from_channel(m.get("Channel"))
+            self._apply(Signal.AGENT_ANSWER, at_s, updates)
+        if not live:
+            # Gone, and which side left first is unknown: only what was decided stands.
+            if self.state is CallState.CONNECTED:
+                self._talk_end_at = at_s
+                return [*updates, self._end(Outcome.CONNECTED, at_s)]
+            return updates + self.settle(at_s)
+        gone = [u for u in self._linked if u not in live]
+        self._linked |= others
+        halves = (self._two, self._one)
+        gone += [u for u in halves if u in self._opened and u not in self._hung and u not in live]
+        for uid in gone:
+            for signal in self._on_hangup(AmiMessage.of(Event="Hangup", Uniqueid=uid), at_s):
+                self._apply(signal, at_s, updates)
+        self._maybe_end(at_s, updates)
+        return updates
+
+    @property
+    def linked_ids(self) -> frozenset[str]:
+        """Uniqueids of the call's other channels (Linkedid = our ChannelId) seen up."""
+        return frozenset(self._linked)
+
+    def channel_ids(self) -> list[str]:
+        """For a hand-over record: our ChannelId (every channel of the call has it as its
+        Linkedid, even after an optimisation), then the Uniqueids of the channels believed up."""
+        ids = [u for u in (self._two,) if u in self._opened and u not in self._hung]
+        return [self._one, *ids, *sorted(self._linked)]
 
     @property
     def decided(self) -> bool:

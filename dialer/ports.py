@@ -15,7 +15,7 @@ connection changes. Listeners must not block: the runner only queues what it hea
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -124,6 +124,19 @@ class PbxPort(Protocol):
         """Interfaces that are members of ``queue`` on every connected server; None when unknown."""
         ...
 
+    async def adopt_attempts(self, ages_s: Mapping[str, float]) -> set[str] | None:
+        """Follow calls placed before (id -> age in seconds) that are still up; their ids.
+
+        From then on their progress arrives through ``on_attempt`` like any call placed
+        here (``Answered``/``AgentConnected`` as their channels show, in time ``Ended``).
+        None when the PBX could not be asked (nothing adopted).
+        """
+        ...
+
+    def release_attempts(self, attempt_ids: Iterable[str]) -> dict[str, list[str]]:
+        """Stop following calls left to another engine (no ``Ended``); their channel ids."""
+        ...
+
     def subscribe(self, listener: PbxListener) -> None: ...
 
 
@@ -162,6 +175,14 @@ class ContactStore(Protocol):
     ) -> int: ...
 
     async def open_attempts(self, engine_id: str | None = None) -> list[Attempt]: ...
+
+    async def hand_over_attempts(
+        self, engine_id: str, channels: Mapping[int, Sequence[str]], *, at: dt.datetime
+    ) -> int: ...
+
+    async def adopt_handed_over(self, engine_id: str) -> int: ...
+
+    async def release_own_leases(self, engine_id: str, keep: Sequence[int]) -> int: ...
 
     async def close_attempt(self, attempt_id: int, result: AttemptResult) -> AppliedOutcome: ...
 

@@ -89,9 +89,11 @@ class AbandonTracker:
                 return entry
             if entry[0] < index:
                 break
-        if index < buckets[0][0]:
-            raise TimeWentBackwards("t_s", t_s, buckets[0][0] * self.bucket_s)
-        # A late observation for a bucket that saw no traffic: insert it in order.
+        oldest_kept = buckets[-1][0] - self._max_buckets + 1
+        if index < oldest_kept:
+            raise TimeWentBackwards("t_s", t_s, oldest_kept * self.bucket_s)
+        # A late observation for a bucket that saw no traffic (possibly older than every bucket
+        # kept, when those were empty): insert it in order.
         entry = [index, 0, 0, 0]
         items = sorted([*buckets, entry], key=lambda e: e[0])
         buckets.clear()

@@ -133,6 +133,14 @@ class EngineProcess:
         return self.log_path.read_text(errors="replace")
 
 
+async def kill_left(*procs: EngineProcess | None) -> None:
+    """SIGKILL the engines a test leaves running (its ``finally``), and reap them."""
+    for proc in procs:
+        if proc is not None and proc.proc.returncode is None:
+            proc.kill()
+            await proc.wait(10)
+
+
 async def wait_for(predicate, *, timeout_s: float, every_s: float = 0.1, what: str = "") -> None:  # type: ignore[no-untyped-def]
     """Poll an async predicate until it is true; fail naming ``what`` after ``timeout_s``."""
     loop = asyncio.get_running_loop()

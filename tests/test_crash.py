@@ -16,23 +16,28 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import itertools
+import json
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
+import asyncpg
 import pytest
 
 from ami.simulator.population import PopulationParams
 from dialer.cli import demo
+from dialer.model import DialingMode
 from tests.engine_process import (
     EngineProcess,
     attempt_rows,
     contact_rows,
+    kill_left,
     make_campaign,
     start_pbx,
     wait_for,
     write_config,
 )
+from tests.invariants import all_checks, assert_settled, live_tags, store_violations
 
 CONTACTS = 60
 # Outcomes written by the engine's crash reconciliation rather than by a call's own end.
@@ -106,11 +111,9 @@ async def test_sigkill_mid_campaign_then_restart_loses_nothing_and_dials_nothing
             raise AssertionError(f"{e}: unsettled {unsettled}; open at kill {open_at_kill}") from None
         second.terminate()
         assert 0 == await second.wait(30), log_path.read_text()[-3000:]
+        await assert_settled(all_checks(pbx, dsn=dsn))
     finally:
-        for proc in (first, second):
-            if proc is not None and proc.proc.returncode is None:
-                proc.kill()
-                await proc.wait(10)
+        await kill_left(first, second)
         await pbx.close()
 
     attempts = await attempt_rows(dsn, campaign)
@@ -173,6 +176,7 @@ async def test_sigterm_mid_campaign_drains_calls_and_releases_leases(dsn: str, t
         await wait_for(busy, timeout_s=60, what="calls up and a stocked hopper")
         engine.terminate()
         assert 0 == await engine.wait(30), engine.log_text()[-3000:]
+        await assert_settled(all_checks(pbx, dsn=dsn))
     finally:
         if engine.proc.returncode is None:
             engine.kill()
@@ -207,8 +211,156 @@ async def test_a_second_sigterm_stops_waiting_for_calls_in_progress(dsn: str, tm
         assert engine.proc.returncode is None  # draining: waiting for the calls
         engine.terminate()
         assert 0 == await engine.wait(10), engine.log_text()[-3000:]
+        # stopped while calls were up: they were handed over, each row naming a live call
+        assert [] == await store_violations(dsn, pbx)
+        assert '"event": "calls_handed_over"' in engine.log_text()
     finally:
         if engine.proc.returncode is None:
             engine.kill()
             await engine.wait(10)
+        await pbx.close()
+
+
+async def _handed_over(dsn: str) -> list[asyncpg.Record]:
+    conn = await asyncpg.connect(dsn)
+    try:
+        return await conn.fetch(
+            "SELECT id, contact_id, engine_id, handed_over_at, channel_ids FROM attempts"
+            " WHERE ended_at IS NULL ORDER BY id"
+        )
+    finally:
+        await conn.close()
+
+
+def _reconciled(log_text: str) -> list[dict]:
+    return [json.loads(line) for line in log_text.splitlines() if '"event": "engine_reconciled"' in line]
+
+
+async def test_a_drain_that_outlives_its_timeout_hands_its_calls_to_an_engine_of_another_id(
+    dsn: str, tmp_path: Path
+) -> None:
+    # issue 19 item 2: calls longer than drain_timeout_s; the database must say exactly what
+    # is still up, and the next engine -- of another id -- must adopt and finish them
+    queue = await make_campaign(dsn, contacts=10)
+    talkative = PopulationParams(
+        answer_p=1.0, machine_share=0.0, answer_median_s=2.0, talk_median_s=160.0, talk_sigma=0.1
+    )  # ~8 real seconds of talk
+    pbx = await start_pbx(queue, population=talkative)
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first_cfg = write_config(
+        tmp_path / "a" / "dialer.toml", ami_port=pbx.port, engine_id="drain-a", drain_timeout_s=0.5
+    )
+    second_cfg = write_config(
+        tmp_path / "b" / "dialer.toml", ami_port=pbx.port, engine_id="drain-b", drain_timeout_s=30
+    )
+    first = await EngineProcess.start(first_cfg, dsn, tmp_path / "a.log")
+    second: EngineProcess | None = None
+    try:
+
+        async def talking() -> bool:
+            rows = await attempt_rows(dsn, demo.CAMPAIGN)
+            return pbx.live_calls >= 2 and sum(r["ended_at"] is None for r in rows) >= 2
+
+        await wait_for(talking, timeout_s=60, what="calls in progress")
+        first.terminate()
+        assert 0 == await first.wait(30), first.log_text()[-3000:]
+        left = await _handed_over(dsn)
+        assert left, "the drain found every call over: nothing to hand over"
+        # every open row is marked, with its channels, and is a live call: nothing stale
+        assert [] == [dict(r) for r in left if r["handed_over_at"] is None or not r["channel_ids"]]
+        assert all(f"dlr-{r['id']}" in r["channel_ids"] for r in left), [dict(r) for r in left]
+        assert [] == await store_violations(dsn, pbx)
+        assert '"event": "calls_handed_over"' in first.log_text()
+
+        second = await EngineProcess.start(second_cfg, dsn, tmp_path / "b.log")
+        ids = {r["id"] for r in left}
+
+        async def finished() -> bool:
+            rows = {r["id"]: r for r in await attempt_rows(dsn, demo.CAMPAIGN)}
+            return all(rows[i]["ended_at"] is not None for i in ids)
+
+        await wait_for(finished, timeout_s=60, what="the handed-over calls followed to their end")
+        second.terminate()
+        assert 0 == await second.wait(40), second.log_text()[-3000:]
+        [report] = _reconciled(second.log_text())
+        assert (len(ids), len(ids)) == (report["claimed"], report["adopted"])
+        rows = {r["id"]: r for r in await attempt_rows(dsn, demo.CAMPAIGN)}
+        # followed to their real end: talked to an agent, closed by the engine that adopted them
+        assert {"answered"} == {rows[i]["outcome"] for i in ids}
+        assert {"drain-b"} == {rows[i]["engine_id"] for i in ids}
+        await assert_settled(all_checks(pbx, dsn=dsn))
+    finally:
+        await kill_left(first, second)
+        await pbx.close()
+
+
+async def test_sigkill_then_restart_follows_talking_and_ringing_calls_to_their_real_end(
+    dsn: str, tmp_path: Path
+) -> None:
+    # issue 17 item 2: progressive mode (every call reserves an agent: no queue AgentConnect);
+    # calls talking to their agent and calls still ringing when the engine dies are followed by
+    # the restarted engine to their real end, and its own leases are freed at once
+    queue = await make_campaign(dsn, contacts=12, mode=DialingMode.PROGRESSIVE)
+    campaign = demo.campaign_name(DialingMode.PROGRESSIVE)
+    conn = await asyncpg.connect(dsn)
+    try:  # people take their time to answer: the longest legal ring (120 s), 6 real seconds here
+        await conn.execute("UPDATE campaigns SET ring_timeout_s = 120 WHERE name = $1", campaign)
+    finally:
+        await conn.close()
+    people = PopulationParams(
+        answer_p=1.0,
+        machine_share=0.0,
+        answer_median_s=40.0,
+        answer_sigma=0.3,
+        talk_median_s=200.0,
+        talk_sigma=0.1,
+    )  # answer after ~2 real s (spread: 1.1-3.6 s, inside the 6 s ring), talk ~10 real s
+    pbx = await start_pbx(queue, population=people)
+    # a drain long enough for the calls: the invariants are checked with no engine left
+    config = write_config(tmp_path / "dialer.toml", ami_port=pbx.port, engine_id="kill-a", drain_timeout_s=30)
+    log_path = tmp_path / "engine.log"
+    first = await EngineProcess.start(config, dsn, log_path)
+    second: EngineProcess | None = None
+    try:
+
+        async def talking_and_ringing() -> bool:
+            calls = list(pbx.calls_by_uid.values())
+            return any(c.connected_at for c in calls) and any(not c.connected_at for c in calls)
+
+        await wait_for(talking_and_ringing, timeout_s=60, every_s=0.05, what="one call talking, one ringing")
+        first.kill()
+        assert -9 == await first.wait(10)
+        talking = {int(u[4:]) for u, c in pbx.calls_by_uid.items() if c.connected_at}
+        ringing = {int(u[4:]) for u, c in pbx.calls_by_uid.items() if not c.connected_at}
+        open_at_kill = {r["id"] for r in await attempt_rows(dsn, campaign) if r["ended_at"] is None}
+        assert talking | ringing <= open_at_kill
+        second = await EngineProcess.start(config, dsn, log_path)
+
+        async def settled() -> bool:
+            rows = {r["id"]: r for r in await attempt_rows(dsn, campaign)}
+            return all(rows[i]["ended_at"] is not None for i in open_at_kill)
+
+        try:
+            await wait_for(settled, timeout_s=90, what="the calls open at the kill closed")
+        except AssertionError as e:
+            sim = {u: (c.state, [ch.name for ch in c.channels()]) for u, c in pbx.calls_by_uid.items()}
+            raise AssertionError(f"{e}: on the PBX {sim}") from None
+        text = log_path.read_text(errors="replace")
+        adopted = {
+            int(json.loads(line)["attempt_id"]) for line in text.splitlines() if '"attempt_adopted"' in line
+        }
+        rows = {r["id"]: r for r in await attempt_rows(dsn, campaign)}
+        # followed, never "lost": the talking ones talked on, the ringing ones were answered
+        assert adopted & talking and adopted & ringing, (adopted, talking, ringing)
+        assert {i: "answered" for i in adopted} == {i: rows[i]["outcome"] for i in adopted}
+        assert [] == [i for i in open_at_kill - adopted if f"dlr-{i}" in live_tags(pbx)]
+        [_, report] = _reconciled(text)
+        assert report["adopted"] == len(adopted)
+        assert report["released_own"] >= 1  # the hopper's leases: freed at once, not waited out
+        second.terminate()
+        assert 0 == await second.wait(40), second.log_text()[-3000:]
+        await assert_settled(all_checks(pbx, dsn=dsn))
+    finally:
+        await kill_left(first, second)
         await pbx.close()

@@ -35,6 +35,7 @@ from tests.engine_process import (
     wait_for,
     write_config,
 )
+from tests.invariants import all_checks, assert_settled
 
 
 @pytest.fixture
@@ -102,6 +103,7 @@ async def test_ami_drop_pauses_dialling_and_it_resumes_on_reconnect(dsn: str, tm
             return pbx.live_calls > 0
 
         await wait_for(call_up, timeout_s=30, every_s=0.005, what="a call up on the PBX")
+        restarted_at = dt.datetime.now(dt.UTC)
         await pbx.restart(down_s=1.5)  # the sockets close, connections are refused, calls vanish
         originates_after_boot = pbx.action_counts["originate"]
 
@@ -115,6 +117,16 @@ async def test_ami_drop_pauses_dialling_and_it_resumes_on_reconnect(dsn: str, tm
             raise AssertionError(f"{e}: {runner.stats()} {views} {pbx.action_counts}") from None
         watcher.cancel()
         assert paused_at is not None, "dialling never paused while the PBX was down"
+        await assert_settled(
+            all_checks(
+                pbx,
+                dsn=dsn,
+                running=["resilience"],
+                clients=engine.app.pool.clients,
+                boards=[(runner.board, queue)],
+            ),
+            timeout_s=20,
+        )
         refused = [
             r
             for r in await attempt_rows(dsn, "DEMO")
@@ -128,11 +140,12 @@ async def test_ami_drop_pauses_dialling_and_it_resumes_on_reconnect(dsn: str, tm
         await stop_engine(engine)
         await pbx.close()
     attempts = await attempt_rows(dsn, "DEMO")
-    # the calls the restart killed were closed as cut by it (its Shutdown event came first:
-    # issue 17 item 4), none left open, none counted as an abandon
+    # the calls the restart killed were closed, none left open, none counted as an abandon:
+    # cut by the shutdown (its Shutdown event came first: issue 17 item 4), or answered when the
+    # call had reached an agent (its talk ended with the restart)
     assert [] == [dict(r) for r in attempts if r["ended_at"] is None]
-    outcomes = sorted({str(r["outcome"]) for r in attempts})
-    assert "pbx_shutdown" in outcomes, outcomes
+    cut = [r for r in attempts if r["started_at"] < restarted_at <= r["ended_at"]]
+    assert cut and all(r["outcome"] in ("pbx_shutdown", "answered") for r in cut), [dict(r) for r in cut]
     # a refused launch cost its contact nothing: still to be dialled, or dialled again since
     contacts = {c["id"]: c for c in await contact_rows(dsn, "DEMO")}
     for r in attempts:
@@ -192,8 +205,10 @@ async def test_database_restart_keeps_outcomes_in_memory_and_writes_them_after(
             return s.pending_writes == 0 and "store_down" not in s.paused_reasons
 
         await wait_for(caught_up, timeout_s=40, what="the buffered outcomes written")
-        await wait_for(
-            lambda: _more(pbx, originates_while_down + 3), timeout_s=20, what="dialling resumed"
+        await wait_for(lambda: _more(pbx, originates_while_down + 3), timeout_s=20, what="dialling resumed")
+        # only the rows the outage itself left open (KNOWN GAP below) may lack a channel
+        await assert_settled(
+            all_checks(pbx, clients=engine.app.pool.clients, boards=[(runner.board, queue)]), timeout_s=20
         )
     finally:
         await stop_engine(engine)

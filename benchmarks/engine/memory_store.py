@@ -405,6 +405,24 @@ class MemoryStore:
         self.calls["reclaim_expired_leases"] += 1
         return len(self._lapse(_ts(at)))
 
+    async def release_own_leases(self, engine_id: str, keep: Sequence[int]) -> int:
+        """An engine restarting under its id takes back its leases at once (as Store)."""
+        self.calls["release_own_leases"] += 1
+        kept = set(keep)
+        mine = [c for c in self._leased if c not in kept and self.contacts[c].lease_owner == engine_id]
+        return await self.release_leases(engine_id, mine)
+
+    async def hand_over_attempts(
+        self, engine_id: str, channels: Mapping[int, Sequence[str]], *, at: dt.datetime
+    ) -> int:
+        """One engine per benchmark: nobody adopts; the calls' ends are simply not written."""
+        self.calls["hand_over_attempts"] += 1
+        return sum(1 for aid in channels if aid in self.attempts and self.attempts[aid].ended_at is None)
+
+    async def adopt_handed_over(self, engine_id: str) -> int:
+        self.calls["adopt_handed_over"] += 1
+        return 0
+
     # ------------------------------------------------------------------ attempts
 
     async def open_attempt(

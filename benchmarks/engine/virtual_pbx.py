@@ -46,7 +46,7 @@ from __future__ import annotations
 import asyncio
 import math
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -354,6 +354,13 @@ class VirtualPbx:
 
     async def queue_members(self, queue: str) -> set[str] | None:
         return {m.interface for m in self._members.values() if m.queue == queue}
+
+    async def adopt_attempts(self, ages_s: Mapping[str, float]) -> set[str] | None:
+        """Calls this PBX still runs already report to every listener: nothing to rebuild."""
+        return {aid for aid in ages_s if aid in self._calls and not self._calls[aid].over}
+
+    def release_attempts(self, attempt_ids: Iterable[str]) -> dict[str, list[str]]:
+        return {aid: [f"dlr-{aid}"] for aid in attempt_ids if aid in self._calls}
 
     # ------------------------------------------------------------------ control
 

@@ -1,17 +1,26 @@
 """The engine supervisor: one runner per running campaign whose schedule is open.
 
 Theory of operation. :meth:`Engine.run` first *reconciles* what a previous run of this engine
-left behind (issue 5 item 5, "crash safety"): every attempt of this ``engine_id`` still open
-in the store is looked up on the PBX (``live_attempts``, CoreShowChannels over AMI). An
-attempt whose channel is still up is adopted by its campaign's runner, which closes it once
-the channel is gone (the AMI client that placed it is gone, so no outcome will arrive): as
-``answered`` with its agent if the queue's AgentConnect showed it reach one, else as ``lost``;
-every other open attempt is closed as ``lost`` at once, which counts it and applies the
-campaign's retry rule: never re-dialled blindly, never forgotten. A contact whose call was
-answered but whose agent's disposition died with the engine gets the default disposition
-(``RunnerSettings.default_disposition`` or the campaign's default status), as the runner
-would have given it after the disposition timeout. Expired leases of any engine are
-reclaimed. Only then does dialling start.
+left behind (issue 5 item 5, "crash safety"), and what any engine handed over when it
+stopped with calls still up (issue 19 item 2: those rows are claimed first). Every attempt
+of this ``engine_id`` still open in the store is offered to the PBX (``adopt_attempts``:
+CoreShowChannels over AMI, by the call's channel ids). An attempt whose call is still up is
+followed from where its channels say it is (ringing, answered, talking to an agent) to its
+real end, like a call this run placed, and closed by its campaign's runner with its real
+outcome (issue 17 item 2); every other open attempt is closed as ``lost`` at once, which
+counts it and applies the campaign's retry rule: never re-dialled blindly, never forgotten.
+Updates of an adopted call that arrive before its runner starts are kept for it. A contact
+whose call was answered but whose agent's disposition died with the engine gets the default
+disposition (``RunnerSettings.default_disposition`` or the campaign's default status), as
+the runner would have given it after the disposition timeout. The leases this engine id holds
+are freed at once (only one process runs under an id: they are its previous run's), except
+those of adopted calls and answered contacts; expired leases of any engine are reclaimed.
+Only then does dialling start.
+
+Stopping. When :meth:`Engine.run` ends with calls still up (a drain that outlived its
+timeout, a second signal, :meth:`Engine.stop`), they are *handed over*: the PBX stops
+following them and their attempt rows say so, with their channel ids, so that the next
+engine of any id adopts them (``Store.hand_over_attempts``).
 
 Then, every ``poll_s``, the supervisor lists the campaigns and starts a runner for each one
 that is running with its schedule open, and drains the runner of one that was stopped or
@@ -48,7 +57,7 @@ __all__ = ["Engine", "ReconcileReport"]
 class ReconcileReport:
     """What start-up reconciliation did (for logs and tests)."""
 
-    __slots__ = ("adopted", "closed_lost", "defaulted", "reclaimed_leases")
+    __slots__ = ("adopted", "claimed", "closed_lost", "defaulted", "reclaimed_leases", "released_own")
 
     def __init__(
         self, adopted: int = 0, closed_lost: int = 0, reclaimed_leases: int = 0, defaulted: int = 0
@@ -57,11 +66,14 @@ class ReconcileReport:
         self.closed_lost = closed_lost
         self.reclaimed_leases = reclaimed_leases
         self.defaulted = defaulted  # answered contacts given the default disposition
+        self.claimed = 0  # attempts handed over by a stopping engine, claimed by this one
+        self.released_own = 0  # leases of this engine id's previous run, freed at once
 
     def __repr__(self) -> str:
         return (
             f"ReconcileReport(adopted={self.adopted}, closed_lost={self.closed_lost}, "
-            f"defaulted={self.defaulted}, reclaimed_leases={self.reclaimed_leases})"
+            f"defaulted={self.defaulted}, reclaimed_leases={self.reclaimed_leases}, "
+            f"claimed={self.claimed}, released_own={self.released_own})"
         )
 
 
@@ -107,6 +119,8 @@ class Engine:
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._draining: set[asyncio.Task[None]] = set()
         self._adopt: dict[int, list[tuple[Attempt, LeasedContact]]] = {}
+        self._early: dict[str, list[Any]] = {}  # updates of adopted calls whose runner is not up
+        self.handed_over = 0
         self._stopping = False
         self._drain_started = False
         self._drained = asyncio.Event()
@@ -123,6 +137,8 @@ class Engine:
             if runner.owns(attempt_id):
                 runner.on_attempt(update)
                 return
+        if attempt_id in self._early:
+            self._early[attempt_id].append(update)  # adopted; its runner has not started yet
 
     def on_agent(self, update: Any) -> None:
         for runner in self._runners.values():
@@ -163,6 +179,7 @@ class Engine:
             for runner in self._runners.values():
                 runner.stop()
             await asyncio.gather(*self._tasks.values(), *self._draining, return_exceptions=True)
+            await self._hand_over()
 
     async def drain(self, *, timeout_s: float) -> None:
         """No new calls anywhere; wait for calls in progress up to ``timeout_s``; release leases."""
@@ -192,10 +209,15 @@ class Engine:
         """Settle what a previous run of this engine left open (see the module docstring)."""
         report = ReconcileReport()
         now = self.clock.utcnow()
+        report.claimed = await self.store.adopt_handed_over(self.engine_id)
         open_attempts = await self.store.open_attempts(self.engine_id)
         live: set[str] | None = set()
         if open_attempts:
-            live = await self.pbx.live_attempts()
+            for att in open_attempts:
+                self._early[str(att.id)] = []
+            live = await self.pbx.adopt_attempts(
+                {str(a.id): max(0.0, (now - a.started_at).total_seconds()) for a in open_attempts}
+            )
         for att in open_attempts:
             if live is not None and str(att.id) in live:
                 lease = LeasedContact(
@@ -214,6 +236,7 @@ class Engine:
                 self._adopt.setdefault(att.campaign_id, []).append((att, lease))
                 report.adopted += 1
                 continue
+            self._early.pop(str(att.id), None)
             try:
                 await self.store.close_attempt(
                     att.id,
@@ -229,6 +252,9 @@ class Engine:
             except DialerError as err:
                 log.warning("reconcile_close_failed", attempt_id=att.id, error=str(err))
         report.defaulted = await self._default_dispositions(now)
+        keep = [lease.contact_id for calls in self._adopt.values() for _, lease in calls]
+        keep += [a.contact_id for a in await self.store.awaiting_disposition(self.engine_id)]
+        report.released_own = await self.store.release_own_leases(self.engine_id, keep)
         report.reclaimed_leases = await self.store.reclaim_expired_leases(now)
         log.info(
             "engine_reconciled",
@@ -237,8 +263,35 @@ class Engine:
             closed_lost=report.closed_lost,
             defaulted=report.defaulted,
             reclaimed_leases=report.reclaimed_leases,
+            claimed=report.claimed,
+            released_own=report.released_own,
         )
         return report
+
+    async def _hand_over(self) -> None:
+        """Leave the calls still up to the next engine and free every other lease of ours.
+
+        See the module docstring. The leases kept are the handed-over calls' and those of
+        answered contacts waiting for a disposition; the hopper's go back at once rather than
+        at their expiry (a stop without a drain would otherwise strand them).
+        """
+        left = {int(c.attempt_id): c.lease.contact_id for r in self._runners.values() for c in r.calls}
+        for calls in self._adopt.values():  # adopted, but their campaign never started
+            left.update({att.id: lease.contact_id for att, lease in calls})
+        try:
+            if left:
+                channels = self.pbx.release_attempts(str(a) for a in left)
+                self.handed_over = await self.store.hand_over_attempts(
+                    self.engine_id,
+                    {a: channels.get(str(a)) or [f"dlr-{a}"] for a in sorted(left)},
+                    at=self.clock.utcnow(),
+                )
+                log.warning("calls_handed_over", attempts=self.handed_over, engine_id=self.engine_id)
+            waiting = await self.store.awaiting_disposition(self.engine_id)
+            keep = [*left.values(), *(a.contact_id for a in waiting)]
+            await self.store.release_own_leases(self.engine_id, keep)
+        except Exception as err:  # database down: the rows stay open under our id, reconciled at start
+            log.warning("hand_over_failed", attempts=len(left), error=type(err).__name__)
 
     async def _default_dispositions(self, now: dt.datetime) -> int:
         """Give the default disposition to answered contacts whose agent's decision died with us.
@@ -348,8 +401,12 @@ class Engine:
         )
         if not self.pbx.connected:
             runner.on_connection(False)
+        early: list[Any] = []
         for att, lease in self._adopt.pop(camp.id, []):
             runner.adopt(str(att.id), lease, att.started_at.timestamp())
+            early += self._early.pop(str(att.id), [])
+        for update in early:
+            runner.on_attempt(update)
         self._runners[camp.name] = runner
         self._tasks[camp.name] = asyncio.ensure_future(runner.run())
         log.info("runner_started", campaign=camp.name, mode=camp.mode.value)

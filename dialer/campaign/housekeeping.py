@@ -280,9 +280,21 @@ class Housekeeping:
 
     # ------------------------------------------------------------------ adopted calls
 
-    def adopt(self, attempt_id: str, lease: LeasedContact, started_at: float) -> None:
-        """Track an attempt a previous run left live on the PBX (see the module docstring)."""
-        self._calls.add(InFlightCall(attempt_id, lease, None, started_at, adopted=True))
+    def adopt(
+        self,
+        attempt_id: str,
+        lease: LeasedContact,
+        started_at: float,
+        *,
+        agent: str | None = None,
+        followed: bool = False,
+    ) -> None:
+        """Track an attempt a previous run left live on the PBX (see the module docstring).
+
+        ``followed``: the PBX reports its progress again (``PbxPort.adopt_attempts``), so it
+        is an ordinary call in flight, not polled.
+        """
+        self._calls.add(InFlightCall(attempt_id, lease, agent, started_at, adopted=not followed))
         self._hopper.adopt_dialled(lease)
 
     def adopted_connected(self, update: AgentCallEvent, now: float) -> None:

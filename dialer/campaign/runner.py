@@ -64,7 +64,7 @@ from ami.agent_events import AgentCallEvent, AgentCallKind, AgentStateChange
 from ami.outcome import AgentConnected, AmdDetected, Answered, Ended
 from ami.outcome import Outcome as AmiOutcome
 from dialer.agents.callback_routing import DueCallback, route_callbacks
-from dialer.agents.state import AgentEffect, AgentState, ApplyDefaultDisposition, ReservationKind
+from dialer.agents.state import AgentEffect, AgentState, ApplyDefaultDisposition, PlaceCall, ReservationKind
 from dialer.campaign.assembly import assemble
 from dialer.campaign.queue_gate import QueueGate
 from dialer.campaign.rules import amd_counted_false_positive
@@ -153,6 +153,7 @@ class CampaignRunner:
         self.ring_timeout_s = max(float(campaign.ring_timeout_s), MIN_RING_S)
         self._converted: set[int] = set()  # personal callbacks handed to the campaign (written)
         self._events: deque[tuple[str, Any]] = deque()
+        self._agent_waits: dict[str, int] = {}  # adopted attempt -> its reserved agent (store id)
         self._wake = asyncio.Event()
         parts = assemble(
             campaign,
@@ -220,14 +221,40 @@ class CampaignRunner:
         self._wake.set()
 
     def adopt(self, attempt_id: str, lease: LeasedContact, started_at: float) -> None:
-        """Re-track an attempt a previous run of this engine left in flight (still live on the PBX).
+        """Re-track an attempt placed before this run that the PBX follows again (``adopt_attempts``).
 
-        No attempt update will come for it (the AMI client that placed it is gone), so the
-        runner polls ``pbx.live_attempts`` and closes it once its channel is gone: as
-        ``answered`` with its agent when the queue's AgentConnect (which names our channel)
-        showed it reach one, the agent's disposition then deciding what next; else as ``lost``.
+        Its updates arrive like those of a call placed here (``Answered``, ``AgentConnected``
+        as its channels showed, ``Ended`` with its real outcome), so it is an ordinary call
+        in flight; its lease is renewed with the others.
         """
-        self.housekeeping.adopt(attempt_id, lease, started_at)
+        self.housekeeping.adopt(attempt_id, lease, started_at, followed=True)
+        if lease.agent_id is not None:
+            self._agent_waits[attempt_id] = lease.agent_id  # tied once that agent is logged in
+
+    def _tie_adopted_agents(self, now: float) -> list[AgentEffect]:
+        """An adopted call's reserved agent, once logged in here, is busy with it, not free.
+
+        The dead engine had reserved the agent; the new board would otherwise offer it the
+        next call while it rings for (or talks on) the adopted one.
+        """
+        effects: list[AgentEffect] = []
+        for attempt_id, store_id in list(self._agent_waits.items()):
+            call = self.calls.get(attempt_id)
+            name = self.directory.name_of(store_id)
+            if call is None or (name is not None and self.board.state_of(name) is not AgentState.READY):
+                self._agent_waits.pop(attempt_id, None)
+                continue
+            if name is None:
+                continue
+            self._agent_waits.pop(attempt_id)
+            call.agent = name
+            if call.connected_at is not None:
+                effects += self.board.feed(AgentConnected(attempt_id, name, now, None), now)
+            else:  # held for the call already placed: no new PlaceCall
+                held = self.board.reserve(name, call.lease.contact_id, now)
+                effects += [e for e in held if not isinstance(e, PlaceCall)]
+                self.board.attach_attempt(name, attempt_id)
+        return effects
 
     async def run(self) -> None:
         """Dial until :meth:`stop` or the end of :meth:`drain`; owns every task it starts."""
@@ -367,6 +394,8 @@ class CampaignRunner:
             if self._stopping:
                 break
             now = self._now()
+            if self._agent_waits:
+                await self.effects.perform(self._tie_adopted_agents(now))
             await self.effects.perform(self.board.tick(now))
             await self._housekeeping(now)
             await self._decide()

@@ -17,6 +17,7 @@ reconciliation of queue members.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import structlog
@@ -216,3 +217,37 @@ class AmiPbx:
                     if value.startswith(_TAG):
                         live.add(value[len(_TAG) :].split(";")[0])
         return live
+
+    async def adopt_attempts(self, ages_s: Mapping[str, float]) -> set[str] | None:
+        """Follow the attempts of ``ages_s`` (id -> age in seconds) still up on some server.
+
+        Returns the ids now followed (their updates come through the listeners like those
+        of calls placed here); None, adopting nothing, unless every server answered.
+        """
+        listings: list[tuple[AmiClient, dict[str, list[Any]]]] = []
+        for client in self.pool.clients:
+            if not client.connected:
+                return None
+            try:
+                listings.append((client, await client.calls_listed(ages_s)))
+            except AmiError:
+                return None
+        adopted: set[str] = set()
+        for client, calls in listings:
+            for attempt_id, channels in calls.items():
+                if attempt_id in adopted:
+                    continue
+                try:
+                    client.adopt(attempt_id, channels, age_s=ages_s[attempt_id])
+                except AmiActionError:
+                    continue  # already followed here
+                adopted.add(attempt_id)
+        return adopted
+
+    def release_attempts(self, attempt_ids: Iterable[str]) -> dict[str, list[str]]:
+        """Stop following calls handed over to another engine; their channel ids by attempt."""
+        ids = list(attempt_ids)
+        released: dict[str, list[str]] = {}
+        for client in self.pool.clients:
+            released.update(client.release(ids))
+        return released

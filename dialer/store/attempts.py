@@ -15,6 +15,7 @@ a disposition one read and one write in a transaction.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 
 import asyncpg
 
@@ -210,6 +211,56 @@ class Attempts(PoolNoun):
             engine_id,
         )
         return [_attempt_from(r) for r in rows]
+
+    async def hand_over_attempts(
+        self, engine_id: str, channels: Mapping[int, Sequence[str]], *, at: dt.datetime
+    ) -> int:
+        """Leave calls still up to the next engine: mark their open attempts handed over.
+
+        Each row gets ``handed_over_at`` and the call's channel ids; its contact's lease is
+        extended by :data:`ANSWERED_HOLD_S` so nobody dials it while the call goes on (the
+        adopting engine takes the lease over). Returns how many rows were marked.
+        """
+        if not channels:
+            return 0
+        async with self.pool.acquire() as conn, conn.transaction():
+            rows = await conn.fetch(
+                """UPDATE attempts a SET handed_over_at = $2, channel_ids = string_to_array(c.ids, ' ')
+                   FROM (SELECT unnest($3::bigint[]) AS id, unnest($4::text[]) AS ids) c
+                   WHERE a.id = c.id AND a.engine_id = $1 AND a.ended_at IS NULL
+                   RETURNING a.contact_id""",
+                engine_id,
+                at,
+                list(channels),
+                [" ".join(ids) for ids in channels.values()],
+            )
+            await conn.execute(
+                """UPDATE contacts SET lease_expires_at = greatest(lease_expires_at, $3)
+                   WHERE id = ANY($2::bigint[]) AND lease_owner = $1""",
+                engine_id,
+                [r["contact_id"] for r in rows],
+                at + dt.timedelta(seconds=ANSWERED_HOLD_S),
+            )
+        return len(rows)
+
+    async def adopt_handed_over(self, engine_id: str) -> int:
+        """Claim every attempt handed over by any engine (``engine_id`` and the contact's lease).
+
+        One statement: two engines starting together never claim the same row (SKIP LOCKED).
+        The claimed attempts are then among :meth:`open_attempts` of ``engine_id``.
+        """
+        done = await self.pool.execute(
+            """WITH claimed AS (
+                   UPDATE attempts SET engine_id = $1, handed_over_at = NULL
+                   WHERE id IN (SELECT id FROM attempts
+                                WHERE handed_over_at IS NOT NULL AND ended_at IS NULL
+                                FOR UPDATE SKIP LOCKED)
+                   RETURNING contact_id)
+               UPDATE contacts SET lease_owner = $1
+               WHERE id IN (SELECT contact_id FROM claimed) AND lease_owner IS NOT NULL""",
+            engine_id,
+        )
+        return int(done.split()[-1])
 
     async def awaiting_disposition(self, engine_id: str) -> list[Attempt]:
         """Answered attempts of ``engine_id`` whose contact still waits for the agent's disposition.

@@ -255,6 +255,21 @@ class Contacts(PoolNoun):
         )
         return int(done.split()[-1])
 
+    async def release_own_leases(self, engine_id: str, keep: Sequence[int]) -> int:
+        """An engine (re)starting under ``engine_id`` frees its previous run's leases now.
+
+        Only one process runs under an engine id, so every lease it holds at start was its
+        previous run's: waiting out their expiry only delays dialling. ``keep``: contacts
+        whose call or disposition is still pending (adopted calls, answered holds).
+        """
+        done = await self.pool.execute(
+            "UPDATE contacts SET lease_owner = NULL, lease_expires_at = NULL"
+            " WHERE lease_owner = $1 AND NOT (id = ANY($2::bigint[]))",
+            engine_id,
+            list(keep),
+        )
+        return int(done.split()[-1])
+
     # -- bulk operations ---------------------------------------------------------------
 
     async def move_contacts(

@@ -12,9 +12,11 @@ from structlog.testing import capture_logs
 
 from ami.client import AmiClient, ConnectionState
 from ami.errors import AmiAuthError, AmiConnectionLost, AmiTimeout
-from ami.outcome import Outcome
+from ami.outcome import AgentConnected, Answered, Outcome
+from ami.simulator.population import PopulationParams
 from ami.simulator.server import SimulatedPbx
 from tests.ami.test_client import CALLER_ID, Recorder, server_config
+from tests.invariants import all_checks, assert_settled, followed_without_channel
 
 
 @pytest.fixture
@@ -56,6 +58,7 @@ async def test_wrong_secret_raises_auth_error_naming_server_and_user(
     assert "wrong-secret-xyz" not in repr(logs)
     assert ["ami_login_failed"] == [e["event"] for e in logs if e["log_level"] == "error"]
     assert ConnectionState.DISCONNECTED is client.state
+    await assert_settled(all_checks(pbx, clients=[client]))
 
 
 async def test_secret_is_never_logged_on_success(
@@ -67,6 +70,7 @@ async def test_secret_is_never_logged_on_success(
         await client.ping()
     assert "dialer-secret" not in repr(logs)
     assert "ami_connected" in [e["event"] for e in logs]
+    await assert_settled(all_checks(pbx, clients=[client]))
 
 
 async def test_unreachable_server_is_a_connection_error(make_client: Callable[..., AmiClient]) -> None:
@@ -95,6 +99,7 @@ async def test_restart_mid_call_reconnects_and_reports_the_call_cut_by_the_shutd
     assert (1, 0, 0) == (client.reconnects, client.last_uptime_s, client.in_flight)
     # and the reconnected client works
     await client.ping()
+    await assert_settled(all_checks(pbx, clients=[client]))
 
 
 async def test_dropped_connection_keeps_tracking_a_call_that_still_exists(
@@ -114,6 +119,7 @@ async def test_dropped_connection_keeps_tracking_a_call_that_still_exists(
     assert 1 == client.in_flight  # CoreShowChannels still lists it: not lost
     ended = await rec.ended("K1")
     assert Outcome.NO_ANSWER == ended.outcome.outcome
+    await assert_settled(all_checks(pbx, clients=[client]))
 
 
 async def test_call_that_ended_while_disconnected_is_lost_not_forgotten(
@@ -132,6 +138,7 @@ async def test_call_that_ended_while_disconnected_is_lost_not_forgotten(
     ended = await rec.ended("G1")
     assert Outcome.LOST == ended.outcome.outcome
     assert client.connected
+    await assert_settled(all_checks(pbx, clients=[client]))
 
 
 async def test_in_flight_calls_end_lost_when_the_server_stays_away(
@@ -148,6 +155,7 @@ async def test_in_flight_calls_end_lost_when_the_server_stays_away(
     ended = await rec.ended("W1")
     assert Outcome.LOST == ended.outcome.outcome
     assert not client.connected
+    await assert_settled(all_checks(pbx, clients=[client]))
 
 
 async def test_close_reports_in_flight_attempts_lost(
@@ -163,6 +171,7 @@ async def test_close_reports_in_flight_attempts_lost(
     await client.close()
     assert Outcome.LOST == (await rec.ended("Z1")).outcome.outcome
     assert ConnectionState.CLOSED is client.state
+    await assert_settled(all_checks(pbx, clients=[client]))
 
 
 async def test_garbled_message_is_skipped_with_a_log_line(
@@ -182,6 +191,7 @@ async def test_garbled_message_is_skipped_with_a_log_line(
         rec.ended("B1"),
     )
     assert Outcome.BUSY == ended[1].outcome.outcome
+    await assert_settled(all_checks(pbx, clients=[client]))
 
 
 async def test_delayed_responses_still_map_the_call(
@@ -197,6 +207,7 @@ async def test_delayed_responses_still_map_the_call(
     await client.originate("Y1", "2005550001", campaign="c", queue="q", caller_id=CALLER_ID, timeout_s=5)
     assert loop.time() - started >= 0.1
     assert Outcome.BUSY == (await rec.ended("Y1")).outcome.outcome
+    await assert_settled(all_checks(pbx, clients=[client]))
 
 
 async def test_response_slower_than_the_timeout_raises(
@@ -207,6 +218,7 @@ async def test_response_slower_than_the_timeout_raises(
     pbx.response_delay_s = 0.3
     with pytest.raises(AmiTimeout):
         await client.ping()
+    await assert_settled(all_checks(pbx, clients=[client]))
 
 
 async def test_ping_keep_alive_is_sent_every_interval(
@@ -216,6 +228,7 @@ async def test_ping_keep_alive_is_sent_every_interval(
     await client.connect()
     await wait_for(lambda: pbx.action_counts["ping"] >= 3, wait_s=2.0)
     assert client.connected
+    await assert_settled(all_checks(pbx, clients=[client]))
 
 
 async def test_unanswered_ping_drops_and_reconnects(
@@ -229,6 +242,7 @@ async def test_unanswered_ping_drops_and_reconnects(
     await wait_for(lambda: ConnectionState.BACKOFF in states, wait_s=4.0)
     pbx.response_delay_s = 0.0
     await wait_for(lambda: client.connected and client.reconnects >= 1, wait_s=4.0)
+    await assert_settled(all_checks(pbx, clients=[client]))
 
 
 async def test_decided_call_whose_last_hangup_never_comes_is_settled(
@@ -245,3 +259,96 @@ async def test_decided_call_whose_last_hangup_never_comes_is_settled(
     assert Outcome.BUSY == ended.outcome.outcome
     assert "attempt_settled_without_hangup" in [e["event"] for e in logs]
     assert 0 == client.in_flight
+    await assert_settled(all_checks(pbx, clients=[client]))
+
+
+# -- calls followed through faults (issue 19 item 1) ----------------------------------------
+
+TALKERS = PopulationParams(  # answer in 1 s, talk 20 s, unless hung up
+    answer_p=1.0, machine_share=0.0, answer_median_s=1.0, answer_sigma=0.0, talk_median_s=20.0, talk_sigma=0.0
+)
+
+
+@pytest.fixture
+async def talk_pbx() -> AsyncIterator[SimulatedPbx]:
+    # 10x faster than real time: slow enough to drop the connection between the customer's
+    # answer and the agent's (the agent's phone rings 1 s = 0.1 s here)
+    sim = SimulatedPbx(time_scale=0.1, population=TALKERS, auth_fail_delay_s=0.05)
+    await sim.start()
+    try:
+        yield sim
+    finally:
+        await sim.close()
+
+
+async def _reserved_call(client: AmiClient, attempt_id: str, until: type) -> Recorder:
+    """Connect, place a call for a reserved agent, wait for its first ``until`` update."""
+    rec = Recorder()
+    client.add_update_listener(rec)
+    await client.connect()
+    await client.originate(
+        attempt_id,
+        "+48500000501",
+        campaign="c",
+        queue="q",
+        caller_id=CALLER_ID,
+        timeout_s=60,
+        agent="Local/agent1@sim-agents",
+    )
+    await wait_for(lambda: any(isinstance(u, until) for u in rec.updates), wait_s=3.0)
+    return rec
+
+
+async def test_a_call_optimised_while_disconnected_is_followed_to_its_real_end(
+    talk_pbx: SimulatedPbx, make_client: Callable[..., AmiClient]
+) -> None:
+    # The connection drops after the customer answered; while it is down the agent answers
+    # and Asterisk swaps our Local pair out (fact 11): the client misses the optimisation
+    # and our halves' Hangups. The call goes on and must still end -- as connected -- when
+    # the conversation does (before: it stayed in flight for ever).
+    client = make_client(talk_pbx.port, backoff_initial_s=0.5, backoff_max_s=0.5, trunk_context="dialer-out")
+    rec = await _reserved_call(client, "D1", until=Answered)
+    talk_pbx.drop_connections()
+    await wait_for(lambda: any(c.optimized for c in talk_pbx.calls_by_uid.values()), wait_s=3.0)
+    await wait_for(lambda: client.connected and client.reconnects == 1, wait_s=3.0)
+    assert 1 == client.in_flight  # re-tracked: the call is up
+    assert [] == followed_without_channel(talk_pbx, [client])
+    assert any(isinstance(u, AgentConnected) for u in rec.updates)  # learnt from the channel list
+    ended = await rec.ended("D1", wait_s=5.0)
+    assert Outcome.CONNECTED == ended.outcome.outcome
+    assert ended.outcome.talk_s is not None and ended.outcome.talk_s > 1.0
+    await assert_settled(all_checks(talk_pbx, clients=[client]))
+    assert 0 == client.in_flight
+
+
+async def test_a_quiet_call_whose_hangups_are_lost_is_ended_by_the_periodic_audit(
+    talk_pbx: SimulatedPbx, make_client: Callable[..., AmiClient]
+) -> None:
+    client = make_client(talk_pbx.port, audit_every_s=0.1, audit_quiet_s=0.3, trunk_context="dialer-out")
+    rec = await _reserved_call(client, "Q1", until=AgentConnected)
+    talk_pbx.suppressed_events = {"Hangup"}  # the conversation's end is never told
+    with capture_logs() as logs:
+        ended = await rec.ended("Q1", wait_s=6.0)
+    assert Outcome.CONNECTED == ended.outcome.outcome
+    assert 0 == talk_pbx.live_calls  # it really was over
+    assert "inflight_audit_ended" in [e["event"] for e in logs]
+    assert client.audit.audits >= 2  # checked while quiet and still up, then gone
+    await assert_settled(all_checks(talk_pbx, clients=[client]))
+
+
+async def test_a_reconnect_audits_calls_placed_after_the_drop_too(
+    pbx: SimulatedPbx, make_client: Callable[..., AmiClient]
+) -> None:
+    # every call followed is matched after a reconnect, not only the ones in flight at the
+    # drop: a call whose Hangup is lost on the new connection is settled by the next audit
+    client = make_client(pbx.port, audit_every_s=0.05, audit_quiet_s=0.2)
+    rec = Recorder()
+    client.add_update_listener(rec)
+    await client.connect()
+    pbx.drop_connections()
+    await wait_for(lambda: client.connected and client.reconnects == 1)
+    pbx.suppressed_events = {"Hangup", "OriginateResponse"}
+    await client.originate("A1", "3005550001", campaign="c", queue="q", caller_id=CALLER_ID, timeout_s=10)
+    ended = await rec.ended("A1", wait_s=3.0)  # rings out after 0.1 s; nothing says so
+    assert Outcome.LOST == ended.outcome.outcome  # gone, and no evidence of how
+    await assert_settled(all_checks(pbx, clients=[client]))

@@ -2,8 +2,8 @@
 
 After a Local optimisation only the call's last channel ends it, and AgentComplete is ignored;
 if that Hangup is lost the call would stay tracked forever. The simulator here loses every
-Hangup and AgentComplete of a connected call; the client, finding the call quiet at a ping,
-asks CoreShowChannels and ends it once none of its channels is left.
+Hangup and AgentComplete of a connected call; the client's in-flight audit (``ami.inflight``),
+finding the call quiet, asks CoreShowChannels and ends it once none of its channels is left.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ __all__ = ["make_client"]  # the fixture, shared with test_faults
 async def test_a_connected_call_whose_end_was_missed_is_ended_once_its_channels_are_gone(
     pbx: SimulatedPbx, make_client: Callable[..., AmiClient]
 ) -> None:
-    client = make_client(pbx.port, ping_interval_s=0.05, quiet_after_s=0.03)
+    client = make_client(pbx.port, audit_every_s=0.05, audit_quiet_s=0.03)
     rec = Recorder()
     client.add_update_listener(rec)
     await client.connect()
