@@ -93,6 +93,10 @@ class CallOutcome:
     linkedid: str | None
     amd_status: str | None  # AMDSTATUS / AMDCAUSE when AMD ran
     amd_cause: str | None
+    # An abandon the dialplan announced (our DialerAbandon UserEvent, sent right before the
+    # information message plays): the message was played. False for an abandon by our own
+    # hang-up, and for every other ending (the compliance audit, issue 11).
+    info_message: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -392,6 +396,7 @@ class AttemptMachine:
         self._amd_var_status: str | None = None
         self._dial_status: str | None = None
         self._amd_at = 0.0
+        self._info_message = False
 
     # ----------------------------------------------------------------- feeding
 
@@ -640,6 +645,8 @@ class AttemptMachine:
             self._talk_end_at = at_s
         if verdict is not None:
             self._verdict, self._verdict_at = verdict, at_s
+        if signal is Signal.DIALER_ABANDON:
+            self._info_message = True
         self.state = new_state
 
     def _cleared(self) -> bool:
@@ -708,6 +715,7 @@ class AttemptMachine:
             linkedid=self._linkedid or (self._one if self._one in self._opened else None),
             amd_status=self._amd_status,
             amd_cause=self._amd_cause,
+            info_message=self._info_message and outcome is Outcome.ABANDONED,
         )
         self.done = True
         self.outcome = result

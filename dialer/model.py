@@ -127,6 +127,7 @@ class DialRefusal(StrEnum):
     NUMBER_WINDOW = "number_window"
     CAP_REACHED = "cap_reached"
     UK_LOCK = "uk_lock"
+    WINDOW_ENDED = "window_ended"  # the lease's dial_until passed before the launch
 
 
 class Backoff(StrEnum):
@@ -285,6 +286,9 @@ class LeasedContact:
     lease_owner: str
     lease_expires_at: dt.datetime
     agent_required: bool = False
+    # The end of the contact's current calling window (local hours in every candidate zone, the
+    # number's window, the schedule); None: it never ends. Never dialled at or past it.
+    dial_until: dt.datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,6 +303,9 @@ class AttemptResult:
     asterisk_uniqueid: str | None = None
     asterisk_linkedid: str | None = None
     agent_id: int | None = None
+    ring_s: float | None = None  # Originate -> answer, or -> the end of an unanswered call
+    info_message: bool | None = None  # an abandon: the information message played (None: n/a)
+    agent_reserved: bool | None = None  # placed with an agent reserved (None: not known)
 
 
 @dataclass(frozen=True, slots=True)

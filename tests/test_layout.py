@@ -26,13 +26,14 @@ MAY_IMPORT: dict[str, tuple[str, ...]] = {
     "ami": ("config",),
     "dialer.errors": (),
     "dialer.model": (),
+    "dialer.audit": (),
     "dialer.schedules": ("dialer.errors",),
     "dialer.clock": (),
     "dialer.ports": ("dialer.errors", "dialer.model", "dialer.schedules"),
     "dialer.contacts": ("dialer.errors", "dialer.model"),
     "dialer.agents": (*_KERNEL, "ami.agent_events", "ami.outcome"),
     "dialer.observability": ("config", "dialer.errors"),
-    "dialer.store": (*_KERNEL, "config", "dialer.contacts", "dialer.campaign.retry"),
+    "dialer.store": (*_KERNEL, "config", "dialer.contacts", "dialer.campaign.retry", "dialer.audit"),
     "dialer.campaign": (
         *_KERNEL,
         "pacing",
@@ -59,7 +60,7 @@ MAY_IMPORT: dict[str, tuple[str, ...]] = {
 
 # Pure packages: numbers and values in, decisions and effects out (STYLE rules 5, 9, 12).
 IO_LIBRARIES = ("asyncio", "asyncpg", "panoramisk", "prometheus_client", "structlog", "socket")
-PURE = ("pacing", "dialer.agents", "dialer.schedules", "dialer.model", "dialer.campaign.retry")
+PURE = ("pacing", "dialer.agents", "dialer.schedules", "dialer.model", "dialer.campaign.retry", "dialer.audit")
 
 
 def _module_name(path: Path) -> str:

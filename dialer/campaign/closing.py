@@ -156,6 +156,7 @@ class AttemptCloser:
         if agent_db is None and out.agent:
             name = self._board.agent_for_interface(out.agent)
             agent_db = self._directory.store_id(name) if name else None
+        ring_s = out.ring_s if out.ring_s is not None else max(0.0, now - call.launched_at)
         result = AttemptResult(
             outcome=row.store,
             ended_at=utc_at(now),
@@ -165,8 +166,12 @@ class AttemptCloser:
             asterisk_uniqueid=out.uniqueid,
             asterisk_linkedid=out.linkedid,
             agent_id=agent_db,
+            ring_s=ring_s,
+            # Only an abandon of ours owes the message; a person who hung up while waiting
+            # (hangup_waiting) left before it could play: not applicable.
+            info_message=out.info_message if out.outcome is AmiOutcome.ABANDONED else None,
+            agent_reserved=call.agent is not None,
         )
-        ring_s = out.ring_s if out.ring_s is not None else max(0.0, now - call.launched_at)
         self._policy.observe_call(CallObservation(now, row.pacing, ring_s, reserved=call.agent is not None))
         if out.talk_s is not None and out.outcome is AmiOutcome.CONNECTED:
             self._policy.observe_talk(now, out.talk_s)

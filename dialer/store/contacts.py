@@ -172,12 +172,9 @@ class Contacts(PoolNoun):
             camp = campaign_from(row)
             if camp.state is not CampaignState.RUNNING:
                 return []
-            if check_schedule:
-                sched = schedule_from(
-                    await conn.fetchrow("SELECT * FROM schedules WHERE id = $1", row["schedule_id"])
-                )
-                if not sched.active or not sched.is_open(at):
-                    return []
+            sched = schedule_from(await conn.fetchrow("SELECT * FROM schedules WHERE id = $1", row["schedule_id"]))
+            if check_schedule and (not sched.active or not sched.is_open(at)):
+                return []
             return await eligibility.lease(
                 conn,
                 campaign_id=camp.id,
@@ -194,6 +191,7 @@ class Contacts(PoolNoun):
                 hours_start=camp.local_hours_start,
                 hours_end=camp.local_hours_end,
                 timezone=camp.timezone,
+                schedule_close=sched.next_close(at) if check_schedule else None,
             )
 
     async def recheck_before_dial(

@@ -28,6 +28,8 @@ async def test_migrate_applies_everything_once_and_is_idempotent(fresh_dsn: str)
     assert [("Dzwonić", "call"), ("Nie dzwonić", "do_not_call")] == [tuple(r) for r in names]
 
 
-async def test_migration_files_are_numbered_without_gaps() -> None:
+async def test_migration_files_are_numbered_uniquely_in_order() -> None:
+    """Parallel branches take numbers ahead of time, so a gap (004 merged after 006) is fine."""
     versions = [m.version for m in migrate.available()]
-    assert list(range(1, len(versions) + 1)) == versions
+    assert versions[0] == 1
+    assert sorted(set(versions)) == versions
