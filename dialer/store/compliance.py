@@ -95,7 +95,7 @@ JOIN attempts a ON a.campaign_id = b.campaign_id AND a.e164 = b.e164
      AND a.started_at < b.ended_at + CASE b.outcome WHEN 'abandoned' THEN interval '72 hours'
                                                     ELSE interval '24 hours' END
 WHERE b.campaign_id = $1 AND b.outcome IN ('abandoned', 'machine')
-  AND b.ended_at >= $2 - interval '72 hours' AND b.ended_at < $3
+  AND b.ended_at >= $2::timestamptz - interval '72 hours' AND b.ended_at < $3
   AND {_PLACED} AND a.agent_reserved IS NOT TRUE
 """
 )
@@ -121,7 +121,7 @@ WITH live AS (
     SELECT a.id, coalesce(a.answered_at, a.ended_at) AS t, a.outcome = 'abandoned' AS ab
     FROM attempts a
     WHERE a.campaign_id = $1 AND a.outcome IN ('answered', 'abandoned')
-      AND a.started_at >= $2 - $5::interval - interval '1 day' AND a.started_at < $3
+      AND a.started_at >= $2::timestamptz - $5::interval - interval '1 day' AND a.started_at < $3
 ),
 w AS (
     SELECT id, t, ab, count(*) OVER win AS n, count(*) FILTER (WHERE ab) OVER win AS k
@@ -133,7 +133,8 @@ judged AS (
 )
 SELECT count(*) FILTER (WHERE over) AS n,
        (array_agg(id ORDER BY t, id) FILTER (WHERE over))[1:$4] AS ids,
-       (array_agg(ARRAY[k, n] ORDER BY k::float8 / n DESC, t))[1] AS worst,
+       (array_agg(k ORDER BY k::float8 / n DESC, t))[1] AS worst_k,
+       (array_agg(n ORDER BY k::float8 / n DESC, t))[1] AS worst_n,
        (array_agg(t ORDER BY k::float8 / n DESC, t))[1] AS worst_at
 FROM judged
 """
@@ -241,9 +242,9 @@ async def _abandon_row(
     """The abandon-rate row: abandons that put their window over ``cap``, and the worst window."""
     record = await conn.fetchrow(_ABANDON_SQL, *span, window, cap)
     name = f"abandon_rate_{_window_name(window)}"
-    if record["worst"] is None:
+    if record["worst_n"] is None:
         return AuditRow(name, 0, (), f"no live answers (cap {cap:.1%})")
-    k, n = record["worst"]
+    k, n = record["worst_k"], record["worst_n"]
     detail = f"worst {k / n:.2%} ({k}/{n}) in the window ending {record['worst_at'].isoformat()}; cap {cap:.1%}"
     return AuditRow(name, record["n"], tuple(record["ids"] or ()), detail)
 

@@ -21,13 +21,19 @@ CREATE INDEX attempts_number ON attempts (campaign_id, e164, started_at);
 -- When the window [s, e) (local time, 00:00-00:00 all day, s > e wraps midnight) that holds
 -- the instant ``at`` ends, the earliest over every zone given; NULL when it never ends (all
 -- day, or no window). Called only for an instant inside the window (the lease checked it).
--- A window end that falls in a DST gap resolves as PostgreSQL resolves local times (the
--- later offset), never earlier than the wall clock's end.
+-- The end's wall time is turned into an instant with the zone's offset at ``at`` and with the
+-- offset at that first guess, and the earlier is kept: across a DST change that is the first
+-- instant the wall clock reaches the end, or (the end in a spring-forward gap, or after a
+-- repeated autumn hour) up to an hour before it -- early, never late.
 CREATE FUNCTION dialer_window_end(at timestamptz, zones text[], s time, e time) RETURNS timestamptz
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT min(((CASE WHEN s < e OR (at AT TIME ZONE z)::time < e
-                      THEN (at AT TIME ZONE z)::date
-                      ELSE (at AT TIME ZONE z)::date + 1 END) + e) AT TIME ZONE z)
-    FROM unnest(zones) AS z
-    WHERE s IS NOT NULL AND s <> e
+    SELECT min(least(g.x, (w.wall - ((g.x AT TIME ZONE w.z) - (g.x AT TIME ZONE 'UTC'))) AT TIME ZONE 'UTC'))
+    FROM (SELECT z,
+                 (CASE WHEN s < e OR (at AT TIME ZONE z)::time < e
+                       THEN (at AT TIME ZONE z)::date
+                       ELSE (at AT TIME ZONE z)::date + 1 END) + e AS wall,
+                 (at AT TIME ZONE z) - (at AT TIME ZONE 'UTC') AS off
+          FROM unnest(zones) AS z
+          WHERE s IS NOT NULL AND s <> e) w
+    CROSS JOIN LATERAL (SELECT (w.wall - w.off) AT TIME ZONE 'UTC' AS x) g
 $$;
