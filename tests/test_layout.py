@@ -60,7 +60,9 @@ MAY_IMPORT: dict[str, tuple[str, ...]] = {
 
 # Pure packages: numbers and values in, decisions and effects out (STYLE rules 5, 9, 12).
 IO_LIBRARIES = ("asyncio", "asyncpg", "panoramisk", "prometheus_client", "structlog", "socket")
-PURE = ("pacing", "dialer.agents", "dialer.schedules", "dialer.model", "dialer.campaign.retry", "dialer.audit")
+PURE = (
+    "pacing", "dialer.agents", "dialer.schedules", "dialer.model", "dialer.campaign.retry", "dialer.audit"
+)
 
 
 def _module_name(path: Path) -> str:

@@ -31,7 +31,9 @@ def parse_instant(text: str, field: str) -> dt.datetime:
     try:
         value = dt.datetime.fromisoformat(text)
     except ValueError:
-        raise ValidationError(field, "must be an ISO 8601 date or date-time, e.g. 2026-03-01T08:00+01:00", text) from None
+        raise ValidationError(
+            field, "must be an ISO 8601 date or date-time, e.g. 2026-03-01T08:00+01:00", text
+        ) from None
     return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
 
 

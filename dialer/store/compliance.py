@@ -215,7 +215,8 @@ class Audit(PoolNoun):
         if older_than_days < MIN_RETENTION_DAYS:
             raise ValidationError(
                 "older-than",
-                f"must be at least {MIN_RETENTION_DAYS} days: call records are kept at least six months (Ofcom)",
+                f"must be at least {MIN_RETENTION_DAYS} days:"
+                " call records are kept at least six months (Ofcom)",
                 older_than_days,
             )
         if at.tzinfo is None:
@@ -245,7 +246,9 @@ async def _abandon_row(
     if record["worst_n"] is None:
         return AuditRow(name, 0, (), f"no live answers (cap {cap:.1%})")
     k, n = record["worst_k"], record["worst_n"]
-    detail = f"worst {k / n:.2%} ({k}/{n}) in the window ending {record['worst_at'].isoformat()}; cap {cap:.1%}"
+    detail = (
+        f"worst {k / n:.2%} ({k}/{n}) in the window ending {record['worst_at'].isoformat()}; cap {cap:.1%}"
+    )
     return AuditRow(name, record["n"], tuple(record["ids"] or ()), detail)
 
 

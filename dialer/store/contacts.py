@@ -172,7 +172,9 @@ class Contacts(PoolNoun):
             camp = campaign_from(row)
             if camp.state is not CampaignState.RUNNING:
                 return []
-            sched = schedule_from(await conn.fetchrow("SELECT * FROM schedules WHERE id = $1", row["schedule_id"]))
+            sched = schedule_from(
+                await conn.fetchrow("SELECT * FROM schedules WHERE id = $1", row["schedule_id"])
+            )
             if check_schedule and (not sched.active or not sched.is_open(at)):
                 return []
             return await eligibility.lease(

@@ -29,7 +29,8 @@ class DoNotCall(PoolNoun):
         async with self.pool.acquire() as conn:
             cid = None if campaign is None else await campaign_id_of(conn, campaign)
             await conn.execute(
-                "INSERT INTO do_not_call (e164, campaign_id, reason, added_at) VALUES ($1, $2, $3, coalesce($4, now()))"
+                "INSERT INTO do_not_call (e164, campaign_id, reason, added_at)"
+                " VALUES ($1, $2, $3, coalesce($4, now()))"
                 " ON CONFLICT (e164, campaign_id) DO UPDATE SET reason = EXCLUDED.reason",
                 e164,
                 cid,

@@ -133,7 +133,8 @@ SET lease_owner = $4, lease_expires_at = $5
 FROM picked
 WHERE c.id = picked.id
 RETURNING c.id, c.campaign_id, c.name, c.fields, c.agent_id, c.dial_rank, c.due_at, c.priority,
-          picked.phone_id, picked.e164, picked.callback_id, c.lease_owner, c.lease_expires_at, picked.dial_until,
+          picked.phone_id, picked.e164, picked.callback_id, c.lease_owner, c.lease_expires_at,
+          picked.dial_until,
           {uk_locked} AS agent_required
 """,
     campaign="$1",

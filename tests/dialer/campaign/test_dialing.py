@@ -8,7 +8,6 @@ parts, as the runner wires them.
 from __future__ import annotations
 
 import dataclasses
-
 import datetime as dt
 from dataclasses import dataclass, field
 
@@ -148,7 +147,9 @@ async def test_a_contact_leased_before_its_hours_end_is_not_dialled_after_them(s
     assert await _lease_owner(store, cid) is None
 
 
-async def test_the_recheck_still_refuses_after_the_hours_when_the_lease_has_no_window_end(store: Store) -> None:
+async def test_the_recheck_still_refuses_after_the_hours_when_the_lease_has_no_window_end(
+    store: Store,
+) -> None:
     camp = await campaign_of(store, local_hours_start=dt.time(8), local_hours_end=dt.time(21))
     cid = await store.add_contact(camp.name, ["+48500005002"], timezone="Europe/Warsaw")
     async with parts(store, camp, start_at=utc(2026, 3, 10, 19, 59, 30)) as p:

@@ -190,7 +190,9 @@ def test_monthly_schedule_with_months_days_and_interval(dialer) -> None:
 def test_compliance_report_and_prune(dialer) -> None:
     assert 0 == dialer("schedule", "create", "AUDITED", "--daily", "--window", "08:00-21:00")[0]
     assert 0 == dialer("campaign", "create", "AUDIT", "--schedule", "AUDITED", "--compliance", "uk")[0]
-    code, out, _ = dialer("compliance", "report", "--campaign", "AUDIT", "--from", "2026-01-01", "--to", "2026-02-01")
+    code, out, _ = dialer(
+        "compliance", "report", "--campaign", "AUDIT", "--from", "2026-01-01", "--to", "2026-02-01"
+    )
     assert 0 == code
     assert "profile uk" in out and "abandon_rate_24h" in out and out.rstrip().endswith("0 violations")
     code, _, err = dialer("compliance", "report", "--campaign", "AUDIT", "--from", "yesterday")

@@ -28,7 +28,8 @@ async def _campaign(store: Store, **overrides: object) -> tuple[str, int, int, i
     name = await make_campaign(store, **spec)
     contact = await store.add_contact(name, [("+48500008001", {"timezones": ("UTC",)})])
     row = await store.pool.fetchrow(
-        "SELECT c.campaign_id, p.id FROM contacts c JOIN contact_phones p ON p.contact_id = c.id WHERE c.id = $1",
+        "SELECT c.campaign_id, p.id FROM contacts c"
+        " JOIN contact_phones p ON p.contact_id = c.id WHERE c.id = $1",
         contact,
     )
     return name, row["campaign_id"], contact, row["id"]
@@ -99,7 +100,9 @@ async def test_a_call_outside_local_hours_in_some_zone_is_reported(store: Store)
     await _clean_history(store, ids)
     assert 0 == (await _report(store, ids[0]))["outside_local_hours"].violations
     # 19:30 UTC is 15:30 in New York but 21:30 in Warsaw: outside in one candidate zone
-    bad = await _attempt(store, ids, utc(2026, 6, 22, 19, 30), "busy", zones=("America/New_York", "Europe/Warsaw"))
+    bad = await _attempt(
+        store, ids, utc(2026, 6, 22, 19, 30), "busy", zones=("America/New_York", "Europe/Warsaw")
+    )
     row = (await _report(store, ids[0]))["outside_local_hours"]
     assert (1, (bad,)) == (row.violations, row.attempt_ids)
 
@@ -165,7 +168,9 @@ async def test_the_abandon_rate_is_judged_on_every_rolling_window(store: Store) 
     await _clean_history(store, ids)  # two answers a day
     rows = await _report(store, ids[0], UK_WINDOW)
     assert 0 == rows["abandon_rate_24h"].violations
-    assert rows["abandon_rate_24h"].detail.startswith("worst 0.00% (0/1) in the window ending 2026-06-01T12:00:06")
+    assert rows["abandon_rate_24h"].detail.startswith(
+        "worst 0.00% (0/1) in the window ending 2026-06-01T12:00:06"
+    )
     # one abandon after 40 answers: 2.4 % over its 30 days, but 1 in 3 over its day
     bad = await _attempt(store, ids, utc(2026, 6, 20, 15), "abandoned", info_message=True)
     uk = (await _report(store, ids[0], UK_WINDOW))["abandon_rate_24h"]

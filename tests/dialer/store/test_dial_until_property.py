@@ -27,8 +27,9 @@ _NEAR_CHANGES = st.sampled_from(EDGES).flatmap(
 
 
 @st.composite
-def cases(draw: st.DrawFn) -> tuple[list[str], tuple[dt.time, dt.time], tuple[dt.time, dt.time] | None,
-                                    dt.datetime, int]:
+def cases(
+    draw: st.DrawFn,
+) -> tuple[list[str], tuple[dt.time, dt.time], tuple[dt.time, dt.time] | None, dt.datetime, int]:
     zones = draw(st.lists(st.sampled_from(ZONES), min_size=1, max_size=3, unique=True))
     hours = (draw(times), draw(times))
     window = draw(st.none() | st.tuples(times, times))
@@ -87,7 +88,12 @@ async def test_a_lease_ends_with_the_earliest_of_hours_number_window_and_schedul
     other = await make_campaign(store, local_hours_start=dt.time(8), local_hours_end=dt.time(21))
     await store.add_contact(
         other,
-        [("+48500007003", {"timezones": ("Europe/Warsaw",), "window_start": dt.time(9), "window_end": dt.time(17)})],
+        [
+            (
+                "+48500007003",
+                {"timezones": ("Europe/Warsaw",), "window_start": dt.time(9), "window_end": dt.time(17)},
+            )
+        ],
     )
     [lease] = await store.lease_contacts(other, at=utc(2026, 3, 2, 15), limit=1, owner="e1")
     assert utc(2026, 3, 2, 16) == lease.dial_until
