@@ -26,6 +26,10 @@ would run ahead of the store. :class:`DatabaseAwareClock` does not move while an
 connection is in use: every store call made at a virtual instant completes at that instant,
 and the ``at`` the runner passes the store is the time the call is really placed.
 
+The runner's ``tick_s`` is 5 s by default (``--tick``): every call event still triggers a
+decision at once; the tick only bounds how long an idle runner sleeps, and the predictive
+decision run on every idle second of 30 nights and days would dominate the run time.
+
 Not modelled: AMD false positives are not counted as abandons in the report (the attempts
 table cannot tell a person the AMD hung up on from a machine; the pacer counts its estimate
 under the UK profile, and the UK campaign here runs without AMD); agents work every day the

@@ -154,7 +154,9 @@ class Contacts(PoolNoun):
         Two engines calling this at once never get the same contact (``FOR UPDATE SKIP
         LOCKED``); a lease ends at ``at + ttl_s`` unless renewed. The rules are in
         :mod:`dialer.store.eligibility`. Returns ``[]`` when the campaign is not running or its
-        schedule is closed at ``at``.
+        schedule is closed at ``at``. Each lease carries ``dial_until``, the end of the
+        contact's current window (the hours, the number's window, the schedule), past which
+        it must not be dialled.
         """
         if at.tzinfo is None:
             raise ValidationError("at", "must be timezone-aware", at)

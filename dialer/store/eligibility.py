@@ -28,6 +28,13 @@ campaign. The rules checked per row:
 Whether the campaign's schedule is open is checked in Python (``Schedule.is_open``) before
 the query; a closed schedule or a campaign not running leases nothing.
 
+Each lease comes with ``dial_until``, the end of the contact's current window: the earliest
+end of the campaign's hours and the number's window in every candidate zone
+(:data:`WINDOW_END`, SQL function ``dialer_window_end`` of migration 006, early rather than
+late across a DST change) and of the schedule's open stretch (``Schedule.next_close``). The
+hopper drops a waiting lease at that instant and the dial path never launches one past it,
+so a lease cannot outlive the window it was granted in (issue 11).
+
 The same rules again at dial time (:func:`recheck`, issue 11): a contact leased at 20:59 may
 be launched after 21:00, its number listed, a cap or a UK lock reached meanwhile. Each rule
 is one SQL fragment (``RULE_*``, :data:`ZONES`) that both statements build from, so the lease
