@@ -34,10 +34,10 @@ def test_three_days_of_two_campaigns_break_no_rule(make_database: Callable[[], s
         try:
             return await conn.fetchrow(
                 """SELECT count(*) AS placed,
-                          count(*) FILTER (WHERE zones IS NULL) AS no_zones,
-                          count(*) FILTER (WHERE ended_at IS NOT NULL AND ring_s IS NULL) AS no_ring,
-                          count(*) FILTER (WHERE ended_at IS NOT NULL AND agent_reserved IS NULL) AS no_reserved,
-                          count(DISTINCT (started_at AT TIME ZONE 'UTC')::date) AS days
+                      count(*) FILTER (WHERE zones IS NULL) AS no_zones,
+                      count(*) FILTER (WHERE ended_at IS NOT NULL AND ring_s IS NULL) AS no_ring,
+                      count(*) FILTER (WHERE ended_at IS NOT NULL AND agent_reserved IS NULL) AS no_reserved,
+                      count(DISTINCT (started_at AT TIME ZONE 'UTC')::date) AS days
                    FROM attempts WHERE outcome IS DISTINCT FROM 'cancelled'"""
             )
         finally:
