@@ -128,7 +128,7 @@ class ProofOptions:
     days: int = 30
     start: dt.datetime = dt.datetime(2026, 3, 5, tzinfo=dt.UTC)
     agents: int = 20
-    contacts: int = 60_000
+    contacts: int = 300_000  # with 20 agents a campaign, about 1,000,000 calls in 30 days
     scenario: str = "S1"
     seed: int = 1
     max_calls: int | None = None
@@ -217,11 +217,15 @@ async def make_campaign(store: Store, plan: CampaignPlan, opts: ProofOptions, sc
     async with store.pool.acquire() as conn:
         status_id = await conn.fetchval("SELECT default_status_id FROM campaigns WHERE id = $1", campaign.id)
         await conn.execute(
-            """INSERT INTO contacts (campaign_id, name, status_id)
-               SELECT $1, 'c' || g, $2 FROM generate_series(1, $3) g""",
+            # Spread over the days (not before day k), so that every day has fresh contacts.
+            """INSERT INTO contacts (campaign_id, name, status_id, not_before)
+               SELECT $1, 'c' || g, $2, $4::timestamptz + ((g - 1) % $5) * interval '1 day'
+               FROM generate_series(1, $3) g""",
             campaign.id,
             status_id,
             opts.contacts,
+            opts.start,
+            opts.days,
         )
         zones = [",".join(z) for z in plan.contact_zones]
         await conn.execute(
@@ -427,7 +431,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--days", type=int, default=ProofOptions.days, help="simulated days (default 30)")
     p.add_argument("--start", default="2026-03-05", help="first day (UTC date; default 2026-03-05)")
     p.add_argument("--agents", type=int, default=ProofOptions.agents, help="agents per campaign (default 20)")
-    p.add_argument("--contacts", type=int, default=ProofOptions.contacts, help="contacts per campaign")
+    p.add_argument(
+        "--contacts",
+        type=int,
+        default=ProofOptions.contacts,
+        help="contacts per campaign, spread evenly over the days (default 300000)",
+    )
     p.add_argument("--scenario", default=ProofOptions.scenario, choices=sorted(SCENARIOS))
     p.add_argument("--seed", type=int, default=ProofOptions.seed)
     p.add_argument("--tick", type=float, default=ProofOptions.tick_s, help="the runner's tick_s (default 5)")
