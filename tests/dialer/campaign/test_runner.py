@@ -134,7 +134,8 @@ async def test_abandoned_call_becomes_call_progressive_and_is_redialled_with_an_
     # what the audit report reads (migration 006): the abandon played the message, the redial
     # of the abandoned contact had its agent reserved, both rang and have the number's zones
     rows = await store.pool.fetch(
-        "SELECT info_message, agent_reserved, ring_s, zones FROM attempts WHERE contact_id = $1 ORDER BY id", cid
+        "SELECT info_message, agent_reserved, ring_s, zones FROM attempts WHERE contact_id = $1 ORDER BY id",
+        cid,
     )
     assert [(True, False), (None, True)] == [(r["info_message"], r["agent_reserved"]) for r in rows]
     assert all(r["ring_s"] is not None and r["zones"] for r in rows)
