@@ -103,6 +103,10 @@ class CallOutcome:
     linkedid: str | None
     amd_status: str | None  # AMDSTATUS / AMDCAUSE when AMD ran
     amd_cause: str | None
+    # An abandon the dialplan announced (our DialerAbandon UserEvent, sent right before the
+    # information message plays): the message was played. False for an abandon by our own
+    # hang-up, and for every other ending (the compliance audit, issue 11).
+    info_message: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -417,6 +421,7 @@ class AttemptMachine:
         # When a message about this call last arrived (the in-flight audit asks the PBX about
         # calls quiet for long: ami.inflight).
         self.last_event_at_s = started_at_s
+        self._info_message = False
 
     # ----------------------------------------------------------------- feeding
 
@@ -750,6 +755,8 @@ class AttemptMachine:
             self._talk_end_at = at_s
         if verdict is not None:
             self._verdict, self._verdict_at, self._decided_by = verdict, at_s, signal
+        if signal is Signal.DIALER_ABANDON:
+            self._info_message = True
         self.state = new_state
 
     def _cleared(self) -> bool:
@@ -818,6 +825,7 @@ class AttemptMachine:
             linkedid=self._linkedid or (self._one if self._one in self._opened else None),
             amd_status=self._amd_status,
             amd_cause=self._amd_cause,
+            info_message=self._info_message and outcome is Outcome.ABANDONED,
         )
         self.done = True
         self.outcome = result

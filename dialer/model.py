@@ -139,6 +139,7 @@ class DialRefusal(StrEnum):
     NUMBER_WINDOW = "number_window"
     CAP_REACHED = "cap_reached"
     UK_LOCK = "uk_lock"
+    WINDOW_ENDED = "window_ended"  # the lease's dial_until passed before the launch
 
 
 class AmdAction(StrEnum):
@@ -321,6 +322,9 @@ class LeasedContact:
     lease_owner: str
     lease_expires_at: dt.datetime
     agent_required: bool = False
+    # The end of the contact's current calling window (local hours in every candidate zone, the
+    # number's window, the schedule); None: it never ends. Never dialled at or past it.
+    dial_until: dt.datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -337,6 +341,9 @@ class AttemptResult:
     # The agent who talked to the person; None for every call that reached no agent (the
     # close replaces whatever agent the open attempt carried, e.g. a callback's owner).
     agent_id: int | None = None
+    ring_s: float | None = None  # Originate -> answer, or -> the end of an unanswered call
+    info_message: bool | None = None  # an abandon: the information message played (None: n/a)
+    agent_reserved: bool | None = None  # placed with an agent reserved (None: not known)
 
 
 @dataclass(frozen=True, slots=True)

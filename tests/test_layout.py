@@ -26,13 +26,21 @@ MAY_IMPORT: dict[str, tuple[str, ...]] = {
     "ami": ("config",),
     "dialer.errors": (),
     "dialer.model": (),
+    "dialer.audit": (),
     "dialer.schedules": ("dialer.errors",),
     "dialer.clock": (),
     "dialer.ports": ("dialer.errors", "dialer.model", "dialer.schedules"),
     "dialer.contacts": ("dialer.errors", "dialer.model"),
     "dialer.agents": (*_KERNEL, "ami.agent_events", "ami.outcome"),
     "dialer.observability": ("config", "dialer.errors"),
-    "dialer.store": (*_KERNEL, "config", "dialer.contacts", "dialer.campaign.retry", "dialer.campaign.rules"),
+    "dialer.store": (
+        *_KERNEL,
+        "config",
+        "dialer.contacts",
+        "dialer.campaign.retry",
+        "dialer.campaign.rules",
+        "dialer.audit",
+    ),
     "dialer.campaign": (
         *_KERNEL,
         "pacing",
@@ -66,6 +74,7 @@ PURE = (
     "dialer.model",
     "dialer.campaign.retry",
     "dialer.campaign.rules",
+    "dialer.audit",
 )
 
 

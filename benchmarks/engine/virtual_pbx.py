@@ -466,7 +466,7 @@ class VirtualPbx:
         entry = self._calls[aid]
         if entry.human:
             self.tally.count_live(self.clock.now() - self.connect_limit_s, abandoned=True)
-        self._end(aid, Outcome.ABANDONED)
+        self._end(aid, Outcome.ABANDONED, info_message=True)  # the dialplan's abandon path plays it
 
     def _longest_free(self) -> _Member | None:
         best: _Member | None = None
@@ -541,7 +541,7 @@ class VirtualPbx:
                 await result
         self._serve_waiting()
 
-    def _end(self, aid: str, outcome: Outcome) -> None:
+    def _end(self, aid: str, outcome: Outcome, *, info_message: bool = False) -> None:
         entry = self._calls.get(aid)
         if entry is None or entry.over:
             return
@@ -561,4 +561,5 @@ class VirtualPbx:
             attempt_id=aid, outcome=outcome, reason=reason, cause=cause, cause_txt=cause_txt,
             agent=entry.agent,
             ring_s=ring_s, wait_s=wait_s, talk_s=talk_s, uniqueid=f"virt-{aid}", linkedid=f"virt-{aid}",
-            amd_status="MACHINE" if amd else None, amd_cause="INITIALSILENCE" if amd else None)))
+            amd_status="MACHINE" if amd else None, amd_cause="INITIALSILENCE" if amd else None,
+            info_message=info_message)))

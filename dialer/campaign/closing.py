@@ -167,6 +167,7 @@ class AttemptCloser:
             talked = self._board.agent_for_interface(out.agent) if out.agent else None
             talked = talked or call.agent
             agent_db = self._directory.store_id(talked) if talked else None
+        ring_s = out.ring_s if out.ring_s is not None else max(0.0, now - call.launched_at)
         result = AttemptResult(
             outcome=row.store,
             ended_at=utc_at(now),
@@ -176,8 +177,12 @@ class AttemptCloser:
             asterisk_uniqueid=out.uniqueid,
             asterisk_linkedid=out.linkedid,
             agent_id=agent_db,
+            ring_s=ring_s,
+            # Only an abandon of ours owes the message; a person who hung up while waiting
+            # (hangup_waiting) left before it could play: not applicable.
+            info_message=out.info_message if out.outcome is AmiOutcome.ABANDONED else None,
+            agent_reserved=call.agent is not None,
         )
-        ring_s = out.ring_s if out.ring_s is not None else max(0.0, now - call.launched_at)
         if row.pacing is not None:
             self._policy.observe_call(
                 CallObservation(now, row.pacing, ring_s, reserved=call.agent is not None)

@@ -8,7 +8,8 @@ holding a line). The task, in order:
 
 1. gives the contact back undialled if launching stopped since the decision (a pause, a
    drain, a stop);
-2. re-checks every rule the lease checked that may have changed since (issue 11: contacts
+2. gives the contact back if its calling window ended since the lease (``dial_until``), and
+   re-checks every rule the lease checked that may have changed since (issue 11: contacts
    leased before 21:00 were dialled after it), in one store query
    (``recheck_before_dial``: campaign running, schedule open, status still due, number
    enabled, do-not-call lists -- callbacks included --, the local hours in every candidate
@@ -44,7 +45,7 @@ from structlog.contextvars import bound_contextvars
 from dialer.agents.board import AgentBoard
 from dialer.agents.state import AgentEffect, ReleaseContact
 from dialer.campaign.calls import CallTable, InFlightCall
-from dialer.campaign.hopper import Hopper
+from dialer.campaign.hopper import Hopper, window_ended
 from dialer.campaign.settings import RunnerSettings
 from dialer.campaign.writer import OutcomeWriter
 from dialer.clock import Clock, utc_at
@@ -167,9 +168,12 @@ class Dialer:
             await self._give_back(lease, agent, "paused before dialling")
             return
         try:
-            refusal = await self._store.recheck_before_dial(
-                lease, at=utc_at(now), agent_reserved=agent is not None
-            )
+            if window_ended(lease, utc_at(now)):
+                refusal: DialRefusal | None = DialRefusal.WINDOW_ENDED
+            else:
+                refusal = await self._store.recheck_before_dial(
+                    lease, at=utc_at(now), agent_reserved=agent is not None
+                )
             if refusal is not None:
                 self._log.info("dial_refused", contact_id=lease.contact_id, reason=refusal.value)
                 self._metrics.dial_refusals.labels(self._campaign.name, refusal.value).inc()

@@ -11,12 +11,16 @@ hopper holds them in memory from the lease until the contact is settled, in thre
 * *dialled*: an attempt is open, or answered and waiting for the agent's disposition.
 
 All three are renewed together (:meth:`Hopper.leased_ids`), because a lease that lapses
-while a call is in progress would let another engine dial the same person. Pure: no I/O,
-no clock; times are passed in.
+while a call is in progress would let another engine dial the same person. A *waiting*
+contact, though, expires at the end of its current calling window (``dial_until``: local
+hours, the number's window, the schedule; issue 11): :meth:`Hopper.expire_waiting` takes it
+out of line so that it is released rather than dialled after 21:00. Pure: no I/O, no clock;
+times are passed in.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import deque
 from dataclasses import dataclass
 
@@ -29,6 +33,11 @@ AGENT_REASONS = frozenset({"callback", "call_progressive"})
 def needs_agent(lease: LeasedContact) -> bool:
     """A due callback, "my record", "call progressive" or UK-locked contact: never dialled predictively."""
     return lease.reason in AGENT_REASONS or lease.agent_id is not None or lease.agent_required
+
+
+def window_ended(lease: LeasedContact, at: dt.datetime) -> bool:
+    """Whether ``lease``'s current calling window has ended at ``at`` (it may not be dialled)."""
+    return lease.dial_until is not None and lease.dial_until <= at
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +155,18 @@ class Hopper:
         for cid in lost:
             self.settle(cid)
         return lost
+
+    def expire_waiting(self, at: dt.datetime) -> list[int]:
+        """Take out of line the waiting contacts whose window ended by ``at``; returns their ids.
+
+        Held and dialled contacts stay: the dial path checks a held one's ``dial_until`` itself,
+        and a call already placed is not cut off.
+        """
+        ids = [e.lease.contact_id for e in self._fresh if window_ended(e.lease, at)]
+        ids += [cid for cid, e in self._agent.items() if window_ended(e.lease, at)]
+        for cid in ids:
+            self.settle(cid)
+        return ids
 
     def release_waiting(self) -> list[int]:
         """Empty both waiting lines (schedule closed, draining); returns the ids to release."""

@@ -3,6 +3,8 @@
 Theory of operation. Once per loop turn, after the schedule check and before the decision,
 the runner calls :meth:`Housekeeping.tend`, which in this order:
 
+0. takes out of the hopper, and releases, the waiting contacts whose calling window ended
+   (``dial_until``, issue 11);
 1. does nothing more while the outcome writer finds the database unreachable (the writer's
    retries are the probe then);
 2. every ``lease_renew_s``, renews every lease the hopper holds -- an answered contact
@@ -148,6 +150,7 @@ class Housekeeping:
         """Renew, poll adopted calls and refill as due (see the module docstring)."""
         if now - self._last_member_check_at >= MEMBER_CHECK_S and self._pbx.connected:
             self.restore_members(now, after_reconnect=False)
+        self.release(self._hopper.expire_waiting(utc_at(now)), "calling window ended")
         if self._writer.down:
             return
         if now - self._last_renew_at >= self._settings.lease_renew_s:

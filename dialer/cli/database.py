@@ -1,12 +1,18 @@
-"""``dialer db migrate``: apply the pending migrations and nothing else (every command does it too)."""
+"""``dialer db migrate``: apply the pending migrations (every command does it too); ``db prune``.
+
+``dialer db prune --older-than DAYS`` deletes call records (closed attempts, status changes)
+older than DAYS, refusing fewer than six months (:mod:`dialer.store.compliance`, retention).
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 from typing import Any
 
-from dialer.cli.store_command import command_group, config_from_args
+from dialer.cli.store_command import command_group, config_from_args, run_with_store
+from dialer.errors import ValidationError
 from dialer.store import migrate
 from dialer.store.database import resolve_dsn
 from dialer.store.store import Store
@@ -31,7 +37,36 @@ def cmd_db_migrate(args: argparse.Namespace) -> int:
     return asyncio.run(go())
 
 
+def parse_days(text: str) -> float:
+    """``DAYS`` or ``DAYSd`` (e.g. ``200`` or ``200d``) as a number of days.
+
+    Raises:
+        ValidationError: anything else.
+    """
+    try:
+        return float(text.removesuffix("d"))
+    except ValueError:
+        raise ValidationError("older-than", "must be a number of days, e.g. 200 or 200d", text) from None
+
+
+def cmd_db_prune(args: argparse.Namespace) -> int:
+    days = parse_days(args.older_than)
+
+    async def go(store: Store) -> int:
+        done = await store.prune_records(days, at=dt.datetime.now(dt.UTC))
+        print(
+            f"deleted {done.attempts} attempts and {done.status_changes} status changes"
+            f" from before {done.cutoff.isoformat()}"
+        )
+        return 0
+
+    return run_with_store(args, go)
+
+
 def register(sub: Any) -> None:
     """Add ``dialer db`` to the ``dialer`` sub-command tree."""
     db = command_group(sub, "db", "database maintenance")
     db.add_parser("migrate", help="apply pending migrations (idempotent)").set_defaults(func=cmd_db_migrate)
+    p = db.add_parser("prune", help="delete call records older than DAYS (at least six months: 183)")
+    p.add_argument("--older-than", required=True, metavar="DAYS")
+    p.set_defaults(func=cmd_db_prune)

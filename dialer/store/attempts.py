@@ -34,6 +34,7 @@ from dialer.model import (
 )
 from dialer.store.campaigns import local_day
 from dialer.store.connection import PoolNoun
+from dialer.store.eligibility import ZONES
 from dialer.store.statuses import DEFAULT_RULES, rule_from
 
 _NO_RETRY = RetryRule(delay_s=0)
@@ -42,16 +43,22 @@ _NO_RETRY = RetryRule(delay_s=0)
 # $1 contact, $2 lease owner, $3 at, $4 campaign, $5 phone, $6 e164, $7 engine, $8 callback, $9 agent.
 # The lease check and the insert in one statement: the CTE locks the contact row only when it is
 # still leased to this owner, and without that row nothing is inserted (LeaseLost).
+# The number's candidate zones at dial time go into the row (the audit report reads them,
+# migration 006): the lease's own ZONES rule, so the report judges the hours as the lease did.
 _OPEN_ATTEMPT_SQL = """
 WITH held AS (
-    SELECT id FROM contacts
-    WHERE id = $1 AND lease_owner = $2 AND lease_expires_at > $3
-    FOR UPDATE
+    SELECT c.id, {zones} AS zones
+    FROM contacts c
+    JOIN campaigns cam ON cam.id = c.campaign_id
+    LEFT JOIN contact_phones p ON p.id = $5
+    WHERE c.id = $1 AND c.lease_owner = $2 AND c.lease_expires_at > $3
+    FOR UPDATE OF c
 )
-INSERT INTO attempts (contact_id, campaign_id, phone_id, e164, engine_id, callback_id, started_at, agent_id)
-SELECT held.id, $4, $5, $6, $7, $8, $3, $9 FROM held
+INSERT INTO attempts (contact_id, campaign_id, phone_id, e164, engine_id, callback_id, started_at, agent_id,
+                      zones)
+SELECT held.id, $4, $5, $6, $7, $8, $3, $9, held.zones FROM held
 RETURNING id
-"""
+""".format(zones=ZONES.format(zone="cam.timezone"))
 
 # $1 attempt, $2 trigger (NULL: none). Locks the attempt and its contact (in that order, as the
 # old statement-per-step code did) and brings the campaign's rule for the trigger, the enabled
@@ -82,11 +89,13 @@ WHERE a.id = $1
 FOR UPDATE OF a, c
 """
 
-# $1..$11: the attempt's columns and its contact (shared by the two writes below).
+# $1..$11: the attempt's columns and its contact, $12..$14 what the audit report reads (ring
+# time, information message, agent reserved; migration 006). Shared by the two writes below.
 _CLOSE_ATTEMPT_SET = """
     UPDATE attempts SET ended_at = $2, answered_at = $3, outcome = $4, hangup_cause = $5,
         hangup_cause_text = $6, asterisk_uniqueid = $7, asterisk_linkedid = $8,
-        agent_id = $9, status_id = $10
+        agent_id = $9, status_id = $10,
+        ring_s = $12, info_message = $13, agent_reserved = $14
     WHERE id = $1
 """
 
@@ -95,31 +104,31 @@ WITH att AS ({_CLOSE_ATTEMPT_SET})
 UPDATE contacts SET lease_owner = NULL, lease_expires_at = NULL WHERE id = $11
 """
 
-# $12 phone to disable (NULL: none), $13 callback done (NULL: none), $14 status, $15 attempts,
-# $16 outcome counts, $17 day attempts, $18 day, $19 not before, $20 next position,
-# $21 closed reason, $22 answered hold until, $23 answered, $24 round due, $25 previous status,
-# $26 campaign, $27 status-change reason. All CTEs see the same snapshot, so the contact's next
+# $15 phone to disable (NULL: none), $16 callback done (NULL: none), $17 status, $18 attempts,
+# $19 outcome counts, $20 day attempts, $21 day, $22 not before, $23 next position,
+# $24 closed reason, $25 answered hold until, $26 answered, $27 round due, $28 previous status,
+# $29 campaign, $30 status-change reason. All CTEs see the same snapshot, so the contact's next
 # callback is computed leaving out the callback this attempt just completed.
 _CLOSE_WRITE_SQL = f"""
 WITH att AS ({_CLOSE_ATTEMPT_SET}),
-dead AS (UPDATE contact_phones SET disabled_at = $2 WHERE id = $12),
-cb AS (UPDATE callbacks SET state = 'done' WHERE id = $13),
+dead AS (UPDATE contact_phones SET disabled_at = $2 WHERE id = $15),
+cb AS (UPDATE callbacks SET state = 'done' WHERE id = $16),
 hist AS (
     INSERT INTO status_changes (contact_id, from_status, to_status, from_campaign, to_campaign,
                                 reason, attempt_id, changed_at)
-    SELECT $11, $25, $14, $26, $26, $27, $1, $2 WHERE $14::bigint IS DISTINCT FROM $25::bigint
+    SELECT $11, $28, $17, $29, $29, $30, $1, $2 WHERE $17::bigint IS DISTINCT FROM $28::bigint
 )
-UPDATE contacts SET status_id = $14, attempts = $15, outcome_counts = $16, day_attempts = $17,
-    day_attempts_on = $18,
-    not_before = CASE WHEN $23 THEN not_before ELSE $19::timestamptz END,
-    next_phone_pos = $20, closed_reason = $21, last_attempt_at = $2, last_outcome = $4,
+UPDATE contacts SET status_id = $17, attempts = $18, outcome_counts = $19, day_attempts = $20,
+    day_attempts_on = $21,
+    not_before = CASE WHEN $26 THEN not_before ELSE $22::timestamptz END,
+    next_phone_pos = $23, closed_reason = $24, last_attempt_at = $2, last_outcome = $4,
     last_abandon_at = CASE WHEN $4::text = 'abandoned' THEN $2::timestamptz ELSE last_abandon_at END,
     last_machine_at = CASE WHEN $4::text = 'machine' THEN $2::timestamptz ELSE last_machine_at END,
     callback_due_at = (SELECT min(due_at) FROM callbacks
-                       WHERE contact_id = $11 AND state = 'pending' AND id IS DISTINCT FROM $13),
-    lease_owner = CASE WHEN $23 THEN lease_owner END,
-    lease_expires_at = CASE WHEN $23 THEN $22::timestamptz END,
-    round_due_at = $24
+                       WHERE contact_id = $11 AND state = 'pending' AND id IS DISTINCT FROM $16),
+    lease_owner = CASE WHEN $26 THEN lease_owner END,
+    lease_expires_at = CASE WHEN $26 THEN $25::timestamptz END,
+    round_due_at = $27
 WHERE id = $11
 """
 
@@ -328,6 +337,9 @@ class Attempts(PoolNoun):
                 result.agent_id,
                 status_id if trigger is not None else None,
                 contact_id,
+                result.ring_s,
+                result.info_message,
+                result.agent_reserved,
             )
             if result.outcome is Outcome.CANCELLED:
                 await conn.execute(_CLOSE_CANCELLED_SQL, *attempt_args)

@@ -154,7 +154,9 @@ class Contacts(PoolNoun):
         Two engines calling this at once never get the same contact (``FOR UPDATE SKIP
         LOCKED``); a lease ends at ``at + ttl_s`` unless renewed. The rules are in
         :mod:`dialer.store.eligibility`. Returns ``[]`` when the campaign is not running or its
-        schedule is closed at ``at``.
+        schedule is closed at ``at``. Each lease carries ``dial_until``, the end of the
+        contact's current window (the hours, the number's window, the schedule), past which
+        it must not be dialled.
         """
         if at.tzinfo is None:
             raise ValidationError("at", "must be timezone-aware", at)
@@ -172,12 +174,11 @@ class Contacts(PoolNoun):
             camp = campaign_from(row)
             if camp.state is not CampaignState.RUNNING:
                 return []
-            if check_schedule:
-                sched = schedule_from(
-                    await conn.fetchrow("SELECT * FROM schedules WHERE id = $1", row["schedule_id"])
-                )
-                if not sched.active or not sched.is_open(at):
-                    return []
+            sched = schedule_from(
+                await conn.fetchrow("SELECT * FROM schedules WHERE id = $1", row["schedule_id"])
+            )
+            if check_schedule and (not sched.active or not sched.is_open(at)):
+                return []
             return await eligibility.lease(
                 conn,
                 campaign_id=camp.id,
@@ -194,6 +195,7 @@ class Contacts(PoolNoun):
                 hours_start=camp.local_hours_start,
                 hours_end=camp.local_hours_end,
                 timezone=camp.timezone,
+                schedule_close=sched.next_close(at) if check_schedule else None,
             )
 
     async def recheck_before_dial(

@@ -9,6 +9,8 @@ checked at dial time), as a number may be listed after its contact was leased.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from dialer.store.campaigns import campaign_id_of
 from dialer.store.connection import PoolNoun
 
@@ -16,16 +18,24 @@ from dialer.store.connection import PoolNoun
 class DoNotCall(PoolNoun):
     """The do-not-call lists on the shared pool."""
 
-    async def add_do_not_call(self, e164: str, *, campaign: str | None = None, reason: str = "") -> None:
-        """Put a number on the global list (``campaign=None``) or on one campaign's list."""
+    async def add_do_not_call(
+        self, e164: str, *, campaign: str | None = None, reason: str = "", at: dt.datetime | None = None
+    ) -> None:
+        """Put a number on the global list (``campaign=None``) or on one campaign's list.
+
+        ``at``: when it was listed (default now; a run in virtual time passes its clock's), which
+        the audit report compares with each call's start.
+        """
         async with self.pool.acquire() as conn:
             cid = None if campaign is None else await campaign_id_of(conn, campaign)
             await conn.execute(
-                "INSERT INTO do_not_call (e164, campaign_id, reason) VALUES ($1, $2, $3)"
+                "INSERT INTO do_not_call (e164, campaign_id, reason, added_at)"
+                " VALUES ($1, $2, $3, coalesce($4, now()))"
                 " ON CONFLICT (e164, campaign_id) DO UPDATE SET reason = EXCLUDED.reason",
                 e164,
                 cid,
                 reason,
+                at,
             )
 
     async def remove_do_not_call(self, e164: str, *, campaign: str | None = None) -> bool:

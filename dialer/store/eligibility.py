@@ -28,6 +28,13 @@ campaign. The rules checked per row:
 Whether the campaign's schedule is open is checked in Python (``Schedule.is_open``) before
 the query; a closed schedule or a campaign not running leases nothing.
 
+Each lease comes with ``dial_until``, the end of the contact's current window: the earliest
+end of the campaign's hours and the number's window in every candidate zone
+(:data:`WINDOW_END`, SQL function ``dialer_window_end`` of migration 006, early rather than
+late across a DST change) and of the schedule's open stretch (``Schedule.next_close``). The
+hopper drops a waiting lease at that instant and the dial path never launches one past it,
+so a lease cannot outlive the window it was granted in (issue 11).
+
 The same rules again at dial time (:func:`recheck`, issue 11): a contact leased at 20:59 may
 be launched after 21:00, its number listed, a cap or a UK lock reached meanwhile. Each rule
 is one SQL fragment (``RULE_*``, :data:`ZONES`) that both statements build from, so the lease
@@ -69,6 +76,10 @@ UK_LOCKED = "({uk} AND NOT " + UK_LOCKS_CLEAR + ")"
 RULE_ENABLED = "p.disabled_at IS NULL"
 RULE_HOURS = "dialer_in_hours({at}, z.zones, {hours_start}, {hours_end})"
 RULE_WINDOW = "dialer_in_hours({at}, z.zones, p.window_start, p.window_end)"
+# When the number's current window ends (the campaign's hours and the number's own window, in
+# every candidate zone; NULL: never), evaluated for an instant inside both (migration 006).
+WINDOW_END = """least(dialer_window_end({at}, z.zones, {hours_start}, {hours_end}),
+                      dialer_window_end({at}, z.zones, p.window_start, p.window_end))"""
 RULE_NOT_LISTED = """NOT EXISTS (SELECT 1 FROM do_not_call d
                           WHERE d.e164 = p.e164 AND (d.campaign_id IS NULL OR d.campaign_id = {campaign}))"""
 
@@ -85,6 +96,7 @@ def _rules(template: str, **params: str) -> str:
         "hours": RULE_HOURS,
         "window": RULE_WINDOW,
         "not_listed": RULE_NOT_LISTED,
+        "window_end": WINDOW_END,
     }
     return template.format(**{k: v.format(**params) for k, v in fragments.items()})
 
@@ -95,7 +107,7 @@ def _rules(template: str, **params: str) -> str:
 LEASE_SQL = _rules(
     """
 WITH picked AS (
-    SELECT c.id, c.dial_rank, ph.id AS phone_id, ph.e164, cb.id AS callback_id
+    SELECT c.id, c.dial_rank, ph.id AS phone_id, ph.e164, ph.dial_until, cb.id AS callback_id
     FROM contacts c
     LEFT JOIN LATERAL (
         SELECT b.id, b.phone_id FROM callbacks b
@@ -103,7 +115,7 @@ WITH picked AS (
         ORDER BY b.due_at LIMIT 1
     ) cb ON c.callback_due_at IS NOT NULL
     CROSS JOIN LATERAL (
-        SELECT p.id, p.e164 FROM contact_phones p
+        SELECT p.id, p.e164, {window_end} AS dial_until FROM contact_phones p
         CROSS JOIN LATERAL (SELECT {zones} AS zones) z
         WHERE p.contact_id = c.id AND {enabled}
           AND (cb.phone_id IS NULL OR p.id = cb.phone_id)
@@ -129,6 +141,7 @@ FROM picked
 WHERE c.id = picked.id
 RETURNING c.id, c.campaign_id, c.name, c.fields, c.agent_id, c.dial_rank, c.due_at, c.priority,
           picked.phone_id, picked.e164, picked.callback_id, c.lease_owner, c.lease_expires_at,
+          picked.dial_until,
           {uk_locked} AS agent_required
 """,
     campaign="$1",
@@ -205,8 +218,15 @@ async def lease(
     hours_start: dt.time,
     hours_end: dt.time,
     timezone: str,
+    schedule_close: dt.datetime | None = None,
 ) -> list[LeasedContact]:
-    """Run the lease query on ``conn`` (the caller owns the transaction)."""
+    """Run the lease query on ``conn`` (the caller owns the transaction).
+
+    Each lease carries ``dial_until``: the end of the contact's current window, the earliest of
+    the campaign's local hours and the number's own window (in every candidate zone) and
+    ``schedule_close`` (when the campaign's schedule closes next); None when none of them ends.
+    The runner never dials a lease at or past it (issue 11: leased before 21:00, dialled after).
+    """
     until = at + dt.timedelta(seconds=ttl_s)
     rows = await conn.fetch(
         LEASE_SQL,
@@ -241,9 +261,16 @@ async def lease(
             lease_owner=r["lease_owner"],
             lease_expires_at=r["lease_expires_at"],
             agent_required=r["agent_required"],
+            dial_until=_earliest(r["dial_until"], schedule_close),
         )
         for r in rows
     ]
+
+
+def _earliest(*instants: dt.datetime | None) -> dt.datetime | None:
+    """The earliest of the instants given, ignoring None (None when all are)."""
+    known = [i for i in instants if i is not None]
+    return min(known) if known else None
 
 
 async def recheck(

@@ -16,6 +16,7 @@ a :class:`~dialer.store.connection.PoolNoun` that holds the shared pool and noth
 * :class:`~dialer.store.agents.Agents`: agents and their campaigns;
 * :class:`~dialer.store.dnc.DoNotCall`: the do-not-call lists;
 * :class:`~dialer.store.history.History`: what pacing remembers of a campaign's calls.
+* :class:`~dialer.store.compliance.Audit`: the compliance audit report, record retention.
 
 :class:`Store` owns the pool's life cycle (:meth:`Store.open` connects and migrates,
 :meth:`Store.close`) and *inherits* every noun class, rather than holding them as attributes
@@ -40,6 +41,7 @@ from dialer.store.agents import Agents
 from dialer.store.attempts import Attempts
 from dialer.store.callbacks import Callbacks
 from dialer.store.campaigns import Campaigns
+from dialer.store.compliance import Audit
 from dialer.store.connection import create_pool
 from dialer.store.contacts import Contacts
 from dialer.store.dnc import DoNotCall
@@ -47,7 +49,7 @@ from dialer.store.history import History
 from dialer.store.statuses import Statuses
 
 
-class Store(Campaigns, Statuses, Contacts, Attempts, Callbacks, Agents, DoNotCall, History):
+class Store(Campaigns, Statuses, Contacts, Attempts, Callbacks, Agents, DoNotCall, History, Audit):
     """The campaign database. Build with :meth:`open`; ``close()`` when done."""
 
     @classmethod

@@ -546,6 +546,7 @@ async def test_reserved_agent_not_answering_within_the_connect_limit_is_an_aband
         await client.connect()
         ended = await originate_and_wait(client, rec, "V2", "1005550001", agent="PJSIP/agent9")
         assert Outcome.ABANDONED == ended.outcome.outcome
+        assert ended.outcome.info_message  # the simulated dialplan's abandon path plays it
         assert 0 == sim.live_calls
     finally:
         await sim.close()

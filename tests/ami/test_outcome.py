@@ -372,6 +372,7 @@ def test_reserved_agent_that_does_not_answer_is_an_abandon() -> None:
     machine, _ = _run([*_newchannels(), *_answer(), abandon, _hangup(CID, 16), _hangup(TWO, 16)])
 
     assert machine.outcome is not None and Outcome.ABANDONED == machine.outcome.outcome
+    assert machine.outcome.info_message  # the dialplan announced it, right before the message
 
 
 def _queue(event: str, **extra: str) -> AmiMessage:
@@ -420,6 +421,7 @@ def test_queue_abandon_then_our_half_hanging_up_first_is_abandoned() -> None:
     out = machine.outcome
     assert out is not None and Outcome.ABANDONED == out.outcome
     assert 4.0 == out.wait_s  # answered at 2 (Newstate Up), the queue gave up at 6
+    assert not out.info_message  # no DialerAbandon: nothing says the message played
 
 
 def _connected_call() -> list[AmiMessage]:

@@ -7,6 +7,7 @@ parts, as the runner wires them.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 
@@ -134,15 +135,33 @@ async def test_a_contact_leased_before_its_hours_end_is_not_dialled_after_them(s
     async with parts(store, camp, start_at=utc(2026, 3, 10, 19, 59, 30)) as p:  # 20:59:30 in Warsaw (CET)
         rig = _rig(p)
         [lease] = await p.lease()
+        assert utc(2026, 3, 10, 20, 0) == lease.dial_until  # the lease knows its window ends at 21:00
         assert lease == p.hopper.take_fresh()
         await p.clock.run_until(p.clock.now() + 34)
         await rig.launched(lease)
         await written(p)
         assert ([], 0) == (rig.pbx.fates, len(p.calls))
-        assert 1.0 == p.sample("dialer_dial_refusals_total", reason="outside_local_hours")
+        assert 1.0 == p.sample("dialer_dial_refusals_total", reason="window_ended")
         assert [] == await p.lease()  # given back, and not leased again outside the hours
     assert [] == await store.contact_attempts(cid)
     assert await _lease_owner(store, cid) is None
+
+
+async def test_the_recheck_still_refuses_after_the_hours_when_the_lease_has_no_window_end(
+    store: Store,
+) -> None:
+    camp = await campaign_of(store, local_hours_start=dt.time(8), local_hours_end=dt.time(21))
+    cid = await store.add_contact(camp.name, ["+48500005002"], timezone="Europe/Warsaw")
+    async with parts(store, camp, start_at=utc(2026, 3, 10, 19, 59, 30)) as p:
+        rig = _rig(p)
+        [lease] = await p.lease()
+        assert lease == p.hopper.take_fresh()
+        await p.clock.run_until(p.clock.now() + 34)
+        await rig.launched(dataclasses.replace(lease, dial_until=None))
+        await written(p)
+        assert ([], 0) == (rig.pbx.fates, len(p.calls))
+        assert 1.0 == p.sample("dialer_dial_refusals_total", reason="outside_local_hours")
+    assert [] == await store.contact_attempts(cid)
 
 
 async def test_a_uk_locked_contact_is_kept_for_a_call_with_an_agent_and_refused_without_one(

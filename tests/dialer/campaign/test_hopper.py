@@ -107,3 +107,19 @@ def test_every_contact_is_in_exactly_one_place(ops: list[tuple[str, int, str]]) 
         assert len(ids) == len(set(ids))
         assert len(ids) == h.depth + h.in_progress
 
+
+
+def test_waiting_contacts_expire_at_the_end_of_their_window_calls_in_progress_do_not() -> None:
+    import dataclasses
+
+    h = Hopper()
+    end = T0 + dt.timedelta(minutes=10)
+    closing = [dataclasses.replace(lease(i), dial_until=end) for i in (1, 2, 3)]
+    h.add([*closing, lease(4), dataclasses.replace(lease(5, "callback"), dial_until=end)], 0.0)
+    assert h.take_fresh() == closing[0]
+    h.mark_dialled(1)
+    assert h.take_fresh() == closing[1]  # held for an agent
+    assert [] == h.expire_waiting(end - dt.timedelta(seconds=1))
+    assert [3, 5] == h.expire_waiting(end)
+    assert (1, 1, 2) == (h.depth, h.fresh_depth, h.in_progress)
+    assert sorted(h.leased_ids()) == [1, 2, 4]

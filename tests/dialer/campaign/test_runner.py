@@ -182,6 +182,14 @@ async def test_abandoned_call_becomes_call_progressive_and_is_redialled_with_an_
     assert 1.0 == rig.metrics.registry.get_sample_value("dialer_abandons_total", {"campaign": name})
     assert 2.0 == rig.metrics.registry.get_sample_value("dialer_live_answers_total", {"campaign": name})
     assert 0.5 == runner.gauges().abandon_rate_by_window["24h"]
+    # what the audit report reads (migration 006): the abandon played the message, the redial
+    # of the abandoned contact had its agent reserved, both rang and have the number's zones
+    rows = await store.pool.fetch(
+        "SELECT info_message, agent_reserved, ring_s, zones FROM attempts WHERE contact_id = $1 ORDER BY id",
+        cid,
+    )
+    assert [(True, False), (None, True)] == [(r["info_message"], r["agent_reserved"]) for r in rows]
+    assert all(r["ring_s"] is not None and r["zones"] for r in rows)
 
 
 async def test_predictive_campaign_with_amd_connects_people_and_marks_machines(

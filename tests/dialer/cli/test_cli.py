@@ -271,3 +271,21 @@ def test_only_commands_that_talk_to_ami_need_its_secret(dialer, tmp_path: Path, 
     code, out, err = dialer("--config", str(cfg), "run")
     assert code == 2
     assert "ami.servers[0].secret_env" in err and "'PBX_NOT_SET_SECRET' is not set" in err
+
+
+def test_compliance_report_and_prune(dialer) -> None:
+    assert 0 == dialer("schedule", "create", "AUDITED", "--daily", "--window", "08:00-21:00")[0]
+    assert 0 == dialer("campaign", "create", "AUDIT", "--schedule", "AUDITED", "--compliance", "uk")[0]
+    code, out, _ = dialer(
+        "compliance", "report", "--campaign", "AUDIT", "--from", "2026-01-01", "--to", "2026-02-01"
+    )
+    assert 0 == code
+    assert "profile uk" in out and "abandon_rate_24h" in out and out.rstrip().endswith("0 violations")
+    code, _, err = dialer("compliance", "report", "--campaign", "AUDIT", "--from", "yesterday")
+    assert 1 == code and "from: must be an ISO 8601 date" in err
+    code, _, err = dialer("compliance", "report", "--campaign", "NOPE")
+    assert 1 == code and "NOPE" in err
+    code, _, err = dialer("db", "prune", "--older-than", "90d")
+    assert 1 == code and "older-than: must be at least 183 days" in err
+    code, out, _ = dialer("db", "prune", "--older-than", "400")
+    assert 0 == code and out.startswith("deleted 0 attempts")
