@@ -5,6 +5,7 @@ from config.loader import default_home, load_config
 from config.model import (
     AmiConfig,
     AmiServerConfig,
+    ApiConfig,
     ContactsConfig,
     DatabaseConfig,
     DialerConfig,
@@ -17,6 +18,7 @@ from config.secret import Secret
 __all__ = [
     "AmiConfig",
     "AmiServerConfig",
+    "ApiConfig",
     "ConfigError",
     "ContactsConfig",
     "DatabaseConfig",

@@ -31,6 +31,7 @@ from ami.client import AmiClient, ConnectionState
 from ami.errors import AmiAuthError, AmiConnectionLost
 from ami.pool import AmiPool
 from config import ConfigError, DialerConfig
+from dialer.api.server import ApiServer, build_api_server
 from dialer.campaign.engine import Engine
 from dialer.campaign.runner import CampaignRunner
 from dialer.campaign.settings import RunnerSettings
@@ -85,6 +86,7 @@ class App:
     engine: Engine
     engine_id: str
     metrics_server: MetricsServer | None = None
+    api_server: ApiServer | None = None
     _closed: bool = field(default=False, repr=False)
     _logged_in: set[tuple[int, str]] = field(default_factory=set, repr=False)
 
@@ -112,11 +114,20 @@ class App:
                     "metrics.port",
                     f"cannot listen on {self.metrics_server.host}:{self.metrics_server.port}: {e.strerror}",
                 ) from None
+        if self.api_server is not None:
+            try:
+                await self.api_server.start()
+            except OSError as e:
+                raise ConfigError(
+                    "api.port",
+                    f"cannot listen on {self.api_server.host}:{self.api_server.port}: {e.strerror}",
+                ) from None
         log.info(
             "engine_started",
             engine_id=self.engine_id,
             ami_servers=[c.name for c in self.pool.clients],
             metrics_port=self.metrics_server.port if self.metrics_server else None,
+            api_port=self.api_server.port if self.api_server else None,
         )
 
     async def run(self) -> None:
@@ -169,6 +180,8 @@ class App:
         if self._closed:
             return
         self._closed = True
+        if self.api_server is not None:
+            await self.api_server.close()
         if self.metrics_server is not None:
             await self.metrics_server.close()
         await self.pool.close()
@@ -195,6 +208,7 @@ async def build_app(
     registry: CollectorRegistry | None = None,
     clock: Clock | None = None,
     serve_metrics: bool | None = None,
+    serve_api: bool | None = None,
     configure_logs: bool = True,
     campaigns: set[str] | None = None,
 ) -> App:
@@ -206,6 +220,7 @@ async def build_app(
         clock: the engine's clock (``RealClock`` by default).
         serve_metrics: serve ``/metrics`` on ``cfg.metrics``; ``None`` follows
             ``cfg.metrics.enabled``.
+        serve_api: serve the HTTP API on ``cfg.api``; ``None`` follows ``cfg.api.enabled``.
         configure_logs: configure structlog from ``cfg.log`` (tests that capture logs pass False).
         campaigns: dial only these campaigns (the demo); None: every running campaign.
 
@@ -245,6 +260,14 @@ async def build_app(
         raise
     serve = cfg.metrics.enabled if serve_metrics is None else serve_metrics
     server = MetricsServer(registry, host=cfg.metrics.host, port=cfg.metrics.port) if serve else None
+    serve_api = cfg.api.enabled if serve_api is None else serve_api
+    api = (
+        build_api_server(
+            cfg.api, store=store, engine=engine, clock=clock, default_region=cfg.contacts.default_region
+        )
+        if serve_api
+        else None
+    )
     app = App(
         cfg=cfg,
         store=store,
@@ -256,6 +279,7 @@ async def build_app(
         engine=engine,
         engine_id=engine_id,
         metrics_server=server,
+        api_server=api,
     )
     metrics.add_collector(EngineCollector(campaigns=engine.gauges, servers=pbx.server_gauges))
     return app

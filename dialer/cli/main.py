@@ -17,11 +17,11 @@ from collections.abc import Sequence
 
 from ami import commands as ami_commands
 from config import ConfigError
-from dialer.cli import agents, campaigns, contacts, database, dnc, engine, schedules, statuses
+from dialer.cli import agents, campaigns, contacts, database, dnc, engine, schedules, statuses, users
 from dialer.errors import DialerError
 
 # In the order `dialer --help` lists them.
-_COMMAND_GROUPS = (database, schedules, statuses, campaigns, agents, dnc, contacts, engine)
+_COMMAND_GROUPS = (database, schedules, statuses, campaigns, agents, dnc, contacts, users, engine)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -14,7 +14,8 @@ a :class:`~dialer.store.connection.PoolNoun` that holds the shared pool and noth
 * :class:`~dialer.store.attempts.Attempts`: attempts, outcomes, dispositions;
 * :class:`~dialer.store.callbacks.Callbacks`: callbacks and callback slots;
 * :class:`~dialer.store.agents.Agents`: agents and their campaigns;
-* :class:`~dialer.store.dnc.DoNotCall`: the do-not-call lists.
+* :class:`~dialer.store.dnc.DoNotCall`: the do-not-call lists;
+* :class:`~dialer.store.users.Users`: the HTTP API's users and their tokens.
 
 :class:`Store` owns the pool's life cycle (:meth:`Store.open` connects and migrates,
 :meth:`Store.close`) and *inherits* every noun class, rather than holding them as attributes
@@ -43,9 +44,10 @@ from dialer.store.connection import create_pool
 from dialer.store.contacts import Contacts
 from dialer.store.dnc import DoNotCall
 from dialer.store.statuses import Statuses
+from dialer.store.users import Users
 
 
-class Store(Campaigns, Statuses, Contacts, Attempts, Callbacks, Agents, DoNotCall):
+class Store(Campaigns, Statuses, Contacts, Attempts, Callbacks, Agents, DoNotCall, Users):
     """The campaign database. Build with :meth:`open`; ``close()`` when done."""
 
     @classmethod
