@@ -49,7 +49,9 @@ class Rig:
         assert self.app.api_server is not None
         return self.app.api_server.port
 
-    async def campaign(self, name: str, queue: str, mode: DialingMode, *, agents: tuple[str, ...] = ()) -> str:
+    async def campaign(
+        self, name: str, queue: str, mode: DialingMode, *, agents: tuple[str, ...] = ()
+    ) -> str:
         """A running campaign (always-open schedule) with a dated and an undated status, agents assigned."""
         await self.store.create_campaign(
             CampaignSpec(
@@ -127,11 +129,17 @@ async def rig_on(dsn: str, tmp_path: Any, **api: Any) -> AsyncIterator[Rig]:
         ami=AmiConfig(
             servers=(
                 AmiServerConfig(
-                    name="sim", port=pbx.port, secret=Secret("api-secret"), channel_limit=20, connect_timeout_s=2.0
+                    name="sim",
+                    port=pbx.port,
+                    secret=Secret("api-secret"),
+                    channel_limit=20,
+                    connect_timeout_s=2.0,
                 ),
             )
         ),
-        engine=replace(base.engine, engine_id="api-test", tick_s=0.1, lease_ttl_s=10, disposition_timeout_s=30),
+        engine=replace(
+            base.engine, engine_id="api-test", tick_s=0.1, lease_ttl_s=10, disposition_timeout_s=30
+        ),
         api=replace(base.api, **api),
     )
     app = await build_app(cfg, configure_logs=False, serve_metrics=False, serve_api=True)
@@ -141,7 +149,9 @@ async def rig_on(dsn: str, tmp_path: Any, **api: Any) -> AsyncIterator[Rig]:
     try:
         await app.start()
         run = asyncio.create_task(app.run())
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{app.api_server.port}", timeout=10) as client:
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{app.api_server.port}", timeout=10
+        ) as client:
             yield Rig(app, store, pbx, client)
     finally:
         app.engine.stop()

@@ -50,7 +50,9 @@ async def test_progressive_call_screen_pop_and_personal_callback_on_a_new_number
         assert "Ukryty" not in {s["name"] for s in pop["statuses"]}  # hidden: not for agents
         await _wait_state(rig, headers, "anna", "wrap_up")
         # the date is required by "my record"
-        r = await rig.client.post("/api/v1/agents/anna/disposition", headers=headers, json={"status": "Oddzwonić"})
+        r = await rig.client.post(
+            "/api/v1/agents/anna/disposition", headers=headers, json={"status": "Oddzwonić"}
+        )
         assert (422, "invalid_value", "at") == (r.status_code, r.json()["error"], r.json()["field"])
         due = dt.datetime.now(WARSAW) + dt.timedelta(seconds=2)
         body = {
@@ -59,8 +61,12 @@ async def test_progressive_call_screen_pop_and_personal_callback_on_a_new_number
             "timezone": "Europe/Warsaw",
             "callback": {
                 "kind": "personal",
-                "new_number": {"number": "+48 600 123 456", "kind": "mobile", "window_start": "00:00",
-                               "window_end": "23:59"},
+                "new_number": {
+                    "number": "+48 600 123 456",
+                    "kind": "mobile",
+                    "window_start": "00:00",
+                    "window_end": "23:59",
+                },
             },
         }
         r = await rig.client.post("/api/v1/agents/anna/disposition", headers=headers, json=body)
@@ -70,7 +76,8 @@ async def test_progressive_call_screen_pop_and_personal_callback_on_a_new_number
 
         async def called_back() -> bool:
             return any(
-                a.e164 == "+48600123456" and a.agent_id == anna.id for a in await rig.store.contact_attempts(cid)
+                a.e164 == "+48600123456" and a.agent_id == anna.id
+                for a in await rig.store.contact_attempts(cid)
             )
 
         await wait_for(called_back, what="the callback dialled on the new number for anna")
@@ -98,9 +105,15 @@ async def test_preview_request_see_dial_and_dispose(rig: Rig) -> None:
         await _wait_state(rig, headers, "piotr", "offered")
         r = await rig.client.get("/api/v1/agents/piotr/offer", headers=headers)
         assert 200 == r.status_code, r.text
-        assert ("preview", cid, "Ewa Lis") == (r.json()["kind"], r.json()["contact"]["id"], r.json()["contact"]["name"])
+        assert ("preview", cid, "Ewa Lis") == (
+            r.json()["kind"],
+            r.json()["contact"]["id"],
+            r.json()["contact"]["name"],
+        )
         assert [] == await rig.store.contact_attempts(cid)  # seen, not dialled
-        assert 200 == (await rig.client.post("/api/v1/agents/piotr/offer/accept", headers=headers)).status_code
+        assert (
+            200 == (await rig.client.post("/api/v1/agents/piotr/offer/accept", headers=headers)).status_code
+        )
         await _wait_state(rig, headers, "piotr", "wrap_up")
         r = await rig.client.post(
             "/api/v1/agents/piotr/disposition", headers=headers, json={"status": "Sprzedane"}
@@ -150,10 +163,14 @@ async def test_negotiated_logout_during_a_call_counts_down_and_completes_after_i
         assert 200 == (await rig.client.post("/api/v1/agents/ewa/logout", headers=headers)).status_code
         await _wait_state(rig, headers, "ewa", "wrap_up")
         ticks = lambda: [t["remaining"][0] for t in log.named("logout")]  # noqa: E731
-        await wait_for(lambda: any(t["waiting_for"] == "wrap_up" for t in ticks()), what="a wrap-up countdown")
+        await wait_for(
+            lambda: any(t["waiting_for"] == "wrap_up" for t in ticks()), what="a wrap-up countdown"
+        )
         tick = [t for t in ticks() if t["waiting_for"] == "wrap_up"][0]
         assert 0 < tick["remaining_s"] <= 30
-        r = await rig.client.post("/api/v1/agents/ewa/disposition", headers=headers, json={"status": "Sprzedane"})
+        r = await rig.client.post(
+            "/api/v1/agents/ewa/disposition", headers=headers, json={"status": "Sprzedane"}
+        )
         assert 200 == r.status_code, r.text
         assert [] == r.json()["campaigns"]  # the logout completed with the wrap-up
 
