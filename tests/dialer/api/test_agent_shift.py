@@ -49,11 +49,37 @@ async def test_progressive_call_screen_pop_and_personal_callback_on_a_new_number
         assert {"Sprzedane", "Oddzwonić"} <= {s["name"] for s in pop["statuses"]}
         assert "Ukryty" not in {s["name"] for s in pop["statuses"]}  # hidden: not for agents
         await _wait_state(rig, headers, "anna", "wrap_up")
-        # the date is required by "my record"
-        r = await rig.client.post(
-            "/api/v1/agents/anna/disposition", headers=headers, json={"status": "Oddzwonić"}
+        # the date is required by "my record"; the store's and the campaign's rules name the field
+        future = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)).isoformat()
+        personal: dict[str, Any] = {"kind": "personal"}
+        refused = (
+            ({"status": "Oddzwonić"}, "at"),
+            ({"status": "Ukryty"}, "status"),  # hidden
+            ({"status": "Nieznany"}, "status"),
+            ({"status": "Oddzwonić", "at": "2020-01-01T10:00:00"}, "at"),  # in the past
+            ({"status": "Oddzwonić", "at": future, "timezone": "Mars/Base"}, "timezone"),
+            ({"status": "Sprzedane", "callback": {"kind": "campaign"}}, "at"),
+            (
+                {"status": "Oddzwonić", "at": future, "callback": {**personal, "phone_position": 7}},
+                "callback.phone_position",
+            ),
+            (
+                {
+                    "status": "Oddzwonić",
+                    "at": future,
+                    "callback": {**personal, "new_number": {"number": "12"}},
+                },
+                "callback.new_number.number",
+            ),
         )
-        assert (422, "invalid_value", "at") == (r.status_code, r.json()["error"], r.json()["field"])
+        for wrong, field in refused:
+            r = await rig.client.post("/api/v1/agents/anna/disposition", headers=headers, json=wrong)
+            assert (422, "invalid_value", field) == (r.status_code, r.json()["error"], r.json()["field"]), (
+                wrong
+            )
+        r = await rig.client.post("/api/v1/agents/anna/disposition", headers=headers, json={"status": 7})
+        assert (422, "invalid_input", "status") == (r.status_code, r.json()["error"], r.json()["field"])
+        assert "wrap_up" == (await _state(rig, headers, "anna"))["campaigns"][0]["state"]  # nothing was set
         due = dt.datetime.now(WARSAW) + dt.timedelta(seconds=2)
         body = {
             "status": "Oddzwonić",
