@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import asyncpg
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -72,6 +73,8 @@ async def _request_invalid(request: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400:  # FastAPI's "error parsing the body": not JSON, not UTF-8
+        return _json(422, error_body("invalid_input", f"the body cannot be read: {exc.detail}", field="body"))
     error = _HTTP_IDS.get(exc.status_code)
     if error is None:
         return _json(
@@ -115,6 +118,13 @@ async def _dialer_error(request: Request, exc: Exception) -> JSONResponse:
     return _json(409, error_body("agent_state", str(exc)))
 
 
+async def _unstorable(request: Request, exc: Exception) -> JSONResponse:
+    """A string PostgreSQL cannot hold (a NUL character, a lone surrogate) or a value out of a
+    column's range: the client's input, refused before anything was written."""
+    reason = f"a value the database cannot store ({type(exc).__name__})"
+    return _json(422, error_body("invalid_input", reason))
+
+
 def create_api(ctx: ApiContext) -> FastAPI:
     """The application over ``ctx``: ``/api/v1/...``, ``/api/openapi.json``, docs at ``/api/docs``."""
     app = FastAPI(
@@ -132,4 +142,6 @@ def create_api(ctx: ApiContext) -> FastAPI:
     app.add_exception_handler(RequestValidationError, _request_invalid)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(DialerError, _dialer_error)
+    app.add_exception_handler(asyncpg.DataError, _unstorable)
+    app.add_exception_handler(UnicodeEncodeError, _unstorable)
     return app

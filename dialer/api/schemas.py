@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from dialer.api.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from dialer.model import CallbackKind
 from dialer.store.users import Role
 
@@ -76,7 +77,7 @@ class LoginResponse(BaseModel):
 class UserCreate(_In):
     name: str = Field(min_length=1, max_length=200)
     role: Role
-    password: str = Field(min_length=1, max_length=1024)
+    password: str = Field(min_length=MIN_PASSWORD_LENGTH, max_length=MAX_PASSWORD_LENGTH)
     agent: str | None = Field(default=None, min_length=1, max_length=200)
 
 

@@ -192,7 +192,7 @@ async def test_negotiated_logout_during_a_call_counts_down_and_completes_after_i
         await wait_for(
             lambda: any(t["waiting_for"] == "wrap_up" for t in ticks()), what="a wrap-up countdown"
         )
-        tick = [t for t in ticks() if t["waiting_for"] == "wrap_up"][0]
+        tick = next(t for t in ticks() if t["waiting_for"] == "wrap_up")
         assert 0 < tick["remaining_s"] <= 30
         r = await rig.client.post(
             "/api/v1/agents/ewa/disposition", headers=headers, json={"status": "Sprzedane"}

@@ -36,6 +36,14 @@ async def test_bad_input_gets_a_4xx_body_naming_the_field_never_a_5xx(rig: Rig) 
     r = await c.post("/api/v1/auth/login", json={"name": "x" * 500, "password": "p"})
     assert (422, "name") == (r.status_code, r.json()["field"])
     assert len(r.json()["value"]) < 300  # an echoed value is cut
+    # what PostgreSQL cannot store (a NUL character, a lone surrogate) is the client's input too
+    r = await c.post("/api/v1/auth/login", json={"name": "a\x00b", "password": "p"})
+    assert (422, "invalid_input") == (r.status_code, r.json()["error"])
+    r = await c.post("/api/v1/auth/login", content=b'{"name": "\\ud800", "password": "p"}')
+    assert (422, "invalid_input") == (r.status_code, r.json()["error"])
+    await rig.user("root", Role.ADMIN)
+    r = await c.post("/api/v1/agents/a%00b/login", headers=await rig.login("root"))
+    assert (422, "invalid_input") == (r.status_code, r.json()["error"])
 
 
 async def test_a_password_or_token_never_reaches_a_log_line_or_an_error_body(
