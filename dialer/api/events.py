@@ -18,6 +18,7 @@ Events (``event:`` name, JSON ``data:``):
 * ``wrap_up`` — once a second in wrap-up: seconds left before the default disposition;
 * ``campaign_started`` — a campaign of the agent started running (the agent was logged in to
   it if its login named it);
+* ``assigned`` — the agent was assigned to a campaign (seen within ``_RECHECK_S``);
 * ``figures`` — supervisors and administrators: every running campaign's figures, once a second.
 
 A comment line every 15 s keeps proxies from closing an idle stream; a revoked or expired
@@ -48,7 +49,7 @@ router = APIRouter(tags=["events"])
 
 _TICK_S = 1.0  # countdowns and figures: once a second (issue 9)
 _KEEPALIVE_S = 15.0
-_RECHECK_S = 10.0  # the token (revoked, expired) and the agent's campaigns are re-read this often
+_RECHECK_S = 10.0  # the token (revoked, expired) and the assignments are re-read this often
 
 
 def sse(event: str, data: Any) -> str:
@@ -94,7 +95,8 @@ class AgentWatcher:
         self._running: set[str] | None = None
         self._counting = False
         self._wrapping: set[str] = set()
-        self.assigned: set[str] = set()
+        self.assigned: set[str] = set()  # re-read when a campaign starts
+        self._known: set[str] | None = None  # the assignments last reported
 
     async def look(self, tick: bool) -> list[str]:
         ctx, agent = self._ctx, self.agent
@@ -116,9 +118,10 @@ class AgentWatcher:
         if self._was_logging_out and not state.logged_in:
             out.append(sse("logout_granted", {"agent": agent}))
         self._was_logging_out = state.logging_out
-        running = {r.campaign.name for r in ctx.engine.runners()} & self.assigned
-        if self._running is not None:
-            for name in sorted(running - self._running):
+        running = {r.campaign.name for r in ctx.engine.runners()}
+        if self._running is not None and running - self._running:
+            self.assigned = set(await ctx.store.agent_campaigns(agent))  # "you were assigned" too
+            for name in sorted((running - self._running) & self.assigned):
                 out.append(sse("campaign_started", {"campaign": name}))
         self._running = running
         # countdowns: once a second, and at once when one starts
@@ -136,6 +139,12 @@ class AgentWatcher:
                 out.append(sse("wrap_up", {"campaign": c.campaign, "left_s": round(c.wrap_up_left_s, 1)}))
         self._wrapping = wrapping
         return out
+
+    async def assignments(self) -> list[str]:
+        """``assigned`` events for campaigns the agent was assigned to since the last call."""
+        now = set(await self._ctx.store.agent_campaigns(self.agent))
+        known, self._known = self._known, now
+        return [] if known is None else [sse("assigned", {"campaign": c}) for c in sorted(now - known)]
 
     async def _offer(self, campaign: str, contact_id: int) -> str:
         runner = self._ctx.engine.runner(campaign)
@@ -171,7 +180,9 @@ async def _stream(ctx: ApiContext, user: User, token: str) -> AsyncIterator[str]
                 yield sse("token_expired", {"reason": "the token is expired or revoked: log in again"})
                 return
             if watcher is not None:
-                watcher.assigned = set(await ctx.store.agent_campaigns(watcher.agent))
+                messages_due = await watcher.assignments()
+                if messages_due:
+                    yield "".join(messages_due)
         messages: list[str] = []
         if watcher is not None:
             try:

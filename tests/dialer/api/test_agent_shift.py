@@ -207,3 +207,26 @@ async def test_negotiated_logout_during_a_call_counts_down_and_completes_after_i
         await wait_for(lambda: bool(log.named("logout_granted")), what="the grant event")
     r = await rig.client.post("/api/v1/agents/ewa/ready", headers=headers)
     assert (409, "not_logged_in") == (r.status_code, r.json()["error"])
+
+
+async def test_supervisors_get_figures_and_agents_hear_of_campaigns_starting(rig: Rig) -> None:
+    from dialer.store.users import Role
+
+    await rig.user("sue", Role.SUPERVISOR)
+    await rig.agent_user("iga", "Local/agent5@sim-agents")
+    await rig.campaign("FIRST", "q-prog", DialingMode.PREVIEW, agents=("iga",))
+    await rig.running("FIRST")
+    sue, iga = await rig.login("sue"), await rig.login("iga")
+    async with EventLog(rig, sue) as supervisor, EventLog(rig, iga) as agent:
+        assert "logged_in" in agent.named("state")[0]  # the state first, before anything happened
+        await wait_for(lambda: bool(supervisor.named("figures")), what="figures")
+        assert ["FIRST"] == [c["campaign"] for c in supervisor.named("figures")[0]["campaigns"]]
+        assert {"attempts", "abandon_rate", "agents_by_state"} <= set(
+            supervisor.named("figures")[0]["campaigns"][0]
+        )
+        await rig.campaign("SECOND", "q-other", DialingMode.PREVIEW, agents=("iga",))
+        await wait_for(lambda: bool(agent.named("campaign_started")), what="the campaign-started notice")
+        assert [{"campaign": "SECOND"}] == agent.named("campaign_started")
+        await wait_for(lambda: bool(agent.named("assigned")), what="the assignment notice")
+        assert [{"campaign": "SECOND"}] == agent.named("assigned")
+        assert [] == supervisor.named("state")  # a supervisor is not an agent
