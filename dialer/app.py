@@ -94,8 +94,8 @@ class App:
         """Connect to the PBXs and serve metrics.
 
         Raises:
-            ConfigError: an AMI server refused the configured user/secret, or the metrics
-                port cannot be bound (the message names the key to fix).
+            ConfigError: an AMI server refused the configured user/secret, or the metrics or
+                API port cannot be bound (the message names the key to fix).
 
         An unreachable AMI server is not an error here: its client keeps retrying in the
         background and the engine dials on it once it is up (issue 5 item 5).
@@ -106,22 +106,14 @@ class App:
             raise ConfigError("ami.servers", f"an AMI server refused the login: {e}") from None
         except AmiConnectionLost as e:
             log.warning("ami_unreachable_at_start", error=str(e))
-        if self.metrics_server is not None:
+        for key, server in (("metrics.port", self.metrics_server), ("api.port", self.api_server)):
+            if server is None:
+                continue
             try:
-                await self.metrics_server.start()
+                await server.start()
             except OSError as e:
-                raise ConfigError(
-                    "metrics.port",
-                    f"cannot listen on {self.metrics_server.host}:{self.metrics_server.port}: {e.strerror}",
-                ) from None
-        if self.api_server is not None:
-            try:
-                await self.api_server.start()
-            except OSError as e:
-                raise ConfigError(
-                    "api.port",
-                    f"cannot listen on {self.api_server.host}:{self.api_server.port}: {e.strerror}",
-                ) from None
+                reason = f"cannot listen on {server.host}:{server.port}: {e.strerror}"
+                raise ConfigError(key, reason) from None
         log.info(
             "engine_started",
             engine_id=self.engine_id,
@@ -176,7 +168,7 @@ class App:
         await self.engine.drain(timeout_s=limit)
 
     async def close(self) -> None:
-        """Let go of the AMI connections, the metrics socket and the database pool."""
+        """Let go of the API, the AMI connections, the metrics socket and the database pool."""
         if self._closed:
             return
         self._closed = True

@@ -28,6 +28,7 @@ from dialer.model import CampaignSpec, CampaignState, DialingMode, StatusSpec, S
 from dialer.schedules.schedule import Frequency, Schedule
 from dialer.store.store import Store
 from dialer.store.users import Role
+from tests.dialer.campaign.runner_fixtures import wait_for as wait_until
 
 TIME_SCALE = 0.1
 PASSWORD = "correct horse battery"
@@ -85,6 +86,17 @@ class Rig:
         assert 200 == r.status_code, r.text
         return {"Authorization": f"Bearer {r.json()['token']}"}
 
+    async def one_contact(
+        self, agent: str, campaign: str, queue: str, mode: DialingMode, number: str, name: str, **fields: Any
+    ) -> tuple[int, dict[str, str]]:
+        """An agent user on ``Local/<agent>@sim-agents``, a running campaign of theirs with one
+        contact; the contact's id and the agent's authorisation header."""
+        await self.agent_user(agent, f"Local/{agent}@sim-agents")
+        await self.campaign(campaign, queue, mode, agents=(agent,))
+        cid = await self.store.add_contact(campaign, [number], name=name, fields=fields or None)
+        await self.running(campaign)
+        return cid, await self.login(agent)
+
     async def running(self, campaign: str) -> None:
         await wait_for(lambda: self.app.engine.runner(campaign) is not None, what=f"{campaign} running")
 
@@ -95,17 +107,7 @@ HASH = hash_password(PASSWORD)
 async def wait_for(
     predicate: Callable[[], bool | Awaitable[bool]], *, timeout_s: float = 15.0, what: str = "the condition"
 ) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout_s
-    while True:
-        value = predicate()
-        if not isinstance(value, bool):
-            value = await value
-        if value:
-            return
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.03)
+    await wait_until(predicate, timeout_s=timeout_s, what=what)
 
 
 @contextlib.asynccontextmanager

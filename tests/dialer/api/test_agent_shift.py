@@ -31,11 +31,9 @@ async def _wait_state(rig: Rig, headers: dict[str, str], agent: str, *states: st
 
 
 async def test_progressive_call_screen_pop_and_personal_callback_on_a_new_number(rig: Rig) -> None:
-    await rig.agent_user("anna", "Local/agent1@sim-agents")
-    camp = await rig.campaign("PROG", "q-prog", DialingMode.PROGRESSIVE, agents=("anna",))
-    cid = await rig.store.add_contact(camp, ["+1005550101"], name="Jan Nowak", fields={"city": "Kraków"})
-    await rig.running(camp)
-    headers = await rig.login("anna")
+    cid, headers = await rig.one_contact(
+        "anna", "PROG", "q-prog", DialingMode.PROGRESSIVE, "+1005550101", "Jan Nowak", city="Kraków"
+    )
     async with EventLog(rig, headers) as log:
         r = await rig.client.post("/api/v1/agents/anna/login", headers=headers, json={})
         assert 200 == r.status_code, r.text
@@ -117,11 +115,9 @@ async def test_progressive_call_screen_pop_and_personal_callback_on_a_new_number
 
 
 async def test_preview_request_see_dial_and_dispose(rig: Rig) -> None:
-    await rig.agent_user("piotr", "Local/agent2@sim-agents")
-    camp = await rig.campaign("PREV", "q-prev", DialingMode.PREVIEW, agents=("piotr",))
-    cid = await rig.store.add_contact(camp, ["+1005550201"], name="Ewa Lis")
-    await rig.running(camp)
-    headers = await rig.login("piotr")
+    cid, headers = await rig.one_contact(
+        "piotr", "PREV", "q-prev", DialingMode.PREVIEW, "+1005550201", "Ewa Lis"
+    )
     async with EventLog(rig, headers) as log:
         assert 200 == (await rig.client.post("/api/v1/agents/piotr/login", headers=headers)).status_code
         r = await rig.client.get("/api/v1/agents/piotr/offer", headers=headers)
@@ -154,11 +150,9 @@ async def test_preview_request_see_dial_and_dispose(rig: Rig) -> None:
 
 
 async def test_push_preview_offer_is_rejected_undialled(rig: Rig) -> None:
-    await rig.agent_user("ola", "Local/agent3@sim-agents")
-    camp = await rig.campaign("PUSH", "q-push", DialingMode.PUSH_PREVIEW, agents=("ola",))
-    cid = await rig.store.add_contact(camp, ["+1005550301"], name="Adam Kot")
-    await rig.running(camp)
-    headers = await rig.login("ola")
+    cid, headers = await rig.one_contact(
+        "ola", "PUSH", "q-push", DialingMode.PUSH_PREVIEW, "+1005550301", "Adam Kot"
+    )
     assert 200 == (await rig.client.post("/api/v1/agents/ola/login", headers=headers)).status_code
     await _wait_state(rig, headers, "ola", "offered")  # pushed without asking
     r = await rig.client.get("/api/v1/agents/ola/offer", headers=headers)
@@ -169,11 +163,9 @@ async def test_push_preview_offer_is_rejected_undialled(rig: Rig) -> None:
 
 
 async def test_negotiated_logout_during_a_call_counts_down_and_completes_after_it(rig: Rig) -> None:
-    await rig.agent_user("ewa", "Local/agent4@sim-agents")
-    camp = await rig.campaign("LOGOUT", "q-other", DialingMode.PROGRESSIVE, agents=("ewa",))
-    await rig.store.add_contact(camp, ["+1105550401"], name="Long Talker")
-    await rig.running(camp)
-    headers = await rig.login("ewa")
+    _, headers = await rig.one_contact(
+        "ewa", "LOGOUT", "q-other", DialingMode.PROGRESSIVE, "+1105550401", "Long"
+    )
     async with EventLog(rig, headers) as log:
         assert 200 == (await rig.client.post("/api/v1/agents/ewa/login", headers=headers)).status_code
         await _wait_state(rig, headers, "ewa", "reserved", "talking", "wrap_up")
