@@ -197,10 +197,7 @@ async def _stream(ctx: ApiContext, user: User, token: str) -> AsyncIterator[str]
         elif now - last_sent >= _KEEPALIVE_S:
             last_sent = now
             yield ": keep-alive\n\n"
-        try:
-            await asyncio.wait_for(ctx.closing.wait(), ctx.event_poll_s)
-        except TimeoutError:
-            pass
+        await asyncio.sleep(ctx.event_poll_s)  # a plain sleep: no task per stream per look
 
 
 @router.get(

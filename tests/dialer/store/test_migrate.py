@@ -28,6 +28,7 @@ async def test_migrate_applies_everything_once_and_is_idempotent(fresh_dsn: str)
     assert [("Dzwonić", "call"), ("Nie dzwonić", "do_not_call")] == [tuple(r) for r in names]
 
 
-async def test_migration_files_are_numbered_without_gaps() -> None:
+async def test_migration_files_are_numbered_from_one_in_order() -> None:
+    # Gaps are allowed: parallel changes each take their own number and land in any order.
     versions = [m.version for m in migrate.available()]
-    assert list(range(1, len(versions) + 1)) == versions
+    assert 1 == versions[0] and sorted(set(versions)) == versions
