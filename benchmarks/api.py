@@ -10,7 +10,8 @@ on a progressive campaign. Two phases of ``--phase-s`` seconds each:
 2. **load** — every agent, in turn, pauses and gets ready again through the API, as fast as
    the answers come (one request in flight per agent).
 
-Reported: p50/p99 of agent actions (``POST .../pause`` and ``.../ready``), p50/p99 of event
+Reported: p50/p99 of agent actions (``POST .../pause`` and ``.../ready``) and state reads
+(``GET /agents/{agent}``), each on a fresh connection, p50/p99 of event
 delivery (request sent to the matching ``state`` event read from the agent's stream; the
 streams look at the boards every 50 ms, so about 25 ms of it is that), and the runner's
 decision latency (``dialer_decision_latency_seconds``: mean, and p99 as the first bucket
@@ -106,13 +107,32 @@ async def _seed(store: Store, agents: int, contacts: int, rng: np.random.Generat
     return names
 
 
+async def _request(port: int, method: str, path: str, headers: dict[str, str]) -> int:
+    """One HTTP/1.1 request on a fresh connection; the status code.
+
+    Not httpx for the timed requests: on this loop its client adds a steady ~45 ms to every
+    request (measured against this raw client on the same server: 2 ms), which would be the
+    client's time, not the API's.
+    """
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    lines = [f"{method} {path} HTTP/1.1", "Host: bench", "Connection: close", "Content-Length: 0"]
+    lines += [f"{k}: {v}" for k, v in headers.items()]
+    writer.write(("\r\n".join(lines) + "\r\n\r\n").encode())
+    data = await reader.read()
+    writer.close()
+    return int(data.split(b" ", 2)[1])
+
+
 class Agent:
-    def __init__(self, name: str, client: httpx.AsyncClient) -> None:
+    def __init__(self, name: str, client: httpx.AsyncClient, port: int) -> None:
         self.name = name
         self.client = client
+        self.port = port
         self.headers: dict[str, str] = {}
         self.waiting: tuple[str, float] | None = None  # (state awaited, request sent at)
         self.delays: list[float] = []
+        self.think_s = 2.0
+        self.reads: list[float] = []
 
     async def start(self) -> None:
         r = await self.client.post("/api/v1/auth/login", json={"name": self.name, "password": PASSWORD})
@@ -137,11 +157,16 @@ class Agent:
             for action, state in (("pause", "paused"), ("ready", "ready")):
                 self.waiting = (state, time.perf_counter())
                 t0 = time.perf_counter()
-                r = await self.client.post(f"/api/v1/agents/{self.name}/{action}", headers=self.headers)
+                status = await _request(
+                    self.port, "POST", f"/api/v1/agents/{self.name}/{action}", self.headers
+                )
                 latencies.append(time.perf_counter() - t0)
-                if r.status_code != 200:
+                if status != 200:
                     self.waiting = None
-                await asyncio.sleep(0.2)  # a person does not click faster
+                t0 = time.perf_counter()
+                await _request(self.port, "GET", f"/api/v1/agents/{self.name}", self.headers)
+                self.reads.append(time.perf_counter() - t0)
+                await asyncio.sleep(self.think_s)  # a person does not click faster
 
 
 async def run(args: argparse.Namespace) -> None:
@@ -181,7 +206,7 @@ async def run(args: argparse.Namespace) -> None:
         ) as client:
             while app.engine.runner("BENCH_API") is None:  # noqa: ASYNC110 - the engine has no event for it
                 await asyncio.sleep(0.1)
-            agents = [Agent(n, client) for n in names]
+            agents = [Agent(n, client, app.api_server.port) for n in names]
             for a in agents:
                 await a.start()
             tasks = [asyncio.create_task(a.stream()) for a in agents]
@@ -211,6 +236,8 @@ async def run(args: argparse.Namespace) -> None:
     print(
         row.format("agent action (pause / ready)", len(latencies), _pct(latencies, 50), _pct(latencies, 99))
     )
+    reads = [d for a in agents for d in a.reads]
+    print(row.format("agent state read (GET)", len(reads), _pct(reads, 50), _pct(reads, 99)))
     print(row.format("event delivery (request -> state)", len(delays), _pct(delays, 50), _pct(delays, 99)))
     base_mean = (s1 - s0) / max(1.0, c1 - c0) * 1000
     load_mean = (s2 - s1) / max(1.0, c2 - c1) * 1000

@@ -97,9 +97,38 @@ class AgentWatcher:
         self._wrapping: set[str] = set()
         self.assigned: set[str] = set()  # re-read when a campaign starts
         self._known: set[str] | None = None  # the assignments last reported
+        self._glanced: tuple[object, ...] | None = None
+
+    def _glance(self) -> tuple[object, ...]:
+        """What could make an event, read straight off the boards (no models built): most looks
+        find it unchanged and stop here, so an idle stream costs a few microseconds a look."""
+        ctx, agent = self._ctx, self.agent
+        session = ctx.sessions.get(agent)
+        views = tuple(
+            (
+                r.campaign.name,
+                v.state,
+                v.pause_reason,
+                v.pending_pause,
+                v.pending_logout is not None,
+                v.contact,
+            )
+            for r in ctx.sessions.runners_of(agent)
+            for v in (r.agents.view(agent),)
+        )
+        return (
+            views,
+            None if session is None else session.logging_out,
+            tuple(ctx.sessions.waiting_campaigns(agent)),
+            frozenset(r.campaign.name for r in ctx.engine.runners()),
+        )
 
     async def look(self, tick: bool) -> list[str]:
         ctx, agent = self._ctx, self.agent
+        glance = self._glance()
+        if not tick and glance == self._glanced:
+            return []
+        self._glanced = glance
         out: list[str] = []
         state = agent_state(ctx, agent)
         changes = _changes_of(state)
