@@ -36,9 +36,10 @@ WORKDIR /var/lib/dialer
 ENV DIALER_HOME=/var/lib/dialer \
     DIALER_LOG_FORMAT=json \
     DIALER_METRICS_HOST=0.0.0.0 \
-    DIALER_METRICS_PORT=9108
+    DIALER_METRICS_PORT=9108 \
+    DIALER_API_HOST=0.0.0.0
 VOLUME ["/var/lib/dialer"]
-EXPOSE 9108
+EXPOSE 9108 8080
 
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/metrics' % os.environ['DIALER_METRICS_PORT'], timeout=4)"]

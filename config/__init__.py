@@ -5,6 +5,7 @@ from config.loader import default_home, load_config, require_ami_secrets
 from config.model import (
     AmiConfig,
     AmiServerConfig,
+    ApiConfig,
     CampaignDefaultsConfig,
     ContactsConfig,
     DatabaseConfig,
@@ -18,6 +19,7 @@ from config.secret import Secret
 __all__ = [
     "AmiConfig",
     "AmiServerConfig",
+    "ApiConfig",
     "CampaignDefaultsConfig",
     "ConfigError",
     "ContactsConfig",

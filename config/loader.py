@@ -22,6 +22,7 @@ from config.errors import ConfigError
 from config.model import (
     AmiConfig,
     AmiServerConfig,
+    ApiConfig,
     CampaignDefaultsConfig,
     ContactsConfig,
     DatabaseConfig,
@@ -38,6 +39,7 @@ _SECTIONS: dict[str, type] = {
     "log": LogConfig,
     "contacts": ContactsConfig,
     "engine": EngineConfig,
+    "api": ApiConfig,
     "campaigns": CampaignDefaultsConfig,
 }
 _SECRET_KEYS = {"database.dsn"}
@@ -53,6 +55,8 @@ _ENV_KEYS = {
     "DIALER_LOG_LEVEL": "log.level",
     "DIALER_DEFAULT_REGION": "contacts.default_region",
     "DIALER_ENGINE_ID": "engine.engine_id",
+    "DIALER_API_HOST": "api.host",
+    "DIALER_API_PORT": "api.port",
 }
 # These set a field of the first AMI server (creating one if the file has none).
 _ENV_AMI = {
@@ -265,6 +269,7 @@ def _validate(cfg: DialerConfig) -> None:
         raise ConfigError("log.level", f"must be one of {', '.join(_LOG_LEVELS)}, got {cfg.log.level!r}")
     if not 0 < cfg.metrics.port < 65536:
         raise ConfigError("metrics.port", f"must be a TCP port (1-65535), got {cfg.metrics.port}")
+    _validate_api(cfg)
     if cfg.database.dsn is not None and cfg.database.dsn.reveal():
         problem = dsn_problem(cfg.database.dsn.reveal())
         if problem is not None:
@@ -303,3 +308,20 @@ def _validate(cfg: DialerConfig) -> None:
             raise ConfigError(f"{where}.channel_limit", f"must be at least 1, got {s.channel_limit}")
         if not s.username:
             raise ConfigError(f"{where}.username", "must not be empty")
+
+
+def _validate_api(cfg: DialerConfig) -> None:
+    api = cfg.api
+    if not 0 < api.port < 65536:
+        raise ConfigError("api.port", f"must be a TCP port (1-65535), got {api.port}")
+    if not api.host.strip():
+        raise ConfigError("api.host", "must not be empty (127.0.0.1 serves this machine only)")
+    if not api.token_ttl_s > 0:
+        raise ConfigError("api.token_ttl_s", f"must be a positive number of seconds, got {api.token_ttl_s}")
+    for key in ("login_failures_per_user", "login_failures_per_address"):
+        if getattr(api, key) < 1:
+            raise ConfigError(f"api.{key}", f"must be at least 1, got {getattr(api, key)}")
+    if not api.login_window_s > 0:
+        raise ConfigError(
+            "api.login_window_s", f"must be a positive number of seconds, got {api.login_window_s}"
+        )

@@ -16,6 +16,8 @@ from config.secret import Secret
 DEFAULT_AMI_PORT = 5038
 # Prometheus port used by the examples; an operator picks their own.
 DEFAULT_METRICS_PORT = 9108
+# The HTTP API's port in the examples; an operator picks their own.
+DEFAULT_API_PORT = 8080
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +57,24 @@ class MetricsConfig:
     port: int = DEFAULT_METRICS_PORT
     host: str = "127.0.0.1"
     enabled: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class ApiConfig:
+    """The HTTP API (issue 9), served by the engine process.
+
+    ``token_ttl_s``: how long a login's bearer token lives; 12 h covers a shift (our default).
+    Failed logins are limited to ``login_failures_per_user`` per user name and
+    ``login_failures_per_address`` per client address within ``login_window_s``.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_API_PORT
+    enabled: bool = True
+    token_ttl_s: float = 12 * 3600.0
+    login_failures_per_user: int = 5
+    login_failures_per_address: int = 20
+    login_window_s: float = 300.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,4 +150,5 @@ class DialerConfig:
     log: LogConfig = field(default_factory=LogConfig)
     contacts: ContactsConfig = field(default_factory=ContactsConfig)
     engine: EngineConfig = field(default_factory=EngineConfig)
+    api: ApiConfig = field(default_factory=ApiConfig)
     campaigns: CampaignDefaultsConfig = field(default_factory=CampaignDefaultsConfig)

@@ -31,6 +31,7 @@ from ami.client import AmiClient, ConnectionState
 from ami.errors import AmiAuthError, AmiConnectionLost
 from ami.pool import AmiPool
 from config import ConfigError, DialerConfig, require_ami_secrets
+from dialer.api.server import ApiServer, build_api_server
 from dialer.campaign.engine import Engine
 from dialer.campaign.runner import CampaignRunner
 from dialer.campaign.settings import RunnerSettings
@@ -85,6 +86,7 @@ class App:
     engine: Engine
     engine_id: str
     metrics_server: MetricsServer | None = None
+    api_server: ApiServer | None = None
     _closed: bool = field(default=False, repr=False)
     _logged_in: set[tuple[int, str]] = field(default_factory=set, repr=False)
 
@@ -92,8 +94,8 @@ class App:
         """Connect to the PBXs and serve metrics.
 
         Raises:
-            ConfigError: an AMI server refused the configured user/secret, or the metrics
-                port cannot be bound (the message names the key to fix).
+            ConfigError: an AMI server refused the configured user/secret, or the metrics or
+                API port cannot be bound (the message names the key to fix).
 
         An unreachable AMI server is not an error here: its client keeps retrying in the
         background and the engine dials on it once it is up (issue 5 item 5).
@@ -104,19 +106,20 @@ class App:
             raise ConfigError("ami.servers", f"an AMI server refused the login: {e}") from None
         except AmiConnectionLost as e:
             log.warning("ami_unreachable_at_start", error=str(e))
-        if self.metrics_server is not None:
+        for key, server in (("metrics.port", self.metrics_server), ("api.port", self.api_server)):
+            if server is None:
+                continue
             try:
-                await self.metrics_server.start()
+                await server.start()
             except OSError as e:
-                raise ConfigError(
-                    "metrics.port",
-                    f"cannot listen on {self.metrics_server.host}:{self.metrics_server.port}: {e.strerror}",
-                ) from None
+                reason = f"cannot listen on {server.host}:{server.port}: {e.strerror}"
+                raise ConfigError(key, reason) from None
         log.info(
             "engine_started",
             engine_id=self.engine_id,
             ami_servers=[c.name for c in self.pool.clients],
             metrics_port=self.metrics_server.port if self.metrics_server else None,
+            api_port=self.api_server.port if self.api_server else None,
         )
 
     async def run(self) -> None:
@@ -178,10 +181,12 @@ class App:
         await self.engine.drain(timeout_s=limit)
 
     async def close(self) -> None:
-        """Let go of the AMI connections, the metrics socket and the database pool."""
+        """Let go of the API, the AMI connections, the metrics socket and the database pool."""
         if self._closed:
             return
         self._closed = True
+        if self.api_server is not None:
+            await self.api_server.close()
         if self.metrics_server is not None:
             await self.metrics_server.close()
         await self.pool.close()
@@ -208,6 +213,7 @@ async def build_app(
     registry: CollectorRegistry | None = None,
     clock: Clock | None = None,
     serve_metrics: bool | None = None,
+    serve_api: bool | None = None,
     configure_logs: bool = True,
     campaigns: set[str] | None = None,
 ) -> App:
@@ -219,6 +225,7 @@ async def build_app(
         clock: the engine's clock (``RealClock`` by default).
         serve_metrics: serve ``/metrics`` on ``cfg.metrics``; ``None`` follows
             ``cfg.metrics.enabled``.
+        serve_api: serve the HTTP API on ``cfg.api``; ``None`` follows ``cfg.api.enabled``.
         configure_logs: configure structlog from ``cfg.log`` (tests that capture logs pass False).
         campaigns: dial only these campaigns (the demo); None: every running campaign.
 
@@ -260,6 +267,14 @@ async def build_app(
         raise
     serve = cfg.metrics.enabled if serve_metrics is None else serve_metrics
     server = MetricsServer(registry, host=cfg.metrics.host, port=cfg.metrics.port) if serve else None
+    serve_api = cfg.api.enabled if serve_api is None else serve_api
+    api = (
+        build_api_server(
+            cfg.api, store=store, engine=engine, clock=clock, default_region=cfg.contacts.default_region
+        )
+        if serve_api
+        else None
+    )
     app = App(
         cfg=cfg,
         store=store,
@@ -271,6 +286,7 @@ async def build_app(
         engine=engine,
         engine_id=engine_id,
         metrics_server=server,
+        api_server=api,
     )
     metrics.add_collector(EngineCollector(campaigns=engine.gauges, servers=pbx.server_gauges))
     return app

@@ -218,6 +218,7 @@ class ContactStore(Protocol):
         phone_position: int | None = None,
         new_phone: str | None = None,
         new_phone_window: tuple[dt.time, dt.time] | None = None,
+        new_phone_kind: str | None = None,
         slot_id: int | None = None,
         source: str = "agent",
     ) -> Callback: ...

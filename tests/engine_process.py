@@ -81,6 +81,7 @@ def write_config(
         "channel_limit = 40\n"
         "connect_timeout_s = 2.0\n"
         "[metrics]\nenabled = false\n"
+        "[api]\nenabled = false\n"
         '[log]\nformat = "json"\nlevel = "info"\n'
         "[engine]\n"
         f'engine_id = "{engine_id}"\n'

@@ -582,6 +582,7 @@ class MemoryStore:
         phone_position: int | None = None,
         new_phone: str | None = None,
         new_phone_window: tuple[dt.time, dt.time] | None = None,
+        new_phone_kind: str | None = None,
         slot_id: int | None = None,
         source: str = "agent",
     ) -> Callback:

@@ -132,6 +132,8 @@ class DispositionWriter:
                     agent_id=agent_db if d.callback is CallbackKind.PERSONAL else None,
                     new_phone=d.new_number,
                     new_phone_window=d.new_number_window,
+                    new_phone_kind=d.new_number_kind,
+                    phone_position=d.phone_position,
                 )
 
         def settled(_: object) -> None:

@@ -104,7 +104,8 @@ class Disposition:
     ``status`` is one of the campaign's statuses. A "my record" status with ``callback_at``
     is a personal callback; "not before" with ``callback_at`` a campaign callback (the store
     applies both). ``callback`` additionally books a callback row (kind personal/campaign),
-    optionally to ``new_number`` with its contact window.
+    optionally to ``new_number`` (of type ``new_number_kind``) with its contact window, or
+    to the contact's number at ``phone_position``.
     """
 
     status: str
@@ -112,6 +113,8 @@ class Disposition:
     callback: CallbackKind | None = None
     new_number: str | None = None
     new_number_window: tuple[dt.time, dt.time] | None = None
+    new_number_kind: str | None = None
+    phone_position: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

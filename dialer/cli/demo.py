@@ -245,6 +245,7 @@ class DemoOptions:
     agents: int = 10
     mode: DialingMode = DialingMode.PREDICTIVE
     metrics_port: int = 9108
+    api_port: int = 0  # 0: no HTTP API
     contacts: int = 3000
     seed: int = 7
     time_scale: float = 0.05
@@ -278,6 +279,7 @@ class SimulatedAgents:
     ) -> None:
         self._desk = desk
         self._agents = agents
+        self._names = {name for name, _ in agents}
         self._rng = rng
         self._wrap_s = wrap_s
         self._request = request_records
@@ -317,6 +319,8 @@ class SimulatedAgents:
             now = loop.time()
             elapsed, last = now - last, now
             for view in self._desk.views():
+                if view.agent_id not in self._names:
+                    continue  # a person logged in through the API acts for themselves
                 state = view.state
                 self.state_s[state.value] = self.state_s.get(state.value, 0.0) + elapsed
                 if state is not AgentState.LOGGED_OUT:
@@ -456,6 +460,7 @@ async def run_demo(cfg: DialerConfig, opts: DemoOptions, *, out: TextIO | None =
         metrics=replace(
             cfg.metrics, port=opts.metrics_port or cfg.metrics.port, enabled=opts.metrics_port > 0
         ),
+        api=replace(cfg.api, port=opts.api_port or cfg.api.port, enabled=opts.api_port > 0),
         engine=replace(
             cfg.engine,
             dial_demo_campaigns=True,
@@ -475,6 +480,8 @@ async def run_demo(cfg: DialerConfig, opts: DemoOptions, *, out: TextIO | None =
         await app.start()
         if app.metrics_server is not None:
             print(f"metrics on http://{app.metrics_server.host}:{app.metrics_server.port}/metrics", file=out)
+        if app.api_server is not None:
+            print(f"API on http://{app.api_server.host}:{app.api_server.port}/api/docs", file=out)
         engine_task = asyncio.create_task(app.run(), name="demo-engine")
         runner = await _wait_for_runner(app, campaign.name, engine_task)
         agents = SimulatedAgents(

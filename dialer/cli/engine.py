@@ -43,6 +43,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 agents=args.agents,
                 mode=args.mode,
                 metrics_port=args.metrics_port,
+                api_port=args.api_port,
                 contacts=args.contacts,
                 seed=args.seed,
                 time_scale=args.time_scale,
@@ -108,6 +109,7 @@ def register(sub: Any) -> None:
         help="preview, push_preview, progressive or predictive (predictive)",
     )
     p.add_argument("--metrics-port", type=int, default=9108, help="serve /metrics here; 0: do not (9108)")
+    p.add_argument("--api-port", type=int, default=0, help="serve the HTTP API here; 0: do not (0)")
     p.add_argument("--contacts", type=int, default=3000, help="contacts imported on the first run (3000)")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument(

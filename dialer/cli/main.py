@@ -29,12 +29,13 @@ from dialer.cli import (
     engine,
     schedules,
     statuses,
+    users,
 )
 from dialer.errors import DialerError
 
 # In the order `dialer --help` lists them.
 _COMMAND_GROUPS = (
-    database, schedules, statuses, campaigns, agents, dnc, contacts, compliance, engine, asterisk
+    database, schedules, statuses, campaigns, agents, dnc, contacts, compliance, users, engine, asterisk
 )
 
 

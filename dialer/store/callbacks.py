@@ -31,6 +31,7 @@ class Callbacks(PoolNoun):
         phone_position: int | None = None,
         new_phone: str | None = None,
         new_phone_window: tuple[dt.time, dt.time] | None = None,
+        new_phone_kind: str | None = None,
         slot_id: int | None = None,
         source: str = "agent",
     ) -> Callback:
@@ -69,14 +70,15 @@ class Callbacks(PoolNoun):
                 start, end = new_phone_window or (None, None)
                 phone_id = await conn.fetchval(
                     """INSERT INTO contact_phones (contact_id, campaign_id, position, e164, window_start,
-                                                 window_end)
-                       SELECT $1, $2, coalesce(max(position), 0) + 1, $3, $4, $5 FROM contact_phones
-                       WHERE contact_id = $1 RETURNING id""",
+                                                 window_end, kind)
+                       SELECT $1, $2, coalesce(max(position), 0) + 1, $3, $4, $5, coalesce($6, 'unknown')
+                       FROM contact_phones WHERE contact_id = $1 RETURNING id""",
                     contact_id,
                     c["campaign_id"],
                     new_phone,
                     start,
                     end,
+                    new_phone_kind,
                 )
             elif phone_position is not None:
                 phone_id = await conn.fetchval(

@@ -17,6 +17,7 @@ a :class:`~dialer.store.connection.PoolNoun` that holds the shared pool and noth
 * :class:`~dialer.store.dnc.DoNotCall`: the do-not-call lists;
 * :class:`~dialer.store.history.History`: what pacing remembers of a campaign's calls.
 * :class:`~dialer.store.compliance.Audit`: the compliance audit report, record retention.
+* :class:`~dialer.store.users.Users`: the HTTP API's users and their tokens.
 
 :class:`Store` owns the pool's life cycle (:meth:`Store.open` connects and migrates,
 :meth:`Store.close`) and *inherits* every noun class, rather than holding them as attributes
@@ -47,9 +48,10 @@ from dialer.store.contacts import Contacts
 from dialer.store.dnc import DoNotCall
 from dialer.store.history import History
 from dialer.store.statuses import Statuses
+from dialer.store.users import Users
 
 
-class Store(Campaigns, Statuses, Contacts, Attempts, Callbacks, Agents, DoNotCall, History, Audit):
+class Store(Campaigns, Statuses, Contacts, Attempts, Callbacks, Agents, DoNotCall, History, Audit, Users):
     """The campaign database. Build with :meth:`open`; ``close()`` when done."""
 
     @classmethod

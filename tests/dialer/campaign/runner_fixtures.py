@@ -112,7 +112,9 @@ def agent_interface(n: int) -> str:
     return f"Local/agent{n}@sim-agents"
 
 
-async def wait_for(predicate: Callable[[], bool | Awaitable[bool]], *, timeout_s: float = 8.0) -> None:
+async def wait_for(
+    predicate: Callable[[], bool | Awaitable[bool]], *, timeout_s: float = 8.0, what: str = "condition"
+) -> None:
     """Poll until ``predicate`` holds (real time: the runner and the simulator run on it)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout_s
@@ -123,7 +125,7 @@ async def wait_for(predicate: Callable[[], bool | Awaitable[bool]], *, timeout_s
         if value:
             return
         if loop.time() > deadline:
-            raise AssertionError("condition not reached in time")
+            raise AssertionError(f"{what} not reached in time")
         await asyncio.sleep(0.02)
 
 

@@ -1,0 +1,118 @@
+"""What every endpoint is handed: :class:`ApiContext`, and the authentication dependencies.
+
+The composition root builds one :class:`ApiContext` (the store, the engine, the clock, the
+``[api]`` settings) and the application keeps it in ``app.state``; endpoints take it with
+``Depends(context)``, never from a global. :func:`current_user` turns the bearer token into
+the :class:`~dialer.store.users.User` (401 otherwise); :func:`require_role` and
+:func:`acting_agent` are the authorisation rules: an agent user acts only as its own agent,
+supervisors and administrators act on any agent and campaign, only administrators manage
+users.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
+
+from config import ApiConfig
+from dialer.api.errors import ApiError
+from dialer.api.passwords import hash_token
+from dialer.api.ratelimit import LoginLimiter
+from dialer.api.sessions import AgentSessions
+from dialer.campaign.engine import Engine
+from dialer.clock import Clock
+from dialer.store.store import Store
+from dialer.store.users import Role, User
+
+__all__ = ["ApiContext", "acting_agent", "bearer_token", "context", "current_user", "require_role"]
+
+
+@dataclass
+class ApiContext:
+    """The API's collaborators (built by :func:`dialer.api.server.build_api_server`)."""
+
+    store: Store
+    engine: Engine
+    clock: Clock
+    settings: ApiConfig
+    default_region: str
+    limiter: LoginLimiter
+    sessions: AgentSessions
+    closing: asyncio.Event = field(default_factory=asyncio.Event)
+    # how often an event stream looks at the boards (seconds): a change reaches the agent
+    # within this, and a 1 s countdown tick is never late by more
+    event_poll_s: float = 0.05
+
+
+def context(request: Request) -> ApiContext:
+    ctx: ApiContext = request.app.state.ctx
+    return ctx
+
+
+Ctx = Annotated[ApiContext, Depends(context)]
+
+
+def bearer_token(request: Request) -> str:
+    """The token of ``Authorization: Bearer TOKEN`` (401 ``unauthorized`` without one)."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiError(
+            "unauthorized",
+            "send 'Authorization: Bearer TOKEN' (POST /api/v1/auth/login gives a token)",
+            field="authorization",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return token.strip()
+
+
+async def current_user(ctx: Ctx, token: Annotated[str, Depends(bearer_token)]) -> User:
+    user = await ctx.store.token_user(hash_token(token), ctx.clock.utcnow())
+    if user is None:
+        raise ApiError(
+            "unauthorized",
+            "the token is unknown, expired or revoked: log in again",
+            field="authorization",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return user
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def require_role(*roles: Role):  # type: ignore[no-untyped-def]  # a FastAPI dependency factory
+    """A dependency letting through only users with one of ``roles`` (403 ``forbidden``)."""
+
+    async def check(user: CurrentUser) -> User:
+        if user.role not in roles:
+            allowed = " or ".join(r.value for r in roles)
+            raise ApiError(
+                "forbidden", f"only {allowed} users may do this", field="role", value=user.role.value
+            )
+        return user
+
+    return check
+
+
+async def acting_agent(
+    user: CurrentUser, agent: Annotated[str, Path(min_length=1, max_length=200, description="agent name")]
+) -> str:
+    """The agent named in the path, if the user may act as it (403 ``forbidden`` otherwise)."""
+    if user.role is Role.AGENT and user.agent != agent:
+        raise ApiError("forbidden", "an agent user acts only as its own agent", field="agent", value=agent)
+    return agent
+
+
+async def visible_campaign(
+    ctx: Ctx, user: CurrentUser, campaign: Annotated[str, Path(min_length=1, max_length=200)]
+) -> str:
+    """A campaign the user may see: any for supervisors and admins, an agent's own ones."""
+    if user.role is Role.AGENT and campaign not in await ctx.store.agent_campaigns(user.agent or ""):
+        raise ApiError(
+            "forbidden", "the agent is not assigned to this campaign", field="campaign", value=campaign
+        )
+    return campaign

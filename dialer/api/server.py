@@ -1,0 +1,121 @@
+"""The API served on the engine's event loop: :class:`ApiServer` (uvicorn, embedded).
+
+The server binds its socket itself (so a taken port is an ``OSError`` at :meth:`ApiServer.start`,
+which the composition root reports as ``api.port``, and port 0 picks a free one), runs
+uvicorn's server loop as a task of the engine's loop, and keeps the agent sessions in step
+with the runners every ``sync_s``. uvicorn's own signal handlers are not installed: the
+engine's (``dialer run``) decide when to stop. Its access log is off: a request line may
+carry what does not belong in a log, and the API logs its own facts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import Iterator
+
+import structlog
+import uvicorn
+
+from config import ApiConfig
+from dialer.api.application import create_api
+from dialer.api.context import ApiContext
+from dialer.api.ratelimit import LoginLimiter
+from dialer.api.sessions import AgentSessions
+from dialer.campaign.engine import Engine
+from dialer.clock import Clock
+from dialer.store.store import Store
+
+log = structlog.get_logger(__name__)
+
+__all__ = ["ApiServer", "build_api_server"]
+
+
+class _EmbeddedServer(uvicorn.Server):
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield  # the engine owns SIGTERM/SIGINT
+
+
+class ApiServer:
+    """The HTTP API of one engine process.
+
+    Args:
+        ctx: what the endpoints use.
+        host, port: where to listen (``port=0``: any free port; see :attr:`port` after start).
+        sync_s: how often agent sessions join newly started runners.
+    """
+
+    def __init__(self, ctx: ApiContext, *, host: str, port: int, sync_s: float = 1.0) -> None:
+        self.ctx = ctx
+        self.host = host
+        self.port = port
+        self._sync_s = sync_s
+        self.app = create_api(ctx)
+        self._server: _EmbeddedServer | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        """Listen and serve. Raises ``OSError`` if the address cannot be bound."""
+        sock = socket.create_server((self.host, self.port), reuse_port=False)
+        self.port = sock.getsockname()[1]
+        config = uvicorn.Config(
+            self.app,
+            log_config=None,
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=2,
+            proxy_headers=False,
+        )
+        self._server = _EmbeddedServer(config)
+        self._tasks = [
+            asyncio.create_task(self._server.serve(sockets=[sock]), name="api-server"),
+            asyncio.create_task(self._sync(), name="api-sessions"),
+        ]
+        for _ in range(200):
+            if self._server.started or self._tasks[0].done():
+                break
+            await asyncio.sleep(0.01)
+        if self._tasks[0].done():
+            self._tasks[0].result()
+        log.info("api_listening", host=self.host, port=self.port)
+
+    async def _sync(self) -> None:
+        while True:
+            try:
+                await self.ctx.sessions.sync()
+            except Exception as err:  # a board refused or the database is down: next time
+                log.warning("api_sessions_sync_failed", error=type(err).__name__)
+            await asyncio.sleep(self._sync_s)
+
+    async def close(self) -> None:
+        """Stop serving: event streams end, connections close, the sessions task stops."""
+        self.ctx.closing.set()
+        if self._server is not None:
+            self._server.should_exit = True
+        for task in self._tasks[1:]:
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+
+
+def build_api_server(
+    settings: ApiConfig, *, store: Store, engine: Engine, clock: Clock, default_region: str
+) -> ApiServer:
+    """The API over the engine's store, engine and clock (called by :func:`dialer.app.build_app`)."""
+    ctx = ApiContext(
+        store=store,
+        engine=engine,
+        clock=clock,
+        settings=settings,
+        default_region=default_region,
+        limiter=LoginLimiter(
+            per_user=settings.login_failures_per_user,
+            per_address=settings.login_failures_per_address,
+            window_s=settings.login_window_s,
+        ),
+        sessions=AgentSessions(engine),
+    )
+    return ApiServer(ctx, host=settings.host, port=settings.port)

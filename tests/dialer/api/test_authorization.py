@@ -1,0 +1,100 @@
+"""Authorisation as a table over every path of the OpenAPI document (issue 9).
+
+Without a token every operation but the login answers 401 ``unauthorized``; with a token of
+the wrong role, or naming another agent's resource, 403 ``forbidden``. The table must cover
+the document exactly: a new path without a row fails here, so its rules are decided.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dialer.model import DialingMode
+from dialer.store.users import Role
+from tests.dialer.api.conftest import Rig
+
+# path -> who gets 403 on it: "agent" (an agent user naming another agent or a campaign it is
+# not assigned to) and/or "supervisor" (admin-only paths; an agent is refused there too).
+FORBIDDEN: dict[str, set[str]] = {
+    "/api/v1/auth/login": set(),
+    "/api/v1/auth/logout": set(),
+    "/api/v1/me": set(),
+    "/api/v1/events": set(),
+    "/api/v1/campaigns": set(),
+    "/api/v1/campaigns/{campaign}/statuses": {"agent"},
+    "/api/v1/agents/{agent}": {"agent"},
+    "/api/v1/agents/{agent}/login": {"agent"},
+    "/api/v1/agents/{agent}/ready": {"agent"},
+    "/api/v1/agents/{agent}/pause": {"agent"},
+    "/api/v1/agents/{agent}/logout": {"agent"},
+    "/api/v1/agents/{agent}/preview": {"agent"},
+    "/api/v1/agents/{agent}/offer": {"agent"},
+    "/api/v1/agents/{agent}/offer/accept": {"agent"},
+    "/api/v1/agents/{agent}/offer/skip": {"agent"},
+    "/api/v1/agents/{agent}/call": {"agent"},
+    "/api/v1/agents/{agent}/disposition": {"agent"},
+    "/api/v1/users": {"agent", "supervisor"},
+    "/api/v1/users/{name}": {"agent", "supervisor"},
+}
+PUBLIC = {"/api/v1/auth/login"}
+# What the path parameters name: another agent, a campaign the agent is not assigned to.
+PARAMS = {"agent": "bob", "campaign": "THEIRS", "name": "bob"}
+
+
+def _operations(doc: dict[str, Any]) -> list[tuple[str, str]]:
+    return [
+        (path, method) for path, item in doc["paths"].items() for method in item if method != "parameters"
+    ]
+
+
+async def _call(rig: Rig, method: str, path: str, headers: dict[str, str]) -> tuple[int, dict[str, Any]]:
+    url = path.format(**PARAMS)
+    body = {} if method in ("post", "put", "patch") else None
+    r = await rig.client.request(method.upper(), url, headers=headers, json=body)
+    return r.status_code, r.json()
+
+
+async def test_every_path_refuses_without_a_token_and_for_the_wrong_role_or_agent(rig: Rig) -> None:
+    doc = (await rig.client.get("/api/openapi.json")).json()
+    assert set(FORBIDDEN) == set(doc["paths"])
+    await rig.agent_user("anna", "Local/agent1@sim-agents")
+    await rig.agent_user("bob", "Local/agent2@sim-agents")
+    await rig.campaign("MINE", "q-prog", DialingMode.PREVIEW, agents=("anna",))
+    await rig.campaign("THEIRS", "q-other", DialingMode.PREVIEW, agents=("bob",))
+    await rig.user("sue", Role.SUPERVISOR)
+    tokens = {"agent": await rig.login("anna"), "supervisor": await rig.login("sue")}
+    checked = 0
+    for path, method in _operations(doc):
+        if path not in PUBLIC:
+            for headers in ({}, {"Authorization": "Bearer not-a-token"}, {"Authorization": "Basic YTpi"}):
+                status, body = await _call(rig, method, path, headers)
+                assert (401, "unauthorized") == (status, body["error"]), (method, path, headers)
+                checked += 1
+        for role in FORBIDDEN[path]:
+            status, body = await _call(rig, method, path, tokens[role])
+            assert (403, "forbidden") == (status, body["error"]), (method, path, role)
+            assert {"error", "field", "reason", "value"} == set(body)
+            checked += 1
+    assert checked > 3 * len(doc["paths"])
+
+
+async def test_an_agent_acts_as_itself_and_a_supervisor_for_any_agent(rig: Rig) -> None:
+    await rig.agent_user("anna", "Local/agent1@sim-agents")
+    await rig.campaign("MINE", "q-prev", DialingMode.PREVIEW, agents=("anna",))
+    await rig.user("sue", Role.SUPERVISOR)
+    await rig.running("MINE")
+    anna, sue = await rig.login("anna"), await rig.login("sue")
+    assert 200 == (await rig.client.get("/api/v1/agents/anna", headers=anna)).status_code
+    assert 200 == (await rig.client.get("/api/v1/campaigns/MINE/statuses", headers=anna)).status_code
+    assert ["MINE"] == [c["name"] for c in (await rig.client.get("/api/v1/campaigns", headers=anna)).json()]
+    r = await rig.client.post("/api/v1/agents/anna/login", headers=sue)  # a supervisor logs anna in
+    assert 200 == r.status_code, r.text
+    r = await rig.client.post("/api/v1/agents/anna/pause", headers=anna, json={"reason": "coffee"})
+    assert ("paused", "coffee") == (
+        r.json()["campaigns"][0]["state"],
+        r.json()["campaigns"][0]["pause_reason"],
+    )
+    assert 200 == (await rig.client.post("/api/v1/agents/anna/ready", headers=sue)).status_code
+    assert (
+        "ready" == (await rig.client.get("/api/v1/agents/anna", headers=anna)).json()["campaigns"][0]["state"]
+    )
