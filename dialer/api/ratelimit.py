@@ -54,7 +54,7 @@ class LoginLimiter:
         times = self._failures.get(key)
         if times is None:
             return None
-        while times and times[0] <= now_s - self._window_s:
+        while times and times[0] + self._window_s <= now_s:  # the same sum as the wait: no rounding gap
             times.popleft()
         if not times:
             del self._failures[key]

@@ -64,6 +64,7 @@ class Rig:
                 local_hours_start=dt.time(0),
                 local_hours_end=dt.time(0),
                 timezone="Europe/Warsaw",
+                demo=True,  # simulated people: the all-day hours only a demo campaign may have
             )
         )
         await self.store.create_status(StatusSpec("Sprzedane", SystemStatus.DO_NOT_CALL), campaign=name)
@@ -140,7 +141,8 @@ async def rig_on(dsn: str, tmp_path: Any, **api: Any) -> AsyncIterator[Rig]:
             )
         ),
         engine=replace(
-            base.engine, engine_id="api-test", tick_s=0.1, lease_ttl_s=10, disposition_timeout_s=30
+            base.engine, engine_id="api-test", tick_s=0.1, lease_ttl_s=10, disposition_timeout_s=30,
+            dial_demo_campaigns=True,
         ),
         api=replace(base.api, **api),
     )

@@ -82,7 +82,8 @@ def engine(
         '[engine]\nengine_id = "fuzz"\n'
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("DIALER_")}
-    env.update(DIALER_DSN=dsn, DIALER_HOME=str(home / "home"))
+    # no PBX listens on dead_ami: the engine retries it in the background, the API serves
+    env.update(DIALER_DSN=dsn, DIALER_HOME=str(home / "home"), DIALER_AMI_SECRET="unused")
     log = (home / "engine.log").open("wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "dialer.cli", "run", "--config", str(config)], env=env, stdout=log, stderr=log
