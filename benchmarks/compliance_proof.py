@@ -197,7 +197,7 @@ async def make_campaign(store: Store, plan: CampaignPlan, opts: ProofOptions, sc
             name=plan.name,
             schedule=f"{plan.name}_DAYTIME",
             mode=DialingMode.PREDICTIVE,
-            caller_id="+15550000000" if plan.compliance is Compliance.US else "+442071838750",
+            caller_id="+12025550123" if plan.compliance is Compliance.US else "+442071838750",
             queue=plan.name.lower(),
             ring_timeout_s=int(scenario.ring_timeout_s),
             compliance=plan.compliance,
