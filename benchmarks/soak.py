@@ -93,6 +93,7 @@ async def setup(dsn: str, *, contacts: int, agents: int, rng: random.Random) -> 
                 local_hours_end=dt.time(0),
                 timezone="Europe/Warsaw",
                 state=CampaignState.RUNNING,
+                demo=True,  # simulated people dialled all day: only a demo campaign may
             )
         )
         for i in range(1, agents + 1):
@@ -112,7 +113,8 @@ def write_config(path: Path, *, ami_port: int, metrics_port: int) -> None:
         f'[metrics]\nenabled = true\nhost = "127.0.0.1"\nport = {metrics_port}\n'
         '[log]\nformat = "json"\nlevel = "info"\n'
         '[engine]\nengine_id = "soak"\ntick_s = 0.2\nlease_ttl_s = 30\ndrain_timeout_s = 10\n'
-        "disposition_timeout_s = 1\nautologin_agents = true\n"
+        "disposition_timeout_s = 1\nautologin_agents = true\ndial_demo_campaigns = true\n"
+        "[api]\nenabled = false\n"
     )
 
 
