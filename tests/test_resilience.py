@@ -142,10 +142,12 @@ async def test_ami_drop_pauses_dialling_and_it_resumes_on_reconnect(dsn: str, tm
     attempts = await attempt_rows(dsn, "DEMO")
     # the calls the restart killed were closed, none left open, none counted as an abandon:
     # cut by the shutdown (its Shutdown event came first: issue 17 item 4), or answered when the
-    # call had reached an agent (its talk ended with the restart)
+    # call had reached an agent (its talk ended with the restart); rows closed after the restart
+    # may also be launches it refused (cancelled) or calls decided before it (busy, ...)
     assert [] == [dict(r) for r in attempts if r["ended_at"] is None]
-    cut = [r for r in attempts if r["started_at"] < restarted_at <= r["ended_at"]]
-    assert cut and all(r["outcome"] in ("pbx_shutdown", "answered") for r in cut), [dict(r) for r in cut]
+    cut = [(r["id"], r["outcome"]) for r in attempts if r["started_at"] < restarted_at <= r["ended_at"]]
+    assert any(outcome in ("pbx_shutdown", "answered") for _, outcome in cut), cut
+    assert [] == [(i, outcome) for i, outcome in cut if outcome == "abandoned"]
     # a refused launch cost its contact nothing: still to be dialled, or dialled again since
     contacts = {c["id"]: c for c in await contact_rows(dsn, "DEMO")}
     for r in attempts:
