@@ -58,7 +58,7 @@ from ami.errors import (
     AmiProtocolError,
     AmiTimeout,
 )
-from ami.framing import AmiFramer, AmiMessage, Banner, Frame, GarbledMessage, encode
+from ami.framing import UNCONSUMED_EVENTS, AmiFramer, AmiMessage, Banner, Frame, GarbledMessage, encode
 from ami.inflight import InFlightAudit, attempts_on_pbx
 from ami.outcome import AMD_ACTION_AGENT, VAR_AMD_ACTION, AttemptMachine, Ended
 from ami.routing import EventRouter
@@ -160,7 +160,7 @@ class _AmiProtocol(AMIProtocol):
 
     def __init__(self, client: AmiClient) -> None:
         self._client = client
-        self._framer = AmiFramer(expect_banner=True)
+        self._framer = AmiFramer(expect_banner=True, skip=UNCONSUMED_EVENTS)
         self.transport: asyncio.Transport | None = None
         self.closed = False
 
@@ -175,6 +175,8 @@ class _AmiProtocol(AMIProtocol):
             return
         try:
             frames = self._framer.feed(data)
+            self._client.events_skipped += self._framer.skipped
+            self._framer.skipped = 0
         except AmiProtocolError as e:  # a peer we cannot read on from (bounded reads, framing.py)
             self.closed = True
             self._client._on_protocol_error(self, e)
@@ -282,6 +284,7 @@ class AmiClient:
         self._agent_queue: asyncio.Queue[Any] | None = None
         self.garbled_messages = 0
         self.events_received = 0
+        self.events_skipped = 0  # noise dropped unread (ami.framing.UNCONSUMED_EVENTS)
         self.reconnects = 0
         self.last_uptime_s: int | None = None
         self._pbx_shutdown = ShutdownWatch(self.name, self._emit_update, grace_s=shutdown_grace_s)

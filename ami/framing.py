@@ -9,11 +9,23 @@ as a :class:`GarbledMessage` so the I/O shell can log and skip it — a peer's g
 raises. Encoding refuses CR/LF inside names and values, because such a value (a contact
 name, a custom field) would otherwise inject headers into the action.
 
+Events nothing consumes (issue 18 item 1). At full verbosity about half of Asterisk's
+traffic is dialplan and device noise (``Newexten``, ``VarSet``, ``DeviceStateChange``,
+caller-ID and connected-line updates) that no machine, router or listener reads. An
+:class:`EventFilter` given to the framer looks at a block's first line only and drops such a
+message before it is decoded or split into headers, counting it
+(:attr:`AmiFramer.skipped`). It is a deny-list on purpose: an event type added to Asterisk
+or newly consumed here is parsed unless someone decides it is noise. A ``VarSet`` of an
+``AMD*`` variable is kept (the outcome machine reads ``AMDSTATUS``/``AMDCAUSE`` when the
+dialplan sends no UserEvent), and so is any event carrying an ``ActionID`` (a list reply
+row belongs to a pending action).
+
 Nothing here imports asyncio or panoramisk.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -100,6 +112,56 @@ class GarbledMessage:
 
 Frame = AmiMessage | Banner | GarbledMessage
 
+_ACTION_ID = re.compile(rb"\r\nActionID:", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class EventFilter:
+    """Which events to drop unread (see the module docstring).
+
+    Attributes:
+        drop: event names, as Asterisk spells them on the ``Event:`` line.
+        keep_if: event name -> a pattern whose match anywhere in the block keeps the message.
+    """
+
+    drop: frozenset[bytes]
+    keep_if: Mapping[bytes, re.Pattern[bytes]] = field(default_factory=dict)
+
+    def skips(self, block: bytes) -> bool:
+        """Whether ``block`` (one message, without its blank line) is dropped unread."""
+        if not block.startswith(b"Event: "):
+            return False
+        end = block.find(b"\r\n", 7)
+        name = block[7:end] if end >= 0 else block[7:]
+        if name not in self.drop:
+            return False
+        keep = self.keep_if.get(name)
+        if keep is not None and keep.search(block):
+            return False
+        return _ACTION_ID.search(block) is None
+
+
+# What no part of the engine reads (ami/outcome.py, ami/routing.py, ami/agent_events.py and
+# the client's own handlers were checked): the dialplan's steps, variables other than AMD's,
+# device states, caller-ID / connected-line changes, RTCP reports, CDR/CEL records.
+UNCONSUMED_EVENTS = EventFilter(
+    drop=frozenset(
+        {
+            b"Newexten",
+            b"VarSet",
+            b"DeviceStateChange",
+            b"NewCallerid",
+            b"NewConnectedLine",
+            b"NewAccountCode",
+            b"RTCPSent",
+            b"RTCPReceived",
+            b"Cdr",
+            b"CEL",
+        }
+    ),
+    keep_if={b"VarSet": re.compile(rb"\r\nVariable: ?amd", re.IGNORECASE)},
+)
+
 
 def _message(headers: list[tuple[str, str]], index: dict[str, str]) -> AmiMessage:
     """Build a message whose index is already known (the hot path skips __post_init__)."""
@@ -159,6 +221,12 @@ def _split_block_slow(block: bytes, text: str) -> AmiMessage | GarbledMessage:
 
 def parse_buffer(data: bytes) -> tuple[list[AmiMessage | GarbledMessage], bytes]:
     """Split ``data`` into complete messages; return them and the unconsumed tail."""
+    out, rest, _ = _parse(data, None)
+    return out, rest
+
+
+def _parse(data: bytes, skip: EventFilter | None) -> tuple[list[AmiMessage | GarbledMessage], bytes, int]:
+    """:func:`parse_buffer`, dropping what ``skip`` names; also returns how many it dropped."""
     if b"\n\n" in data:
         # A peer using bare LF (or mixing): normalise once, then split on the blank line.
         data = data.replace(b"\r\n", b"\n")
@@ -167,19 +235,32 @@ def parse_buffer(data: bytes) -> tuple[list[AmiMessage | GarbledMessage], bytes]
         parts = data.split(b"\r\n\r\n")
     rest = parts.pop()
     out: list[AmiMessage | GarbledMessage] = []
+    skipped = 0
     for block in parts:
-        if block and block.strip(b"\r\n"):
+        if not block or not block.strip(b"\r\n"):
+            continue
+        if skip is not None and skip.skips(block):
+            skipped += 1
+        else:
             out.append(_split_block(block))
-    return out, rest
+    return out, rest, skipped
 
 
 class AmiFramer:
     """Incremental framer for one connection (the read side)."""
 
-    def __init__(self, *, expect_banner: bool = True, max_message_bytes: int = MAX_MESSAGE_BYTES) -> None:
+    def __init__(
+        self,
+        *,
+        expect_banner: bool = True,
+        max_message_bytes: int = MAX_MESSAGE_BYTES,
+        skip: EventFilter | None = None,
+    ) -> None:
         self._buffer = b""
         self._expect_banner = expect_banner
         self._max = max_message_bytes
+        self._skip = skip
+        self.skipped = 0  # messages the filter dropped unread
 
     def feed(self, data: bytes) -> list[Frame]:
         """Add bytes read from the socket; return the frames they complete.
@@ -209,7 +290,8 @@ class AmiFramer:
                 buf = line + b"\r\n" + buf
             else:
                 frames.append(Banner(line.decode("utf-8", "replace")))
-        messages, rest = parse_buffer(buf)
+        messages, rest, skipped = _parse(buf, self._skip)
+        self.skipped += skipped
         frames.extend(messages)
         if len(rest) > self._max:
             frames.append(GarbledMessage(rest[:200], f"message over {self._max} bytes without an end"))

@@ -349,9 +349,6 @@ class VirtualPbx:
     async def queue_exists(self, queue: str) -> bool | None:
         return True  # the virtual call centre has every campaign's queue
 
-    async def live_attempts(self) -> set[str] | None:
-        return {aid for aid, c in self._calls.items() if not c.over}
-
     async def queue_members(self, queue: str) -> set[str] | None:
         return {m.interface for m in self._members.values() if m.queue == queue}
 
