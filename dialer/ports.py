@@ -112,10 +112,6 @@ class PbxPort(Protocol):
 
     async def queue_pause(self, queue: str, interface: str, *, paused: bool, reason: str = "") -> None: ...
 
-    async def live_attempts(self) -> set[str] | None:
-        """Attempt ids whose channels are still up (CoreShowChannels); None when unknown."""
-        ...
-
     async def queue_exists(self, queue: str) -> bool | None:
         """Whether the PBX has ``queue`` (every server calls may go to); None when it cannot tell."""
         ...

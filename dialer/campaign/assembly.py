@@ -117,7 +117,6 @@ def assemble(
         board=board,
         calls=calls,
         writer=writer,
-        close_adopted=closer.close_adopted,
         paused=paused,
         winding_down=winding_down,
         wake=wake,
@@ -132,7 +131,6 @@ def assemble(
         calls=calls,
         directory=directory,
         clock=clock,
-        close_adopted=closer.close_adopted,
         release=housekeeping.release,
     )
     effects = AgentEffects(

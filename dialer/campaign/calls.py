@@ -2,10 +2,10 @@
 
 The table is the state the runner's collaborators share: the dial path adds a call once its
 attempt row is written, the outcome path removes it when the PBX reports the end, the
-runner reads it for pacing, and housekeeping watches the calls adopted after a restart. It
-also remembers, per attempt, the answered contacts still waiting for an agent's disposition
-(their leases are renewed with the store's answered hold) and which adopted call an agent
-took from the queue (its disposition closes that call).
+runner reads it for pacing. It also remembers, per attempt, the answered contacts still
+waiting for an agent's disposition (their leases are renewed with the store's answered hold).
+Calls adopted after a restart are ordinary rows: the PBX reports their progress again
+(``PbxPort.adopt_attempts``).
 
 Plain bookkeeping: no I/O, no clock. Iteration follows insertion order (the order calls
 were placed), which the pacing snapshot relies on for reproducible runs.
@@ -28,11 +28,9 @@ class InFlightCall:
     Attributes:
         attempt_id: the attempt row's id (the PBX knows the call by it).
         lease: the contact dialled.
-        agent: the board agent id of the agent reserved for it, or the agent an adopted call
-            reached; None: a queue call.
+        agent: the board agent id of the agent reserved for it; None: a queue call.
         launched_at: when the attempt row was written (runner clock).
         answered_at, connected_at: when the PBX reported the answer and the agent connect.
-        adopted: re-tracked after a restart: only the queue's agent events come for it.
     """
 
     attempt_id: str
@@ -41,7 +39,6 @@ class InFlightCall:
     launched_at: float
     answered_at: float | None = None
     connected_at: float | None = None
-    adopted: bool = False
 
 
 class CallTable:
@@ -50,7 +47,6 @@ class CallTable:
     def __init__(self) -> None:
         self._calls: dict[str, InFlightCall] = {}
         self._answered: dict[str, int] = {}  # attempt id -> contact id, until the disposition
-        self._adopted_by_agent: dict[str, str] = {}  # board agent id -> adopted attempt it talks on
 
     def add(self, call: InFlightCall) -> None:
         """Track ``call`` (a new attempt id; an existing one is replaced)."""
@@ -71,10 +67,6 @@ class CallTable:
 
     def __iter__(self) -> Iterator[InFlightCall]:
         return iter(self._calls.values())
-
-    def adopted(self) -> list[InFlightCall]:
-        """The calls adopted after a restart, in the order they were adopted."""
-        return [c for c in self._calls.values() if c.adopted]
 
     def ringing_ages_s(self, now: float) -> list[float]:
         """How long each unreserved call not yet answered has been ringing, in placing order."""
@@ -107,13 +99,3 @@ class CallTable:
     def awaiting_disposition(self) -> set[int]:
         """The contacts whose answered call waits for a disposition."""
         return set(self._answered.values())
-
-    # ------------------------------------------------------------ adopted calls taken by an agent
-
-    def took_adopted(self, agent: str, attempt_id: str) -> None:
-        """``agent`` took the adopted call ``attempt_id`` from the queue."""
-        self._adopted_by_agent[agent] = attempt_id
-
-    def adopted_taken_by(self, agent: str) -> str | None:
-        """Forget and return the adopted call ``agent`` took, if any (its disposition is due)."""
-        return self._adopted_by_agent.pop(agent, None)

@@ -19,8 +19,8 @@ Theory of operation. When the PBX reports ``Ended`` for one of the runner's atte
 The runner then feeds the ending to the agent board and decides again: those steps await
 the PBX, these do not, so an ending is counted before anything else can happen.
 
-Calls adopted after a restart get no ``Ended`` (the AMI client that placed them is gone):
-housekeeping, or the disposition of the agent who took one, calls :meth:`AttemptCloser.close_adopted`.
+Calls adopted after a restart end the same way: the PBX reports their progress again
+(``PbxPort.adopt_attempts``), so their ``Ended`` comes like any other.
 """
 
 from __future__ import annotations
@@ -41,7 +41,6 @@ from dialer.campaign.outcomes import map_outcome
 from dialer.campaign.writer import OutcomeWriter
 from dialer.clock import utc_at
 from dialer.model import AttemptResult, Campaign
-from dialer.model import Outcome as StoreOutcome
 from dialer.observability.metrics import DialerMetrics
 from dialer.ports import ContactStore
 from pacing import AbandonTracker, CallObservation, CallOutcomeKind, PacingPolicy
@@ -218,41 +217,4 @@ class AttemptCloser:
             lambda: self._store.close_attempt(attempt_id, result),
             done,
             contacts=[contact_id],
-        )
-
-    def close_adopted(self, call: InFlightCall, now: float, why: str) -> None:
-        """Close an adopted call whose channel is gone (or whose agent's wrap-up ended).
-
-        One an agent took closes as ``answered`` with that agent, keeping its contact for the
-        disposition; any other as ``lost``.
-        """
-        self._calls.pop(call.attempt_id)
-        if call.connected_at is None:
-            self.tally.count(StoreOutcome.LOST.value, live=False, abandoned=False, now=now)
-            self._log.info("adopted_attempt_gone", attempt_id=call.attempt_id, outcome="lost")
-            self.close(
-                int(call.attempt_id),
-                AttemptResult(StoreOutcome.LOST, utc_at(now), hangup_cause_text=f"lost: {why}"),
-                call.lease.contact_id,
-                keep=False,
-            )
-            return
-        self.tally.count(StoreOutcome.ANSWERED.value, live=True, abandoned=False, now=now)
-        self.ledger.note(int(call.attempt_id), now, live=True, abandoned=False, machine=False)
-        self.tally.connects += 1
-        self._log.info(
-            "adopted_attempt_gone", attempt_id=call.attempt_id, outcome="answered", agent=call.agent
-        )
-        answered_at = call.answered_at if call.answered_at is not None else call.connected_at
-        self.close(
-            int(call.attempt_id),
-            AttemptResult(
-                StoreOutcome.ANSWERED,
-                utc_at(now),
-                answered_at=utc_at(answered_at),
-                hangup_cause_text=f"answered: {why}",
-                agent_id=self._directory.store_id(call.agent) if call.agent else None,
-            ),
-            call.lease.contact_id,
-            keep=True,  # the agent's disposition (or the default) settles it
         )

@@ -10,9 +10,6 @@ when code set one, else the campaign's default disposition; never the campaign's
 status for imports, which would dial a person who talked to an agent again as fresh) and
 submits the store write to the outcome writer, behind the contact's close. Once written, the
 hopper forgets the contact.
-
-A disposition for a call adopted after a restart also closes that call: the agent's wrap-up
-ending is proof the call is over, whether or not the PBX poll saw its channel go.
 """
 
 from __future__ import annotations
@@ -21,7 +18,7 @@ from collections.abc import Callable, Iterable
 
 import structlog
 
-from dialer.campaign.calls import CallTable, InFlightCall
+from dialer.campaign.calls import CallTable
 from dialer.campaign.directory import AgentDirectory
 from dialer.campaign.hopper import Hopper
 from dialer.campaign.settings import Disposition, RunnerSettings
@@ -47,7 +44,6 @@ class DispositionWriter:
         calls: the calls in flight and the answers awaiting a disposition.
         directory: the agent's store id, recorded with the disposition.
         clock: the runner's clock (the disposition's time).
-        close_adopted: closes an adopted call the agent was on (the outcome path).
         release: gives a contact back when there is no status to write.
     """
 
@@ -62,7 +58,6 @@ class DispositionWriter:
         calls: CallTable,
         directory: AgentDirectory,
         clock: Clock,
-        close_adopted: Callable[[InFlightCall, float, str], None],
         release: Callable[[Iterable[int], str], None],
     ) -> None:
         self._campaign = campaign
@@ -73,7 +68,6 @@ class DispositionWriter:
         self._calls = calls
         self._directory = directory
         self._clock = clock
-        self._close_adopted = close_adopted
         self._release = release
         self._log = log.bind(campaign_id=campaign.id, campaign=campaign.name)
 
@@ -87,13 +81,6 @@ class DispositionWriter:
             disposition: a :class:`Disposition`, or anything else for the default status.
         """
         contact_id = contact if isinstance(contact, int) else None
-        adopted = self._calls.adopted_taken_by(agent)
-        if attempt_id is None and contact_id is None:
-            attempt_id = adopted  # a queue call the board could not tie: the adopted one it took
-        call = self._calls.get(attempt_id) if attempt_id is not None else None
-        if call is not None and call.adopted:
-            # the agent is done before our poll saw the channel go: the call is over
-            self._close_adopted(call, self._clock.now(), "agent's wrap-up ended after restart")
         if attempt_id is not None:
             answered = self._calls.disposition_done(attempt_id)
             if contact_id is None:

@@ -24,10 +24,9 @@ needs no disposition): the hopper forgets them at once and the release waits its
 outcome writer, behind the contacts' earlier writes.
 
 Adopted calls. After a restart the engine hands the runner the attempts a previous run left
-live on the PBX (:meth:`Housekeeping.adopt`). No attempt update will come for them; the
-queue's AgentConnect names our channel (``dlr-<attempt id>``), so
-:meth:`Housekeeping.adopted_connected` learns which agent took one, and the poll closes each
-once its channel is gone.
+live on the PBX (:meth:`Housekeeping.adopt`). The PBX follows them again
+(``PbxPort.adopt_attempts``), so they are ordinary calls in flight whose leases are renewed
+with the others.
 
 Queue members (issue 19 item 3). After the PBX connection comes back, and every
 :data:`MEMBER_CHECK_S` while connected, :meth:`Housekeeping.restore_members` asks the PBX
@@ -49,7 +48,6 @@ from collections.abc import Awaitable, Callable, Iterable
 
 import structlog
 
-from ami.agent_events import AgentCallEvent
 from dialer.agents.board import AgentBoard
 from dialer.agents.state import AgentEffect, AgentState
 from dialer.campaign.calls import CallTable, InFlightCall
@@ -65,9 +63,6 @@ log = structlog.get_logger(__name__)
 
 __all__ = ["Housekeeping"]
 
-# ami.client tags each originated channel dlr-<attempt id> (ChannelId, hence the Uniqueid of
-# our ;1 half, which AgentConnect names as the caller's channel).
-_CHANNEL_TAG = "dlr-"
 # How often the queue's members are checked against the PBX's QueueStatus while connected.
 MEMBER_CHECK_S = 30.0
 
@@ -83,7 +78,6 @@ class Housekeeping:
         settings: hopper levels, lease times, tick and backoff.
         engine_id: the lease owner.
         hopper, board, calls, writer: shared with the runner.
-        close_adopted: closes an adopted call whose channel is gone (the outcome path).
         paused: whether launching is paused now (then the hopper is not topped up).
         winding_down: whether the runner is draining or stopping (new leases go back at once).
         wake: asks the runner to decide now.
@@ -103,7 +97,6 @@ class Housekeeping:
         board: AgentBoard,
         calls: CallTable,
         writer: OutcomeWriter,
-        close_adopted: Callable[[InFlightCall, float, str], None],
         paused: Callable[[], bool],
         winding_down: Callable[[], bool],
         wake: Callable[[], None],
@@ -118,12 +111,10 @@ class Housekeeping:
         self._board = board
         self._calls = calls
         self._writer = writer
-        self._close_adopted = close_adopted
         self._paused = paused
         self._winding_down = winding_down
         self._wake = wake
         self._last_renew_at = clock.now()
-        self._last_adopt_poll_at = -1e18
         self._store_failures = 0  # consecutive failed lease calls (database unreachable)
         self._lease_retry_at = 0.0
         self._perform = perform
@@ -147,7 +138,7 @@ class Housekeeping:
         self._store_failures = max(1, self._store_failures)
 
     async def tend(self, now: float) -> None:
-        """Renew, poll adopted calls and refill as due (see the module docstring)."""
+        """Renew and refill as due (see the module docstring)."""
         if now - self._last_member_check_at >= MEMBER_CHECK_S and self._pbx.connected:
             self.restore_members(now, after_reconnect=False)
         self.release(self._hopper.expire_waiting(utc_at(now)), "calling window ended")
@@ -156,9 +147,6 @@ class Housekeeping:
         if now - self._last_renew_at >= self._settings.lease_renew_s:
             self._last_renew_at = now
             await self._renew(now)
-        if self._calls.adopted() and now - self._last_adopt_poll_at >= self._settings.tick_s:
-            self._last_adopt_poll_at = now  # one CoreShowChannels per tick, not per event
-            await self._poll_adopted(now)
         if now < self._lease_retry_at:
             return
         if self._store_failures:
@@ -283,48 +271,10 @@ class Housekeeping:
 
     # ------------------------------------------------------------------ adopted calls
 
-    def adopt(
-        self,
-        attempt_id: str,
-        lease: LeasedContact,
-        started_at: float,
-        *,
-        agent: str | None = None,
-        followed: bool = False,
-    ) -> None:
-        """Track an attempt a previous run left live on the PBX (see the module docstring).
-
-        ``followed``: the PBX reports its progress again (``PbxPort.adopt_attempts``), so it
-        is an ordinary call in flight, not polled.
-        """
-        self._calls.add(InFlightCall(attempt_id, lease, agent, started_at, adopted=not followed))
+    def adopt(self, attempt_id: str, lease: LeasedContact, started_at: float) -> None:
+        """Track an attempt a previous run left live on the PBX (see the module docstring)."""
+        self._calls.add(InFlightCall(attempt_id, lease, None, started_at))
         self._hopper.adopt_dialled(lease)
-
-    def adopted_connected(self, update: AgentCallEvent, now: float) -> None:
-        """An adopted call reached an agent of this queue: remember who, for its close and disposition."""
-        for channel in (update.caller_uniqueid, update.caller_linkedid):
-            if not channel or not channel.startswith(_CHANNEL_TAG):
-                continue
-            attempt_id = channel[len(_CHANNEL_TAG) :].split(";")[0]
-            call = self._calls.get(attempt_id)
-            if call is None or not call.adopted:
-                continue
-            agent = self._board.agent_for_interface(update.interface)
-            call.answered_at = call.answered_at if call.answered_at is not None else now
-            call.connected_at = now
-            call.agent = agent
-            self._calls.await_disposition(attempt_id, call.lease.contact_id)
-            if agent is not None:
-                self._calls.took_adopted(agent, attempt_id)
-            self._log.info("adopted_attempt_connected", attempt_id=attempt_id, agent=agent)
-            return
-
-    async def _poll_adopted(self, now: float) -> None:
-        live = await self._pbx.live_attempts()
-        if live is None:
-            return
-        for call in [c for c in self._calls.adopted() if c.attempt_id not in live]:
-            self._close_adopted(call, now, "channel gone after restart")
 
     # ------------------------------------------------------------------ queue members
 

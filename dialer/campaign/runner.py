@@ -60,7 +60,7 @@ from typing import Any
 import structlog
 from structlog.contextvars import bound_contextvars
 
-from ami.agent_events import AgentCallEvent, AgentCallKind, AgentStateChange
+from ami.agent_events import AgentCallEvent, AgentStateChange
 from ami.outcome import AgentConnected, AmdDetected, Answered, Ended
 from ami.outcome import Outcome as AmiOutcome
 from dialer.agents.callback_routing import DueCallback, route_callbacks
@@ -227,7 +227,7 @@ class CampaignRunner:
         as its channels showed, ``Ended`` with its real outcome), so it is an ordinary call
         in flight; its lease is renewed with the others.
         """
-        self.housekeeping.adopt(attempt_id, lease, started_at, followed=True)
+        self.housekeeping.adopt(attempt_id, lease, started_at)
         if lease.agent_id is not None:
             self._agent_waits[attempt_id] = lease.agent_id  # tied once that agent is logged in
 
@@ -434,8 +434,6 @@ class CampaignRunner:
                         self.housekeeping.restore_members(now)
                 continue
             if kind == "agent":
-                if isinstance(update, AgentCallEvent) and update.kind is AgentCallKind.CONNECT:
-                    self.housekeeping.adopted_connected(update, now)
                 await self.effects.perform(self.board.feed(update, now))
                 continue
             await self._on_attempt(update, now)

@@ -201,23 +201,6 @@ class AmiPbx:
             present = here if present is None else present & here
         return present
 
-    async def live_attempts(self) -> set[str] | None:
-        """Attempt ids with a channel up on any server; None unless every server answered."""
-        live: set[str] = set()
-        for client in self.pool.clients:
-            if not client.connected:
-                return None
-            try:
-                channels = await client.core_show_channels()
-            except AmiError:
-                return None
-            for m in channels:
-                for key in ("Uniqueid", "Linkedid", "ChannelId"):
-                    value = m.get(key) or ""
-                    if value.startswith(_TAG):
-                        live.add(value[len(_TAG) :].split(";")[0])
-        return live
-
     async def adopt_attempts(self, ages_s: Mapping[str, float]) -> set[str] | None:
         """Follow the attempts of ``ages_s`` (id -> age in seconds) still up on some server.
 

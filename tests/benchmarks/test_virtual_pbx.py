@@ -85,7 +85,7 @@ async def test_every_launched_call_ends_and_frees_its_line() -> None:
     pbx, rec, launched = await _predictive_run(agents=5, calls_per_tick=1, ticks=300)
     assert set(launched) == set(rec.ended)
     assert 0 == pbx.lines_in_use
-    assert set() == await pbx.live_attempts()
+    assert set() == await pbx.adopt_attempts(dict.fromkeys(launched, 0.0))
 
 
 async def test_abandon_only_when_no_agent_was_free_within_the_connect_limit() -> None:

@@ -139,7 +139,6 @@ class Parts:
             board=self.board,
             calls=self.calls,
             writer=self.writer,
-            close_adopted=self.closer().close_adopted,
             paused=lambda: paused,
             winding_down=lambda: winding_down,
             wake=self.wake,
@@ -157,7 +156,6 @@ class Parts:
             calls=self.calls,
             directory=self.directory,
             clock=self.clock,
-            close_adopted=self.closer().close_adopted,
             release=self.housekeeping(pbx).release,
         )
 

@@ -112,32 +112,3 @@ async def test_an_abandon_counts_in_every_abandon_rate_window(store: Store) -> N
         assert (1, 1) == (closer.tally.live, closer.tally.abandons)
         assert {"1h": 1.0, "24h": 1.0, "30d": 1.0} == closer.tally.abandon_rates(now)
         assert 1.0 == p.sample("dialer_abandons_total")
-
-
-async def test_adopted_calls_close_lost_unless_an_agent_took_them(store: Store) -> None:
-    camp = await campaign_of(store)
-    lost_cid = await store.add_contact(camp.name, ["+1005550604"])
-    taken_cid = await store.add_contact(camp.name, ["+1005550605"])
-    agent = await store.create_agent("cl2", "PJSIP/cl2")
-    async with parts(store, camp) as p:
-        closer = p.closer()
-        await p.directory.resolve("cl2")
-        leased = {lease.contact_id: lease for lease in await p.lease(2)}
-        lost, taken = await p.dialled(leased[lost_cid]), await p.dialled(leased[taken_cid])
-        for call in (lost, taken):
-            call.adopted = True
-        taken.answered_at, taken.connected_at, taken.agent = p.clock.now() + 5.0, p.clock.now() + 6.0, "cl2"
-        closer.close_adopted(lost, p.clock.now() + 60.0, "channel gone after restart")
-        closer.close_adopted(taken, p.clock.now() + 60.0, "channel gone after restart")
-        await written(p)
-        assert 0 == len(p.calls)
-        assert ({"lost": 1, "answered": 1}, 1, 1) == (
-            dict(closer.tally.by_outcome),
-            closer.tally.live,
-            closer.tally.connects,
-        )
-        assert p.hopper.dialled(lost_cid) is None
-        assert taken.lease == p.hopper.dialled(taken_cid)  # kept for the disposition
-    rows = {cid: (await store.contact_attempts(cid))[0] for cid in (lost_cid, taken_cid)}
-    assert (Outcome.LOST, None) == (rows[lost_cid].outcome, rows[lost_cid].agent_id)
-    assert (Outcome.ANSWERED, agent.id) == (rows[taken_cid].outcome, rows[taken_cid].agent_id)

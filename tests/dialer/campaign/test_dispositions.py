@@ -101,21 +101,6 @@ async def test_without_any_default_status_the_contact_is_released(store: Store) 
     assert before == (await store.get_contact(cid)).status  # nothing was written but the release
 
 
-async def test_the_wrap_up_of_an_adopted_call_closes_it_and_disposes_of_its_contact(store: Store) -> None:
-    camp, cid = await _campaign(store, "+1005550804", default="Sukces")
-    async with parts(store, camp) as p:
-        [lease] = await p.lease()
-        call = await p.dialled(lease, agent="dw4")
-        call.adopted, call.connected_at = True, p.clock.now()
-        p.calls.await_disposition(call.attempt_id, cid)  # as housekeeping records an adopted connect
-        p.calls.took_adopted("dw4", call.attempt_id)
-        _writer(p).write("dw4", None, None, None)  # a queue call the board could not tie to a contact
-        await written(p)
-        assert 0 == len(p.calls)
-    assert [Outcome.ANSWERED] == [a.outcome for a in await store.contact_attempts(cid)]
-    assert "Sukces" == (await store.get_contact(cid)).status
-
-
 async def test_a_disposition_with_no_contact_to_tie_it_to_writes_nothing(store: Store) -> None:
     camp, _ = await _campaign(store, "+1005550805", default="Sukces")
     async with parts(store, camp) as p:

@@ -10,10 +10,10 @@ import asyncio
 import dataclasses
 import datetime as dt
 
-from ami.agent_events import AgentCallEvent, AgentCallKind, MemberChange
+from ami.agent_events import MemberChange
 from benchmarks.callcentre import SCENARIOS
 from benchmarks.engine.virtual_pbx import VirtualPbx
-from dialer.model import ANSWERED_HOLD_S, DialingMode, Outcome
+from dialer.model import ANSWERED_HOLD_S, DialingMode
 from dialer.store.store import Store
 from tests.dialer.campaign.parts_fixtures import ENGINE, MemberLog, campaign_of, parts, written
 from tests.dialer.campaign.runner_fixtures import FAST, PgProxy
@@ -128,33 +128,16 @@ async def test_a_lost_database_pauses_leasing_with_backoff_and_the_next_lease_ca
         await proxy.close()
 
 
-async def test_an_adopted_call_reached_by_an_agent_is_tied_to_them_and_one_gone_from_the_pbx_closes(
-    store: Store,
-) -> None:
+async def test_an_adopted_call_is_an_ordinary_call_in_flight_its_contact_dialled(store: Store) -> None:
     camp = await campaign_of(store)
-    for i in range(2):
-        await store.add_contact(camp.name, [f"+100555074{i}"])
+    await store.add_contact(camp.name, ["+1005550740"])
     async with parts(store, camp) as p:
-        pbx = VirtualPbx(p.clock, SCENARIOS["S1"])
-        keeper = p.housekeeping(pbx)
-        p.board.login("hk2", "PJSIP/hk2", p.clock.now())
-        taken, gone = [await p.dialled(lease) for lease in await p.lease(2)]
-        for call in (taken, gone):
-            p.calls.pop(call.attempt_id)
-            keeper.adopt(call.attempt_id, call.lease, call.launched_at)
-        connect = AgentCallEvent(
-            AgentCallKind.CONNECT, camp.queue, "PJSIP/hk2", "hk2",
-            f"dlr-{taken.attempt_id};1", None, None, 1.0, 2.0, None, None, p.clock.now(),
-        )  # fmt: skip
-        keeper.adopted_connected(connect, p.clock.now())
-        assert "hk2" == p.calls.get(taken.attempt_id).agent  # type: ignore[union-attr]
-        assert {taken.lease.contact_id} == p.calls.awaiting_disposition()
-        assert taken.attempt_id == p.calls.adopted_taken_by("hk2")
-        await keeper.tend(p.clock.now())  # the virtual PBX has no live call: both channels are gone
-        await written(p)
-        assert 0 == len(p.calls)
-    assert [Outcome.ANSWERED] == [a.outcome for a in await store.contact_attempts(taken.lease.contact_id)]
-    assert [Outcome.LOST] == [a.outcome for a in await store.contact_attempts(gone.lease.contact_id)]
+        keeper = p.housekeeping(VirtualPbx(p.clock, SCENARIOS["S1"]))
+        [lease] = await p.lease()
+        keeper.adopt("4242", lease, p.clock.now() - 5.0)
+        call = p.calls.get("4242")
+        assert call is not None and (None, None) == (call.agent, call.answered_at)
+        assert lease == p.hopper.dialled(lease.contact_id)  # renewed with the others, not re-leased
 
 
 async def test_after_a_reconnect_logged_in_agents_are_queue_members_again_paused_ones_paused(
