@@ -142,13 +142,17 @@ async def test_polish_catalogue_follows_the_browser_and_the_setting(console: Con
     await expect(page.locator("#dial")).to_contain_text("Akceptuj")
     await expect(page.locator("#skip")).to_contain_text("Odrzuć")
     await console.shot(page, "agent-push-preview-pl")
-    await page.click("#skip")  # rejected: back to the store undialled
-    await wait_for(lambda: _state_is(page, "Gotowy"), what="ready again after the rejection")
+    await page.select_option("#pause-reason", "lunch")
+    await page.click("#pause")  # with a record on the screen: held until it is done
+    await expect(page.locator("#state-detail")).to_contain_text("przerwa po tym połączeniu")
+    await page.click("#skip")  # rejected: back to the store undialled, and the pause begins
+    await expect(page.locator("#my-state")).to_have_text("Przerwa")
+    await expect(page.locator("#state-detail")).to_have_text("powód: Obiad")
+    await rig.campaign("POZNIEJ", "q-other", DialingMode.PROGRESSIVE, agents=("celina",))
+    await expect(page.locator("#notices")).to_contain_text("Kampania POZNIEJ została uruchomiona")
+    await expect(page.locator("#my-campaigns tr[data-campaign=POZNIEJ]")).to_contain_text("Uruchomiona")
     await page.select_option("#language", "en")  # the user's setting wins over the browser
     await expect(page.locator("h2", has_text="My campaigns")).to_be_visible()
     await page.reload()
     await expect(page.locator("h2", has_text="My campaigns")).to_be_visible()
 
-
-async def _state_is(page: Page, text: str) -> bool:
-    return text == await page.locator("#my-state").inner_text()

@@ -55,6 +55,7 @@ function chart(samples) {
   const svg = document.createElementNS(SVG, 'svg');
   svg.setAttribute('viewBox', `0 0 ${w} ${hgt}`);
   svg.setAttribute('class', 'chart');
+  svg.setAttribute('preserveAspectRatio', 'none'); // time runs across the whole width
   const line = (key, cls, top) => {
     const p = document.createElementNS(SVG, 'polyline');
     const step = w / Math.max(MIN_SPAN, samples.length - 1);
