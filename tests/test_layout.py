@@ -61,7 +61,9 @@ MAY_IMPORT: dict[str, tuple[str, ...]] = {
         "dialer.campaign.settings",
         "dialer.contacts.phone",
         "dialer.store",
+        "dialer.web",
     ),
+    "dialer.web": (),
     "dialer.app": (
         *_KERNEL,
         "config",

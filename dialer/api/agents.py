@@ -23,6 +23,7 @@ from dialer.api.errors import ApiError
 from dialer.api.schemas import (
     AgentLogin,
     AgentState,
+    ContactEdit,
     ContactOut,
     DispositionRequest,
     LogoutCountdownOut,
@@ -207,6 +208,33 @@ async def call(agent: Agent, ctx: Ctx) -> ContactOut:
         if contact_id is not None:
             return await screen_pop(ctx, contact_id, runner.campaign.name)
     raise ApiError("agent_state", "the agent is on no call", field="agent", value=agent)
+
+
+def _on_screen(ctx: ApiContext, agent: str) -> tuple[int, str] | None:
+    """The contact on the agent's screen (offered record or call) and its campaign."""
+    for runner in _logged_in_runners(ctx, agent):
+        view = runner.agents.view(agent)
+        contact_id = call_contact(runner, view)
+        if contact_id is None and view.state is BoardState.OFFERED and isinstance(view.contact, int):
+            contact_id = view.contact
+        if contact_id is not None:
+            return contact_id, runner.campaign.name
+    return None
+
+
+@router.patch(
+    "/agents/{agent}/contact", response_model=ContactOut, summary="Edit the customer on the agent's screen"
+)
+async def edit_contact(agent: Agent, ctx: Ctx, body: ContactEdit) -> ContactOut:
+    on_screen = _on_screen(ctx, agent)
+    if on_screen is None:
+        raise ApiError(
+            "agent_state", "no record or call is on the agent's screen", field="agent", value=agent
+        )
+    contact_id, campaign = on_screen
+    fields = None if body.fields is None else dict(body.fields)
+    await ctx.store.update_contact_details(contact_id, name=body.name, fields=fields)
+    return await screen_pop(ctx, contact_id, campaign)
 
 
 @router.post(

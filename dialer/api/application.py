@@ -27,6 +27,7 @@ from dialer.api.context import ApiContext
 from dialer.api.errors import ApiError, error_body
 from dialer.api.schemas import ErrorOut
 from dialer.errors import AgentError, DialerError, NotFound, StoreError, ValidationError
+from dialer.web.mount import mount_console
 
 log = structlog.get_logger(__name__)
 
@@ -138,6 +139,7 @@ def create_api(ctx: ApiContext) -> FastAPI:
     app.state.ctx = ctx
     for module in (auth, agents, campaigns, events, users):
         app.include_router(module.router, prefix=API_PREFIX, responses=_RESPONSES)
+    mount_console(app)  # the web console at / (docs/console.md)
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _request_invalid)
     app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -185,10 +185,27 @@ class AgentWatcher:
 
 
 def figures(ctx: ApiContext) -> list[dict[str, Any]]:
-    """Every running campaign's figures (the numbers ``dialer demo`` shows; no phone numbers)."""
-    return [
-        dataclasses.asdict(r.stats()) for r in sorted(ctx.engine.runners(), key=lambda r: r.campaign.name)
-    ]
+    """Every running campaign's figures (the numbers ``dialer demo`` shows; no phone numbers), with
+    what a wallboard adds: the mode, the abandon rate of each window beside the campaign's cap,
+    and each logged-in agent's state and time in it (agent names, never a customer's data)."""
+    out = []
+    for r in sorted(ctx.engine.runners(), key=lambda r: r.campaign.name):
+        row = dataclasses.asdict(r.stats())
+        row["mode"] = r.campaign.mode.value
+        row["abandon_cap"] = r.campaign.abandon_cap
+        row["abandon_rates"] = r.closer.tally.abandon_rates(r.clock.now())
+        row["agents"] = [
+            {
+                "agent": v.agent_id,
+                "state": v.state.value,
+                "in_state_s": round(v.in_state_s, 1),
+                "pause_reason": v.pause_reason,
+            }
+            for v in sorted(r.agents.views(), key=lambda v: v.agent_id)
+            if v.state is not BoardState.LOGGED_OUT
+        ]
+        out.append(row)
+    return out
 
 
 async def _stream(ctx: ApiContext, user: User, token: str) -> AsyncIterator[str]:

@@ -22,6 +22,7 @@ __all__ = [
     "AgentState",
     "CallbackRequest",
     "CampaignOut",
+    "ContactEdit",
     "ContactOut",
     "DispositionRequest",
     "ErrorOut",
@@ -214,3 +215,12 @@ class DispositionRequest(_In):
         default=None, max_length=64, description="default: the contact's time zone, else the campaign's"
     )
     callback: CallbackRequest | None = None
+
+
+class ContactEdit(_In):
+    """The agent's edit of the customer on the screen: a new name and/or the custom fields (whole)."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    fields: dict[str, str | int | float | bool | None] | None = Field(
+        default=None, max_length=100, description="replaces the custom fields whole"
+    )

@@ -40,6 +40,7 @@ from ami.simulator.server import SimulatedPbx
 from config import AmiConfig, AmiServerConfig, DialerConfig, Secret
 from dialer.agents.state import AgentState
 from dialer.cli.demo_numbers import DEMO_CALLER_ID, sample_csv
+from dialer.cli.demo_seat import close_seat, open_seat, seat_lines
 from dialer.cli.progress import DemoSummary, ProgressSample, ProgressView, summary_lines
 from dialer.contacts import importer as contact_import
 from dialer.contacts.csv_reader import read_contacts
@@ -245,7 +246,8 @@ class DemoOptions:
     agents: int = 10
     mode: DialingMode = DialingMode.PREDICTIVE
     metrics_port: int = 9108
-    api_port: int = 0  # 0: no HTTP API
+    api_port: int = 0  # 0: no HTTP API (unless browser_seat: then the configured port)
+    browser_seat: bool = False  # a person in the console beside the simulated agents
     contacts: int = 3000
     seed: int = 7
     time_scale: float = 0.05
@@ -428,6 +430,7 @@ async def run_demo(cfg: DialerConfig, opts: DemoOptions, *, out: TextIO | None =
         for line in made:
             print(line, file=out)
         campaign = await store.get_campaign(campaign_name(opts.mode))
+        seat = await open_seat(store, campaign.name) if opts.browser_seat else None
     finally:
         await store.close()
 
@@ -460,7 +463,9 @@ async def run_demo(cfg: DialerConfig, opts: DemoOptions, *, out: TextIO | None =
         metrics=replace(
             cfg.metrics, port=opts.metrics_port or cfg.metrics.port, enabled=opts.metrics_port > 0
         ),
-        api=replace(cfg.api, port=opts.api_port or cfg.api.port, enabled=opts.api_port > 0),
+        api=replace(
+            cfg.api, port=opts.api_port or cfg.api.port, enabled=opts.api_port > 0 or seat is not None
+        ),
         engine=replace(
             cfg.engine,
             dial_demo_campaigns=True,
@@ -469,7 +474,7 @@ async def run_demo(cfg: DialerConfig, opts: DemoOptions, *, out: TextIO | None =
             lease_ttl_s=60.0,
             drain_timeout_s=max(5.0, 200 * opts.time_scale),
             # an agent who leaves wrap-up open gets the default after 60 simulated seconds
-            disposition_timeout_s=max(1.0, 60 * opts.time_scale),
+            disposition_timeout_s=max(1.0, 60 * opts.time_scale, 90.0 if seat else 0.0),
         ),
     )
     started_at = dt.datetime.now(dt.UTC)
@@ -482,6 +487,8 @@ async def run_demo(cfg: DialerConfig, opts: DemoOptions, *, out: TextIO | None =
             print(f"metrics on http://{app.metrics_server.host}:{app.metrics_server.port}/metrics", file=out)
         if app.api_server is not None:
             print(f"API on http://{app.api_server.host}:{app.api_server.port}/api/docs", file=out)
+            for line in seat_lines(app.api_server.host, app.api_server.port, seat) if seat else ():
+                print(line, file=out)
         engine_task = asyncio.create_task(app.run(), name="demo-engine")
         runner = await _wait_for_runner(app, campaign.name, engine_task)
         agents = SimulatedAgents(
@@ -526,7 +533,7 @@ async def run_demo(cfg: DialerConfig, opts: DemoOptions, *, out: TextIO | None =
                     await task
         await app.close()
         await pbx.close()
-        await _pause(dsn, campaign.name)
+        await _pause(dsn, campaign.name, seat=seat is not None)
 
     by_outcome, still_open = await _attempts_by_outcome(dsn, campaign.name, started_at)
     store = await Store.open(dsn, min_size=1, max_size=2)
@@ -555,11 +562,14 @@ async def run_demo(cfg: DialerConfig, opts: DemoOptions, *, out: TextIO | None =
     return 0
 
 
-async def _pause(dsn: str, campaign: str) -> None:
-    """The demo's campaign stops with the demo: paused, never left running."""
+async def _pause(dsn: str, campaign: str, *, seat: bool = False) -> None:
+    """The demo's campaign stops with the demo: paused, never left running (and the seat's
+    one-run logins removed)."""
     store = await Store.open(dsn, min_size=1, max_size=1)
     try:
         await store.set_campaign_state(campaign, CampaignState.PAUSED)
+        if seat:
+            await close_seat(store)
     finally:
         await store.close()
 

@@ -35,18 +35,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
             return 0
 
         return asyncio.run(with_store(cfg, go))
+    seat = not args.no_browser_seat
     return asyncio.run(
         demo.run_demo(
             cfg,
             demo.DemoOptions(
-                duration_s=args.duration,
+                duration_s=args.duration or (600.0 if seat else 30.0),
                 agents=args.agents,
                 mode=args.mode,
                 metrics_port=args.metrics_port,
                 api_port=args.api_port,
                 contacts=args.contacts,
                 seed=args.seed,
-                time_scale=args.time_scale,
+                time_scale=args.time_scale or (0.25 if seat else 0.05),
+                browser_seat=seat,
             ),
         )
     )
@@ -100,7 +102,12 @@ def register(sub: Any) -> None:
         description="Start the embedded database and a simulated Asterisk, create the sample campaign,"
         " log simulated agents in and run the campaign with live progress and metrics.",
     )
-    p.add_argument("--duration", type=_positive_float("duration"), default=30.0, help="seconds (30)")
+    p.add_argument(
+        "--duration",
+        type=_positive_float("duration"),
+        default=None,
+        help="seconds (600 with the browser seat, else 30)",
+    )
     p.add_argument("--agents", type=_positive_int("agents"), default=10, help="simulated agents (10)")
     p.add_argument(
         "--mode",
@@ -109,14 +116,26 @@ def register(sub: Any) -> None:
         help="preview, push_preview, progressive or predictive (predictive)",
     )
     p.add_argument("--metrics-port", type=int, default=9108, help="serve /metrics here; 0: do not (9108)")
-    p.add_argument("--api-port", type=int, default=0, help="serve the HTTP API here; 0: do not (0)")
+    p.add_argument(
+        "--api-port",
+        type=int,
+        default=0,
+        help="serve the HTTP API and the console here (0: the configured [api] port with the browser"
+        " seat, else no API)",
+    )
+    p.add_argument(
+        "--no-browser-seat",
+        action="store_true",
+        help="no human seat: only simulated agents, no console logins (the API only with --api-port)",
+    )
     p.add_argument("--contacts", type=int, default=3000, help="contacts imported on the first run (3000)")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument(
         "--time-scale",
         type=_positive_float("time_scale"),
-        default=0.05,
-        help="real seconds per simulated second (0.05: a 60 s call lasts 3 s)",
+        default=None,
+        help="real seconds per simulated second (0.25 with the browser seat: a 60 s call lasts 15 s;"
+        " else 0.05: 3 s)",
     )
     p.add_argument("--build-only", action="store_true", help="only create the sample data, dial nothing")
     p.add_argument(

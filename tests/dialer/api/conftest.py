@@ -112,13 +112,15 @@ async def wait_for(
 
 
 @contextlib.asynccontextmanager
-async def rig_on(dsn: str, tmp_path: Any, **api: Any) -> AsyncIterator[Rig]:
+async def rig_on(
+    dsn: str, tmp_path: Any, *, time_scale: float = TIME_SCALE, **api: Any
+) -> AsyncIterator[Rig]:
     store = await Store.open(dsn, min_size=1, max_size=4)
     with contextlib.suppress(Exception):
         await store.create_schedule(ALL_DAY)
     pbx = SimulatedPbx(
         secret="api-secret",
-        time_scale=TIME_SCALE,
+        time_scale=time_scale,
         queues=QUEUES,
         rng=np.random.default_rng(5),
         agent_ring_s=1.0,

@@ -32,6 +32,7 @@ FORBIDDEN: dict[str, set[str]] = {
     "/api/v1/agents/{agent}/offer/accept": {"agent"},
     "/api/v1/agents/{agent}/offer/skip": {"agent"},
     "/api/v1/agents/{agent}/call": {"agent"},
+    "/api/v1/agents/{agent}/contact": {"agent"},
     "/api/v1/agents/{agent}/disposition": {"agent"},
     "/api/v1/users": {"agent", "supervisor"},
     "/api/v1/users/{name}": {"agent", "supervisor"},

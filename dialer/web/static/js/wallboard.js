@@ -1,0 +1,109 @@
+// The supervisor wallboard: one card per running campaign, redrawn from every `figures` event
+// of the stream (once a second): agents by state with each agent's time in state, calls,
+// the abandon rate of each window beside the campaign's cap as a gauge, dial level and the
+// predictive fallback, hopper depth, calls by outcome, and this screen's own chart of the
+// abandon rate and the talk share since it was opened.
+
+import { openEvents } from './api.js';
+import { clock, h, percent } from './dom.js';
+import { label, t } from './i18n.js';
+
+const STATES = ['ready', 'reserved', 'offered', 'talking', 'wrap_up', 'paused'];
+const WINDOWS = ['1h', '24h', '30d'];
+const HISTORY = 600; // samples kept per campaign for the chart (10 minutes at one a second)
+const MIN_SPAN = 60; // the chart's x axis spans at least a minute
+const SVG = 'http://www.w3.org/2000/svg';
+
+export function mount(root) {
+  const cards = h('div', { class: 'cards', id: 'wallboard' }, h('p', { class: 'muted' }, t('wall.waiting')));
+  const status = h('span', { class: 'connection' }, t('agent.connecting'));
+  root.replaceChildren(h('h1', {}, t('nav.wallboard'), ' ', status), cards);
+  const history = new Map();
+  const stream = openEvents((name, data) => {
+    if (name !== 'figures') return;
+    const campaigns = data.campaigns || [];
+    cards.replaceChildren(...(campaigns.length
+      ? campaigns.map((f) => card(f, remember(history, f)))
+      : [h('p', { class: 'muted' }, t('wall.none'))]));
+  }, (up) => { status.textContent = up ? '' : t('agent.reconnecting'); });
+  return { unmount() { stream.close(); } };
+}
+
+function remember(history, f) {
+  const list = history.get(f.campaign) || [];
+  const by = f.agents_by_state || {};
+  const working = STATES.reduce((n, s) => n + (by[s] || 0), 0);
+  list.push({ abandon: f.abandon_rates?.['1h'] ?? f.abandon_rate, talk: working ? (by.talking || 0) / working : 0 });
+  if (list.length > HISTORY) list.shift();
+  history.set(f.campaign, list);
+  return list;
+}
+
+function gauge(window, rate, cap) {
+  const scale = Math.max(cap * 2, rate, 0.0001);
+  const level = rate > cap ? 'over' : rate > cap * 0.8 ? 'near' : 'ok';
+  return h('div', { class: 'gauge-row', dataset: { window } },
+    h('span', { class: 'gauge-label' }, t(`wall.window.${window}`)),
+    h('div', { class: 'gauge', role: 'meter', 'aria-valuenow': rate, 'aria-valuemax': scale, title: `${percent(rate)} / ${percent(cap)}` },
+      h('div', { class: `fill ${level}`, style: `width:${Math.min(100, (100 * rate) / scale)}%` }),
+      h('div', { class: 'cap', style: `left:${(100 * cap) / scale}%` })),
+    h('span', { class: `gauge-value ${level}` }, percent(rate)));
+}
+
+function chart(samples) {
+  const w = 300, hgt = 60;
+  const svg = document.createElementNS(SVG, 'svg');
+  svg.setAttribute('viewBox', `0 0 ${w} ${hgt}`);
+  svg.setAttribute('class', 'chart');
+  svg.setAttribute('preserveAspectRatio', 'none'); // time runs across the whole width
+  const line = (key, cls, top) => {
+    const p = document.createElementNS(SVG, 'polyline');
+    const step = w / Math.max(MIN_SPAN, samples.length - 1);
+    p.setAttribute('points', samples.map((s, i) => `${(i * step).toFixed(1)},${(hgt - (hgt * Math.min(s[key], top)) / top).toFixed(1)}`).join(' '));
+    p.setAttribute('class', cls);
+    svg.append(p);
+  };
+  line('talk', 'talk', 1);
+  line('abandon', 'abandon', 0.1);
+  return svg;
+}
+
+function card(f, samples) {
+  const by = f.agents_by_state || {};
+  const outcomes = Object.entries(f.by_outcome || {}).sort((a, b) => b[1] - a[1]);
+  const cap = f.abandon_cap ?? 0.03;
+  return h('section', { class: 'panel campaign-card', dataset: { campaign: f.campaign } },
+    h('h2', {}, f.campaign, ' ', h('span', { class: 'pill' }, label('mode', f.mode || '')),
+      f.paused_reasons?.length ? h('span', { class: 'pill warn' }, f.paused_reasons.map((r) => label('paused', r)).join(', ')) : null),
+    h('div', { class: 'figures' },
+      figure('wall.in_flight', f.in_flight),
+      figure('wall.talking', by.talking || 0),
+      figure('wall.attempts', f.attempts),
+      figure('wall.live', f.live_answers),
+      figure('wall.abandons', f.abandons),
+      figure('wall.hopper', f.hopper_depth),
+      figure('wall.dial_level', (f.dial_level ?? 0).toFixed(2), f.fallback ? t('wall.fallback') : null)),
+    h('h3', {}, t('wall.abandon'), h('span', { class: 'muted' }, ` ${t('wall.cap', { cap: percent(cap) })}`)),
+    WINDOWS.map((w) => gauge(w, f.abandon_rates?.[w] ?? 0, cap)),
+    h('div', { class: 'by-state' }, STATES.map((s) => h('span', { class: `pill state-${s}` }, `${label('state', s)} ${by[s] || 0}`))),
+    h('table', { class: 'grid agents' },
+      h('thead', {}, h('tr', {}, ['agent', 'state', 'time'].map((c) => h('th', {}, t(`wall.col.${c}`))))),
+      h('tbody', {}, [...(f.agents || [])].sort(byName).map((a) => h('tr', { dataset: { agent: a.agent } },
+        h('td', {}, a.agent),
+        h('td', {}, h('span', { class: `pill state-${a.state}` }, label('state', a.state)), a.pause_reason ? ` ${label('pause', a.pause_reason)}` : ''),
+        h('td', { class: 'num' }, clock(a.in_state_s)))))),
+    h('div', { class: 'two' },
+      h('div', {}, h('h3', {}, t('wall.outcomes')),
+        h('table', { class: 'grid' }, h('tbody', {}, outcomes.map(([o, n]) => h('tr', {}, h('td', {}, label('outcome', o)), h('td', { class: 'num' }, n)))))),
+      h('div', {}, h('h3', {}, t('wall.chart')), chart(samples),
+        h('p', { class: 'legend' }, h('span', { class: 'talk' }, t('wall.talk_share')), ' ', h('span', { class: 'abandon' }, t('wall.abandon_1h'))))));
+}
+
+function figure(key, value, note) {
+  return h('div', { class: 'figure' }, h('div', { class: 'value' }, String(value)), h('div', { class: 'muted' }, t(key)), note ? h('div', { class: 'warn' }, note) : null);
+}
+
+// demo-agent-2 before demo-agent-10
+function byName(a, b) {
+  return a.agent.localeCompare(b.agent, undefined, { numeric: true });
+}
