@@ -31,7 +31,8 @@ async def test_the_agent_edits_the_offered_customer_and_nothing_else(rig: Rig) -
         r = await rig.client.patch(url, headers=headers, json=body)
         assert (422, error) == (r.status_code, r.json()["error"]), (body, r.text)
         assert r.json()["field"].startswith(field.split(".")[0]), r.text
-    r = await rig.client.patch(url, headers=headers, json={"name": " Adam Duży ", "fields": {"city": "Sopot"}})
+    edit = {"name": " Adam Duży ", "fields": {"city": "Sopot"}}
+    r = await rig.client.patch(url, headers=headers, json=edit)
     assert 200 == r.status_code, r.text
     assert ("Adam Duży", {"city": "Sopot"}) == (r.json()["name"], r.json()["fields"])
     stored = await rig.store.get_contact(cid)
