@@ -136,6 +136,10 @@ def _read_file(path: Path) -> dict[str, Any]:
         raise ConfigError("config", f"cannot read {path}: {e.strerror}") from None
     except tomllib.TOMLDecodeError as e:
         raise ConfigError("config", f"{path} is not valid TOML: {e}") from None
+    except UnicodeDecodeError as e:  # TOML is UTF-8 by definition
+        line = e.object.count(b"\n", 0, e.start) + 1
+        bad = e.object[e.start : e.start + 1]
+        raise ConfigError("config", f"{path} is not UTF-8 text (line {line}: byte {bad!r})") from None
 
 
 def _flatten(raw: Mapping[str, Any], flat: dict[str, Any]) -> list[Any]:
@@ -267,8 +271,9 @@ def _validate(cfg: DialerConfig) -> None:
         raise ConfigError("log.format", f"must be one of {', '.join(_LOG_FORMATS)}, got {cfg.log.format!r}")
     if cfg.log.level.lower() not in _LOG_LEVELS:
         raise ConfigError("log.level", f"must be one of {', '.join(_LOG_LEVELS)}, got {cfg.log.level!r}")
-    if not 0 < cfg.metrics.port < 65536:
-        raise ConfigError("metrics.port", f"must be a TCP port (1-65535), got {cfg.metrics.port}")
+    if not 0 <= cfg.metrics.port < 65536:
+        reason = f"must be a TCP port (1-65535; 0: no metrics), got {cfg.metrics.port}"
+        raise ConfigError("metrics.port", reason)
     _validate_api(cfg)
     if cfg.database.dsn is not None and cfg.database.dsn.reveal():
         problem = dsn_problem(cfg.database.dsn.reveal())

@@ -54,6 +54,8 @@ class AmiConfig:
 
 @dataclass(frozen=True, slots=True)
 class MetricsConfig:
+    """The Prometheus endpoint; ``port = 0`` serves none (as ``enabled = false``; demo: --metrics-port 0)."""
+
     port: int = DEFAULT_METRICS_PORT
     host: str = "127.0.0.1"
     enabled: bool = True

@@ -224,7 +224,7 @@ async def build_app(
         registry: the metrics registry (a fresh one by default; never the global one).
         clock: the engine's clock (``RealClock`` by default).
         serve_metrics: serve ``/metrics`` on ``cfg.metrics``; ``None`` follows
-            ``cfg.metrics.enabled``.
+            ``cfg.metrics.enabled``; never on ``metrics.port = 0``.
         serve_api: serve the HTTP API on ``cfg.api``; ``None`` follows ``cfg.api.enabled``.
         configure_logs: configure structlog from ``cfg.log`` (tests that capture logs pass False).
         campaigns: dial only these campaigns (the demo); None: every running campaign.
@@ -265,7 +265,7 @@ async def build_app(
     except BaseException:
         await store.close()
         raise
-    serve = cfg.metrics.enabled if serve_metrics is None else serve_metrics
+    serve = (cfg.metrics.enabled if serve_metrics is None else serve_metrics) and cfg.metrics.port != 0
     server = MetricsServer(registry, host=cfg.metrics.host, port=cfg.metrics.port) if serve else None
     serve_api = cfg.api.enabled if serve_api is None else serve_api
     api = (

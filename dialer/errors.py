@@ -42,12 +42,18 @@ class StoreError(DialerError):
 
 
 class NotFound(StoreError):
-    """A named object (campaign, schedule, status, agent) does not exist."""
+    """A named object (campaign, schedule, status, agent) does not exist.
+
+    Printed like a :class:`ValidationError`, ``KIND: not found (got NAME)``: the user named it.
+    """
 
     def __init__(self, kind: str, name: object) -> None:
         self.kind = kind
         self.name = name
-        super().__init__(f"{kind} {name!r} not found")
+        self.field = kind
+        self.reason = "not found"
+        self.value = name
+        super().__init__(f"{kind}: not found (got {name!r})")
 
 
 class LeaseLost(StoreError):

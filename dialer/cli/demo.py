@@ -26,6 +26,7 @@ import contextlib
 import datetime as dt
 import io
 import secrets
+import socket
 import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -37,7 +38,7 @@ import structlog
 
 from ami.simulator.population import PopulationParams
 from ami.simulator.server import SimulatedPbx
-from config import AmiConfig, AmiServerConfig, DialerConfig, Secret
+from config import AmiConfig, AmiServerConfig, ConfigError, DialerConfig, MetricsConfig, Secret
 from dialer.agents.state import AgentState
 from dialer.cli.demo_numbers import DEMO_CALLER_ID, sample_csv
 from dialer.cli.progress import DemoSummary, ProgressSample, ProgressView, summary_lines
@@ -244,7 +245,7 @@ class DemoOptions:
     duration_s: float = 30.0
     agents: int = 10
     mode: DialingMode = DialingMode.PREDICTIVE
-    metrics_port: int = 9108
+    metrics_port: int | None = None  # None: the configuration's (metrics.port, DIALER_METRICS_PORT); 0: none
     api_port: int = 0  # 0: no HTTP API
     contacts: int = 3000
     seed: int = 7
@@ -406,6 +407,23 @@ def demo_config(cfg: DialerConfig, dsn: str | None) -> DialerConfig:
     return replace(cfg, home=demo_home(cfg))
 
 
+def demo_metrics(metrics: MetricsConfig, port: int | None) -> MetricsConfig:
+    """Where the demo serves metrics: ``--metrics-port`` when given (0: nowhere), else the configuration's."""
+    if port is None:
+        return replace(metrics, enabled=metrics.enabled and metrics.port != 0)
+    return replace(metrics, port=port or metrics.port, enabled=port != 0)
+
+
+def check_port_free(key: str, host: str, port: int) -> None:
+    """Raise ConfigError naming ``key`` when ``host:port`` cannot be listened on now."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as asyncio's server will
+        try:
+            probe.bind((host, port))
+        except OSError as e:
+            raise ConfigError(key, f"cannot listen on {host}:{port}: {e.strerror}") from None
+
+
 async def run_demo(cfg: DialerConfig, opts: DemoOptions, *, out: TextIO | None = None) -> int:
     """Run the demo campaign for ``opts.duration_s`` seconds and print its summary.
 
@@ -421,6 +439,11 @@ async def run_demo(cfg: DialerConfig, opts: DemoOptions, *, out: TextIO | None =
     # block). DIALER_LOG_LEVEL=debug shows everything.
     level = "debug" if cfg.log.level == "debug" else "error"
     configure_logging("console" if sys.stderr.isatty() else "json", level)
+    metrics = demo_metrics(cfg.metrics, opts.metrics_port)
+    if metrics.enabled:  # before anything is created: a taken port is one line, not a half-built demo
+        check_port_free("metrics.port", metrics.host, metrics.port)
+    if opts.api_port:
+        check_port_free("api.port", cfg.api.host, opts.api_port)
     dsn = await resolve_dsn(cfg)
     store = await Store.open(dsn, min_size=1, max_size=2)
     try:
@@ -457,9 +480,7 @@ async def run_demo(cfg: DialerConfig, opts: DemoOptions, *, out: TextIO | None =
                 ),
             )
         ),
-        metrics=replace(
-            cfg.metrics, port=opts.metrics_port or cfg.metrics.port, enabled=opts.metrics_port > 0
-        ),
+        metrics=metrics,
         api=replace(cfg.api, port=opts.api_port or cfg.api.port, enabled=opts.api_port > 0),
         engine=replace(
             cfg.engine,

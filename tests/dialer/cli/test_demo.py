@@ -148,8 +148,9 @@ def test_short_demo_dials_and_its_summary_matches_the_database(
 def test_demo_options_are_validated(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as info:
         main(["demo", "--mode", "robocall"])
-    assert 2 == info.value.code
-    assert "mode: must be one of preview, push_preview, progressive, predictive" in capsys.readouterr().err
+    assert 1 == info.value.code
+    err = capsys.readouterr().err
+    assert "error: mode: must be one of: preview, push_preview, progressive, predictive (got 'robocall')" in err
     with pytest.raises(SystemExit):
         main(["demo", "--duration", "0"])
-    assert "duration: must be positive" in capsys.readouterr().err
+    assert "error: duration: must be above 0 (got '0')" in capsys.readouterr().err
