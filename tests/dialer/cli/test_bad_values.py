@@ -80,7 +80,7 @@ CASES: tuple[Case, ...] = (
     c("campaign", "contacts", "import", "NOPE", "{csv}"),
     c("file", "contacts", "import", "C", "{missing}"),
     c("batch-size", "contacts", "import", "C", "{csv}", "--batch-size", "big"),
-    c("limit", "contacts", "move", "--from", "C", "--status", "X", "--to", "D", "--new-status", "X", "--limit", "ten"),
+    c("limit", "contacts", "move", "--from", "C", "--status", "X", "--to", "D", "--new-status", "X", "--limit", "1x"),
     c("from", "contacts", "move", "--status", "X", "--to", "D", "--new-status", "X"),
     # compliance, users
     c("from", "compliance", "report", "--campaign", "C", "--from", "last week"),
