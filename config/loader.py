@@ -49,6 +49,7 @@ _LOG_LEVELS = ("debug", "info", "warning", "error")
 # Environment variables and the dotted key each one sets.
 _ENV_KEYS = {
     "DIALER_DSN": "database.dsn",
+    "DIALER_EMBEDDED_LINGER_S": "database.embedded_linger_s",
     "DIALER_METRICS_PORT": "metrics.port",
     "DIALER_METRICS_HOST": "metrics.host",
     "DIALER_LOG_FORMAT": "log.format",
@@ -279,6 +280,8 @@ def _validate(cfg: DialerConfig) -> None:
         problem = dsn_problem(cfg.database.dsn.reveal())
         if problem is not None:
             raise ConfigError("database.dsn", problem)
+    if cfg.database.embedded_linger_s < 0:
+        raise ConfigError("database.embedded_linger_s", "must be 0 (stop at once) or a number of seconds")
     if cfg.database.pool_min < 1 or cfg.database.pool_max < cfg.database.pool_min:
         raise ConfigError("database.pool_max", "must be >= database.pool_min >= 1")
     region = cfg.contacts.default_region

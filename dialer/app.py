@@ -36,7 +36,7 @@ from dialer.campaign.engine import Engine
 from dialer.campaign.runner import CampaignRunner
 from dialer.campaign.settings import RunnerSettings
 from dialer.clock import Clock, RealClock
-from dialer.errors import DialerError
+from dialer.errors import DatabaseUnreachable, DialerError
 from dialer.observability.logs import configure_logging
 from dialer.observability.metrics import DialerMetrics, EngineCollector
 from dialer.observability.metrics_http import MetricsServer
@@ -295,17 +295,19 @@ async def build_app(
 async def run_daemon(cfg: DialerConfig, *, ready: Callable[[App], None] | None = None) -> int:
     """``dialer run``: run until SIGTERM/SIGINT, then drain and exit 0.
 
-    A second signal while draining stops waiting for calls in progress and exits at once
-    (leases then expire and the attempts still open are reconciled by the next start).
+    A database that does not answer at start is waited for, with back-off up to 30 s, as an
+    AMI server is (issue 16 item 4); a signal meanwhile exits 0. A second signal while
+    draining stops waiting for calls in progress and exits at once (leases then expire and the
+    attempts still open are reconciled by the next start).
 
     Raises:
         ConfigError: as :func:`build_app` and :meth:`App.start`.
-        StoreError: the database is unreachable at start.
+        StoreError: the database refused the engine (not merely unreachable).
     """
-    app = await build_app(cfg)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     signals = 0
+    app: App | None = None
     draining: asyncio.Task[None] | None = None
 
     def on_signal(signum: int) -> None:
@@ -313,15 +315,18 @@ async def run_daemon(cfg: DialerConfig, *, ready: Callable[[App], None] | None =
         signals += 1
         log.info("signal_received", signal=signal.Signals(signum).name, count=signals)
         stop.set()
-        if signals > 1:
+        if signals > 1 and app is not None:
             if draining is not None:
                 draining.cancel()
             app.engine.stop()
 
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, on_signal, sig)
     try:
+        app = await _build_when_reachable(cfg, stop)
+        if app is None:
+            return 0
         await app.start()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, on_signal, sig)
         if ready is not None:
             ready(app)
         run = asyncio.create_task(app.run(), name="engine")
@@ -345,4 +350,31 @@ async def run_daemon(cfg: DialerConfig, *, ready: Callable[[App], None] | None =
     finally:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
-        await app.close()
+        if app is not None:
+            await app.close()
+
+
+async def _build_when_reachable(cfg: DialerConfig, stop: asyncio.Event) -> App | None:
+    """:func:`build_app`, waiting for a database that does not answer; None if ``stop`` is set first.
+
+    Logged once when the wait starts (warning) and once when it ends (info), not every try.
+    """
+    delay_s = 1.0
+    waiting_since: float | None = None
+    loop = asyncio.get_running_loop()
+    while True:
+        try:
+            app = await build_app(cfg)
+        except DatabaseUnreachable as e:
+            if waiting_since is None:
+                waiting_since = loop.time()
+                log.warning("database_unreachable", error=str(e), retry="with back-off up to 30 s")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay_s)
+            if stop.is_set():
+                return None
+            delay_s = min(30.0, delay_s * 2)
+            continue
+        if waiting_since is not None:
+            log.info("database_reachable", waited_s=round(loop.time() - waiting_since, 1))
+        return app

@@ -41,6 +41,14 @@ class StoreError(DialerError):
     """A database operation failed or was refused."""
 
 
+class DatabaseUnreachable(StoreError):
+    """The database server did not answer (down, restarting, refusing connections for now).
+
+    Worth waiting for, unlike a wrong password or a missing database: ``dialer run`` retries it
+    as it retries an AMI server.
+    """
+
+
 class NotFound(StoreError):
     """A named object (campaign, schedule, status, agent) does not exist.
 

@@ -444,7 +444,7 @@ async def run_demo(cfg: DialerConfig, opts: DemoOptions, *, out: TextIO | None =
         check_port_free("metrics.port", metrics.host, metrics.port)
     if opts.api_port:
         check_port_free("api.port", cfg.api.host, opts.api_port)
-    dsn = await resolve_dsn(cfg)
+    dsn = await resolve_dsn(cfg, linger=True)  # `dialer campaign show DEMO` afterwards is quick
     store = await Store.open(dsn, min_size=1, max_size=2)
     try:
         made = await build(store, contacts=opts.contacts, seed=opts.seed, mode=opts.mode, agents=opts.agents)

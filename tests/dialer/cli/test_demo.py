@@ -150,7 +150,8 @@ def test_demo_options_are_validated(capsys: pytest.CaptureFixture[str]) -> None:
         main(["demo", "--mode", "robocall"])
     assert 1 == info.value.code
     err = capsys.readouterr().err
-    assert "error: mode: must be one of: preview, push_preview, progressive, predictive (got 'robocall')" in err
+    modes = "preview, push_preview, progressive, predictive"
+    assert f"error: mode: must be one of: {modes} (got 'robocall')" in err
     with pytest.raises(SystemExit):
         main(["demo", "--duration", "0"])
     assert "error: duration: must be above 0 (got '0')" in capsys.readouterr().err
