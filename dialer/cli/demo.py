@@ -211,12 +211,25 @@ async def build(
     if new_agents:
         said.append(f"created agents demo-agent-1..{agents} (PJSIP/1001..{1000 + agents}) in {name}")
     summary = await store.campaign_summary(name)
-    if summary.contacts == 0 and contacts > 0:
+    if contacts == 0:
+        said.append(f"no contacts imported into {name} (--contacts 0); it has {summary.contacts}")
+    elif summary.contacts == 0:
         rows = read_contacts(io.StringIO(sample_csv(contacts, seed)), default_region="PL")
-        report = await contact_import.import_contacts(store.pool, name, rows, source="demo")
-        said.append(f"imported {report.imported} generated contacts into {name} ({report.rejected} rejected)")
+        rejects: list[str] = []
+        report = await contact_import.import_contacts(
+            store.pool,
+            name,
+            rows,
+            source="demo",
+            on_reject=lambda r: rejects.append(f"line {r.line}: {r.reason}"),
+        )
+        why = f" ({report.rejected} rejected: {'; '.join(rejects[:3])})" if report.rejected else ""
+        said.append(f"imported {report.imported} of {contacts} generated contacts into {name}{why}")
     else:
-        said.append(f"campaign {name} already has {summary.contacts} contacts; nothing imported")
+        said.append(
+            f"campaign {name} has {summary.contacts} contacts from an earlier run; none imported"
+            " (--contacts applies to the first run)"
+        )
     return said
 
 
@@ -233,6 +246,10 @@ DEMO_POPULATION = PopulationParams(talk_median_s=45.0, talk_sigma=0.5)
 AGENT_DISPOSITIONS = (("Nie zainteresowany", 0.6), ("Sprzedane", 0.25), ("Oddzwonić", 0.15))
 # Simulated seconds an agent spends in wrap-up before setting the disposition.
 AGENT_WRAP_S = 10.0
+# Simulated seconds an agent reads an offered record (preview, push-preview) before accepting:
+# 40 s, two real seconds at the default time scale, so the preview modes visibly differ from
+# progressive (issue 16: accepting at once made them look the same).
+AGENT_REVIEW_S = 40.0
 # The demo engine's id on leases and attempts: the same for every run, so a demo that was
 # killed has its open attempts reconciled by the next one.
 DEMO_ENGINE_ID = "demo"
@@ -265,6 +282,7 @@ class SimulatedAgents:
         agents: (name, interface) pairs; names are store agent names.
         rng: the disposition draw (NEP 19: injected, seeded).
         wrap_s: real seconds of wrap-up.
+        review_s: real seconds an offered record is read before it is accepted.
         request_records: preview: ask for a record whenever ready.
     """
 
@@ -275,6 +293,7 @@ class SimulatedAgents:
         *,
         rng: np.random.Generator,
         wrap_s: float,
+        review_s: float = 0.0,
         request_records: bool = False,
         poll_s: float = 0.02,
     ) -> None:
@@ -283,6 +302,8 @@ class SimulatedAgents:
         self._names = {name for name, _ in agents}
         self._rng = rng
         self._wrap_s = wrap_s
+        self._review_s = review_s
+        self._offered_at: dict[str, float] = {}
         self._request = request_records
         self._poll_s = poll_s
         self._wrap_started: dict[str, float] = {}
@@ -338,29 +359,38 @@ class SimulatedAgents:
             self._wrap_started.pop(agent, None)
         if state is not AgentState.READY:
             self._requested.discard(agent)
+        if state is not AgentState.OFFERED:
+            self._offered_at.pop(agent, None)
         if state is AgentState.WRAP_UP:
             started = self._wrap_started.setdefault(agent, now)
             if now - started >= self._wrap_s:
                 self._wrap_started.pop(agent, None)
                 await self._desk.set_disposition(agent, self._disposition())
         elif state is AgentState.OFFERED:
-            await self._desk.accept(agent)
+            if now - self._offered_at.setdefault(agent, now) >= self._review_s:
+                self._offered_at.pop(agent, None)
+                await self._desk.accept(agent)
         elif state is AgentState.READY and self._request and agent not in self._requested:
             self._requested.add(agent)
             await self._desk.request_record(agent)
 
 
-def _sample(stats: Any, agents: SimulatedAgents, elapsed_s: float, duration_s: float) -> ProgressSample:
+def _sample(runner: Any, elapsed_s: float, duration_s: float) -> ProgressSample:
+    """The runner's counters now. Answers and connects are counted when a call ends; the calls
+    on the line with an agent are added, so the counters never trail the agents talking."""
+    stats = runner.stats()
+    on_the_line = sum(1 for call in runner.calls if call.connected_at is not None)
     by_state = stats.agents_by_state
     return ProgressSample(
         elapsed_s=elapsed_s,
         duration_s=duration_s,
         calls=stats.attempts,
         in_progress=stats.in_flight,
-        live_answers=stats.live_answers,
-        connects=stats.connects,
+        live_answers=stats.live_answers + on_the_line,
+        connects=stats.connects + on_the_line,
         abandons=stats.abandons,
         agents_talking=by_state.get(AgentState.TALKING.value, 0),
+        agents_reviewing=by_state.get(AgentState.OFFERED.value, 0),
         agents_logged_in=sum(n for s, n in by_state.items() if s != AgentState.LOGGED_OUT.value),
         hopper=stats.hopper_depth,
         dial_level=stats.dial_level,
@@ -510,6 +540,7 @@ async def run_demo(cfg: DialerConfig, opts: DemoOptions, *, out: TextIO | None =
             agent_names(opts.agents),
             rng=np.random.default_rng(opts.seed + 1),
             wrap_s=AGENT_WRAP_S * opts.time_scale,
+            review_s=AGENT_REVIEW_S * opts.time_scale,
             request_records=opts.mode is DialingMode.PREVIEW,
         )
         await agents.login_all()
@@ -530,10 +561,10 @@ async def run_demo(cfg: DialerConfig, opts: DemoOptions, *, out: TextIO | None =
                 engine_task.result()
                 break
             if loop.time() >= next_show:
-                view.show(_sample(runner.stats(), agents, elapsed, opts.duration_s))
+                view.show(_sample(runner, elapsed, opts.duration_s))
                 next_show += every_s
             await asyncio.sleep(min(0.1, max(0.0, opts.duration_s - elapsed)))
-        view.show(_sample(runner.stats(), agents, min(loop.time() - t0, opts.duration_s), opts.duration_s))
+        view.show(_sample(runner, min(loop.time() - t0, opts.duration_s), opts.duration_s))
         print("draining: no new calls, waiting for calls in progress ...", file=out)
         await app.drain()
         with contextlib.suppress(asyncio.CancelledError):

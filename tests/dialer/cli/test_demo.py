@@ -155,3 +155,14 @@ def test_demo_options_are_validated(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main(["demo", "--duration", "0"])
     assert "error: duration: must be above 0 (got '0')" in capsys.readouterr().err
+
+
+def test_demo_metrics_port_follows_the_configuration_unless_given() -> None:
+    from dialer.cli.demo import demo_metrics
+
+    from_env = load_config(env={"DIALER_METRICS_PORT": "9333"}).metrics
+    assert (9333, True) == (demo_metrics(from_env, None).port, demo_metrics(from_env, None).enabled)
+    assert (9444, True) == (demo_metrics(from_env, 9444).port, demo_metrics(from_env, 9444).enabled)
+    assert not demo_metrics(from_env, 0).enabled
+    off = load_config(env={"DIALER_METRICS_PORT": "0"}).metrics  # 0 means no metrics, as --metrics-port 0
+    assert 0 == off.port and not demo_metrics(off, None).enabled
