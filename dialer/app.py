@@ -198,7 +198,7 @@ def _count_reconnects(metrics: DialerMetrics) -> Callable[[AmiClient, Connection
     seen: set[str] = set()
 
     def on_state(client: AmiClient, state: ConnectionState) -> None:
-        log.info("ami_connection_state", server=client.name, state=state.value)
+        log.debug("ami_connection_state", server=client.name, state=state.value)  # the client logs each change
         if state is ConnectionState.CONNECTED:
             if client.name in seen:
                 metrics.ami_reconnects.labels(server=client.name).inc()
