@@ -198,7 +198,8 @@ def _count_reconnects(metrics: DialerMetrics) -> Callable[[AmiClient, Connection
     seen: set[str] = set()
 
     def on_state(client: AmiClient, state: ConnectionState) -> None:
-        log.debug("ami_connection_state", server=client.name, state=state.value)  # the client logs each change
+        # debug: the client logs each change itself (ami_connected, ami_reconnect_failed, ...)
+        log.debug("ami_connection_state", server=client.name, state=state.value)
         if state is ConnectionState.CONNECTED:
             if client.name in seen:
                 metrics.ami_reconnects.labels(server=client.name).inc()

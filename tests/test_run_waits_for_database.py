@@ -11,34 +11,17 @@ import asyncio
 import contextlib
 import os
 import signal
-import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-import structlog
 
 from config import load_config
 from dialer.app import run_daemon
+from tests.dialer.cli.test_demo import free_port as _free_port
 from tests.engine_process import write_config
-
-
-@pytest.fixture(autouse=True)
-def _reset_logging() -> Iterator[None]:
-    yield
-    structlog.reset_defaults()
-
-
-@pytest.fixture
-def dsn(make_database: Callable[[], str]) -> str:
-    return make_database()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.test_app import _reset_logging  # noqa: F401  (an autouse fixture)
 
 
 async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -52,10 +35,15 @@ async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
         writer.close()
 
 
+@pytest.fixture
+def database(make_database: Callable[[], str]) -> str:
+    return make_database()
+
+
 async def test_run_waits_for_the_database_then_starts(
-    dsn: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    real = urlsplit(dsn)
+    real = urlsplit(database)
     unix_socket = Path(parse_qs(real.query)["host"][0]) / f".s.PGSQL.{real.port or 5432}"
     port = _free_port()
     cfg = load_config(
