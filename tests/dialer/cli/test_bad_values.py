@@ -123,6 +123,9 @@ CASES: tuple[Case, ...] = (
     c("agent", "simulate-pbx", "--agent", "campaign1"),
     c("verbosity", "simulate-pbx", "--verbosity", "loud"),
     c("answer-p", "simulate-pbx", "--answer-p", "half"),
+    c("answer_p", "simulate-pbx", "--answer-p", "2"),
+    c("busy_share", "simulate-pbx", "--busy-share", "0.9", "--congestion-share", "0.2"),
+    c("time_scale", "simulate-pbx", "--time-scale", "0"),
 )
 
 LINE = re.compile(r"^error: (?P<field>[^:]+): \S")
