@@ -624,8 +624,10 @@ class AmiClient:
 
     def _emit_update(self, update: Any) -> None:
         if isinstance(update, Ended):
-            log.info(
-                "attempt_ended",
+            # debug: the campaign's "attempt_ended" (with the stored outcome) is the one line
+            # per attempt event at info (issue 16 item 6)
+            log.debug(
+                "ami_attempt_ended",
                 server=self.name,
                 attempt_id=update.outcome.attempt_id,
                 outcome=str(update.outcome.outcome),

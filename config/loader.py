@@ -49,6 +49,7 @@ _LOG_LEVELS = ("debug", "info", "warning", "error")
 # Environment variables and the dotted key each one sets.
 _ENV_KEYS = {
     "DIALER_DSN": "database.dsn",
+    "DIALER_EMBEDDED_LINGER_S": "database.embedded_linger_s",
     "DIALER_METRICS_PORT": "metrics.port",
     "DIALER_METRICS_HOST": "metrics.host",
     "DIALER_LOG_FORMAT": "log.format",
@@ -136,6 +137,10 @@ def _read_file(path: Path) -> dict[str, Any]:
         raise ConfigError("config", f"cannot read {path}: {e.strerror}") from None
     except tomllib.TOMLDecodeError as e:
         raise ConfigError("config", f"{path} is not valid TOML: {e}") from None
+    except UnicodeDecodeError as e:  # TOML is UTF-8 by definition
+        line = e.object.count(b"\n", 0, e.start) + 1
+        bad = e.object[e.start : e.start + 1]
+        raise ConfigError("config", f"{path} is not UTF-8 text (line {line}: byte {bad!r})") from None
 
 
 def _flatten(raw: Mapping[str, Any], flat: dict[str, Any]) -> list[Any]:
@@ -267,13 +272,16 @@ def _validate(cfg: DialerConfig) -> None:
         raise ConfigError("log.format", f"must be one of {', '.join(_LOG_FORMATS)}, got {cfg.log.format!r}")
     if cfg.log.level.lower() not in _LOG_LEVELS:
         raise ConfigError("log.level", f"must be one of {', '.join(_LOG_LEVELS)}, got {cfg.log.level!r}")
-    if not 0 < cfg.metrics.port < 65536:
-        raise ConfigError("metrics.port", f"must be a TCP port (1-65535), got {cfg.metrics.port}")
+    if not 0 <= cfg.metrics.port < 65536:
+        reason = f"must be a TCP port (1-65535; 0: no metrics), got {cfg.metrics.port}"
+        raise ConfigError("metrics.port", reason)
     _validate_api(cfg)
     if cfg.database.dsn is not None and cfg.database.dsn.reveal():
         problem = dsn_problem(cfg.database.dsn.reveal())
         if problem is not None:
             raise ConfigError("database.dsn", problem)
+    if cfg.database.embedded_linger_s < 0:
+        raise ConfigError("database.embedded_linger_s", "must be 0 (stop at once) or a number of seconds")
     if cfg.database.pool_min < 1 or cfg.database.pool_max < cfg.database.pool_min:
         raise ConfigError("database.pool_max", "must be >= database.pool_min >= 1")
     region = cfg.contacts.default_region

@@ -22,11 +22,17 @@ DEFAULT_API_PORT = 8080
 
 @dataclass(frozen=True, slots=True)
 class DatabaseConfig:
-    """Where the store lives. ``dsn=None`` means: start the embedded PostgreSQL."""
+    """Where the store lives. ``dsn=None`` means: start the embedded PostgreSQL.
+
+    ``embedded_linger_s``: a ``dialer`` command that starts the embedded server leaves it up
+    until nothing used it for this long, so the next commands only connect (0: stop it at
+    once, as the last user exits).
+    """
 
     dsn: Secret | None = None
     pool_min: int = 1
     pool_max: int = 10
+    embedded_linger_s: float = 300.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +60,8 @@ class AmiConfig:
 
 @dataclass(frozen=True, slots=True)
 class MetricsConfig:
+    """The Prometheus endpoint; ``port = 0`` serves none (as ``enabled = false``; demo: --metrics-port 0)."""
+
     port: int = DEFAULT_METRICS_PORT
     host: str = "127.0.0.1"
     enabled: bool = True

@@ -36,7 +36,7 @@ from dialer.campaign.engine import Engine
 from dialer.campaign.runner import CampaignRunner
 from dialer.campaign.settings import RunnerSettings
 from dialer.clock import Clock, RealClock
-from dialer.errors import DialerError
+from dialer.errors import DatabaseUnreachable, DialerError
 from dialer.observability.logs import configure_logging
 from dialer.observability.metrics import DialerMetrics, EngineCollector
 from dialer.observability.metrics_http import MetricsServer
@@ -198,7 +198,8 @@ def _count_reconnects(metrics: DialerMetrics) -> Callable[[AmiClient, Connection
     seen: set[str] = set()
 
     def on_state(client: AmiClient, state: ConnectionState) -> None:
-        log.info("ami_connection_state", server=client.name, state=state.value)
+        # debug: the client logs each change itself (ami_connected, ami_reconnect_failed, ...)
+        log.debug("ami_connection_state", server=client.name, state=state.value)
         if state is ConnectionState.CONNECTED:
             if client.name in seen:
                 metrics.ami_reconnects.labels(server=client.name).inc()
@@ -224,7 +225,7 @@ async def build_app(
         registry: the metrics registry (a fresh one by default; never the global one).
         clock: the engine's clock (``RealClock`` by default).
         serve_metrics: serve ``/metrics`` on ``cfg.metrics``; ``None`` follows
-            ``cfg.metrics.enabled``.
+            ``cfg.metrics.enabled``; never on ``metrics.port = 0``.
         serve_api: serve the HTTP API on ``cfg.api``; ``None`` follows ``cfg.api.enabled``.
         configure_logs: configure structlog from ``cfg.log`` (tests that capture logs pass False).
         campaigns: dial only these campaigns (the demo); None: every running campaign.
@@ -265,7 +266,7 @@ async def build_app(
     except BaseException:
         await store.close()
         raise
-    serve = cfg.metrics.enabled if serve_metrics is None else serve_metrics
+    serve = (cfg.metrics.enabled if serve_metrics is None else serve_metrics) and cfg.metrics.port != 0
     server = MetricsServer(registry, host=cfg.metrics.host, port=cfg.metrics.port) if serve else None
     serve_api = cfg.api.enabled if serve_api is None else serve_api
     api = (
@@ -295,17 +296,19 @@ async def build_app(
 async def run_daemon(cfg: DialerConfig, *, ready: Callable[[App], None] | None = None) -> int:
     """``dialer run``: run until SIGTERM/SIGINT, then drain and exit 0.
 
-    A second signal while draining stops waiting for calls in progress and exits at once
-    (leases then expire and the attempts still open are reconciled by the next start).
+    A database that does not answer at start is waited for, with back-off up to 30 s, as an
+    AMI server is (issue 16 item 4); a signal meanwhile exits 0. A second signal while
+    draining stops waiting for calls in progress and exits at once (leases then expire and the
+    attempts still open are reconciled by the next start).
 
     Raises:
         ConfigError: as :func:`build_app` and :meth:`App.start`.
-        StoreError: the database is unreachable at start.
+        StoreError: the database refused the engine (not merely unreachable).
     """
-    app = await build_app(cfg)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     signals = 0
+    app: App | None = None
     draining: asyncio.Task[None] | None = None
 
     def on_signal(signum: int) -> None:
@@ -313,15 +316,18 @@ async def run_daemon(cfg: DialerConfig, *, ready: Callable[[App], None] | None =
         signals += 1
         log.info("signal_received", signal=signal.Signals(signum).name, count=signals)
         stop.set()
-        if signals > 1:
+        if signals > 1 and app is not None:
             if draining is not None:
                 draining.cancel()
             app.engine.stop()
 
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, on_signal, sig)
     try:
+        app = await _build_when_reachable(cfg, stop)
+        if app is None:
+            return 0
         await app.start()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, on_signal, sig)
         if ready is not None:
             ready(app)
         run = asyncio.create_task(app.run(), name="engine")
@@ -345,4 +351,31 @@ async def run_daemon(cfg: DialerConfig, *, ready: Callable[[App], None] | None =
     finally:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
-        await app.close()
+        if app is not None:
+            await app.close()
+
+
+async def _build_when_reachable(cfg: DialerConfig, stop: asyncio.Event) -> App | None:
+    """:func:`build_app`, waiting for a database that does not answer; None if ``stop`` is set first.
+
+    Logged once when the wait starts (warning) and once when it ends (info), not every try.
+    """
+    delay_s = 1.0
+    waiting_since: float | None = None
+    loop = asyncio.get_running_loop()
+    while True:
+        try:
+            app = await build_app(cfg)
+        except DatabaseUnreachable as e:
+            if waiting_since is None:
+                waiting_since = loop.time()
+                log.warning("database_unreachable", error=str(e), retry="with back-off up to 30 s")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay_s)
+            if stop.is_set():
+                return None
+            delay_s = min(30.0, delay_s * 2)
+            continue
+        if waiting_since is not None:
+            log.info("database_reachable", waited_s=round(loop.time() - waiting_since, 1))
+        return app

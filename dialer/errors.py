@@ -41,13 +41,27 @@ class StoreError(DialerError):
     """A database operation failed or was refused."""
 
 
+class DatabaseUnreachable(StoreError):
+    """The database server did not answer (down, restarting, refusing connections for now).
+
+    Worth waiting for, unlike a wrong password or a missing database: ``dialer run`` retries it
+    as it retries an AMI server.
+    """
+
+
 class NotFound(StoreError):
-    """A named object (campaign, schedule, status, agent) does not exist."""
+    """A named object (campaign, schedule, status, agent) does not exist.
+
+    Printed like a :class:`ValidationError`, ``KIND: not found (got NAME)``: the user named it.
+    """
 
     def __init__(self, kind: str, name: object) -> None:
         self.kind = kind
         self.name = name
-        super().__init__(f"{kind} {name!r} not found")
+        self.field = kind
+        self.reason = "not found"
+        self.value = name
+        super().__init__(f"{kind}: not found (got {name!r})")
 
 
 class LeaseLost(StoreError):

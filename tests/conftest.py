@@ -15,6 +15,9 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.gettempdir())
+# A test's embedded server (in a temporary home) stops with its last user, never lingers on
+# after the test deleted its directory (dialer.store.linger).
+os.environ["DIALER_EMBEDDED_LINGER_S"] = "0"
 
 
 @pytest.fixture(scope="session")

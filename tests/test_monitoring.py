@@ -51,3 +51,37 @@ def test_dashboard_is_json_and_uses_exported_metrics() -> None:
     names = _exported_names()
     assert refs and refs <= names, refs - names
     assert all(n.endswith(_SUFFIXES) or n in names for n in refs)
+
+
+def _label_values(text: str, metric: str, label: str) -> set[str]:
+    """Every value a selector on ``metric`` matches ``label`` against (``=`` or ``=~`` alternatives)."""
+    values: set[str] = set()
+    for selector in re.findall(rf"\b{metric}\{{([^}}]*)\}}", text):
+        for _op, pattern in re.findall(rf'\b{label}\s*(=~|=)\s*"([^"]*)"', selector):
+            values.update(pattern.split("|"))
+    return values
+
+
+def test_agent_state_selectors_name_states_the_engine_exports() -> None:
+    """The alert matched ``wrapup`` while the label value is ``wrap_up``: it never fired (issue 16)."""
+    from dialer.agents.state import AgentState
+
+    real = {s.value for s in AgentState}
+    alerts = _label_values((MONITORING / "alerts.yml").read_text(), "dialer_agents", "state")
+    dash = _label_values((MONITORING / "grafana-dashboard.json").read_text(), "dialer_agents", "state")
+    assert "wrap_up" in alerts
+    assert alerts | dash <= real, (alerts | dash) - real
+
+
+def test_a_campaign_counters_are_exported_at_zero_before_any_call() -> None:
+    from dialer.campaign.closing import OutcomeTally
+
+    registry = CollectorRegistry()
+    OutcomeTally("SALES", DialerMetrics(registry))
+    text = generate_latest(registry).decode()
+    for line in (
+        'dialer_abandons_total{campaign="SALES"} 0.0',
+        'dialer_live_answers_total{campaign="SALES"} 0.0',
+        'dialer_attempts_total{campaign="SALES",outcome="busy"} 0.0',
+    ):
+        assert line in text

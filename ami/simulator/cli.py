@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import sys
 from typing import Any
 
@@ -115,7 +116,7 @@ def build_pbx(args: argparse.Namespace) -> SimulatedPbx:
     for spec in args.agent:
         parts = spec.split(":")
         if len(parts) not in (2, 3) or not parts[0] or not parts[1]:
-            raise ValueError(f"--agent {spec!r}: expected QUEUE:INTERFACE[:NAME]")
+            raise ValueError(f"agent: must be QUEUE:INTERFACE[:NAME] (got {spec!r})")
         members.append(SimAgent(parts[0], parts[1], parts[2] if len(parts) == 3 else parts[1]))
     population = PopulationParams(
         answer_p=args.answer_p,
@@ -177,11 +178,20 @@ async def serve(pbx: SimulatedPbx, args: argparse.Namespace) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Serve until interrupted; a bad option or a port that cannot be bound is one error line, exit 1."""
+    if not 0 <= args.port <= 65535:
+        print(f"error: port: must be a TCP port, 0-65535 (got {args.port})", file=sys.stderr)
+        return 1
     try:
         pbx = build_pbx(args)
     except ValueError as e:
-        print(f"error: simulate-pbx: {e}", file=sys.stderr)
-        return 2
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(pbx, args))
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(serve(pbx, args))
+    except OSError as e:  # the port is taken (Asterisk's own AMI is on 5038) or the host is not ours
+        reason = f"cannot listen on {args.host}:{args.port}: {os.strerror(e.errno) if e.errno else e}"
+        print(f"error: port: {reason} (got {args.port}; pick another --port)", file=sys.stderr)
+        return 1
     return 0

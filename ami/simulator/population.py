@@ -119,12 +119,12 @@ class PopulationParams:
         for name in ("answer_p", "machine_share", "busy_share", "congestion_share", "unallocated_share"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
-                raise ValueError(f"{name} must be within [0, 1], got {value}")
+                raise ValueError(f"{name}: must be within [0, 1] (got {value})")
         if self.busy_share + self.congestion_share + self.unallocated_share > 1.0:
-            raise ValueError("busy_share + congestion_share + unallocated_share must not exceed 1")
+            raise ValueError("busy_share: with congestion_share and unallocated_share must not exceed 1")
         for name in ("answer_median_s", "talk_median_s"):
             if getattr(self, name) <= 0:
-                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+                raise ValueError(f"{name}: must be positive (got {getattr(self, name)})")
 
 
 class PopulationModel:

@@ -139,9 +139,9 @@ class SimulatedPbx:
         local_optimization: bool = True,
     ) -> None:
         if verbosity not in VERBOSITY:
-            raise ValueError(f"verbosity must be one of {VERBOSITY}, got {verbosity!r}")
+            raise ValueError(f"verbosity: must be one of {', '.join(VERBOSITY)} (got {verbosity!r})")
         if time_scale <= 0:
-            raise ValueError(f"time_scale must be positive, got {time_scale}")
+            raise ValueError(f"time_scale: must be positive (got {time_scale})")
         self.username = username
         self._secret = secret
         self.host = host

@@ -9,6 +9,7 @@ ever logged: the functions here take and return them, nothing more.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 
@@ -32,8 +33,16 @@ MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 1024
 
 _HASHER = PasswordHasher()
-# Verified when the user does not exist, so an unknown name costs as long as a wrong password.
-_DUMMY_HASH = _HASHER.hash("not-a-password-of-anyone")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified when the user does not exist, so an unknown name costs as long as a wrong password.
+
+    Made on first use, not at import: hashing takes most of a second and every ``dialer``
+    command imports this module (issue 16: a command should cost ~0.1 s).
+    """
+    return _HASHER.hash("not-a-password-of-anyone")
 
 
 def check_password(password: str) -> None:
@@ -60,7 +69,7 @@ def verify_password(stored: str | None, password: str) -> tuple[bool, str | None
         (matches, a new hash to store when the parameters changed since ``stored`` was made).
     """
     try:
-        _HASHER.verify(stored or _DUMMY_HASH, password)
+        _HASHER.verify(stored or _dummy_hash(), password)
     except (VerificationError, InvalidHashError):
         return False, None
     if stored is None:

@@ -70,6 +70,7 @@ class OutcomeTally:
     def __init__(self, campaign: str, metrics: DialerMetrics) -> None:
         self._campaign = campaign
         self._metrics = metrics
+        metrics.export_campaign(campaign, (o.value for o in StoreOutcome))
         self.by_outcome: Counter[str] = Counter()
         self.live = self.abandons = self.connects = 0
         self.trackers = {w: AbandonTracker(s) for w, s in ABANDON_WINDOWS_S.items()}

@@ -252,7 +252,8 @@ class Dialer:
                         self._board.release_reservation(agent, self._clock.now(), reason="originate refused")
                     )
                 return
-            self._log.debug("originate_sent", attempt_id=attempt_id, reserved=agent is not None)
+            # the one line per launch at info (the AMI client's own is debug)
+            self._log.info("originate_sent", attempt_id=attempt_id, reserved=agent is not None)
 
     async def _give_back(
         self,

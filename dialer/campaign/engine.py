@@ -145,7 +145,8 @@ class Engine:
             runner.on_agent(update)
 
     def on_connection(self, up: bool) -> None:
-        log.warning("pbx_connection", up=up)
+        # a connection coming up is news, not trouble; going down is (issue 16 item 6)
+        (log.info if up else log.warning)("pbx_connection", up=up)
         for runner in self._runners.values():
             runner.on_connection(up)
 

@@ -428,7 +428,8 @@ class CampaignRunner:
             if kind == "connection":
                 if update != self._pbx_up:
                     self._pbx_up = bool(update)
-                    self._log.warning("pbx_connection", up=self._pbx_up, in_flight=len(self.calls))
+                    # the engine's "pbx_connection" line is the one at info/warning
+                    self._log.debug("pbx_connection", up=self._pbx_up, in_flight=len(self.calls))
                     if self._pbx_up:
                         self.queue_gate.reconnected()
                         self.housekeeping.restore_members(now)

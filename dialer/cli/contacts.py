@@ -60,7 +60,6 @@ def cmd_contacts_move(args: argparse.Namespace) -> int:
     async def go(store: Store) -> int:
         async with store.pool.acquire() as conn:
             matched = await transfer.count_matching(conn, args.from_campaign, args.status)
-            print(f"{matched} records in {args.from_campaign} / {args.status}")
             result = await transfer.move_contacts(
                 conn,
                 from_campaign=args.from_campaign,
@@ -69,6 +68,8 @@ def cmd_contacts_move(args: argparse.Namespace) -> int:
                 new_status=args.new_status,
                 limit=args.limit,
             )
+        # printed once the move succeeded: an error is then the only line (issue 16)
+        print(f"{matched} records in {args.from_campaign} / {args.status}")
         print(result.describe())
         return 0
 

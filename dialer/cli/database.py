@@ -22,7 +22,7 @@ def cmd_db_migrate(args: argparse.Namespace) -> int:
     cfg = config_from_args(args)
 
     async def go() -> int:
-        store = await Store.open(await resolve_dsn(cfg), migrate_now=False)
+        store = await Store.open(await resolve_dsn(cfg, linger=True), migrate_now=False)
         try:
             done = await store.migrate()
             async with store.pool.acquire() as conn:

@@ -26,6 +26,7 @@ import contextlib
 import datetime as dt
 import io
 import secrets
+import socket
 import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -33,12 +34,12 @@ from typing import Any, TextIO
 
 import asyncpg
 import numpy as np
-import structlog
 
 from ami.simulator.population import PopulationParams
 from ami.simulator.server import SimulatedPbx
-from config import AmiConfig, AmiServerConfig, DialerConfig, Secret
+from config import AmiConfig, AmiServerConfig, ConfigError, DialerConfig, MetricsConfig, Secret
 from dialer.agents.state import AgentState
+from dialer.cli.demo_agents import AGENT_REVIEW_S, AGENT_WRAP_S, SimulatedAgents
 from dialer.cli.demo_numbers import DEMO_CALLER_ID, sample_csv
 from dialer.cli.demo_seat import close_seat, open_seat, seat_lines
 from dialer.cli.progress import DemoSummary, ProgressSample, ProgressView, summary_lines
@@ -211,28 +212,34 @@ async def build(
     if new_agents:
         said.append(f"created agents demo-agent-1..{agents} (PJSIP/1001..{1000 + agents}) in {name}")
     summary = await store.campaign_summary(name)
-    if summary.contacts == 0 and contacts > 0:
+    if contacts == 0:
+        said.append(f"no contacts imported into {name} (--contacts 0); it has {summary.contacts}")
+    elif summary.contacts == 0:
         rows = read_contacts(io.StringIO(sample_csv(contacts, seed)), default_region="PL")
-        report = await contact_import.import_contacts(store.pool, name, rows, source="demo")
-        said.append(f"imported {report.imported} generated contacts into {name} ({report.rejected} rejected)")
+        rejects: list[str] = []
+        report = await contact_import.import_contacts(
+            store.pool,
+            name,
+            rows,
+            source="demo",
+            on_reject=lambda r: rejects.append(f"line {r.line}: {r.reason}"),
+        )
+        why = f" ({report.rejected} rejected: {'; '.join(rejects[:3])})" if report.rejected else ""
+        said.append(f"imported {report.imported} of {contacts} generated contacts into {name}{why}")
     else:
-        said.append(f"campaign {name} already has {summary.contacts} contacts; nothing imported")
+        said.append(
+            f"campaign {name} has {summary.contacts} contacts from an earlier run; none imported"
+            " (--contacts applies to the first run)"
+        )
     return said
 
 
 # -- the simulated campaign -------------------------------------------------------------------
 
-log = structlog.get_logger(__name__)
-
 # The simulated people, in simulated seconds: PopulationParams' plausible B2C list (about a
 # third of dials reach a person, a fifth of answers are machines) with calls a little shorter
 # than its 60 s default (and a thinner tail) so that a short demo shows many of them.
 DEMO_POPULATION = PopulationParams(talk_median_s=45.0, talk_sigma=0.5)
-# What the simulated agents decide after a call (status name, share): the seeds' typical sales
-# outcomes; "Oddzwonić" books a personal callback for the next day.
-AGENT_DISPOSITIONS = (("Nie zainteresowany", 0.6), ("Sprzedane", 0.25), ("Oddzwonić", 0.15))
-# Simulated seconds an agent spends in wrap-up before setting the disposition.
-AGENT_WRAP_S = 10.0
 # The demo engine's id on leases and attempts: the same for every run, so a demo that was
 # killed has its open attempts reconciled by the next one.
 DEMO_ENGINE_ID = "demo"
@@ -245,7 +252,7 @@ class DemoOptions:
     duration_s: float = 30.0
     agents: int = 10
     mode: DialingMode = DialingMode.PREDICTIVE
-    metrics_port: int = 9108
+    metrics_port: int | None = None  # None: the configuration's (metrics.port, DIALER_METRICS_PORT); 0: none
     api_port: int = 0  # 0: no HTTP API (unless browser_seat: then the configured port)
     browser_seat: bool = False  # a person in the console beside the simulated agents
     contacts: int = 3000
@@ -253,115 +260,22 @@ class DemoOptions:
     time_scale: float = 0.05
 
 
-class SimulatedAgents:
-    """Agents who log in through the runner's agent interface and behave like people.
-
-    They accept every record offered (preview modes ask for one whenever they are free),
-    talk until the simulated customer hangs up, spend ``wrap_s`` real seconds in wrap-up and
-    set one of :data:`AGENT_DISPOSITIONS` (drawn from ``rng``). Their time in each state is
-    integrated for the summary's talk share.
-
-    Args:
-        desk: the campaign runner's :class:`~dialer.campaign.desk.AgentDesk`.
-        agents: (name, interface) pairs; names are store agent names.
-        rng: the disposition draw (NEP 19: injected, seeded).
-        wrap_s: real seconds of wrap-up.
-        request_records: preview: ask for a record whenever ready.
-    """
-
-    def __init__(
-        self,
-        desk: Any,
-        agents: list[tuple[str, str]],
-        *,
-        rng: np.random.Generator,
-        wrap_s: float,
-        request_records: bool = False,
-        poll_s: float = 0.02,
-    ) -> None:
-        self._desk = desk
-        self._agents = agents
-        self._names = {name for name, _ in agents}
-        self._rng = rng
-        self._wrap_s = wrap_s
-        self._request = request_records
-        self._poll_s = poll_s
-        self._wrap_started: dict[str, float] = {}
-        self._requested: set[str] = set()
-        self.dispositions: dict[str, int] = {}
-        self.state_s: dict[str, float] = {}
-        self.logged_in_s = 0.0
-        self.talking_s = 0.0
-
-    async def login_all(self) -> None:
-        for name, interface in self._agents:
-            await self._desk.login(name, interface, member_name=name)
-
-    @property
-    def talk_share(self) -> float:
-        return self.talking_s / self.logged_in_s if self.logged_in_s else 0.0
-
-    def _disposition(self) -> Any:
-        from dialer.campaign.settings import Disposition
-
-        names = [n for n, _ in AGENT_DISPOSITIONS]
-        shares = np.array([p for _, p in AGENT_DISPOSITIONS])
-        status = names[int(self._rng.choice(len(names), p=shares / shares.sum()))]
-        self.dispositions[status] = self.dispositions.get(status, 0) + 1
-        if status == "Oddzwonić":
-            return Disposition(status, callback_at=dt.datetime.now(dt.UTC) + dt.timedelta(days=1))
-        return Disposition(status)
-
-    async def run(self) -> None:
-        """Act until cancelled."""
-        loop = asyncio.get_running_loop()
-        last = loop.time()
-        while True:
-            await asyncio.sleep(self._poll_s)
-            now = loop.time()
-            elapsed, last = now - last, now
-            for view in self._desk.views():
-                if view.agent_id not in self._names:
-                    continue  # a person logged in through the API acts for themselves
-                state = view.state
-                self.state_s[state.value] = self.state_s.get(state.value, 0.0) + elapsed
-                if state is not AgentState.LOGGED_OUT:
-                    self.logged_in_s += elapsed
-                if state is AgentState.TALKING:
-                    self.talking_s += elapsed
-                try:
-                    await self._act(view.agent_id, state, now)
-                except DialerError as err:  # the state moved under us (a call ended, a timeout)
-                    log.debug("demo_agent_action_refused", agent=view.agent_id, error=str(err))
-
-    async def _act(self, agent: str, state: AgentState, now: float) -> None:
-        if state is not AgentState.WRAP_UP:
-            self._wrap_started.pop(agent, None)
-        if state is not AgentState.READY:
-            self._requested.discard(agent)
-        if state is AgentState.WRAP_UP:
-            started = self._wrap_started.setdefault(agent, now)
-            if now - started >= self._wrap_s:
-                self._wrap_started.pop(agent, None)
-                await self._desk.set_disposition(agent, self._disposition())
-        elif state is AgentState.OFFERED:
-            await self._desk.accept(agent)
-        elif state is AgentState.READY and self._request and agent not in self._requested:
-            self._requested.add(agent)
-            await self._desk.request_record(agent)
-
-
-def _sample(stats: Any, agents: SimulatedAgents, elapsed_s: float, duration_s: float) -> ProgressSample:
+def _sample(runner: Any, elapsed_s: float, duration_s: float) -> ProgressSample:
+    """The runner's counters now. Answers and connects are counted when a call ends; the calls
+    on the line with an agent are added, so the counters never trail the agents talking."""
+    stats = runner.stats()
+    on_the_line = sum(1 for call in runner.calls if call.connected_at is not None)
     by_state = stats.agents_by_state
     return ProgressSample(
         elapsed_s=elapsed_s,
         duration_s=duration_s,
         calls=stats.attempts,
         in_progress=stats.in_flight,
-        live_answers=stats.live_answers,
-        connects=stats.connects,
+        live_answers=stats.live_answers + on_the_line,
+        connects=stats.connects + on_the_line,
         abandons=stats.abandons,
         agents_talking=by_state.get(AgentState.TALKING.value, 0),
+        agents_reviewing=by_state.get(AgentState.OFFERED.value, 0),
         agents_logged_in=sum(n for s, n in by_state.items() if s != AgentState.LOGGED_OUT.value),
         hopper=stats.hopper_depth,
         dial_level=stats.dial_level,
@@ -408,6 +322,23 @@ def demo_config(cfg: DialerConfig, dsn: str | None) -> DialerConfig:
     return replace(cfg, home=demo_home(cfg))
 
 
+def demo_metrics(metrics: MetricsConfig, port: int | None) -> MetricsConfig:
+    """Where the demo serves metrics: ``--metrics-port`` when given (0: nowhere), else the configuration's."""
+    if port is None:
+        return replace(metrics, enabled=metrics.enabled and metrics.port != 0)
+    return replace(metrics, port=port or metrics.port, enabled=port != 0)
+
+
+def check_port_free(key: str, host: str, port: int) -> None:
+    """Raise ConfigError naming ``key`` when ``host:port`` cannot be listened on now."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as asyncio's server will
+        try:
+            probe.bind((host, port))
+        except OSError as e:
+            raise ConfigError(key, f"cannot listen on {host}:{port}: {e.strerror}") from None
+
+
 async def run_demo(cfg: DialerConfig, opts: DemoOptions, *, out: TextIO | None = None) -> int:
     """Run the demo campaign for ``opts.duration_s`` seconds and print its summary.
 
@@ -423,7 +354,12 @@ async def run_demo(cfg: DialerConfig, opts: DemoOptions, *, out: TextIO | None =
     # block). DIALER_LOG_LEVEL=debug shows everything.
     level = "debug" if cfg.log.level == "debug" else "error"
     configure_logging("console" if sys.stderr.isatty() else "json", level)
-    dsn = await resolve_dsn(cfg)
+    metrics = demo_metrics(cfg.metrics, opts.metrics_port)
+    if metrics.enabled:  # before anything is created: a taken port is one line, not a half-built demo
+        check_port_free("metrics.port", metrics.host, metrics.port)
+    if opts.api_port:
+        check_port_free("api.port", cfg.api.host, opts.api_port)
+    dsn = await resolve_dsn(cfg, linger=True)  # `dialer campaign show DEMO` afterwards is quick
     store = await Store.open(dsn, min_size=1, max_size=2)
     try:
         made = await build(store, contacts=opts.contacts, seed=opts.seed, mode=opts.mode, agents=opts.agents)
@@ -460,9 +396,7 @@ async def run_demo(cfg: DialerConfig, opts: DemoOptions, *, out: TextIO | None =
                 ),
             )
         ),
-        metrics=replace(
-            cfg.metrics, port=opts.metrics_port or cfg.metrics.port, enabled=opts.metrics_port > 0
-        ),
+        metrics=metrics,
         api=replace(
             cfg.api, port=opts.api_port or cfg.api.port, enabled=opts.api_port > 0 or seat is not None
         ),
@@ -496,6 +430,7 @@ async def run_demo(cfg: DialerConfig, opts: DemoOptions, *, out: TextIO | None =
             agent_names(opts.agents),
             rng=np.random.default_rng(opts.seed + 1),
             wrap_s=AGENT_WRAP_S * opts.time_scale,
+            review_s=AGENT_REVIEW_S * opts.time_scale,
             request_records=opts.mode is DialingMode.PREVIEW,
         )
         await agents.login_all()
@@ -516,10 +451,10 @@ async def run_demo(cfg: DialerConfig, opts: DemoOptions, *, out: TextIO | None =
                 engine_task.result()
                 break
             if loop.time() >= next_show:
-                view.show(_sample(runner.stats(), agents, elapsed, opts.duration_s))
+                view.show(_sample(runner, elapsed, opts.duration_s))
                 next_show += every_s
             await asyncio.sleep(min(0.1, max(0.0, opts.duration_s - elapsed)))
-        view.show(_sample(runner.stats(), agents, min(loop.time() - t0, opts.duration_s), opts.duration_s))
+        view.show(_sample(runner, min(loop.time() - t0, opts.duration_s), opts.duration_s))
         print("draining: no new calls, waiting for calls in progress ...", file=out)
         await app.drain()
         with contextlib.suppress(asyncio.CancelledError):

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from collections.abc import Callable
 from typing import Any
 
+from dialer.cli.args import port, positive_number, whole_number
 from dialer.cli.campaigns import format_summary
 from dialer.cli.store_command import config_from_args, with_store
 from dialer.model import DialingMode
@@ -26,7 +26,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
         async def go(store: Store) -> int:
             created = await demo.build(
-                store, contacts=args.contacts, seed=args.seed, mode=args.mode, running=False
+                store,
+                contacts=args.contacts,
+                seed=args.seed,
+                mode=args.mode,
+                agents=args.agents,
+                running=False,
             )
             for line in created:
                 print(line)
@@ -60,38 +65,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     return asyncio.run(run_daemon(config_from_args(args)))
 
 
-def _positive_float(field: str) -> Callable[[str], float]:
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{field}: must be a number, got {text!r}") from None
-        if not value > 0:
-            raise argparse.ArgumentTypeError(f"{field}: must be positive, got {text!r}")
-        return value
-
-    return parse
-
-
-def _positive_int(field: str) -> Callable[[str], int]:
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{field}: must be a whole number, got {text!r}") from None
-        if value < 1:
-            raise argparse.ArgumentTypeError(f"{field}: must be at least 1, got {text!r}")
-        return value
-
-    return parse
-
-
 def _dialing_mode(text: str) -> DialingMode:
     try:
         return DialingMode(text.replace("-", "_").lower())
     except ValueError:
         choices = ", ".join(m.value for m in DialingMode)
-        raise argparse.ArgumentTypeError(f"mode: must be one of {choices}, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"must be one of: {choices} (got {text!r})") from None
 
 
 def register(sub: Any) -> None:
@@ -104,21 +83,26 @@ def register(sub: Any) -> None:
     )
     p.add_argument(
         "--duration",
-        type=_positive_float("duration"),
+        type=positive_number,
         default=None,
         help="seconds (600 with the browser seat, else 30)",
     )
-    p.add_argument("--agents", type=_positive_int("agents"), default=10, help="simulated agents (10)")
+    p.add_argument("--agents", type=whole_number(minimum=1), default=10, help="simulated agents (10)")
     p.add_argument(
         "--mode",
         type=_dialing_mode,
         default=DialingMode.PREDICTIVE,
         help="preview, push_preview, progressive or predictive (predictive)",
     )
-    p.add_argument("--metrics-port", type=int, default=9108, help="serve /metrics here; 0: do not (9108)")
+    p.add_argument(
+        "--metrics-port",
+        type=port(allow_zero=True),
+        default=None,
+        help="serve /metrics here; 0: do not (metrics.port / DIALER_METRICS_PORT, else 9108)",
+    )
     p.add_argument(
         "--api-port",
-        type=int,
+        type=port(allow_zero=True),
         default=0,
         help="serve the HTTP API and the console here (0: the configured [api] port with the browser"
         " seat, else no API)",
@@ -128,11 +112,13 @@ def register(sub: Any) -> None:
         action="store_true",
         help="no human seat: only simulated agents, no console logins (the API only with --api-port)",
     )
-    p.add_argument("--contacts", type=int, default=3000, help="contacts imported on the first run (3000)")
+    p.add_argument(
+        "--contacts", type=whole_number(), default=3000, help="contacts imported on the first run (3000)"
+    )
     p.add_argument("--seed", type=int, default=7)
     p.add_argument(
         "--time-scale",
-        type=_positive_float("time_scale"),
+        type=positive_number,
         default=None,
         help="real seconds per simulated second (0.25 with the browser seat: a 60 s call lasts 15 s;"
         " else 0.05: 3 s)",

@@ -13,7 +13,9 @@ module only wires them.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import traceback
 from collections.abc import Sequence
 
 from ami import commands as ami_commands
@@ -31,6 +33,7 @@ from dialer.cli import (
     statuses,
     users,
 )
+from dialer.cli.args import CliParser
 from dialer.errors import DialerError
 
 # In the order `dialer --help` lists them.
@@ -40,7 +43,7 @@ _COMMAND_GROUPS = (
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="dialer", description="Outbound dialer engine for Asterisk")
+    parser = CliParser(prog="dialer", description="Outbound dialer engine for Asterisk")
     parser.add_argument("--config", help="TOML configuration file (default: $DIALER_CONFIG)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
@@ -63,6 +66,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except Exception as e:  # a bug, not the user's input: one line, the traceback on request
+        if os.environ.get("DIALER_TRACEBACK"):
+            traceback.print_exc()
+        print(f"error: internal: {type(e).__name__}: {e} (a bug: please report it;"
+              " DIALER_TRACEBACK=1 shows where)", file=sys.stderr)
+        return 70
 
 
 if __name__ == "__main__":

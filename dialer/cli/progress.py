@@ -28,6 +28,7 @@ class ProgressSample:
     agents_logged_in: int
     hopper: int = 0
     dial_level: float = 0.0
+    agents_reviewing: int = 0  # preview modes: agents reading an offered record
     # True while a predictive campaign dials progressively: still learning its statistics
     # (the minimum-history gate) or held at the abandon cap.
     fallback: bool = False
@@ -38,18 +39,34 @@ class ProgressSample:
         return self.abandons / self.live_answers if self.live_answers else 0.0
 
 
+PREVIEW_MODES = ("preview", "push_preview")
+
+
 def progress_lines(s: ProgressSample, *, mode: str = "", width: int = 30) -> list[str]:
-    """The live block: a time bar, then calls, connects, abandon rate and agents."""
+    """The live block: a time bar, then calls, connects, abandon rate and agents (this run's).
+
+    In the preview modes an agent reads each record before its call is placed: the block says
+    so and counts the agents reading instead of a dial level (always one call per record).
+    """
     frac = min(1.0, s.elapsed_s / s.duration_s) if s.duration_s > 0 else 1.0
     done = round(frac * width)
     title = f"{mode} " if mode else ""
+    if mode in PREVIEW_MODES:
+        pacing = "   one call per record an agent accepts"
+        agents = (
+            f"  agents talking {s.agents_talking:3d}, reading a record {s.agents_reviewing:3d}"
+            f" of {s.agents_logged_in:3d} logged in"
+        )
+    else:
+        fallback = " (progressive: learning or at cap)" if s.fallback else ""
+        pacing = f"   dial level {s.dial_level:4.2f}{fallback}"
+        agents = f"  agents talking {s.agents_talking:3d} of {s.agents_logged_in:3d} logged in"
     return [
-        f"{title}[{'#' * done}{'.' * (width - done)}] {s.elapsed_s:5.1f}/{s.duration_s:.0f} s",
-        f"  calls {s.calls:6d} done, {s.in_progress:4d} ringing/talking   hopper {s.hopper:5d}"
-        f"   dial level {s.dial_level:4.2f}{' (progressive: learning or at cap)' if s.fallback else ''}",
-        f"  answers {s.live_answers:5d}   connects {s.connects:5d}   abandons {s.abandons:4d}"
+        f"{title}[{'#' * done}{'.' * (width - done)}] {s.elapsed_s:5.1f}/{s.duration_s:.0f} s   (this run)",
+        f"  calls {s.calls:6d} done, {s.in_progress:4d} ringing/talking   hopper {s.hopper:5d}{pacing}",
+        f"  answered {s.live_answers:5d}   to an agent {s.connects:5d}   abandoned {s.abandons:4d}"
         f" ({s.abandon_rate:.1%})",
-        f"  agents talking {s.agents_talking:3d} of {s.agents_logged_in:3d} logged in",
+        agents,
     ]
 
 
@@ -58,7 +75,8 @@ def progress_line(s: ProgressSample) -> str:
     return (
         f"t={s.elapsed_s:.1f}s calls={s.calls} in_progress={s.in_progress} answers={s.live_answers}"
         f" connects={s.connects} abandons={s.abandons} abandon_rate={s.abandon_rate:.3f}"
-        f" talking={s.agents_talking}/{s.agents_logged_in} dial_level={s.dial_level:.2f}"
+        f" talking={s.agents_talking}/{s.agents_logged_in} reading={s.agents_reviewing}"
+        f" dial_level={s.dial_level:.2f}"
         f"{' fallback' if s.fallback else ''}"
     )
 
@@ -142,19 +160,21 @@ def summary_lines(s: DemoSummary) -> list[str]:
     lines = [
         f"Demo summary: {s.mode}, {s.agents} agents, {s.duration_s:.0f} s, {s.contacts} contacts",
         "",
+        f"This run's calls ({s.duration_s:.0f} s), by outcome:",
         *table(
             ["OUTCOME", "ATTEMPTS", "SHARE"],
             [[k, n, f"{n / total:.1%}"] for k, n in by_count]
             + [["total", s.attempts, "100.0%" if s.attempts else "0.0%"]],
         ),
         "",
+        "The campaign's contacts now, by status (every run so far, not only this one):",
         *table(
             ["CONTACT STATUS", "CONTACTS"],
             [[k, n] for k, n in sorted(s.contacts_by_status.items(), key=lambda kv: -kv[1])],
         ),
         "",
-        f"live answers {s.live_answers}, abandoned {s.abandons}, abandon rate {s.abandon_rate:.2%}",
-        f"agent talk share {s.agent_talk_share:.1%} of logged-in time",
+        f"this run: live answers {s.live_answers}, abandoned {s.abandons}, abandon rate {s.abandon_rate:.2%}",
+        f"this run: agent talk share {s.agent_talk_share:.1%} of logged-in time",
     ]
     if s.open_attempts:
         lines.append(f"attempts still open at the end: {s.open_attempts}")

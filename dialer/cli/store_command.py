@@ -30,7 +30,7 @@ def config_from_args(args: argparse.Namespace) -> DialerConfig:
 
 async def with_store(cfg: DialerConfig, fn: Callable[[Store], Awaitable[T]]) -> T:
     """Open the store for one command, run ``fn`` on it, close it whatever happens."""
-    store = await Store.open(await resolve_dsn(cfg), min_size=1, max_size=4)
+    store = await Store.open(await resolve_dsn(cfg, linger=True), min_size=1, max_size=4)
     try:
         return await fn(store)
     finally:

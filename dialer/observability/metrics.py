@@ -169,5 +169,17 @@ class DialerMetrics:
             registry=registry,
         )
 
+    def export_campaign(self, campaign: str, outcomes: Iterable[str]) -> None:
+        """Export a campaign's event counters at 0 before its first event.
+
+        A counter with labels appears only once a label set is used, so ``dialer_abandons_total``
+        of a campaign that never abandoned was absent: the dashboard showed "No data" instead
+        of 0 and ``rate()`` had nothing to start from (issue 16).
+        """
+        self.live_answers.labels(campaign)
+        self.abandons.labels(campaign)
+        for outcome in outcomes:
+            self.attempts.labels(campaign, outcome)
+
     def add_collector(self, collector: Collector) -> None:
         self.registry.register(collector)

@@ -17,7 +17,7 @@ from typing import Any
 import asyncpg
 
 from config.dsn import dsn_problem
-from dialer.errors import StoreError
+from dialer.errors import DatabaseUnreachable, StoreError
 
 
 def _jsonb_encode(value: Any) -> bytes:
@@ -65,13 +65,22 @@ async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> asy
     :func:`release_connection`): one round trip less per acquire.
 
     Raises:
-        StoreError: the server is unreachable.
+        DatabaseUnreachable: the server did not answer (worth retrying).
+        StoreError: it refused us (password, database name) or the DSN is unreadable.
     """
     try:
         return await asyncpg.create_pool(
             dsn, min_size=min_size, max_size=max_size, init=init_connection, **_POOL_RESET_KW
         )
-    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as e:
+    except (
+        OSError,
+        TimeoutError,
+        asyncpg.CannotConnectNowError,
+        asyncpg.TooManyConnectionsError,
+        asyncpg.ConnectionDoesNotExistError,
+    ) as e:
+        raise DatabaseUnreachable(f"cannot connect to the database: {type(e).__name__}: {e}") from e
+    except (asyncpg.PostgresError, asyncpg.InterfaceError) as e:
         raise StoreError(f"cannot connect to the database: {type(e).__name__}: {e}") from e
     except ValueError as e:  # the driver's DSN parser (config checks it first: config/dsn.py)
         raise StoreError(f"cannot read the database DSN: {dsn_problem(dsn) or e}") from None

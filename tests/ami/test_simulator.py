@@ -383,7 +383,7 @@ def test_simulate_pbx_command_line_builds_the_simulator() -> None:
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--agent", "nocolon"], "--agent 'nocolon'"),
+        (["--agent", "nocolon"], "agent: must be QUEUE:INTERFACE\\[:NAME\\] \\(got 'nocolon'\\)"),
         (["--busy-share", "0.9", "--congestion-share", "0.2"], "exceed"),
     ],
 )

@@ -149,8 +149,21 @@ def test_short_demo_dials_and_its_summary_matches_the_database(
 def test_demo_options_are_validated(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as info:
         main(["demo", "--mode", "robocall"])
-    assert 2 == info.value.code
-    assert "mode: must be one of preview, push_preview, progressive, predictive" in capsys.readouterr().err
+    assert 1 == info.value.code
+    err = capsys.readouterr().err
+    modes = "preview, push_preview, progressive, predictive"
+    assert f"error: mode: must be one of: {modes} (got 'robocall')" in err
     with pytest.raises(SystemExit):
         main(["demo", "--duration", "0"])
-    assert "duration: must be positive" in capsys.readouterr().err
+    assert "error: duration: must be above 0 (got '0')" in capsys.readouterr().err
+
+
+def test_demo_metrics_port_follows_the_configuration_unless_given() -> None:
+    from dialer.cli.demo import demo_metrics
+
+    from_env = load_config(env={"DIALER_METRICS_PORT": "9333"}).metrics
+    assert (9333, True) == (demo_metrics(from_env, None).port, demo_metrics(from_env, None).enabled)
+    assert (9444, True) == (demo_metrics(from_env, 9444).port, demo_metrics(from_env, 9444).enabled)
+    assert not demo_metrics(from_env, 0).enabled
+    off = load_config(env={"DIALER_METRICS_PORT": "0"}).metrics  # 0 means no metrics, as --metrics-port 0
+    assert 0 == off.port and not demo_metrics(off, None).enabled

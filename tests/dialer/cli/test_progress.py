@@ -38,10 +38,18 @@ def sample(**kw: float) -> ProgressSample:
 def test_block_shows_calls_connects_abandon_rate_and_agents() -> None:
     text = "\n".join(progress_lines(sample(), mode="predictive"))
     assert "calls    120 done" in text
-    assert "connects    39" in text
-    assert "abandons    1 (2.5%)" in text
+    assert "to an agent    39" in text
+    assert "abandoned    1 (2.5%)" in text
     assert "agents talking   7 of  10" in text
+    assert "dial level 1.80" in text and "(this run)" in text
     assert text.startswith("predictive [##########")
+
+
+def test_preview_block_counts_agents_reading_a_record_instead_of_a_dial_level() -> None:
+    for mode in ("preview", "push_preview"):
+        text = "\n".join(progress_lines(sample(agents_reviewing=3), mode=mode))
+        assert "dial level" not in text and "one call per record an agent accepts" in text
+        assert "reading a record   3 of  10 logged in" in text
 
 
 def test_no_answers_means_zero_abandon_rate() -> None:
@@ -87,8 +95,11 @@ def test_summary_table_totals_and_shares() -> None:
     )
     lines = summary_lines(s)
     text = "\n".join(lines)
-    assert ["total", "100", "100.0%"] == lines[lines.index("") + 5].split()
-    assert ["busy", "50", "50.0%"] == lines[lines.index("") + 2].split()
+    first = lines.index("") + 1
+    assert lines[first].startswith("This run's calls")
+    assert ["busy", "50", "50.0%"] == lines[first + 2].split()
+    assert ["total", "100", "100.0%"] == lines[first + 5].split()
+    assert "every run so far" in lines[first + 7]
     assert "abandon rate 3.33%" in text
     assert "agent talk share 50.0%" in text
     assert 100 == s.attempts

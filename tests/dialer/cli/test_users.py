@@ -61,7 +61,7 @@ def test_user_create_list_remove(dialer, monkeypatch: pytest.MonkeyPatch) -> Non
     ]
     assert 0 == dialer("user", "remove", "anna")[0]
     code, _, err = dialer("user", "remove", "anna")
-    assert 1 == code and "user 'anna' not found" in err
+    assert 1 == code and "user: not found (got 'anna')" in err
 
 
 def test_user_create_refuses_bad_input_naming_the_field(dialer, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -76,6 +76,6 @@ def test_user_create_refuses_bad_input_naming_the_field(dialer, monkeypatch: pyt
     code, _, err = dialer("user", "create", "x", "--role", "agent")
     assert 1 == code and "agent: a user with role agent needs the agent" in err
     code, _, err = dialer("user", "create", "x", "--role", "agent", "--agent", "ghost")
-    assert 1 == code and "agent 'ghost' not found" in err
+    assert 1 == code and "agent: not found (got 'ghost')" in err
     with pytest.raises(SystemExit):  # there is no password option to put it on the command line
         main(["user", "create", "x", "--role", "admin", "--password", "long enough"])
