@@ -41,6 +41,7 @@ from dialer.campaign.outcomes import map_outcome
 from dialer.campaign.writer import OutcomeWriter
 from dialer.clock import utc_at
 from dialer.model import AttemptResult, Campaign
+from dialer.model import Outcome as StoreOutcome
 from dialer.observability.metrics import DialerMetrics
 from dialer.ports import ContactStore
 from pacing import AbandonTracker, CallObservation, CallOutcomeKind, PacingPolicy
