@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from dialer.api.errors import ApiError
 from dialer.api.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from dialer.model import CallbackKind
 from dialer.store.users import Role
@@ -35,7 +36,9 @@ __all__ = [
     "PreviewRequest",
     "StatusOut",
     "UserCreate",
+    "UserEdit",
     "UserOut",
+    "refuse_nulls",
 ]
 
 Name = Field(min_length=1, max_length=200)
@@ -79,6 +82,12 @@ class UserCreate(_In):
     role: Role
     password: str = Field(min_length=MIN_PASSWORD_LENGTH, max_length=MAX_PASSWORD_LENGTH)
     agent: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+class UserEdit(_In):
+    role: Role | None = None
+    password: str | None = Field(default=None, min_length=MIN_PASSWORD_LENGTH, max_length=MAX_PASSWORD_LENGTH)
+    agent: str | None = Field(default=None, min_length=1, max_length=200, description="for role agent")
 
 
 class CampaignOut(BaseModel):
@@ -214,3 +223,19 @@ class DispositionRequest(_In):
         default=None, max_length=64, description="default: the contact's time zone, else the campaign's"
     )
     callback: CallbackRequest | None = None
+
+
+def refuse_nulls(body: BaseModel, *, nullable: frozenset[str] | set[str] = frozenset()) -> dict[str, Any]:
+    """The fields a request gave, as a dict of changes; an explicit null is refused unless the
+    field is in ``nullable`` (where null means "back to the default").
+
+    Raises:
+        ApiError: ``invalid_input`` naming the first field given as null.
+    """
+    given: dict[str, Any] = {}
+    for name in sorted(body.model_fields_set):
+        value = getattr(body, name)
+        if value is None and name not in nullable:
+            raise ApiError("invalid_input", "must not be null (leave the field out to keep it)", field=name)
+        given[name] = value
+    return given
