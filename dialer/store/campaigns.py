@@ -42,7 +42,7 @@ def check_zone(name: str, field: str) -> ZoneInfo:
     """
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "Europe", a directory
         raise ValidationError(field, "unknown time zone", name) from None
 
 
