@@ -25,7 +25,7 @@ from pydantic import BaseModel, Field
 from dialer.api.agent_views import disposition_statuses, needs_date
 from dialer.api.context import Admin, ApiContext, Ctx, CurrentUser, Supervisor, visible_campaign
 from dialer.api.errors import ApiError
-from dialer.api.schemas import CampaignOut, StatusOut, refuse_nulls
+from dialer.api.schemas import HHMM, CampaignOut, StatusOut, hhmm, refuse_nulls
 from dialer.model import AmdAction, Campaign, CampaignSpec, CampaignState, Compliance, DialingMode
 from dialer.store.users import Role
 
@@ -78,8 +78,8 @@ class CampaignDetail(BaseModel):
     ring_timeout_s: int
     compliance: Compliance
     abandon_cap: float
-    local_hours_start: dt.time
-    local_hours_end: dt.time
+    local_hours_start: str = Field(pattern=HHMM, description="HH:MM")
+    local_hours_end: str = Field(pattern=HHMM, description="HH:MM")
     timezone: str
     priority: int
     max_attempts: int
@@ -120,6 +120,7 @@ class CampaignFigures(BaseModel):
 
 def detail(ctx: ApiContext, c: Campaign, **summary: Any) -> CampaignDetail:
     fields = {k: getattr(c, k) for k in CampaignDetail.model_fields if hasattr(c, k)}
+    fields.update(local_hours_start=hhmm(c.local_hours_start), local_hours_end=hhmm(c.local_hours_end))
     return CampaignDetail(**fields, running_here=ctx.engine.runner(c.name) is not None, **summary)
 
 

@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 
 from dialer.api.context import Admin, Ctx, Supervisor
 from dialer.api.errors import ApiError
-from dialer.api.schemas import refuse_nulls
+from dialer.api.schemas import HHMM, hhmm, refuse_nulls
 from dialer.schedules.schedule import Frequency, Schedule
 
 router = APIRouter(tags=["schedules"])
@@ -66,9 +66,9 @@ class ScheduleOut(BaseModel):
     weekdays: list[int]
     months: list[int]
     days: list[int]
-    run_at: dt.time | None
-    window_start: dt.time | None
-    window_end: dt.time | None
+    run_at: str | None = Field(pattern=HHMM, description="HH:MM")
+    window_start: str | None = Field(pattern=HHMM, description="HH:MM")
+    window_end: str | None = Field(pattern=HHMM, description="HH:MM")
     interval_min: int | None
     timezone: str
     active: bool
@@ -83,9 +83,9 @@ def schedule_out(s: Schedule) -> ScheduleOut:
         weekdays=sorted(s.weekdays),
         months=sorted(s.months),
         days=sorted(s.days),
-        run_at=s.run_at,
-        window_start=s.window_start,
-        window_end=s.window_end,
+        run_at=hhmm(s.run_at),
+        window_start=hhmm(s.window_start),
+        window_end=hhmm(s.window_end),
         interval_min=s.interval_min,
         timezone=s.timezone,
         active=s.active,

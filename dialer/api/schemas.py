@@ -18,6 +18,7 @@ from dialer.model import CallbackKind
 from dialer.store.users import Role
 
 __all__ = [
+    "HHMM",
     "AgentCampaignState",
     "AgentLogin",
     "AgentState",
@@ -38,6 +39,7 @@ __all__ = [
     "UserCreate",
     "UserEdit",
     "UserOut",
+    "hhmm",
     "refuse_nulls",
 ]
 
@@ -223,6 +225,15 @@ class DispositionRequest(_In):
         default=None, max_length=64, description="default: the contact's time zone, else the campaign's"
     )
     callback: CallbackRequest | None = None
+
+
+# A wall-clock time in a response: "HH:MM". (OpenAPI's "format: time" is RFC 3339's full-time,
+# which requires an offset; our times are local to a zone named beside them.)
+HHMM = r"^[0-2][0-9]:[0-5][0-9]$"
+
+
+def hhmm(t: dt.time | None) -> str | None:
+    return None if t is None else t.strftime("%H:%M")
 
 
 def refuse_nulls(body: BaseModel, *, nullable: frozenset[str] | set[str] = frozenset()) -> dict[str, Any]:
