@@ -271,7 +271,8 @@ async def build_app(
     serve_api = cfg.api.enabled if serve_api is None else serve_api
     api = (
         build_api_server(
-            cfg.api, store=store, engine=engine, clock=clock, default_region=cfg.contacts.default_region
+            cfg.api, store=store, engine=engine, clock=clock, default_region=cfg.contacts.default_region,
+            campaign_defaults=cfg.campaigns,
         )
         if serve_api
         else None

@@ -29,6 +29,11 @@ class ScheduleError(ValidationError):
     """A schedule definition is inconsistent (e.g. a window and a run-at time together)."""
 
 
+class InUse(ValidationError):
+    """The object is still referenced (a campaign with attempts, a schedule campaigns dial in):
+    removing or changing it would lose or break what refers to it; nothing was changed."""
+
+
 class InvalidNumber(ValidationError):
     """A phone number cannot be parsed or is not a valid number for its region."""
 

@@ -22,11 +22,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from dialer.api import agents, auth, campaigns, events, users
+from dialer.api import agent_records, agents, auth, campaigns, dnc, events, schedules, statuses, users
 from dialer.api.context import ApiContext
 from dialer.api.errors import ApiError, error_body
 from dialer.api.schemas import ErrorOut
-from dialer.errors import AgentError, DialerError, NotFound, StoreError, ValidationError
+from dialer.errors import AgentError, DialerError, InUse, NotFound, StoreError, ValidationError
 from dialer.web.mount import mount_console
 
 log = structlog.get_logger(__name__)
@@ -40,7 +40,7 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {**_ERROR, "description": "unauthorized: no valid bearer token"},
     403: {**_ERROR, "description": "forbidden: the role or the agent does not allow it"},
     404: {**_ERROR, "description": "not_found"},
-    409: {**_ERROR, "description": "agent_state / not_logged_in"},
+    409: {**_ERROR, "description": "agent_state / not_logged_in / in_use"},
     422: {**_ERROR, "description": "invalid_input / invalid_value"},
 }
 
@@ -84,6 +84,11 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return _json(exc.status_code, error_body(error, str(exc.detail)), getattr(exc, "headers", None))
 
 
+def _in_use(exc: DialerError) -> JSONResponse:
+    assert isinstance(exc, InUse)
+    return _json(409, error_body("in_use", exc.reason, field=exc.field, value=exc.value))
+
+
 def _validation(exc: DialerError) -> JSONResponse:
     assert isinstance(exc, ValidationError)
     return _json(422, error_body("invalid_value", exc.reason, field=exc.field, value=exc.value))
@@ -105,6 +110,7 @@ def _store(exc: DialerError) -> JSONResponse:
 
 # The engine's errors by type, most specific first.
 _DIALER_ERRORS = (
+    (InUse, _in_use),
     (ValidationError, _validation),
     (NotFound, _not_found),
     (AgentError, _agent),
@@ -139,6 +145,10 @@ def create_api(ctx: ApiContext) -> FastAPI:
     app.state.ctx = ctx
     for module in (auth, agents, campaigns, events, users):
         app.include_router(module.router, prefix=API_PREFIX, responses=_RESPONSES)
+    app.include_router(schedules.router, prefix=API_PREFIX, responses=_RESPONSES)
+    app.include_router(statuses.router, prefix=API_PREFIX, responses=_RESPONSES)
+    app.include_router(agent_records.router, prefix=API_PREFIX, responses=_RESPONSES)
+    app.include_router(dnc.router, prefix=API_PREFIX, responses=_RESPONSES)
     mount_console(app)  # the web console at / (docs/console.md)
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _request_invalid)

@@ -17,7 +17,7 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Request
 
-from config import ApiConfig
+from config import ApiConfig, CampaignDefaultsConfig
 from dialer.api.errors import ApiError
 from dialer.api.passwords import hash_token
 from dialer.api.ratelimit import LoginLimiter
@@ -27,7 +27,16 @@ from dialer.clock import Clock
 from dialer.store.store import Store
 from dialer.store.users import Role, User
 
-__all__ = ["ApiContext", "acting_agent", "bearer_token", "context", "current_user", "require_role"]
+__all__ = [
+    "Admin",
+    "ApiContext",
+    "Supervisor",
+    "acting_agent",
+    "bearer_token",
+    "context",
+    "current_user",
+    "require_role",
+]
 
 
 @dataclass
@@ -45,6 +54,9 @@ class ApiContext:
     # how often an event stream looks at the boards (seconds): a change reaches the agent
     # within this, and a 1 s countdown tick is never late by more
     event_poll_s: float = 0.05
+    # what ``POST /campaigns`` gives a new campaign for the AMD settings it leaves out, as
+    # ``dialer campaign create`` does (the ``[campaigns]`` configuration)
+    campaign_defaults: CampaignDefaultsConfig = field(default_factory=CampaignDefaultsConfig)
 
 
 def context(request: Request) -> ApiContext:
@@ -96,6 +108,11 @@ def require_role(*roles: Role):  # type: ignore[no-untyped-def]  # a FastAPI dep
         return user
 
     return check
+
+
+# Who may use the supervisor and the administrator endpoints (docs/api.md, "who may").
+Supervisor = Annotated[User, Depends(require_role(Role.SUPERVISOR, Role.ADMIN))]
+Admin = Annotated[User, Depends(require_role(Role.ADMIN))]
 
 
 async def acting_agent(

@@ -23,6 +23,7 @@ ERRORS: dict[str, tuple[int, str]] = {
     "method_not_allowed": (405, "the path exists but not with this method"),
     "agent_state": (409, "the action does not fit the agent's current state"),
     "not_logged_in": (409, "the agent is not logged in to a running campaign"),
+    "in_use": (409, "the object is still in use (a campaign with attempts, a schedule campaigns dial in...)"),
     "invalid_input": (422, "the request does not have the documented shape or types"),
     "invalid_value": (422, "a value breaks a rule of the data model (the store's validation)"),
     "too_many_attempts": (429, "too many failed logins for this user or address; wait and retry"),

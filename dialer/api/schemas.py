@@ -12,11 +12,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from dialer.api.errors import ApiError
 from dialer.api.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from dialer.model import CallbackKind
 from dialer.store.users import Role
 
 __all__ = [
+    "HHMM",
     "AgentCampaignState",
     "AgentLogin",
     "AgentState",
@@ -36,7 +38,10 @@ __all__ = [
     "PreviewRequest",
     "StatusOut",
     "UserCreate",
+    "UserEdit",
     "UserOut",
+    "hhmm",
+    "refuse_nulls",
 ]
 
 Name = Field(min_length=1, max_length=200)
@@ -80,6 +85,12 @@ class UserCreate(_In):
     role: Role
     password: str = Field(min_length=MIN_PASSWORD_LENGTH, max_length=MAX_PASSWORD_LENGTH)
     agent: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+class UserEdit(_In):
+    role: Role | None = None
+    password: str | None = Field(default=None, min_length=MIN_PASSWORD_LENGTH, max_length=MAX_PASSWORD_LENGTH)
+    agent: str | None = Field(default=None, min_length=1, max_length=200, description="for role agent")
 
 
 class CampaignOut(BaseModel):
@@ -224,3 +235,28 @@ class ContactEdit(_In):
     fields: dict[str, str | int | float | bool | None] | None = Field(
         default=None, max_length=100, description="replaces the custom fields whole"
     )
+
+
+# A wall-clock time in a response: "HH:MM". (OpenAPI's "format: time" is RFC 3339's full-time,
+# which requires an offset; our times are local to a zone named beside them.)
+HHMM = r"^[0-2][0-9]:[0-5][0-9]$"
+
+
+def hhmm(t: dt.time | None) -> str | None:
+    return None if t is None else t.strftime("%H:%M")
+
+
+def refuse_nulls(body: BaseModel, *, nullable: frozenset[str] | set[str] = frozenset()) -> dict[str, Any]:
+    """The fields a request gave, as a dict of changes; an explicit null is refused unless the
+    field is in ``nullable`` (where null means "back to the default").
+
+    Raises:
+        ApiError: ``invalid_input`` naming the first field given as null.
+    """
+    given: dict[str, Any] = {}
+    for name in sorted(body.model_fields_set):
+        value = getattr(body, name)
+        if value is None and name not in nullable:
+            raise ApiError("invalid_input", "must not be null (leave the field out to keep it)", field=name)
+        given[name] = value
+    return given

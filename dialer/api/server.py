@@ -18,7 +18,7 @@ from collections.abc import Iterator
 import structlog
 import uvicorn
 
-from config import ApiConfig
+from config import ApiConfig, CampaignDefaultsConfig
 from dialer.api.application import create_api
 from dialer.api.context import ApiContext
 from dialer.api.ratelimit import LoginLimiter
@@ -102,7 +102,13 @@ class ApiServer:
 
 
 def build_api_server(
-    settings: ApiConfig, *, store: Store, engine: Engine, clock: Clock, default_region: str
+    settings: ApiConfig,
+    *,
+    store: Store,
+    engine: Engine,
+    clock: Clock,
+    default_region: str,
+    campaign_defaults: CampaignDefaultsConfig | None = None,
 ) -> ApiServer:
     """The API over the engine's store, engine and clock (called by :func:`dialer.app.build_app`)."""
     ctx = ApiContext(
@@ -117,5 +123,6 @@ def build_api_server(
             window_s=settings.login_window_s,
         ),
         sessions=AgentSessions(engine),
+        campaign_defaults=campaign_defaults or CampaignDefaultsConfig(),
     )
     return ApiServer(ctx, host=settings.host, port=settings.port)

@@ -12,18 +12,17 @@ import asyncio
 from typing import Annotated
 
 import structlog
-from fastapi import APIRouter, Depends, Path, Response
+from fastapi import APIRouter, Path, Response
 
 from dialer.api.auth import user_out
-from dialer.api.context import Ctx, require_role
+from dialer.api.context import Admin, Ctx
+from dialer.api.errors import ApiError
 from dialer.api.passwords import check_password, hash_password
-from dialer.api.schemas import UserCreate, UserOut
-from dialer.store.users import Role, User
+from dialer.api.schemas import UserCreate, UserEdit, UserOut
 
 log = structlog.get_logger(__name__)
 
 router = APIRouter(tags=["users"])
-Admin = Annotated[User, Depends(require_role(Role.ADMIN))]
 
 
 @router.get("/users", response_model=list[UserOut], summary="Every user")
@@ -44,6 +43,34 @@ async def create_user(body: UserCreate, ctx: Ctx, admin: Admin) -> UserOut:
 async def remove_user(
     ctx: Ctx, admin: Admin, name: Annotated[str, Path(min_length=1, max_length=200)]
 ) -> Response:
-    await ctx.store.remove_user(name)
+    await ctx.store.remove_user(name)  # never the last administrator (409 in_use)
     log.info("api_user_removed", user=name, by=admin.name)
     return Response(status_code=204)
+
+
+@router.get("/users/{name}", response_model=UserOut, summary="One user")
+async def show_user(
+    ctx: Ctx, admin: Admin, name: Annotated[str, Path(min_length=1, max_length=200)]
+) -> UserOut:
+    return user_out(await ctx.store.get_user(name))
+
+
+@router.patch(
+    "/users/{name}",
+    response_model=UserOut,
+    summary="Change a user's role, agent or password (their tokens are revoked on a role or password change)",
+)
+async def edit_user(
+    body: UserEdit, ctx: Ctx, admin: Admin, name: Annotated[str, Path(min_length=1, max_length=200)]
+) -> UserOut:
+    if body.role is None and body.agent is None and body.password is None:
+        raise ApiError("invalid_input", "name at least one of role, agent, password", field="body")
+    hashed = None
+    if body.password is not None:
+        check_password(body.password)
+        hashed = await asyncio.to_thread(hash_password, body.password)
+    user = await ctx.store.update_user(name, role=body.role, agent=body.agent, password_hash=hashed)
+    log.info(
+        "api_user_changed", user=user.name, role=user.role.value, password=hashed is not None, by=admin.name
+    )
+    return user_out(user)

@@ -25,6 +25,7 @@ from dialer.model import (
     Compliance,
     DialingMode,
     Qualifier,
+    RetryRule,
     StatusSpec,
     SystemStatus,
 )
@@ -40,6 +41,7 @@ __all__ = [
     "check_campaign",
     "check_default_disposition",
     "check_interface",
+    "check_retry_rule",
     "check_schedule_opens",
     "check_status",
     "interface_key",
@@ -96,6 +98,10 @@ def check_campaign(spec: CampaignSpec) -> CampaignSpec:
         raise ValidationError("max_attempts", "must be at least 1", spec.max_attempts)
     if spec.max_attempts_per_day < 1:
         raise ValidationError("max_attempts_per_day", "must be at least 1", spec.max_attempts_per_day)
+    for name in ("local_hours_start", "local_hours_end"):
+        value = getattr(spec, name)
+        if value.tzinfo is not None or value.second or value.microsecond:
+            raise ValidationError(name, "must be a local wall-clock time HH:MM without an offset", str(value))
     if not spec.demo:
         _check_hours(spec.compliance, spec.local_hours_start, spec.local_hours_end)
     _check_amd(spec)
@@ -257,6 +263,27 @@ def check_status(spec: StatusSpec) -> None:
         raise ValidationError(
             "system_status", f"a {qual.value} record is done; it may not be dialled again", sys.value
         )
+
+
+# A retry delay beyond a year is a typo, not a plan (and keeps the arithmetic in range).
+MAX_RETRY_DELAY_S = 366 * 86400
+
+
+def check_retry_rule(rule: RetryRule) -> None:
+    """Refuse a retry rule that cannot be applied: a negative or absurd delay, a shrinking
+    backoff, a cap below one attempt.
+
+    Raises:
+        ValidationError: naming ``retry.delay_s``, ``retry.factor`` or ``retry.max_attempts``.
+    """
+    if not 0 <= rule.delay_s <= MAX_RETRY_DELAY_S:
+        reason = f"must be between 0 and {MAX_RETRY_DELAY_S} seconds"
+        raise ValidationError("retry.delay_s", reason, rule.delay_s)
+    if not 1 <= rule.factor <= 100:
+        raise ValidationError("retry.factor", "must be 1 to 100 (backoff never shrinks)", rule.factor)
+    if rule.max_attempts is not None and rule.max_attempts < 1:
+        raise ValidationError("retry.max_attempts", "must be at least 1 (or none: the campaign's caps)",
+                              rule.max_attempts)
 
 
 def check_default_disposition(name: str, system_status: SystemStatus) -> None:

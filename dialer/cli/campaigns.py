@@ -1,4 +1,4 @@
-"""``dialer campaign create|set|list|show|start|pause|stop``, and the campaign summary ``demo`` prints too.
+"""``dialer campaign create|edit|delete|list|show|start|pause|stop``; the summary ``demo`` prints.
 
 The rules a campaign must keep (legal hours, ring time, caller ID, AMD under the profile,
 the default disposition) are the store's (:mod:`dialer.campaign.rules`); this module only
@@ -104,8 +104,9 @@ def cmd_campaign_create(args: argparse.Namespace) -> int:
     return run_with_store(args, go)
 
 
-# ``dialer campaign set`` option -> CampaignSpec field (None: not given, unchanged).
+# ``dialer campaign edit`` option -> CampaignSpec field (None: not given, unchanged).
 _SET_OPTIONS = {
+    "schedule": "schedule",
     "mode": "mode", "caller_id": "caller_id", "queue": "queue", "ring_timeout": "ring_timeout_s",
     "compliance": "compliance", "abandon_cap": "abandon_cap", "timezone": "timezone", "priority": "priority",
     "max_attempts": "max_attempts", "max_per_day": "max_attempts_per_day",
@@ -130,6 +131,15 @@ def cmd_campaign_set(args: argparse.Namespace) -> int:
     async def go(store: Store) -> int:
         c = await store.update_campaign(args.name, **changes)
         print(f"campaign {c.name} changed: {', '.join(sorted(changes))}")
+        return 0
+
+    return run_with_store(args, go)
+
+
+def cmd_campaign_delete(args: argparse.Namespace) -> int:
+    async def go(store: Store) -> int:
+        await store.delete_campaign(args.name)
+        print(f"deleted campaign {args.name} with its contacts and statuses")
         return 0
 
     return run_with_store(args, go)
@@ -250,8 +260,9 @@ def register(sub: Any) -> None:
     p.add_argument("--max-per-day", type=int, default=3, help="attempts per contact per day (default 3)")
     _add_disposition_and_amd(p)
     p.set_defaults(func=cmd_campaign_create)
-    p = camp.add_parser("set", help="change a campaign's settings (checked like a new one)")
+    p = camp.add_parser("edit", aliases=["set"], help="change a campaign's settings (checked like a new one)")
     p.add_argument("name")
+    p.add_argument("--schedule", help="another from-to window schedule")
     p.add_argument("--mode")
     p.add_argument("--caller-id")
     p.add_argument("--queue")
@@ -265,6 +276,9 @@ def register(sub: Any) -> None:
     p.add_argument("--max-per-day", type=int)
     _add_disposition_and_amd(p)
     p.set_defaults(func=cmd_campaign_set)
+    p = camp.add_parser("delete", help="delete a stopped campaign that has no attempts, with its contacts")
+    p.add_argument("name")
+    p.set_defaults(func=cmd_campaign_delete)
     camp.add_parser("list", help="list campaigns").set_defaults(func=cmd_campaign_list)
     p = camp.add_parser("show", help="a campaign's settings and contact counts")
     p.add_argument("name")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncpg
 
 from dialer.campaign.rules import check_interface
-from dialer.errors import NotFound, ValidationError
+from dialer.errors import InUse, NotFound, ValidationError
 from dialer.model import Agent
 from dialer.store.campaigns import campaign_id_of
 from dialer.store.connection import PoolNoun
@@ -71,3 +71,85 @@ class Agents(PoolNoun):
             campaign,
         )
         return [_agent_from(r) for r in rows]
+
+    async def update_agent(
+        self, name: str, *, interface: str | None = None, active: bool | None = None
+    ) -> Agent:
+        """Change an agent's interface (checked as at creation) or its active flag (None: unchanged).
+
+        An inactive agent cannot log in (the API refuses, autologin skips it); its history stays.
+
+        Raises:
+            NotFound: no such agent.
+            ValidationError: the interface is malformed or another agent's.
+        """
+        async with self.pool.acquire() as conn, conn.transaction():
+            row = await conn.fetchrow("SELECT * FROM agents WHERE name = $1 FOR UPDATE", name)
+            if row is None:
+                raise NotFound("agent", name)
+            new_interface = row["interface"] if interface is None else check_interface(interface)
+            new_active = row["active"] if active is None else active
+            try:
+                row = await conn.fetchrow(
+                    "UPDATE agents SET interface = $2, active = $3 WHERE id = $1 RETURNING *",
+                    row["id"],
+                    new_interface,
+                    new_active,
+                )
+            except asyncpg.UniqueViolationError:
+                raise ValidationError(
+                    "interface", "another agent already uses this interface (compared ignoring case)",
+                    new_interface,
+                ) from None
+            return _agent_from(row)
+
+    async def remove_agent(self, name: str) -> None:
+        """Delete an agent that never took a call and has no user; its campaign assignments go.
+
+        An agent with attempts or callbacks is refused: reports attribute talk time to it, so
+        mark it inactive instead; a linked user must be removed first (it would act as nobody).
+
+        Raises:
+            NotFound: no such agent.
+            InUse: it has attempts, callbacks or a user.
+        """
+        async with self.pool.acquire() as conn, conn.transaction():
+            aid = await conn.fetchval("SELECT id FROM agents WHERE name = $1 FOR UPDATE", name)
+            if aid is None:
+                raise NotFound("agent", name)
+            user = await conn.fetchval("SELECT name FROM users WHERE agent_id = $1", aid)
+            if user is not None:
+                raise InUse("agent", f"user {user!r} acts as this agent; remove that user first", name)
+            used = await conn.fetchval(
+                "SELECT EXISTS (SELECT 1 FROM attempts WHERE agent_id = $1)"
+                " OR EXISTS (SELECT 1 FROM callbacks WHERE agent_id = $1)"
+                " OR EXISTS (SELECT 1 FROM contacts WHERE agent_id = $1)",
+                aid,
+            )
+            if used:
+                raise InUse(
+                    "agent", "it has calls, callbacks or records of its own; set it inactive instead", name
+                )
+            await conn.execute("DELETE FROM agents WHERE id = $1", aid)
+
+    async def set_agent_campaigns(self, name: str, campaigns: list[str]) -> list[str]:
+        """Make ``campaigns`` exactly the campaigns ``name`` works on; return them sorted.
+
+        Raises:
+            NotFound: no such agent or campaign (nothing changed).
+        """
+        async with self.pool.acquire() as conn, conn.transaction():
+            aid = await conn.fetchval("SELECT id FROM agents WHERE name = $1 FOR UPDATE", name)
+            if aid is None:
+                raise NotFound("agent", name)
+            ids = [await campaign_id_of(conn, c) for c in dict.fromkeys(campaigns)]
+            await conn.execute(
+                "DELETE FROM campaign_agents WHERE agent_id = $1 AND NOT campaign_id = ANY($2::bigint[])",
+                aid,
+                ids,
+            )
+            await conn.executemany(
+                "INSERT INTO campaign_agents VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                [(cid, aid) for cid in ids],
+            )
+        return sorted(dict.fromkeys(campaigns))

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import asyncpg
 
 from dialer.campaign.rules import check_campaign, check_default_disposition, check_schedule_opens
-from dialer.errors import NotFound, ValidationError
+from dialer.errors import InUse, NotFound, ValidationError
 from dialer.model import (
     ANSWERED_NO_DISPOSITION,
     AmdAction,
@@ -42,7 +42,7 @@ def check_zone(name: str, field: str) -> ZoneInfo:
     """
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "Europe", a directory
         raise ValidationError(field, "unknown time zone", name) from None
 
 
@@ -189,6 +189,40 @@ def schedule_from(row: asyncpg.Record) -> Schedule:
     )
 
 
+def _schedule_args(schedule: Schedule) -> list[object]:
+    """A schedule's columns in the order the INSERT and the UPDATE name them, name first."""
+    return [
+        schedule.name,
+        schedule.description or "",
+        Frequency(schedule.frequency).value,
+        sorted(schedule.weekdays),
+        sorted(schedule.months),
+        sorted(schedule.days),
+        schedule.run_at,
+        schedule.window_start,
+        schedule.window_end,
+        schedule.interval_min,
+        schedule.timezone,
+        schedule.active,
+    ]
+
+
+async def _window_schedule_id(conn: asyncpg.Connection, name: str) -> int:
+    """The id of schedule ``name``, which a campaign may dial in (a from-to window).
+
+    Raises:
+        ValidationError: no such schedule, or it is a run-at time.
+    """
+    sched = await conn.fetchrow("SELECT id, run_at FROM schedules WHERE name = $1", name)
+    if sched is None:
+        raise ValidationError("schedule", "no such schedule", name)
+    if sched["run_at"] is not None:
+        raise ValidationError(
+            "schedule", "a campaign needs a from-to window schedule, not a run-at time", name
+        )
+    return int(sched["id"])
+
+
 async def campaign_id_of(conn: asyncpg.Connection, name: str) -> int:
     """The id of campaign ``name``, on the caller's connection (inside its transaction).
 
@@ -219,18 +253,7 @@ class Campaigns(PoolNoun):
                 """INSERT INTO schedules (name, description, frequency, weekdays, months, days, run_at,
                        window_start, window_end, interval_min, timezone, active)
                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id""",
-                schedule.name,
-                schedule.description or "",
-                Frequency(schedule.frequency).value,
-                sorted(schedule.weekdays),
-                sorted(schedule.months),
-                sorted(schedule.days),
-                schedule.run_at,
-                schedule.window_start,
-                schedule.window_end,
-                schedule.interval_min,
-                schedule.timezone,
-                schedule.active,
+                *_schedule_args(schedule),
             )
         except asyncpg.UniqueViolationError:
             raise ValidationError("name", "a schedule with this name already exists", schedule.name) from None
@@ -243,6 +266,69 @@ class Campaigns(PoolNoun):
 
     async def list_schedules(self) -> list[Schedule]:
         return [schedule_from(r) for r in await self.pool.fetch("SELECT * FROM schedules ORDER BY name")]
+
+    async def update_schedule(self, name: str, /, **changes: object) -> Schedule:
+        """Change any field of schedule ``name`` (its name too); the result is checked like a new one.
+
+        A schedule campaigns dial in must stay a from-to window that can open.
+
+        Raises:
+            NotFound: no such schedule.
+            ValidationError: a field is invalid (``ScheduleError``) or the new name is taken.
+            InUse: campaigns dial in it and the change makes it a run-at time.
+        """
+        async with self.pool.acquire() as conn, conn.transaction():
+            row = await conn.fetchrow("SELECT * FROM schedules WHERE name = $1 FOR UPDATE", name)
+            if row is None:
+                raise NotFound("schedule", name)
+            try:
+                schedule = replace(schedule_from(row), **changes)  # type: ignore[arg-type]
+            except TypeError:
+                raise ValidationError("schedule", "unknown field", sorted(changes)) from None
+            check_zone(schedule.timezone, "timezone")
+            check_schedule_opens(schedule)
+            users = await conn.fetch(
+                "SELECT name FROM campaigns WHERE schedule_id = $1 ORDER BY name", row["id"]
+            )
+            if users and not schedule.is_window:
+                raise InUse(
+                    "run_at",
+                    "campaigns dial in this schedule and need a from-to window: "
+                    + ", ".join(r["name"] for r in users),
+                )
+            try:
+                await conn.execute(
+                    """UPDATE schedules SET name = $2, description = $3, frequency = $4, weekdays = $5,
+                           months = $6, days = $7, run_at = $8, window_start = $9, window_end = $10,
+                           interval_min = $11, timezone = $12, active = $13 WHERE id = $1""",
+                    row["id"],
+                    *_schedule_args(schedule),
+                )
+            except asyncpg.UniqueViolationError:
+                reason = "a schedule with this name already exists"
+                raise ValidationError("name", reason, schedule.name) from None
+            return schedule
+
+    async def remove_schedule(self, name: str) -> None:
+        """Delete a schedule no campaign dials in.
+
+        Raises:
+            NotFound: no such schedule.
+            InUse: campaigns dial in it (named in the reason).
+        """
+        async with self.pool.acquire() as conn, conn.transaction():
+            sid = await conn.fetchval("SELECT id FROM schedules WHERE name = $1 FOR UPDATE", name)
+            if sid is None:
+                raise NotFound("schedule", name)
+            users = await conn.fetch("SELECT name FROM campaigns WHERE schedule_id = $1 ORDER BY name", sid)
+            if users:
+                raise InUse(
+                    "schedule",
+                    "campaigns dial in it; give them another schedule first: "
+                    + ", ".join(r["name"] for r in users),
+                    name,
+                )
+            await conn.execute("DELETE FROM schedules WHERE id = $1", sid)
 
     # -- campaigns ---------------------------------------------------------------------
 
@@ -258,14 +344,7 @@ class Campaigns(PoolNoun):
         """
         spec = validate_campaign(spec)
         async with self.pool.acquire() as conn, conn.transaction():
-            sched = await conn.fetchrow("SELECT id, run_at FROM schedules WHERE name = $1", spec.schedule)
-            if sched is None:
-                raise ValidationError("schedule", "no such schedule", spec.schedule)
-            if sched["run_at"] is not None:
-                raise ValidationError(
-                    "schedule", "a campaign needs a from-to window schedule, not a run-at time", spec.schedule
-                )
-            schedule_id = sched["id"]
+            schedule_id = await _window_schedule_id(conn, spec.schedule)
             taken = await conn.fetchval("SELECT name FROM campaigns WHERE lower(name) = lower($1)", spec.name)
             if taken is not None:
                 raise ValidationError(
@@ -302,16 +381,20 @@ class Campaigns(PoolNoun):
             await _set_default_disposition(conn, cid, spec.default_disposition)
             return campaign_from(await conn.fetchrow(CAMPAIGN_SELECT + " WHERE c.id = $1", cid))
 
-    async def update_campaign(self, name: str, **changes: object) -> Campaign:
-        """Change a campaign's settings (any :class:`CampaignSpec` field but its name, schedule,
-        state and demo flag); the result is checked like a new campaign.
+    async def update_campaign(self, name: str, /, **changes: object) -> Campaign:
+        """Change a campaign's settings (any :class:`CampaignSpec` field but its name, state
+        and demo flag); the result is checked like a new campaign. ``dialer campaign edit`` and
+        ``PATCH /api/v1/campaigns/{campaign}`` both come here.
+
+        The name stays: it is the campaign's handle in the engine, the metrics and the logs.
+        The state changes through :meth:`set_campaign_state` (start, pause, stop).
 
         Raises:
             NotFound: no such campaign, or no such status for ``default_disposition``.
             ValidationError: a field is invalid (the first one named) or not editable.
         """
         for key in changes:
-            if key not in (*_SETTINGS, "default_disposition"):
+            if key not in (*_SETTINGS, "default_disposition", "schedule"):
                 raise ValidationError(key, "cannot be changed by an edit")
         async with self.pool.acquire() as conn, conn.transaction():
             row = await conn.fetchrow(CAMPAIGN_SELECT + " WHERE c.name = $1 FOR UPDATE OF c", name)
@@ -320,6 +403,11 @@ class Campaigns(PoolNoun):
             spec = validate_campaign(replace(spec_of(campaign_from(row)), **changes))  # type: ignore[arg-type]
             sets = ", ".join(f"{col} = ${i}" for i, col in enumerate(_SETTINGS, start=2))
             await conn.execute(f"UPDATE campaigns SET {sets} WHERE id = $1", row["id"], *_settings_args(spec))
+            if "schedule" in changes:
+                schedule_id = await _window_schedule_id(conn, spec.schedule)
+                await conn.execute(
+                    "UPDATE campaigns SET schedule_id = $2 WHERE id = $1", row["id"], schedule_id
+                )
             if "default_disposition" in changes:
                 await _set_default_disposition(conn, row["id"], spec.default_disposition)
             return campaign_from(await conn.fetchrow(CAMPAIGN_SELECT + " WHERE c.id = $1", row["id"]))
@@ -337,6 +425,50 @@ class Campaigns(PoolNoun):
         done = await self.pool.execute("UPDATE campaigns SET state = $2 WHERE name = $1", name, state.value)
         if done == "UPDATE 0":
             raise NotFound("campaign", name)
+
+    async def delete_campaign(self, name: str) -> None:
+        """Delete a stopped campaign that was never dialled, with its contacts and statuses.
+
+        A campaign with attempts is refused: they are the record of calls made (the audit
+        report and the retention rules keep them); stop it and leave it instead.
+
+        Raises:
+            NotFound: no such campaign.
+            InUse: it has attempts, or it is not stopped.
+        """
+        async with self.pool.acquire() as conn, conn.transaction():
+            row = await conn.fetchrow("SELECT id, state FROM campaigns WHERE name = $1 FOR UPDATE", name)
+            if row is None:
+                raise NotFound("campaign", name)
+            attempts = await conn.fetchval("SELECT count(*) FROM attempts WHERE campaign_id = $1", row["id"])
+            if attempts:
+                raise InUse(
+                    "campaign", f"it has {attempts} attempts, the record of calls made; stop it instead", name
+                )
+            if row["state"] != CampaignState.STOPPED.value:
+                raise InUse("state", "only a stopped campaign can be deleted; stop it first", row["state"])
+            # its local statuses go with it (ON DELETE CASCADE), so first drop the campaign's own
+            # references to them, which would otherwise hold the statuses
+            await conn.execute(
+                "UPDATE campaigns SET default_status_id = NULL, default_disposition_id = NULL WHERE id = $1",
+                row["id"],
+            )
+            await conn.execute("DELETE FROM contacts WHERE campaign_id = $1", row["id"])
+            await conn.execute("DELETE FROM campaigns WHERE id = $1", row["id"])
+
+    async def outcomes_since(self, name: str, since: dt.datetime) -> dict[str, int]:
+        """How many of the campaign's attempts ended with each outcome since ``since``
+        (the live figures' "outcomes today"; open attempts are not counted)."""
+        async with self.pool.acquire() as conn:
+            cid = await campaign_id_of(conn, name)
+            rows = await conn.fetch(
+                """SELECT outcome, count(*) AS n FROM attempts
+                   WHERE campaign_id = $1 AND started_at >= $2 AND outcome IS NOT NULL
+                   GROUP BY outcome ORDER BY outcome""",
+                cid,
+                since,
+            )
+        return {r["outcome"]: r["n"] for r in rows}
 
     async def campaign_summary(self, name: str, *, at: dt.datetime | None = None) -> CampaignSummary:
         """Counts for ``dialer campaign show``: contacts per status, dialable now, attempts."""

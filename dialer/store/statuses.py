@@ -9,10 +9,12 @@ status for it (applied by :meth:`dialer.store.attempts.Attempts.close_attempt`).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import asyncpg
 
-from dialer.campaign.rules import check_status
-from dialer.errors import NotFound, ValidationError
+from dialer.campaign.rules import check_retry_rule, check_status
+from dialer.errors import InUse, NotFound, ValidationError
 from dialer.model import (
     Backoff,
     Qualifier,
@@ -96,6 +98,7 @@ class Statuses(PoolNoun):
             NotFound: no such campaign.
         """
         check_status(spec)
+        check_retry_rule(spec.retry)
         async with self.pool.acquire() as conn, conn.transaction():
             campaign_id = None
             if campaign is not None:
@@ -172,8 +175,11 @@ class Statuses(PoolNoun):
 
         Raises:
             NotFound: no such campaign or dictionary status.
-            ValidationError: the campaign already has a status for the same trigger.
+            ValidationError: the campaign already has a status for the same trigger, or the
+                retry rule is invalid.
         """
+        if retry is not None:
+            check_retry_rule(retry)
         async with self.pool.acquire() as conn, conn.transaction():
             campaign_id = await campaign_id_of(conn, campaign)
             status_id = await conn.fetchval(
@@ -212,3 +218,155 @@ class Statuses(PoolNoun):
             cid = await campaign_id_of(conn, campaign)
             row = await campaign_status_row(conn, cid, status)
             await conn.execute("UPDATE campaigns SET default_status_id = $2 WHERE id = $1", cid, row["id"])
+
+    async def get_status(self, name: str, *, campaign: str | None = None) -> Status:
+        """A dictionary status, or (``campaign`` given) the campaign's status with its retry rule.
+
+        Raises:
+            NotFound: no such status (or campaign).
+        """
+        for status in await self.list_statuses(campaign):
+            if status.name == name:
+                return status
+        raise NotFound("status", name)
+
+    async def update_status(self, name: str, /, *, campaign: str | None = None, **changes: object) -> Status:
+        """Change any field of a dictionary status (``campaign=None``) or a campaign's local one.
+
+        ``changes`` are :class:`StatusSpec` fields; the result is checked like a new status
+        (:func:`check_status`). The name, system status, qualifier and the hidden and active
+        flags are the status's wherever it is used. The trigger is kept in step in every
+        campaign using the status; the retry rule here is the status's default, which
+        campaigns get when the status is added to them (each campaign's own rule changes with
+        :meth:`add_status`).
+
+        Raises:
+            NotFound: no such status (or campaign).
+            ValidationError: a field is invalid, the new name is taken, or a campaign using the
+                status already has another one on the new trigger.
+        """
+        for key in changes:
+            if key not in StatusSpec.__dataclass_fields__:
+                raise ValidationError(key, "not a field of a status")
+        async with self.pool.acquire() as conn, conn.transaction():
+            cid = None if campaign is None else await campaign_id_of(conn, campaign)
+            row = await conn.fetchrow(
+                "SELECT * FROM statuses WHERE campaign_id IS NOT DISTINCT FROM $1 AND name = $2 FOR UPDATE",
+                cid,
+                name,
+            )
+            if row is None:
+                raise NotFound("status", name)
+            old = status_from(row)
+            spec = StatusSpec(
+                name=old.name, system_status=old.system_status, qualifier=old.qualifier, trigger=old.trigger,
+                auto_add=old.auto_add, hidden=old.hidden, active=old.active, retry=old.retry,
+            )
+            spec = replace(spec, **changes)  # type: ignore[arg-type]
+            check_status(spec)
+            check_retry_rule(spec.retry)
+            if spec.name.lower() != old.name.lower():
+                taken = await conn.fetchval(
+                    "SELECT name FROM statuses"
+                    " WHERE campaign_id IS NOT DISTINCT FROM $1 AND lower(name) = lower($2)",
+                    cid,
+                    spec.name,
+                )
+                if taken is not None:
+                    reason = f"a status {taken!r} already exists (names ignore case)"
+                    raise ValidationError("name", reason, spec.name)
+            try:
+                updated = await conn.fetchrow(
+                    """UPDATE statuses SET name = $2, system_status = $3, qualifier = $4, trigger = $5,
+                           auto_add = $6, hidden = $7, active = $8, retry_delay_s = $9, backoff = $10,
+                           backoff_factor = $11, max_attempts = $12 WHERE id = $1 RETURNING *""",
+                    row["id"],
+                    spec.name,
+                    spec.system_status.value,
+                    spec.qualifier.value,
+                    spec.trigger.value if spec.trigger else None,
+                    spec.auto_add,
+                    spec.hidden,
+                    spec.active,
+                    spec.retry.delay_s,
+                    spec.retry.backoff.value,
+                    spec.retry.factor,
+                    spec.retry.max_attempts,
+                )
+                await conn.execute(
+                    "UPDATE campaign_statuses SET trigger = $2"
+                    " WHERE status_id = $1 AND trigger IS DISTINCT FROM $2",
+                    row["id"],
+                    spec.trigger.value if spec.trigger else None,
+                )
+            except asyncpg.UniqueViolationError:
+                raise ValidationError(
+                    "trigger", "a campaign using this status already has another status on this trigger",
+                    spec.trigger.value if spec.trigger else None,
+                ) from None
+            return status_from(updated)
+
+    async def remove_status(self, name: str) -> None:
+        """Delete a dictionary status no campaign uses.
+
+        Raises:
+            NotFound: no such dictionary status.
+            InUse: campaigns use it (remove it from them first).
+        """
+        async with self.pool.acquire() as conn, conn.transaction():
+            sid = await conn.fetchval(
+                "SELECT id FROM statuses WHERE campaign_id IS NULL AND name = $1 FOR UPDATE", name
+            )
+            if sid is None:
+                raise NotFound("status", name)
+            users = await conn.fetch(
+                """SELECT c.name FROM campaign_statuses cs JOIN campaigns c ON c.id = cs.campaign_id
+                   WHERE cs.status_id = $1 ORDER BY c.name""",
+                sid,
+            )
+            if users:
+                raise InUse(
+                    "status",
+                    "campaigns use it; remove it from them first: " + ", ".join(r["name"] for r in users),
+                    name,
+                )
+            await _refuse_held_status(conn, sid, name)
+            await conn.execute("DELETE FROM statuses WHERE id = $1", sid)
+
+    async def remove_campaign_status(self, campaign: str, status: str) -> None:
+        """Take a status off a campaign (a status local to the campaign is deleted with it).
+
+        Raises:
+            NotFound: no such campaign, or the campaign has no such status.
+            InUse: contacts of the campaign have it, or it is the campaign's default status
+                or default disposition.
+        """
+        async with self.pool.acquire() as conn, conn.transaction():
+            cid = await campaign_id_of(conn, campaign)
+            row = await campaign_status_row(conn, cid, status)
+            defaults = await conn.fetchrow(
+                "SELECT default_status_id, default_disposition_id FROM campaigns WHERE id = $1 FOR UPDATE",
+                cid,
+            )
+            for column, what in (("default_status_id", "default status"), ("default_disposition_id",
+                                                                          "default disposition")):
+                if defaults[column] == row["id"]:
+                    raise InUse("status", f"it is the campaign's {what}; choose another first", status)
+            await _refuse_held_status(conn, row["id"], status, campaign_id=cid)
+            await conn.execute("DELETE FROM campaign_statuses WHERE campaign_id = $1 AND status_id = $2", cid,
+                               row["id"])
+            if row["campaign_id"] == cid:
+                await conn.execute("DELETE FROM statuses WHERE id = $1", row["id"])
+
+
+async def _refuse_held_status(
+    conn: asyncpg.Connection, status_id: int, name: str, *, campaign_id: int | None = None
+) -> None:
+    """Raise :class:`InUse` when contacts (of ``campaign_id``, or of any campaign) have the status."""
+    held = await conn.fetchval(
+        "SELECT count(*) FROM contacts WHERE status_id = $1 AND ($2::bigint IS NULL OR campaign_id = $2)",
+        status_id,
+        campaign_id,
+    )
+    if held:
+        raise InUse("status", f"{held} contacts have it; move them to another status first", name)

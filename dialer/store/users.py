@@ -15,7 +15,7 @@ from enum import StrEnum
 
 import asyncpg
 
-from dialer.errors import NotFound, ValidationError
+from dialer.errors import InUse, NotFound, ValidationError
 from dialer.model import Agent
 from dialer.store.connection import PoolNoun
 
@@ -109,10 +109,70 @@ class Users(PoolNoun):
 
         Raises:
             NotFound: no such user.
+            InUse: the last administrator (nobody could manage users any more).
         """
-        done = await self.pool.execute("DELETE FROM users WHERE name = $1", name)
-        if done.endswith(" 0"):
-            raise NotFound("user", name)
+        async with self.pool.acquire() as conn, conn.transaction():
+            role = await conn.fetchval("SELECT role FROM users WHERE name = $1 FOR UPDATE", name)
+            if role is None:
+                raise NotFound("user", name)
+            await _keep_an_admin(conn, name, role, None)
+            await conn.execute("DELETE FROM users WHERE name = $1", name)
+
+    async def update_user(
+        self,
+        name: str,
+        *,
+        role: Role | None = None,
+        agent: str | None = None,
+        password_hash: str | None = None,
+    ) -> User:
+        """Change a user's role, the agent an agent user acts as, or the password hash
+        (None: unchanged; a role other than agent drops the agent link). The rules are
+        :meth:`create_user`'s. A changed role or password revokes the user's tokens, so the
+        next request logs in with the new rights.
+
+        Raises:
+            NotFound: no such user or agent.
+            ValidationError: the role and the agent do not fit, or the agent has a user.
+            InUse: it would leave no administrator.
+        """
+        async with self.pool.acquire() as conn, conn.transaction():
+            row = await conn.fetchrow(
+                _USER_SELECT + " WHERE u.name = $1 FOR UPDATE OF u", name
+            )
+            if row is None:
+                raise NotFound("user", name)
+            old = _user_from(row)
+            new_role = role or old.role
+            new_agent = agent if agent is not None else (old.agent if new_role is Role.AGENT else None)
+            if new_role is Role.AGENT and not new_agent:
+                raise ValidationError("agent", "a user with role agent needs the agent it acts as")
+            if new_role is not Role.AGENT and agent:
+                reason = f"only a user with role agent is linked to an agent, not {new_role}"
+                raise ValidationError("agent", reason)
+            await _keep_an_admin(conn, name, old.role.value, new_role)
+            agent_id = None
+            if new_agent:
+                agent_id = await conn.fetchval("SELECT id FROM agents WHERE name = $1", new_agent)
+                if agent_id is None:
+                    raise NotFound("agent", new_agent)
+            try:
+                await conn.execute(
+                    "UPDATE users SET role = $2, agent_id = $3, password_hash = coalesce($4, password_hash)"
+                    " WHERE id = $1",
+                    old.id,
+                    new_role.value,
+                    agent_id,
+                    password_hash,
+                )
+            except asyncpg.UniqueViolationError:
+                raise ValidationError("agent", "this agent already has a user", new_agent) from None
+            if new_role is not old.role or password_hash is not None:
+                await conn.execute(
+                    "UPDATE api_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL",
+                    old.id,
+                )
+            return _user_from(await conn.fetchrow(_USER_SELECT + " WHERE u.id = $1", old.id))
 
     async def add_token(self, name: str, token_hash: bytes, expires_at: dt.datetime) -> None:
         """Record a new token of user ``name`` (its hash only)."""
@@ -156,3 +216,12 @@ class Users(PoolNoun):
         """Every agent row (for user administration and the agent picker)."""
         rows = await self.pool.fetch("SELECT id, name, interface, active FROM agents ORDER BY name")
         return [Agent(r["id"], r["name"], r["interface"], r["active"]) for r in rows]
+
+
+async def _keep_an_admin(conn: asyncpg.Connection, name: str, role: str, new_role: Role | None) -> None:
+    """Refuse removing (``new_role`` None) or demoting the last administrator."""
+    if role != Role.ADMIN.value or new_role is Role.ADMIN:
+        return
+    others = await conn.fetchval("SELECT count(*) FROM users WHERE role = 'admin' AND name <> $1", name)
+    if not others:
+        raise InUse("role", "the last administrator; make another user admin first", name)

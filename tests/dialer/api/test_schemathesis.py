@@ -134,6 +134,7 @@ def api_schema(engine_url: str) -> schemathesis.BaseSchema:
     )
 
 
+@pytest.mark.timeout(1200)  # some 45 operations, valid and invalid cases of each: minutes on a busy machine
 def test_no_request_gets_a_5xx_and_every_answer_matches_the_document(
     api_schema: schemathesis.BaseSchema, engine: tuple[str, Path], admin_token: str
 ) -> None:
