@@ -14,11 +14,12 @@ half a message.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jinja2 import StrictUndefined, TemplateError
+from jinja2 import StrictUndefined, Template, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
 from dialer.notify.errors import TemplateRefused
@@ -104,10 +105,17 @@ def _formatters(language: str) -> dict[str, Any]:
     return {"date": date, "time": time, "datetime": datetime}
 
 
-def _environment(*, html: bool, language: str) -> SandboxedEnvironment:
+@functools.cache
+def _environment(html: bool, language: str) -> SandboxedEnvironment:
     env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=html, keep_trailing_newline=False)
     env.filters.update(_formatters(language))
     return env
+
+
+@functools.lru_cache(maxsize=512)
+def _compiled(source: str, html: bool, language: str) -> Template:
+    """Templates compile once per source (a pass renders one template for many contacts)."""
+    return _environment(html, language).from_string(source)
 
 
 def build_context(
@@ -136,13 +144,12 @@ def render(template: TemplateText, context: dict[str, Any]) -> Rendered:
     language = context.get("language", "en")
     if language not in LANGUAGES:
         language = "en"
-    text_env = _environment(html=False, language=language)
     try:
-        subject = text_env.from_string(template.subject).render(context).strip() if template.subject else ""
-        text = text_env.from_string(template.body).render(context)
-        html = ""
-        if template.html:
-            html = _environment(html=True, language=language).from_string(template.html).render(context)
+        subject = (
+            _compiled(template.subject, False, language).render(context).strip() if template.subject else ""
+        )
+        text = _compiled(template.body, False, language).render(context)
+        html = _compiled(template.html, True, language).render(context) if template.html else ""
     except TemplateError as e:
         raise TemplateRefused("template", f"does not render: {e.message or type(e).__name__}") from None
     except Exception as e:  # a filter given the wrong type, a division by zero in the template

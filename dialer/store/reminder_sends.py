@@ -335,7 +335,8 @@ class ReminderSends(PoolNoun):
                        error = CASE WHEN channel = 'sms' AND $3::boolean THEN error
                                ELSE 'interrupted while sending; not sent again (the provider may have it)'
                                END,
-                       finished_at = CASE WHEN channel = 'sms' AND $3::boolean THEN NULL ELSE $1::timestamptz END
+                       finished_at = CASE WHEN channel = 'sms' AND $3::boolean THEN NULL
+                                          ELSE $1::timestamptz END
                    WHERE state = 'sending' AND claimed_at < $2::timestamptz RETURNING id, state""",
                 now,
                 stale_before,
@@ -456,7 +457,8 @@ class ReminderSends(PoolNoun):
         async with self.pool.acquire() as conn:
             engines = await conn.fetch(
                 """SELECT engine_id FROM reminder_services WHERE stopped_at IS NULL
-                   AND last_run_at > $1::timestamptz - make_interval(secs => 3 * tick_s + 60) ORDER BY engine_id""",
+                   AND last_run_at > $1::timestamptz - make_interval(secs => 3 * tick_s + 60)
+                   ORDER BY engine_id""",
                 now,
             )
             row = await conn.fetchrow(

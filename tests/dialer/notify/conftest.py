@@ -55,7 +55,11 @@ async def world(store: Store, *, hours: tuple[dt.time, dt.time] | None = None, *
     campaign = await make_campaign(store, **extra)
     await store.save_reminder_template(campaign, "sms-customer", channel="sms", body=SMS_BODY)
     await store.save_reminder_template(
-        campaign, "mail-agent", channel="email", subject="Callback {{ contact.name }}", body=MAIL_BODY,
+        campaign,
+        "mail-agent",
+        channel="email",
+        subject="Callback {{ contact.name }}",
+        body=MAIL_BODY,
         html="<p>Call <b>{{ contact.name }}</b></p>",
     )
     defaults: dict[str, object] = {
@@ -76,7 +80,11 @@ async def world(store: Store, *, hours: tuple[dt.time, dt.time] | None = None, *
     await store.set_agent_reminder_address(agent, email=f"{agent}@example.com")
     phone = f"+4860{next_phone():07d}"
     contact = await store.add_contact(
-        campaign, [phone], name="Zofia Nowak", timezone="UTC", fields={"city": "Kraków", "email": "z@example.com"}
+        campaign,
+        [phone],
+        name="Zofia Nowak",
+        timezone="UTC",
+        fields={"city": "Kraków", "email": "z@example.com"},
     )
     return World(campaign, agent, agent_id, contact, phone)
 
@@ -89,11 +97,18 @@ def next_phone() -> int:
 
 
 async def book(store: Store, w: World, due: dt.datetime = TOMORROW_10) -> int:
-    cb = await store.schedule_callback(w.contact_id, due_at=due, kind=CallbackKind.PERSONAL, agent_id=w.agent_id)
+    cb = await store.schedule_callback(
+        w.contact_id, due_at=due, kind=CallbackKind.PERSONAL, agent_id=w.agent_id
+    )
     return cb.id
 
 
 def reminders_config(**kw: object) -> RemindersConfig:
-    base: dict[str, object] = {"tick_s": 1.0, "send_timeout_s": 2.0, "retry_base_s": 60.0, "retry_cap_s": 600.0}
+    base: dict[str, object] = {
+        "tick_s": 1.0,
+        "send_timeout_s": 2.0,
+        "retry_base_s": 60.0,
+        "retry_cap_s": 600.0,
+    }
     base.update(kw)
     return RemindersConfig(**base)  # type: ignore[arg-type]

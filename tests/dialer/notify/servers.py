@@ -94,7 +94,8 @@ class SmsApi:
                 payload = b'{"error": "no"}'
             writer.write(
                 f"HTTP/1.1 {self.status} X\r\nContent-Type: application/json\r\n"
-                f"Content-Length: {len(payload)}\r\nConnection: close\r\n\r\n".encode() + payload
+                f"Content-Length: {len(payload)}\r\nConnection: close\r\n\r\n".encode()
+                + payload
             )
             await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError):
@@ -193,8 +194,13 @@ class Smsc:
         sm_length = body[i + 2]
         short_message = body[i + 3 : i + 3 + sm_length]
         return {
-            "source": source, "source_ton": src_ton, "source_npi": src_npi, "destination": dest,
-            "esm_class": esm_class, "data_coding": data_coding, "short_message": short_message,
+            "source": source,
+            "source_ton": src_ton,
+            "source_npi": src_npi,
+            "destination": dest,
+            "esm_class": esm_class,
+            "data_coding": data_coding,
+            "short_message": short_message,
         }
 
 

@@ -20,8 +20,12 @@ HOUR = dt.timedelta(hours=1)
 
 def service(store: Store, clock: StepClock, smtp_port: int, api_port: int, engine: str = "e1", **kw: object):
     cfg = reminders_config(
-        smtp_host="127.0.0.1", smtp_port=smtp_port, smtp_tls="none", sms_gateway="http",
-        sms_http_url=f"http://127.0.0.1:{api_port}/send", **kw,
+        smtp_host="127.0.0.1",
+        smtp_port=smtp_port,
+        smtp_tls="none",
+        sms_gateway="http",
+        sms_http_url=f"http://127.0.0.1:{api_port}/send",
+        **kw,
     )
     return ReminderService(store, Channels.from_config(cfg), clock, engine, cfg)
 
@@ -53,9 +57,10 @@ async def test_callback_tomorrow_10_sends_sms_and_email_at_9_exactly_once(store:
     sms = api.requests[0]["body"]
     assert w.phone == sms["to"] and "Dialer" == sms["from"]
     assert "Hi Zofia Nowak, we call you Tuesday, 1 December 2026 10:00" in sms["text"]
-    assert f"reminder-{(await store.pool.fetchval('SELECT min(id) FROM reminder_sends WHERE callback_id = $1', cb))}" in {
-        r["key"] for r in api.requests
-    }
+    sms_id = await store.pool.fetchval(
+        "SELECT id FROM reminder_sends WHERE callback_id = $1 AND channel = 'sms'", cb
+    )
+    assert [f"reminder-{sms_id}"] == [r["key"] for r in api.requests]
     assert 1 == len(mail.messages)
     msg = mail.messages[0]
     assert f"{w.agent}@example.com" == msg["To"] and "Callback Zofia Nowak" == msg["Subject"]
@@ -113,7 +118,9 @@ async def test_gateway_timing_out_is_retried_until_the_deadline_then_failed(stor
     assert 1 == (await store.reminder_service_state(clock.t)).failures_last_hour
 
 
-async def test_killed_between_send_and_record_resends_only_through_the_idempotent_gateway(store: Store) -> None:
+async def test_killed_between_send_and_record_resends_only_through_the_idempotent_gateway(
+    store: Store,
+) -> None:
     """The provider got the SMS and the e-mail, then the engine died before writing the result.
     The next engine sends the SMS again with the same idempotency key (the provider keeps one)
     and marks the e-mail uncertain rather than sending it twice."""
@@ -150,7 +157,9 @@ async def test_moved_callback_replans_and_cancelled_one_cancels(store: Store) ->
             svc = service(store, clock, smtp_port, api_port)
             await svc.tick()
             assert {"pending"} == set((await states(store, cb)).values())
-            await store.pool.execute("UPDATE callbacks SET due_at = due_at + interval '2 hours' WHERE id = $1", cb)
+            await store.pool.execute(
+                "UPDATE callbacks SET due_at = due_at + interval '2 hours' WHERE id = $1", cb
+            )
             clock.t = TOMORROW_10 - HOUR
             await svc.tick()
             assert [] == api.requests  # not at the old time
@@ -196,7 +205,9 @@ async def test_status_action_sends_its_template_once_per_status_change(store: St
     await store.create_status(
         StatusSpec("Wyślij SMS", SystemStatus.CALL, qualifier=Qualifier.ACTION_SMS), campaign=w.campaign
     )
-    await store.save_reminder_template(w.campaign, "offer", channel="sms", body="Offer for {{ contact.name }}")
+    await store.save_reminder_template(
+        w.campaign, "offer", channel="sms", body="Offer for {{ contact.name }}"
+    )
     clock = StepClock(TOMORROW_10)
     await store.set_status_action(w.campaign, "Wyślij SMS", "offer", at=clock.t - HOUR)
     await store.set_disposition(w.contact_id, "Wyślij SMS", at=clock.t, agent_id=w.agent_id)
@@ -207,7 +218,9 @@ async def test_status_action_sends_its_template_once_per_status_change(store: St
             clock.t += dt.timedelta(minutes=1)
             await svc.tick()
     assert ["Offer for Zofia Nowak"] == [r["body"]["text"] for r in api.requests]
-    rows = await store.pool.fetch("SELECT purpose, state FROM reminder_sends WHERE contact_id = $1", w.contact_id)
+    rows = await store.pool.fetch(
+        "SELECT purpose, state FROM reminder_sends WHERE contact_id = $1", w.contact_id
+    )
     assert [("status_action", "sent")] == [(r["purpose"], r["state"]) for r in rows]
 
 
@@ -249,7 +262,8 @@ async def test_a_day_of_callbacks_gets_each_reminder_once_at_its_lead_time(store
                 clock.t += dt.timedelta(minutes=10)
     assert 30 == len(api.requests) and 30 == len(mail.messages)
     rows = await store.pool.fetch(
-        "SELECT callback_id, channel, finished_at, state FROM reminder_sends WHERE callback_id = ANY($1::bigint[])",
+        "SELECT callback_id, channel, finished_at, state FROM reminder_sends"
+        " WHERE callback_id = ANY($1::bigint[])",
         ids,
     )
     lead = {"sms": dt.timedelta(hours=1), "email": dt.timedelta(minutes=30)}
