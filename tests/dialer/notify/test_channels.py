@@ -44,7 +44,8 @@ async def test_http_gateway_sends_the_auth_secret_only_in_its_header() -> None:
             sms_gateway="http",
             sms_http_url=f"http://127.0.0.1:{port}/v1/sms",
             sms_http_auth=Secret("Bearer s3cret"),
-            sms_http_body='{"to": {{ to|tojson }}, "text": {{ text|tojson }}, "ref": {{ idempotency_key|tojson }}}',
+            sms_http_body='{"to": {{ to|tojson }}, "text": {{ text|tojson }},'
+            ' "ref": {{ idempotency_key|tojson }}}',
         )
         provider_id = await HttpSmsGateway(cfg).send(
             Sms("+48600000001", "Shop", 'Zażółć "gęślą"', "reminder-3")
