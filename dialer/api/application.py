@@ -22,7 +22,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from dialer.api import agents, auth, campaigns, events, users
+from dialer.api import agents, auth, campaigns, events, reminders, users
 from dialer.api.context import ApiContext
 from dialer.api.errors import ApiError, error_body
 from dialer.api.schemas import ErrorOut
@@ -136,7 +136,7 @@ def create_api(ctx: ApiContext) -> FastAPI:
         redoc_url=None,
     )
     app.state.ctx = ctx
-    for module in (auth, agents, campaigns, events, users):
+    for module in (auth, agents, campaigns, events, users, reminders):
         app.include_router(module.router, prefix=API_PREFIX, responses=_RESPONSES)
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _request_invalid)

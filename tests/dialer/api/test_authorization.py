@@ -35,6 +35,11 @@ FORBIDDEN: dict[str, set[str]] = {
     "/api/v1/agents/{agent}/disposition": {"agent"},
     "/api/v1/users": {"agent", "supervisor"},
     "/api/v1/users/{name}": {"agent", "supervisor"},
+    "/api/v1/reminders/service": {"agent"},
+    "/api/v1/campaigns/{campaign}/reminders": {"agent"},
+    "/api/v1/campaigns/{campaign}/reminder-templates": {"agent"},
+    "/api/v1/campaigns/{campaign}/reminder-templates/{name}": {"agent"},
+    "/api/v1/campaigns/{campaign}/reminders/log": {"agent"},
 }
 PUBLIC = {"/api/v1/auth/login"}
 # What the path parameters name: another agent, a campaign the agent is not assigned to.
