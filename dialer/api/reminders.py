@@ -9,14 +9,13 @@ Secrets never pass here: the channels' settings are the configuration's, not the
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from dialer.api.context import Ctx, require_role
-from dialer.store.reminder_sends import ReminderLogEntry
+from dialer.store.reminder_sends import ReminderLogEntry, ReminderServiceState
 from dialer.store.reminders import MAX_LEAD_S, ReminderSettings
 from dialer.store.users import Role, User
 
@@ -26,15 +25,6 @@ Campaign = Annotated[str, Path(min_length=1, max_length=200)]
 Channel = Literal["sms", "email"]
 Lead = Field(default=None, ge=0, le=MAX_LEAD_S)
 TemplateName = Field(default=None, min_length=1, max_length=200)
-
-
-class ServiceOut(BaseModel):
-    running: bool
-    engines: list[str]
-    last_run_at: dt.datetime | None
-    backlog: int = Field(description="sends due and not yet sent")
-    failures_last_hour: int
-    sent_last_hour: int
 
 
 class SettingsOut(BaseModel):
@@ -98,35 +88,15 @@ class TemplateSaved(TemplateOut):
     sms: SmsLengthOut | None = Field(description="the sample's SMS length and parts (SMS templates)")
 
 
-class LogOut(BaseModel):
-    send_id: int
-    at: dt.datetime
-    operation: str
-    detail: str
-    purpose: str
-    recipient: str
-    channel: str
-    callback_id: int | None
-    contact_id: int | None
-    state: str
-    provider_id: str | None
-
-
 def _settings_out(s: ReminderSettings) -> SettingsOut:
     return SettingsOut(**{k: getattr(s, k) for k in SettingsOut.model_fields})
 
 
-@router.get("/reminders/service", response_model=ServiceOut, summary="Whether the reminder service runs")
-async def service_state(ctx: Ctx, user: Supervisor) -> ServiceOut:
-    s = await ctx.store.reminder_service_state(ctx.clock.utcnow())
-    return ServiceOut(
-        running=s.running,
-        engines=list(s.engines),
-        last_run_at=s.last_run_at,
-        backlog=s.backlog,
-        failures_last_hour=s.failures_last_hour,
-        sent_last_hour=s.sent_last_hour,
-    )
+@router.get(
+    "/reminders/service", response_model=ReminderServiceState, summary="Whether the reminder service runs"
+)
+async def service_state(ctx: Ctx, user: Supervisor) -> ReminderServiceState:
+    return await ctx.store.reminder_service_state(ctx.clock.utcnow())
 
 
 @router.get(
@@ -198,7 +168,9 @@ async def save_template(
 
 
 @router.get(
-    "/campaigns/{campaign}/reminders/log", response_model=list[LogOut], summary="The log, newest first"
+    "/campaigns/{campaign}/reminders/log",
+    response_model=list[ReminderLogEntry],
+    summary="The log, newest first",
 )
 async def get_log(
     ctx: Ctx,
@@ -206,8 +178,5 @@ async def get_log(
     campaign: Campaign,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     callback: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
-) -> list[LogOut]:
-    entries: list[ReminderLogEntry] = await ctx.store.reminder_log(
-        campaign, limit=limit, callback_id=callback
-    )
-    return [LogOut(**{k: getattr(e, k) for k in LogOut.model_fields}) for e in entries]
+) -> list[ReminderLogEntry]:
+    return await ctx.store.reminder_log(campaign, limit=limit, callback_id=callback)

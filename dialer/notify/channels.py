@@ -22,7 +22,6 @@ a request (which could echo a header).
 from __future__ import annotations
 
 import asyncio
-import json
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -253,8 +252,3 @@ class Channels:
         if self.sms is None:
             raise ChannelNotConfigured("SMS")
         return await self.sms.send(sms)
-
-
-def dumps_safe(value: object) -> str:
-    """JSON for a log detail (never a secret: callers pass our own values)."""
-    return json.dumps(value, ensure_ascii=False, default=str)

@@ -3,30 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 
-import pytest
-
-from dialer.cli.main import main
 from dialer.store.store import Store
+from tests.dialer.cli.test_users import dialer  # noqa: F401  (the same CLI runner fixture)
 from tests.dialer.conftest import make_campaign
-
-
-@pytest.fixture
-def dialer(
-    make_database: Callable[[], str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-):
-    dsn = make_database()
-    monkeypatch.setenv("DIALER_DSN", dsn)
-    monkeypatch.delenv("DIALER_CONFIG", raising=False)
-
-    def run(*argv: str) -> tuple[int, str, str]:
-        code = main(list(argv))
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    run.dsn = dsn  # type: ignore[attr-defined]
-    return run
 
 
 def _campaign(dsn: str) -> str:
@@ -40,7 +20,7 @@ def _campaign(dsn: str) -> str:
     return asyncio.run(go())
 
 
-def test_templates_rules_status_and_log(dialer, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_templates_rules_status_and_log(dialer, tmp_path) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     campaign = _campaign(dialer.dsn)
     code, out, err = dialer(
         "reminders",

@@ -8,9 +8,11 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 
+from prometheus_client import CollectorRegistry
+
 from dialer.model import Qualifier, StatusSpec, SystemStatus
 from dialer.notify.channels import Channels
-from dialer.notify.service import ReminderService
+from dialer.notify.service import ReminderMetrics, ReminderService
 from dialer.store.store import Store
 from tests.dialer.notify.conftest import TOMORROW_10, StepClock, book, reminders_config, world
 from tests.dialer.notify.servers import SmsApi, SmtpHandler, sms_api, smtp_server
@@ -18,7 +20,15 @@ from tests.dialer.notify.servers import SmsApi, SmtpHandler, sms_api, smtp_serve
 HOUR = dt.timedelta(hours=1)
 
 
-def service(store: Store, clock: StepClock, smtp_port: int, api_port: int, engine: str = "e1", **kw: object):
+def service(
+    store: Store,
+    clock: StepClock,
+    smtp_port: int,
+    api_port: int,
+    engine: str = "e1",
+    metrics: ReminderMetrics | None = None,
+    **kw: object,
+) -> ReminderService:
     cfg = reminders_config(
         smtp_host="127.0.0.1",
         smtp_port=smtp_port,
@@ -27,7 +37,7 @@ def service(store: Store, clock: StepClock, smtp_port: int, api_port: int, engin
         sms_http_url=f"http://127.0.0.1:{api_port}/send",
         **kw,
     )
-    return ReminderService(store, Channels.from_config(cfg), clock, engine, cfg)
+    return ReminderService(store, Channels.from_config(cfg), clock, engine, cfg, metrics=metrics)
 
 
 async def states(store: Store, callback_id: int) -> dict[tuple[str, str], str]:
@@ -44,7 +54,9 @@ async def test_callback_tomorrow_10_sends_sms_and_email_at_9_exactly_once(store:
     mail, api = SmtpHandler(), SmsApi()
     async with smtp_server(mail) as smtp_port:
         async with sms_api(api) as api_port:
-            svc = service(store, clock, smtp_port, api_port)
+            svc = service(
+                store, clock, smtp_port, api_port, metrics=ReminderMetrics(registry := CollectorRegistry())
+            )
             await svc.tick()
             assert [] == api.requests and [] == mail.messages  # 08:59: not yet
             clock.t = TOMORROW_10 - HOUR
@@ -78,6 +90,29 @@ async def test_callback_tomorrow_10_sends_sms_and_email_at_9_exactly_once(store:
     assert {"planned", "claimed", "sent"} <= {e.operation for e in log}
     state = await store.reminder_service_state(clock.t)
     assert state.running and ("e1",) == state.engines and 0 == state.backlog
+    for channel in ("sms", "email"):
+        assert 1 == registry.get_sample_value(
+            "dialer_reminders_sends_total", {"channel": channel, "result": "sent"}
+        )
+    assert 0 == registry.get_sample_value("dialer_reminders_backlog")
+
+
+async def test_a_callbacks_override_chooses_recipients_channel_and_lead(store: Store) -> None:
+    w = await world(store)
+    cb = await book(store, w)
+    await store.save_reminder_template(
+        w.campaign, "mail-customer", channel="email", subject="Hi", body="Hi {{ contact.name }}"
+    )
+    await store.set_reminder_override(
+        cb, recipients="customer", channel="email", template="mail-customer", lead_s=600
+    )
+    clock = StepClock(TOMORROW_10 - dt.timedelta(minutes=10))
+    async with smtp_server(mail := SmtpHandler()) as smtp_port:
+        async with sms_api(api := SmsApi()) as api_port:
+            await service(store, clock, smtp_port, api_port).tick()
+    assert [] == api.requests
+    assert [("z@example.com", "Hi")] == [(m["To"], m["Subject"]) for m in mail.messages]
+    assert {("customer", "email"): "sent"} == await states(store, cb)
 
 
 async def test_smtp_refusing_then_accepting_is_retried_with_backoff(store: Store) -> None:
