@@ -113,6 +113,11 @@ class HttpSmsGateway:
         self._body = SandboxedEnvironment(autoescape=False).from_string(cfg.sms_http_body)
         self._client = client
 
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
     async def send(self, sms: Sms) -> str:
         cfg = self._cfg
         try:
@@ -124,20 +129,13 @@ class HttpSmsGateway:
         headers = {"Content-Type": cfg.sms_http_content_type, "Idempotency-Key": sms.key}
         if cfg.sms_http_auth:
             headers[cfg.sms_http_auth_header] = cfg.sms_http_auth.reveal()
+        if self._client is None:
+            # one client for the service's life: a new one per send costs a TLS context each
+            self._client = httpx.AsyncClient(timeout=cfg.send_timeout_s)
         try:
-            if self._client is not None:
-                reply = await self._client.request(
-                    cfg.sms_http_method,
-                    cfg.sms_http_url,
-                    content=body.encode(),
-                    headers=headers,
-                    timeout=cfg.send_timeout_s,
-                )
-            else:
-                async with httpx.AsyncClient(timeout=cfg.send_timeout_s) as client:
-                    reply = await client.request(
-                        cfg.sms_http_method, cfg.sms_http_url, content=body.encode(), headers=headers
-                    )
+            reply = await self._client.request(
+                cfg.sms_http_method, cfg.sms_http_url, content=body.encode(), headers=headers
+            )
         except httpx.TimeoutException:
             raise SendFailed("the SMS gateway timed out", transient=True) from None
         except httpx.HTTPError as e:
@@ -252,3 +250,8 @@ class Channels:
         if self.sms is None:
             raise ChannelNotConfigured("SMS")
         return await self.sms.send(sms)
+
+    async def aclose(self) -> None:
+        """Let go of the connections a gateway keeps (the HTTP gateway's client)."""
+        if isinstance(self.sms, HttpSmsGateway):
+            await self.sms.aclose()

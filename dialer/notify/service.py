@@ -223,6 +223,7 @@ class ReminderService:
         finally:
             if self._metrics is not None:
                 self._metrics.running.set(0)
+            await self._channels.aclose()
             try:
                 await asyncio.shield(
                     self._store.reminder_service_stopped(self._engine_id, self._clock.utcnow())
