@@ -13,6 +13,7 @@ from config.model import (
     EngineConfig,
     LogConfig,
     MetricsConfig,
+    RemindersConfig,
 )
 from config.secret import Secret
 
@@ -28,6 +29,7 @@ __all__ = [
     "EngineConfig",
     "LogConfig",
     "MetricsConfig",
+    "RemindersConfig",
     "Secret",
     "default_home",
     "load_config",

@@ -30,6 +30,7 @@ from config.model import (
     EngineConfig,
     LogConfig,
     MetricsConfig,
+    RemindersConfig,
 )
 from config.secret import Secret
 
@@ -41,6 +42,7 @@ _SECTIONS: dict[str, type] = {
     "engine": EngineConfig,
     "api": ApiConfig,
     "campaigns": CampaignDefaultsConfig,
+    "reminders": RemindersConfig,
 }
 _SECRET_KEYS = {"database.dsn"}
 _LOG_FORMATS = ("auto", "json", "console")
@@ -58,6 +60,9 @@ _ENV_KEYS = {
     "DIALER_ENGINE_ID": "engine.engine_id",
     "DIALER_API_HOST": "api.host",
     "DIALER_API_PORT": "api.port",
+    "DIALER_SMTP_PASSWORD": "reminders.smtp_password",
+    "DIALER_SMS_HTTP_AUTH": "reminders.sms_http_auth",
+    "DIALER_SMPP_PASSWORD": "reminders.smpp_password",
 }
 # These set a field of the first AMI server (creating one if the file has none).
 _ENV_AMI = {
@@ -276,6 +281,7 @@ def _validate(cfg: DialerConfig) -> None:
         reason = f"must be a TCP port (1-65535; 0: no metrics), got {cfg.metrics.port}"
         raise ConfigError("metrics.port", reason)
     _validate_api(cfg)
+    _validate_reminders(cfg)
     if cfg.database.dsn is not None and cfg.database.dsn.reveal():
         problem = dsn_problem(cfg.database.dsn.reveal())
         if problem is not None:
@@ -333,3 +339,26 @@ def _validate_api(cfg: DialerConfig) -> None:
         raise ConfigError(
             "api.login_window_s", f"must be a positive number of seconds, got {api.login_window_s}"
         )
+
+
+def _validate_reminders(cfg: DialerConfig) -> None:
+    r = cfg.reminders
+    choices = {"smtp_tls": ("none", "starttls", "tls"), "sms_gateway": ("none", "http", "smpp")}
+    for key, allowed in choices.items():
+        if getattr(r, key) not in allowed:
+            got = getattr(r, key)
+            raise ConfigError(f"reminders.{key}", f"must be one of {', '.join(allowed)}, got {got!r}")
+    for key in ("tick_s", "send_timeout_s", "retry_base_s", "retry_cap_s", "status_action_deadline_s"):
+        if not getattr(r, key) > 0:
+            got = getattr(r, key)
+            raise ConfigError(f"reminders.{key}", f"must be a positive number of seconds, got {got}")
+    if r.batch < 1:
+        raise ConfigError("reminders.batch", f"must be at least 1, got {r.batch}")
+    for key in ("smtp_port", "smpp_port"):
+        if not 0 < getattr(r, key) < 65536:
+            got = getattr(r, key)
+            raise ConfigError(f"reminders.{key}", f"must be a TCP port (1-65535), got {got}")
+    if r.sms_gateway == "http" and not r.sms_http_url.startswith(("http://", "https://")):
+        raise ConfigError("reminders.sms_http_url", "must be an http(s):// URL for sms_gateway = http")
+    if r.sms_gateway == "smpp" and not (r.smpp_host and r.smpp_system_id):
+        raise ConfigError("reminders.smpp_host", "sms_gateway = smpp needs smpp_host and smpp_system_id")

@@ -144,6 +144,47 @@ class CampaignDefaultsConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class RemindersConfig:
+    """The reminder service (issue 14): its loop and its channels.
+
+    ``enabled`` runs the service inside ``dialer run``. E-mail goes over SMTP
+    (``smtp_tls``: ``none``, ``starttls`` or ``tls``); SMS through ``sms_gateway``: ``none``,
+    ``http`` (a provider's REST API: ``sms_http_url``, ``sms_http_method``, the header
+    ``sms_http_auth_header`` carrying the secret ``sms_http_auth``, the Jinja2 body
+    ``sms_http_body`` and the reply's id field ``sms_http_id_field``) or ``smpp``. Secrets
+    (``smtp_password``, ``sms_http_auth``, ``smpp_password``) come from the environment
+    (DIALER_SMTP_PASSWORD, DIALER_SMS_HTTP_AUTH, DIALER_SMPP_PASSWORD) and are never logged.
+    """
+
+    enabled: bool = True
+    tick_s: float = 15.0
+    batch: int = 50
+    send_timeout_s: float = 20.0
+    retry_base_s: float = 60.0
+    retry_cap_s: float = 1800.0
+    status_action_deadline_s: float = 3600.0
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_tls: str = "starttls"
+    smtp_username: str = ""
+    smtp_password: Secret = field(default_factory=lambda: Secret(""))
+    email_from: str = ""
+    sms_gateway: str = "none"
+    sms_sender: str = ""
+    sms_http_url: str = ""
+    sms_http_method: str = "POST"
+    sms_http_auth_header: str = "Authorization"
+    sms_http_auth: Secret = field(default_factory=lambda: Secret(""))
+    sms_http_body: str = '{"to": {{ to|tojson }}, "from": {{ sender|tojson }}, "text": {{ text|tojson }}}'
+    sms_http_content_type: str = "application/json"
+    sms_http_id_field: str = "id"
+    smpp_host: str = ""
+    smpp_port: int = 2775
+    smpp_system_id: str = ""
+    smpp_password: Secret = field(default_factory=lambda: Secret(""))
+
+
+@dataclass(frozen=True, slots=True)
 class DialerConfig:
     """The whole engine configuration.
 
@@ -160,3 +201,4 @@ class DialerConfig:
     engine: EngineConfig = field(default_factory=EngineConfig)
     api: ApiConfig = field(default_factory=ApiConfig)
     campaigns: CampaignDefaultsConfig = field(default_factory=CampaignDefaultsConfig)
+    reminders: RemindersConfig = field(default_factory=RemindersConfig)

@@ -37,6 +37,8 @@ from dialer.campaign.runner import CampaignRunner
 from dialer.campaign.settings import RunnerSettings
 from dialer.clock import Clock, RealClock
 from dialer.errors import DatabaseUnreachable, DialerError
+from dialer.notify.channels import Channels
+from dialer.notify.service import ReminderMetrics, ReminderService
 from dialer.observability.logs import configure_logging
 from dialer.observability.metrics import DialerMetrics, EngineCollector
 from dialer.observability.metrics_http import MetricsServer
@@ -87,6 +89,7 @@ class App:
     engine_id: str
     metrics_server: MetricsServer | None = None
     api_server: ApiServer | None = None
+    reminders: ReminderService | None = None
     _closed: bool = field(default=False, repr=False)
     _logged_in: set[tuple[int, str]] = field(default_factory=set, repr=False)
 
@@ -123,7 +126,20 @@ class App:
         )
 
     async def run(self) -> None:
-        """Run the engine (every running campaign whose schedule is open) until drained."""
+        """Run the engine (every running campaign whose schedule is open) until drained, and
+        the reminder service beside it (``[reminders] enabled``) until then."""
+        reminders = (
+            None if self.reminders is None else asyncio.create_task(self.reminders.run(), name="reminders")
+        )
+        try:
+            await self._run_engine()
+        finally:
+            if reminders is not None and self.reminders is not None:
+                self.reminders.stop()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await reminders
+
+    async def _run_engine(self) -> None:
         if not self.cfg.engine.autologin_agents:
             await self.engine.run()
             return
@@ -289,6 +305,14 @@ async def build_app(
         engine_id=engine_id,
         metrics_server=server,
         api_server=api,
+        reminders=(
+            ReminderService(
+                store, Channels.from_config(cfg.reminders), clock, engine_id, cfg.reminders,
+                metrics=ReminderMetrics(registry),
+            )
+            if cfg.reminders.enabled
+            else None
+        ),
     )
     metrics.add_collector(EngineCollector(campaigns=engine.gauges, servers=pbx.server_gauges))
     return app

@@ -22,7 +22,18 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from dialer.api import agent_records, agents, auth, campaigns, dnc, events, schedules, statuses, users
+from dialer.api import (
+    agent_records,
+    agents,
+    auth,
+    campaigns,
+    dnc,
+    events,
+    reminders,
+    schedules,
+    statuses,
+    users,
+)
 from dialer.api.context import ApiContext
 from dialer.api.errors import ApiError, error_body
 from dialer.api.schemas import ErrorOut
@@ -143,7 +154,7 @@ def create_api(ctx: ApiContext) -> FastAPI:
         redoc_url=None,
     )
     app.state.ctx = ctx
-    for module in (auth, agents, campaigns, events, users):
+    for module in (auth, agents, campaigns, events, users, reminders):
         app.include_router(module.router, prefix=API_PREFIX, responses=_RESPONSES)
     app.include_router(schedules.router, prefix=API_PREFIX, responses=_RESPONSES)
     app.include_router(statuses.router, prefix=API_PREFIX, responses=_RESPONSES)

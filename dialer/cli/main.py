@@ -29,6 +29,7 @@ from dialer.cli import (
     database,
     dnc,
     engine,
+    reminders,
     schedules,
     statuses,
     users,
@@ -38,7 +39,8 @@ from dialer.errors import DialerError
 
 # In the order `dialer --help` lists them.
 _COMMAND_GROUPS = (
-    database, schedules, statuses, campaigns, agents, dnc, contacts, compliance, users, engine, asterisk
+    database, schedules, statuses, campaigns, agents, dnc, contacts, compliance, users, reminders, engine,
+    asterisk,
 )
 
 

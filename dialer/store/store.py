@@ -18,6 +18,8 @@ a :class:`~dialer.store.connection.PoolNoun` that holds the shared pool and noth
 * :class:`~dialer.store.history.History`: what pacing remembers of a campaign's calls.
 * :class:`~dialer.store.compliance.Audit`: the compliance audit report, record retention.
 * :class:`~dialer.store.users.Users`: the HTTP API's users and their tokens.
+* :class:`~dialer.store.reminders.Reminders`, :class:`~dialer.store.reminder_sends.ReminderSends`:
+  the reminder service's rules and templates, its sends and their log.
 
 :class:`Store` owns the pool's life cycle (:meth:`Store.open` connects and migrates,
 :meth:`Store.close`) and *inherits* every noun class, rather than holding them as attributes
@@ -47,11 +49,16 @@ from dialer.store.connection import create_pool
 from dialer.store.contacts import Contacts
 from dialer.store.dnc import DoNotCall
 from dialer.store.history import History
+from dialer.store.reminder_sends import ReminderSends
+from dialer.store.reminders import Reminders
 from dialer.store.statuses import Statuses
 from dialer.store.users import Users
 
 
-class Store(Campaigns, Statuses, Contacts, Attempts, Callbacks, Agents, DoNotCall, History, Audit, Users):
+class Store(
+    Campaigns, Statuses, Contacts, Attempts, Callbacks, Agents, DoNotCall, History, Audit, Users,
+    Reminders, ReminderSends,
+):
     """The campaign database. Build with :meth:`open`; ``close()`` when done."""
 
     @classmethod

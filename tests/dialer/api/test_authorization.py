@@ -54,6 +54,11 @@ FORBIDDEN: dict[str, set[str]] = {
     "/api/v1/agents/{agent}/campaigns": {"agent"},
     "/api/v1/dnc": {"agent"},
     "/api/v1/dnc/{number}": {"agent", "supervisor"},
+    "/api/v1/reminders/service": {"agent"},
+    "/api/v1/campaigns/{campaign}/reminders": {"agent"},
+    "/api/v1/campaigns/{campaign}/reminder-templates": {"agent"},
+    "/api/v1/campaigns/{campaign}/reminder-templates/{name}": {"agent"},
+    "/api/v1/campaigns/{campaign}/reminders/log": {"agent"},
 }
 # (method, path) whose refusals differ from the path's row.
 _ADMIN_ONLY = {"agent", "supervisor"}
