@@ -38,7 +38,7 @@ async def test_each_attempt_event_is_one_line_and_a_connection_up_is_info(dsn: s
                 ups = [e for e in logs if e["event"] == "pbx_connection" and e.get("up")]
                 return bool(ups) and runner.stats().attempts >= 15
 
-            await wait_for(back_and_dialling, timeout_s=60, what="a reconnect and 15 attempts")
+            await wait_for(back_and_dialling, timeout_s=180, what="a reconnect and 15 attempts")
         finally:
             await stop_engine(engine)
             await pbx.close()
