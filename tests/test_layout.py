@@ -59,7 +59,10 @@ MAY_IMPORT: dict[str, tuple[str, ...]] = {
         "dialer.campaign.engine",
         "dialer.campaign.runner",
         "dialer.campaign.settings",
+        "dialer.contacts.csv_reader",
+        "dialer.contacts.importer",
         "dialer.contacts.phone",
+        "dialer.contacts.transfer",
         "dialer.store",
     ),
     "dialer.app": (

@@ -116,3 +116,7 @@ async def visible_campaign(
             "forbidden", "the agent is not assigned to this campaign", field="campaign", value=campaign
         )
     return campaign
+
+
+# Supervisors and administrators: the data endpoints (contacts, import, transfer, attempts, report).
+Supervisor = Annotated[User, Depends(require_role(Role.SUPERVISOR, Role.ADMIN))]

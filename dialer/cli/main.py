@@ -21,12 +21,14 @@ from config import ConfigError
 from dialer.cli import (
     agents,
     asterisk,
+    attempts,
     campaigns,
     compliance,
     contacts,
     database,
     dnc,
     engine,
+    reports,
     schedules,
     statuses,
     users,
@@ -35,8 +37,9 @@ from dialer.errors import DialerError
 
 # In the order `dialer --help` lists them.
 _COMMAND_GROUPS = (
-    database, schedules, statuses, campaigns, agents, dnc, contacts, compliance, users, engine, asterisk
-)
+    database, schedules, statuses, campaigns, agents, dnc, contacts, attempts, reports, compliance, users,
+    engine, asterisk,
+)  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,99 @@
+"""Contacts for supervisors and administrators: search and page, show one, edit, export as CSV.
+
+Thin calls on the store's :class:`~dialer.store.contact_search.ContactSearch` (the same
+functions ``dialer contacts list|search|show|export`` call), which checks every filter.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import structlog
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import StreamingResponse
+
+from dialer.api.context import Ctx, Supervisor
+from dialer.api.data_schemas import (
+    ContactDetailOut,
+    ContactEdit,
+    ContactPage,
+    contact_detail_out,
+    contact_line_out,
+)
+from dialer.api.exports import CSV_RESPONSE, csv_download
+from dialer.api.schemas import MAX_ID
+from dialer.store.attempt_log import MAX_PAGE
+from dialer.store.contact_search import ContactQuery
+
+log = structlog.get_logger(__name__)
+
+router = APIRouter(tags=["contacts"])
+
+Campaign = Annotated[str | None, Query(min_length=1, max_length=200, description="campaign name")]
+Status = Annotated[str | None, Query(min_length=1, max_length=200, description="status name")]
+NamePart = Annotated[
+    str | None, Query(min_length=1, max_length=200, description="part of the name, any case")
+]
+Number = Annotated[str | None, Query(min_length=1, max_length=40, description="3 or more digits of a number")]
+ContactId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+@router.get("/contacts", response_model=ContactPage, summary="Search contacts, a page at a time (by id)")
+async def list_contacts(
+    ctx: Ctx,
+    user: Supervisor,
+    campaign: Campaign = None,
+    status: Status = None,
+    name: NamePart = None,
+    number: Number = None,
+    after: Annotated[int, Query(ge=0, le=MAX_ID, description="the next_after of the previous page")] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
+) -> ContactPage:
+    query = ContactQuery(campaign=campaign, status=status, name=name, number=number)
+    lines, next_after = await ctx.store.search_contacts(query, after=after, limit=limit)
+    return ContactPage(items=[contact_line_out(c) for c in lines], next_after=next_after)
+
+
+@router.get(
+    "/contacts/export",
+    response_class=StreamingResponse,
+    responses=CSV_RESPONSE,
+    summary="Export the matching contacts as CSV (streamed; re-importable columns)",
+)
+async def export_contacts(
+    ctx: Ctx,
+    user: Supervisor,
+    campaign: Campaign = None,
+    status: Status = None,
+    name: NamePart = None,
+    number: Number = None,
+) -> StreamingResponse:
+    query = ContactQuery(campaign=campaign, status=status, name=name, number=number)
+    rows = await ctx.store.export_contacts(query)
+    log.info("api_contacts_export", campaign=campaign, by=user.name)
+    return csv_download(rows, "contacts.csv")
+
+
+@router.get(
+    "/contacts/{contact_id}",
+    response_model=ContactDetailOut,
+    summary="One contact: numbers, custom fields, attempts, callbacks",
+)
+async def show_contact(ctx: Ctx, user: Supervisor, contact_id: ContactId) -> ContactDetailOut:
+    return contact_detail_out(await ctx.store.contact_detail(contact_id))
+
+
+@router.patch("/contacts/{contact_id}", response_model=ContactDetailOut, summary="Edit a contact's data")
+async def edit_contact(
+    ctx: Ctx, user: Supervisor, contact_id: ContactId, body: ContactEdit
+) -> ContactDetailOut:
+    detail = await ctx.store.update_contact(
+        contact_id,
+        name=body.name,
+        timezone=body.timezone,
+        clear_timezone=body.clear_timezone,
+        fields=body.fields,
+        priority=body.priority,
+    )
+    log.info("api_contact_edited", contact=contact_id, by=user.name)
+    return contact_detail_out(detail)
