@@ -63,8 +63,9 @@ class _DryRun(Exception):
         self.dups = dups
 
 
-async def _rows_of(rows: Iterable[ContactRow | RejectedRow] | AsyncIterable[ContactRow | RejectedRow]
-                   ) -> AsyncIterator[ContactRow | RejectedRow]:
+async def _rows_of(
+    rows: Iterable[ContactRow | RejectedRow] | AsyncIterable[ContactRow | RejectedRow],
+) -> AsyncIterator[ContactRow | RejectedRow]:
     if isinstance(rows, AsyncIterable):
         async for row in rows:
             yield row
@@ -143,6 +144,7 @@ async def import_contacts(
         raise ValidationError("batch_size", "must be a positive number", batch_size)
     imported = rejected = batches = 0
     committed_line = 0
+    own_batches: list[int] = []  # this import's batches, to tell its own rows from earlier contacts
     held: list[RejectedRow] = []  # rejects since the last flush, sent once the batch's own are known
     tally = DialabilityTally(camp["local_hours_start"], camp["local_hours_end"], started)
 
@@ -162,7 +164,7 @@ async def import_contacts(
             send(held)
             return
         try:
-            n, dups = await _load_batch(pool, camp["id"], status_id, batch, source, dry_run)
+            n, dups = await _load_batch(pool, camp["id"], status_id, batch, source, dry_run, own_batches)
         except asyncpg.PostgresError as e:
             raise ImportAborted(
                 f"import stopped at lines {batch[0].line}-{batch[-1].line}: {e}; that batch was rolled back,"
@@ -208,17 +210,30 @@ async def import_contacts(
 
 
 async def _load_batch(
-    pool: asyncpg.Pool, campaign_id: int, status_id: int, batch: list[ContactRow], source: str, dry_run: bool
+    pool: asyncpg.Pool,
+    campaign_id: int,
+    status_id: int,
+    batch: list[ContactRow],
+    source: str,
+    dry_run: bool,
+    own_batches: list[int],
 ) -> tuple[int, list[RejectedRow]]:
     try:
-        return await _write_batch(pool, campaign_id, status_id, batch, source, dry_run)
+        return await _write_batch(pool, campaign_id, status_id, batch, source, dry_run, own_batches)
     except _DryRun as done:
         return done.inserted, done.dups
 
 
 async def _write_batch(
-    pool: asyncpg.Pool, campaign_id: int, status_id: int, batch: list[ContactRow], source: str, dry_run: bool
+    pool: asyncpg.Pool,
+    campaign_id: int,
+    status_id: int,
+    batch: list[ContactRow],
+    source: str,
+    dry_run: bool,
+    own_batches: list[int],
 ) -> tuple[int, list[RejectedRow]]:
+    """One batch in one transaction; appends its id to ``own_batches`` (this file's batches)."""
     records = []
     for r in batch:
         phones = list({p.e164: p for p in r.phones}.values())
@@ -239,12 +254,17 @@ async def _write_batch(
                    fields jsonb, phones text[], kinds text[], zones jsonb) ON COMMIT DROP"""
         )
         await conn.copy_records_to_table("import_staging", records=records, columns=_STAGING_COLUMNS)
+        # a number already in the campaign: from an earlier batch of this same file (named by
+        # its line, as the reader names a duplicate within a batch) or from before
         dup_rows = await conn.fetch(
-            """SELECT DISTINCT ON (s.line) s.line, x.e164
+            """SELECT DISTINCT ON (s.line) s.line, x.e164, c.import_line,
+                      coalesce(c.import_batch = ANY($2::bigint[]), false) AS own
                FROM import_staging s CROSS JOIN LATERAL unnest(s.phones) AS x(e164)
-               WHERE EXISTS (SELECT 1 FROM contact_phones p WHERE p.campaign_id = $1 AND p.e164 = x.e164)
-               ORDER BY s.line""",
+               JOIN contact_phones p ON p.campaign_id = $1 AND p.e164 = x.e164
+               JOIN contacts c ON c.id = p.contact_id
+               ORDER BY s.line, own DESC, c.import_line""",
             campaign_id,
+            own_batches,
         )
         if dup_rows:
             await conn.execute(
@@ -280,7 +300,16 @@ async def _write_batch(
             batch_id,
         )
         await conn.execute("UPDATE import_batches SET imported = $2 WHERE id = $1", batch_id, inserted)
-        dups = [RejectedRow(d["line"], f"already in the campaign ({d['e164']})") for d in dup_rows]
+        dups = [
+            RejectedRow(
+                d["line"],
+                f"duplicate of line {d['import_line']} ({d['e164']})"
+                if d["own"]
+                else f"duplicate of a contact already in the campaign ({d['e164']})",
+            )
+            for d in dup_rows
+        ]
         if dry_run:
             raise _DryRun(int(inserted), dups)  # leaves the transaction: rolled back
+        own_batches.append(batch_id)
     return int(inserted), dups
