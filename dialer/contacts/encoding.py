@@ -16,6 +16,8 @@ operator learns the ``--encoding`` (or ``encoding=``) to give, not only that the
 from __future__ import annotations
 
 import codecs
+import re
+import unicodedata
 from collections.abc import Iterable, Iterator
 
 from dialer.errors import CsvFormatError, ValidationError
@@ -50,10 +52,20 @@ def check_encoding(name: str) -> str:
     return info.name
 
 
+def _mixed_words(text: str) -> int:
+    """Words mixing letters of two scripts ("Јucja": a Cyrillic Je before Latin letters)."""
+    mixed = 0
+    for word in re.findall(r"[^\W\d_]+", text):
+        scripts = {unicodedata.name(c, "?").split(" ")[0] for c in word}
+        mixed += len(scripts) > 1
+    return mixed
+
+
 def guess_code_pages(raw: bytes) -> list[str]:
-    """The code pages of :data:`CODE_PAGES` under which ``raw`` has no unmapped byte and its
-    non-ASCII characters are all letters (``ą`` rather than ``¹``), best first."""
-    found = []
+    """The code pages of :data:`CODE_PAGES` under which ``raw`` reads as text: no unmapped
+    byte, every non-ASCII character a letter (``ą`` rather than ``¹``), and the fewest words
+    mixing two scripts; in the order of :data:`CODE_PAGES`."""
+    scored = []
     for page in CODE_PAGES:
         try:
             text = raw.decode(page)
@@ -61,8 +73,9 @@ def guess_code_pages(raw: bytes) -> list[str]:
             continue
         high = [c for c in text if ord(c) > 127]
         if high and all(c.isalpha() for c in high):
-            found.append(page)
-    return found
+            scored.append((_mixed_words(text), page))
+    best = min((score for score, _ in scored), default=0)
+    return [page for score, page in scored if score == best]
 
 
 def decoded_lines(lines: Iterable[bytes], encoding: str = DEFAULT_ENCODING) -> Iterator[str]:
