@@ -35,10 +35,20 @@ FORBIDDEN: dict[str, set[str]] = {
     "/api/v1/agents/{agent}/disposition": {"agent"},
     "/api/v1/users": {"agent", "supervisor"},
     "/api/v1/users/{name}": {"agent", "supervisor"},
+    # the data endpoints: supervisors and admins
+    "/api/v1/contacts": {"agent"},
+    "/api/v1/contacts/export": {"agent"},
+    "/api/v1/contacts/{contact_id}": {"agent"},
+    "/api/v1/campaigns/{campaign}/imports": {"agent"},
+    "/api/v1/transfers/count": {"agent"},
+    "/api/v1/transfers": {"agent"},
+    "/api/v1/attempts": {"agent"},
+    "/api/v1/attempts/export": {"agent"},
+    "/api/v1/report": {"agent"},
 }
 PUBLIC = {"/api/v1/auth/login"}
 # What the path parameters name: another agent, a campaign the agent is not assigned to.
-PARAMS = {"agent": "bob", "campaign": "THEIRS", "name": "bob"}
+PARAMS = {"agent": "bob", "campaign": "THEIRS", "name": "bob", "contact_id": 1}
 
 
 def _operations(doc: dict[str, Any]) -> list[tuple[str, str]]:
