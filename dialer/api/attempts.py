@@ -10,11 +10,11 @@ import datetime as dt
 from typing import Annotated
 
 import structlog
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 
 from dialer.api.context import Ctx, Supervisor
-from dialer.api.data_schemas import AttemptPage, attempt_line_out
+from dialer.api.data_schemas import AttemptPage
 from dialer.api.exports import CSV_RESPONSE, csv_download
 from dialer.api.schemas import MAX_ID
 from dialer.model import Outcome
@@ -24,9 +24,18 @@ log = structlog.get_logger(__name__)
 
 router = APIRouter(tags=["attempts"])
 
-Campaign = Annotated[str | None, Query(min_length=1, max_length=200, description="campaign name")]
-Since = Annotated[dt.datetime | None, Query(description="started at or after (no offset: UTC)")]
-Until = Annotated[dt.datetime | None, Query(description="started before (no offset: UTC)")]
+
+def attempt_query(
+    campaign: Annotated[str | None, Query(min_length=1, max_length=200, description="campaign name")] = None,
+    outcome: Outcome | None = None,
+    since: Annotated[dt.datetime | None, Query(description="started at or after (no offset: UTC)")] = None,
+    until: Annotated[dt.datetime | None, Query(description="started before (no offset: UTC)")] = None,
+) -> AttemptQuery:
+    """The attempt filters, as query parameters of the list and the export alike."""
+    return AttemptQuery(campaign=campaign, outcome=outcome, since=since, until=until)
+
+
+Filters = Annotated[AttemptQuery, Depends(attempt_query)]
 
 
 @router.get(
@@ -35,16 +44,12 @@ Until = Annotated[dt.datetime | None, Query(description="started before (no offs
 async def list_attempts(
     ctx: Ctx,
     user: Supervisor,
-    campaign: Campaign = None,
-    outcome: Outcome | None = None,
-    since: Since = None,
-    until: Until = None,
+    query: Filters,
     after: Annotated[int, Query(ge=0, le=MAX_ID, description="the next_after of the previous page")] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
 ) -> AttemptPage:
-    query = AttemptQuery(campaign=campaign, outcome=outcome, since=since, until=until)
     lines, next_after = await ctx.store.search_attempts(query, after=after, limit=limit)
-    return AttemptPage(items=[attempt_line_out(a) for a in lines], next_after=next_after)
+    return AttemptPage(items=lines, next_after=next_after)
 
 
 @router.get(
@@ -53,15 +58,7 @@ async def list_attempts(
     responses=CSV_RESPONSE,
     summary="Export the matching attempts as CSV (streamed)",
 )
-async def export_attempts(
-    ctx: Ctx,
-    user: Supervisor,
-    campaign: Campaign = None,
-    outcome: Outcome | None = None,
-    since: Since = None,
-    until: Until = None,
-) -> StreamingResponse:
-    query = AttemptQuery(campaign=campaign, outcome=outcome, since=since, until=until)
+async def export_attempts(ctx: Ctx, user: Supervisor, query: Filters) -> StreamingResponse:
     rows = await ctx.store.export_attempts(query)
-    log.info("api_attempts_export", campaign=campaign, by=user.name)
+    log.info("api_attempts_export", campaign=query.campaign, by=user.name)
     return csv_download(rows, "attempts.csv")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import structlog
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import StreamingResponse
 
 from dialer.api.context import Ctx, Supervisor
@@ -18,7 +18,6 @@ from dialer.api.data_schemas import (
     ContactEdit,
     ContactPage,
     contact_detail_out,
-    contact_line_out,
 )
 from dialer.api.exports import CSV_RESPONSE, csv_download
 from dialer.api.schemas import MAX_ID
@@ -29,29 +28,34 @@ log = structlog.get_logger(__name__)
 
 router = APIRouter(tags=["contacts"])
 
-Campaign = Annotated[str | None, Query(min_length=1, max_length=200, description="campaign name")]
-Status = Annotated[str | None, Query(min_length=1, max_length=200, description="status name")]
-NamePart = Annotated[
-    str | None, Query(min_length=1, max_length=200, description="part of the name, any case")
-]
-Number = Annotated[str | None, Query(min_length=1, max_length=40, description="3 or more digits of a number")]
 ContactId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+def contact_query(
+    campaign: Annotated[str | None, Query(min_length=1, max_length=200, description="campaign name")] = None,
+    status: Annotated[str | None, Query(min_length=1, max_length=200, description="status name")] = None,
+    name: Annotated[
+        str | None, Query(min_length=1, max_length=200, description="part of the name, any case")
+    ] = None,
+    number: Annotated[str | None, Query(min_length=1, max_length=40, description="3 or more digits")] = None,
+) -> ContactQuery:
+    """The contact filters, as query parameters of the list and the export alike."""
+    return ContactQuery(campaign=campaign, status=status, name=name, number=number)
+
+
+Filters = Annotated[ContactQuery, Depends(contact_query)]
 
 
 @router.get("/contacts", response_model=ContactPage, summary="Search contacts, a page at a time (by id)")
 async def list_contacts(
     ctx: Ctx,
     user: Supervisor,
-    campaign: Campaign = None,
-    status: Status = None,
-    name: NamePart = None,
-    number: Number = None,
+    query: Filters,
     after: Annotated[int, Query(ge=0, le=MAX_ID, description="the next_after of the previous page")] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
 ) -> ContactPage:
-    query = ContactQuery(campaign=campaign, status=status, name=name, number=number)
     lines, next_after = await ctx.store.search_contacts(query, after=after, limit=limit)
-    return ContactPage(items=[contact_line_out(c) for c in lines], next_after=next_after)
+    return ContactPage(items=lines, next_after=next_after)
 
 
 @router.get(
@@ -60,17 +64,9 @@ async def list_contacts(
     responses=CSV_RESPONSE,
     summary="Export the matching contacts as CSV (streamed; re-importable columns)",
 )
-async def export_contacts(
-    ctx: Ctx,
-    user: Supervisor,
-    campaign: Campaign = None,
-    status: Status = None,
-    name: NamePart = None,
-    number: Number = None,
-) -> StreamingResponse:
-    query = ContactQuery(campaign=campaign, status=status, name=name, number=number)
+async def export_contacts(ctx: Ctx, user: Supervisor, query: Filters) -> StreamingResponse:
     rows = await ctx.store.export_contacts(query)
-    log.info("api_contacts_export", campaign=campaign, by=user.name)
+    log.info("api_contacts_export", campaign=query.campaign, by=user.name)
     return csv_download(rows, "contacts.csv")
 
 

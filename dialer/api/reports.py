@@ -9,13 +9,13 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 
 from dialer.api.context import Ctx, Supervisor
-from dialer.api.data_schemas import ReportOut, report_out
+from dialer.store.reports import Report
 
 router = APIRouter(tags=["report"])
 
 
 @router.get(
-    "/report", response_model=ReportOut, summary="Outcomes per day, abandon rate per window, talk per agent"
+    "/report", response_model=Report, summary="Outcomes per day, abandon rate per window, talk per agent"
 )
 async def report(
     ctx: Ctx,
@@ -28,9 +28,7 @@ async def report(
         str | None,
         Query(min_length=1, max_length=64, description="days and windows in; default the campaign's"),
     ] = None,
-) -> ReportOut:
-    return report_out(
-        await ctx.store.report(
-            campaign, since=since, until=until, window=window, timezone=timezone, now=ctx.clock.utcnow()
-        )
+) -> Report:
+    return await ctx.store.report(
+        campaign, since=since, until=until, window=window, timezone=timezone, now=ctx.clock.utcnow()
     )

@@ -14,13 +14,8 @@ import structlog
 from fastapi import APIRouter, Query
 
 from dialer.api.context import Ctx, Supervisor
-from dialer.api.data_schemas import (
-    TransferCountOut,
-    TransferOut,
-    TransferRequest,
-    transfer_count_out,
-    transfer_out,
-)
+from dialer.api.data_schemas import TransferOut, TransferRequest, transfer_out
+from dialer.contacts.transfer import TransferCount
 
 log = structlog.get_logger(__name__)
 
@@ -30,15 +25,15 @@ Required = Query(min_length=1, max_length=200)
 
 
 @router.get(
-    "/transfers/count", response_model=TransferCountOut, summary="How many records a transfer would move"
+    "/transfers/count", response_model=TransferCount, summary="How many records a transfer would move"
 )
 async def count(
     ctx: Ctx,
     user: Supervisor,
     from_campaign: Annotated[str, Required],
     status: Annotated[str, Required],
-) -> TransferCountOut:
-    return transfer_count_out(await ctx.store.count_transfer(from_campaign, status, at=ctx.clock.utcnow()))
+) -> TransferCount:
+    return await ctx.store.count_transfer(from_campaign, status, at=ctx.clock.utcnow())
 
 
 @router.post("/transfers", response_model=TransferOut, summary="Move records to a campaign and status")

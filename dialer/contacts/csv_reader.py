@@ -109,15 +109,7 @@ def read_contacts(
     """
     region = check_region(default_region)
     lines = iter(stream)
-    skipped = 0  # blank lines before the header, consumed while sniffing
-    first: str | None = None
-    for raw in _decoded(lines, 1):
-        if skipped == 0 and raw.startswith(_BOM):
-            raw = raw[len(_BOM) :]
-        if raw.strip():
-            first = raw
-            break
-        skipped += 1
+    skipped, first = _header_line(_decoded(lines, 1))
     if first is None:
         raise CsvFormatError("file", "empty file: no header row")
     delimiter = _sniff_delimiter(first)
@@ -145,20 +137,24 @@ def read_contacts(
         yield _row(line, row, layout, region, seen, zones)
 
 
+def _header_line(lines: Iterator[str]) -> tuple[int, str | None]:
+    """The blank lines skipped before the header, and the header line (BOM dropped); None: empty."""
+    skipped = 0
+    for raw in lines:
+        if skipped == 0 and raw.startswith(_BOM):
+            raw = raw[len(_BOM) :]
+        if raw.strip():
+            return skipped, raw
+        skipped += 1
+    return skipped, None
+
+
 def raw_records(stream: Iterable[str]) -> Iterator[tuple[int, list[str]]]:
     """Every record of the file as cells, with the line it starts on, numbered as
     :func:`read_contacts` numbers them (the header is the first): a rejects file copies
     the rejected rows as the operator wrote them."""
     lines = iter(stream)
-    skipped = 0
-    first: str | None = None
-    for raw in lines:
-        if skipped == 0 and raw.startswith(_BOM):
-            raw = raw[len(_BOM) :]
-        if raw.strip():
-            first = raw
-            break
-        skipped += 1
+    skipped, first = _header_line(lines)
     if first is None:
         return
     reader = csv.reader(itertools.chain([first], lines), delimiter=_sniff_delimiter(first))

@@ -165,6 +165,8 @@ async def import_contacts(
             return
         try:
             n, dups = await _load_batch(pool, camp["id"], status_id, batch, source, dry_run, own_batches)
+        except _DryRun as done:
+            n, dups = done.inserted, done.dups
         except asyncpg.PostgresError as e:
             raise ImportAborted(
                 f"import stopped at lines {batch[0].line}-{batch[-1].line}: {e}; that batch was rolled back,"
@@ -210,21 +212,6 @@ async def import_contacts(
 
 
 async def _load_batch(
-    pool: asyncpg.Pool,
-    campaign_id: int,
-    status_id: int,
-    batch: list[ContactRow],
-    source: str,
-    dry_run: bool,
-    own_batches: list[int],
-) -> tuple[int, list[RejectedRow]]:
-    try:
-        return await _write_batch(pool, campaign_id, status_id, batch, source, dry_run, own_batches)
-    except _DryRun as done:
-        return done.inserted, done.dups
-
-
-async def _write_batch(
     pool: asyncpg.Pool,
     campaign_id: int,
     status_id: int,

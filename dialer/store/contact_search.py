@@ -19,6 +19,7 @@ import datetime as dt
 import re
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 
@@ -59,7 +60,7 @@ class ContactLine:
     last_outcome: str | None
     last_attempt_at: dt.datetime | None
     priority: int
-    fields: dict[str, str]
+    fields: dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)

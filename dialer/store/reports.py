@@ -37,10 +37,7 @@ class AbandonWindow:
     start: dt.datetime
     live: int
     abandoned: int
-
-    @property
-    def rate(self) -> float | None:
-        return self.abandoned / self.live if self.live else None
+    rate: float | None  # abandoned / live; None without a live answer
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +130,12 @@ class Reports(PoolNoun):
             until=end,
             window=window,
             outcomes=[OutcomeDay(r["day"], r["outcome"], r["n"]) for r in outcomes],
-            abandons=[AbandonWindow(r["start"], r["live"], r["abandoned"]) for r in abandons],
+            abandons=[
+                AbandonWindow(
+                    r["start"], r["live"], r["abandoned"], r["abandoned"] / r["live"] if r["live"] else None
+                )
+                for r in abandons
+            ],
             talk=[
                 AgentTalk(r["agent"], r["calls"], r["talk_s"], r["talk_s"] / total if total else 0.0)
                 for r in talk
