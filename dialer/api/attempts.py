@@ -15,10 +15,9 @@ from fastapi.responses import StreamingResponse
 
 from dialer.api.context import Ctx, Supervisor
 from dialer.api.data_schemas import AttemptPage
-from dialer.api.exports import CSV_RESPONSE, csv_download
-from dialer.api.schemas import MAX_ID
+from dialer.api.listing import CSV_RESPONSE, Page, csv_download
 from dialer.model import Outcome
-from dialer.store.attempt_log import MAX_PAGE, AttemptQuery
+from dialer.store.attempt_log import AttemptQuery
 
 log = structlog.get_logger(__name__)
 
@@ -45,10 +44,9 @@ async def list_attempts(
     ctx: Ctx,
     user: Supervisor,
     query: Filters,
-    after: Annotated[int, Query(ge=0, le=MAX_ID, description="the next_after of the previous page")] = 0,
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
+    page: Page,
 ) -> AttemptPage:
-    lines, next_after = await ctx.store.search_attempts(query, after=after, limit=limit)
+    lines, next_after = await ctx.store.search_attempts(query, after=page.after, limit=page.limit)
     return AttemptPage(items=lines, next_after=next_after)
 
 

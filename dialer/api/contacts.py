@@ -19,9 +19,8 @@ from dialer.api.data_schemas import (
     ContactPage,
     contact_detail_out,
 )
-from dialer.api.exports import CSV_RESPONSE, csv_download
+from dialer.api.listing import CSV_RESPONSE, Page, csv_download
 from dialer.api.schemas import MAX_ID
-from dialer.store.attempt_log import MAX_PAGE
 from dialer.store.contact_search import ContactQuery
 
 log = structlog.get_logger(__name__)
@@ -51,10 +50,9 @@ async def list_contacts(
     ctx: Ctx,
     user: Supervisor,
     query: Filters,
-    after: Annotated[int, Query(ge=0, le=MAX_ID, description="the next_after of the previous page")] = 0,
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
+    page: Page,
 ) -> ContactPage:
-    lines, next_after = await ctx.store.search_contacts(query, after=after, limit=limit)
+    lines, next_after = await ctx.store.search_contacts(query, after=page.after, limit=page.limit)
     return ContactPage(items=lines, next_after=next_after)
 
 
