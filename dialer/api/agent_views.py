@@ -9,6 +9,8 @@ disposition may set (the campaign's active, visible ones).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from dialer.agents.state import AgentState as BoardState
 from dialer.agents.views import AgentView
 from dialer.api.context import ApiContext
@@ -22,9 +24,9 @@ from dialer.api.schemas import (
     StatusOut,
 )
 from dialer.campaign.runner import CampaignRunner
-from dialer.model import Status, SystemStatus
+from dialer.model import Phone, Status, SystemStatus
 
-__all__ = ["agent_state", "call_contact", "disposition_statuses", "needs_date", "screen_pop"]
+__all__ = ["agent_state", "call_contact", "disposition_statuses", "needs_date", "phones_out", "screen_pop"]
 
 _DATED = frozenset({SystemStatus.MY_RECORD, SystemStatus.NOT_BEFORE})
 
@@ -90,6 +92,21 @@ async def disposition_statuses(ctx: ApiContext, campaign: str) -> list[Status]:
     return [s for s in await ctx.store.list_statuses(campaign) if s.active and not s.hidden]
 
 
+def phones_out(phones: Sequence[Phone]) -> list[PhoneOut]:
+    """A contact's numbers as every endpoint shows them."""
+    return [
+        PhoneOut(
+            position=p.position,
+            number=p.e164,
+            kind=p.kind,
+            window_start=p.window_start,
+            window_end=p.window_end,
+            disabled=p.disabled,
+        )
+        for p in phones
+    ]
+
+
 async def screen_pop(ctx: ApiContext, contact_id: int, campaign: str) -> ContactOut:
     """The contact with its numbers, custom fields, attempt history and the settable statuses."""
     contact = await ctx.store.get_contact(contact_id)
@@ -102,17 +119,7 @@ async def screen_pop(ctx: ApiContext, contact_id: int, campaign: str) -> Contact
         timezone=contact.timezone,
         status=contact.status,
         fields=dict(contact.fields or {}),
-        phones=[
-            PhoneOut(
-                position=p.position,
-                number=p.e164,
-                kind=p.kind,
-                window_start=p.window_start,
-                window_end=p.window_end,
-                disabled=p.disabled,
-            )
-            for p in contact.phones
-        ],
+        phones=phones_out(contact.phones),
         attempts=[
             AttemptOut(
                 id=a.id,

@@ -25,19 +25,33 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from dialer.api import (
     agent_records,
     agents,
+    attempts,
     auth,
     campaigns,
+    contacts,
     dnc,
     events,
+    imports,
     reminders,
+    reports,
     schedules,
     statuses,
+    transfers,
     users,
 )
 from dialer.api.context import ApiContext
 from dialer.api.errors import ApiError, error_body
 from dialer.api.schemas import ErrorOut
-from dialer.errors import AgentError, DialerError, InUse, NotFound, StoreError, ValidationError
+from dialer.errors import (
+    AgentError,
+    CsvFormatError,
+    DialerError,
+    InUse,
+    NotFound,
+    StoreError,
+    TransferRefused,
+    ValidationError,
+)
 from dialer.web.mount import mount_console
 
 log = structlog.get_logger(__name__)
@@ -51,8 +65,8 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {**_ERROR, "description": "unauthorized: no valid bearer token"},
     403: {**_ERROR, "description": "forbidden: the role or the agent does not allow it"},
     404: {**_ERROR, "description": "not_found"},
-    409: {**_ERROR, "description": "agent_state / not_logged_in / in_use"},
-    422: {**_ERROR, "description": "invalid_input / invalid_value"},
+    409: {**_ERROR, "description": "agent_state / not_logged_in / in_use / transfer_refused"},
+    422: {**_ERROR, "description": "invalid_input / invalid_value / invalid_file"},
 }
 
 # Starlette's own HTTP errors (routing) -> our ids.
@@ -105,6 +119,16 @@ def _validation(exc: DialerError) -> JSONResponse:
     return _json(422, error_body("invalid_value", exc.reason, field=exc.field, value=exc.value))
 
 
+def _refused(exc: DialerError) -> JSONResponse:
+    assert isinstance(exc, TransferRefused)
+    return _json(409, error_body("transfer_refused", exc.reason, field=exc.field, value=exc.value))
+
+
+def _bad_file(exc: DialerError) -> JSONResponse:
+    assert isinstance(exc, CsvFormatError)
+    return _json(422, error_body("invalid_file", exc.reason, field=exc.field, value=exc.value))
+
+
 def _not_found(exc: DialerError) -> JSONResponse:
     assert isinstance(exc, NotFound)
     return _json(404, error_body("not_found", str(exc), field=exc.kind, value=exc.name))
@@ -122,6 +146,8 @@ def _store(exc: DialerError) -> JSONResponse:
 # The engine's errors by type, most specific first.
 _DIALER_ERRORS = (
     (InUse, _in_use),
+    (TransferRefused, _refused),
+    (CsvFormatError, _bad_file),
     (ValidationError, _validation),
     (NotFound, _not_found),
     (AgentError, _agent),
@@ -156,6 +182,11 @@ def create_api(ctx: ApiContext) -> FastAPI:
     app.state.ctx = ctx
     for module in (auth, agents, campaigns, events, users, reminders):
         app.include_router(module.router, prefix=API_PREFIX, responses=_RESPONSES)
+    app.include_router(contacts.router, prefix=API_PREFIX, responses=_RESPONSES)
+    app.include_router(imports.router, prefix=API_PREFIX, responses=_RESPONSES)
+    app.include_router(transfers.router, prefix=API_PREFIX, responses=_RESPONSES)
+    app.include_router(attempts.router, prefix=API_PREFIX, responses=_RESPONSES)
+    app.include_router(reports.router, prefix=API_PREFIX, responses=_RESPONSES)
     app.include_router(schedules.router, prefix=API_PREFIX, responses=_RESPONSES)
     app.include_router(statuses.router, prefix=API_PREFIX, responses=_RESPONSES)
     app.include_router(agent_records.router, prefix=API_PREFIX, responses=_RESPONSES)

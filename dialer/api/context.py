@@ -133,3 +133,5 @@ async def visible_campaign(
             "forbidden", "the agent is not assigned to this campaign", field="campaign", value=campaign
         )
     return campaign
+
+

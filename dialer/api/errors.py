@@ -26,6 +26,8 @@ ERRORS: dict[str, tuple[int, str]] = {
     "in_use": (409, "the object is still in use (a campaign with attempts, a schedule campaigns dial in...)"),
     "invalid_input": (422, "the request does not have the documented shape or types"),
     "invalid_value": (422, "a value breaks a rule of the data model (the store's validation)"),
+    "invalid_file": (422, "an uploaded file as a whole cannot be read (encoding, header, no phone column)"),
+    "transfer_refused": (409, "the transfer's rules forbid moving these records (status qualifiers)"),
     "too_many_attempts": (429, "too many failed logins for this user or address; wait and retry"),
     # not a 4xx: the database is unreachable; the same request may succeed later
     "unavailable": (503, "the engine cannot reach its database now; retry"),

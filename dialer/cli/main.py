@@ -23,6 +23,7 @@ from config import ConfigError
 from dialer.cli import (
     agents,
     asterisk,
+    attempts,
     campaigns,
     compliance,
     contacts,
@@ -30,6 +31,7 @@ from dialer.cli import (
     dnc,
     engine,
     reminders,
+    reports,
     schedules,
     statuses,
     users,
@@ -39,9 +41,9 @@ from dialer.errors import DialerError
 
 # In the order `dialer --help` lists them.
 _COMMAND_GROUPS = (
-    database, schedules, statuses, campaigns, agents, dnc, contacts, compliance, users, reminders, engine,
-    asterisk,
-)
+    database, schedules, statuses, campaigns, agents, dnc, contacts, attempts, reports, compliance, users,
+    reminders, engine, asterisk,
+)  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -3,7 +3,9 @@
 Theory of operation
 -------------------
 :func:`read_contacts` is a generator over a text stream, so a file of any size is read in
-constant memory apart from the set of numbers already accepted (needed to report duplicates).
+constant memory apart from the set of numbers already accepted (needed to report duplicates:
+a row any of whose numbers an earlier accepted row holds is a duplicate of that line, one
+wording whatever the column or the batch).
 The whole-file checks (is there a header, is there a ``phone`` column, are the mapped
 columns there) happen before the first row and raise :class:`~dialer.errors.CsvFormatError`;
 from then on every record yields exactly one :class:`ContactRow` or :class:`RejectedRow` and a
@@ -28,7 +30,7 @@ from zoneinfo import available_timezones
 from dialer.contacts.phone import PhoneNumber, check_region, normalize, zone_for
 from dialer.errors import CsvFormatError, InvalidNumber
 
-__all__ = ["ColumnMapping", "ContactRow", "RejectedRow", "read_contacts"]
+__all__ = ["ColumnMapping", "ContactRow", "RejectedRow", "raw_records", "read_contacts"]
 
 _BOM = "\ufeff"
 _EXTRA_PHONE = re.compile(r"^phone(\d+)$")
@@ -107,15 +109,7 @@ def read_contacts(
     """
     region = check_region(default_region)
     lines = iter(stream)
-    skipped = 0  # blank lines before the header, consumed while sniffing
-    first: str | None = None
-    for raw in _decoded(lines, 1):
-        if skipped == 0 and raw.startswith(_BOM):
-            raw = raw[len(_BOM) :]
-        if raw.strip():
-            first = raw
-            break
-        skipped += 1
+    skipped, first = _header_line(_decoded(lines, 1))
     if first is None:
         raise CsvFormatError("file", "empty file: no header row")
     delimiter = _sniff_delimiter(first)
@@ -141,6 +135,38 @@ def read_contacts(
         if not any(cell.strip() for cell in row):
             continue
         yield _row(line, row, layout, region, seen, zones)
+
+
+def _header_line(lines: Iterator[str]) -> tuple[int, str | None]:
+    """The blank lines skipped before the header, and the header line (BOM dropped); None: empty."""
+    skipped = 0
+    for raw in lines:
+        if skipped == 0 and raw.startswith(_BOM):
+            raw = raw[len(_BOM) :]
+        if raw.strip():
+            return skipped, raw
+        skipped += 1
+    return skipped, None
+
+
+def raw_records(stream: Iterable[str]) -> Iterator[tuple[int, list[str]]]:
+    """Every record of the file as cells, with the line it starts on, numbered as
+    :func:`read_contacts` numbers them (the header is the first): a rejects file copies
+    the rejected rows as the operator wrote them."""
+    lines = iter(stream)
+    skipped, first = _header_line(lines)
+    if first is None:
+        return
+    reader = csv.reader(itertools.chain([first], lines), delimiter=_sniff_delimiter(first))
+    while True:
+        line = skipped + reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error:
+            continue
+        yield line, row
 
 
 def _decoded(lines: Iterator[str], first_line: int) -> Iterator[str]:
@@ -245,9 +271,10 @@ def _row(
         if canonical is None:
             return RejectedRow(line, f"unknown time zone {timezone!r}")
         timezone = canonical
-    first = int(phones[0].e164[1:])
-    if first in seen:
-        return RejectedRow(line, f"duplicate of line {seen[first]} ({phones[0].e164})")
+    for number in phones:
+        earlier = seen.get(int(number.e164[1:]))
+        if earlier is not None:
+            return RejectedRow(line, f"duplicate of line {earlier} ({number.e164})")
     for number in phones:
         seen.setdefault(int(number.e164[1:]), line)
     name = row[layout.name].strip() if layout.name is not None else ""

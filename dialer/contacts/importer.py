@@ -9,6 +9,14 @@ two set-based statements. A batch that fails on the database rolls back whole an
 import (:class:`~dialer.errors.ImportAborted` says how far it got); earlier batches stay,
 so no batch is ever half-imported. Memory stays bounded by the batch size.
 
+Rejected rows reach ``on_reject`` in line order: the reader's rejects of a batch are held
+until the batch's own (numbers already in the campaign) are known, then both go out sorted.
+A dry run (``dry_run=True``) does all of it, the duplicate queries included, and rolls every
+batch back: the report is what the import would do, and nothing is stored. Accepted rows
+whose first number the campaign can never dial as things stand (premium, toll-free, candidate
+zones without a common calling hour) are counted per reason in ``ImportReport.warnings``
+(:mod:`dialer.contacts.dialability`); they are imported all the same.
+
 Time zone: the CSV's ``timezone`` column wins. Otherwise the contact's zone is derived from
 its numbers when they all point to one and the same zone; when they do not (a US area code
 spanning zones, numbers in two countries) the contact's zone stays empty and eligibility
@@ -18,14 +26,15 @@ uses each number's candidate zones, requiring the calling hours to hold in all o
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
+from dataclasses import dataclass, field
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import asyncpg
 
 from dialer.contacts.csv_reader import ContactRow, RejectedRow
+from dialer.contacts.dialability import DialabilityTally
 from dialer.errors import ImportAborted, NotFound, ValidationError
 
 DEFAULT_BATCH = 5000
@@ -40,6 +49,29 @@ class ImportReport:
     rejected: int
     batches: int
     elapsed_s: float
+    dry_run: bool = False
+    # (reason, rows, first line): accepted rows the campaign's hours or the number's kind
+    # make undialable in practice (dialability.py), most rows first
+    warnings: list[tuple[str, int, int]] = field(default_factory=list)
+
+
+class _DryRun(Exception):
+    """Raised inside a dry run's batch transaction so that it rolls back."""
+
+    def __init__(self, inserted: int, dups: list[RejectedRow]) -> None:
+        self.inserted = inserted
+        self.dups = dups
+
+
+async def _rows_of(
+    rows: Iterable[ContactRow | RejectedRow] | AsyncIterable[ContactRow | RejectedRow],
+) -> AsyncIterator[ContactRow | RejectedRow]:
+    if isinstance(rows, AsyncIterable):
+        async for row in rows:
+            yield row
+    else:
+        for row in rows:
+            yield row
 
 
 @lru_cache(maxsize=1024)
@@ -65,18 +97,21 @@ def _contact_zone(row: ContactRow) -> str | None:
 async def import_contacts(
     pool: asyncpg.Pool,
     campaign: str,
-    rows: Iterable[ContactRow | RejectedRow],
+    rows: Iterable[ContactRow | RejectedRow] | AsyncIterable[ContactRow | RejectedRow],
     *,
     status: str | None = None,
     batch_size: int = DEFAULT_BATCH,
     source: str = "",
     on_reject: Callable[[RejectedRow], None] | None = None,
+    dry_run: bool = False,
 ) -> ImportReport:
-    """Import ``rows`` into ``campaign``; call ``on_reject`` for every rejected row.
+    """Import ``rows`` into ``campaign``; call ``on_reject`` for every rejected row, in line order.
 
     Args:
+        rows: parsed rows, in file order (an async iterable lets the caller parse off the loop).
         status: the status imported contacts get (default: the campaign's default status).
         batch_size: rows per transaction.
+        dry_run: check everything, store nothing (every batch is rolled back).
 
     Raises:
         NotFound: no such campaign or status.
@@ -85,7 +120,10 @@ async def import_contacts(
     """
     started = dt.datetime.now(dt.UTC)
     async with pool.acquire() as conn:
-        camp = await conn.fetchrow("SELECT id, default_status_id FROM campaigns WHERE name = $1", campaign)
+        camp = await conn.fetchrow(
+            "SELECT id, default_status_id, local_hours_start, local_hours_end FROM campaigns WHERE name = $1",
+            campaign,
+        )
         if camp is None:
             raise NotFound("campaign", campaign)
         if status is None:
@@ -102,23 +140,33 @@ async def import_contacts(
             if status_id is None:
                 raise NotFound("status", status)
 
+    if batch_size < 1:
+        raise ValidationError("batch_size", "must be a positive number", batch_size)
     imported = rejected = batches = 0
     committed_line = 0
+    own_batches: list[int] = []  # this import's batches, to tell its own rows from earlier contacts
+    held: list[RejectedRow] = []  # rejects since the last flush, sent once the batch's own are known
+    tally = DialabilityTally(camp["local_hours_start"], camp["local_hours_end"], started)
 
-    def reject(r: RejectedRow) -> None:
+    def send(rows: list[RejectedRow]) -> None:
         nonlocal rejected
-        rejected += 1
+        rejected += len(rows)
         if on_reject is not None:
-            on_reject(r)
+            for r in sorted(rows, key=lambda r: r.line):
+                on_reject(r)
+        held.clear()
 
     batch: list[ContactRow] = []
 
     async def flush() -> None:
         nonlocal imported, batches, committed_line
         if not batch:
+            send(held)
             return
         try:
-            n, dups = await _load_batch(pool, camp["id"], status_id, batch, source)
+            n, dups = await _load_batch(pool, camp["id"], status_id, batch, source, dry_run, own_batches)
+        except _DryRun as done:
+            n, dups = done.inserted, done.dups
         except asyncpg.PostgresError as e:
             raise ImportAborted(
                 f"import stopped at lines {batch[0].line}-{batch[-1].line}: {e}; that batch was rolled back,"
@@ -126,39 +174,53 @@ async def import_contacts(
                 committed_through_line=committed_line,
                 imported=imported,
             ) from e
-        for d in dups:
-            reject(d)
+        duplicate = {d.line for d in dups}
+        for r in batch:
+            if r.line not in duplicate:
+                first = r.phones[0]
+                tally.check(r.line, first.kind, first.timezones, _contact_zone(r))
+        send([*held, *dups])
         imported += n
         batches += 1
         committed_line = batch[-1].line
         batch.clear()
 
-    seen: set[str] = set()
-    for row in rows:
+    # number -> line of the row that holds it, this batch (earlier ones are in the database, or
+    # for a dry run, kept here: nothing reached the database)
+    seen: dict[str, int] = {}
+    async for row in _rows_of(rows):
         if isinstance(row, RejectedRow):
-            reject(row)
+            held.append(row)
             continue
         if row.timezone and not _known_zone(row.timezone):
-            reject(RejectedRow(row.line, f"timezone: unknown time zone {row.timezone!r}"))
+            held.append(RejectedRow(row.line, f"unknown time zone {row.timezone!r}"))
             continue
         numbers = list(dict.fromkeys(p.e164 for p in row.phones))
         dup = next((n for n in numbers if n in seen), None)
         if dup is not None:
-            reject(RejectedRow(row.line, f"duplicate: {dup} appears earlier in the file"))
+            held.append(RejectedRow(row.line, f"duplicate of line {seen[dup]} ({dup})"))
             continue
-        seen.update(numbers)
+        seen.update((n, row.line) for n in numbers)
         batch.append(row)
         if len(batch) >= batch_size:
             await flush()
-            seen.clear()  # earlier batches are in the database now; the duplicate query sees them
+            if not dry_run:
+                seen.clear()  # earlier batches are in the database now; the duplicate query sees them
     await flush()
     elapsed = (dt.datetime.now(dt.UTC) - started).total_seconds()
-    return ImportReport(campaign, imported, rejected, batches, elapsed)
+    return ImportReport(campaign, imported, rejected, batches, elapsed, dry_run, tally.summary())
 
 
 async def _load_batch(
-    pool: asyncpg.Pool, campaign_id: int, status_id: int, batch: list[ContactRow], source: str
+    pool: asyncpg.Pool,
+    campaign_id: int,
+    status_id: int,
+    batch: list[ContactRow],
+    source: str,
+    dry_run: bool,
+    own_batches: list[int],
 ) -> tuple[int, list[RejectedRow]]:
+    """One batch in one transaction; appends its id to ``own_batches`` (this file's batches)."""
     records = []
     for r in batch:
         phones = list({p.e164: p for p in r.phones}.values())
@@ -179,12 +241,17 @@ async def _load_batch(
                    fields jsonb, phones text[], kinds text[], zones jsonb) ON COMMIT DROP"""
         )
         await conn.copy_records_to_table("import_staging", records=records, columns=_STAGING_COLUMNS)
+        # a number already in the campaign: from an earlier batch of this same file (named by
+        # its line, as the reader names a duplicate within a batch) or from before
         dup_rows = await conn.fetch(
-            """SELECT DISTINCT ON (s.line) s.line, x.e164
+            """SELECT DISTINCT ON (s.line) s.line, x.e164, c.import_line,
+                      coalesce(c.import_batch = ANY($2::bigint[]), false) AS own
                FROM import_staging s CROSS JOIN LATERAL unnest(s.phones) AS x(e164)
-               WHERE EXISTS (SELECT 1 FROM contact_phones p WHERE p.campaign_id = $1 AND p.e164 = x.e164)
-               ORDER BY s.line""",
+               JOIN contact_phones p ON p.campaign_id = $1 AND p.e164 = x.e164
+               JOIN contacts c ON c.id = p.contact_id
+               ORDER BY s.line, own DESC, c.import_line""",
             campaign_id,
+            own_batches,
         )
         if dup_rows:
             await conn.execute(
@@ -220,5 +287,16 @@ async def _load_batch(
             batch_id,
         )
         await conn.execute("UPDATE import_batches SET imported = $2 WHERE id = $1", batch_id, inserted)
-    dups = [RejectedRow(d["line"], f"duplicate: {d['e164']} is already in the campaign") for d in dup_rows]
+        dups = [
+            RejectedRow(
+                d["line"],
+                f"duplicate of line {d['import_line']} ({d['e164']})"
+                if d["own"]
+                else f"duplicate of a contact already in the campaign ({d['e164']})",
+            )
+            for d in dup_rows
+        ]
+        if dry_run:
+            raise _DryRun(int(inserted), dups)  # leaves the transaction: rolled back
+        own_batches.append(batch_id)
     return int(inserted), dups

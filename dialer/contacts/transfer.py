@@ -53,17 +53,53 @@ async def _status(
     return row
 
 
-async def count_matching(conn: asyncpg.Connection, from_campaign: str, status: str) -> int:
-    """How many records a transfer from ``from_campaign`` / ``status`` would consider."""
+@dataclass(frozen=True, slots=True)
+class TransferCount:
+    """The first step of a transfer (seed 001): how many records the chosen campaign and status hold."""
+
+    campaign: str
+    status: str
+    matched: int  # records in the campaign with the status
+    in_call: int  # of them, leased by an engine now: a move leaves them in place
+    refusal: str | None  # why records of this status can never be moved (their qualifier), or None
+
+    def describe(self) -> str:
+        return (
+            f"{self.matched} records in {self.campaign} / {self.status}"
+            + (f" ({self.in_call} in a call)" if self.in_call else "")
+            + (f"; {self.refusal}" if self.refusal else "")
+        )
+
+
+def _source_refusal(qualifier: str) -> str | None:
+    if Qualifier(qualifier) in UNMOVABLE_QUALIFIERS:
+        return f"records whose status qualifier is {qualifier} cannot be moved"
+    return None
+
+
+async def count_matching(
+    conn: asyncpg.Connection, from_campaign: str, status: str, at: dt.datetime | None = None
+) -> TransferCount:
+    """How many records a transfer from ``from_campaign`` / ``status`` would consider.
+
+    Raises:
+        NotFound: no such campaign.
+        ValidationError: the status is not one of the campaign's.
+    """
+    at = at or dt.datetime.now(dt.UTC)
+    src_id = await conn.fetchval("SELECT id FROM campaigns WHERE name = $1", from_campaign)
+    if src_id is None:
+        raise NotFound("campaign", from_campaign)
+    src = await _status(conn, src_id, from_campaign, status, "status")
     row = await conn.fetchrow(
-        """SELECT count(c.id) AS n FROM campaigns cp JOIN statuses s ON s.name = $2
-           JOIN campaign_statuses cs ON cs.campaign_id = cp.id AND cs.status_id = s.id
-           LEFT JOIN contacts c ON c.campaign_id = cp.id AND c.status_id = s.id
-           WHERE cp.name = $1""",
-        from_campaign,
-        status,
+        """SELECT count(*) AS n, count(*) FILTER (WHERE lease_owner IS NOT NULL AND lease_expires_at > $3)
+                  AS leased
+           FROM contacts WHERE campaign_id = $1 AND status_id = $2""",
+        src_id,
+        src["id"],
+        at,
     )
-    return int(row["n"]) if row else 0
+    return TransferCount(from_campaign, status, row["n"], row["leased"], _source_refusal(src["qualifier"]))
 
 
 async def move_contacts(
@@ -95,10 +131,9 @@ async def move_contacts(
             raise NotFound("campaign", to_campaign)
         src = await _status(conn, src_id, from_campaign, status, "status")
         dst = await _status(conn, dst_id, to_campaign, new_status, "new_status")
-        if Qualifier(src["qualifier"]) in UNMOVABLE_QUALIFIERS:
-            raise TransferRefused(
-                "status", f"records whose status qualifier is {src['qualifier']} cannot be moved", status
-            )
+        refusal = _source_refusal(src["qualifier"])
+        if refusal is not None:
+            raise TransferRefused("status", refusal, status)
         if Qualifier(dst["qualifier"]) is Qualifier.NONE:
             raise TransferRefused(
                 "new_status", "records cannot be moved to a status whose qualifier is none", new_status

@@ -303,6 +303,13 @@ class Contacts(PoolNoun):
 
     # -- bulk operations ---------------------------------------------------------------
 
+    async def count_transfer(
+        self, from_campaign: str, status: str, *, at: dt.datetime | None = None
+    ) -> transfer.TransferCount:
+        """A transfer's first step (seed 001): the records in ``from_campaign`` / ``status``."""
+        async with self.pool.acquire() as conn:
+            return await transfer.count_matching(conn, from_campaign, status, at)
+
     async def move_contacts(
         self,
         *,

@@ -20,6 +20,9 @@ a :class:`~dialer.store.connection.PoolNoun` that holds the shared pool and noth
 * :class:`~dialer.store.users.Users`: the HTTP API's users and their tokens.
 * :class:`~dialer.store.reminders.Reminders`, :class:`~dialer.store.reminder_sends.ReminderSends`:
   the reminder service's rules and templates, its sends and their log.
+* :class:`~dialer.store.contact_search.ContactSearch`, :class:`~dialer.store.attempt_log.AttemptLog`,
+  :class:`~dialer.store.reports.Reports`, :class:`~dialer.store.imports.Imports`: contacts and
+  attempts read back, the operator's report, CSV import (the CLI's and the API's one service).
 
 :class:`Store` owns the pool's life cycle (:meth:`Store.open` connects and migrates,
 :meth:`Store.close`) and *inherits* every noun class, rather than holding them as attributes
@@ -41,24 +44,28 @@ from __future__ import annotations
 
 from dialer.store import migrate
 from dialer.store.agents import Agents
+from dialer.store.attempt_log import AttemptLog
 from dialer.store.attempts import Attempts
 from dialer.store.callbacks import Callbacks
 from dialer.store.campaigns import Campaigns
 from dialer.store.compliance import Audit
 from dialer.store.connection import create_pool
+from dialer.store.contact_search import ContactSearch
 from dialer.store.contacts import Contacts
 from dialer.store.dnc import DoNotCall
 from dialer.store.history import History
+from dialer.store.imports import Imports
 from dialer.store.reminder_sends import ReminderSends
 from dialer.store.reminders import Reminders
+from dialer.store.reports import Reports
 from dialer.store.statuses import Statuses
 from dialer.store.users import Users
 
 
 class Store(
     Campaigns, Statuses, Contacts, Attempts, Callbacks, Agents, DoNotCall, History, Audit, Users,
-    Reminders, ReminderSends,
-):
+    Reminders, ReminderSends, ContactSearch, AttemptLog, Reports, Imports,
+):  # fmt: skip
     """The campaign database. Build with :meth:`open`; ``close()`` when done."""
 
     @classmethod

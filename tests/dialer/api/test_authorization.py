@@ -59,6 +59,16 @@ FORBIDDEN: dict[str, set[str]] = {
     "/api/v1/campaigns/{campaign}/reminder-templates": {"agent"},
     "/api/v1/campaigns/{campaign}/reminder-templates/{name}": {"agent"},
     "/api/v1/campaigns/{campaign}/reminders/log": {"agent"},
+    # the data endpoints: supervisors and admins
+    "/api/v1/contacts": {"agent"},
+    "/api/v1/contacts/export": {"agent"},
+    "/api/v1/contacts/{contact_id}": {"agent"},
+    "/api/v1/campaigns/{campaign}/imports": {"agent"},
+    "/api/v1/transfers/count": {"agent"},
+    "/api/v1/transfers": {"agent"},
+    "/api/v1/attempts": {"agent"},
+    "/api/v1/attempts/export": {"agent"},
+    "/api/v1/report": {"agent"},
 }
 # (method, path) whose refusals differ from the path's row.
 _ADMIN_ONLY = {"agent", "supervisor"}
@@ -83,6 +93,7 @@ PARAMS = {
     "schedule": "ALL_DAY",
     "status": "Dzwonić",
     "number": "+48501234567",
+    "contact_id": 1,
 }
 
 

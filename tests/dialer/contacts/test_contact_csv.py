@@ -125,9 +125,12 @@ def test_a_rejected_row_does_not_make_later_rows_duplicates() -> None:
     assert [3] == [r.line for r in accepted(results)]
 
 
-def test_only_the_first_number_makes_a_duplicate() -> None:
-    results = read("phone,phone2\n600123456,\n601123456,600123456\n")
-    assert [] == rejected(results)
+def test_any_number_held_by_an_earlier_row_makes_a_duplicate_in_one_wording() -> None:
+    results = read("phone,phone2\n600123456,\n601123456,600123456\n602123456,\n603123456,602123456\n")
+    assert [
+        (3, "duplicate of line 2 (+48600123456)"),
+        (5, "duplicate of line 4 (+48602123456)"),
+    ] == rejected(results)
 
 
 def test_an_oversized_cell_is_rejected_and_reading_goes_on() -> None:

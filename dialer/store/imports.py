@@ -1,0 +1,94 @@
+"""Contact import from a CSV file's bytes: the one service both ``dialer contacts import`` and
+``POST /api/v1/campaigns/{campaign}/imports`` call.
+
+The pipeline, in constant memory whatever the file's size: the bytes are split into lines and
+decoded one by one (:mod:`dialer.contacts.encoding`: an undecodable byte is named by its line
+and the likely Windows code page), parsed and normalised by
+:func:`dialer.contacts.csv_reader.read_contacts`, and loaded in batches by
+:func:`dialer.contacts.importer.import_contacts`. Parsing and normalising cost CPU (a
+libphonenumber match per number); they run in a worker thread, :data:`_CHUNK` rows at a time,
+so that an import over HTTP does not stall the engine's event loop while it dials.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from itertools import islice
+
+from dialer.contacts import importer
+from dialer.contacts.csv_reader import ColumnMapping, ContactRow, RejectedRow, read_contacts
+from dialer.contacts.encoding import DEFAULT_ENCODING, check_encoding, decoded_lines
+from dialer.contacts.importer import ImportReport
+from dialer.errors import ValidationError
+from dialer.store.connection import PoolNoun
+
+__all__ = ["Imports", "column_mapping"]
+
+_CHUNK = 500  # rows parsed per trip to the worker thread
+
+
+def column_mapping(name: str | None, timezone: str | None, phones: str | None) -> ColumnMapping:
+    """The columns as the front ends take them: names, phone columns comma-separated."""
+    default = ColumnMapping()
+    phone_columns = None
+    if phones is not None:
+        phone_columns = tuple(p.strip() for p in phones.split(",") if p.strip())
+        if not phone_columns:
+            raise ValidationError("phone_columns", "name at least one column", phones)
+    return ColumnMapping(
+        name=name or default.name, timezone=timezone or default.timezone, phones=phone_columns
+    )
+
+
+async def _off_the_loop(rows: Iterator[ContactRow | RejectedRow]) -> AsyncIterator[ContactRow | RejectedRow]:
+    while True:
+        chunk = await asyncio.to_thread(lambda: list(islice(rows, _CHUNK)))
+        if not chunk:
+            return
+        for row in chunk:
+            yield row
+
+
+class Imports(PoolNoun):
+    """Contact import on the shared pool."""
+
+    async def import_csv(
+        self,
+        campaign: str,
+        lines: Iterable[bytes],
+        *,
+        region: str,
+        encoding: str = DEFAULT_ENCODING,
+        mapping: ColumnMapping | None = None,
+        status: str | None = None,
+        batch_size: int = importer.DEFAULT_BATCH,
+        source: str = "",
+        dry_run: bool = False,
+        on_reject: Callable[[RejectedRow], None] | None = None,
+    ) -> ImportReport:
+        """Import a CSV file's ``lines`` (a binary file, or any iterable of byte lines).
+
+        Rejected rows go to ``on_reject`` in line order with one wording per reason; see
+        :func:`dialer.contacts.importer.import_contacts` for the rest.
+
+        Raises:
+            ValidationError: an unknown encoding or region, a bad batch size.
+            CsvFormatError: the file as a whole (no header, no phone column, an undecodable line).
+            NotFound: no such campaign or status.
+            ImportAborted: a batch failed on the database; earlier batches are kept.
+        """
+        codec = check_encoding(encoding)
+        text = decoded_lines(lines, codec)
+        rows = read_contacts(text, default_region=region, mapping=mapping or ColumnMapping())
+        # the header is read (and checked) on the first next(): before any batch is written
+        return await importer.import_contacts(
+            self.pool,
+            campaign,
+            _off_the_loop(rows),
+            status=status,
+            batch_size=batch_size,
+            source=source,
+            on_reject=on_reject,
+            dry_run=dry_run,
+        )
