@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -49,7 +50,10 @@ def test_readme_walk_through_runs_as_written(
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("DIALER_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("DIALER_DSN", fresh_dsn)
-    monkeypatch.chdir(REPO)
+    # the commands read examples/ and write their files (rejects, exports) in a directory of
+    # their own, not in the repository
+    shutil.copytree(REPO / "examples", tmp_path / "examples")
+    monkeypatch.chdir(tmp_path)
     said: list[str] = []
     for block in marked_blocks((REPO / "README.md").read_text()):
         for line in block:

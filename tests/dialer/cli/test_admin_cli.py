@@ -124,7 +124,7 @@ def test_schedule_edit_switches_between_a_window_and_a_run_at_time(dialer) -> No
     code, _, err = dialer("schedule", "edit", "REPORT")
     assert 1 == code and "error: options: name at least one thing to change" in err
     code, _, err = dialer("schedule", "edit", "NOPE", "--active")
-    assert 1 == code and "schedule 'NOPE' not found" in err
+    assert 1 == code and "error: schedule: not found (got 'NOPE')" in err
 
 
 def test_agent_list_edit_remove(dialer) -> None:
@@ -154,10 +154,10 @@ def test_agent_list_edit_remove(dialer) -> None:
     code, _, err = dialer("agent", "edit", "anna", "--interface", "bogus")
     assert 1 == code and "error: interface:" in err
     code, _, err = dialer("agent", "edit", "anna", "--campaign", "NOPE")
-    assert 1 == code and "campaign 'NOPE' not found" in err
+    assert 1 == code and "error: campaign: not found (got 'NOPE')" in err
     assert 0 == dialer("agent", "remove", "anna")[0]
     code, _, err = dialer("agent", "remove", "anna")
-    assert 1 == code and "agent 'anna' not found" in err
+    assert 1 == code and "error: agent: not found (got 'anna')" in err
 
 
 def test_dnc_import_list_remove(dialer, tmp_path: Path) -> None:

@@ -126,6 +126,35 @@ CASES: tuple[Case, ...] = (
     c("answer_p", "simulate-pbx", "--answer-p", "2"),
     c("busy_share", "simulate-pbx", "--busy-share", "0.9", "--congestion-share", "0.2"),
     c("time_scale", "simulate-pbx", "--time-scale", "0"),
+    # administration (issue 16 item 1)
+    c("agent", "agent", "edit", "nobody", "--interface", "PJSIP/1998"),
+    c("arguments", "agent", "list", "extra"),
+    c("agent", "agent", "remove", "nobody"),
+    c("campaign", "campaign", "edit", "NOPE", "--priority", "1"),
+    c("campaign", "campaign", "delete", "NOPE"),
+    c("schedule", "schedule", "edit", "NOPE", "--active"),
+    c("schedule", "schedule", "remove", "NOPE"),
+    c("file", "dnc", "import", "{missing}"),
+    c("limit", "dnc", "list", "--limit", "lots"),
+    c("phone", "dnc", "remove", "not a number"),
+    # reading the data
+    c("limit", "attempts", "list", "--limit", "many"),
+    c("since", "attempts", "export", "--since", "yesterday"),
+    c("campaign", "contacts", "list", "NOPE"),
+    c("number", "contacts", "search", "--number", "12"),
+    c("id", "contacts", "show", "abc"),
+    c("campaign", "contacts", "export", "--campaign", "NOPE"),
+    c("format", "report", "--format", "xml"),
+    # reminders
+    c("enabled", "reminders", "set", "C", "--enabled", "maybe"),
+    c("channel", "reminders", "template", "C", "T", "--channel", "fax", "--body", "x"),
+    c("callback", "reminders", "override", "abc"),
+    c("contact", "reminders", "optout", "abc"),
+    c("email", "reminders", "agent-address", "nobody", "--email", "x"),
+    c("campaign", "reminders", "status-action", "NOPE", "X", "T"),
+    c("campaign", "reminders", "log", "NOPE"),
+    c("arguments", "reminders", "run", "extra"),
+    c("arguments", "reminders", "status", "extra"),
 )
 
 LINE = re.compile(r"^error: (?P<field>[^:]+): \S")

@@ -104,7 +104,7 @@ def test_a_move_that_fails_prints_nothing_before_its_error(dialer) -> None:  # n
     code, out, err = dialer(
         "contacts", "move", "--from", "NOPE", "--status", "Dzwonić", "--to", "X", "--new-status", "Dzwonić"
     )
-    assert (1, "") == (code, out) and err.startswith("error: campaign 'NOPE' not found")
+    assert (1, "") == (code, out) and err.startswith("error: campaign: not found (got 'NOPE')")
     code, out, err = dialer("contacts", "move", "--from", "NOPE", "--status", "Dzwonić", "--count")
     assert (1, "") == (code, out) and "NOPE" in err
 
