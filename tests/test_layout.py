@@ -31,6 +31,7 @@ MAY_IMPORT: dict[str, tuple[str, ...]] = {
     "dialer.clock": (),
     "dialer.ports": ("dialer.errors", "dialer.model", "dialer.schedules"),
     "dialer.contacts": ("dialer.errors", "dialer.model"),
+    "dialer.callbacks": ("dialer.errors", "dialer.model", "dialer.schedules"),
     "dialer.agents": (*_KERNEL, "ami.agent_events", "ami.outcome"),
     "dialer.observability": ("config", "dialer.errors"),
     "dialer.store": (
@@ -40,6 +41,7 @@ MAY_IMPORT: dict[str, tuple[str, ...]] = {
         "dialer.campaign.retry",
         "dialer.campaign.rules",
         "dialer.audit",
+        "dialer.callbacks",
     ),
     "dialer.campaign": (
         *_KERNEL,
@@ -59,6 +61,7 @@ MAY_IMPORT: dict[str, tuple[str, ...]] = {
         "dialer.campaign.engine",
         "dialer.campaign.runner",
         "dialer.campaign.settings",
+        "dialer.callbacks",
         "dialer.contacts.phone",
         "dialer.store",
     ),
@@ -88,6 +91,7 @@ PURE = (
     "dialer.campaign.retry",
     "dialer.campaign.rules",
     "dialer.audit",
+    "dialer.callbacks",
 )
 
 

@@ -6,7 +6,8 @@ the runner calls :meth:`Housekeeping.tend`, which in this order:
 0. takes out of the hopper, and releases, the waiting contacts whose calling window ended
    (``dial_until``, issue 11);
 1. does nothing more while the outcome writer finds the database unreachable (the writer's
-   retries are the probe then);
+   retries are the probe then); every :data:`MISSED_CHECK_S` it has the store apply the
+   campaign's missed-callback rule to callbacks whose window passed (issue 13);
 2. every ``lease_renew_s``, renews every lease the hopper holds -- an answered contact
    waiting for its disposition for the store's answered hold, not the short lease;
 3. at most once per tick while calls adopted after a restart are in flight, asks the PBX
@@ -70,6 +71,8 @@ __all__ = ["Housekeeping"]
 _CHANNEL_TAG = "dlr-"
 # How often the queue's members are checked against the PBX's QueueStatus while connected.
 MEMBER_CHECK_S = 30.0
+# How often callbacks whose window passed get the campaign's missed-callback rule (issue 13).
+MISSED_CHECK_S = 15.0
 
 
 class Housekeeping:
@@ -129,6 +132,7 @@ class Housekeeping:
         self._perform = perform
         self._clock = clock
         self._last_member_check_at = clock.now()
+        self._last_missed_at = -1e18
         self._member_check: asyncio.Task[None] | None = None
         self._log = log.bind(campaign_id=campaign.id, campaign=campaign.name)
 
@@ -156,6 +160,9 @@ class Housekeeping:
         if now - self._last_renew_at >= self._settings.lease_renew_s:
             self._last_renew_at = now
             await self._renew(now)
+        if now - self._last_missed_at >= MISSED_CHECK_S:
+            self._last_missed_at = now
+            await self._apply_missed(now)
         if self._calls.adopted() and now - self._last_adopt_poll_at >= self._settings.tick_s:
             self._last_adopt_poll_at = now  # one CoreShowChannels per tick, not per event
             await self._poll_adopted(now)
@@ -182,6 +189,19 @@ class Housekeeping:
             lambda: self._store.release_leases(self._engine_id, ids),
             contacts=ids,
         )
+
+    async def _apply_missed(self, now: float) -> None:
+        """Callbacks whose window passed without a connect: the campaign's missed rule (issue 13)."""
+        try:
+            handled = await self._store.apply_missed_callbacks(self._campaign.id, utc_at(now))
+        except DialerError as err:
+            self._log.warning("missed_callbacks_failed", error=str(err))
+            return
+        except Exception as err:  # the database is down: the lease path notices and backs off
+            self._log.warning("missed_callbacks_failed", error=type(err).__name__)
+            return
+        if handled:
+            self._log.info("missed_callbacks", count=handled)
 
     # ------------------------------------------------------------------ leases
 

@@ -105,7 +105,9 @@ class Disposition:
     is a personal callback; "not before" with ``callback_at`` a campaign callback (the store
     applies both). ``callback`` additionally books a callback row (kind personal/campaign),
     optionally to ``new_number`` (of type ``new_number_kind``) with its contact window, or
-    to the contact's number at ``phone_position``.
+    to the contact's number at ``phone_position``; ``callback_until`` ends its window (issue
+    13: it is never dialled after that). A callback in a grid slot is booked by the API
+    before the disposition (the agent must hear "slot full" at once), not through here.
     """
 
     status: str
@@ -115,6 +117,7 @@ class Disposition:
     new_number_window: tuple[dt.time, dt.time] | None = None
     new_number_kind: str | None = None
     phone_position: int | None = None
+    callback_until: dt.datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
