@@ -22,11 +22,19 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from dialer.api import agents, auth, campaigns, events, users
+from dialer.api import agents, auth, callbacks, campaigns, events, users
 from dialer.api.context import ApiContext
-from dialer.api.errors import ApiError, error_body
+from dialer.api.errors import ERRORS, ApiError, error_body
 from dialer.api.schemas import ErrorOut
-from dialer.errors import AgentError, DialerError, NotFound, StoreError, ValidationError
+from dialer.errors import (
+    AgentError,
+    DialerError,
+    NotFound,
+    RateLimited,
+    SlotUnavailable,
+    StoreError,
+    ValidationError,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -88,6 +96,12 @@ def _validation(exc: DialerError) -> JSONResponse:
     return _json(422, error_body("invalid_value", exc.reason, field=exc.field, value=exc.value))
 
 
+def _slot(exc: DialerError) -> JSONResponse:
+    assert isinstance(exc, ValidationError)
+    error = "rate_limited" if isinstance(exc, RateLimited) else "slot_unavailable"
+    return _json(ERRORS[error][0], error_body(error, exc.reason, field=exc.field, value=exc.value))
+
+
 def _not_found(exc: DialerError) -> JSONResponse:
     assert isinstance(exc, NotFound)
     return _json(404, error_body("not_found", str(exc), field=exc.kind, value=exc.name))
@@ -104,6 +118,7 @@ def _store(exc: DialerError) -> JSONResponse:
 
 # The engine's errors by type, most specific first.
 _DIALER_ERRORS = (
+    ((SlotUnavailable, RateLimited), _slot),
     (ValidationError, _validation),
     (NotFound, _not_found),
     (AgentError, _agent),
@@ -136,7 +151,7 @@ def create_api(ctx: ApiContext) -> FastAPI:
         redoc_url=None,
     )
     app.state.ctx = ctx
-    for module in (auth, agents, campaigns, events, users):
+    for module in (auth, agents, campaigns, events, users, callbacks):
         app.include_router(module.router, prefix=API_PREFIX, responses=_RESPONSES)
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _request_invalid)

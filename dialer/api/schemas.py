@@ -201,6 +201,12 @@ class CallbackRequest(_In):
         default=None, ge=1, le=10_000, description="one of the contact's numbers"
     )
     new_number: NewNumber | None = None
+    slot: dt.datetime | None = Field(
+        default=None, description="book a place in the grid slot starting then (its start is the date)"
+    )
+    window_end: dt.datetime | None = Field(
+        default=None, description="without a slot: the callback is never dialled after this"
+    )
 
 
 class DispositionRequest(_In):

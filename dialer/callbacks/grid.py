@@ -121,7 +121,9 @@ class GridSpec:
             raise ValidationError("slot_min", "must be 5 to 1440 minutes", self.slot_min)
         if not self.schedule.is_window:
             raise ValidationError(
-                "schedule", "a grid needs a schedule with a from-to window, not a run-at time", self.schedule.name
+                "schedule",
+                "a grid needs a schedule with a from-to window, not a run-at time",
+                self.schedule.name,
             )
         if self.capacity is not None and self.capacity < 0:
             raise ValidationError("capacity", "must not be negative", self.capacity)

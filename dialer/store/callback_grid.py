@@ -85,9 +85,11 @@ async def book_slot(
     now: dt.datetime,
     *,
     personal_agent_id: int | None = None,
+    moving: int | None = None,
 ) -> tuple[int, Slot]:
     """Take a place in the grid's slot starting at ``starts_at``; the caller inserts the callback
-    with the returned slot id in the same transaction (the trigger counts it).
+    with the returned slot id in the same transaction (the trigger counts it). ``moving``: the
+    callback being moved here, which the personal cap does not count twice.
 
     Raises:
         ValidationError: the campaign has no grid; the agent's personal cap for that day is reached.
@@ -118,11 +120,13 @@ async def book_slot(
         }[state]
         raise SlotUnavailable("slot", why, _iso(starts_at))
     if personal_agent_id is not None and spec.personal_cap_per_day is not None:
-        await check_personal_cap(conn, spec, personal_agent_id, slot.starts_at)
+        await check_personal_cap(conn, spec, personal_agent_id, slot.starts_at, moving=moving)
     return row["id"], slot
 
 
-async def check_personal_cap(conn: asyncpg.Connection, spec: GridSpec, agent_id: int, due_at: dt.datetime) -> None:
+async def check_personal_cap(
+    conn: asyncpg.Connection, spec: GridSpec, agent_id: int, due_at: dt.datetime, *, moving: int | None = None
+) -> None:
     """Refuse one more personal callback of the agent on ``due_at``'s local day past the cap."""
     if spec.personal_cap_per_day is None:
         return
@@ -131,15 +135,17 @@ async def check_personal_cap(conn: asyncpg.Connection, spec: GridSpec, agent_id:
     lo, hi = day_range(day, day, spec.zone)
     taken = await conn.fetchval(
         "SELECT count(*) FROM callbacks WHERE agent_id = $1 AND kind = 'personal' AND state = 'pending'"
-        " AND due_at >= $2 AND due_at < $3",
+        " AND due_at >= $2 AND due_at < $3 AND id IS DISTINCT FROM $4",
         agent_id,
         lo,
         hi,
+        moving,
     )
     if taken >= spec.personal_cap_per_day:
         raise ValidationError(
             "agent",
-            f"already has {taken} personal callbacks on {day.isoformat()}, the campaign's cap per agent and day",
+            f"already has {taken} personal callbacks on {day.isoformat()},"
+            " the campaign's cap per agent and day",
         )
 
 

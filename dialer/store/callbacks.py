@@ -113,7 +113,9 @@ async def _phone_for(
     return None
 
 
-def _check_times(due_at: dt.datetime, window_end_at: dt.datetime | None, now: dt.datetime, *, new: bool) -> None:
+def _check_times(
+    due_at: dt.datetime, window_end_at: dt.datetime | None, now: dt.datetime, *, new: bool
+) -> None:
     if window_end_at is not None and window_end_at <= due_at:
         raise ValidationError("window_end_at", "must be after the due time", window_end_at.isoformat())
     if not new and due_at < now - _PAST_SLACK:
@@ -178,7 +180,9 @@ class Callbacks(PoolNoun):
             if c is None:
                 raise NotFound("contact", contact_id)
             if slot_at is not None:
-                slot_id, slot = await book_slot(conn, c["campaign_id"], slot_at, now, personal_agent_id=personal)
+                slot_id, slot = await book_slot(
+                    conn, c["campaign_id"], slot_at, now, personal_agent_id=personal
+                )
                 due_at, window_end_at = slot.starts_at, slot.ends_at
             else:
                 assert due_at is not None
@@ -252,10 +256,16 @@ class Callbacks(PoolNoun):
             personal = new_agent if new_kind is CallbackKind.PERSONAL else None
             slot_id = old["slot_id"]
             new_due, new_end = old["due_at"], old["window_end_at"]
-            if slot_at is not None:
-                # free the old place first, so moving within a full slot's neighbours works
-                await conn.execute("UPDATE callbacks SET slot_id = NULL WHERE id = $1", callback_id)
-                slot_id, slot = await book_slot(conn, c["campaign_id"], slot_at, now, personal_agent_id=personal)
+            same_slot = (
+                slot_at is not None
+                and slot_id is not None
+                and slot_at
+                == await conn.fetchval("SELECT starts_at FROM callback_slots WHERE id = $1", slot_id)
+            )
+            if slot_at is not None and not same_slot:
+                slot_id, slot = await book_slot(
+                    conn, c["campaign_id"], slot_at, now, personal_agent_id=personal, moving=callback_id
+                )
                 new_due, new_end = slot.starts_at, slot.ends_at
             elif due_at is not None:
                 _check_times(due_at, window_end_at, now, new=False)
@@ -263,13 +273,14 @@ class Callbacks(PoolNoun):
                 if personal is not None:
                     grid = await grid_of(conn, c["campaign_id"])
                     if grid is not None:
-                        await check_personal_cap(conn, grid[0], personal, due_at)
+                        await check_personal_cap(conn, grid[0], personal, due_at, moving=callback_id)
             elif window_end_at is not None:
                 raise ValidationError("due_at", "give the new time with its window end")
             phone_id = await _phone_for(conn, c, phone_position, new_phone, new_phone_window, new_phone_kind)
             await conn.execute(
-                """UPDATE callbacks SET kind = $2, agent_id = $3, slot_id = $4, due_at = $5, window_end_at = $6,
-                       phone_id = coalesce($7, phone_id), notified_at = NULL
+                """UPDATE callbacks SET kind = $2, agent_id = $3, slot_id = $4, due_at = $5,
+                       window_end_at = $6,
+                       phone_id = coalesce($7, phone_id)
                    WHERE id = $1""",
                 callback_id,
                 new_kind.value,
@@ -317,6 +328,33 @@ class Callbacks(PoolNoun):
             )
         return [callback_of(r) for r in rows]
 
+    async def agent_callback_notices(
+        self, agent: str, at: dt.datetime, since: dt.datetime
+    ) -> tuple[list[Callback], list[Callback]]:
+        """What an agent's desktop is told (issue 13): its personal callbacks due now (inside
+        their window), and those handed to the campaign since ``since`` (the agent was away)."""
+        async with self.pool.acquire() as conn:
+            agent_id = await conn.fetchval("SELECT id FROM agents WHERE name = $1", agent)
+            if agent_id is None:
+                return [], []
+            due = await conn.fetch(
+                _SELECT
+                + """ WHERE b.agent_id = $1 AND b.kind = 'personal' AND b.state = 'pending' AND b.due_at <= $2
+                      AND (b.window_end_at IS NULL OR b.window_end_at > $2) ORDER BY b.due_at LIMIT 100""",
+                agent_id,
+                at,
+            )
+            handed = await conn.fetch(
+                _SELECT
+                + """ WHERE b.id IN (SELECT callback_id FROM callback_changes
+                                     WHERE action = 'handed_to_campaign' AND changed_at > $2
+                                       AND (before ->> 'agent_id')::bigint = $1)
+                      ORDER BY b.due_at LIMIT 100""",
+                agent_id,
+                since,
+            )
+        return [callback_of(r) for r in due], [callback_of(r) for r in handed]
+
     async def callback_history(self, callback_id: int) -> list[CallbackChange]:
         """Every change of the callback, oldest first (who, when, from what to what)."""
         async with self.pool.acquire() as conn:
@@ -325,7 +363,9 @@ class Callbacks(PoolNoun):
                 "SELECT * FROM callback_changes WHERE callback_id = $1 ORDER BY id", callback_id
             )
         return [
-            CallbackChange(r["callback_id"], r["changed_at"], r["actor"], r["action"], r["before"], r["after"])
+            CallbackChange(
+                r["callback_id"], r["changed_at"], r["actor"], r["action"], r["before"], r["after"]
+            )
             for r in rows
         ]
 
@@ -356,7 +396,12 @@ class Callbacks(PoolNoun):
 
     @staticmethod
     async def _missed(
-        conn: asyncpg.Connection, callback_id: int, contact_id: int, campaign_id: int, rule: MissedRule, at: dt.datetime
+        conn: asyncpg.Connection,
+        callback_id: int,
+        contact_id: int,
+        campaign_id: int,
+        rule: MissedRule,
+        at: dt.datetime,
     ) -> None:
         await conn.execute("SELECT id FROM contacts WHERE id = $1 FOR UPDATE", contact_id)
         cb = await conn.fetchrow(
@@ -367,19 +412,19 @@ class Callbacks(PoolNoun):
         if cb is None:
             return  # dialled or moved meanwhile
         if rule is MissedRule.NEXT_SLOT:
-            await conn.execute("UPDATE callbacks SET slot_id = NULL WHERE id = $1", callback_id)
             starts = await next_free_slot(conn, campaign_id, at)
             if starts is not None:
                 personal = cb["agent_id"] if cb["kind"] == "personal" else None
                 try:
-                    slot_id, slot = await book_slot(conn, campaign_id, starts, at, personal_agent_id=personal)
+                    slot_id, slot = await book_slot(
+                        conn, campaign_id, starts, at, personal_agent_id=personal, moving=callback_id
+                    )
                 except (SlotUnavailable, ValidationError):
                     slot_id = None
                 if slot_id is not None:
                     await act_as(conn, "engine", "moved_to_next_slot")
                     await conn.execute(
-                        "UPDATE callbacks SET slot_id = $2, due_at = $3, window_end_at = $4, notified_at = NULL"
-                        " WHERE id = $1",
+                        "UPDATE callbacks SET slot_id = $2, due_at = $3, window_end_at = $4 WHERE id = $1",
                         callback_id,
                         slot_id,
                         slot.starts_at,

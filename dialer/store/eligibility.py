@@ -110,8 +110,8 @@ def _rules(template: str, **params: str) -> str:
 LEASE_SQL = _rules(
     """
 WITH picked AS (
-    SELECT c.id, c.dial_rank, ph.id AS phone_id, ph.e164, least(ph.dial_until, cb.window_end_at) AS dial_until,
-           cb.id AS callback_id
+    SELECT c.id, c.dial_rank, ph.id AS phone_id, ph.e164, cb.id AS callback_id,
+           least(ph.dial_until, cb.window_end_at) AS dial_until
     FROM contacts c
     LEFT JOIN LATERAL (
         SELECT b.id, b.phone_id, b.window_end_at FROM callbacks b

@@ -22,22 +22,18 @@ from dataclasses import dataclass
 import asyncpg
 
 from dialer.callbacks.grid import find_slot, slots_between
-from dialer.errors import NotFound, SlotUnavailable, ValidationError
+from dialer.errors import NotFound, RateLimited, SlotUnavailable, ValidationError
 from dialer.model import Callback
 from dialer.store.callback_grid import book_slot, grid_of
 from dialer.store.callbacks import act_as, read_callback
 from dialer.store.campaigns import campaign_id_of
 from dialer.store.connection import PoolNoun
 
-__all__ = ["RateLimited", "WebCallbackResult", "WebCallbacks", "WebSite", "site_key_hash"]
+__all__ = ["WebCallbackResult", "WebCallbacks", "WebSite", "site_key_hash"]
 
 #: Requests per number and per source address per hour (issue 13), per site.
 PER_NUMBER_PER_HOUR = 3
 PER_SOURCE_PER_HOUR = 20
-
-
-class RateLimited(ValidationError):
-    """Too many web callback requests for the number or from the address in the last hour."""
 
 
 def site_key_hash(key: str) -> str:
@@ -79,7 +75,8 @@ class WebCallbacks(PoolNoun):
             cid = await campaign_id_of(conn, campaign)
             try:
                 sid = await conn.fetchval(
-                    "INSERT INTO callback_sites (name, campaign_id, key_hash) VALUES ($1, $2, $3) RETURNING id",
+                    "INSERT INTO callback_sites (name, campaign_id, key_hash)"
+                    " VALUES ($1, $2, $3) RETURNING id",
                     name,
                     cid,
                     site_key_hash(key),
@@ -90,7 +87,8 @@ class WebCallbacks(PoolNoun):
 
     async def callback_site_by_key(self, key: str) -> WebSite | None:
         row = await self.pool.fetchrow(
-            "SELECT s.id, s.name, c.name AS campaign FROM callback_sites s JOIN campaigns c ON c.id = s.campaign_id"
+            "SELECT s.id, s.name, c.name AS campaign"
+            " FROM callback_sites s JOIN campaigns c ON c.id = s.campaign_id"
             " WHERE s.key_hash = $1",
             site_key_hash(key),
         )
@@ -121,7 +119,9 @@ class WebCallbacks(PoolNoun):
         async with self.pool.acquire() as conn, conn.transaction():
             await act_as(conn, f"web:{site.name}")
             cid = await campaign_id_of(conn, site.campaign)
-            await conn.execute("SELECT pg_advisory_xact_lock(1314, $1)", site.id)  # one site's counts at a time
+            await conn.execute(
+                "SELECT pg_advisory_xact_lock(1314, $1)", site.id
+            )  # one site's counts at a time
             counts = await conn.fetchrow(
                 """SELECT count(*) FILTER (WHERE e164 = $2) AS by_number,
                           count(*) FILTER (WHERE source_addr = $3) AS by_source
@@ -139,7 +139,8 @@ class WebCallbacks(PoolNoun):
 
             async def record(outcome: str, callback_id: int | None) -> None:
                 await conn.execute(
-                    "INSERT INTO web_callback_requests (site_id, e164, source_addr, requested_at, callback_id, outcome)"
+                    "INSERT INTO web_callback_requests"
+                    " (site_id, e164, source_addr, requested_at, callback_id, outcome)"
                     " VALUES ($1, $2, $3, $4, $5, $6)",
                     site.id,
                     e164,
@@ -150,7 +151,8 @@ class WebCallbacks(PoolNoun):
                 )
 
             listed = await conn.fetchval(
-                "SELECT EXISTS (SELECT 1 FROM do_not_call WHERE e164 = $1 AND (campaign_id IS NULL OR campaign_id = $2))",
+                "SELECT EXISTS (SELECT 1 FROM do_not_call"
+                " WHERE e164 = $1 AND (campaign_id IS NULL OR campaign_id = $2))",
                 e164,
                 cid,
             )
@@ -193,7 +195,9 @@ class WebCallbacks(PoolNoun):
             return WebCallbackResult(True, slot.starts_at, slot.ends_at, False, cb)
 
 
-async def _slot_containing(conn: asyncpg.Connection, campaign_id: int, wanted_at: dt.datetime | None) -> dt.datetime:
+async def _slot_containing(
+    conn: asyncpg.Connection, campaign_id: int, wanted_at: dt.datetime | None
+) -> dt.datetime:
     """The start of the grid's slot that contains ``wanted_at``."""
     assert wanted_at is not None
     found = await grid_of(conn, campaign_id)

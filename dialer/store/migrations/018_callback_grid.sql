@@ -5,8 +5,7 @@
 -- when set; personal = only agent_id, campaign = any agent). New here:
 --   state 'missed'   the window passed without a connect and the campaign's rule handed the
 --                    contact back to its campaign (the row is kept for the history);
---   requester_name, consent_text   what a web callback request said (source = 'web');
---   notified_at      when the agent's desktop was told the callback is due (once).
+--   requester_name, consent_text   what a web callback request said (source = 'web').
 
 -- The grid of one campaign: its opening days and hours are a schedule (seed 000), cut into
 -- slots of slot_min minutes; capacity NULL = the number of agents assigned to the campaign.
@@ -34,7 +33,6 @@ ALTER TABLE callbacks ADD CONSTRAINT callbacks_state_check
     CHECK (state IN ('pending', 'done', 'cancelled', 'missed'));
 ALTER TABLE callbacks ADD COLUMN requester_name text;
 ALTER TABLE callbacks ADD COLUMN consent_text text;
-ALTER TABLE callbacks ADD COLUMN notified_at timestamptz;
 CREATE INDEX callbacks_window_end ON callbacks (campaign_id, window_end_at)
     WHERE state = 'pending' AND window_end_at IS NOT NULL;
 CREATE INDEX callbacks_personal ON callbacks (agent_id, due_at) WHERE state = 'pending' AND kind = 'personal';

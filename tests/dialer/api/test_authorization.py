@@ -35,10 +35,19 @@ FORBIDDEN: dict[str, set[str]] = {
     "/api/v1/agents/{agent}/disposition": {"agent"},
     "/api/v1/users": {"agent", "supervisor"},
     "/api/v1/users/{name}": {"agent", "supervisor"},
+    "/api/v1/campaigns/{campaign}/callback-grid": {"agent"},
+    "/api/v1/campaigns/{campaign}/callback-slots": {"agent"},
+    "/api/v1/campaigns/{campaign}/callbacks": {"agent"},
+    "/api/v1/campaigns/{campaign}/callbacks/{callback_id}": {"agent"},
+    "/api/v1/campaigns/{campaign}/callbacks/{callback_id}/history": {"agent"},
+    "/api/v1/campaigns/{campaign}/callbacks/{callback_id}/reschedule": {"agent"},
+    # a website's key, not a bearer token (401 without one: tests/dialer/api/test_callbacks.py)
+    "/api/v1/public/callbacks": set(),
+    "/api/v1/public/callbacks/slots": set(),
 }
-PUBLIC = {"/api/v1/auth/login"}
+PUBLIC = {"/api/v1/auth/login", "/api/v1/public/callbacks", "/api/v1/public/callbacks/slots"}
 # What the path parameters name: another agent, a campaign the agent is not assigned to.
-PARAMS = {"agent": "bob", "campaign": "THEIRS", "name": "bob"}
+PARAMS = {"agent": "bob", "campaign": "THEIRS", "name": "bob", "callback_id": "1"}
 
 
 def _operations(doc: dict[str, Any]) -> list[tuple[str, str]]:

@@ -9,11 +9,10 @@ import datetime as dt
 import pytest
 
 from dialer.callbacks.grid import MissedRule, SlotState
-from dialer.errors import NotFound, SlotUnavailable, ValidationError
+from dialer.errors import NotFound, RateLimited, SlotUnavailable, ValidationError
 from dialer.model import CallbackKind
 from dialer.schedules.schedule import Frequency, Schedule
 from dialer.store.store import Store
-from dialer.store.web_callbacks import RateLimited
 from tests.dialer.conftest import make_campaign, unique, utc
 
 # a Tuesday; the grid below is open 09:00-12:00 Warsaw time on weekdays (CET: UTC+1)
@@ -67,7 +66,10 @@ async def test_two_agents_booking_the_last_place_at_once_one_wins(store: Store, 
     other = await Store.open(db_dsn, min_size=1, max_size=2, migrate_now=False)
     try:
         results = await asyncio.gather(
-            *(s.schedule_callback(c, slot_at=NINE, at=NOW) for s, c in zip((store, other), contacts, strict=True)),
+            *(
+                s.schedule_callback(c, slot_at=NINE, at=NOW)
+                for s, c in zip((store, other), contacts, strict=True)
+            ),
             return_exceptions=True,
         )
     finally:
@@ -98,7 +100,7 @@ async def test_booking_refuses_past_closed_and_unknown_slots(store: Store) -> No
 async def test_capacity_defaults_to_the_campaigns_agents(store: Store) -> None:
     camp = await _grid(store, capacity=None)
     assert 0 == (await store.callback_grid(camp, DAY, DAY, "UTC", at=NOW))[0].capacity
-    for i in range(3):
+    for _ in range(3):
         name = unique("ag")
         await store.create_agent(name)
         await store.assign_agent(camp, name)
@@ -111,10 +113,16 @@ async def test_personal_cap_per_agent_and_day(store: Store) -> None:
     cids = [await store.add_contact(camp, [f"+4854000130{i}"]) for i in range(3)]
     for i, cid in enumerate(cids[:2]):
         await store.schedule_callback(
-            cid, slot_at=NINE + dt.timedelta(minutes=30 * i), kind=CallbackKind.PERSONAL, agent_id=agent.id, at=NOW
+            cid,
+            slot_at=NINE + dt.timedelta(minutes=30 * i),
+            kind=CallbackKind.PERSONAL,
+            agent_id=agent.id,
+            at=NOW,
         )
     with pytest.raises(ValidationError) as err:
-        await store.schedule_callback(cids[2], slot_at=NINE, kind=CallbackKind.PERSONAL, agent_id=agent.id, at=NOW)
+        await store.schedule_callback(
+            cids[2], slot_at=NINE, kind=CallbackKind.PERSONAL, agent_id=agent.id, at=NOW
+        )
     assert "agent" == err.value.field
     await store.schedule_callback(cids[2], slot_at=NINE, at=NOW)  # a campaign callback is no hoarding
 
@@ -137,7 +145,9 @@ async def test_missed_rule_applies_after_the_window(store: Store, rule: MissedRu
     camp = await _grid(store, missed_rule=rule)
     agent = await store.create_agent(unique("away"))
     cid = await store.add_contact(camp, ["+48540001501"])
-    cb = await store.schedule_callback(cid, slot_at=NINE, kind=CallbackKind.PERSONAL, agent_id=agent.id, at=NOW)
+    cb = await store.schedule_callback(
+        cid, slot_at=NINE, kind=CallbackKind.PERSONAL, agent_id=agent.id, at=NOW
+    )
     campaign_id = (await store.get_campaign(camp)).id
     assert 0 == await store.apply_missed_callbacks(campaign_id, NINE + dt.timedelta(minutes=29))
     after = NINE + dt.timedelta(minutes=31)
@@ -145,7 +155,10 @@ async def test_missed_rule_applies_after_the_window(store: Store, rule: MissedRu
     moved = await store.get_callback(cb.id)
     history = await store.callback_history(cb.id)
     if rule is MissedRule.NEXT_SLOT:
-        assert ("pending", NINE + dt.timedelta(minutes=60)) == (moved.state, moved.due_at)  # 09:30 ended? next free
+        assert ("pending", NINE + dt.timedelta(minutes=60)) == (
+            moved.state,
+            moved.due_at,
+        )  # 09:30 ended? next free
         assert "moved_to_next_slot" == history[-1].action
     else:
         assert "missed" == moved.state
@@ -165,8 +178,12 @@ async def test_reschedule_keeps_history_and_frees_the_old_place(store: Store) ->
     assert (later, later + dt.timedelta(minutes=30)) == (moved.due_at, moved.window_end_at)
     await store.schedule_callback(b, slot_at=NINE, at=NOW)  # the freed place
     again = await store.reschedule_callback(
-        cb.id, due_at=later + dt.timedelta(days=1), window_end_at=later + dt.timedelta(days=1, hours=2),
-        new_phone="+48540001603", actor="supervisor:bob", at=NOW,
+        cb.id,
+        due_at=later + dt.timedelta(days=1),
+        window_end_at=later + dt.timedelta(days=1, hours=2),
+        new_phone="+48540001603",
+        actor="supervisor:bob",
+        at=NOW,
     )
     assert ("+48540001603", None) == (again.e164, again.slot_id)
     history = await store.callback_history(cb.id)
@@ -188,11 +205,21 @@ async def test_web_callback_request_books_deduplicates_refuses_and_limits(store:
     found = await store.callback_site_by_key("k" * 20 + "nope")
     assert found is None
     args = {"name": "Jan", "consent_text": "I agree", "source_addr": "203.0.113.5", "at": NOW}
-    first = await store.request_web_callback(site, e164="+48540001701", wanted_at=NINE + dt.timedelta(minutes=40), **args)
-    assert (True, NINE + dt.timedelta(minutes=30), False) == (first.accepted, first.starts_at, first.duplicate)
+    first = await store.request_web_callback(
+        site, e164="+48540001701", wanted_at=NINE + dt.timedelta(minutes=40), **args
+    )
+    assert (True, NINE + dt.timedelta(minutes=30), False) == (
+        first.accepted,
+        first.starts_at,
+        first.duplicate,
+    )
     assert first.callback is not None and "web" == first.callback.source
     again = await store.request_web_callback(site, e164="+48540001701", slot_at=NINE, **args)
-    assert (True, True, first.callback.id) == (again.accepted, again.duplicate, again.callback and again.callback.id)
+    assert (True, True, first.callback.id) == (
+        again.accepted,
+        again.duplicate,
+        again.callback and again.callback.id,
+    )
     await store.add_do_not_call("+48540001702")
     refused = await store.request_web_callback(site, e164="+48540001702", slot_at=NINE, **args)
     assert (False, None) == (refused.accepted, refused.callback)
