@@ -31,7 +31,7 @@ from dialer.api.callback_schemas import (
 from dialer.api.context import ApiContext, Ctx, CurrentUser, require_role, visible_campaign
 from dialer.api.errors import ApiError
 from dialer.api.schemas import MAX_ID, ErrorOut, NewNumber
-from dialer.callbacks.grid import zone_named
+from dialer.callbacks.grid import instant_in
 from dialer.contacts.phone import normalize
 from dialer.errors import ValidationError
 from dialer.model import Callback, CallbackKind
@@ -51,14 +51,6 @@ Supervisor = Depends(require_role(Role.SUPERVISOR, Role.ADMIN))
 
 async def _zone_of(ctx: ApiContext, campaign: str, timezone: str | None) -> str:
     return timezone or (await ctx.store.get_campaign(campaign)).timezone
-
-
-def _instant(value: dt.datetime | None, zone: str) -> dt.datetime | None:
-    """``value`` in UTC; without an offset it is read in ``zone``."""
-    if value is None:
-        return None
-    at = value if value.tzinfo is not None else value.replace(tzinfo=zone_named(zone))
-    return at.astimezone(dt.UTC)
 
 
 def _number(
@@ -198,9 +190,9 @@ async def plan(ctx: Ctx, user: CurrentUser, campaign: Campaign, body: CallbackIn
     number, kind, window = _number(ctx, body.new_number)
     cb = await ctx.store.schedule_callback(
         body.contact_id,
-        due_at=_instant(body.at, zone),
-        window_end_at=_instant(body.window_end, zone),
-        slot_at=_instant(body.slot, zone),
+        due_at=instant_in(body.at, zone),
+        window_end_at=instant_in(body.window_end, zone),
+        slot_at=instant_in(body.slot, zone),
         kind=body.kind,
         agent_id=await _personal_agent(ctx, user, body.kind, body.agent),
         phone_position=body.phone_position,
@@ -250,9 +242,9 @@ async def reschedule(
         agent_id = await _personal_agent(ctx, user, new_kind, body.agent)
     moved = await ctx.store.reschedule_callback(
         callback_id,
-        due_at=_instant(body.at, zone),
-        window_end_at=_instant(body.window_end, zone),
-        slot_at=_instant(body.slot, zone),
+        due_at=instant_in(body.at, zone),
+        window_end_at=instant_in(body.window_end, zone),
+        slot_at=instant_in(body.slot, zone),
         kind=body.kind,
         agent_id=agent_id,
         phone_position=body.phone_position,
@@ -324,7 +316,7 @@ async def public_request(ctx: Ctx, site: Site, body: PublicCallbackIn, request: 
         raise ApiError("invalid_value", err.reason, field="number", value=body.number) from None
     zone = await _zone_of(ctx, site.campaign, body.timezone)
     now = ctx.clock.utcnow()
-    wanted = _instant(body.wanted_at, zone)
+    wanted = instant_in(body.wanted_at, zone)
     if wanted is not None and wanted < now:
         raise ApiError("invalid_value", "is in the past", field="wanted_at", value=str(body.wanted_at))
     result = await ctx.store.request_web_callback(
@@ -335,7 +327,7 @@ async def public_request(ctx: Ctx, site: Site, body: PublicCallbackIn, request: 
         source_addr=request.client.host if request.client else "unknown",
         at=now,
         wanted_at=wanted,
-        slot_at=_instant(body.slot, zone),
+        slot_at=instant_in(body.slot, zone),
         timezones=parsed.timezones,
     )
     if not result.accepted:

@@ -36,7 +36,9 @@ __all__ = [
     "SlotView",
     "day_range",
     "find_slot",
+    "instant_in",
     "parse_dates",
+    "parse_instant",
     "slot_state",
     "slots_between",
     "zone_named",
@@ -181,6 +183,27 @@ def zone_named(name: str, field: str = "timezone") -> ZoneInfo:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise ValidationError(field, "not a known time zone (IANA name, e.g. Europe/Warsaw)", name) from None
+
+
+def instant_in(value: dt.datetime | None, zone: str, field: str = "timezone") -> dt.datetime | None:
+    """``value`` in UTC; a reading without an offset is local time in ``zone``."""
+    if value is None:
+        return None
+    at = value if value.tzinfo is not None else value.replace(tzinfo=zone_named(zone, field))
+    return at.astimezone(dt.UTC)
+
+
+def parse_instant(text: str | None, zone: str, field: str) -> dt.datetime | None:
+    """An ISO date and time from text (``2026-03-10T09:30``, with or without an offset) in UTC."""
+    if text is None:
+        return None
+    try:
+        value = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValidationError(
+            field, "not a date and time (YYYY-MM-DDTHH:MM, optional offset)", text
+        ) from None
+    return instant_in(value, zone)
 
 
 def day_range(first: dt.date, last: dt.date, zone: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
