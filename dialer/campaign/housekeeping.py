@@ -6,7 +6,7 @@ the runner calls :meth:`Housekeeping.tend`, which in this order:
 0. takes out of the hopper, and releases, the waiting contacts whose calling window ended
    (``dial_until``, issue 11);
 1. does nothing more while the outcome writer finds the database unreachable (the writer's
-   retries are the probe then); every :data:`MISSED_CHECK_S` it has the store apply the
+   retries are the probe then); every ``missed_callback_check_s`` it has the store apply the
    campaign's missed-callback rule to callbacks whose window passed (issue 13);
 2. every ``lease_renew_s``, renews every lease the hopper holds -- an answered contact
    waiting for its disposition for the store's answered hold, not the short lease;
@@ -71,8 +71,6 @@ __all__ = ["Housekeeping"]
 _CHANNEL_TAG = "dlr-"
 # How often the queue's members are checked against the PBX's QueueStatus while connected.
 MEMBER_CHECK_S = 30.0
-# How often callbacks whose window passed get the campaign's missed-callback rule (issue 13).
-MISSED_CHECK_S = 15.0
 
 
 class Housekeeping:
@@ -160,7 +158,7 @@ class Housekeeping:
         if now - self._last_renew_at >= self._settings.lease_renew_s:
             self._last_renew_at = now
             await self._renew(now)
-        if now - self._last_missed_at >= MISSED_CHECK_S:
+        if now - self._last_missed_at >= self._settings.missed_callback_check_s:
             self._last_missed_at = now
             await self._apply_missed(now)
         if self._calls.adopted() and now - self._last_adopt_poll_at >= self._settings.tick_s:

@@ -51,6 +51,8 @@ class RunnerSettings:
             from the store and kept current (:mod:`dialer.campaign.memory`).
         queue_recheck_s: while the campaign's queue is missing on the PBX (nothing is dialled),
             how often to ask again (:mod:`dialer.campaign.queue_gate`).
+        missed_callback_check_s: how often callbacks whose window passed get the campaign's
+            missed-callback rule (issue 13).
     """
 
     tick_s: float = 1.0
@@ -72,6 +74,7 @@ class RunnerSettings:
     max_concurrent_writes: int = 4
     memory: MemorySettings = field(default_factory=MemorySettings)
     queue_recheck_s: float = 30.0
+    missed_callback_check_s: float = 15.0
 
     def __post_init__(self) -> None:
         if self.hopper_low < 0:
