@@ -142,6 +142,10 @@ class GridSpec:
         """The calendar date of ``at`` in the grid's (the schedule's) zone."""
         return at.astimezone(self.zone).date()
 
+    def is_closed_on(self, at: dt.datetime) -> bool:
+        """Whether ``at`` falls on a closed date (cheap when there is none: the grid query's path)."""
+        return bool(self.closed_dates) and self.local_date(at) in self.closed_dates
+
 
 def slots_between(spec: GridSpec, start: dt.datetime, end: dt.datetime) -> list[Slot]:
     """The grid's slots starting in ``[start, end)``, in time order, none overlapping another."""
@@ -169,7 +173,7 @@ def slot_state(
     """The slot's state and the places left in it (0 unless available)."""
     if slot.ends_at <= now:
         return SlotState.PAST, 0
-    if closed or spec.local_date(slot.starts_at) in spec.closed_dates:
+    if closed or spec.is_closed_on(slot.starts_at):
         return SlotState.CLOSED, 0
     left = capacity - booked
     if left <= 0:
