@@ -133,6 +133,29 @@ async def _take_listed_slot(conn: asyncpg.Connection, slot_id: int, campaign_id:
         raise SlotUnavailable("slot", "closed or full", slot_id)
 
 
+async def retry_in_window(
+    conn: asyncpg.Connection, callback_id: int, campaign_id: int, at: dt.datetime
+) -> bool:
+    """After a callback's call ended without a connect at ``at``: under the missed rule ``retry``
+    the callback stays pending, due again after the grid's retry delay, while that is still
+    inside its window. Called by ``close_attempt`` in its transaction; True when it was kept."""
+    grid = await grid_of(conn, campaign_id)
+    if grid is None or grid[0].missed_rule is not MissedRule.RETRY:
+        return False
+    again = at + dt.timedelta(seconds=grid[0].retry_delay_s)
+    await act_as(conn, "engine", "retry_in_window")
+    contact_id = await conn.fetchval(
+        "UPDATE callbacks SET state = 'pending', due_at = $2"
+        " WHERE id = $1 AND state = 'done' AND window_end_at > $2 RETURNING contact_id",
+        callback_id,
+        again,
+    )
+    if contact_id is None:
+        return False
+    await conn.execute(_SYNC_CONTACT, contact_id)
+    return True
+
+
 class Callbacks(PoolNoun):
     """Callbacks and callback slots on the shared pool."""
 
@@ -373,8 +396,9 @@ class Callbacks(PoolNoun):
         """Apply the campaign's missed-callback rule to its callbacks whose window has passed.
 
         ``next_slot`` moves a callback to the grid's next slot with room (and hands it to the
-        campaign when there is none); ``campaign`` and ``retry`` hand the contact back to the
-        campaign's ordinary dialling (the callback becomes ``missed``, a personal one's
+        campaign when there is none); ``campaign`` and ``retry`` (whose retries inside the
+        window :func:`retry_in_window` made) hand the contact back to the campaign's ordinary
+        dialling (the callback becomes ``missed``, a personal one's
         contact no longer belongs to its agent). A contact leased right now is left for the
         next pass: its call started inside the window. Returns how many callbacks were handled.
         """

@@ -10,7 +10,7 @@ import pytest
 
 from dialer.callbacks.grid import MissedRule, SlotState
 from dialer.errors import NotFound, RateLimited, SlotUnavailable, ValidationError
-from dialer.model import CallbackKind
+from dialer.model import AttemptResult, CallbackKind, Outcome
 from dialer.schedules.schedule import Frequency, Schedule
 from dialer.store.store import Store
 from tests.dialer.conftest import make_campaign, unique, utc
@@ -231,3 +231,20 @@ async def test_web_callback_request_books_deduplicates_refuses_and_limits(store:
     assert (await store.request_web_callback(site, e164="+48540001701", slot_at=NINE, **an_hour_on)).duplicate
     with pytest.raises(SlotUnavailable, match="outside"):
         await store.request_web_callback(site, e164="+48540001703", wanted_at=utc(2026, 3, 10, 20), **args)
+
+
+async def test_retry_rule_keeps_a_failed_callback_pending_inside_its_window(store: Store) -> None:
+    camp = await _grid(store, missed_rule="retry", retry_delay_s=600)
+    cid = await store.add_contact(camp, ["+48540001801"])
+    cb = await store.schedule_callback(cid, slot_at=NINE, at=NOW)  # 09:00-09:30 local
+    (lease,) = await store.lease_contacts(camp, at=NINE, limit=1, owner="e")
+    att = await store.open_attempt(lease, at=NINE)
+    await store.close_attempt(att, AttemptResult(Outcome.NO_ANSWER, ended_at=NINE))
+    again = await store.get_callback(cb.id)
+    assert ("pending", NINE + dt.timedelta(minutes=10)) == (again.state, again.due_at)
+    assert "retry_in_window" == (await store.callback_history(cb.id))[-1].action
+    (lease,) = await store.lease_contacts(camp, at=NINE + dt.timedelta(minutes=25), limit=1, owner="e")
+    assert cb.id == lease.callback_id
+    att = await store.open_attempt(lease, at=NINE + dt.timedelta(minutes=25))
+    await store.close_attempt(att, AttemptResult(Outcome.BUSY, ended_at=NINE + dt.timedelta(minutes=25)))
+    assert "done" == (await store.get_callback(cb.id)).state  # no room left in the window
