@@ -45,6 +45,9 @@ class GridIn(_In):
     missed_rule: MissedRule = MissedRule.CAMPAIGN
     retry_delay_s: int = Field(default=600, ge=60, le=86_400)
     personal_cap_per_day: int | None = Field(default=None, ge=1, le=10_000)
+    regions: list[str] = Field(
+        default_factory=list, max_length=300, description="web callback numbers' regions (ISO); empty: any"
+    )
 
 
 class GridOut(BaseModel):
@@ -56,6 +59,7 @@ class GridOut(BaseModel):
     missed_rule: MissedRule
     retry_delay_s: int
     personal_cap_per_day: int | None
+    regions: list[str]
 
 
 class _When(_In):

@@ -119,6 +119,7 @@ async def get_grid(ctx: Ctx, campaign: Campaign) -> GridOut:
         missed_rule=spec.missed_rule,
         retry_delay_s=spec.retry_delay_s,
         personal_cap_per_day=spec.personal_cap_per_day,
+        regions=sorted(spec.regions),
     )
 
 
@@ -138,6 +139,7 @@ async def put_grid(ctx: Ctx, campaign: Campaign, body: GridIn) -> GridOut:
         missed_rule=body.missed_rule,
         retry_delay_s=body.retry_delay_s,
         personal_cap_per_day=body.personal_cap_per_day,
+        regions=body.regions,
     )
     return await get_grid(ctx, campaign)
 
@@ -329,6 +331,7 @@ async def public_request(ctx: Ctx, site: Site, body: PublicCallbackIn, request: 
         wanted_at=wanted,
         slot_at=instant_in(body.slot, zone),
         timezones=parsed.timezones,
+        region=parsed.region,
     )
     if not result.accepted:
         raise ApiError("callback_refused", "this request cannot be accepted")

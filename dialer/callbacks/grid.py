@@ -117,6 +117,7 @@ class GridSpec:
     missed_rule: MissedRule = MissedRule.CAMPAIGN
     retry_delay_s: int = 600
     personal_cap_per_day: int | None = None
+    regions: frozenset[str] = frozenset()  # ISO codes web callback numbers must be of; empty: any
 
     def __post_init__(self) -> None:
         if not 5 <= self.slot_min <= 1440:

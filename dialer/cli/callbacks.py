@@ -68,6 +68,7 @@ def cmd_grid(args: argparse.Namespace) -> int:
             missed_rule=rule,
             retry_delay_s=args.retry_delay_s,
             personal_cap_per_day=args.personal_cap,
+            regions=args.regions.split(",") if args.regions else (),
         )
         capacity = spec.capacity if spec.capacity is not None else "the campaign's agents"
         print(f"grid of {args.campaign}: {spec.slot_min}-minute slots in {spec.schedule.name}")
@@ -207,6 +208,7 @@ def register(sub: Any) -> None:
     p.add_argument("--missed-rule", default="campaign", help="campaign (default), next_slot or retry")
     p.add_argument("--retry-delay-s", type=int, default=600)
     p.add_argument("--personal-cap", type=int, help="personal callbacks per agent and day")
+    p.add_argument("--regions", help="web callback numbers' regions, ISO codes, comma-separated (none: any)")
     p.set_defaults(func=cmd_grid)
     p = group.add_parser("slots", help="the grid's slots with their state and places left")
     p.add_argument("campaign")

@@ -35,6 +35,7 @@ from dialer.callbacks.grid import (
     slots_between,
     zone_named,
 )
+from dialer.contacts.phone import check_region
 from dialer.errors import NotFound, SlotUnavailable, ValidationError
 from dialer.store.campaigns import campaign_id_of, schedule_from
 from dialer.store.connection import PoolNoun
@@ -42,7 +43,7 @@ from dialer.store.connection import PoolNoun
 # $1 campaign id. The grid, its schedule's columns, and the campaign's active agents.
 _GRID_SQL = """
 SELECT s.*, g.slot_min, g.capacity AS grid_capacity, g.closed_dates, g.missed_rule, g.retry_delay_s,
-       g.personal_cap_per_day,
+       g.personal_cap_per_day, g.regions,
        (SELECT count(*) FROM campaign_agents ca JOIN agents a ON a.id = ca.agent_id AND a.active
         WHERE ca.campaign_id = g.campaign_id) AS agents
 FROM callback_grids g JOIN schedules s ON s.id = g.schedule_id
@@ -62,6 +63,7 @@ def _spec(row: asyncpg.Record) -> GridSpec:
         missed_rule=MissedRule(row["missed_rule"]),
         retry_delay_s=row["retry_delay_s"],
         personal_cap_per_day=row["personal_cap_per_day"],
+        regions=frozenset(row["regions"]),
     )
 
 
@@ -202,6 +204,7 @@ class CallbackGrids(PoolNoun):
         missed_rule: MissedRule | str = MissedRule.CAMPAIGN,
         retry_delay_s: int = 600,
         personal_cap_per_day: int | None = None,
+        regions: Sequence[str] = (),
     ) -> GridSpec:
         """Create or replace a campaign's grid. Booked callbacks keep their slots.
 
@@ -228,16 +231,17 @@ class CallbackGrids(PoolNoun):
                 missed_rule=rule,
                 retry_delay_s=retry_delay_s,
                 personal_cap_per_day=personal_cap_per_day,
+                regions=frozenset(check_region(r) for r in regions),
             )
             await conn.execute(
                 """INSERT INTO callback_grids (campaign_id, schedule_id, slot_min, capacity, closed_dates,
-                       missed_rule, retry_delay_s, personal_cap_per_day)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                       missed_rule, retry_delay_s, personal_cap_per_day, regions)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
                    ON CONFLICT (campaign_id) DO UPDATE SET schedule_id = EXCLUDED.schedule_id,
                        slot_min = EXCLUDED.slot_min, capacity = EXCLUDED.capacity,
                        closed_dates = EXCLUDED.closed_dates, missed_rule = EXCLUDED.missed_rule,
                        retry_delay_s = EXCLUDED.retry_delay_s,
-                       personal_cap_per_day = EXCLUDED.personal_cap_per_day""",
+                       personal_cap_per_day = EXCLUDED.personal_cap_per_day, regions = EXCLUDED.regions""",
                 cid,
                 srow["id"],
                 slot_min,
@@ -246,6 +250,7 @@ class CallbackGrids(PoolNoun):
                 rule.value,
                 retry_delay_s,
                 personal_cap_per_day,
+                sorted(spec.regions),
             )
             return spec
 

@@ -106,11 +106,13 @@ class WebCallbacks(PoolNoun):
         wanted_at: dt.datetime | None = None,
         slot_at: dt.datetime | None = None,
         timezones: Sequence[str] = (),
+        region: str | None = None,
     ) -> WebCallbackResult:
         """Book a web callback request (see the module docstring); ``e164`` is already validated.
 
         Raises:
             RateLimited: the number's or the address's hourly limit is reached.
+            ValidationError: the number is not of the grid's regions (``region``: the number's).
             ValidationError / SlotUnavailable: no grid, the time is not in a free slot or past.
         """
         if (wanted_at is None) == (slot_at is None):
@@ -159,6 +161,12 @@ class WebCallbacks(PoolNoun):
             if listed:
                 await record("refused", None)
                 return WebCallbackResult(False, None, None, False, None)
+            grid = await grid_of(conn, cid)
+            if grid is not None and grid[0].regions and region not in grid[0].regions:
+                allowed = ", ".join(sorted(grid[0].regions))
+                raise ValidationError(
+                    "number", f"the campaign takes web callbacks for numbers of {allowed}", e164
+                )
             start = slot_at if slot_at is not None else await _slot_containing(conn, cid, wanted_at)
             same = await conn.fetchrow(
                 """SELECT b.* FROM callbacks b JOIN contact_phones p ON p.id = b.phone_id

@@ -18,7 +18,8 @@ CREATE TABLE callback_grids (
     missed_rule          text NOT NULL DEFAULT 'campaign'
                          CHECK (missed_rule IN ('campaign', 'next_slot', 'retry')),
     retry_delay_s        integer NOT NULL DEFAULT 600 CHECK (retry_delay_s >= 60),
-    personal_cap_per_day integer CHECK (personal_cap_per_day > 0)
+    personal_cap_per_day integer CHECK (personal_cap_per_day > 0),
+    regions              text[] NOT NULL DEFAULT '{}'       -- web requests' number regions; {} = any
 );
 
 -- A slot row exists once something was booked in it (or it was closed by hand); capacity NULL

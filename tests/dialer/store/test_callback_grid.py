@@ -233,6 +233,20 @@ async def test_web_callback_request_books_deduplicates_refuses_and_limits(store:
         await store.request_web_callback(site, e164="+48540001703", wanted_at=utc(2026, 3, 10, 20), **args)
 
 
+async def test_web_callback_numbers_of_the_grids_regions_only(store: Store) -> None:
+    camp = await _grid(store, regions=["pl"])
+    assert frozenset({"PL"}) == (await store.get_callback_grid(camp)).regions
+    site = await store.add_callback_site(unique("site"), camp, "r" * 20 + unique("key"))
+    args = {"name": "Joe", "consent_text": "ok", "source_addr": "198.51.100.7", "at": NOW, "slot_at": NINE}
+    with pytest.raises(ValidationError, match="numbers of PL") as err:
+        await store.request_web_callback(site, e164="+12025550123", region="US", **args)
+    assert "number" == err.value.field
+    assert (await store.request_web_callback(site, e164="+48540001901", region="PL", **args)).accepted
+    with pytest.raises(ValidationError) as err:
+        await store.define_callback_grid(camp, schedule="ALL_DAY", slot_min=30, regions=["XX"])
+    assert "region" == err.value.field
+
+
 async def test_retry_rule_keeps_a_failed_callback_pending_inside_its_window(store: Store) -> None:
     camp = await _grid(store, missed_rule="retry", retry_delay_s=600)
     cid = await store.add_contact(camp, ["+48540001801"])
