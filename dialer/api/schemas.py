@@ -32,6 +32,7 @@ __all__ = [
     "NewNumber",
     "OfferOut",
     "PauseRequest",
+    "PendingCallbackOut",
     "PreviewRequest",
     "StatusOut",
     "UserCreate",
@@ -168,6 +169,18 @@ class AttemptOut(BaseModel):
     number: str
 
 
+class PendingCallbackOut(BaseModel):
+    """A pending callback of the contact: a web one (``source`` web) shows who asked and when."""
+
+    id: int
+    kind: CallbackKind
+    source: str
+    due_at: dt.datetime
+    window_end_at: dt.datetime | None
+    number: str | None
+    requester_name: str | None
+
+
 class ContactOut(BaseModel):
     """The screen pop: the contact, its numbers, custom fields and attempt history."""
 
@@ -180,6 +193,9 @@ class ContactOut(BaseModel):
     phones: list[PhoneOut]
     attempts: list[AttemptOut]
     statuses: list[StatusOut] = Field(description="what a disposition may set")
+    callbacks: list[PendingCallbackOut] = Field(
+        default_factory=list, description="its pending callbacks (a web callback request: source web)"
+    )
 
 
 class OfferOut(BaseModel):

@@ -326,6 +326,13 @@ class Callbacks(PoolNoun):
         async with self.pool.acquire() as conn:
             return await read_callback(conn, callback_id)
 
+    async def contact_callbacks(self, contact_id: int) -> list[Callback]:
+        """The contact's pending callbacks by due time (the agent's screen pop shows them)."""
+        rows = await self.pool.fetch(
+            _SELECT + " WHERE b.contact_id = $1 AND b.state = 'pending' ORDER BY b.due_at, b.id", contact_id
+        )
+        return [callback_of(r) for r in rows]
+
     async def list_callbacks(
         self,
         campaign: str,

@@ -19,7 +19,7 @@ async def _grid(rig: Rig, campaign: str, headers: dict[str, str], **kw: Any) -> 
     assert 200 == r.status_code, r.text
 
 
-async def _free_slots(rig: Rig, campaign: str, headers: dict[str, str]) -> list[str]:
+async def _free_slots(rig: Rig, campaign: str, headers: dict[str, str], *, now: bool = False) -> list[str]:
     today = dt.datetime.now(dt.UTC).date()
     r = await rig.client.get(
         f"/api/v1/campaigns/{campaign}/callback-slots",
@@ -31,7 +31,9 @@ async def _free_slots(rig: Rig, campaign: str, headers: dict[str, str]) -> list[
         },
     )
     assert 200 == r.status_code, r.text
-    soon = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=10)
+    soon = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=0 if now else 10)
+    if now:
+        soon -= dt.timedelta(minutes=5)  # a slot of 5 minutes that has begun
     return [
         s["starts_at"]
         for s in r.json()
@@ -95,12 +97,13 @@ async def test_plan_reschedule_cancel_with_history_and_a_full_slot(rig: Rig) -> 
 
 
 async def test_public_web_callback_request(rig: Rig) -> None:
-    await rig.campaign("WEB", "q-prev", DialingMode.PREVIEW)
+    await rig.agent_user("wanda", "Local/wanda@sim-agents")
+    await rig.campaign("WEB", "q-prev", DialingMode.PREVIEW, agents=("wanda",))
     await rig.user("sue", Role.SUPERVISOR)
     sue = await rig.login("sue")
     await _grid(rig, "WEB", sue, capacity=5)
     await rig.store.add_callback_site("shop", "WEB", KEY)
-    slot = (await _free_slots(rig, "WEB", sue))[0]
+    slot = (await _free_slots(rig, "WEB", sue, now=True))[0]  # the slot in progress: due at once
     body = {"campaign": "WEB", "name": "Jan", "number": "+48 540 002 101", "slot": slot, "consent": "Tak"}
     r = await rig.client.post("/api/v1/public/callbacks", json=body)
     assert (401, "unauthorized") == (r.status_code, r.json()["error"])
@@ -116,6 +119,19 @@ async def test_public_web_callback_request(rig: Rig) -> None:
     assert (201, True) == (r.status_code, r.json()["duplicate"])
     (web,) = (await rig.client.get("/api/v1/campaigns/WEB/callbacks?source=web", headers=sue)).json()
     assert ("web", "Jan", "+48540002101") == (web["source"], web["requester_name"], web["number"])
+    wanda = await rig.login("wanda")
+    await rig.running("WEB")
+    assert 200 == (await rig.client.post("/api/v1/agents/wanda/login", headers=wanda, json={})).status_code
+    r = await rig.client.post("/api/v1/agents/wanda/preview", headers=wanda, json={})
+    assert 200 == r.status_code, r.text
+
+    async def offered() -> bool:
+        return 200 == (await rig.client.get("/api/v1/agents/wanda/offer", headers=wanda)).status_code
+
+    await wait_for(offered, what="the web callback offered as a preview")
+    offer = (await rig.client.get("/api/v1/agents/wanda/offer", headers=wanda)).json()
+    (shown,) = offer["contact"]["callbacks"]  # the preview shows it is a web callback and who asked
+    assert ("web", "Jan", web["id"]) == (shown["source"], shown["requester_name"], shown["id"])
     await rig.store.add_do_not_call("+48540002102")
     r = await rig.client.post(
         "/api/v1/public/callbacks", json={**body, "number": "+48540002102"}, headers=key
