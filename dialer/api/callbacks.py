@@ -103,6 +103,25 @@ def _actor(user: User) -> str:
     return f"{user.role.value}:{user.name}"
 
 
+async def _when(
+    ctx: ApiContext, user: User, campaign: str, body: CallbackIn | RescheduleIn
+) -> dict[str, Any]:
+    """What planning and rescheduling pass alike: the times in UTC, the number, who and when."""
+    zone = await _zone_of(ctx, campaign, body.timezone)
+    number, kind, window = _number(ctx, body.new_number)
+    return {
+        "due_at": instant_in(body.at, zone),
+        "window_end_at": instant_in(body.window_end, zone),
+        "slot_at": instant_in(body.slot, zone),
+        "phone_position": body.phone_position,
+        "new_phone": number,
+        "new_phone_kind": kind,
+        "new_phone_window": window,
+        "actor": _actor(user),
+        "at": ctx.clock.utcnow(),
+    }
+
+
 @router.get(
     "/campaigns/{campaign}/callback-grid",
     response_model=GridOut,
@@ -156,6 +175,12 @@ async def slots(
     last: Annotated[dt.date | None, Query(alias="to", description="default: 'from'")] = None,
     timezone: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
 ) -> list[SlotOut]:
+    return await _slots(ctx, campaign, first, last, timezone)
+
+
+async def _slots(
+    ctx: ApiContext, campaign: str, first: dt.date, last: dt.date | None, timezone: str | None
+) -> list[SlotOut]:
     zone = await _zone_of(ctx, campaign, timezone)
     views = await ctx.store.callback_grid(campaign, first, last or first, zone, at=ctx.clock.utcnow())
     return [SlotOut.model_validate(v, from_attributes=True) for v in views]
@@ -188,21 +213,11 @@ async def plan(ctx: Ctx, user: CurrentUser, campaign: Campaign, body: CallbackIn
         raise ApiError(
             "not_found", f"contact {body.contact_id} is not in campaign {campaign}", field="contact_id"
         )
-    zone = await _zone_of(ctx, campaign, body.timezone)
-    number, kind, window = _number(ctx, body.new_number)
     cb = await ctx.store.schedule_callback(
         body.contact_id,
-        due_at=instant_in(body.at, zone),
-        window_end_at=instant_in(body.window_end, zone),
-        slot_at=instant_in(body.slot, zone),
         kind=body.kind,
         agent_id=await _personal_agent(ctx, user, body.kind, body.agent),
-        phone_position=body.phone_position,
-        new_phone=number,
-        new_phone_kind=kind,
-        new_phone_window=window,
-        actor=_actor(user),
-        at=ctx.clock.utcnow(),
+        **await _when(ctx, user, campaign, body),
     )
     return CallbackOut.of(cb)
 
@@ -236,25 +251,12 @@ async def reschedule(
     ctx: Ctx, user: CurrentUser, campaign: Campaign, callback_id: CallbackId, body: RescheduleIn
 ) -> CallbackOut:
     cb = await _own_callback(ctx, user, campaign, callback_id)
-    zone = await _zone_of(ctx, campaign, body.timezone)
-    number, kind, window = _number(ctx, body.new_number)
     new_kind = body.kind or cb.kind
     agent_id = None
     if body.kind is not None or body.agent is not None:
         agent_id = await _personal_agent(ctx, user, new_kind, body.agent)
     moved = await ctx.store.reschedule_callback(
-        callback_id,
-        due_at=instant_in(body.at, zone),
-        window_end_at=instant_in(body.window_end, zone),
-        slot_at=instant_in(body.slot, zone),
-        kind=body.kind,
-        agent_id=agent_id,
-        phone_position=body.phone_position,
-        new_phone=number,
-        new_phone_kind=kind,
-        new_phone_window=window,
-        actor=_actor(user),
-        at=ctx.clock.utcnow(),
+        callback_id, kind=body.kind, agent_id=agent_id, **await _when(ctx, user, campaign, body)
     )
     return CallbackOut.of(moved)
 
@@ -294,9 +296,7 @@ async def public_slots(
     last: Annotated[dt.date | None, Query(alias="to")] = None,
     timezone: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
 ) -> list[SlotOut]:
-    zone = await _zone_of(ctx, site.campaign, timezone)
-    views = await ctx.store.callback_grid(site.campaign, first, last or first, zone, at=ctx.clock.utcnow())
-    return [SlotOut.model_validate(v, from_attributes=True) for v in views]
+    return await _slots(ctx, site.campaign, first, last, timezone)
 
 
 @router.post(

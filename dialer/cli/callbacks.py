@@ -101,10 +101,17 @@ def cmd_slots(args: argparse.Namespace) -> int:
     return run_with_store(args, go)
 
 
+def _times(args: argparse.Namespace) -> tuple[dt.datetime | None, dt.datetime | None, dt.datetime | None]:
+    """``--slot``, ``--at`` and ``--window-end`` in UTC (read in ``--timezone`` without an offset)."""
+    return (
+        parse_instant(args.slot, args.timezone, "slot"),
+        parse_instant(args.at, args.timezone, "at"),
+        parse_instant(args.window_end, args.timezone, "window-end"),
+    )
+
+
 def cmd_book(args: argparse.Namespace) -> int:
-    slot = parse_instant(args.slot, args.timezone, "slot")
-    at = parse_instant(args.at, args.timezone, "at")
-    end = parse_instant(args.window_end, args.timezone, "window-end")
+    slot, at, end = _times(args)
 
     async def go(store: Store) -> int:
         agent = await store.get_agent(args.personal) if args.personal else None
@@ -124,9 +131,7 @@ def cmd_book(args: argparse.Namespace) -> int:
 
 
 def cmd_reschedule(args: argparse.Namespace) -> int:
-    slot = parse_instant(args.slot, args.timezone, "slot")
-    at = parse_instant(args.at, args.timezone, "at")
-    end = parse_instant(args.window_end, args.timezone, "window-end")
+    slot, at, end = _times(args)
     number = None
     if args.number:
         from config import load_config

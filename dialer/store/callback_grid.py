@@ -151,6 +151,20 @@ async def check_personal_cap(
         )
 
 
+async def check_campaign_cap(
+    conn: asyncpg.Connection,
+    campaign_id: int,
+    agent_id: int,
+    due_at: dt.datetime,
+    *,
+    moving: int | None = None,
+) -> None:
+    """:func:`check_personal_cap` for a callback outside any slot, when the campaign has a grid."""
+    found = await grid_of(conn, campaign_id)
+    if found is not None:
+        await check_personal_cap(conn, found[0], agent_id, due_at, moving=moving)
+
+
 async def next_free_slot(
     conn: asyncpg.Connection, campaign_id: int, after: dt.datetime
 ) -> dt.datetime | None:

@@ -23,7 +23,7 @@ import asyncpg
 from dialer.callbacks.grid import MissedRule
 from dialer.errors import NotFound, SlotUnavailable, ValidationError
 from dialer.model import Callback, CallbackChange, CallbackKind
-from dialer.store.callback_grid import book_slot, check_personal_cap, grid_of, next_free_slot
+from dialer.store.callback_grid import book_slot, check_campaign_cap, grid_of, next_free_slot
 from dialer.store.campaigns import campaign_id_of
 from dialer.store.connection import PoolNoun
 
@@ -213,9 +213,7 @@ class Callbacks(PoolNoun):
                 if slot_id is not None:
                     await _take_listed_slot(conn, slot_id, c["campaign_id"])
                 if personal is not None:
-                    grid = await grid_of(conn, c["campaign_id"])
-                    if grid is not None:
-                        await check_personal_cap(conn, grid[0], personal, due_at)
+                    await check_campaign_cap(conn, c["campaign_id"], personal, due_at)
             phone_id = await _phone_for(conn, c, phone_position, new_phone, new_phone_window, new_phone_kind)
             cb_id = await conn.fetchval(
                 """INSERT INTO callbacks (contact_id, campaign_id, kind, source, agent_id, phone_id, slot_id,
@@ -294,9 +292,7 @@ class Callbacks(PoolNoun):
                 _check_times(due_at, window_end_at, now, new=False)
                 slot_id, new_due, new_end = None, due_at, window_end_at
                 if personal is not None:
-                    grid = await grid_of(conn, c["campaign_id"])
-                    if grid is not None:
-                        await check_personal_cap(conn, grid[0], personal, due_at, moving=callback_id)
+                    await check_campaign_cap(conn, c["campaign_id"], personal, due_at, moving=callback_id)
             elif window_end_at is not None:
                 raise ValidationError("due_at", "give the new time with its window end")
             phone_id = await _phone_for(conn, c, phone_position, new_phone, new_phone_window, new_phone_kind)

@@ -3,32 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 
-import pytest
-
-from dialer.cli.main import main
+from tests.dialer.cli.test_cli import cli_dsn, dialer  # noqa: F401  (the same fixtures)
 
 
-@pytest.fixture(scope="module")
-def cli_dsn(make_database: Callable[[], str]) -> str:
-    return make_database()
-
-
-@pytest.fixture
-def dialer(cli_dsn: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
-    monkeypatch.setenv("DIALER_DSN", cli_dsn)
-    monkeypatch.delenv("DIALER_CONFIG", raising=False)
-
-    def run(*argv: str) -> tuple[int, str, str]:
-        code = main(list(argv))
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
-
-
-def test_callbacks_commands(dialer, tmp_path) -> None:
+def test_callbacks_commands(dialer, tmp_path) -> None:  # noqa: F811  (the imported fixture)
     assert 0 == dialer("schedule", "create", "CBHOURS", "--daily", "--window", "00:00-00:00")[0]
     assert 0 == dialer("campaign", "create", "CBC", "--schedule", "CBHOURS")[0]
     csv = tmp_path / "c.csv"
