@@ -123,7 +123,8 @@ async def test_public_web_callback_request(rig: Rig) -> None:
     await rig.running("WEB")
     assert 200 == (await rig.client.post("/api/v1/agents/wanda/login", headers=wanda, json={})).status_code
     r = await rig.client.post("/api/v1/agents/wanda/preview", headers=wanda, json={})
-    assert 200 == r.status_code, r.text
+    # a due callback may be offered to the free agent before it asks
+    assert 200 == r.status_code or "while offered" in r.json()["reason"], r.text
 
     async def offered() -> bool:
         return 200 == (await rig.client.get("/api/v1/agents/wanda/offer", headers=wanda)).status_code
