@@ -82,7 +82,11 @@ class TransferRefused(ValidationError):
 
 
 class SlotUnavailable(ValidationError):
-    """A callback slot is closed or full."""
+    """A callback slot is closed, full, past, or not a slot of the campaign's grid."""
+
+
+class RateLimited(ValidationError):
+    """Too many requests of one kind (web callback requests per number or per address an hour)."""
 
 
 class ImportAborted(StoreError):

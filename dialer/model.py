@@ -384,7 +384,25 @@ class Callback:
     phone_id: int | None
     due_at: dt.datetime
     window_end_at: dt.datetime | None
-    state: str
+    state: str  # pending, done, cancelled, missed (the window passed; handed to the campaign)
+    source: str = "agent"  # agent or web (a web callback request)
+    slot_id: int | None = None
+    e164: str | None = None  # the number it calls (None: the contact's numbers in rotation)
+    agent: str | None = None  # the personal callback's agent's name
+    contact_name: str = ""
+    requester_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackChange:
+    """One change of a callback (its history): who, when, the tracked columns before and after."""
+
+    callback_id: int
+    changed_at: dt.datetime
+    actor: str
+    action: str
+    before: dict[str, object] | None
+    after: dict[str, object]
 
 
 @dataclass(frozen=True, slots=True)

@@ -186,6 +186,10 @@ class ContactStore(Protocol):
 
     async def convert_to_campaign_callback(self, contact_id: int) -> bool: ...
 
+    async def apply_missed_callbacks(self, campaign_id: int, at: dt.datetime) -> int:
+        """The campaign's missed-callback rule for callbacks whose window passed; how many."""
+        ...
+
     async def set_disposition(
         self,
         contact_id: int,
@@ -217,6 +221,8 @@ class ContactStore(Protocol):
         new_phone_kind: str | None = None,
         slot_id: int | None = None,
         source: str = "agent",
+        actor: str | None = None,
+        at: dt.datetime | None = None,
     ) -> Callback: ...
 
     async def answer_buckets(

@@ -31,6 +31,7 @@ MAY_IMPORT: dict[str, tuple[str, ...]] = {
     "dialer.clock": (),
     "dialer.ports": ("dialer.errors", "dialer.model", "dialer.schedules"),
     "dialer.contacts": ("dialer.errors", "dialer.model"),
+    "dialer.callbacks": ("dialer.errors", "dialer.model", "dialer.schedules"),
     "dialer.agents": (*_KERNEL, "ami.agent_events", "ami.outcome"),
     "dialer.observability": ("config", "dialer.errors"),
     "dialer.store": (
@@ -44,6 +45,7 @@ MAY_IMPORT: dict[str, tuple[str, ...]] = {
         "dialer.notify.planning",
         "dialer.notify.sms",
         "dialer.notify.templates",
+        "dialer.callbacks",
     ),
     "dialer.notify": (*_KERNEL, "config", "dialer.store"),
     "dialer.campaign": (
@@ -66,6 +68,7 @@ MAY_IMPORT: dict[str, tuple[str, ...]] = {
         "dialer.campaign.settings",
         "dialer.contacts.csv_reader",
         "dialer.contacts.importer",
+        "dialer.callbacks",
         "dialer.contacts.phone",
         "dialer.contacts.transfer",
         "dialer.store",
@@ -99,6 +102,7 @@ PURE = (
     "dialer.campaign.retry",
     "dialer.campaign.rules",
     "dialer.audit",
+    "dialer.callbacks",
 )
 
 

@@ -466,6 +466,11 @@ class MemoryStore:
             and self.contacts[a.contact_id].lease_owner == engine_id
         ]
 
+    async def apply_missed_callbacks(self, campaign_id: int, at: dt.datetime) -> int:
+        """Nothing to do: callbacks here have no windows that pass unseen (windows end leases)."""
+        self.calls["apply_missed_callbacks"] += 1
+        return 0
+
     async def convert_to_campaign_callback(self, contact_id: int) -> bool:
         """A pending personal callback becomes a campaign one (as Store); False if none was pending."""
         self.calls["convert_to_campaign_callback"] += 1
@@ -585,6 +590,8 @@ class MemoryStore:
         new_phone_kind: str | None = None,
         slot_id: int | None = None,
         source: str = "agent",
+        actor: str | None = None,
+        at: dt.datetime | None = None,
     ) -> Callback:
         """Make the contact a due-at callback (personal: only for ``agent_id``); one number only.
 

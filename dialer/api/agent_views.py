@@ -20,6 +20,7 @@ from dialer.api.schemas import (
     AttemptOut,
     ContactOut,
     LogoutCountdownOut,
+    PendingCallbackOut,
     PhoneOut,
     StatusOut,
 )
@@ -112,6 +113,7 @@ async def screen_pop(ctx: ApiContext, contact_id: int, campaign: str) -> Contact
     contact = await ctx.store.get_contact(contact_id)
     attempts = await ctx.store.contact_attempts(contact_id)
     statuses = await disposition_statuses(ctx, campaign)
+    pending = await ctx.store.contact_callbacks(contact_id)
     return ContactOut(
         id=contact.id,
         campaign=campaign,
@@ -133,5 +135,17 @@ async def screen_pop(ctx: ApiContext, contact_id: int, campaign: str) -> Contact
         statuses=[
             StatusOut(name=s.name, system_status=s.system_status.value, needs_date=needs_date(s))
             for s in statuses
+        ],
+        callbacks=[
+            PendingCallbackOut(
+                id=cb.id,
+                kind=cb.kind,
+                source=cb.source,
+                due_at=cb.due_at,
+                window_end_at=cb.window_end_at,
+                number=cb.e164,
+                requester_name=cb.requester_name,
+            )
+            for cb in pending
         ],
     )

@@ -11,6 +11,7 @@ is the board's :class:`~dialer.errors.IllegalAgentTransition`, answered 409 ``ag
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -37,7 +38,7 @@ from dialer.campaign.runner import CampaignRunner
 from dialer.campaign.settings import Disposition
 from dialer.contacts.phone import normalize
 from dialer.errors import ValidationError
-from dialer.model import Contact, DialingMode
+from dialer.model import CallbackKind, Contact, DialingMode
 
 router = APIRouter(tags=["agent"])
 Agent = Annotated[str, Depends(acting_agent)]
@@ -260,6 +261,10 @@ async def disposition(agent: Agent, ctx: Ctx, body: DispositionRequest) -> Agent
     contact_id = call_contact(runner, runner.agents.view(agent))
     contact = await ctx.store.get_contact(contact_id) if contact_id is not None else None
     at = _when(ctx, body, contact, campaign.timezone)
+    cb = body.callback
+    slot = _in_zone(cb.slot, body, contact, campaign.timezone) if cb is not None else None
+    if at is None:
+        at = slot  # a grid slot's start is the callback's date
     if at is None and needs_date(status):
         raise ApiError(
             "invalid_value", f"status {status.name} ({status.system_status.value}) needs the date", field="at"
@@ -267,19 +272,53 @@ async def disposition(agent: Agent, ctx: Ctx, body: DispositionRequest) -> Agent
     if at is None and body.callback is not None:
         raise ApiError("invalid_value", "a callback needs its date and time", field="at")
     d = Disposition(status.name, callback_at=at)
-    if body.callback is not None:
+    if cb is not None:
         d = _with_callback(ctx, d, body, contact)
+        if slot is not None:
+            d = await _book_slot(ctx, agent, d, contact, slot)
+        else:
+            d = replace(d, callback_until=_in_zone(cb.window_end, body, contact, campaign.timezone))
     await runner.agents.set_disposition(agent, d)
     return agent_state(ctx, agent)
 
 
-def _when(
-    ctx: ApiContext, body: DispositionRequest, contact: Contact | None, campaign_zone: str
+async def _book_slot(
+    ctx: ApiContext, agent: str, d: Disposition, contact: Contact | None, slot: dt.datetime
+) -> Disposition:
+    """Book the callback's grid slot now, so a full slot is the agent's answer at once (409
+    ``slot_unavailable``); the disposition then only sets the status."""
+    if contact is None:
+        raise ApiError("agent_state", "the agent's call has no contact to call back", field="agent")
+    personal = d.callback is CallbackKind.PERSONAL
+    await ctx.store.schedule_callback(
+        contact.id,
+        slot_at=slot,
+        kind=d.callback or CallbackKind.CAMPAIGN,
+        agent_id=(await ctx.store.get_agent(agent)).id if personal else None,
+        new_phone=d.new_number,
+        new_phone_window=d.new_number_window,
+        new_phone_kind=d.new_number_kind,
+        phone_position=d.phone_position,
+        actor=f"agent:{agent}",
+        at=ctx.clock.utcnow(),
+    )
+    return Disposition(d.status, callback_at=d.callback_at)
+
+
+def _in_zone(
+    value: dt.datetime | None, body: DispositionRequest, contact: Contact | None, campaign_zone: str
 ) -> dt.datetime | None:
-    """``body.at`` in UTC; without an offset it is read in the chosen or the contact's zone."""
+    """``value`` in UTC; without an offset it is read in the chosen or the contact's zone."""
+    if value is None:
+        return None
+    zone = _zone(body, contact, campaign_zone)
+    return (value if value.tzinfo is not None else value.replace(tzinfo=zone)).astimezone(dt.UTC)
+
+
+def _zone(body: DispositionRequest, contact: Contact | None, campaign_zone: str) -> ZoneInfo:
     zone_name = body.timezone or (contact.timezone if contact else None) or campaign_zone
     try:
-        zone = ZoneInfo(zone_name)
+        return ZoneInfo(zone_name)
     except (ZoneInfoNotFoundError, ValueError):
         raise ApiError(
             "invalid_value",
@@ -287,6 +326,13 @@ def _when(
             field="timezone",
             value=zone_name,
         ) from None
+
+
+def _when(
+    ctx: ApiContext, body: DispositionRequest, contact: Contact | None, campaign_zone: str
+) -> dt.datetime | None:
+    """``body.at`` in UTC; without an offset it is read in the chosen or the contact's zone."""
+    zone = _zone(body, contact, campaign_zone)
     if body.at is None:
         return None
     at = body.at if body.at.tzinfo is not None else body.at.replace(tzinfo=zone)

@@ -27,6 +27,7 @@ from dialer.api import (
     agents,
     attempts,
     auth,
+    callbacks,
     campaigns,
     contacts,
     dnc,
@@ -40,7 +41,7 @@ from dialer.api import (
     users,
 )
 from dialer.api.context import ApiContext
-from dialer.api.errors import ApiError, error_body
+from dialer.api.errors import ERRORS, ApiError, error_body
 from dialer.api.schemas import ErrorOut
 from dialer.errors import (
     AgentError,
@@ -48,6 +49,8 @@ from dialer.errors import (
     DialerError,
     InUse,
     NotFound,
+    RateLimited,
+    SlotUnavailable,
     StoreError,
     TransferRefused,
     ValidationError,
@@ -129,6 +132,12 @@ def _bad_file(exc: DialerError) -> JSONResponse:
     return _json(422, error_body("invalid_file", exc.reason, field=exc.field, value=exc.value))
 
 
+def _slot(exc: DialerError) -> JSONResponse:
+    assert isinstance(exc, ValidationError)
+    error = "rate_limited" if isinstance(exc, RateLimited) else "slot_unavailable"
+    return _json(ERRORS[error][0], error_body(error, exc.reason, field=exc.field, value=exc.value))
+
+
 def _not_found(exc: DialerError) -> JSONResponse:
     assert isinstance(exc, NotFound)
     return _json(404, error_body("not_found", str(exc), field=exc.kind, value=exc.name))
@@ -148,6 +157,7 @@ _DIALER_ERRORS = (
     (InUse, _in_use),
     (TransferRefused, _refused),
     (CsvFormatError, _bad_file),
+    ((SlotUnavailable, RateLimited), _slot),
     (ValidationError, _validation),
     (NotFound, _not_found),
     (AgentError, _agent),
@@ -180,7 +190,7 @@ def create_api(ctx: ApiContext) -> FastAPI:
         redoc_url=None,
     )
     app.state.ctx = ctx
-    for module in (auth, agents, campaigns, events, users, reminders):
+    for module in (auth, agents, campaigns, events, users, reminders, callbacks):
         app.include_router(module.router, prefix=API_PREFIX, responses=_RESPONSES)
     app.include_router(contacts.router, prefix=API_PREFIX, responses=_RESPONSES)
     app.include_router(imports.router, prefix=API_PREFIX, responses=_RESPONSES)

@@ -29,6 +29,9 @@ ERRORS: dict[str, tuple[int, str]] = {
     "invalid_file": (422, "an uploaded file as a whole cannot be read (encoding, header, no phone column)"),
     "transfer_refused": (409, "the transfer's rules forbid moving these records (status qualifiers)"),
     "too_many_attempts": (429, "too many failed logins for this user or address; wait and retry"),
+    "slot_unavailable": (409, "the callback slot is full, closed, past or not on the campaign's grid"),
+    "callback_refused": (409, "a web callback request that cannot be accepted (no reason is given)"),
+    "rate_limited": (429, "too many web callback requests for the number or from the address this hour"),
     # not a 4xx: the database is unreachable; the same request may succeed later
     "unavailable": (503, "the engine cannot reach its database now; retry"),
 }

@@ -19,7 +19,11 @@ Events (``event:`` name, JSON ``data:``):
 * ``campaign_started`` — a campaign of the agent started running (the agent was logged in to
   it if its login named it);
 * ``assigned`` — the agent was assigned to a campaign (seen within ``_RECHECK_S``);
-* ``figures`` — supervisors and administrators: every running campaign's figures, once a second.
+* ``figures`` — supervisors and administrators: every running campaign's figures, once a second;
+* ``callback_due`` — a personal callback of the agent is due (issue 13; looked for every
+  ``_CALLBACK_CHECK_S``, each callback once per stream and due time);
+* ``callback_handed_over`` — the agent's personal callback went to the whole campaign (the agent
+  was away past the grace).
 
 A comment line every 15 s keeps proxies from closing an idle stream; a revoked or expired
 token ends the stream within ``_RECHECK_S``.
@@ -33,6 +37,7 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
+import asyncpg
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
@@ -43,6 +48,7 @@ from dialer.api.errors import ApiError
 from dialer.api.passwords import hash_token
 from dialer.api.schemas import AgentState, OfferOut
 from dialer.errors import DialerError
+from dialer.model import Callback
 from dialer.store.users import Role, User
 
 router = APIRouter(tags=["events"])
@@ -50,6 +56,7 @@ router = APIRouter(tags=["events"])
 _TICK_S = 1.0  # countdowns and figures: once a second (issue 9)
 _KEEPALIVE_S = 15.0
 _RECHECK_S = 10.0  # the token (revoked, expired) and the assignments are re-read this often
+_CALLBACK_CHECK_S = 2.0  # the agent's due callbacks are looked for this often
 
 
 def sse(event: str, data: Any) -> str:
@@ -98,6 +105,8 @@ class AgentWatcher:
         self.assigned: set[str] = set()  # re-read when a campaign starts
         self._known: set[str] | None = None  # the assignments last reported
         self._glanced: tuple[object, ...] | None = None
+        self._since = ctx.clock.utcnow()
+        self._told: set[tuple[int, object]] = set()  # callbacks announced (id, due time)
 
     def _glance(self) -> tuple[object, ...]:
         """What could make an event, read straight off the boards (no models built): most looks
@@ -175,6 +184,21 @@ class AgentWatcher:
         known, self._known = self._known, now
         return [] if known is None else [sse("assigned", {"campaign": c}) for c in sorted(now - known)]
 
+    async def callbacks(self) -> list[str]:
+        """``callback_due`` / ``callback_handed_over`` events not sent on this stream yet."""
+        now = self._ctx.clock.utcnow()
+        due, handed = await self._ctx.store.agent_callback_notices(self.agent, now, self._since)
+        out = []
+        for cb in due:
+            if (cb.id, cb.due_at) not in self._told:
+                self._told.add((cb.id, cb.due_at))
+                out.append(sse("callback_due", _callback_notice(cb)))
+        for cb in handed:
+            if (cb.id, None) not in self._told:
+                self._told.add((cb.id, None))
+                out.append(sse("callback_handed_over", _callback_notice(cb)))
+        return out
+
     async def _offer(self, campaign: str, contact_id: int) -> str:
         runner = self._ctx.engine.runner(campaign)
         kind = runner.agents.view(self.agent).kind if runner is not None else None
@@ -182,6 +206,17 @@ class AgentWatcher:
         return sse(
             "offer", OfferOut(campaign=campaign, kind=kind.value if kind else "preview", contact=contact)
         )
+
+
+def _callback_notice(cb: Callback) -> dict[str, Any]:
+    return {
+        "callback_id": cb.id,
+        "contact_id": cb.contact_id,
+        "contact_name": cb.contact_name,
+        "source": cb.source,
+        "due_at": cb.due_at.isoformat(),
+        "window_end_at": cb.window_end_at.isoformat() if cb.window_end_at else None,
+    }
 
 
 def figures(ctx: ApiContext) -> list[dict[str, Any]]:
@@ -213,7 +248,7 @@ async def _stream(ctx: ApiContext, user: User, token: str) -> AsyncIterator[str]
     watcher = AgentWatcher(ctx, user.agent) if user.role is Role.AGENT and user.agent else None
     supervisor = user.role in (Role.SUPERVISOR, Role.ADMIN)
     yield ": connected\n\n"
-    next_tick = next_check = loop.time()
+    next_tick = next_check = next_callbacks = loop.time()
     last_sent = loop.time()
     while not ctx.closing.is_set():
         now = loop.time()
@@ -235,6 +270,12 @@ async def _stream(ctx: ApiContext, user: User, token: str) -> AsyncIterator[str]
                 messages += await watcher.look(tick)
             except DialerError:
                 pass  # a contact read failed (database down): the next look retries
+            if now >= next_callbacks:
+                next_callbacks = now + _CALLBACK_CHECK_S
+                try:
+                    messages += await watcher.callbacks()
+                except (DialerError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                    pass  # the database is down: the next look retries
         if supervisor and tick:
             messages.append(sse("figures", {"campaigns": figures(ctx)}))
         if messages:

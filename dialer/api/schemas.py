@@ -35,6 +35,7 @@ __all__ = [
     "NewNumber",
     "OfferOut",
     "PauseRequest",
+    "PendingCallbackOut",
     "PreviewRequest",
     "StatusOut",
     "UserCreate",
@@ -180,6 +181,18 @@ class AttemptOut(BaseModel):
     number: str
 
 
+class PendingCallbackOut(BaseModel):
+    """A pending callback of the contact: a web one (``source`` web) shows who asked and when."""
+
+    id: int
+    kind: CallbackKind
+    source: str
+    due_at: dt.datetime
+    window_end_at: dt.datetime | None
+    number: str | None
+    requester_name: str | None
+
+
 class ContactOut(BaseModel):
     """The screen pop: the contact, its numbers, custom fields and attempt history."""
 
@@ -192,6 +205,9 @@ class ContactOut(BaseModel):
     phones: list[PhoneOut]
     attempts: list[AttemptOut]
     statuses: list[StatusOut] = Field(description="what a disposition may set")
+    callbacks: list[PendingCallbackOut] = Field(
+        default_factory=list, description="its pending callbacks (a web callback request: source web)"
+    )
 
 
 class OfferOut(BaseModel):
@@ -213,6 +229,12 @@ class CallbackRequest(_In):
         default=None, ge=1, le=10_000, description="one of the contact's numbers"
     )
     new_number: NewNumber | None = None
+    slot: dt.datetime | None = Field(
+        default=None, description="book a place in the grid slot starting then (its start is the date)"
+    )
+    window_end: dt.datetime | None = Field(
+        default=None, description="without a slot: the callback is never dialled after this"
+    )
 
 
 class DispositionRequest(_In):

@@ -1,4 +1,4 @@
-"""A runner's housekeeping: its leases kept, renewed and given back, adopted calls, queue members.
+"""A runner's housekeeping: its leases kept, renewed and given back, missed callbacks, queue members.
 
 Theory of operation. Once per loop turn, after the schedule check and before the decision,
 the runner calls :meth:`Housekeeping.tend`, which in this order:
@@ -6,12 +6,11 @@ the runner calls :meth:`Housekeeping.tend`, which in this order:
 0. takes out of the hopper, and releases, the waiting contacts whose calling window ended
    (``dial_until``, issue 11);
 1. does nothing more while the outcome writer finds the database unreachable (the writer's
-   retries are the probe then);
+   retries are the probe then); every ``missed_callback_check_s`` it has the store apply the
+   campaign's missed-callback rule to callbacks whose window passed (issue 13);
 2. every ``lease_renew_s``, renews every lease the hopper holds -- an answered contact
    waiting for its disposition for the store's answered hold, not the short lease;
-3. at most once per tick while calls adopted after a restart are in flight, asks the PBX
-   which are still up and closes the others (through the outcome path);
-4. tops the hopper up from the store when it runs below ``hopper_low`` (up to
+3. tops the hopper up from the store when it runs below ``hopper_low`` (up to
    ``hopper_high``): contacts that need an agent first, a few per logged-in agent, then, in
    predictive mode, fresh ones. A lease call that fails with anything but our own error means
    the database is unreachable: launching pauses (:attr:`Housekeeping.store_failures`) and
@@ -68,12 +67,12 @@ MEMBER_CHECK_S = 30.0
 
 
 class Housekeeping:
-    """Leases, adopted calls and queue members of one runner (see the module docstring).
+    """Leases, missed callbacks and queue members of one runner (see the module docstring).
 
     Args:
         campaign: the campaign (id to lease from, mode, queue).
         store: leases are taken, renewed and released here.
-        pbx: live attempts (adopted calls) and queue membership.
+        pbx: queue membership.
         clock: the runner's clock.
         settings: hopper levels, lease times, tick and backoff.
         engine_id: the lease owner.
@@ -120,6 +119,7 @@ class Housekeeping:
         self._perform = perform
         self._clock = clock
         self._last_member_check_at = clock.now()
+        self._last_missed_at = -1e18
         self._member_check: asyncio.Task[None] | None = None
         self._log = log.bind(campaign_id=campaign.id, campaign=campaign.name)
 
@@ -147,6 +147,9 @@ class Housekeeping:
         if now - self._last_renew_at >= self._settings.lease_renew_s:
             self._last_renew_at = now
             await self._renew(now)
+        if now - self._last_missed_at >= self._settings.missed_callback_check_s:
+            self._last_missed_at = now
+            await self._apply_missed(now)
         if now < self._lease_retry_at:
             return
         if self._store_failures:
@@ -170,6 +173,19 @@ class Housekeeping:
             lambda: self._store.release_leases(self._engine_id, ids),
             contacts=ids,
         )
+
+    async def _apply_missed(self, now: float) -> None:
+        """Callbacks whose window passed without a connect: the campaign's missed rule (issue 13)."""
+        try:
+            handled = await self._store.apply_missed_callbacks(self._campaign.id, utc_at(now))
+        except DialerError as err:
+            self._log.warning("missed_callbacks_failed", error=str(err))
+            return
+        except Exception as err:  # the database is down: the lease path notices and backs off
+            self._log.warning("missed_callbacks_failed", error=type(err).__name__)
+            return
+        if handled:
+            self._log.info("missed_callbacks", count=handled)
 
     # ------------------------------------------------------------------ leases
 

@@ -51,6 +51,8 @@ class RunnerSettings:
             from the store and kept current (:mod:`dialer.campaign.memory`).
         queue_recheck_s: while the campaign's queue is missing on the PBX (nothing is dialled),
             how often to ask again (:mod:`dialer.campaign.queue_gate`).
+        missed_callback_check_s: how often callbacks whose window passed get the campaign's
+            missed-callback rule (issue 13).
     """
 
     tick_s: float = 1.0
@@ -72,6 +74,7 @@ class RunnerSettings:
     max_concurrent_writes: int = 4
     memory: MemorySettings = field(default_factory=MemorySettings)
     queue_recheck_s: float = 30.0
+    missed_callback_check_s: float = 15.0
 
     def __post_init__(self) -> None:
         if self.hopper_low < 0:
@@ -105,7 +108,9 @@ class Disposition:
     is a personal callback; "not before" with ``callback_at`` a campaign callback (the store
     applies both). ``callback`` additionally books a callback row (kind personal/campaign),
     optionally to ``new_number`` (of type ``new_number_kind``) with its contact window, or
-    to the contact's number at ``phone_position``.
+    to the contact's number at ``phone_position``; ``callback_until`` ends its window (issue
+    13: it is never dialled after that). A callback in a grid slot is booked by the API
+    before the disposition (the agent must hear "slot full" at once), not through here.
     """
 
     status: str
@@ -115,6 +120,7 @@ class Disposition:
     new_number_window: tuple[dt.time, dt.time] | None = None
     new_number_kind: str | None = None
     phone_position: int | None = None
+    callback_until: dt.datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,9 +5,9 @@ parsed arguments and returns the process exit code. Errors the user can fix (bad
 bad configuration) print one line naming the field and the reason and exit non-zero.
 
 The groups live one noun per module beside this one (the store's: ``db``, ``schedule``,
-``status``, ``campaign``, ``agent``, ``dnc``, ``contacts``, ``compliance``; the engine's: ``demo``,
-``run``; ``asterisk check``) and in :mod:`ami.commands` (``ami replay``, ``simulate-pbx``); this
-module only wires them.
+``status``, ``campaign``, ``agent``, ``dnc``, ``contacts``, ``compliance``, ``callbacks``; the
+engine's: ``demo``, ``run``; ``asterisk check``) and in :mod:`ami.commands` (``ami replay``,
+``simulate-pbx``); this module only wires them.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from dialer.cli import (
     agents,
     asterisk,
     attempts,
+    callbacks,
     campaigns,
     compliance,
     contacts,
@@ -42,7 +43,7 @@ from dialer.errors import DialerError
 # In the order `dialer --help` lists them.
 _COMMAND_GROUPS = (
     database, schedules, statuses, campaigns, agents, dnc, contacts, attempts, reports, compliance, users,
-    reminders, engine, asterisk,
+    reminders, callbacks, engine, asterisk,
 )  # fmt: skip
 
 

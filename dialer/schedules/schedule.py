@@ -320,6 +320,23 @@ class Schedule:
                 return found
         return None
 
+    def open_intervals(self, start: dt.datetime, end: dt.datetime) -> list[Interval]:
+        """Each selected day's open intervals overlapping ``[start, end)``, in time order (UTC).
+
+        Unlike :meth:`next_close`, consecutive days are not joined: a callback slot grid
+        (issue 13) cuts each day's opening hours into slots from that day's own start.
+        """
+        start_utc, end_utc = _as_utc(start, "start"), _as_utc(end, "end")
+        if not self.active or not self._possible or end_utc <= start_utc:
+            return []
+        last_day = end_utc.astimezone(self._zone).date()
+        out: list[Interval] = []
+        for day in self._selected_days(start_utc.astimezone(self._zone).date() - _DAY):
+            if day > last_day:
+                break
+            out.extend(iv for iv in self._intervals(day) if iv[1] > start_utc and iv[0] < end_utc)
+        return sorted(out)
+
     def triggers(self, day: dt.date) -> list[dt.datetime]:
         """Every trigger instant (UTC, ascending, distinct) of one local ``day``; [] if not selected."""
         if not self.selects(day):

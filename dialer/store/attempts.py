@@ -32,6 +32,7 @@ from dialer.model import (
     RetryRule,
     SystemStatus,
 )
+from dialer.store.callbacks import retry_in_window
 from dialer.store.campaigns import local_day
 from dialer.store.connection import PoolNoun
 from dialer.store.eligibility import ZONES
@@ -396,6 +397,8 @@ class Attempts(PoolNoun):
                 row["campaign_id"],
                 f"trigger:{trigger.value if trigger else result.outcome.value}",
             )
+            if not answered and row["callback_id"] is not None:
+                await retry_in_window(conn, row["callback_id"], row["campaign_id"], at)
             return AppliedOutcome(
                 attempt_id,
                 contact_id,

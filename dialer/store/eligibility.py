@@ -23,7 +23,10 @@ campaign. The rules checked per row:
   from the number; a number whose zone is ambiguous (a US area code spanning two zones) is
   only dialled when the hours hold in *every* candidate zone; a number with no zone at all
   falls back to the campaign's zone. Numbers are tried in rotation from the contact's
-  ``next_phone_pos``; a due callback uses its own number.
+  ``next_phone_pos``; a due callback uses its own number;
+* a callback with a window only inside it (issue 13): a contact whose due callbacks' windows
+  have all passed waits for the missed-callback rule (``Store.apply_missed_callbacks``), and
+  the lease's ``dial_until`` is no later than the callback's window end.
 
 Whether the campaign's schedule is open is checked in Python (``Schedule.is_open``) before
 the query; a closed schedule or a campaign not running leases nothing.
@@ -107,11 +110,13 @@ def _rules(template: str, **params: str) -> str:
 LEASE_SQL = _rules(
     """
 WITH picked AS (
-    SELECT c.id, c.dial_rank, ph.id AS phone_id, ph.e164, ph.dial_until, cb.id AS callback_id
+    SELECT c.id, c.dial_rank, ph.id AS phone_id, ph.e164, cb.id AS callback_id,
+           least(ph.dial_until, cb.window_end_at) AS dial_until
     FROM contacts c
     LEFT JOIN LATERAL (
-        SELECT b.id, b.phone_id FROM callbacks b
+        SELECT b.id, b.phone_id, b.window_end_at FROM callbacks b
         WHERE b.contact_id = c.id AND b.state = 'pending' AND b.due_at <= $2
+          AND (b.window_end_at IS NULL OR b.window_end_at > $2)
         ORDER BY b.due_at LIMIT 1
     ) cb ON c.callback_due_at IS NOT NULL
     CROSS JOIN LATERAL (
@@ -127,6 +132,7 @@ WITH picked AS (
     ) ph
     WHERE c.campaign_id = $1
       AND {due}
+      AND (c.callback_due_at IS NULL OR c.callback_due_at > $2 OR cb.id IS NOT NULL)
       AND (c.lease_expires_at IS NULL OR c.lease_expires_at <= $2)
       AND {caps}
       AND {uk_locks}

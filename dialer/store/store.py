@@ -13,6 +13,8 @@ a :class:`~dialer.store.connection.PoolNoun` that holds the shared pool and noth
 * :class:`~dialer.store.contacts.Contacts`: contacts, their numbers, leasing, transfer;
 * :class:`~dialer.store.attempts.Attempts`: attempts, outcomes, dispositions;
 * :class:`~dialer.store.callbacks.Callbacks`: callbacks and callback slots;
+* :class:`~dialer.store.callback_grid.CallbackGrids`: the campaigns' callback slot grids;
+* :class:`~dialer.store.web_callbacks.WebCallbacks`: web callback sites and requests;
 * :class:`~dialer.store.agents.Agents`: agents and their campaigns;
 * :class:`~dialer.store.dnc.DoNotCall`: the do-not-call lists;
 * :class:`~dialer.store.history.History`: what pacing remembers of a campaign's calls.
@@ -46,6 +48,7 @@ from dialer.store import migrate
 from dialer.store.agents import Agents
 from dialer.store.attempt_log import AttemptLog
 from dialer.store.attempts import Attempts
+from dialer.store.callback_grid import CallbackGrids
 from dialer.store.callbacks import Callbacks
 from dialer.store.campaigns import Campaigns
 from dialer.store.compliance import Audit
@@ -60,11 +63,12 @@ from dialer.store.reminders import Reminders
 from dialer.store.reports import Reports
 from dialer.store.statuses import Statuses
 from dialer.store.users import Users
+from dialer.store.web_callbacks import WebCallbacks
 
 
 class Store(
-    Campaigns, Statuses, Contacts, Attempts, Callbacks, Agents, DoNotCall, History, Audit, Users,
-    Reminders, ReminderSends, ContactSearch, AttemptLog, Reports, Imports,
+    Campaigns, Statuses, Contacts, Attempts, Callbacks, CallbackGrids, WebCallbacks, Agents, DoNotCall,
+    History, Audit, Users, Reminders, ReminderSends, ContactSearch, AttemptLog, Reports, Imports,
 ):  # fmt: skip
     """The campaign database. Build with :meth:`open`; ``close()`` when done."""
 

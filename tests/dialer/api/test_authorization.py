@@ -69,6 +69,15 @@ FORBIDDEN: dict[str, set[str]] = {
     "/api/v1/attempts": {"agent"},
     "/api/v1/attempts/export": {"agent"},
     "/api/v1/report": {"agent"},
+    "/api/v1/campaigns/{campaign}/callback-grid": {"agent"},
+    "/api/v1/campaigns/{campaign}/callback-slots": {"agent"},
+    "/api/v1/campaigns/{campaign}/callbacks": {"agent"},
+    "/api/v1/campaigns/{campaign}/callbacks/{callback_id}": {"agent"},
+    "/api/v1/campaigns/{campaign}/callbacks/{callback_id}/history": {"agent"},
+    "/api/v1/campaigns/{campaign}/callbacks/{callback_id}/reschedule": {"agent"},
+    # a website's key, not a bearer token (401 without one: tests/dialer/api/test_callbacks.py)
+    "/api/v1/public/callbacks": set(),
+    "/api/v1/public/callbacks/slots": set(),
 }
 # (method, path) whose refusals differ from the path's row.
 _ADMIN_ONLY = {"agent", "supervisor"}
@@ -84,7 +93,7 @@ BY_METHOD: dict[tuple[str, str], set[str]] = {
     ("post", "/api/v1/agents"): _ADMIN_ONLY,
     ("delete", "/api/v1/agents/{agent}"): _ADMIN_ONLY,
 }
-PUBLIC = {"/api/v1/auth/login"}
+PUBLIC = {"/api/v1/auth/login", "/api/v1/public/callbacks", "/api/v1/public/callbacks/slots"}
 # What the path parameters name: another agent, a campaign the agent is not assigned to.
 PARAMS = {
     "agent": "bob",
@@ -94,6 +103,7 @@ PARAMS = {
     "status": "Dzwonić",
     "number": "+48501234567",
     "contact_id": 1,
+    "callback_id": "1",
 }
 
 

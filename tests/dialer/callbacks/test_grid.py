@@ -1,0 +1,122 @@
+"""The slot grid's arithmetic over time zones and DST (issue 13): property tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dialer.callbacks.grid import GridSpec, SlotState, day_range, find_slot, slot_state, slots_between
+from dialer.errors import ValidationError
+from dialer.schedules.schedule import Frequency, Schedule
+
+ZONES = ["Europe/Warsaw", "America/New_York", "Australia/Sydney", "Asia/Kolkata", "America/Santiago", "UTC"]
+# days around the 2026 transitions of those zones
+DAYS = st.dates(min_value=dt.date(2026, 3, 1), max_value=dt.date(2026, 4, 10)) | st.dates(
+    min_value=dt.date(2026, 10, 20), max_value=dt.date(2026, 11, 10)
+)
+TIMES = st.builds(dt.time, st.integers(0, 23), st.sampled_from([0, 15, 30]))
+
+
+@st.composite
+def grids(draw: st.DrawFn) -> GridSpec:
+    zone = draw(st.sampled_from(ZONES))
+    start, end = draw(TIMES), draw(TIMES)
+    if start == end:
+        start = end = dt.time(0)  # equal ends mean the whole day, written 00:00-00:00
+    schedule = Schedule(
+        name="g", frequency=Frequency.DAILY, window_start=start, window_end=end, timezone=zone
+    )
+    return GridSpec(schedule=schedule, slot_min=draw(st.sampled_from([5, 15, 30, 45, 60, 90])), capacity=1)
+
+
+@settings(max_examples=60, deadline=None)
+@given(grids(), DAYS, st.integers(1, 4), st.sampled_from(ZONES), st.integers(0, 95))
+def test_slots_are_listed_once_never_skipped_whatever_the_split(
+    spec: GridSpec, first: dt.date, days: int, view_zone: str, cut_q: int
+) -> None:
+    lo, hi = day_range(first, first + dt.timedelta(days=days - 1), ZoneInfo(view_zone))
+    slots = slots_between(spec, lo, hi)
+    length = dt.timedelta(minutes=spec.slot_min)
+    for a, b in itertools.pairwise(slots):
+        assert a.ends_at <= b.starts_at  # ordered, none overlapping, none twice
+    for s in slots:
+        assert s.ends_at - s.starts_at == length
+        assert lo <= s.starts_at < hi
+        assert spec.schedule.is_open(s.starts_at)
+        assert spec.schedule.is_open(s.ends_at - dt.timedelta(seconds=1))
+    for s in slots[:: max(1, len(slots) // 3)]:
+        assert find_slot(spec, s.starts_at) == s  # the same slot, however it is asked for
+    # paging the range at any instant gives the same slots as one query
+    cut = lo + (hi - lo) * cut_q / 95
+    assert slots == slots_between(spec, lo, cut) + slots_between(spec, cut, hi)
+    # none skipped: an open interval inside the range holds every whole slot that fits in it
+    intervals = spec.schedule.open_intervals(lo, hi)
+    for i, (a, b) in enumerate(intervals):
+        alone = (i == 0 or intervals[i - 1][1] <= a) and (i + 1 == len(intervals) or b <= intervals[i + 1][0])
+        if lo <= a and b <= hi and alone:
+            assert (b - a) // length == sum(1 for s in slots if a <= s.starts_at < b)
+
+
+def test_spring_forward_day_has_one_hour_fewer_slots_and_fall_back_one_more() -> None:
+    sched = Schedule(
+        name="n",
+        frequency=Frequency.DAILY,
+        window_start=dt.time(0),
+        window_end=dt.time(0),
+        timezone="Europe/Warsaw",
+    )
+    spec = GridSpec(schedule=sched, slot_min=60, capacity=1)
+    zone = ZoneInfo("Europe/Warsaw")
+
+    def count(day: dt.date) -> int:
+        return len(slots_between(spec, *day_range(day, day, zone)))
+
+    assert (24, 23, 25) == (
+        count(dt.date(2026, 3, 28)),
+        count(dt.date(2026, 3, 29)),
+        count(dt.date(2026, 10, 25)),
+    )
+    # 09:00 stays 09:00 local on the day after the change
+    after = slots_between(spec, *day_range(dt.date(2026, 3, 30), dt.date(2026, 3, 30), zone))
+    assert [s.starts_at.astimezone(zone).hour for s in after] == list(range(24))
+
+
+def test_slot_states() -> None:
+    sched = Schedule(name="s", frequency=Frequency.DAILY, window_start=dt.time(9), window_end=dt.time(10))
+    spec = GridSpec(schedule=sched, slot_min=30, closed_dates=frozenset({dt.date(2026, 1, 2)}))
+    s1, s2 = slots_between(
+        spec, dt.datetime(2026, 1, 1, tzinfo=dt.UTC), dt.datetime(2026, 1, 2, tzinfo=dt.UTC)
+    )
+    now = dt.datetime(2026, 1, 1, 9, 40, tzinfo=dt.UTC)
+    assert (SlotState.PAST, 0) == slot_state(spec, s1, now=now, capacity=3, booked=0)
+    assert (SlotState.AVAILABLE, 2) == slot_state(spec, s2, now=now, capacity=3, booked=1)
+    assert (SlotState.FULL, 0) == slot_state(spec, s2, now=now, capacity=3, booked=3)
+    assert (SlotState.CLOSED, 0) == slot_state(spec, s2, now=now, capacity=3, booked=0, closed=True)
+    (closed,) = slots_between(
+        spec, dt.datetime(2026, 1, 2, 9, 30, tzinfo=dt.UTC), dt.datetime(2026, 1, 2, 10, tzinfo=dt.UTC)
+    )
+    assert SlotState.CLOSED == slot_state(spec, closed, now=now, capacity=3, booked=0)[0]
+
+
+@pytest.mark.parametrize(
+    ("kw", "field"),
+    [
+        ({"slot_min": 2}, "slot_min"),
+        ({"capacity": -1}, "capacity"),
+        ({"personal_cap_per_day": 0}, "personal_cap_per_day"),
+    ],
+)
+def test_bad_grid_definitions_name_their_field(kw: dict[str, int], field: str) -> None:
+    sched = Schedule(name="s", frequency=Frequency.DAILY, window_start=dt.time(9), window_end=dt.time(10))
+    args: dict[str, object] = {"schedule": sched, "slot_min": 30, **kw}
+    with pytest.raises(ValidationError) as err:
+        GridSpec(**args)  # type: ignore[arg-type]
+    assert field == err.value.field
+    run_at = Schedule(name="r", frequency=Frequency.DAILY, run_at=dt.time(9))
+    with pytest.raises(ValidationError, match="window"):
+        GridSpec(schedule=run_at, slot_min=30)
