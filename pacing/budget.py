@@ -67,10 +67,15 @@ class LaunchRate:
         self._tokens = 0.0
         self._last_s: float | None = None
 
-    def allow(self, now_s: float, steady_per_s: float, wanted: int) -> int:
-        """How many of ``wanted`` unreserved calls may go now; the rest wait for later decisions."""
+    def allow(self, now_s: float, steady_per_s: float, wanted: int, active: int = 1_000_000) -> int:
+        """How many of ``wanted`` unreserved calls may go now; the rest wait for later decisions.
+
+        The bucket never holds more than half a call per ``active`` agent (at least one): in
+        a world whose calls are short next to the connect limit (a time-compressed demo)
+        seconds of the steady rate would be many calls per agent.
+        """
         rate = self.factor * max(steady_per_s, 0.0)
-        depth = max(1.0, rate * self.depth_s)
+        depth = max(1.0, min(rate * self.depth_s, active / 2))
         if self._last_s is None:
             self._tokens = depth
         elif now_s > self._last_s:

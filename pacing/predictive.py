@@ -308,6 +308,11 @@ class PredictivePolicy:
         if self.settings.ramp_live > 0 and seen_live < self.settings.ramp_live:
             # Few answers seen: one abandon moves the rate a lot, so spend the budget slowly.
             p_allow *= 0.5 + 0.5 * seen_live / self.settings.ramp_live
+        # Every moment's window under the cap: while one more abandon now would put it over
+        # (fewer than 1 / cap live answers per abandon so far, e.g. a new campaign's first
+        # few dozen answers), nothing unreserved; full budget once two abandons fit.
+        room = self.target * seen_live - seen_abandons
+        p_allow *= min(max(room - 1.0, 0.0), 1.0)
         if counts.rate > aim:
             # Tighten as the measured rate closes on the cap: nothing left at the cap itself.
             p_allow *= max(0.0, (self.target - counts.rate) / (self.target - aim))
@@ -376,7 +381,7 @@ class PredictivePolicy:
             covered = min(n, max(0, free - len(snapshot.ringing_ages_s) - snapshot.customers_waiting))
             st = self.stats
             steady = active / ((st.talk_time.mean_s + st.wrap_time.mean_s) * max(st.p_live, 0.02))
-            n = covered + self.launch_rate.allow(now, steady, n - covered)
+            n = covered + self.launch_rate.allow(now, steady, n - covered, active)
         launch = reserved + n
         level = (in_flight + launch) / active if active else 0.0
         return DialDecision(launch=launch, reserved=reserved, dial_level=level, fallback=False,
