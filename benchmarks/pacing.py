@@ -263,6 +263,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sweep-agents", action="store_true",
                    help="instead of the tables: ours / progressive for team sizes 1-200, talk cv as the "
                         "scenario and 2.5, targets 0, 1 and 3%% (--sweep-hours each), plotted")
+    p.add_argument("--sweep-sizes", type=str, default=None,
+                   help="team sizes of --sweep-agents, comma-separated "
+                        "(default 1,2,3,4,5,7,10,15,20,30,50,100,200)")
     p.add_argument("--days", type=int, default=None,
                    help="instead of the tables: N consecutive shifts on one policy (overnight closure), "
                         "with the worst rolling hour, 24 h and 30 d")
@@ -346,7 +349,10 @@ def _longer_runs(chosen: list[Scenario], profile: ComplianceProfile, args: argpa
     for scenario in chosen:
         amd_on = _amd_on(args.amd, scenario, profile)
         if args.sweep_agents:
-            points = pacing_runs.sweep_agents(scenario, profile, args, amd_on)
+            sizes = pacing_runs.SWEEP_SIZES
+            if args.sweep_sizes:
+                sizes = tuple(int(x) for x in args.sweep_sizes.split(","))
+            points = pacing_runs.sweep_agents(scenario, profile, args, amd_on, sizes)
             print(pacing_runs.format_sweep(scenario, points, args.sweep_hours))
             if not args.no_plot:
                 print(f"plot: {pacing_runs.plot_sweep(scenario, points, args.out)}")

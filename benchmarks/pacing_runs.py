@@ -23,7 +23,7 @@ from benchmarks.callcentre import Scenario, ShiftResult, run_shift
 from benchmarks.callcentre.simulation import worst_window
 from pacing import ComplianceProfile, PacingPolicy, PredictivePolicy, PredictiveSettings, ProgressivePolicy
 
-SWEEP_SIZES = (1, 2, 3, 4, 5, 7, 10, 15, 20, 30, 50, 100, 200)
+SWEEP_SIZES: tuple[int, ...] = (1, 2, 3, 4, 5, 7, 10, 15, 20, 30, 50, 100, 200)
 SWEEP_CVS = (None, 2.5)            # None: the scenario's own talk-time cv
 SWEEP_TARGETS = (0.0, 0.01, 0.03)
 _DAY_S = 86_400.0
