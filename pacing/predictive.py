@@ -21,8 +21,8 @@ exponential forgetting, so a drifting answer rate is followed within minutes.
 With supply ``S(t)`` and demand ``D(t)`` as sums of Bernoulli variables (exact
 Poisson-binomial for small teams, :mod:`pacing.poisson_binomial`; a normal approximation
 for larger ones), a live answer arriving in ``(t_{k-1}, t_k]`` is abandoned when the answers
-before it plus itself outnumber the agents free by ``t_k + limit``; summing over the
-checkpoints gives the expected abandons ``A(n)`` over the horizon if ``n`` calls are
+before it (never its own: it had not answered by ``t_{k-1}``) plus itself outnumber the
+agents free by ``t_k + limit``; summing over the checkpoints gives the expected abandons ``A(n)`` over the horizon if ``n`` calls are
 launched now. We launch calls while the *marginal* call's expected abandons per live
 answer, ``(A(n+1) - A(n)) / P(live)``, stay within ``marginal_factor * p_allow``: the
 cheapest abandons are bought first, which is the Lagrangian solution of "most talk time
@@ -36,10 +36,16 @@ cap, and scaled down to zero as the last hour's rate climbs from the cap to
 that corrects any bias of the forecast. At the cap itself the
 campaign **falls back to progressive**, and returns to predictive when the rate has recovered below
 ``recover_fraction * cap``. Between the aimed rate and the cap, when the budget is spent,
-only ready agents get calls, each reserved. Until the learned statistics pass their
-minimum-history gate the campaign is progressive too, and while fewer than ``ramp_live``
-live answers are in the window the budget is spent at half speed rising to full, because
-one early abandon moves the measured rate a lot.
+only ready agents get calls, each reserved. The budget also keeps every later window at the
+aim (:func:`~pacing.budget.suffix_allowance`: the part of the window about to expire is not
+spent) and, with ``worst_hour_cap``, every rolling hour; and nothing unreserved goes out
+while one more abandon would put the window over the cap. Until the learned statistics pass
+their (small) minimum-history gate the campaign is progressive too; after it, while the
+sample is small, the forecast uses cautious bounds (``cold_start_z``), and while fewer than
+``ramp_live`` live answers are in the window the budget is spent at half speed rising to
+full, because one early abandon moves the measured rate a lot. Unreserved calls no ready
+agent certainly covers follow a steady rate (:class:`~pacing.budget.LaunchRate`), so a jump
+in state does not release a burst whose abandons land together.
 
 **Small teams** (fewer than ``small_team_agents`` active agents) get explicit protection:
 each abandon weighs more on their rate and their forecast is noisier, so their budget is
