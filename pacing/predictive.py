@@ -25,8 +25,8 @@ before it (never its own: it had not answered by ``t_{k-1}``) plus itself outnum
 agents free by ``t_k + limit``; summing over the checkpoints gives the expected abandons
 ``A(n)`` over the horizon if ``n`` calls are launched now. We launch calls while the
 *marginal* call's expected abandons per live answer, ``(A(n+1) - A(n)) / P(live)``, stay
-within ``marginal_factor * p_allow``: the cheapest abandons are bought first, which is the Lagrangian solution of "most talk time
-for a given number of abandons".
+within ``marginal_factor * p_allow``: the cheapest abandons are bought first, which is the
+Lagrangian solution of "most talk time for a given number of abandons".
 
 ``p_allow`` is the **abandon budget**: the rate that would bring the compliance window's
 measured rate to ``target * (1 - margin)`` if the next ``budget_horizon_s`` of live answers
