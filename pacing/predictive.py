@@ -592,6 +592,8 @@ class _Normal:
     def _lost(self, m: np.ndarray, v: np.ndarray, s_m: np.ndarray, s_v: np.ndarray) -> np.ndarray:
         v = np.maximum(v, 0.0)
         p = norm_cdf((m + 0.5 - s_m) / np.sqrt(v + s_v))
+        if self.ready <= 0:
+            return p
         # The ready agents are certain: fewer answers ahead than them and nothing is lost.
         certain = norm_cdf((m + 0.5 - self.ready) / np.sqrt(v + 1e-12))
         return np.minimum(p, certain)
