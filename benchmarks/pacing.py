@@ -200,13 +200,7 @@ def plot(scenario: Scenario, curves: dict[str, list[tuple[float, float, float]]]
     ax.set_title(f"{scenario.name} {scenario.title}: {scenario.agents} agents, profile {profile.name}\n"
                  f"curves: first {hours:g} h of the shift per target; squares: the full-shift table",
                  fontsize=10)
-    ax.legend(fontsize=8, loc="best")
-    ax.grid(alpha=0.3)
-    path = out_dir / f"pacing_{scenario.name}.png"
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return pacing_runs.save_plot(fig, ax, out_dir / f"pacing_{scenario.name}.png")
 
 
 def _fmt_pct(x: float) -> str:

@@ -110,9 +110,15 @@ def plot_sweep(scenario: Scenario, points: list[SweepPoint], out_dir: Path) -> P
     ax.set_xlabel("agents")
     ax.set_ylabel("talk share, ours / progressive")
     ax.set_title(f"{scenario.name}: ours against progressive by team size", fontsize=10)
+    return save_plot(fig, ax, out_dir / f"pacing_sweep_agents_{scenario.name}.png")
+
+
+def save_plot(fig: Any, ax: Any, path: Path) -> Path:
+    """Legend, grid, tight layout, written to ``path`` and closed (every pacing plot ends so)."""
+    import matplotlib.pyplot as plt
+
     ax.legend(fontsize=8, loc="best")
     ax.grid(alpha=0.3)
-    path = out_dir / f"pacing_sweep_agents_{scenario.name}.png"
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
