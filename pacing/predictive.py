@@ -68,7 +68,7 @@ from pacing.abandon import AbandonTracker
 from pacing.budget import LaunchRate, suffix_allowance
 from pacing.compliance import ComplianceProfile
 from pacing.errors import InvalidParameter
-from pacing.poisson_binomial import add_bernoulli, nonnegative_lumped
+from pacing.forecast import NormalForecast, launch_exact
 from pacing.progressive import progressive_decision
 from pacing.snapshot import CallObservation, CampaignSnapshot, DialDecision, DialMode
 from pacing.stats import LIVE_OUTCOMES, CallOutcomeKind, CallStatistics, StatisticsSettings
@@ -501,7 +501,7 @@ class PredictivePolicy:
         if exact:
             supply = [tb.f_talk[_rows(snapshot.talking_elapsed_s, _TALK_STEP_S, tb.f_talk.shape[0])],
                       tb.f_wrap[_rows(snapshot.wrapping_elapsed_s, _WRAP_STEP_S, tb.f_wrap.shape[0])]]
-            launch, expected, expected_live = _launch_exact(
+            launch, expected, expected_live = launch_exact(
                 snapshot.customers_waiting - ready, np.concatenate(supply)[:, 1:], demand[:, :-1],
                 d_mean, g, cap, theta * g_end, own)
             self.last_forecast = Forecast(p_allow, launch, expected + sunk, expected_live)
@@ -509,7 +509,7 @@ class PredictivePolicy:
         arrivals = np.diff(d_mean)
         shares = np.divide(own, arrivals, out=np.zeros_like(own), where=arrivals > 1e-12)
         share_vars = np.divide(own_var, arrivals, out=np.zeros_like(own), where=arrivals > 1e-12)
-        forecast = _Normal(d_mean, d_var, s_mean, s_var + _VAR_FLOOR, g, shares, share_vars, ready)
+        forecast = NormalForecast(d_mean, d_var, s_mean, s_var + _VAR_FLOOR, g, shares, share_vars, ready)
         # Search n in blocks: most ticks launch a handful of calls, so the first block decides.
         # A call is launched while its marginal abandons per live answer stay within
         # ``marginal_factor * p_allow`` (the Lagrangian rule: cheapest abandons first).
@@ -549,86 +549,6 @@ def _rows(elapsed_s: tuple[float, ...], step_s: float, n_rows: int) -> np.ndarra
     """Table rows for elapsed times (nearest row; past the table, its last row)."""
     idx = (np.asarray(elapsed_s) * (1.0 / step_s) + 0.5).astype(np.intp)
     return np.minimum(idx, n_rows - 1, out=idx)
-
-
-@dataclass(frozen=True, slots=True)
-class _Normal:
-    """The forecast's normal approximation of the answers ahead and the agents free.
-
-    ``shares``/``share_vars``: per step, the ringing arrivals' own (mean, variance) share of
-    the answers counted before them, left out of what they see ahead; ``ready``: agents
-    free for certain (an answer is lost only if at least that many answers are ahead of it).
-    """
-
-    d_mean: np.ndarray
-    d_var: np.ndarray
-    s_mean: np.ndarray
-    s_var: np.ndarray
-    g: np.ndarray
-    shares: np.ndarray
-    share_vars: np.ndarray
-    ready: int
-
-    def abandons(self, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Expected abandons and live answers over the horizon for each count of new calls ``n``.
-
-        A live answer arriving in ``(t_{k-1}, t_k]`` is lost when the other answers by
-        ``t_{k-1}`` plus itself outnumber the agents free by ``t_k + limit`` (continuity
-        corrected). Ringing calls' arrivals see the others without themselves; each new
-        call's arrival sees the other ``n - 1`` new calls.
-        """
-        nn = n[:, None]
-        g = self.g
-        dm = self.d_mean + nn * g
-        dv = self.d_var + nn * g * (1.0 - g)
-        ahead, ahead_v = dm[:, :-1], dv[:, :-1]
-        s_m, s_v = self.s_mean[1:], self.s_var[1:]
-        g0 = g[:-1]
-        ringing = self._lost(ahead - self.shares, ahead_v - self.share_vars, s_m, s_v)
-        new = self._lost(ahead - g0, ahead_v - g0 * (1.0 - g0), s_m, s_v)
-        total = (np.diff(self.d_mean) * ringing).sum(axis=1) + (nn * np.diff(g) * new).sum(axis=1)
-        return total, dm[:, -1]
-
-    def _lost(self, m: np.ndarray, v: np.ndarray, s_m: np.ndarray, s_v: np.ndarray) -> np.ndarray:
-        v = np.maximum(v, 0.0)
-        p = norm_cdf((m + 0.5 - s_m) / np.sqrt(v + s_v))
-        if self.ready <= 0:
-            return p
-        # The ready agents are certain: fewer answers ahead than them and nothing is lost.
-        certain = norm_cdf((m + 0.5 - self.ready) / np.sqrt(v + 1e-12))
-        return np.minimum(p, certain)
-
-
-def _launch_exact(base: int, supply: np.ndarray, demand: np.ndarray, d_mean: np.ndarray, g: np.ndarray,
-                  cap: int, max_marginal: float, own: np.ndarray) -> tuple[int, float, float]:
-    """The launch count by the marginal rule, with exact (Poisson-binomial) abandon probabilities.
-
-    ``supply`` holds each agent's probability of being free by ``t_k + limit`` for the
-    checkpoints ``k >= 1``, ``demand`` each ringing call's probability of a live answer by
-    ``t_{k-1}``; the ``n`` new calls add ``Binomial(n, g)``. An arrival never counts its own
-    answer among those ahead of it: each of the ``n`` new calls sees the other ``n - 1``
-    (exactly), each ringing call sees the others (to first order: its own probability ``q``
-    of having answered, ``own`` summed per step, times ``P(exactly one answer short)``).
-    Returns the count, and the expected abandons and live answers over the horizon at it.
-    """
-    pmf = nonnegative_lumped(base, supply, demand)
-    g_prev = g[:-1]
-    arrivals0, dg = np.diff(d_mean), np.diff(g)
-
-    def ringing(pm: np.ndarray) -> float:
-        short = pm[:, -2] if pm.shape[1] > 1 else 0.0
-        return float(np.maximum(arrivals0 * pm[:, -1] - own * short, 0.0).sum())
-
-    abandons = ringing(pmf)
-    n = 0
-    while n < cap:
-        nxt = add_bernoulli(pmf, g_prev)
-        # n + 1 new calls: each one's arrival sees the other n (``pmf``).
-        a_next = ringing(nxt) + (n + 1) * float((dg * pmf[:, -1]).sum())
-        if a_next - abandons > max_marginal:
-            break
-        pmf, abandons, n = nxt, a_next, n + 1
-    return n, abandons, float(d_mean[-1] + n * g[-1])
 
 
 def _residual_cdf(elapsed: np.ndarray, x: np.ndarray, cdf: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:

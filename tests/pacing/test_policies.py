@@ -130,7 +130,9 @@ def test_controller_lowers_dialling_as_the_measured_rate_nears_the_cap():
         policy = trained()
         feed_answers(policy, 301.0, 400, abandoned)
         launches.append(policy.decide(busy_floor(now_s=320.0, ready=4)).launch)
-        budgets.append(policy.last_forecast.p_allow)
+        # At 14 of 490 one more abandon would be over the cap: no budget at all (Pacing III).
+        budgets.append(policy.abandon_budget(320.0, busy_floor(ready=4).active_agents))
+    assert 0.0 == budgets[-1]
     assert launches == sorted(launches, reverse=True)
     assert budgets == sorted(budgets, reverse=True)
     assert launches[0] > launches[-1]
