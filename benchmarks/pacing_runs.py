@@ -159,7 +159,8 @@ def run_days(scenario: Scenario, name: str, factory: Callable[[], PacingPolicy],
     return DaysResult(
         name, args.days, sum(r.talk_s for r in shifts) / agent_s,
         sum(r.abandoned for r in shifts) / total_live if total_live else 0.0,
-        max(r.abandon_rate for r in shifts), worst_window(live, abandoned, 60),
+        # The hour within a shift: an hour reaching over the closure holds a few minutes' answers.
+        max(r.abandon_rate for r in shifts), max(r.worst_hour_abandon_rate for r in shifts),
         worst_window(live, abandoned, minutes_per_day), worst_window(live, abandoned, 30 * minutes_per_day))
 
 
