@@ -23,7 +23,8 @@ class NormalForecast:
 
     ``shares``/``share_vars``: per step, the ringing arrivals' own (mean, variance) share of
     the answers counted before them, left out of what they see ahead; ``ready``: agents
-    free for certain (an answer is lost only if at least that many answers are ahead of it).
+    free for certain (an answer is lost only if at least that many answers are ahead of it);
+    ``others``: calls ringing plus customers waiting (the most answers ahead besides new calls).
     """
 
     d_mean: np.ndarray
@@ -34,6 +35,7 @@ class NormalForecast:
     shares: np.ndarray
     share_vars: np.ndarray
     ready: int
+    others: int = 0
 
     def abandons(self, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Expected abandons and live answers over the horizon for each count of new calls ``n``.
@@ -52,6 +54,10 @@ class NormalForecast:
         g0 = g[:-1]
         ringing = self._lost(ahead - self.shares, ahead_v - self.share_vars, s_m, s_v)
         new = self._lost(ahead - g0, ahead_v - g0 * (1.0 - g0), s_m, s_v)
+        # Counts, not their approximation: with fewer answers possible ahead than ready
+        # agents (``others`` ringing or waiting, plus the other new calls), nothing is lost.
+        ringing = np.where(self.others - 1 + nn < self.ready, 0.0, ringing)
+        new = np.where(self.others + nn - 1 < self.ready, 0.0, new)
         total = (np.diff(self.d_mean) * ringing).sum(axis=1) + (nn * np.diff(g) * new).sum(axis=1)
         return total, dm[:, -1]
 

@@ -509,7 +509,8 @@ class PredictivePolicy:
         arrivals = np.diff(d_mean)
         shares = np.divide(own, arrivals, out=np.zeros_like(own), where=arrivals > 1e-12)
         share_vars = np.divide(own_var, arrivals, out=np.zeros_like(own), where=arrivals > 1e-12)
-        forecast = NormalForecast(d_mean, d_var, s_mean, s_var + _VAR_FLOOR, g, shares, share_vars, ready)
+        forecast = NormalForecast(d_mean, d_var, s_mean, s_var + _VAR_FLOOR, g, shares, share_vars, ready,
+                                  len(snapshot.ringing_ages_s) + snapshot.customers_waiting)
         # Search n in blocks: most ticks launch a handful of calls, so the first block decides.
         # A call is launched while its marginal abandons per live answer stay within
         # ``marginal_factor * p_allow`` (the Lagrangian rule: cheapest abandons first).
