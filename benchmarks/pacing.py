@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from benchmarks import pacing_runs
 from benchmarks.callcentre import (
     SCENARIOS,
     FixedRatioPolicy,
@@ -98,9 +99,10 @@ def _policy_factory(name: str, scenario: Scenario, profile: ComplianceProfile, a
         return lambda: VicidialAdaptivePolicy(profile, drop_limit=target, shift_s=shift_s,
                                               max_level=args.max_level, drop_mode=args.vicidial_mode)
     if name == "ours":
+        extra: dict[str, Any] = {"worst_hour_cap": True} if args.worst_hour_cap else {}
         settings = PredictiveSettings(
             target=target, max_lines_per_agent=args.max_level,
-            amd_false_positive_rate=scenario.amd_false_positive if amd_on else 0.0)
+            amd_false_positive_rate=scenario.amd_false_positive if amd_on else 0.0, **extra)
         return lambda: PredictivePolicy(profile, settings)
     raise ValueError(name)
 
@@ -198,13 +200,7 @@ def plot(scenario: Scenario, curves: dict[str, list[tuple[float, float, float]]]
     ax.set_title(f"{scenario.name} {scenario.title}: {scenario.agents} agents, profile {profile.name}\n"
                  f"curves: first {hours:g} h of the shift per target; squares: the full-shift table",
                  fontsize=10)
-    ax.legend(fontsize=8, loc="best")
-    ax.grid(alpha=0.3)
-    path = out_dir / f"pacing_{scenario.name}.png"
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return pacing_runs.save_plot(fig, ax, out_dir / f"pacing_{scenario.name}.png")
 
 
 def _fmt_pct(x: float) -> str:
@@ -256,6 +252,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--vicidial-mode", choices=("TAPERED", "AVERAGE", "HARD_LIMIT"), default="TAPERED",
                    help="what the VICIdial-style baseline does over its drop limit (default TAPERED)")
     p.add_argument("--lines", type=int, default=None, help="line limit of the campaign (default unlimited)")
+    p.add_argument("--worst-hour-cap", action="store_true",
+                   help="ours also holds the cap over every rolling hour (the supervisor setting)")
+    p.add_argument("--sweep-agents", action="store_true",
+                   help="instead of the tables: ours / progressive for team sizes 1-200, talk cv as the "
+                        "scenario and 2.5, targets 0, 1 and 3%% (--sweep-hours each), plotted")
+    p.add_argument("--sweep-sizes", type=str, default=None,
+                   help="team sizes of --sweep-agents, comma-separated "
+                        "(default 1,2,3,4,5,7,10,15,20,30,50,100,200)")
+    p.add_argument("--days", type=int, default=None,
+                   help="instead of the tables: N consecutive shifts on one policy (overnight closure), "
+                        "with the worst rolling hour, 24 h and 30 d")
     g = p.add_argument_group("scenario parameters (override the chosen scenarios)")
     g.add_argument("--agents", type=int)
     g.add_argument("--answer-rate", "--human", dest="human", type=float, help="share answered by a person")
@@ -304,6 +311,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     policies = tuple(args.policy or POLICIES)
+    if args.sweep_agents or args.days:
+        return _longer_runs(chosen, profile, args, policies)
     for scenario in chosen:
         rows = bench_scenario(scenario, profile, args, policies)
         if args.json:
@@ -324,6 +333,30 @@ def main(argv: Sequence[str] | None = None) -> int:
                     print(f"plot: {path}")
         if not args.json:
             print(flush=True)
+    return 0
+
+
+def _longer_runs(chosen: list[Scenario], profile: ComplianceProfile, args: argparse.Namespace,
+                 policies: Sequence[str]) -> int:
+    """``--sweep-agents`` and ``--days`` (:mod:`benchmarks.pacing_runs`)."""
+    target = profile.abandon_cap if args.target is None else args.target
+    for scenario in chosen:
+        amd_on = _amd_on(args.amd, scenario, profile)
+        if args.sweep_agents:
+            sizes = pacing_runs.SWEEP_SIZES
+            if args.sweep_sizes:
+                sizes = tuple(int(x) for x in args.sweep_sizes.split(","))
+            points = pacing_runs.sweep_agents(scenario, profile, args, amd_on, sizes)
+            print(pacing_runs.format_sweep(scenario, points, args.sweep_hours))
+            if not args.no_plot:
+                print(f"plot: {pacing_runs.plot_sweep(scenario, points, args.out)}")
+        if args.days:
+            names = [n for n in POLICIES if n in policies and n != "clairvoyant"]
+            results = [pacing_runs.run_days(scenario, n,
+                                            _policy_factory(n, scenario, profile, args, target, amd_on),
+                                            profile, args, amd_on) for n in names]
+            print(pacing_runs.format_days(scenario, results, profile, args.hours))
+        print(flush=True)
     return 0
 
 

@@ -293,9 +293,10 @@ def _validate(cfg: DialerConfig) -> None:
     region = cfg.contacts.default_region
     if len(region) != 2 or not region.isalpha():
         raise ConfigError("contacts.default_region", f"must be a two-letter region code, got {region!r}")
-    for key in ("drain_timeout_s", "tick_s", "lease_ttl_s", "disposition_timeout_s", "callback_grace_s"):
+    for key in ("drain_timeout_s", "tick_s", "lease_ttl_s", "disposition_timeout_s", "callback_grace_s",
+                "queue_timeout_s"):
         value = getattr(cfg.engine, key)
-        if value < 0 or (key in ("tick_s", "lease_ttl_s") and value == 0):
+        if value < 0 or (key in ("tick_s", "lease_ttl_s", "queue_timeout_s") and value == 0):
             raise ConfigError(f"engine.{key}", f"must be a positive number of seconds, got {value}")
     if cfg.engine.disposition_timeout_s > 3600:
         # dialer.model.ANSWERED_HOLD_S: the store's hold on an answered contact between renewals

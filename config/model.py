@@ -125,6 +125,10 @@ class EngineConfig:
     # Dial campaigns flagged demo (generated numbers, simulated people). Only `dialer demo` and
     # test rigs against the simulated PBX set it; `dialer run` on a real trunk never should.
     dial_demo_campaigns: bool = False
+    # The connect limit handed to the dialplan (DESIGN.md: 2 s). Only a time-scaled simulator
+    # needs another value: `dialer demo` sets 2 / time_scale, so that it stays 2 real seconds,
+    # the limit the pacing policy plans with.
+    queue_timeout_s: float = 2.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -71,6 +71,7 @@ def runner_settings(cfg: DialerConfig) -> RunnerSettings:
         disposition_timeout_s=e.disposition_timeout_s,
         callback_grace_s=e.callback_grace_s,
         drain_timeout_s=e.drain_timeout_s,
+        queue_timeout_s=e.queue_timeout_s,
     )
 
 

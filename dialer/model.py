@@ -233,6 +233,8 @@ class CampaignSpec:
     amd_message: str = ""  # the sound played to a machine when amd_action is MESSAGE
     # The operator's estimate of human answers AMD takes for machines (Ofcom: a reasoned estimate).
     amd_false_positive: float = 0.0
+    # The supervisor's "every rolling hour under the cap too" (predictive; migration 017).
+    worst_hour_cap: bool = False
     # Generated data for ``dialer demo``: never dialled by ``dialer run`` (migration 004).
     demo: bool = False
 
@@ -261,6 +263,7 @@ class Campaign:
     amd_action: AmdAction = AmdAction.HANGUP
     amd_message: str = ""
     amd_false_positive: float = 0.0
+    worst_hour_cap: bool = False
     demo: bool = False
 
 

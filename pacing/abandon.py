@@ -171,6 +171,29 @@ class AbandonTracker:
             estimate = live * f / (1.0 - f)
         return AbandonCounts(live, ab, mach, estimate)
 
+    def suffixes(self, t_s: float) -> list[tuple[float, float, float]]:
+        """The window's newest parts: ``(seconds covered, live, abandoned)`` from the newest bucket back.
+
+        Entry ``j`` sums the buckets from the newest back to the ``j``-th; its first element is
+        how long those buckets span up to ``t_s``. These are the parts of today's window that
+        later windows keep once the older parts expire: the window ``x`` seconds from now holds
+        the suffix ``window - x`` long plus whatever is answered in between (nothing, over a
+        night's closure). Live and abandoned include the AMD false-positive estimate if it counts.
+        """
+        oldest_kept = int(t_s // self.bucket_s) - self._max_buckets + 1
+        f = self.amd_false_positive_rate if self.count_amd_false_positives else 0.0
+        extra = f / (1.0 - f)
+        out: list[tuple[float, float, float]] = []
+        live = 0
+        ab = 0
+        for index, b_live, b_ab, _ in reversed(self._buckets):
+            if index < oldest_kept:
+                break
+            live += b_live
+            ab += b_ab
+            out.append((t_s - index * self.bucket_s, live * (1.0 + extra), ab + live * extra))
+        return out
+
     def rate(self, t_s: float) -> float:
         """The abandon rate the cap applies to, at ``t_s``."""
         return self.counts(t_s).rate

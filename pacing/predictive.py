@@ -21,12 +21,12 @@ exponential forgetting, so a drifting answer rate is followed within minutes.
 With supply ``S(t)`` and demand ``D(t)`` as sums of Bernoulli variables (exact
 Poisson-binomial for small teams, :mod:`pacing.poisson_binomial`; a normal approximation
 for larger ones), a live answer arriving in ``(t_{k-1}, t_k]`` is abandoned when the answers
-before it plus itself outnumber the agents free by ``t_k + limit``; summing over the
-checkpoints gives the expected abandons ``A(n)`` over the horizon if ``n`` calls are
-launched now. We launch calls while the *marginal* call's expected abandons per live
-answer, ``(A(n+1) - A(n)) / P(live)``, stay within ``marginal_factor * p_allow``: the
-cheapest abandons are bought first, which is the Lagrangian solution of "most talk time
-for a given number of abandons".
+before it (never its own: it had not answered by ``t_{k-1}``) plus itself outnumber the
+agents free by ``t_k + limit``; summing over the checkpoints gives the expected abandons
+``A(n)`` over the horizon if ``n`` calls are launched now. We launch calls while the
+*marginal* call's expected abandons per live answer, ``(A(n+1) - A(n)) / P(live)``, stay
+within ``marginal_factor * p_allow``: the cheapest abandons are bought first, which is the
+Lagrangian solution of "most talk time for a given number of abandons".
 
 ``p_allow`` is the **abandon budget**: the rate that would bring the compliance window's
 measured rate to ``target * (1 - margin)`` if the next ``budget_horizon_s`` of live answers
@@ -36,10 +36,16 @@ cap, and scaled down to zero as the last hour's rate climbs from the cap to
 that corrects any bias of the forecast. At the cap itself the
 campaign **falls back to progressive**, and returns to predictive when the rate has recovered below
 ``recover_fraction * cap``. Between the aimed rate and the cap, when the budget is spent,
-only ready agents get calls, each reserved. Until the learned statistics pass their
-minimum-history gate the campaign is progressive too, and while fewer than ``ramp_live``
-live answers are in the window the budget is spent at half speed rising to full, because
-one early abandon moves the measured rate a lot.
+only ready agents get calls, each reserved. The budget also keeps every later window at the
+aim (:func:`~pacing.budget.suffix_allowance`: the part of the window about to expire is not
+spent) and, with ``worst_hour_cap``, every rolling hour; and nothing unreserved goes out
+while one more abandon would put the window over the cap. Until the learned statistics pass
+their (small) minimum-history gate the campaign is progressive too; after it, while the
+sample is small, the forecast uses cautious bounds (``cold_start_z``), and while fewer than
+``ramp_live`` live answers are in the window the budget is spent at half speed rising to
+full, because one early abandon moves the measured rate a lot. Unreserved calls no ready
+agent certainly covers follow a steady rate (:class:`~pacing.budget.LaunchRate`), so a jump
+in state does not release a burst whose abandons land together.
 
 **Small teams** (fewer than ``small_team_agents`` active agents) get explicit protection:
 each abandon weighs more on their rate and their forecast is noisier, so their budget is
@@ -59,9 +65,10 @@ import numpy as np
 
 from pacing._normal import lognormal_cdf, norm_cdf
 from pacing.abandon import AbandonTracker
+from pacing.budget import LaunchRate, suffix_allowance
 from pacing.compliance import ComplianceProfile
 from pacing.errors import InvalidParameter
-from pacing.poisson_binomial import add_bernoulli, nonnegative_lumped
+from pacing.forecast import NormalForecast, launch_exact
 from pacing.progressive import progressive_decision
 from pacing.snapshot import CallObservation, CampaignSnapshot, DialDecision, DialMode
 from pacing.stats import LIVE_OUTCOMES, CallOutcomeKind, CallStatistics, StatisticsSettings
@@ -129,6 +136,17 @@ class PredictiveSettings:
         hour_ceiling: the budget shrinks to zero as the last hour's rate goes from the cap
             to this multiple of it (``None``: no hourly guard). 1.5 cut S1's worst hour from
             4.5-5.0% to 3.7-4.2% at a cost within seed noise; 1.3 cost talk on S4.
+        worst_hour_cap: the supervisor's setting: also hold every rolling hour under the cap
+            (the hour's own budget aims at ``1 - hour_margin`` of it, and the campaign falls
+            back to progressive when the last hour reaches it). Off by default: a rolling
+            hour holds a few hundred answers, so holding each under the cap costs talk.
+        hour_margin: with ``worst_hour_cap``, the hour's aim is this far under the cap.
+        burst_factor: unreserved calls go out no faster than this multiple of the steady
+            launch rate (:class:`~pacing.budget.LaunchRate`; ``None``: no limit).
+        burst_depth_s: how many seconds of that rate may go out at once.
+        cold_start_z: while the sample is small, the forecast uses a bound this many
+            standard errors on the cautious side (more live answers, longer talks and wraps)
+            instead of the estimate; the margin fades as the sample grows.
         statistics: memories and the minimum-history gate.
     """
 
@@ -153,6 +171,11 @@ class PredictiveSettings:
     exact_max_terms: int = 64
     empirical_durations: bool = True
     hour_ceiling: float | None = 1.5
+    worst_hour_cap: bool = False
+    hour_margin: float = 0.3
+    burst_factor: float | None = 2.0
+    burst_depth_s: float = 5.0
+    cold_start_z: float = 1.64
     statistics: StatisticsSettings = field(default_factory=StatisticsSettings)
 
     def __post_init__(self) -> None:
@@ -168,6 +191,11 @@ class PredictiveSettings:
         if self.hour_ceiling is not None and not self.hour_ceiling > 1.0:
             raise InvalidParameter("hour_ceiling", "must be above 1 (a multiple of the cap)",
                                    self.hour_ceiling)
+        if not 0.0 <= self.hour_margin < 1.0:
+            raise InvalidParameter("hour_margin", "must be in [0, 1)", self.hour_margin)
+        if self.burst_factor is not None and not self.burst_factor > 0.0:
+            raise InvalidParameter("burst_factor", "must be positive (or None for no limit)",
+                                   self.burst_factor)
         if not 0.0 < self.recover_fraction <= 1.0:
             raise InvalidParameter("recover_fraction", "must be in (0, 1]", self.recover_fraction)
 
@@ -202,6 +230,7 @@ class PredictivePolicy:
                                       amd_false_positive_rate=s.amd_false_positive_rate,
                                       count_amd_false_positives=profile.amd_false_positives_count)
         self.recent = AbandonTracker(3600.0, buckets=12)
+        self.launch_rate = LaunchRate(s.burst_factor or 1.0, s.burst_depth_s)
         self.calibration = 1.0
         self._calibrated_s: float | None = None
         self.in_fallback = False
@@ -238,9 +267,15 @@ class PredictivePolicy:
         counts = self.tracker.counts(now_s)
         cap = self.target
         rate = counts.rate
+        if self.settings.worst_hour_cap:
+            hour = self.recent.counts(now_s)
+            if hour.live_answers >= self.settings.fallback_min_live:
+                rate = max(rate, hour.rate)
         if self.in_fallback:
             if rate <= self.settings.recover_fraction * cap:
                 self.in_fallback = False
+                # Resume at the steady launch rate, not with a burst for everyone about to free.
+                self.launch_rate.reset(now_s)
         elif counts.live_answers >= self.settings.fallback_min_live and rate >= cap:
             self.in_fallback = True
         return self.in_fallback
@@ -256,10 +291,34 @@ class PredictivePolicy:
         seen_live = counts.live_answers + counts.estimated_amd_false_positives
         seen_abandons = counts.abandoned + counts.estimated_amd_false_positives
         allowed = aim * (seen_live + future_live * (1.0 + phi)) - seen_abandons - phi * future_live
-        p_allow = min(max(allowed / future_live, 0.0), s.max_budget_factor * aim)
+        p_allow = allowed / future_live
+        # The parts of the window that later windows keep: the surplus about to expire is not ours.
+        later = suffix_allowance(self.tracker.suffixes(now_s), self.tracker.window_s, s.budget_horizon_s, aim,
+                                 future_live, phi)
+        if later is not None:
+            p_allow = min(p_allow, later)
+        if s.worst_hour_cap:
+            # Every rolling hour: the hour x seconds ahead keeps the last (3600 - x) s and gets
+            # x seconds of answers; the current hour tightens the budget from its aim to the cap.
+            hour_aim = self.target * (1.0 - s.hour_margin)
+            per_s = future_live / s.budget_horizon_s
+            for span_s, live, abandoned in self.recent.suffixes(now_s):
+                if span_s > 3000.0:
+                    break           # the hour about to end: the linear tightening below
+                future = max(per_s * (3600.0 - span_s), 1.0)
+                p_allow = min(p_allow, (hour_aim * (live + future) - abandoned) / future)
+            hour = self.recent.counts(now_s)
+            if hour.rate > hour_aim:
+                p_allow *= max(0.0, (self.target - hour.rate) / (self.target - hour_aim))
+        p_allow = min(max(p_allow, 0.0), s.max_budget_factor * aim)
         if self.settings.ramp_live > 0 and seen_live < self.settings.ramp_live:
             # Few answers seen: one abandon moves the rate a lot, so spend the budget slowly.
             p_allow *= 0.5 + 0.5 * seen_live / self.settings.ramp_live
+        # Every moment's window under the cap: while one more abandon now would put it over
+        # (fewer than 1 / cap live answers per abandon so far, e.g. a new campaign's first
+        # few dozen answers), nothing unreserved; full budget once two abandons fit.
+        room = self.target * seen_live - seen_abandons
+        p_allow *= min(max(room - 1.0, 0.0), 1.0)
         if counts.rate > aim:
             # Tighten as the measured rate closes on the cap: nothing left at the cap itself.
             p_allow *= max(0.0, (self.target - counts.rate) / (self.target - aim))
@@ -321,8 +380,14 @@ class PredictivePolicy:
         cap = min(lines - reserved, int(max_level * active) - in_flight - reserved)
         if snapshot.customers_waiting >= s.max_customers_waiting:
             cap = 0
-        n = self._forecast_launch(snapshot, snapshot.ready_agents - reserved, max(cap, 0),
-                                  p_allow * calibration, small)
+        free = snapshot.ready_agents - reserved
+        n = self._forecast_launch(snapshot, free, max(cap, 0), p_allow * calibration, small)
+        if s.burst_factor is not None:
+            # Calls a ready agent certainly covers cannot abandon; the rest follow a steady rate.
+            covered = min(n, max(0, free - len(snapshot.ringing_ages_s) - snapshot.customers_waiting))
+            st = self.stats
+            steady = active / ((st.talk_time.mean_s + st.wrap_time.mean_s) * max(st.p_live, 0.02))
+            n = covered + self.launch_rate.allow(now, steady, n - covered, active)
         launch = reserved + n
         level = (in_flight + launch) / active if active else 0.0
         return DialDecision(launch=launch, reserved=reserved, dial_level=level, fallback=False,
@@ -336,20 +401,39 @@ class PredictivePolicy:
         of minutes, so rows a minute or two old are as good as fresh ones.
         """
         tables = self._tables
-        if tables is not None and now_s - tables.built_s < self.settings.table_refresh_s:
-            return tables
         st = self.stats
+        seen = st.outcomes.n_seen
+        if (tables is not None and now_s - tables.built_s < self.settings.table_refresh_s
+                and seen < 1.25 * tables.built_seen):
+            return tables
         limit = self.profile.connect_limit_s
         ts = _CHECKPOINTS_S[_CHECKPOINTS_S <= self.settings.horizon_s]
         talk = np.arange(0.0, _TALK_ROWS_S, _TALK_STEP_S)[:, None]
+        # Cautious bounds on a small sample (cold start): talks and wraps longer by z standard
+        # errors of their log-mean, more live answers by z standard errors of the share. The
+        # sample is what was ever seen: the margin is for a new campaign, and it fades; drift
+        # in a long-running one is the budget's business.
+        z = self.settings.cold_start_z
+        tt, wt = st.talk_time, st.wrap_time
+        talk_k = math.exp(z * tt.sigma / math.sqrt(max(tt.weight, tt.n_seen, 1)))
+        wrap_k = math.exp(z * wt.sigma / math.sqrt(max(wt.weight, wt.n_seen, 1)))
+        p_live = st.p_live
+        p_live = min(p_live + z * math.sqrt(p_live * (1.0 - p_live) / max(st.outcomes.weight, seen, 1)), 1.0)
         if self.settings.empirical_durations:
-            talk_cdf, wrap_cdf = st.talk_shape.cdf, st.wrap_shape.cdf
+            talk_shape, wrap_shape = st.talk_shape.cdf, st.wrap_shape.cdf
         else:
-            talk_cdf = partial(lognormal_cdf, mu=st.talk_time.mu, sigma=st.talk_time.sigma)
-            wrap_cdf = partial(lognormal_cdf, mu=st.wrap_time.mu, sigma=st.wrap_time.sigma)
+            talk_shape = partial(lognormal_cdf, mu=st.talk_time.mu, sigma=st.talk_time.sigma)
+            wrap_shape = partial(lognormal_cdf, mu=st.wrap_time.mu, sigma=st.wrap_time.sigma)
+
+        def talk_cdf(x: np.ndarray) -> np.ndarray:
+            return talk_shape(x / talk_k)
+
+        def wrap_cdf(x: np.ndarray) -> np.ndarray:
+            return wrap_shape(x / wrap_k)
+
         # The agent is free once the rest of the talk and a whole wrap are over: average the
         # residual over equal-probability points of the wrap distribution (mid-quantiles).
-        wraps = np.exp(st.wrap_time.mu + st.wrap_time.sigma * _WRAP_QUANTILE_Z)
+        wraps = wrap_k * np.exp(st.wrap_time.mu + st.wrap_time.sigma * _WRAP_QUANTILE_Z)
         f_talk = np.mean([_residual_cdf(talk, talk + ts + (limit - w), talk_cdf) for w in wraps], axis=0)
         wrap = np.arange(0.0, _WRAP_ROWS_S, _WRAP_STEP_S)[:, None]
         f_wrap = _residual_cdf(wrap, wrap + ts + limit, wrap_cdf)
@@ -358,9 +442,9 @@ class PredictivePolicy:
         fa = lognormal_cdf(age, mu_a, sg_a)
         early_done = np.where(age >= st.early_end_time.mean_s, st.p_early_end, 0.0)
         still = np.maximum(1.0 - early_done - st.p_answered * fa, 1e-3)
-        q = np.clip(st.p_live * (lognormal_cdf(age + ts, mu_a, sg_a) - fa) / still, 0.0, 1.0)
-        g = st.p_live * lognormal_cdf(ts, mu_a, sg_a)
-        self._tables = tables = _Tables(now_s, ts, f_talk, f_talk * (1.0 - f_talk), f_wrap,
+        q = np.clip(p_live * (lognormal_cdf(age + ts, mu_a, sg_a) - fa) / still, 0.0, 1.0)
+        g = p_live * lognormal_cdf(ts, mu_a, sg_a)
+        self._tables = tables = _Tables(now_s, seen, ts, f_talk, f_talk * (1.0 - f_talk), f_wrap,
                                         f_wrap * (1.0 - f_wrap), q, q * (1.0 - q), g)
         return tables
 
@@ -381,13 +465,20 @@ class PredictivePolicy:
             s_mean += tb.f_wrap[rows].sum(axis=0)
             s_var += tb.v_wrap[rows].sum(axis=0)
 
-        # Demand: live answers by t from calls ringing now, plus those already waiting.
+        # Demand: live answers by t from calls ringing now, plus those already waiting. An
+        # answer arriving in (t_{k-1}, t_k] had not answered by t_{k-1}: "the answers ahead
+        # of it" leave its own out (``own``: the arrivals' own share of the count, per step).
         d_mean = np.full(ts.shape, float(snapshot.customers_waiting))
         d_var = np.zeros(ts.shape)
+        own = own_var = np.zeros(ts.size - 1)
+        demand = tb.q[_rows(snapshot.ringing_ages_s, _RING_STEP_S, tb.q.shape[0])]
         if snapshot.ringing_ages_s:
-            rows = _rows(snapshot.ringing_ages_s, _RING_STEP_S, tb.q.shape[0])
-            d_mean += tb.q[rows].sum(axis=0)
-            d_var += tb.v_q[rows].sum(axis=0)
+            d_mean += demand.sum(axis=0)
+            d_var += tb.v_q[_rows(snapshot.ringing_ages_s, _RING_STEP_S, tb.q.shape[0])].sum(axis=0)
+            before = demand[:, :-1]
+            step = np.diff(demand, axis=1)
+            own = (step * before).sum(axis=0)
+            own_var = (step * before * (1.0 - before)).sum(axis=0)
         g = tb.g
         exact = small and (len(snapshot.talking_elapsed_s) + len(snapshot.wrapping_elapsed_s)
                  + len(snapshot.ringing_ages_s)) <= self.settings.exact_max_terms
@@ -410,12 +501,16 @@ class PredictivePolicy:
         if exact:
             supply = [tb.f_talk[_rows(snapshot.talking_elapsed_s, _TALK_STEP_S, tb.f_talk.shape[0])],
                       tb.f_wrap[_rows(snapshot.wrapping_elapsed_s, _WRAP_STEP_S, tb.f_wrap.shape[0])]]
-            demand = tb.q[_rows(snapshot.ringing_ages_s, _RING_STEP_S, tb.q.shape[0])]
-            launch, expected, expected_live = _launch_exact(
+            launch, expected, expected_live = launch_exact(
                 snapshot.customers_waiting - ready, np.concatenate(supply)[:, 1:], demand[:, :-1],
-                d_mean, g, cap, theta * g_end)
+                d_mean, g, cap, theta * g_end, own)
             self.last_forecast = Forecast(p_allow, launch, expected + sunk, expected_live)
             return launch
+        arrivals = np.diff(d_mean)
+        shares = np.divide(own, arrivals, out=np.zeros_like(own), where=arrivals > 1e-12)
+        share_vars = np.divide(own_var, arrivals, out=np.zeros_like(own), where=arrivals > 1e-12)
+        forecast = NormalForecast(d_mean, d_var, s_mean, s_var + _VAR_FLOOR, g, shares, share_vars, ready,
+                                  len(snapshot.ringing_ages_s) + snapshot.customers_waiting)
         # Search n in blocks: most ticks launch a handful of calls, so the first block decides.
         # A call is launched while its marginal abandons per live answer stay within
         # ``marginal_factor * p_allow`` (the Lagrangian rule: cheapest abandons first).
@@ -423,7 +518,7 @@ class PredictivePolicy:
         while True:
             hi = min(lo + _BLOCK, cap)
             n = np.arange(lo, hi + 1, dtype=float)
-            abandons, live = _expected_abandons(n, d_mean, d_var, s_mean, s_var, g)
+            abandons, live = forecast.abandons(n)
             bad = np.flatnonzero(np.diff(abandons) > theta * g_end)
             if bad.size:
                 launch = lo + int(bad[0])
@@ -440,6 +535,7 @@ class PredictivePolicy:
 @dataclass(frozen=True, slots=True)
 class _Tables:
     built_s: float
+    built_seen: int
     ts: np.ndarray
     f_talk: np.ndarray
     v_talk: np.ndarray
@@ -454,45 +550,6 @@ def _rows(elapsed_s: tuple[float, ...], step_s: float, n_rows: int) -> np.ndarra
     """Table rows for elapsed times (nearest row; past the table, its last row)."""
     idx = (np.asarray(elapsed_s) * (1.0 / step_s) + 0.5).astype(np.intp)
     return np.minimum(idx, n_rows - 1, out=idx)
-
-
-def _expected_abandons(n: np.ndarray, d_mean: np.ndarray, d_var: np.ndarray, s_mean: np.ndarray,
-                       s_var: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Expected abandons and live answers over the horizon for each count of new calls ``n``.
-
-    A live answer arriving in ``(t_{k-1}, t_k]`` is lost when the answers before it plus
-    itself outnumber the agents free by ``t_k + limit`` (normal approximation, continuity
-    corrected): ``sum_k dD_k * P(D_{k-1} + 1/2 > S_k)``.
-    """
-    nn = n[:, None]
-    dm = d_mean + nn * g
-    dv = d_var + nn * g * (1.0 - g) + s_var + _VAR_FLOOR
-    arrivals = np.diff(dm, axis=1)
-    z = (dm[:, :-1] + 0.5 - s_mean[1:]) / np.sqrt(dv[:, 1:])
-    return (arrivals * norm_cdf(z)).sum(axis=1), dm[:, -1]
-
-
-def _launch_exact(base: int, supply: np.ndarray, demand: np.ndarray, d_mean: np.ndarray, g: np.ndarray,
-                  cap: int, max_marginal: float) -> tuple[int, float, float]:
-    """The launch count by the marginal rule, with exact (Poisson-binomial) abandon probabilities.
-
-    ``supply`` holds each agent's probability of being free by ``t_k + limit`` for the
-    checkpoints ``k >= 1``, ``demand`` each ringing call's probability of a live answer by
-    ``t_{k-1}``; the ``n`` new calls add ``Binomial(n, g)``. Returns the count, and the
-    expected abandons and live answers over the horizon at that count.
-    """
-    pmf = nonnegative_lumped(base, supply, demand)
-    g_prev = g[:-1]
-    arrivals0, dg = np.diff(d_mean), np.diff(g)
-    abandons = float((arrivals0 * pmf[:, -1]).sum())
-    n = 0
-    while n < cap:
-        nxt = add_bernoulli(pmf, g_prev)
-        a_next = float(((arrivals0 + (n + 1) * dg) * nxt[:, -1]).sum())
-        if a_next - abandons > max_marginal:
-            break
-        pmf, abandons, n = nxt, a_next, n + 1
-    return n, abandons, float(d_mean[-1] + n * g[-1])
 
 
 def _residual_cdf(elapsed: np.ndarray, x: np.ndarray, cdf: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:

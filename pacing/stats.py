@@ -84,6 +84,11 @@ class DecayingLogNormal:
         self.n_seen += 1
 
     @property
+    def weight(self) -> float:
+        """The decayed number of observations (prior included) behind the fit."""
+        return self._s0
+
+    @property
     def mu(self) -> float:
         return self._s1 / self._s0
 
@@ -175,6 +180,11 @@ class DecayingShares:
         self._total += 1.0
         self.n_seen += 1
 
+    @property
+    def weight(self) -> float:
+        """The decayed number of outcomes (prior included) behind the shares."""
+        return self._total
+
     def share(self, kinds: frozenset[CallOutcomeKind]) -> float:
         if self._total <= 0:
             return 0.0
@@ -187,15 +197,18 @@ class StatisticsSettings:
 
     Defaults: outcome shares forget over 20 min, so a list whose answer rate halves in an
     hour is tracked within minutes; talk and wrap forget over an hour, since they change
-    slowly and there are fewer of them. The gate (200 calls and 20 conversations) gives a
-    live-answer share within about +-0.06 and a mean talk time within about +-20% before
-    predictive pacing trusts them.
+    slowly and there are fewer of them. The gate (30 calls and 5 conversations; it was 200
+    and 20, which kept a new campaign progressive for a long time) only keeps the
+    estimates from being meaningless: the predictive forecast itself uses cautious bounds
+    that are wide on a small sample and narrow as it grows
+    (:attr:`~pacing.PredictiveSettings.cold_start_z`), so a new campaign dials predictively
+    after tens of calls without trusting them more than they deserve.
     """
 
     outcome_memory_s: float = 1200.0
     duration_memory_s: float = 3600.0
-    min_calls: int = 200
-    min_conversations: int = 20
+    min_calls: int = 30
+    min_conversations: int = 5
 
 
 class CallStatistics:

@@ -67,6 +67,8 @@ class ShiftResult:
     peak_lines: int
     worst_hour_abandon_rate: float
     measured_rate: float | None  # the policy's own view at the end, if it has a tracker
+    live_per_minute: tuple[int, ...] = ()       # live answers per minute of the shift
+    abandoned_per_minute: tuple[int, ...] = ()  # of which abandoned (ground truth)
 
     @property
     def agent_hours(self) -> float:
@@ -99,7 +101,8 @@ class ShiftResult:
 
 def run_shift(scenario: Scenario, policy: PacingPolicy, *, profile: ComplianceProfile, hours: float = 8.0,
               seed: int = 1, tick_s: float = 1.0, amd: bool = True, lines: int | None = None,
-              redial_delay_s: float = 600.0, decide_on_call_end: bool = True) -> ShiftResult:
+              redial_delay_s: float = 600.0, decide_on_call_end: bool = True,
+              start_s: float = 0.0) -> ShiftResult:
     """Simulate one shift of ``hours`` and return its measurements.
 
     Args:
@@ -114,12 +117,16 @@ def run_shift(scenario: Scenario, policy: PacingPolicy, *, profile: CompliancePr
         redial_delay_s: when an abandoned contact becomes due again (with an agent reserved).
         decide_on_call_end: also ask the policy when a call ends unanswered (a line and a
             slice of the forecast demand are freed), as the engine's runner does.
+        start_s: the policy's clock at the start of the shift, so one policy can work
+            consecutive shifts (``start_s`` one day apart: the overnight closure).
 
     Raises:
         PolicyBrokeContract: the policy launched more calls than lines, or reserved more
             agents than were ready, or more than it launched.
     """
+    t0 = start_s
     shift_s = hours * 3600.0
+    end_s = t0 + shift_s
     n_agents = scenario.agents
     limit_s = profile.connect_limit_s
     count_fp = profile.amd_false_positives_count
@@ -130,7 +137,7 @@ def run_shift(scenario: Scenario, policy: PacingPolicy, *, profile: CompliancePr
     schedule = clock.schedule
 
     state = [_READY] * n_agents
-    since = [0.0] * n_agents
+    since = [t0] * n_agents
     ready: list[int] = list(range(n_agents - 1, -1, -1))
     talk_start: dict[int, float] = {}
     wrap_start: dict[int, float] = {}
@@ -158,18 +165,18 @@ def run_shift(scenario: Scenario, policy: PacingPolicy, *, profile: CompliancePr
     outcome_na, outcome_machine = CallOutcomeKind.NO_ANSWER, CallOutcomeKind.MACHINE
 
     def count_live(t: float, abandoned: bool) -> None:
-        m = int(t // 60.0)
-        if m < minutes:
+        m = int((t - t0) // 60.0)
+        if 0 <= m < minutes:
             live_per_min[m] += 1
             if abandoned:
                 ab_per_min[m] += 1
-        if t < shift_s:
+        if t < end_s:
             counters["live"] += 1
             if abandoned:
                 counters["abandoned"] += 1
 
     def leave_idle(agent: int, now: float) -> None:
-        acc["idle"] += min(now, shift_s) - min(since[agent], shift_s)
+        acc["idle"] += min(now, end_s) - min(since[agent], end_s)
 
     def connect(agent: int, call_id: int, now: float) -> None:
         nonlocal lines_in_use
@@ -183,10 +190,10 @@ def run_shift(scenario: Scenario, policy: PacingPolicy, *, profile: CompliancePr
             talk = talk_of[call_id]
             counters["connects"] += 1
             count_live(now, False)
-            acc["talk"] += max(0.0, min(now + talk, shift_s) - now) if now < shift_s else 0.0
+            acc["talk"] += max(0.0, min(now + talk, end_s) - now) if now < end_s else 0.0
         else:
             talk = scenario.machine_agent_s
-            acc["machine"] += max(0.0, min(now + talk, shift_s) - now) if now < shift_s else 0.0
+            acc["machine"] += max(0.0, min(now + talk, end_s) - now) if now < end_s else 0.0
         observe_call(CallObservation(now, CallOutcomeKind.CONNECTED, answer_s, reserved=False))
         schedule(now + talk, _PRIORITY[_TALK_END], (_TALK_END, agent, call_id, 1 if human else 0))
 
@@ -213,7 +220,7 @@ def run_shift(scenario: Scenario, policy: PacingPolicy, *, profile: CompliancePr
             reserved_for[call_id] = agent
         else:
             ringing[call_id] = now
-        human_p = scenario.human_at(now, shift_s)
+        human_p = scenario.human_at(now - t0, shift_s)
         if u < human_p:
             if amd and v < scenario.amd_false_positive:
                 call_info[call_id] = (now, ans, True)
@@ -249,7 +256,7 @@ def run_shift(scenario: Scenario, policy: PacingPolicy, *, profile: CompliancePr
     last_decision = [-1.0]
 
     def run_decision(now: float) -> None:
-        if now >= shift_s:
+        if now >= end_s:
             return
         last_decision[0] = now
         due = 0
@@ -292,15 +299,14 @@ def run_shift(scenario: Scenario, policy: PacingPolicy, *, profile: CompliancePr
         make_ready(agent, now)
         run_decision(now)
 
-    schedule(0.0, _PRIORITY[_TICK], (_TICK, 0, 0, 0))
-    end_s = shift_s
+    schedule(t0, _PRIORITY[_TICK], (_TICK, 0, 0, 0))
     while len(clock):
         now, (kind, a, b, c) = clock.pop()
         if now > end_s:
             break
         if kind == _TICK:
             run_decision(now)
-            if now + tick_s < shift_s:
+            if now + tick_s < end_s:
                 schedule(now + tick_s, _PRIORITY[_TICK], (_TICK, 0, 0, 0))
         elif kind == _LIVE:
             call_id = a
@@ -337,8 +343,8 @@ def run_shift(scenario: Scenario, policy: PacingPolicy, *, profile: CompliancePr
                 state[agent] = _WRAPPING
                 since[agent] = now
                 wrap_start[agent] = now
-                if now < shift_s:
-                    acc["wrap"] += min(now + wrap, shift_s) - now
+                if now < end_s:
+                    acc["wrap"] += min(now + wrap, end_s) - now
                 schedule(now + wrap, _PRIORITY[_WRAP_END], (_WRAP_END, agent, 0, 0))
             else:
                 free_agent(agent, now)
@@ -361,7 +367,7 @@ def run_shift(scenario: Scenario, policy: PacingPolicy, *, profile: CompliancePr
             if category == _MACHINE:
                 observe_call(CallObservation(now, outcome_machine, ans, reserved=agent >= 0))
                 if was_human:
-                    counters["fp"] += 1 if now - scenario.amd_detect_s < shift_s else 0
+                    counters["fp"] += 1 if now - scenario.amd_detect_s < end_s else 0
                     if count_fp:
                         count_live(now - scenario.amd_detect_s, True)
             else:
@@ -376,26 +382,35 @@ def run_shift(scenario: Scenario, policy: PacingPolicy, *, profile: CompliancePr
 
     for agent in range(n_agents):
         if state[agent] in (_READY, _RESERVED):
-            leave_idle(agent, shift_s)
-    worst = _worst_hour(live_per_min[: int(shift_s // 60)], ab_per_min[: int(shift_s // 60)])
+            leave_idle(agent, end_s)
+    whole = int(shift_s // 60)
+    worst = _worst_hour(live_per_min[:whole], ab_per_min[:whole])
     tracker = getattr(policy, "tracker", None)
-    measured = tracker.rate(shift_s) if tracker is not None else None
+    measured = tracker.rate(end_s) if tracker is not None else None
     return ShiftResult(
         agents=n_agents, shift_s=shift_s, talk_s=acc["talk"], machine_agent_s=acc["machine"],
         wrap_s=acc["wrap"], idle_s=acc["idle"], connects=counters["connects"],
         agent_calls=counters["agent_calls"], live_answers=counters["live"],
         abandoned=counters["abandoned"], amd_false_positives=counters["fp"], calls=counters["calls"],
         peak_lines=peak_lines, worst_hour_abandon_rate=worst, measured_rate=measured,
+        live_per_minute=tuple(int(x) for x in live_per_min[:whole]),
+        abandoned_per_minute=tuple(int(x) for x in ab_per_min[:whole]),
     )
 
 
 def _worst_hour(live: np.ndarray, abandoned: np.ndarray) -> float:
     """Highest abandon rate over any 60 consecutive minutes (the whole shift if shorter)."""
+    return worst_window(live, abandoned, 60)
+
+
+def worst_window(live: np.ndarray, abandoned: np.ndarray, minutes: int) -> float:
+    """Highest abandon rate over any ``minutes`` consecutive minutes (the whole series if shorter)."""
     if live.size == 0:
         return 0.0
-    width = min(60, live.size)
-    kernel = np.ones(width)
-    live_h = np.convolve(live, kernel, mode="valid")
-    ab_h = np.convolve(abandoned, kernel, mode="valid")
-    rates = np.divide(ab_h, live_h, out=np.zeros_like(ab_h), where=live_h > 0)
+    width = min(minutes, live.size)
+    live_c = np.concatenate([[0.0], np.cumsum(live)])
+    ab_c = np.concatenate([[0.0], np.cumsum(abandoned)])
+    live_w = live_c[width:] - live_c[:-width]
+    ab_w = ab_c[width:] - ab_c[:-width]
+    rates = np.divide(ab_w, live_w, out=np.zeros_like(ab_w), where=live_w > 0)
     return float(rates.max())

@@ -21,6 +21,7 @@ import phonenumbers
 from dialer.errors import ValidationError
 from dialer.model import (
     AmdAction,
+    Campaign,
     CampaignSpec,
     Compliance,
     DialingMode,
@@ -30,6 +31,7 @@ from dialer.model import (
     SystemStatus,
 )
 from dialer.schedules.schedule import Schedule
+from pacing import DialMode, PacingPolicy, PredictiveSettings, policy_for
 from pacing.compliance import STATUTORY_CAP, profile_named
 
 __all__ = [
@@ -195,6 +197,29 @@ def amd_counted_false_positive(spec: CampaignSpec | object) -> float:
     if not profile_named(compliance.value).amd_false_positives_count:
         return 0.0
     return float(getattr(spec, "amd_false_positive", 0.0))
+
+
+_DIAL_MODE = {
+    DialingMode.PREVIEW: DialMode.PREVIEW,
+    DialingMode.PUSH_PREVIEW: DialMode.PUSH_PREVIEW,
+    DialingMode.PROGRESSIVE: DialMode.PROGRESSIVE,
+    DialingMode.PREDICTIVE: DialMode.PREDICTIVE,
+}
+
+
+def campaign_policy(campaign: Campaign) -> PacingPolicy:
+    """The pacing policy a campaign's settings ask for: its mode, its profile, its cap.
+
+    AMD that hangs up on people it takes for machines is charged where the profile counts
+    it (UK); the supervisor's cap (at most the profile's) is the pacer's target, and
+    ``worst_hour_cap`` holds every rolling hour under it too.
+    """
+    return policy_for(
+        _DIAL_MODE[campaign.mode],
+        profile_named(campaign.compliance.value),
+        PredictiveSettings(amd_false_positive_rate=amd_counted_false_positive(campaign),
+                           target=campaign.abandon_cap, worst_hour_cap=campaign.worst_hour_cap),
+    )
 
 
 def interface_key(interface: str) -> str:

@@ -67,7 +67,7 @@ from dialer.agents.callback_routing import DueCallback, route_callbacks
 from dialer.agents.state import AgentEffect, AgentState, ApplyDefaultDisposition, PlaceCall, ReservationKind
 from dialer.campaign.assembly import assemble
 from dialer.campaign.queue_gate import QueueGate
-from dialer.campaign.rules import amd_counted_false_positive
+from dialer.campaign.rules import campaign_policy
 from dialer.campaign.settings import RunnerSettings, RunnerStats
 from dialer.clock import Clock, utc_at
 from dialer.errors import DialerError
@@ -79,23 +79,13 @@ from pacing import (
     MIN_RING_S,
     CampaignSnapshot,
     DialDecision,
-    DialMode,
     PacingPolicy,
-    PredictiveSettings,
-    policy_for,
-    profile_named,
 )
 
 log = structlog.get_logger(__name__)
 
 __all__ = ["CampaignRunner"]
 
-_DIAL_MODE = {
-    DialingMode.PREVIEW: DialMode.PREVIEW,
-    DialingMode.PUSH_PREVIEW: DialMode.PUSH_PREVIEW,
-    DialingMode.PROGRESSIVE: DialMode.PROGRESSIVE,
-    DialingMode.PREDICTIVE: DialMode.PREDICTIVE,
-}
 _PREVIEW_MODES = frozenset({DialingMode.PREVIEW, DialingMode.PUSH_PREVIEW})
 # How often a runner reads its campaign's state and schedule again (sooner after a refusal).
 REREAD_S = 5.0
@@ -144,12 +134,7 @@ class CampaignRunner:
         self.engine_id = engine_id
         self.settings = settings = settings or RunnerSettings()
         self.schedule = schedule
-        self.policy: PacingPolicy = policy or policy_for(
-            _DIAL_MODE[campaign.mode],
-            profile_named(campaign.compliance.value),
-            # AMD that hangs up on people it takes for machines: the profile may count them (UK)
-            PredictiveSettings(amd_false_positive_rate=amd_counted_false_positive(campaign)),
-        )
+        self.policy: PacingPolicy = policy or campaign_policy(campaign)
         self.ring_timeout_s = max(float(campaign.ring_timeout_s), MIN_RING_S)
         self._converted: set[int] = set()  # personal callbacks handed to the campaign (written)
         self._events: deque[tuple[str, Any]] = deque()

@@ -85,6 +85,7 @@ def campaign_from_args(
         max_attempts=args.max_attempts,
         max_attempts_per_day=args.max_per_day,
         default_disposition=args.default_disposition,
+        worst_hour_cap=bool(args.worst_hour_cap),
         **_amd_changes(args, defaults or CampaignDefaultsConfig()),
     )
 
@@ -110,7 +111,7 @@ _SET_OPTIONS = {
     "mode": "mode", "caller_id": "caller_id", "queue": "queue", "ring_timeout": "ring_timeout_s",
     "compliance": "compliance", "abandon_cap": "abandon_cap", "timezone": "timezone", "priority": "priority",
     "max_attempts": "max_attempts", "max_per_day": "max_attempts_per_day",
-    "default_disposition": "default_disposition",
+    "default_disposition": "default_disposition", "worst_hour_cap": "worst_hour_cap",
 }
 
 
@@ -172,7 +173,8 @@ def format_summary(s: CampaignSummary) -> str:
     lines = [
         f"campaign {c.name}",
         f"  mode {c.mode.value}, state {c.state.value}, schedule {c.schedule}, priority {c.priority}",
-        f"  compliance {c.compliance.value}, abandon cap {c.abandon_cap:.1%}, ring {c.ring_timeout_s}s,"
+        f"  compliance {c.compliance.value}, abandon cap {c.abandon_cap:.1%}"
+        + (" (every rolling hour too)" if c.worst_hour_cap else "") + f", ring {c.ring_timeout_s}s,"
         f" local hours {_hhmm(c.local_hours_start)}-{_hhmm(c.local_hours_end)}, zone {c.timezone}",
         f"  caller id {c.caller_id or '-'}, queue {c.queue or '-'}",
         f"  caps: {c.max_attempts} attempts per contact, {c.max_attempts_per_day} per day;"
@@ -224,6 +226,10 @@ def _add_disposition_and_amd(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--amd", action=argparse.BooleanOptionalAction, default=None,
         help="answering-machine detection (default: [campaigns] amd in the config, off)",
+    )
+    p.add_argument(
+        "--worst-hour-cap", action=argparse.BooleanOptionalAction, default=None,
+        help="predictive: also hold the abandon cap over every rolling hour (costs talk time; default off)",
     )
     p.add_argument("--amd-action", help="what a machine gets: hangup, message or agent")
     p.add_argument("--amd-message", help="the sound played to a machine by --amd-action message")

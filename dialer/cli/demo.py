@@ -409,6 +409,9 @@ async def run_demo(cfg: DialerConfig, opts: DemoOptions, *, out: TextIO | None =
             drain_timeout_s=max(5.0, 200 * opts.time_scale),
             # an agent who leaves wrap-up open gets the default after 60 simulated seconds
             disposition_timeout_s=max(1.0, 60 * opts.time_scale, 90.0 if seat else 0.0),
+            # the connect limit stays 2 real seconds, the limit the pacing policy plans with
+            # (the simulator scales the dialplan's timeout like every other time)
+            queue_timeout_s=2.0 / opts.time_scale,
         ),
     )
     started_at = dt.datetime.now(dt.UTC)

@@ -78,7 +78,7 @@ LEFT JOIN statuses dd ON dd.id = c.default_disposition_id
 _SETTINGS = (
     "mode", "caller_id", "queue", "ring_timeout_s", "compliance", "abandon_cap", "local_hours_start",
     "local_hours_end", "timezone", "priority", "max_attempts", "max_attempts_per_day", "amd", "amd_action",
-    "amd_message", "amd_false_positive",
+    "amd_message", "amd_false_positive", "worst_hour_cap",
 )
 
 
@@ -101,7 +101,7 @@ def spec_of(c: Campaign) -> CampaignSpec:
         state=c.state, priority=c.priority, max_attempts=c.max_attempts,
         max_attempts_per_day=c.max_attempts_per_day, default_disposition=c.default_disposition, amd=c.amd,
         amd_action=c.amd_action, amd_message=c.amd_message, amd_false_positive=c.amd_false_positive,
-        demo=c.demo,
+        worst_hour_cap=c.worst_hour_cap, demo=c.demo,
     )
 
 
@@ -168,6 +168,7 @@ def campaign_from(row: asyncpg.Record) -> Campaign:
         amd_action=AmdAction(row["amd_action"]),
         amd_message=row["amd_message"],
         amd_false_positive=float(row["amd_false_positive"]),
+        worst_hour_cap=row["worst_hour_cap"],
         demo=row["demo"],
     )
 

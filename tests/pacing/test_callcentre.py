@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 
 from benchmarks import pacing as bench
@@ -101,3 +102,46 @@ def test_benchmark_json_has_the_promised_keys(capsys):
 def test_benchmark_reports_a_bad_scenario_parameter(capsys):
     assert 2 == bench.main(["--scenario", "S1", "--answer-rate", "0.95", "--no-plot"])
     assert "shares" in capsys.readouterr().err
+
+
+def test_a_shift_started_a_day_later_is_the_same_shift():
+    first = run_shift(SCENARIOS["S2"], ProgressivePolicy(), profile=US, hours=0.25, seed=4)
+    later = run_shift(SCENARIOS["S2"], ProgressivePolicy(), profile=US, hours=0.25, seed=4, start_s=86_400.0)
+    same = ("connects", "agent_calls", "live_answers", "abandoned", "calls", "peak_lines", "live_per_minute")
+    assert [getattr(first, f) for f in same] == [getattr(later, f) for f in same]
+    assert first.talk_s == pytest.approx(later.talk_s) and first.idle_s == pytest.approx(later.idle_s)
+    assert first.live_answers == sum(first.live_per_minute)
+
+
+def test_days_benchmark_reports_the_worst_rolling_windows(capsys):
+    argv = ["--scenario", "S2", "--profile", "uk", "--days", "2", "--hours", "0.5", "--policy", "progressive",
+            "--policy", "ours"]
+    assert 0 == bench.main(argv)
+    out = capsys.readouterr().out
+    assert "| policy | talk share | abandon | worst shift | worst hour | worst 24 h | worst 30 d |" in out
+    assert "| progressive |" in out and "0.00% | 0.00% | 0.00% | 0.00% | 0.00% |" in out
+    assert "| ours |" in out
+
+
+def test_sweep_agents_compares_ours_with_progressive_per_team_size(capsys):
+    argv = ["--scenario", "S2", "--sweep-agents", "--sweep-hours", "0.1", "--sweep-sizes", "1,4", "--no-plot"]
+    assert 0 == bench.main(argv)
+    out = capsys.readouterr().out
+    rows = [line for line in out.splitlines() if line.startswith("| 1 |") or line.startswith("| 4 |")]
+    assert 2 == len(rows)
+    assert all(line.count("(") == 6 for line in rows)     # 2 talk cvs x 3 targets
+    assert "lowest ours / progressive:" in out
+
+
+def test_worst_window_sees_a_window_across_the_night():
+    from benchmarks.callcentre.simulation import worst_window
+
+    live = np.zeros(3 * 1440)
+    abandoned = np.zeros_like(live)
+    live[:480] = 10                      # day 1: 4800 answers, the last hour hot
+    abandoned[420:480] = 1
+    live[1440:1920] = 10                 # day 2: clean
+    assert worst_window(live, abandoned, 60) == pytest.approx(0.1)
+    day = worst_window(live, abandoned, 1440)
+    assert day == pytest.approx(60 / 4800, rel=0.2)
+    assert day > 60 / 9600                # a window across the night holds less than two days

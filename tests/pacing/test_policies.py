@@ -125,16 +125,20 @@ def feed_answers(policy, t0, live, abandoned):
 
 
 def test_controller_lowers_dialling_as_the_measured_rate_nears_the_cap():
-    launches, budgets = [], []
+    launches, budgets, reserved = [], [], []
     for abandoned in (0, 6, 10, 12, 14):  # of 490 live answers: 0% ... 2.86%
         policy = trained()
         feed_answers(policy, 301.0, 400, abandoned)
-        launches.append(policy.decide(busy_floor(now_s=320.0, ready=4)).launch)
-        budgets.append(policy.last_forecast.p_allow)
+        decision = policy.decide(busy_floor(now_s=320.0, ready=4))
+        launches.append(decision.launch)
+        reserved.append(decision.reserved)
+        # At 14 of 490 one more abandon would be over the cap: no budget at all (Pacing III).
+        budgets.append(policy.abandon_budget(320.0, busy_floor(ready=4).active_agents))
+    assert 0.0 == budgets[-1]
     assert launches == sorted(launches, reverse=True)
     assert budgets == sorted(budgets, reverse=True)
-    assert launches[0] > launches[-1]
-    assert budgets[0] > 2 * budgets[-1]
+    assert (0, 4) == (reserved[0], reserved[-1])   # predictive, then each ready agent's own call
+    assert budgets[0] > 1.3 * budgets[-2] > 0.0
 
 
 def test_budget_is_spent_at_the_cap():
@@ -159,7 +163,9 @@ def test_fallback_at_the_cap_and_recovery_below_it():
                                                    decision.reserved)
     feed_answers(policy, 320.0, 10, 0)  # 6 / 200 = 3.0%: still at the cap
     assert policy.decide(busy_floor(now_s=330.0)).fallback
-    feed_answers(policy, 340.0, 30, 0)  # 6 / 230 = 2.6%: under 95% of the cap, recovered
+    # 6 / 330 = 1.8%: under 95% of the cap, recovered, and one more abandon fits under it
+    # (at 6 / 230 it would not: 7 / 231 is over 3%, so no unreserved call yet)
+    feed_answers(policy, 340.0, 130, 0)
     decision = policy.decide(busy_floor(now_s=350.0))
     assert (False, DialMode.PREDICTIVE) == (decision.fallback, decision.mode)
 

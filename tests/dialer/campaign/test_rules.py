@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from dialer.campaign.rules import (
     LEGAL_HOURS,
     amd_counted_false_positive,
+    campaign_policy,
     check_caller_id,
     check_campaign,
     check_default_disposition,
@@ -28,7 +29,9 @@ from dialer.cli.demo import DEMO_STATUSES
 from dialer.errors import ValidationError
 from dialer.model import (
     AmdAction,
+    Campaign,
     CampaignSpec,
+    CampaignState,
     Compliance,
     DialingMode,
     Qualifier,
@@ -37,6 +40,7 @@ from dialer.model import (
     Trigger,
 )
 from dialer.schedules.schedule import Frequency, Schedule
+from pacing import DialMode, PredictivePolicy
 
 LAWFUL = CampaignSpec(name="C", schedule="S", caller_id="+442079460999", compliance=Compliance.UK)
 times = st.builds(dt.time, st.integers(0, 23), st.sampled_from([0, 15, 30, 59]))
@@ -225,3 +229,17 @@ def test_never_opens_exactly_when_no_selected_day_exists_in_a_selected_month(
     else:
         with pytest.raises(ValidationError):
             check_schedule_opens(schedule)
+
+
+def test_the_campaigns_cap_and_hourly_setting_reach_its_pacer() -> None:
+    """Issue 12: the supervisor's cap is the pacer's target; ``worst_hour_cap`` is passed on."""
+    base = Campaign(1, "C", "S", DialingMode.PREDICTIVE, "+15550000000", "q", 25, Compliance.US, 0.01,
+                    dt.time(9), dt.time(17), "UTC", CampaignState.RUNNING, 0, 10, 3, None)
+    policy = campaign_policy(base)
+    assert isinstance(policy, PredictivePolicy)
+    assert 0.01 == policy.target and not policy.settings.worst_hour_cap
+    hourly = campaign_policy(dataclasses.replace(base, abandon_cap=0.03, worst_hour_cap=True))
+    assert isinstance(hourly, PredictivePolicy)
+    assert 0.03 == hourly.target and hourly.settings.worst_hour_cap
+    progressive = campaign_policy(dataclasses.replace(base, mode=DialingMode.PROGRESSIVE))
+    assert DialMode.PROGRESSIVE == progressive.mode

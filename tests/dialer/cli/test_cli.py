@@ -291,3 +291,18 @@ def test_compliance_report_and_prune(dialer) -> None:
     assert 1 == code and "older-than: must be at least 183 days" in err
     code, out, _ = dialer("db", "prune", "--older-than", "400")
     assert 0 == code and out.startswith("deleted 0 attempts")
+
+
+def test_worst_hour_cap_is_a_campaign_setting(dialer) -> None:  # type: ignore[no-untyped-def]
+    """Issue 12 item 3: off by default, set on create or by ``campaign set``, stored and shown."""
+    assert 0 == dialer("schedule", "create", "HOURS", "--daily", "--window", "09:00-17:00")[0]
+    assert 0 == dialer("campaign", "create", "HOURLY", "--schedule", "HOURS", "--mode", "predictive")[0]
+    assert "(every rolling hour too)" not in dialer("campaign", "show", "HOURLY")[1]
+    code, _, err = dialer("campaign", "set", "HOURLY", "--worst-hour-cap")
+    assert 0 == code, err
+    assert "abandon cap 3.0% (every rolling hour too)" in dialer("campaign", "show", "HOURLY")[1]
+    assert 0 == dialer("campaign", "set", "HOURLY", "--no-worst-hour-cap")[0]
+    assert "(every rolling hour too)" not in dialer("campaign", "show", "HOURLY")[1]
+    code, _, err = dialer("campaign", "create", "HOURLY2", "--schedule", "HOURS", "--worst-hour-cap")
+    assert 0 == code, err
+    assert "(every rolling hour too)" in dialer("campaign", "show", "HOURLY2")[1]
