@@ -52,11 +52,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import sys
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 import asyncpg
 from prometheus_client import CollectorRegistry
@@ -144,9 +145,17 @@ class ProofOptions:
     scenario: str = "S1"
     seed: int = 1
     max_calls: int | None = None
+    wall_limit_s: float | None = None  # stop (and audit) after the day during which this passes
     dnc_numbers: int = 40
     tick_s: float = 5.0  # the runner's longest sleep; events decide sooner (see the module docstring)
     quiet: bool = False
+    only: Compliance | None = None  # one campaign (the other profile's can run in another process)
+    reread_s: float = 300.0  # the runner's campaign re-read (nothing edits the campaigns here)
+    memory_refresh_s: float = 60.0  # one runner a campaign: its own calls count at once anyway
+
+    @property
+    def plans(self) -> tuple[CampaignPlan, ...]:
+        return tuple(p for p in PLANS if self.only is None or p.compliance is self.only)
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,18 +173,46 @@ class ProofResult:
 
 
 class DatabaseAwareClock(VirtualClock):
-    """A virtual clock that does not move while the database is working (module docstring)."""
+    """A virtual clock that does not move while the database is working (module docstring).
 
-    def __init__(self, start: float, busy: Callable[[], bool]) -> None:
+    It waits for a connection to come back to the pool rather than polling when it can: a
+    poll sleeps at least the event loop's 1 ms timer resolution after PostgreSQL has answered,
+    and the simulation waits out a few of those per call. asyncpg has no hook for a release,
+    so the pool's (private) queue of idle connections is taught to tell; an asyncpg without
+    it leaves the clock polling.
+    """
+
+    def __init__(self, start: float, pool: asyncpg.Pool) -> None:
         super().__init__(start)
-        self._busy = busy
+        self._pool = pool
+        self._released = asyncio.Event()
+        queue = getattr(pool, "_queue", None)
+        self._told = isinstance(queue, asyncio.Queue)
+        if self._told:
+            queue.__class__ = type("TellingQueue", (type(queue),), {"put_nowait": _telling_put})
+            queue.on_put = self._released.set  # type: ignore[union-attr]
+
+    def _busy(self) -> bool:
+        return self._pool.get_size() - self._pool.get_idle_size() > 0
 
     async def settle(self) -> None:
         while True:
             await super().settle()
             if not self._busy():
                 return
-            await asyncio.sleep(0.0002)  # real time: PostgreSQL answers
+            if not self._told:
+                await asyncio.sleep(0.0002)  # real time: PostgreSQL answers
+                continue
+            self._released.clear()
+            # real time: PostgreSQL answers (the timeout only guards against a missed release)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._released.wait(), 0.05)
+
+
+def _telling_put(self: asyncio.Queue[object], item: object) -> None:
+    """``put_nowait`` of the pool's idle queue: a connection came back (:class:`DatabaseAwareClock`)."""
+    super(type(self), self).put_nowait(item)  # type: ignore[misc]
+    self.on_put()  # type: ignore[attr-defined]
 
 
 # ------------------------------------------------------------------------ set-up
@@ -293,6 +330,8 @@ class CampaignEngine:
             hopper_high=max(100, 8 * opts.agents),
             disposition_timeout_s=600.0,
             max_launch_per_tick=1000,
+            reread_s=opts.reread_s,
+            memory=replace(RunnerSettings().memory, refresh_s=opts.memory_refresh_s),
         )
         self.runner = CampaignRunner(
             campaign,
@@ -342,8 +381,8 @@ class CampaignEngine:
 async def list_numbers(store: Store, opts: ProofOptions, at: dt.datetime) -> list[str]:
     """Put ``opts.dnc_numbers`` numbers still to be dialled on the lists (half global, half campaign's)."""
     listed: list[str] = []
-    per_campaign = max(1, opts.dnc_numbers // len(PLANS))
-    for plan in PLANS:
+    per_campaign = max(1, opts.dnc_numbers // len(opts.plans))
+    for plan in opts.plans:
         rows = await store.pool.fetch(
             """SELECT p.e164 FROM contacts c JOIN contact_phones p ON p.contact_id = c.id
                JOIN campaigns cam ON cam.id = c.campaign_id
@@ -375,18 +414,13 @@ async def run_proof(dsn: str, opts: ProofOptions) -> ProofResult:
         **{**{f: getattr(scenario, f) for f in scenario.__dataclass_fields__}, "agents": opts.agents}
     )
     store = await Store.open(dsn, min_size=12, max_size=12)
-    pool = store.pool
-
-    def busy() -> bool:
-        return pool.get_size() - pool.get_idle_size() > 0
-
     started = time.perf_counter()
     errors: list[str] = []
     listed: list[str] = []
     try:
-        campaigns = [await make_campaign(store, plan, opts, scenario) for plan in PLANS]
+        campaigns = [await make_campaign(store, plan, opts, scenario) for plan in opts.plans]
         start_s = opts.start.timestamp()
-        clock = DatabaseAwareClock(start_s + RESTART_HOUR_UTC * 3600, busy)
+        clock = DatabaseAwareClock(start_s + RESTART_HOUR_UTC * 3600, store.pool)
         dnc_day = opts.days // 2
         days_run = 0
         for day in range(opts.days):
@@ -394,7 +428,7 @@ async def run_proof(dsn: str, opts: ProofOptions) -> ProofResult:
             await clock.run_until(day_at)
             engines = [
                 CampaignEngine(store, clock, c, p, scenario, opts, day)
-                for c, p in zip(campaigns, PLANS, strict=True)
+                for c, p in zip(campaigns, opts.plans, strict=True)
             ]
             for e in engines:
                 await e.start()
@@ -415,9 +449,11 @@ async def run_proof(dsn: str, opts: ProofOptions) -> ProofResult:
                 )
             if opts.max_calls is not None and calls >= opts.max_calls:
                 break
+            if opts.wall_limit_s is not None and time.perf_counter() - started >= opts.wall_limit_s:
+                break
         until = clock.utcnow()
         reports = []
-        for plan in PLANS:
+        for plan in opts.plans:
             profile = profile_named(plan.compliance.value)
             reports.append(
                 await store.compliance_report(
@@ -453,6 +489,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=ProofOptions.seed)
     p.add_argument("--tick", type=float, default=ProofOptions.tick_s, help="the runner's tick_s (default 5)")
     p.add_argument("--max-calls", type=int, help="stop at the end of the day this many calls are reached")
+    p.add_argument(
+        "--only",
+        choices=[c.value for c in (Compliance.US, Compliance.UK)],
+        help="dial only this profile's campaign (run the other in a second process: twice the rate)",
+    )
+    p.add_argument(
+        "--wall-limit", type=float, help="stop at the end of the day during which this many real seconds pass"
+    )
     p.add_argument("--dsn", help="PostgreSQL DSN (default: a throwaway embedded PostgreSQL)")
     return p
 
@@ -475,6 +519,8 @@ async def main_async(args: argparse.Namespace) -> int:
         scenario=args.scenario,
         seed=args.seed,
         max_calls=args.max_calls,
+        wall_limit_s=args.wall_limit,
+        only=Compliance(args.only) if args.only else None,
         tick_s=args.tick,
     )
     async with database(args.dsn) as dsn:

@@ -51,6 +51,9 @@ class RunnerSettings:
             from the store and kept current (:mod:`dialer.campaign.memory`).
         queue_recheck_s: while the campaign's queue is missing on the PBX (nothing is dialled),
             how often to ask again (:mod:`dialer.campaign.queue_gate`).
+        reread_s: how often the runner reads its campaign's state and schedule again (a
+            dial-time refusal reads them at once). A simulation whose campaign never changes
+            sets it long: on a virtual clock every read is a round trip on the critical path.
     """
 
     tick_s: float = 1.0
@@ -72,6 +75,7 @@ class RunnerSettings:
     max_concurrent_writes: int = 4
     memory: MemorySettings = field(default_factory=MemorySettings)
     queue_recheck_s: float = 30.0
+    reread_s: float = 5.0
 
     def __post_init__(self) -> None:
         if self.hopper_low < 0:
@@ -80,7 +84,9 @@ class RunnerSettings:
             raise ValidationError(
                 "hopper_high", "must be at least 1 and at least hopper_low", self.hopper_high
             )
-        for name in ("tick_s", "lease_ttl_s", "lease_renew_s", "disposition_timeout_s", "offer_timeout_s"):
+        for name in (
+            "tick_s", "lease_ttl_s", "lease_renew_s", "disposition_timeout_s", "offer_timeout_s", "reread_s"
+        ):
             if getattr(self, name) <= 0:
                 raise ValidationError(name, "must be positive", getattr(self, name))
         if self.disposition_timeout_s > ANSWERED_HOLD_S:
