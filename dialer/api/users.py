@@ -45,5 +45,6 @@ async def remove_user(
     ctx: Ctx, admin: Admin, name: Annotated[str, Path(min_length=1, max_length=200)]
 ) -> Response:
     await ctx.store.remove_user(name)
+    ctx.tokens.clear()  # their tokens went with them
     log.info("api_user_removed", user=name, by=admin.name)
     return Response(status_code=204)
