@@ -298,7 +298,7 @@ async def run(args: argparse.Namespace) -> None:
             load = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "benchmarks.api", "--client", str(app.api_server.port),
                 "--agents", str(len(names)), "--phase-s", str(args.phase_s), "--think-s", str(args.think_s),
-                stdout=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE, limit=1 << 26,  # the samples come as one line
             )  # fmt: skip
             await _line(load, "streaming")
             await asyncio.sleep(2)  # the first calls to the agents who just logged in
