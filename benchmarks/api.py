@@ -1,22 +1,24 @@
 """The HTTP API under agent load, beside a dialling engine: ``python -m benchmarks.api``.
 
 One process runs what ``dialer demo --api-port`` runs: the engine on the embedded PostgreSQL
-(``--dsn`` for another), the simulated PBX over TCP (in this process: its CPU is ours too),
-and the API. ``--agents`` agents log in through the API, each with its event stream open,
-on a progressive campaign. Two phases of ``--phase-s`` seconds each:
+(``--dsn`` for another) and the API. Two processes beside it play the outside world, as in
+production, so that their CPU and their event loops are not the engine's: the simulated PBX
+(``dialer simulate-pbx``, time-scaled) and the load client (this module with ``--client``),
+in which ``--agents`` agents log in through the API, each with its event stream open, on a
+progressive campaign. Two phases of ``--phase-s`` seconds each:
 
 1. **baseline** — the engine dials with the agents logged in, no API traffic but the open
    streams;
-2. **load** — every agent, in turn, pauses and gets ready again through the API, as fast as
-   the answers come (one request in flight per agent).
+2. **load** — every agent, in turn, pauses and gets ready again through the API, then reads
+   its state, with ``--think-s`` between clicks (one request in flight per agent).
 
 Reported: p50/p99 of agent actions (``POST .../pause`` and ``.../ready``) and state reads
-(``GET /agents/{agent}``), each on a fresh connection, p50/p99 of event
-delivery (request sent to the matching ``state`` event read from the agent's stream; the
-streams look at the boards every 50 ms, so about 25 ms of it is that), and the runner's
-decision latency (``dialer_decision_latency_seconds``: mean, and p99 as the first bucket
-holding 99 %) in both phases: the API must not slow dialling. Seeded; numbers vary with
-the machine.
+(``GET /agents/{agent}``), each on a fresh connection, p50/p99 of event delivery (request
+sent to the matching ``state`` event read from the agent's stream; the streams look at the
+boards every 50 ms, so about 25 ms of it is that), the attempts placed per second, and the
+runner's decision latency (``dialer_decision_latency_seconds``: mean, and p99 as the first
+bucket holding 99 %) in both phases: the API must not slow dialling. Seeded; numbers vary
+with the machine.
 """
 
 from __future__ import annotations
@@ -26,25 +28,27 @@ import asyncio
 import contextlib
 import datetime as dt
 import json
+import sys
 import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
 
-import httpx
 import numpy as np
 
-from ami.simulator.server import SimulatedPbx
-from config import AmiConfig, AmiServerConfig, Secret, load_config
+from benchmarks.engine_throughput import QUEUE, server_config, simulator
+from config import AmiConfig, Secret, load_config
 from dialer.api.passwords import hash_password
 from dialer.app import App, build_app
-from dialer.model import CampaignSpec, CampaignState, DialingMode
+from dialer.model import CampaignSpec, CampaignState, Compliance, DialingMode
+from dialer.observability.logs import configure_logging
 from dialer.schedules.schedule import Frequency, Schedule
 from dialer.store.database import resolve_dsn
 from dialer.store.store import Store
 from dialer.store.users import Role
 
 PASSWORD = "benchmark-password"
+CAMPAIGN = "BENCH_API"
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -87,86 +91,174 @@ async def _seed(store: Store, agents: int, contacts: int, rng: np.random.Generat
     )
     await store.create_campaign(
         CampaignSpec(
-            "BENCH_API",
+            CAMPAIGN,
             "BENCH_ALL",
             DialingMode.PROGRESSIVE,
-            queue="bench-api",
+            caller_id="+48221234567",
+            queue=QUEUE,
+            compliance=Compliance.UK,
             state=CampaignState.RUNNING,
             local_hours_start=dt.time(0),
             local_hours_end=dt.time(0),
+            timezone="Europe/Warsaw",
+            demo=True,  # simulated people dialled all day: only a demo campaign may
         )
     )
     hashed = hash_password(PASSWORD)
     names = [f"a{i:03d}" for i in range(agents)]
     for name in names:
         await store.create_agent(name, f"Local/{name}@sim-agents")
-        await store.assign_agent("BENCH_API", name)
+        await store.assign_agent(CAMPAIGN, name)
         await store.create_user(name, Role.AGENT, hashed, agent=name)
-    for n in rng.integers(10**8, 10**9, size=contacts):
-        await store.add_contact("BENCH_API", [f"+4860{n}"[:12]])
+    async with store.pool.acquire() as conn:  # in bulk: one add_contact each takes minutes
+        campaign_id, status_id = await conn.fetchrow(
+            "SELECT id, default_status_id FROM campaigns WHERE name = $1", CAMPAIGN
+        )
+        await conn.execute(
+            """INSERT INTO contacts (campaign_id, name, status_id)
+               SELECT $1, 'c' || g, $2 FROM generate_series(1, $3) g""",
+            campaign_id,
+            status_id,
+            contacts,
+        )
+        await conn.execute(
+            """INSERT INTO contact_phones (contact_id, campaign_id, position, e164, kind, timezones)
+               SELECT c.id, $1, 1, '+4860' || (1000000 + (c.id * 7919 + $2) % 9000000), 'mobile',
+                      ARRAY['Europe/Warsaw'] FROM contacts c WHERE c.campaign_id = $1""",
+            campaign_id,
+            int(rng.integers(0, 9_000_000)),
+        )
+        await conn.execute("ANALYZE")
     return names
 
 
-async def _request(port: int, method: str, path: str, headers: dict[str, str]) -> int:
-    """One HTTP/1.1 request on a fresh connection; the status code.
+# ------------------------------------------------------------------ the load client (a process)
 
-    Not httpx for the timed requests: on this loop its client adds a steady ~45 ms to every
-    request (measured against this raw client on the same server: 2 ms), which would be the
-    client's time, not the API's.
+
+async def _request(port: int, method: str, path: str, headers: dict[str, str], body: bytes = b"") -> bytes:
+    """One HTTP/1.1 request on a fresh connection; the whole response.
+
+    Not httpx: its client adds a steady ~45 ms to every request on a busy loop (measured
+    against this raw client on the same server: 2 ms), which would be the client's time.
     """
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    lines = [f"{method} {path} HTTP/1.1", "Host: bench", "Connection: close", "Content-Length: 0"]
+    lines = [f"{method} {path} HTTP/1.1", "Host: bench", "Connection: close", f"Content-Length: {len(body)}"]
     lines += [f"{k}: {v}" for k, v in headers.items()]
-    writer.write(("\r\n".join(lines) + "\r\n\r\n").encode())
+    writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
     data = await reader.read()
     writer.close()
-    return int(data.split(b" ", 2)[1])
+    return data
+
+
+def _status(response: bytes) -> int:
+    return int(response.split(b" ", 2)[1])
 
 
 class Agent:
-    def __init__(self, name: str, client: httpx.AsyncClient, port: int) -> None:
+    """One simulated person at a browser: a token, an open event stream, clicks."""
+
+    def __init__(self, name: str, port: int, think_s: float) -> None:
         self.name = name
-        self.client = client
         self.port = port
         self.headers: dict[str, str] = {}
         self.waiting: tuple[str, float] | None = None  # (state awaited, request sent at)
         self.delays: list[float] = []
-        self.think_s = 2.0
+        self.actions: list[float] = []
         self.reads: list[float] = []
+        self.think_s = think_s
+        self.streaming = asyncio.Event()
 
     async def start(self) -> None:
-        r = await self.client.post("/api/v1/auth/login", json={"name": self.name, "password": PASSWORD})
-        self.headers = {"Authorization": f"Bearer {r.json()['token']}"}
-        await self.client.post(f"/api/v1/agents/{self.name}/login", headers=self.headers)
+        body = json.dumps({"name": self.name, "password": PASSWORD}).encode()
+        headers = {"Content-Type": "application/json"}
+        response = await _request(self.port, "POST", "/api/v1/auth/login", headers, body)
+        token = json.loads(response.split(b"\r\n\r\n", 1)[1])["token"]
+        self.headers = {"Authorization": f"Bearer {token}"}
+        status = _status(await _request(self.port, "POST", f"/api/v1/agents/{self.name}/login", self.headers))
+        if status != 200:
+            raise RuntimeError(f"agent {self.name}: login answered {status}")
 
     async def stream(self) -> None:
-        async with self.client.stream("GET", "/api/v1/events", headers=self.headers, timeout=None) as r:
-            event = ""
-            async for line in r.aiter_lines():
-                if line.startswith("event: "):
-                    event = line[7:]
-                elif line.startswith("data: ") and event == "state" and self.waiting is not None:
+        """Read the SSE stream line by line (chunk-size lines of the chunked encoding are skipped)."""
+        reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
+        lines = ["GET /api/v1/events HTTP/1.1", "Host: bench", "Accept: text/event-stream"]
+        lines += [f"{k}: {v}" for k, v in self.headers.items()]
+        writer.write(("\r\n".join(lines) + "\r\n\r\n").encode())
+        event = ""
+        try:
+            while line := await reader.readline():
+                self.streaming.set()
+                if line.startswith(b"event: "):
+                    event = line[7:].strip().decode()
+                elif line.startswith(b"data: ") and event == "state" and self.waiting is not None:
                     states = {c["state"] for c in json.loads(line[6:])["campaigns"]}
                     wanted, sent_at = self.waiting
                     if wanted in states:
                         self.delays.append(time.perf_counter() - sent_at)
                         self.waiting = None
+        finally:
+            writer.close()
 
-    async def act(self, until: float, latencies: list[float]) -> None:
+    async def act(self, until: float) -> None:
         while time.perf_counter() < until:
             for action, state in (("pause", "paused"), ("ready", "ready")):
                 self.waiting = (state, time.perf_counter())
                 t0 = time.perf_counter()
-                status = await _request(
+                response = await _request(
                     self.port, "POST", f"/api/v1/agents/{self.name}/{action}", self.headers
                 )
-                latencies.append(time.perf_counter() - t0)
-                if status != 200:
+                self.actions.append(time.perf_counter() - t0)
+                if _status(response) != 200:
                     self.waiting = None
                 t0 = time.perf_counter()
                 await _request(self.port, "GET", f"/api/v1/agents/{self.name}", self.headers)
                 self.reads.append(time.perf_counter() - t0)
                 await asyncio.sleep(self.think_s)  # a person does not click faster
+
+
+def _say(what: str) -> None:
+    print(what, flush=True)
+
+
+async def client(args: argparse.Namespace) -> None:
+    """The load client: agents log in, open their streams, wait, act; the samples as JSON."""
+    agents = [Agent(f"a{i:03d}", args.client, args.think_s) for i in range(args.agents)]
+    gate = asyncio.Semaphore(8)  # Argon2 is CPU: a few logins at once
+
+    async def start(agent: Agent) -> None:
+        async with gate:
+            await agent.start()
+
+    await asyncio.gather(*(start(a) for a in agents))
+    streams = [asyncio.create_task(a.stream()) for a in agents]
+    await asyncio.gather(*(a.streaming.wait() for a in agents))
+    _say("streaming")
+    await asyncio.sleep(args.phase_s)
+    _say("load")
+    until = time.perf_counter() + args.phase_s
+    await asyncio.gather(*(a.act(until) for a in agents))
+    for t in streams:
+        t.cancel()
+    await asyncio.gather(*streams, return_exceptions=True)
+    samples = {
+        "actions": [x for a in agents for x in a.actions],
+        "reads": [x for a in agents for x in a.reads],
+        "delays": [x for a in agents for x in a.delays],
+    }
+    _say("samples " + json.dumps(samples))
+
+
+# ------------------------------------------------------------------ the engine (this process)
+
+
+async def _line(proc: asyncio.subprocess.Process, prefix: str) -> str:
+    assert proc.stdout is not None
+    while True:
+        line = (await proc.stdout.readline()).decode()
+        if not line:
+            raise RuntimeError(f"the load client exited before saying {prefix!r}")
+        if line.startswith(prefix):
+            return line[len(prefix) :].strip()
 
 
 async def run(args: argparse.Namespace) -> None:
@@ -179,66 +271,66 @@ async def run(args: argparse.Namespace) -> None:
         names = await _seed(store, args.agents, args.contacts, rng)
     finally:
         await store.close()
-    pbx = SimulatedPbx(
-        secret="bench", time_scale=0.05, queues=("bench-api",), rng=rng, auth_fail_delay_s=0.05
-    )
-    await pbx.start()
-    cfg = replace(
-        base,
-        database=replace(base.database, dsn=Secret(dsn), pool_max=20),
-        ami=AmiConfig(
-            servers=(AmiServerConfig(name="sim", port=pbx.port, secret=Secret("bench"), channel_limit=400),)
-        ),
-        engine=replace(base.engine, engine_id="bench-api", tick_s=0.2, disposition_timeout_s=1.0),
-        api=replace(base.api, port=args.port, login_failures_per_address=10_000),
-    )
-    app = await build_app(cfg, configure_logs=False, serve_metrics=False, serve_api=True)
-    tasks: list[asyncio.Task[None]] = []
-    engine: asyncio.Task[None] | None = None
-    try:
-        assert app.api_server is not None
-        app.api_server.port = 0
-        await app.start()
-        engine = asyncio.create_task(app.run())
-        limits = httpx.Limits(max_connections=3 * args.agents + 10)
-        async with httpx.AsyncClient(
-            base_url=f"http://127.0.0.1:{app.api_server.port}", timeout=30, limits=limits
-        ) as client:
-            while app.engine.runner("BENCH_API") is None:  # noqa: ASYNC110 - the engine has no event for it
+    async with simulator("--time-scale", str(args.time_scale), "--seed", str(args.seed)) as pbx_port:
+        cfg = replace(
+            base,
+            database=replace(base.database, dsn=Secret(dsn), pool_max=20),
+            ami=AmiConfig(servers=(server_config(pbx_port, 4 * len(names)),)),
+            engine=replace(
+                base.engine,
+                engine_id="bench-api",
+                tick_s=0.2,
+                disposition_timeout_s=1.0,
+                dial_demo_campaigns=True,
+            ),
+            api=replace(base.api, port=args.port, login_failures_per_address=10_000),
+        )
+        app = await build_app(cfg, configure_logs=False, serve_metrics=False, serve_api=True)
+        engine: asyncio.Task[None] | None = None
+        load: asyncio.subprocess.Process | None = None
+        try:
+            assert app.api_server is not None
+            app.api_server.port = 0
+            await app.start()
+            engine = asyncio.create_task(app.run())
+            while app.engine.runner(CAMPAIGN) is None:  # noqa: ASYNC110 - the engine has no event for it
                 await asyncio.sleep(0.1)
-            agents = [Agent(n, client, app.api_server.port) for n in names]
-            for a in agents:
-                await a.start()
-            tasks = [asyncio.create_task(a.stream()) for a in agents]
-            await asyncio.sleep(2)
+            load = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "benchmarks.api", "--client", str(app.api_server.port),
+                "--agents", str(len(names)), "--phase-s", str(args.phase_s), "--think-s", str(args.think_s),
+                stdout=asyncio.subprocess.PIPE, limit=1 << 26,  # the samples come as one line
+            )  # fmt: skip
+            await _line(load, "streaming")
+            await asyncio.sleep(2)  # the first calls to the agents who just logged in
+            runner = app.engine.runner(CAMPAIGN)
+            assert runner is not None
             c0, s0, _ = _decisions(app)
-            await asyncio.sleep(args.phase_s)
+            a0, t0 = runner.stats().attempts, time.perf_counter()
+            await _line(load, "load")
             c1, s1, p99_base = _decisions(app)
-            latencies: list[float] = []
-            until = time.perf_counter() + args.phase_s
-            await asyncio.gather(*(a.act(until, latencies) for a in agents))
+            a1, t1 = runner.stats().attempts, time.perf_counter()
+            samples = json.loads(await _line(load, "samples"))
             c2, s2, p99_all = _decisions(app)
-            delays = [d for a in agents for d in a.delays]
-            runner = app.engine.runner("BENCH_API")
-            attempts = runner.stats().attempts if runner is not None else 0
-    finally:
-        for t in tasks:
-            t.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        app.engine.stop()
-        if engine is not None:
-            await asyncio.gather(engine, return_exceptions=True)
-        await app.close()
-        await pbx.close()
-    print(f"agents {args.agents}, phases {args.phase_s:.0f} s, attempts placed {attempts}")
+            a2, t2 = runner.stats().attempts, time.perf_counter()
+        finally:
+            if load is not None and load.returncode is None:
+                load.kill()
+                await load.wait()
+            app.engine.stop()
+            if engine is not None:
+                await asyncio.gather(engine, return_exceptions=True)
+            await app.close()
+    print(f"agents {args.agents} (API logins, event streams open), phases {args.phase_s:.0f} s")
+    print(f"attempts/s: baseline {(a1 - a0) / (t1 - t0):.0f}, under API load {(a2 - a1) / (t2 - t1):.0f}")
     row = "{:<34}{:>8}{:>10.1f}{:>10.1f}"
     print("{:<34}{:>8}{:>10}{:>10}".format("measure", "n", "p50 ms", "p99 ms"))
-    print(
-        row.format("agent action (pause / ready)", len(latencies), _pct(latencies, 50), _pct(latencies, 99))
-    )
-    reads = [d for a in agents for d in a.reads]
-    print(row.format("agent state read (GET)", len(reads), _pct(reads, 50), _pct(reads, 99)))
-    print(row.format("event delivery (request -> state)", len(delays), _pct(delays, 50), _pct(delays, 99)))
+    for label, key in (
+        ("agent action (pause / ready)", "actions"),
+        ("agent state read (GET)", "reads"),
+        ("event delivery (request -> state)", "delays"),
+    ):
+        values = samples[key]
+        print(row.format(label, len(values), _pct(values, 50), _pct(values, 99)))
     base_mean = (s1 - s0) / max(1.0, c1 - c0) * 1000
     load_mean = (s2 - s1) / max(1.0, c2 - c1) * 1000
     print(
@@ -253,14 +345,19 @@ async def run(args: argparse.Namespace) -> None:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    p.add_argument("--agents", type=int, default=50)
-    p.add_argument("--contacts", type=int, default=3000)
+    p.add_argument("--agents", type=int, default=200)
+    p.add_argument("--contacts", type=int, default=20_000)
     p.add_argument("--phase-s", type=float, default=20.0)
+    p.add_argument("--think-s", type=float, default=2.0, help="an agent's pause between clicks")
+    p.add_argument("--time-scale", type=float, default=0.05, help="the simulated PBX's time scale")
     p.add_argument("--seed", type=int, default=9)
     p.add_argument("--dsn", help="a PostgreSQL DSN (default: the embedded server in a fresh home)")
     p.add_argument("--port", type=int, default=0)
+    p.add_argument("--client", type=int, metavar="PORT", help=argparse.SUPPRESS)  # the load client process
+    args = p.parse_args()
+    configure_logging(level="warning")  # a log line per call would be the benchmark's own load
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run(p.parse_args()))
+        asyncio.run(client(args) if args.client else run(args))
 
 
 if __name__ == "__main__":

@@ -65,6 +65,7 @@ async def login(body: LoginRequest, request: Request, ctx: Ctx) -> LoginResponse
 @router.post("/auth/logout", status_code=204, summary="Log out: the token is revoked")
 async def logout(ctx: Ctx, user: CurrentUser, token: Annotated[str, Depends(bearer_token)]) -> Response:
     await ctx.store.revoke_token(hash_token(token), ctx.clock.utcnow())
+    ctx.tokens.forget(hash_token(token))  # after the revocation (a lookup racing it: refused within the ttl)
     log.info("api_logout", user=user.name)
     return Response(status_code=204)
 

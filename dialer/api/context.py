@@ -31,12 +31,51 @@ __all__ = [
     "Admin",
     "ApiContext",
     "Supervisor",
+    "TokenCache",
     "acting_agent",
     "bearer_token",
     "context",
     "current_user",
+    "read_bearer",
     "require_role",
+    "token_user",
 ]
+
+
+class TokenCache:
+    """Tokens checked in the last ``ttl_s``: most requests then cost no database read.
+
+    Why: every request of an agent's screen is authenticated, and the token lookup was one
+    round trip on the pool the engine dials with. Only positive answers are kept, for at most
+    ``ttl_s`` of the clock: a token revoked or a user removed through this API is forgotten at
+    once (:meth:`forget`, :meth:`clear`); one revoked, expired or removed behind its back
+    (another engine process, the CLI, the passing of its expiry) is refused within ``ttl_s``.
+    """
+
+    def __init__(self, ttl_s: float = 5.0, max_entries: int = 10_000) -> None:
+        self.ttl_s = ttl_s
+        self._max = max_entries
+        self._entries: dict[bytes, tuple[User, float]] = {}
+
+    def get(self, token_hash: bytes, now_s: float) -> User | None:
+        entry = self._entries.get(token_hash)
+        if entry is None:
+            return None
+        if now_s - entry[1] >= self.ttl_s or now_s < entry[1]:
+            del self._entries[token_hash]
+            return None
+        return entry[0]
+
+    def put(self, token_hash: bytes, user: User, now_s: float) -> None:
+        if len(self._entries) >= self._max:
+            self._entries.clear()  # a flood of tokens: start over rather than grow
+        self._entries[token_hash] = (user, now_s)
+
+    def forget(self, token_hash: bytes) -> None:
+        self._entries.pop(token_hash, None)
+
+    def clear(self) -> None:
+        self._entries.clear()
 
 
 @dataclass
@@ -51,6 +90,7 @@ class ApiContext:
     limiter: LoginLimiter
     sessions: AgentSessions
     closing: asyncio.Event = field(default_factory=asyncio.Event)
+    tokens: TokenCache = field(default_factory=TokenCache)
     # how often an event stream looks at the boards (seconds): a change reaches the agent
     # within this, and a 1 s countdown tick is never late by more
     event_poll_s: float = 0.05
@@ -59,7 +99,11 @@ class ApiContext:
     campaign_defaults: CampaignDefaultsConfig = field(default_factory=CampaignDefaultsConfig)
 
 
-def context(request: Request) -> ApiContext:
+# The dependencies are ``async def`` though they await nothing: FastAPI runs a plain ``def``
+# dependency in a worker thread, two thread hand-offs per request on the engine's loop.
+
+
+async def context(request: Request) -> ApiContext:
     ctx: ApiContext = request.app.state.ctx
     return ctx
 
@@ -67,8 +111,13 @@ def context(request: Request) -> ApiContext:
 Ctx = Annotated[ApiContext, Depends(context)]
 
 
-def bearer_token(request: Request) -> str:
+async def bearer_token(request: Request) -> str:
     """The token of ``Authorization: Bearer TOKEN`` (401 ``unauthorized`` without one)."""
+    return read_bearer(request)
+
+
+def read_bearer(request: Request) -> str:
+    """:func:`bearer_token`, for code outside the dependency graph."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -81,8 +130,20 @@ def bearer_token(request: Request) -> str:
     return token.strip()
 
 
+async def token_user(ctx: ApiContext, token: str) -> User | None:
+    """The user of ``token`` (None: unknown, expired or revoked), through :class:`TokenCache`."""
+    token_hash = hash_token(token)
+    now_s = ctx.clock.now()
+    user = ctx.tokens.get(token_hash, now_s)
+    if user is None:
+        user = await ctx.store.token_user(token_hash, ctx.clock.utcnow())
+        if user is not None:
+            ctx.tokens.put(token_hash, user, now_s)
+    return user
+
+
 async def current_user(ctx: Ctx, token: Annotated[str, Depends(bearer_token)]) -> User:
-    user = await ctx.store.token_user(hash_token(token), ctx.clock.utcnow())
+    user = await token_user(ctx, token)
     if user is None:
         raise ApiError(
             "unauthorized",

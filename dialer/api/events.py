@@ -43,9 +43,8 @@ from fastapi.responses import StreamingResponse
 
 from dialer.agents.state import AgentState as BoardState
 from dialer.api.agent_views import agent_state, screen_pop
-from dialer.api.context import ApiContext, Ctx, CurrentUser, bearer_token
+from dialer.api.context import ApiContext, Ctx, CurrentUser, read_bearer, token_user
 from dialer.api.errors import ApiError
-from dialer.api.passwords import hash_token
 from dialer.api.schemas import AgentState, OfferOut
 from dialer.errors import DialerError
 from dialer.model import Callback
@@ -135,7 +134,10 @@ class AgentWatcher:
     async def look(self, tick: bool) -> list[str]:
         ctx, agent = self._ctx, self.agent
         glance = self._glance()
-        if not tick and glance == self._glanced:
+        # A tick matters only to a countdown running (logout held, wrap-up): otherwise an
+        # unchanged glance has nothing to say, and building the agent's state every second
+        # for every stream would be the API's largest steady cost.
+        if glance == self._glanced and not (tick and (self._counting or self._wrapping)):
             return []
         self._glanced = glance
         out: list[str] = []
@@ -257,7 +259,7 @@ async def _stream(ctx: ApiContext, user: User, token: str) -> AsyncIterator[str]
             next_tick = max(next_tick + _TICK_S, now)
         if now >= next_check:
             next_check = now + _RECHECK_S
-            if await ctx.store.token_user(hash_token(token), ctx.clock.utcnow()) is None:
+            if await token_user(ctx, token) is None:
                 yield sse("token_expired", {"reason": "the token is expired or revoked: log in again"})
                 return
             if watcher is not None:
@@ -294,7 +296,7 @@ async def _stream(ctx: ApiContext, user: User, token: str) -> AsyncIterator[str]
     responses={200: {"content": {"text/event-stream": {"schema": {"type": "string"}}}}},
 )
 async def events(request: Request, ctx: Ctx, user: CurrentUser) -> StreamingResponse:
-    token = bearer_token(request)
+    token = read_bearer(request)
     if user.role is Role.AGENT and not user.agent:
         raise ApiError("forbidden", "the agent user is linked to no agent", field="agent")
     return StreamingResponse(

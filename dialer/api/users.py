@@ -44,6 +44,7 @@ async def remove_user(
     ctx: Ctx, admin: Admin, name: Annotated[str, Path(min_length=1, max_length=200)]
 ) -> Response:
     await ctx.store.remove_user(name)  # never the last administrator (409 in_use)
+    ctx.tokens.clear()  # their tokens went with them
     log.info("api_user_removed", user=name, by=admin.name)
     return Response(status_code=204)
 
@@ -70,6 +71,7 @@ async def edit_user(
         check_password(body.password)
         hashed = await asyncio.to_thread(hash_password, body.password)
     user = await ctx.store.update_user(name, role=body.role, agent=body.agent, password_hash=hashed)
+    ctx.tokens.clear()  # cached sessions hold the old role and agent (revoked ones must go at once)
     log.info(
         "api_user_changed", user=user.name, role=user.role.value, password=hashed is not None, by=admin.name
     )

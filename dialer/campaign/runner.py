@@ -87,8 +87,6 @@ log = structlog.get_logger(__name__)
 __all__ = ["CampaignRunner"]
 
 _PREVIEW_MODES = frozenset({DialingMode.PREVIEW, DialingMode.PUSH_PREVIEW})
-# How often a runner reads its campaign's state and schedule again (sooner after a refusal).
-REREAD_S = 5.0
 
 
 class CampaignRunner:
@@ -169,7 +167,7 @@ class CampaignRunner:
         self._last_decision = DialDecision(launch=0)
         self._schedule_open = True
         self._campaign_running = True
-        self._reread_at = clock.now() + REREAD_S  # when the campaign and schedule are read again
+        self._reread_at = clock.now() + settings.reread_s  # when the campaign and schedule are read again
         self._log = log.bind(campaign_id=campaign.id, campaign=campaign.name)
         if subscribe:
             pbx.subscribe(self)
@@ -461,8 +459,8 @@ class CampaignRunner:
     async def _reread(self, now: float) -> None:
         """Read the campaign's state and schedule again (issue 19 item 4: a schedule changed in
         the store took effect only when the engine's poll drained the runner, 5 s later; a
-        dial-time refusal now triggers the read at once, and it also runs every ``REREAD_S``)."""
-        self._reread_at = now + REREAD_S
+        dial-time refusal now triggers the read at once, and it also runs every ``reread_s``)."""
+        self._reread_at = now + self.settings.reread_s
         try:
             camp = await self.store.get_campaign(self.campaign.name)
             self.schedule = await self.store.get_schedule(camp.schedule)

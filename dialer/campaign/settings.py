@@ -53,6 +53,9 @@ class RunnerSettings:
             how often to ask again (:mod:`dialer.campaign.queue_gate`).
         missed_callback_check_s: how often callbacks whose window passed get the campaign's
             missed-callback rule (issue 13).
+        reread_s: how often the runner reads its campaign's state and schedule again (a
+            dial-time refusal reads them at once). A simulation whose campaign never changes
+            sets it long: on a virtual clock every read is a round trip on the critical path.
     """
 
     tick_s: float = 1.0
@@ -75,6 +78,7 @@ class RunnerSettings:
     memory: MemorySettings = field(default_factory=MemorySettings)
     queue_recheck_s: float = 30.0
     missed_callback_check_s: float = 15.0
+    reread_s: float = 5.0
 
     def __post_init__(self) -> None:
         if self.hopper_low < 0:
@@ -83,7 +87,9 @@ class RunnerSettings:
             raise ValidationError(
                 "hopper_high", "must be at least 1 and at least hopper_low", self.hopper_high
             )
-        for name in ("tick_s", "lease_ttl_s", "lease_renew_s", "disposition_timeout_s", "offer_timeout_s"):
+        for name in (
+            "tick_s", "lease_ttl_s", "lease_renew_s", "disposition_timeout_s", "offer_timeout_s", "reread_s"
+        ):
             if getattr(self, name) <= 0:
                 raise ValidationError(name, "must be positive", getattr(self, name))
         if self.disposition_timeout_s > ANSWERED_HOLD_S:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from config import ConfigError, load_config
+from dialer.api.context import TokenCache
 from dialer.api.errors import ApiError, error_body
 from dialer.api.passwords import check_password, hash_password, hash_token, new_token, verify_password
 from dialer.api.ratelimit import LoginLimiter
 from dialer.errors import ValidationError
+from dialer.store.users import Role, User
 
 
 def test_limiter_refuses_past_the_limit_until_the_window_passes() -> None:
@@ -97,3 +101,21 @@ def test_api_config_from_file_and_environment_with_clear_errors(tmp_path) -> Non
     with pytest.raises(ConfigError) as info:
         load_config(env={"DIALER_API_PORT": "99999"})
     assert "api.port" == info.value.key
+
+
+def test_token_cache_answers_within_its_ttl_and_forgets_on_demand() -> None:
+    cache = TokenCache(ttl_s=5.0, max_entries=2)
+    sue = User(1, "sue", Role.SUPERVISOR, None, dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    assert cache.get(b"t1", 0.0) is None  # nothing cached: the store is asked
+    cache.put(b"t1", sue, 10.0)
+    assert (sue, sue, None) == (cache.get(b"t1", 10.0), cache.get(b"t1", 14.9), cache.get(b"t1", 15.0))
+    cache.put(b"t1", sue, 20.0)
+    assert cache.get(b"t1", 19.0) is None  # a clock that went back: asked again
+    cache.put(b"t1", sue, 20.0)
+    cache.forget(b"t1")  # logged out
+    assert cache.get(b"t1", 20.0) is None
+    for i in range(3):  # bounded: a flood of tokens starts it over
+        cache.put(bytes([i]), sue, 20.0)
+    assert (None, sue) == (cache.get(bytes([0]), 20.0), cache.get(bytes([2]), 20.0))
+    cache.clear()  # a user removed
+    assert cache.get(bytes([2]), 20.0) is None

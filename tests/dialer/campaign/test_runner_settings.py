@@ -15,6 +15,7 @@ from dialer.errors import ValidationError
         ({"hopper_low": 50, "hopper_high": 10}, "hopper_high"),
         ({"hopper_low": -1}, "hopper_low"),
         ({"tick_s": 0.0}, "tick_s"),
+        ({"reread_s": 0.0}, "reread_s"),
         ({"callback_grace_s": -1.0}, "callback_grace_s"),
         # a wrap-up may not outlast the store's hold on the answered contact (issue 11 item 3)
         ({"disposition_timeout_s": 3600.5}, "disposition_timeout_s"),
