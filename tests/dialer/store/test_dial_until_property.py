@@ -12,7 +12,7 @@ import asyncio
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from dialer.campaign.hopper import window_ended
@@ -40,6 +40,17 @@ def cases(
 
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(case=cases())
+# Found by hypothesis: Denver's clocks go back at 08:00 UTC, 02:00 -> 01:00, out of hours
+# that start at 01:01 for a minute, long before the hours' wall-clock end (migration 020).
+@example(
+    case=(
+        ["Europe/Warsaw", "America/New_York", "America/Denver"],
+        (dt.time(1, 1), dt.time(0, 0)),
+        None,
+        dt.datetime(2026, 11, 1, 7, 30, tzinfo=dt.UTC),
+        1800,
+    )
+)
 def test_no_lease_is_dialled_outside_the_contacts_hours(
     db_dsn: str,
     case: tuple[list[str], tuple[dt.time, dt.time], tuple[dt.time, dt.time] | None, dt.datetime, int],
