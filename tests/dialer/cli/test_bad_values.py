@@ -145,6 +145,15 @@ CASES: tuple[Case, ...] = (
     c("id", "contacts", "show", "abc"),
     c("campaign", "contacts", "export", "--campaign", "NOPE"),
     c("format", "report", "--format", "xml"),
+    # callbacks (issue 13)
+    c("contact", "callbacks", "book", "NOPE", "--slot", "1"),
+    c("callback", "callbacks", "cancel", "abc"),
+    c("schedule", "callbacks", "grid", "C"),
+    c("callback", "callbacks", "history", "abc"),
+    c("campaign", "callbacks", "list", "NOPE"),
+    c("callback", "callbacks", "reschedule", "abc"),
+    c("name", "callbacks", "site-add"),
+    c("from", "callbacks", "slots", "C", "--from", "yesterday"),
     # reminders
     c("enabled", "reminders", "set", "C", "--enabled", "maybe"),
     c("channel", "reminders", "template", "C", "T", "--channel", "fax", "--body", "x"),
