@@ -25,6 +25,7 @@ import asyncpg
 from aiosmtpd.smtp import SMTP
 
 from config import RemindersConfig
+from dialer.clock import SteppedClock
 from dialer.model import CallbackKind, CampaignSpec, CampaignState
 from dialer.notify.channels import Channels
 from dialer.notify.service import ReminderService
@@ -32,23 +33,6 @@ from dialer.schedules.schedule import Frequency, Schedule
 from dialer.store.store import Store
 
 NOW = dt.datetime(2026, 12, 1, 6, 0, tzinfo=dt.UTC)
-
-
-class _Clock:
-    def __init__(self, t: dt.datetime) -> None:
-        self.t = t
-
-    def now(self) -> float:
-        return self.t.timestamp()
-
-    def utcnow(self) -> dt.datetime:
-        return self.t
-
-    async def sleep_until(self, t: float) -> None:
-        return None
-
-    async def sleep(self, delay_s: float) -> None:
-        return None
 
 
 class _Sink:
@@ -142,7 +126,7 @@ async def main_async(args: argparse.Namespace) -> None:
             sms_http_url=f"http://127.0.0.1:{http.sockets[0].getsockname()[1]}/",
             batch=100,
         )
-        service = ReminderService(store, Channels.from_config(cfg), _Clock(NOW), "bench", cfg)
+        service = ReminderService(store, Channels.from_config(cfg), SteppedClock(NOW), "bench", cfg)
         t0 = time.perf_counter()
         report = await service.tick()
         took = time.perf_counter() - t0

@@ -133,6 +133,29 @@ class VirtualClock:
         await self.settle()
 
 
+class SteppedClock:
+    """Time that moves only when its owner sets :attr:`t`; sleeping returns at once.
+
+    For code driven pass by pass from outside (the reminder service in its tests and its
+    benchmark): each pass sees the instant it was given, and nothing waits on a timer.
+    """
+
+    def __init__(self, at: datetime) -> None:
+        self.t = at
+
+    def now(self) -> float:
+        return self.t.timestamp()
+
+    def utcnow(self) -> datetime:
+        return self.t
+
+    async def sleep_until(self, t: float) -> None:
+        return None
+
+    async def sleep(self, delay_s: float) -> None:
+        return None
+
+
 def utc_at(t: float) -> datetime:
     """The instant ``t`` (epoch seconds, as a :class:`Clock` reads it) as an aware UTC datetime."""
     return datetime.fromtimestamp(t, UTC)

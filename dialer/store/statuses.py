@@ -120,17 +120,7 @@ class Statuses(PoolNoun):
                            hidden, active, retry_delay_s, backoff, backoff_factor, max_attempts)
                        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING *""",
                     campaign_id,
-                    spec.name,
-                    spec.system_status.value,
-                    spec.qualifier.value,
-                    spec.trigger.value if spec.trigger else None,
-                    spec.auto_add,
-                    spec.hidden,
-                    spec.active,
-                    spec.retry.delay_s,
-                    spec.retry.backoff.value,
-                    spec.retry.factor,
-                    spec.retry.max_attempts,
+                    *_columns(spec),
                 )
             except asyncpg.UniqueViolationError:
                 where = f"campaign {campaign}" if campaign else "the dictionary"
@@ -281,17 +271,7 @@ class Statuses(PoolNoun):
                            auto_add = $6, hidden = $7, active = $8, retry_delay_s = $9, backoff = $10,
                            backoff_factor = $11, max_attempts = $12 WHERE id = $1 RETURNING *""",
                     row["id"],
-                    spec.name,
-                    spec.system_status.value,
-                    spec.qualifier.value,
-                    spec.trigger.value if spec.trigger else None,
-                    spec.auto_add,
-                    spec.hidden,
-                    spec.active,
-                    spec.retry.delay_s,
-                    spec.retry.backoff.value,
-                    spec.retry.factor,
-                    spec.retry.max_attempts,
+                    *_columns(spec),
                 )
                 await conn.execute(
                     "UPDATE campaign_statuses SET trigger = $2"
@@ -370,3 +350,20 @@ async def _refuse_held_status(
     )
     if held:
         raise InUse("status", f"{held} contacts have it; move them to another status first", name)
+
+
+def _columns(spec: StatusSpec) -> tuple[object, ...]:
+    """A status's columns from name to max_attempts, in the order of the INSERT and the UPDATE."""
+    return (
+        spec.name,
+        spec.system_status.value,
+        spec.qualifier.value,
+        spec.trigger.value if spec.trigger else None,
+        spec.auto_add,
+        spec.hidden,
+        spec.active,
+        spec.retry.delay_s,
+        spec.retry.backoff.value,
+        spec.retry.factor,
+        spec.retry.max_attempts,
+    )

@@ -7,6 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from config import RemindersConfig
+from dialer.clock import SteppedClock
 from dialer.model import CallbackKind
 from dialer.store.store import Store
 from tests.dialer.conftest import make_campaign, unique
@@ -14,23 +15,7 @@ from tests.dialer.conftest import make_campaign, unique
 TOMORROW_10 = dt.datetime(2026, 12, 1, 10, 0, tzinfo=dt.UTC)
 
 
-class StepClock:
-    """Time moves only when the test says so (``at``)."""
-
-    def __init__(self, at: dt.datetime) -> None:
-        self.t = at
-
-    def now(self) -> float:
-        return self.t.timestamp()
-
-    def utcnow(self) -> dt.datetime:
-        return self.t
-
-    async def sleep_until(self, t: float) -> None:
-        return None
-
-    async def sleep(self, delay_s: float) -> None:
-        return None
+StepClock = SteppedClock  # time moves only when the test says so (``.t``)
 
 
 @dataclass
