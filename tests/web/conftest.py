@@ -4,12 +4,15 @@ embedded PostgreSQL, the simulated PBX over TCP, the HTTP API on a free port).
 
 The simulated world runs at 0.3 of real time here (the API tests' 0.1 is too quick for a
 person, and for a browser to see a call connected): a ``+100...`` customer rings 0.3 s and
-talks 2.4 s, a ``+300...`` one never answers. Screenshots of the main screens go to
-``docs/screenshots/`` (the README shows them).
+talks 2.4 s, a ``+300...`` one never answers. Screenshots of the main screens go to a
+temporary folder, or, with ``DIALER_UPDATE_SCREENSHOTS=1``, to ``docs/screenshots/`` (the
+README shows them): a test run does not rewrite tracked files unless asked to.
 """
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +24,11 @@ from playwright.async_api import Browser, Page, async_playwright, expect
 from tests.dialer.api.conftest import PASSWORD, Rig, rig_on
 
 CHROMIUM = "/usr/bin/chromium"  # Debian's: no browser download is possible (.ci/run installs it)
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+SHOTS = (
+    Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+    if os.environ.get("DIALER_UPDATE_SCREENSHOTS") == "1"
+    else Path(tempfile.gettempdir()) / "dialer-screenshots"
+)
 TIME_SCALE = 0.3
 TIMEOUT_MS = 20_000  # a shared machine under load: generous, and only ever waited out on failure
 expect.set_options(timeout=TIMEOUT_MS)

@@ -61,6 +61,7 @@ async def test_demo_prints_the_console_and_one_run_logins_that_work_while_it_run
             await expect(card.locator("tr[data-agent=demo-agent-1]")).to_be_visible()
             await expect(card.locator(f"tr[data-agent={SEAT_AGENT}]")).to_contain_text("Paused")
             await asyncio.sleep(6)  # some calls for the figures and the chart
+            SHOTS.mkdir(parents=True, exist_ok=True)
             await board.screenshot(path=str(SHOTS / "wallboard.png"), full_page=True)
         finally:
             await browser.close()
