@@ -234,7 +234,7 @@ async def edit_contact(agent: Agent, ctx: Ctx, body: ContactEdit) -> ContactOut:
         )
     contact_id, campaign = on_screen
     fields = None if body.fields is None else dict(body.fields)
-    await ctx.store.update_contact_details(contact_id, name=body.name, fields=fields)
+    await ctx.store.update_contact(contact_id, name=body.name, fields=fields, replace_fields=True)
     return await screen_pop(ctx, contact_id, campaign)
 
 

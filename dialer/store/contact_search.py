@@ -33,6 +33,8 @@ __all__ = ["CallbackLine", "ContactDetail", "ContactLine", "ContactQuery", "Cont
 
 MAX_NAME = 200
 MAX_FIELD_NAME = 100
+# A custom field's value as the API and the CLI give it (None: remove the field in a merge).
+FieldValue = str | int | float | bool | None
 MAX_FIELD_VALUE = 2000
 _PRIORITY = 1_000_000
 
@@ -159,8 +161,10 @@ def _contact_line(r: asyncpg.Record) -> ContactLine:
 
 
 def _check_edit(
-    name: str | None, timezone: str | None, fields: Mapping[str, str | None] | None, priority: int | None
+    name: str | None, timezone: str | None, fields: Mapping[str, FieldValue] | None, priority: int | None
 ) -> None:
+    if name is not None and not name.strip():
+        raise ValidationError("name", "must not be empty", name)
     if name is not None and len(name) > MAX_NAME:
         raise ValidationError("name", f"at most {MAX_NAME} characters", name)
     if timezone is not None:
@@ -168,7 +172,9 @@ def _check_edit(
     for key, value in (fields or {}).items():
         if not key.strip() or len(key) > MAX_FIELD_NAME:
             raise ValidationError("fields", f"a field name has 1 to {MAX_FIELD_NAME} characters", key)
-        if value is not None and len(value) > MAX_FIELD_VALUE:
+        if value is not None and not isinstance(value, str | int | float | bool):
+            raise ValidationError(f"fields.{key}", "a custom field is a named text or number", value)
+        if isinstance(value, str) and len(value) > MAX_FIELD_VALUE:
             raise ValidationError(f"fields.{key}", f"at most {MAX_FIELD_VALUE} characters", value)
     if priority is not None and not -_PRIORITY <= priority <= _PRIORITY:
         raise ValidationError("priority", f"must be between -{_PRIORITY} and {_PRIORITY}", priority)
@@ -229,12 +235,17 @@ class ContactSearch(PoolNoun):
         name: str | None = None,
         timezone: str | None = None,
         clear_timezone: bool = False,
-        fields: Mapping[str, str | None] | None = None,
+        fields: Mapping[str, FieldValue] | None = None,
         priority: int | None = None,
+        replace_fields: bool = False,
     ) -> ContactDetail:
         """Edit a contact's data; ``fields`` are merged (a None value removes the field).
 
         ``clear_timezone`` drops the contact's own zone, so its numbers' zones apply again.
+        ``replace_fields``: ``fields`` replaces the custom fields whole (the agent's screen
+        sends every field it shows). The numbers, status and schedule are never touched here:
+        those are the disposition's, the importer's and the transfer's. The one edit for the
+        supervisor's API and CLI and the agent's screen.
 
         Raises:
             NotFound: no such contact.
@@ -248,16 +259,17 @@ class ContactSearch(PoolNoun):
         done = await self.pool.execute(
             """UPDATE contacts SET name = coalesce($2, name),
                    timezone = CASE WHEN $3 THEN NULL ELSE coalesce($4, timezone) END,
-                   fields = (fields - $5::text[]) || $6::jsonb,
+                   fields = CASE WHEN $8 THEN $6::jsonb ELSE (fields - $5::text[]) || $6::jsonb END,
                    priority = coalesce($7, priority)
                WHERE id = $1""",
             contact_id,
-            name,
+            name.strip() if name is not None else None,
             clear_timezone,
             timezone,
             removed,
             added,
             priority,
+            replace_fields and fields is not None,
         )
         if done.split()[-1] == "0":
             raise NotFound("contact", contact_id)

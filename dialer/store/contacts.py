@@ -96,35 +96,6 @@ class Contacts(PoolNoun):
                 )
             return contact_id
 
-    async def update_contact_details(
-        self, contact_id: int, *, name: str | None = None, fields: dict[str, Any] | None = None
-    ) -> None:
-        """Change a contact's name and/or custom fields (an agent editing the customer's data).
-
-        ``fields`` replaces the custom fields whole (the caller sends what it shows). The
-        numbers, status and schedule of the contact are not touched: those are the
-        disposition's and the importer's.
-
-        Raises:
-            ValidationError: an empty or over-long name, a field that is not text or a number.
-            NotFound: no such contact.
-        """
-        if name is not None and not name.strip():
-            raise ValidationError("name", "must not be empty", name)
-        for key, value in (fields or {}).items():
-            if not key.strip() or (not isinstance(value, str | int | float | bool) and value is not None):
-                raise ValidationError(f"fields.{key}", "a custom field is a named text or number", value)
-        async with self.pool.acquire() as conn:
-            done = await conn.execute(
-                """UPDATE contacts SET name = COALESCE($2, name), fields = COALESCE($3, fields)
-                   WHERE id = $1""",
-                contact_id,
-                name.strip() if name is not None else None,
-                fields,
-            )
-        if done.endswith(" 0"):
-            raise NotFound("contact", contact_id)
-
     async def get_contact(self, contact_id: int) -> Contact:
         async with self.pool.acquire() as conn:
             row = await conn.fetchrow(

@@ -99,10 +99,16 @@ async def test_detail_edit_and_export(store: Store) -> None:
     )
     cleared = await store.update_contact(cid, clear_timezone=True)
     assert (None, "Ewa K.") == (cleared.contact.timezone, cleared.contact.name)  # the rest untouched
+    # the agent's screen sends every field it shows: they replace the fields whole
+    shown = await store.update_contact(cid, fields={"vip": "no", "age": 41}, replace_fields=True)
+    assert {"vip": "no", "age": 41} == shown.contact.fields
+    await store.update_contact(cid, fields={"city": "Opole", "vip": "yes"}, replace_fields=True)
     for kwargs, field in [
         ({"timezone": "Mars/Base"}, "timezone"),
         ({"name": "x" * 201}, "name"),
         ({"fields": {"": "v"}}, "fields"),
+        ({"fields": {"city": ["a", "list"]}}, "fields.city"),
+        ({"name": "   "}, "name"),
         ({"priority": 10**7}, "priority"),
         ({"timezone": "UTC", "clear_timezone": True}, "timezone"),
     ]:
