@@ -112,30 +112,24 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return _json(exc.status_code, error_body(error, str(exc.detail)), getattr(exc, "headers", None))
 
 
-def _in_use(exc: DialerError) -> JSONResponse:
-    assert isinstance(exc, InUse)
-    return _json(409, error_body("in_use", exc.reason, field=exc.field, value=exc.value))
+# The store's errors that carry field / reason / value, by type (most specific first), and the
+# error id each answers with; the status is the id's (errors.ERRORS).
+_DESCRIBED: tuple[tuple[type[DialerError], str], ...] = (
+    (InUse, "in_use"),
+    (TransferRefused, "transfer_refused"),
+    (CsvFormatError, "invalid_file"),
+    (RateLimited, "rate_limited"),
+    (SlotUnavailable, "slot_unavailable"),
+    (ValidationError, "invalid_value"),
+)
 
 
-def _validation(exc: DialerError) -> JSONResponse:
-    assert isinstance(exc, ValidationError)
-    return _json(422, error_body("invalid_value", exc.reason, field=exc.field, value=exc.value))
-
-
-def _refused(exc: DialerError) -> JSONResponse:
-    assert isinstance(exc, TransferRefused)
-    return _json(409, error_body("transfer_refused", exc.reason, field=exc.field, value=exc.value))
-
-
-def _bad_file(exc: DialerError) -> JSONResponse:
-    assert isinstance(exc, CsvFormatError)
-    return _json(422, error_body("invalid_file", exc.reason, field=exc.field, value=exc.value))
-
-
-def _slot(exc: DialerError) -> JSONResponse:
-    assert isinstance(exc, ValidationError)
-    error = "rate_limited" if isinstance(exc, RateLimited) else "slot_unavailable"
-    return _json(ERRORS[error][0], error_body(error, exc.reason, field=exc.field, value=exc.value))
+def _described(exc: DialerError) -> JSONResponse | None:
+    for kind, error in _DESCRIBED:
+        if isinstance(exc, kind):
+            assert isinstance(exc, ValidationError)
+            return _json(ERRORS[error][0], error_body(error, exc.reason, field=exc.field, value=exc.value))
+    return None
 
 
 def _not_found(exc: DialerError) -> JSONResponse:
@@ -152,13 +146,8 @@ def _store(exc: DialerError) -> JSONResponse:
     return _json(503, error_body("unavailable", "the database cannot be reached now; retry"))
 
 
-# The engine's errors by type, most specific first.
+# The engine's other errors by type.
 _DIALER_ERRORS = (
-    (InUse, _in_use),
-    (TransferRefused, _refused),
-    (CsvFormatError, _bad_file),
-    ((SlotUnavailable, RateLimited), _slot),
-    (ValidationError, _validation),
     (NotFound, _not_found),
     (AgentError, _agent),
     (StoreError, _store),
@@ -166,6 +155,10 @@ _DIALER_ERRORS = (
 
 
 async def _dialer_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DialerError)
+    described = _described(exc)
+    if described is not None:
+        return described
     for kind, answer in _DIALER_ERRORS:
         if isinstance(exc, kind):
             return answer(exc)  # type: ignore[arg-type]
@@ -190,17 +183,11 @@ def create_api(ctx: ApiContext) -> FastAPI:
         redoc_url=None,
     )
     app.state.ctx = ctx
-    for module in (auth, agents, campaigns, events, users, reminders, callbacks):
+    for module in (
+        auth, agents, campaigns, events, users, reminders, callbacks, contacts, imports, transfers,
+        attempts, reports, schedules, statuses, agent_records, dnc,
+    ):  # fmt: skip
         app.include_router(module.router, prefix=API_PREFIX, responses=_RESPONSES)
-    app.include_router(contacts.router, prefix=API_PREFIX, responses=_RESPONSES)
-    app.include_router(imports.router, prefix=API_PREFIX, responses=_RESPONSES)
-    app.include_router(transfers.router, prefix=API_PREFIX, responses=_RESPONSES)
-    app.include_router(attempts.router, prefix=API_PREFIX, responses=_RESPONSES)
-    app.include_router(reports.router, prefix=API_PREFIX, responses=_RESPONSES)
-    app.include_router(schedules.router, prefix=API_PREFIX, responses=_RESPONSES)
-    app.include_router(statuses.router, prefix=API_PREFIX, responses=_RESPONSES)
-    app.include_router(agent_records.router, prefix=API_PREFIX, responses=_RESPONSES)
-    app.include_router(dnc.router, prefix=API_PREFIX, responses=_RESPONSES)
     mount_console(app)  # the web console at / (docs/console.md)
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _request_invalid)

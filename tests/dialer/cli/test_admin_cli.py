@@ -5,34 +5,14 @@ as the API, errors as ``error: FIELD: REASON (got VALUE)``."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-
-from dialer.cli.main import main
 from dialer.contacts.dnc_file import read_dnc_lines
 from dialer.store.store import Store
+from tests.dialer.cli.test_users import dialer  # noqa: F401  (the same CLI runner fixture)
 
 
-@pytest.fixture
-def dialer(
-    make_database: Callable[[], str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-):
-    dsn = make_database()
-    monkeypatch.setenv("DIALER_DSN", dsn)
-    monkeypatch.delenv("DIALER_CONFIG", raising=False)
-
-    def run(*argv: str) -> tuple[int, str, str]:
-        code = main(list(argv))
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    run.dsn = dsn  # type: ignore[attr-defined]
-    return run
-
-
-def test_campaign_edit_changes_what_is_named_and_delete_keeps_dialled_campaigns(dialer) -> None:
+def test_campaign_edit_changes_what_is_named_and_delete_keeps_dialled_campaigns(dialer) -> None:  # noqa: F811
     assert 0 == dialer("schedule", "create", "DAY", "--daily", "--window", "09:00-17:00")[0]
     assert 0 == dialer("schedule", "create", "LATE", "--daily", "--window", "12:00-20:00")[0]
     assert 0 == dialer("campaign", "create", "SALES", "--schedule", "DAY")[0]
@@ -93,7 +73,7 @@ async def _one_attempt(dsn: str, campaign: str) -> None:
         await store.close()
 
 
-def test_schedule_edit_switches_between_a_window_and_a_run_at_time(dialer) -> None:
+def test_schedule_edit_switches_between_a_window_and_a_run_at_time(dialer) -> None:  # noqa: F811
     assert 0 == dialer("schedule", "create", "S", "--weekly", "mon,fri", "--window", "09:00-17:00")[0]
     code, out, err = dialer(
         "schedule",
@@ -127,7 +107,7 @@ def test_schedule_edit_switches_between_a_window_and_a_run_at_time(dialer) -> No
     assert 1 == code and "error: schedule: not found (got 'NOPE')" in err
 
 
-def test_agent_list_edit_remove(dialer) -> None:
+def test_agent_list_edit_remove(dialer) -> None:  # noqa: F811
     assert 0 == dialer("schedule", "create", "DAY", "--daily", "--window", "09:00-17:00")[0]
     for name in ("A", "B"):
         assert 0 == dialer("campaign", "create", name, "--schedule", "DAY")[0]
@@ -160,7 +140,7 @@ def test_agent_list_edit_remove(dialer) -> None:
     assert 1 == code and "error: agent: not found (got 'anna')" in err
 
 
-def test_dnc_import_list_remove(dialer, tmp_path: Path) -> None:
+def test_dnc_import_list_remove(dialer, tmp_path: Path) -> None:  # noqa: F811
     assert 0 == dialer("schedule", "create", "DAY", "--daily", "--window", "09:00-17:00")[0]
     assert 0 == dialer("campaign", "create", "C", "--schedule", "DAY")[0]
     assert 0 == dialer("dnc", "add", "+48 501 234 567", "--reason", "asked by phone")[0]
