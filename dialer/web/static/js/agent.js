@@ -4,12 +4,15 @@
 // the screen, `offer` and `call` bring the contact, `wrap_up` and `logout` the countdowns, and
 // the timers between two events run here from the last figure received. The work area is
 // rebuilt only when what it shows changes (another phase or contact), so a form being filled
-// in survives the events that keep arriving.
+// in survives the events that keep arriving. Callbacks (my callbacks, the due notice, the web
+// callback preview, rescheduling) are reschedule.js's; the slot grid is slots.js's.
 
 import { api, explain, openEvents } from './api.js';
 import { clock, h, localTime } from './dom.js';
 import { label, t } from './i18n.js';
 import { callbackForm } from './callback.js';
+import { MyCallbacks, webCallbackCard } from './reschedule.js';
+import { gridOf } from './slots.js';
 
 const BUSY = ['reserved', 'offered', 'talking', 'wrap_up'];
 export const PAUSE_REASONS = ['break', 'lunch', 'training', 'meeting', 'technical'];
@@ -51,6 +54,9 @@ class Desk {
     el.work = h('section', { class: 'panel work', id: 'work' });
     el.connection = h('span', { class: 'connection', id: 'connection' }, t('agent.connecting'));
     el.error = h('p', { class: 'error', role: 'alert', id: 'desk-error' });
+    this.callbacks = new MyCallbacks({
+      agent: this.agent, campaigns: () => this.campaigns, notice: (text, kind) => this.notice(text, kind),
+    });
     this.root.replaceChildren(h('div', { class: 'desk' },
       h('div', { class: 'side' },
         h('section', { class: 'panel' },
@@ -61,6 +67,7 @@ class Desk {
             h('thead', {}, h('tr', {}, ['campaign', 'mode', 'state', 'my_state'].map((c) => h('th', {}, t(`agent.col.${c}`))))),
             el.campaigns)),
         h('section', { class: 'panel' }, h('h2', {}, t('agent.notices')), el.notices),
+        this.callbacks.element,
         h('p', { class: 'muted keys' }, t('agent.keys'))),
       el.work));
     this.renderControls();
@@ -111,6 +118,8 @@ class Desk {
     } else if (name === 'campaign_started') {
       this.notice(t('notice.started', { campaign: data.campaign }), 'important');
       this.loadCampaigns();
+    } else if (name === 'callback_due' || name === 'callback_handed_over') {
+      this.callbacks.told(name, data);
     } else if (name === 'assigned') {
       this.notice(t('notice.assigned', { campaign: data.campaign }), 'important');
       this.loadCampaigns();
@@ -120,6 +129,7 @@ class Desk {
   async loadCampaigns() {
     try { this.campaigns = await api('GET', '/campaigns'); } catch (err) { this.fail(err); }
     this.renderCampaigns();
+    this.callbacks.load();
   }
 
   // The campaign where the agent is busy (a record, a call), else the first one.
@@ -261,6 +271,7 @@ class Desk {
     const phase = this.phase();
     const c = this.busy();
     const contact = c ? await this.contactFor(c) : null;
+    const grid = c?.state === 'wrap_up' ? await gridOf(c.campaign) : null;
     if (seq !== this.renderSeq) return; // a newer state is being drawn
     const key = `${phase}|${c?.campaign}|${contact?.id}|${this.offerKind}`;
     if (key === this.workKey) return;
@@ -285,7 +296,7 @@ class Desk {
     } else if (c.state === 'wrap_up') {
       this.el.wrap = h('div', { class: 'wrap-timer', id: 'wrap-timer' });
       work.replaceChildren(h('h2', {}, t('work.wrap_up')), this.el.wrap,
-        contact ? this.dispositionForm(c, contact) : h('p', {}, t('work.loading')),
+        contact ? this.dispositionForm(c, contact, grid) : h('p', {}, t('work.loading')),
         contact ? this.contactCard(contact) : null, contact ? this.editForm(contact) : null);
     }
     this.tick();
@@ -298,6 +309,7 @@ class Desk {
       h('div', { class: 'controls' },
         h('button', { class: 'go', id: 'dial', onclick: () => this.accept() }, t(pushed ? 'offer.accept' : 'offer.dial'), h('kbd', {}, 'D')),
         h('button', { class: 'ghost', id: 'skip', onclick: () => this.skip() }, t(pushed ? 'offer.reject' : 'offer.skip'), h('kbd', {}, 'S'))),
+      contact ? webCallbackCard(contact, (cb, campaign, phones) => this.callbacks.open(cb, campaign, phones)) : null,
       contact ? this.contactCard(contact) : h('p', {}, t('work.loading')));
   }
 
@@ -351,10 +363,10 @@ class Desk {
       h('button', { type: 'submit', id: 'edit-save' }, t('edit.save')), ' ', said));
   }
 
-  dispositionForm(c, contact) {
+  dispositionForm(c, contact, grid) {
     const statuses = contact.statuses || [];
-    const error = h('p', { class: 'error', role: 'alert' });
-    const callback = callbackForm(contact, this.campaigns.find((x) => x.name === c.campaign));
+    const error = h('p', { class: 'error', role: 'alert', id: 'disposition-error' });
+    const callback = callbackForm(contact, this.campaigns.find((x) => x.name === c.campaign), grid);
     const choices = statuses.map((s, i) => h('label', { class: 'choice' },
       h('input', { type: 'radio', name: 'status', value: s.name, dataset: { needsDate: s.needs_date ? '1' : '' } }),
       i < SHORTCUTS ? h('kbd', {}, String(i + 1)) : null, ' ', s.name,
@@ -373,9 +385,16 @@ class Desk {
       const status = chosen();
       if (!status) { error.textContent = t('disposition.choose'); return; }
       const body = { status: status.name, ...callback.value() };
-      if (status.needs_date && !body.at) { error.textContent = t('disposition.date_missing'); return; }
-      const r = await this.act('POST', '/disposition', body);
-      if (r) this.notice(t('notice.disposed', { status: status.name }));
+      if (body.callback && 'slot' in body.callback && !body.callback.slot) { error.textContent = t('slots.choose'); return; }
+      if (status.needs_date && !body.at && !body.callback?.slot) { error.textContent = t('disposition.date_missing'); return; }
+      try {
+        await api('POST', `/agents/${encodeURIComponent(this.agent)}/disposition`, body);
+      } catch (err) {
+        error.textContent = callback.slots ? callback.slots.full(err) : explain(err, t);
+        return;
+      }
+      this.notice(t('notice.disposed', { status: status.name }));
+      if (body.callback) this.callbacks.load();
     });
     this.chooseStatus = (n) => {
       const input = choices[n]?.querySelector('input');
@@ -390,7 +409,7 @@ class Desk {
 
   key(e) {
     if (e.ctrlKey || e.metaKey || e.altKey) return;
-    if (['INPUT', 'SELECT', 'TEXTAREA'].includes(e.target.tagName)) return;
+    if (['INPUT', 'SELECT', 'TEXTAREA'].includes(e.target.tagName) || e.target.closest?.('dialog')) return;
     const phase = this.phase();
     const k = e.key.toLowerCase();
     if (k === 'r' && this.state?.logged_in) this.ready();

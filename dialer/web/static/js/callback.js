@@ -1,24 +1,22 @@
 // The callback view of the disposition (seed 003, "reschedule as a callback"): date and time,
 // the time zone they are read in, personal or campaign, and the number to call: one of the
 // contact's (drop-down) or a new one with its type and the window it may be called in.
-// Returns { element, value(), require(bool), wanted(), focus() }; value() is the part of the
-// disposition body it adds (`at`, `timezone`, `callback`).
+// When the campaign has a callback slot grid, a callback is booked in a slot instead (the
+// seed's "Genesys callback": callback type, time zone, a date on the calendar, a slot of the
+// grid; slots.js). Returns { element, value(), require(bool), wanted(), focus(), slots };
+// value() is the part of the disposition body it adds (`at`, `timezone`, `callback`).
 
 import { h } from './dom.js';
 import { t } from './i18n.js';
+import { isoDate, slotPicker, zoneChoices } from './slots.js';
 
-const KINDS = ['mobile', 'fixed', 'voip', 'other'];
-const ZONES = ['Europe/Warsaw', 'Europe/London', 'Europe/Berlin', 'America/New_York', 'America/Chicago',
-  'America/Denver', 'America/Los_Angeles', 'UTC'];
-const NEW = 'new';
+export const KINDS = ['mobile', 'fixed', 'voip', 'other'];
+export const NEW = 'new';
 
-function pad(n) { return String(n).padStart(2, '0'); }
-
-export function callbackForm(contact, campaign) {
-  const browserZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-  const zones = [...new Set([contact.timezone, campaign?.timezone, browserZone, ...ZONES].filter(Boolean))];
+export function callbackForm(contact, campaign, grid = null) {
+  const zones = zoneChoices(contact.timezone, campaign?.timezone);
   const tomorrow = new Date(Date.now() + 24 * 3600 * 1000);
-  const date = h('input', { type: 'date', id: 'cb-date', value: `${tomorrow.getFullYear()}-${pad(tomorrow.getMonth() + 1)}-${pad(tomorrow.getDate())}` });
+  const date = h('input', { type: 'date', id: 'cb-date', value: isoDate(tomorrow) });
   const time = h('input', { type: 'time', id: 'cb-time', value: '10:00' });
   const zone = h('select', { id: 'cb-zone' }, zones.map((z) => h('option', { value: z }, z)));
   const wanted = h('input', { type: 'checkbox', id: 'cb-wanted' });
@@ -43,11 +41,13 @@ export function callbackForm(contact, campaign) {
     h('label', {}, t('callback.phone'), phone), newBox);
   const when = h('div', { class: 'when' },
     h('label', {}, t('callback.date'), date), h('label', {}, t('callback.time'), time), h('label', {}, t('callback.zone'), zone));
+  const slots = grid && campaign ? slotPicker({ campaign: campaign.name, zones, id: 'cb-slots' }) : null;
   const box = h('fieldset', { class: 'callback', id: 'callback' },
-    h('legend', {}, h('label', {}, wanted, t('callback.title'))), when, whom);
+    h('legend', {}, h('label', {}, wanted, t('callback.title'))), when, slots?.element, whom);
   let required = false;
   const sync = () => {
-    when.hidden = !(wanted.checked || required);
+    when.hidden = !(slots ? required && !wanted.checked : wanted.checked || required);
+    if (slots) slots.element.hidden = !wanted.checked;
     whom.hidden = !wanted.checked;
     newBox.hidden = !(wanted.checked && phone.value === NEW);
   };
@@ -55,15 +55,17 @@ export function callbackForm(contact, campaign) {
   sync();
   return {
     element: box,
+    slots,
     wanted: () => wanted.checked,
     require(on) { required = on; sync(); },
     focus() { (wanted.checked || required ? date : wanted).focus(); },
     value() {
       if (!wanted.checked && !required) return {};
       const out = { at: `${date.value}T${time.value || '00:00'}:00`, timezone: zone.value };
-      if (!date.value) delete out.at;
+      if (!date.value || (slots && wanted.checked)) { delete out.at; delete out.timezone; }
       if (wanted.checked) {
         const cb = { kind: shared.checked ? 'campaign' : 'personal' };
+        if (slots) cb.slot = slots.value();
         if (phone.value === NEW) {
           cb.new_number = { number: number.value, kind: kind.value };
           if (from.value || to.value) { cb.new_number.window_start = from.value || null; cb.new_number.window_end = to.value || null; }

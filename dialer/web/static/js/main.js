@@ -11,6 +11,7 @@ import { LANGUAGES, language, preferred, setLanguage, t } from './i18n.js';
 const SCREENS = [
   { id: 'agent', roles: ['agent'], title: 'nav.agent', load: () => import('./agent.js') },
   { id: 'wallboard', roles: ['supervisor', 'admin'], title: 'nav.wallboard', load: () => import('./wallboard.js') },
+  { id: 'reminders', roles: ['supervisor', 'admin'], title: 'nav.reminders', load: () => import('./reminders.js') },
 ];
 
 const app = document.getElementById('app');
