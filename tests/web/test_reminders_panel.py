@@ -7,11 +7,21 @@ from __future__ import annotations
 
 import datetime as dt
 
-from playwright.async_api import expect
+from playwright.async_api import Page, expect
 
 from dialer.model import CallbackKind, DialingMode
 from dialer.store.users import Role
 from tests.web.conftest import Console
+
+
+async def _save_template(page: Page, name: str, body: str, channel: str = "sms", subject: str = "") -> None:
+    """Fill the template editor and press Save (the subject only for e-mail)."""
+    await page.select_option("#tpl-channel", channel)
+    await page.fill("#tpl-name", name)
+    if subject:
+        await page.fill("#tpl-subject", subject)
+    await page.fill("#tpl-body", body)
+    await page.click("#tpl-save")
 
 
 async def test_a_supervisor_sees_the_service_saves_templates_and_rules_and_reads_the_log(
@@ -26,32 +36,21 @@ async def test_a_supervisor_sees_the_service_saves_templates_and_rules_and_reads
     await expect(page.locator("#rem-running")).to_have_text("running")
     await expect(page.locator("#rem-campaign")).to_have_value("REM")
     # a template naming a field the sample has not: refused, the server's words shown
-    await page.fill("#tpl-name", "bad")
-    await page.select_option("#tpl-channel", "sms")
-    await page.fill("#tpl-body", "Hello {{ contact.nmae }}")
-    await page.click("#tpl-save")
+    await _save_template(page, "bad", "Hello {{ contact.nmae }}")
     error = page.locator("#tpl-error")
     await expect(error).to_contain_text("Template refused")
     await expect(error).to_contain_text("(template)")
     await expect(page.locator("#tpl-result")).to_be_hidden()
     assert [] == await rig.store.reminder_templates("REM")
     # an SMS with Polish letters: UCS-2, its length and parts shown with the sample's text
-    await page.fill("#tpl-name", "sms")
-    await page.fill("#tpl-body", "Dzień dobry {{ contact.name }}, {{ callback.at|time }}")
-    await page.click("#tpl-save")
+    await _save_template(page, "sms", "Dzień dobry {{ contact.name }}, {{ callback.at|time }}")
     await expect(error).to_be_empty()
     await expect(page.locator("#tpl-sms")).to_have_text("SMS: UCS-2 (Unicode), 41 characters, 1 part(s)")
     await expect(page.locator("#tpl-sample")).to_have_text("Dzień dobry Zofia Łukasiewicz-Grün, 10:00")
-    await page.fill("#tpl-name", "ascii")
-    await page.fill("#tpl-body", "Hello! We call you at {{ callback.at|time }}. " * 6)  # 174 GSM-7 characters
-    await page.click("#tpl-save")
+    await _save_template(page, "ascii", "Hello! We call you at {{ callback.at|time }}. " * 6)  # 174 GSM-7
     await expect(page.locator("#tpl-sms")).to_have_text("SMS: GSM-7, 174 characters, 2 part(s)")
     await expect(page.locator("#tpl-list")).to_contain_text("ascii")
-    await page.select_option("#tpl-channel", "email")
-    await page.fill("#tpl-name", "mail")
-    await page.fill("#tpl-subject", "Callback {{ callback.at|time }}")
-    await page.fill("#tpl-body", "Call {{ contact.name }}")
-    await page.click("#tpl-save")
+    await _save_template(page, "mail", "Call {{ contact.name }}", "email", "Callback {{ callback.at|time }}")
     await expect(page.locator("#tpl-result")).to_contain_text("Template mail saved.")
     await expect(page.locator("#tpl-sms")).to_have_count(0)
     await expect(page.locator("#tpl-sample-subject")).to_have_text("Callback 10:00")
@@ -106,11 +105,7 @@ async def test_the_reminders_panel_in_polish(console: Console) -> None:
     await page.click("header nav a[href='#/reminders']")
     await expect(page.locator("h1", has_text="Przypomnienia")).to_be_visible()
     await expect(page.locator("#rem-running")).to_have_text("działa")
-    await page.fill("#tpl-name", "zly")
-    await page.fill("#tpl-body", "{% if %}")
-    await page.click("#tpl-save")
+    await _save_template(page, "zly", "{% if %}")
     await expect(page.locator("#tpl-error")).to_contain_text("Szablon odrzucony")
-    await page.fill("#tpl-name", "sms")
-    await page.fill("#tpl-body", "Zadzwonimy o {{ callback.at|time }}")
-    await page.click("#tpl-save")
+    await _save_template(page, "sms", "Zadzwonimy o {{ callback.at|time }}")
     await expect(page.locator("#tpl-sms")).to_contain_text("części: 1")
