@@ -1,8 +1,9 @@
 """Callbacks on the agent desktop in a real browser against the real engine (issues 10 and 13,
 seed 003): the slot grid greys a full slot and, when two agents book the last place of a slot
 at once, the second is told "slot full"; the agent is notified when a personal callback is due
-and reschedules it with a date, from-to and a new number; a web callback request shows on the
-preview with its wanted time and is moved to another slot of the grid."""
+and reschedules it with a date, from-to and a new number, and is told when it goes to the
+campaign; a web callback request shows on the preview with its wanted time and is moved to
+another slot of the grid; a disposition books a slot, and one taken meanwhile is refused."""
 
 from __future__ import annotations
 
@@ -131,6 +132,10 @@ async def test_the_agent_is_told_a_personal_callback_is_due_and_reschedules_it(c
     history = await rig.store.callback_history(cb.id)
     assert ["created", "rescheduled"] == [h.action for h in history]
     assert "agent:ewa" == history[-1].actor
+    # the engine hands it to the whole campaign (as when she is away past the grace): she is told
+    assert await rig.store.convert_to_campaign_callback(cid)
+    await expect(notices).to_contain_text("Your callback to Jan Kowalski went to the campaign")
+    await expect(row).to_have_count(0)  # no longer hers
 
 
 async def test_a_web_callback_shows_on_the_preview_with_its_time_and_moves_to_another_slot(
