@@ -10,7 +10,7 @@ import { h } from './dom.js';
 import { t } from './i18n.js';
 import { isoDate, slotPicker, zoneChoices } from './slots.js';
 
-export const KINDS = ['mobile', 'fixed', 'voip', 'other'];
+const KINDS = ['mobile', 'fixed', 'voip', 'other'];
 export const NEW = 'new';
 
 export function callbackForm(contact, campaign, grid = null) {
