@@ -62,7 +62,7 @@ from config.secret import Secret
 from dialer.campaign.runner import CampaignRunner
 from dialer.campaign.settings import RunnerSettings
 from dialer.clock import RealClock
-from dialer.model import CampaignSpec, CampaignState, DialingMode
+from dialer.model import CampaignSpec, CampaignState, DialingMode, DialRefusal
 from dialer.observability.logs import configure_logging
 from dialer.observability.metrics import DialerMetrics
 from dialer.pbx.ami_pbx import AmiPbx
@@ -145,9 +145,14 @@ class CountingStore(Store):
 
     opened = 0
 
-    async def open_attempt(self, lease: Any, *, at: dt.datetime, engine_id: str | None = None) -> int:
-        aid = await super().open_attempt(lease, at=at, engine_id=engine_id)
-        self.opened += 1
+    async def open_checked_attempt(
+        self, lease: Any, *, at: dt.datetime, agent_reserved: bool, engine_id: str | None = None
+    ) -> int | DialRefusal:
+        aid = await super().open_checked_attempt(
+            lease, at=at, agent_reserved=agent_reserved, engine_id=engine_id
+        )
+        if isinstance(aid, int):
+            self.opened += 1
         return aid
 
 

@@ -170,6 +170,12 @@ class ContactStore(Protocol):
         self, lease: LeasedContact, *, at: dt.datetime, engine_id: str | None = None
     ) -> int: ...
 
+    async def open_checked_attempt(
+        self, lease: LeasedContact, *, at: dt.datetime, agent_reserved: bool, engine_id: str | None = None
+    ) -> int | DialRefusal:
+        """The dial-time checks and, when none refuses, the attempt row: its id, or the refusal."""
+        ...
+
     async def open_attempts(self, engine_id: str | None = None) -> list[Attempt]: ...
 
     async def hand_over_attempts(

@@ -442,6 +442,20 @@ class MemoryStore:
                                       lease.callback_id, lease.agent_id)
         return aid
 
+    async def open_checked_attempt(
+        self, lease: LeasedContact, *, at: dt.datetime, agent_reserved: bool, engine_id: str | None = None
+    ) -> int | DialRefusal:
+        """The dial-time recheck, then the attempt (the SQL store's one statement, in two steps here).
+
+        Raises:
+            NotFound: no such contact.
+            LeaseLost: the contact is no longer leased to the lease's owner.
+        """
+        refusal = await self.recheck_before_dial(lease, at=at, agent_reserved=agent_reserved)
+        if refusal is not None:
+            return refusal
+        return await self.open_attempt(lease, at=at, engine_id=engine_id)
+
     async def open_attempts(self, engine_id: str | None = None) -> list[Attempt]:
         self.calls["open_attempts"] += 1
         return [

@@ -10,15 +10,15 @@ holding a line). The task, in order:
    drain, a stop);
 2. gives the contact back if its calling window ended since the lease (``dial_until``), and
    re-checks every rule the lease checked that may have changed since (issue 11: contacts
-   leased before 21:00 were dialled after it), in one store query
-   (``recheck_before_dial``: campaign running, schedule open, status still due, number
+   leased before 21:00 were dialled after it) in the store statement that writes the attempt
+   row (``open_checked_attempt``: campaign running, schedule open, status still due, number
    enabled, do-not-call lists -- callbacks included --, the local hours in every candidate
    zone, the number's window, the caps, the UK locks unless this call has an agent
    reserved); a refused contact is given back without an attempt row, and the refusal is
    logged (``dial_refused``) and counted by rule (``dialer_dial_refusals_total``);
-3. writes the attempt row (``open_attempt``) *before* the call exists, so that a crash never
-   leaves a call the store does not know of; the contact moves to *dialled* in the hopper
-   and the call into the :class:`~dialer.campaign.calls.CallTable`;
+3. when none refuses, that statement has written the attempt row *before* the call exists,
+   so that a crash never leaves a call the store does not know of; the contact moves to
+   *dialled* in the hopper and the call into the :class:`~dialer.campaign.calls.CallTable`;
 4. sends the Originate, with the reserved agent's interface, the ring timeout (at least
    :data:`pacing.MIN_RING_S`) and the connect limit.
 
@@ -168,28 +168,30 @@ class Dialer:
             await self._give_back(lease, agent, "paused before dialling")
             return
         try:
+            opened: int | DialRefusal | None = None
             if window_ended(lease, utc_at(now)):
-                refusal: DialRefusal | None = DialRefusal.WINDOW_ENDED
-            else:
-                refusal = await self._store.recheck_before_dial(
-                    lease, at=utc_at(now), agent_reserved=agent is not None
+                opened = DialRefusal.WINDOW_ENDED
+            elif self._pbx.connected:
+                # The dial-time checks and the attempt row, one statement (issue 18 item 3).
+                opened = await self._store.open_checked_attempt(
+                    lease, at=utc_at(now), agent_reserved=agent is not None, engine_id=self._engine_id
                 )
-            if refusal is not None:
-                self._log.info("dial_refused", contact_id=lease.contact_id, reason=refusal.value)
-                self._metrics.dial_refusals.labels(self._campaign.name, refusal.value).inc()
+            if isinstance(opened, DialRefusal):
+                self._log.info("dial_refused", contact_id=lease.contact_id, reason=opened.value)
+                self._metrics.dial_refusals.labels(self._campaign.name, opened.value).inc()
                 # The lease query leaves out what refused here, so a release cannot come straight
                 # back to a call of the same kind (a UK-locked contact returns only marked
                 # ``agent_required``, for a call with an agent).
-                await self._give_back(lease, agent, str(refusal))
-                if refusal in _CAMPAIGN_CHANGED:
+                await self._give_back(lease, agent, str(opened))
+                if opened in _CAMPAIGN_CHANGED:
                     self._on_campaign_changed()  # paused or schedule changed: the runner re-reads
                 return
-            if not self._pbx.connected:
+            if opened is None:
                 # The PBX went away or said it is shutting down since the decision: no attempt
                 # row for a call that cannot be placed (issue 17 item 4).
                 await self._give_back(lease, agent, "pbx unavailable")
                 return
-            attempt = await self._store.open_attempt(lease, at=utc_at(now), engine_id=self._engine_id)
+            attempt = opened
         except LeaseLost:
             self._log.warning("lease_lost_before_dial", contact_id=lease.contact_id)
             self._hopper.unhold(lease.contact_id)

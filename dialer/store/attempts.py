@@ -8,8 +8,10 @@ the counters, the next number or the retry time (:func:`dialer.campaign.retry.pl
 cap, the callback it dialled, the status history and the lease. An answered call keeps its
 contact until the agent's disposition (:meth:`Attempts.set_disposition`). The engine runs
 these once per call, so each is a fixed, small number of statements (data-modifying CTEs;
-``tests/dialer/store/test_store_pool.py`` pins the first two): opening is one statement, closing and
-a disposition one read and one write in a transaction.
+``tests/dialer/store/test_store_pool.py`` pins the first two): opening is one statement that
+also makes the dial-time checks, closing one read and one guarded write with no transaction
+(their SQL, and the one place a condition on every attempt write goes, is
+:mod:`dialer.store.attempt_sql`), a disposition one read and one write in a transaction.
 """
 
 from __future__ import annotations
@@ -27,111 +29,27 @@ from dialer.model import (
     AppliedOutcome,
     Attempt,
     AttemptResult,
+    DialRefusal,
     LeasedContact,
     Outcome,
     RetryRule,
     SystemStatus,
+    Trigger,
+)
+from dialer.store.attempt_sql import (
+    CLOSE_CANCELLED_SQL,
+    CLOSE_READ_SQL,
+    CLOSE_WRITE_SQL,
+    OPEN_UNCHECKED_SQL,
+    open_checked,
 )
 from dialer.store.callbacks import retry_in_window
 from dialer.store.campaigns import local_day
 from dialer.store.connection import PoolNoun
-from dialer.store.eligibility import ZONES
 from dialer.store.statuses import DEFAULT_RULES, rule_from
 
 _NO_RETRY = RetryRule(delay_s=0)
 
-
-# $1 contact, $2 lease owner, $3 at, $4 campaign, $5 phone, $6 e164, $7 engine, $8 callback, $9 agent.
-# The lease check and the insert in one statement: the CTE locks the contact row only when it is
-# still leased to this owner, and without that row nothing is inserted (LeaseLost).
-# The number's candidate zones at dial time go into the row (the audit report reads them,
-# migration 006): the lease's own ZONES rule, so the report judges the hours as the lease did.
-_OPEN_ATTEMPT_SQL = """
-WITH held AS (
-    SELECT c.id, {zones} AS zones
-    FROM contacts c
-    JOIN campaigns cam ON cam.id = c.campaign_id
-    LEFT JOIN contact_phones p ON p.id = $5
-    WHERE c.id = $1 AND c.lease_owner = $2 AND c.lease_expires_at > $3
-    FOR UPDATE OF c
-)
-INSERT INTO attempts (contact_id, campaign_id, phone_id, e164, engine_id, callback_id, started_at, agent_id,
-                      zones)
-SELECT held.id, $4, $5, $6, $7, $8, $3, $9, held.zones FROM held
-RETURNING id
-""".format(zones=ZONES.format(zone="cam.timezone"))
-
-# $1 attempt, $2 trigger (NULL: none). Locks the attempt and its contact (in that order, as the
-# old statement-per-step code did) and brings the campaign's rule for the trigger, the enabled
-# positions and the position of the number just dialled.
-_CLOSE_READ_SQL = """
-SELECT a.ended_at, a.outcome, a.contact_id, a.phone_id, a.callback_id,
-       c.campaign_id, c.status_id, c.attempts, c.outcome_counts, c.day_attempts, c.day_attempts_on,
-       c.not_before, c.closed_reason, c.next_phone_pos, c.round_due_at,
-       s.name AS status_name, cp.timezone AS campaign_zone, cp.max_attempts AS cap,
-       cp.default_disposition_id AS dd_id, dd.name AS dd_name,
-       r.id AS rule_status_id, r.name AS rule_status_name, r.retry_delay_s, r.backoff, r.backoff_factor,
-       r.max_attempts,
-       ARRAY(SELECT p.position FROM contact_phones p
-             WHERE p.contact_id = c.id AND p.disabled_at IS NULL) AS positions,
-       (SELECT p.position FROM contact_phones p WHERE p.id = a.phone_id) AS current_pos
-FROM attempts a
-JOIN contacts c ON c.id = a.contact_id
-JOIN statuses s ON s.id = c.status_id
-JOIN campaigns cp ON cp.id = c.campaign_id
-LEFT JOIN statuses dd ON dd.id = cp.default_disposition_id
-LEFT JOIN LATERAL (
-    SELECT s2.id, s2.name, cs.retry_delay_s, cs.backoff, cs.backoff_factor, cs.max_attempts
-    FROM campaign_statuses cs JOIN statuses s2 ON s2.id = cs.status_id
-    WHERE cs.campaign_id = c.campaign_id AND cs.trigger = $2 AND s2.active
-    LIMIT 1
-) r ON true
-WHERE a.id = $1
-FOR UPDATE OF a, c
-"""
-
-# $1..$11: the attempt's columns and its contact, $12..$14 what the audit report reads (ring
-# time, information message, agent reserved; migration 006). Shared by the two writes below.
-_CLOSE_ATTEMPT_SET = """
-    UPDATE attempts SET ended_at = $2, answered_at = $3, outcome = $4, hangup_cause = $5,
-        hangup_cause_text = $6, asterisk_uniqueid = $7, asterisk_linkedid = $8,
-        agent_id = $9, status_id = $10,
-        ring_s = $12, info_message = $13, agent_reserved = $14
-    WHERE id = $1
-"""
-
-_CLOSE_CANCELLED_SQL = f"""
-WITH att AS ({_CLOSE_ATTEMPT_SET})
-UPDATE contacts SET lease_owner = NULL, lease_expires_at = NULL WHERE id = $11
-"""
-
-# $15 phone to disable (NULL: none), $16 callback done (NULL: none), $17 status, $18 attempts,
-# $19 outcome counts, $20 day attempts, $21 day, $22 not before, $23 next position,
-# $24 closed reason, $25 answered hold until, $26 answered, $27 round due, $28 previous status,
-# $29 campaign, $30 status-change reason. All CTEs see the same snapshot, so the contact's next
-# callback is computed leaving out the callback this attempt just completed.
-_CLOSE_WRITE_SQL = f"""
-WITH att AS ({_CLOSE_ATTEMPT_SET}),
-dead AS (UPDATE contact_phones SET disabled_at = $2 WHERE id = $15),
-cb AS (UPDATE callbacks SET state = 'done' WHERE id = $16),
-hist AS (
-    INSERT INTO status_changes (contact_id, from_status, to_status, from_campaign, to_campaign,
-                                reason, attempt_id, changed_at)
-    SELECT $11, $28, $17, $29, $29, $30, $1, $2 WHERE $17::bigint IS DISTINCT FROM $28::bigint
-)
-UPDATE contacts SET status_id = $17, attempts = $18, outcome_counts = $19, day_attempts = $20,
-    day_attempts_on = $21,
-    not_before = CASE WHEN $26 THEN not_before ELSE $22::timestamptz END,
-    next_phone_pos = $23, closed_reason = $24, last_attempt_at = $2, last_outcome = $4,
-    last_abandon_at = CASE WHEN $4::text = 'abandoned' THEN $2::timestamptz ELSE last_abandon_at END,
-    last_machine_at = CASE WHEN $4::text = 'machine' THEN $2::timestamptz ELSE last_machine_at END,
-    callback_due_at = (SELECT min(due_at) FROM callbacks
-                       WHERE contact_id = $11 AND state = 'pending' AND id IS DISTINCT FROM $16),
-    lease_owner = CASE WHEN $26 THEN lease_owner END,
-    lease_expires_at = CASE WHEN $26 THEN $25::timestamptz END,
-    round_due_at = $27
-WHERE id = $11
-"""
 
 # $1 contact, $2 status name. Locks the contact; status columns are NULL when the campaign has
 # no status of that name.
@@ -163,6 +81,130 @@ UPDATE contacts SET status_id = $3, not_before = $2, agent_id = $4,
     lease_owner = NULL, lease_expires_at = NULL
 WHERE id = $1
 """
+
+
+# Optimistic closes tried before the locked transaction (a contact's row changing between the read
+# and the write each time: a lease renewed, a disposition).
+_OPTIMISTIC_TRIES = 3
+
+
+async def _close_row(
+    conn: asyncpg.Connection | asyncpg.Pool, attempt_id: int, result: AttemptResult, *, locked: bool
+) -> asyncpg.Record:
+    """What closing ``attempt_id`` needs (:data:`CLOSE_READ_SQL`); ``locked``: inside a transaction.
+
+    Raises:
+        NotFound: no such attempt.
+        AttemptClosed: it was closed already.
+    """
+    trigger = OUTCOME_TRIGGER[result.outcome]
+    rows = await conn.fetch(
+        CLOSE_READ_SQL + (" FOR UPDATE OF a, c" if locked else ""),
+        [attempt_id],
+        [None if trigger is None else trigger.value],
+    )
+    if not rows:
+        raise NotFound("attempt", attempt_id)
+    row = rows[0]
+    if row["ended_at"] is not None:
+        raise AttemptClosed(f"attempt {attempt_id} was closed already ({row['outcome']})")
+    return row
+
+
+def _close_plan(
+    row: asyncpg.Record, attempt_id: int, result: AttemptResult, trigger: Trigger | None
+) -> tuple[str, tuple[object, ...], AppliedOutcome]:
+    """The write that closes the attempt read in ``row``, its arguments but the contact's version
+    (the caller's last one), and what it applies."""
+    at = result.ended_at
+    contact_id = row["contact_id"]
+    status_id, status_name = row["status_id"], row["status_name"]
+    rule = _NO_RETRY
+    if trigger is not None:
+        if row["rule_status_id"] is not None:
+            status_id, status_name = row["rule_status_id"], row["rule_status_name"]
+            rule = rule_from(row)
+        else:
+            rule = DEFAULT_RULES[trigger]
+    attempt_args = (
+        attempt_id,
+        at,
+        result.answered_at,
+        result.outcome.value,
+        result.hangup_cause,
+        result.hangup_cause_text,
+        result.asterisk_uniqueid,
+        result.asterisk_linkedid,
+        result.agent_id,
+        status_id if trigger is not None else None,
+        contact_id,
+        result.ring_s,
+        result.info_message,
+        result.agent_reserved,
+    )
+    if result.outcome is Outcome.CANCELLED:
+        kept = AppliedOutcome(
+            attempt_id,
+            contact_id,
+            row["status_name"],
+            row["not_before"],
+            row["closed_reason"],
+            row["next_phone_pos"],
+        )
+        return CLOSE_CANCELLED_SQL, attempt_args, kept
+    current = row["current_pos"]
+    if current is None:
+        current = row["next_phone_pos"]
+    positions = list(row["positions"])
+    step = retry.plan(
+        trigger=trigger,
+        rule=rule,
+        counters=retry.Counters(
+            row["attempts"], row["outcome_counts"], row["day_attempts"], row["day_attempts_on"]
+        ),
+        at=at,
+        local_day=local_day(at, row["campaign_zone"]),
+        positions=positions or [current],
+        current_pos=current,
+        max_attempts=row["cap"],
+        round_due=row["round_due_at"],
+    )
+    answered = result.outcome is Outcome.ANSWERED
+    # An answered call is not closed by a cap: the agent's disposition decides what next.
+    closed = step.closed_reason if trigger is not None else row["closed_reason"]
+    if answered and row["dd_id"] is not None:
+        # Until the agent's disposition replaces it, the contact has the campaign's default
+        # disposition (never a "call" status): whatever becomes of this engine or its
+        # lease, a person who talked to an agent is not dialled again as fresh.
+        status_id, status_name = row["dd_id"], row["dd_name"]
+    args = (
+        *attempt_args,
+        row["phone_id"] if step.disable_phone else None,
+        row["callback_id"],
+        status_id,
+        step.attempts,
+        step.outcome_counts,
+        step.day_attempts,
+        step.day_attempts_on,
+        step.not_before,
+        step.next_phone_pos,
+        closed,
+        at + dt.timedelta(seconds=ANSWERED_HOLD_S),
+        answered,
+        step.round_due,
+        row["status_id"],
+        row["campaign_id"],
+        f"trigger:{trigger.value if trigger else result.outcome.value}",
+    )
+    applied = AppliedOutcome(
+        attempt_id,
+        contact_id,
+        status_name,
+        None if answered else step.not_before,
+        closed,
+        step.next_phone_pos,
+    )
+    return CLOSE_WRITE_SQL, args, applied
 
 
 def _attempt_from(row: asyncpg.Record) -> Attempt:
@@ -198,7 +240,7 @@ class Attempts(PoolNoun):
         """
         engine = engine_id or lease.lease_owner
         attempt_id = await self.pool.fetchval(
-            _OPEN_ATTEMPT_SQL,
+            OPEN_UNCHECKED_SQL,
             lease.contact_id,
             lease.lease_owner,
             at,
@@ -212,6 +254,29 @@ class Attempts(PoolNoun):
         if attempt_id is None:
             raise LeaseLost(f"contact {lease.contact_id} is not leased to {lease.lease_owner}")
         return int(attempt_id)
+
+    async def open_checked_attempt(
+        self, lease: LeasedContact, *, at: dt.datetime, agent_reserved: bool, engine_id: str | None = None
+    ) -> int | DialRefusal:
+        """The dial-time checks and, when they pass, the attempt row: one statement.
+
+        Every rule the lease checked, again at ``at`` (issue 11; as :meth:`recheck_before_dial`),
+        then the insert while the contact is still leased to ``lease.lease_owner``; see
+        :func:`dialer.store.attempt_sql.open_checked`. Returns the new attempt's id, or the first
+        rule that refuses (nothing written).
+
+        Raises:
+            ValidationError: ``at`` is naive.
+            NotFound: the contact or its number is gone.
+            LeaseLost: every rule holds but the contact is no longer leased to this engine.
+        """
+        if at.tzinfo is None:
+            raise ValidationError("at", "must be timezone-aware", at)
+        opened = await open_checked(
+            self.pool, lease, at=at, agent_reserved=agent_reserved, engine_id=engine_id
+        )
+        assert opened is not None  # written, or a refusal
+        return opened
 
     async def open_attempts(self, engine_id: str | None = None) -> list[Attempt]:
         """Attempts started and never closed (crash reconciliation), oldest first."""
@@ -290,7 +355,7 @@ class Attempts(PoolNoun):
         return [_attempt_from(r) for r in rows]
 
     async def close_attempt(self, attempt_id: int, result: AttemptResult) -> AppliedOutcome:
-        """Close an attempt and apply its outcome to the contact, in one transaction.
+        """Close an attempt and apply its outcome to the contact, all or nothing.
 
         An automatic trigger sets the campaign's status for it (or keeps the status and uses
         :data:`DEFAULT_RULES` when the campaign has none), counts the attempt, rotates to the
@@ -300,113 +365,34 @@ class Attempts(PoolNoun):
         (migration 004), so it is never due again as fresh. A cancelled attempt (never
         placed) counts nothing.
 
-        Two statements inside the transaction: one read that locks the attempt and its
-        contact and gathers everything :func:`dialer.campaign.retry.plan` needs, and one write whose
-        data-modifying CTEs update the attempt, the number, the callback, the contact and the
-        status history together (the engine closes an attempt per call, so round trips count).
+        Two statements and no transaction (the engine closes an attempt per call, so round
+        trips count): one read that gathers everything :func:`dialer.campaign.retry.plan`
+        needs, and one write whose data-modifying CTEs update the attempt, the number, the
+        callback, the contact and the status history together, and only while the contact's
+        row is the version that was read (:mod:`dialer.store.attempt_sql`); when it changed
+        meanwhile the close is read and planned again. A callback's unanswered call, which may
+        put the callback back (the grid's missed rule), runs in a transaction.
 
         Raises:
             NotFound: no such attempt.
             AttemptClosed: it was closed already.
         """
         trigger = OUTCOME_TRIGGER[result.outcome]
-        at = result.ended_at
+        for _ in range(_OPTIMISTIC_TRIES):
+            row = await _close_row(self.pool, attempt_id, result, locked=False)
+            if row["callback_id"] is not None and result.outcome not in (Outcome.ANSWERED, Outcome.CANCELLED):
+                break  # the callback may stay pending: several statements, one transaction
+            sql, args, applied = _close_plan(row, attempt_id, result, trigger)
+            if await self.pool.fetchval(sql, *args, row["contact_version"]) is not None:
+                return applied
         async with self.pool.acquire() as conn, conn.transaction():
-            row = await conn.fetchrow(_CLOSE_READ_SQL, attempt_id, None if trigger is None else trigger.value)
-            if row is None:
-                raise NotFound("attempt", attempt_id)
-            if row["ended_at"] is not None:
-                raise AttemptClosed(f"attempt {attempt_id} was closed already ({row['outcome']})")
-            contact_id = row["contact_id"]
-            status_id, status_name = row["status_id"], row["status_name"]
-            rule = _NO_RETRY
-            if trigger is not None:
-                if row["rule_status_id"] is not None:
-                    status_id, status_name = row["rule_status_id"], row["rule_status_name"]
-                    rule = rule_from(row)
-                else:
-                    rule = DEFAULT_RULES[trigger]
-            attempt_args = (
-                attempt_id,
-                at,
-                result.answered_at,
-                result.outcome.value,
-                result.hangup_cause,
-                result.hangup_cause_text,
-                result.asterisk_uniqueid,
-                result.asterisk_linkedid,
-                result.agent_id,
-                status_id if trigger is not None else None,
-                contact_id,
-                result.ring_s,
-                result.info_message,
-                result.agent_reserved,
-            )
-            if result.outcome is Outcome.CANCELLED:
-                await conn.execute(_CLOSE_CANCELLED_SQL, *attempt_args)
-                return AppliedOutcome(
-                    attempt_id,
-                    contact_id,
-                    row["status_name"],
-                    row["not_before"],
-                    row["closed_reason"],
-                    row["next_phone_pos"],
-                )
-            current = row["current_pos"]
-            if current is None:
-                current = row["next_phone_pos"]
-            positions = list(row["positions"])
-            step = retry.plan(
-                trigger=trigger,
-                rule=rule,
-                counters=retry.Counters(
-                    row["attempts"], row["outcome_counts"], row["day_attempts"], row["day_attempts_on"]
-                ),
-                at=at,
-                local_day=local_day(at, row["campaign_zone"]),
-                positions=positions or [current],
-                current_pos=current,
-                max_attempts=row["cap"],
-                round_due=row["round_due_at"],
-            )
-            answered = result.outcome is Outcome.ANSWERED
-            # An answered call is not closed by a cap: the agent's disposition decides what next.
-            closed = step.closed_reason if trigger is not None else row["closed_reason"]
-            if answered and row["dd_id"] is not None:
-                # Until the agent's disposition replaces it, the contact has the campaign's default
-                # disposition (never a "call" status): whatever becomes of this engine or its
-                # lease, a person who talked to an agent is not dialled again as fresh.
-                status_id, status_name = row["dd_id"], row["dd_name"]
-            await conn.execute(
-                _CLOSE_WRITE_SQL,
-                *attempt_args,
-                row["phone_id"] if step.disable_phone else None,
-                row["callback_id"],
-                status_id,
-                step.attempts,
-                step.outcome_counts,
-                step.day_attempts,
-                step.day_attempts_on,
-                step.not_before,
-                step.next_phone_pos,
-                closed,
-                at + dt.timedelta(seconds=ANSWERED_HOLD_S),
-                answered,
-                step.round_due,
-                row["status_id"],
-                row["campaign_id"],
-                f"trigger:{trigger.value if trigger else result.outcome.value}",
-            )
-            if not answered and row["callback_id"] is not None:
-                await retry_in_window(conn, row["callback_id"], row["campaign_id"], at)
-            return AppliedOutcome(
-                attempt_id,
-                contact_id,
-                status_name,
-                None if answered else step.not_before,
-                closed,
-                step.next_phone_pos,
-            )
+            row = await _close_row(conn, attempt_id, result, locked=True)
+            sql, args, applied = _close_plan(row, attempt_id, result, trigger)
+            await conn.fetchval(sql, *args, None)
+            if result.outcome is not Outcome.ANSWERED and row["callback_id"] is not None:
+                if result.outcome is not Outcome.CANCELLED:
+                    await retry_in_window(conn, row["callback_id"], row["campaign_id"], result.ended_at)
+            return applied
 
     async def set_disposition(
         self,

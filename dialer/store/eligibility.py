@@ -38,11 +38,12 @@ late across a DST change) and of the schedule's open stretch (``Schedule.next_cl
 hopper drops a waiting lease at that instant and the dial path never launches one past it,
 so a lease cannot outlive the window it was granted in (issue 11).
 
-The same rules again at dial time (:func:`recheck`, issue 11): a contact leased at 20:59 may
-be launched after 21:00, its number listed, a cap or a UK lock reached meanwhile. Each rule
-is one SQL fragment (``RULE_*``, :data:`ZONES`) that both statements build from, so the lease
-and the recheck cannot drift apart; the recheck evaluates each fragment as a column for the
-contact and the number it was leased with, so the dial path learns *which* rule refuses.
+The same rules again at dial time (:func:`dialer.store.attempt_sql.open_checked`, issue 11):
+a contact leased at 20:59 may be launched after 21:00, its number listed, a cap or a UK
+lock reached meanwhile. Each rule is one SQL fragment (``RULE_*``, :data:`ZONES`) that both
+statements build from, so the lease and the recheck cannot drift apart; the recheck evaluates
+each fragment as a column for the contact and the number it was leased with, so the dial path
+learns *which* rule refuses, in the very statement that writes the attempt row when none does.
 """
 
 from __future__ import annotations
@@ -52,16 +53,14 @@ from collections.abc import Sequence
 
 import asyncpg
 
-from dialer.errors import NotFound
-from dialer.model import CampaignState, DialRefusal, LeasedContact
-from dialer.store.campaigns import schedule_from
+from dialer.model import LeasedContact
 
 REASONS = {0: "callback", 1: "call_progressive", 2: "retry", 3: "fresh"}
 
 # The rules, one fragment each, shared by the lease (many contacts, every number) and the
 # dial-time recheck (one contact, the leased number): the same text, so the two cannot drift.
 # ``c`` is the contact, ``p`` its number, ``z.zones`` the number's candidate zones; the
-# ``{...}`` fields are filled with each statement's own parameters (:func:`_rules`).
+# ``{...}`` fields are filled with each statement's own parameters (:func:`rules`).
 ZONES = """CASE
             WHEN c.timezone IS NOT NULL THEN ARRAY[c.timezone]
             WHEN cardinality(p.timezones) > 0 THEN p.timezones
@@ -87,7 +86,7 @@ RULE_NOT_LISTED = """NOT EXISTS (SELECT 1 FROM do_not_call d
                           WHERE d.e164 = p.e164 AND (d.campaign_id IS NULL OR d.campaign_id = {campaign}))"""
 
 
-def _rules(template: str, **params: str) -> str:
+def rules(template: str, **params: str) -> str:
     """``template`` with the rule fragments in place, their fields bound to ``params``."""
     fragments = {
         "zones": ZONES,
@@ -107,11 +106,14 @@ def _rules(template: str, **params: str) -> str:
 # $1 campaign, $2 at, $3 limit, $4 owner, $5 lease until, $6 agent reserved, $7 agent ids
 # (NULL: any), $8 campaign-local day, $9 max attempts, $10 max per day, $11 UK locks apply,
 # $12 hours start, $13 hours end, $14 campaign zone.
-LEASE_SQL = _rules(
+# The end of each lease's window (:data:`WINDOW_END`, the costliest expression here: a few ms a
+# call on PostgreSQL 18) is computed once per distinct candidate zones and number window among
+# the contacts picked (``ends``), not once per contact: a campaign's numbers share a few zones.
+LEASE_SQL = rules(
     """
 WITH picked AS (
     SELECT c.id, c.dial_rank, ph.id AS phone_id, ph.e164, cb.id AS callback_id,
-           least(ph.dial_until, cb.window_end_at) AS dial_until
+           cb.window_end_at, ph.zones, ph.window_start, ph.window_end
     FROM contacts c
     LEFT JOIN LATERAL (
         SELECT b.id, b.phone_id, b.window_end_at FROM callbacks b
@@ -120,7 +122,7 @@ WITH picked AS (
         ORDER BY b.due_at LIMIT 1
     ) cb ON c.callback_due_at IS NOT NULL
     CROSS JOIN LATERAL (
-        SELECT p.id, p.e164, {window_end} AS dial_until FROM contact_phones p
+        SELECT p.id, p.e164, z.zones, p.window_start, p.window_end FROM contact_phones p
         CROSS JOIN LATERAL (SELECT {zones} AS zones) z
         WHERE p.contact_id = c.id AND {enabled}
           AND (cb.phone_id IS NULL OR p.id = cb.phone_id)
@@ -140,14 +142,21 @@ WITH picked AS (
     ORDER BY c.dial_rank, c.due_at, c.priority DESC, c.id
     LIMIT $3
     FOR UPDATE OF c SKIP LOCKED
+),
+ends AS MATERIALIZED (
+    SELECT p.zones, p.window_start, p.window_end, {window_end} AS dial_until
+    FROM (SELECT DISTINCT zones, window_start, window_end FROM picked) p
+    CROSS JOIN LATERAL (SELECT p.zones) z
 )
 UPDATE contacts c
 SET lease_owner = $4, lease_expires_at = $5
 FROM picked
+JOIN ends e ON e.zones = picked.zones AND e.window_start IS NOT DISTINCT FROM picked.window_start
+           AND e.window_end IS NOT DISTINCT FROM picked.window_end
 WHERE c.id = picked.id
 RETURNING c.id, c.campaign_id, c.name, c.fields, c.agent_id, c.dial_rank, c.due_at, c.priority,
           picked.phone_id, picked.e164, picked.callback_id, c.lease_owner, c.lease_expires_at,
-          picked.dial_until,
+          least(e.dial_until, picked.window_end_at) AS dial_until,
           {uk_locked} AS agent_required
 """,
     campaign="$1",
@@ -160,50 +169,6 @@ RETURNING c.id, c.campaign_id, c.name, c.fields, c.agent_id, c.dial_rank, c.due_
     hours_start="$12",
     hours_end="$13",
     zone="$14",
-)
-
-# $1 contact, $2 phone, $3 at, $4 agent reserved. The lease's rules for one contact and the
-# number it was leased with, each as a column (NULL where a rule does not apply counts as
-# refused), with the campaign's state and its schedule's row for the check in Python. The
-# campaign's values come from its row; the campaign-local day as :func:`~dialer.store.campaigns.local_day`.
-RECHECK_SQL = _rules(
-    """
-SELECT s.*, cam.state AS campaign_state,
-       {due} AS ok_due,
-       {enabled} AS ok_enabled,
-       {not_listed} AS ok_not_listed,
-       {hours} AS ok_hours,
-       {window} AS ok_window,
-       {caps} AS ok_caps,
-       {uk_locks} AS ok_uk_locks
-FROM contacts c
-JOIN campaigns cam ON cam.id = c.campaign_id
-JOIN schedules s ON s.id = cam.schedule_id
-JOIN contact_phones p ON p.id = $2 AND p.contact_id = c.id
-CROSS JOIN LATERAL (SELECT {zones} AS zones) z
-WHERE c.id = $1
-""",
-    campaign="c.campaign_id",
-    at="$3::timestamptz",
-    reserved="$4::boolean",
-    day="($3::timestamptz AT TIME ZONE cam.timezone)::date",
-    max_attempts="cam.max_attempts",
-    max_per_day="cam.max_attempts_per_day",
-    uk="(cam.compliance = 'uk')",
-    hours_start="cam.local_hours_start",
-    hours_end="cam.local_hours_end",
-    zone="cam.timezone",
-)
-
-#: The recheck's columns in the order they are reported, each with the refusal it stands for.
-RECHECK_RULES = (
-    ("ok_due", DialRefusal.NOT_DUE),
-    ("ok_enabled", DialRefusal.NUMBER_DISABLED),
-    ("ok_not_listed", DialRefusal.DO_NOT_CALL),
-    ("ok_hours", DialRefusal.OUTSIDE_LOCAL_HOURS),
-    ("ok_window", DialRefusal.NUMBER_WINDOW),
-    ("ok_caps", DialRefusal.CAP_REACHED),
-    ("ok_uk_locks", DialRefusal.UK_LOCK),
 )
 
 
@@ -277,32 +242,6 @@ def _earliest(*instants: dt.datetime | None) -> dt.datetime | None:
     """The earliest of the instants given, ignoring None (None when all are)."""
     known = [i for i in instants if i is not None]
     return min(known) if known else None
-
-
-async def recheck(
-    conn: asyncpg.Connection, *, contact_id: int, phone_id: int, at: dt.datetime, agent_reserved: bool
-) -> DialRefusal | None:
-    """The lease's rules again for one leased contact and its number at ``at``: one statement.
-
-    Returns the first rule that refuses (:data:`RECHECK_RULES` order, after the campaign's
-    state and schedule), or None when the call may be placed. The lease itself is not
-    checked: ``open_attempt`` does that.
-
-    Raises:
-        NotFound: the contact or the number is gone.
-    """
-    row = await conn.fetchrow(RECHECK_SQL, contact_id, phone_id, at, agent_reserved)
-    if row is None:
-        raise NotFound("contact phone", (contact_id, phone_id))
-    if CampaignState(row["campaign_state"]) is not CampaignState.RUNNING:
-        return DialRefusal.CAMPAIGN_NOT_RUNNING
-    sched = schedule_from(row)
-    if not sched.active or not sched.is_open(at):
-        return DialRefusal.SCHEDULE_CLOSED
-    for column, refusal in RECHECK_RULES:
-        if row[column] is not True:
-            return refusal
-    return None
 
 
 def _instant(value: dt.datetime) -> float:

@@ -6,26 +6,23 @@ decoded one by one (:mod:`dialer.contacts.encoding`: an undecodable byte is name
 and the likely Windows code page), parsed and normalised by
 :func:`dialer.contacts.csv_reader.read_contacts`, and loaded in batches by
 :func:`dialer.contacts.importer.import_contacts`. Parsing and normalising cost CPU (a
-libphonenumber match per number); they run in a worker thread, :data:`_CHUNK` rows at a time,
-so that an import over HTTP does not stall the engine's event loop while it dials.
+libphonenumber match per number); the importer runs them in a worker thread a batch ahead, so
+that an import over HTTP does not stall the engine's event loop while it dials, and the next
+batch is parsed while the database loads the current one.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
-from itertools import islice
+from collections.abc import Callable, Iterable
 
 from dialer.contacts import importer
-from dialer.contacts.csv_reader import ColumnMapping, ContactRow, RejectedRow, read_contacts
+from dialer.contacts.csv_reader import ColumnMapping, RejectedRow, read_contacts
 from dialer.contacts.encoding import DEFAULT_ENCODING, check_encoding, decoded_lines
 from dialer.contacts.importer import ImportReport
 from dialer.errors import ValidationError
 from dialer.store.connection import PoolNoun
 
 __all__ = ["Imports", "column_mapping"]
-
-_CHUNK = 500  # rows parsed per trip to the worker thread
 
 
 def column_mapping(name: str | None, timezone: str | None, phones: str | None) -> ColumnMapping:
@@ -39,15 +36,6 @@ def column_mapping(name: str | None, timezone: str | None, phones: str | None) -
     return ColumnMapping(
         name=name or default.name, timezone=timezone or default.timezone, phones=phone_columns
     )
-
-
-async def _off_the_loop(rows: Iterator[ContactRow | RejectedRow]) -> AsyncIterator[ContactRow | RejectedRow]:
-    while True:
-        chunk = await asyncio.to_thread(lambda: list(islice(rows, _CHUNK)))
-        if not chunk:
-            return
-        for row in chunk:
-            yield row
 
 
 class Imports(PoolNoun):
@@ -81,11 +69,12 @@ class Imports(PoolNoun):
         codec = check_encoding(encoding)
         text = decoded_lines(lines, codec)
         rows = read_contacts(text, default_region=region, mapping=mapping or ColumnMapping())
-        # the header is read (and checked) on the first next(): before any batch is written
+        # the header is read (and checked) on the first next(): before any batch is written; the
+        # importer parses in a worker thread, the next batch while the current one loads
         return await importer.import_contacts(
             self.pool,
             campaign,
-            _off_the_loop(rows),
+            rows,
             status=status,
             batch_size=batch_size,
             source=source,

@@ -31,7 +31,7 @@ from dialer.campaign.housekeeping import Housekeeping
 from dialer.campaign.settings import RunnerSettings
 from dialer.campaign.writer import OutcomeWriter
 from dialer.clock import RealClock, VirtualClock
-from dialer.model import Campaign, DialingMode, LeasedContact
+from dialer.model import Campaign, DialingMode, DialRefusal, LeasedContact
 from dialer.observability.metrics import DialerMetrics
 from dialer.ports import PbxPort
 from dialer.store.store import Store
@@ -60,15 +60,17 @@ class MemberLog:
 
 
 class CommitThenFail(Store):
-    """A real store whose first ``open_attempt`` commits and then reports a dropped connection."""
+    """A real store whose first ``open_checked_attempt`` commits and then reports a dropped connection."""
 
     failed: list[int]
 
-    async def open_attempt(
-        self, lease: LeasedContact, *, at: dt.datetime, engine_id: str | None = None
-    ) -> int:
-        attempt = await super().open_attempt(lease, at=at, engine_id=engine_id)
-        if not self.failed:
+    async def open_checked_attempt(
+        self, lease: LeasedContact, *, at: dt.datetime, agent_reserved: bool, engine_id: str | None = None
+    ) -> int | DialRefusal:
+        attempt = await super().open_checked_attempt(
+            lease, at=at, agent_reserved=agent_reserved, engine_id=engine_id
+        )
+        if not self.failed and isinstance(attempt, int):
             self.failed.append(attempt)
             raise ConnectionResetError("connection lost after COMMIT")
         return attempt

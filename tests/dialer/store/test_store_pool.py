@@ -35,19 +35,27 @@ async def _log_queries(store: Store) -> list[str]:
     return seen
 
 
-async def test_open_and_close_take_one_and_four_statements_and_no_reset(one_conn_store: Store) -> None:
+async def test_open_and_close_take_one_and_two_statements_and_no_reset(one_conn_store: Store) -> None:
     store = one_conn_store
     camp = await make_campaign(store)
     await store.add_contact(camp, ["+48510000041", "+48510000042"])
     [lease] = await store.lease_contacts(camp, at=NOON, limit=1, owner="e1")
     seen = await _log_queries(store)
-    att = await store.open_attempt(lease, at=NOON)
-    assert 1 == len(seen), seen
+    assert None is await store.recheck_before_dial(lease, at=NOON, agent_reserved=False)
+    assert 1 == len(seen), seen  # and the campaign's schedule, remembered from now on
+    seen.clear()
+    att = await store.open_checked_attempt(lease, at=NOON, agent_reserved=False)
+    assert isinstance(att, int)
+    assert 1 == len(seen), seen  # the dial-time checks and the insert
     seen.clear()
     await store.close_attempt(att, AttemptResult(Outcome.NO_ANSWER, ended_at=NOON))
-    assert ["BEGIN;", "COMMIT;"] == [seen[0], seen[-1]], seen
-    assert 4 == len(seen), seen
+    assert 2 == len(seen), seen  # one read, one guarded write: no BEGIN / COMMIT
+    assert not any(q.startswith(("BEGIN", "COMMIT")) for q in seen), seen
     assert not any("RESET ALL" in q or "UNLISTEN" in q for q in seen)
+    [lease] = await store.lease_contacts(camp, at=NOON, limit=1, owner="e1")
+    seen.clear()
+    await store.open_attempt(lease, at=NOON)
+    assert 1 == len(seen), seen
 
 
 async def test_open_attempt_inserts_nothing_without_the_lease(one_conn_store: Store) -> None:
