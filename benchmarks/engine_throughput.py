@@ -145,8 +145,10 @@ class CountingStore(Store):
 
     opened = 0
 
-    async def open_attempt(self, lease: Any, *, at: dt.datetime, engine_id: str | None = None) -> int:
-        aid = await super().open_attempt(lease, at=at, engine_id=engine_id)
+    async def open_attempt(
+        self, lease: Any, *, at: dt.datetime, engine_id: str | None = None, fence: Any = None
+    ) -> int:
+        aid = await super().open_attempt(lease, at=at, engine_id=engine_id, fence=fence)
         self.opened += 1
         return aid
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 import socket
 from collections.abc import Callable
@@ -33,6 +34,7 @@ from ami.pool import AmiPool
 from config import ConfigError, DialerConfig, require_ami_secrets
 from dialer.api.server import ApiServer, build_api_server
 from dialer.campaign.engine import Engine
+from dialer.campaign.ownership import Ownership
 from dialer.campaign.runner import CampaignRunner
 from dialer.campaign.settings import RunnerSettings
 from dialer.clock import Clock, RealClock
@@ -279,6 +281,15 @@ async def build_app(
             settings=runner_settings(cfg),
             campaigns=campaigns,
             dial_demo=cfg.engine.dial_demo_campaigns,
+            # several engines may share the database: each campaign runs on its owner (issue 15)
+            ownership=Ownership(
+                store,
+                engine_id,
+                takeover_s=cfg.engine.takeover_s,
+                max_campaigns=cfg.engine.max_campaigns,
+                host=socket.gethostname(),
+                pid=os.getpid(),
+            ),
         )
     except BaseException:
         await store.close()

@@ -20,13 +20,14 @@ from collections.abc import Mapping, Sequence
 import asyncpg
 
 from dialer.campaign import retry
-from dialer.errors import AttemptClosed, LeaseLost, NotFound, ValidationError
+from dialer.errors import AttemptClosed, LeaseLost, NotFound, OwnershipLost, ValidationError
 from dialer.model import (
     ANSWERED_HOLD_S,
     OUTCOME_TRIGGER,
     AppliedOutcome,
     Attempt,
     AttemptResult,
+    Fence,
     LeasedContact,
     Outcome,
     RetryRule,
@@ -36,12 +37,14 @@ from dialer.store.callbacks import retry_in_window
 from dialer.store.campaigns import local_day
 from dialer.store.connection import PoolNoun
 from dialer.store.eligibility import ZONES
+from dialer.store.owners import owner_holds
 from dialer.store.statuses import DEFAULT_RULES, rule_from
 
 _NO_RETRY = RetryRule(delay_s=0)
 
 
-# $1 contact, $2 lease owner, $3 at, $4 campaign, $5 phone, $6 e164, $7 engine, $8 callback, $9 agent.
+# $1 contact, $2 lease owner, $3 at, $4 campaign, $5 phone, $6 e164, $7 engine, $8 callback, $9 agent,
+# $10 the engine's fencing token for the campaign (NULL: unfenced; issue 15, dialer/store/owners.py).
 # The lease check and the insert in one statement: the CTE locks the contact row only when it is
 # still leased to this owner, and without that row nothing is inserted (LeaseLost).
 # The number's candidate zones at dial time go into the row (the audit report reads them,
@@ -52,19 +55,20 @@ WITH held AS (
     FROM contacts c
     JOIN campaigns cam ON cam.id = c.campaign_id
     LEFT JOIN contact_phones p ON p.id = $5
-    WHERE c.id = $1 AND c.lease_owner = $2 AND c.lease_expires_at > $3
+    WHERE c.id = $1 AND c.lease_owner = $2 AND c.lease_expires_at > $3 AND {fence}
     FOR UPDATE OF c
 )
 INSERT INTO attempts (contact_id, campaign_id, phone_id, e164, engine_id, callback_id, started_at, agent_id,
                       zones)
 SELECT held.id, $4, $5, $6, $7, $8, $3, $9, held.zones FROM held
 RETURNING id
-""".format(zones=ZONES.format(zone="cam.timezone"))
+""".format(zones=ZONES.format(zone="cam.timezone"), fence=owner_holds("$4", "$7", "$10"))
 
-# $1 attempt, $2 trigger (NULL: none). Locks the attempt and its contact (in that order, as the
+# $1 attempt, $2 trigger (NULL: none), $3 $4 the writer's fence (engine, token; NULL token: none).
+# Locks the attempt and its contact (in that order, as the
 # old statement-per-step code did) and brings the campaign's rule for the trigger, the enabled
 # positions and the position of the number just dialled.
-_CLOSE_READ_SQL = """
+_CLOSE_READ_SQL = f"""
 SELECT a.ended_at, a.outcome, a.contact_id, a.phone_id, a.callback_id,
        c.campaign_id, c.status_id, c.attempts, c.outcome_counts, c.day_attempts, c.day_attempts_on,
        c.not_before, c.closed_reason, c.next_phone_pos, c.round_due_at,
@@ -74,7 +78,8 @@ SELECT a.ended_at, a.outcome, a.contact_id, a.phone_id, a.callback_id,
        r.max_attempts,
        ARRAY(SELECT p.position FROM contact_phones p
              WHERE p.contact_id = c.id AND p.disabled_at IS NULL) AS positions,
-       (SELECT p.position FROM contact_phones p WHERE p.id = a.phone_id) AS current_pos
+       (SELECT p.position FROM contact_phones p WHERE p.id = a.phone_id) AS current_pos,
+       {owner_holds("a.campaign_id", "$3", "$4")} AS owned
 FROM attempts a
 JOIN contacts c ON c.id = a.contact_id
 JOIN statuses s ON s.id = c.status_id
@@ -186,7 +191,12 @@ class Attempts(PoolNoun):
     """Attempts, their outcomes and the agent's disposition on the shared pool."""
 
     async def open_attempt(
-        self, lease: LeasedContact, *, at: dt.datetime, engine_id: str | None = None
+        self,
+        lease: LeasedContact,
+        *,
+        at: dt.datetime,
+        engine_id: str | None = None,
+        fence: Fence | None = None,
     ) -> int:
         """Record an attempt BEFORE the Originate is sent; return its id for the channel variable.
 
@@ -195,8 +205,9 @@ class Attempts(PoolNoun):
 
         Raises:
             LeaseLost: the contact is no longer leased to this engine.
+            OwnershipLost: ``fence`` no longer holds the campaign (another engine took it over).
         """
-        engine = engine_id or lease.lease_owner
+        engine = fence.engine_id if fence is not None else engine_id or lease.lease_owner
         attempt_id = await self.pool.fetchval(
             _OPEN_ATTEMPT_SQL,
             lease.contact_id,
@@ -208,8 +219,11 @@ class Attempts(PoolNoun):
             engine,
             lease.callback_id,
             lease.agent_id,
+            None if fence is None else fence.token,
         )
         if attempt_id is None:
+            if fence is not None and not await self._holds(lease.campaign_id, fence):
+                raise OwnershipLost(f"campaign {lease.campaign_id} was taken over from {fence.engine_id}")
             raise LeaseLost(f"contact {lease.contact_id} is not leased to {lease.lease_owner}")
         return int(attempt_id)
 
@@ -289,7 +303,14 @@ class Attempts(PoolNoun):
         )
         return [_attempt_from(r) for r in rows]
 
-    async def close_attempt(self, attempt_id: int, result: AttemptResult) -> AppliedOutcome:
+    async def _holds(self, campaign_id: int, fence: Fence) -> bool:
+        """Whether ``fence`` still holds the campaign (told apart from a lost lease after a refusal)."""
+        sql = f"SELECT {owner_holds('$1', '$2', '$3')}"
+        return bool(await self.pool.fetchval(sql, campaign_id, fence.engine_id, fence.token))
+
+    async def close_attempt(
+        self, attempt_id: int, result: AttemptResult, *, fence: Fence | None = None
+    ) -> AppliedOutcome:
         """Close an attempt and apply its outcome to the contact, in one transaction.
 
         An automatic trigger sets the campaign's status for it (or keeps the status and uses
@@ -308,13 +329,22 @@ class Attempts(PoolNoun):
         Raises:
             NotFound: no such attempt.
             AttemptClosed: it was closed already.
+            OwnershipLost: ``fence`` no longer holds the attempt's campaign; nothing was written.
         """
         trigger = OUTCOME_TRIGGER[result.outcome]
         at = result.ended_at
         async with self.pool.acquire() as conn, conn.transaction():
-            row = await conn.fetchrow(_CLOSE_READ_SQL, attempt_id, None if trigger is None else trigger.value)
+            row = await conn.fetchrow(
+                _CLOSE_READ_SQL,
+                attempt_id,
+                None if trigger is None else trigger.value,
+                None if fence is None else fence.engine_id,
+                None if fence is None else fence.token,
+            )
             if row is None:
                 raise NotFound("attempt", attempt_id)
+            if not row["owned"]:
+                raise OwnershipLost(f"attempt {attempt_id}: its campaign was taken over from {fence}")
             if row["ended_at"] is not None:
                 raise AttemptClosed(f"attempt {attempt_id} was closed already ({row['outcome']})")
             contact_id = row["contact_id"]
