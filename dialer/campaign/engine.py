@@ -232,8 +232,12 @@ class Engine:
         """Settle what a previous run of this engine left open (see the module docstring)."""
         report = ReconcileReport()
         now = self.clock.utcnow()
-        if self.ownership is None:  # with owners, a campaign's taker claims its handed-over calls
+        if self.ownership is None:
             report.claimed = await self.store.adopt_handed_over(self.engine_id)
+        else:  # those of campaigns owned by a live engine are claimed by it
+            report.claimed = await self.ownership.store.adopt_free_handed_over(
+                self.engine_id, expiry_s=self.ownership.takeover_s
+            )
         await self._settle(await self.store.open_attempts(self.engine_id), now, report)
         report.defaulted = await self._default_dispositions(now)
         keep = [lease.contact_id for calls in self._adopt.values() for _, lease in calls]

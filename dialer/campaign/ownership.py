@@ -62,6 +62,8 @@ class OwnershipStore(Protocol):
 
     async def claim_campaign_attempts(self, engine_id: str, campaign_id: int) -> int: ...
 
+    async def adopt_free_handed_over(self, engine_id: str, *, expiry_s: float) -> int: ...
+
     async def unowned_campaigns(self, campaign_ids: Sequence[int], *, expiry_s: float) -> list[int]: ...
 
     async def open_attempt(
@@ -158,7 +160,7 @@ class Ownership:
                 continue
             self.tokens[campaign_id] = got[0]
             taken.append((campaign_id, got[1]))
-            log.info("campaign_taken", campaign_id=campaign_id, token=got[0], previous_owner=got[1])
+            log.info("campaign_taken", campaign_id=campaign_id, fence=got[0], previous_owner=got[1])
         left = [c for c in wanted if c not in self.tokens]
         self.unowned = len(await self.store.unowned_campaigns(left, expiry_s=self.takeover_s)) if left else 0
         return taken

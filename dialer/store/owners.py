@@ -102,14 +102,13 @@ class Owners(PoolNoun):
         Returns the new token and whom it was taken from, or None when another engine holds it.
         """
         row = await self.pool.fetchrow(
-            """WITH old AS (SELECT engine_id FROM campaign_owners WHERE campaign_id = $2 FOR UPDATE)
-               INSERT INTO campaign_owners AS o (campaign_id, engine_id, token, heartbeat_at, acquired_at)
+            """INSERT INTO campaign_owners AS o (campaign_id, engine_id, token, heartbeat_at, acquired_at)
                VALUES ($2, $1, 1, now(), now())
                ON CONFLICT (campaign_id) DO UPDATE SET engine_id = $1, token = o.token + 1,
                    heartbeat_at = now(), acquired_at = now(), previous_engine_id = o.engine_id
                WHERE o.engine_id IS NULL OR o.engine_id = $1
                   OR o.heartbeat_at IS NULL OR o.heartbeat_at <= now() - make_interval(secs => $3)
-               RETURNING o.token, (SELECT engine_id FROM old) AS previous""",
+               RETURNING o.token, o.previous_engine_id AS previous""",
             engine_id,
             campaign_id,
             expiry_s,
@@ -160,6 +159,26 @@ class Owners(PoolNoun):
                 [r["contact_id"] for r in rows],
             )
         return len(rows)
+
+    async def adopt_free_handed_over(self, engine_id: str, *, expiry_s: float) -> int:
+        """Claim the attempts handed over in campaigns no live engine owns (the stopping engine
+        handed them back): this engine is about to take them. Returns how many were claimed."""
+        done = await self.pool.execute(
+            """WITH claimed AS (
+                   UPDATE attempts SET engine_id = $1, handed_over_at = NULL
+                   WHERE id IN (SELECT a.id FROM attempts a
+                                LEFT JOIN campaign_owners o ON o.campaign_id = a.campaign_id
+                                WHERE a.handed_over_at IS NOT NULL AND a.ended_at IS NULL
+                                  AND (o.engine_id IS NULL OR o.engine_id = $1
+                                       OR o.heartbeat_at <= now() - make_interval(secs => $2))
+                                FOR UPDATE OF a SKIP LOCKED)
+                   RETURNING contact_id)
+               UPDATE contacts SET lease_owner = $1
+               WHERE id IN (SELECT contact_id FROM claimed) AND lease_owner IS NOT NULL""",
+            engine_id,
+            expiry_s,
+        )
+        return int(done.split()[-1])
 
     async def engines(self, *, expiry_s: float) -> list[EngineStatus]:
         """Every engine that has run on this database, the live ones first (``dialer engines``)."""

@@ -76,7 +76,13 @@ class Store(
 
     @classmethod
     async def open(
-        cls, dsn: str, *, min_size: int = 1, max_size: int = 10, migrate_now: bool = True
+        cls,
+        dsn: str,
+        *,
+        min_size: int = 1,
+        max_size: int = 10,
+        migrate_now: bool = True,
+        server_settings: dict[str, str] | None = None,
     ) -> Store:
         """Connect a pool to ``dsn`` and (by default) apply pending migrations.
 
@@ -86,7 +92,7 @@ class Store(
         Raises:
             StoreError: the server is unreachable or a migration failed.
         """
-        pool = await create_pool(dsn, min_size=min_size, max_size=max_size)
+        pool = await create_pool(dsn, min_size=min_size, max_size=max_size, server_settings=server_settings)
         store = cls(pool)
         if migrate_now:
             try:
