@@ -239,7 +239,7 @@ class Engine:
                 self.engine_id, expiry_s=self.ownership.takeover_s
             )
         await self._settle(await self.store.open_attempts(self.engine_id), now, report)
-        report.defaulted = await self._default_dispositions(now)
+        report.defaulted = await _default_dispositions(self.store, self.engine_id, self.settings, now)
         keep = [lease.contact_id for calls in self._adopt.values() for _, lease in calls]
         keep += [a.contact_id for a in await self.store.awaiting_disposition(self.engine_id)]
         report.released_own = await self.store.release_own_leases(self.engine_id, keep)
@@ -323,37 +323,6 @@ class Engine:
             await self.store.release_own_leases(self.engine_id, keep)
         except Exception as err:  # database down: the rows stay open under our id, reconciled at start
             log.warning("hand_over_failed", attempts=len(left), error=type(err).__name__)
-
-    async def _default_dispositions(self, now: dt.datetime) -> int:
-        """Give the default disposition to answered contacts whose agent's decision died with us.
-
-        A call that reached a person was talked about (or not) by an agent whose wrap-up this
-        engine lost: the runner would have applied the default status after the disposition
-        timeout, so the restart does the same. Without it the contact keeps its status and,
-        once the answered hold expires, is dialled again as if nobody had spoken to it. A
-        campaign with no default disposition (and no ``default_disposition`` setting) keeps the
-        hold: releasing it would mean "call again now", the one thing not to do.
-        """
-        waiting = await self.store.awaiting_disposition(self.engine_id)
-        if not waiting:
-            return 0
-        defaults = {c.id: c.default_disposition for c in await self.store.list_campaigns()}
-        done = 0
-        for att in waiting:
-            status = self.settings.default_disposition or defaults.get(att.campaign_id)
-            if status is None:
-                log.warning("reconcile_no_default_status", attempt_id=att.id, contact_id=att.contact_id)
-                continue
-            try:
-                await self.store.set_disposition(
-                    att.contact_id, status, at=now, agent_id=att.agent_id, attempt_id=att.id
-                )
-            except DialerError as err:
-                log.warning("reconcile_disposition_failed", attempt_id=att.id, error=str(err))
-                continue
-            log.info("reconcile_default_disposition", attempt_id=att.id, contact_id=att.contact_id)
-            done += 1
-        return done
 
     # ---------------------------------------------------------------- supervision
 
@@ -447,7 +416,7 @@ class Engine:
         report.claimed = claimed
         mine = [a for a in await self.store.open_attempts(self.engine_id) if a.campaign_id == campaign_id]
         await self._settle(mine, now, report)  # no runner of the campaign here yet: all are to settle
-        report.defaulted = await self._default_dispositions(now)
+        report.defaulted = await _default_dispositions(self.store, self.engine_id, self.settings, now)
         log.warning(
             "campaign_taken_over",
             campaign_id=campaign_id,
@@ -502,3 +471,37 @@ class Engine:
         self._runners[camp.name] = runner
         self._tasks[camp.name] = asyncio.ensure_future(runner.run())
         log.info("runner_started", campaign=camp.name, mode=camp.mode.value)
+
+
+async def _default_dispositions(
+    store: ContactStore, engine_id: str, settings: RunnerSettings, now: dt.datetime
+) -> int:
+    """Give the default disposition to answered contacts whose agent's decision died with us.
+
+    A call that reached a person was talked about (or not) by an agent whose wrap-up this
+    engine lost: the runner would have applied the default status after the disposition
+    timeout, so the restart does the same. Without it the contact keeps its status and,
+    once the answered hold expires, is dialled again as if nobody had spoken to it. A
+    campaign with no default disposition (and no ``default_disposition`` setting) keeps the
+    hold: releasing it would mean "call again now", the one thing not to do.
+    """
+    waiting = await store.awaiting_disposition(engine_id)
+    if not waiting:
+        return 0
+    defaults = {c.id: c.default_disposition for c in await store.list_campaigns()}
+    done = 0
+    for att in waiting:
+        status = settings.default_disposition or defaults.get(att.campaign_id)
+        if status is None:
+            log.warning("reconcile_no_default_status", attempt_id=att.id, contact_id=att.contact_id)
+            continue
+        try:
+            await store.set_disposition(
+                att.contact_id, status, at=now, agent_id=att.agent_id, attempt_id=att.id
+            )
+        except DialerError as err:
+            log.warning("reconcile_disposition_failed", attempt_id=att.id, error=str(err))
+            continue
+        log.info("reconcile_default_disposition", attempt_id=att.id, contact_id=att.contact_id)
+        done += 1
+    return done
