@@ -11,7 +11,6 @@ runner.
 from __future__ import annotations
 
 import asyncio
-import io
 import itertools
 import os
 import signal
@@ -20,24 +19,20 @@ from collections.abc import Callable
 from pathlib import Path
 
 import asyncpg
-import numpy as np
 import pytest
 
-from ami.simulator.server import SimulatedPbx
 from dialer.cli import demo
-from dialer.contacts import importer as contact_import
-from dialer.contacts.csv_reader import read_contacts
-from dialer.model import CampaignState, DialingMode
-from dialer.store.store import Store
+from dialer.model import DialingMode
 from tests.engine_process import (
-    POPULATION,
-    SECRET,
-    TIME_SCALE,
     EngineProcess,
     attempt_rows,
+    campaign_owners,
     kill_left,
+    make_campaigns,
+    start_campaigns,
+    start_engine,
+    start_multi_pbx,
     wait_for,
-    write_config,
 )
 
 TAKEOVER_S = 4.0
@@ -50,82 +45,6 @@ CONTACTS = 150
 @pytest.fixture
 def dsn(make_database: Callable[[], str]) -> str:
     return make_database()
-
-
-async def _campaigns(dsn: str, modes: list[DialingMode]) -> list[str]:
-    """One paused demo campaign per mode, each with its own contacts (one number each); their
-    queues. Paused until the engines are up (:func:`_start_campaigns`): a campaign started
-    before would be dialled through by the first engine while the others start."""
-    store = await Store.open(dsn)
-    try:
-        queues = []
-        for i, mode in enumerate(modes):
-            await demo.build(store, contacts=0, seed=11, mode=mode, agents=3, running=False)
-            name = demo.campaign_name(mode)
-            lines = demo.sample_csv(CONTACTS, 20 + i).splitlines()[1:]
-            text = "name,phone\n" + "".join(f"K {n},{line.split(',')[1]}\n" for n, line in enumerate(lines))
-            await contact_import.import_contacts(
-                store.pool, name, read_contacts(io.StringIO(text), default_region="PL"), source="test"
-            )
-            queues.append((await store.get_campaign(name)).queue)
-        return queues
-    finally:
-        await store.close()
-
-
-async def _pbx(queues: list[str]) -> SimulatedPbx:
-    pbx = SimulatedPbx(
-        secret=SECRET,
-        time_scale=TIME_SCALE,
-        queues=tuple(queues),
-        population=POPULATION,
-        rng=np.random.default_rng(5),
-        agent_ring_s=1.0,
-        auth_fail_delay_s=0.05,
-    )
-    await pbx.start()
-    return pbx
-
-
-async def _start_campaigns(dsn: str, engine_ids: list[str], names: list[str]) -> None:
-    """Once every engine has sent a heartbeat, set the campaigns running."""
-
-    async def up() -> bool:
-        conn = await asyncpg.connect(dsn)
-        try:
-            return bool(await conn.fetchval("SELECT count(*) = $1 FROM engines", len(engine_ids)))
-        finally:
-            await conn.close()
-
-    await wait_for(up, timeout_s=45, every_s=0.2, what=f"engines {engine_ids} up")
-    store = await Store.open(dsn)
-    try:
-        for name in names:
-            await store.set_campaign_state(name, CampaignState.RUNNING)
-    finally:
-        await store.close()
-
-
-async def _engine(tmp_path: Path, dsn: str, port: int, engine_id: str) -> EngineProcess:
-    folder = tmp_path / engine_id
-    folder.mkdir()
-    config = write_config(folder / "dialer.toml", ami_port=port, engine_id=engine_id)
-    with config.open("a") as f:
-        f.write(f"takeover_s = {TAKEOVER_S}\n")
-    return await EngineProcess.start(config, dsn, tmp_path / f"{engine_id}.log")
-
-
-async def _owners(dsn: str) -> dict[str, tuple[str | None, int]]:
-    """campaign name -> (owner engine, token)."""
-    conn = await asyncpg.connect(dsn)
-    try:
-        rows = await conn.fetch(
-            """SELECT c.name, o.engine_id, o.token
-               FROM campaign_owners o JOIN campaigns c ON c.id = o.campaign_id"""
-        )
-    finally:
-        await conn.close()
-    return {r["name"]: (r["engine_id"], r["token"]) for r in rows}
 
 
 def _assert_never_twice_at_once(attempts: list[asyncpg.Record]) -> None:
@@ -141,18 +60,18 @@ async def test_sigkill_of_an_engine_its_campaigns_are_owned_again_within_the_bou
     dsn: str, tmp_path: Path
 ) -> None:
     modes = [DialingMode.PREDICTIVE, DialingMode.PROGRESSIVE]
-    queues = await _campaigns(dsn, modes)
+    queues = await make_campaigns(dsn, modes, contacts=CONTACTS)
     names = [demo.campaign_name(m) for m in modes]
-    pbx = await _pbx(queues)
+    pbx = await start_multi_pbx(queues)
     engines = {
-        "eng-a": await _engine(tmp_path, dsn, pbx.port, "eng-a"),
-        "eng-b": await _engine(tmp_path, dsn, pbx.port, "eng-b"),
+        "eng-a": await start_engine(tmp_path, dsn, pbx.port, "eng-a", takeover_s=TAKEOVER_S),
+        "eng-b": await start_engine(tmp_path, dsn, pbx.port, "eng-b", takeover_s=TAKEOVER_S),
     }
     try:
-        await _start_campaigns(dsn, list(engines), names)
+        await start_campaigns(dsn, list(engines), names)
 
         async def busy() -> bool:
-            owners = await _owners(dsn)
+            owners = await campaign_owners(dsn)
             rows = [r for n in names for r in await attempt_rows(dsn, n)]
             return (
                 set(owners) == set(names)
@@ -163,7 +82,7 @@ async def test_sigkill_of_an_engine_its_campaigns_are_owned_again_within_the_bou
             )
 
         await wait_for(busy, timeout_s=45, every_s=0.2, what="both campaigns owned, calls up")
-        owners = await _owners(dsn)
+        owners = await campaign_owners(dsn)
         victim = owners[names[0]][0]
         assert victim is not None
         survivor = next(e for e in engines if e != victim)
@@ -175,13 +94,13 @@ async def test_sigkill_of_an_engine_its_campaigns_are_owned_again_within_the_bou
         open_at_kill = {i for i, r in at_kill.items() if r["ended_at"] is None and r["engine_id"] == victim}
 
         async def owned_again() -> bool:
-            now = await _owners(dsn)
+            now = await campaign_owners(dsn)
             return all(now[n][0] == survivor for n in names)
 
         await wait_for(owned_again, timeout_s=BOUND_S + 10, every_s=0.1, what="every campaign owned again")
         took_s = loop.time() - killed_at
         assert took_s <= BOUND_S, f"take-over took {took_s:.1f} s, bound {BOUND_S} s"
-        assert owners[names[0]][1] < (await _owners(dsn))[names[0]][1]  # a new token
+        assert owners[names[0]][1] < (await campaign_owners(dsn))[names[0]][1]  # a new token
 
         async def settled() -> bool:
             rows = {r["id"]: r for n in names for r in await attempt_rows(dsn, n)}
@@ -214,29 +133,31 @@ async def test_sigkill_of_an_engine_its_campaigns_are_owned_again_within_the_bou
 
 
 async def test_a_stalled_owner_is_fenced_off_when_it_wakes_up(dsn: str, tmp_path: Path) -> None:
-    [queue] = await _campaigns(dsn, [DialingMode.PREDICTIVE])
+    [queue] = await make_campaigns(dsn, [DialingMode.PREDICTIVE], contacts=CONTACTS)
     name = demo.CAMPAIGN
-    pbx = await _pbx([queue])
-    engines = {e: await _engine(tmp_path, dsn, pbx.port, e) for e in ("stall-a", "stall-b")}
+    pbx = await start_multi_pbx([queue])
+    engines = {}
+    for engine_id in ("stall-a", "stall-b"):
+        engines[engine_id] = await start_engine(tmp_path, dsn, pbx.port, engine_id, takeover_s=TAKEOVER_S)
     stopped = False
     try:
-        await _start_campaigns(dsn, list(engines), [name])
+        await start_campaigns(dsn, list(engines), [name])
 
         async def dialling() -> bool:
             rows = await attempt_rows(dsn, name)
-            return (await _owners(dsn)).get(name, (None, 0))[0] is not None and len(rows) >= 4
+            return (await campaign_owners(dsn)).get(name, (None, 0))[0] is not None and len(rows) >= 4
 
         await wait_for(dialling, timeout_s=45, every_s=0.2, what="the campaign owned and dialled")
-        owner = (await _owners(dsn))[name][0]
+        owner = (await campaign_owners(dsn))[name][0]
         first = engines[owner or ""]
         other = next(e for e in engines if e != owner)
         second = engines[other]
         os.kill(first.proc.pid, signal.SIGSTOP)
         stopped = True
-        token_before = (await _owners(dsn))[name][1]
+        token_before = (await campaign_owners(dsn))[name][1]
 
         async def taken() -> bool:
-            return (await _owners(dsn))[name][0] == other
+            return (await campaign_owners(dsn))[name][0] == other
 
         await wait_for(taken, timeout_s=BOUND_S + 10, every_s=0.1, what="the other engine takes it over")
         conn = await asyncpg.connect(dsn)
@@ -248,7 +169,7 @@ async def test_a_stalled_owner_is_fenced_off_when_it_wakes_up(dsn: str, tmp_path
             )
         finally:
             await conn.close()
-        assert (await _owners(dsn))[name][1] == token_before + 1
+        assert (await campaign_owners(dsn))[name][1] == token_before + 1
 
         async def b_dials() -> bool:
             return sum(r["engine_id"] == other for r in await attempt_rows(dsn, name)) >= 3
