@@ -230,7 +230,7 @@ async def start_campaigns(dsn: str, engine_ids: list[str], names: list[str]) -> 
         finally:
             await conn.close()
 
-    await wait_for(up, timeout_s=45, every_s=0.2, what=f"engines {engine_ids} up")
+    await wait_for(up, timeout_s=90, every_s=0.2, what=f"engines {engine_ids} up")
     store = await Store.open(dsn)
     try:
         for name in names:

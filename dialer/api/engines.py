@@ -11,7 +11,7 @@ import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from dialer.api.context import Ctx, require_role
 from dialer.store.users import Role, User
@@ -21,6 +21,8 @@ Supervisor = Annotated[User, Depends(require_role(Role.SUPERVISOR, Role.ADMIN))]
 
 
 class EngineOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)  # read from dialer.model.EngineStatus
+
     engine_id: str
     host: str
     pid: int
@@ -39,19 +41,4 @@ async def list_engines(ctx: Ctx, user: Supervisor) -> list[EngineOut]:
     del user
     own = ctx.engine.ownership
     expiry_s = own.takeover_s if own is not None else 10.0
-    return [
-        EngineOut(
-            engine_id=e.engine_id,
-            host=e.host,
-            pid=e.pid,
-            alive=e.alive,
-            started_at=e.started_at,
-            heartbeat_at=e.heartbeat_at,
-            heartbeat_age_s=round(e.heartbeat_age_s, 1),
-            stopped_at=e.stopped_at,
-            max_campaigns=e.max_campaigns,
-            campaigns=list(e.campaigns),
-            calls=e.calls,
-        )
-        for e in await ctx.store.engines(expiry_s=expiry_s)
-    ]
+    return [EngineOut.model_validate(e) for e in await ctx.store.engines(expiry_s=expiry_s)]
