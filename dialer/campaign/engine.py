@@ -44,6 +44,7 @@ abandon windows and statistics as at any start, and its agents are logged in aga
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 from typing import Any
 
@@ -209,11 +210,24 @@ class Engine:
         self._stopping = True
         self._drain_started = True
         self._wake.set()
+        beating = asyncio.ensure_future(self._beat_until_drained())
         try:
             await asyncio.gather(*(r.drain(timeout_s=timeout_s) for r in list(self._runners.values())))
         finally:
             self._drained.set()
+            await beating
         await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+
+    async def _beat_until_drained(self) -> None:
+        """Keep the campaigns while their calls drain (handed back when :meth:`run` ends)."""
+        while self.ownership is not None and not self._drained.is_set():
+            try:
+                for campaign_id in await self.ownership.beat():
+                    self._lose(campaign_id)
+            except Exception as err:  # database down: the campaigns expire, the drain goes on
+                log.warning("heartbeat_failed", error=type(err).__name__)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._drained.wait(), self.ownership.heartbeat_s)
 
     def stop(self) -> None:
         """Stop at once (leases expire; open attempts are reconciled by the next start)."""
