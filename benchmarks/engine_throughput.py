@@ -146,10 +146,16 @@ class CountingStore(Store):
     opened = 0
 
     async def open_checked_attempt(
-        self, lease: Any, *, at: dt.datetime, agent_reserved: bool, engine_id: str | None = None
+        self,
+        lease: Any,
+        *,
+        at: dt.datetime,
+        agent_reserved: bool,
+        engine_id: str | None = None,
+        fence: Any = None,
     ) -> int | DialRefusal:
         aid = await super().open_checked_attempt(
-            lease, at=at, agent_reserved=agent_reserved, engine_id=engine_id
+            lease, at=at, agent_reserved=agent_reserved, engine_id=engine_id, fence=fence
         )
         if isinstance(aid, int):
             self.opened += 1

@@ -298,6 +298,12 @@ def _validate(cfg: DialerConfig) -> None:
         value = getattr(cfg.engine, key)
         if value < 0 or (key in ("tick_s", "lease_ttl_s", "queue_timeout_s") and value == 0):
             raise ConfigError(f"engine.{key}", f"must be a positive number of seconds, got {value}")
+    if not 1 <= cfg.engine.takeover_s <= 300:
+        raise ConfigError("engine.takeover_s", f"must be 1 to 300 seconds, got {cfg.engine.takeover_s}")
+    if cfg.engine.max_campaigns < 0:
+        raise ConfigError(
+            "engine.max_campaigns", f"must be 0 (a fair share) or more, got {cfg.engine.max_campaigns}"
+        )
     if cfg.engine.disposition_timeout_s > 3600:
         # dialer.model.ANSWERED_HOLD_S: the store's hold on an answered contact between renewals
         raise ConfigError("engine.disposition_timeout_s", "must be at most 3600 s (the answered hold)")

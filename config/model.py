@@ -129,6 +129,12 @@ class EngineConfig:
     # needs another value: `dialer demo` sets 2 / time_scale, so that it stays 2 real seconds,
     # the limit the pacing policy plans with.
     queue_timeout_s: float = 2.0
+    # Several engines on one database (issue 15): a campaign whose owner sent no heartbeat for
+    # this long is taken over by another engine (heartbeats every quarter of it), so a killed
+    # engine's campaigns run again within about 1.25 times this.
+    takeover_s: float = 10.0
+    # The most campaigns this engine runs at once (0: its fair share, campaigns / live engines).
+    max_campaigns: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 import socket
 from collections.abc import Callable
@@ -33,6 +34,7 @@ from ami.pool import AmiPool
 from config import ConfigError, DialerConfig, require_ami_secrets
 from dialer.api.server import ApiServer, build_api_server
 from dialer.campaign.engine import Engine
+from dialer.campaign.ownership import Ownership
 from dialer.campaign.runner import CampaignRunner
 from dialer.campaign.settings import RunnerSettings
 from dialer.clock import Clock, RealClock
@@ -48,7 +50,7 @@ from dialer.store.store import Store
 
 log = structlog.get_logger(__name__)
 
-__all__ = ["App", "build_app", "engine_id_of", "run_daemon", "runner_settings"]
+__all__ = ["App", "build_app", "engine_id_of", "engine_session", "run_daemon", "runner_settings"]
 
 
 def engine_id_of(cfg: DialerConfig) -> str:
@@ -57,6 +59,22 @@ def engine_id_of(cfg: DialerConfig) -> str:
     It must survive a restart: the restarted engine reconciles the attempts that carry it.
     """
     return cfg.engine.engine_id or socket.gethostname()
+
+
+def engine_session(cfg: DialerConfig, engine_id: str) -> dict[str, str]:
+    """The engine's database session settings (issue 15).
+
+    A transaction left idle for half the take-over time is ended by the server: an engine
+    paused (SIGSTOP, a frozen VM) inside one would otherwise hold its row locks -- the owner
+    row its fenced write shares, the contacts it closes -- and the engine taking its
+    campaigns over would wait on them for as long as the pause lasts. The engine's own
+    transactions are a few statements sent back to back. ``application_name`` names the
+    engine in ``pg_stat_activity``.
+    """
+    return {
+        "idle_in_transaction_session_timeout": str(int(cfg.engine.takeover_s * 500)),
+        "application_name": f"dialer {engine_id}"[:63],
+    }
 
 
 def runner_settings(cfg: DialerConfig) -> RunnerSettings:
@@ -261,7 +279,10 @@ async def build_app(
     metrics = DialerMetrics(registry)
     engine_id = engine_id_of(cfg)
     store = await Store.open(
-        await resolve_dsn(cfg), min_size=cfg.database.pool_min, max_size=cfg.database.pool_max
+        await resolve_dsn(cfg),
+        min_size=cfg.database.pool_min,
+        max_size=cfg.database.pool_max,
+        server_settings=engine_session(cfg, engine_id),
     )
     try:
         clients = [AmiClient(server) for server in cfg.ami.servers]
@@ -279,6 +300,15 @@ async def build_app(
             settings=runner_settings(cfg),
             campaigns=campaigns,
             dial_demo=cfg.engine.dial_demo_campaigns,
+            # several engines may share the database: each campaign runs on its owner (issue 15)
+            ownership=Ownership(
+                store,
+                engine_id,
+                takeover_s=cfg.engine.takeover_s,
+                max_campaigns=cfg.engine.max_campaigns,
+                host=socket.gethostname(),
+                pid=os.getpid(),
+            ),
         )
     except BaseException:
         await store.close()

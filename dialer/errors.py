@@ -73,6 +73,12 @@ class LeaseLost(StoreError):
     """The engine no longer holds the lease it acts on (it expired or another engine took it)."""
 
 
+class OwnershipLost(LeaseLost):
+    """Another engine took the campaign over (a higher fencing token): this engine's write for
+    it was refused, and its runner must stop (issue 15). A :class:`LeaseLost`, so the dial path
+    gives the contact back as it does for any lease it no longer holds."""
+
+
 class AttemptClosed(StoreError):
     """An attempt was closed twice; the first outcome stands."""
 

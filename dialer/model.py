@@ -366,6 +366,32 @@ class Attempt:
 
 
 @dataclass(frozen=True, slots=True)
+class Fence:
+    """An engine's hold on one campaign (issue 15): its id and the token it took the campaign
+    with. A write carrying it is refused once the campaign's owner row holds another."""
+
+    engine_id: str
+    token: int
+
+
+@dataclass(frozen=True, slots=True)
+class EngineStatus:
+    """One engine as ``dialer engines`` shows it: alive while its heartbeat is recent."""
+
+    engine_id: str
+    host: str
+    pid: int
+    started_at: dt.datetime
+    heartbeat_at: dt.datetime
+    heartbeat_age_s: float
+    stopped_at: dt.datetime | None
+    alive: bool
+    max_campaigns: int
+    campaigns: tuple[str, ...]  # owned now
+    calls: int  # its attempts still open
+
+
+@dataclass(frozen=True, slots=True)
 class AppliedOutcome:
     """What closing an attempt did to its contact."""
 

@@ -24,7 +24,7 @@ from ami.simulator.server import SimulatedPbx
 from dialer.cli import demo
 from dialer.contacts import importer as contact_import
 from dialer.contacts.csv_reader import read_contacts
-from dialer.model import DialingMode
+from dialer.model import CampaignState, DialingMode
 from dialer.store.store import Store
 
 TIME_SCALE = 0.05
@@ -180,3 +180,84 @@ async def contact_rows(dsn: str, campaign: str) -> list[asyncpg.Record]:
         )
     finally:
         await conn.close()
+
+
+# ---- several engines on one database (issue 15: tests/test_engines.py, benchmarks/scale.py)
+
+
+async def make_campaigns(dsn: str, modes: list[DialingMode], *, contacts: int = 150) -> list[str]:
+    """One paused demo campaign per mode, each with its own contacts (one number each); their
+    queues. Paused until the engines are up (:func:`start_campaigns`): a campaign started
+    before would be dialled through by the first engine while the others start."""
+    store = await Store.open(dsn)
+    try:
+        queues = []
+        for i, mode in enumerate(modes):
+            await demo.build(store, contacts=0, seed=11, mode=mode, agents=3, running=False)
+            name = demo.campaign_name(mode)
+            lines = demo.sample_csv(contacts, 20 + i).splitlines()[1:]
+            text = "name,phone\n" + "".join(f"K {n},{line.split(',')[1]}\n" for n, line in enumerate(lines))
+            await contact_import.import_contacts(
+                store.pool, name, read_contacts(io.StringIO(text), default_region="PL"), source="test"
+            )
+            queues.append((await store.get_campaign(name)).queue)
+        return queues
+    finally:
+        await store.close()
+
+
+async def start_multi_pbx(queues: list[str]) -> SimulatedPbx:
+    pbx = SimulatedPbx(
+        secret=SECRET,
+        time_scale=TIME_SCALE,
+        queues=tuple(queues),
+        population=POPULATION,
+        rng=np.random.default_rng(5),
+        agent_ring_s=1.0,
+        auth_fail_delay_s=0.05,
+    )
+    await pbx.start()
+    return pbx
+
+
+async def start_campaigns(dsn: str, engine_ids: list[str], names: list[str]) -> None:
+    """Once every engine has sent a heartbeat, set the campaigns running."""
+
+    async def up() -> bool:
+        conn = await asyncpg.connect(dsn)
+        try:
+            return bool(await conn.fetchval("SELECT count(*) = $1 FROM engines", len(engine_ids)))
+        finally:
+            await conn.close()
+
+    await wait_for(up, timeout_s=90, every_s=0.2, what=f"engines {engine_ids} up")
+    store = await Store.open(dsn)
+    try:
+        for name in names:
+            await store.set_campaign_state(name, CampaignState.RUNNING)
+    finally:
+        await store.close()
+
+
+async def start_engine(
+    tmp_path: Path, dsn: str, port: int, engine_id: str, *, takeover_s: float
+) -> EngineProcess:
+    folder = tmp_path / engine_id
+    folder.mkdir()
+    config = write_config(folder / "dialer.toml", ami_port=port, engine_id=engine_id)
+    with config.open("a") as f:
+        f.write(f"takeover_s = {takeover_s}\n")
+    return await EngineProcess.start(config, dsn, tmp_path / f"{engine_id}.log")
+
+
+async def campaign_owners(dsn: str) -> dict[str, tuple[str | None, int]]:
+    """campaign name -> (owner engine, token)."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        rows = await conn.fetch(
+            """SELECT c.name, o.engine_id, o.token
+               FROM campaign_owners o JOIN campaigns c ON c.id = o.campaign_id"""
+        )
+    finally:
+        await conn.close()
+    return {r["name"]: (r["engine_id"], r["token"]) for r in rows}

@@ -25,8 +25,10 @@ def _exported_names() -> set[str]:
     )
     for c in (m.attempts, m.live_answers, m.abandons, m.originate_errors, m.dial_refusals):
         c.labels(*(["x"] * len(c._labelnames))).inc()
-    for c in (m.ami_reconnects, m.ami_garbled):
+    for c in (m.ami_reconnects, m.ami_garbled, m.takeovers, m.ownership_lost):
         c.labels("s").inc()
+    for g in (m.engine_campaigns, m.engine_calls, m.engine_heartbeat, m.campaigns_unowned):
+        g.labels("e").set(1)
     m.agent_wait.labels("c").observe(1)
     m.decision_latency.labels("c").observe(0.001)
     text = generate_latest(registry).decode()

@@ -31,6 +31,7 @@ from dialer.api import (
     campaigns,
     contacts,
     dnc,
+    engines,
     events,
     imports,
     reminders,
@@ -185,7 +186,7 @@ def create_api(ctx: ApiContext) -> FastAPI:
     app.state.ctx = ctx
     for module in (
         auth, agents, campaigns, events, users, reminders, callbacks, contacts, imports, transfers,
-        attempts, reports, schedules, statuses, agent_records, dnc,
+        attempts, reports, schedules, statuses, agent_records, dnc, engines,
     ):  # fmt: skip
         app.include_router(module.router, prefix=API_PREFIX, responses=_RESPONSES)
     mount_console(app)  # the web console at / (docs/console.md)

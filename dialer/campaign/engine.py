@@ -27,17 +27,31 @@ that is running with its schedule open, and drains the runner of one that was st
 paused or whose schedule closed. A runner that crashes is logged and restarted on the next
 poll. One PBX subscription feeds all runners: attempt updates go to the runner that owns
 the attempt, agent and connection updates to every runner (each board filters its queue).
+
+Several engines (issue 15). With an :class:`~dialer.campaign.ownership.Ownership`, a campaign
+runs here only while this engine owns it: each poll (every heartbeat, a quarter of the
+take-over time) refreshes the heartbeat, stops at once the runner of a campaign taken over
+by another engine (without taking its agents out of the queue: they are the new owner's
+now), and takes free or expired campaigns up to this engine's share. Taking a campaign from
+another engine first claims its open attempts and settles them as the start-up
+reconciliation settles this engine's own (calls still up adopted, the rest closed as lost,
+answered contacts given the default disposition); the runner then restores the stored
+abandon windows and statistics as at any start, and its agents are logged in again
+(``engine.autologin_agents``). The runner writes through a
+:class:`~dialer.campaign.ownership.FencedStore`. A graceful stop hands the campaigns back.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 from typing import Any
 
 import structlog
 
 from ami.outcome import Ended
+from dialer.campaign.ownership import FencedStore, Ownership
 from dialer.campaign.runner import CampaignRunner
 from dialer.campaign.settings import RunnerSettings
 from dialer.clock import Clock
@@ -52,6 +66,8 @@ from pacing import PacingPolicy
 log = structlog.get_logger(__name__)
 
 __all__ = ["Engine", "ReconcileReport"]
+
+_Wanted = tuple[Campaign, Schedule]  # a campaign to run and its schedule
 
 
 class ReconcileReport:
@@ -88,6 +104,8 @@ class Engine:
         campaigns: only these campaign names (None: all).
         dial_demo: dial campaigns flagged demo too (``dialer demo``, test rigs); otherwise each
             is skipped with one warning (issue 11 item 5: ``dialer run`` never dials demo data).
+        ownership: run only the campaigns this engine owns among several (issue 15); None:
+            every campaign (one engine on the database, tests, benchmarks).
     """
 
     def __init__(
@@ -103,6 +121,7 @@ class Engine:
         policy_factory: Any = None,
         campaigns: set[str] | None = None,
         dial_demo: bool = False,
+        ownership: Ownership | None = None,
     ) -> None:
         self.store = store
         self.pbx = pbx
@@ -114,6 +133,7 @@ class Engine:
         self._policy_factory = policy_factory
         self._only = campaigns
         self._dial_demo = dial_demo
+        self.ownership = ownership
         self.demo_refused: set[str] = set()  # campaigns skipped for their demo flag (said once)
         self._runners: dict[str, CampaignRunner] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
@@ -173,7 +193,8 @@ class Engine:
                     log.warning("supervise_failed", error=str(err))
                 except Exception as err:  # database unreachable: runners keep what they have
                     log.warning("supervise_failed", error=type(err).__name__)
-                await self._sleep(self.clock.now() + self.poll_s)
+                beat_s = self.poll_s if self.ownership is None else self.ownership.heartbeat_s
+                await self._sleep(self.clock.now() + min(self.poll_s, beat_s))
         finally:
             if self._drain_started:
                 await self._drained.wait()  # drain() finishes the runners' calls itself
@@ -181,17 +202,32 @@ class Engine:
                 runner.stop()
             await asyncio.gather(*self._tasks.values(), *self._draining, return_exceptions=True)
             await self._hand_over()
+            if self.ownership is not None:
+                await self.ownership.hand_back()
 
     async def drain(self, *, timeout_s: float) -> None:
         """No new calls anywhere; wait for calls in progress up to ``timeout_s``; release leases."""
         self._stopping = True
         self._drain_started = True
         self._wake.set()
+        beating = asyncio.ensure_future(self._beat_until_drained())
         try:
             await asyncio.gather(*(r.drain(timeout_s=timeout_s) for r in list(self._runners.values())))
         finally:
             self._drained.set()
+            await beating
         await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+
+    async def _beat_until_drained(self) -> None:
+        """Keep the campaigns while their calls drain (handed back when :meth:`run` ends)."""
+        while self.ownership is not None and not self._drained.is_set():
+            try:
+                for campaign_id in await self.ownership.beat():
+                    self._lose(campaign_id)
+            except Exception as err:  # database down: the campaigns expire, the drain goes on
+                log.warning("heartbeat_failed", error=type(err).__name__)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._drained.wait(), self.ownership.heartbeat_s)
 
     def stop(self) -> None:
         """Stop at once (leases expire; open attempts are reconciled by the next start)."""
@@ -210,8 +246,32 @@ class Engine:
         """Settle what a previous run of this engine left open (see the module docstring)."""
         report = ReconcileReport()
         now = self.clock.utcnow()
-        report.claimed = await self.store.adopt_handed_over(self.engine_id)
-        open_attempts = await self.store.open_attempts(self.engine_id)
+        if self.ownership is None:
+            report.claimed = await self.store.adopt_handed_over(self.engine_id)
+        else:  # those of campaigns owned by a live engine are claimed by it
+            report.claimed = await self.ownership.store.adopt_free_handed_over(
+                self.engine_id, expiry_s=self.ownership.takeover_s
+            )
+        await self._settle(await self.store.open_attempts(self.engine_id), now, report)
+        report.defaulted = await _default_dispositions(self.store, self.engine_id, self.settings, now)
+        keep = [lease.contact_id for calls in self._adopt.values() for _, lease in calls]
+        keep += [a.contact_id for a in await self.store.awaiting_disposition(self.engine_id)]
+        report.released_own = await self.store.release_own_leases(self.engine_id, keep)
+        report.reclaimed_leases = await self.store.reclaim_expired_leases(now)
+        log.info(
+            "engine_reconciled",
+            engine_id=self.engine_id,
+            adopted=report.adopted,
+            closed_lost=report.closed_lost,
+            defaulted=report.defaulted,
+            reclaimed_leases=report.reclaimed_leases,
+            claimed=report.claimed,
+            released_own=report.released_own,
+        )
+        return report
+
+    async def _settle(self, open_attempts: list[Attempt], now: dt.datetime, report: ReconcileReport) -> None:
+        """Adopt the open attempts whose call is still up on the PBX; close the rest as lost."""
         live: set[str] | None = set()
         if open_attempts:
             for att in open_attempts:
@@ -252,22 +312,6 @@ class Engine:
                 report.closed_lost += 1
             except DialerError as err:
                 log.warning("reconcile_close_failed", attempt_id=att.id, error=str(err))
-        report.defaulted = await self._default_dispositions(now)
-        keep = [lease.contact_id for calls in self._adopt.values() for _, lease in calls]
-        keep += [a.contact_id for a in await self.store.awaiting_disposition(self.engine_id)]
-        report.released_own = await self.store.release_own_leases(self.engine_id, keep)
-        report.reclaimed_leases = await self.store.reclaim_expired_leases(now)
-        log.info(
-            "engine_reconciled",
-            engine_id=self.engine_id,
-            adopted=report.adopted,
-            closed_lost=report.closed_lost,
-            defaulted=report.defaulted,
-            reclaimed_leases=report.reclaimed_leases,
-            claimed=report.claimed,
-            released_own=report.released_own,
-        )
-        return report
 
     async def _hand_over(self) -> None:
         """Leave the calls still up to the next engine and free every other lease of ours.
@@ -294,37 +338,6 @@ class Engine:
         except Exception as err:  # database down: the rows stay open under our id, reconciled at start
             log.warning("hand_over_failed", attempts=len(left), error=type(err).__name__)
 
-    async def _default_dispositions(self, now: dt.datetime) -> int:
-        """Give the default disposition to answered contacts whose agent's decision died with us.
-
-        A call that reached a person was talked about (or not) by an agent whose wrap-up this
-        engine lost: the runner would have applied the default status after the disposition
-        timeout, so the restart does the same. Without it the contact keeps its status and,
-        once the answered hold expires, is dialled again as if nobody had spoken to it. A
-        campaign with no default disposition (and no ``default_disposition`` setting) keeps the
-        hold: releasing it would mean "call again now", the one thing not to do.
-        """
-        waiting = await self.store.awaiting_disposition(self.engine_id)
-        if not waiting:
-            return 0
-        defaults = {c.id: c.default_disposition for c in await self.store.list_campaigns()}
-        done = 0
-        for att in waiting:
-            status = self.settings.default_disposition or defaults.get(att.campaign_id)
-            if status is None:
-                log.warning("reconcile_no_default_status", attempt_id=att.id, contact_id=att.contact_id)
-                continue
-            try:
-                await self.store.set_disposition(
-                    att.contact_id, status, at=now, agent_id=att.agent_id, attempt_id=att.id
-                )
-            except DialerError as err:
-                log.warning("reconcile_disposition_failed", attempt_id=att.id, error=str(err))
-                continue
-            log.info("reconcile_default_disposition", attempt_id=att.id, contact_id=att.contact_id)
-            done += 1
-        return done
-
     # ---------------------------------------------------------------- supervision
 
     async def _sleep(self, until: float) -> None:
@@ -344,7 +357,7 @@ class Engine:
     async def _supervise(self) -> None:
         now = self.clock.utcnow()
         campaigns = await self.store.list_campaigns()
-        wanted: dict[str, tuple[Campaign, Schedule]] = {}
+        wanted: dict[str, _Wanted] = {}
         for camp in campaigns:
             if self._only is not None and camp.name not in self._only:
                 continue
@@ -366,6 +379,8 @@ class Engine:
                 continue
             if schedule.is_open(now):
                 wanted[camp.name] = (camp, schedule)
+        if self.ownership is not None:
+            wanted = await self._owned(wanted)
         for name, task in list(self._tasks.items()):
             if task.done():
                 exc = task.exception() if not task.cancelled() else None
@@ -386,11 +401,70 @@ class Engine:
                 continue
             self._start(camp, schedule)
 
+    async def _owned(self, wanted: dict[str, _Wanted]) -> dict[str, _Wanted]:
+        """Heartbeat, let go of campaigns taken over, take more; the wanted campaigns owned here."""
+        assert self.ownership is not None
+        own = self.ownership
+        for campaign_id in await own.beat():
+            self._lose(campaign_id)
+        label = self.engine_id
+        self.metrics.engine_heartbeat.labels(label).set_to_current_time()
+        if not self._stopping:
+            for campaign_id, previous in await own.take([camp.id for camp, _ in wanted.values()]):
+                if previous is not None and previous != self.engine_id:
+                    self.metrics.takeovers.labels(label).inc()
+                await self._take_over(campaign_id)
+        self.metrics.engine_campaigns.labels(label).set(len(own.tokens))
+        self.metrics.engine_calls.labels(label).set(sum(r.in_flight for r in self._runners.values()))
+        self.metrics.campaigns_unowned.labels(label).set(own.unowned)
+        return {name: w for name, w in wanted.items() if w[0].id in own.tokens}
+
+    async def _take_over(self, campaign_id: int) -> None:
+        """Claim and settle the open attempts another engine left in a campaign just taken."""
+        assert self.ownership is not None
+        claimed = await self.ownership.store.claim_campaign_attempts(self.engine_id, campaign_id)
+        if not claimed:
+            return
+        now = self.clock.utcnow()
+        report = ReconcileReport()
+        report.claimed = claimed
+        mine = [a for a in await self.store.open_attempts(self.engine_id) if a.campaign_id == campaign_id]
+        await self._settle(mine, now, report)  # no runner of the campaign here yet: all are to settle
+        report.defaulted = await _default_dispositions(self.store, self.engine_id, self.settings, now)
+        log.warning(
+            "campaign_taken_over",
+            campaign_id=campaign_id,
+            claimed=claimed,
+            adopted=report.adopted,
+            closed_lost=report.closed_lost,
+            defaulted=report.defaulted,
+        )
+
+    def _lose(self, campaign_id: int) -> None:
+        """Another engine took ``campaign_id``: stop its runner now, leaving its calls and agents."""
+        if self.ownership is not None:
+            self.ownership.drop(campaign_id)
+        for name, runner in list(self._runners.items()):
+            if runner.campaign.id != campaign_id:
+                continue
+            log.warning("campaign_ownership_lost", campaign=name, engine_id=self.engine_id)
+            self.metrics.ownership_lost.labels(self.engine_id).inc()
+            self.pbx.release_attempts(c.attempt_id for c in runner.calls)
+            runner.stop(leave_queue=False)
+            self._runners.pop(name)
+            task = self._tasks.pop(name, None)
+            if task is not None:
+                self._draining.add(task)
+                task.add_done_callback(self._draining.discard)
+
     def _start(self, camp: Campaign, schedule: Schedule) -> None:
         policy: PacingPolicy | None = self._policy_factory(camp) if self._policy_factory else None
+        store: Any = self.store
+        if self.ownership is not None:
+            store = FencedStore(self.store, self.ownership, camp.id, self._lose)
         runner = CampaignRunner(
             camp,
-            store=self.store,
+            store=store,
             pbx=self.pbx,
             clock=self.clock,
             metrics=self.metrics,
@@ -411,3 +485,37 @@ class Engine:
         self._runners[camp.name] = runner
         self._tasks[camp.name] = asyncio.ensure_future(runner.run())
         log.info("runner_started", campaign=camp.name, mode=camp.mode.value)
+
+
+async def _default_dispositions(
+    store: ContactStore, engine_id: str, settings: RunnerSettings, now: dt.datetime
+) -> int:
+    """Give the default disposition to answered contacts whose agent's decision died with us.
+
+    A call that reached a person was talked about (or not) by an agent whose wrap-up this
+    engine lost: the runner would have applied the default status after the disposition
+    timeout, so the restart does the same. Without it the contact keeps its status and,
+    once the answered hold expires, is dialled again as if nobody had spoken to it. A
+    campaign with no default disposition (and no ``default_disposition`` setting) keeps the
+    hold: releasing it would mean "call again now", the one thing not to do.
+    """
+    waiting = await store.awaiting_disposition(engine_id)
+    if not waiting:
+        return 0
+    defaults = {c.id: c.default_disposition for c in await store.list_campaigns()}
+    done = 0
+    for att in waiting:
+        status = settings.default_disposition or defaults.get(att.campaign_id)
+        if status is None:
+            log.warning("reconcile_no_default_status", attempt_id=att.id, contact_id=att.contact_id)
+            continue
+        try:
+            await store.set_disposition(
+                att.contact_id, status, at=now, agent_id=att.agent_id, attempt_id=att.id
+            )
+        except DialerError as err:
+            log.warning("reconcile_disposition_failed", attempt_id=att.id, error=str(err))
+            continue
+        log.info("reconcile_default_disposition", attempt_id=att.id, contact_id=att.contact_id)
+        done += 1
+    return done

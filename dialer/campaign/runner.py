@@ -164,6 +164,7 @@ class CampaignRunner:
         self._pbx_up = bool(pbx.connected)
         self._draining = False
         self._stopping = False
+        self._leave_queue = True
         self._last_decision = DialDecision(launch=0)
         self._schedule_open = True
         self._campaign_running = True
@@ -256,19 +257,22 @@ class CampaignRunner:
                 writer.cancel()
                 self.housekeeping.stop_checks()
                 await self.effects.settle(timeout_s=5.0)  # queue actions answered (or timed out)
-                await self.housekeeping.leave_queue(self._now(), pbx_up=self._pbx_up)
+                if self._leave_queue:
+                    await self.housekeeping.leave_queue(self._now(), pbx_up=self._pbx_up)
                 await self.dialer.terminate()
                 await asyncio.gather(writer, return_exceptions=True)
                 self._log.info(
                     "runner_stopped", in_flight=len(self.calls), pending_writes=self._writer.pending
                 )
 
-    def stop(self) -> None:
+    def stop(self, *, leave_queue: bool = True) -> None:
         """Stop now: launch nothing more, leave leases to expire (a crash-like stop).
 
         As after a drain, the runner's agents then leave the campaign's queue (:meth:`run` ends
-        with ``Housekeeping.remove_members``).
+        with ``Housekeeping.remove_members``), unless ``leave_queue`` is False: another engine
+        took the campaign over and its agents are that engine's now (issue 15).
         """
+        self._leave_queue = leave_queue
         self._stopping = True
         self._wake.set()
 

@@ -14,7 +14,7 @@ from typing import Any
 from dialer.cli.args import port, positive_number, whole_number
 from dialer.cli.campaigns import format_summary
 from dialer.cli.store_command import config_from_args, with_store
-from dialer.model import DialingMode
+from dialer.model import DialingMode, EngineStatus
 from dialer.store.store import Store
 
 
@@ -63,6 +63,30 @@ def cmd_run(args: argparse.Namespace) -> int:
     from dialer.app import run_daemon
 
     return asyncio.run(run_daemon(config_from_args(args)))
+
+
+def cmd_engines(args: argparse.Namespace) -> int:
+    cfg = config_from_args(args)
+
+    async def go(store: Store) -> int:
+        print(format_engines(await store.engines(expiry_s=cfg.engine.takeover_s)))
+        return 0
+
+    return asyncio.run(with_store(cfg, go))
+
+
+def format_engines(engines: list[EngineStatus]) -> str:
+    """``dialer engines``: one line per engine, live ones first, then their campaigns."""
+    if not engines:
+        return "no engine has run on this database"
+    lines = [f"{'ENGINE':<20} {'STATE':<8} {'HEARTBEAT':>10} {'CALLS':>6}  HOST:PID  CAMPAIGNS"]
+    for e in engines:
+        state = "alive" if e.alive else ("stopped" if e.stopped_at is not None else "silent")
+        lines.append(
+            f"{e.engine_id:<20} {state:<8} {e.heartbeat_age_s:>9.1f}s {e.calls:>6}  {e.host}:{e.pid}  "
+            + (", ".join(e.campaigns) or "-")
+        )
+    return "\n".join(lines)
 
 
 def _dialing_mode(text: str) -> DialingMode:
@@ -141,3 +165,11 @@ def register(sub: Any) -> None:
     # SUPPRESS: `dialer --config F run` and `dialer run --config F` both work
     p.add_argument("--config", default=argparse.SUPPRESS, help="TOML file (default: $DIALER_CONFIG)")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser(
+        "engines",
+        help="the engines sharing the database: heartbeats, campaigns owned, calls in progress",
+        description="Every engine that has run on this database, live ones first: alive while its"
+        " heartbeat is younger than engine.takeover_s; 'silent' engines' campaigns are taken over.",
+    )
+    p.set_defaults(func=cmd_engines)

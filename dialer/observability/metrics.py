@@ -169,6 +169,39 @@ class DialerMetrics:
             registry=registry,
         )
 
+        # Several engines on one database (issue 15): labelled by engine id, never by a number.
+        e = ["engine"]
+        self.engine_campaigns = Gauge(
+            "dialer_engine_campaigns_owned", "Campaigns this engine owns", e, registry=registry
+        )
+        self.engine_calls = Gauge(
+            "dialer_engine_calls_in_progress", "Calls from attempt row to end", e, registry=registry
+        )
+        self.engine_heartbeat = Gauge(
+            "dialer_engine_heartbeat_timestamp_seconds",
+            "When this engine last refreshed its ownership in the database (Unix time)",
+            e,
+            registry=registry,
+        )
+        self.campaigns_unowned = Gauge(
+            "dialer_campaigns_unowned",
+            "Running campaigns with an open schedule that no live engine owns, as this engine sees them",
+            e,
+            registry=registry,
+        )
+        self.takeovers = Counter(
+            "dialer_engine_takeovers",
+            "Campaigns this engine took from another engine (expired or handed back)",
+            e,
+            registry=registry,
+        )
+        self.ownership_lost = Counter(
+            "dialer_engine_ownership_lost",
+            "Campaigns another engine took from this one while it ran them",
+            e,
+            registry=registry,
+        )
+
     def export_campaign(self, campaign: str, outcomes: Iterable[str]) -> None:
         """Export a campaign's event counters at 0 before its first event.
 

@@ -29,9 +29,11 @@ one attempt per call, so each is as few statements as the rules allow:
   in half the round trips. A callback's call that may stay pending (the grid's missed rule
   ``retry``, several statements) still runs in one transaction.
 
-**Fencing.** A condition every attempt write must also meet (another engine took the campaign
-over) belongs in :data:`OPEN_GUARD` (opening) and :data:`_CLOSE_GUARD` (closing): each is the
-one place its statement's writes depend on.
+**Fencing** (issue 15). Every attempt write must also be made by the campaign's owner with its
+current token (:func:`dialer.store.owners.owner_holds`; a NULL token: unfenced): the ``ok_owner``
+column of :data:`OPEN_SQL` in :data:`OPEN_GUARD` (opening) and :data:`_CLOSE_GUARD` (closing),
+the one place each statement's writes depend on. The close's read reports it too (``owned``),
+so a refused close raises :class:`~dialer.errors.OwnershipLost` instead of being retried.
 """
 
 from __future__ import annotations
@@ -41,23 +43,25 @@ from collections import OrderedDict
 
 import asyncpg
 
-from dialer.errors import LeaseLost, NotFound
-from dialer.model import CampaignState, DialRefusal, LeasedContact
+from dialer.errors import LeaseLost, NotFound, OwnershipLost
+from dialer.model import CampaignState, DialRefusal, Fence, LeasedContact
 from dialer.schedules.schedule import Schedule
 from dialer.store.campaigns import schedule_from
 from dialer.store.eligibility import ZONES, rules
+from dialer.store.owners import owner_holds
 
 # What must hold for the attempt row to be written, over the ``gate`` row of :data:`OPEN_SQL`
 # ($11 write, $12 schedule fingerprint judged, $13 its verdict). Fencing goes here.
 OPEN_GUARD = """$11::boolean AND g.campaign_state = 'running'
       AND g.schedule_fp = $12::text AND $13::boolean AND g.ok_lease
       AND g.ok_due AND g.ok_enabled AND g.ok_not_listed AND g.ok_hours AND g.ok_window
-      AND g.ok_caps AND g.ok_uk_locks"""
+      AND g.ok_caps AND g.ok_uk_locks AND g.ok_owner"""
 
 # $1 contact, $2 phone, $3 at, $4 agent reserved, $5 lease owner, $6 campaign, $7 e164, $8 engine,
 # $9 callback, $10 agent, $11 write (false: the recheck alone), $12 the schedule fingerprint the
-# caller judged, $13 its verdict (open at $3). The lease's rules for one contact and the number
-# it was leased with, each as a column (NULL where a rule does not apply counts as refused),
+# caller judged, $13 its verdict (open at $3), $14 the engine's fencing token (NULL: unfenced).
+# The lease's rules for one contact and the number it was leased with, each as a column (NULL
+# where a rule does not apply counts as refused),
 # with the campaign's state and its schedule's row; the campaign's values come from its row,
 # the campaign-local day as :func:`~dialer.store.campaigns.local_day`. The row lock makes the
 # lease check and the insert one step; the number's candidate zones go into the row (the audit
@@ -75,7 +79,8 @@ WITH gate AS (
            {hours} AS ok_hours,
            {window} AS ok_window,
            {caps} AS ok_caps,
-           {uk_locks} AS ok_uk_locks
+           {uk_locks} AS ok_uk_locks,
+           """ + owner_holds("$6", "$8", "$14") + """ AS ok_owner
     FROM contacts c
     JOIN campaigns cam ON cam.id = c.campaign_id
     JOIN schedules s ON s.id = cam.schedule_id
@@ -107,23 +112,23 @@ SELECT g.*, (SELECT id FROM opened) AS attempt_id FROM gate g
     zone="cam.timezone",
 )
 
-# $1 contact, $2 lease owner, $3 at, $4 campaign, $5 phone, $6 e164, $7 engine, $8 callback, $9 agent.
-# ``Attempts.open_attempt``: the lease check and the insert without the dial-time rules (tests
-# and tools that record an attempt at any hour). Fencing goes in ``held`` too.
+# $1 contact, $2 lease owner, $3 at, $4 campaign, $5 phone, $6 e164, $7 engine, $8 callback, $9 agent,
+# $10 the engine's fencing token (NULL: unfenced). ``Attempts.open_attempt``: the lease check and
+# the insert without the dial-time rules (tests and tools that record an attempt at any hour).
 OPEN_UNCHECKED_SQL = """
 WITH held AS (
     SELECT c.id, {zones} AS zones
     FROM contacts c
     JOIN campaigns cam ON cam.id = c.campaign_id
     LEFT JOIN contact_phones p ON p.id = $5
-    WHERE c.id = $1 AND c.lease_owner = $2 AND c.lease_expires_at > $3
+    WHERE c.id = $1 AND c.lease_owner = $2 AND c.lease_expires_at > $3 AND {fence}
     FOR UPDATE OF c
 )
 INSERT INTO attempts (contact_id, campaign_id, phone_id, e164, engine_id, callback_id, started_at, agent_id,
                       zones)
 SELECT held.id, $4, $5, $6, $7, $8, $3, $9, held.zones FROM held
 RETURNING id
-""".format(zones=ZONES.format(zone="cam.timezone"))
+""".format(zones=ZONES.format(zone="cam.timezone"), fence=owner_holds("$4", "$7", "$10"))
 
 #: The recheck's columns in the order they are reported, each with the refusal it stands for.
 RECHECK_RULES = (
@@ -194,6 +199,7 @@ async def open_checked(
     agent_reserved: bool,
     engine_id: str | None,
     write: bool = True,
+    fence: Fence | None = None,
 ) -> int | DialRefusal | None:
     """Every dial-time rule for ``lease`` at ``at`` and, when they hold, its attempt row: one statement.
 
@@ -204,7 +210,9 @@ async def open_checked(
     Raises:
         NotFound: the contact or the number is gone.
         LeaseLost: every rule holds but the contact is no longer leased to ``lease.lease_owner``.
+        OwnershipLost: ``fence`` no longer holds the campaign (another engine took it over).
     """
+    engine = fence.engine_id if fence is not None else engine_id or lease.lease_owner
     for _ in range(2):
         fingerprint, verdict = SCHEDULES.judge(lease.campaign_id, at)
         row = await conn.fetchrow(
@@ -216,17 +224,20 @@ async def open_checked(
             lease.lease_owner,
             lease.campaign_id,
             lease.e164,
-            engine_id or lease.lease_owner,
+            engine,
             lease.callback_id,
             lease.agent_id,
             write,
             fingerprint,
             verdict,
+            None if fence is None else fence.token,
         )
         if row is None:
             raise NotFound("contact phone", (lease.contact_id, lease.phone_id))
         if row["attempt_id"] is not None:
             return int(row["attempt_id"])
+        if write and not row["ok_owner"]:
+            raise OwnershipLost(f"campaign {lease.campaign_id} was taken over from {engine}")
         refusal = _refusal(row, SCHEDULES.learn(lease.campaign_id, row), at)
         if refusal is not None or not write:
             return refusal
@@ -238,7 +249,8 @@ async def open_checked(
 
 # -- closing ----------------------------------------------------------------------------
 
-# $1 attempts, $2 their triggers (NULL: none). No lock: the write checks that nothing changed
+# $1 attempts, $2 their triggers (NULL: none), $3 $4 the writer's fence (engine, token; NULL: none).
+# No lock: the write checks that nothing changed
 # (the contact's ``xmin``). Brings the campaign's rule for the trigger, the enabled positions
 # and the position of the number just dialled.
 CLOSE_READ_SQL = """
@@ -252,7 +264,8 @@ SELECT a.id AS attempt_id, a.ended_at, a.outcome, a.contact_id, a.phone_id, a.ca
        r.max_attempts,
        ARRAY(SELECT p.position FROM contact_phones p
              WHERE p.contact_id = c.id AND p.disabled_at IS NULL) AS positions,
-       (SELECT p.position FROM contact_phones p WHERE p.id = a.phone_id) AS current_pos
+       (SELECT p.position FROM contact_phones p WHERE p.id = a.phone_id) AS current_pos,
+       """ + owner_holds("c.campaign_id", "$3", "$4") + """ AS owned
 FROM unnest($1::bigint[], $2::text[]) AS want(id, trigger)
 JOIN attempts a ON a.id = want.id
 JOIN contacts c ON c.id = a.contact_id
@@ -269,12 +282,13 @@ LEFT JOIN LATERAL (
 
 # What must hold for a close to write anything: the attempt still open, its contact's row still
 # the version the close was planned on (``version``: NULL inside a transaction that locked it
-# already).
-# Locks both. Fencing goes here.
+# already), and the writer still the campaign's owner (``engine``, ``token``: its fence).
+# Locks both.
 _CLOSE_GUARD = """guard AS (
     SELECT a.id FROM attempts a JOIN contacts c ON c.id = a.contact_id
     WHERE a.id = $1 AND c.id = $11 AND a.ended_at IS NULL
       AND ({version}::text IS NULL OR c.xmin::text = {version}::text)
+      AND {owned}
     FOR UPDATE OF a, c
 )"""
 
@@ -288,9 +302,10 @@ _CLOSE_ATTEMPT_SET = """
     WHERE id = $1 AND EXISTS (SELECT 1 FROM guard)
 """
 
-# $15 the contact's version read (see the guard). Returns the contact's id when it wrote.
+# $15 the contact's version read, $16 $17 the fence (see the guard). Returns the contact's id
+# when it wrote.
 CLOSE_CANCELLED_SQL = f"""
-WITH {_CLOSE_GUARD.format(version="$15")},
+WITH {_CLOSE_GUARD.format(version="$15", owned=owner_holds("c.campaign_id", "$16", "$17"))},
 att AS ({_CLOSE_ATTEMPT_SET})
 UPDATE contacts SET lease_owner = NULL, lease_expires_at = NULL
 WHERE id = $11 AND EXISTS (SELECT 1 FROM guard)
@@ -300,11 +315,12 @@ RETURNING id
 # $15 phone to disable (NULL: none), $16 callback done (NULL: none), $17 status, $18 attempts,
 # $19 outcome counts, $20 day attempts, $21 day, $22 not before, $23 next position,
 # $24 closed reason, $25 answered hold until, $26 answered, $27 round due, $28 previous status,
-# $29 campaign, $30 status-change reason, $31 the contact's version read (see the guard). All
+# $29 campaign, $30 status-change reason, $31 the contact's version read, $32 $33 the fence
+# (see the guard). All
 # CTEs see the same snapshot, so the contact's next callback is computed leaving out the
 # callback this attempt just completed. Returns the contact's id when it wrote.
 CLOSE_WRITE_SQL = f"""
-WITH {_CLOSE_GUARD.format(version="$31")},
+WITH {_CLOSE_GUARD.format(version="$31", owned=owner_holds("c.campaign_id", "$32", "$33"))},
 att AS ({_CLOSE_ATTEMPT_SET}),
 dead AS (UPDATE contact_phones SET disabled_at = $2 WHERE id = $15 AND EXISTS (SELECT 1 FROM guard)),
 cb AS (UPDATE callbacks SET state = 'done' WHERE id = $16 AND EXISTS (SELECT 1 FROM guard)),

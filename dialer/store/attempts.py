@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 import asyncpg
 
 from dialer.campaign import retry
-from dialer.errors import AttemptClosed, LeaseLost, NotFound, ValidationError
+from dialer.errors import AttemptClosed, LeaseLost, NotFound, OwnershipLost, ValidationError
 from dialer.model import (
     ANSWERED_HOLD_S,
     OUTCOME_TRIGGER,
@@ -30,6 +30,7 @@ from dialer.model import (
     Attempt,
     AttemptResult,
     DialRefusal,
+    Fence,
     LeasedContact,
     Outcome,
     RetryRule,
@@ -46,6 +47,7 @@ from dialer.store.attempt_sql import (
 from dialer.store.callbacks import retry_in_window
 from dialer.store.campaigns import local_day
 from dialer.store.connection import PoolNoun
+from dialer.store.owners import owner_holds
 from dialer.store.statuses import DEFAULT_RULES, rule_from
 
 _NO_RETRY = RetryRule(delay_s=0)
@@ -89,12 +91,18 @@ _OPTIMISTIC_TRIES = 3
 
 
 async def _close_row(
-    conn: asyncpg.Connection | asyncpg.Pool, attempt_id: int, result: AttemptResult, *, locked: bool
+    conn: asyncpg.Connection | asyncpg.Pool,
+    attempt_id: int,
+    result: AttemptResult,
+    *,
+    locked: bool,
+    fence: tuple[str | None, int | None],
 ) -> asyncpg.Record:
     """What closing ``attempt_id`` needs (:data:`CLOSE_READ_SQL`); ``locked``: inside a transaction.
 
     Raises:
         NotFound: no such attempt.
+        OwnershipLost: ``fence`` (engine, token) no longer holds the attempt's campaign.
         AttemptClosed: it was closed already.
     """
     trigger = OUTCOME_TRIGGER[result.outcome]
@@ -102,10 +110,13 @@ async def _close_row(
         CLOSE_READ_SQL + (" FOR UPDATE OF a, c" if locked else ""),
         [attempt_id],
         [None if trigger is None else trigger.value],
+        *fence,
     )
     if not rows:
         raise NotFound("attempt", attempt_id)
     row = rows[0]
+    if not row["owned"]:
+        raise OwnershipLost(f"attempt {attempt_id}: its campaign was taken over from {fence[0]}")
     if row["ended_at"] is not None:
         raise AttemptClosed(f"attempt {attempt_id} was closed already ({row['outcome']})")
     return row
@@ -228,7 +239,12 @@ class Attempts(PoolNoun):
     """Attempts, their outcomes and the agent's disposition on the shared pool."""
 
     async def open_attempt(
-        self, lease: LeasedContact, *, at: dt.datetime, engine_id: str | None = None
+        self,
+        lease: LeasedContact,
+        *,
+        at: dt.datetime,
+        engine_id: str | None = None,
+        fence: Fence | None = None,
     ) -> int:
         """Record an attempt BEFORE the Originate is sent; return its id for the channel variable.
 
@@ -237,8 +253,9 @@ class Attempts(PoolNoun):
 
         Raises:
             LeaseLost: the contact is no longer leased to this engine.
+            OwnershipLost: ``fence`` no longer holds the campaign (another engine took it over).
         """
-        engine = engine_id or lease.lease_owner
+        engine = fence.engine_id if fence is not None else engine_id or lease.lease_owner
         attempt_id = await self.pool.fetchval(
             OPEN_UNCHECKED_SQL,
             lease.contact_id,
@@ -250,13 +267,27 @@ class Attempts(PoolNoun):
             engine,
             lease.callback_id,
             lease.agent_id,
+            None if fence is None else fence.token,
         )
         if attempt_id is None:
+            if fence is not None and not await self._holds(lease.campaign_id, fence):
+                raise OwnershipLost(f"campaign {lease.campaign_id} was taken over from {fence.engine_id}")
             raise LeaseLost(f"contact {lease.contact_id} is not leased to {lease.lease_owner}")
         return int(attempt_id)
 
+    async def _holds(self, campaign_id: int, fence: Fence) -> bool:
+        """Whether ``fence`` still holds the campaign (told apart from a lost lease after a refusal)."""
+        sql = f"SELECT {owner_holds('$1', '$2', '$3')}"
+        return bool(await self.pool.fetchval(sql, campaign_id, fence.engine_id, fence.token))
+
     async def open_checked_attempt(
-        self, lease: LeasedContact, *, at: dt.datetime, agent_reserved: bool, engine_id: str | None = None
+        self,
+        lease: LeasedContact,
+        *,
+        at: dt.datetime,
+        agent_reserved: bool,
+        engine_id: str | None = None,
+        fence: Fence | None = None,
     ) -> int | DialRefusal:
         """The dial-time checks and, when they pass, the attempt row: one statement.
 
@@ -269,11 +300,12 @@ class Attempts(PoolNoun):
             ValidationError: ``at`` is naive.
             NotFound: the contact or its number is gone.
             LeaseLost: every rule holds but the contact is no longer leased to this engine.
+            OwnershipLost: ``fence`` no longer holds the campaign (another engine took it over).
         """
         if at.tzinfo is None:
             raise ValidationError("at", "must be timezone-aware", at)
         opened = await open_checked(
-            self.pool, lease, at=at, agent_reserved=agent_reserved, engine_id=engine_id
+            self.pool, lease, at=at, agent_reserved=agent_reserved, engine_id=engine_id, fence=fence
         )
         assert opened is not None  # written, or a refusal
         return opened
@@ -354,7 +386,9 @@ class Attempts(PoolNoun):
         )
         return [_attempt_from(r) for r in rows]
 
-    async def close_attempt(self, attempt_id: int, result: AttemptResult) -> AppliedOutcome:
+    async def close_attempt(
+        self, attempt_id: int, result: AttemptResult, *, fence: Fence | None = None
+    ) -> AppliedOutcome:
         """Close an attempt and apply its outcome to the contact, all or nothing.
 
         An automatic trigger sets the campaign's status for it (or keeps the status and uses
@@ -376,19 +410,21 @@ class Attempts(PoolNoun):
         Raises:
             NotFound: no such attempt.
             AttemptClosed: it was closed already.
+            OwnershipLost: ``fence`` no longer holds the attempt's campaign; nothing was written.
         """
         trigger = OUTCOME_TRIGGER[result.outcome]
+        fenced = (None, None) if fence is None else (fence.engine_id, fence.token)
         for _ in range(_OPTIMISTIC_TRIES):
-            row = await _close_row(self.pool, attempt_id, result, locked=False)
+            row = await _close_row(self.pool, attempt_id, result, locked=False, fence=fenced)
             if row["callback_id"] is not None and result.outcome not in (Outcome.ANSWERED, Outcome.CANCELLED):
                 break  # the callback may stay pending: several statements, one transaction
             sql, args, applied = _close_plan(row, attempt_id, result, trigger)
-            if await self.pool.fetchval(sql, *args, row["contact_version"]) is not None:
+            if await self.pool.fetchval(sql, *args, row["contact_version"], *fenced) is not None:
                 return applied
         async with self.pool.acquire() as conn, conn.transaction():
-            row = await _close_row(conn, attempt_id, result, locked=True)
+            row = await _close_row(conn, attempt_id, result, locked=True, fence=fenced)
             sql, args, applied = _close_plan(row, attempt_id, result, trigger)
-            await conn.fetchval(sql, *args, None)
+            await conn.fetchval(sql, *args, None, *fenced)
             if result.outcome is not Outcome.ANSWERED and row["callback_id"] is not None:
                 if result.outcome is not Outcome.CANCELLED:
                     await retry_in_window(conn, row["callback_id"], row["campaign_id"], result.ended_at)

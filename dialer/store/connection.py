@@ -58,8 +58,10 @@ _POOL_RESET_KW: dict[str, Any] = (
 )
 
 
-async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
-    """Connect the store's pool to ``dsn``.
+async def create_pool(
+    dsn: str, *, min_size: int = 1, max_size: int = 10, server_settings: dict[str, str] | None = None
+) -> asyncpg.Pool:
+    """Connect the store's pool to ``dsn`` (``server_settings``: session settings of each connection).
 
     The pool releases connections without asyncpg's session reset query (see
     :func:`release_connection`): one round trip less per acquire.
@@ -70,7 +72,12 @@ async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> asy
     """
     try:
         return await asyncpg.create_pool(
-            dsn, min_size=min_size, max_size=max_size, init=init_connection, **_POOL_RESET_KW
+            dsn,
+            min_size=min_size,
+            max_size=max_size,
+            init=init_connection,
+            server_settings=server_settings,
+            **_POOL_RESET_KW,
         )
     except (
         OSError,

@@ -20,6 +20,7 @@ a :class:`~dialer.store.connection.PoolNoun` that holds the shared pool and noth
 * :class:`~dialer.store.history.History`: what pacing remembers of a campaign's calls.
 * :class:`~dialer.store.compliance.Audit`: the compliance audit report, record retention.
 * :class:`~dialer.store.users.Users`: the HTTP API's users and their tokens.
+* :class:`~dialer.store.owners.Owners`: the engines and which campaign each owns (issue 15).
 * :class:`~dialer.store.reminders.Reminders`, :class:`~dialer.store.reminder_sends.ReminderSends`:
   the reminder service's rules and templates, its sends and their log.
 * :class:`~dialer.store.contact_search.ContactSearch`, :class:`~dialer.store.attempt_log.AttemptLog`,
@@ -58,6 +59,7 @@ from dialer.store.contacts import Contacts
 from dialer.store.dnc import DoNotCall
 from dialer.store.history import History
 from dialer.store.imports import Imports
+from dialer.store.owners import Owners
 from dialer.store.reminder_sends import ReminderSends
 from dialer.store.reminders import Reminders
 from dialer.store.reports import Reports
@@ -68,13 +70,19 @@ from dialer.store.web_callbacks import WebCallbacks
 
 class Store(
     Campaigns, Statuses, Contacts, Attempts, Callbacks, CallbackGrids, WebCallbacks, Agents, DoNotCall,
-    History, Audit, Users, Reminders, ReminderSends, ContactSearch, AttemptLog, Reports, Imports,
+    History, Audit, Users, Reminders, ReminderSends, ContactSearch, AttemptLog, Reports, Imports, Owners,
 ):  # fmt: skip
     """The campaign database. Build with :meth:`open`; ``close()`` when done."""
 
     @classmethod
     async def open(
-        cls, dsn: str, *, min_size: int = 1, max_size: int = 10, migrate_now: bool = True
+        cls,
+        dsn: str,
+        *,
+        min_size: int = 1,
+        max_size: int = 10,
+        migrate_now: bool = True,
+        server_settings: dict[str, str] | None = None,
     ) -> Store:
         """Connect a pool to ``dsn`` and (by default) apply pending migrations.
 
@@ -84,7 +92,7 @@ class Store(
         Raises:
             StoreError: the server is unreachable or a migration failed.
         """
-        pool = await create_pool(dsn, min_size=min_size, max_size=max_size)
+        pool = await create_pool(dsn, min_size=min_size, max_size=max_size, server_settings=server_settings)
         store = cls(pool)
         if migrate_now:
             try:

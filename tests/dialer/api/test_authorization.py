@@ -21,6 +21,7 @@ FORBIDDEN: dict[str, set[str]] = {
     "/api/v1/me": set(),
     "/api/v1/events": set(),
     "/api/v1/campaigns": set(),
+    "/api/v1/engines": {"agent"},
     "/api/v1/campaigns/{campaign}/statuses": {"agent"},
     "/api/v1/agents/{agent}": {"agent"},
     "/api/v1/agents/{agent}/login": {"agent"},

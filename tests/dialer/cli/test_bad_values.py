@@ -114,6 +114,8 @@ CASES: tuple[Case, ...] = (
     c("mode", "demo", "--mode", "robocall", "--build-only"),
     c("config", "run", "--config", "{not_utf8}", code=2),
     c("metrics.port", "run", "--config", "{bad_port}", code=2),
+    c("engine.takeover_s", "--config", "{bad_takeover}", "engines", code=2),
+    c("arguments", "engines", "extra"),
     c("ami.servers", "asterisk", "check", code=2),
     c("queue", "asterisk", "check", "--queue"),
     # the AMI tools
@@ -179,12 +181,14 @@ def files(tmp_path: Path) -> dict[str, str]:
     (tmp_path / "bad.toml").write_bytes(b'[log]\nlevel = "info"\n# \xff\xfe Zaj\xeaty\n')
     (tmp_path / "not.toml").write_text("[log\n")
     (tmp_path / "port.toml").write_text("[metrics]\nport = 70000\n")
+    (tmp_path / "takeover.toml").write_text("[engine]\ntakeover_s = 0\n")
     (tmp_path / "contacts.csv").write_text("phone\n501 234 567\n")
     return {
         "{missing}": str(tmp_path / "missing.toml"),
         "{not_utf8}": str(tmp_path / "bad.toml"),
         "{not_toml}": str(tmp_path / "not.toml"),
         "{bad_port}": str(tmp_path / "port.toml"),
+        "{bad_takeover}": str(tmp_path / "takeover.toml"),
         "{csv}": str(tmp_path / "contacts.csv"),
     }
 

@@ -79,7 +79,7 @@ async def test_a_contact_changed_between_the_close_read_and_write_is_not_written
     cid = await store.add_contact(camp, ["+48500002021"])
     [lease] = await store.lease_contacts(camp, at=NOON, owner="e1", limit=1)
     att = await store.open_attempt(lease, at=NOON)
-    [row] = await store.pool.fetch(CLOSE_READ_SQL, [att], ["no_answer"])
+    [row] = await store.pool.fetch(CLOSE_READ_SQL, [att], ["no_answer"], None, None)  # unfenced
     await store.renew_leases("e1", [cid], at=NOON, ttl_s=300)  # a new row version of the contact
     args = [
         att,
@@ -98,7 +98,7 @@ async def test_a_contact_changed_between_the_close_read_and_write_is_not_written
         None,
     ]
     args += [None, None, row["status_id"], 1, {}, 1, NOON.date(), NOON, 1, None, NOON, False, None]
-    args += [row["status_id"], row["campaign_id"], "trigger:no_answer", row["contact_version"]]
+    args += [row["status_id"], row["campaign_id"], "trigger:no_answer", row["contact_version"], None, None]
     assert None is await store.pool.fetchval(CLOSE_WRITE_SQL, *args)
     assert None is (await store.contact_attempts(cid))[0].ended_at
     # the store's close reads again and writes

@@ -1,0 +1,82 @@
+"""Campaign ownership among engines: take-over, heartbeats, and the fence on attempt writes."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from dialer.errors import LeaseLost, OwnershipLost
+from dialer.model import AttemptResult, Fence, Outcome
+from dialer.store.store import Store
+from tests.dialer.conftest import make_campaign, utc
+
+NOON = utc(2026, 3, 10, 12)
+
+
+async def _campaign_id(store: Store, name: str) -> int:
+    return (await store.get_campaign(name)).id
+
+
+async def test_a_campaign_has_one_owner_until_its_heartbeat_expires(store: Store) -> None:
+    cid = await _campaign_id(store, await make_campaign(store))
+    assert (1, None) == await store.take_campaign("own-a", cid, expiry_s=30)
+    assert None is await store.take_campaign("own-b", cid, expiry_s=30)  # a's heartbeat is fresh
+    assert {cid} == await store.engine_heartbeat("own-a", {cid: 1})
+    await asyncio.sleep(0.3)
+    # expired for b's purposes: b takes it with the next token, and a's heartbeat no longer holds it
+    assert (2, "own-a") == await store.take_campaign("own-b", cid, expiry_s=0.2)
+    assert set() == await store.engine_heartbeat("own-a", {cid: 1})
+    assert {cid} == await store.engine_heartbeat("own-b", {cid: 2})
+    # a restarted engine of the same id takes its own campaign at once, with a new token
+    assert (3, "own-b") == await store.take_campaign("own-b", cid, expiry_s=30)
+
+
+async def test_a_graceful_stop_hands_the_campaigns_back_at_once(store: Store) -> None:
+    cid = await _campaign_id(store, await make_campaign(store))
+    assert (1, None) == await store.take_campaign("hb-a", cid, expiry_s=30)
+    await store.engine_heartbeat("hb-a", {cid: 1})
+    assert [] == await store.unowned_campaigns([cid], expiry_s=30)
+    assert 1 == await store.hand_back_campaigns("hb-a")
+    assert [cid] == await store.unowned_campaigns([cid], expiry_s=30)
+    assert (2, None) == await store.take_campaign("hb-b", cid, expiry_s=30)
+    [a] = [e for e in await store.engines(expiry_s=30) if e.engine_id == "hb-a"]
+    assert (False, (), 0) == (a.alive, a.campaigns, a.calls)
+    assert a.stopped_at is not None
+
+
+async def test_a_former_owner_can_neither_open_nor_close_an_attempt(store: Store) -> None:
+    name = await make_campaign(store)
+    cid = await _campaign_id(store, name)
+    await store.add_contact(name, ["+48510001001"])
+    await store.add_contact(name, ["+48510001002"])
+    old = Fence("fence-a", (await store.take_campaign("fence-a", cid, expiry_s=30) or (0, None))[0])
+    first, second = await store.lease_contacts(name, at=NOON, limit=2, owner="fence-a")
+    attempt = await store.open_attempt(first, at=NOON, fence=old)
+    await asyncio.sleep(0.15)
+    token, previous = await store.take_campaign("fence-b", cid, expiry_s=0.1) or (0, None)
+    assert (old.token + 1, "fence-a") == (token, previous)
+    # the lease still holds (it is the contact's), but the campaign is no longer fence-a's
+    with pytest.raises(OwnershipLost):
+        await store.open_attempt(second, at=NOON, fence=old)
+    with pytest.raises(OwnershipLost):
+        await store.close_attempt(attempt, AttemptResult(Outcome.BUSY, ended_at=NOON), fence=old)
+    assert [attempt] == [a.id for a in await store.open_attempts("fence-a")]  # nothing written
+    assert 1 == await store.claim_campaign_attempts("fence-b", cid)
+    new = Fence("fence-b", token)
+    await store.close_attempt(attempt, AttemptResult(Outcome.BUSY, ended_at=NOON), fence=new)
+    assert [] == await store.open_attempts("fence-b")
+    # OwnershipLost is a lease lost: the dial path gives the contact back as for any lost lease
+    assert issubclass(OwnershipLost, LeaseLost)
+
+
+async def test_claiming_moves_open_attempts_and_their_leases_to_the_new_owner(store: Store) -> None:
+    name = await make_campaign(store)
+    cid = await _campaign_id(store, name)
+    contact = await store.add_contact(name, ["+48510001003"])
+    [lease] = await store.lease_contacts(name, at=NOON, limit=1, owner="claim-a")
+    attempt = await store.open_attempt(lease, at=NOON)
+    assert 1 == await store.claim_campaign_attempts("claim-b", cid)
+    assert [attempt] == [a.id for a in await store.open_attempts("claim-b")]
+    assert "claim-b" == (await store.pool.fetchval("SELECT lease_owner FROM contacts WHERE id = $1", contact))
+    assert 0 == await store.claim_campaign_attempts("claim-b", cid)  # already its own
