@@ -518,7 +518,7 @@ class CampaignRunner:
         free = list(plan.free_for_fresh)
         # Live answers already waiting in the queue have the first claim on a free agent:
         # reserving that agent for a callback would abandon the person on the line.
-        spare = len(self.board.free_agents()) - self.calls.customers_waiting()
+        spare = self.board.free_count() - self.calls.customers_waiting()
         for a in plan.assignments:
             if spare <= 0:
                 free.append(a.agent_id)
@@ -596,31 +596,23 @@ class CampaignRunner:
         return self.board.reserve(agent, contact_id, now, kind)
 
     def _snapshot(self, now: float, ready: int) -> CampaignSnapshot:
-        talking: list[float] = []
-        wrapping: list[float] = []
-        reserved = paused = 0
-        for v in self.board.views(now):
-            if v.state is AgentState.TALKING:
-                talking.append(v.in_state_s)
-            elif v.state is AgentState.WRAP_UP:
-                wrapping.append(v.in_state_s)
-            elif v.state in (AgentState.RESERVED, AgentState.OFFERED):
-                reserved += 1
-            elif v.state is AgentState.PAUSED:
-                paused += 1
-        ringing = self.calls.ringing_ages_s(now) + [0.0] * self.dialer.launching
+        """The policy's input, read from counts and lists the board and the call table keep current."""
+        load = self.board.load(now)
+        ringing = self.calls.ringing_ages_s(now)
+        if self.dialer.launching:
+            ringing += [0.0] * self.dialer.launching
         return CampaignSnapshot(
             now_s=now,
             ready_agents=ready,
-            talking_elapsed_s=tuple(talking),
-            wrapping_elapsed_s=tuple(wrapping),
-            reserved_agents=reserved,
-            paused_agents=paused,
+            talking_elapsed_s=load.talking_elapsed_s,
+            wrapping_elapsed_s=load.wrapping_elapsed_s,
+            reserved_agents=load.reserved,
+            paused_agents=load.paused,
             ringing_ages_s=tuple(ringing),
             reserved_ringing=self.calls.reserved_ringing(),
             customers_waiting=self.calls.customers_waiting(),
             lines_free=max(0, self.pbx.lines_free() - self.dialer.launching),
             progressive_contacts=self.hopper.count_reason("call_progressive"),
-            record_requests=len(self.board.awaiting_record()),
+            record_requests=load.record_requests,
             records_accepted=0,
         )
