@@ -34,7 +34,9 @@ The decision (timed into ``dialer_decision_latency_seconds``). Contacts that nee
 (callbacks -- personal ones to their agent, after a grace to anyone -- "my record", "call
 progressive" and contacts a UK repeat-call lock holds, leased as ``agent_required``) go
 first to free agents, never before a live answer already waiting in the queue; then the
-pacing policy (``pacing.policy_for``) decides on a snapshot of the agents and the calls.
+pacing policy (``pacing.policy_for``) decides on a snapshot of the agents and the calls,
+read from counts and ordered lists the board (:mod:`dialer.agents.index`), the call table
+and the hopper keep current as events arrive: no pass over every agent or call in flight.
 Predictive: calls without an agent go to the campaign's queue, the policy's
 ``reserved`` share with a ready agent reserved. Progressive: every call reserves an agent.
 Preview / push-preview: records are offered to agents and dialled only when accepted. The
