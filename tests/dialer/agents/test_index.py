@@ -6,7 +6,7 @@ computed before it had one: a view of every agent, filtered and sorted on each c
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ami.agent_events import AgentCallEvent, AgentCallKind, AgentStateChange, DeviceState, MemberChange
@@ -156,7 +156,7 @@ def _check(board: AgentBoard, now: float) -> None:
     assert load.record_requests == len(asking)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.tuples(ops, st.floats(0.0, 4.0)), max_size=60))
 def test_the_index_equals_the_scan_after_any_event_sequence(steps: list[tuple[tuple, float]]) -> None:
     board = AgentBoard("c1", Q, TIMERS)

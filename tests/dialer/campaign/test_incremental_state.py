@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dialer.campaign.calls import CallTable, InFlightCall
@@ -49,7 +49,7 @@ call_ops = st.one_of(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(call_ops, max_size=60), st.floats(0, 100))
 def test_the_call_tables_counts_equal_a_walk_of_every_call(steps: list[tuple], now: float) -> None:
     table = CallTable()
@@ -106,7 +106,7 @@ hopper_ops = st.one_of(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(hopper_ops, max_size=40))
 def test_the_hoppers_expiry_equals_a_walk_of_every_waiting_contact(steps: list[tuple]) -> None:
     hopper = Hopper()
