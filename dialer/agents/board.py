@@ -29,6 +29,7 @@ from collections.abc import Hashable
 from ami.agent_events import DeviceState, MemberChange
 from dialer.agents import pbx_feed
 from dialer.agents.entry import AgentEntry, HeldCall
+from dialer.agents.index import BoardLoad
 from dialer.agents.membership import forget_last_echoes, reconcile_member
 from dialer.agents.pbx_feed import BoardUpdate
 from dialer.agents.roster import Roster
@@ -51,21 +52,6 @@ from dialer.errors import AgentError
 __all__ = ["AgentBoard"]
 
 REASON_OFFER_TIMEOUT = "offer timeout"
-
-# Device states in which a ready member's phone cannot take a call we would reserve it for
-# (Asterisk's enum ast_device_state): on another call, ringing, on hold, or not registered.
-# UNKNOWN is not among them: some channel drivers never report a state.
-_DEVICE_CANNOT_TAKE = frozenset(
-    {
-        DeviceState.INUSE,
-        DeviceState.BUSY,
-        DeviceState.RINGING,
-        DeviceState.RINGINUSE,
-        DeviceState.ONHOLD,
-        DeviceState.UNAVAILABLE,
-        DeviceState.INVALID,
-    }
-)
 
 _DEVICE_UNREACHABLE = frozenset({DeviceState.UNAVAILABLE, DeviceState.INVALID})
 
@@ -282,16 +268,9 @@ class AgentBoard:
 
     def tick(self, now_s: float) -> list[AgentEffect]:
         """Fire due offer and disposition timeouts, earliest first."""
-        due: list[tuple[float, str]] = []
-        for agent in self._roster.agents.values():
-            if agent.state is AgentState.OFFERED and agent.offer_deadline_at is not None:
-                if agent.offer_deadline_at <= now_s:
-                    due.append((agent.offer_deadline_at, agent.agent_id))
-            elif agent.state is AgentState.WRAP_UP and agent.wrap_deadline_at is not None:
-                if agent.wrap_deadline_at <= now_s:
-                    due.append((agent.wrap_deadline_at, agent.agent_id))
+        due = self._roster.index.due(now_s)
         effects: list[AgentEffect] = []
-        for at_s, agent_id in sorted(due):
+        for at_s, agent_id in due:
             agent = self._roster.agents[agent_id]
             if agent.state is AgentState.OFFERED:
                 effects += self._end_offer(agent, AgentInput.OFFER_TIMEOUT, at_s, REASON_OFFER_TIMEOUT)
@@ -308,16 +287,8 @@ class AgentBoard:
 
     def next_deadline_at(self) -> float | None:
         """When :meth:`tick` next has something to do, or None."""
-        times = [
-            t
-            for a in self._roster.agents.values()
-            for t in (
-                a.offer_deadline_at if a.state is AgentState.OFFERED else None,
-                a.wrap_deadline_at if a.state is AgentState.WRAP_UP else None,
-            )
-            if t is not None
-        ]
-        return min(times) if times else None
+        deadlines = self._roster.index.deadlines
+        return deadlines[0][0] if deadlines else None
 
     # ================================================================ the PBX's view
 
@@ -359,10 +330,7 @@ class AgentBoard:
 
     def counts(self) -> dict[AgentState, int]:
         """Agents per state, every state present (for ``dialer_agents{state}``)."""
-        out = dict.fromkeys(AgentState, 0)
-        for agent in self._roster.agents.values():
-            out[agent.state] += 1
-        return out
+        return dict(self._roster.index.counts)
 
     def agents_by_state(self) -> dict[str, int]:
         """``dialer_agents{state}``: every state's count plus ``logging_out`` (held logouts)."""
@@ -375,7 +343,7 @@ class AgentBoard:
         return sum(1 for a in self._roster.agents.values() if a.logout_requested_at is not None)
 
     def logged_in(self) -> int:
-        return sum(1 for a in self._roster.agents.values() if a.state is not AgentState.LOGGED_OUT)
+        return len(self._roster.agents) - self._roster.index.counts[AgentState.LOGGED_OUT]
 
     def free_agents(self) -> list[str]:
         """Ready agents whose phone can take a call, longest-idle first (fairness), ties by id.
@@ -383,21 +351,19 @@ class AgentBoard:
         A ready agent whose device the PBX reports in use, ringing or unregistered (a manual
         call, a phone that lost its registration) is left out until a member event says free.
         """
-        ready = [
-            a
-            for a in self._roster.agents.values()
-            if a.state is AgentState.READY and a.device not in _DEVICE_CANNOT_TAKE
-        ]
-        return [a.agent_id for a in sorted(ready, key=lambda a: (a.since_at, a.agent_id))]
+        return [agent_id for _, agent_id in self._roster.index.free]
+
+    def free_count(self) -> int:
+        """How many agents :meth:`free_agents` lists (without listing them)."""
+        return len(self._roster.index.free)
 
     def awaiting_record(self) -> list[str]:
         """Preview: ready agents who asked for a record, oldest request first."""
-        asking = [
-            a
-            for a in self._roster.agents.values()
-            if a.state is AgentState.READY and a.record_requested_at is not None
-        ]
-        return [a.agent_id for a in sorted(asking, key=lambda a: (a.record_requested_at or 0.0, a.agent_id))]
+        return [agent_id for _, agent_id in self._roster.index.asking]
+
+    def load(self, now_s: float) -> BoardLoad:
+        """What the pacing policy reads of the agents (elapsed talk and wrap-up, counts) at ``now_s``."""
+        return self._roster.index.load(now_s)
 
     def state_of(self, agent_id: str) -> AgentState:
         """The agent's state; an agent never seen is logged out."""

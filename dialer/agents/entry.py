@@ -13,6 +13,7 @@ from collections.abc import Hashable
 from dataclasses import dataclass, field
 
 from ami.agent_events import DeviceState, MemberChange
+from dialer.agents.index import INDEXED_FIELDS, AgentIndex
 from dialer.agents.state import AgentState, ReservationKind
 
 __all__ = ["AgentEntry", "HeldCall", "MemberEcho"]
@@ -39,7 +40,12 @@ class MemberEcho:
 
 @dataclass(slots=True)
 class AgentEntry:
-    """One agent of the board; its ``state`` is assigned only by :meth:`Roster.step`."""
+    """One agent of the board; its ``state`` is assigned only by :meth:`Roster.step`.
+
+    ``index``: the roster's :class:`~dialer.agents.index.AgentIndex`, told of every change to
+    a field it files agents by (:data:`~dialer.agents.index.INDEXED_FIELDS`) by
+    :meth:`__setattr__`, so that no step can leave the index behind.
+    """
 
     agent_id: str
     interface: str
@@ -62,3 +68,14 @@ class AgentEntry:
     member_reason: str | None = None
     device: DeviceState = DeviceState.UNKNOWN  # the member's device, from the last member event
     echoes: deque[MemberEcho] = field(default_factory=deque)
+    index: AgentIndex | None = field(default=None, repr=False, compare=False)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        object.__setattr__(self, name, value)
+        if name in INDEXED_FIELDS:
+            try:
+                index = self.index
+            except AttributeError:  # still in __init__: filed once the roster hands it the index
+                return
+            if index is not None:
+                index.refile(self)

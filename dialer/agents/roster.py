@@ -15,6 +15,7 @@ Every step appends its effects to the caller's list (``dialer.agents.state``); m
 from __future__ import annotations
 
 from dialer.agents.entry import AgentEntry
+from dialer.agents.index import AgentIndex
 from dialer.agents.membership import sync_member
 from dialer.agents.state import (
     BUSY_STATES,
@@ -45,6 +46,7 @@ class Roster:
         self.queue = queue
         self.timers = timers
         self.agents: dict[str, AgentEntry] = {}
+        self.index = AgentIndex()  # the agents filed for the decision, kept current by each entry
         self.by_interface: dict[str, str] = {}  # interface -> agent id (the interface's last agent)
         self.by_attempt: dict[str, str] = {}  # attempt id -> agent id, while the agent holds that call
         # Attempts whose wrap-up a call the PBX put through ended early (pbx_feed): their own
@@ -76,6 +78,8 @@ class Roster:
         if agent is None:
             agent = AgentEntry(agent_id, interface, member_name, since_at=at_s)
             self.agents[agent_id] = agent
+            agent.index = self.index
+            self.index.refile(agent)
         transition(agent_id, agent.state, AgentInput.LOGIN)  # raises before anything changes
         if agent.interface != interface:
             self.by_interface.pop(agent.interface, None)

@@ -16,11 +16,17 @@ contact, though, expires at the end of its current calling window (``dial_until`
 hours, the number's window, the schedule; issue 11): :meth:`Hopper.expire_waiting` takes it
 out of line so that it is released rather than dialled after 21:00. Pure: no I/O, no clock;
 times are passed in.
+
+The runner asks :meth:`Hopper.expire_waiting` on every turn of its loop: the hopper keeps the
+earliest ``dial_until`` of its waiting contacts in a heap, so that a turn when nothing expires
+looks at one value rather than every contact (issue 18 item 2); the set of fresh contact ids
+makes :meth:`Hopper.add` one look-up a lease instead of a walk of the line.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 from collections import deque
 from dataclasses import dataclass
 
@@ -51,6 +57,8 @@ class Hopper:
 
     def __init__(self) -> None:
         self._fresh: deque[HopperEntry] = deque()
+        self._fresh_ids: set[int] = set()  # the contact ids in ``_fresh``
+        self._ends: list[tuple[dt.datetime, int]] = []  # (dial_until, contact) of waiting ones; may be stale
         self._agent: dict[int, HopperEntry] = {}
         self._held: dict[int, LeasedContact] = {}
         self._dialled: dict[int, LeasedContact] = {}
@@ -64,13 +72,16 @@ class Hopper:
             cid = lease.contact_id
             if cid in self._held or cid in self._dialled or cid in self._agent:
                 continue
-            if any(e.lease.contact_id == cid for e in self._fresh):
+            if cid in self._fresh_ids:
                 continue
             entry = HopperEntry(lease, at_s)
             if needs_agent(lease):
                 self._agent[cid] = entry
             else:
                 self._fresh.append(entry)
+                self._fresh_ids.add(cid)
+            if lease.dial_until is not None:
+                heapq.heappush(self._ends, (lease.dial_until, cid))
             added += 1
         return added
 
@@ -81,6 +92,7 @@ class Hopper:
         if not self._fresh:
             return None
         lease = self._fresh.popleft().lease
+        self._fresh_ids.discard(lease.contact_id)
         self._held[lease.contact_id] = lease
         return lease
 
@@ -91,12 +103,8 @@ class Hopper:
     def take(self, contact_id: int) -> LeasedContact | None:
         """Move a waiting contact (either line) to *held*; None if it is not waiting."""
         entry = self._agent.pop(contact_id, None)
-        if entry is None:
-            for i, e in enumerate(self._fresh):
-                if e.lease.contact_id == contact_id:
-                    entry = e
-                    del self._fresh[i]
-                    break
+        if entry is None and contact_id in self._fresh_ids:
+            entry = self._drop_fresh(contact_id)
         if entry is None:
             return None
         self._held[contact_id] = entry.lease
@@ -125,11 +133,18 @@ class Hopper:
             entry = self._agent.pop(contact_id, None)
             if entry is not None:
                 return entry.lease
-            for i, e in enumerate(self._fresh):
-                if e.lease.contact_id == contact_id:
-                    del self._fresh[i]
-                    return e.lease
+            if contact_id in self._fresh_ids:
+                return self._drop_fresh(contact_id).lease
         return lease
+
+    def _drop_fresh(self, contact_id: int) -> HopperEntry:
+        """Take a contact the fresh line holds out of it (``contact_id`` is in ``_fresh_ids``)."""
+        self._fresh_ids.discard(contact_id)
+        for i, e in enumerate(self._fresh):
+            if e.lease.contact_id == contact_id:
+                del self._fresh[i]
+                return e
+        raise AssertionError(f"contact {contact_id} in the fresh ids but not in the line")
 
     def unhold(self, contact_id: int) -> LeasedContact | None:
         """A held contact goes back undialled (released to the store by the caller)."""
@@ -162,17 +177,28 @@ class Hopper:
         Held and dialled contacts stay: the dial path checks a held one's ``dial_until`` itself,
         and a call already placed is not cut off.
         """
+        if not self._ends or self._ends[0][0] > at:
+            return []  # no waiting contact's window ends by ``at``
         ids = [e.lease.contact_id for e in self._fresh if window_ended(e.lease, at)]
         ids += [cid for cid, e in self._agent.items() if window_ended(e.lease, at)]
         for cid in ids:
             self.settle(cid)
+        # the heap again from what waits (it also held contacts taken or settled since)
+        self._ends = [
+            (e.lease.dial_until, e.lease.contact_id)
+            for e in (*self._fresh, *self._agent.values())
+            if e.lease.dial_until is not None
+        ]
+        heapq.heapify(self._ends)
         return ids
 
     def release_waiting(self) -> list[int]:
         """Empty both waiting lines (schedule closed, draining); returns the ids to release."""
         ids = [e.lease.contact_id for e in self._fresh] + list(self._agent)
         self._fresh.clear()
+        self._fresh_ids.clear()
         self._agent.clear()
+        self._ends.clear()
         return ids
 
     # -- sizes ---------------------------------------------------------------------------

@@ -34,7 +34,9 @@ The decision (timed into ``dialer_decision_latency_seconds``). Contacts that nee
 (callbacks -- personal ones to their agent, after a grace to anyone -- "my record", "call
 progressive" and contacts a UK repeat-call lock holds, leased as ``agent_required``) go
 first to free agents, never before a live answer already waiting in the queue; then the
-pacing policy (``pacing.policy_for``) decides on a snapshot of the agents and the calls.
+pacing policy (``pacing.policy_for``) decides on a snapshot of the agents and the calls,
+read from counts and ordered lists the board (:mod:`dialer.agents.index`), the call table
+and the hopper keep current as events arrive: no pass over every agent or call in flight.
 Predictive: calls without an agent go to the campaign's queue, the policy's
 ``reserved`` share with a ready agent reserved. Progressive: every call reserves an agent.
 Preview / push-preview: records are offered to agents and dialled only when accepted. The
@@ -522,7 +524,7 @@ class CampaignRunner:
         free = list(plan.free_for_fresh)
         # Live answers already waiting in the queue have the first claim on a free agent:
         # reserving that agent for a callback would abandon the person on the line.
-        spare = len(self.board.free_agents()) - self.calls.customers_waiting()
+        spare = self.board.free_count() - self.calls.customers_waiting()
         for a in plan.assignments:
             if spare <= 0:
                 free.append(a.agent_id)
@@ -600,31 +602,23 @@ class CampaignRunner:
         return self.board.reserve(agent, contact_id, now, kind)
 
     def _snapshot(self, now: float, ready: int) -> CampaignSnapshot:
-        talking: list[float] = []
-        wrapping: list[float] = []
-        reserved = paused = 0
-        for v in self.board.views(now):
-            if v.state is AgentState.TALKING:
-                talking.append(v.in_state_s)
-            elif v.state is AgentState.WRAP_UP:
-                wrapping.append(v.in_state_s)
-            elif v.state in (AgentState.RESERVED, AgentState.OFFERED):
-                reserved += 1
-            elif v.state is AgentState.PAUSED:
-                paused += 1
-        ringing = self.calls.ringing_ages_s(now) + [0.0] * self.dialer.launching
+        """The policy's input, read from counts and lists the board and the call table keep current."""
+        load = self.board.load(now)
+        ringing = self.calls.ringing_ages_s(now)
+        if self.dialer.launching:
+            ringing += [0.0] * self.dialer.launching
         return CampaignSnapshot(
             now_s=now,
             ready_agents=ready,
-            talking_elapsed_s=tuple(talking),
-            wrapping_elapsed_s=tuple(wrapping),
-            reserved_agents=reserved,
-            paused_agents=paused,
+            talking_elapsed_s=load.talking_elapsed_s,
+            wrapping_elapsed_s=load.wrapping_elapsed_s,
+            reserved_agents=load.reserved,
+            paused_agents=load.paused,
             ringing_ages_s=tuple(ringing),
             reserved_ringing=self.calls.reserved_ringing(),
             customers_waiting=self.calls.customers_waiting(),
             lines_free=max(0, self.pbx.lines_free() - self.dialer.launching),
             progressive_contacts=self.hopper.count_reason("call_progressive"),
-            record_requests=len(self.board.awaiting_record()),
+            record_requests=load.record_requests,
             records_accepted=0,
         )
