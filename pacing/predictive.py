@@ -39,7 +39,9 @@ campaign **falls back to progressive**, and returns to predictive when the rate 
 only ready agents get calls, each reserved. The budget also keeps every later window at the
 aim (:func:`~pacing.budget.suffix_allowance`: the part of the window about to expire is not
 spent) and, with ``worst_hour_cap``, every rolling hour; and nothing unreserved goes out
-while one more abandon would put the window over the cap. Until the learned statistics pass
+while one more abandon would put the window over the cap. Besides these rates in
+expectation, a count guard (``window_risk``, :func:`~pacing.budget.window_room`) keeps the
+expected abandons in flight within what every window can still take. Until the learned statistics pass
 their (small) minimum-history gate the campaign is progressive too; after it, while the
 sample is small, the forecast uses cautious bounds (``cold_start_z``), and while fewer than
 ``ramp_live`` live answers are in the window the budget is spent at half speed rising to
@@ -144,14 +146,13 @@ class PredictiveSettings:
         burst_factor: unreserved calls go out no faster than this multiple of the steady
             launch rate (:class:`~pacing.budget.LaunchRate`; ``None``: no limit).
         burst_depth_s: how many seconds of that rate may go out at once.
-        window_risk: every rolling window (the profile's, and with ``every_hour`` every
-            hour) is held under the cap by count (:func:`~pacing.budget.window_room`): the
-            calls in flight and the new ones may carry no more expected abandons than leave
-            at most this probability of one abandon too many (``None``: no count guard).
-        window_live_floor: the future answers that count in a window: this share of one
-            live answer per agent cycle, for at most the next hour (a floor, not an estimate).
-        every_hour: the count guard also holds every rolling hour (what a supervisor's
-            wallboard shows); on by default, since it costs little talk (docs/pacing.md).
+        window_risk: every rolling window is held under the cap by count
+            (:func:`~pacing.budget.window_room`): calls in flight and new ones carry no more
+            expected abandons than leave this probability of one too many (``None``: off).
+        window_live_floor: future answers counted in a window: this share of one live
+            answer per agent cycle, for at most the next hour (a floor, not an estimate).
+        every_hour: the count guard also holds every rolling hour; off by default (it cost up
+            to 7 points of talk, S4, docs/pacing.md); ``worst_hour_cap`` turns it on.
         cold_start_z: while the sample is small, the forecast uses a bound this many
             standard errors on the cautious side (more live answers, longer talks and wraps)
             instead of the estimate; the margin fades as the sample grows.
@@ -185,7 +186,7 @@ class PredictiveSettings:
     burst_depth_s: float = 5.0
     window_risk: float | None = 0.002
     window_live_floor: float = 0.6
-    every_hour: bool = True
+    every_hour: bool = False
     cold_start_z: float = 1.64
     statistics: StatisticsSettings = field(default_factory=StatisticsSettings)
 
@@ -361,7 +362,7 @@ class PredictivePolicy:
         cycle_s = self.stats.talk_time.mean_s + self.stats.wrap_time.mean_s + 5.0
         per_s = s.window_live_floor * active_agents / cycle_s
         phi = self._fp_ratio()
-        windows = (self.tracker, self.recent) if s.every_hour else (self.tracker,)
+        windows = (self.tracker, self.recent) if s.every_hour or s.worst_hour_cap else (self.tracker,)
         room = min(window_room(w.suffixes(now_s), w.window_s, self.target, per_s, s.horizon_s, fp_ratio=phi)
                    for w in windows)
         return risk_allowance(room, s.window_risk) / self.bias.ratio(now_s)
@@ -423,7 +424,7 @@ class PredictivePolicy:
             steady = active / ((st.talk_time.mean_s + st.wrap_time.mean_s) * max(st.p_live, 0.02))
             n = covered + self.launch_rate.allow(now, steady, n - covered, active)
         forecast = self.last_forecast
-        if forecast is not None and forecast.launch > 0:
+        if forecast is not None and forecast.launch > 0:   # what the guard's bias compares with
             self.bias.expected(now, forecast.new_abandons * n / forecast.launch)
         launch = reserved + n
         level = (in_flight + launch) / active if active else 0.0

@@ -108,7 +108,7 @@ def test_the_bias_rises_with_unforeseen_abandons_and_fades():
 
 
 def test_an_hour_with_no_room_left_dials_only_what_ready_agents_cover():
-    open_hour, full_hour = roomy(burst_factor=None), roomy(burst_factor=None)
+    open_hour, full_hour = roomy(burst_factor=None, every_hour=True), roomy(burst_factor=None, every_hour=True)
     # The 30-day window is clean (5000 answers); the hour ending in 10 s holds 3% exactly and
     # keeps it: no answer can join it before it ends.
     feed_answers(full_hour, 4000.0, 200, 6)
@@ -118,10 +118,12 @@ def test_an_hour_with_no_room_left_dials_only_what_ready_agents_cover():
     busy, free = full_hour.decide(busy_floor(now, 6)), open_hour.decide(busy_floor(now, 6))
     assert DialMode.PREDICTIVE == busy.mode == free.mode
     assert busy.launch <= 6 - 2 < free.launch      # two calls ringing: four ready agents are certain
-    # Without the hourly guard only the profile's window binds, and it has room.
-    off = roomy(every_hour=False)
-    feed_answers(off, 4000.0, 200, 6)
-    assert off.window_allowance(now, 20) > 1.0
+    # Without the hourly guard (the default) only the profile's window binds, and it has room;
+    # the supervisor's worst_hour_cap turns the hourly guard on.
+    off, supervised = roomy(), roomy(worst_hour_cap=True)
+    for policy in (off, supervised):
+        feed_answers(policy, 4000.0, 200, 6)
+    assert off.window_allowance(now, 20) > 1.0 > 0.01 > supervised.window_allowance(now, 20)
 
 
 def test_the_guard_can_be_switched_off_and_its_settings_are_checked():
