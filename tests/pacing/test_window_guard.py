@@ -108,7 +108,7 @@ def test_the_bias_rises_with_unforeseen_abandons_and_fades():
 
 
 def test_an_hour_with_no_room_left_dials_only_what_ready_agents_cover():
-    open_hour, full_hour = roomy(burst_factor=None, every_hour=True), roomy(burst_factor=None, every_hour=True)
+    open_hour, full_hour = (roomy(burst_factor=None, every_hour=True) for _ in range(2))
     # The 30-day window is clean (5000 answers); the hour ending in 10 s holds 3% exactly and
     # keeps it: no answer can join it before it ends.
     feed_answers(full_hour, 4000.0, 200, 6)
