@@ -17,11 +17,25 @@ justify many unreserved calls at once; their answers, and so their abandons, lan
 forecast's own statistics justify in steady state (agents' cycles times calls per live
 answer), with a bucket a few seconds deep. Calls covered for certain by a ready
 agent are not limited: they cannot be abandoned.
+
+**Every window, by count.** The budget above aims at a *rate* in expectation; a rolling
+window with a hundred live answers holds three abandons at 3 %, and abandons that are
+merely expected to average 2 an hour cluster into 5 or 6 in some hour of an 8-hour shift.
+:func:`window_room` counts instead: the abandons that may still land while every window
+holding them stays at or under the cap, given what each newest part of the window already
+holds and a floor on the live answers still to come (at most the next hour's: the campaign
+may stop, and over a night nothing is answered). :func:`risk_allowance` turns that count
+into the expected abandons the calls in flight and the new ones may carry: a Poisson bound,
+so that more abandons than the room holds land with probability at most ``risk``. The
+forecast then launches no call that would take its expected abandons past the allowance.
+The cap holds by construction up to that probability and the floor on future answers.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
+from functools import lru_cache
 
 
 def suffix_allowance(suffixes: Iterable[tuple[float, float, float]], window_s: float, horizon_s: float,
@@ -89,3 +103,138 @@ class LaunchRate:
         """Empty the bucket: after a pause (fallback) predictive resumes at the steady rate, not a burst."""
         self._tokens = 0.0
         self._last_s = now_s
+
+
+def window_room(suffixes: Iterable[tuple[float, float, float]], window_s: float, cap: float,
+                live_per_s: float, horizon_s: float, future_s: float = 3600.0,
+                fp_ratio: float = 0.0) -> float:
+    """How many more abandons every rolling window holding the next ``horizon_s`` can take under ``cap``.
+
+    The window ending ``window_s - span`` seconds from now holds the newest ``span`` seconds
+    of today's window (a suffix) plus the answers in between, of which only those after the
+    horizon and within ``future_s`` from now are counted, at ``live_per_s`` (a floor, not an
+    estimate). ``k`` more abandons fit into a window holding ``live`` answers and
+    ``abandoned`` abandons while ``abandoned + k <= cap * (live + future + k)`` (each abandon
+    is a live answer too). The window starting now, with nothing in it yet, is one of them.
+
+    Args:
+        suffixes: ``(seconds covered, live, abandoned)`` from the newest part back
+            (:meth:`pacing.abandon.AbandonTracker.suffixes`).
+        window_s: the rolling window's length.
+        cap: the rate no window may exceed, in ``[0, 1)``.
+        live_per_s: a floor on live answers per second from now on.
+        horizon_s: the seconds in which the abandons at stake land.
+        future_s: future answers are counted up to this many seconds from now.
+        fp_ratio: estimated AMD false positives per live answer (each an abandon and a live
+            answer where they count), charged on the future answers.
+
+    Returns:
+        The room, possibly negative (a window is already over the cap).
+    """
+    def room(span_s: float, live: float, abandoned: float) -> float:
+        ahead = max(min(window_s - span_s, future_s) - horizon_s, 0.0) * live_per_s
+        return (cap * (live + ahead * (1.0 + fp_ratio)) - abandoned - fp_ratio * ahead) / (1.0 - cap)
+
+    best = room(0.0, 0.0, 0.0)
+    for span_s, live, abandoned in suffixes:
+        best = min(best, room(span_s, live, abandoned))
+    return best
+
+
+def risk_allowance(room: float, risk: float) -> float:
+    """The largest mean ``mu`` with ``P(Poisson(mu) > floor(room)) <= risk`` (0 if ``room < 0``).
+
+    Abandons among calls in flight are a sum of independent rare events, whose count is at
+    most as spread as a Poisson count of the same mean; so expected abandons within this
+    allowance exceed the room with probability at most ``risk``.
+    """
+    if room < 0.0 or risk <= 0.0:
+        return 0.0
+    if risk >= 1.0:
+        return math.inf
+    return _poisson_mean(min(int(room), 10_000), risk)
+
+
+@lru_cache(maxsize=4096)
+def _poisson_mean(k: int, risk: float) -> float:
+    """Bisect for the mean whose upper tail past ``k`` is ``risk`` (the tail grows with the mean)."""
+    def tail(mu: float) -> float:
+        term = cdf = math.exp(-mu)
+        for i in range(1, k + 1):
+            term *= mu / i
+            cdf += term
+        return 1.0 - cdf
+
+    if k > 200:
+        # Normal approximation with continuity correction: mu + z sqrt(mu) = k + 0.5.
+        z = _z_upper(risk)
+        root = (-z + math.sqrt(z * z + 4.0 * (k + 0.5))) / 2.0
+        return root * root
+    lo, hi = 0.0, k + 10.0 * math.sqrt(k + 1.0) + 10.0
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        if tail(mid) <= risk:
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+def _z_upper(risk: float) -> float:
+    """The standard normal quantile with upper tail ``risk`` (bisection on erfc)."""
+    lo, hi = -10.0, 10.0
+    for _ in range(80):
+        mid = 0.5 * (lo + hi)
+        if 0.5 * math.erfc(mid / math.sqrt(2.0)) > risk:
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+class ForecastBias:
+    """How many abandons happened per abandon the forecast expected, lately (never below 1).
+
+    The count guard trusts the forecast's expected abandons; a forecast that is bold (a
+    small sample, a shape it fits badly) lets more through than its room. Both sums decay
+    e-fold over ``memory_s`` and start from ``prior`` abandons each, so a new campaign starts
+    at 1 and one early abandon does not swing it.
+
+    Args:
+        memory_s: the decay time of both sums.
+        prior: pseudo-abandons added to both sides.
+        ceiling: the highest ratio returned.
+    """
+
+    __slots__ = ("_expected", "_last_s", "_seen", "ceiling", "memory_s", "prior")
+
+    def __init__(self, memory_s: float = 3600.0, prior: float = 2.0, ceiling: float = 4.0) -> None:
+        self.memory_s = memory_s
+        self.prior = prior
+        self.ceiling = ceiling
+        self._expected = 0.0
+        self._seen = 0.0
+        self._last_s: float | None = None
+
+    def _decay(self, now_s: float) -> None:
+        if self._last_s is not None and now_s > self._last_s:
+            k = math.exp(-(now_s - self._last_s) / self.memory_s)
+            self._expected *= k
+            self._seen *= k
+        if self._last_s is None or now_s > self._last_s:
+            self._last_s = now_s
+
+    def expected(self, now_s: float, abandons: float) -> None:
+        """The forecast expected ``abandons`` more from the calls it just launched."""
+        self._decay(now_s)
+        self._expected += max(abandons, 0.0)
+
+    def seen(self, now_s: float) -> None:
+        """One abandon happened."""
+        self._decay(now_s)
+        self._seen += 1.0
+
+    def ratio(self, now_s: float) -> float:
+        """Abandons seen per abandon expected, in ``[1, ceiling]``."""
+        self._decay(now_s)
+        return min(max((self._seen + self.prior) / (self._expected + self.prior), 1.0), self.ceiling)

@@ -72,7 +72,8 @@ class NormalForecast:
 
 
 def launch_exact(base: int, supply: np.ndarray, demand: np.ndarray, d_mean: np.ndarray, g: np.ndarray,
-                  cap: int, max_marginal: float, own: np.ndarray) -> tuple[int, float, float]:
+                  cap: int, max_marginal: float, own: np.ndarray, max_total: float = np.inf,
+                  covered: int = 0) -> tuple[int, float, float, float]:
     """The launch count by the marginal rule, with exact (Poisson-binomial) abandon probabilities.
 
     ``supply`` holds each agent's probability of being free by ``t_k + limit`` for the
@@ -81,7 +82,10 @@ def launch_exact(base: int, supply: np.ndarray, demand: np.ndarray, d_mean: np.n
     answer among those ahead of it: each of the ``n`` new calls sees the other ``n - 1``
     (exactly), each ringing call sees the others (to first order: its own probability ``q``
     of having answered, ``own`` summed per step, times ``P(exactly one answer short)``).
-    Returns the count, and the expected abandons and live answers over the horizon at it.
+    Past the ``covered`` calls ready agents take for certain, the total expected abandons
+    stay within ``max_total`` (the windows' count guard, :func:`pacing.budget.window_room`).
+    Returns the count, the expected abandons and live answers over the horizon at it, and
+    the expected abandons with no new call.
     """
     pmf = nonnegative_lumped(base, supply, demand)
     g_prev = g[:-1]
@@ -91,13 +95,13 @@ def launch_exact(base: int, supply: np.ndarray, demand: np.ndarray, d_mean: np.n
         short = pm[:, -2] if pm.shape[1] > 1 else 0.0
         return float(np.maximum(arrivals0 * pm[:, -1] - own * short, 0.0).sum())
 
-    abandons = ringing(pmf)
+    abandons = base_abandons = ringing(pmf)
     n = 0
     while n < cap:
         nxt = add_bernoulli(pmf, g_prev)
         # n + 1 new calls: each one's arrival sees the other n (``pmf``).
         a_next = ringing(nxt) + (n + 1) * float((dg * pmf[:, -1]).sum())
-        if a_next - abandons > max_marginal:
+        if a_next - abandons > max_marginal or (a_next > max_total and n + 1 > covered):
             break
         pmf, abandons, n = nxt, a_next, n + 1
-    return n, abandons, float(d_mean[-1] + n * g[-1])
+    return n, abandons, float(d_mean[-1] + n * g[-1]), base_abandons

@@ -39,7 +39,9 @@ campaign **falls back to progressive**, and returns to predictive when the rate 
 only ready agents get calls, each reserved. The budget also keeps every later window at the
 aim (:func:`~pacing.budget.suffix_allowance`: the part of the window about to expire is not
 spent) and, with ``worst_hour_cap``, every rolling hour; and nothing unreserved goes out
-while one more abandon would put the window over the cap. Until the learned statistics pass
+while one more abandon would put the window over the cap. Besides these rates in
+expectation, a count guard (``window_risk``, :func:`~pacing.budget.window_room`) keeps the
+expected abandons in flight within what every window can still take. Until the learned statistics pass
 their (small) minimum-history gate the campaign is progressive too; after it, while the
 sample is small, the forecast uses cautious bounds (``cold_start_z``), and while fewer than
 ``ramp_live`` live answers are in the window the budget is spent at half speed rising to
@@ -65,7 +67,7 @@ import numpy as np
 
 from pacing._normal import lognormal_cdf, norm_cdf
 from pacing.abandon import AbandonTracker
-from pacing.budget import LaunchRate, suffix_allowance
+from pacing.budget import ForecastBias, LaunchRate, risk_allowance, suffix_allowance, window_room
 from pacing.compliance import ComplianceProfile
 from pacing.errors import InvalidParameter
 from pacing.forecast import NormalForecast, launch_exact
@@ -144,6 +146,13 @@ class PredictiveSettings:
         burst_factor: unreserved calls go out no faster than this multiple of the steady
             launch rate (:class:`~pacing.budget.LaunchRate`; ``None``: no limit).
         burst_depth_s: how many seconds of that rate may go out at once.
+        window_risk: every rolling window is held under the cap by count
+            (:func:`~pacing.budget.window_room`): calls in flight and new ones carry no more
+            expected abandons than leave this probability of one too many (``None``: off).
+        window_live_floor: future answers counted in a window: this share of one live
+            answer per agent cycle, for at most the next hour (a floor, not an estimate).
+        every_hour: the count guard also holds every rolling hour; off by default (it cost up
+            to 7 points of talk, S4, docs/pacing.md); ``worst_hour_cap`` turns it on.
         cold_start_z: while the sample is small, the forecast uses a bound this many
             standard errors on the cautious side (more live answers, longer talks and wraps)
             instead of the estimate; the margin fades as the sample grows.
@@ -175,6 +184,9 @@ class PredictiveSettings:
     hour_margin: float = 0.3
     burst_factor: float | None = 2.0
     burst_depth_s: float = 5.0
+    window_risk: float | None = 0.002
+    window_live_floor: float = 0.6
+    every_hour: bool = False
     cold_start_z: float = 1.64
     statistics: StatisticsSettings = field(default_factory=StatisticsSettings)
 
@@ -196,6 +208,11 @@ class PredictiveSettings:
         if self.burst_factor is not None and not self.burst_factor > 0.0:
             raise InvalidParameter("burst_factor", "must be positive (or None for no limit)",
                                    self.burst_factor)
+        if self.window_risk is not None and not 0.0 < self.window_risk < 1.0:
+            raise InvalidParameter("window_risk", "must be in (0, 1) (or None for no count guard)",
+                                   self.window_risk)
+        if not 0.0 <= self.window_live_floor <= 1.0:
+            raise InvalidParameter("window_live_floor", "must be in [0, 1]", self.window_live_floor)
         if not 0.0 < self.recover_fraction <= 1.0:
             raise InvalidParameter("recover_fraction", "must be in (0, 1]", self.recover_fraction)
 
@@ -208,6 +225,7 @@ class Forecast:
     launch: int
     expected_abandons: float
     expected_live: float
+    new_abandons: float = 0.0       # the new calls' share of ``expected_abandons``
 
 
 class PredictivePolicy:
@@ -229,8 +247,9 @@ class PredictivePolicy:
         self.tracker = AbandonTracker(profile.window_s,
                                       amd_false_positive_rate=s.amd_false_positive_rate,
                                       count_amd_false_positives=profile.amd_false_positives_count)
-        self.recent = AbandonTracker(3600.0, buckets=12)
+        self.recent = AbandonTracker(3600.0, buckets=60)
         self.launch_rate = LaunchRate(s.burst_factor or 1.0, s.burst_depth_s)
+        self.bias = ForecastBias()
         self.calibration = 1.0
         self._calibrated_s: float | None = None
         self.in_fallback = False
@@ -243,6 +262,8 @@ class PredictivePolicy:
         self.stats.observe_call(observation.t_s, kind, observation.ring_s)
         if kind in LIVE_OUTCOMES:
             abandoned = kind is CallOutcomeKind.ABANDONED
+            if abandoned:
+                self.bias.seen(observation.t_s)
             self.tracker.record_answer(observation.t_s, abandoned=abandoned)
             self.recent.record_answer(observation.t_s, abandoned=abandoned)
         elif kind is CallOutcomeKind.MACHINE:
@@ -333,6 +354,19 @@ class PredictivePolicy:
             p_allow *= s.small_team_budget_factor
         return p_allow
 
+    def window_allowance(self, now_s: float, active_agents: int) -> float:
+        """Expected abandons the calls in flight and the new ones may carry (see ``window_risk``)."""
+        s = self.settings
+        if s.window_risk is None:
+            return math.inf
+        cycle_s = self.stats.talk_time.mean_s + self.stats.wrap_time.mean_s + 5.0
+        per_s = s.window_live_floor * active_agents / cycle_s
+        phi = self._fp_ratio()
+        windows = (self.tracker, self.recent) if s.every_hour or s.worst_hour_cap else (self.tracker,)
+        room = min(window_room(w.suffixes(now_s), w.window_s, self.target, per_s, s.horizon_s, fp_ratio=phi)
+                   for w in windows)
+        return risk_allowance(room, s.window_risk) / self.bias.ratio(now_s)
+
     def _calibrate(self, now_s: float, small: bool) -> float:
         """Nudge the calibration factor by the last hour's rate against the aimed rate.
 
@@ -381,13 +415,17 @@ class PredictivePolicy:
         if snapshot.customers_waiting >= s.max_customers_waiting:
             cap = 0
         free = snapshot.ready_agents - reserved
-        n = self._forecast_launch(snapshot, free, max(cap, 0), p_allow * calibration, small)
+        n = self._forecast_launch(snapshot, free, max(cap, 0), p_allow * calibration, small,
+                                  self.window_allowance(now, active))
         if s.burst_factor is not None:
             # Calls a ready agent certainly covers cannot abandon; the rest follow a steady rate.
             covered = min(n, max(0, free - len(snapshot.ringing_ages_s) - snapshot.customers_waiting))
             st = self.stats
             steady = active / ((st.talk_time.mean_s + st.wrap_time.mean_s) * max(st.p_live, 0.02))
             n = covered + self.launch_rate.allow(now, steady, n - covered, active)
+        forecast = self.last_forecast
+        if forecast is not None and forecast.launch > 0:   # what the guard's bias compares with
+            self.bias.expected(now, forecast.new_abandons * n / forecast.launch)
         launch = reserved + n
         level = (in_flight + launch) / active if active else 0.0
         return DialDecision(launch=launch, reserved=reserved, dial_level=level, fallback=False,
@@ -449,7 +487,7 @@ class PredictivePolicy:
         return tables
 
     def _forecast_launch(self, snapshot: CampaignSnapshot, ready: int, cap: int, p_allow: float,
-                         small: bool) -> int:
+                         small: bool, allowance: float = math.inf) -> int:
         tb = self._refresh_tables(snapshot.now_s)
         ts = tb.ts
 
@@ -498,13 +536,17 @@ class PredictivePolicy:
             sunk = 0.0
         theta = self.settings.marginal_factor * p_allow
         g_end = max(float(g[-1]), 1e-9)
+        # The windows' count guard binds past the calls a ready agent covers for certain (those
+        # cannot be abandoned, whatever is in flight).
+        covered = max(0, ready - len(snapshot.ringing_ages_s) - snapshot.customers_waiting)
+        allowance -= sunk
         if exact:
             supply = [tb.f_talk[_rows(snapshot.talking_elapsed_s, _TALK_STEP_S, tb.f_talk.shape[0])],
                       tb.f_wrap[_rows(snapshot.wrapping_elapsed_s, _WRAP_STEP_S, tb.f_wrap.shape[0])]]
-            launch, expected, expected_live = launch_exact(
+            launch, expected, expected_live, base = launch_exact(
                 snapshot.customers_waiting - ready, np.concatenate(supply)[:, 1:], demand[:, :-1],
-                d_mean, g, cap, theta * g_end, own)
-            self.last_forecast = Forecast(p_allow, launch, expected + sunk, expected_live)
+                d_mean, g, cap, theta * g_end, own, allowance, covered)
+            self.last_forecast = Forecast(p_allow, launch, expected + sunk, expected_live, expected - base)
             return launch
         arrivals = np.diff(d_mean)
         shares = np.divide(own, arrivals, out=np.zeros_like(own), where=arrivals > 1e-12)
@@ -519,7 +561,10 @@ class PredictivePolicy:
             hi = min(lo + _BLOCK, cap)
             n = np.arange(lo, hi + 1, dtype=float)
             abandons, live = forecast.abandons(n)
-            bad = np.flatnonzero(np.diff(abandons) > theta * g_end)
+            if lo == 0:
+                base = float(abandons[0])
+            over = (abandons[1:] > allowance) & (n[1:] > covered)
+            bad = np.flatnonzero((np.diff(abandons) > theta * g_end) | over)
             if bad.size:
                 launch = lo + int(bad[0])
                 break
@@ -528,7 +573,8 @@ class PredictivePolicy:
                 break
             lo = hi
         i = launch - lo
-        self.last_forecast = Forecast(p_allow, launch, float(abandons[i] + sunk), float(live[i]))
+        self.last_forecast = Forecast(p_allow, launch, float(abandons[i] + sunk), float(live[i]),
+                                      float(abandons[i]) - base)
         return launch
 
 
