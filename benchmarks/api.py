@@ -4,21 +4,31 @@ One process runs what ``dialer demo --api-port`` runs: the engine on the embedde
 (``--dsn`` for another) and the API. Two processes beside it play the outside world, as in
 production, so that their CPU and their event loops are not the engine's: the simulated PBX
 (``dialer simulate-pbx``, time-scaled) and the load client (this module with ``--client``),
-in which ``--agents`` agents log in through the API, each with its event stream open, on a
-progressive campaign. Two phases of ``--phase-s`` seconds each:
+in which ``--agents`` agents log in through the API on a progressive campaign. Three phases
+of ``--phase-s`` seconds each, in one run, so that the engine is measured with and without
+the API's load on the same machine at the same time:
 
-1. **baseline** — the engine dials with the agents logged in, no API traffic but the open
-   streams;
-2. **load** — every agent, in turn, pauses and gets ready again through the API, then reads
+1. **quiet** — the agents are logged in and take calls; the API serves nothing;
+2. **streams** — every agent has its event stream open, no other API traffic;
+3. **load** — every agent, in turn, pauses and gets ready again through the API, then reads
    its state, with ``--think-s`` between clicks (one request in flight per agent).
 
 Reported: p50/p99 of agent actions (``POST .../pause`` and ``.../ready``) and state reads
 (``GET /agents/{agent}``), each on a fresh connection, p50/p99 of event delivery (request
-sent to the matching ``state`` event read from the agent's stream; the streams look at the
-boards every 50 ms, so about 25 ms of it is that), the attempts placed per second, and the
-runner's decision latency (``dialer_decision_latency_seconds``: mean, and p99 as the first
-bucket holding 99 %) in both phases: the API must not slow dialling. Seeded; numbers vary
-with the machine.
+sent to the matching ``state`` event read from the agent's stream), and per phase the
+attempts placed per second, the runner's decision latency
+(``dialer_decision_latency_seconds``: mean, and p99 as the first bucket holding 99 %) and
+the engine's event-loop lag (how late a 10 ms sleep wakes: what every task of the engine,
+dialling included, waits for the loop). The load client measures its own loop's lag too:
+what it adds to every latency it reports (its floor on this machine). The load average is
+printed before and after: on a shared machine the numbers are only comparable within a run
+and between runs at a similar load. Seeded; numbers vary with the machine.
+
+uvicorn's HTTP implementation, measured apart (a bare FastAPI endpoint returning a small
+JSON body, 300 requests on fresh connections, 20 at a time, the server's CPU time per
+request, on the shared 2-core machine): h11 0.9-1.2 ms, httptools 0.5-0.6 ms; uvloop gave
+no steady gain (0.7-0.8 ms) and would change the loop the engine dials on, so the API uses
+httptools (a dependency) on the standard loop.
 """
 
 from __future__ import annotations
@@ -28,11 +38,15 @@ import asyncio
 import contextlib
 import datetime as dt
 import json
+import os
 import sys
 import tempfile
 import time
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -53,6 +67,41 @@ CAMPAIGN = "BENCH_API"
 
 def _pct(values: list[float], q: float) -> float:
     return float(np.percentile(values, q)) * 1000 if values else float("nan")
+
+
+class LoopLag:
+    """How late a 10 ms sleep wakes on this process's loop, sampled all along (seconds), and
+    what ``probe`` says at each sample (the runner's reasons not to dial, in the engine)."""
+
+    def __init__(self, probe: Callable[[], tuple[str, ...]] = tuple) -> None:
+        self.samples: list[float] = []
+        self.said: Counter[str] = Counter()
+        self._probe_with = probe
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._probe())
+
+    async def _probe(self) -> None:
+        while True:
+            t0 = time.perf_counter()
+            await asyncio.sleep(0.01)
+            self.samples.append(time.perf_counter() - t0 - 0.01)
+            self.said.update(self._probe_with())
+
+    def take(self) -> list[float]:
+        """The samples since the last take."""
+        out, self.samples = self.samples, []
+        return out
+
+    def take_said(self) -> str:
+        """What the probe said since the last call, as ``reason share%`` (empty: nothing)."""
+        n, self.said = self.said, Counter()
+        return ", ".join(f"{k} {v / max(1, len(self.samples) + 1):.0%}" for k, v in n.most_common())
+
+    def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
 
 
 def _decisions(app: App) -> tuple[float, float, float]:
@@ -154,15 +203,31 @@ def _status(response: bytes) -> int:
     return int(response.split(b" ", 2)[1])
 
 
+def _signature(state: dict[str, Any]) -> tuple[object, ...]:
+    """What a ``state`` event and an action's answer agree on (the clocks aside)."""
+    return tuple(
+        (c["campaign"], c["state"], c["pending_pause"], c["pause_reason"]) for c in state["campaigns"]
+    )
+
+
 class Agent:
-    """One simulated person at a browser: a token, an open event stream, clicks."""
+    """One simulated person at a browser: a token, an open event stream, clicks.
+
+    Event delivery is timed from the action's request to the first ``state`` event after it
+    that shows what the action's answer showed: an agent on a call gets its pause later (when
+    the call ends), and that wait is the call's, not the stream's. An action whose state the
+    stream never shows (the runner moved the agent on before the stream looked) is counted in
+    ``missed``.
+    """
 
     def __init__(self, name: str, port: int, think_s: float) -> None:
         self.name = name
         self.port = port
         self.headers: dict[str, str] = {}
-        self.waiting: tuple[str, float] | None = None  # (state awaited, request sent at)
+        self.seen: list[tuple[float, tuple[object, ...]]] = []  # (read at, signature) of state events
+        self.news = asyncio.Event()
         self.delays: list[float] = []
+        self.missed = 0
         self.actions: list[float] = []
         self.reads: list[float] = []
         self.think_s = think_s
@@ -190,29 +255,42 @@ class Agent:
                 self.streaming.set()
                 if line.startswith(b"event: "):
                     event = line[7:].strip().decode()
-                elif line.startswith(b"data: ") and event == "state" and self.waiting is not None:
-                    states = {c["state"] for c in json.loads(line[6:])["campaigns"]}
-                    wanted, sent_at = self.waiting
-                    if wanted in states:
-                        self.delays.append(time.perf_counter() - sent_at)
-                        self.waiting = None
+                elif line.startswith(b"data: ") and event == "state":
+                    signature = _signature(json.loads(line[6:]))
+                    self.seen = [*self.seen[-20:], (time.perf_counter(), signature)]
+                    self.news.set()
         finally:
             writer.close()
 
+    async def _delivered(self, sent_at: float, answer: bytes) -> None:
+        wanted = _signature(json.loads(answer.split(b"\r\n\r\n", 1)[1]))
+        deadline = time.perf_counter() + 5.0
+        while True:
+            for read_at, signature in self.seen:
+                if read_at >= sent_at and signature == wanted:
+                    self.delays.append(read_at - sent_at)
+                    return
+            self.news.clear()
+            try:
+                async with asyncio.timeout(max(0.0, deadline - time.perf_counter())):
+                    await self.news.wait()
+            except TimeoutError:
+                self.missed += 1
+                return
+
     async def act(self, until: float) -> None:
         while time.perf_counter() < until:
-            for action, state in (("pause", "paused"), ("ready", "ready")):
-                self.waiting = (state, time.perf_counter())
+            for action in ("pause", "ready"):
                 t0 = time.perf_counter()
                 response = await _request(
                     self.port, "POST", f"/api/v1/agents/{self.name}/{action}", self.headers
                 )
                 self.actions.append(time.perf_counter() - t0)
-                if _status(response) != 200:
-                    self.waiting = None
-                t0 = time.perf_counter()
+                if _status(response) == 200:
+                    await self._delivered(t0, response)
+                t1 = time.perf_counter()
                 await _request(self.port, "GET", f"/api/v1/agents/{self.name}", self.headers)
-                self.reads.append(time.perf_counter() - t0)
+                self.reads.append(time.perf_counter() - t1)
                 await asyncio.sleep(self.think_s)  # a person does not click faster
 
 
@@ -221,7 +299,9 @@ def _say(what: str) -> None:
 
 
 async def client(args: argparse.Namespace) -> None:
-    """The load client: agents log in, open their streams, wait, act; the samples as JSON."""
+    """The load client: agents log in, wait, open their streams, wait, act; the samples as JSON."""
+    lag = LoopLag()
+    lag.start()
     agents = [Agent(f"a{i:03d}", args.client, args.think_s) for i in range(args.agents)]
     gate = asyncio.Semaphore(8)  # Argon2 is CPU: a few logins at once
 
@@ -230,20 +310,33 @@ async def client(args: argparse.Namespace) -> None:
             await agent.start()
 
     await asyncio.gather(*(start(a) for a in agents))
+    _say("logged_in")
+    await asyncio.sleep(args.phase_s)
     streams = [asyncio.create_task(a.stream()) for a in agents]
     await asyncio.gather(*(a.streaming.wait() for a in agents))
     _say("streaming")
+    lag.take()
+    cpu0 = time.process_time()
     await asyncio.sleep(args.phase_s)
+    lag_streams = lag.take()
+    cpu1 = time.process_time()
     _say("load")
     until = time.perf_counter() + args.phase_s
     await asyncio.gather(*(a.act(until) for a in agents))
+    lag_load = lag.take()
+    cpu2 = time.process_time()
     for t in streams:
         t.cancel()
     await asyncio.gather(*streams, return_exceptions=True)
+    lag.stop()
     samples = {
         "actions": [x for a in agents for x in a.actions],
         "reads": [x for a in agents for x in a.reads],
         "delays": [x for a in agents for x in a.delays],
+        "missed": [float(sum(a.missed for a in agents))],
+        "lag_streams": lag_streams,
+        "lag_load": lag_load,
+        "client_cpu": [cpu1 - cpu0, cpu2 - cpu1],
     }
     _say("samples " + json.dumps(samples))
 
@@ -266,6 +359,7 @@ async def run(args: argparse.Namespace) -> None:
     home = Path(tempfile.mkdtemp(prefix="bench-api-"))
     base = load_config(env={"DIALER_HOME": str(home)})
     dsn = args.dsn or await resolve_dsn(base)
+    print(f"load average at start {_load()}", flush=True)
     store = await Store.open(dsn)
     try:
         names = await _seed(store, args.agents, args.contacts, rng)
@@ -300,18 +394,27 @@ async def run(args: argparse.Namespace) -> None:
                 "--agents", str(len(names)), "--phase-s", str(args.phase_s), "--think-s", str(args.think_s),
                 stdout=asyncio.subprocess.PIPE, limit=1 << 26,  # the samples come as one line
             )  # fmt: skip
-            await _line(load, "streaming")
+            await _line(load, "logged_in")
             await asyncio.sleep(2)  # the first calls to the agents who just logged in
             runner = app.engine.runner(CAMPAIGN)
             assert runner is not None
-            c0, s0, _ = _decisions(app)
-            a0, t0 = runner.stats().attempts, time.perf_counter()
-            await _line(load, "load")
-            c1, s1, p99_base = _decisions(app)
-            a1, t1 = runner.stats().attempts, time.perf_counter()
-            samples = json.loads(await _line(load, "samples"))
-            c2, s2, p99_all = _decisions(app)
-            a2, t2 = runner.stats().attempts, time.perf_counter()
+            lag = LoopLag(runner.paused_reasons)
+            lag.start()
+
+            def mark() -> tuple[tuple[float, float, float], int, float, float]:
+                return _decisions(app), runner.stats().attempts, time.perf_counter(), time.process_time()
+
+            marks = [mark()]
+            lag.take()
+            lag.take_said()
+            lags, paused = [], []
+            for said in ("streaming", "load", "samples "):
+                text = await _line(load, said)
+                marks.append(mark())
+                paused.append(lag.take_said())
+                lags.append(lag.take())
+            lag.stop()
+            samples = json.loads(text)
         finally:
             if load is not None and load.returncode is None:
                 load.kill()
@@ -320,27 +423,57 @@ async def run(args: argparse.Namespace) -> None:
             if engine is not None:
                 await asyncio.gather(engine, return_exceptions=True)
             await app.close()
-    print(f"agents {args.agents} (API logins, event streams open), phases {args.phase_s:.0f} s")
-    print(f"attempts/s: baseline {(a1 - a0) / (t1 - t0):.0f}, under API load {(a2 - a1) / (t2 - t1):.0f}")
+    _report(args, marks, lags, paused, samples)
+
+
+def _report(
+    args: argparse.Namespace,
+    marks: list[tuple[tuple[float, float, float], int, float, float]],
+    lags: list[list[float]],
+    paused: list[str],
+    samples: dict[str, list[float]],
+) -> None:
+    print(f"agents {args.agents} (API logins), phases {args.phase_s:.0f} s, load average {_load()}")
     row = "{:<34}{:>8}{:>10.1f}{:>10.1f}"
-    print("{:<34}{:>8}{:>10}{:>10}".format("measure", "n", "p50 ms", "p99 ms"))
+    print("{:<34}{:>8}{:>10}{:>10}".format("API measure", "n", "p50 ms", "p99 ms"))
+    print(f"(event delivery: {samples['missed'][0]:.0f} actions whose state the stream never showed)")
     for label, key in (
         ("agent action (pause / ready)", "actions"),
         ("agent state read (GET)", "reads"),
         ("event delivery (request -> state)", "delays"),
+        ("client loop lag, streams open", "lag_streams"),
+        ("client loop lag, under load", "lag_load"),
     ):
         values = samples[key]
         print(row.format(label, len(values), _pct(values, 50), _pct(values, 99)))
-    base_mean = (s1 - s0) / max(1.0, c1 - c0) * 1000
-    load_mean = (s2 - s1) / max(1.0, c2 - c1) * 1000
     print(
-        f"decision latency mean: baseline {base_mean:.2f} ms ({c1 - c0:.0f} decisions),"
-        f" under API load {load_mean:.2f} ms ({c2 - c1:.0f} decisions)"
+        "{:<22}{:>11}{:>10}{:>12}{:>11}{:>10}{:>10}{:>9}".format(
+            *("engine phase", "attempts/s", "decisions", "decide mean", "decide p99"),
+            *("lag p50", "lag p99", "CPU"),
+        )
     )
+    phases = ("quiet (API idle)", "streams open", "streams + actions")
+    for i, label in enumerate(phases):
+        (c0, s0, _), a0, t0, cpu0 = marks[i]
+        (c1, s1, p99), a1, t1, cpu1 = marks[i + 1]
+        mean = (s1 - s0) / max(1.0, c1 - c0) * 1000
+        rate, lag50, lag99 = (a1 - a0) / (t1 - t0), _pct(lags[i], 50), _pct(lags[i], 99)
+        print(
+            f"{label:<22}{rate:>11.1f}{c1 - c0:>10.0f}{mean:>10.2f}ms{p99 * 1000:>9.0f}ms"
+            f"{lag50:>8.1f}ms{lag99:>8.1f}ms{100 * (cpu1 - cpu0) / (t1 - t0):>8.0f}%"
+        )
+    for label, said in zip(phases, paused, strict=True):
+        print(f"  runner not dialling in {label}: {said or 'never'}")
+    streams_cpu, load_cpu = samples["client_cpu"]
     print(
-        f"decision latency p99 (bucket bound): baseline {p99_base * 1000:.1f} ms,"
-        f" whole run {p99_all * 1000:.1f} ms"
+        f"(decide p99: the histogram's bucket bound over the run so far; CPU %: the engine process's"
+        f" CPU time per wall second; the load client used {100 * streams_cpu / args.phase_s:.0f}%"
+        f" with streams open, {100 * load_cpu / args.phase_s:.0f}% under load)"
     )
+
+
+def _load() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 def main() -> None:

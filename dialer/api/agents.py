@@ -57,6 +57,13 @@ def _logged_in_runners(ctx: ApiContext, agent: str) -> list[CampaignRunner]:
     return runners
 
 
+def _changed(ctx: ApiContext, agent: str) -> AgentState:
+    """The agent's state after an action; its event streams look now rather than at the hub's
+    next look (the answer and the ``state`` event leave together)."""
+    ctx.streams.changed(agent)
+    return agent_state(ctx, agent)
+
+
 def _runner_in(ctx: ApiContext, agent: str, states: frozenset[BoardState], what: str) -> CampaignRunner:
     for runner in _logged_in_runners(ctx, agent):
         if runner.board.state_of(agent) in states:
@@ -95,7 +102,7 @@ async def login(agent: Agent, ctx: Ctx, body: AgentLogin | None = None) -> Agent
             pause_reason=body.pause_reason if body.paused else None,
         )
     )
-    return agent_state(ctx, agent)
+    return _changed(ctx, agent)
 
 
 @router.get("/agents/{agent}", response_model=AgentState, summary="The agent's state and timers")
@@ -108,7 +115,7 @@ async def ready(agent: Agent, ctx: Ctx) -> AgentState:
     for runner in _logged_in_runners(ctx, agent):
         await runner.agents.unpause(agent)
     ctx.sessions.set_paused(agent, False)
-    return agent_state(ctx, agent)
+    return _changed(ctx, agent)
 
 
 @router.post("/agents/{agent}/pause", response_model=AgentState, summary="Pause, now or after the call")
@@ -117,7 +124,7 @@ async def pause(agent: Agent, ctx: Ctx, body: PauseRequest | None = None) -> Age
     for runner in _logged_in_runners(ctx, agent):
         await runner.agents.pause(agent, reason=reason)
     ctx.sessions.set_paused(agent, True, reason)
-    return agent_state(ctx, agent)
+    return _changed(ctx, agent)
 
 
 @router.post(
@@ -136,7 +143,7 @@ async def logout(agent: Agent, ctx: Ctx) -> LogoutResponse:
                 LogoutCountdownOut(waiting_for=pending.waiting_for.value, remaining_s=pending.remaining_s)
             )
     await ctx.sessions.sync()
-    return LogoutResponse(logged_out=not held, remaining=held, state=agent_state(ctx, agent))
+    return LogoutResponse(logged_out=not held, remaining=held, state=_changed(ctx, agent))
 
 
 @router.delete("/agents/{agent}/logout", response_model=AgentState, summary="Withdraw a held logout")
@@ -145,7 +152,7 @@ async def cancel_logout(agent: Agent, ctx: Ctx) -> AgentState:
     if not any(cancelled):
         raise ApiError("agent_state", "no logout is held for the agent", field="agent", value=agent)
     ctx.sessions.cancel_logout(agent)
-    return agent_state(ctx, agent)
+    return _changed(ctx, agent)
 
 
 @router.post("/agents/{agent}/preview", response_model=AgentState, summary="Preview: ask for a record")
@@ -168,7 +175,7 @@ async def request_record(agent: Agent, ctx: Ctx, body: PreviewRequest | None = N
             "invalid_value", "logged in to several preview campaigns: name one", field="campaign", value=None
         )
     await runners[0].agents.request_record(agent)
-    return agent_state(ctx, agent)
+    return _changed(ctx, agent)
 
 
 _OFFERED = frozenset({BoardState.OFFERED})
@@ -189,14 +196,14 @@ async def offer(agent: Agent, ctx: Ctx) -> OfferOut:
 async def accept(agent: Agent, ctx: Ctx) -> AgentState:
     runner = _runner_in(ctx, agent, _OFFERED, "no record is offered to the agent")
     await runner.agents.accept(agent)
-    return agent_state(ctx, agent)
+    return _changed(ctx, agent)
 
 
 @router.post("/agents/{agent}/offer/skip", response_model=AgentState, summary="Skip (reject) the offer")
 async def skip(agent: Agent, ctx: Ctx) -> AgentState:
     runner = _runner_in(ctx, agent, _OFFERED, "no record is offered to the agent")
     await runner.agents.skip(agent)
-    return agent_state(ctx, agent)
+    return _changed(ctx, agent)
 
 
 _ON_CALL = frozenset({BoardState.RESERVED, BoardState.TALKING, BoardState.WRAP_UP})
@@ -279,7 +286,7 @@ async def disposition(agent: Agent, ctx: Ctx, body: DispositionRequest) -> Agent
         else:
             d = replace(d, callback_until=_in_zone(cb.window_end, body, contact, campaign.timezone))
     await runner.agents.set_disposition(agent, d)
-    return agent_state(ctx, agent)
+    return _changed(ctx, agent)
 
 
 async def _book_slot(

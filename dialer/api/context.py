@@ -22,6 +22,7 @@ from dialer.api.errors import ApiError
 from dialer.api.passwords import hash_token
 from dialer.api.ratelimit import LoginLimiter
 from dialer.api.sessions import AgentSessions
+from dialer.api.streams import Streams
 from dialer.campaign.engine import Engine
 from dialer.clock import Clock
 from dialer.store.store import Store
@@ -91,9 +92,8 @@ class ApiContext:
     sessions: AgentSessions
     closing: asyncio.Event = field(default_factory=asyncio.Event)
     tokens: TokenCache = field(default_factory=TokenCache)
-    # how often an event stream looks at the boards (seconds): a change reaches the agent
-    # within this, and a 1 s countdown tick is never late by more
-    event_poll_s: float = 0.05
+    # the open event streams (fed by the server's EventHub; endpoints wake an agent's streams)
+    streams: Streams = field(default_factory=Streams)
     # what ``POST /campaigns`` gives a new campaign for the AMD settings it leaves out, as
     # ``dialer campaign create`` does (the ``[campaigns]`` configuration)
     campaign_defaults: CampaignDefaultsConfig = field(default_factory=CampaignDefaultsConfig)

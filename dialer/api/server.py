@@ -2,10 +2,13 @@
 
 The server binds its socket itself (so a taken port is an ``OSError`` at :meth:`ApiServer.start`,
 which the composition root reports as ``api.port``, and port 0 picks a free one), runs
-uvicorn's server loop as a task of the engine's loop, and keeps the agent sessions in step
-with the runners every ``sync_s``. uvicorn's own signal handlers are not installed: the
-engine's (``dialer run``) decide when to stop. Its access log is off: a request line may
-carry what does not belong in a log, and the API logs its own facts.
+uvicorn's server loop as a task of the engine's loop, keeps the agent sessions in step with
+the runners every ``sync_s``, and runs the event streams' hub (:mod:`dialer.api.event_hub`).
+uvicorn's own signal handlers are not installed: the engine's (``dialer run``) decide when
+to stop. Its access log is off: a request line may carry what does not belong in a log, and
+the API logs its own facts. HTTP is parsed by httptools (a dependency; uvicorn picks it when
+installed): measured on the API's requests, about half the server CPU of uvicorn's pure-Python
+h11 (``benchmarks/api.py`` notes).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import uvicorn
 from config import ApiConfig, CampaignDefaultsConfig
 from dialer.api.application import create_api
 from dialer.api.context import ApiContext
+from dialer.api.event_hub import EventHub
 from dialer.api.ratelimit import LoginLimiter
 from dialer.api.sessions import AgentSessions
 from dialer.campaign.engine import Engine
@@ -53,6 +57,7 @@ class ApiServer:
         self.port = port
         self._sync_s = sync_s
         self.app = create_api(ctx)
+        self.hub = EventHub(ctx)
         self._server: _EmbeddedServer | None = None
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -72,6 +77,8 @@ class ApiServer:
         self._tasks = [
             asyncio.create_task(self._server.serve(sockets=[sock]), name="api-server"),
             asyncio.create_task(self._sync(), name="api-sessions"),
+            asyncio.create_task(self.hub.looks(), name="api-event-looks"),
+            asyncio.create_task(self.hub.checks(), name="api-event-checks"),
         ]
         for _ in range(200):
             if self._server.started or self._tasks[0].done():
@@ -92,6 +99,7 @@ class ApiServer:
     async def close(self) -> None:
         """Stop serving: event streams end, connections close, the sessions task stops."""
         self.ctx.closing.set()
+        self.ctx.streams.wake_all()
         if self._server is not None:
             self._server.should_exit = True
         for task in self._tasks[1:]:

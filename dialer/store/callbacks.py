@@ -17,6 +17,7 @@ actor this module sets for the transaction (:func:`act_as`).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import asyncpg
 
@@ -37,6 +38,28 @@ LEFT JOIN agents a ON a.id = b.agent_id
 _SYNC_CONTACT = """UPDATE contacts SET callback_due_at = (SELECT min(due_at) FROM callbacks
                                                        WHERE contact_id = $1 AND state = 'pending')
                    WHERE id = $1"""
+
+# A personal callback due now, per agent (the first 100 of each), and the callbacks handed from
+# an agent to the whole campaign after a time, with the agent they were taken from.
+_DUE_FOR_AGENTS = f"""
+SELECT * FROM (
+    SELECT s.*, row_number() OVER (PARTITION BY s.agent_id ORDER BY s.due_at) AS nth
+    FROM ({_SELECT}) s
+    WHERE s.agent_name = ANY($1::text[]) AND s.kind = 'personal' AND s.state = 'pending'
+      AND s.due_at <= $2 AND (s.window_end_at IS NULL OR s.window_end_at > $2)
+) d WHERE d.nth <= 100 ORDER BY d.due_at
+"""
+_HANDED_FROM_AGENTS = f"""
+SELECT h.for_agent, h.changed_at, s.* FROM (
+    SELECT ch.callback_id, ag.name AS for_agent, max(ch.changed_at) AS changed_at
+    FROM callback_changes ch JOIN agents ag ON ag.id = (ch.before ->> 'agent_id')::bigint
+    WHERE ch.action = 'handed_to_campaign' AND ch.changed_at > $2 AND ag.name = ANY($1::text[])
+    GROUP BY ch.callback_id, ag.name
+) h JOIN ({_SELECT}) s ON s.id = h.callback_id ORDER BY s.due_at
+"""
+
+# What one agent's desktop is told: its due callbacks, and (when, callback) of those handed over.
+AgentCallbackNotices = tuple[list[Callback], list[tuple[dt.datetime, Callback]]]
 
 # A time this far in the past is a mistake, not clock skew between a browser and the engine.
 _PAST_SLACK = dt.timedelta(minutes=5)
@@ -354,32 +377,25 @@ class Callbacks(PoolNoun):
             )
         return [callback_of(r) for r in rows]
 
-    async def agent_callback_notices(
-        self, agent: str, at: dt.datetime, since: dt.datetime
-    ) -> tuple[list[Callback], list[Callback]]:
-        """What an agent's desktop is told (issue 13): its personal callbacks due now (inside
-        their window), and those handed to the campaign since ``since`` (the agent was away)."""
+    async def agents_callback_notices(
+        self, agents: Sequence[str], at: dt.datetime, since: dt.datetime
+    ) -> dict[str, AgentCallbackNotices]:
+        """What the desktops of ``agents`` are told (issue 13), in one round trip for them all:
+        per agent, its personal callbacks due now (inside their window, at most 100), and those
+        handed to the campaign after ``since`` (the agent was away) with when that happened, so
+        that each event stream keeps only the ones after it opened."""
+        out: dict[str, AgentCallbackNotices] = {a: ([], []) for a in agents}
+        if not out:
+            return out
+        names = list(out)
         async with self.pool.acquire() as conn:
-            agent_id = await conn.fetchval("SELECT id FROM agents WHERE name = $1", agent)
-            if agent_id is None:
-                return [], []
-            due = await conn.fetch(
-                _SELECT
-                + """ WHERE b.agent_id = $1 AND b.kind = 'personal' AND b.state = 'pending' AND b.due_at <= $2
-                      AND (b.window_end_at IS NULL OR b.window_end_at > $2) ORDER BY b.due_at LIMIT 100""",
-                agent_id,
-                at,
-            )
-            handed = await conn.fetch(
-                _SELECT
-                + """ WHERE b.id IN (SELECT callback_id FROM callback_changes
-                                     WHERE action = 'handed_to_campaign' AND changed_at > $2
-                                       AND (before ->> 'agent_id')::bigint = $1)
-                      ORDER BY b.due_at LIMIT 100""",
-                agent_id,
-                since,
-            )
-        return [callback_of(r) for r in due], [callback_of(r) for r in handed]
+            due = await conn.fetch(_DUE_FOR_AGENTS, names, at)
+            handed = await conn.fetch(_HANDED_FROM_AGENTS, names, since)
+        for r in due:
+            out[r["agent_name"]][0].append(callback_of(r))
+        for r in handed:
+            out[r["for_agent"]][1].append((r["changed_at"], callback_of(r)))
+        return out
 
     async def callback_history(self, callback_id: int) -> list[CallbackChange]:
         """Every change of the callback, oldest first (who, when, from what to what)."""

@@ -10,6 +10,7 @@ campaign) are not stored: the engine's agent boards hold them.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -205,12 +206,31 @@ class Users(PoolNoun):
 
     async def agent_campaigns(self, agent: str) -> list[str]:
         """The names of the campaigns ``agent`` is assigned to."""
+        return (await self.agents_campaigns([agent]))[agent]
+
+    async def agents_campaigns(self, agents: Sequence[str]) -> dict[str, list[str]]:
+        """The names of the campaigns each of ``agents`` is assigned to, in one round trip."""
+        out: dict[str, list[str]] = {a: [] for a in agents}
         rows = await self.pool.fetch(
-            """SELECT c.name FROM campaigns c JOIN campaign_agents ca ON ca.campaign_id = c.id
-               JOIN agents a ON a.id = ca.agent_id WHERE a.name = $1 ORDER BY c.name""",
-            agent,
+            """SELECT a.name AS agent, c.name FROM campaigns c
+               JOIN campaign_agents ca ON ca.campaign_id = c.id JOIN agents a ON a.id = ca.agent_id
+               WHERE a.name = ANY($1::text[]) ORDER BY c.name""",
+            list(out),
         )
-        return [r["name"] for r in rows]
+        for r in rows:
+            out[r["agent"]].append(r["name"])
+        return out
+
+    async def live_tokens(self, token_hashes: Sequence[bytes], at: dt.datetime) -> set[bytes]:
+        """Which of ``token_hashes`` are live (not expired, not revoked, their user still there):
+        the event streams' periodic check, one round trip for them all."""
+        rows = await self.pool.fetch(
+            """SELECT t.token_hash FROM api_tokens t JOIN users u ON u.id = t.user_id
+               WHERE t.token_hash = ANY($1::bytea[]) AND t.revoked_at IS NULL AND t.expires_at > $2""",
+            list(token_hashes),
+            at,
+        )
+        return {bytes(r["token_hash"]) for r in rows}
 
     async def list_agents(self) -> list[Agent]:
         """Every agent row (for user administration and the agent picker)."""

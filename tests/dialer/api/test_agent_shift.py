@@ -222,3 +222,31 @@ async def test_supervisors_get_figures_and_agents_hear_of_campaigns_starting(rig
         await wait_for(lambda: bool(agent.named("assigned")), what="the assignment notice")
         assert [{"campaign": "SECOND"}] == agent.named("assigned")
         assert [] == supervisor.named("state")  # a supervisor is not an agent
+
+
+async def test_two_streams_of_one_agent_hear_each_action_and_a_revoked_token_ends_them(rig: Rig) -> None:
+    await rig.agent_user("ola", "Local/agent6@sim-agents")
+    await rig.campaign("STREAMS", "q-other", DialingMode.PREVIEW, agents=("ola",))
+    await rig.running("STREAMS")
+    ola = await rig.login("ola")
+    assert rig.app.api_server is not None
+    rig.app.api_server.hub.recheck_s = 0.2  # the token check, every 10 s in service
+    async with EventLog(rig, ola) as first, EventLog(rig, ola) as second:
+        assert 200 == (await rig.client.post("/api/v1/agents/ola/login", headers=ola)).status_code
+        r = await rig.client.post("/api/v1/agents/ola/pause", headers=ola, json={"reason": "coffee"})
+        assert 200 == r.status_code, r.text
+
+        def paused(log: EventLog) -> bool:
+            return any(
+                c["state"] == "paused" and c["pause_reason"] == "coffee"
+                for s in log.named("state")
+                for c in s["campaigns"]
+            )
+
+        await wait_for(lambda: paused(first) and paused(second), what="the pause on both streams")
+        assert 204 == (await rig.client.post("/api/v1/auth/logout", headers=ola)).status_code
+        await wait_for(
+            lambda: bool(first.named("token_expired") and second.named("token_expired")),
+            what="both streams told the token is gone",
+        )
+        assert (200, 200) == (first.status, second.status)
