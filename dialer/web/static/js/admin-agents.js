@@ -5,7 +5,7 @@
 import { api } from './api.js';
 import { h } from './dom.js';
 import { t } from './i18n.js';
-import { form, frame, isAdmin, sure, table, yes } from './admin-ui.js';
+import { fill, form, frame, isAdmin, sure, table, yes } from './admin-ui.js';
 
 export function mount(root, ctx) {
   const admin = isAdmin(ctx);
@@ -19,7 +19,7 @@ export function mount(root, ctx) {
   async function refresh() {
     const [agents, all] = await Promise.all([api('GET', '/agents'), api('GET', '/campaigns')]);
     campaigns = all.map((c) => c.name);
-    list.replaceChildren(table([
+    fill(list, table([
       { key: 'agents.name', value: (a) => h('a', { href: '#/agents', onclick: (e) => { e.preventDefault(); open(a.name); } }, a.name) },
       { key: 'agents.interface', value: (a) => a.interface || h('span', { class: 'muted' }, t('agents.at_login')) },
       { key: 'agents.campaigns', value: (a) => a.campaigns.join(', ') },
@@ -47,7 +47,7 @@ export function mount(root, ctx) {
         await open(made.name);
       },
     });
-    side.replaceChildren(h('h2', {}, t('agents.new')), f.el);
+    fill(side, h('h2', {}, t('agents.new')), f.el);
   }
 
   async function open(name) {
@@ -73,7 +73,7 @@ export function mount(root, ctx) {
           try {
             await api('DELETE', path);
             ui.say(t('agents.deleted', { name }));
-            side.replaceChildren(h('p', { class: 'muted' }, t('agents.pick')));
+            fill(side, h('p', { class: 'muted' }, t('agents.pick')));
             await refresh();
           } catch (err) { ui.fail(err); }
         },
@@ -91,7 +91,7 @@ export function mount(root, ctx) {
         await refresh();
       },
     });
-    side.replaceChildren(
+    fill(side,
       h('h2', {}, a.name, ' ', a.logged_in ? h('span', { class: 'pill on' }, t('agents.logged_in')) : null),
       a.user ? h('p', { class: 'muted' }, t('agents.acted_by', { user: a.user })) : null,
       settings.el,

@@ -5,7 +5,7 @@
 import { api } from './api.js';
 import { h, localTime, percent } from './dom.js';
 import { label, t } from './i18n.js';
-import { choices, options, download, frame, query, table } from './admin-ui.js';
+import { choices, download, fill, frame, options, query, table } from './admin-ui.js';
 
 const PAGE = 50;
 const OUTCOMES = ['answered', 'busy', 'no_answer', 'congestion', 'failed', 'machine', 'abandoned', 'invalid_number', 'cancelled', 'lost', 'pbx_shutdown'];
@@ -40,7 +40,7 @@ export function mount(root) {
   async function search(trail) {
     try {
       const page = await api('GET', `/attempts${query({ ...filters(), after: trail.at(-1), limit: PAGE })}`);
-      list.replaceChildren(table([
+      fill(list, table([
         { key: 'contact.when', value: (a) => localTime(a.started_at) },
         { key: 'admin.campaign', value: (a) => a.campaign },
         { key: 'attempts.contact', num: true, value: (a) => String(a.contact_id) },
@@ -50,7 +50,7 @@ export function mount(root) {
         { key: 'contacts.status', value: (a) => a.status || '' },
         { key: 'attempts.talk', num: true, value: (a) => (a.talk_s === null ? '' : a.talk_s.toFixed(1)) },
       ], page.items, (a) => ({ dataset: { attempt: String(a.id) } })));
-      pager.replaceChildren(
+      fill(pager,
         h('button', { id: 'attempts-prev', disabled: !trail.length, onclick: () => search(trail.slice(0, -1)) }, t('admin.previous')),
         h('button', { id: 'attempts-next', disabled: page.next_after === null, onclick: () => search([...trail, page.next_after]) }, t('admin.next')),
         h('span', { class: 'muted' }, t('admin.page', { page: trail.length + 1 })));
@@ -67,7 +67,7 @@ export function mount(root) {
   async function report() {
     try {
       const r = await api('GET', `/report${query({ campaign: campaign.value, since: instant(since), until: instant(until), window: windowPick.value })}`);
-      reportPart.replaceChildren(h('section', { class: 'panel', id: 'report-result' },
+      fill(reportPart, h('section', { class: 'panel', id: 'report-result' },
         h('h2', {}, t('report.title'), h('span', { class: 'muted' }, ` ${r.campaign || t('report.all')} · ${localTime(r.since)} – ${localTime(r.until)} (${r.timezone})`)),
         h('div', { class: 'two' },
           h('div', {}, h('h3', {}, t('report.outcomes')), table([
@@ -91,7 +91,7 @@ export function mount(root) {
   }
 
   api('GET', '/campaigns').then(async (all) => {
-    campaign.replaceChildren(...options(all.map((c) => c.name), 'admin.any'));
+    fill(campaign, ...options(all.map((c) => c.name), 'admin.any'));
     await search([]);
   }).catch((err) => ui.fail(err));
   return { unmount() {} };

@@ -5,7 +5,7 @@
 import { api } from './api.js';
 import { h } from './dom.js';
 import { label, t } from './i18n.js';
-import { form, frame, isAdmin, sure, table, yes } from './admin-ui.js';
+import { fill, form, frame, isAdmin, sure, table, yes } from './admin-ui.js';
 
 const MODES = ['preview', 'push_preview', 'progressive', 'predictive'];
 const COMPLIANCE = ['us', 'uk', 'zero'];
@@ -51,7 +51,7 @@ export function mount(root, ctx) {
   async function refresh() {
     const [campaigns, all] = await Promise.all([api('GET', '/campaigns'), api('GET', '/schedules')]);
     schedules = all.map((s) => s.name);
-    list.replaceChildren(table([
+    fill(list, table([
       { key: 'campaigns.name', value: (c) => h('a', { href: '#/campaigns', onclick: (e) => { e.preventDefault(); open(c.name); } }, c.name) },
       { key: 'campaigns.mode', value: (c) => label('mode', c.mode) },
       { key: 'campaigns.state', value: (c) => h('span', { class: `pill campaign-${c.state}` }, label('campaign', c.state)) },
@@ -73,7 +73,7 @@ export function mount(root, ctx) {
         await open(made.name);
       },
     });
-    side.replaceChildren(h('h2', {}, t('campaigns.new')), f.el);
+    fill(side, h('h2', {}, t('campaigns.new')), f.el);
     f.input('name').focus();
   }
 
@@ -109,12 +109,12 @@ export function mount(root, ctx) {
         await api('DELETE', `/campaigns/${encodeURIComponent(name)}`);
         ui.say(t('campaigns.deleted', { name }));
         selected = null;
-        side.replaceChildren(h('p', { class: 'muted' }, t('campaigns.pick')));
+        fill(side, h('p', { class: 'muted' }, t('campaigns.pick')));
         await refresh();
       } catch (err) { ui.fail(err); }
     };
     const verbs = { start: c.state === 'running', pause: c.state === 'paused', stop: c.state === 'stopped' };
-    side.replaceChildren(
+    fill(side,
       h('h2', {}, c.name, ' ', h('span', { class: `pill campaign-${c.state}`, id: 'campaign-state' }, label('campaign', c.state)),
         c.running_here ? h('span', { class: 'pill on' }, t('campaigns.running_here')) : null),
       h('div', { class: 'controls' },

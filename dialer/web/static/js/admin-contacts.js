@@ -6,7 +6,7 @@
 import { api } from './api.js';
 import { h, localTime } from './dom.js';
 import { label, t } from './i18n.js';
-import { choices, options, download, form, frame, query, table } from './admin-ui.js';
+import { choices, download, fill, form, frame, options, query, table } from './admin-ui.js';
 
 const PAGE = 50;
 
@@ -32,7 +32,7 @@ export function mount(root) {
   async function statuses() {
     const names = campaign.value
       ? (await api('GET', `/campaigns/${encodeURIComponent(campaign.value)}/status-settings`)).map((s) => s.name) : [];
-    status.replaceChildren(...options(names, 'admin.any'));
+    fill(status, ...options(names, 'admin.any'));
   }
 
   // `trail`: the `after` of each page shown before this one (for Previous)
@@ -40,7 +40,7 @@ export function mount(root) {
     try {
       const after = trail.at(-1);
       const page = await api('GET', `/contacts${query({ ...filters(), after, limit: PAGE })}`);
-      list.replaceChildren(table([
+      fill(list, table([
         { key: 'contacts.id', num: true, value: (c) => h('a', { href: '#/contacts', onclick: (e) => { e.preventDefault(); open(c.id); } }, String(c.id)) },
         { key: 'contacts.name', value: (c) => c.name || h('span', { class: 'muted' }, t('contact.unnamed')) },
         { key: 'admin.campaign', value: (c) => c.campaign },
@@ -48,7 +48,7 @@ export function mount(root) {
         { key: 'contacts.numbers', value: (c) => c.phones.join(', ') },
         { key: 'contacts.attempts', num: true, value: (c) => String(c.attempts) },
       ], page.items, (c) => ({ dataset: { contact: String(c.id) } })));
-      pager.replaceChildren(
+      fill(pager,
         h('button', { id: 'contacts-prev', disabled: !trail.length, onclick: () => search(trail.slice(0, -1)) }, t('admin.previous')),
         h('button', { id: 'contacts-next', disabled: page.next_after === null, onclick: () => search([...trail, page.next_after]) }, t('admin.next')),
         h('span', { class: 'muted' }, t('admin.page', { page: trail.length + 1 })));
@@ -89,7 +89,7 @@ export function mount(root) {
           await search([]);
         },
       });
-      side.replaceChildren(
+      fill(side,
         h('h2', {}, c.name || t('contact.unnamed'), ' ', h('span', { class: 'pill' }, c.status)),
         h('p', { class: 'muted' }, `#${c.id} · ${c.campaign}`, c.not_before ? ` · ${t('contacts.not_before', { when: localTime(c.not_before) })}` : '',
           c.closed_reason ? ` · ${c.closed_reason}` : ''),
@@ -120,7 +120,7 @@ export function mount(root) {
 
   (async () => {
     const campaigns = await api('GET', '/campaigns');
-    campaign.replaceChildren(h('option', { value: '' }, t('admin.any')), ...campaigns.map((c) => h('option', { value: c.name }, c.name)));
+    fill(campaign, h('option', { value: '' }, t('admin.any')), ...campaigns.map((c) => h('option', { value: c.name }, c.name)));
     await search([]);
   })().catch((err) => ui.fail(err));
   return { unmount() {} };

@@ -6,7 +6,7 @@
 import { api } from './api.js';
 import { h, localTime } from './dom.js';
 import { t } from './i18n.js';
-import { choices, form, frame, isAdmin, query, sure, table, upload } from './admin-ui.js';
+import { choices, fill, form, frame, isAdmin, query, sure, table, upload } from './admin-ui.js';
 
 const PAGE = 50;
 const GLOBAL = '-';
@@ -29,14 +29,14 @@ export function mount(root, ctx) {
   async function show(offset) {
     try {
       const page = await api('GET', `/dnc${query({ campaign: which.value, search: search.value.trim(), limit: PAGE, offset })}`);
-      list.replaceChildren(table([
+      fill(list, table([
         { key: 'dnc.number', value: (e) => e.number },
         { key: 'dnc.list', value: (e) => e.campaign || t('dnc.global') },
         { key: 'dnc.reason', value: (e) => e.reason },
         { key: 'dnc.added', value: (e) => localTime(e.added_at) },
         { key: null, value: (e) => (admin ? h('button', { class: 'small danger', onclick: () => remove(e, offset) }, t('dnc.remove')) : '') },
       ], page.entries, (e) => ({ dataset: { number: e.number } })));
-      pager.replaceChildren(
+      fill(pager,
         h('button', { disabled: offset === 0, onclick: () => show(Math.max(0, offset - PAGE)) }, t('admin.previous')),
         h('button', { disabled: offset + PAGE >= page.total, onclick: () => show(offset + PAGE) }, t('admin.next')),
         h('span', { class: 'muted', id: 'dnc-total' }, t('dnc.total', { total: page.total })));
@@ -77,11 +77,11 @@ export function mount(root, ctx) {
       class: 'admin-form', id: 'dnc-import',
       onsubmit: async (ev) => {
         ev.preventDefault();
-        outcome.replaceChildren();
+        fill(outcome, );
         if (!file.files.length) return;
         try {
           const r = await upload(`/dnc/imports${query({ campaign: into.value, reason: reason.value })}`, file.files[0]);
-          outcome.replaceChildren(h('p', { class: 'result' }, t('dnc.imported', { numbers: r.numbers, new: r.new, rejected: r.rejected.length })),
+          fill(outcome, h('p', { class: 'result' }, t('dnc.imported', { numbers: r.numbers, new: r.new, rejected: r.rejected.length })),
             r.rejected.length ? table([
               { key: 'import.line', num: true, value: (x) => String(x.line) },
               { key: 'dnc.number', value: (x) => x.text },
@@ -97,14 +97,14 @@ export function mount(root, ctx) {
       h('div', { class: 'field' }, h('label', { for: 'dnc-import-reason' }, t('dnc.reason')), reason)),
     h('div', { class: 'controls' }, h('button', { type: 'submit', class: 'primary', id: 'dnc-import-go' }, t('dnc.import'))),
     outcome);
-    side.replaceChildren(
+    fill(side,
       h('section', { class: 'panel' }, h('h2', {}, t('dnc.add_title')), add.el),
       h('section', { class: 'panel' }, h('h2', {}, t('dnc.import_title')), importForm));
   }
 
   api('GET', '/campaigns').then(async (all) => {
     campaigns = all.map((c) => c.name);
-    which.replaceChildren(h('option', { value: '' }, t('dnc.every_list')), h('option', { value: GLOBAL }, t('dnc.global')),
+    fill(which, h('option', { value: '' }, t('dnc.every_list')), h('option', { value: GLOBAL }, t('dnc.global')),
       ...campaigns.map((c) => h('option', { value: c }, c)));
     forms();
     await show(0);

@@ -5,7 +5,7 @@
 
 import { h } from './dom.js';
 import { t } from './i18n.js';
-import { choices, frame, options, query, table, upload } from './admin-ui.js';
+import { choices, fill, frame, options, query, table, upload } from './admin-ui.js';
 import { api } from './api.js';
 
 const ENCODINGS = ['utf-8', 'cp1250', 'iso-8859-2', 'cp1252', 'iso-8859-1', 'utf-16'];
@@ -43,11 +43,11 @@ export function mount(root) {
     result);
 
   async function go() {
-    result.replaceChildren();
+    fill(result, );
     if (!campaign.value || !file.files.length) { ui.fail(new Error(t('import.need_file'))); return; }
     const bar = h('progress', { max: 1 });
     const what = h('span', { class: 'muted' }, t('import.uploading'));
-    progress.replaceChildren(bar, what);
+    fill(progress, bar, what);
     progress.hidden = false;
     const params = {
       encoding: encoding.value, region: region.value.trim(), status: status.value.trim(),
@@ -59,12 +59,12 @@ export function mount(root) {
         if (fraction === null) { bar.removeAttribute('value'); what.textContent = t('import.reading'); } else bar.value = fraction;
       });
       ui.say(t(r.dry_run ? 'import.checked' : 'import.done', { imported: r.imported, rejected: r.rejected, campaign: r.campaign }));
-      result.replaceChildren(report(r));
+      fill(result, report(r));
     } catch (err) { ui.fail(err); } finally { progress.hidden = true; }
   }
 
   api('GET', '/campaigns').then((all) => {
-    campaign.replaceChildren(...options(all.map((c) => c.name)));
+    fill(campaign, ...options(all.map((c) => c.name)));
   }).catch((err) => ui.fail(err));
   return { unmount() {} };
 }

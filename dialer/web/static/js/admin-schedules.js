@@ -5,7 +5,7 @@
 import { api } from './api.js';
 import { h } from './dom.js';
 import { t } from './i18n.js';
-import { form, frame, isAdmin, sure, table, yes } from './admin-ui.js';
+import { fill, form, frame, isAdmin, sure, table, yes } from './admin-ui.js';
 
 const FREQUENCIES = ['daily', 'weekly', 'monthly'];
 const range = (from, to) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
@@ -35,7 +35,7 @@ export function mount(root, ctx) {
 
   async function refresh() {
     const schedules = await api('GET', '/schedules');
-    list.replaceChildren(table([
+    fill(list, table([
       { key: 'schedules.name', value: (s) => h('a', { href: '#/schedules', onclick: (e) => { e.preventDefault(); edit(s); } }, s.name) },
       { key: 'schedules.when', value: (s) => s.describe },
       { key: 'schedules.active', value: (s) => yes(s.active) },
@@ -62,14 +62,14 @@ export function mount(root, ctx) {
           try {
             await api('DELETE', path);
             ui.say(t('schedules.deleted', { name: s.name }));
-            side.replaceChildren(h('p', { class: 'muted' }, t('schedules.pick')));
+            fill(side, h('p', { class: 'muted' }, t('schedules.pick')));
             await refresh();
           } catch (err) { ui.fail(err); }
         },
       }, t('admin.delete')) : null,
     });
     if (!admin) f.el.querySelector('[type=submit]').hidden = true;
-    side.replaceChildren(h('h2', {}, s ? s.name : t('schedules.new')), s ? h('p', { class: 'muted' }, s.describe) : null, f.el);
+    fill(side, h('h2', {}, s ? s.name : t('schedules.new')), s ? h('p', { class: 'muted' }, s.describe) : null, f.el);
   }
 
   refresh().catch((err) => ui.fail(err));

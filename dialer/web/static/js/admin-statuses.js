@@ -7,7 +7,7 @@
 import { api } from './api.js';
 import { h } from './dom.js';
 import { label, t } from './i18n.js';
-import { choices, form, frame, isAdmin, sure, table, yes } from './admin-ui.js';
+import { choices, fill, form, frame, isAdmin, sure, table, yes } from './admin-ui.js';
 
 const SYSTEM = ['call', 'call_progressive', 'my_record', 'not_before', 'do_not_call'];
 const QUALIFIERS = ['none', 'unused', 'callback_relative', 'callback_absolute', 'callback_end_of_queue', 'closing',
@@ -58,7 +58,7 @@ export function mount(root, ctx) {
 
   async function refresh() {
     const dictionary = await api('GET', '/statuses');
-    list.replaceChildren(table(statusColumns(edit), dictionary, (s) => ({ dataset: { status: s.name } })));
+    fill(list, table(statusColumns(edit), dictionary, (s) => ({ dataset: { status: s.name } })));
     return dictionary;
   }
 
@@ -83,19 +83,19 @@ export function mount(root, ctx) {
           try {
             await api('DELETE', path);
             ui.say(t('statuses.deleted', { name: s.name }));
-            side.replaceChildren(h('p', { class: 'muted' }, t('statuses.pick')));
+            fill(side, h('p', { class: 'muted' }, t('statuses.pick')));
             await refresh();
           } catch (err) { ui.fail(err); }
         },
       }, t('admin.delete')) : null,
     });
     if (!admin) f.el.querySelector('[type=submit]').hidden = true;
-    side.replaceChildren(h('h2', {}, s ? s.name : t('statuses.new')), f.el);
+    fill(side, h('h2', {}, s ? s.name : t('statuses.new')), f.el);
   }
 
   async function showCampaign(focus = null) {
     const campaign = campaignPick.value;
-    if (!campaign) { campaignPart.replaceChildren(); return; }
+    if (!campaign) { fill(campaignPart, ); return; }
     const base = `/campaigns/${encodeURIComponent(campaign)}/status-settings`;
     const [own, dictionary] = await Promise.all([api('GET', base), api('GET', '/statuses')]);
     const names = new Set(own.map((s) => s.name));
@@ -123,7 +123,7 @@ export function mount(root, ctx) {
           },
         }, t('statuses.remove')),
       });
-      detail.replaceChildren(h('h3', {}, s.name, s.local ? h('span', { class: 'pill' }, t('statuses.local')) : null), f.el);
+      fill(detail, h('h3', {}, s.name, s.local ? h('span', { class: 'pill' }, t('statuses.local')) : null), f.el);
     };
     const addPick = choices('cs-add', dictionary.map((s) => s.name).filter((n) => !names.has(n)));
     const ownForm = form({
@@ -136,7 +136,7 @@ export function mount(root, ctx) {
         await showCampaign(body.name);
       },
     });
-    campaignPart.replaceChildren(
+    fill(campaignPart,
       h('div', { class: 'split' },
         h('div', {}, table(statusColumns(openOne), own, (s) => ({ dataset: { status: s.name } })),
           h('div', { class: 'toolbar' }, h('label', {}, t('statuses.add_from_dictionary'), addPick),
@@ -161,7 +161,7 @@ export function mount(root, ctx) {
   (async () => {
     await refresh();
     const campaigns = await api('GET', '/campaigns');
-    campaignPick.replaceChildren(h('option', { value: '' }, t('admin.choose')), ...campaigns.map((c) => h('option', { value: c.name }, c.name)));
+    fill(campaignPick, h('option', { value: '' }, t('admin.choose')), ...campaigns.map((c) => h('option', { value: c.name }, c.name)));
   })().catch((err) => ui.fail(err));
   return { unmount() {} };
 }

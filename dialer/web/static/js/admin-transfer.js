@@ -7,7 +7,7 @@
 import { api } from './api.js';
 import { h } from './dom.js';
 import { t } from './i18n.js';
-import { choices, options, frame, query } from './admin-ui.js';
+import { choices, fill, frame, options, query } from './admin-ui.js';
 
 export function mount(root) {
   const fromCampaign = choices('tr-from-campaign', []);
@@ -34,19 +34,19 @@ export function mount(root) {
 
   async function statusesOf(campaign, select) {
     const names = campaign ? (await api('GET', `/campaigns/${encodeURIComponent(campaign)}/status-settings`)).map((s) => s.name) : [];
-    select.replaceChildren(...options(names));
+    fill(select, ...options(names));
   }
 
   async function recount() {
     const mine = ++asked;
     move.disabled = true;
-    count.replaceChildren();
+    fill(count, );
     if (!fromCampaign.value || !fromStatus.value) return;
-    count.replaceChildren(h('span', { class: 'muted' }, t('transfer.counting')));
+    fill(count, h('span', { class: 'muted' }, t('transfer.counting')));
     try {
       const c = await api('GET', `/transfers/count${query({ from_campaign: fromCampaign.value, status: fromStatus.value })}`);
       if (mine !== asked) return;
-      count.replaceChildren(
+      fill(count,
         h('span', { class: 'big-count', id: 'tr-matched' }, String(c.matched)),
         c.in_call ? h('div', { class: 'muted' }, t('transfer.in_call', { count: c.in_call })) : null,
         c.refusal ? h('div', { class: 'error', id: 'tr-refusal' }, c.refusal) : null);
@@ -65,14 +65,14 @@ export function mount(root) {
     move.disabled = true;
     try {
       const r = await api('POST', '/transfers', body);
-      result.replaceChildren(h('div', { class: 'result', id: 'tr-done' },
+      fill(result, h('div', { class: 'result', id: 'tr-done' },
         h('strong', {}, t('transfer.moved', { moved: r.moved, from_campaign: r.from_campaign, from_status: r.from_status, to_campaign: r.to_campaign, to_status: r.to_status })),
         h('div', { class: 'muted' }, r.message),
         r.skipped_leased ? h('div', {}, t('transfer.left_in_call', { count: r.skipped_leased })) : null,
         r.history_cleared ? h('div', {}, t('transfer.history_cleared')) : null));
       ui.say('');
     } catch (err) {
-      result.replaceChildren(h('div', { class: 'result refused' }, err.body?.reason || err.message));
+      fill(result, h('div', { class: 'result refused' }, err.body?.reason || err.message));
       ui.fail(err);
     }
     await recount();
@@ -80,8 +80,8 @@ export function mount(root) {
 
   api('GET', '/campaigns').then((all) => {
     const names = all.map((c) => c.name);
-    fromCampaign.replaceChildren(...options(names));
-    toCampaign.replaceChildren(...options(names));
+    fill(fromCampaign, ...options(names));
+    fill(toCampaign, ...options(names));
   }).catch((err) => ui.fail(err));
   return { unmount() {} };
 }

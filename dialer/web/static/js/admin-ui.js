@@ -165,6 +165,11 @@ export function table(columns, rows, rowAttrs = () => ({})) {
       : h('tr', {}, h('td', { colspan: columns.length, class: 'muted' }, t('admin.empty')))));
 }
 
+// el's children replaced by these (lists flattened; null, undefined and false left out).
+export function fill(el, ...children) {
+  el.replaceChildren(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
+}
+
 export function yes(v) {
   return v ? h('span', { class: 'pill on' }, t('admin.yes')) : h('span', { class: 'muted' }, t('admin.no'));
 }
@@ -173,7 +178,7 @@ export function yes(v) {
 export function frame(root, titleKey, ...parts) {
   styles();
   const message = h('p', { class: 'message', role: 'status', id: 'admin-message' });
-  root.replaceChildren(h('h1', {}, t(titleKey)), message, ...parts);
+  fill(root, h('h1', {}, t(titleKey)), message, parts);
   return {
     say(text) { message.className = 'message'; message.textContent = text; },
     fail(err) { message.className = 'message error'; message.textContent = explain(err, t); },

@@ -5,7 +5,7 @@
 import { api } from './api.js';
 import { h, localTime } from './dom.js';
 import { label, t } from './i18n.js';
-import { form, frame, sure, table } from './admin-ui.js';
+import { fill, form, frame, sure, table } from './admin-ui.js';
 
 const ROLES = ['agent', 'supervisor', 'admin'];
 
@@ -20,7 +20,7 @@ export function mount(root) {
   async function refresh() {
     const [users, all] = await Promise.all([api('GET', '/users'), api('GET', '/agents')]);
     agents = all.map((a) => a.name);
-    list.replaceChildren(table([
+    fill(list, table([
       { key: 'users.name', value: (u) => h('a', { href: '#/users', onclick: (e) => { e.preventDefault(); edit(u); } }, u.name) },
       { key: 'users.role', value: (u) => label('role', u.role) },
       { key: 'users.agent', value: (u) => u.agent || '' },
@@ -55,13 +55,13 @@ export function mount(root) {
           try {
             await api('DELETE', path);
             ui.say(t('users.deleted', { name: u.name }));
-            side.replaceChildren(h('p', { class: 'muted' }, t('users.pick')));
+            fill(side, h('p', { class: 'muted' }, t('users.pick')));
             await refresh();
           } catch (err) { ui.fail(err); }
         },
       }, t('admin.delete')) : null,
     });
-    side.replaceChildren(h('h2', {}, u ? u.name : t('users.new')), f.el);
+    fill(side, h('h2', {}, u ? u.name : t('users.new')), f.el);
   }
 
   refresh().catch((err) => ui.fail(err));

@@ -45,7 +45,7 @@ export function mount(root) {
       const [title, body] = card(f, remember(history, f));
       const el = cards.querySelector(`section[data-campaign="${CSS.escape(f.campaign)}"]`);
       el.firstElementChild.replaceChildren(title);
-      el.lastElementChild.replaceChildren(...body);
+      el.lastElementChild.replaceChildren(...body.flat(Infinity));
     }
     controls.rest(others, shown);
   }, (up) => { status.textContent = up ? '' : t('agent.reconnecting'); });
