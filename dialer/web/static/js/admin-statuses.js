@@ -38,8 +38,8 @@ function statusColumns(open) {
     { key: 'statuses.system_status', value: (s) => label('system', s.system_status) },
     { key: 'statuses.qualifier', value: (s) => label('qualifier', s.qualifier) },
     { key: 'statuses.trigger', value: (s) => (s.trigger ? label('trigger', s.trigger) : '') },
-    { key: 'statuses.flags', value: (s) => [s.auto_add ? t('statuses.auto_add') : null, s.hidden ? t('statuses.hidden') : null,
-      s.active ? null : t('statuses.inactive'), s.local ? t('statuses.local') : null].filter(Boolean).join(', ') },
+    { key: 'statuses.flags', value: (s) => [s.auto_add ? 'auto_add' : null, s.hidden ? 'hidden' : null, s.active ? null : 'inactive',
+      s.local ? 'local' : null].filter(Boolean).map((f) => h('span', { class: 'pill flag' }, label('statuses.flag', f))) },
   ];
 }
 
