@@ -5,7 +5,7 @@
 import { api } from './api.js';
 import { h } from './dom.js';
 import { t } from './i18n.js';
-import { fill, form, frame, isAdmin, sure, table, yes } from './admin-ui.js';
+import { deleteButton, fill, form, frame, isAdmin, table, yes } from './admin-ui.js';
 
 export function mount(root, ctx) {
   const admin = isAdmin(ctx);
@@ -66,18 +66,10 @@ export function mount(root, ctx) {
         ui.say(t('agents.saved', { name }));
         await refresh();
       },
-      extra: admin ? h('button', {
-        type: 'button', class: 'danger', id: 'agent-delete',
-        onclick: async () => {
-          if (!sure('agents.delete_sure', { name })) return;
-          try {
-            await api('DELETE', path);
-            ui.say(t('agents.deleted', { name }));
-            fill(side, h('p', { class: 'muted' }, t('agents.pick')));
-            await refresh();
-          } catch (err) { ui.fail(err); }
-        },
-      }, t('admin.delete')) : null,
+      extra: admin ? deleteButton(ui, {
+        id: 'agent-delete', noun: 'agents', name: name, path,
+        done: async () => { fill(side, h('p', { class: 'muted' }, t('agents.pick'))); await refresh(); },
+      }) : null,
     });
     const assign = form({
       id: 'assign-form',

@@ -5,7 +5,7 @@
 import { api } from './api.js';
 import { h, localTime, percent } from './dom.js';
 import { label, t } from './i18n.js';
-import { choices, download, fill, frame, options, query, table } from './admin-ui.js';
+import { choices, download, fill, frame, options, pager, query, table } from './admin-ui.js';
 
 const PAGE = 50;
 const OUTCOMES = ['answered', 'busy', 'no_answer', 'congestion', 'failed', 'machine', 'abandoned', 'invalid_number', 'cancelled', 'lost', 'pbx_shutdown'];
@@ -22,7 +22,7 @@ export function mount(root) {
   const until = h('input', { id: 'at-until', type: 'datetime-local' });
   const windowPick = h('select', { id: 'rp-window' }, ['day', 'hour', 'week'].map((w) => h('option', { value: w }, t(`report.window.${w}`))));
   const list = h('div', { class: 'panel', id: 'attempt-list' });
-  const pager = h('div', { class: 'controls' });
+  const pages = h('div', { class: 'controls' });
   const reportPart = h('div', { id: 'report' });
   const filters = () => ({ campaign: campaign.value, outcome: outcome.value, since: instant(since), until: instant(until) });
   const ui = frame(root, 'nav.attempts',
@@ -35,7 +35,7 @@ export function mount(root) {
       h('button', { type: 'button', id: 'attempt-export', onclick: () => exportCsv() }, t('contacts.export')),
       h('label', {}, t('report.window'), windowPick),
       h('button', { type: 'button', id: 'report-go', onclick: () => report() }, t('report.show'))),
-    list, pager, reportPart);
+    list, pages, reportPart);
 
   async function search(trail) {
     try {
@@ -50,10 +50,7 @@ export function mount(root) {
         { key: 'contacts.status', value: (a) => a.status || '' },
         { key: 'attempts.talk', num: true, value: (a) => (a.talk_s === null ? '' : a.talk_s.toFixed(1)) },
       ], page.items, (a) => ({ dataset: { attempt: String(a.id) } })));
-      fill(pager,
-        h('button', { id: 'attempts-prev', disabled: !trail.length, onclick: () => search(trail.slice(0, -1)) }, t('admin.previous')),
-        h('button', { id: 'attempts-next', disabled: page.next_after === null, onclick: () => search([...trail, page.next_after]) }, t('admin.next')),
-        h('span', { class: 'muted' }, t('admin.page', { page: trail.length + 1 })));
+      pager(pages, trail, page.next_after, search, 'attempts');
     } catch (err) { ui.fail(err); }
   }
 

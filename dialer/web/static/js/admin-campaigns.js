@@ -5,7 +5,7 @@
 import { api } from './api.js';
 import { h } from './dom.js';
 import { label, t } from './i18n.js';
-import { fill, form, frame, isAdmin, sure, table, yes } from './admin-ui.js';
+import { deleteButton, fill, form, frame, isAdmin, table, yes } from './admin-ui.js';
 
 const MODES = ['preview', 'push_preview', 'progressive', 'predictive'];
 const COMPLIANCE = ['us', 'uk', 'zero'];
@@ -103,23 +103,16 @@ export function mount(root, ctx) {
         await open(name);
       } catch (err) { ui.fail(err); }
     };
-    const remove = async () => {
-      if (!sure('campaigns.delete_sure', { name })) return;
-      try {
-        await api('DELETE', `/campaigns/${encodeURIComponent(name)}`);
-        ui.say(t('campaigns.deleted', { name }));
-        selected = null;
-        fill(side, h('p', { class: 'muted' }, t('campaigns.pick')));
-        await refresh();
-      } catch (err) { ui.fail(err); }
-    };
     const verbs = { start: c.state === 'running', pause: c.state === 'paused', stop: c.state === 'stopped' };
     fill(side,
       h('h2', {}, c.name, ' ', h('span', { class: `pill campaign-${c.state}`, id: 'campaign-state' }, label('campaign', c.state)),
         c.running_here ? h('span', { class: 'pill on' }, t('campaigns.running_here')) : null),
       h('div', { class: 'controls' },
         STATES.map((v) => h('button', { id: `campaign-${v}`, class: v === 'start' ? 'go' : v === 'pause' ? 'hold' : '', disabled: verbs[v], onclick: act(v) }, t(`campaigns.${v}`))),
-        isAdmin(ctx) ? h('button', { id: 'campaign-delete', class: 'danger', onclick: remove }, t('admin.delete')) : null),
+        isAdmin(ctx) ? deleteButton(ui, {
+          id: 'campaign-delete', noun: 'campaigns', name, path: `/campaigns/${encodeURIComponent(name)}`,
+          done: async () => { selected = null; fill(side, h('p', { class: 'muted' }, t('campaigns.pick'))); await refresh(); },
+        }) : null),
       h('div', { class: 'figures counts' },
         count('campaigns.contacts', c.contacts), count('campaigns.dialable', c.dialable), count('campaigns.attempts', c.attempts)),
       Object.keys(c.by_status || {}).length

@@ -6,7 +6,7 @@
 import { api } from './api.js';
 import { h, localTime } from './dom.js';
 import { label, t } from './i18n.js';
-import { choices, download, fill, form, frame, options, query, table } from './admin-ui.js';
+import { choices, download, fill, form, frame, options, pager, query, table } from './admin-ui.js';
 
 const PAGE = 50;
 
@@ -17,7 +17,7 @@ export function mount(root) {
   const number = h('input', { id: 'cs-number', type: 'search', inputmode: 'tel' });
   const list = h('div', { class: 'panel', id: 'contact-list' });
   const side = h('div', { class: 'panel', id: 'contact-detail' }, h('p', { class: 'muted' }, t('contacts.pick')));
-  const pager = h('div', { class: 'controls' });
+  const pages = h('div', { class: 'controls' });
   const filters = () => ({ campaign: campaign.value, status: status.value, name: name.value.trim(), number: number.value.trim() });
   const ui = frame(root, 'nav.contacts',
     h('form', { class: 'toolbar', id: 'contact-search', onsubmit: (e) => { e.preventDefault(); search([]); } },
@@ -27,7 +27,7 @@ export function mount(root) {
       h('label', {}, t('contacts.number'), number),
       h('button', { type: 'submit', class: 'primary', id: 'contact-search-go' }, t('contacts.search')),
       h('button', { type: 'button', id: 'contact-export', onclick: () => exportCsv() }, t('contacts.export'))),
-    h('div', { class: 'split' }, h('div', {}, list, pager), side));
+    h('div', { class: 'split' }, h('div', {}, list, pages), side));
 
   async function statuses() {
     const names = campaign.value
@@ -48,10 +48,7 @@ export function mount(root) {
         { key: 'contacts.numbers', value: (c) => c.phones.join(', ') },
         { key: 'contacts.attempts', num: true, value: (c) => String(c.attempts) },
       ], page.items, (c) => ({ dataset: { contact: String(c.id) } })));
-      fill(pager,
-        h('button', { id: 'contacts-prev', disabled: !trail.length, onclick: () => search(trail.slice(0, -1)) }, t('admin.previous')),
-        h('button', { id: 'contacts-next', disabled: page.next_after === null, onclick: () => search([...trail, page.next_after]) }, t('admin.next')),
-        h('span', { class: 'muted' }, t('admin.page', { page: trail.length + 1 })));
+      pager(pages, trail, page.next_after, search, 'contacts');
     } catch (err) { ui.fail(err); }
   }
 

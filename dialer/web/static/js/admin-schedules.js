@@ -5,7 +5,7 @@
 import { api } from './api.js';
 import { h } from './dom.js';
 import { t } from './i18n.js';
-import { fill, form, frame, isAdmin, sure, table, yes } from './admin-ui.js';
+import { fill, frame, isAdmin, namedEditor, table, yes } from './admin-ui.js';
 
 const FREQUENCIES = ['daily', 'weekly', 'monthly'];
 const range = (from, to) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
@@ -33,6 +33,11 @@ export function mount(root, ctx) {
     admin ? h('div', { class: 'controls' }, h('button', { class: 'primary', id: 'schedule-new', onclick: () => edit(null) }, t('schedules.new'))) : null,
     h('div', { class: 'split' }, list, side));
 
+  const edit = namedEditor(ui, {
+    side, refresh, noun: 'schedules', id: 'schedule', collection: '/schedules', fields: FIELDS, admin,
+    intro: (s) => h('p', { class: 'muted' }, s.describe),
+  });
+
   async function refresh() {
     const schedules = await api('GET', '/schedules');
     fill(list, table([
@@ -40,36 +45,6 @@ export function mount(root, ctx) {
       { key: 'schedules.when', value: (s) => s.describe },
       { key: 'schedules.active', value: (s) => yes(s.active) },
     ], schedules, (s) => ({ dataset: { schedule: s.name } })));
-  }
-
-  function edit(s) {
-    const path = s ? `/schedules/${encodeURIComponent(s.name)}` : '/schedules';
-    const f = form({
-      id: 'schedule-form',
-      fields: FIELDS.map((x) => ({ ...x, disabled: !admin })),
-      initial: s,
-      submitKey: s ? 'admin.save' : 'schedules.create',
-      submit: async (body) => {
-        const saved = await api(s ? 'PATCH' : 'POST', path, body);
-        ui.say(t('schedules.saved', { name: saved.name }));
-        await refresh();
-        edit(saved);
-      },
-      extra: s && admin ? h('button', {
-        type: 'button', class: 'danger', id: 'schedule-delete',
-        onclick: async () => {
-          if (!sure('schedules.delete_sure', { name: s.name })) return;
-          try {
-            await api('DELETE', path);
-            ui.say(t('schedules.deleted', { name: s.name }));
-            fill(side, h('p', { class: 'muted' }, t('schedules.pick')));
-            await refresh();
-          } catch (err) { ui.fail(err); }
-        },
-      }, t('admin.delete')) : null,
-    });
-    if (!admin) f.el.querySelector('[type=submit]').hidden = true;
-    fill(side, h('h2', {}, s ? s.name : t('schedules.new')), s ? h('p', { class: 'muted' }, s.describe) : null, f.el);
   }
 
   refresh().catch((err) => ui.fail(err));

@@ -7,7 +7,7 @@
 import { api } from './api.js';
 import { h } from './dom.js';
 import { label, t } from './i18n.js';
-import { choices, fill, form, frame, isAdmin, sure, table, yes } from './admin-ui.js';
+import { choices, fill, form, frame, isAdmin, namedEditor, table } from './admin-ui.js';
 
 const SYSTEM = ['call', 'call_progressive', 'my_record', 'not_before', 'do_not_call'];
 const QUALIFIERS = ['none', 'unused', 'callback_relative', 'callback_absolute', 'callback_end_of_queue', 'closing',
@@ -56,41 +56,14 @@ export function mount(root, ctx) {
     h('section', { class: 'panel' }, h('h2', {}, t('statuses.of_campaign')),
       h('div', { class: 'toolbar' }, h('label', {}, t('admin.campaign'), campaignPick)), campaignPart));
 
+  const edit = namedEditor(ui, {
+    side, refresh, noun: 'statuses', id: 'status', collection: '/statuses', fields: FIELDS, whole: ['retry'], admin,
+  });
+
   async function refresh() {
     const dictionary = await api('GET', '/statuses');
     fill(list, table(statusColumns(edit), dictionary, (s) => ({ dataset: { status: s.name } })));
     return dictionary;
-  }
-
-  function edit(s) {
-    const path = s ? `/statuses/${encodeURIComponent(s.name)}` : '/statuses';
-    const f = form({
-      id: 'status-form',
-      fields: FIELDS.map((x) => ({ ...x, disabled: !admin })),
-      initial: s,
-      whole: ['retry'],
-      submitKey: s ? 'admin.save' : 'statuses.create',
-      submit: async (body) => {
-        const saved = await api(s ? 'PATCH' : 'POST', path, body);
-        ui.say(t('statuses.saved', { name: saved.name }));
-        await refresh();
-        edit(saved);
-      },
-      extra: s && admin ? h('button', {
-        type: 'button', class: 'danger', id: 'status-delete',
-        onclick: async () => {
-          if (!sure('statuses.delete_sure', { name: s.name })) return;
-          try {
-            await api('DELETE', path);
-            ui.say(t('statuses.deleted', { name: s.name }));
-            fill(side, h('p', { class: 'muted' }, t('statuses.pick')));
-            await refresh();
-          } catch (err) { ui.fail(err); }
-        },
-      }, t('admin.delete')) : null,
-    });
-    if (!admin) f.el.querySelector('[type=submit]').hidden = true;
-    fill(side, h('h2', {}, s ? s.name : t('statuses.new')), f.el);
   }
 
   async function showCampaign(focus = null) {

@@ -7,7 +7,7 @@
 // types the API documents (numbers, times "HH:MM", lists) and, in an edit, sends only what
 // changed (a PATCH changes only the fields given).
 
-import { ApiError, explain, session } from './api.js';
+import { ApiError, api, explain, session } from './api.js';
 import { h } from './dom.js';
 import { label, t } from './i18n.js';
 
@@ -183,6 +183,59 @@ export function frame(root, titleKey, ...parts) {
     say(text) { message.className = 'message'; message.textContent = text; },
     fail(err) { message.className = 'message error'; message.textContent = explain(err, t); },
   };
+}
+
+// A Delete button: asked first (`noun`.delete_sure), then DELETE `path`; `noun`.deleted said
+// and done() called, or the API's refusal (409 in_use, ...) shown.
+export function deleteButton(ui, { id, noun, name, path, done }) {
+  return h('button', {
+    type: 'button', class: 'danger', id,
+    onclick: async () => {
+      if (!sure(`${noun}.delete_sure`, { name })) return;
+      try {
+        await api('DELETE', path);
+        ui.say(t(`${noun}.deleted`, { name }));
+        await done();
+      } catch (err) { ui.fail(err); }
+    },
+  }, t('admin.delete'));
+}
+
+// The editor of one named object of a collection (`/schedules`, `/statuses`) in `side`:
+// created with POST, edited with PATCH, deleted; read-only for supervisors (administrators'
+// configuration). Returns edit(object or null for a new one).
+export function namedEditor(ui, { side, refresh, noun, id, collection, fields, whole = [], admin, intro = () => null }) {
+  function edit(s) {
+    const path = s ? `${collection}/${encodeURIComponent(s.name)}` : collection;
+    const f = form({
+      id: `${id}-form`,
+      fields: fields.map((x) => ({ ...x, disabled: !admin })),
+      initial: s,
+      whole,
+      submitKey: s ? 'admin.save' : `${noun}.create`,
+      submit: async (body) => {
+        const saved = await api(s ? 'PATCH' : 'POST', path, body);
+        ui.say(t(`${noun}.saved`, { name: saved.name }));
+        await refresh();
+        edit(saved);
+      },
+      extra: s && admin ? deleteButton(ui, {
+        id: `${id}-delete`, noun, name: s.name, path,
+        done: async () => { fill(side, h('p', { class: 'muted' }, t(`${noun}.pick`))); await refresh(); },
+      }) : null,
+    });
+    if (!admin) f.el.querySelector('[type=submit]').hidden = true;
+    fill(side, h('h2', {}, s ? s.name : t(`${noun}.new`)), s ? intro(s) : null, f.el);
+  }
+  return edit;
+}
+
+// Previous / Next of keyset pages: `trail` holds the `after` of each page before this one.
+export function pager(el, trail, nextAfter, go, idPrefix) {
+  fill(el,
+    h('button', { id: `${idPrefix}-prev`, disabled: !trail.length, onclick: () => go(trail.slice(0, -1)) }, t('admin.previous')),
+    h('button', { id: `${idPrefix}-next`, disabled: nextAfter === null, onclick: () => go([...trail, nextAfter]) }, t('admin.next')),
+    h('span', { class: 'muted' }, t('admin.page', { page: trail.length + 1 })));
 }
 
 // A confirmation before a deletion (the browser's own dialog: no markup from data).

@@ -5,7 +5,7 @@
 import { api } from './api.js';
 import { h, localTime } from './dom.js';
 import { label, t } from './i18n.js';
-import { fill, form, frame, sure, table } from './admin-ui.js';
+import { deleteButton, fill, form, frame, table } from './admin-ui.js';
 
 const ROLES = ['agent', 'supervisor', 'admin'];
 
@@ -48,18 +48,10 @@ export function mount(root) {
         await refresh();
         edit(saved);
       },
-      extra: u ? h('button', {
-        type: 'button', class: 'danger', id: 'user-delete',
-        onclick: async () => {
-          if (!sure('users.delete_sure', { name: u.name })) return;
-          try {
-            await api('DELETE', path);
-            ui.say(t('users.deleted', { name: u.name }));
-            fill(side, h('p', { class: 'muted' }, t('users.pick')));
-            await refresh();
-          } catch (err) { ui.fail(err); }
-        },
-      }, t('admin.delete')) : null,
+      extra: u ? deleteButton(ui, {
+        id: 'user-delete', noun: 'users', name: u.name, path,
+        done: async () => { fill(side, h('p', { class: 'muted' }, t('users.pick'))); await refresh(); },
+      }) : null,
     });
     fill(side, h('h2', {}, u ? u.name : t('users.new')), f.el);
   }
