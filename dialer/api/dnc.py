@@ -111,7 +111,9 @@ async def add_dnc(body: DncAdd, ctx: Ctx, user: Supervisor) -> DncOut:
     )
 
 
-@router.post("/dnc/imports", response_model=DncImportOut, summary="Put a file of numbers on a do-not-call list")
+@router.post(
+    "/dnc/imports", response_model=DncImportOut, summary="Put a file of numbers on a do-not-call list"
+)
 async def import_dnc(
     ctx: Ctx,
     user: Supervisor,
@@ -126,7 +128,9 @@ async def import_dnc(
     data = await file.read(MAX_DNC_FILE + 1)
     if len(data) > MAX_DNC_FILE:
         raise ApiError("invalid_file", f"larger than {MAX_DNC_FILE // 2**20} MB", field="file")
-    read = read_dnc_lines(decode_dnc_file(data, encoding).splitlines(), (region or ctx.default_region).upper())
+    read = read_dnc_lines(
+        decode_dnc_file(data, encoding).splitlines(), (region or ctx.default_region).upper()
+    )
     new = 0
     if read.numbers:
         new = await ctx.store.add_do_not_call_many(read.numbers, campaign=campaign, reason=reason)

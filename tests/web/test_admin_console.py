@@ -125,12 +125,12 @@ async def test_import_with_a_rejected_row_then_search_edit_export_and_transfer(
     await page.select_option("#tr-to-campaign", "NOWA")
     await page.select_option("#tr-new-status", "Dzwonić")
     await page.fill("#tr-limit", "1")
-    await console.shot(page, "admin-transfer")
     await page.click("#tr-move")
     await expect(page.locator("#tr-done")).to_contain_text(
         "1 records moved from STARA / Dzwonić to NOWA / Dzwonić"
     )
     await expect(page.locator("#tr-matched")).to_have_text("1")  # counted again after the move
+    await console.shot(page, "admin-transfer")
     moved, _ = await rig.store.search_contacts(ContactQuery(campaign="NOWA"))
     assert 1 == len(moved) and moved[0].name in ("Jan Żak", "Ewa Bąk")
 
