@@ -253,3 +253,30 @@ async def test_the_wallboard_pauses_and_starts_a_campaign(console: Console) -> N
 
 async def _state(rig: Rig, name: str, state: CampaignState) -> bool:
     return state == (await rig.store.get_campaign(name)).state
+
+
+async def test_attempts_are_listed_filtered_and_reported(console: Console) -> None:
+    rig = console.rig
+    cid, anna = await rig.one_contact("anna", "PROG", "q-prog", DialingMode.PROGRESSIVE, "+1005550301", "Jan")
+    await rig.user("szef", Role.SUPERVISOR)
+    assert 200 == (await rig.client.post("/api/v1/agents/anna/login", headers=anna, json={})).status_code
+
+    async def ended() -> bool:
+        return any(a.ended_at is not None for a in await rig.store.contact_attempts(cid))
+
+    await wait_for(ended, what="the call ended")
+    page = await _open(console, "szef", "attempts")
+    await page.select_option("#at-campaign", "PROG")
+    await page.select_option("#at-outcome", "answered")
+    await page.click("#attempt-search-go")
+    rows = page.locator("#attempt-list tbody tr")
+    await expect(rows).to_have_count(1)
+    await expect(rows).to_contain_text("+1005550301")
+    await expect(rows).to_contain_text("answered")
+    await page.select_option("#at-outcome", "busy")
+    await page.click("#attempt-search-go")
+    await expect(rows).to_contain_text("Nothing here.")
+    await page.click("#report-go")
+    report = page.locator("#report-result")
+    await expect(report).to_contain_text("PROG")
+    await expect(report).to_contain_text("answered")

@@ -6,7 +6,7 @@
 import { api } from './api.js';
 import { h, localTime } from './dom.js';
 import { t } from './i18n.js';
-import { choices, fill, form, frame, isAdmin, query, sure, table, upload } from './admin-ui.js';
+import { choices, ENCODINGS, fill, form, frame, isAdmin, query, sure, table, upload } from './admin-ui.js';
 
 const PAGE = 50;
 const GLOBAL = '-';
@@ -72,6 +72,7 @@ export function mount(root, ctx) {
     const file = h('input', { id: 'dnc-file', type: 'file', accept: '.csv,.txt,text/plain,text/csv' });
     const into = choices('dnc-import-list', campaigns, { blank: 'dnc.global' });
     const reason = h('input', { id: 'dnc-import-reason' });
+    const encoding = h('select', { id: 'dnc-import-encoding' }, ENCODINGS.map((e) => h('option', { value: e }, e)));
     const outcome = h('div', { id: 'dnc-import-result' });
     const importForm = h('form', {
       class: 'admin-form', id: 'dnc-import',
@@ -80,7 +81,7 @@ export function mount(root, ctx) {
         fill(outcome, );
         if (!file.files.length) return;
         try {
-          const r = await upload(`/dnc/imports${query({ campaign: into.value, reason: reason.value })}`, file.files[0]);
+          const r = await upload(`/dnc/imports${query({ campaign: into.value, reason: reason.value, encoding: encoding.value })}`, file.files[0]);
           fill(outcome, h('p', { class: 'result' }, t('dnc.imported', { numbers: r.numbers, new: r.new, rejected: r.rejected.length })),
             r.rejected.length ? table([
               { key: 'import.line', num: true, value: (x) => String(x.line) },
@@ -94,7 +95,8 @@ export function mount(root, ctx) {
     h('div', { class: 'fields' },
       h('div', { class: 'field' }, h('label', { for: 'dnc-file' }, t('import.file')), file, h('small', { class: 'muted' }, t('dnc.file_hint'))),
       h('div', { class: 'field' }, h('label', { for: 'dnc-import-list' }, t('dnc.list')), into),
-      h('div', { class: 'field' }, h('label', { for: 'dnc-import-reason' }, t('dnc.reason')), reason)),
+      h('div', { class: 'field' }, h('label', { for: 'dnc-import-reason' }, t('dnc.reason')), reason),
+      h('div', { class: 'field' }, h('label', { for: 'dnc-import-encoding' }, t('import.encoding')), encoding)),
     h('div', { class: 'controls' }, h('button', { type: 'submit', class: 'primary', id: 'dnc-import-go' }, t('dnc.import'))),
     outcome);
     fill(side,

@@ -5,10 +5,9 @@
 
 import { h } from './dom.js';
 import { t } from './i18n.js';
-import { choices, fill, frame, options, query, table, upload } from './admin-ui.js';
+import { choices, ENCODINGS, fill, frame, options, query, table, upload } from './admin-ui.js';
 import { api } from './api.js';
 
-const ENCODINGS = ['utf-8', 'cp1250', 'iso-8859-2', 'cp1252', 'iso-8859-1', 'utf-16'];
 
 export function mount(root) {
   const campaign = choices('imp-campaign', []);

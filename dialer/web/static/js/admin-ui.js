@@ -11,6 +11,9 @@ import { ApiError, api, explain, session } from './api.js';
 import { h } from './dom.js';
 import { label, t } from './i18n.js';
 
+// The encodings a CSV from an office may come in (cp1250: Polish Windows).
+export const ENCODINGS = ['utf-8', 'cp1250', 'iso-8859-2', 'cp1252', 'iso-8859-1', 'utf-16'];
+
 export function styles() {
   if (document.getElementById('admin-css')) return;
   document.head.append(h('link', { id: 'admin-css', rel: 'stylesheet', href: '/console/css/admin.css' }));
