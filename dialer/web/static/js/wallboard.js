@@ -108,7 +108,7 @@ class Controls {
     if (key === this.restKey) return;
     this.restKey = key;
     section.hidden = !rest.length;
-    section.replaceChildren(h('h2', {}, t('wall.others')), h('table', { class: 'grid' }, h('tbody', {}, rest.map((c) => h('tr', { dataset: { campaign: c.name } },
+    section.replaceChildren(h('h2', {}, t('wall.others')), h('table', { class: 'grid' }, h('tbody', {}, rest.map((c) => h('tr', { dataset: { other: c.name } },
       h('td', {}, h('strong', {}, c.name)),
       h('td', {}, h('span', { class: `pill campaign-${c.state}` }, label('campaign', c.state))),
       h('td', {}, this.of(c.name)))))));
