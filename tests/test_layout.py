@@ -67,6 +67,7 @@ MAY_IMPORT: dict[str, tuple[str, ...]] = {
         "dialer.campaign.runner",
         "dialer.campaign.settings",
         "dialer.contacts.csv_reader",
+        "dialer.contacts.dnc_file",
         "dialer.contacts.importer",
         "dialer.callbacks",
         "dialer.contacts.phone",

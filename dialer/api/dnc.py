@@ -14,11 +14,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, File, Path, Query, Response, UploadFile
 from pydantic import BaseModel, Field
 
 from dialer.api.context import Admin, ApiContext, Ctx, Supervisor
 from dialer.api.errors import ApiError
+from dialer.contacts.dnc_file import decode_dnc_file, read_dnc_lines
 from dialer.contacts.phone import normalize
 from dialer.store.dnc import ALL_LISTS, DncEntry
 
@@ -52,6 +53,21 @@ class DncOut(BaseModel):
 class DncPage(BaseModel):
     total: int = Field(description="entries matching, on every page")
     entries: list[DncOut]
+
+
+class DncRejectOut(BaseModel):
+    line: int
+    text: str
+    reason: str
+
+
+class DncImportOut(BaseModel):
+    numbers: int = Field(description="distinct valid numbers in the file, now on the list")
+    new: int = Field(description="of them, not on that list before")
+    rejected: list[DncRejectOut] = Field(description="lines that are not a number, in line order")
+
+
+MAX_DNC_FILE = 20 * 2**20  # bytes: a do-not-call list is a column of numbers, read whole
 
 
 def _out(e: DncEntry) -> DncOut:
@@ -92,6 +108,36 @@ async def add_dnc(body: DncAdd, ctx: Ctx, user: Supervisor) -> DncOut:
         await ctx.store.add_do_not_call(
             e164, campaign=body.campaign, reason=body.reason, at=ctx.clock.utcnow()
         )
+    )
+
+
+@router.post(
+    "/dnc/imports", response_model=DncImportOut, summary="Put a file of numbers on a do-not-call list"
+)
+async def import_dnc(
+    ctx: Ctx,
+    user: Supervisor,
+    file: Annotated[UploadFile, File(description="one number a line, or a CSV with the number first")],
+    campaign: Campaign = None,
+    region: Region = None,
+    reason: Annotated[str, Query(max_length=500)] = "",
+    encoding: Annotated[str, Query(min_length=1, max_length=40, description="e.g. utf-8, cp1250")] = "utf-8",
+) -> DncImportOut:
+    """What ``dialer dnc import`` does: the valid numbers go on the list in one transaction (all
+    or none), the other lines come back with their line numbers."""
+    data = await file.read(MAX_DNC_FILE + 1)
+    if len(data) > MAX_DNC_FILE:
+        raise ApiError("invalid_file", f"larger than {MAX_DNC_FILE // 2**20} MB", field="file")
+    read = read_dnc_lines(
+        decode_dnc_file(data, encoding).splitlines(), (region or ctx.default_region).upper()
+    )
+    new = 0
+    if read.numbers:
+        new = await ctx.store.add_do_not_call_many(read.numbers, campaign=campaign, reason=reason)
+    return DncImportOut(
+        numbers=len(read.numbers),
+        new=new,
+        rejected=[DncRejectOut(line=n, text=text, reason=why) for n, text, why in read.rejected],
     )
 
 

@@ -71,7 +71,7 @@ def cmd_dnc_list(args: argparse.Namespace) -> int:
 
 
 def cmd_dnc_import(args: argparse.Namespace) -> int:
-    from dialer.contacts.dnc_file import read_dnc_lines
+    from dialer.contacts.dnc_file import decode_dnc_file, read_dnc_lines
 
     cfg = config_from_args(args)
     path = Path(args.file)
@@ -79,16 +79,9 @@ def cmd_dnc_import(args: argparse.Namespace) -> int:
         text = path.read_bytes()
     except OSError as e:
         raise ValidationError("file", e.strerror or "cannot be read", str(path)) from None
-    try:
-        decoded = text.decode(args.encoding)
-    except LookupError:
-        raise ValidationError("encoding", "unknown encoding", args.encoding) from None
-    except UnicodeDecodeError as e:
-        line = text[: e.start].count(b"\n") + 1
-        raise ValidationError(
-            "encoding", f"line {line} is not {args.encoding}; try --encoding cp1250 (Windows)", args.encoding
-        ) from None
-    read = read_dnc_lines(decoded.splitlines(), args.region or cfg.contacts.default_region)
+    read = read_dnc_lines(
+        decode_dnc_file(text, args.encoding).splitlines(), args.region or cfg.contacts.default_region
+    )
 
     async def go(store: Store) -> int:
         new = 0

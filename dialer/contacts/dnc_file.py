@@ -16,9 +16,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from dialer.contacts.phone import normalize
-from dialer.errors import InvalidNumber
+from dialer.errors import InvalidNumber, ValidationError
 
-__all__ = ["DncFile", "read_dnc_lines"]
+__all__ = ["DncFile", "decode_dnc_file", "read_dnc_lines"]
 
 
 @dataclass
@@ -26,6 +26,23 @@ class DncFile:
     numbers: list[str] = field(default_factory=list)  # E.164, first occurrence order, no repeats
     rejected: list[tuple[int, str, str]] = field(default_factory=list)  # (line, text, reason)
     header: bool = False
+
+
+def decode_dnc_file(data: bytes, encoding: str) -> str:
+    """The text of a do-not-call file's bytes (the CLI's file, the API's upload).
+
+    Raises:
+        ValidationError: field ``encoding``: unknown, or a line is not in it (the line named).
+    """
+    try:
+        return data.decode(encoding)
+    except LookupError:
+        raise ValidationError("encoding", "unknown encoding", encoding) from None
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        raise ValidationError(
+            "encoding", f"line {line} is not {encoding}; try --encoding cp1250 (Windows)", encoding
+        ) from None
 
 
 def _first_cell(line: str) -> str:

@@ -436,6 +436,35 @@ async def test_do_not_call_entries_are_added_searched_and_removed(rig: Rig) -> N
     assert 0 == (await c.get(f"{V1}/dnc", headers=sue)).json()["total"]
 
 
+async def test_a_do_not_call_file_is_imported_with_its_rejected_lines(rig: Rig) -> None:
+    sue, _ = await _staff(rig)
+    c = rig.client
+    await rig.campaign("D2", "q-prog", DialingMode.PREVIEW)
+    text = "numer;powód\n501 234 567;prosił\nzadzwoń później\n+48 601 234 568\n501234567\n"
+    upload = {"file": ("dnc.csv", text.encode("cp1250"), "text/csv")}
+    url = f"{V1}/dnc/imports"
+    r = await c.post(
+        url, params={"campaign": "D2", "region": "PL", "encoding": "cp1250"}, files=upload, headers=sue
+    )
+    assert 200 == r.status_code, r.text
+    body = r.json()
+    assert (2, 2) == (body["numbers"], body["new"])  # the repeat counted once
+    assert [(3, "zadzwoń później")] == [(x["line"], x["text"]) for x in body["rejected"]]
+    listed = (await c.get(f"{V1}/dnc?campaign=D2", headers=sue)).json()["entries"]
+    assert {"+48501234567", "+48601234568"} == {e["number"] for e in listed}
+    again = await c.post(
+        url, params={"campaign": "D2", "region": "PL", "encoding": "cp1250"}, files=upload, headers=sue
+    )
+    assert 0 == again.json()["new"]
+    _error(
+        await c.post(url, params={"region": "PL"}, files=upload, headers=sue),
+        422,
+        "invalid_value",
+        "encoding",
+    )
+    assert 0 == (await c.get(f"{V1}/dnc?campaign=-", headers=sue)).json()["total"]  # nothing half-written
+
+
 async def test_users_change_role_and_the_last_admin_stays(rig: Rig) -> None:
     sue, root = await _staff(rig)
     c = rig.client

@@ -54,6 +54,7 @@ FORBIDDEN: dict[str, set[str]] = {
     "/api/v1/agents/{agent}/record": {"agent"},
     "/api/v1/agents/{agent}/campaigns": {"agent"},
     "/api/v1/dnc": {"agent"},
+    "/api/v1/dnc/imports": {"agent"},
     "/api/v1/dnc/{number}": {"agent", "supervisor"},
     "/api/v1/reminders/service": {"agent"},
     "/api/v1/campaigns/{campaign}/reminders": {"agent"},

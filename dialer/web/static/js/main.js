@@ -1,8 +1,7 @@
 // The console's shell: sign-in, the header (screens, user, language, sign-out) and the screens.
 //
 // A screen is a module with mount(root, ctx) -> { unmount() }, listed in SCREENS with the
-// roles that may open it. The administration screens (campaigns, schedules, statuses,
-// contacts, transfer) slot in as more rows once their API endpoints exist.
+// roles that may open it (the API checks the role again on every call).
 
 import { api, explain, session } from './api.js';
 import { h } from './dom.js';
@@ -11,6 +10,16 @@ import { LANGUAGES, language, preferred, setLanguage, t } from './i18n.js';
 const SCREENS = [
   { id: 'agent', roles: ['agent'], title: 'nav.agent', load: () => import('./agent.js') },
   { id: 'wallboard', roles: ['supervisor', 'admin'], title: 'nav.wallboard', load: () => import('./wallboard.js') },
+  { id: 'campaigns', roles: ['supervisor', 'admin'], title: 'nav.campaigns', load: () => import('./admin-campaigns.js') },
+  { id: 'schedules', roles: ['supervisor', 'admin'], title: 'nav.schedules', load: () => import('./admin-schedules.js') },
+  { id: 'statuses', roles: ['supervisor', 'admin'], title: 'nav.statuses', load: () => import('./admin-statuses.js') },
+  { id: 'agents', roles: ['supervisor', 'admin'], title: 'nav.agents', load: () => import('./admin-agents.js') },
+  { id: 'users', roles: ['admin'], title: 'nav.users', load: () => import('./admin-users.js') },
+  { id: 'dnc', roles: ['supervisor', 'admin'], title: 'nav.dnc', load: () => import('./admin-dnc.js') },
+  { id: 'contacts', roles: ['supervisor', 'admin'], title: 'nav.contacts', load: () => import('./admin-contacts.js') },
+  { id: 'import', roles: ['supervisor', 'admin'], title: 'nav.import', load: () => import('./admin-import.js') },
+  { id: 'transfer', roles: ['supervisor', 'admin'], title: 'nav.transfer', load: () => import('./admin-transfer.js') },
+  { id: 'attempts', roles: ['supervisor', 'admin'], title: 'nav.attempts', load: () => import('./admin-attempts.js') },
   { id: 'reminders', roles: ['supervisor', 'admin'], title: 'nav.reminders', load: () => import('./reminders.js') },
 ];
 

@@ -2,9 +2,11 @@
 // of the stream (once a second): agents by state with each agent's time in state, calls,
 // the abandon rate of each window beside the campaign's cap as a gauge, dial level and the
 // predictive fallback, hopper depth, calls by outcome, and this screen's own chart of the
-// abandon rate and the talk share since it was opened.
+// abandon rate and the talk share since it was opened. Each card has the campaign's start /
+// pause / stop and its mode; campaigns this engine does not run are listed below the cards
+// with the same controls (their state polled from the API every few seconds).
 
-import { openEvents } from './api.js';
+import { api, explain, openEvents } from './api.js';
 import { clock, h, percent } from './dom.js';
 import { label, t } from './i18n.js';
 
@@ -13,20 +15,126 @@ const WINDOWS = ['1h', '24h', '30d'];
 const HISTORY = 600; // samples kept per campaign for the chart (10 minutes at one a second)
 const MIN_SPAN = 60; // the chart's x axis spans at least a minute
 const SVG = 'http://www.w3.org/2000/svg';
+const MODES = ['preview', 'push_preview', 'progressive', 'predictive'];
+const VERBS = { start: 'running', pause: 'paused', stop: 'stopped' };
+const POLL_MS = 3000;
 
 export function mount(root) {
+  if (!document.getElementById('admin-css')) {
+    document.head.append(h('link', { id: 'admin-css', rel: 'stylesheet', href: '/console/css/admin.css' }));
+  }
   const cards = h('div', { class: 'cards', id: 'wallboard' }, h('p', { class: 'muted' }, t('wall.waiting')));
   const status = h('span', { class: 'connection' }, t('agent.connecting'));
-  root.replaceChildren(h('h1', {}, t('nav.wallboard'), ' ', status), cards);
+  const message = h('p', { class: 'message', role: 'status', id: 'wall-message' });
+  const others = h('section', { class: 'panel', id: 'wall-others', hidden: true });
+  root.replaceChildren(h('h1', {}, t('nav.wallboard'), ' ', status), message, cards, others);
   const history = new Map();
+  const controls = new Controls(message, () => poll());
+  let shown = [];
   const stream = openEvents((name, data) => {
     if (name !== 'figures') return;
     const campaigns = data.campaigns || [];
-    cards.replaceChildren(...(campaigns.length
-      ? campaigns.map((f) => card(f, remember(history, f)))
-      : [h('p', { class: 'muted' }, t('wall.none'))]));
+    const names = campaigns.map((f) => f.campaign).join('\n');
+    if (names !== shown.join('\n') || !campaigns.length) {
+      cards.replaceChildren(...(campaigns.length
+        ? campaigns.map((f) => section(f.campaign, controls.of(f.campaign)))
+        : [h('p', { class: 'muted' }, t('wall.none'))]));
+    }
+    shown = campaigns.map((f) => f.campaign);
+    for (const f of campaigns) {
+      const [title, body] = card(f, remember(history, f));
+      const el = cards.querySelector(`section[data-campaign="${CSS.escape(f.campaign)}"]`);
+      el.firstElementChild.replaceChildren(title);
+      el.lastElementChild.replaceChildren(...body.flat(Infinity));
+    }
+    controls.rest(others, shown);
   }, (up) => { status.textContent = up ? '' : t('agent.reconnecting'); });
-  return { unmount() { stream.close(); } };
+  async function poll() {
+    try { controls.update(await api('GET', '/campaigns')); controls.rest(others, shown); } catch (err) { /* the stream shows the connection */ }
+  }
+  poll();
+  const timer = setInterval(poll, POLL_MS);
+  return { unmount() { stream.close(); clearInterval(timer); } };
+}
+
+// A campaign's card: its title, its controls, its figures (title and figures redrawn each second).
+function section(name, controls) {
+  return h('section', { class: 'panel campaign-card', dataset: { campaign: name } }, h('div', { class: 'card-title' }), controls, h('div', {}));
+}
+
+// The controls of each campaign: built once and moved into each redrawn card, so a choice
+// being made in the mode list survives the redraw of every second.
+class Controls {
+  constructor(message, changed) {
+    this.message = message;
+    this.changed = changed;
+    this.byName = new Map();
+    this.campaigns = [];
+  }
+
+  of(name) {
+    let c = this.byName.get(name);
+    if (!c) {
+      const mode = h('select', { class: 'wall-mode', 'aria-label': t('wall.mode'), onchange: () => this.mode(name, mode) },
+        MODES.map((m) => h('option', { value: m }, label('mode', m))));
+      const buttons = Object.keys(VERBS).map((verb) => h('button', {
+        class: `small ${verb === 'start' ? 'go' : verb === 'pause' ? 'hold' : ''}`, dataset: { verb },
+        onclick: () => this.act(name, verb),
+      }, t(`campaigns.${verb}`)));
+      c = { el: h('div', { class: 'wall-controls', dataset: { controls: name } }, buttons, h('label', { class: 'inline' }, t('wall.mode'), mode)), mode, buttons };
+      this.byName.set(name, c);
+      this.sync(name);
+    }
+    return c.el;
+  }
+
+  update(campaigns) {
+    this.campaigns = campaigns;
+    for (const name of this.byName.keys()) this.sync(name);
+  }
+
+  sync(name) {
+    const c = this.byName.get(name);
+    const campaign = this.campaigns.find((x) => x.name === name);
+    if (!c || !campaign) return;
+    for (const b of c.buttons) b.disabled = VERBS[b.dataset.verb] === campaign.state;
+    if (document.activeElement !== c.mode) c.mode.value = campaign.mode;
+  }
+
+  // the campaigns without a card (not run by this engine now): their state and the controls
+  rest(section, shown) {
+    const rest = this.campaigns.filter((c) => !shown.includes(c.name));
+    const key = rest.map((c) => `${c.name} ${c.state}`).join('\n');
+    if (key === this.restKey) return;
+    this.restKey = key;
+    section.hidden = !rest.length;
+    section.replaceChildren(h('h2', {}, t('wall.others')), h('table', { class: 'grid' }, h('tbody', {}, rest.map((c) => h('tr', { dataset: { other: c.name } },
+      h('td', {}, h('strong', {}, c.name)),
+      h('td', {}, h('span', { class: `pill campaign-${c.state}` }, label('campaign', c.state))),
+      h('td', {}, this.of(c.name)))))));
+  }
+
+  async act(name, verb) {
+    try {
+      await api('POST', `/campaigns/${encodeURIComponent(name)}/${verb}`);
+      this.say(t(`campaigns.did.${verb}`, { name }));
+    } catch (err) { this.say(explain(err, t), true); }
+    this.changed();
+  }
+
+  async mode(name, select) {
+    try {
+      const c = await api('PATCH', `/campaigns/${encodeURIComponent(name)}`, { mode: select.value });
+      this.say(t(c.running_here ? 'wall.mode_later' : 'wall.mode_set', { name, mode: label('mode', c.mode) }));
+    } catch (err) { this.say(explain(err, t), true); }
+    select.blur();
+    this.changed();
+  }
+
+  say(text, bad = false) {
+    this.message.className = bad ? 'message error' : 'message';
+    this.message.textContent = text;
+  }
 }
 
 function remember(history, f) {
@@ -68,14 +176,14 @@ function chart(samples) {
   return svg;
 }
 
+// A card's title and its body (the campaign's controls sit between them, never redrawn).
 function card(f, samples) {
   const by = f.agents_by_state || {};
   const outcomes = Object.entries(f.by_outcome || {}).sort((a, b) => b[1] - a[1]);
   const cap = f.abandon_cap ?? 0.03;
-  return h('section', { class: 'panel campaign-card', dataset: { campaign: f.campaign } },
-    h('h2', {}, f.campaign, ' ', h('span', { class: 'pill' }, label('mode', f.mode || '')),
-      f.paused_reasons?.length ? h('span', { class: 'pill warn' }, f.paused_reasons.map((r) => label('paused', r)).join(', ')) : null),
-    h('div', { class: 'figures' },
+  return [h('h2', {}, f.campaign, ' ', h('span', { class: 'pill' }, label('mode', f.mode || '')),
+    f.paused_reasons?.length ? h('span', { class: 'pill warn' }, f.paused_reasons.map((r) => label('paused', r)).join(', ')) : null),
+  [h('div', { class: 'figures' },
       figure('wall.in_flight', f.in_flight),
       figure('wall.talking', by.talking || 0),
       figure('wall.attempts', f.attempts),
@@ -96,7 +204,7 @@ function card(f, samples) {
       h('div', {}, h('h3', {}, t('wall.outcomes')),
         h('table', { class: 'grid' }, h('tbody', {}, outcomes.map(([o, n]) => h('tr', {}, h('td', {}, label('outcome', o)), h('td', { class: 'num' }, n)))))),
       h('div', {}, h('h3', {}, t('wall.chart')), chart(samples),
-        h('p', { class: 'legend' }, h('span', { class: 'talk' }, t('wall.talk_share')), ' ', h('span', { class: 'abandon' }, t('wall.abandon_1h'))))));
+        h('p', { class: 'legend' }, h('span', { class: 'talk' }, t('wall.talk_share')), ' ', h('span', { class: 'abandon' }, t('wall.abandon_1h')))))]];
 }
 
 function figure(key, value, note) {

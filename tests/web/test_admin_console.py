@@ -1,0 +1,282 @@
+"""The administration screens in a real browser against the real engine: a campaign created,
+refused with the API's error beside its field, edited and started; a CSV import with a rejected
+row; the contact transfer's count and move (seed 001); contacts searched, edited, exported;
+schedules, the status dictionary, agents and do-not-call; users created by an administrator
+and out of a supervisor's reach; the wallboard's campaign controls."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from playwright.async_api import Page, expect
+
+from dialer.model import CampaignState, DialingMode
+from dialer.store.contact_search import ContactQuery
+from dialer.store.users import Role
+from tests.dialer.api.conftest import Rig, wait_for
+from tests.web.conftest import Console
+
+
+async def _open(console: Console, user: str, screen: str, locale: str = "en-US") -> Page:
+    page = await console.page(locale=locale)
+    await console.sign_in(page, user)
+    await page.click(f"header nav a[href='#/{screen}']")
+    return page
+
+
+async def test_a_campaign_is_created_refused_beside_its_field_edited_and_started(console: Console) -> None:
+    rig = console.rig
+    await rig.user("root", Role.ADMIN)
+    page = await _open(console, "root", "campaigns")
+    await page.click("#campaign-new")
+    await page.fill("#campaign-form-name", "JESIEŃ")
+    await page.select_option("#campaign-form-schedule", "ALL_DAY")
+    await page.select_option("#campaign-form-mode", "progressive")
+    await page.fill("#campaign-form-queue", "q-other")
+    await page.fill("#campaign-form-ring_timeout_s", "5")
+    await page.click("#campaign-form-submit")
+    # the store's rule, as the API says it, next to the field it names
+    error = page.locator(".field-error[data-field=ring_timeout_s]")
+    await expect(error).to_contain_text("15-120")
+    await expect(page.locator("#campaign-form-ring_timeout_s")).to_have_class("invalid")
+    await console.shot(page, "admin-campaign-field-error")
+    await page.fill("#campaign-form-ring_timeout_s", "25")
+    await page.click("#campaign-form-submit")
+    await expect(page.locator("#admin-message")).to_contain_text("Campaign JESIEŃ created")
+    await expect(page.locator("#campaign-state")).to_have_text("Stopped")
+    created = await rig.store.get_campaign("JESIEŃ")
+    assert (DialingMode.PROGRESSIVE, "q-other", 25) == (created.mode, created.queue, created.ring_timeout_s)
+    # an edit sends what changed
+    await page.fill("#campaign-form-max_attempts", "7")
+    await page.fill("#campaign-form-local_hours_start", "09:30")
+    await page.select_option("#campaign-form-default_disposition", "Nie dzwonić")
+    await page.click("#campaign-form-submit")
+    await expect(page.locator("#admin-message")).to_contain_text("Campaign JESIEŃ saved")
+    edited = await rig.store.get_campaign("JESIEŃ")
+    assert (7, dt.time(9, 30), "Nie dzwonić", 25) == (
+        edited.max_attempts,
+        edited.local_hours_start,
+        edited.default_disposition,
+        edited.ring_timeout_s,
+    )
+    await page.click("#campaign-start")
+    await expect(page.locator("#campaign-state")).to_have_text("Running")
+    await expect(page.locator("#campaign-list tr[data-campaign='JESIEŃ']")).to_contain_text("Running")
+    assert CampaignState.RUNNING == (await rig.store.get_campaign("JESIEŃ")).state
+    await console.shot(page, "admin-campaigns")
+    await page.click("#campaign-stop")
+    await expect(page.locator("#campaign-state")).to_have_text("Stopped")
+    await wait_for(lambda: rig.app.engine.runner("JESIEŃ") is None, what="the runner drained")
+    page.once("dialog", lambda d: d.accept())
+    await page.click("#campaign-delete")
+    await expect(page.locator("#admin-message")).to_contain_text("Campaign JESIEŃ deleted")
+    assert [] == [c.name for c in await rig.store.list_campaigns() if c.name == "JESIEŃ"]
+
+
+async def test_import_with_a_rejected_row_then_search_edit_export_and_transfer(
+    console: Console, tmp_path: Path
+) -> None:
+    rig = console.rig
+    await rig.campaign("STARA", "q-prog", DialingMode.PREVIEW)
+    await rig.campaign("NOWA", "q-other", DialingMode.PREVIEW)
+    await rig.user("szef", Role.SUPERVISOR)
+    csv = tmp_path / "kontakty.csv"
+    rows = ["name;phone;miasto", "Jan Żak;+48 601 000 001;Łódź", "Zła Linia;12;Kraków"]
+    rows.append("Ewa Bąk;+48 601 000 002;Gdańsk")
+    csv.write_bytes(("\n".join(rows) + "\n").encode("cp1250"))
+    page = await _open(console, "szef", "import")
+    await page.select_option("#imp-campaign", "STARA")
+    await page.set_input_files("#imp-file", str(csv))
+    await page.select_option("#imp-encoding", "cp1250")
+    await page.uncheck("#imp-dry-run")
+    await page.click("#import-go")
+    report = page.locator("#import-report")
+    await expect(report).to_contain_text("Import result")
+    await expect(report.locator("tr[data-line='3']")).to_be_visible()  # the bad number's line
+    await expect(page.locator("#admin-message")).to_contain_text("2 rows imported into STARA, 1 rejected")
+    await console.shot(page, "admin-import")
+    # contacts: search by name, open, edit a custom field, export the search
+    await page.click("header nav a[href='#/contacts']")
+    await page.select_option("#cs-campaign", "STARA")
+    await page.fill("#cs-name", "bąk")
+    await page.click("#contact-search-go")
+    rows = page.locator("#contact-list tbody tr")
+    await expect(rows).to_have_count(1)
+    await expect(rows).to_contain_text("+48601000002")
+    cid = int(await rows.get_attribute("data-contact") or 0)
+    await rows.locator("a").click()
+    await expect(page.locator("#contact-detail h2")).to_contain_text("Ewa Bąk")
+    await page.fill("#contact-form-fields-miasto", "Sopot")
+    await page.click("#contact-form-submit")
+    await expect(page.locator("#admin-message")).to_contain_text(f"Contact {cid} saved")
+    assert {"miasto": "Sopot"} == (await rig.store.get_contact(cid)).fields
+    async with page.expect_download() as download:
+        await page.click("#contact-export")
+    saved = tmp_path / "export.csv"
+    await (await download.value).save_as(saved)
+    exported = saved.read_text()
+    assert "Sopot" in exported and "Ewa Bąk" in exported and "Jan Żak" not in exported
+    # the transfer (seed 001): the count appears once campaign and status are picked
+    await page.click("header nav a[href='#/transfer']")
+    await page.select_option("#tr-from-campaign", "STARA")
+    await page.select_option("#tr-status", "Dzwonić")
+    await expect(page.locator("#tr-matched")).to_have_text("2")
+    await page.select_option("#tr-to-campaign", "NOWA")
+    await page.select_option("#tr-new-status", "Dzwonić")
+    await page.fill("#tr-limit", "1")
+    await page.click("#tr-move")
+    await expect(page.locator("#tr-done")).to_contain_text(
+        "1 records moved from STARA / Dzwonić to NOWA / Dzwonić"
+    )
+    await expect(page.locator("#tr-matched")).to_have_text("1")  # counted again after the move
+    await console.shot(page, "admin-transfer")
+    moved, _ = await rig.store.search_contacts(ContactQuery(campaign="NOWA"))
+    assert 1 == len(moved) and moved[0].name in ("Jan Żak", "Ewa Bąk")
+
+
+async def test_an_admin_creates_a_user_and_a_supervisor_cannot(console: Console) -> None:
+    rig = console.rig
+    await rig.user("root", Role.ADMIN)
+    await rig.user("szef", Role.SUPERVISOR)
+    await rig.store.create_agent("ola", "")
+    page = await _open(console, "root", "users")
+    await page.click("#user-new")
+    await page.fill("#user-form-name", "ola")
+    await page.select_option("#user-form-role", "agent")
+    await page.select_option("#user-form-agent", "ola")
+    await page.fill("#user-form-password", "short")
+    await page.click("#user-form-submit")
+    await expect(page.locator(".field-error[data-field=password]")).not_to_be_empty()
+    await page.fill("#user-form-password", "a long enough password")
+    await page.click("#user-form-submit")
+    await expect(page.locator("#user-list tr[data-user=ola]")).to_contain_text("agent")
+    user = await rig.store.get_user("ola")
+    assert (Role.AGENT, "ola") == (user.role, user.agent)
+    await console.shot(page, "admin-users")
+    # a supervisor: no Users screen, and the API refuses the same request from the console
+    sup = await console.page()
+    await console.sign_in(sup, "szef")
+    await expect(sup.locator("header nav a[href='#/campaigns']")).to_be_visible()
+    await expect(sup.locator("header nav a[href='#/users']")).to_have_count(0)
+    await sup.goto(f"{console.url}#/users")
+    await expect(sup.locator("#user-list")).to_have_count(0)
+    status = await sup.evaluate(
+        """async () => (await fetch('/api/v1/users', {method: 'POST',
+             headers: {'Content-Type': 'application/json',
+                       Authorization: 'Bearer ' + sessionStorage.getItem('dialer.token')},
+             body: JSON.stringify({name: 'x', role: 'admin', password: 'a long enough password'})})).status"""
+    )
+    assert 403 == status
+    assert "x" not in [u.name for u in await rig.store.list_users()]
+
+
+async def test_schedules_statuses_agents_and_do_not_call_in_polish(console: Console, tmp_path: Path) -> None:
+    rig = console.rig
+    await rig.user("root", Role.ADMIN)
+    await rig.campaign("LATO", "q-prev", DialingMode.PREVIEW)
+    page = await _open(console, "root", "schedules", locale="pl-PL")
+    await expect(page.locator("h1")).to_have_text("Harmonogramy")
+    await page.click("#schedule-new")
+    await page.fill("#schedule-form-name", "BIURO")
+    await page.select_option("#schedule-form-frequency", "weekly")
+    await page.fill("#schedule-form-timezone", "Europe/Warsaw")
+    for day in ("pon", "wt", "śr", "czw", "pt"):
+        await page.locator("#schedule-form-weekdays").get_by_label(day, exact=True).check()
+    await page.fill("#schedule-form-window_start", "09:00")
+    await page.fill("#schedule-form-window_end", "17:00")
+    await page.click("#schedule-form-submit")
+    await expect(page.locator("#schedule-list tr[data-schedule=BIURO]")).to_be_visible()
+    office = await rig.store.get_schedule("BIURO")
+    assert ((0, 1, 2, 3, 4), dt.time(9), dt.time(17)) == (
+        tuple(office.weekdays),
+        office.window_start,
+        office.window_end,
+    )
+    # the status dictionary (seed 004): a status with a qualifier and an automatic trigger
+    await page.click("header nav a[href='#/statuses']")
+    await page.click("#status-new")
+    await page.fill("#status-form-name", "Zajęty wieczorem")
+    await page.select_option("#status-form-system_status", "call")
+    await page.select_option("#status-form-qualifier", "callback_relative")
+    await page.select_option("#status-form-trigger", "busy")
+    await page.fill("#status-form-retry-delay_s", "600")
+    await page.click("#status-form-submit")
+    await expect(page.locator("#status-list tr[data-status='Zajęty wieczorem']")).to_contain_text(
+        "oddzwonienie publiczne względne"
+    )
+    status = await rig.store.get_status("Zajęty wieczorem")
+    assert ("busy", 600) == (status.trigger and status.trigger.value, status.retry.delay_s)
+    await page.select_option("#cs-campaign", "LATO")
+    await page.select_option("#cs-add", "Zajęty wieczorem")
+    await page.click("#cs-add-button")
+    await expect(page.locator("#campaign-statuses tr[data-status='Zajęty wieczorem']")).to_be_visible()
+    await console.shot(page, "admin-statuses-pl")
+    # agents: one added and assigned
+    await page.click("header nav a[href='#/agents']")
+    await page.click("#agent-new")
+    await page.fill("#agent-form-name", "kuba")
+    await page.locator("#agent-form-campaigns").get_by_label("LATO").check()
+    await page.click("#agent-form-submit")
+    await expect(page.locator("#agent-list tr[data-agent=kuba]")).to_contain_text("LATO")
+    assert ["LATO"] == await rig.store.agent_campaigns("kuba")
+    # do not call: a file with a line that is not a number
+    dnc = tmp_path / "dnc.txt"
+    dnc.write_text("numer\n+48 601 234 567\nto nie numer\n")
+    await page.click("header nav a[href='#/dnc']")
+    await page.set_input_files("#dnc-file", str(dnc))
+    await page.click("#dnc-import-go")
+    await expect(page.locator("#dnc-import-result")).to_contain_text("odrzucone wiersze: 1")
+    await expect(page.locator("#dnc-import-result tbody")).to_contain_text("to nie numer")
+    await expect(page.locator("#dnc-entries tr[data-number='+48601234567']")).to_be_visible()
+
+
+async def test_the_wallboard_pauses_and_starts_a_campaign(console: Console) -> None:
+    rig = console.rig
+    await rig.user("szef", Role.SUPERVISOR)
+    await rig.campaign("ZIMA", "q-prog", DialingMode.PROGRESSIVE)
+    await rig.running("ZIMA")
+    page = await console.page()
+    await console.sign_in(page, "szef")
+    controls = page.locator("[data-controls=ZIMA]")  # on its card, or below them when not run here
+    await controls.locator("[data-verb=pause]").click()
+    await expect(page.locator("#wall-message")).to_contain_text("Campaign ZIMA paused")
+    await wait_for(lambda: _state(rig, "ZIMA", CampaignState.PAUSED), what="the campaign paused")
+    await expect(controls.locator("[data-verb=pause]")).to_be_disabled()
+    await controls.locator("select").select_option("predictive")
+    await expect(page.locator("#wall-message")).to_contain_text("Mode of ZIMA set to predictive")
+    assert DialingMode.PREDICTIVE == (await rig.store.get_campaign("ZIMA")).mode
+    await console.shot(page, "wallboard-controls")
+    await controls.locator("[data-verb=start]").click()
+    await wait_for(lambda: _state(rig, "ZIMA", CampaignState.RUNNING), what="the campaign running")
+
+
+async def _state(rig: Rig, name: str, state: CampaignState) -> bool:
+    return state == (await rig.store.get_campaign(name)).state
+
+
+async def test_attempts_are_listed_filtered_and_reported(console: Console) -> None:
+    rig = console.rig
+    cid, anna = await rig.one_contact("anna", "PROG", "q-prog", DialingMode.PROGRESSIVE, "+1005550301", "Jan")
+    await rig.user("szef", Role.SUPERVISOR)
+    assert 200 == (await rig.client.post("/api/v1/agents/anna/login", headers=anna, json={})).status_code
+
+    async def ended() -> bool:
+        return any(a.ended_at is not None for a in await rig.store.contact_attempts(cid))
+
+    await wait_for(ended, what="the call ended")
+    page = await _open(console, "szef", "attempts")
+    await page.select_option("#at-campaign", "PROG")
+    await page.select_option("#at-outcome", "answered")
+    await page.click("#attempt-search-go")
+    rows = page.locator("#attempt-list tbody tr")
+    await expect(rows).to_have_count(1)
+    await expect(rows).to_contain_text("+1005550301")
+    await expect(rows).to_contain_text("answered")
+    await page.select_option("#at-outcome", "busy")
+    await page.click("#attempt-search-go")
+    await expect(rows).to_contain_text("Nothing here.")
+    await page.click("#report-go")
+    report = page.locator("#report-result")
+    await expect(report).to_contain_text("PROG")
+    await expect(report).to_contain_text("answered")
