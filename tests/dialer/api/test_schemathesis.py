@@ -25,7 +25,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
-from schemathesis.specs.openapi.checks import positive_data_acceptance
+from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
 from dialer.api.passwords import hash_password
 from dialer.model import CampaignSpec, CampaignState, DialingMode
@@ -145,6 +145,11 @@ def test_no_request_gets_a_5xx_and_every_answer_matches_the_document(
     operations = [result.ok() for result in api_schema.get_all_operations()]
     assert len(operations) >= 15
     for operation in operations:
+        # A file upload's part is bytes, and any bytes are a file: the endpoint judges them line by
+        # line (a do-not-call file of JSON text is a file of rejected lines, 200). Schemathesis
+        # calls a JSON object in that part schema-violating; every other check still applies.
+        uploads = "multipart/form-data" in operation.get_request_payload_content_types()
+        excluded = [positive_data_acceptance, *([negative_data_rejection] if uploads else [])]
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
 
             @settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck), database=None)
@@ -152,9 +157,8 @@ def test_no_request_gets_a_5xx_and_every_answer_matches_the_document(
             def check(case: schemathesis.Case) -> None:
                 # a schema-valid body may still break a rule of the data model (a role agent
                 # without its agent): 422 invalid_value is the right answer, not a failure
-                case.call_and_validate(
-                    base_url=engine_url, headers=headers, excluded_checks=[positive_data_acceptance]
-                )
+                # called in this iteration (check() below), so the loop variable is the current one
+                case.call_and_validate(base_url=engine_url, headers=headers, excluded_checks=excluded)  # noqa: B023
 
             try:
                 check()
