@@ -67,7 +67,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import datetime as dt
 import sys
 import time
@@ -80,6 +79,7 @@ from prometheus_client import CollectorRegistry
 
 from benchmarks.callcentre import SCENARIOS, Scenario
 from benchmarks.compliance_proof_home import DayLine, ProofHome, ProofHomeError, ProofState, options_to_json
+from benchmarks.engine.database_clock import DatabaseAwareClock
 from benchmarks.engine.virtual_pbx import VirtualPbx
 from benchmarks.engine_throughput import database
 from dialer.agents.state import AgentState
@@ -187,49 +187,6 @@ class ProofResult:
     @property
     def violations(self) -> int:
         return sum(r.violations for r in self.reports)
-
-
-class DatabaseAwareClock(VirtualClock):
-    """A virtual clock that does not move while the database is working (module docstring).
-
-    It waits for a connection to come back to the pool rather than polling when it can: a
-    poll sleeps at least the event loop's 1 ms timer resolution after PostgreSQL has answered,
-    and the simulation waits out a few of those per call. asyncpg has no hook for a release,
-    so the pool's (private) queue of idle connections is taught to tell; an asyncpg without
-    it leaves the clock polling.
-    """
-
-    def __init__(self, start: float, pool: asyncpg.Pool) -> None:
-        super().__init__(start)
-        self._pool = pool
-        self._released = asyncio.Event()
-        queue = getattr(pool, "_queue", None)
-        self._told = isinstance(queue, asyncio.Queue)
-        if self._told:
-            queue.__class__ = type("TellingQueue", (type(queue),), {"put_nowait": _telling_put})
-            queue.on_put = self._released.set  # type: ignore[union-attr]
-
-    def _busy(self) -> bool:
-        return self._pool.get_size() - self._pool.get_idle_size() > 0
-
-    async def settle(self) -> None:
-        while True:
-            await super().settle()
-            if not self._busy():
-                return
-            if not self._told:
-                await asyncio.sleep(0.0002)  # real time: PostgreSQL answers
-                continue
-            self._released.clear()
-            # real time: PostgreSQL answers (the timeout only guards against a missed release)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._released.wait(), 0.05)
-
-
-def _telling_put(self: asyncio.Queue[object], item: object) -> None:
-    """``put_nowait`` of the pool's idle queue: a connection came back (:class:`DatabaseAwareClock`)."""
-    super(type(self), self).put_nowait(item)  # type: ignore[misc]
-    self.on_put()  # type: ignore[attr-defined]
 
 
 # ------------------------------------------------------------------------ set-up
