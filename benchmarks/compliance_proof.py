@@ -57,6 +57,18 @@ CPU cost is about 9.5 ms a call (3 min 17 s of CPU for ~21,000 calls), so on two
 1,000,000 calls would take about 80 minutes. ``--wall-limit`` stops after the day during
 which the time passes and prints the audit of what was dialled.
 
+Longer than a session: ``--home DIR`` keeps the run (its embedded PostgreSQL, a copy of the
+database after every simulated day, a state file; :mod:`benchmarks.compliance_proof_home`),
+``--resume`` carries on from the last completed day (a day killed half-way is dialled again
+from its 05:00 restart), ``--report`` prints the audit of the completed days, labelled
+``partial: N calls, D days`` until all are done, and ``DIR/stop-<tag>`` stops a run at the
+end of its day. Each day's log line gives its calls, calls/s and CPU per call. For example::
+
+    # one process a profile (the same with --only uk), detached from the terminal
+    nohup setsid python -m benchmarks.compliance_proof --home /work/proof-run/home --only us > log-us 2>&1 &
+    python -m benchmarks.compliance_proof --home /work/proof-run/home --only us --resume
+    python -m benchmarks.compliance_proof --home /work/proof-run/home --only us --report
+
 Not modelled: AMD false positives are not counted as abandons in the report (the attempts
 table cannot tell a person the AMD hung up on from a machine; the pacer counts its estimate
 under the UK profile, and the UK campaign here runs without AMD); agents work every day the

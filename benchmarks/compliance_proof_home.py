@@ -36,6 +36,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
@@ -91,14 +92,18 @@ class ProofHome:
     Args:
         path: the home directory.
         tag: ``us``, ``uk`` or ``both`` (which campaigns the run dials).
+        server: a PostgreSQL server's URI to keep the databases on instead of the home's
+            embedded one (the tests' server).
+        prefix: the databases' names start with it and the tag.
     """
 
-    def __init__(self, path: Path, tag: str) -> None:
+    def __init__(self, path: Path, tag: str, *, server: str | None = None, prefix: str = "proof") -> None:
         self.path = path
         self.tag = tag
         self.state_path = path / f"proof-{tag}.json"
-        self.live = f"proof_{tag}"
-        self._maintenance: str | None = None
+        self.prefix = f"{prefix}_{tag}"
+        self.live = self.prefix
+        self._maintenance = server
 
     @property
     def stop_path(self) -> Path:
@@ -114,7 +119,7 @@ class ProofHome:
         return True
 
     def snapshot_name(self, days_done: int) -> str:
-        return f"proof_{self.tag}_day{days_done:03d}"
+        return f"{self.prefix}_day{days_done:03d}"
 
     # ------------------------------------------------------------------ state file
 
@@ -147,7 +152,9 @@ class ProofHome:
         return self._maintenance
 
     def dsn(self, database: str) -> str:
-        return self.server().replace("/postgres?", f"/{database}?")
+        """The server's URI with ``database`` in place of the one it names."""
+        parts = urlsplit(self.server())
+        return urlunsplit(parts._replace(path=f"/{database}"))
 
     async def _admin(self, *statements: str) -> None:
         conn = await asyncpg.connect(self.server())
