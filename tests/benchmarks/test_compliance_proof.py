@@ -22,6 +22,7 @@ from benchmarks.compliance_proof import PLANS, ProofOptions, report_home, run_pr
 from benchmarks.compliance_proof_home import ProofHome, ProofHomeError
 
 
+@pytest.mark.timeout(900)  # two simulated days of two campaigns: minutes on a busy machine
 def test_two_days_of_two_campaigns_break_no_rule(make_database: Callable[[], str]) -> None:
     dsn = make_database()
     opts = ProofOptions(
@@ -58,6 +59,7 @@ def test_two_days_of_two_campaigns_break_no_rule(make_database: Callable[[], str
     assert [] == [(r.campaign, x.rule, x.attempt_ids) for r in result.reports for x in r.rows if x.violations]
 
 
+@pytest.mark.timeout(900)  # as long as the test above
 def test_a_run_kept_in_a_home_resumes_from_its_last_whole_day(pg_dsn: str, tmp_path: Path) -> None:
     """Day 1 kept; day 2 killed half-way (its rows in the live database, the state not clean);
     ``--resume`` starts day 2 again from the copy taken after day 1; ``--report`` reads the
