@@ -57,6 +57,18 @@ CPU cost is about 9.5 ms a call (3 min 17 s of CPU for ~21,000 calls), so on two
 1,000,000 calls would take about 80 minutes. ``--wall-limit`` stops after the day during
 which the time passes and prints the audit of what was dialled.
 
+Longer than a session: ``--home DIR`` keeps the run (its embedded PostgreSQL, a copy of the
+database after every simulated day, a state file; :mod:`benchmarks.compliance_proof_home`),
+``--resume`` carries on from the last completed day (a day killed half-way is dialled again
+from its 05:00 restart), ``--report`` prints the audit of the completed days, labelled
+``partial: N calls, D days`` until all are done, and ``DIR/stop-<tag>`` stops a run at the
+end of its day. Each day's log line gives its calls, calls/s and CPU per call. For example::
+
+    # one process a profile (the same with --only uk), detached from the terminal
+    nohup setsid python -m benchmarks.compliance_proof --home /work/proof-run/home --only us > log-us 2>&1 &
+    python -m benchmarks.compliance_proof --home /work/proof-run/home --only us --resume
+    python -m benchmarks.compliance_proof --home /work/proof-run/home --only us --report
+
 Not modelled: AMD false positives are not counted as abandons in the report (the attempts
 table cannot tell a person the AMD hung up on from a machine; the pacer counts its estimate
 under the UK profile, and the UK campaign here runs without AMD); agents work every day the
@@ -67,17 +79,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import datetime as dt
 import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import asyncpg
 from prometheus_client import CollectorRegistry
 
 from benchmarks.callcentre import SCENARIOS, Scenario
+from benchmarks.compliance_proof_home import DayLine, ProofHome, ProofHomeError, ProofState, options_to_json
+from benchmarks.engine.database_clock import DatabaseAwareClock
 from benchmarks.engine.virtual_pbx import VirtualPbx
 from benchmarks.engine_throughput import database
 from dialer.agents.state import AgentState
@@ -185,49 +199,6 @@ class ProofResult:
     @property
     def violations(self) -> int:
         return sum(r.violations for r in self.reports)
-
-
-class DatabaseAwareClock(VirtualClock):
-    """A virtual clock that does not move while the database is working (module docstring).
-
-    It waits for a connection to come back to the pool rather than polling when it can: a
-    poll sleeps at least the event loop's 1 ms timer resolution after PostgreSQL has answered,
-    and the simulation waits out a few of those per call. asyncpg has no hook for a release,
-    so the pool's (private) queue of idle connections is taught to tell; an asyncpg without
-    it leaves the clock polling.
-    """
-
-    def __init__(self, start: float, pool: asyncpg.Pool) -> None:
-        super().__init__(start)
-        self._pool = pool
-        self._released = asyncio.Event()
-        queue = getattr(pool, "_queue", None)
-        self._told = isinstance(queue, asyncio.Queue)
-        if self._told:
-            queue.__class__ = type("TellingQueue", (type(queue),), {"put_nowait": _telling_put})
-            queue.on_put = self._released.set  # type: ignore[union-attr]
-
-    def _busy(self) -> bool:
-        return self._pool.get_size() - self._pool.get_idle_size() > 0
-
-    async def settle(self) -> None:
-        while True:
-            await super().settle()
-            if not self._busy():
-                return
-            if not self._told:
-                await asyncio.sleep(0.0002)  # real time: PostgreSQL answers
-                continue
-            self._released.clear()
-            # real time: PostgreSQL answers (the timeout only guards against a missed release)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._released.wait(), 0.05)
-
-
-def _telling_put(self: asyncio.Queue[object], item: object) -> None:
-    """``put_nowait`` of the pool's idle queue: a connection came back (:class:`DatabaseAwareClock`)."""
-    super(type(self), self).put_nowait(item)  # type: ignore[misc]
-    self.on_put()  # type: ignore[attr-defined]
 
 
 # ------------------------------------------------------------------------ set-up
@@ -422,51 +393,62 @@ async def count_calls(store: Store) -> int:
 # ------------------------------------------------------------------------ the run
 
 
-async def run_proof(dsn: str, opts: ProofOptions) -> ProofResult:
-    """Set up, dial ``opts.days`` simulated days with a nightly restart, audit (module docstring)."""
+def day_at(opts: ProofOptions, day: int) -> float:
+    """The restart instant of simulated ``day`` (0-based): 05:00 UTC (epoch seconds)."""
+    return opts.start.timestamp() + day * DAY_S + RESTART_HOUR_UTC * 3600
+
+
+def proof_scenario(opts: ProofOptions) -> Scenario:
     scenario = SCENARIOS[opts.scenario]
-    scenario = Scenario(
+    return Scenario(
         **{**{f: getattr(scenario, f) for f in scenario.__dataclass_fields__}, "agents": opts.agents}
     )
-    store = await Store.open(dsn, min_size=12, max_size=12)
-    started = time.perf_counter()
-    errors: list[str] = []
-    listed: list[str] = []
+
+
+async def set_up(dsn: str, opts: ProofOptions) -> None:
+    """The campaigns with their schedules, statuses, agents and contacts."""
+    store = await Store.open(dsn, min_size=1, max_size=2)
     try:
-        campaigns = [await make_campaign(store, plan, opts, scenario) for plan in opts.plans]
-        start_s = opts.start.timestamp()
-        clock = DatabaseAwareClock(start_s + RESTART_HOUR_UTC * 3600, store.pool)
-        dnc_day = opts.days // 2
-        days_run = 0
-        for day in range(opts.days):
-            day_at = start_s + day * DAY_S + RESTART_HOUR_UTC * 3600
-            await clock.run_until(day_at)
-            engines = [
-                CampaignEngine(store, clock, c, p, scenario, opts, day)
-                for c, p in zip(campaigns, opts.plans, strict=True)
-            ]
-            for e in engines:
-                await e.start()
-            if day == dnc_day:
-                await clock.run_until(start_s + day * DAY_S + 12 * 3600)
-                listed = await list_numbers(store, opts, clock.utcnow())
-            await clock.run_until(day_at + DAY_S - 60.0)
-            for e in engines:
-                await e.stop()
-                errors += [repr(x) for x in e.pbx.errors]
-            days_run += 1
-            calls = await count_calls(store)
-            if not opts.quiet:
-                print(
-                    f"day {day + 1:3d} {clock.utcnow():%Y-%m-%d}: {calls:9d} calls, "
-                    f"{time.perf_counter() - started:8.0f} s",
-                    flush=True,
-                )
-            if opts.max_calls is not None and calls >= opts.max_calls:
-                break
-            if opts.wall_limit_s is not None and time.perf_counter() - started >= opts.wall_limit_s:
-                break
-        until = clock.utcnow()
+        for plan in opts.plans:
+            await make_campaign(store, plan, opts, proof_scenario(opts))
+    finally:
+        await store.close()
+
+
+async def run_day(dsn: str, opts: ProofOptions, day: int, state: ProofState) -> None:
+    """Simulated ``day``: start the engines at 05:00 UTC, dial 24 hours less a minute, stop them.
+
+    Adds to ``state`` the numbers listed mid-run (on the middle day) and what the simulated
+    side raised, and sets its call count.
+    """
+    scenario = proof_scenario(opts)
+    store = await Store.open(dsn, min_size=12, max_size=12)
+    try:
+        campaigns = [await store.get_campaign(plan.name) for plan in opts.plans]
+        clock = DatabaseAwareClock(day_at(opts, day), store.pool)
+        engines = [
+            CampaignEngine(store, clock, c, p, scenario, opts, day)
+            for c, p in zip(campaigns, opts.plans, strict=True)
+        ]
+        for e in engines:
+            await e.start()
+        if day == opts.days // 2:
+            await clock.run_until(opts.start.timestamp() + day * DAY_S + 12 * 3600)
+            state.dnc_listed += await list_numbers(store, opts, clock.utcnow())
+        await clock.run_until(day_at(opts, day) + DAY_S - 60.0)
+        for e in engines:
+            await e.stop()
+            state.errors += [repr(x) for x in e.pbx.errors]
+        state.calls = await count_calls(store)
+    finally:
+        await store.close()
+
+
+async def audit(dsn: str, opts: ProofOptions, days_done: int) -> tuple[ComplianceReport, ...]:
+    """The audit report of each campaign over the first ``days_done`` simulated days."""
+    until = dt.datetime.fromtimestamp(day_at(opts, days_done), dt.UTC)
+    store = await Store.open(dsn, min_size=1, max_size=2, migrate_now=False)
+    try:
         reports = []
         for plan in opts.plans:
             profile = profile_named(plan.compliance.value)
@@ -479,11 +461,83 @@ async def run_proof(dsn: str, opts: ProofOptions) -> ProofResult:
                     abandon_cap=profile.abandon_cap,
                 )
             )
-        calls = await count_calls(store)
+        return tuple(reports)
     finally:
         await store.close()
+
+
+async def run_proof(
+    dsn: str | None, opts: ProofOptions, home: ProofHome | None = None, *, resume: bool = False
+) -> ProofResult:
+    """Set up, dial ``opts.days`` simulated days with a nightly restart, audit (module docstring).
+
+    With ``home`` the run is kept there after every day (:mod:`benchmarks.compliance_proof_home`)
+    and ``resume`` carries on from its last completed day; without, it runs on ``dsn``.
+    """
+    started = time.perf_counter()
+    if home is None:
+        assert dsn is not None
+        live, state = dsn, ProofState(options_to_json(opts))
+        await set_up(live, opts)
+    elif resume:
+        state = home.load()
+        live = home.dsn(home.live)
+        if not state.clean:  # killed in the middle of a day: back to the end of the last whole one
+            await home.restore(state.days_done)
+            state.clean = True
+            home.save(state)
+    else:
+        if home.exists():
+            raise ProofHomeError(
+                f"{home.state_path}: a proof run is already here (--resume it, or use another --home)"
+            )
+        live = await home.create_live()
+        state = ProofState(options_to_json(opts))
+        await set_up(live, opts)
+        await home.snapshot(0)
+        state.clean = True
+        home.save(state)
+    for day in range(state.days_done, opts.days):
+        if home is not None:
+            state.clean = False
+            home.save(state)
+        wall0, cpu0, calls0 = time.perf_counter(), time.process_time(), state.calls
+        await run_day(live, opts, day, state)
+        line = DayLine(
+            day,
+            f"{opts.start + dt.timedelta(days=day):%Y-%m-%d}",
+            state.calls,
+            time.perf_counter() - wall0,
+            time.process_time() - cpu0,
+        )
+        state.days.append(line)
+        state.days_done, state.seconds = day + 1, state.seconds + line.seconds
+        if home is not None:
+            await home.snapshot(state.days_done)
+            state.clean = True
+            home.save(state)
+            await home.drop_snapshot(state.days_done - 1)
+        if not opts.quiet:
+            print(format_day(line, state.calls - calls0), flush=True)
+        if opts.max_calls is not None and state.calls >= opts.max_calls:
+            break
+        if opts.wall_limit_s is not None and time.perf_counter() - started >= opts.wall_limit_s:
+            break
+        if home is not None and home.stop_asked():
+            print(f"stopping after day {day + 1}: {home.stop_path} exists (removed)", flush=True)
+            break
+    reports = await audit(live, opts, state.days_done)
     return ProofResult(
-        tuple(reports), calls, days_run, time.perf_counter() - started, tuple(listed), tuple(errors)
+        reports, state.calls, state.days_done, state.seconds, tuple(state.dnc_listed), tuple(state.errors)
+    )
+
+
+def format_day(line: DayLine, calls: int) -> str:
+    """One line of the run's log: the day's calls, its real and CPU time."""
+    return (
+        f"day {line.day + 1:3d} {line.date}: {line.calls:9d} calls (+{calls}), {line.seconds:7.0f} s "
+        f"({calls / max(line.seconds, 1e-9):5.1f} calls/s), "
+        f"CPU {1000 * line.cpu_s / max(calls, 1):5.2f} ms/call"
     )
 
 
@@ -513,20 +567,38 @@ def build_parser() -> argparse.ArgumentParser:
         "--wall-limit", type=float, help="stop at the end of the day during which this many real seconds pass"
     )
     p.add_argument("--dsn", help="PostgreSQL DSN (default: a throwaway embedded PostgreSQL)")
+    p.add_argument(
+        "--home",
+        help="keep the run in this directory (embedded PostgreSQL, state after every simulated day)",
+    )
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="carry on the run in --home from its last completed day (its own options; --wall-limit and"
+        " --max-calls apply to this process)",
+    )
+    p.add_argument(
+        "--report",
+        action="store_true",
+        help="print the audit of the run in --home over its completed days, and the day log; dial nothing",
+    )
     return p
 
 
-async def main_async(args: argparse.Namespace) -> int:
+def options_from(args: argparse.Namespace) -> ProofOptions | str:
+    """The options the command line asks for, or the error to print."""
     try:
         start = dt.datetime.fromisoformat(args.start).replace(tzinfo=dt.UTC)
     except ValueError:
-        print(f"error: --start: must be a date like 2026-03-05 (got {args.start!r})", file=sys.stderr)
-        return 2
+        return f"--start: must be a date like 2026-03-05 (got {args.start!r})"
     for name in ("days", "agents", "contacts"):
         if getattr(args, name) < 1:
-            print(f"error: --{name}: must be at least 1", file=sys.stderr)
-            return 2
-    opts = ProofOptions(
+            return f"--{name}: must be at least 1 (got {getattr(args, name)})"
+    if (args.resume or args.report) and not args.home:
+        return "--home: --resume and --report need the run's directory"
+    if args.home and args.dsn:
+        return "--dsn: a run kept in --home uses the home's embedded PostgreSQL, not a DSN"
+    return ProofOptions(
         days=args.days,
         start=start,
         agents=args.agents,
@@ -538,16 +610,68 @@ async def main_async(args: argparse.Namespace) -> int:
         only=Compliance(args.only) if args.only else None,
         tick_s=args.tick,
     )
-    async with database(args.dsn) as dsn:
-        result = await run_proof(dsn, opts)
+
+
+def stored_options(state: ProofState, given: ProofOptions) -> ProofOptions:
+    """The run's own options from its state file, with this process's limits."""
+    raw = dict(state.options)
+    raw["start"] = dt.datetime.fromisoformat(raw["start"])
+    raw["only"] = Compliance(raw["only"]) if raw.get("only") else None
+    return replace(
+        ProofOptions(**raw), wall_limit_s=given.wall_limit_s, max_calls=given.max_calls, quiet=given.quiet
+    )
+
+
+def print_result(opts: ProofOptions, result: ProofResult) -> None:
+    partial = (
+        "" if result.days_run >= opts.days else f"partial: {result.calls} calls, {result.days_run} days; "
+    )
     print(
-        f"\n{result.calls} calls over {result.days_run} simulated days from {opts.start:%Y-%m-%d} "
-        f"in {result.seconds:.0f} s ({result.calls / max(result.seconds, 1e-9):.0f} calls/s); "
+        f"\n{partial}{result.calls} calls over {result.days_run} simulated days from {opts.start:%Y-%m-%d} "
+        f"in {result.seconds:.0f} s ({result.calls / max(result.seconds, 1e-9):.1f} calls/s); "
         f"{len(result.dnc_listed)} numbers listed mid-run; simulator errors: {len(result.errors)}"
     )
     for report in result.reports:
         print()
+        if partial:
+            print(f"[{partial.rstrip('; ')} of {opts.days}]")
         print(format_report(report))
+
+
+async def report_home(home: ProofHome, given: ProofOptions) -> ProofResult:
+    """The audit of a kept run's completed days, read from the copy of its last completed day."""
+    state = home.load()
+    opts = stored_options(state, given)
+    for line, before in zip(state.days, [0, *(d.calls for d in state.days)], strict=False):
+        print(format_day(line, line.calls - before))
+    reports = await audit(home.dsn(home.snapshot_name(state.days_done)), opts, state.days_done)
+    return ProofResult(
+        reports, state.calls, state.days_done, state.seconds, tuple(state.dnc_listed), tuple(state.errors)
+    )
+
+
+async def main_async(args: argparse.Namespace) -> int:
+    opts = options_from(args)
+    if isinstance(opts, str):
+        print(f"error: {opts}", file=sys.stderr)
+        return 2
+    try:
+        if args.home:
+            home = ProofHome(Path(args.home), opts.only.value if opts.only else "both")
+            if args.report:
+                result = await report_home(home, opts)
+                opts = stored_options(home.load(), opts)
+            else:
+                if args.resume:
+                    opts = stored_options(home.load(), opts)
+                result = await run_proof(None, opts, home, resume=args.resume)
+        else:
+            async with database(args.dsn) as dsn:
+                result = await run_proof(dsn, opts)
+    except ProofHomeError as e:
+        print(f"error: --home: {e}", file=sys.stderr)
+        return 2
+    print_result(opts, result)
     return 0 if result.violations == 0 and not result.errors else 1
 
 

@@ -22,6 +22,7 @@ a request (which could echo a header).
 from __future__ import annotations
 
 import asyncio
+import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -62,10 +63,17 @@ class SmsGateway(Protocol):
 
 
 class EmailChannel:
-    """SMTP with STARTTLS or TLS and optional login."""
+    """SMTP with STARTTLS or TLS and optional login.
 
-    def __init__(self, cfg: RemindersConfig) -> None:
+    The server's certificate is verified (the system's CAs, or ``tls_context``'s: a private
+    CA) and its name checked against ``smtp_host``. A certificate refused, or a server that
+    does not offer the STARTTLS it is configured for, is a permanent failure whose reason
+    says so: retrying cannot fix a configuration, and the message is never sent in clear.
+    """
+
+    def __init__(self, cfg: RemindersConfig, *, tls_context: ssl.SSLContext | None = None) -> None:
         self._cfg = cfg
+        self._tls_context = tls_context
 
     async def send(self, mail: Email) -> str:
         cfg = self._cfg
@@ -89,6 +97,7 @@ class EmailChannel:
                 password=cfg.smtp_password.reveal() if cfg.smtp_username else None,
                 use_tls=cfg.smtp_tls == "tls",
                 start_tls=True if cfg.smtp_tls == "starttls" else False,
+                tls_context=self._tls_context,
                 timeout=cfg.send_timeout_s,
             )
         except aiosmtplib.SMTPRecipientsRefused as e:
@@ -100,8 +109,35 @@ class EmailChannel:
         except aiosmtplib.SMTPResponseException as e:
             raise SendFailed(f"the SMTP server answered {e.code}", transient=400 <= e.code < 500) from None
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as e:
-            raise SendFailed(f"SMTP server unreachable ({type(e).__name__})", transient=True) from None
+            raise _tls_failure(e) or SendFailed(
+                f"SMTP server unreachable ({type(e).__name__})", transient=True
+            ) from None
         return reply.strip() or str(msg["Message-ID"])
+
+
+def _tls_failure(err: BaseException) -> SendFailed | None:
+    """The permanent failure a TLS problem is (see :class:`EmailChannel`), else None.
+
+    The reason is built from OpenSSL's verdict (``certificate has expired``, ``self-signed
+    certificate``, ``Hostname mismatch...``), which names no secret.
+    """
+    seen: BaseException | None = err
+    for _ in range(5):  # the library wraps the ssl error once or twice
+        if seen is None:
+            break
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            verdict = seen.verify_message or seen.reason or "verification failed"
+            return SendFailed(f"the SMTP server's TLS certificate was refused: {verdict}", transient=False)
+        if isinstance(seen, ssl.SSLError):
+            reason = seen.reason or "handshake error"
+            return SendFailed(f"TLS with the SMTP server failed: {reason}", transient=False)
+        seen = seen.__cause__ or seen.__context__
+    if isinstance(err, aiosmtplib.SMTPException) and "STARTTLS extension not supported" in str(err):
+        return SendFailed(
+            "the SMTP server does not offer STARTTLS (smtp_tls = starttls): not sent in clear",
+            transient=False,
+        )
+    return None
 
 
 class HttpSmsGateway:

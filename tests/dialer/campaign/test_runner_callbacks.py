@@ -1,30 +1,95 @@
 """Callback windows through the runner (issue 13): dialled inside the window, never after it;
 once it passes, the campaign's missed-callback rule hands the contact back.
 
-Real PostgreSQL and the simulated PBX over TCP, as in test_runner_agents.py.
+In virtual time: the whole :class:`~dialer.campaign.runner.CampaignRunner` on the real store
+(the embedded PostgreSQL) against the in-memory virtual PBX, on a clock that jumps from timer
+to timer but stands still while a store call is out
+(:class:`~benchmarks.engine.database_clock.DatabaseAwareClock`). Windows of minutes and the
+runner's real check intervals (a tick a second, the missed rule every 15 s) take a fraction
+of a second, and every instant the tests compare is the clock's, not the machine's: the
+outcome does not depend on how loaded the machine is.
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
+from prometheus_client import CollectorRegistry
+
+from benchmarks.callcentre import SCENARIOS
+from benchmarks.engine.database_clock import DatabaseAwareClock
+from benchmarks.engine.virtual_pbx import VirtualPbx
 from dialer.agents.state import AgentState
+from dialer.campaign.runner import CampaignRunner
+from dialer.clock import RealClock
 from dialer.model import DialingMode, StatusSpec, SystemStatus
+from dialer.observability.metrics import DialerMetrics
 from dialer.store.store import Store
-from tests.dialer.campaign.runner_fixtures import (
-    FAST,
-    agent_interface,
-    make_runner,
-    pbx_rig,
-    running,
-    wait_for,
-)
+from tests.dialer.campaign.runner_fixtures import FAST
 from tests.dialer.conftest import make_campaign
 
+# The runner's own intervals, not shortened: virtual time costs nothing to wait out.
 SETTINGS = dataclasses.replace(
-    FAST, disposition_timeout_s=0.5, default_disposition="Sukces", missed_callback_check_s=0.2
+    FAST,
+    tick_s=1.0,
+    disposition_timeout_s=30.0,
+    default_disposition="Sukces",
+    missed_callback_check_s=15.0,
+    callback_grace_s=60.0,
 )
+INTERFACE = "PJSIP/cb-agent"
+
+
+@dataclasses.dataclass
+class Rig:
+    runner: CampaignRunner
+    clock: DatabaseAwareClock
+    pbx: VirtualPbx
+
+    @property
+    def t0(self) -> dt.datetime:
+        return self.clock.utcnow()
+
+    async def until(self, at: dt.datetime) -> None:
+        await self.clock.run_until(at.timestamp())
+
+    async def login(self, agent: str) -> None:
+        await self.runner.agents.login(agent, INTERFACE)
+        await self.clock.run_until(self.clock.now() + 1.0)
+        assert self.runner.board.state_of(agent) is AgentState.READY
+
+
+@asynccontextmanager
+async def virtual_runner(store: Store, campaign: str, settings: object = SETTINGS) -> AsyncIterator[Rig]:
+    """The campaign's runner on a virtual clock from now (whole seconds), running."""
+    clock = DatabaseAwareClock(float(int(RealClock().now())), store.pool)
+    pbx = VirtualPbx(clock, SCENARIOS["S1"], shift_s=3600.0)
+    runner = CampaignRunner(
+        await store.get_campaign(campaign),
+        store=store,
+        pbx=pbx,
+        clock=clock,
+        metrics=DialerMetrics(CollectorRegistry()),
+        engine_id="e-cb",
+        settings=settings,  # type: ignore[arg-type]
+    )
+    task = asyncio.ensure_future(runner.run())
+    try:
+        yield Rig(runner, clock, pbx)
+    finally:
+        runner.stop()
+        for _ in range(60):
+            if task.done():
+                break
+            await clock.run_until(clock.now() + 1.0)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await pbx.close()
+    assert [] == pbx.errors
 
 
 async def _campaign(store: Store, queue: str) -> str:
@@ -43,42 +108,33 @@ async def _calls(store: Store, cid: int) -> list[tuple[dt.datetime, int | None]]
 async def test_a_callback_is_dialled_inside_its_window(store: Store) -> None:
     camp = await _campaign(store, "q-win")
     await store.create_agent("win1")
-    async with pbx_rig("q-win") as rig:
-        runner = make_runner(await store.get_campaign(camp), store, rig, settings=SETTINGS)
-        cid = await store.add_contact(camp, ["+1005550401"], status="Sukces")  # only the callback dials it
-        due = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=0.5)
-        end = due + dt.timedelta(seconds=30)
+    cid = await store.add_contact(camp, ["+1005550401"], status="Sukces")  # only the callback dials it
+    async with virtual_runner(store, camp) as rig:
+        await rig.login("win1")
+        due = rig.t0 + dt.timedelta(minutes=2)
+        end = due + dt.timedelta(minutes=5)
         cb = await store.schedule_callback(cid, due_at=due, window_end_at=end)
-        async with running(runner):
-            await runner.agents.login("win1", agent_interface(1))
-            await wait_for(lambda: runner.board.state_of("win1") is AgentState.READY)
-            await wait_for(lambda: _has_call(store, cid), what="the callback dialled")
+        await rig.until(due - dt.timedelta(seconds=1))
+        assert [] == await _calls(store, cid)  # not before its time
+        await rig.until(end + dt.timedelta(minutes=5))
     [(started, callback_id)] = await _calls(store, cid)
-    assert due <= started < end and cb.id == callback_id
-
-
-async def _has_call(store: Store, cid: int) -> bool:
-    return bool(await _calls(store, cid))
+    assert due <= started < due + dt.timedelta(seconds=SETTINGS.tick_s + 1) and cb.id == callback_id
 
 
 async def test_a_window_that_passes_is_never_dialled_and_the_missed_rule_applies(store: Store) -> None:
     camp = await _campaign(store, "q-miss")
     await store.create_agent("miss1")
-    async with pbx_rig("q-miss") as rig:
-        runner = make_runner(await store.get_campaign(camp), store, rig, settings=SETTINGS)
-        cid = await store.add_contact(camp, ["+1005550402"], status="Sukces")
-        due = dt.datetime.now(dt.UTC)
-        end = due + dt.timedelta(seconds=0.6)
+    cid = await store.add_contact(camp, ["+1005550402"], status="Sukces")
+    async with virtual_runner(store, camp) as rig:  # no agent: a progressive callback waits for one
+        due = rig.t0 + dt.timedelta(seconds=10)
+        end = due + dt.timedelta(minutes=2)
         cb = await store.schedule_callback(cid, due_at=due, window_end_at=end)
-        async with running(runner):  # no agent: a progressive callback waits for one
-
-            async def missed() -> bool:
-                return (await store.get_callback(cb.id)).state == "missed"
-
-            await wait_for(missed, what="the missed rule applied")
-            await runner.agents.login("miss1", agent_interface(1))
-            await wait_for(lambda: runner.board.state_of("miss1") is AgentState.READY)
-            await wait_for(lambda: runner.clock.now() > end.timestamp() + 1.0)
+        await rig.until(end - dt.timedelta(seconds=1))
+        assert "pending" == (await store.get_callback(cb.id)).state  # still inside its window
+        await rig.until(end + dt.timedelta(seconds=SETTINGS.missed_callback_check_s + 1))
+        assert "missed" == (await store.get_callback(cb.id)).state
+        await rig.login("miss1")
+        await rig.until(end + dt.timedelta(minutes=10))
     assert [] == await _calls(store, cid)  # its status says do not call: handed back, nothing dials it
     history = await store.callback_history(cb.id)
     assert ("engine", "missed") == (history[-1].actor, history[-1].action)
@@ -88,15 +144,13 @@ async def test_an_agent_free_after_the_window_does_not_get_the_callback(store: S
     camp = await _campaign(store, "q-late")
     await store.create_agent("late1")
     never = dataclasses.replace(SETTINGS, missed_callback_check_s=1e9)  # only the window holds it back
-    async with pbx_rig("q-late") as rig:
-        runner = make_runner(await store.get_campaign(camp), store, rig, settings=never)
-        cid = await store.add_contact(camp, ["+1005550403"], status="Sukces")
-        due = dt.datetime.now(dt.UTC)
-        end = due + dt.timedelta(seconds=0.5)
-        await store.schedule_callback(cid, due_at=due, window_end_at=end)
-        async with running(runner):
-            await wait_for(lambda: runner.clock.now() > end.timestamp())
-            await runner.agents.login("late1", agent_interface(1))
-            await wait_for(lambda: runner.board.state_of("late1") is AgentState.READY)
-            await wait_for(lambda: runner.clock.now() > end.timestamp() + 1.5)
+    cid = await store.add_contact(camp, ["+1005550403"], status="Sukces")
+    async with virtual_runner(store, camp, never) as rig:
+        due = rig.t0 + dt.timedelta(seconds=10)
+        end = due + dt.timedelta(minutes=2)
+        cb = await store.schedule_callback(cid, due_at=due, window_end_at=end)
+        await rig.until(end + dt.timedelta(seconds=1))
+        await rig.login("late1")
+        await rig.until(end + dt.timedelta(minutes=10))
+        assert "pending" == (await store.get_callback(cb.id)).state  # the missed rule never ran
     assert [] == await _calls(store, cid)

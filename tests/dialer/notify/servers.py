@@ -11,14 +11,17 @@ import asyncio
 import contextlib
 import itertools
 import json
+import ssl
 import struct
+import warnings
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any
 
-from aiosmtpd.smtp import SMTP
+import trustme
+from aiosmtpd.smtp import SMTP, AuthResult
 
 from dialer.notify.sms import decode
 
@@ -44,6 +47,58 @@ async def smtp_server(handler: SmtpHandler) -> AsyncIterator[int]:
     """aiosmtpd's SMTP protocol served on this event loop, on a free port; yields the port."""
     loop = asyncio.get_running_loop()
     server = await loop.create_server(lambda: SMTP(handler, hostname="smtp.test"), "127.0.0.1", 0)
+    try:
+        yield server.sockets[0].getsockname()[1]
+    finally:
+        server.close()
+
+
+@dataclass
+class SmtpLogins:
+    """An aiosmtpd authenticator accepting one login; records who logged in and whether over TLS."""
+
+    user: str
+    password: str
+    tried: list[tuple[str, bool]] = field(default_factory=list)  # (login, the session was TLS)
+
+    def __call__(
+        self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any
+    ) -> AuthResult:
+        login = auth_data.login.decode()
+        self.tried.append((login, server.transport.get_extra_info("ssl_object") is not None))
+        ok = (login, auth_data.password.decode()) == (self.user, self.password)
+        return AuthResult(success=ok, handled=False)
+
+
+@contextlib.asynccontextmanager
+async def smtp_tls_server(
+    handler: SmtpHandler, cert: trustme.LeafCert, *, mode: str, logins: SmtpLogins | None = None
+) -> AsyncIterator[int]:
+    """aiosmtpd with TLS on this event loop; yields the port.
+
+    ``mode`` ``starttls``: plain at first, STARTTLS offered and required before MAIL (and
+    AUTH); ``tls``: TLS from the first byte (implicit TLS, port 465 style). With ``logins``,
+    AUTH PLAIN/LOGIN is required, only over TLS under STARTTLS (aiosmtpd 1.4 cannot tell an
+    implicit TLS session, so there it offers AUTH at once: the whole connection is TLS).
+    """
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    cert.configure_cert(ctx)
+    auth: dict[str, Any] = {"authenticator": logins, "auth_required": True} if logins else {}
+    loop = asyncio.get_running_loop()
+    if mode == "starttls":
+        server = await loop.create_server(
+            lambda: SMTP(handler, hostname="smtp.test", tls_context=ctx, require_starttls=True, **auth),
+            "127.0.0.1",
+            0,
+        )
+    else:
+
+        def implicit() -> SMTP:
+            with warnings.catch_warnings():  # "AUTH without requiring TLS": it is all TLS here
+                warnings.simplefilter("ignore", UserWarning)
+                return SMTP(handler, hostname="smtp.test", auth_require_tls=False, **auth)
+
+        server = await loop.create_server(implicit, "127.0.0.1", 0, ssl=ctx)
     try:
         yield server.sockets[0].getsockname()[1]
     finally:
