@@ -62,7 +62,9 @@ database after every simulated day, a state file; :mod:`benchmarks.compliance_pr
 ``--resume`` carries on from the last completed day (a day killed half-way is dialled again
 from its 05:00 restart), ``--report`` prints the audit of the completed days, labelled
 ``partial: N calls, D days`` until all are done, and ``DIR/stop-<tag>`` stops a run at the
-end of its day. Each day's log line gives its calls, calls/s and CPU per call. For example::
+end of its day. Each day's log line gives its calls, calls/s and CPU per call; the engine's own
+log lines are at warning unless ``PROOF_LOG`` names another level (``PROOF_LOG=info`` shows
+every attempt). For example::
 
     # one process a profile (the same with --only uk), detached from the terminal
     nohup setsid python -m benchmarks.compliance_proof --home /work/proof-run/home --only us > log-us 2>&1 &
@@ -80,6 +82,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -676,7 +679,7 @@ async def main_async(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    configure_logging(level="warning")
+    configure_logging(level=os.environ.get("PROOF_LOG", "warning"))
     args = build_parser().parse_args(argv)
     try:
         return asyncio.run(main_async(args))
