@@ -32,8 +32,9 @@ one attempt per call, so each is as few statements as the rules allow:
 **Fencing** (issue 15). Every attempt write must also be made by the campaign's owner with its
 current token (:func:`dialer.store.owners.owner_holds`; a NULL token: unfenced): the ``ok_owner``
 column of :data:`OPEN_SQL` in :data:`OPEN_GUARD` (opening) and :data:`_CLOSE_GUARD` (closing),
-the one place each statement's writes depend on. The close's read reports it too (``owned``),
-so a refused close raises :class:`~dialer.errors.OwnershipLost` instead of being retried.
+the one place each statement's writes depend on, with the owner row share-locked. The close's
+read reports it too (``owned``, unlocked: the write's guard is what holds), so a refused close
+raises :class:`~dialer.errors.OwnershipLost` instead of being retried.
 """
 
 from __future__ import annotations
@@ -265,7 +266,7 @@ SELECT a.id AS attempt_id, a.ended_at, a.outcome, a.contact_id, a.phone_id, a.ca
        ARRAY(SELECT p.position FROM contact_phones p
              WHERE p.contact_id = c.id AND p.disabled_at IS NULL) AS positions,
        (SELECT p.position FROM contact_phones p WHERE p.id = a.phone_id) AS current_pos,
-       """ + owner_holds("c.campaign_id", "$3", "$4") + """ AS owned
+       """ + owner_holds("c.campaign_id", "$3", "$4", lock=False) + """ AS owned
 FROM unnest($1::bigint[], $2::text[]) AS want(id, trigger)
 JOIN attempts a ON a.id = want.id
 JOIN contacts c ON c.id = a.contact_id

@@ -277,7 +277,7 @@ class Attempts(PoolNoun):
 
     async def _holds(self, campaign_id: int, fence: Fence) -> bool:
         """Whether ``fence`` still holds the campaign (told apart from a lost lease after a refusal)."""
-        sql = f"SELECT {owner_holds('$1', '$2', '$3')}"
+        sql = f"SELECT {owner_holds('$1', '$2', '$3', lock=False)}"
         return bool(await self.pool.fetchval(sql, campaign_id, fence.engine_id, fence.token))
 
     async def open_checked_attempt(
@@ -424,7 +424,9 @@ class Attempts(PoolNoun):
         async with self.pool.acquire() as conn, conn.transaction():
             row = await _close_row(conn, attempt_id, result, locked=True, fence=fenced)
             sql, args, applied = _close_plan(row, attempt_id, result, trigger)
-            await conn.fetchval(sql, *args, None, *fenced)
+            if await conn.fetchval(sql, *args, None, *fenced) is None:
+                # attempt and contact are locked: only the fence's guard can refuse now
+                raise OwnershipLost(f"attempt {attempt_id}: its campaign was taken over from {fenced[0]}")
             if result.outcome is not Outcome.ANSWERED and row["callback_id"] is not None:
                 if result.outcome is not Outcome.CANCELLED:
                     await retry_in_window(conn, row["callback_id"], row["campaign_id"], result.ended_at)

@@ -30,15 +30,18 @@ from dialer.store.connection import PoolNoun
 __all__ = ["Owners", "owner_holds"]
 
 
-def owner_holds(campaign: str, engine: str, token: str) -> str:
+def owner_holds(campaign: str, engine: str, token: str, *, lock: bool = True) -> str:
     """SQL: true when ``engine`` owns ``campaign`` with ``token`` (a NULL token: no fence).
 
     The arguments are SQL expressions (parameters such as ``$7`` or columns), never input.
+    ``lock``: share-lock the owner row, so a take-over waits for the write the check guards
+    (and then sees it); a check that only reports (no write depends on it) needs no lock,
+    and a row lock is a write of the owner row's header on every attempt.
     """
     return (
         f"({token}::bigint IS NULL OR EXISTS (SELECT 1 FROM campaign_owners fence"
         f" WHERE fence.campaign_id = {campaign} AND fence.engine_id = {engine}::text"
-        f" AND fence.token = {token}::bigint FOR SHARE))"
+        f" AND fence.token = {token}::bigint{' FOR SHARE' if lock else ''}))"
     )
 
 
