@@ -27,6 +27,7 @@ from dialer.api import (
     agents,
     attempts,
     auth,
+    callback_sites,
     callbacks,
     campaigns,
     contacts,
@@ -43,6 +44,7 @@ from dialer.api import (
 )
 from dialer.api.context import ApiContext
 from dialer.api.errors import ERRORS, ApiError, error_body
+from dialer.api.public_cors import PublicCors
 from dialer.api.schemas import ErrorOut
 from dialer.errors import (
     AgentError,
@@ -186,10 +188,11 @@ def create_api(ctx: ApiContext) -> FastAPI:
     app.state.ctx = ctx
     for module in (
         auth, agents, campaigns, events, users, reminders, callbacks, contacts, imports, transfers,
-        attempts, reports, schedules, statuses, agent_records, dnc, engines,
+        attempts, reports, schedules, statuses, agent_records, dnc, engines, callback_sites,
     ):  # fmt: skip
         app.include_router(module.router, prefix=API_PREFIX, responses=_RESPONSES)
     mount_console(app)  # the web console at / (docs/console.md)
+    app.add_middleware(PublicCors)  # websites' pages on /api/v1/public/ (issue 13)
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _request_invalid)
     app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -6,8 +6,9 @@ Thin calls on the store (:mod:`dialer.store.callbacks`, :mod:`dialer.store.callb
 Authorisation: anyone who may see a campaign sees its grid and callbacks; an agent user plans
 personal callbacks only for itself and touches only its own personal ones; supervisors and
 administrators define grids. The public endpoint takes no bearer token but a site's
-``X-Api-Key`` (each website its own, ``dialer callbacks site-add``); it answers a number on a
-do-not-call list with the same ``callback_refused`` whatever the reason.
+``X-Api-Key`` (each website its own, ``dialer callbacks site-add`` or ``/callback-sites``), and
+a browser's page only from the site's origins (CORS: :mod:`dialer.api.public_cors`); it
+answers a number on a do-not-call list with the same ``callback_refused`` whatever the reason.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from dialer.api.callback_schemas import (
 )
 from dialer.api.context import ApiContext, Ctx, CurrentUser, require_role, visible_campaign
 from dialer.api.errors import ApiError
+from dialer.api.public_cors import allow_origin
 from dialer.api.schemas import MAX_ID, ErrorOut, NewNumber
 from dialer.callbacks.grid import instant_in
 from dialer.contacts.phone import normalize
@@ -273,14 +275,25 @@ async def cancel(ctx: Ctx, user: CurrentUser, campaign: Campaign, callback_id: C
 # -- public: a website's web callback requests ------------------------------------------------
 
 
-async def _site(ctx: Ctx, x_api_key: Annotated[str | None, Header(max_length=200)] = None) -> WebSite:
+async def site_of_request(
+    ctx: Ctx, request: Request, x_api_key: Annotated[str | None, Header(max_length=200)] = None
+) -> WebSite:
+    """The site whose key the request carries; a browser's page must be of one of its origins
+    (the answer then names that origin for CORS: :mod:`dialer.api.public_cors`)."""
     site = None if not x_api_key else await ctx.store.callback_site_by_key(x_api_key)
     if site is None:
         raise ApiError("unauthorized", "send the site's key as 'X-Api-Key'", field="x-api-key")
+    origin = request.headers.get("origin")
+    if origin is not None:
+        if origin not in site.origins:
+            raise ApiError(
+                "forbidden", "the site's key is not for pages of this origin", field="origin", value=origin
+            )
+        allow_origin(request.scope, origin)
     return site
 
 
-Site = Annotated[WebSite, Depends(_site)]
+Site = Annotated[WebSite, Depends(site_of_request)]
 
 
 @router.get(

@@ -37,7 +37,7 @@ ERRORS: dict[str, tuple[int, str]] = {
 }
 
 # Fields whose value is never put in an error body (nor a log line).
-SECRET_FIELDS = frozenset({"password", "token", "authorization"})
+SECRET_FIELDS = frozenset({"password", "token", "authorization", "key", "x-api-key"})
 
 
 class ApiError(Exception):

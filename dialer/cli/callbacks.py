@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import secrets
 from typing import Any
 
 from dialer.callbacks.grid import MissedRule, parse_dates, parse_instant
+from dialer.callbacks.sites import new_site_key
 from dialer.cli.store_command import command_group, format_table, parse_enum, run_with_store
 from dialer.errors import ValidationError
 from dialer.model import Callback, CallbackKind
@@ -178,10 +178,10 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 
 def cmd_site_add(args: argparse.Namespace) -> int:
-    key = secrets.token_urlsafe(24)
+    key = new_site_key()
 
     async def go(store: Store) -> int:
-        site = await store.add_callback_site(args.name, args.campaign, key)
+        site = await store.add_callback_site(args.name, args.campaign, key, args.origin or ())
         print(f"site {site.name} books web callbacks into {site.campaign}; its key (shown once): {key}")
         return 0
 
@@ -240,4 +240,7 @@ def register(sub: Any) -> None:
     p = group.add_parser("site-add", help="let a website send web callback requests (prints its key)")
     p.add_argument("name")
     p.add_argument("campaign")
+    p.add_argument(
+        "--origin", action="append", help="a web page origin that may call from a browser (repeatable)"
+    )
     p.set_defaults(func=cmd_site_add)

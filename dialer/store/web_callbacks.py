@@ -10,6 +10,10 @@ about the list), answers a repeat of a pending request with the callback already
 (deduplication), finds or adds the contact by number, and books the wanted slot -- or the slot
 containing the wanted time -- in the campaign's grid like any callback. The callback's
 ``source`` is ``web``: agents see it as a web callback preview and reschedule it as any other.
+
+A site names the *origins* its pages call from (CORS, :mod:`dialer.callbacks.sites`); a key is
+rotated (a new one, the old one refused at once) or the site revoked, which keeps its row and
+its request history -- the hourly limits and the audit still count them -- and refuses its key.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from dataclasses import dataclass
 import asyncpg
 
 from dialer.callbacks.grid import find_slot, slots_between
+from dialer.callbacks.sites import parse_origins
 from dialer.errors import NotFound, RateLimited, SlotUnavailable, ValidationError
 from dialer.model import Callback
 from dialer.store.callback_grid import book_slot, grid_of
@@ -40,11 +45,37 @@ def site_key_hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+def _check_key(key: str) -> None:
+    if len(key) < 16:
+        raise ValidationError("key", "an API key needs at least 16 characters")
+
+
 @dataclass(frozen=True, slots=True)
 class WebSite:
     id: int
     name: str
     campaign: str
+    origins: tuple[str, ...] = ()
+    created_at: dt.datetime | None = None
+    revoked_at: dt.datetime | None = None
+    key_rotated_at: dt.datetime | None = None
+
+
+_SITE_SQL = """SELECT s.id, s.name, c.name AS campaign, s.origins, s.created_at, s.revoked_at,
+       s.key_rotated_at
+FROM callback_sites s JOIN campaigns c ON c.id = s.campaign_id"""
+
+
+def _site(row: asyncpg.Record) -> WebSite:
+    return WebSite(
+        row["id"],
+        row["name"],
+        row["campaign"],
+        tuple(row["origins"]),
+        row["created_at"],
+        row["revoked_at"],
+        row["key_rotated_at"],
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,38 +92,126 @@ class WebCallbackResult:
 class WebCallbacks(PoolNoun):
     """Callback sites and web callback requests on the shared pool."""
 
-    async def add_callback_site(self, name: str, campaign: str, key: str) -> WebSite:
-        """Register a website and its API key (kept only as a hash).
+    async def add_callback_site(
+        self, name: str, campaign: str, key: str, origins: Sequence[str] = ()
+    ) -> WebSite:
+        """Register a website, its API key (kept only as a hash) and the origins it calls from.
 
         Raises:
-            NotFound: no such campaign. ValidationError: an empty name, a short key, a name taken.
+            NotFound: no such campaign. ValidationError: an empty name, a short key, a name
+            taken, an origin that is not ``scheme://host[:port]``.
         """
         if not name.strip():
             raise ValidationError("name", "must not be empty")
-        if len(key) < 16:
-            raise ValidationError("key", "an API key needs at least 16 characters")
+        _check_key(key)
+        allowed = parse_origins(origins)
         async with self.pool.acquire() as conn:
             cid = await campaign_id_of(conn, campaign)
             try:
                 sid = await conn.fetchval(
-                    "INSERT INTO callback_sites (name, campaign_id, key_hash)"
-                    " VALUES ($1, $2, $3) RETURNING id",
+                    "INSERT INTO callback_sites (name, campaign_id, key_hash, origins)"
+                    " VALUES ($1, $2, $3, $4) RETURNING id",
                     name,
                     cid,
                     site_key_hash(key),
+                    list(allowed),
                 )
             except asyncpg.UniqueViolationError:
-                raise ValidationError("name", "a site of that name or with that key exists", name) from None
-        return WebSite(sid, name, campaign)
+                raise ValidationError(
+                    "name", "a site of that name exists (revoked sites keep their names)", name
+                ) from None
+            return _site(await conn.fetchrow(_SITE_SQL + " WHERE s.id = $1", sid))
+
+    async def list_callback_sites(self, campaign: str | None = None) -> list[WebSite]:
+        """Every site (revoked ones too), by name; only ``campaign``'s when given.
+
+        Raises:
+            NotFound: no such campaign.
+        """
+        async with self.pool.acquire() as conn:
+            if campaign is None:
+                rows = await conn.fetch(_SITE_SQL + " ORDER BY s.name")
+            else:
+                cid = await campaign_id_of(conn, campaign)
+                rows = await conn.fetch(_SITE_SQL + " WHERE s.campaign_id = $1 ORDER BY s.name", cid)
+        return [_site(r) for r in rows]
+
+    async def get_callback_site(self, name: str) -> WebSite:
+        """Raises: NotFound: no site of that name."""
+        row = await self.pool.fetchrow(_SITE_SQL + " WHERE s.name = $1", name)
+        if row is None:
+            raise NotFound("callback site", name)
+        return _site(row)
+
+    async def set_callback_site_origins(self, name: str, origins: Sequence[str]) -> WebSite:
+        """Replace the origins a site's pages may call from (an empty list: server-to-server only).
+
+        Raises:
+            NotFound: no such site. ValidationError: an origin is not ``scheme://host[:port]``.
+        """
+        allowed = parse_origins(origins)
+        row = await self.pool.fetchrow(
+            "UPDATE callback_sites SET origins = $2 WHERE name = $1 RETURNING id", name, list(allowed)
+        )
+        if row is None:
+            raise NotFound("callback site", name)
+        return await self.get_callback_site(name)
+
+    async def rotate_callback_site_key(self, name: str, key: str, *, at: dt.datetime) -> WebSite:
+        """Give a site a new key; the old one is refused from this moment.
+
+        Raises:
+            NotFound: no such site. ValidationError: a short key, or the site is revoked.
+        """
+        _check_key(key)
+        async with self.pool.acquire() as conn, conn.transaction():
+            row = await conn.fetchrow(
+                "SELECT revoked_at FROM callback_sites WHERE name = $1 FOR UPDATE", name
+            )
+            if row is None:
+                raise NotFound("callback site", name)
+            if row["revoked_at"] is not None:
+                raise ValidationError("site", "is revoked: add a new site instead", name)
+            await conn.execute(
+                "UPDATE callback_sites SET key_hash = $2, key_rotated_at = $3 WHERE name = $1",
+                name,
+                site_key_hash(key),
+                at,
+            )
+        return await self.get_callback_site(name)
+
+    async def revoke_callback_site(self, name: str, *, at: dt.datetime) -> WebSite:
+        """Refuse the site's key from now on; its row and its requests stay (revoking twice is
+        harmless: the first time is kept).
+
+        Raises:
+            NotFound: no such site.
+        """
+        row = await self.pool.fetchrow(
+            "UPDATE callback_sites SET revoked_at = coalesce(revoked_at, $2) WHERE name = $1 RETURNING id",
+            name,
+            at,
+        )
+        if row is None:
+            raise NotFound("callback site", name)
+        return await self.get_callback_site(name)
 
     async def callback_site_by_key(self, key: str) -> WebSite | None:
+        """The site in use whose key this is (None: unknown, or the site is revoked)."""
         row = await self.pool.fetchrow(
-            "SELECT s.id, s.name, c.name AS campaign"
-            " FROM callback_sites s JOIN campaigns c ON c.id = s.campaign_id"
-            " WHERE s.key_hash = $1",
-            site_key_hash(key),
+            _SITE_SQL + " WHERE s.key_hash = $1 AND s.revoked_at IS NULL", site_key_hash(key)
         )
-        return None if row is None else WebSite(row["id"], row["name"], row["campaign"])
+        return None if row is None else _site(row)
+
+    async def callback_origin_known(self, origin: str) -> bool:
+        """Whether a site in use names ``origin`` (the CORS preflight, before any key is seen)."""
+        return bool(
+            await self.pool.fetchval(
+                "SELECT EXISTS (SELECT 1 FROM callback_sites WHERE origins @> ARRAY[$1::text]"
+                " AND revoked_at IS NULL)",
+                origin,
+            )
+        )
 
     async def request_web_callback(
         self,

@@ -80,6 +80,10 @@ FORBIDDEN: dict[str, set[str]] = {
     # a website's key, not a bearer token (401 without one: tests/dialer/api/test_callbacks.py)
     "/api/v1/public/callbacks": set(),
     "/api/v1/public/callbacks/slots": set(),
+    # web callback sites: administrators only (their keys book callbacks without a login)
+    "/api/v1/callback-sites": {"agent", "supervisor"},
+    "/api/v1/callback-sites/{site}": {"agent", "supervisor"},
+    "/api/v1/callback-sites/{site}/rotate": {"agent", "supervisor"},
 }
 # (method, path) whose refusals differ from the path's row.
 _ADMIN_ONLY = {"agent", "supervisor"}
@@ -106,6 +110,7 @@ PARAMS = {
     "number": "+48501234567",
     "contact_id": 1,
     "callback_id": "1",
+    "site": "shop",
 }
 
 
