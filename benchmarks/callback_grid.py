@@ -8,6 +8,11 @@ and grid lookup, slot arithmetic in Python, one read of the month's slot rows) n
 baseline in the same run: counting the callbacks per slot from the callbacks table with
 ``GROUP BY`` (what the query would cost without the kept counts). Seeded; with no ``--dsn`` it
 runs on a throwaway embedded PostgreSQL.
+
+The slot building alone (no database) is timed too, in the same run: the query's one loop
+(:func:`~dialer.callbacks.grid.grid_views`, each slot boundary converted to local time once)
+next to the slot-by-slot way it replaced (:func:`~dialer.callbacks.grid.slot_state` and
+:meth:`~dialer.callbacks.grid.SlotView.of` per slot, two ``astimezone`` calls a slot).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import time
 import numpy as np
 
 from benchmarks.throwaway import benchmark_database
+from dialer.callbacks.grid import SlotView, day_range, grid_views, slot_state, slots_between, zone_named
 from dialer.model import CampaignSpec, CampaignState
 from dialer.schedules.schedule import Frequency, Schedule
 from dialer.store.store import Store
@@ -111,6 +117,33 @@ async def timed_grid(store: Store, rounds: int) -> tuple[list[float], list[float
     return wall, cpu
 
 
+async def timed_building(store: Store, rounds: int) -> tuple[list[float], list[float]]:
+    """CPU time (ms) of building the month's views from the same slot rows, both ways."""
+    last = FIRST + dt.timedelta(days=DAYS - 1)
+    spec = await store.get_callback_grid("GRID")
+    zone = zone_named("America/New_York")
+    start, end = day_range(FIRST, last, zone)
+    rows = await store.pool.fetch("SELECT starts_at, capacity, booked, closed FROM callback_slots")
+    counts = {r["starts_at"]: (r["capacity"], r["booked"], r["closed"]) for r in rows}
+    one_loop, per_slot = [], []
+    for _ in range(rounds):
+        c0 = time.process_time()
+        views = grid_views(spec, start, end, zone, now=AT, default_capacity=0, counts=counts)
+        c1 = time.process_time()
+        old = []
+        for slot in slots_between(spec, start, end):
+            cap, booked, closed = counts.get(slot.starts_at, (None, 0, False))
+            capacity = 0 if cap is None else cap
+            state, left = slot_state(spec, slot, now=AT, capacity=capacity, booked=booked, closed=closed)
+            old.append(SlotView.of(slot, zone, state, capacity, booked, left))
+        c2 = time.process_time()
+        one_loop.append((c1 - c0) * 1000)
+        per_slot.append((c2 - c1) * 1000)
+    if old != views:
+        raise SystemExit("the two ways of building the grid differ")
+    return one_loop, per_slot
+
+
 async def timed_group_by(store: Store, campaign_id: int, rounds: int) -> list[float]:
     out = []
     lo = dt.datetime.combine(FIRST, dt.time(0), tzinfo=dt.UTC) - dt.timedelta(days=1)
@@ -143,11 +176,14 @@ async def measure(store: Store, args: argparse.Namespace) -> None:
     print(f"built a {DAYS}-day grid of 30-minute slots and {booked:,} booked callbacks in {build_s:.1f} s")
     grid, cpu = await timed_grid(store, args.rounds)
     base = await timed_group_by(store, cid, args.rounds)
+    one_loop, per_slot = await timed_building(store, args.rounds)
     print(f"{'grid query, ' + str(DAYS) + ' days x 48 slots':<50} {'median ms':>9} {'p99 ms':>9}")
     for label, xs in (
         ("Store.callback_grid (kept counts), wall clock", grid),
         ("Store.callback_grid, this process's CPU", cpu),
         ("baseline: GROUP BY over the callbacks", base),
+        ("slot building alone, one loop (grid_views), CPU", one_loop),
+        ("slot building alone, slot by slot (before), CPU", per_slot),
     ):
         print(f"{label:<50} {statistics.median(xs):9.2f} {pct(xs, 99):9.2f}")
     print(f"load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")

@@ -31,6 +31,7 @@ from dialer.callbacks.grid import (
     SlotView,
     day_range,
     find_slot,
+    grid_views,
     slot_state,
     slots_between,
     zone_named,
@@ -294,12 +295,8 @@ class CallbackGrids(PoolNoun):
                 raise NotFound("callback grid", campaign)
             spec, default_capacity = found
             rows = await _slot_rows(conn, cid, start, end)
-        out = []
-        for slot in slots_between(spec, start, end):
-            capacity, booked, closed = _counts(rows.get(slot.starts_at), default_capacity)
-            state, left = slot_state(spec, slot, now=at, capacity=capacity, booked=booked, closed=closed)
-            out.append(SlotView.of(slot, zone, state, capacity, booked, left))
-        return out
+        counts = {t: (r["capacity"], r["booked"], r["closed"]) for t, r in rows.items()}
+        return grid_views(spec, start, end, zone, now=at, default_capacity=default_capacity, counts=counts)
 
     async def close_callback_slot(self, campaign: str, starts_at: dt.datetime, closed: bool = True) -> None:
         """Close (or reopen) one slot of the grid by hand; its booked callbacks stay.

@@ -10,7 +10,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dialer.callbacks.grid import GridSpec, SlotState, day_range, find_slot, slot_state, slots_between
+from dialer.callbacks.grid import (
+    GridSpec,
+    SlotState,
+    SlotView,
+    day_range,
+    find_slot,
+    grid_views,
+    slot_state,
+    slots_between,
+)
 from dialer.errors import ValidationError
 from dialer.schedules.schedule import Frequency, Schedule
 
@@ -60,6 +69,47 @@ def test_slots_are_listed_once_never_skipped_whatever_the_split(
         alone = (i == 0 or intervals[i - 1][1] <= a) and (i + 1 == len(intervals) or b <= intervals[i + 1][0])
         if lo <= a and b <= hi and alone:
             assert (b - a) // length == sum(1 for s in slots if a <= s.starts_at < b)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    grids(),
+    DAYS,
+    st.integers(1, 3),
+    st.sampled_from(ZONES),
+    st.sets(DAYS, max_size=3),
+    st.lists(st.tuples(st.integers(0, 400), st.none() | st.integers(0, 3), st.integers(0, 4), st.booleans())),
+    st.integers(0, 96 * 4),
+)
+def test_the_grid_query_shows_each_slot_as_slot_state_and_a_conversion_per_instant_do(
+    spec: GridSpec,
+    first: dt.date,
+    days: int,
+    view_zone: str,
+    closed_dates: set[dt.date],
+    rows: list[tuple[int, int | None, int, bool]],
+    now_q: int,
+) -> None:
+    """The grid query's one loop (converting each slot boundary once, closed dates as ranges)
+    gives exactly the views of :func:`slot_state` and :meth:`SlotView.of` slot by slot, local
+    readings (and their offsets) included, over DST changes in both zones."""
+    spec = GridSpec(schedule=spec.schedule, slot_min=spec.slot_min, closed_dates=frozenset(closed_dates))
+    zone = ZoneInfo(view_zone)
+    lo, hi = day_range(first, first + dt.timedelta(days=days - 1), zone)
+    slots = slots_between(spec, lo, hi)
+    counts = {slots[i % len(slots)].starts_at: (cap, n, shut) for i, cap, n, shut in rows if slots}
+    now = lo + dt.timedelta(minutes=15 * now_q)
+    views = grid_views(spec, lo, hi, zone, now=now, default_capacity=2, counts=counts)
+    expected = []
+    for slot in slots:
+        cap, booked, closed = counts.get(slot.starts_at, (None, 0, False))
+        capacity = 2 if cap is None else cap
+        state, left = slot_state(spec, slot, now=now, capacity=capacity, booked=booked, closed=closed)
+        expected.append(SlotView.of(slot, zone, state, capacity, booked, left))
+    assert expected == views
+    assert [(v.local_start.isoformat(), v.local_end.isoformat()) for v in expected] == [
+        (v.local_start.isoformat(), v.local_end.isoformat()) for v in views
+    ]
 
 
 def test_spring_forward_day_has_one_hour_fewer_slots_and_fall_back_one_more() -> None:
