@@ -182,7 +182,9 @@ def cmd_site_add(args: argparse.Namespace) -> int:
 
     async def go(store: Store) -> int:
         site = await store.add_callback_site(args.name, args.campaign, key, args.origin or ())
-        print(f"site {site.name} books web callbacks into {site.campaign}; its key (shown once): {key}")
+        pages = f" from pages of {', '.join(site.origins)}" if site.origins else ""
+        print(f"site {site.name} books web callbacks into {site.campaign}{pages};", end=" ")
+        print(f"its key (shown once): {key}")
         return 0
 
     return run_with_store(args, go)

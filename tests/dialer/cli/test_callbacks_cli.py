@@ -55,3 +55,7 @@ def test_callbacks_commands(dialer, tmp_path) -> None:  # noqa: F811  (the impor
     assert 0 == code and cb_id == out.splitlines()[1].split()[0]
     code, out, _ = dialer("callbacks", "site-add", "shop", "CBC")
     assert 0 == code and "key (shown once)" in out
+    code, out, err = dialer("callbacks", "site-add", "blog", "CBC", "--origin", "HTTPS://Blog.Example:443")
+    assert 0 == code and "from pages of https://blog.example;" in out, err
+    code, _, err = dialer("callbacks", "site-add", "wiki", "CBC", "--origin", "wiki.example/page")
+    assert 1 <= code and "error: origins:" in err
