@@ -22,11 +22,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+import asyncpg
 from starlette.responses import JSONResponse, Response
 
 from dialer.api.errors import error_body
 from dialer.callbacks.sites import parse_origin
-from dialer.errors import ValidationError
+from dialer.errors import StoreError, ValidationError
 
 __all__ = ["ORIGIN_SCOPE_KEY", "PUBLIC_PREFIX", "PublicCors", "allow_origin"]
 
@@ -96,7 +97,11 @@ class PublicCors:
         except ValidationError:
             canonical = None
         # a browser sends an origin in its canonical form; anything else is no site's page
-        known = canonical == origin and await store.callback_origin_known(origin)
+        try:
+            known = canonical == origin and await store.callback_origin_known(origin)
+        except (StoreError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            body = error_body("unavailable", "the database cannot be reached now; retry")
+            return JSONResponse(body, status_code=503, headers={"Vary": "Origin"})
         if not known:
             body = error_body(
                 "forbidden",
