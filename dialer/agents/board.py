@@ -198,6 +198,7 @@ class AgentBoard:
                 agent_id, call.attempt_id if call else None, call.contact if call else None, disposition
             )
         )
+        self._roster.end_wrap_up(agent)
         self._roster.after_call(agent, at_s, effects)
         return effects
 
@@ -282,6 +283,7 @@ class AgentBoard:
                         agent_id, call.attempt_id if call else None, call.contact if call else None
                     )
                 )
+                self._roster.end_wrap_up(agent)
                 self._roster.after_call(agent, at_s, effects)
         return effects
 
@@ -382,6 +384,14 @@ class AgentBoard:
 
     def agent_for_attempt(self, attempt_id: str) -> str | None:
         return self._roster.by_attempt.get(attempt_id)
+
+    def finished_before_end(self, attempt_id: str) -> bool:
+        """Whether an agent finished ``attempt_id`` (wrap-up over) before its Ended was read.
+
+        Ask before feeding that Ended: feeding it forgets the attempt. Such an Ended is the
+        news of a call an agent took, not of an answered call no one took.
+        """
+        return attempt_id in self._roster.awaiting_end
 
     def agent_ids(self) -> list[str]:
         return sorted(self._roster.agents)

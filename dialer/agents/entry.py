@@ -27,6 +27,11 @@ class HeldCall:
     contact: Hashable | None
     attempt_id: str | None
     started_at: float
+    # The PBX says a call is over twice, in either order: AgentComplete (the queue) and the
+    # attempt's Ended (our outcome machine). What was seen tells, when the wrap-up ends early,
+    # which of the two is still to come (:meth:`Roster.end_wrap_up`).
+    ended: bool = False  # the attempt's Ended
+    completed: bool = False  # the queue's AgentComplete
 
 
 @dataclass(slots=True)
@@ -62,6 +67,9 @@ class AgentEntry:
     pending_pause: str | None = None  # the reason of a held pause
     pause_reason: str | None = None
     record_requested_at: float | None = None
+    # The wrap-up of the last call ended before the queue's AgentComplete for it came: that
+    # AgentComplete, when it comes to an idle agent, is the old call's, not news.
+    complete_due: bool = False
     # What we believe the PBX has for this member.
     member: bool = False
     member_paused: bool = False

@@ -138,8 +138,14 @@ def _on_agent_call(roster: Roster, upd: AgentCallEvent, at_s: float) -> list[Age
         return [PeerAnomaly(None, upd.interface, f"agent {upd.kind.value} for an unknown member", at_s)]
     agent = roster.agents[agent_id]
     if upd.kind is AgentCallKind.CONNECT:
+        agent.complete_due = False  # a new call: an AgentComplete still due was lost
         return _connect(roster, agent, None, at_s)
     if upd.kind is AgentCallKind.COMPLETE:
+        if agent.complete_due and agent.state not in (AgentState.RESERVED, AgentState.TALKING):
+            agent.complete_due = False
+            return []  # the call whose wrap-up is over already: nothing left to move
+        if agent.call is not None:
+            agent.call.completed = True
         return _call_over(roster, agent, connected=True, at_s=at_s)
     return []  # called / ring-no-answer / dump: the queue tries members; no state of ours
 
@@ -157,8 +163,8 @@ def _on_connected(roster: Roster, upd: AgentConnected, at_s: float) -> list[Agen
 
 def _on_ended(roster: Roster, upd: Ended, at_s: float) -> list[AgentEffect]:
     outcome = upd.outcome
-    if outcome.attempt_id in roster.yielded:
-        roster.yielded.discard(outcome.attempt_id)
+    if outcome.attempt_id in roster.awaiting_end:
+        del roster.awaiting_end[outcome.attempt_id]
         return []  # its wrap-up is over already: not the call the agent is on now
     agent_id = roster.by_attempt.get(outcome.attempt_id)
     if agent_id is None:
@@ -178,6 +184,7 @@ def _on_ended(roster: Roster, upd: Ended, at_s: float) -> list[AgentEffect]:
     effects: list[AgentEffect] = []
     if agent.call.attempt_id is None:
         _try_attach(roster, agent, outcome.attempt_id, at_s, effects)
+    agent.call.ended = True
     connected = outcome.outcome is Outcome.CONNECTED or agent.state in (
         AgentState.TALKING,
         AgentState.WRAP_UP,
@@ -254,13 +261,13 @@ def _yield_to_pbx_call(roster: Roster, agent: AgentEntry, at_s: float, effects: 
                 agent.agent_id, call.attempt_id if call else None, call.contact if call else None
             )
         )
+        roster.end_wrap_up(agent)
     else:
         roster.step(agent, AgentInput.SKIP, at_s, effects)
         if call is not None and call.contact is not None:
             effects.append(ReleaseContact(call.contact, REASON_QUEUE_CALL, agent.agent_id))
     if call is not None and call.attempt_id is not None:
         roster.by_attempt.pop(call.attempt_id, None)
-        roster.yielded.add(call.attempt_id)
     agent.call = None
     agent.offer_deadline_at = agent.wrap_deadline_at = None
 

@@ -33,6 +33,10 @@ from dialer.errors import AgentError, UnknownAgent
 
 __all__ = ["Roster"]
 
+# How many attempts ended on the board may wait for their Ended at once; far above the calls
+# any campaign has in flight, so only an Ended lost for good is ever forgotten.
+_AWAITING_END_MAX = 10_000
+
 
 class Roster:
     """The agents of one campaign's board and the steps they share (see the module docstring).
@@ -49,9 +53,11 @@ class Roster:
         self.index = AgentIndex()  # the agents filed for the decision, kept current by each entry
         self.by_interface: dict[str, str] = {}  # interface -> agent id (the interface's last agent)
         self.by_attempt: dict[str, str] = {}  # attempt id -> agent id, while the agent holds that call
-        # Attempts whose wrap-up a call the PBX put through ended early (pbx_feed): their own
-        # Ended, if it comes after, belongs to no agent any more.
-        self.yielded: set[str] = set()
+        # Attempts whose wrap-up ended (a disposition, its timeout, or a queue call the PBX put
+        # through) before their own Ended was read: that Ended, when it comes, belongs to no
+        # agent any more and is not an answered call nobody took. Insertion-ordered and bounded
+        # (an Ended that never comes must not grow it for ever).
+        self.awaiting_end: dict[str, None] = {}
 
     def get(self, agent_id: str) -> AgentEntry:
         """The agent's entry.
@@ -153,6 +159,22 @@ class Roster:
             agent.record_requested_at = None
         else:
             agent.pending_pause = reason or "paused"
+
+    def end_wrap_up(self, agent: AgentEntry) -> None:
+        """The agent's wrap-up is over: remember which end-of-call news is still to come.
+
+        Call before :meth:`after_call` forgets the call. Asterisk sends AgentComplete and the
+        customer channel's hangup in either order, milliseconds apart; an agent quick with the
+        disposition (or a zero wrap-up) can finish between them.
+        """
+        call = agent.call
+        if call is None:
+            return
+        if call.attempt_id is not None and not call.ended:
+            self.awaiting_end[call.attempt_id] = None
+            if len(self.awaiting_end) > _AWAITING_END_MAX:
+                del self.awaiting_end[next(iter(self.awaiting_end))]
+        agent.complete_due = not call.completed
 
     def after_call(self, agent: AgentEntry, at_s: float, effects: list[AgentEffect]) -> None:
         """The agent is idle again: forget the call, then apply a held logout or pause."""

@@ -447,9 +447,18 @@ class CampaignRunner:
         with bound_contextvars(attempt_id=update.outcome.attempt_id):
             if self.closer.ended(update, now) is None:
                 return
-            await self.effects.perform(self.board.feed(update, now))
             out = update.outcome
-            if out.outcome is AmiOutcome.CONNECTED and self.board.agent_for_attempt(out.attempt_id) is None:
+            # Asked before the board takes the Ended and before its effects run (they await:
+            # an agent may set the disposition meanwhile, and that call is not one nobody took).
+            finished = self.board.finished_before_end(out.attempt_id)
+            effects = self.board.feed(update, now)
+            orphan = (
+                out.outcome is AmiOutcome.CONNECTED
+                and not finished
+                and self.board.agent_for_attempt(out.attempt_id) is None
+            )
+            await self.effects.perform(effects)
+            if orphan:
                 # A call that reached an agent no one on the board holds it for (the agent
                 # logged out, a member we never added): nobody will set its disposition, so
                 # its contact gets the default at once instead of staying leased for an hour.

@@ -1190,3 +1190,102 @@ def test_echoes_of_our_own_queue_actions_never_move_an_agent(ops: list[tuple[str
         assert (state is not S.LOGGED_OUT) == (iface in pbx.members)
         if state is not S.LOGGED_OUT:
             assert (state is not S.READY) == pbx.members[iface]  # paused unless ready
+
+
+# ------------------------------------------------ the two ends of a call, a quick agent between
+
+# Asterisk says a queue call is over twice — AgentComplete and the customer's hangup (our
+# Ended) — in either order, milliseconds apart; an agent quick with the disposition (or a
+# zero wrap-up) can finish the call between the two. The second is then old news: not "an
+# answered call no agent holds" (the runner would apply the default again) and not an anomaly.
+
+
+def test_an_ended_after_the_agent_finished_the_call_is_known_as_finished_and_moves_nothing() -> None:
+    board = _board("a1")
+    iface = "Local/a1@sim-agents"
+    _reserved_and_talking(board)
+    board.feed(_call_event(AgentCallKind.COMPLETE, iface, 30.0), 30.0)
+    board.set_disposition("a1", 31.0, "ok")
+
+    assert board.finished_before_end("att-1")
+    late = board.feed(_ended("att-1", Outcome.CONNECTED, iface), 31.5)
+
+    assert [] == late
+    assert (S.READY, None) == (board.state_of("a1"), board.agent_for_attempt("att-1"))
+    assert not board.finished_before_end("att-1")  # told once: a repeat is not remembered
+
+
+def test_a_complete_after_the_agent_finished_the_call_is_no_anomaly() -> None:
+    board = _board("a1")
+    iface = "Local/a1@sim-agents"
+    _reserved_and_talking(board)
+    board.feed(_ended("att-1", Outcome.CONNECTED, iface), 30.0)
+    board.set_disposition("a1", 30.0, "ok")
+
+    late = board.feed(_call_event(AgentCallKind.COMPLETE, iface, 30.01), 30.01)
+
+    assert [] == late
+    assert S.READY == board.state_of("a1")
+    assert not board.finished_before_end("att-1")  # its Ended came first: nothing awaited
+    # a second AgentComplete out of nowhere is still reported
+    stray = board.feed(_call_event(AgentCallKind.COMPLETE, iface, 40.0), 40.0)
+    assert [PeerAnomaly] == [type(e) for e in stray]
+
+
+def test_the_disposition_timeout_also_leaves_the_late_ended_known() -> None:
+    board = _board("a1")
+    iface = "Local/a1@sim-agents"
+    _reserved_and_talking(board)
+    board.feed(_call_event(AgentCallKind.COMPLETE, iface, 30.0), 30.0)
+    timeout = board.tick(30.0 + TIMERS.disposition_timeout_s)
+
+    assert [ApplyDefaultDisposition("a1", "att-1", "contact-1")] == effects_of_type(
+        timeout, ApplyDefaultDisposition
+    )
+    assert board.finished_before_end("att-1")
+    assert [] == board.feed(_ended("att-1", Outcome.CONNECTED, iface), 95.0)
+
+
+def test_a_lost_complete_does_not_swallow_the_next_calls() -> None:
+    board = _board("a1")
+    iface = "Local/a1@sim-agents"
+    _reserved_and_talking(board)
+    board.feed(_ended("att-1", Outcome.CONNECTED, iface), 30.0)
+    board.set_disposition("a1", 30.0, "ok")  # att-1's AgentComplete never comes
+
+    board.feed(_call_event(AgentCallKind.CONNECT, iface, 40.0), 40.0)
+    board.feed(AgentConnected("att-2", iface, 40.0, 0.0), 40.0)
+    over = board.feed(_call_event(AgentCallKind.COMPLETE, iface, 60.0), 60.0)
+
+    assert [(S.TALKING, S.WRAP_UP)] == _states(over)
+    assert "a1" == board.agent_for_attempt("att-2")
+
+
+@given(
+    order=st.permutations(["complete", "ended", "dispose"]),
+)
+@settings(max_examples=20, deadline=None)
+def test_any_order_of_the_two_ends_and_the_disposition_leaves_the_agent_ready_and_quiet(
+    order: list[str],
+) -> None:
+    board = _board("a1")
+    iface = "Local/a1@sim-agents"
+    _reserved_and_talking(board)
+    effects: list[AgentEffect] = []
+    t = 30.0
+    for step in order:
+        t += 0.01
+        if step == "complete":
+            effects += board.feed(_call_event(AgentCallKind.COMPLETE, iface, t), t)
+        elif step == "ended":
+            effects += board.feed(_ended("att-1", Outcome.CONNECTED, iface), t)
+        elif board.state_of("a1") is S.WRAP_UP:
+            effects += board.set_disposition("a1", t, "ok")
+    if board.state_of("a1") is S.WRAP_UP:  # the disposition came before the call ended
+        effects += board.set_disposition("a1", t + 1, "ok")
+
+    assert S.READY == board.state_of("a1")
+    assert [] == effects_of_type(effects, PeerAnomaly)
+    assert [] == effects_of_type(effects, ApplyDefaultDisposition)
+    assert 1 == len(effects_of_type(effects, RecordDisposition))
+    assert not board.finished_before_end("att-1")
