@@ -29,6 +29,7 @@ from dialer.api import (
     auth,
     callbacks,
     campaigns,
+    compliance,
     contacts,
     dnc,
     engines,
@@ -186,7 +187,7 @@ def create_api(ctx: ApiContext) -> FastAPI:
     app.state.ctx = ctx
     for module in (
         auth, agents, campaigns, events, users, reminders, callbacks, contacts, imports, transfers,
-        attempts, reports, schedules, statuses, agent_records, dnc, engines,
+        attempts, reports, schedules, statuses, agent_records, dnc, engines, compliance,
     ):  # fmt: skip
         app.include_router(module.router, prefix=API_PREFIX, responses=_RESPONSES)
     mount_console(app)  # the web console at / (docs/console.md)
