@@ -18,7 +18,7 @@ V1 = "/api/v1"
 NOON = dt.datetime(2026, 6, 10, 12, tzinfo=dt.UTC)
 
 
-async def _attempt(rig: Rig, campaign: str, started: dt.datetime, outcome: str, ring_s: float) -> int:
+async def closed_attempt(rig: Rig, campaign: str, started: dt.datetime, outcome: str, ring_s: float) -> int:
     """A closed attempt row as the engine writes it (what the audit reads)."""
     cid = await rig.store.add_contact(campaign, ["+48600100200"], name="Anna")
     row = await rig.store.pool.fetchrow(
@@ -56,8 +56,8 @@ async def test_the_compliance_audit_over_http_is_the_clis_report(rig: Rig) -> No
         row["rule"] for row in clean["rows"]
     }
 
-    short = await _attempt(rig, camp, NOON, "no_answer", ring_s=6.0)
-    await _attempt(rig, camp, NOON + dt.timedelta(hours=1), "no_answer", ring_s=25.0)
+    short = await closed_attempt(rig, camp, NOON, "no_answer", ring_s=6.0)
+    await closed_attempt(rig, camp, NOON + dt.timedelta(hours=1), "no_answer", ring_s=25.0)
     params = {"since": "2026-06-01", "until": "2026-07-01T00:00:00+00:00"}  # a date: its 00:00 UTC
     r = await rig.client.get(url, params=params, headers=sue)
     report = r.json()
@@ -86,8 +86,8 @@ async def test_pruning_old_records_is_the_administrators_and_keeps_six_months(ri
     root, sue = await rig.login("root"), await rig.login("sue")
     camp = await rig.campaign("OLD", "q-other", DialingMode.PREVIEW)
     now = rig.app.clock.utcnow()
-    old = await _attempt(rig, camp, now - dt.timedelta(days=800), "busy", ring_s=20.0)
-    recent = await _attempt(rig, camp, now - dt.timedelta(days=30), "busy", ring_s=20.0)
+    old = await closed_attempt(rig, camp, now - dt.timedelta(days=800), "busy", ring_s=20.0)
+    recent = await closed_attempt(rig, camp, now - dt.timedelta(days=30), "busy", ring_s=20.0)
     r = await rig.client.post(f"{V1}/records/prune", json={"older_than_days": 400}, headers=sue)
     assert (403, "forbidden") == (r.status_code, r.json()["error"])
     r = await rig.client.post(f"{V1}/records/prune", json={"older_than_days": 100}, headers=root)
@@ -105,7 +105,7 @@ async def test_pruning_old_records_is_the_administrators_and_keeps_six_months(ri
     assert ({recent}, False) == (left, old in left)
 
 
-def _big_csv(rows: int, bad: dict[int, str]) -> bytes:
+def big_csv(rows: int, bad: dict[int, str]) -> bytes:
     """``rows`` contacts with distinct Polish mobile numbers; the file lines in ``bad`` (2 is
     the first data line) get that phone instead."""
     lines = ["name,phone,city"]
@@ -135,7 +135,7 @@ async def test_an_import_answers_its_progress_as_it_goes_then_the_rejected_lines
     camp = await rig.campaign("BIG", "q-other", DialingMode.PREVIEW)
     total = 30_000
     bad = {10: "12", 25_000: "not a number"}
-    body = _big_csv(total, bad)
+    body = big_csv(total, bad)
     url = f"{V1}/campaigns/{camp}/imports/stream"
     lines = await _stream(rig, url, body, sue)
     progress = [x for x in lines if x["event"] == "progress"]

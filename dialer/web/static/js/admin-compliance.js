@@ -36,7 +36,7 @@ export function mount(root, ctx) {
       ui.say('');
       fill(result, h('section', { class: 'panel', id: 'compliance-report' },
         h('h2', {}, t('compliance.title', { campaign: r.campaign, profile: r.profile })),
-        h('p', { class: 'muted' }, `${localTime(r.since)} – ${localTime(r.until)}`),
+        h('p', { class: 'muted' }, since.value ? `${localTime(r.since)} – ${localTime(r.until)}` : t('compliance.all_until', { until: localTime(r.until) })),
         h('div', { class: 'figures counts' },
           figure('compliance.placed', r.attempts), figure('compliance.live', r.live_answers),
           figure('compliance.abandoned', r.abandoned),
@@ -53,7 +53,7 @@ export function mount(root, ctx) {
   }
 
   function pruneForm() {
-    const days = h('input', { id: 'prune-days', type: 'number', min: 183, step: 1, value: 730 });
+    const days = h('input', { id: 'prune-days', type: 'number', step: 1, value: 730 }); // the 183 days are the store's rule
     const done = h('div', { id: 'prune-result' });
     return h('section', { class: 'panel', id: 'retention' },
       h('h2', {}, t('compliance.retention')),

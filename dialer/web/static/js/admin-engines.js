@@ -24,7 +24,7 @@ export function mount(root) {
         { key: 'engines.state', value: (e) => (e.alive ? h('span', { class: 'pill on' }, t('engines.alive')) : h('span', { class: 'pill bad' }, e.stopped_at ? t('engines.stopped') : t('engines.silent'))) },
         { key: 'engines.heartbeat', num: true, value: (e) => t('engines.ago', { s: e.heartbeat_age_s.toFixed(1) }) },
         { key: 'engines.started', value: (e) => localTime(e.started_at) },
-        { key: 'engines.campaigns', value: (e) => (e.campaigns.length ? e.campaigns.join(', ') : '–') + ` (≤ ${e.max_campaigns})` },
+        { key: 'engines.campaigns', value: (e) => `${e.campaigns.length ? e.campaigns.join(', ') : '–'} (${e.max_campaigns ? t('engines.at_most', { n: e.max_campaigns }) : t('engines.fair_share')})` },
         { key: 'engines.calls', num: true, value: (e) => String(e.calls) },
       ], engines, (e) => ({ dataset: { engine: e.engine_id, alive: String(e.alive) } })));
     } catch (err) { ui.fail(err); }

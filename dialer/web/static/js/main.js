@@ -15,6 +15,7 @@ const SCREENS = [
   { id: 'campaigns', group: 'campaigns', roles: ['supervisor', 'admin'], title: 'nav.campaigns', load: () => import('./admin-campaigns.js') },
   { id: 'schedules', group: 'campaigns', roles: ['supervisor', 'admin'], title: 'nav.schedules', load: () => import('./admin-schedules.js') },
   { id: 'statuses', group: 'campaigns', roles: ['supervisor', 'admin'], title: 'nav.statuses', load: () => import('./admin-statuses.js') },
+  { id: 'callbacks', group: 'campaigns', roles: ['supervisor', 'admin'], title: 'nav.callbacks', load: () => import('./admin-callbacks.js') },
   { id: 'reminders', group: 'campaigns', roles: ['supervisor', 'admin'], title: 'nav.reminders', load: () => import('./reminders.js') },
   { id: 'contacts', group: 'contacts', roles: ['supervisor', 'admin'], title: 'nav.contacts', load: () => import('./admin-contacts.js') },
   { id: 'import', group: 'contacts', roles: ['supervisor', 'admin'], title: 'nav.import', load: () => import('./admin-import.js') },
