@@ -35,6 +35,7 @@ from dialer.api import (
     engines,
     events,
     imports,
+    reminder_choices,
     reminders,
     reports,
     schedules,
@@ -188,6 +189,7 @@ def create_api(ctx: ApiContext) -> FastAPI:
     for module in (
         auth, agents, campaigns, events, users, reminders, callbacks, contacts, imports, transfers,
         attempts, reports, schedules, statuses, agent_records, dnc, engines, compliance,
+        reminder_choices,
     ):  # fmt: skip
         app.include_router(module.router, prefix=API_PREFIX, responses=_RESPONSES)
     mount_console(app)  # the web console at / (docs/console.md)

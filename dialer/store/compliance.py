@@ -41,6 +41,8 @@ from dialer.store.eligibility import ZONES
 
 #: Shortest retention ``prune_records`` accepts: six months and a few days (Ofcom's minimum).
 MIN_RETENTION_DAYS = 183
+#: Longest: a thousand years, far past any record and inside what a date can hold.
+MAX_RETENTION_DAYS = 365_250
 
 #: FCC 47 CFR 64.1200(a)(6): an unanswered call rings at least 15 seconds.
 MIN_RING_S = 15.0
@@ -235,8 +237,11 @@ class Audit(PoolNoun):
 
         Raises:
             ValidationError: fewer than :data:`MIN_RETENTION_DAYS` days (records must be kept
-                at least six months), or a naive ``at``.
+                at least six months), more than :data:`MAX_RETENTION_DAYS` (or not a number),
+                or a naive ``at``.
         """
+        if not older_than_days <= MAX_RETENTION_DAYS:  # NaN too: no cut-off a calendar holds
+            raise ValidationError("older-than", f"must be at most {MAX_RETENTION_DAYS} days", older_than_days)
         if older_than_days < MIN_RETENTION_DAYS:
             raise ValidationError(
                 "older-than",

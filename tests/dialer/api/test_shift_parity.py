@@ -10,7 +10,7 @@ import itertools
 import json
 from typing import Any
 
-from dialer.model import DialingMode
+from dialer.model import DialingMode, Qualifier, StatusSpec, SystemStatus
 from dialer.store.users import Role
 from tests.dialer.api.conftest import Rig
 
@@ -93,6 +93,8 @@ async def test_pruning_old_records_is_the_administrators_and_keeps_six_months(ri
     r = await rig.client.post(f"{V1}/records/prune", json={"older_than_days": 100}, headers=root)
     assert (422, "invalid_value", "older-than") == (r.status_code, r.json()["error"], r.json()["field"])
     assert "183" in r.json()["reason"]
+    r = await rig.client.post(f"{V1}/records/prune", json={"older_than_days": 1e12}, headers=root)
+    assert (422, "invalid_value", "older-than") == (r.status_code, r.json()["error"], r.json()["field"])
     r = await rig.client.post(f"{V1}/records/prune", json={"older_than_days": 400}, headers=root)
     assert 200 == r.status_code, r.text
     assert 1 == r.json()["attempts"]
@@ -171,3 +173,62 @@ async def test_an_import_answers_its_progress_as_it_goes_then_the_rejected_lines
     again = lines[-1]["result"]
     assert again["imported"] == 0 and again["rejected"] == again["rejects"][-1]["line"] - 1
     assert all("duplicate" in x["reason"] or x["line"] == 10 for x in again["rejects"])
+
+
+async def test_the_reminder_choices_of_the_cli_over_http(rig: Rig) -> None:
+    await rig.user("sue", Role.SUPERVISOR)
+    sue = await rig.login("sue")
+    camp = await rig.campaign("PRZYP", "q-prev", DialingMode.PREVIEW)
+    await rig.store.create_status(
+        StatusSpec("Wyślij SMS", SystemStatus.CALL, qualifier=Qualifier.ACTION_SMS), campaign=camp
+    )
+    r = await rig.client.put(
+        f"{V1}/campaigns/{camp}/reminder-templates/offer", headers=sue, json={"channel": "sms", "body": "Hi"}
+    )
+    assert 200 == r.status_code, r.text
+    cid = await rig.store.add_contact(camp, ["+48600100300"], name="Ewa")
+    cb = await rig.store.schedule_callback(cid, due_at=NOON + dt.timedelta(days=400))
+
+    r = await rig.client.put(
+        f"{V1}/reminders/overrides/{cb.id}",
+        headers=sue,
+        json={"recipients": "customer", "channel": "sms", "template": "offer", "lead_s": 900},
+    )
+    assert 204 == r.status_code, r.text
+    saved = await rig.store.pool.fetchrow(
+        "SELECT recipients, lead_s FROM reminder_overrides WHERE callback_id = $1", cb.id
+    )
+    assert ("customer", 900) == (saved["recipients"], saved["lead_s"])
+    r = await rig.client.put(f"{V1}/reminders/overrides/{cb.id}", headers=sue, json={"template": "offer"})
+    assert (422, "template") == (r.status_code, r.json()["field"])  # the store's rule: name the channel
+    r = await rig.client.put(f"{V1}/reminders/overrides/999999", headers=sue, json={})
+    assert (404, "callback") == (r.status_code, r.json()["field"])
+
+    r = await rig.client.put(f"{V1}/reminders/optouts/{cid}", headers=sue, json={"opted_out": True})
+    assert 204 == r.status_code
+    assert (
+        await rig.store.pool.fetchval("SELECT count(*) FROM reminder_optouts WHERE contact_id = $1", cid) == 1
+    )
+    r = await rig.client.put(f"{V1}/reminders/optouts/{cid}", headers=sue, json={"opted_out": False})
+    assert (
+        await rig.store.pool.fetchval("SELECT count(*) FROM reminder_optouts WHERE contact_id = $1", cid) == 0
+    )
+
+    await rig.store.create_agent("ola", "PJSIP/3001")
+    r = await rig.client.put(
+        f"{V1}/agents/ola/reminder-address",
+        headers=sue,
+        json={"email": "ola@example.com", "phone": "+48600100301"},
+    )
+    assert 204 == r.status_code, r.text
+    r = await rig.client.put(f"{V1}/agents/ola/reminder-address", headers=sue, json={"phone": "600 100 301"})
+    assert (422, "invalid_value", "phone") == (r.status_code, r.json()["error"], r.json()["field"])
+
+    r = await rig.client.put(
+        f"{V1}/campaigns/{camp}/reminder-actions/Wyślij SMS", headers=sue, json={"template": "offer"}
+    )
+    assert 204 == r.status_code, r.text
+    r = await rig.client.put(
+        f"{V1}/campaigns/{camp}/reminder-actions/Oddzwonić", headers=sue, json={"template": "offer"}
+    )
+    assert (422, "invalid_value") == (r.status_code, r.json()["error"])  # no action qualifier
