@@ -35,6 +35,8 @@ class AuditRowOut(BaseModel):
 
 
 class ComplianceOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)  # read from dialer.audit.ComplianceReport
+
     campaign: str
     profile: str
     since: dt.datetime
@@ -74,17 +76,7 @@ async def compliance_report(
 ) -> ComplianceOut:
     del user
     report = await ctx.store.audit_campaign(campaign, since=since, until=until, now=ctx.clock.utcnow())
-    return ComplianceOut(
-        campaign=report.campaign,
-        profile=report.profile,
-        since=report.since,
-        until=report.until,
-        attempts=report.attempts,
-        live_answers=report.live_answers,
-        abandoned=report.abandoned,
-        violations=report.violations,
-        rows=[AuditRowOut.model_validate(r) for r in report.rows],
-    )
+    return ComplianceOut.model_validate(report)
 
 
 @router.post(
