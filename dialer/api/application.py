@@ -30,11 +30,13 @@ from dialer.api import (
     callback_sites,
     callbacks,
     campaigns,
+    compliance,
     contacts,
     dnc,
     engines,
     events,
     imports,
+    reminder_choices,
     reminders,
     reports,
     schedules,
@@ -188,7 +190,8 @@ def create_api(ctx: ApiContext) -> FastAPI:
     app.state.ctx = ctx
     for module in (
         auth, agents, campaigns, events, users, reminders, callbacks, contacts, imports, transfers,
-        attempts, reports, schedules, statuses, agent_records, dnc, engines, callback_sites,
+        attempts, reports, schedules, statuses, agent_records, dnc, engines, callback_sites, compliance,
+        reminder_choices,
     ):  # fmt: skip
         app.include_router(module.router, prefix=API_PREFIX, responses=_RESPONSES)
     mount_console(app)  # the web console at / (docs/console.md)

@@ -222,6 +222,17 @@ def campaign_policy(campaign: Campaign) -> PacingPolicy:
     )
 
 
+def audit_limits(compliance: str) -> tuple[float, float]:
+    """The abandon-rate window (seconds) and cap the compliance audit holds a profile's calls to.
+
+    The store computes the audit but does not import the pacing package; both front ends
+    (``dialer compliance report``, ``GET /campaigns/{c}/compliance``) get the profile's figures
+    through the store from here.
+    """
+    profile = profile_named(compliance)
+    return profile.window_s, profile.abandon_cap
+
+
 def interface_key(interface: str) -> str:
     """What two interfaces are compared by: Asterisk reads channel technologies in any case."""
     return interface.strip().lower()

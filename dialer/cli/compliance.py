@@ -3,7 +3,7 @@
 Prints the table of :func:`dialer.audit.format_report` (one row per rule, a count that should
 be 0 and the attempt ids when it is not) and exits 0 when every row is 0, 3 when any is not,
 so a nightly job can alert on it. The abandon-rate windows and cap are the campaign
-profile's (``pacing.profile_named``). See :mod:`dialer.store.compliance`.
+profile's (the store's :meth:`~dialer.store.compliance.Audit.audit_campaign`, as the API's).
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from dialer.audit import format_report
 from dialer.cli.store_command import command_group, run_with_store
 from dialer.errors import ValidationError
 from dialer.store.store import Store
-from pacing import profile_named
 
 #: Exit code of a report with violations (1 and 2 are errors).
 EXIT_VIOLATIONS = 3
@@ -38,19 +37,12 @@ def parse_instant(text: str, field: str) -> dt.datetime:
 
 
 def cmd_compliance_report(args: argparse.Namespace) -> int:
-    since = parse_instant(args.since, "from") if args.since else dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-    until = parse_instant(args.until, "to") if args.until else dt.datetime.now(dt.UTC)
+    since = parse_instant(args.since, "from") if args.since else None
+    until = parse_instant(args.until, "to") if args.until else None
 
     async def go(store: Store) -> int:
-        campaign = await store.get_campaign(args.campaign)
-        profile = profile_named(campaign.compliance.value)
-        report = await store.compliance_report(
-            campaign.name,
-            since=since,
-            until=until,
-            abandon_window_s=profile.window_s,
-            abandon_cap=profile.abandon_cap,
-        )
+        now = dt.datetime.now(dt.UTC)
+        report = await store.audit_campaign(args.campaign, since=since, until=until, now=now)
         print(format_report(report))
         return 0 if report.violations == 0 else EXIT_VIOLATIONS
 

@@ -138,6 +138,7 @@ async def import_contacts(
     source: str = "",
     on_reject: Callable[[RejectedRow], None] | None = None,
     dry_run: bool = False,
+    on_batch: Callable[[int, int], None] | None = None,
 ) -> ImportReport:
     """Import ``rows`` into ``campaign``; call ``on_reject`` for every rejected row, in line order.
 
@@ -146,6 +147,7 @@ async def import_contacts(
         status: the status imported contacts get (default: the campaign's default status).
         batch_size: rows per transaction.
         dry_run: check everything, store nothing (every batch is rolled back).
+        on_batch: called after each batch with the rows imported and rejected so far (progress).
 
     Raises:
         NotFound: no such campaign or status.
@@ -218,6 +220,8 @@ async def import_contacts(
         batches += 1
         committed_line = batch[-1].line
         batch.clear()
+        if on_batch is not None:
+            on_batch(imported, rejected)
 
     # number -> line of the row that holds it, this batch (earlier ones are in the database, or
     # for a dry run, kept here: nothing reached the database)

@@ -33,12 +33,16 @@ from dataclasses import dataclass
 import asyncpg
 
 from dialer.audit import MAX_IDS, AuditRow, ComplianceReport
+from dialer.campaign.rules import audit_limits
 from dialer.errors import NotFound, ValidationError
+from dialer.store.attempt_log import _aware
 from dialer.store.connection import PoolNoun
 from dialer.store.eligibility import ZONES
 
 #: Shortest retention ``prune_records`` accepts: six months and a few days (Ofcom's minimum).
 MIN_RETENTION_DAYS = 183
+#: Longest: a thousand years, far past any record and inside what a date can hold.
+MAX_RETENTION_DAYS = 365_250
 
 #: FCC 47 CFR 64.1200(a)(6): an unanswered call rings at least 15 seconds.
 MIN_RING_S = 15.0
@@ -205,13 +209,39 @@ class Audit(PoolNoun):
             rows=tuple(rows),
         )
 
+    async def audit_campaign(
+        self, campaign: str, *, since: dt.datetime | None, until: dt.datetime | None, now: dt.datetime
+    ) -> ComplianceReport:
+        """The report both front ends show: the campaign profile's abandon window and cap
+        (:func:`dialer.campaign.rules.audit_limits`), every call from ``since`` (default: the
+        first) to ``until`` (default: ``now``); a bound without an offset is UTC.
+
+        Raises:
+            ValidationError: ``until`` not after ``since``.
+            NotFound: no such campaign.
+        """
+        profile = await self.pool.fetchval("SELECT compliance FROM campaigns WHERE name = $1", campaign)
+        if profile is None:
+            raise NotFound("campaign", campaign)
+        window_s, cap = audit_limits(profile)
+        return await self.compliance_report(
+            campaign,
+            since=_aware(since, "from") or dt.datetime(1970, 1, 1, tzinfo=dt.UTC),
+            until=_aware(until, "to") or now,
+            abandon_window_s=window_s,
+            abandon_cap=cap,
+        )
+
     async def prune_records(self, older_than_days: float, *, at: dt.datetime) -> PruneResult:
         """Delete closed attempts and status changes older than ``older_than_days`` before ``at``.
 
         Raises:
             ValidationError: fewer than :data:`MIN_RETENTION_DAYS` days (records must be kept
-                at least six months), or a naive ``at``.
+                at least six months), more than :data:`MAX_RETENTION_DAYS` (or not a number),
+                or a naive ``at``.
         """
+        if not older_than_days <= MAX_RETENTION_DAYS:  # NaN too: no cut-off a calendar holds
+            raise ValidationError("older-than", f"must be at most {MAX_RETENTION_DAYS} days", older_than_days)
         if older_than_days < MIN_RETENTION_DAYS:
             raise ValidationError(
                 "older-than",
@@ -257,3 +287,4 @@ def _window_name(window: dt.timedelta) -> str:
     if hours >= 48 and hours % 24 == 0:
         return f"{int(hours // 24)}d"
     return f"{hours:g}h"
+

@@ -57,6 +57,13 @@ class Console:
         await page.click("#login-submit")
         await page.wait_for_selector("#sign-out")
 
+    async def open_screen(self, page: Page, screen: str) -> None:
+        """Open a screen from the header: its own link, or its group's menu first (main.js)."""
+        link = f"a[href='#/{screen}']"
+        if not await page.locator(f"header nav {link}").is_visible():
+            await page.locator("header nav details.menu", has=page.locator(link)).locator("summary").click()
+        await page.locator(f"header nav {link}").click()
+
     async def shot(self, page: Page, name: str) -> None:
         SHOTS.mkdir(parents=True, exist_ok=True)
         await page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)

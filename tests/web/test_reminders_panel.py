@@ -32,7 +32,7 @@ async def test_a_supervisor_sees_the_service_saves_templates_and_rules_and_reads
     await rig.campaign("REM", "q-prev", DialingMode.PREVIEW)
     page = await console.page()
     await console.sign_in(page, "sue")
-    await page.click("header nav a[href='#/reminders']")
+    await console.open_screen(page, "reminders")
     await expect(page.locator("#rem-running")).to_have_text("running")
     await expect(page.locator("#rem-campaign")).to_have_value("REM")
     # a template naming a field the sample has not: refused, the server's words shown
@@ -102,7 +102,7 @@ async def test_the_reminders_panel_in_polish(console: Console) -> None:
     await rig.campaign("PRZ", "q-prev", DialingMode.PREVIEW)
     page = await console.page(locale="pl-PL")
     await console.sign_in(page, "sue")
-    await page.click("header nav a[href='#/reminders']")
+    await console.open_screen(page, "reminders")
     await expect(page.locator("h1", has_text="Przypomnienia")).to_be_visible()
     await expect(page.locator("#rem-running")).to_have_text("działa")
     await _save_template(page, "zly", "{% if %}")

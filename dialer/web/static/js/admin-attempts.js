@@ -5,15 +5,10 @@
 import { api } from './api.js';
 import { h, localTime, percent } from './dom.js';
 import { label, t } from './i18n.js';
-import { choices, download, fill, frame, options, pager, query, table } from './admin-ui.js';
+import { choices, download, fill, frame, instant, options, pager, query, table } from './admin-ui.js';
 
 const PAGE = 50;
 const OUTCOMES = ['answered', 'busy', 'no_answer', 'congestion', 'failed', 'machine', 'abandoned', 'invalid_number', 'cancelled', 'lost', 'pbx_shutdown'];
-
-// a datetime-local input (the browser's zone) as an instant the API reads
-function instant(input) {
-  return input.value ? new Date(input.value).toISOString() : '';
-}
 
 export function mount(root) {
   const campaign = choices('at-campaign', [], { blank: 'admin.any' });

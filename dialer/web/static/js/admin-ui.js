@@ -272,16 +272,40 @@ export async function download(path, filename) {
 
 // A file upload (multipart, field `file`) with its progress: onProgress(fraction) while the
 // bytes go, then null while the engine reads them.
-export function upload(path, file, onProgress = () => {}) {
+// With onLine the path answers lines of JSON as it works (application/x-ndjson): each line
+// goes to onLine as it arrives; the promise gives the last line's `result` ({event: done}), or
+// rejects with the body of its {event: error} line as a 4xx would.
+export function upload(path, file, onProgress = () => {}, onLine = null) {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
+    let seen = 0;
+    const lines = [];
+    const take = () => {
+      const text = xhr.responseText;
+      let end = text.indexOf('\n', seen);
+      while (end >= 0) {
+        const line = JSON.parse(text.slice(seen, end));
+        lines.push(line);
+        onLine(line);
+        seen = end + 1;
+        end = text.indexOf('\n', seen);
+      }
+    };
     xhr.open('POST', `/api/v1${path}`);
     for (const [k, v] of Object.entries(authorization())) xhr.setRequestHeader(k, v);
-    xhr.setRequestHeader('Accept', 'application/json');
+    xhr.setRequestHeader('Accept', onLine ? 'application/x-ndjson, application/json' : 'application/json');
     xhr.upload.onprogress = (e) => onProgress(e.lengthComputable ? e.loaded / e.total : null);
     xhr.upload.onload = () => onProgress(null);
     xhr.onerror = () => reject(new Error('upload failed'));
+    if (onLine) xhr.onprogress = () => { if (xhr.status >= 200 && xhr.status < 300) take(); };
     xhr.onload = () => {
+      if (onLine && xhr.status >= 200 && xhr.status < 300) {
+        take();
+        const last = lines[lines.length - 1] || {};
+        if (last.event === 'done') resolve(last.result);
+        else reject(new ApiError(last.status || 500, last.body || null));
+        return;
+      }
       let body = null;
       try { body = xhr.responseText ? JSON.parse(xhr.responseText) : null; } catch (err) { body = { reason: xhr.responseText }; }
       if (xhr.status >= 200 && xhr.status < 300) resolve(body);
@@ -294,6 +318,11 @@ export function upload(path, file, onProgress = () => {}) {
     data.append('file', file);
     xhr.send(data);
   });
+}
+
+// A datetime-local input (the browser's zone) as an instant the API reads ('' when empty).
+export function instant(input) {
+  return input.value ? new Date(input.value).toISOString() : '';
 }
 
 // "?a=1&b=x" of the values that are set.
