@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
+from dialer.campaign.ownership import FencedStore, Ownership
 from dialer.errors import AttemptClosed, NotFound, OwnershipLost
 from dialer.model import AppliedOutcome, AttemptResult, Fence, Outcome
 from dialer.store.store import Store
@@ -136,3 +137,21 @@ async def test_a_batch_under_a_fence_taken_over_writes_nothing(store: Store) -> 
     assert [OwnershipLost, OwnershipLost] == [type(r) for r in results]
     assert {None} == {x.ended_at for x in await store.open_attempts("batch-a")}
     assert 2 == len(await store.open_attempts("batch-a"))
+
+
+async def test_a_fenced_runner_batches_under_its_token_and_learns_when_it_lost(store: Store) -> None:
+    name = await make_campaign(store)
+    cid = (await store.get_campaign(name)).id
+    ownership = Ownership(store, "batch-f")
+    token, _ = await store.take_campaign("batch-f", cid, expiry_s=30) or (0, None)
+    ownership.tokens[cid] = token
+    lost: list[int] = []
+    fenced = FencedStore(store, ownership, cid, lost.append)
+    a, b, c = await _opened(store, name, ["+48510003301", "+48510003302", "+48510003303"], owner="batch-f")
+    done = await fenced.close_attempts([(a, AttemptResult(Outcome.BUSY, ended_at=NOON))])
+    assert [a] == [r.attempt_id for r in done if isinstance(r, AppliedOutcome)] and [] == lost
+    await store.take_campaign("batch-g", cid, expiry_s=0)  # taken over: the token no longer holds
+    refused = await fenced.close_attempts([(x, AttemptResult(Outcome.BUSY, ended_at=NOON)) for x in (b, c)])
+    assert [OwnershipLost, OwnershipLost] == [type(r) for r in refused]
+    assert [cid] == lost and cid not in ownership.tokens
+    assert 2 == len(await store.open_attempts("batch-f"))
