@@ -8,10 +8,8 @@ single close would retry it. Against the embedded PostgreSQL.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import asyncpg
-import pytest
 
 from dialer.campaign.ownership import FencedStore, Ownership
 from dialer.errors import AttemptClosed, NotFound, OwnershipLost
@@ -20,16 +18,6 @@ from dialer.store.store import Store
 from tests.dialer.conftest import make_campaign, utc
 
 NOON = utc(2026, 3, 10, 12)
-
-
-@pytest.fixture
-async def one_conn_store(db_dsn: str) -> AsyncIterator[Store]:
-    """A store whose pool has a single connection, so one query logger sees everything."""
-    s = await Store.open(db_dsn, min_size=1, max_size=1, migrate_now=False)
-    try:
-        yield s
-    finally:
-        await s.close()
 
 
 async def _opened(store: Store, camp: str, numbers: list[str], owner: str = "e1") -> list[int]:
