@@ -12,8 +12,10 @@ Two phases:
 
 1. **Memory** (first, while the process is fresh: CPython keeps freed memory in its pools, so
    an "idle" figure taken after the ramp would hide what calls cost). A simulator in real
-   time where nobody answers, a 10-minute ring timeout, calls launched at ``--fill-rate``
-   until ``--in-progress`` (5,000) are up: the resident set size (``VmRSS``) before and then.
+   time where nobody answers, the longest ring the campaign rules accept (120 s, ``MAX_RING_S``),
+   calls launched at ``--fill-rate`` until ``--in-progress`` (5,000) are up: the resident set
+   size (``VmRSS``) before and then. The fill must take less than the ring (5,000 at 150/s:
+   33 s), else the first calls end before the last start; the phase says so if it does.
 2. **Ramp.** The rate is raised step by step (``--rates``); each step runs ``--step-s``
    seconds and reports the attempts launched and closed per second, this process's CPU
    seconds per 1,000 attempts, SQL statements per attempt (every statement asyncpg sends,
@@ -59,6 +61,7 @@ from ami.client import AmiClient
 from ami.pool import AmiPool
 from config.model import AmiServerConfig
 from config.secret import Secret
+from dialer.campaign.rules import MAX_RING_S
 from dialer.campaign.runner import CampaignRunner
 from dialer.campaign.settings import RunnerSettings
 from dialer.clock import RealClock
@@ -525,7 +528,7 @@ async def ramp(store: CountingStore, counter: StatementCounter, args: argparse.N
 async def memory(store: CountingStore, args: argparse.Namespace, rate: float) -> tuple[int, int, int, float]:
     """(RSS before, RSS at ``--in-progress`` calls, calls reached, seconds to reach them)."""
     n = args.in_progress
-    camp = await make_campaign(store, "HOLD", n + 1000, ring_timeout_s=600, first=20_000_000)
+    camp = await make_campaign(store, "HOLD", n + 1000, ring_timeout_s=MAX_RING_S, first=20_000_000)
     settings = RunnerSettings(
         tick_s=0.02,
         hopper_low=500,
@@ -643,6 +646,12 @@ async def main_async(args: argparse.Namespace) -> int:
                     f"{(at_n - before) / max(reached, 1) / 1024:.1f} KiB per call",
                     flush=True,
                 )
+                if reached < args.in_progress:
+                    print(
+                        f"memory: only {reached} of {args.in_progress} calls were up within "
+                        f"{args.memory_timeout_s:g} s (the engine could not launch at {args.fill_rate:g}/s)",
+                        flush=True,
+                    )
             floor = await ami_floor(args, args.floor_calls)
             print(
                 f"baseline: bare AMI client path, {args.floor_calls} calls: {floor:.2f} CPU s per 1,000 calls"
@@ -705,7 +714,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=150.0,
         help="attempts per second while filling the memory phase (default 150)",
     )
-    p.add_argument("--memory-timeout-s", type=float, default=120.0)
+    p.add_argument(
+        "--memory-timeout-s",
+        type=float,
+        default=100.0,
+        help="longest fill of the memory phase (default 100: under the 120 s ring, so no call has ended)",
+    )
     p.add_argument(
         "--floor-calls", type=int, default=2000, help="calls of the bare AMI baseline (default 2000)"
     )

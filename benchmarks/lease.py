@@ -131,7 +131,7 @@ def key_plan_lines(plan: list[str]) -> list[str]:
     return keep
 
 
-async def build(store: Store, n: int, seed: int) -> tuple[str, int, float]:
+async def create_schedule(store: Store) -> None:
     await store.create_schedule(
         Schedule(
             name="BENCH",
@@ -141,6 +141,10 @@ async def build(store: Store, n: int, seed: int) -> tuple[str, int, float]:
             timezone="Europe/Warsaw",
         )
     )
+
+
+async def build(store: Store, n: int, seed: int) -> tuple[str, int, float]:
+    await create_schedule(store)
     camp = await store.create_campaign(
         CampaignSpec(
             name="BENCH",
@@ -275,6 +279,15 @@ def row(name: str, xs: list[float], base: float | None) -> str:
     return f"{name:<58} {med:9.2f} {pct(xs, 99):9.2f} {ratio}"
 
 
+async def print_import(store: Store, rows: int, seed: int) -> None:
+    rate, parse_rate, floor = await import_rate(store, rows, seed)
+    print()
+    print(f"{'import ' + format(rows, ',') + ' CSV rows':<58} {'rows/s':>9} {'vs COPY':>10}")
+    print(f"{'real path (parse, normalise, COPY batches)':<58} {rate:9,.0f} {rate / floor:9.2f}x")
+    print(f"{'baseline: parse + normalise only':<58} {parse_rate:9,.0f} {parse_rate / floor:9.2f}x")
+    print(f"{'floor: plain COPY of the parsed rows into the same tables':<58} {floor:9,.0f} {1:9.2f}x")
+
+
 async def main_async(args: argparse.Namespace) -> None:
     server = None
     root: Path | None = None
@@ -293,6 +306,10 @@ async def main_async(args: argparse.Namespace) -> None:
         dsn = dsn.replace("/postgres?", "/dialer_bench?")
     store = await Store.open(dsn, min_size=1, max_size=2)
     try:
+        if args.import_only:
+            await create_schedule(store)
+            await print_import(store, args.import_rows, args.seed)
+            return
         name, cid, build_s = await build(store, args.contacts, args.seed)
         print(
             f"built {args.contacts:,} contacts (+ numbers) in {build_s:.1f} s"
@@ -334,16 +351,7 @@ async def main_async(args: argparse.Namespace) -> None:
             for line in lines:
                 print("   ", line)
         if args.import_rows:
-            rate, parse_rate, floor = await import_rate(store, args.import_rows, args.seed)
-            print()
-            print(
-                f"{'import ' + format(args.import_rows, ',') + ' CSV rows':<58} {'rows/s':>9} {'vs COPY':>10}"
-            )
-            print(f"{'real path (parse, normalise, COPY batches)':<58} {rate:9,.0f} {rate / floor:9.2f}x")
-            print(f"{'baseline: parse + normalise only':<58} {parse_rate:9,.0f} {parse_rate / floor:9.2f}x")
-            print(
-                f"{'floor: plain COPY of the parsed rows into the same tables':<58} {floor:9,.0f} {1:9.2f}x"
-            )
+            await print_import(store, args.import_rows, args.seed)
     finally:
         await store.close()
         if server is not None:
@@ -358,6 +366,9 @@ def main() -> None:
     p.add_argument("--rounds", type=int, default=200, help="timed leases per state")
     p.add_argument("--baseline-rounds", type=int, default=5, help="timed leases without the index")
     p.add_argument("--import-rows", type=int, default=100_000)
+    p.add_argument(
+        "--import-only", action="store_true", help="only the import rate (no campaign built, no leases)"
+    )
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--dsn", help="use this server instead of a throwaway embedded one")
     asyncio.run(main_async(p.parse_args()))

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-from dialer.errors import PbxUnavailable
+from dialer.errors import DialerError, PbxUnavailable
 from dialer.model import (
     Agent,
     AnswerBucket,
@@ -187,6 +187,12 @@ class ContactStore(Protocol):
     async def release_own_leases(self, engine_id: str, keep: Sequence[int]) -> int: ...
 
     async def close_attempt(self, attempt_id: int, result: AttemptResult) -> AppliedOutcome: ...
+
+    async def close_attempts(
+        self, closes: Sequence[tuple[int, AttemptResult]]
+    ) -> list[AppliedOutcome | DialerError]:
+        """Close the attempts that queued up, as :meth:`close_attempt` each: its outcome or its error."""
+        ...
 
     async def awaiting_disposition(self, engine_id: str) -> list[Attempt]: ...
 

@@ -44,7 +44,7 @@ from dataclasses import dataclass, field, replace
 
 from benchmarks.engine.call_history import CallHistory
 from dialer.campaign import retry
-from dialer.errors import AttemptClosed, LeaseLost, NotFound, ValidationError
+from dialer.errors import AttemptClosed, DialerError, LeaseLost, NotFound, ValidationError
 from dialer.model import (
     ANSWERED_HOLD_S,
     OUTCOME_TRIGGER,
@@ -496,6 +496,18 @@ class MemoryStore:
         c.callback_agent = None
         c.agent_id = None
         return True
+
+    async def close_attempts(
+        self, closes: Sequence[tuple[int, AttemptResult]]
+    ) -> list[AppliedOutcome | DialerError]:
+        """Close each as :meth:`close_attempt` (its outcome, or the error it met)."""
+        results: list[AppliedOutcome | DialerError] = []
+        for attempt_id, result in closes:
+            try:
+                results.append(await self.close_attempt(attempt_id, result))
+            except DialerError as err:
+                results.append(err)
+        return results
 
     async def close_attempt(self, attempt_id: int, result: AttemptResult) -> AppliedOutcome:
         """Close an attempt and apply its automatic status (see the module docstring).

@@ -51,6 +51,7 @@ INDEXED_FIELDS = frozenset(
 )
 
 _Key = tuple[float, str]
+_TALKING, _WRAP_UP = AgentState.TALKING, AgentState.WRAP_UP
 _Busy = tuple[str, float]
 
 
@@ -151,9 +152,10 @@ class AgentIndex:
     def load(self, now_s: float) -> BoardLoad:
         """Talk and wrap-up elapsed times and the counts the pacing policy reads."""
         c = self.counts
+        # ``d if d > 0.0 else 0.0`` is ``max(0.0, d)`` to the bit (NaN too) without a call per agent
         return BoardLoad(
-            talking_elapsed_s=tuple([max(0.0, now_s - s) for _, s in self._busy[AgentState.TALKING]]),
-            wrapping_elapsed_s=tuple([max(0.0, now_s - s) for _, s in self._busy[AgentState.WRAP_UP]]),
+            talking_elapsed_s=tuple([d if (d := now_s - s) > 0.0 else 0.0 for _, s in self._busy[_TALKING]]),
+            wrapping_elapsed_s=tuple([d if (d := now_s - s) > 0.0 else 0.0 for _, s in self._busy[_WRAP_UP]]),
             reserved=c[AgentState.RESERVED] + c[AgentState.OFFERED],
             paused=c[AgentState.PAUSED],
             record_requests=len(self.asking),

@@ -38,7 +38,7 @@ from dialer.campaign.directory import AgentDirectory
 from dialer.campaign.hopper import Hopper
 from dialer.campaign.memory import AbandonLedger, learned_trackers
 from dialer.campaign.outcomes import map_outcome
-from dialer.campaign.writer import OutcomeWriter
+from dialer.campaign.writer import Batch, OutcomeWriter
 from dialer.clock import utc_at
 from dialer.model import AttemptResult, Campaign
 from dialer.model import Outcome as StoreOutcome
@@ -135,6 +135,8 @@ class AttemptCloser:
         self._directory = directory
         self._board = board
         self._policy = policy
+        # Closes that queue up behind the writer's slots go to the store together (issue 18).
+        self._closes = Batch(store.close_attempts)
         self.tally = OutcomeTally(campaign.name, metrics)
         # The campaign's windows: the store's counts plus this runner's (dialer.campaign.memory).
         self.ledger = AbandonLedger([*self.tally.trackers.values(), *learned_trackers(policy)])
@@ -219,4 +221,5 @@ class AttemptCloser:
             lambda: self._store.close_attempt(attempt_id, result),
             done,
             contacts=[contact_id],
+            batch=(self._closes, (attempt_id, result)),
         )

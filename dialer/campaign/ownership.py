@@ -31,7 +31,7 @@ from typing import Any, Protocol
 
 import structlog
 
-from dialer.errors import OwnershipLost
+from dialer.errors import DialerError, OwnershipLost
 from dialer.model import AppliedOutcome, AttemptResult, DialRefusal, Fence, LeasedContact, Outcome
 
 log = structlog.get_logger(__name__)
@@ -88,6 +88,10 @@ class OwnershipStore(Protocol):
     async def close_attempt(
         self, attempt_id: int, result: AttemptResult, *, fence: Fence | None = None
     ) -> AppliedOutcome: ...
+
+    async def close_attempts(
+        self, closes: Sequence[tuple[int, AttemptResult]], *, fence: Fence | None = None
+    ) -> list[AppliedOutcome | DialerError]: ...
 
 
 class Ownership:
@@ -293,3 +297,19 @@ class FencedStore:
         except OwnershipLost:
             self._lost()
             raise
+
+    async def close_attempts(
+        self, closes: Sequence[tuple[int, AttemptResult]], *, fence: Fence | None = None
+    ) -> list[AppliedOutcome | DialerError]:
+        """Close the attempts that queued up under the campaign's fence (as :meth:`close_attempt`, each)."""
+        token = self._ownership.tokens.get(self._campaign_id)
+        if token is None:
+            self._on_lost(self._campaign_id)
+            lost = OwnershipLost(f"campaign {self._campaign_id} is no longer ours")
+            return [lost for _ in closes]
+        results = await self._ownership.store.close_attempts(
+            closes, fence=Fence(self._ownership.engine_id, token)
+        )
+        if any(isinstance(r, OwnershipLost) for r in results):
+            self._lost()
+        return results

@@ -14,7 +14,13 @@ to the campaign -- is a write the store must eventually see, in the order it was
   logged and dropped, since retrying cannot help; any other failure means the database is
   unreachable: the writer reports ``down`` (``on_state(False)``), keeps the write in line and
   retries one write at a time with exponential backoff on the runner's clock until one
-  succeeds (``on_state(True)``).
+  succeeds (``on_state(True)``);
+* writes of one kind that queue up go to the store together (issue 18: closes). A write
+  submitted with a :class:`Batch` joins a batch of its kind started in the same round when
+  no slot is free for it alone, up to ``Batch.limit``; the batch is one call
+  (``Batch.write_many``) that settles each write alone (its result, or the ``DialerError``
+  it met: that write is dropped, the others stand). While the database is down writes go
+  one at a time, unbatched.
 
 The runner owns the task of :meth:`OutcomeWriter.run`; the writer owns the tasks of the writes
 it started and cancels them when its own task is cancelled.
@@ -24,7 +30,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
 import structlog
@@ -35,11 +41,29 @@ from dialer.errors import DialerError
 
 log = structlog.get_logger(__name__)
 
-__all__ = ["OutcomeWriter"]
+__all__ = ["Batch", "OutcomeWriter"]
+
+
+class Batch:
+    """A kind of write that may go to the store many at once.
+
+    Args:
+        write_many: writes the items given, returns one result per item in their order: the
+            write's result, or the ``DialerError`` it met (that write alone is dropped).
+        limit: most writes in one batch.
+    """
+
+    __slots__ = ("limit", "write_many")
+
+    def __init__(
+        self, write_many: Callable[[list[Any]], Awaitable[Sequence[Any]]], *, limit: int = 100
+    ) -> None:
+        self.write_many = write_many
+        self.limit = limit
 
 
 class _Write:
-    __slots__ = ("done", "keys", "started", "what", "write")
+    __slots__ = ("batch", "done", "item", "keys", "started", "what", "write")
 
     def __init__(
         self,
@@ -47,12 +71,16 @@ class _Write:
         write: Callable[[], Awaitable[Any]],
         done: Callable[[Any], None] | None,
         keys: frozenset[int] | None,
+        batch: Batch | None = None,
+        item: Any = None,
     ) -> None:
         self.what = what
         self.write = write
         self.done = done
         self.keys = keys  # the contacts it touches; None: all (waits for and holds back everything)
         self.started = False
+        self.batch = batch  # the kind it may be batched with (None: always alone), and its item
+        self.item = item
 
 
 class OutcomeWriter:
@@ -85,11 +113,12 @@ class OutcomeWriter:
         self._clock = clock
         self._settings = settings
         self._queue: deque[_Write] = deque()
-        self._running: dict[asyncio.Task[Any], _Write] = {}
+        self._running: dict[asyncio.Task[Any], list[_Write]] = {}
         self._wake = asyncio.Event()
         self._on_state = on_state
         self.down = False
         self.written = 0
+        self.batches = 0  # batches of more than one write started so far
 
     def submit(
         self,
@@ -98,6 +127,7 @@ class OutcomeWriter:
         done: Callable[[Any], None] | None = None,
         *,
         contacts: Iterable[int] | None = None,
+        batch: tuple[Batch, Any] | None = None,
     ) -> None:
         """Queue a write behind every earlier write of the same contacts.
 
@@ -106,9 +136,13 @@ class OutcomeWriter:
             write: makes the store call; called again on retry, so it must be repeatable.
             done: called with the write's result once it succeeded (never if dropped).
             contacts: the contacts it touches; None: unknown, a barrier for every write.
+            batch: (kind, item): when writes queue up, this one may go in one
+                ``kind.write_many`` call with others of its kind (``item`` its part); alone
+                it is ``write()``. Needs ``contacts``.
         """
         keys = frozenset(contacts) if contacts is not None else None
-        self._queue.append(_Write(what, write, done, keys))
+        kind, item = batch if batch is not None and keys is not None else (None, None)
+        self._queue.append(_Write(what, write, done, keys, kind, item))
         self._wake.set()
 
     @property
@@ -127,34 +161,54 @@ class OutcomeWriter:
             await self._clock.sleep(min(0.05, max(0.0, deadline - self._clock.now())))
         return not self._queue
 
-    def _startable(self) -> list[_Write]:
+    def _startable(self) -> list[list[_Write]]:
+        """What may start now: each a write alone or a batch (a write with no slot of its own
+        joins a batch of its kind started in this round)."""
         limit = 1 if self.down else self._settings.max_concurrent_writes
         room = limit - len(self._running)
-        ready: list[_Write] = []
+        ready: list[list[_Write]] = []
+        open_batches: dict[int, list[_Write]] = {}  # by id of the kind, still with room
         held: set[int] = set()  # contacts of earlier writes, waiting or running
         for w in self._queue:
-            if room <= 0:
+            if room <= 0 and not open_batches:
                 break
             if w.keys is None:
                 if not w.started and not self._running and not ready and w is self._queue[0]:
-                    ready.append(w)
+                    ready.append([w])
                 break  # nothing after a write of unknown contacts may overtake it
             if not w.started and not (w.keys & held):
-                ready.append(w)
-                room -= 1
+                if room > 0:
+                    ready.append([w])
+                    room -= 1
+                    if w.batch is not None and not self.down:
+                        open_batches[id(w.batch)] = ready[-1]
+                elif w.batch is not None and id(w.batch) in open_batches:
+                    group = open_batches[id(w.batch)]
+                    group.append(w)
+                    if len(group) >= w.batch.limit:
+                        del open_batches[id(w.batch)]
             held |= w.keys
             if self.down:
                 break
         return ready
+
+    def _start(self, group: list[_Write]) -> asyncio.Future[Any]:
+        for w in group:
+            w.started = True
+        if len(group) == 1:
+            return asyncio.ensure_future(group[0].write())
+        self.batches += 1
+        kind = group[0].batch
+        assert kind is not None
+        return asyncio.ensure_future(kind.write_many([w.item for w in group]))
 
     async def run(self) -> None:
         """Start, settle and retry writes until cancelled (then cancel the writes running)."""
         backoff = self._settings.db_retry_initial_s
         try:
             while True:
-                for w in self._startable():
-                    w.started = True
-                    self._running[asyncio.ensure_future(w.write())] = w
+                for group in self._startable():
+                    self._running[self._start(group)] = group  # type: ignore[index]
                 if not self._running:
                     self._wake.clear()
                     await self._wake.wait()
@@ -169,10 +223,10 @@ class OutcomeWriter:
                 self._wake.clear()
                 failed = False
                 for task in finished:
-                    w = self._running.pop(task, None)  # type: ignore[arg-type]
-                    if w is None:
+                    group = self._running.pop(task, None)  # type: ignore[arg-type]
+                    if group is None:
                         continue
-                    if self._finish(w, task):
+                    if self._finish(group, task):
                         backoff = self._settings.db_retry_initial_s
                     else:
                         failed = True
@@ -184,26 +238,40 @@ class OutcomeWriter:
                 task.cancel()
             await asyncio.gather(*self._running, return_exceptions=True)
 
-    def _finish(self, w: _Write, task: asyncio.Future[Any]) -> bool:
-        """Settle one finished write; False if the database looked unreachable (retry it)."""
+    def _finish(self, group: list[_Write], task: asyncio.Future[Any]) -> bool:
+        """Settle a finished write or batch; False if the database looked unreachable (retry it)."""
         err = task.exception() if not task.cancelled() else asyncio.CancelledError()
+        if isinstance(err, DialerError) and len(group) > 1:
+            # the batch as a whole refused (write_many settles each write): each goes alone
+            log.warning("store_batch_refused", write=group[0].what, size=len(group), error=str(err))
+            for w in group:
+                w.started, w.batch = False, None
+            return True
         if isinstance(err, DialerError):
-            log.warning("store_write_dropped", write=w.what, error=str(err))
-            self._queue.remove(w)
+            log.warning("store_write_dropped", write=group[0].what, error=str(err))
+            self._queue.remove(group[0])
             return True
         if err is not None:
-            w.started = False
+            for w in group:
+                w.started = False
             if not self.down:
                 self.down = True
                 self._on_state(False)
-                log.warning("store_unreachable", write=w.what, error=type(err).__name__, pending=self.pending)
+                log.warning(
+                    "store_unreachable", write=group[0].what, error=type(err).__name__, pending=self.pending
+                )
             return False
-        self._queue.remove(w)
-        self.written += 1
+        results = [task.result()] if len(group) == 1 else list(task.result())
         if self.down:
             self.down = False
             self._on_state(True)
             log.info("store_reachable", pending=self.pending)
-        if w.done is not None:
-            w.done(task.result())
+        for w, result in zip(group, results, strict=True):
+            self._queue.remove(w)
+            if len(group) > 1 and isinstance(result, DialerError):
+                log.warning("store_write_dropped", write=w.what, error=str(result))
+                continue
+            self.written += 1
+            if w.done is not None:
+                w.done(result)
         return True

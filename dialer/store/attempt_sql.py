@@ -27,7 +27,9 @@ one attempt per call, so each is as few statements as the rules allow:
   (a lease renewed, a disposition) makes the write do nothing, and the close is read and
   planned again: the same outcome as the old BEGIN / SELECT FOR UPDATE / write / COMMIT,
   in half the round trips. A callback's call that may stay pending (the grid's missed rule
-  ``retry``, several statements) still runs in one transaction.
+  ``retry``, several statements) still runs in one transaction. Closes that queue up
+  (``Attempts.close_attempts``) share the read (it takes arrays) and send their writes in one
+  round trip (``fetchmany``: one transaction), each with its own guard.
 
 **Fencing** (issue 15). Every attempt write must also be made by the campaign's owner with its
 current token (:func:`dialer.store.owners.owner_holds`; a NULL token: unfenced): the ``ok_owner``

@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 import asyncpg
 
 from dialer.campaign import retry
-from dialer.errors import AttemptClosed, LeaseLost, NotFound, OwnershipLost, ValidationError
+from dialer.errors import AttemptClosed, DialerError, LeaseLost, NotFound, OwnershipLost, ValidationError
 from dialer.model import (
     ANSWERED_HOLD_S,
     OUTCOME_TRIGGER,
@@ -431,6 +431,78 @@ class Attempts(PoolNoun):
                 if result.outcome is not Outcome.CANCELLED:
                     await retry_in_window(conn, row["callback_id"], row["campaign_id"], result.ended_at)
             return applied
+
+    async def close_attempts(
+        self, closes: Sequence[tuple[int, AttemptResult]], *, fence: Fence | None = None
+    ) -> list[AppliedOutcome | DialerError]:
+        """Close many attempts in two round trips when nothing stands in the way: the closes that queued up.
+
+        The same read as :meth:`close_attempt` for all of them (one statement: the read takes
+        arrays), each planned alone, then every planned write in one round trip and one
+        transaction (asyncpg's ``fetchmany``: the prepared write bound and executed once per
+        close, one Sync), in contact order. Each write keeps its own guard (attempt open,
+        contact row the version read, the fence), so a close its guard refuses simply wrote
+        nothing; it and every close the batch cannot take (a callback's call that may stay
+        pending, a second close of the same contact, a batch the database refused as a
+        whole, e.g. a deadlock) go through :meth:`close_attempt` one by one, which re-reads,
+        retries and raises as for a single close. The result, in the order given, is each
+        close's outcome or the error it met (``NotFound``, ``AttemptClosed``,
+        ``OwnershipLost``); an unreachable database raises and nothing is lost (each close
+        is all or nothing, and a retry re-reads what is still open).
+        """
+        results: list[AppliedOutcome | DialerError | None] = [None] * len(closes)
+        fenced = (None, None) if fence is None else (fence.engine_id, fence.token)
+        triggers = [OUTCOME_TRIGGER[result.outcome] for _, result in closes]
+        rows = {
+            r["attempt_id"]: r
+            for r in await self.pool.fetch(
+                CLOSE_READ_SQL,
+                [attempt_id for attempt_id, _ in closes],
+                [None if t is None else t.value for t in triggers],
+                *fenced,
+            )
+        }
+        planned: dict[str, list[tuple[int, int, tuple[object, ...], AppliedOutcome]]] = {}
+        alone: list[int] = []
+        contacts: set[int] = set()
+        for i, ((attempt_id, result), trigger) in enumerate(zip(closes, triggers, strict=True)):
+            row = rows.get(attempt_id)
+            if row is None:
+                results[i] = NotFound("attempt", attempt_id)
+            elif not row["owned"]:
+                results[i] = OwnershipLost(f"attempt {attempt_id}: campaign taken over from {fenced[0]}")
+            elif row["ended_at"] is not None:
+                results[i] = AttemptClosed(f"attempt {attempt_id} was closed already ({row['outcome']})")
+            elif row["contact_id"] in contacts or (
+                row["callback_id"] is not None and result.outcome not in (Outcome.ANSWERED, Outcome.CANCELLED)
+            ):
+                alone.append(i)
+            else:
+                contacts.add(row["contact_id"])
+                sql, args, applied = _close_plan(row, attempt_id, result, trigger)
+                planned.setdefault(sql, []).append(
+                    (row["contact_id"], i, (*args, row["contact_version"], *fenced), applied)
+                )
+        for sql, writes in planned.items():
+            writes.sort(key=lambda w: w[0])  # one lock order for every batch
+            try:
+                wrote = {r["id"] for r in await self.pool.fetchmany(sql, [w[2] for w in writes])}
+            except asyncpg.PostgresError:  # refused as a whole (e.g. a deadlock): one by one
+                wrote = set()
+            for contact_id, i, _, applied in writes:
+                if contact_id in wrote:
+                    results[i] = applied
+                else:
+                    alone.append(i)  # its guard refused: read, planned and written again alone
+        for i in sorted(alone):
+            attempt_id, result = closes[i]
+            try:
+                results[i] = await self.close_attempt(attempt_id, result, fence=fence)
+            except (NotFound, AttemptClosed, OwnershipLost) as err:
+                results[i] = err
+        done = [r for r in results if r is not None]
+        assert len(done) == len(closes)  # every close settled one way or the other
+        return done
 
     async def set_disposition(
         self,

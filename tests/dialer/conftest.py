@@ -9,6 +9,7 @@ import asyncio
 import datetime as dt
 import itertools
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
 import asyncpg
 import pytest
@@ -36,13 +37,26 @@ def db_dsn(make_database: Callable[[], str]) -> str:
     return dsn
 
 
-@pytest.fixture
-async def store(db_dsn: str) -> AsyncIterator[Store]:
-    s = await Store.open(db_dsn, min_size=1, max_size=4, migrate_now=False)
+@asynccontextmanager
+async def _opened(db_dsn: str, max_size: int) -> AsyncIterator[Store]:
+    s = await Store.open(db_dsn, min_size=1, max_size=max_size, migrate_now=False)
     try:
         yield s
     finally:
         await s.close()
+
+
+@pytest.fixture
+async def store(db_dsn: str) -> AsyncIterator[Store]:
+    async with _opened(db_dsn, 4) as s:
+        yield s
+
+
+@pytest.fixture
+async def one_conn_store(db_dsn: str) -> AsyncIterator[Store]:
+    """A store whose pool has a single connection, so one query logger sees everything."""
+    async with _opened(db_dsn, 1) as s:
+        yield s
 
 
 def unique(prefix: str) -> str:

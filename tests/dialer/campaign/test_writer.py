@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 
-from dialer.campaign.writer import OutcomeWriter
+from dialer.campaign.writer import Batch, OutcomeWriter
 from dialer.clock import RealClock
 from dialer.errors import NotFound
 from tests.dialer.campaign.runner_fixtures import FAST, wait_for
@@ -109,6 +109,34 @@ async def test_a_failed_write_is_retried_in_place_and_a_dropped_one_does_not_blo
         await wait_for(lambda: done == ["a1", "a2"])  # a1 retried first, a2 after it; "gone" dropped
         assert [False, True] == states
         assert 0 == writer.pending
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_writes_that_queue_up_go_in_one_batch_each_settled_alone() -> None:
+    log = _Log()
+    writer, task, _ = await _writer(max_concurrent_writes=1)
+    batches: list[list[int]] = []
+
+    async def write_many(items: list[int]) -> list[object]:
+        batches.append(items)
+        return [NotFound("attempt", i) if i == 3 else i for i in items]
+
+    kind = Batch(write_many, limit=3)
+    done: list[object] = []
+    try:
+        writer.submit("first", log.write("first"), done.append, contacts=[1])
+        await wait_for(lambda: log.events == ["start first"])
+        for i in range(2, 7):  # queued behind the one slot; 5 and 6 share contact 5
+            writer.submit(f"w{i}", log.write(f"w{i}"), done.append, contacts=[min(i, 5)], batch=(kind, i))
+        for gate in log.gates.values():
+            gate.set()  # "first" finishes; a write alone finishes at once
+        # w2 takes the slot and w3, w4 join it (limit 3); w5 next; w6 waits for w5 (same contact)
+        await wait_for(lambda: 0 == writer.pending)
+        assert [[2, 3, 4]] == batches  # w5 then w6 came alone: the slot was free for each
+        assert ["first", 2, 4, "w5", "w6"] == done  # w3's NotFound dropped it alone
+        assert (4, 1) == (writer.written - 1, writer.batches)
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
@@ -15,16 +14,6 @@ from dialer.store.store import Store
 from tests.dialer.conftest import make_campaign, utc
 
 NOON = utc(2026, 3, 10, 12)
-
-
-@pytest.fixture
-async def one_conn_store(db_dsn: str) -> AsyncIterator[Store]:
-    """A store whose pool has a single connection, so one query logger sees everything."""
-    s = await Store.open(db_dsn, min_size=1, max_size=1, migrate_now=False)
-    try:
-        yield s
-    finally:
-        await s.close()
 
 
 async def _log_queries(store: Store) -> list[str]:
