@@ -105,7 +105,10 @@ async def _stream(ctx: ApiContext, user: User, token: str) -> AsyncIterator[str]
             messages, sub.notices = sub.notices, []
             if watcher is not None:
                 try:
-                    messages += await watcher.look(tick)
+                    async for batch in watcher.look(tick):  # a state event before a screen pop's reads
+                        last_sent = loop.time()
+                        yield "".join(messages + batch)
+                        messages = []
                 except DialerError:
                     pass  # a contact read failed (database down): the next look retries
             if messages:
