@@ -83,7 +83,8 @@ async def _stream(ctx: ApiContext, user: User, token: str) -> AsyncIterator[str]
     watcher = AgentWatcher(ctx, user.agent) if user.role is Role.AGENT and user.agent else None
     sub = Subscription(hash_token(token), watcher, supervisor=user.role in (Role.SUPERVISOR, Role.ADMIN))
     if watcher is not None:  # what "assigned" is measured against
-        watcher.assignments(await ctx.store.agent_campaigns(watcher.agent))
+        async with ctx.streams.reads:
+            watcher.assignments(await ctx.store.agent_campaigns(watcher.agent))
     ctx.streams.add(sub)
     loop = asyncio.get_running_loop()
     try:

@@ -136,7 +136,8 @@ class AgentWatcher:
             if talking is not None and self._talking.get(c.campaign) != talking:
                 if out:
                     yield out
-                contact = await screen_pop(ctx, talking, c.campaign)
+                async with ctx.streams.reads:
+                    contact = await screen_pop(ctx, talking, c.campaign)
                 out = [sse("call", {"campaign": c.campaign, "contact": contact.model_dump(mode="json")})]
             self._talking[c.campaign] = talking
         if self._was_logging_out and not state.logged_in:
@@ -146,7 +147,8 @@ class AgentWatcher:
         if self._running is not None and running - self._running:
             if out:
                 yield out
-            self.assigned = set(await ctx.store.agent_campaigns(agent))  # "you were assigned" too
+            async with ctx.streams.reads:
+                self.assigned = set(await ctx.store.agent_campaigns(agent))  # "you were assigned" too
             out = [
                 sse("campaign_started", {"campaign": name})
                 for name in sorted((running - self._running) & self.assigned)
@@ -195,7 +197,8 @@ class AgentWatcher:
     async def _offer(self, campaign: str, contact_id: int) -> str:
         runner = self._ctx.engine.runner(campaign)
         kind = runner.agents.view(self.agent).kind if runner is not None else None
-        contact = await screen_pop(self._ctx, contact_id, campaign)
+        async with self._ctx.streams.reads:
+            contact = await screen_pop(self._ctx, contact_id, campaign)
         return sse(
             "offer", OfferOut(campaign=campaign, kind=kind.value if kind else "preview", contact=contact)
         )
