@@ -30,6 +30,10 @@ JSON body, 300 requests on fresh connections, 20 at a time, the server's CPU tim
 request, on the shared 2-core machine): h11 0.9-1.2 ms, httptools 0.5-0.6 ms; uvloop gave
 no steady gain (0.7-0.8 ms) and would change the loop the engine dials on, so the API uses
 httptools (a dependency) on the standard loop.
+
+Length: one benchmark in three roles (the engine's side, the load client it starts as a
+process of this module with ``--client``, and the loop-stall sampler of ``--stalls``); apart,
+each would import the others' constants and protocol.
 """
 
 from __future__ import annotations
