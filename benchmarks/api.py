@@ -10,8 +10,9 @@ the API's load on the same machine at the same time:
 
 1. **quiet** — the agents are logged in and take calls; the API serves nothing;
 2. **streams** — every agent has its event stream open, no other API traffic;
-3. **load** — every agent, in turn, pauses and gets ready again through the API, then reads
-   its state, with ``--think-s`` between clicks (one request in flight per agent).
+3. **load** — every agent pauses and at once gets ready again through the API, reading its
+   state after each, about every ``2 * --think-s`` (one request in flight per agent; see
+   :meth:`Agent.act`).
 
 Reported: p50/p99 of agent actions (``POST .../pause`` and ``.../ready``) and state reads
 (``GET /agents/{agent}``), each on a fresh connection, p50/p99 of event delivery (request
@@ -29,6 +30,10 @@ JSON body, 300 requests on fresh connections, 20 at a time, the server's CPU tim
 request, on the shared 2-core machine): h11 0.9-1.2 ms, httptools 0.5-0.6 ms; uvloop gave
 no steady gain (0.7-0.8 ms) and would change the loop the engine dials on, so the API uses
 httptools (a dependency) on the standard loop.
+
+Length: one benchmark in three roles (the engine's side, the load client it starts as a
+process of this module with ``--client``, and the loop-stall sampler of ``--stalls``); apart,
+each would import the others' constants and protocol.
 """
 
 from __future__ import annotations
@@ -41,11 +46,14 @@ import json
 import os
 import sys
 import tempfile
+import threading
 import time
+import traceback
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import numpy as np
@@ -63,6 +71,14 @@ from dialer.store.users import Role
 
 PASSWORD = "benchmark-password"
 CAMPAIGN = "BENCH_API"
+# The agents' pace sets the attempt rate of a progressive campaign: 200 agents / the mean cycle
+# of an attempt. With the simulator's population (45 % answered: ~9 s to answer, ~82 s of talk
+# on average; the rest busy in ~1 s or ringing out in the campaign's 20 s) a cycle is ~92 s x
+# the time scale for an answered call plus the wrap-up, so at 0.05 and a 1 s wrap-up it was
+# ~3 s: ~65 attempts/s at most, which is why the engine never reached 100 when idle. At 0.03
+# and 0.5 s it is ~1.9 s: ~105 attempts/s when the engine keeps up.
+_WRAP_UP_S = 0.5
+_PHASES = ("quiet (API idle)", "streams open", "streams + actions")
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -73,10 +89,16 @@ class LoopLag:
     """How late a 10 ms sleep wakes on this process's loop, sampled all along (seconds), and
     what ``probe`` says at each sample (the runner's reasons not to dial, in the engine)."""
 
-    def __init__(self, probe: Callable[[], tuple[str, ...]] = tuple) -> None:
+    def __init__(
+        self,
+        probe: Callable[[], tuple[str, ...]] = tuple,
+        states: Callable[[], dict[str, int]] = dict,
+    ) -> None:
         self.samples: list[float] = []
         self.said: Counter[str] = Counter()
+        self.states: Counter[str] = Counter()
         self._probe_with = probe
+        self._states_of = states
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -88,6 +110,7 @@ class LoopLag:
             await asyncio.sleep(0.01)
             self.samples.append(time.perf_counter() - t0 - 0.01)
             self.said.update(self._probe_with())
+            self.states.update(self._states_of())
 
     def take(self) -> list[float]:
         """The samples since the last take."""
@@ -99,9 +122,82 @@ class LoopLag:
         n, self.said = self.said, Counter()
         return ", ".join(f"{k} {v / max(1, len(self.samples) + 1):.0%}" for k, v in n.most_common())
 
+    def take_states(self) -> str:
+        """The agents' mean shares by board state since the last call (``state share%``)."""
+        n, self.states = self.states, Counter()
+        shares = [(k, v) for k, v in n.most_common() if k not in ("logged_out", "logging_out")]
+        total = sum(v for _, v in shares) or 1
+        return ", ".join(f"{k} {v / total:.0%}" for k, v in shares)
+
     def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
+
+
+class StallSampler:
+    """Which code holds the loop when it is late: a thread that looks at the loop thread's stack
+    every ``every_s`` while the loop's heartbeat is more than ``threshold_s`` old (``--stalls``).
+
+    Each stall is also told apart by the loop thread's CPU time over it: a stall the thread
+    spent on the CPU is our code running without yielding; one it did not is the process
+    waiting for a CPU (the machine's other load) or blocked in a system call.
+    """
+
+    def __init__(self, threshold_s: float = 0.02, every_s: float = 0.002) -> None:
+        self.threshold_s = threshold_s
+        self.every_s = every_s
+        self.sites: Counter[str] = Counter()
+        self.stalls: list[tuple[float, float]] = []  # (wall s, loop thread CPU s) of each stall
+        self._beat = time.perf_counter()
+        self._cpu = time.thread_time()
+        self._ident = threading.get_ident()
+        self._running = True
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def start(self) -> None:
+        asyncio.get_running_loop().call_soon(self._heartbeat)
+        self._thread.start()
+
+    def _heartbeat(self) -> None:
+        now, cpu = time.perf_counter(), time.thread_time()
+        if now - self._beat > self.threshold_s:
+            self.stalls.append((now - self._beat, cpu - self._cpu))
+        self._beat, self._cpu = now, cpu
+        if self._running:
+            asyncio.get_running_loop().call_later(0.001, self._heartbeat)
+
+    def _watch(self) -> None:
+        while self._running:
+            time.sleep(self.every_s)
+            if time.perf_counter() - self._beat > self.threshold_s:
+                frame = sys._current_frames().get(self._ident)
+                if frame is not None:
+                    self.sites[_site(frame)] += 1
+
+    def stop(self) -> None:
+        self._running = False
+
+    def report(self, label: str, top: int = 12) -> None:
+        """Print the stalls since the last report, and forget them."""
+        wall = sum(w for w, _ in self.stalls)
+        cpu = sum(c for _, c in self.stalls)
+        print(
+            f"{label}: loop stalls over {1000 * self.threshold_s:.0f} ms: {len(self.stalls)},"
+            f" {wall:.1f} s in all,"
+            f" the loop thread on the CPU for {cpu / wall if wall else 0:.0%} of it; where the loop was:"
+        )
+        total = sum(self.sites.values()) or 1
+        for site, n in self.sites.most_common(top):
+            print(f"  {n / total:>4.0%}  {site}")
+        self.sites.clear()
+        self.stalls.clear()
+
+
+def _site(frame: FrameType) -> str:
+    """The two innermost frames and the three innermost of the project below them."""
+    stack = traceback.extract_stack(frame)[::-1]
+    ours = [f for f in stack[2:] if "/site-packages/" not in f.filename and "/lib/python" not in f.filename]
+    return " < ".join(f"{Path(f.filename).name}:{f.name}:{f.lineno}" for f in [*stack[:2], *ours[:3]])
 
 
 def _decisions(app: App) -> tuple[float, float, float]:
@@ -231,6 +327,7 @@ class Agent:
         self.actions: list[float] = []
         self.reads: list[float] = []
         self.think_s = think_s
+        self.rng = np.random.default_rng(int(name[1:]))
         self.streaming = asyncio.Event()
 
     async def start(self) -> None:
@@ -279,7 +376,17 @@ class Agent:
                 return
 
     async def act(self, until: float) -> None:
+        """Pause and at once get ready again, each followed by a state read, then think.
+
+        A cycle is two actions and two reads in ``2 * think_s`` on average, with a random part
+        so that the agents do not click in step (200 requests at the same instant made a tail
+        of their own). A person's break is not what is measured: a paused agent takes no call,
+        and pausing half the time (as this did) lowered the dialling rate for the people's
+        reason, not the API's (a 0.8x "slowdown" that was the agents'). The request rate is as
+        it was.
+        """
         while time.perf_counter() < until:
+            await asyncio.sleep(self.think_s * float(self.rng.uniform(0, 2)))  # people are not in step
             for action in ("pause", "ready"):
                 t0 = time.perf_counter()
                 response = await _request(
@@ -291,7 +398,7 @@ class Agent:
                 t1 = time.perf_counter()
                 await _request(self.port, "GET", f"/api/v1/agents/{self.name}", self.headers)
                 self.reads.append(time.perf_counter() - t1)
-                await asyncio.sleep(self.think_s)  # a person does not click faster
+            await asyncio.sleep(self.think_s)  # a person does not click faster
 
 
 def _say(what: str) -> None:
@@ -374,7 +481,7 @@ async def run(args: argparse.Namespace) -> None:
                 base.engine,
                 engine_id="bench-api",
                 tick_s=0.2,
-                disposition_timeout_s=1.0,
+                disposition_timeout_s=_WRAP_UP_S,
                 dial_demo_campaigns=True,
             ),
             api=replace(base.api, port=args.port, login_failures_per_address=10_000),
@@ -398,8 +505,11 @@ async def run(args: argparse.Namespace) -> None:
             await asyncio.sleep(2)  # the first calls to the agents who just logged in
             runner = app.engine.runner(CAMPAIGN)
             assert runner is not None
-            lag = LoopLag(runner.paused_reasons)
+            lag = LoopLag(runner.paused_reasons, runner.board.agents_by_state)
             lag.start()
+            stalls = StallSampler() if args.stalls else None
+            if stalls is not None:
+                stalls.start()
 
             def mark() -> tuple[tuple[float, float, float], int, float, float]:
                 return _decisions(app), runner.stats().attempts, time.perf_counter(), time.process_time()
@@ -407,13 +517,20 @@ async def run(args: argparse.Namespace) -> None:
             marks = [mark()]
             lag.take()
             lag.take_said()
-            lags, paused = [], []
-            for said in ("streaming", "load", "samples "):
+            lag.take_states()
+            lags, paused, states = [], [], []
+            for said, phase in zip(("streaming", "load", "samples "), _PHASES, strict=True):
                 text = await _line(load, said)
                 marks.append(mark())
+                print(f"phase {phase!r} over", flush=True)
                 paused.append(lag.take_said())
+                states.append(lag.take_states())
                 lags.append(lag.take())
+                if stalls is not None:
+                    stalls.report(phase)
             lag.stop()
+            if stalls is not None:
+                stalls.stop()
             samples = json.loads(text)
         finally:
             if load is not None and load.returncode is None:
@@ -423,7 +540,7 @@ async def run(args: argparse.Namespace) -> None:
             if engine is not None:
                 await asyncio.gather(engine, return_exceptions=True)
             await app.close()
-    _report(args, marks, lags, paused, samples)
+    _report(args, marks, lags, paused, states, samples)
 
 
 def _report(
@@ -431,6 +548,7 @@ def _report(
     marks: list[tuple[tuple[float, float, float], int, float, float]],
     lags: list[list[float]],
     paused: list[str],
+    states: list[str],
     samples: dict[str, list[float]],
 ) -> None:
     print(f"agents {args.agents} (API logins), phases {args.phase_s:.0f} s, load average {_load()}")
@@ -452,8 +570,7 @@ def _report(
             *("lag p50", "lag p99", "CPU"),
         )
     )
-    phases = ("quiet (API idle)", "streams open", "streams + actions")
-    for i, label in enumerate(phases):
+    for i, label in enumerate(_PHASES):
         (c0, s0, _), a0, t0, cpu0 = marks[i]
         (c1, s1, p99), a1, t1, cpu1 = marks[i + 1]
         mean = (s1 - s0) / max(1.0, c1 - c0) * 1000
@@ -462,8 +579,8 @@ def _report(
             f"{label:<22}{rate:>11.1f}{c1 - c0:>10.0f}{mean:>10.2f}ms{p99 * 1000:>9.0f}ms"
             f"{lag50:>8.1f}ms{lag99:>8.1f}ms{100 * (cpu1 - cpu0) / (t1 - t0):>8.0f}%"
         )
-    for label, said in zip(phases, paused, strict=True):
-        print(f"  runner not dialling in {label}: {said or 'never'}")
+    for label, said, shares in zip(_PHASES, paused, states, strict=True):
+        print(f"  runner not dialling in {label}: {said or 'never'}; agents {shares}")
     streams_cpu, load_cpu = samples["client_cpu"]
     print(
         f"(decide p99: the histogram's bucket bound over the run so far; CPU %: the engine process's"
@@ -482,8 +599,9 @@ def main() -> None:
     p.add_argument("--contacts", type=int, default=20_000)
     p.add_argument("--phase-s", type=float, default=20.0)
     p.add_argument("--think-s", type=float, default=2.0, help="an agent's pause between clicks")
-    p.add_argument("--time-scale", type=float, default=0.05, help="the simulated PBX's time scale")
+    p.add_argument("--time-scale", type=float, default=0.03, help="the simulated PBX's time scale")
     p.add_argument("--seed", type=int, default=9)
+    p.add_argument("--stalls", action="store_true", help="sample the engine loop's stack while it is late")
     p.add_argument("--dsn", help="a PostgreSQL DSN (default: the embedded server in a fresh home)")
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--client", type=int, metavar="PORT", help=argparse.SUPPRESS)  # the load client process

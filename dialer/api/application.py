@@ -186,6 +186,10 @@ def create_api(ctx: ApiContext) -> FastAPI:
         openapi_url="/api/openapi.json",
         docs_url="/api/docs",
         redoc_url=None,
+        # No OpenTelemetry here (the engine's metrics are Prometheus): FastAPI's own telemetry
+        # asked the tracer, meter and logger providers on every request, os.environ lookups
+        # that were ~8 % of the API's CPU under load (benchmarks/api.py).
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.ctx = ctx
     for module in (

@@ -83,7 +83,8 @@ async def _stream(ctx: ApiContext, user: User, token: str) -> AsyncIterator[str]
     watcher = AgentWatcher(ctx, user.agent) if user.role is Role.AGENT and user.agent else None
     sub = Subscription(hash_token(token), watcher, supervisor=user.role in (Role.SUPERVISOR, Role.ADMIN))
     if watcher is not None:  # what "assigned" is measured against
-        watcher.assignments(await ctx.store.agent_campaigns(watcher.agent))
+        async with ctx.streams.reads:
+            watcher.assignments(await ctx.store.agent_campaigns(watcher.agent))
     ctx.streams.add(sub)
     loop = asyncio.get_running_loop()
     try:
@@ -105,7 +106,10 @@ async def _stream(ctx: ApiContext, user: User, token: str) -> AsyncIterator[str]
             messages, sub.notices = sub.notices, []
             if watcher is not None:
                 try:
-                    messages += await watcher.look(tick)
+                    async for batch in watcher.look(tick):  # a state event before a screen pop's reads
+                        last_sent = loop.time()
+                        yield "".join(messages + batch)
+                        messages = []
                 except DialerError:
                     pass  # a contact read failed (database down): the next look retries
             if messages:

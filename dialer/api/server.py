@@ -35,6 +35,11 @@ log = structlog.get_logger(__name__)
 
 __all__ = ["ApiServer", "build_api_server"]
 
+# uvicorn's default: connections the kernel holds until the loop accepts them (the socket's
+# own default, 128, is fewer than the agents of one engine opening requests at once; a full
+# queue drops the connection attempt, which the client retries a second or more later).
+_BACKLOG = 2048
+
 
 class _EmbeddedServer(uvicorn.Server):
     @contextlib.contextmanager
@@ -63,7 +68,7 @@ class ApiServer:
 
     async def start(self) -> None:
         """Listen and serve. Raises ``OSError`` if the address cannot be bound."""
-        sock = socket.create_server((self.host, self.port), reuse_port=False)
+        sock = socket.create_server((self.host, self.port), reuse_port=False, backlog=_BACKLOG)
         self.port = sock.getsockname()[1]
         config = uvicorn.Config(
             self.app,
@@ -72,6 +77,7 @@ class ApiServer:
             lifespan="off",
             timeout_graceful_shutdown=2,
             proxy_headers=False,
+            backlog=_BACKLOG,
         )
         self._server = _EmbeddedServer(config)
         self._tasks = [

@@ -46,9 +46,14 @@ class Subscription:
 class Streams:
     """The open streams (see the module docstring)."""
 
-    def __init__(self) -> None:
+    def __init__(self, readers: int = 4) -> None:
         self.by_agent: dict[str, set[Subscription]] = {}
         self.all: set[Subscription] = set()
+        # How many streams read the database at once (screen pops, assignments): the pool is
+        # the engine's, and 200 streams each popping a screen on every call took the
+        # connections the dialling waited for (benchmarks/api.py: attempts/s halved with the
+        # streams open). A stream's state events never wait for it.
+        self.reads = asyncio.Semaphore(readers)
 
     def add(self, sub: Subscription) -> None:
         self.all.add(sub)

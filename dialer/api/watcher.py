@@ -12,6 +12,7 @@ without losing state).
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 from dialer.agents.state import AgentState as BoardState
@@ -108,13 +109,16 @@ class AgentWatcher:
         """A countdown runs (logout held, wrap-up): the stream speaks once a second."""
         return self._counting or bool(self._wrapping)
 
-    async def look(self, tick: bool) -> list[str]:
+    async def look(self, tick: bool) -> AsyncIterator[list[str]]:
+        """The events since the last look, in order, in batches: the events ready before a
+        database read (a screen pop, the assignments) are handed over before it, so that a
+        ``state`` event never waits for the database."""
         ctx, agent = self._ctx, self.agent
         seen = glance(ctx, agent, running_campaigns(ctx))
         # A tick matters only to a countdown running: otherwise an unchanged glance has
         # nothing to say (the hub wakes a stream for a tick or a possible change alike).
         if seen == self._glanced and not (tick and self.wants_tick):
-            return []
+            return
         self._glanced = seen
         out: list[str] = []
         state = agent_state(ctx, agent)
@@ -124,21 +128,31 @@ class AgentWatcher:
             out.append(sse("state", state))
         for c in state.campaigns:
             if c.offered_contact is not None and self._offered.get(c.campaign) != c.offered_contact:
-                out.append(await self._offer(c.campaign, c.offered_contact))
+                if out:
+                    yield out
+                out = [await self._offer(c.campaign, c.offered_contact)]
             self._offered[c.campaign] = c.offered_contact
             talking = c.call_contact if c.state == BoardState.TALKING.value else None
             if talking is not None and self._talking.get(c.campaign) != talking:
-                contact = await screen_pop(ctx, talking, c.campaign)
-                out.append(sse("call", {"campaign": c.campaign, "contact": contact.model_dump(mode="json")}))
+                if out:
+                    yield out
+                async with ctx.streams.reads:
+                    contact = await screen_pop(ctx, talking, c.campaign)
+                out = [sse("call", {"campaign": c.campaign, "contact": contact.model_dump(mode="json")})]
             self._talking[c.campaign] = talking
         if self._was_logging_out and not state.logged_in:
             out.append(sse("logout_granted", {"agent": agent}))
         self._was_logging_out = state.logging_out
         running = {r.campaign.name for r in ctx.engine.runners()}
         if self._running is not None and running - self._running:
-            self.assigned = set(await ctx.store.agent_campaigns(agent))  # "you were assigned" too
-            for name in sorted((running - self._running) & self.assigned):
-                out.append(sse("campaign_started", {"campaign": name}))
+            if out:
+                yield out
+            async with ctx.streams.reads:
+                self.assigned = set(await ctx.store.agent_campaigns(agent))  # "you were assigned" too
+            out = [
+                sse("campaign_started", {"campaign": name})
+                for name in sorted((running - self._running) & self.assigned)
+            ]
         self._running = running
         # countdowns: once a second, and at once when one starts
         held = [
@@ -154,7 +168,8 @@ class AgentWatcher:
             if c.wrap_up_left_s is not None and (tick or c.campaign not in self._wrapping):
                 out.append(sse("wrap_up", {"campaign": c.campaign, "left_s": round(c.wrap_up_left_s, 1)}))
         self._wrapping = wrapping
-        return out
+        if out:
+            yield out
 
     def assignments(self, now: list[str]) -> list[str]:
         """``assigned`` events for campaigns in ``now`` (the agent's assignments read by the hub)
@@ -182,7 +197,8 @@ class AgentWatcher:
     async def _offer(self, campaign: str, contact_id: int) -> str:
         runner = self._ctx.engine.runner(campaign)
         kind = runner.agents.view(self.agent).kind if runner is not None else None
-        contact = await screen_pop(self._ctx, contact_id, campaign)
+        async with self._ctx.streams.reads:
+            contact = await screen_pop(self._ctx, contact_id, campaign)
         return sse(
             "offer", OfferOut(campaign=campaign, kind=kind.value if kind else "preview", contact=contact)
         )

@@ -12,10 +12,12 @@ is pure; every transition returns effects, and this shell performs them in order
   different members' chains run at once (:mod:`dialer.campaign.member_actions`, which also
   drops a hold released before it was sent). :meth:`AgentEffects.perform` starts them and waits
   at most ``queue_grace_s`` (a fast PBX answers within it, so nothing changes there), then
-  goes on while they finish in the background; :meth:`AgentEffects.perform_settled` (the agent
-  desk: a login returns once the PBX has the member) and :meth:`AgentEffects.settle` (a
-  stopping runner) wait for them. A PBX that is unavailable is logged (the board re-asserts
-  membership from the member events and the ``QueueStatus`` reconciliation once it is back);
+  goes on while they finish in the background; :meth:`AgentEffects.perform_started` does not
+  wait at all (the agent desk's clicks); :meth:`AgentEffects.perform_settled` (the agent
+  desk's login and logout: they return once the PBX has or has dropped the member) and
+  :meth:`AgentEffects.settle` (a stopping runner) wait for them. A PBX that is unavailable
+  is logged (the board re-asserts membership from the member events and the ``QueueStatus``
+  reconciliation once it is back);
 * ``PlaceCall`` hands the reserved or accepted contact to the dial path (``place_call``),
   or, if its lease is gone, releases the agent's reservation;
 * ``ReleaseContact`` gives the contact back; ``RecordDisposition`` and
@@ -129,6 +131,11 @@ class AgentEffects:
         started = await self._perform_all(effects)
         if started and self._grace_s > 0:
             await asyncio.wait(started, timeout=self._grace_s)
+
+    async def perform_started(self, effects: Iterable[AgentEffect]) -> None:
+        """Like :meth:`perform`, not waiting for the PBX at all (an agent's click: the board,
+        changed already, is the answer; the queue action follows in its member's order)."""
+        await self._perform_all(effects)
 
     async def perform_settled(self, effects: Iterable[AgentEffect]) -> None:
         """Like :meth:`perform`, then wait until the PBX answered every queue action it started."""

@@ -169,7 +169,8 @@ def assemble(
         board=board,
         hopper=hopper,
         clock=clock,
-        perform=effects.perform_settled,  # an agent's request returns once the PBX answered
+        perform=effects.perform_started,  # a click returns once the board changed
+        settle=effects.perform_settled,  # a login or logout once the PBX answered
         resolve_agent=directory.resolve,
         wake=wake,
     )

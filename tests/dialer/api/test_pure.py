@@ -119,3 +119,16 @@ def test_token_cache_answers_within_its_ttl_and_forgets_on_demand() -> None:
     assert (None, sue) == (cache.get(bytes([0]), 20.0), cache.get(bytes([2]), 20.0))
     cache.clear()  # a user removed
     assert cache.get(bytes([2]), 20.0) is None
+
+
+def test_token_cache_asks_for_a_reread_past_half_its_life_and_counts_forgets() -> None:
+    cache = TokenCache(ttl_s=4.0)
+    sue = User(1, "sue", Role.SUPERVISOR, None, dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    cache.put(b"t1", sue, 10.0)
+    assert (False, True) == (cache.due(b"t1", 11.9), cache.due(b"t1", 12.0))
+    assert not cache.due(b"t2", 12.0)  # nothing cached: nothing to re-read
+    epoch = cache.epoch
+    cache.forget(b"t1")  # a re-read begun before this must not bring the entry back
+    assert cache.epoch == epoch + 1 and not cache.due(b"t1", 12.0)
+    cache.clear()
+    assert cache.epoch == epoch + 2
