@@ -13,6 +13,7 @@ import io
 import os
 import signal
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,18 +70,28 @@ async def start_pbx(queue: str, *, seed: int = 3, population: PopulationParams =
 
 
 def write_config(
-    path: Path, *, ami_port: int, engine_id: str = "crash-engine", drain_timeout_s: float = 3.0
+    path: Path,
+    *,
+    ami_port: int,
+    engine_id: str = "crash-engine",
+    drain_timeout_s: float = 3.0,
+    servers: Sequence[tuple[str, int, str]] = (),
 ) -> Path:
+    """``servers``: (name, port, group) of each simulated PBX; default one, "sim" on ``ami_port``."""
     path.write_text(
-        "[[ami.servers]]\n"
-        'name = "sim"\n'
-        'host = "127.0.0.1"\n'
-        f"port = {ami_port}\n"
-        'username = "dialer"\n'
-        'secret_env = "TEST_AMI_SECRET"\n'
-        "channel_limit = 40\n"
-        "connect_timeout_s = 2.0\n"
-        "[metrics]\nenabled = false\n"
+        "".join(
+            "[[ami.servers]]\n"
+            f'name = "{name}"\n'
+            f'group = "{group}"\n'
+            'host = "127.0.0.1"\n'
+            f"port = {port}\n"
+            'username = "dialer"\n'
+            'secret_env = "TEST_AMI_SECRET"\n'
+            "channel_limit = 40\n"
+            "connect_timeout_s = 2.0\n"
+            for name, port, group in (servers or [("sim", ami_port, "")])
+        )
+        + "[metrics]\nenabled = false\n"
         "[api]\nenabled = false\n"
         '[log]\nformat = "json"\nlevel = "info"\n'
         "[engine]\n"
@@ -206,13 +217,13 @@ async def make_campaigns(dsn: str, modes: list[DialingMode], *, contacts: int = 
         await store.close()
 
 
-async def start_multi_pbx(queues: list[str]) -> SimulatedPbx:
+async def start_multi_pbx(queues: list[str], *, seed: int = 5) -> SimulatedPbx:
     pbx = SimulatedPbx(
         secret=SECRET,
         time_scale=TIME_SCALE,
         queues=tuple(queues),
         population=POPULATION,
-        rng=np.random.default_rng(5),
+        rng=np.random.default_rng(seed),
         agent_ring_s=1.0,
         auth_fail_delay_s=0.05,
     )
@@ -240,11 +251,19 @@ async def start_campaigns(dsn: str, engine_ids: list[str], names: list[str]) -> 
 
 
 async def start_engine(
-    tmp_path: Path, dsn: str, port: int, engine_id: str, *, takeover_s: float
+    tmp_path: Path,
+    dsn: str,
+    port: int,
+    engine_id: str,
+    *,
+    takeover_s: float,
+    servers: Sequence[tuple[str, int, str]] = (),
 ) -> EngineProcess:
+    """``dialer run`` as ``engine_id`` on the PBX at ``port``, or on several (``servers``,
+    as :func:`write_config`)."""
     folder = tmp_path / engine_id
     folder.mkdir()
-    config = write_config(folder / "dialer.toml", ami_port=port, engine_id=engine_id)
+    config = write_config(folder / "dialer.toml", ami_port=port, engine_id=engine_id, servers=servers)
     with config.open("a") as f:
         f.write(f"takeover_s = {takeover_s}\n")
     return await EngineProcess.start(config, dsn, tmp_path / f"{engine_id}.log")

@@ -47,7 +47,7 @@ def dsn(make_database: Callable[[], str]) -> str:
     return make_database()
 
 
-def _assert_never_twice_at_once(attempts: list[asyncpg.Record]) -> None:
+def assert_never_twice_at_once(attempts: list[asyncpg.Record]) -> None:
     by_contact: dict[int, list[asyncpg.Record]] = defaultdict(list)
     for r in attempts:
         by_contact[r["contact_id"]].append(r)
@@ -115,7 +115,7 @@ async def test_sigkill_of_an_engine_its_campaigns_are_owned_again_within_the_bou
         await pbx.close()
     attempts = [r for n in names for r in await attempt_rows(dsn, n)]
     assert [] == [r["id"] for r in attempts if r["ended_at"] is None]
-    _assert_never_twice_at_once(attempts)
+    assert_never_twice_at_once(attempts)
     # the calls the victim left open were taken over and closed by the survivor
     closed_by = {r["engine_id"] for r in attempts if r["id"] in open_at_kill}
     assert closed_by <= {survivor}, closed_by
@@ -197,7 +197,7 @@ async def test_a_stalled_owner_is_fenced_off_when_it_wakes_up(dsn: str, tmp_path
     # the woken engine opened nothing after the take-over, and nothing is left open
     assert [] == [r["id"] for r in attempts if r["engine_id"] == owner and r["started_at"] >= taken_at]
     assert [] == [r["id"] for r in attempts if r["ended_at"] is None]
-    _assert_never_twice_at_once(attempts)
+    assert_never_twice_at_once(attempts)
     # its runner stopped without taking the agents out of stall-b's queue
     log = first.log_text()
     assert '"event": "runner_stopped"' in log.split('"event": "campaign_ownership_lost"', 1)[1]

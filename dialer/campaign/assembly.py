@@ -172,6 +172,7 @@ def assemble(
         perform=effects.perform_settled,  # an agent's request returns once the PBX answered
         resolve_agent=directory.resolve,
         wake=wake,
+        home=lambda agent, interface: pbx.home(interface, directory.server_of(agent)),
     )
     memory = CampaignMemory(
         campaign,

@@ -36,6 +36,8 @@ class AgentDesk:
         perform: performs the board's effects (on the PBX, the store, the dialler).
         resolve_agent: learns the store id of an agent name before the agent logs in.
         wake: asks the runner to decide now.
+        home: tells the PBX which server the agent's phone is on (its record's ``server``),
+            given the agent name and the interface it logs in on.
 
     Raises (every method):
         UnknownAgent, IllegalAgentTransition, AgentError: the request does not fit the
@@ -51,8 +53,10 @@ class AgentDesk:
         perform: Callable[[Iterable[AgentEffect]], Awaitable[None]],
         resolve_agent: Callable[[str], Awaitable[None]],
         wake: Callable[[], None],
+        home: Callable[[str, str], None] = lambda agent, interface: None,
     ) -> None:
         self.board = board
+        self._home = home
         self._hopper = hopper
         self._clock = clock
         self._perform = perform
@@ -64,6 +68,7 @@ class AgentDesk:
     ) -> None:
         """Log ``agent`` (the store's agent name) in on ``interface`` (e.g. ``PJSIP/1001``)."""
         await self._resolve_agent(agent)
+        self._home(agent, interface)
         now = self._clock.now()
         await self._perform(self.board.login(agent, interface, now, member_name=member_name, paused=paused))
         self._wake()
