@@ -92,10 +92,14 @@ class PbxPort(Protocol):
     @property
     def connected(self) -> bool: ...
 
-    def lines_free(self, servers: tuple[str, ...] = (), interface: str | None = None) -> int:
+    def lines_free(self, servers: tuple[str, ...] = ()) -> int:
         """Channels the port can still take now on ``servers`` (names or groups; empty: any),
-        0 when they are disconnected or full; with ``interface``, for a call to that agent
-        (on its home server, :meth:`home`)."""
+        0 when they are disconnected or full."""
+        ...
+
+    def reaches(self, servers: tuple[str, ...] = (), interface: str | None = None) -> bool:
+        """Whether a server a call may go to is connected: one of ``servers`` (empty: any), or
+        for a call to the agent on ``interface`` with a home server (:meth:`home`), that one."""
         ...
 
     def home(self, interface: str, server: str) -> None:

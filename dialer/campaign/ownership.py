@@ -12,8 +12,9 @@ alone takes them all; a new engine does not take campaigns that others run, only
 that are free: nothing is moved while its owner lives).
 
 Fencing. Every runner of an owned campaign gets a :class:`FencedStore` instead of the
-store: opening and closing attempts carry the campaign's :class:`~dialer.model.Fence`, which
-the store checks in the same statement, so once another engine took the campaign (a higher
+store: opening and closing attempts, renewing leases and writing dispositions carry the
+campaign's :class:`~dialer.model.Fence`, which the store checks in the same statement (the
+disposition: the same transaction), so once another engine took the campaign (a higher
 token) the write is refused (``OwnershipLost``) and the runner is stopped. Besides, no call
 is opened while this engine's last heartbeat is older than half the take-over time
 (:meth:`Ownership.fresh`, on the monotonic clock, which runs on while the process is
@@ -88,6 +89,28 @@ class OwnershipStore(Protocol):
     async def close_attempt(
         self, attempt_id: int, result: AttemptResult, *, fence: Fence | None = None
     ) -> AppliedOutcome: ...
+
+    async def renew_leases(
+        self,
+        owner: str,
+        contact_ids: Sequence[int],
+        *,
+        at: dt.datetime,
+        ttl_s: float,
+        fence: Fence | None = None,
+    ) -> list[int]: ...
+
+    async def set_disposition(
+        self,
+        contact_id: int,
+        status: str,
+        *,
+        at: dt.datetime,
+        agent_id: int | None = None,
+        not_before: dt.datetime | None = None,
+        attempt_id: int | None = None,
+        fence: Fence | None = None,
+    ) -> None: ...
 
 
 class Ownership:
@@ -278,6 +301,39 @@ class FencedStore:
         raise OwnershipLost(
             f"campaign {self._campaign_id}: heartbeat stale, attempt {attempt_id} not dialled"
         )
+
+    async def renew_leases(
+        self, owner: str, contact_ids: Sequence[int], *, at: dt.datetime, ttl_s: float
+    ) -> list[int]:
+        """Renew only while the campaign's fence holds (a lease past it is reported lost)."""
+        return await self._ownership.store.renew_leases(
+            owner, contact_ids, at=at, ttl_s=ttl_s, fence=self._fence()
+        )
+
+    async def set_disposition(
+        self,
+        contact_id: int,
+        status: str,
+        *,
+        at: dt.datetime,
+        agent_id: int | None = None,
+        not_before: dt.datetime | None = None,
+        attempt_id: int | None = None,
+    ) -> None:
+        """The agent's disposition under the campaign's fence."""
+        try:
+            await self._ownership.store.set_disposition(
+                contact_id,
+                status,
+                at=at,
+                agent_id=agent_id,
+                not_before=not_before,
+                attempt_id=attempt_id,
+                fence=self._fence(),
+            )
+        except OwnershipLost:
+            self._lost()
+            raise
 
     async def close_attempt(
         self, attempt_id: int, result: AttemptResult, *, fence: Fence | None = None

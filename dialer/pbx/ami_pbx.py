@@ -83,12 +83,18 @@ class AmiPbx:
     def connected(self) -> bool:
         return any(c.connected for c in self.pool.clients)
 
-    def lines_free(self, servers: tuple[str, ...] = (), interface: str | None = None) -> int:
-        home = self._homes.get(interface or "")
+    def lines_free(self, servers: tuple[str, ...] = ()) -> int:
         try:
-            return self.pool.free(self.pool.resolve((home,) if home else servers))
+            return self.pool.free(self.pool.resolve(servers))
         except AmiUnknownServer:
             return 0  # the originate says why (originate_refused)
+
+    def reaches(self, servers: tuple[str, ...] = (), interface: str | None = None) -> bool:
+        home = self._homes.get(interface or "")
+        try:
+            return any(c.connected for c in self.pool.resolve((home,) if home else servers))
+        except AmiUnknownServer:
+            return True  # not a reason to skip the attempt row: the originate refuses, saying why
 
     def home(self, interface: str, server: str) -> None:
         if server:

@@ -80,3 +80,30 @@ async def test_claiming_moves_open_attempts_and_their_leases_to_the_new_owner(st
     assert [attempt] == [a.id for a in await store.open_attempts("claim-b")]
     assert "claim-b" == (await store.pool.fetchval("SELECT lease_owner FROM contacts WHERE id = $1", contact))
     assert 0 == await store.claim_campaign_attempts("claim-b", cid)  # already its own
+
+
+async def test_a_former_owner_can_neither_renew_its_leases_nor_set_a_disposition(store: Store) -> None:
+    name = await make_campaign(store)
+    cid = await _campaign_id(store, name)
+    await store.add_contact(name, ["+48510002001"])
+    await store.add_contact(name, ["+48510002002"])
+    old = Fence("renew-a", (await store.take_campaign("renew-a", cid, expiry_s=30) or (0, None))[0])
+    first, second = await store.lease_contacts(name, at=NOON, limit=2, owner="renew-a")
+    ids = sorted([first.contact_id, second.contact_id])
+    attempt = await store.open_attempt(first, at=NOON, fence=old)
+    await store.close_attempt(attempt, AttemptResult(Outcome.ANSWERED, ended_at=NOON), fence=old)
+    assert ids == await store.renew_leases("renew-a", ids, at=NOON, ttl_s=60, fence=old)  # still ours
+    await asyncio.sleep(0.15)
+    token, _ = await store.take_campaign("renew-b", cid, expiry_s=0.1) or (0, None)
+    assert [] == await store.renew_leases("renew-a", ids, at=NOON, ttl_s=60, fence=old)
+    status = next(s.name for s in await store.list_statuses(name) if s.name != first.reason)
+    before = await store.get_contact(first.contact_id)
+    with pytest.raises(OwnershipLost):
+        await store.set_disposition(first.contact_id, status, at=NOON, attempt_id=attempt, fence=old)
+    assert before == await store.get_contact(first.contact_id)  # nothing written
+    await store.set_disposition(
+        first.contact_id, status, at=NOON, attempt_id=attempt, fence=Fence("renew-b", token)
+    )
+    assert status == (await store.get_contact(first.contact_id)).status
+    # unfenced (a single engine, the engine's own reconciliation): as before
+    assert [second.contact_id] == await store.renew_leases("renew-a", [second.contact_id], at=NOON, ttl_s=60)
