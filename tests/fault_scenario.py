@@ -56,6 +56,7 @@ class FaultReport:
     attempts: int = 0
     twice_at_once: int = 0
     left_open: int = 0
+    open_rows: list[dict[str, object]] = field(default_factory=list)  # for the failure message
     lost_contacts: int = 0
     abandon_rate: dict[str, float] = field(default_factory=dict)
     calls_by_pbx: tuple[int, int] = (0, 0)
@@ -89,9 +90,28 @@ async def make_three_campaigns(dsn: str, contacts: int) -> tuple[list[str], list
     return names, queues
 
 
-async def _owned_by_live(dsn: str, names: list[str], live: set[str]) -> bool:
-    owners = await campaign_owners(dsn)
-    return all(owners.get(n, (None, 0))[0] in live for n in names)
+async def _owned_by_live(dsn: str, names: list[str], live: set[str], since: float = 0.0) -> bool:
+    """Every campaign owned by a live engine whose heartbeat for it is later than ``since``
+    (epoch seconds on the database's clock)."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        rows = await conn.fetch(
+            """SELECT c.name, o.engine_id FROM campaign_owners o JOIN campaigns c ON c.id = o.campaign_id
+               WHERE o.heartbeat_at > to_timestamp($1)""",
+            since,
+        )
+    finally:
+        await conn.close()
+    owners = {r["name"]: r["engine_id"] for r in rows}
+    return all(owners.get(n) in live for n in names)
+
+
+async def _db_now(dsn: str) -> float:
+    conn = await asyncpg.connect(dsn)
+    try:
+        return float(await conn.fetchval("SELECT extract(epoch FROM now())"))
+    finally:
+        await conn.close()
 
 
 async def fault_run(
@@ -126,19 +146,20 @@ async def fault_run(
         async def dialling() -> bool:
             owners = await campaign_owners(dsn)
             counts = [len(await attempt_rows(dsn, n)) for n in names]
+            holders = [owners.get(n, (None, 0))[0] for n in names]
             return (
-                await _owned_by_live(dsn, names, live)
-                and len({owners[n][0] for n in names}) == 3  # one each: the fair share
+                all(h in live for h in holders)
+                and len(set(holders)) == 3  # one each: the fair share
                 and min(counts) >= 4
                 and min(p.action_counts["originate"] for p in pbxs) >= 3
             )
 
         await wait_for(dialling, timeout_s=90, every_s=0.25, what="three campaigns owned and dialling")
 
-        async def timed(what: str) -> None:
-            started = time.monotonic()
+        async def timed(what: str, started: float, since: float) -> None:
+            """Until every campaign is owned again, with a heartbeat after the fault."""
             await wait_for(
-                lambda: _owned_by_live(dsn, names, live),
+                lambda: _owned_by_live(dsn, names, live, since),
                 timeout_s=bound,
                 every_s=0.1,
                 what=f"owned after {what}",
@@ -147,27 +168,31 @@ async def fault_run(
 
         # 1. SIGKILL the owner of the first campaign
         victim = (await campaign_owners(dsn))[names[0]][0] or ""
+        since, started = await _db_now(dsn), time.monotonic()
         engines[victim].kill()
         live.discard(victim)
         await engines[victim].wait(10)
-        await timed("sigkill")
+        await timed("sigkill", started, since)
         await asyncio.sleep(settle_s)
 
         # 2. SIGSTOP the owner of another campaign past its heartbeat, then SIGCONT it
         owners = await campaign_owners(dsn)
         sleeper = next(owners[n][0] for n in names if owners[n][0] in live) or ""
         stopped = engines[sleeper]
+        since, started = await _db_now(dsn), time.monotonic()
         os.kill(stopped.proc.pid, signal.SIGSTOP)
         live.discard(sleeper)
-        await timed("sigstop")
+        await timed("sigstop", started, since)
         os.kill(stopped.proc.pid, signal.SIGCONT)
         stopped = None
         live.add(sleeper)
         await asyncio.sleep(settle_s)
 
         # 3. restart the database under the engines
+        since = await _db_now(dsn)
         await restart_database()
-        await timed("database restart")
+        started = time.monotonic()  # from the moment the database accepts connections again
+        await timed("database restart", started, since + 1.0)
         await asyncio.sleep(settle_s)
 
         # the end: no new calls, the calls up end, the engines stop and hand everything back
@@ -198,6 +223,7 @@ async def _read_outcome(dsn: str, names: list[str], report: FaultReport) -> None
     attempts = [r for n in names for r in await attempt_rows(dsn, n)]
     report.attempts = len(attempts)
     report.left_open = sum(r["ended_at"] is None for r in attempts)
+    report.open_rows = [dict(r) for r in attempts if r["ended_at"] is None]
     by_contact: dict[int, list[asyncpg.Record]] = defaultdict(list)
     for r in attempts:
         by_contact[r["contact_id"]].append(r)

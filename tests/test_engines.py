@@ -230,6 +230,6 @@ async def test_three_engines_two_pbxs_sigkill_sigstop_and_a_database_restart(
     assert {"sigkill", "sigstop", "database restart"} == set(report.owned_again_s)
     slow = {k: round(v, 1) for k, v in report.owned_again_s.items() if v > BOUND_S}
     assert {} == slow, f"owned again later than {BOUND_S} s"
-    assert (0, 0, 0) == (report.twice_at_once, report.left_open, report.lost_contacts)
+    assert (0, 0, 0) == (report.twice_at_once, report.left_open, report.lost_contacts), report.open_rows
     assert report.attempts >= 30
     assert min(report.calls_by_pbx) >= 5  # both PBXs carried calls

@@ -302,13 +302,25 @@ class FencedStore:
             f"campaign {self._campaign_id}: heartbeat stale, attempt {attempt_id} not dialled"
         )
 
+    def _held(self) -> Fence:
+        """The campaign's fence for a write about a call already placed: the token alone (a
+        stale heartbeat, a database blip, is no reason to drop it; the store judges the token).
+
+        Raises:
+            OwnershipLost: the campaign is no longer this engine's.
+        """
+        token = self._ownership.tokens.get(self._campaign_id)
+        if token is None:
+            self._on_lost(self._campaign_id)
+            raise OwnershipLost(f"campaign {self._campaign_id} is no longer ours")
+        return Fence(self._ownership.engine_id, token)
+
     async def renew_leases(
         self, owner: str, contact_ids: Sequence[int], *, at: dt.datetime, ttl_s: float
     ) -> list[int]:
         """Renew only while the campaign's fence holds (a lease past it is reported lost)."""
-        return await self._ownership.store.renew_leases(
-            owner, contact_ids, at=at, ttl_s=ttl_s, fence=self._fence()
-        )
+        fence = self._held()
+        return await self._ownership.store.renew_leases(owner, contact_ids, at=at, ttl_s=ttl_s, fence=fence)
 
     async def set_disposition(
         self,
@@ -321,6 +333,7 @@ class FencedStore:
         attempt_id: int | None = None,
     ) -> None:
         """The agent's disposition under the campaign's fence."""
+        fence = self._held()
         try:
             await self._ownership.store.set_disposition(
                 contact_id,
@@ -329,7 +342,7 @@ class FencedStore:
                 agent_id=agent_id,
                 not_before=not_before,
                 attempt_id=attempt_id,
-                fence=self._fence(),
+                fence=fence,
             )
         except OwnershipLost:
             self._lost()
@@ -338,14 +351,9 @@ class FencedStore:
     async def close_attempt(
         self, attempt_id: int, result: AttemptResult, *, fence: Fence | None = None
     ) -> AppliedOutcome:
-        token = self._ownership.tokens.get(self._campaign_id)
-        if token is None:
-            self._on_lost(self._campaign_id)
-            raise OwnershipLost(f"attempt {attempt_id}: campaign {self._campaign_id} is no longer ours")
+        held = self._held()
         try:
-            return await self._ownership.store.close_attempt(
-                attempt_id, result, fence=Fence(self._ownership.engine_id, token)
-            )
+            return await self._ownership.store.close_attempt(attempt_id, result, fence=held)
         except OwnershipLost:
             self._lost()
             raise
