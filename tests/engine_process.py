@@ -76,8 +76,10 @@ def write_config(
     engine_id: str = "crash-engine",
     drain_timeout_s: float = 3.0,
     servers: Sequence[tuple[str, int, str]] = (),
+    metrics_port: int = 0,
 ) -> Path:
-    """``servers``: (name, port, group) of each simulated PBX; default one, "sim" on ``ami_port``."""
+    """``servers``: (name, port, group) of each simulated PBX; default one, "sim" on ``ami_port``.
+    ``metrics_port``: serve Prometheus metrics there (0: none)."""
     path.write_text(
         "".join(
             "[[ami.servers]]\n"
@@ -91,8 +93,8 @@ def write_config(
             "connect_timeout_s = 2.0\n"
             for name, port, group in (servers or [("sim", ami_port, "")])
         )
-        + "[metrics]\nenabled = false\n"
-        "[api]\nenabled = false\n"
+        + (f"[metrics]\nport = {metrics_port}\n" if metrics_port else "[metrics]\nenabled = false\n")
+        + "[api]\nenabled = false\n"
         '[log]\nformat = "json"\nlevel = "info"\n'
         "[engine]\n"
         f'engine_id = "{engine_id}"\n'
@@ -196,7 +198,9 @@ async def contact_rows(dsn: str, campaign: str) -> list[asyncpg.Record]:
 # ---- several engines on one database (issue 15: tests/test_engines.py, benchmarks/scale.py)
 
 
-async def make_campaigns(dsn: str, modes: list[DialingMode], *, contacts: int = 150) -> list[str]:
+async def make_campaigns(
+    dsn: str, modes: list[DialingMode], *, contacts: int = 150, agents: int = 3
+) -> list[str]:
     """One paused demo campaign per mode, each with its own contacts (one number each); their
     queues. Paused until the engines are up (:func:`start_campaigns`): a campaign started
     before would be dialled through by the first engine while the others start."""
@@ -204,7 +208,7 @@ async def make_campaigns(dsn: str, modes: list[DialingMode], *, contacts: int = 
     try:
         queues = []
         for i, mode in enumerate(modes):
-            await demo.build(store, contacts=0, seed=11, mode=mode, agents=3, running=False)
+            await demo.build(store, contacts=0, seed=11, mode=mode, agents=agents, running=False)
             name = demo.campaign_name(mode)
             lines = demo.sample_csv(contacts, 20 + i).splitlines()[1:]
             text = "name,phone\n" + "".join(f"K {n},{line.split(',')[1]}\n" for n, line in enumerate(lines))
@@ -258,12 +262,15 @@ async def start_engine(
     *,
     takeover_s: float,
     servers: Sequence[tuple[str, int, str]] = (),
+    metrics_port: int = 0,
 ) -> EngineProcess:
     """``dialer run`` as ``engine_id`` on the PBX at ``port``, or on several (``servers``,
     as :func:`write_config`)."""
     folder = tmp_path / engine_id
     folder.mkdir()
-    config = write_config(folder / "dialer.toml", ami_port=port, engine_id=engine_id, servers=servers)
+    config = write_config(
+        folder / "dialer.toml", ami_port=port, engine_id=engine_id, servers=servers, metrics_port=metrics_port
+    )
     with config.open("a") as f:
         f.write(f"takeover_s = {takeover_s}\n")
     return await EngineProcess.start(config, dsn, tmp_path / f"{engine_id}.log")

@@ -62,9 +62,22 @@ class FaultReport:
     calls_by_pbx: tuple[int, int] = (0, 0)
 
 
+async def copy_campaign(store: Store, name: str, copy: str, *, contacts: int, seed: int) -> None:
+    """A paused copy of campaign ``name`` (its settings and agents) with its own queue and contacts."""
+    base = await store.get_campaign(name)
+    await store.create_campaign(replace(spec_of(base), name=copy, queue=copy, state=CampaignState.PAUSED))
+    for agent in await store.campaign_agents(name):
+        await store.assign_agent(copy, agent.name)
+    lines = demo.sample_csv(contacts, seed).splitlines()[1:]
+    text = "name,phone\n" + "".join(f"K {n},{line.split(',')[1]}\n" for n, line in enumerate(lines))
+    await contact_import.import_contacts(
+        store.pool, copy, read_contacts(io.StringIO(text), default_region="PL"), source="test"
+    )
+
+
 async def make_three_campaigns(dsn: str, contacts: int) -> tuple[list[str], list[str]]:
-    """The predictive and progressive demo campaigns and a copy of the predictive one (its own
-    queue and contacts), paused, every one dialling through the group ``east``; names, queues."""
+    """The predictive and progressive demo campaigns and a copy of the predictive one, paused,
+    every one dialling through the group ``east``; their names and queues."""
     await make_campaigns(dsn, [DialingMode.PREDICTIVE, DialingMode.PROGRESSIVE], contacts=contacts)
     names = [
         demo.campaign_name(DialingMode.PREDICTIVE),
@@ -73,15 +86,7 @@ async def make_three_campaigns(dsn: str, contacts: int) -> tuple[list[str], list
     ]
     store = await Store.open(dsn)
     try:
-        base = await store.get_campaign(names[0])
-        await store.create_campaign(replace(spec_of(base), name=names[2], queue=names[2]))
-        for agent in await store.campaign_agents(names[0]):
-            await store.assign_agent(names[2], agent.name)
-        lines = demo.sample_csv(contacts, 40).splitlines()[1:]
-        text = "name,phone\n" + "".join(f"K {n},{line.split(',')[1]}\n" for n, line in enumerate(lines))
-        await contact_import.import_contacts(
-            store.pool, names[2], read_contacts(io.StringIO(text), default_region="PL"), source="test"
-        )
+        await copy_campaign(store, names[0], names[2], contacts=contacts, seed=40)
         for name in names:
             await store.update_campaign(name, servers=("east",))
         queues = [(await store.get_campaign(n)).queue for n in names]
