@@ -420,21 +420,14 @@ class Engine:
         return {name: w for name, w in wanted.items() if w[0].id in own.tokens}
 
     async def _take_over(self, campaign_id: int) -> None:
-        """Claim and settle the open attempts another engine left in a campaign just taken.
-
-        Also this engine's own open attempts of it that nothing follows: the calls of a runner
-        stopped when the campaign was lost (a heartbeat gap, a database restart) and taken
-        back here; its writes were refused and its calls let go. Those adopted at the start
-        (waiting for their runner) are not settled again.
-        """
+        """Claim and settle the open attempts another engine left in a campaign just taken, and
+        this engine's own that nothing follows (its runner stopped when it lost the campaign,
+        which it took back); not those adopted at the start, waiting for their runner."""
         assert self.ownership is not None
         claimed = await self.ownership.store.claim_campaign_attempts(self.engine_id, campaign_id)
         waiting = {att.id for att, _ in self._adopt.get(campaign_id, [])}
-        mine = [
-            a
-            for a in await self.store.open_attempts(self.engine_id)
-            if a.campaign_id == campaign_id and a.id not in waiting
-        ]
+        own = await self.store.open_attempts(self.engine_id)
+        mine = [a for a in own if a.campaign_id == campaign_id and a.id not in waiting]
         if not mine and not claimed:
             return
         now = self.clock.utcnow()

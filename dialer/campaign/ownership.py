@@ -90,28 +90,6 @@ class OwnershipStore(Protocol):
         self, attempt_id: int, result: AttemptResult, *, fence: Fence | None = None
     ) -> AppliedOutcome: ...
 
-    async def renew_leases(
-        self,
-        owner: str,
-        contact_ids: Sequence[int],
-        *,
-        at: dt.datetime,
-        ttl_s: float,
-        fence: Fence | None = None,
-    ) -> list[int]: ...
-
-    async def set_disposition(
-        self,
-        contact_id: int,
-        status: str,
-        *,
-        at: dt.datetime,
-        agent_id: int | None = None,
-        not_before: dt.datetime | None = None,
-        attempt_id: int | None = None,
-        fence: Fence | None = None,
-    ) -> None: ...
-
 
 class Ownership:
     """This engine's campaigns and their tokens (see the module docstring)."""
@@ -320,30 +298,16 @@ class FencedStore:
     ) -> list[int]:
         """Renew only while the campaign's fence holds (a lease past it is reported lost)."""
         fence = self._held()
-        return await self._ownership.store.renew_leases(owner, contact_ids, at=at, ttl_s=ttl_s, fence=fence)
+        renewed: list[int] = await self._store.renew_leases(
+            owner, contact_ids, at=at, ttl_s=ttl_s, fence=fence
+        )
+        return renewed
 
-    async def set_disposition(
-        self,
-        contact_id: int,
-        status: str,
-        *,
-        at: dt.datetime,
-        agent_id: int | None = None,
-        not_before: dt.datetime | None = None,
-        attempt_id: int | None = None,
-    ) -> None:
-        """The agent's disposition under the campaign's fence."""
+    async def set_disposition(self, contact_id: int, status: str, **kwargs: Any) -> None:
+        """The agent's disposition (the store's arguments) under the campaign's fence."""
         fence = self._held()
         try:
-            await self._ownership.store.set_disposition(
-                contact_id,
-                status,
-                at=at,
-                agent_id=agent_id,
-                not_before=not_before,
-                attempt_id=attempt_id,
-                fence=fence,
-            )
+            await self._store.set_disposition(contact_id, status, fence=fence, **kwargs)
         except OwnershipLost:
             self._lost()
             raise
