@@ -246,10 +246,14 @@ async def start_campaigns(dsn: str, engine_ids: list[str], names: list[str]) -> 
             await conn.close()
 
     await wait_for(up, timeout_s=90, every_s=0.2, what=f"engines {engine_ids} up")
+    await set_states(dsn, names, CampaignState.RUNNING)
+
+
+async def set_states(dsn: str, names: list[str], state: CampaignState) -> None:
     store = await Store.open(dsn)
     try:
         for name in names:
-            await store.set_campaign_state(name, CampaignState.RUNNING)
+            await store.set_campaign_state(name, state)
     finally:
         await store.close()
 

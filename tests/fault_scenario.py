@@ -39,6 +39,7 @@ from tests.engine_process import (
     campaign_owners,
     kill_left,
     make_campaigns,
+    set_states,
     start_campaigns,
     start_engine,
     start_multi_pbx,
@@ -201,12 +202,7 @@ async def fault_run(
         await asyncio.sleep(settle_s)
 
         # the end: no new calls, the calls up end, the engines stop and hand everything back
-        store = await Store.open(dsn)
-        try:
-            for name in names:
-                await store.set_campaign_state(name, CampaignState.PAUSED)
-        finally:
-            await store.close()
+        await set_states(dsn, names, CampaignState.PAUSED)
         await asyncio.sleep(1.0)
         for engine_id in sorted(live):
             engines[engine_id].terminate()
