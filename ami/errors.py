@@ -75,3 +75,7 @@ class AmiTimeout(AmiError):
 
 class AmiCapacityError(AmiError):
     """Every server is down or at its channel limit: the call cannot be placed now."""
+
+
+class AmiUnknownServer(AmiCapacityError):
+    """A campaign or agent names a server (or group) the configuration does not have."""

@@ -9,6 +9,7 @@ wrapped in :class:`~config.secret.Secret` as soon as they are read.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import fields, replace
@@ -272,6 +273,9 @@ def require_ami_secrets(cfg: DialerConfig) -> None:
         )
 
 
+_SERVER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
+
+
 def _validate(cfg: DialerConfig) -> None:
     if cfg.log.format not in _LOG_FORMATS:
         raise ConfigError("log.format", f"must be one of {', '.join(_LOG_FORMATS)}, got {cfg.log.format!r}")
@@ -329,6 +333,24 @@ def _validate(cfg: DialerConfig) -> None:
             raise ConfigError(f"{where}.channel_limit", f"must be at least 1, got {s.channel_limit}")
         if not s.username:
             raise ConfigError(f"{where}.username", "must not be empty")
+    _validate_groups(cfg)
+
+
+def _validate_groups(cfg: DialerConfig) -> None:
+    """A group name is a name campaigns select servers by: it must not be a server's name too."""
+    names = {s.name for s in cfg.ami.servers}
+    for i, s in enumerate(cfg.ami.servers):
+        if not s.group:
+            continue
+        if not _SERVER_NAME.fullmatch(s.group):
+            raise ConfigError(
+                f"ami.servers[{i}].group", f"must be letters, digits, '.', '_' or '-', got {s.group!r}"
+            )
+        if s.group in names:
+            raise ConfigError(
+                f"ami.servers[{i}].group",
+                f"{s.group!r} is also a server's name; a campaign naming it would be ambiguous",
+            )
 
 
 def _validate_api(cfg: DialerConfig) -> None:

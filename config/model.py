@@ -49,6 +49,8 @@ class AmiServerConfig:
     secret_env: str = ""
     # Most calls this engine may have up on the server at once (trunk/licence limit).
     channel_limit: int = 100
+    # A server group a campaign may name instead of its servers one by one (issue 15): "" none.
+    group: str = ""
     ping_interval_s: float = 20.0
     connect_timeout_s: float = 5.0
 
@@ -56,6 +58,14 @@ class AmiServerConfig:
 @dataclass(frozen=True, slots=True)
 class AmiConfig:
     servers: tuple[AmiServerConfig, ...] = ()
+
+    def selectable(self) -> dict[str, tuple[str, ...]]:
+        """What a campaign's ``servers`` may name: each server, and each group -> its servers."""
+        out: dict[str, tuple[str, ...]] = {s.name: (s.name,) for s in self.servers}
+        for s in self.servers:
+            if s.group:
+                out[s.group] = (*out.get(s.group, ()), s.name)
+        return out
 
 
 @dataclass(frozen=True, slots=True)

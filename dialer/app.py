@@ -284,6 +284,7 @@ async def build_app(
         max_size=cfg.database.pool_max,
         server_settings=engine_session(cfg, engine_id),
     )
+    store.known_servers = cfg.ami.selectable() if cfg.ami.servers else None
     try:
         clients = [AmiClient(server) for server in cfg.ami.servers]
         on_state = _count_reconnects(metrics)

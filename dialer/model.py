@@ -235,6 +235,9 @@ class CampaignSpec:
     amd_false_positive: float = 0.0
     # The supervisor's "every rolling hour under the cap too" (predictive; migration 017).
     worst_hour_cap: bool = False
+    # The Asterisk servers or server groups (config ``[[ami.servers]]``) it dials through;
+    # empty: every configured server (migration 030).
+    servers: tuple[str, ...] = ()
     # Generated data for ``dialer demo``: never dialled by ``dialer run`` (migration 004).
     demo: bool = False
 
@@ -265,6 +268,7 @@ class Campaign:
     amd_false_positive: float = 0.0
     worst_hour_cap: bool = False
     demo: bool = False
+    servers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,6 +277,8 @@ class Agent:
     name: str
     interface: str
     active: bool
+    # The Asterisk server the agent's phone is registered on ("": any; migration 030).
+    server: str = ""
 
 
 @dataclass(frozen=True, slots=True)

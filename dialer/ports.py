@@ -61,6 +61,8 @@ class OriginateRequest:
     # the sound a message plays (DIALER_AMD_MESSAGE).
     amd_action: str = "hangup"
     amd_message: str = ""
+    # The campaign's servers or server groups (``Campaign.servers``); empty: any server.
+    servers: tuple[str, ...] = ()
 
 
 @runtime_checkable
@@ -90,8 +92,19 @@ class PbxPort(Protocol):
     @property
     def connected(self) -> bool: ...
 
-    def lines_free(self) -> int:
-        """Channels the port can still take now (0 when disconnected or full)."""
+    def lines_free(self, servers: tuple[str, ...] = ()) -> int:
+        """Channels the port can still take now on ``servers`` (names or groups; empty: any),
+        0 when they are disconnected or full."""
+        ...
+
+    def reaches(self, servers: tuple[str, ...] = (), interface: str | None = None) -> bool:
+        """Whether a server a call may go to is connected: one of ``servers`` (empty: any), or
+        for a call to the agent on ``interface`` with a home server (:meth:`home`), that one."""
+        ...
+
+    def home(self, interface: str, server: str) -> None:
+        """The agent on ``interface`` is registered on ``server`` ("": on any server): its queue
+        membership and the calls placed for it go through that server only."""
         ...
 
     async def originate(self, call: OriginateRequest) -> None:

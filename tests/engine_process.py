@@ -13,6 +13,7 @@ import io
 import os
 import signal
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,19 +70,31 @@ async def start_pbx(queue: str, *, seed: int = 3, population: PopulationParams =
 
 
 def write_config(
-    path: Path, *, ami_port: int, engine_id: str = "crash-engine", drain_timeout_s: float = 3.0
+    path: Path,
+    *,
+    ami_port: int,
+    engine_id: str = "crash-engine",
+    drain_timeout_s: float = 3.0,
+    servers: Sequence[tuple[str, int, str]] = (),
+    metrics_port: int = 0,
 ) -> Path:
+    """``servers``: (name, port, group) of each simulated PBX; default one, "sim" on ``ami_port``.
+    ``metrics_port``: serve Prometheus metrics there (0: none)."""
     path.write_text(
-        "[[ami.servers]]\n"
-        'name = "sim"\n'
-        'host = "127.0.0.1"\n'
-        f"port = {ami_port}\n"
-        'username = "dialer"\n'
-        'secret_env = "TEST_AMI_SECRET"\n'
-        "channel_limit = 40\n"
-        "connect_timeout_s = 2.0\n"
-        "[metrics]\nenabled = false\n"
-        "[api]\nenabled = false\n"
+        "".join(
+            "[[ami.servers]]\n"
+            f'name = "{name}"\n'
+            f'group = "{group}"\n'
+            'host = "127.0.0.1"\n'
+            f"port = {port}\n"
+            'username = "dialer"\n'
+            'secret_env = "TEST_AMI_SECRET"\n'
+            "channel_limit = 40\n"
+            "connect_timeout_s = 2.0\n"
+            for name, port, group in (servers or [("sim", ami_port, "")])
+        )
+        + (f"[metrics]\nport = {metrics_port}\n" if metrics_port else "[metrics]\nenabled = false\n")
+        + "[api]\nenabled = false\n"
         '[log]\nformat = "json"\nlevel = "info"\n'
         "[engine]\n"
         f'engine_id = "{engine_id}"\n'
@@ -185,7 +198,9 @@ async def contact_rows(dsn: str, campaign: str) -> list[asyncpg.Record]:
 # ---- several engines on one database (issue 15: tests/test_engines.py, benchmarks/scale.py)
 
 
-async def make_campaigns(dsn: str, modes: list[DialingMode], *, contacts: int = 150) -> list[str]:
+async def make_campaigns(
+    dsn: str, modes: list[DialingMode], *, contacts: int = 150, agents: int = 3
+) -> list[str]:
     """One paused demo campaign per mode, each with its own contacts (one number each); their
     queues. Paused until the engines are up (:func:`start_campaigns`): a campaign started
     before would be dialled through by the first engine while the others start."""
@@ -193,7 +208,7 @@ async def make_campaigns(dsn: str, modes: list[DialingMode], *, contacts: int = 
     try:
         queues = []
         for i, mode in enumerate(modes):
-            await demo.build(store, contacts=0, seed=11, mode=mode, agents=3, running=False)
+            await demo.build(store, contacts=0, seed=11, mode=mode, agents=agents, running=False)
             name = demo.campaign_name(mode)
             lines = demo.sample_csv(contacts, 20 + i).splitlines()[1:]
             text = "name,phone\n" + "".join(f"K {n},{line.split(',')[1]}\n" for n, line in enumerate(lines))
@@ -206,13 +221,13 @@ async def make_campaigns(dsn: str, modes: list[DialingMode], *, contacts: int = 
         await store.close()
 
 
-async def start_multi_pbx(queues: list[str]) -> SimulatedPbx:
+async def start_multi_pbx(queues: list[str], *, seed: int = 5) -> SimulatedPbx:
     pbx = SimulatedPbx(
         secret=SECRET,
         time_scale=TIME_SCALE,
         queues=tuple(queues),
         population=POPULATION,
-        rng=np.random.default_rng(5),
+        rng=np.random.default_rng(seed),
         agent_ring_s=1.0,
         auth_fail_delay_s=0.05,
     )
@@ -231,20 +246,35 @@ async def start_campaigns(dsn: str, engine_ids: list[str], names: list[str]) -> 
             await conn.close()
 
     await wait_for(up, timeout_s=90, every_s=0.2, what=f"engines {engine_ids} up")
+    await set_states(dsn, names, CampaignState.RUNNING)
+
+
+async def set_states(dsn: str, names: list[str], state: CampaignState) -> None:
     store = await Store.open(dsn)
     try:
         for name in names:
-            await store.set_campaign_state(name, CampaignState.RUNNING)
+            await store.set_campaign_state(name, state)
     finally:
         await store.close()
 
 
 async def start_engine(
-    tmp_path: Path, dsn: str, port: int, engine_id: str, *, takeover_s: float
+    tmp_path: Path,
+    dsn: str,
+    port: int,
+    engine_id: str,
+    *,
+    takeover_s: float,
+    servers: Sequence[tuple[str, int, str]] = (),
+    metrics_port: int = 0,
 ) -> EngineProcess:
+    """``dialer run`` as ``engine_id`` on the PBX at ``port``, or on several (``servers``,
+    as :func:`write_config`)."""
     folder = tmp_path / engine_id
     folder.mkdir()
-    config = write_config(folder / "dialer.toml", ami_port=port, engine_id=engine_id)
+    config = write_config(
+        folder / "dialer.toml", ami_port=port, engine_id=engine_id, servers=servers, metrics_port=metrics_port
+    )
     with config.open("a") as f:
         f.write(f"takeover_s = {takeover_s}\n")
     return await EngineProcess.start(config, dsn, tmp_path / f"{engine_id}.log")

@@ -49,13 +49,15 @@ def test_ami_env_creates_a_server() -> None:
     ("text", "key"),
     [
         ("[metrics]\nport = 70000\n", "metrics.port"),
-        ("[metrics]\nport = \"abc\"\n", "metrics.port"),
-        ("[log]\nformat = \"xml\"\n", "log.format"),
+        ('[metrics]\nport = "abc"\n', "metrics.port"),
+        ('[log]\nformat = "xml"\n', "log.format"),
         ("[nonsense]\nx = 1\n", "nonsense.x"),
         ("[[ami.servers]]\nchannel_limit = 0\n", "ami.servers[0].channel_limit"),
         ("[[ami.servers]]\nbogus = 1\n", "ami.servers[0].bogus"),
         ('[[ami.servers]]\nsecret_env = ""\n', "ami.servers[0].secret_env"),
-        ("[contacts]\ndefault_region = \"Poland\"\n", "contacts.default_region"),
+        ('[[ami.servers]]\nname = "a"\ngroup = "a"\n', "ami.servers[0].group"),
+        ('[[ami.servers]]\nname = "a"\ngroup = "east coast"\n', "ami.servers[0].group"),
+        ('[contacts]\ndefault_region = "Poland"\n', "contacts.default_region"),
         ("this is not toml", "config"),
     ],
 )
@@ -144,3 +146,16 @@ def test_malformed_dsn_is_a_config_error_without_the_password(dsn: str, says: st
 )
 def test_wellformed_dsns_pass(dsn: str) -> None:
     assert load_config(env={"DIALER_DSN": dsn}).database.dsn is not None
+
+
+def test_server_groups_are_what_a_campaign_may_name(tmp_path: Path) -> None:
+    f = tmp_path / "c.toml"
+    f.write_text(
+        '[[ami.servers]]\nname = "pbx1"\ngroup = "east"\n'
+        '[[ami.servers]]\nname = "pbx2"\ngroup = "east"\n'
+        '[[ami.servers]]\nname = "pbx3"\n'
+    )
+    cfg = load_config(f, env={})
+    assert {
+        "pbx1": ("pbx1",), "pbx2": ("pbx2",), "pbx3": ("pbx3",), "east": ("pbx1", "pbx2")
+    } == cfg.ami.selectable()  # fmt: skip

@@ -15,7 +15,8 @@ the socket closes; a restart sends ``Shutdown`` (``Restart: True``), refuses con
 a moment and boots again with ``Uptime: 0`` and no calls (fact 8); queue admin answers and
 errors as in ``queue-member-admin.txt`` (fact 9).
 
-Fault injection (for tests and the CLI): :meth:`drop_connections`, :meth:`restart`,
+Fault injection (for tests and the CLI): :meth:`drop_connections`, :meth:`unreachable` and
+:meth:`reachable`, :meth:`restart`,
 :attr:`response_delay_s`, :attr:`queue_pause_lag_s`, :meth:`send_garbled`,
 :attr:`suppressed_events`.
 """
@@ -252,6 +253,21 @@ class SimulatedPbx:
         for s in list(self.sessions):
             if s.transport is not None:
                 s.transport.abort()
+
+    async def unreachable(self) -> None:
+        """The network to this PBX fails: every AMI connection drops and new ones are refused
+        until :meth:`reachable`; calls go on (and may end) unseen, as on a real Asterisk."""
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+        self.drop_connections()
+
+    async def reachable(self) -> None:
+        """The network is back: listen again on the same port (the calls are as they went on)."""
+        assert self._loop is not None
+        if self._server is None:
+            self._server = await self._loop.create_server(lambda: _Session(self), self.host, self.port)
 
     def send_garbled(self, data: bytes = b"this is not an AMI message\r\nnor: is this one\r\n\r\n") -> None:
         """Write a block that is not ``Key: Value`` lines to every logged-in session."""

@@ -247,8 +247,14 @@ class VirtualPbx:
     def connected(self) -> bool:
         return self._connected
 
-    def lines_free(self) -> int:
+    def lines_free(self, servers: tuple[str, ...] = ()) -> int:
         return max(self.line_limit - self.lines_in_use, 0) if self._connected else 0
+
+    def reaches(self, servers: tuple[str, ...] = (), interface: str | None = None) -> bool:
+        return self._connected
+
+    def home(self, interface: str, server: str) -> None:
+        """One virtual server: every agent is on it."""
 
     def subscribe(self, listener: PbxListener) -> None:
         self._listeners.append(listener)

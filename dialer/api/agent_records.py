@@ -31,6 +31,7 @@ class AgentRecord(BaseModel):
     name: str
     interface: str = Field(description="the queue member interface ('' = given at login)")
     active: bool = Field(description="an inactive agent cannot log in")
+    server: str = Field(default="", description="the Asterisk server its phone is registered on ('' = any)")
     campaigns: list[str]
     user: str | None = Field(description="the API user acting as this agent")
     logged_in: bool = Field(description="logged in on this engine now")
@@ -41,6 +42,7 @@ class AgentCreate(BaseModel):
 
     name: str = Field(min_length=1, max_length=200)
     interface: str = Field(default="", max_length=200, description="e.g. PJSIP/1001; '' = given at login")
+    server: str = Field(default="", max_length=63, description="[[ami.servers]] name; '' = any server")
     campaigns: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(default=[], max_length=1000)
 
 
@@ -49,6 +51,7 @@ class AgentEdit(BaseModel):
 
     interface: str | None = Field(default=None, max_length=200)
     active: bool | None = None
+    server: str | None = Field(default=None, max_length=63)
 
 
 class AgentCampaigns(BaseModel):
@@ -63,6 +66,7 @@ async def record_of(ctx: ApiContext, agent: Agent) -> AgentRecord:
         name=agent.name,
         interface=agent.interface,
         active=agent.active,
+        server=agent.server,
         campaigns=await ctx.store.agent_campaigns(agent.name),
         user=users[0] if users else None,
         logged_in=ctx.sessions.get(agent.name) is not None,
@@ -78,7 +82,7 @@ async def list_agents(ctx: Ctx, user: Supervisor) -> list[AgentRecord]:
 async def create_agent(body: AgentCreate, ctx: Ctx, user: Admin) -> AgentRecord:
     for campaign in body.campaigns:  # before anything is written: all or nothing
         await ctx.store.get_campaign(campaign)
-    agent = await ctx.store.create_agent(body.name, body.interface)
+    agent = await ctx.store.create_agent(body.name, body.interface, server=body.server)
     if body.campaigns:
         await ctx.store.set_agent_campaigns(agent.name, body.campaigns)
     return await record_of(ctx, agent)
@@ -93,10 +97,11 @@ async def show_agent(agent: AgentName, ctx: Ctx, user: Supervisor) -> AgentRecor
     "/agents/{agent}", response_model=AgentRecord, summary="Change an agent's interface or active flag"
 )
 async def edit_agent(agent: AgentName, body: AgentEdit, ctx: Ctx, user: Supervisor) -> AgentRecord:
-    if body.interface is None and body.active is None:
+    if body.interface is None and body.active is None and body.server is None:
         raise ApiError("invalid_input", "name at least one field to change", field="body")
     return await record_of(
-        ctx, await ctx.store.update_agent(agent, interface=body.interface, active=body.active)
+        ctx,
+        await ctx.store.update_agent(agent, interface=body.interface, active=body.active, server=body.server),
     )
 
 

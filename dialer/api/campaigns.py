@@ -60,6 +60,9 @@ class CampaignSettings(BaseModel):
     amd_action: AmdAction | None = None
     amd_message: str | None = Field(default=None, max_length=200)
     amd_false_positive: float | None = Field(default=None, ge=0, le=1, allow_inf_nan=False)
+    servers: list[Annotated[str, Field(max_length=63)]] | None = Field(
+        default=None, max_length=100, description="[[ami.servers]] names or groups; [] = every server"
+    )
 
 
 class CampaignCreate(CampaignSettings):
@@ -90,6 +93,7 @@ class CampaignDetail(BaseModel):
     amd_action: AmdAction
     amd_message: str
     amd_false_positive: float
+    servers: list[str] = Field(default=[], description="the AMI servers or groups it dials through")
     demo: bool = Field(description="generated demo data: never dialled by 'dialer run'")
     running_here: bool = Field(description="this engine runs it now")
     contacts: int | None = Field(default=None, description="with GET of one campaign")

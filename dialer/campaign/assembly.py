@@ -173,6 +173,7 @@ def assemble(
         settle=effects.perform_settled,  # a login or logout once the PBX answered
         resolve_agent=directory.resolve,
         wake=wake,
+        home=lambda agent, interface: pbx.home(interface, directory.server_of(agent)),
     )
     memory = CampaignMemory(
         campaign,

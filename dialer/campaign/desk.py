@@ -44,6 +44,8 @@ class AgentDesk:
         settle: like ``perform``, returning once the PBX answered (login, logout; default: ``perform``).
         resolve_agent: learns the store id of an agent name before the agent logs in.
         wake: asks the runner to decide now.
+        home: tells the PBX which server the agent's phone is on (its record's ``server``),
+            given the agent name and the interface it logs in on.
 
     Raises (every method):
         UnknownAgent, IllegalAgentTransition, AgentError: the request does not fit the
@@ -60,8 +62,10 @@ class AgentDesk:
         resolve_agent: Callable[[str], Awaitable[None]],
         wake: Callable[[], None],
         settle: Callable[[Iterable[AgentEffect]], Awaitable[None]] | None = None,
+        home: Callable[[str, str], None] = lambda agent, interface: None,
     ) -> None:
         self.board = board
+        self._home = home
         self._hopper = hopper
         self._clock = clock
         self._perform = perform
@@ -74,6 +78,7 @@ class AgentDesk:
     ) -> None:
         """Log ``agent`` (the store's agent name) in on ``interface`` (e.g. ``PJSIP/1001``)."""
         await self._resolve_agent(agent)
+        self._home(agent, interface)
         now = self._clock.now()
         await self._settle(self.board.login(agent, interface, now, member_name=member_name, paused=paused))
         self._wake()

@@ -161,6 +161,10 @@ class Dialer:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
+    def _interface(self, agent: str | None) -> str | None:
+        """The member interface of the agent a call is for (None: the queue picks one)."""
+        return None if agent is None else self._board.view(agent, self._clock.now()).interface
+
     async def _launch(self, lease: LeasedContact, agent: str | None) -> None:
         """Compliance checks, attempt row, Originate; a refusal undoes what it must."""
         now = self._clock.now()
@@ -171,7 +175,7 @@ class Dialer:
             opened: int | DialRefusal | None = None
             if window_ended(lease, utc_at(now)):
                 opened = DialRefusal.WINDOW_ENDED
-            elif self._pbx.connected:
+            elif self._pbx.reaches(self._campaign.servers, self._interface(agent)):
                 # The dial-time checks and the attempt row, one statement (issue 18 item 3).
                 opened = await self._store.open_checked_attempt(
                     lease, at=utc_at(now), agent_reserved=agent is not None, engine_id=self._engine_id
@@ -187,8 +191,9 @@ class Dialer:
                     self._on_campaign_changed()  # paused or schedule changed: the runner re-reads
                 return
             if opened is None:
-                # The PBX went away or said it is shutting down since the decision: no attempt
-                # row for a call that cannot be placed (issue 17 item 4).
+                # The PBX went away or said it is shutting down since the decision (or the
+                # campaign's servers, or the agent's, did): no attempt row for a call that cannot
+                # be placed (issue 17 item 4).
                 await self._give_back(lease, agent, "pbx unavailable")
                 return
             attempt = opened
@@ -212,13 +217,12 @@ class Dialer:
         attempt_id = str(attempt)
         self._hopper.mark_dialled(lease.contact_id)
         self._calls.add(InFlightCall(attempt_id, lease, agent, now))
-        interface = None
         if agent is not None:
             try:
                 self._board.attach_attempt(agent, attempt_id)
             except AgentError as err:
                 self._log.warning("attach_failed", attempt_id=attempt_id, error=str(err))
-            interface = self._board.view(agent, now).interface
+        interface = self._interface(agent)
         request = OriginateRequest(
             attempt_id=attempt_id,
             number=lease.e164,
@@ -231,6 +235,7 @@ class Dialer:
             amd_message=self._campaign.amd_message,
             agent_interface=interface,
             queue_timeout_s=self._settings.queue_timeout_s,
+            servers=self._campaign.servers,
         )
         with bound_contextvars(attempt_id=attempt_id):
             try:

@@ -25,6 +25,7 @@ class AgentDirectory:
         self._store = store
         self._ids: dict[str, int | None] = {}  # board agent id -> store agent id
         self._names: dict[int, str] = {}
+        self._servers: dict[str, str] = {}  # board agent id -> the server its phone is on
 
     async def resolve(self, agent: str) -> None:
         """Look ``agent`` up once; an agent the store does not know keeps no id."""
@@ -37,6 +38,11 @@ class AgentDirectory:
             return
         self._ids[agent] = found.id
         self._names[found.id] = agent
+        self._servers[agent] = found.server
+
+    def server_of(self, agent: str) -> str:
+        """The server the agent's record names ("": any, or not resolved)."""
+        return self._servers.get(agent, "")
 
     def store_id(self, agent: str) -> int | None:
         """The store id of ``agent``; None if not resolved or unknown to the store."""

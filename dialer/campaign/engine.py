@@ -420,15 +420,19 @@ class Engine:
         return {name: w for name, w in wanted.items() if w[0].id in own.tokens}
 
     async def _take_over(self, campaign_id: int) -> None:
-        """Claim and settle the open attempts another engine left in a campaign just taken."""
+        """Claim and settle the open attempts another engine left in a campaign just taken, and
+        this engine's own that nothing follows (its runner stopped when it lost the campaign,
+        which it took back); not those adopted at the start, waiting for their runner."""
         assert self.ownership is not None
         claimed = await self.ownership.store.claim_campaign_attempts(self.engine_id, campaign_id)
-        if not claimed:
+        waiting = {att.id for att, _ in self._adopt.get(campaign_id, [])}
+        own = await self.store.open_attempts(self.engine_id)
+        mine = [a for a in own if a.campaign_id == campaign_id and a.id not in waiting]
+        if not mine and not claimed:
             return
         now = self.clock.utcnow()
         report = ReconcileReport()
         report.claimed = claimed
-        mine = [a for a in await self.store.open_attempts(self.engine_id) if a.campaign_id == campaign_id]
         await self._settle(mine, now, report)  # no runner of the campaign here yet: all are to settle
         report.defaulted = await _default_dispositions(self.store, self.engine_id, self.settings, now)
         log.warning(

@@ -12,8 +12,9 @@ alone takes them all; a new engine does not take campaigns that others run, only
 that are free: nothing is moved while its owner lives).
 
 Fencing. Every runner of an owned campaign gets a :class:`FencedStore` instead of the
-store: opening and closing attempts carry the campaign's :class:`~dialer.model.Fence`, which
-the store checks in the same statement, so once another engine took the campaign (a higher
+store: opening and closing attempts, renewing leases and writing dispositions carry the
+campaign's :class:`~dialer.model.Fence`, which the store checks in the same statement (the
+disposition: the same transaction), so once another engine took the campaign (a higher
 token) the write is refused (``OwnershipLost``) and the runner is stopped. Besides, no call
 is opened while this engine's last heartbeat is older than half the take-over time
 (:meth:`Ownership.fresh`, on the monotonic clock, which runs on while the process is
@@ -283,17 +284,44 @@ class FencedStore:
             f"campaign {self._campaign_id}: heartbeat stale, attempt {attempt_id} not dialled"
         )
 
-    async def close_attempt(
-        self, attempt_id: int, result: AttemptResult, *, fence: Fence | None = None
-    ) -> AppliedOutcome:
+    def _held(self) -> Fence:
+        """The campaign's fence for a write about a call already placed: the token alone (a
+        stale heartbeat, a database blip, is no reason to drop it; the store judges the token).
+
+        Raises:
+            OwnershipLost: the campaign is no longer this engine's.
+        """
         token = self._ownership.tokens.get(self._campaign_id)
         if token is None:
             self._on_lost(self._campaign_id)
-            raise OwnershipLost(f"attempt {attempt_id}: campaign {self._campaign_id} is no longer ours")
+            raise OwnershipLost(f"campaign {self._campaign_id} is no longer ours")
+        return Fence(self._ownership.engine_id, token)
+
+    async def renew_leases(
+        self, owner: str, contact_ids: Sequence[int], *, at: dt.datetime, ttl_s: float
+    ) -> list[int]:
+        """Renew only while the campaign's fence holds (a lease past it is reported lost)."""
+        fence = self._held()
+        renewed: list[int] = await self._store.renew_leases(
+            owner, contact_ids, at=at, ttl_s=ttl_s, fence=fence
+        )
+        return renewed
+
+    async def set_disposition(self, contact_id: int, status: str, **kwargs: Any) -> None:
+        """The agent's disposition (the store's arguments) under the campaign's fence."""
+        fence = self._held()
         try:
-            return await self._ownership.store.close_attempt(
-                attempt_id, result, fence=Fence(self._ownership.engine_id, token)
-            )
+            await self._store.set_disposition(contact_id, status, fence=fence, **kwargs)
+        except OwnershipLost:
+            self._lost()
+            raise
+
+    async def close_attempt(
+        self, attempt_id: int, result: AttemptResult, *, fence: Fence | None = None
+    ) -> AppliedOutcome:
+        held = self._held()
+        try:
+            return await self._ownership.store.close_attempt(attempt_id, result, fence=held)
         except OwnershipLost:
             self._lost()
             raise

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from dataclasses import replace
 
 import phonenumbers
@@ -45,6 +46,7 @@ __all__ = [
     "check_interface",
     "check_retry_rule",
     "check_schedule_opens",
+    "check_servers",
     "check_status",
     "interface_key",
 ]
@@ -107,7 +109,37 @@ def check_campaign(spec: CampaignSpec) -> CampaignSpec:
     if not spec.demo:
         _check_hours(spec.compliance, spec.local_hours_start, spec.local_hours_end)
     _check_amd(spec)
+    spec = replace(spec, servers=check_servers(spec.servers, "servers"))
     return _with_caller_id(spec)
+
+
+_SERVER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
+
+
+def check_servers(
+    names: tuple[str, ...] | list[str], field: str, known: Mapping[str, tuple[str, ...]] | None = None
+) -> tuple[str, ...]:
+    """Server or server-group names (config ``[[ami.servers]]`` ``name``/``group``), stripped,
+    each once, in the order given.
+
+    ``known`` (name -> its servers, :meth:`config.model.AmiConfig.selectable`) is what the
+    configuration defines; None when the caller has no configuration of servers (only the
+    form is checked then; the engine refuses a name it does not know when it dials).
+
+    Raises:
+        ValidationError: naming ``field``: a malformed name, or one the configuration lacks.
+    """
+    out: list[str] = []
+    for raw in names:
+        name = raw.strip()
+        if not _SERVER.fullmatch(name):
+            raise ValidationError(field, "a server name is letters, digits, '.', '_' or '-'", raw)
+        if known is not None and name not in known:
+            configured = ", ".join(sorted(known)) or "none"
+            raise ValidationError(field, f"no such AMI server or group (configured: {configured})", name)
+        if name not in out:
+            out.append(name)
+    return tuple(out)
 
 
 def _with_caller_id(spec: CampaignSpec) -> CampaignSpec:

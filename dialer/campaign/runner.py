@@ -626,7 +626,7 @@ class CampaignRunner:
             ringing_ages_s=tuple(ringing),
             reserved_ringing=self.calls.reserved_ringing(),
             customers_waiting=self.calls.customers_waiting(),
-            lines_free=max(0, self.pbx.lines_free() - self.dialer.launching),
+            lines_free=max(0, self.pbx.lines_free(self.campaign.servers) - self.dialer.launching),
             progressive_contacts=self.hopper.count_reason("call_progressive"),
             record_requests=load.record_requests,
             records_accepted=0,

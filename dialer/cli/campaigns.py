@@ -86,6 +86,7 @@ def campaign_from_args(
         max_attempts_per_day=args.max_per_day,
         default_disposition=args.default_disposition,
         worst_hour_cap=bool(args.worst_hour_cap),
+        servers=_servers(args.servers) or (),
         **_amd_changes(args, defaults or CampaignDefaultsConfig()),
     )
 
@@ -112,7 +113,13 @@ _SET_OPTIONS = {
     "compliance": "compliance", "abandon_cap": "abandon_cap", "timezone": "timezone", "priority": "priority",
     "max_attempts": "max_attempts", "max_per_day": "max_attempts_per_day",
     "default_disposition": "default_disposition", "worst_hour_cap": "worst_hour_cap",
+    "servers": "servers",
 }
+
+
+def _servers(text: str | None) -> tuple[str, ...] | None:
+    """``--servers pbx1,pbx2`` (names or groups of [[ami.servers]]; '' = every server)."""
+    return None if text is None else tuple(n for n in text.split(",") if n.strip())
 
 
 def cmd_campaign_set(args: argparse.Namespace) -> int:
@@ -121,6 +128,8 @@ def cmd_campaign_set(args: argparse.Namespace) -> int:
     }
     if "mode" in changes:
         changes["mode"] = parse_enum(DialingMode, changes["mode"], "mode")
+    if "servers" in changes:
+        changes["servers"] = _servers(changes["servers"])
     if "compliance" in changes:
         changes["compliance"] = parse_enum(Compliance, changes["compliance"], "compliance")
     if args.hours:
@@ -176,7 +185,8 @@ def format_summary(s: CampaignSummary) -> str:
         f"  compliance {c.compliance.value}, abandon cap {c.abandon_cap:.1%}"
         + (" (every rolling hour too)" if c.worst_hour_cap else "") + f", ring {c.ring_timeout_s}s,"
         f" local hours {_hhmm(c.local_hours_start)}-{_hhmm(c.local_hours_end)}, zone {c.timezone}",
-        f"  caller id {c.caller_id or '-'}, queue {c.queue or '-'}",
+        f"  caller id {c.caller_id or '-'}, queue {c.queue or '-'},"
+        f" servers {', '.join(c.servers) or 'every configured server'}",
         f"  caps: {c.max_attempts} attempts per contact, {c.max_attempts_per_day} per day;"
         f" default status {c.default_status or '-'}, default disposition {c.default_disposition or '-'}",
         f"  amd {_amd_text(c)}" + ("; demo data (never dialled by `dialer run`)" if c.demo else ""),
@@ -230,6 +240,11 @@ def _add_disposition_and_amd(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--worst-hour-cap", action=argparse.BooleanOptionalAction, default=None,
         help="predictive: also hold the abandon cap over every rolling hour (costs talk time; default off)",
+    )
+    p.add_argument(
+        "--servers",
+        help="AMI servers or server groups to dial through, comma-separated ([[ami.servers]] name or"
+        " group; '' = every configured server, the default)",
     )
     p.add_argument("--amd-action", help="what a machine gets: hangup, message or agent")
     p.add_argument("--amd-message", help="the sound played to a machine by --amd-action message")

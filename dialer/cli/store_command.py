@@ -31,6 +31,7 @@ def config_from_args(args: argparse.Namespace) -> DialerConfig:
 async def with_store(cfg: DialerConfig, fn: Callable[[Store], Awaitable[T]]) -> T:
     """Open the store for one command, run ``fn`` on it, close it whatever happens."""
     store = await Store.open(await resolve_dsn(cfg, linger=True), min_size=1, max_size=4)
+    store.known_servers = cfg.ami.selectable() if cfg.ami.servers else None
     try:
         return await fn(store)
     finally:

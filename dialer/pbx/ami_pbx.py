@@ -7,11 +7,16 @@ attempt as cancelled. An Originate whose response was lost with the connection o
 is *not* refused: the AMI client keeps tracking it and it ends like any attempt in flight
 (tracked after a reconnect, else ``lost``), so the runner must not treat it as undialled.
 
+A campaign may name the servers it dials through (``OriginateRequest.servers``: names or
+groups, resolved by the pool). An agent whose record names a server (:meth:`AmiPbx.home`) is
+a queue member there only, and the calls placed for it go there: its phone is registered on
+that server and no other can ring it (issue 15 item 3).
+
 Queue actions go to every connected server (a campaign's queue lives on each server its
-calls may land on); an "Already there" to a QueueAdd and a "Not there" to a QueueRemove mean
-the member already is as asked, and count as success (issue 19 item 6: ten such warnings per
-reconnect). :meth:`AmiPbx.queue_members` asks every server's ``QueueStatus`` for the
-reconciliation of queue members.
+calls may land on), an agent's with a home server to that one; an "Already there" to a
+QueueAdd and a "Not there" to a QueueRemove mean the member already is as asked, and count as
+success (issue 19 item 6: ten such warnings per reconnect). :meth:`AmiPbx.queue_members`
+asks every server's ``QueueStatus`` for the reconciliation of queue members.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from ami.errors import (
     AmiError,
     AmiNotConnected,
     AmiTimeout,
+    AmiUnknownServer,
 )
 from ami.pool import AmiPool
 from dialer.errors import PbxUnavailable
@@ -66,6 +72,7 @@ class AmiPbx:
     def __init__(self, pool: AmiPool) -> None:
         self.pool = pool
         self._listeners: list[PbxListener] = []
+        self._homes: dict[str, str] = {}  # member interface -> the server its phone is on
         self._was_connected = self.connected
         for client in pool.clients:
             client.add_state_listener(self._on_state)
@@ -76,8 +83,36 @@ class AmiPbx:
     def connected(self) -> bool:
         return any(c.connected for c in self.pool.clients)
 
-    def lines_free(self) -> int:
-        return self.pool.capacity
+    def lines_free(self, servers: tuple[str, ...] = ()) -> int:
+        try:
+            return self.pool.free(self.pool.resolve(servers))
+        except AmiUnknownServer:
+            return 0  # the originate says why (originate_refused)
+
+    def reaches(self, servers: tuple[str, ...] = (), interface: str | None = None) -> bool:
+        home = self._homes.get(interface or "")
+        try:
+            return any(c.connected for c in self.pool.resolve((home,) if home else servers))
+        except AmiUnknownServer:
+            return True  # not a reason to skip the attempt row: the originate refuses, saying why
+
+    def home(self, interface: str, server: str) -> None:
+        if server:
+            self._homes[interface] = server
+        else:
+            self._homes.pop(interface, None)
+
+    def _members_on(self, interface: str) -> list[AmiClient]:
+        """The connected servers where ``interface`` is (to be) a queue member."""
+        home = self._homes.get(interface)
+        if home is None:
+            return self._connected()
+        try:
+            client = self.pool.client(home)
+        except AmiUnknownServer:
+            log.error("agent_server_unknown", interface=interface, server=home)
+            return []
+        return [client] if client.connected else []
 
     def server_gauges(self) -> list[ServerGauges]:
         """Per-server state for :class:`dialer.observability.metrics.EngineCollector` (``servers=``)."""
@@ -103,9 +138,11 @@ class AmiPbx:
 
     async def originate(self, call: OriginateRequest) -> None:
         try:
+            home = self._homes.get(call.agent_interface or "")
             await self.pool.originate(
                 call.attempt_id,
                 call.number,
+                servers=(home,) if home else call.servers,
                 campaign=call.campaign,
                 queue=call.queue,
                 caller_id=call.caller_id,
@@ -150,17 +187,22 @@ class AmiPbx:
             "QueueAdd",
             [
                 c.queue_add(queue, interface, member_name=member_name, paused=paused)
-                for c in self._connected()
+                for c in self._members_on(interface)
             ],
         )
 
     async def queue_remove(self, queue: str, interface: str) -> None:
-        await self._each("QueueRemove", [c.queue_remove(queue, interface) for c in self._connected()])
+        await self._each(
+            "QueueRemove", [c.queue_remove(queue, interface) for c in self._members_on(interface)]
+        )
 
     async def queue_pause(self, queue: str, interface: str, *, paused: bool, reason: str = "") -> None:
         await self._each(
             "QueuePause",
-            [c.queue_pause(interface, paused, queue=queue, reason=reason or None) for c in self._connected()],
+            [
+                c.queue_pause(interface, paused, queue=queue, reason=reason or None)
+                for c in self._members_on(interface)
+            ],
         )
 
     async def queue_exists(self, queue: str) -> bool | None:
@@ -185,21 +227,22 @@ class AmiPbx:
         return exists if answered else None
 
     async def queue_members(self, queue: str) -> set[str] | None:
-        """Members of ``queue`` on every connected server (a member one server lost is missing)."""
+        """Members of ``queue`` on every connected server they belong on (a member one of them
+        lost is missing); an agent with a home server counts there only."""
         clients = self._connected()
         if not clients:
             return None
         reports = await asyncio.gather(*(c.queue_status(queue) for c in clients), return_exceptions=True)
-        present: set[str] | None = None
-        for report in reports:
+        on: dict[str, set[str]] = {}
+        for client, report in zip(clients, reports, strict=True):
             if isinstance(report, AmiError):
                 log.warning("queue_status_failed", queue=queue, error=type(report).__name__)
                 return None
             if isinstance(report, BaseException):
                 raise report
-            here = {m.interface for m in report.members if m.queue == queue}
-            present = here if present is None else present & here
-        return present
+            on[client.name] = {m.interface for m in report.members if m.queue == queue}
+        seen = set().union(*on.values())
+        return {i for i in seen if all(i in on[c.name] for c in self._members_on(i) if c.name in on)}
 
     async def adopt_attempts(self, ages_s: Mapping[str, float]) -> set[str] | None:
         """Follow the attempts of ``ages_s`` (id -> age in seconds) still up on some server.

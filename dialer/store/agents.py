@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncpg
 
-from dialer.campaign.rules import check_interface
+from dialer.campaign.rules import check_interface, check_servers
 from dialer.errors import InUse, NotFound, ValidationError
 from dialer.model import Agent
 from dialer.store.campaigns import campaign_id_of
@@ -17,28 +17,33 @@ from dialer.store.connection import PoolNoun
 
 
 def _agent_from(row: asyncpg.Record) -> Agent:
-    return Agent(row["id"], row["name"], row["interface"], row["active"])
+    return Agent(row["id"], row["name"], row["interface"], row["active"], row["server"])
 
 
 class Agents(PoolNoun):
     """Agents and their campaigns on the shared pool."""
 
-    async def create_agent(self, name: str, interface: str = "") -> Agent:
-        """Store an agent; its interface ("" = given at login) is checked by :func:`check_interface`.
+    async def create_agent(self, name: str, interface: str = "", *, server: str = "") -> Agent:
+        """Store an agent; its interface ("" = given at login) is checked by :func:`check_interface`,
+        its server ("" = any: the phone reaches every server) against the configured ones.
 
         Raises:
             ValidationError: the name is empty or taken, the interface malformed or another
-                agent's (compared ignoring case, as Asterisk does).
+                agent's (compared ignoring case, as Asterisk does), the server unknown.
         """
         if not name.strip():
             raise ValidationError("name", "must not be empty", name)
         interface = check_interface(interface)
+        server = self._agent_server(server)
         taken = await self.pool.fetchval("SELECT name FROM agents WHERE lower(name) = lower($1)", name)
         if taken is not None:
             raise ValidationError("name", f"agent {taken!r} already exists (names ignore case)", name)
         try:
             row = await self.pool.fetchrow(
-                "INSERT INTO agents (name, interface) VALUES ($1, $2) RETURNING *", name, interface
+                "INSERT INTO agents (name, interface, server) VALUES ($1, $2, $3) RETURNING *",
+                name,
+                interface,
+                server,
             )
         except asyncpg.UniqueViolationError as err:
             if getattr(err, "constraint_name", "") == "agents_interface_unique":
@@ -72,10 +77,27 @@ class Agents(PoolNoun):
         )
         return [_agent_from(r) for r in rows]
 
+    def _agent_server(self, server: str) -> str:
+        """An agent's server: "" (any), or one configured server (not a group: a phone is
+        registered on one server)."""
+        if not server.strip():
+            return ""
+        [name] = check_servers([server], "server")
+        if self.known_servers is not None and self.known_servers.get(name) != (name,):
+            configured = ", ".join(sorted(k for k, v in self.known_servers.items() if v == (k,))) or "none"
+            raise ValidationError("server", f"no such AMI server (configured: {configured})", server)
+        return name
+
     async def update_agent(
-        self, name: str, *, interface: str | None = None, active: bool | None = None
+        self,
+        name: str,
+        *,
+        interface: str | None = None,
+        active: bool | None = None,
+        server: str | None = None,
     ) -> Agent:
-        """Change an agent's interface (checked as at creation) or its active flag (None: unchanged).
+        """Change an agent's interface (checked as at creation), its active flag or its server
+        (None: unchanged).
 
         An inactive agent cannot log in (the API refuses, autologin skips it); its history stays.
 
@@ -89,12 +111,14 @@ class Agents(PoolNoun):
                 raise NotFound("agent", name)
             new_interface = row["interface"] if interface is None else check_interface(interface)
             new_active = row["active"] if active is None else active
+            new_server = row["server"] if server is None else self._agent_server(server)
             try:
                 row = await conn.fetchrow(
-                    "UPDATE agents SET interface = $2, active = $3 WHERE id = $1 RETURNING *",
+                    "UPDATE agents SET interface = $2, active = $3, server = $4 WHERE id = $1 RETURNING *",
                     row["id"],
                     new_interface,
                     new_active,
+                    new_server,
                 )
             except asyncpg.UniqueViolationError:
                 raise ValidationError(

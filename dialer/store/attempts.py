@@ -513,6 +513,7 @@ class Attempts(PoolNoun):
         agent_id: int | None = None,
         not_before: dt.datetime | None = None,
         attempt_id: int | None = None,
+        fence: Fence | None = None,
     ) -> None:
         """Apply the agent's disposition after a call and release the contact.
 
@@ -523,6 +524,7 @@ class Attempts(PoolNoun):
         Raises:
             NotFound: no such contact or the status is not one of its campaign's.
             ValidationError: "my record" without an agent.
+            OwnershipLost: ``fence`` no longer holds the contact's campaign; nothing written.
         """
         async with self.pool.acquire() as conn, conn.transaction():
             row = await conn.fetchrow(_DISPOSITION_READ_SQL, contact_id, status)
@@ -530,6 +532,10 @@ class Attempts(PoolNoun):
                 raise NotFound("contact", contact_id)
             if row["status_id"] is None:
                 raise NotFound("status", status)
+            if fence is not None and not await conn.fetchval(
+                f"SELECT {owner_holds('$1', '$2', '$3')}", row["campaign_id"], fence.engine_id, fence.token
+            ):
+                raise OwnershipLost(f"contact {contact_id}: campaign taken over from {fence.engine_id}")
             system = SystemStatus(row["system_status"])
             if system is SystemStatus.MY_RECORD and agent_id is None:
                 raise ValidationError("agent", "status 'my record' needs the agent it belongs to", status)

@@ -17,7 +17,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import asyncpg
 
-from dialer.campaign.rules import check_campaign, check_default_disposition, check_schedule_opens
+from dialer.campaign.rules import (
+    check_campaign,
+    check_default_disposition,
+    check_schedule_opens,
+    check_servers,
+)
 from dialer.errors import InUse, NotFound, ValidationError
 from dialer.model import (
     ANSWERED_NO_DISPOSITION,
@@ -78,7 +83,7 @@ LEFT JOIN statuses dd ON dd.id = c.default_disposition_id
 _SETTINGS = (
     "mode", "caller_id", "queue", "ring_timeout_s", "compliance", "abandon_cap", "local_hours_start",
     "local_hours_end", "timezone", "priority", "max_attempts", "max_attempts_per_day", "amd", "amd_action",
-    "amd_message", "amd_false_positive", "worst_hour_cap",
+    "amd_message", "amd_false_positive", "worst_hour_cap", "servers",
 )
 
 
@@ -101,7 +106,7 @@ def spec_of(c: Campaign) -> CampaignSpec:
         state=c.state, priority=c.priority, max_attempts=c.max_attempts,
         max_attempts_per_day=c.max_attempts_per_day, default_disposition=c.default_disposition, amd=c.amd,
         amd_action=c.amd_action, amd_message=c.amd_message, amd_false_positive=c.amd_false_positive,
-        worst_hour_cap=c.worst_hour_cap, demo=c.demo,
+        worst_hour_cap=c.worst_hour_cap, demo=c.demo, servers=c.servers,
     )
 
 
@@ -170,6 +175,7 @@ def campaign_from(row: asyncpg.Record) -> Campaign:
         amd_false_positive=float(row["amd_false_positive"]),
         worst_hour_cap=row["worst_hour_cap"],
         demo=row["demo"],
+        servers=tuple(row["servers"]),
     )
 
 
@@ -344,6 +350,7 @@ class Campaigns(PoolNoun):
             NotFound: the schedule does not exist.
         """
         spec = validate_campaign(spec)
+        check_servers(spec.servers, "servers", self.known_servers)
         async with self.pool.acquire() as conn, conn.transaction():
             schedule_id = await _window_schedule_id(conn, spec.schedule)
             taken = await conn.fetchval("SELECT name FROM campaigns WHERE lower(name) = lower($1)", spec.name)
@@ -402,6 +409,8 @@ class Campaigns(PoolNoun):
             if row is None:
                 raise NotFound("campaign", name)
             spec = validate_campaign(replace(spec_of(campaign_from(row)), **changes))  # type: ignore[arg-type]
+            if "servers" in changes:
+                check_servers(spec.servers, "servers", self.known_servers)
             sets = ", ".join(f"{col} = ${i}" for i, col in enumerate(_SETTINGS, start=2))
             await conn.execute(f"UPDATE campaigns SET {sets} WHERE id = $1", row["id"], *_settings_args(spec))
             if "schedule" in changes:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import inspect
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import asyncpg
@@ -100,6 +101,11 @@ class PoolNoun:
     themselves. The attribute is public because tests, benchmarks and the contact import
     run their own SQL on the store's pool (``store.pool``).
     """
+
+    # The AMI servers and groups the configuration names (``AmiConfig.selectable``), set by
+    # whoever opens the store with a configuration: campaign ``servers`` and an agent's
+    # ``server`` are checked against it; None: only their form is checked.
+    known_servers: Mapping[str, tuple[str, ...]] | None = None
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool

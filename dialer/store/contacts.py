@@ -20,7 +20,7 @@ from typing import Any
 
 from dialer.contacts import transfer
 from dialer.errors import NotFound, ValidationError
-from dialer.model import CampaignState, Compliance, Contact, DialRefusal, LeasedContact, Phone
+from dialer.model import CampaignState, Compliance, Contact, DialRefusal, Fence, LeasedContact, Phone
 from dialer.store import attempt_sql, eligibility
 from dialer.store.campaigns import (
     CAMPAIGN_SELECT,
@@ -31,6 +31,7 @@ from dialer.store.campaigns import (
     schedule_from,
 )
 from dialer.store.connection import PoolNoun
+from dialer.store.owners import owner_holds
 from dialer.store.statuses import campaign_status_row
 
 # A campaign's row (:data:`CAMPAIGN_SELECT`) with its schedule's as one composite column.
@@ -226,16 +227,29 @@ class Contacts(PoolNoun):
         return refusal
 
     async def renew_leases(
-        self, owner: str, contact_ids: Sequence[int], *, at: dt.datetime, ttl_s: float
+        self,
+        owner: str,
+        contact_ids: Sequence[int],
+        *,
+        at: dt.datetime,
+        ttl_s: float,
+        fence: Fence | None = None,
     ) -> list[int]:
-        """Extend ``owner``'s leases; returns the ids still held (a lost lease is missing)."""
+        """Extend ``owner``'s leases; returns the ids still held (a lost lease is missing).
+
+        With ``fence`` only while it still holds each contact's campaign: a former owner that
+        wakes up after a take-over does not keep its contacts from the new one (unlocked: a
+        renewal racing the take-over at worst holds a contact one lease longer).
+        """
         rows = await self.pool.fetch(
-            """UPDATE contacts SET lease_expires_at = $3
-               WHERE id = ANY($2::bigint[]) AND lease_owner = $1 AND lease_expires_at > $4 RETURNING id""",
+            f"""UPDATE contacts SET lease_expires_at = $3
+               WHERE id = ANY($2::bigint[]) AND lease_owner = $1 AND lease_expires_at > $4
+                 AND {owner_holds("campaign_id", "$1", "$5", lock=False)} RETURNING id""",
             owner,
             list(contact_ids),
             at + dt.timedelta(seconds=ttl_s),
             at,
+            None if fence is None else fence.token,
         )
         return sorted(r["id"] for r in rows)
 

@@ -234,8 +234,8 @@ class Users(PoolNoun):
 
     async def list_agents(self) -> list[Agent]:
         """Every agent row (for user administration and the agent picker)."""
-        rows = await self.pool.fetch("SELECT id, name, interface, active FROM agents ORDER BY name")
-        return [Agent(r["id"], r["name"], r["interface"], r["active"]) for r in rows]
+        rows = await self.pool.fetch("SELECT id, name, interface, active, server FROM agents ORDER BY name")
+        return [Agent(r["id"], r["name"], r["interface"], r["active"], r["server"]) for r in rows]
 
 
 async def _keep_an_admin(conn: asyncpg.Connection, name: str, role: str, new_role: Role | None) -> None:

@@ -358,10 +358,28 @@ async def test_agents_are_listed_edited_assigned_and_removed(rig: Rig) -> None:
         "name": "zoe",
         "interface": "PJSIP/2001",
         "active": True,
+        "server": "",
         "campaigns": ["A1"],
         "user": None,
         "logged_in": False,
     } == r.json()
+    # the server its phone is on: one of [[ami.servers]] (the rig has "sim")
+    r = await c.patch(f"{V1}/agents/zoe", headers=sue, json={"server": "sim"})
+    assert "sim" == r.json()["server"]
+    _error(
+        await c.patch(f"{V1}/agents/zoe", headers=sue, json={"server": "pbx9"}),
+        422,
+        "invalid_value",
+        "server",
+    )
+    r = await c.patch(f"{V1}/campaigns/A1", headers=sue, json={"servers": ["sim"]})
+    assert ["sim"] == r.json()["servers"]
+    _error(
+        await c.patch(f"{V1}/campaigns/A1", headers=sue, json={"servers": ["pbx9"]}),
+        422,
+        "invalid_value",
+        "servers",
+    )
     _error(await c.post(f"{V1}/agents", headers=sue, json={"name": "x"}), 403, "forbidden")
     _error(
         await c.post(f"{V1}/agents", headers=root, json={"name": "y", "campaigns": ["NOPE"]}),

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from dialer.errors import LeaseLost, OwnershipLost
-from dialer.model import AttemptResult, Fence, Outcome
+from dialer.model import AttemptResult, Fence, LeasedContact, Outcome
 from dialer.store.store import Store
 from tests.dialer.conftest import make_campaign, utc
 
@@ -45,13 +45,23 @@ async def test_a_graceful_stop_hands_the_campaigns_back_at_once(store: Store) ->
     assert a.stopped_at is not None
 
 
-async def test_a_former_owner_can_neither_open_nor_close_an_attempt(store: Store) -> None:
+async def _owned_with_two_leased(
+    store: Store, engine: str, numbers: list[str]
+) -> tuple[str, int, Fence, LeasedContact, LeasedContact]:
+    """A campaign ``engine`` owns (its fence) with two contacts it leased."""
     name = await make_campaign(store)
     cid = await _campaign_id(store, name)
-    await store.add_contact(name, ["+48510001001"])
-    await store.add_contact(name, ["+48510001002"])
-    old = Fence("fence-a", (await store.take_campaign("fence-a", cid, expiry_s=30) or (0, None))[0])
-    first, second = await store.lease_contacts(name, at=NOON, limit=2, owner="fence-a")
+    for number in numbers:
+        await store.add_contact(name, [number])
+    fence = Fence(engine, (await store.take_campaign(engine, cid, expiry_s=30) or (0, None))[0])
+    first, second = await store.lease_contacts(name, at=NOON, limit=2, owner=engine)
+    return name, cid, fence, first, second
+
+
+async def test_a_former_owner_can_neither_open_nor_close_an_attempt(store: Store) -> None:
+    _, cid, old, first, second = await _owned_with_two_leased(
+        store, "fence-a", ["+48510001001", "+48510001002"]
+    )
     attempt = await store.open_attempt(first, at=NOON, fence=old)
     await asyncio.sleep(0.15)
     token, previous = await store.take_campaign("fence-b", cid, expiry_s=0.1) or (0, None)
@@ -80,3 +90,27 @@ async def test_claiming_moves_open_attempts_and_their_leases_to_the_new_owner(st
     assert [attempt] == [a.id for a in await store.open_attempts("claim-b")]
     assert "claim-b" == (await store.pool.fetchval("SELECT lease_owner FROM contacts WHERE id = $1", contact))
     assert 0 == await store.claim_campaign_attempts("claim-b", cid)  # already its own
+
+
+async def test_a_former_owner_can_neither_renew_its_leases_nor_set_a_disposition(store: Store) -> None:
+    name, cid, old, first, second = await _owned_with_two_leased(
+        store, "renew-a", ["+48510002001", "+48510002002"]
+    )
+    ids = sorted([first.contact_id, second.contact_id])
+    attempt = await store.open_attempt(first, at=NOON, fence=old)
+    await store.close_attempt(attempt, AttemptResult(Outcome.ANSWERED, ended_at=NOON), fence=old)
+    assert ids == await store.renew_leases("renew-a", ids, at=NOON, ttl_s=60, fence=old)  # still ours
+    await asyncio.sleep(0.15)
+    token, _ = await store.take_campaign("renew-b", cid, expiry_s=0.1) or (0, None)
+    assert [] == await store.renew_leases("renew-a", ids, at=NOON, ttl_s=60, fence=old)
+    status = next(s.name for s in await store.list_statuses(name) if s.name != first.reason)
+    before = await store.get_contact(first.contact_id)
+    with pytest.raises(OwnershipLost):
+        await store.set_disposition(first.contact_id, status, at=NOON, attempt_id=attempt, fence=old)
+    assert before == await store.get_contact(first.contact_id)  # nothing written
+    await store.set_disposition(
+        first.contact_id, status, at=NOON, attempt_id=attempt, fence=Fence("renew-b", token)
+    )
+    assert status == (await store.get_contact(first.contact_id)).status
+    # unfenced (a single engine, the engine's own reconciliation): as before
+    assert [second.contact_id] == await store.renew_leases("renew-a", [second.contact_id], at=NOON, ttl_s=60)
