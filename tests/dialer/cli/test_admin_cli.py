@@ -113,7 +113,7 @@ def test_agent_list_edit_remove(dialer) -> None:  # noqa: F811
         assert 0 == dialer("campaign", "create", name, "--schedule", "DAY")[0]
     assert 0 == dialer("agent", "create", "anna", "--interface", "PJSIP/1001", "--campaign", "A")[0]
     code, out, _ = dialer("agent", "list")
-    assert ["anna", "PJSIP/1001", "yes", "A"] == out.splitlines()[1].split()
+    assert ["anna", "PJSIP/1001", "any", "yes", "A"] == out.splitlines()[1].split()
     code, out, err = dialer(
         "agent",
         "edit",
@@ -128,9 +128,9 @@ def test_agent_list_edit_remove(dialer) -> None:  # noqa: F811
     )
     assert 0 == code, err
     assert "agent anna changed: interface, active, campaigns" in out
-    assert ["anna", "PJSIP/1002", "no", "A,", "B"] == dialer("agent", "list")[1].splitlines()[1].split()
+    assert ["anna", "PJSIP/1002", "any", "no", "A,", "B"] == dialer("agent", "list")[1].splitlines()[1].split()
     assert 0 == dialer("agent", "edit", "anna", "--no-campaigns", "--active")[0]
-    assert ["anna", "PJSIP/1002", "yes"] == dialer("agent", "list")[1].splitlines()[1].split()
+    assert ["anna", "PJSIP/1002", "any", "yes"] == dialer("agent", "list")[1].splitlines()[1].split()
     code, _, err = dialer("agent", "edit", "anna", "--interface", "bogus")
     assert 1 == code and "error: interface:" in err
     code, _, err = dialer("agent", "edit", "anna", "--campaign", "NOPE")
