@@ -128,7 +128,8 @@ def test_agent_list_edit_remove(dialer) -> None:  # noqa: F811
     )
     assert 0 == code, err
     assert "agent anna changed: interface, active, campaigns" in out
-    assert ["anna", "PJSIP/1002", "any", "no", "A,", "B"] == dialer("agent", "list")[1].splitlines()[1].split()
+    listed = dialer("agent", "list")[1].splitlines()[1].split()
+    assert ["anna", "PJSIP/1002", "any", "no", "A,", "B"] == listed
     assert 0 == dialer("agent", "edit", "anna", "--no-campaigns", "--active")[0]
     assert ["anna", "PJSIP/1002", "any", "yes"] == dialer("agent", "list")[1].splitlines()[1].split()
     code, _, err = dialer("agent", "edit", "anna", "--interface", "bogus")
