@@ -53,6 +53,7 @@ class RunnerParts:
     dialer: Dialer
     desk: AgentDesk
     memory: CampaignMemory
+    dispositions: DispositionWriter
 
 
 def assemble(
@@ -183,5 +184,6 @@ def assemble(
         settings=settings.memory,
     )
     return RunnerParts(
-        board, hopper, calls, directory, writer, closer, housekeeping, effects, dialer, desk, memory
+        board, hopper, calls, directory, writer, closer, housekeeping, effects, dialer, desk, memory,
+        dispositions,
     )

@@ -10,6 +10,13 @@ when code set one, else the campaign's default disposition; never the campaign's
 status for imports, which would dial a person who talked to an agent again as fresh) and
 submits the store write to the outcome writer, behind the contact's close. Once written, the
 hopper forgets the contact.
+
+A wrap-up may end before the call's Ended is read: Asterisk reports the end of a queue call
+twice (the queue's AgentComplete and the customer channel's hangup), in either order, and the
+disposition timeout may pass, or the agent click, between them. Such a disposition is kept
+with its call (:meth:`DispositionWriter.write` parks it) and written by
+:meth:`DispositionWriter.call_ended` right after the call's close is submitted, so it lands
+behind the close instead of being lost.
 """
 
 from __future__ import annotations
@@ -70,6 +77,16 @@ class DispositionWriter:
         self._clock = clock
         self._release = release
         self._log = log.bind(campaign_id=campaign.id, campaign=campaign.name)
+        # attempt id -> (agent, disposition): wrap-ups that ended before their call did
+        self._early: dict[str, tuple[str, object]] = {}
+
+    def call_ended(self, attempt_id: str, contact_id: int) -> None:
+        """``attempt_id``'s close was submitted: write the disposition that came before it, if any."""
+        early = self._early.pop(attempt_id, None)
+        if early is not None:
+            agent, disposition = early
+            self._calls.disposition_done(attempt_id)
+            self.write(agent, attempt_id, contact_id, disposition)
 
     def write(self, agent: str, attempt_id: str | None, contact: object, disposition: object) -> None:
         """Submit ``agent``'s disposition of a call (``None``: apply the default status).
@@ -82,6 +99,9 @@ class DispositionWriter:
         """
         contact_id = contact if isinstance(contact, int) else None
         if attempt_id is not None:
+            if attempt_id in self._calls:  # its Ended is not read yet: write behind its close
+                self._early[attempt_id] = (agent, disposition)
+                return
             answered = self._calls.disposition_done(attempt_id)
             if contact_id is None:
                 contact_id = answered

@@ -162,6 +162,7 @@ class CampaignRunner:
         self.housekeeping, self.effects, self.dialer = parts.housekeeping, parts.effects, parts.dialer
         self.agents = parts.desk
         self.memory = parts.memory  # the campaign's abandon windows and pacing, from the store
+        self.dispositions = parts.dispositions
         self.queue_gate = QueueGate(campaign, pbx, metrics, recheck_s=settings.queue_recheck_s)
         self._pbx_up = bool(pbx.connected)
         self._draining = False
@@ -445,9 +446,12 @@ class CampaignRunner:
 
     async def _on_ended(self, update: Ended, now: float) -> None:
         with bound_contextvars(attempt_id=update.outcome.attempt_id):
-            if self.closer.ended(update, now) is None:
+            call = self.closer.ended(update, now)
+            if call is None:
                 return
             out = update.outcome
+            # a wrap-up that ended before this Ended: its disposition goes behind the close
+            self.dispositions.call_ended(out.attempt_id, call.lease.contact_id)
             # Asked before the board takes the Ended and before its effects run (they await:
             # an agent may set the disposition meanwhile, and that call is not one nobody took).
             finished = self.board.finished_before_end(out.attempt_id)

@@ -106,3 +106,30 @@ async def test_a_disposition_with_no_contact_to_tie_it_to_writes_nothing(store: 
     async with parts(store, camp) as p:
         _writer(p).write("dw5", "424242", None, Disposition("Sukces"))
         assert 0 == p.writer.pending
+
+
+async def test_a_wrap_up_that_ends_before_its_call_is_written_behind_the_close(store: Store) -> None:
+    # Asterisk reports a queue call's end twice (AgentComplete, then the customer's hangup) in
+    # either order: an agent may set the disposition before the runner reads the call's Ended.
+    camp, cid = await _campaign(store, "+1005550806", default="Sukces")
+    await store.create_agent("dw6", "PJSIP/dw6")
+    async with parts(store, camp) as p:
+        await p.directory.resolve("dw6")
+        writer = _writer(p)
+        [lease] = await p.lease()
+        call = await p.dialled(lease, agent="dw6")
+        writer.write("dw6", call.attempt_id, None, Disposition("Mój"))  # the call is still in flight
+        assert 0 == p.writer.pending  # kept, not written ahead of the close
+        outcome = CallOutcome(
+            call.attempt_id, AmiOutcome.CONNECTED, 4, 16, None, None, 8.0, 0.5, 60.0, None, None, None, None
+        )
+        p.closer().ended(Ended(outcome), p.clock.now())
+        writer.call_ended(call.attempt_id, cid)
+        assert set() == p.calls.awaiting_disposition()
+        await written(p)
+        assert p.hopper.dialled(cid) is None
+        writer.call_ended(call.attempt_id, cid)  # a second Ended writes nothing again
+        assert 0 == p.writer.pending
+    assert "Mój" == (await store.get_contact(cid)).status
+    assert [Outcome.ANSWERED] == [a.outcome for a in await store.contact_attempts(cid)]
+    assert await _lease_owner(store, cid) is None
