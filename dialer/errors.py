@@ -24,6 +24,11 @@ class ValidationError(DialerError):
         shown = "" if value is None else f" (got {value!r})"
         super().__init__(f"{field}: {reason}{shown}")
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # pickled as its fields (a CSV parsed in a child process sends its error back): the
+        # default would call ``type(self)(message)``, which this signature refuses
+        return (type(self), (self.field, self.reason, self.value))
+
 
 class ScheduleError(ValidationError):
     """A schedule definition is inconsistent (e.g. a window and a run-at time together)."""

@@ -6,9 +6,10 @@ decoded one by one (:mod:`dialer.contacts.encoding`: an undecodable byte is name
 and the likely Windows code page), parsed and normalised by
 :func:`dialer.contacts.csv_reader.read_contacts`, and loaded in batches by
 :func:`dialer.contacts.importer.import_contacts`. Parsing and normalising cost CPU (a
-libphonenumber match per number); the importer runs them in a worker thread a batch ahead, so
-that an import over HTTP does not stall the engine's event loop while it dials, and the next
-batch is parsed while the database loads the current one.
+libphonenumber match per number): a long file is parsed in a child process
+(:mod:`dialer.contacts.parser_process`), a short one in the importer's worker thread a batch
+ahead; either way an import over HTTP does not stall the engine's event loop while it dials,
+and the next batch is parsed while the database loads the current one.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from dialer.contacts import importer
-from dialer.contacts.csv_reader import ColumnMapping, ContactRow, RejectedRow, read_contacts
-from dialer.contacts.encoding import DEFAULT_ENCODING, check_encoding, decoded_lines
+from dialer.contacts.csv_reader import ColumnMapping, ContactRow, RejectedRow
+from dialer.contacts.encoding import DEFAULT_ENCODING, check_encoding
 from dialer.contacts.importer import ImportReport
+from dialer.contacts.parser_process import rows_of_file
 from dialer.errors import ValidationError
 from dialer.store.connection import PoolNoun
 
@@ -32,7 +34,7 @@ __all__ = ["ImportProgress", "Imports", "column_mapping"]
 class ImportProgress:
     """How far an import has come, updated as it goes (a front end reads it while it runs).
 
-    ``bytes_read`` and ``parsed`` are counted where the file is read and parsed (the worker
+    ``bytes_read`` and ``parsed`` are counted where the file is read and parsed (a worker
     thread, a batch ahead of the load: plain int stores, read without a lock, at worst a step
     behind); ``imported``, ``rejected`` and ``batches`` after each batch is committed (or, in a
     dry run, checked and rolled back).
@@ -49,10 +51,8 @@ class ImportProgress:
             self.bytes_read += len(line)
             yield line
 
-    def rows(self, rows: Iterable[_Row]) -> Iterator[_Row]:
-        for row in rows:
-            self.parsed += 1
-            yield row
+    def rows_parsed(self, n: int) -> None:
+        self.parsed += n
 
     def batch_done(self, imported: int, rejected: int) -> None:
         self.imported, self.rejected = imported, rejected
@@ -103,12 +103,14 @@ class Imports(PoolNoun):
             ImportAborted: a batch failed on the database; earlier batches are kept.
         """
         codec = check_encoding(encoding)
-        text = decoded_lines(progress.lines(lines) if progress else lines, codec)
-        rows: Iterable[_Row] = read_contacts(text, default_region=region, mapping=mapping or ColumnMapping())
-        if progress is not None:
-            rows = progress.rows(rows)
-        # the header is read (and checked) on the first next(): before any batch is written; the
-        # importer parses in a worker thread, the next batch while the current one loads
+        # the header is read (and checked) with the first rows: before any batch is written
+        rows = await rows_of_file(
+            progress.lines(lines) if progress else lines,
+            encoding=codec,
+            region=region,
+            mapping=mapping or ColumnMapping(),
+            counted=progress.rows_parsed if progress else None,
+        )
         return await importer.import_contacts(
             self.pool,
             campaign,
