@@ -69,6 +69,7 @@ from pacing._normal import lognormal_cdf, norm_cdf
 from pacing.abandon import AbandonTracker
 from pacing.budget import ForecastBias, LaunchRate, risk_allowance, suffix_allowance, window_room
 from pacing.compliance import ComplianceProfile
+from pacing.exposure import exposed_launch_cap, exposure_room, ready_to_keep
 from pacing.forecast import NormalForecast, launch_exact
 from pacing.progressive import progressive_decision
 from pacing.settings import PredictiveSettings
@@ -243,6 +244,19 @@ class PredictivePolicy:
                    for w in windows)
         return risk_allowance(room, s.window_risk) / self.bias.ratio(now_s)
 
+    def hour_exposure(self, now_s: float) -> int:
+        """Exposed calls every rolling hour can still take at worst (:func:`~pacing.exposure.exposure_room`).
+
+        The floor on future answers is ``hour_live_floor`` of the last hour's answers that
+        were not abandoned, spread evenly over the next hour.
+        """
+        hour, window_s = self.recent.counts(now_s), self.recent.window_s
+        per_s = self.settings.hour_live_floor * max(hour.live_answers - hour.abandoned, 0) / window_s
+        phi = self._fp_ratio()
+        suffixes = [(span, live * (1.0 + phi), ab + live * phi)
+                    for span, live, ab in self.recent.suffixes(now_s)]
+        return exposure_room(suffixes, window_s, self.target, per_s, phi)
+
     def _calibrate(self, now_s: float, small: bool) -> float:
         """Nudge the calibration factor by the last hour's rate against the aimed rate.
 
@@ -270,11 +284,16 @@ class PredictivePolicy:
         now = snapshot.now_s
         lines = snapshot.lines_free
         # "Call progressive" contacts are only dialled with an agent reserved, first.
-        reserved = min(snapshot.progressive_contacts, snapshot.ready_agents, lines)
+        ringing, waiting = len(snapshot.ringing_ages_s), snapshot.customers_waiting
+        # With ``worst_hour_cap``: exposed calls (any that may be abandoned) every rolling hour
+        # can take at worst; ready agents that must stay free for calls in flight are kept.
+        exposure = self.hour_exposure(now) if s.worst_hour_cap else None
+        keep = 0 if exposure is None else ready_to_keep(exposure, ringing, waiting, snapshot.ready_agents)
+        reserved = min(snapshot.progressive_contacts, snapshot.ready_agents - keep, lines)
         if (not self.profile.predictive_allowed or self.target <= 0.0
                 or self._fp_ratio() >= self.target * (1.0 - s.margin)
                 or not self.stats.ready() or self.update_fallback(now)):
-            return progressive_decision(snapshot, fallback=True)
+            return progressive_decision(snapshot, fallback=True, keep_ready=keep)
 
         active = snapshot.active_agents
         small = active < s.small_team_agents
@@ -283,7 +302,7 @@ class PredictivePolicy:
         if p_allow <= 0.0:
             # No budget left (the rate is between the aim and the cap): dial for ready agents
             # only, each call reserved, so nobody idles and nobody is abandoned.
-            return progressive_decision(snapshot, fallback=False)
+            return progressive_decision(snapshot, fallback=False, keep_ready=keep)
         max_level = min(s.max_lines_per_agent, s.small_team_max_lines_per_agent) if small \
             else s.max_lines_per_agent
         in_flight = len(snapshot.ringing_ages_s) + snapshot.reserved_ringing
@@ -291,11 +310,13 @@ class PredictivePolicy:
         if snapshot.customers_waiting >= s.max_customers_waiting:
             cap = 0
         free = snapshot.ready_agents - reserved
+        if exposure is not None:
+            cap = min(cap, exposed_launch_cap(exposure, ringing, waiting, free))
         n = self._forecast_launch(snapshot, free, max(cap, 0), p_allow * calibration, small,
                                   self.window_allowance(now, active))
         if s.burst_factor is not None:
             # Calls a ready agent certainly covers cannot abandon; the rest follow a steady rate.
-            covered = min(n, max(0, free - len(snapshot.ringing_ages_s) - snapshot.customers_waiting))
+            covered = min(n, max(0, free - ringing - waiting))
             st = self.stats
             steady = active / ((st.talk_time.mean_s + st.wrap_time.mean_s) * max(st.p_live, 0.02))
             n = covered + self.launch_rate.allow(now, steady, n - covered, active)

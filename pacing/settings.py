@@ -62,6 +62,9 @@ class PredictiveSettings:
             back to progressive when the last hour reaches it). Off by default: a rolling
             hour holds a few hundred answers, so holding each under the cap costs talk.
         hour_margin: with ``worst_hour_cap``, the hour's aim is this far under the cap.
+        hour_live_floor: with ``worst_hour_cap``, the hard bound
+            (:func:`~pacing.exposure.exposure_room`) assumes that the next hour brings at
+            least this share of the last hour's non-abandoned answers, evenly spread.
         burst_factor: unreserved calls go out no faster than this multiple of the steady
             launch rate (:class:`~pacing.budget.LaunchRate`; ``None``: no limit).
         burst_depth_s: how many seconds of that rate may go out at once.
@@ -101,6 +104,7 @@ class PredictiveSettings:
     hour_ceiling: float | None = 1.5
     worst_hour_cap: bool = False
     hour_margin: float = 0.3
+    hour_live_floor: float = 0.6
     burst_factor: float | None = 2.0
     burst_depth_s: float = 5.0
     window_risk: float | None = 0.002
@@ -124,6 +128,8 @@ class PredictiveSettings:
                                    self.hour_ceiling)
         if not 0.0 <= self.hour_margin < 1.0:
             raise InvalidParameter("hour_margin", "must be in [0, 1)", self.hour_margin)
+        if not 0.0 <= self.hour_live_floor <= 1.0:
+            raise InvalidParameter("hour_live_floor", "must be in [0, 1]", self.hour_live_floor)
         if self.burst_factor is not None and not self.burst_factor > 0.0:
             raise InvalidParameter("burst_factor", "must be positive (or None for no limit)",
                                    self.burst_factor)
