@@ -239,7 +239,7 @@ class PredictivePolicy:
         cycle_s = self.stats.talk_time.mean_s + self.stats.wrap_time.mean_s + 5.0
         per_s = s.window_live_floor * active_agents / cycle_s
         phi = self._fp_ratio()
-        windows = (self.tracker, self.recent) if s.every_hour or s.worst_hour_cap else (self.tracker,)
+        windows = (self.tracker, self.recent) if s.every_hour else (self.tracker,)
         room = min(window_room(w.suffixes(now_s), w.window_s, self.target, per_s, s.horizon_s, fp_ratio=phi)
                    for w in windows)
         return risk_allowance(room, s.window_risk) / self.bias.ratio(now_s)

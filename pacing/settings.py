@@ -57,10 +57,12 @@ class PredictiveSettings:
         hour_ceiling: the budget shrinks to zero as the last hour's rate goes from the cap
             to this multiple of it (``None``: no hourly guard). 1.5 cut S1's worst hour from
             4.5-5.0% to 3.7-4.2% at a cost within seed noise; 1.3 cost talk on S4.
-        worst_hour_cap: the supervisor's setting: also hold every rolling hour under the cap
-            (the hour's own budget aims at ``1 - hour_margin`` of it, and the campaign falls
-            back to progressive when the last hour reaches it). Off by default: a rolling
-            hour holds a few hundred answers, so holding each under the cap costs talk.
+        worst_hour_cap: the supervisor's setting: every rolling hour at or under the cap, as
+            a bound, not an aim: no call is exposed (may be abandoned) unless every rolling
+            hour could take all exposed calls abandoned (:mod:`pacing.exposure`); besides, the
+            hour's own budget aims at ``1 - hour_margin`` of the cap (which keeps room for
+            exposed calls) and the campaign falls back to progressive when the last hour
+            reaches it. Off by default: it cost 3-6 points of talk on S1-S2 (docs/pacing.md).
         hour_margin: with ``worst_hour_cap``, the hour's aim is this far under the cap.
         hour_live_floor: with ``worst_hour_cap``, the hard bound
             (:func:`~pacing.exposure.exposure_room`) assumes that the next hour brings at
@@ -74,7 +76,8 @@ class PredictiveSettings:
         window_live_floor: future answers counted in a window: this share of one live
             answer per agent cycle, for at most the next hour (a floor, not an estimate).
         every_hour: the count guard also holds every rolling hour; off by default (it cost up
-            to 7 points of talk, S4, docs/pacing.md); ``worst_hour_cap`` turns it on.
+            to 7 points of talk, S4, docs/pacing.md). ``worst_hour_cap``'s bound is stricter
+            (with both, the results were the same on S1-S2).
         cold_start_z: while the sample is small, the forecast uses a bound this many
             standard errors on the cautious side (more live answers, longer talks and wraps)
             instead of the estimate; the margin fades as the sample grows.
