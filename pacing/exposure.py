@@ -16,7 +16,8 @@ the future: at least ``live_per_s`` answers that are *not* abandoned, per second
 stretch of time (``floor(live_per_s * x)`` in any ``x`` seconds). That floor is the one thing
 not in the pacer's hands: with none (every call unanswered after an abandon, or a campaign
 stopped), the hour that starts just before an abandon would hold it alone. A window ending
-after the campaign stops is therefore not covered.
+after the campaign stops is therefore not covered. Ready agents are assumed to stay ready
+for the calls in flight (one who pauses takes the cover away).
 
 **Buckets read on the safe side.** The history comes in buckets
 (:meth:`pacing.abandon.AbandonTracker.suffixes`). A window whose old end falls inside a
