@@ -41,7 +41,9 @@ aim (:func:`~pacing.budget.suffix_allowance`: the part of the window about to ex
 spent) and, with ``worst_hour_cap``, every rolling hour; and nothing unreserved goes out
 while one more abandon would put the window over the cap. Besides these rates in
 expectation, a count guard (``window_risk``, :func:`~pacing.budget.window_room`) keeps the
-expected abandons in flight within what every window can still take. Until the learned statistics pass
+expected abandons in flight within what every window can still take. With ``worst_hour_cap``
+every rolling hour is also held by a hard bound that prices every call no ready agent
+covers as abandoned (:mod:`pacing.exposure`). Until the learned statistics pass
 their (small) minimum-history gate the campaign is progressive too; after it, while the
 sample is small, the forecast uses cautious bounds (``cold_start_z``), and while fewer than
 ``ramp_live`` live answers are in the window the budget is spent at half speed rising to
