@@ -17,9 +17,10 @@ from pacing.compliance import (
 )
 from pacing.errors import InvalidParameter, PacingError, TimeWentBackwards, UnknownProfile
 from pacing.policy import PacingPolicy
-from pacing.predictive import Forecast, PredictivePolicy, PredictiveSettings
+from pacing.predictive import Forecast, PredictivePolicy
 from pacing.preview import PreviewPolicy, PushPreviewPolicy
 from pacing.progressive import ProgressivePolicy, progressive_decision
+from pacing.settings import PredictiveSettings
 from pacing.snapshot import CallObservation, CampaignSnapshot, DialDecision, DialMode
 from pacing.stats import (
     CallOutcomeKind,

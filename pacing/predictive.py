@@ -41,7 +41,9 @@ aim (:func:`~pacing.budget.suffix_allowance`: the part of the window about to ex
 spent) and, with ``worst_hour_cap``, every rolling hour; and nothing unreserved goes out
 while one more abandon would put the window over the cap. Besides these rates in
 expectation, a count guard (``window_risk``, :func:`~pacing.budget.window_room`) keeps the
-expected abandons in flight within what every window can still take. Until the learned statistics pass
+expected abandons in flight within what every window can still take. With ``worst_hour_cap``
+every rolling hour is also held by a hard bound that prices every call no ready agent
+covers as abandoned (:mod:`pacing.exposure`). Until the learned statistics pass
 their (small) minimum-history gate the campaign is progressive too; after it, while the
 sample is small, the forecast uses cautious bounds (``cold_start_z``), and while fewer than
 ``ramp_live`` live answers are in the window the budget is spent at half speed rising to
@@ -60,7 +62,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
@@ -69,11 +71,12 @@ from pacing._normal import lognormal_cdf, norm_cdf
 from pacing.abandon import AbandonTracker
 from pacing.budget import ForecastBias, LaunchRate, risk_allowance, suffix_allowance, window_room
 from pacing.compliance import ComplianceProfile
-from pacing.errors import InvalidParameter
+from pacing.exposure import exposed_launch_cap, exposure_room, ready_to_keep
 from pacing.forecast import NormalForecast, launch_exact
 from pacing.progressive import progressive_decision
+from pacing.settings import PredictiveSettings
 from pacing.snapshot import CallObservation, CampaignSnapshot, DialDecision, DialMode
-from pacing.stats import LIVE_OUTCOMES, CallOutcomeKind, CallStatistics, StatisticsSettings
+from pacing.stats import LIVE_OUTCOMES, CallOutcomeKind, CallStatistics
 
 # Forecast checkpoints, seconds from now: dense where the next answers land.
 _BLOCK = 16
@@ -91,130 +94,6 @@ _RING_STEP_S, _RING_ROWS_S = 0.25, 90.0
 _WRAP_QUANTILE_Z = np.array([-1.2815516, -0.5244005, 0.0, 0.5244005, 1.2815516])
 _CHECKPOINTS_S = np.array([0.0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 14, 16, 18, 20, 22, 24, 27, 30, 34,
                            40])
-
-
-@dataclass(frozen=True, slots=True)
-class PredictiveSettings:
-    """The levers operators expect, and the controller's tuning.
-
-    Attributes:
-        target: abandon rate aimed at; ``None`` means the profile's cap.
-        margin: aim ``margin`` below the target, for the noise of a finite day.
-        max_lines_per_agent: ceiling on calls in progress per active agent (VICIdial's
-            default maximum dial level is 3.0).
-        max_customers_waiting: no new calls while this many live answers wait for an agent.
-        horizon_s: how far the forecast looks (past the ring timeout plus the connect limit).
-        budget_horizon_s: over how many seconds of future live answers a budget surplus or
-            deficit is spread.
-        max_budget_factor: ceiling on ``p_allow`` as a multiple of the aimed rate, so a
-            quiet past cannot buy a burst of abandons (keeps the worst hour honest).
-        marginal_factor: the marginal call may cost this multiple of ``p_allow`` in abandons per
-            live answer (the calls before it cost less). 1.0 measured best across seeds
-            (S1 0.894-0.899 of the bound against 0.884-0.899 with 2.0; S4 0.837 against 0.791).
-        calibration_s: time constant of the forecast calibration: when the last hour's
-            measured rate sits below (above) the aimed rate, the marginal allowance grows
-            (shrinks) e-fold over this many seconds, within ``calibration_bounds``. It corrects a
-            forecast that is systematically too cautious (e.g. talk times that are a mixture
-            the lognormal fits badly, as when AMD is off and machines reach agents).
-        calibration_bounds: lowest and highest calibration factor. The floor of 1 leaves
-            boldness to the budget, which already answers to the measured rate; a second
-            integrator there only added noise in the benchmark.
-        ramp_live: below this many live answers in the window, the budget is scaled from half
-            to full.
-        small_team_agents: below this many active agents, the small-team protection applies.
-        small_team_budget_factor: the small team's share of the budget.
-        small_team_max_lines_per_agent: the small team's ceiling on lines per agent.
-        fallback_min_live: live answers the window must hold before the rate can trigger the
-            progressive fallback (one abandon in the first call is not a 100% rate).
-        recover_fraction: predictive resumes when the rate is below this share of the cap.
-        amd_false_positive_rate: the operator's estimate of human answers the AMD hangs up
-            on (counted as abandons where the profile says so).
-        table_refresh_s: how often the forecast tables follow the learned statistics.
-        exact_max_terms: a small team's forecast is exact (Poisson-binomial) while at most
-            this many agents and ringing calls are in play; beyond, or for larger teams, the
-            normal approximation (at 20 agents the exact one measured no better, 5x slower).
-        empirical_durations: read talk and wrap residuals off the learned empirical
-            distributions rather than the lognormal fits.
-        hour_ceiling: the budget shrinks to zero as the last hour's rate goes from the cap
-            to this multiple of it (``None``: no hourly guard). 1.5 cut S1's worst hour from
-            4.5-5.0% to 3.7-4.2% at a cost within seed noise; 1.3 cost talk on S4.
-        worst_hour_cap: the supervisor's setting: also hold every rolling hour under the cap
-            (the hour's own budget aims at ``1 - hour_margin`` of it, and the campaign falls
-            back to progressive when the last hour reaches it). Off by default: a rolling
-            hour holds a few hundred answers, so holding each under the cap costs talk.
-        hour_margin: with ``worst_hour_cap``, the hour's aim is this far under the cap.
-        burst_factor: unreserved calls go out no faster than this multiple of the steady
-            launch rate (:class:`~pacing.budget.LaunchRate`; ``None``: no limit).
-        burst_depth_s: how many seconds of that rate may go out at once.
-        window_risk: every rolling window is held under the cap by count
-            (:func:`~pacing.budget.window_room`): calls in flight and new ones carry no more
-            expected abandons than leave this probability of one too many (``None``: off).
-        window_live_floor: future answers counted in a window: this share of one live
-            answer per agent cycle, for at most the next hour (a floor, not an estimate).
-        every_hour: the count guard also holds every rolling hour; off by default (it cost up
-            to 7 points of talk, S4, docs/pacing.md); ``worst_hour_cap`` turns it on.
-        cold_start_z: while the sample is small, the forecast uses a bound this many
-            standard errors on the cautious side (more live answers, longer talks and wraps)
-            instead of the estimate; the margin fades as the sample grows.
-        statistics: memories and the minimum-history gate.
-    """
-
-    target: float | None = None
-    margin: float = 0.1
-    max_lines_per_agent: float = 3.0
-    max_customers_waiting: int = 2
-    horizon_s: float = 40.0
-    budget_horizon_s: float = 3600.0
-    max_budget_factor: float = 1.5
-    marginal_factor: float = 1.0
-    calibration_s: float = 3600.0
-    calibration_bounds: tuple[float, float] = (1.0, 6.0)
-    ramp_live: int = 300
-    small_team_agents: int = 10
-    small_team_budget_factor: float = 0.6
-    small_team_max_lines_per_agent: float = 2.0
-    fallback_min_live: int = 20
-    recover_fraction: float = 0.95
-    amd_false_positive_rate: float = 0.0
-    table_refresh_s: float = 60.0
-    exact_max_terms: int = 64
-    empirical_durations: bool = True
-    hour_ceiling: float | None = 1.5
-    worst_hour_cap: bool = False
-    hour_margin: float = 0.3
-    burst_factor: float | None = 2.0
-    burst_depth_s: float = 5.0
-    window_risk: float | None = 0.002
-    window_live_floor: float = 0.6
-    every_hour: bool = False
-    cold_start_z: float = 1.64
-    statistics: StatisticsSettings = field(default_factory=StatisticsSettings)
-
-    def __post_init__(self) -> None:
-        if self.target is not None and not 0.0 <= self.target < 1.0:
-            raise InvalidParameter("target", "must be in [0, 1)", self.target)
-        if not 0.0 <= self.margin < 1.0:
-            raise InvalidParameter("margin", "must be in [0, 1)", self.margin)
-        if not self.max_lines_per_agent >= 1.0:
-            raise InvalidParameter("max_lines_per_agent", "must be at least 1", self.max_lines_per_agent)
-        if self.max_customers_waiting < 0:
-            raise InvalidParameter("max_customers_waiting", "must not be negative",
-                                   self.max_customers_waiting)
-        if self.hour_ceiling is not None and not self.hour_ceiling > 1.0:
-            raise InvalidParameter("hour_ceiling", "must be above 1 (a multiple of the cap)",
-                                   self.hour_ceiling)
-        if not 0.0 <= self.hour_margin < 1.0:
-            raise InvalidParameter("hour_margin", "must be in [0, 1)", self.hour_margin)
-        if self.burst_factor is not None and not self.burst_factor > 0.0:
-            raise InvalidParameter("burst_factor", "must be positive (or None for no limit)",
-                                   self.burst_factor)
-        if self.window_risk is not None and not 0.0 < self.window_risk < 1.0:
-            raise InvalidParameter("window_risk", "must be in (0, 1) (or None for no count guard)",
-                                   self.window_risk)
-        if not 0.0 <= self.window_live_floor <= 1.0:
-            raise InvalidParameter("window_live_floor", "must be in [0, 1]", self.window_live_floor)
-        if not 0.0 < self.recover_fraction <= 1.0:
-            raise InvalidParameter("recover_fraction", "must be in (0, 1]", self.recover_fraction)
 
 
 @dataclass(frozen=True, slots=True)
@@ -362,10 +241,23 @@ class PredictivePolicy:
         cycle_s = self.stats.talk_time.mean_s + self.stats.wrap_time.mean_s + 5.0
         per_s = s.window_live_floor * active_agents / cycle_s
         phi = self._fp_ratio()
-        windows = (self.tracker, self.recent) if s.every_hour or s.worst_hour_cap else (self.tracker,)
+        windows = (self.tracker, self.recent) if s.every_hour else (self.tracker,)
         room = min(window_room(w.suffixes(now_s), w.window_s, self.target, per_s, s.horizon_s, fp_ratio=phi)
                    for w in windows)
         return risk_allowance(room, s.window_risk) / self.bias.ratio(now_s)
+
+    def hour_exposure(self, now_s: float) -> int:
+        """Exposed calls every rolling hour can still take at worst (:func:`~pacing.exposure.exposure_room`).
+
+        The floor on future answers is ``hour_live_floor`` of the last hour's answers that
+        were not abandoned, spread evenly over the next hour.
+        """
+        hour, window_s = self.recent.counts(now_s), self.recent.window_s
+        per_s = self.settings.hour_live_floor * max(hour.live_answers - hour.abandoned, 0) / window_s
+        phi = self._fp_ratio()
+        suffixes = [(span, live * (1.0 + phi), ab + live * phi)
+                    for span, live, ab in self.recent.suffixes(now_s)]
+        return exposure_room(suffixes, window_s, self.target, per_s, phi)
 
     def _calibrate(self, now_s: float, small: bool) -> float:
         """Nudge the calibration factor by the last hour's rate against the aimed rate.
@@ -394,11 +286,16 @@ class PredictivePolicy:
         now = snapshot.now_s
         lines = snapshot.lines_free
         # "Call progressive" contacts are only dialled with an agent reserved, first.
-        reserved = min(snapshot.progressive_contacts, snapshot.ready_agents, lines)
+        ringing, waiting = len(snapshot.ringing_ages_s), snapshot.customers_waiting
+        # With ``worst_hour_cap``: exposed calls (any that may be abandoned) every rolling hour
+        # can take at worst; ready agents that must stay free for calls in flight are kept.
+        exposure = self.hour_exposure(now) if s.worst_hour_cap else None
+        keep = 0 if exposure is None else ready_to_keep(exposure, ringing, waiting, snapshot.ready_agents)
+        reserved = min(snapshot.progressive_contacts, snapshot.ready_agents - keep, lines)
         if (not self.profile.predictive_allowed or self.target <= 0.0
                 or self._fp_ratio() >= self.target * (1.0 - s.margin)
                 or not self.stats.ready() or self.update_fallback(now)):
-            return progressive_decision(snapshot, fallback=True)
+            return progressive_decision(snapshot, fallback=True, keep_ready=keep)
 
         active = snapshot.active_agents
         small = active < s.small_team_agents
@@ -407,7 +304,7 @@ class PredictivePolicy:
         if p_allow <= 0.0:
             # No budget left (the rate is between the aim and the cap): dial for ready agents
             # only, each call reserved, so nobody idles and nobody is abandoned.
-            return progressive_decision(snapshot, fallback=False)
+            return progressive_decision(snapshot, fallback=False, keep_ready=keep)
         max_level = min(s.max_lines_per_agent, s.small_team_max_lines_per_agent) if small \
             else s.max_lines_per_agent
         in_flight = len(snapshot.ringing_ages_s) + snapshot.reserved_ringing
@@ -415,11 +312,13 @@ class PredictivePolicy:
         if snapshot.customers_waiting >= s.max_customers_waiting:
             cap = 0
         free = snapshot.ready_agents - reserved
+        if exposure is not None:
+            cap = min(cap, exposed_launch_cap(exposure, ringing, waiting, free))
         n = self._forecast_launch(snapshot, free, max(cap, 0), p_allow * calibration, small,
                                   self.window_allowance(now, active))
         if s.burst_factor is not None:
             # Calls a ready agent certainly covers cannot abandon; the rest follow a steady rate.
-            covered = min(n, max(0, free - len(snapshot.ringing_ages_s) - snapshot.customers_waiting))
+            covered = min(n, max(0, free - ringing - waiting))
             st = self.stats
             steady = active / ((st.talk_time.mean_s + st.wrap_time.mean_s) * max(st.p_live, 0.02))
             n = covered + self.launch_rate.allow(now, steady, n - covered, active)

@@ -9,9 +9,14 @@ from __future__ import annotations
 from pacing.snapshot import CallObservation, CampaignSnapshot, DialDecision, DialMode
 
 
-def progressive_decision(snapshot: CampaignSnapshot, *, fallback: bool = False) -> DialDecision:
-    """One reserved call per ready agent, within the free lines."""
-    launch = min(snapshot.ready_agents, snapshot.lines_free)
+def progressive_decision(snapshot: CampaignSnapshot, *, fallback: bool = False,
+                         keep_ready: int = 0) -> DialDecision:
+    """One reserved call per ready agent, within the free lines.
+
+    ``keep_ready`` agents get none: they stay free for unreserved calls still in flight
+    (a predictive campaign falling back, :func:`pacing.exposure.ready_to_keep`).
+    """
+    launch = max(min(snapshot.ready_agents - keep_ready, snapshot.lines_free), 0)
     in_flight = len(snapshot.ringing_ages_s) + snapshot.reserved_ringing + launch
     level = in_flight / snapshot.active_agents if snapshot.active_agents else 0.0
     return DialDecision(launch=launch, reserved=launch, dial_level=level, fallback=fallback,

@@ -120,11 +120,13 @@ def test_an_hour_with_no_room_left_dials_only_what_ready_agents_cover():
     assert DialMode.PREDICTIVE == busy.mode == free.mode
     assert busy.launch <= 6 - 2 < free.launch      # two calls ringing: four ready agents are certain
     # Without the hourly guard (the default) only the profile's window binds, and it has room;
-    # the supervisor's worst_hour_cap turns the hourly guard on.
+    # the supervisor's worst_hour_cap holds the hour by its own, stricter bound (test_exposure).
     off, supervised = roomy(), roomy(worst_hour_cap=True)
     for policy in (off, supervised):
         feed_answers(policy, 4000.0, 200, 6)
-    assert off.window_allowance(now, 20) > 1.0 > 0.01 > supervised.window_allowance(now, 20)
+    assert off.window_allowance(now, 20) > 1.0
+    assert 0 == supervised.hour_exposure(now) < off.decide(busy_floor(now, 6)).launch - 6 + 2
+    assert supervised.decide(busy_floor(now, 6)).launch <= 6 - 2
 
 
 def test_the_guard_can_be_switched_off_and_its_settings_are_checked():
