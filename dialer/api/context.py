@@ -25,6 +25,7 @@ from dialer.api.sessions import AgentSessions
 from dialer.api.streams import Streams
 from dialer.campaign.engine import Engine
 from dialer.clock import Clock
+from dialer.model import Status
 from dialer.store.store import Store
 from dialer.store.users import Role, User
 
@@ -107,6 +108,10 @@ class ApiContext:
     # what ``POST /campaigns`` gives a new campaign for the AMD settings it leaves out, as
     # ``dialer campaign create`` does (the ``[campaigns]`` configuration)
     campaign_defaults: CampaignDefaultsConfig = field(default_factory=CampaignDefaultsConfig)
+    # the statuses screen pops show, by campaign, with when they were read
+    # (:func:`dialer.api.agent_views.shown_statuses`)
+    shown_statuses: dict[str, tuple[list[Status], float]] = field(default_factory=dict)
+    shown_statuses_epoch: int = 0
 
 
 # The dependencies are ``async def`` though they await nothing: FastAPI runs a plain ``def``
