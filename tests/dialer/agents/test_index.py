@@ -177,7 +177,9 @@ def _shown(board: AgentBoard, now: float) -> dict[str, tuple[object, ...]]:
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.tuples(ops, st.floats(0.0, 4.0)), max_size=60))
-def test_the_watcher_is_told_of_every_agent_whose_shown_state_changed(steps: list[tuple[tuple, float]]) -> None:
+def test_the_watcher_is_told_of_every_agent_whose_shown_state_changed(
+    steps: list[tuple[tuple, float]],
+) -> None:
     board = AgentBoard("c1", Q, TIMERS)
     told: list[str] = []
     board.watch(told.append)
