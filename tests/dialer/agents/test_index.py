@@ -165,3 +165,46 @@ def test_the_index_equals_the_scan_after_any_event_sequence(steps: list[tuple[tu
         now += dt
         _apply(board, op, now)
         _check(board, now)
+
+
+def _shown(board: AgentBoard, now: float) -> dict[str, tuple[object, ...]]:
+    """What the API's event streams show of each agent (``dialer.api.watcher.glance``)."""
+    return {
+        v.agent_id: (v.state, v.pause_reason, v.pending_pause, v.pending_logout is not None, v.contact)
+        for v in board.views(now)
+    }
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(ops, st.floats(0.0, 4.0)), max_size=60))
+def test_the_watcher_is_told_of_every_agent_whose_shown_state_changed(
+    steps: list[tuple[tuple, float]],
+) -> None:
+    board = AgentBoard("c1", Q, TIMERS)
+    told: list[str] = []
+    board.watch(told.append)
+    now = 0.0
+    before = _shown(board, now)
+    for op, dt in steps:
+        now += dt
+        told.clear()
+        _apply(board, op, now)
+        after = _shown(board, now)
+        changed = {a for a in after if before.get(a) != after[a]}
+        assert changed <= set(told), (op, changed, told)
+        before = after
+
+
+
+def test_a_board_let_go_tells_its_watcher_nothing() -> None:
+    board = AgentBoard("c1", Q, TIMERS)
+    told: list[str] = []
+    board.watch(told.append)
+    board.login("a1", _iface("a1"), 1.0)
+    board.pause("a1", 2.0, reason="lunch")
+    assert {"a1"} == set(told)
+    told.clear()
+    board.watch(None)
+    board.unpause("a1", 3.0)
+    board.login("a2", _iface("a2"), 3.0)
+    assert [] == told and [AgentState.READY] * 2 == [v.state for v in board.views(3.0)]
