@@ -25,6 +25,7 @@ import asyncpg
 import pytest
 
 from ami.simulator.population import PopulationParams
+from ami.simulator.server import SimulatedPbx
 from dialer.cli import demo
 from dialer.model import DialingMode
 from tests.engine_process import (
@@ -236,15 +237,35 @@ def _reconciled(log_text: str) -> list[dict]:
     return [json.loads(line) for line in log_text.splitlines() if '"event": "engine_reconciled"' in line]
 
 
+async def _talks_end_once_reconciled(pbx: SimulatedPbx, engine: EngineProcess, count: int) -> None:
+    """Once the ``engine``'s log holds ``count`` reconciliations, the people talking hang up, and any
+    later call is ended by its agent.
+
+    The people of these tests never hang up by themselves: an engine takes up to tens of
+    seconds to start on a loaded machine, and a call that ended before the restarted engine was
+    there is closed lost, not followed to its end.
+    """
+
+    async def reconciled() -> bool:
+        return len(_reconciled(engine.log_text())) >= count
+
+    await wait_for(reconciled, timeout_s=60, what="the restarted engine's reconciliation")
+    pbx.agent_talk_s = 2.0
+    for call in list(pbx.calls_by_uid.values()):
+        if call.connected_at:
+            call.far_end_hangs_up()
+
+
 async def test_a_drain_that_outlives_its_timeout_hands_its_calls_to_an_engine_of_another_id(
     dsn: str, tmp_path: Path
 ) -> None:
     # issue 19 item 2: calls longer than drain_timeout_s; the database must say exactly what
     # is still up, and the next engine -- of another id -- must adopt and finish them
     queue = await make_campaign(dsn, contacts=10)
+    # people who never hang up by themselves (_talks_end_once_reconciled)
     talkative = PopulationParams(
-        answer_p=1.0, machine_share=0.0, answer_median_s=2.0, talk_median_s=160.0, talk_sigma=0.1
-    )  # ~8 real seconds of talk
+        answer_p=1.0, machine_share=0.0, answer_median_s=2.0, talk_median_s=1e7, talk_sigma=0.0
+    )
     pbx = await start_pbx(queue, population=talkative)
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
@@ -275,6 +296,7 @@ async def test_a_drain_that_outlives_its_timeout_hands_its_calls_to_an_engine_of
 
         second = await EngineProcess.start(second_cfg, dsn, tmp_path / "b.log")
         ids = {r["id"] for r in left}
+        await _talks_end_once_reconciled(pbx, second, 1)
 
         async def finished() -> bool:
             rows = {r["id"]: r for r in await attempt_rows(dsn, demo.CAMPAIGN)}
@@ -313,9 +335,9 @@ async def test_sigkill_then_restart_follows_talking_and_ringing_calls_to_their_r
         machine_share=0.0,
         answer_median_s=40.0,
         answer_sigma=0.3,
-        talk_median_s=200.0,
-        talk_sigma=0.1,
-    )  # answer after ~2 real s (spread: 1.1-3.6 s, inside the 6 s ring), talk ~10 real s
+        talk_median_s=1e7,
+        talk_sigma=0.0,
+    )  # answer after ~2 real s (spread: 1.1-3.6 s, inside the 6 s ring), talk until the restart
     pbx = await start_pbx(queue, population=people)
     # a drain long enough for the calls: the invariants are checked with no engine left
     config = write_config(tmp_path / "dialer.toml", ami_port=pbx.port, engine_id="kill-a", drain_timeout_s=30)
@@ -336,6 +358,7 @@ async def test_sigkill_then_restart_follows_talking_and_ringing_calls_to_their_r
         open_at_kill = {r["id"] for r in await attempt_rows(dsn, campaign) if r["ended_at"] is None}
         assert talking | ringing <= open_at_kill
         second = await EngineProcess.start(config, dsn, log_path)
+        await _talks_end_once_reconciled(pbx, second, 2)
 
         async def settled() -> bool:
             rows = {r["id"]: r for r in await attempt_rows(dsn, campaign)}

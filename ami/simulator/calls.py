@@ -1073,5 +1073,14 @@ class SimCall:
             return
         self._dialplan_hangup(cause)
 
+    def far_end_hangs_up(self) -> None:
+        """The called person hangs up now, as at the end of its talk time, if it has answered.
+
+        For tests whose people never hang up by themselves: they end the calls on cue, once
+        what they wait for (an engine started under load, say) has happened.
+        """
+        if self.state not in (CallState.DIALING, CallState.RINGING, CallState.DONE):
+            self._far_hangup(16)
+
     def channels(self) -> list[SimChannel]:
         return [c for c in (self.c1, self.c2, self.t1, self.t2, self.a1, self.a2) if c is not None and c.up]

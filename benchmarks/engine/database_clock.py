@@ -39,6 +39,17 @@ class DatabaseAwareClock(VirtualClock):
             queue.on_put = self._on_release  # type: ignore[union-attr]
 
     def _busy(self) -> bool:
+        """Whether a connection is out of the pool: connecting, in a store call, or going back.
+
+        asyncpg counts a connection as in use only once it is open and set up, but an acquire
+        that finds none idle opens one first, in real time (TCP, authentication, the jsonb
+        codec's type lookup): counting by ``get_idle_size`` let the clock jump minutes
+        meanwhile. Every connection not in the idle queue is counted instead.
+        """
+        holders = getattr(self._pool, "_holders", None)
+        queue = getattr(self._pool, "_queue", None)
+        if isinstance(holders, list) and isinstance(queue, asyncio.Queue):
+            return queue.qsize() < len(holders)
         return self._pool.get_size() - self._pool.get_idle_size() > 0
 
     def _on_release(self) -> None:

@@ -10,6 +10,7 @@ import datetime as dt
 import random
 
 from ami.client import AmiClient
+from ami.simulator.population import PopulationParams
 from dialer.agents.state import AgentState
 from dialer.campaign.engine import Engine
 from dialer.campaign.settings import Disposition
@@ -36,6 +37,16 @@ from tests.dialer.campaign.runner_fixtures import (
 )
 from tests.dialer.campaign.test_engine import _campaign, engine_running
 from tests.dialer.conftest import make_campaign
+
+# people who answer after 1 s and stay on the line for an hour (simulated): only an agent ends the call
+PATIENT = PopulationParams(
+    answer_p=1.0,
+    machine_share=0.0,
+    answer_median_s=1.0,
+    answer_sigma=0.0,
+    talk_median_s=3600.0,
+    talk_sigma=0.0,
+)
 
 
 async def _answered_then_crashed(
@@ -169,12 +180,15 @@ async def test_an_attempt_opened_as_the_database_failed_is_cancelled_without_a_r
 
 async def test_an_adopted_call_that_reaches_an_agent_closes_as_answered_with_its_agent(store: Store) -> None:
     camp = await _campaign(store, "q-adoptag", ring_timeout_s=60)
-    cid = await store.add_contact(camp, ["+1005550506"])  # answers at once, talks briefly
+    # a number of no scripted class: PATIENT answers it and waits as long as it takes (a class
+    # 100 person hangs up 80 ms after answering, often before a loaded machine has restarted
+    # the engine and logged the agent in); the agent ends the call
+    cid = await store.add_contact(camp, ["+48500002999"])
     agent = await store.create_agent("aa1")
     at = RealClock().utcnow()
     [lease] = await store.lease_contacts(camp, at=at, limit=1, owner="engine-G", ttl_s=0.2)
     attempt = await store.open_attempt(lease, at=at)
-    async with pbx_rig("q-adoptag") as rig:
+    async with pbx_rig("q-adoptag", population=PATIENT, agent_talk_s=8.0) as rig:
         # the previous process placed the call, then died; the person waits in the queue
         old = AmiClient(server_config(rig.sim.port), rng=random.Random(3))
         await old.start()
@@ -185,7 +199,7 @@ async def test_an_adopted_call_that_reaches_an_agent_closes_as_answered_with_its
             queue="q-adoptag",
             caller_id="",
             timeout_s=300,
-            queue_timeout_s=600,  # 6 s here: longer than the restart and the agent's login take
+            queue_timeout_s=6000,  # 60 s here: longer than the restart and the agent's login take
         )
         await old.terminate()
         async with engine_running(store, rig, "engine-G", campaigns={camp}) as engine:
