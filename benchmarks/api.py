@@ -140,17 +140,13 @@ class StallSampler:
 
     Each stall is also told apart by the loop thread's CPU time over it: a stall the thread
     spent on the CPU is our code running without yielding; one it did not is the process
-    waiting for a CPU (the machine's other load) or blocked in a system call. Each sample is
-    told apart the same way (the thread's CPU clock over the sample's interval): the sites
-    of the samples on the CPU are listed apart, as on a loaded machine they are the few
-    among the many where the process merely lost the CPU (a socket write waking a reader).
+    waiting for a CPU (the machine's other load) or blocked in a system call.
     """
 
     def __init__(self, threshold_s: float = 0.02, every_s: float = 0.002) -> None:
         self.threshold_s = threshold_s
         self.every_s = every_s
         self.sites: Counter[str] = Counter()
-        self.busy_sites: Counter[str] = Counter()  # the samples with the loop thread on the CPU
         self.stalls: list[tuple[float, float]] = []  # (wall s, loop thread CPU s) of each stall
         self._beat = time.perf_counter()
         self._cpu = time.thread_time()
@@ -171,19 +167,12 @@ class StallSampler:
             asyncio.get_running_loop().call_later(0.001, self._heartbeat)
 
     def _watch(self) -> None:
-        clock = time.pthread_getcpuclockid(self._ident)
-        cpu, wall = time.clock_gettime(clock), time.perf_counter()
         while self._running:
             time.sleep(self.every_s)
-            was_cpu, was_wall = cpu, wall
-            cpu, wall = time.clock_gettime(clock), time.perf_counter()
-            if wall - self._beat > self.threshold_s:
+            if time.perf_counter() - self._beat > self.threshold_s:
                 frame = sys._current_frames().get(self._ident)
                 if frame is not None:
-                    site = _site(frame)
-                    self.sites[site] += 1
-                    if cpu - was_cpu > (wall - was_wall) / 2:  # on the CPU most of the interval
-                        self.busy_sites[site] += 1
+                    self.sites[_site(frame)] += 1
 
     def stop(self) -> None:
         self._running = False
@@ -200,12 +189,7 @@ class StallSampler:
         total = sum(self.sites.values()) or 1
         for site, n in self.sites.most_common(top):
             print(f"  {n / total:>4.0%}  {site}")
-        busy = sum(self.busy_sites.values())
-        print(f"  of these samples {busy / total:.0%} with the loop thread on the CPU, where:")
-        for site, n in self.busy_sites.most_common(top):
-            print(f"  {n / (busy or 1):>4.0%}  {site}")
         self.sites.clear()
-        self.busy_sites.clear()
         self.stalls.clear()
 
 

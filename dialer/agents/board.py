@@ -24,7 +24,7 @@ Peer updates never raise: what does not fit becomes a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Hashable
 
 from ami.agent_events import DeviceState, MemberChange
 from dialer.agents import pbx_feed
@@ -82,16 +82,6 @@ class AgentBoard:
     @property
     def timers(self) -> AgentTimers:
         return self._roster.timers
-
-    def watch(self, watcher: Callable[[str], None] | None) -> None:
-        """Call ``watcher(agent_id)`` whenever an agent's state, pause, held pause or logout, or
-        call changes (None: stop); one watcher per board.
-
-        For the API's event streams: they look at an agent when told, rather than poll every
-        agent's state many times a second. It is called inside the board's steps, so it must
-        only take note (never raise, never call the board).
-        """
-        self._roster.index.watcher = watcher
 
     # ================================================================ agent interface
 

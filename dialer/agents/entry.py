@@ -16,12 +16,7 @@ from ami.agent_events import DeviceState, MemberChange
 from dialer.agents.index import INDEXED_FIELDS, AgentIndex
 from dialer.agents.state import AgentState, ReservationKind
 
-__all__ = ["SHOWN_FIELDS", "AgentEntry", "HeldCall", "MemberEcho"]
-
-# The AgentEntry fields an agent's screen shows (state, pause, held pause and logout, the call):
-# setting one tells the board's watcher (:meth:`~dialer.agents.board.AgentBoard.watch`).
-SHOWN_FIELDS = frozenset({"state", "pause_reason", "pending_pause", "logout_requested_at", "call"})
-_HOOKED = INDEXED_FIELDS | SHOWN_FIELDS
+__all__ = ["AgentEntry", "HeldCall", "MemberEcho"]
 
 
 @dataclass(slots=True)
@@ -54,8 +49,7 @@ class AgentEntry:
 
     ``index``: the roster's :class:`~dialer.agents.index.AgentIndex`, told of every change to
     a field it files agents by (:data:`~dialer.agents.index.INDEXED_FIELDS`) by
-    :meth:`__setattr__`, so that no step can leave the index behind; its ``watcher`` is told
-    the same way of every change to a field in :data:`SHOWN_FIELDS`.
+    :meth:`__setattr__`, so that no step can leave the index behind.
     """
 
     agent_id: str
@@ -86,14 +80,10 @@ class AgentEntry:
 
     def __setattr__(self, name: str, value: object) -> None:
         object.__setattr__(self, name, value)
-        if name in _HOOKED:
+        if name in INDEXED_FIELDS:
             try:
                 index = self.index
             except AttributeError:  # still in __init__: filed once the roster hands it the index
                 return
-            if index is None:
-                return
-            if name in INDEXED_FIELDS:
+            if index is not None:
                 index.refile(self)
-            if name in SHOWN_FIELDS and index.watcher is not None:
-                index.watcher(self.agent_id)

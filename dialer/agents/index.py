@@ -19,7 +19,6 @@ Each ordered set is a sorted list of unique ``(key, agent id)`` tuples changed w
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right, insort
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -115,9 +114,6 @@ class AgentIndex:
         self.asking: list[_Key] = []  # (record_requested_at, id): ready, asked for a record
         self.deadlines: list[_Key] = []  # (offer or wrap-up deadline, id), earliest first
         self._busy: dict[AgentState, list[_Busy]] = {AgentState.TALKING: [], AgentState.WRAP_UP: []}
-        # told the id of an agent whose shown fields changed (AgentEntry.__setattr__), not filed
-        # by: the board's watcher (AgentBoard.watch), which rides along the index's own hook
-        self.watcher: Callable[[str], None] | None = None
 
     def refile(self, agent: AgentEntry) -> None:
         """File ``agent`` again after a change (cheap when nothing the index keys on moved)."""

@@ -9,7 +9,6 @@ disposition may set (the campaign's active, visible ones).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 
 from dialer.agents.state import AgentState as BoardState
@@ -28,19 +27,9 @@ from dialer.api.schemas import (
 from dialer.campaign.runner import CampaignRunner
 from dialer.model import Phone, Status, SystemStatus
 
-__all__ = [
-    "agent_state",
-    "call_contact",
-    "disposition_statuses",
-    "forget_shown_statuses",
-    "needs_date",
-    "phones_out",
-    "screen_pop",
-    "shown_statuses",
-]
+__all__ = ["agent_state", "call_contact", "disposition_statuses", "needs_date", "phones_out", "screen_pop"]
 
 _DATED = frozenset({SystemStatus.MY_RECORD, SystemStatus.NOT_BEFORE})
-_SHOWN_STATUSES_S = 5.0
 
 
 def needs_date(status: Status) -> bool:
@@ -119,40 +108,12 @@ def phones_out(phones: Sequence[Phone]) -> list[PhoneOut]:
     ]
 
 
-async def shown_statuses(ctx: ApiContext, campaign: str) -> list[Status]:
-    """:func:`disposition_statuses` as a screen pop shows them: read at most once per
-    ``_SHOWN_STATUSES_S`` per campaign (a call's screen pop, its offer's and every agent's
-    read the same list; two round trips each). Setting a disposition checks it afresh;
-    the API's status endpoints forget this at once (:func:`forget_shown_statuses`), a change
-    by the CLI or another process shows within ``_SHOWN_STATUSES_S``."""
-    now_s = ctx.clock.now()
-    hit = ctx.shown_statuses.get(campaign)
-    if hit is not None and 0.0 <= now_s - hit[1] < _SHOWN_STATUSES_S:
-        return hit[0]
-    epoch = ctx.shown_statuses_epoch
-    statuses = await disposition_statuses(ctx, campaign)
-    if epoch == ctx.shown_statuses_epoch:  # not forgotten while it was read
-        ctx.shown_statuses[campaign] = (statuses, now_s)
-    return statuses
-
-
-def forget_shown_statuses(ctx: ApiContext) -> None:
-    """A status or a campaign's statuses changed: the next screen pop reads them."""
-    ctx.shown_statuses_epoch += 1
-    ctx.shown_statuses.clear()
-
-
 async def screen_pop(ctx: ApiContext, contact_id: int, campaign: str) -> ContactOut:
-    """The contact with its numbers, custom fields, attempt history and the settable statuses.
-
-    The reads go at once (each on a connection of its own): an agent's screen waited for six
-    round trips one after another (``benchmarks/api.py``)."""
-    contact, attempts, statuses, pending = await asyncio.gather(
-        ctx.store.get_contact(contact_id),
-        ctx.store.contact_attempts(contact_id),
-        shown_statuses(ctx, campaign),
-        ctx.store.contact_callbacks(contact_id),
-    )
+    """The contact with its numbers, custom fields, attempt history and the settable statuses."""
+    contact = await ctx.store.get_contact(contact_id)
+    attempts = await ctx.store.contact_attempts(contact_id)
+    statuses = await disposition_statuses(ctx, campaign)
+    pending = await ctx.store.contact_callbacks(contact_id)
     return ContactOut(
         id=contact.id,
         campaign=campaign,

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, Path, Response
 from pydantic import BaseModel, Field
 
-from dialer.api.agent_views import disposition_statuses, forget_shown_statuses, needs_date
+from dialer.api.agent_views import disposition_statuses, needs_date
 from dialer.api.context import Admin, ApiContext, Ctx, CurrentUser, Supervisor, visible_campaign
 from dialer.api.errors import ApiError
 from dialer.api.schemas import HHMM, CampaignOut, StatusOut, hhmm, refuse_nulls
@@ -265,7 +265,6 @@ async def delete_campaign(campaign: CampaignName, ctx: Ctx, user: Admin) -> Resp
             value=campaign,
         )
     await ctx.store.delete_campaign(campaign)
-    forget_shown_statuses(ctx)  # a new campaign of that name has statuses of its own
     return Response(status_code=204)
 
 

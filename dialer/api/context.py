@@ -25,7 +25,6 @@ from dialer.api.sessions import AgentSessions
 from dialer.api.streams import Streams
 from dialer.campaign.engine import Engine
 from dialer.clock import Clock
-from dialer.model import Status
 from dialer.store.store import Store
 from dialer.store.users import Role, User
 
@@ -52,16 +51,13 @@ class TokenCache:
     ``ttl_s`` of the clock: a token revoked or a user removed through this API is forgotten at
     once (:meth:`forget`, :meth:`clear`); one revoked, expired or removed behind its back
     (another engine process, the CLI, the passing of its expiry) is refused within ``ttl_s``.
-    Entries in use are re-read past half their life, all of them together
-    (:func:`token_user`).
     """
 
     def __init__(self, ttl_s: float = 5.0, max_entries: int = 10_000) -> None:
         self.ttl_s = ttl_s
         self._max = max_entries
         self._entries: dict[bytes, tuple[User, float]] = {}
-        self.wanted: dict[bytes, None] = {}  # due for a re-read (the next one takes them all)
-        self.reader: asyncio.Task[None] | None = None  # that re-read (kept alive here)
+        self.refreshing: dict[bytes, asyncio.Task[None]] = {}  # re-reads in flight (kept alive here)
         self.epoch = 0  # counts forgets: a re-read begun before one must not bring an entry back
 
     def get(self, token_hash: bytes, now_s: float) -> User | None:
@@ -83,10 +79,6 @@ class TokenCache:
         if len(self._entries) >= self._max:
             self._entries.clear()  # a flood of tokens: start over rather than grow
         self._entries[token_hash] = (user, now_s)
-
-    def drop(self, token_hash: bytes) -> None:
-        """A re-read found the token dead (no epoch: nothing to protect from)."""
-        self._entries.pop(token_hash, None)
 
     def forget(self, token_hash: bytes) -> None:
         self.epoch += 1
@@ -115,10 +107,6 @@ class ApiContext:
     # what ``POST /campaigns`` gives a new campaign for the AMD settings it leaves out, as
     # ``dialer campaign create`` does (the ``[campaigns]`` configuration)
     campaign_defaults: CampaignDefaultsConfig = field(default_factory=CampaignDefaultsConfig)
-    # the statuses screen pops show, by campaign, with when they were read
-    # (:func:`dialer.api.agent_views.shown_statuses`)
-    shown_statuses: dict[str, tuple[list[Status], float]] = field(default_factory=dict)
-    shown_statuses_epoch: int = 0
 
 
 # The dependencies are ``async def`` though they await nothing: FastAPI runs a plain ``def``
@@ -158,9 +146,7 @@ async def token_user(ctx: ApiContext, token: str) -> User | None:
     A cached answer past half its life is re-read in a task of its own while this request
     goes on with it (never past ``ttl_s``): a token in steady use then never waits for the
     database, whose round trip on the engine's busy pool was the slow part of an agent's
-    click (``benchmarks/api.py``: every request of an agent after a 5 s expiry). The tokens
-    due within ``_REREAD_GATHER_S`` share one query (200 agents' tokens were 80 queries a
-    second on the engine's pool, ~5 % of its CPU under load).
+    click (``benchmarks/api.py``: every request of an agent after a 5 s expiry).
     """
     token_hash = hash_token(token)
     now_s = ctx.clock.now()
@@ -170,37 +156,24 @@ async def token_user(ctx: ApiContext, token: str) -> User | None:
         user = await ctx.store.token_user(token_hash, ctx.clock.utcnow())
         if user is not None:
             cache.put(token_hash, user, now_s)
-    elif cache.due(token_hash, now_s):
-        cache.wanted[token_hash] = None
-        if cache.reader is None:
-            cache.reader = asyncio.create_task(_reread_tokens(ctx))
+    elif cache.due(token_hash, now_s) and token_hash not in cache.refreshing:
+        task = asyncio.create_task(_reread_token(ctx, token_hash, now_s, cache.epoch))
+        cache.refreshing[token_hash] = task
+        task.add_done_callback(lambda _: cache.refreshing.pop(token_hash, None))
     return user
 
 
-_REREAD_GATHER_S = 0.2
-
-
-async def _reread_tokens(ctx: ApiContext) -> None:
-    """Re-read every token in ``wanted`` (see :func:`token_user`) in one query."""
-    cache = ctx.tokens
+async def _reread_token(ctx: ApiContext, token_hash: bytes, now_s: float, epoch: int) -> None:
     try:
-        await asyncio.sleep(_REREAD_GATHER_S)  # the tokens falling due meanwhile join this read
-        wanted, cache.wanted = list(cache.wanted), {}
-        now_s, epoch = ctx.clock.now(), cache.epoch
-        try:
-            users = await ctx.store.tokens_users(wanted, ctx.clock.utcnow())
-        except Exception:  # the database is down: the entries run out and the requests ask
-            return
-        if cache.epoch != epoch:
-            return  # one was forgotten meanwhile (a logout, a user changed): the requests ask
-        for token_hash in wanted:
-            user = users.get(token_hash)
-            if user is None:
-                cache.drop(token_hash)
-            else:
-                cache.put(token_hash, user, now_s)
-    finally:
-        cache.reader = None
+        user = await ctx.store.token_user(token_hash, ctx.clock.utcnow())
+    except Exception:  # the database is down: the entry runs out and the next request asks
+        return
+    if ctx.tokens.epoch != epoch:
+        return  # forgotten meanwhile (a logout, a user changed): the next request asks
+    if user is None:
+        ctx.tokens.forget(token_hash)
+    else:
+        ctx.tokens.put(token_hash, user, now_s)
 
 
 async def current_user(ctx: Ctx, token: Annotated[str, Depends(bearer_token)]) -> User:

@@ -1,21 +1,17 @@
-"""One feeder for every event stream of the process: :class:`EventHub`.
+"""One poller for every event stream of the process: :class:`EventHub`.
 
 Why one: with a poller per stream, 200 agents' streams woke 4,000 times a second to look at
 the boards, and each read its agent's due callbacks every 2 s and its assignments and token
 every 10 s, a database round trip each on the pool the engine dials with; the engine's loop
-and the database spent more on the streams than on dialling. Then one hub looked at every
-streamed agent's boards every 50 ms (~7 % of the engine's CPU with 200 streams, and a state
-change waited up to 50 ms for the next look). Now the boards say what changed: the hub
-hands every running campaign's :class:`~dialer.agents.board.AgentBoard` a watcher
-(:meth:`~dialer.agents.board.AgentBoard.watch`) that wakes the streams of the agent that
-changed (:meth:`~dialer.api.streams.Streams.changed`) at once; the agent sessions do the
-same when one ends. What is left to look at every ``poll_s`` is which campaigns run (a
-campaign that starts or stops wakes every agent stream, and its board gets the watcher).
-Once a second the hub wakes the streams with a countdown running and hands the
-supervisors the figures (built once for them all). Every ``callback_check_s`` it reads the
-due callbacks of all streamed agents in one query, every ``recheck_s`` their assignments
-and the streams' tokens in one query each; those reads run in their own task so that a slow
-database never delays a state event.
+and the database spent more on the streams than on dialling. The hub looks at the boards
+every ``poll_s`` once for each agent with a stream open (:func:`~dialer.api.watcher.glance`,
+microseconds when nothing changed) and wakes only the streams of agents whose glance
+changed; an endpoint that changed an agent wakes its streams at once
+(:meth:`~dialer.api.streams.Streams.changed`). Once a second it wakes the streams with a
+countdown running and hands the supervisors the figures (built once for them all). Every
+``callback_check_s`` it reads the due callbacks of all streamed agents in one query, every
+``recheck_s`` their assignments and the streams' tokens in one query each; those reads run
+in their own task so that a slow database never delays a state event.
 """
 
 from __future__ import annotations
@@ -27,8 +23,7 @@ import structlog
 
 from dialer.api.context import ApiContext
 from dialer.api.events import figures
-from dialer.api.watcher import sse
-from dialer.campaign.runner import CampaignRunner
+from dialer.api.watcher import glance, running_campaigns, sse
 from dialer.errors import DialerError
 
 log = structlog.get_logger(__name__)
@@ -43,8 +38,8 @@ class EventHub:
 
     Args:
         ctx: the API's context; its ``streams`` are the subscriptions fed.
-        poll_s: how often the running campaigns are looked at (a campaign that starts or
-            stops reaches the streams within this).
+        poll_s: how often the boards are looked at (a change the API did not make itself
+            reaches the streams within this).
         tick_s: countdowns and figures.
         callback_check_s: due callbacks.
         recheck_s: assignments and tokens (a revoked token ends its stream within this).
@@ -64,18 +59,18 @@ class EventHub:
         self.tick_s = tick_s
         self.callback_check_s = callback_check_s
         self.recheck_s = recheck_s
-        self._runners: list[CampaignRunner] = []  # the runners whose boards have the watcher
-        ctx.sessions.changed = ctx.streams.changed  # a session that ends (its logout granted)
+        self._glanced: dict[str, tuple[object, ...]] = {}
 
     def look(self, tick: bool) -> None:
-        """Watch the boards of campaigns that started; wake the streams with something to say."""
+        """One look at every streamed agent; wake the streams with something to say."""
         ctx, streams = self._ctx, self._ctx.streams
-        runners = ctx.engine.runners()
-        if runners != self._runners:  # by identity: a campaign restarted has a new board
-            for runner in runners:
-                runner.board.watch(streams.changed)
-            self._runners = runners
-            for subs in streams.by_agent.values():  # running and waiting campaigns changed
+        running = running_campaigns(ctx)
+        for agent in list(self._glanced.keys() - streams.by_agent.keys()):
+            del self._glanced[agent]
+        for agent, subs in streams.by_agent.items():
+            seen = glance(ctx, agent, running)
+            if self._glanced.get(agent) != seen:
+                self._glanced[agent] = seen
                 for sub in subs:
                     sub.wake.set()
         if not tick:
@@ -90,25 +85,19 @@ class EventHub:
                 sub.wake.set()
 
     async def looks(self) -> None:
-        """:meth:`look` every ``poll_s``, with a tick every ``tick_s``; the boards are let go
-        when it stops."""
+        """:meth:`look` every ``poll_s``, with a tick every ``tick_s``."""
         loop = asyncio.get_running_loop()
         next_tick = loop.time()
-        try:
-            while True:
-                now = loop.time()
-                tick = now >= next_tick
-                if tick:
-                    next_tick = max(next_tick + self.tick_s, now)
-                try:
-                    self.look(tick)
-                except Exception as err:  # a board read failed: the next look retries
-                    log.warning("api_event_look_failed", error=type(err).__name__)
-                await asyncio.sleep(self.poll_s)
-        finally:
-            for runner in self._runners:
-                runner.board.watch(None)
-            self._runners = []
+        while True:
+            now = loop.time()
+            tick = now >= next_tick
+            if tick:
+                next_tick = max(next_tick + self.tick_s, now)
+            try:
+                self.look(tick)
+            except Exception as err:  # a board read failed: the next look retries
+                log.warning("api_event_look_failed", error=type(err).__name__)
+            await asyncio.sleep(self.poll_s)
 
     async def check_callbacks(self) -> None:
         """Hand every agent stream its due and handed-over callbacks (one query for all)."""

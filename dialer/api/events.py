@@ -1,13 +1,13 @@
 """Live events: one Server-Sent Events stream per logged-in user, ``GET /api/v1/events``.
 
-Theory of operation. The boards are the truth and change on the runner's loop; each board
-tells its watcher which agent changed (:meth:`~dialer.agents.board.AgentBoard.watch`), and
-the process's one :class:`~dialer.api.event_hub.EventHub` makes that watcher wake the
-streams of that agent at once (an API action wakes its agent's streams too); each stream's
-:class:`~dialer.api.watcher.AgentWatcher` then sends what changed since its last look. So the
-runner knows nothing of streams (only that someone watches its board), an idle stream costs
-nothing, and a stream that (re)connects simply starts from an empty last look, which sends
-the current state first (issue 9: a dropped stream resumes without losing state).
+Theory of operation. The boards are the truth and change on the runner's loop; rather than
+hook every transition, the process's one :class:`~dialer.api.event_hub.EventHub` looks at the
+boards of every agent with a stream open every 50 ms and wakes the streams of the agents whose
+state changed (an API action wakes its agent's streams at once); each stream's
+:class:`~dialer.api.watcher.AgentWatcher` then sends what changed since its last look. So
+nothing in the runner knows streams exist, an idle stream costs nothing but its share of one
+look, and a stream that (re)connects simply starts from an empty last look, which sends the
+current state first (issue 9: a dropped stream resumes without losing state).
 
 Events (``event:`` name, JSON ``data:``):
 

@@ -16,7 +16,6 @@ is the only truth, read through the runner's :class:`~dialer.campaign.desk.Agent
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import structlog
@@ -42,18 +41,12 @@ class AgentSession:
     joined: weakref.WeakSet[CampaignRunner] = field(default_factory=weakref.WeakSet)
 
 
-def _nobody(agent: str) -> None:
-    pass
-
-
 class AgentSessions:
     """The API's agent logins (see the module docstring)."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._sessions: dict[str, AgentSession] = {}
-        # told the agent whose session ended (the event hub wakes its streams)
-        self.changed: Callable[[str], None] = _nobody
 
     def get(self, agent: str) -> AgentSession | None:
         return self._sessions.get(agent)
@@ -107,7 +100,6 @@ class AgentSessions:
                 if not self.runners_of(session.agent):
                     self._sessions.pop(session.agent, None)
                     log.info("api_agent_logged_out", agent=session.agent)
-                    self.changed(session.agent)
                 continue
             for name in session.campaigns:
                 runner = self._engine.runner(name)

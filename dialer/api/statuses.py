@@ -20,7 +20,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel, Field
 
-from dialer.api.agent_views import forget_shown_statuses
 from dialer.api.campaigns import CampaignName
 from dialer.api.context import Admin, Ctx, Supervisor
 from dialer.api.errors import ApiError
@@ -125,10 +124,7 @@ async def list_statuses(ctx: Ctx, user: Supervisor) -> list[StatusDetail]:
 
 @router.post("/statuses", response_model=StatusDetail, status_code=201, summary="Add a dictionary status")
 async def create_status(body: StatusCreate, ctx: Ctx, user: Admin) -> StatusDetail:
-    try:
-        return status_detail(await ctx.store.create_status(_spec(body)))
-    finally:  # an auto-added status joins campaigns
-        forget_shown_statuses(ctx)
+    return status_detail(await ctx.store.create_status(_spec(body)))
 
 
 @router.get("/statuses/{status}", response_model=StatusDetail, summary="One dictionary status")
@@ -141,10 +137,7 @@ async def edit_status(status: StatusName, body: StatusFields, ctx: Ctx, user: Ad
     changes = _changes(body)
     if not changes:
         raise ApiError("invalid_input", "name at least one field to change", field="body")
-    try:
-        return status_detail(await ctx.store.update_status(status, **changes))
-    finally:
-        forget_shown_statuses(ctx)
+    return status_detail(await ctx.store.update_status(status, **changes))
 
 
 @router.delete(
@@ -153,10 +146,7 @@ async def edit_status(status: StatusName, body: StatusFields, ctx: Ctx, user: Ad
     summary="Delete a dictionary status no campaign uses (409 otherwise)",
 )
 async def remove_status(status: StatusName, ctx: Ctx, user: Admin) -> Response:
-    try:
-        await ctx.store.remove_status(status)
-    finally:
-        forget_shown_statuses(ctx)
+    await ctx.store.remove_status(status)
     return Response(status_code=204)
 
 
@@ -186,17 +176,14 @@ async def add_campaign_status(
             "invalid_input", "give exactly one of 'status' (from the dictionary) and 'create'", field="status"
         )
     rule = body.retry.rule() if body.retry else None
-    try:
-        if body.create is not None:
-            name = (await ctx.store.create_status(_spec(body.create), campaign=campaign)).name
-            if rule is not None:
-                await ctx.store.add_status(campaign, name, retry=rule)
-        else:
-            assert body.status is not None
-            name = body.status
+    if body.create is not None:
+        name = (await ctx.store.create_status(_spec(body.create), campaign=campaign)).name
+        if rule is not None:
             await ctx.store.add_status(campaign, name, retry=rule)
-    finally:
-        forget_shown_statuses(ctx)
+    else:
+        assert body.status is not None
+        name = body.status
+        await ctx.store.add_status(campaign, name, retry=rule)
     return status_detail(await ctx.store.get_status(name, campaign=campaign))
 
 
@@ -213,20 +200,17 @@ async def edit_campaign_status(
         raise ApiError("invalid_input", "name at least one field to change", field="body")
     rule = changes.pop("retry", None)
     current = await ctx.store.get_status(status, campaign=campaign)
-    if changes and current.campaign_id is None:
-        raise ApiError(
-            "invalid_value",
-            f"a dictionary status: change it with PATCH /statuses/{status}",
-            field=sorted(changes)[0],
-            value=None,
-        )
-    try:
-        if changes:
-            status = (await ctx.store.update_status(status, campaign=campaign, **changes)).name
-        if rule is not None:
-            await ctx.store.add_status(campaign, status, retry=rule)
-    finally:
-        forget_shown_statuses(ctx)
+    if changes:
+        if current.campaign_id is None:
+            raise ApiError(
+                "invalid_value",
+                f"a dictionary status: change it with PATCH /statuses/{status}",
+                field=sorted(changes)[0],
+                value=None,
+            )
+        status = (await ctx.store.update_status(status, campaign=campaign, **changes)).name
+    if rule is not None:
+        await ctx.store.add_status(campaign, status, retry=rule)
     return status_detail(await ctx.store.get_status(status, campaign=campaign))
 
 
@@ -238,8 +222,5 @@ async def edit_campaign_status(
 async def remove_campaign_status(
     campaign: CampaignName, status: StatusName, ctx: Ctx, user: Supervisor
 ) -> Response:
-    try:
-        await ctx.store.remove_campaign_status(campaign, status)
-    finally:
-        forget_shown_statuses(ctx)
+    await ctx.store.remove_campaign_status(campaign, status)
     return Response(status_code=204)

@@ -2,10 +2,9 @@
 
 A watcher remembers what its stream last sent and turns the agent's boards, read now, into the
 events since (see the list in :mod:`dialer.api.events`). It does not decide *when* to look: the
-process's one :class:`~dialer.api.event_hub.EventHub` wakes it when a board said its agent
-changed (or the running campaigns did), once a second while a countdown runs, and hands it
-the due callbacks and the assignments it reads for every stream at once; a wake-up whose
-:func:`glance` is what it was ends there. A new watcher starts from an empty last look,
+process's one :class:`~dialer.api.event_hub.EventHub` wakes it when :func:`glance` of its agent
+changed, once a second while a countdown runs, and hands it the due callbacks and the
+assignments it reads for every stream at once. A new watcher starts from an empty last look,
 so a (re)connected stream sends the current state first (issue 9: a dropped stream resumes
 without losing state).
 """
@@ -37,10 +36,9 @@ def sse(event: str, data: Any) -> str:
 
 def glance(ctx: ApiContext, agent: str, running: frozenset[str]) -> tuple[object, ...]:
     """What could make an event for ``agent``, read straight off the boards (no models built):
-    a look that finds it unchanged (a tick, a board change that shows nothing new) stops
-    there, at a few microseconds. ``running``: the names of the running campaigns.
-    The fields read here are the board's
-    :data:`~dialer.agents.entry.SHOWN_FIELDS`: a change of one tells the hub."""
+    most looks find it unchanged and stop there, so watching an idle agent costs a few
+    microseconds a look. ``running``: the names of the running campaigns (read once per look
+    at every agent)."""
     session = ctx.sessions.get(agent)
     views = tuple(
         (

@@ -40,9 +40,8 @@ class User:
     created_at: dt.datetime
 
 
-_USER_FROM = """u.id, u.name, u.role, u.created_at, a.name AS agent_name
-                FROM users u LEFT JOIN agents a ON a.id = u.agent_id"""
-_USER_SELECT = "SELECT " + _USER_FROM
+_USER_SELECT = """SELECT u.id, u.name, u.role, u.created_at, a.name AS agent_name
+                  FROM users u LEFT JOIN agents a ON a.id = u.agent_id"""
 
 
 def _user_from(row: asyncpg.Record) -> User:
@@ -195,19 +194,6 @@ class Users(PoolNoun):
             at,
         )
         return None if row is None else _user_from(row)
-
-    async def tokens_users(self, token_hashes: Sequence[bytes], at: dt.datetime) -> dict[bytes, User]:
-        """:meth:`token_user` of each of ``token_hashes`` that is live, in one round trip (the
-        API's token cache re-reads the tokens in use together)."""
-        rows = await self.pool.fetch(
-            "SELECT t.token_hash, "
-            + _USER_FROM
-            + " JOIN api_tokens t ON t.user_id = u.id"
-            " WHERE t.token_hash = ANY($1::bytea[]) AND t.revoked_at IS NULL AND t.expires_at > $2",
-            list(token_hashes),
-            at,
-        )
-        return {bytes(r["token_hash"]): _user_from(r) for r in rows}
 
     async def revoke_token(self, token_hash: bytes, at: dt.datetime) -> bool:
         """Revoke a token (logout); False when it was not live."""

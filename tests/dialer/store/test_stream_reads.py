@@ -1,6 +1,5 @@
 """What the API's event hub reads for every open stream at once (issue 9): each agent's due
-and handed-over callbacks, each agent's campaigns, and which tokens are still live (and whose:
-the token cache re-reads the tokens in use together)."""
+and handed-over callbacks, each agent's campaigns, and which tokens are still live."""
 
 from __future__ import annotations
 
@@ -63,10 +62,3 @@ async def test_callback_notices_assignments_and_live_tokens_for_many_agents(stor
     await store.add_token("s_cyd", b"revoked", now + dt.timedelta(hours=1))
     assert await store.revoke_token(b"revoked", now)
     assert {b"live"} == await store.live_tokens([b"live", b"old", b"revoked", b"unknown"], now)
-    await store.add_token("s_bob", b"bob's", now + dt.timedelta(hours=1))
-    users = await store.tokens_users([b"live", b"bob's", b"old", b"revoked", b"unknown"], now)
-    assert {b"live": ("s_ala", "s_ala"), b"bob's": ("s_bob", "s_bob")} == {
-        h: (u.name, u.agent) for h, u in users.items()
-    }
-    assert users[b"live"] == await store.token_user(b"live", now)
-    assert {} == await store.tokens_users([], now)
