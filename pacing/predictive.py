@@ -307,7 +307,7 @@ class PredictivePolicy:
             return progressive_decision(snapshot, fallback=False, keep_ready=keep)
         max_level = min(s.max_lines_per_agent, s.small_team_max_lines_per_agent) if small \
             else s.max_lines_per_agent
-        in_flight = len(snapshot.ringing_ages_s) + snapshot.reserved_ringing
+        in_flight = ringing + snapshot.reserved_ringing
         cap = min(lines - reserved, int(max_level * active) - in_flight - reserved)
         if snapshot.customers_waiting >= s.max_customers_waiting:
             cap = 0

@@ -85,8 +85,7 @@ class DispositionWriter:
         early = self._early.pop(attempt_id, None)
         if early is not None:
             agent, disposition = early
-            self._calls.disposition_done(attempt_id)
-            self.write(agent, attempt_id, contact_id, disposition)
+            self.write(agent, attempt_id, contact_id, disposition)  # no longer in flight: written
 
     def write(self, agent: str, attempt_id: str | None, contact: object, disposition: object) -> None:
         """Submit ``agent``'s disposition of a call (``None``: apply the default status).
