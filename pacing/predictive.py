@@ -36,7 +36,10 @@ cap, and scaled down to zero as the last hour's rate climbs from the cap to
 that corrects any bias of the forecast. At the cap itself the
 campaign **falls back to progressive**, and returns to predictive when the rate has recovered below
 ``recover_fraction * cap``. Between the aimed rate and the cap, when the budget is spent,
-only ready agents get calls, each reserved. The budget also keeps every later window at the
+only ready agents get calls, each reserved. In both states (fallback and no budget) a ready
+agent is first kept free for each unreserved call still ringing and each customer waiting:
+reserving it away would expose those calls, so a campaign nearer the cap would risk more
+abandons than one further from it (and dial more). The budget also keeps every later window at the
 aim (:func:`~pacing.budget.suffix_allowance`: the part of the window about to expire is not
 spent) and, with ``worst_hour_cap``, every rolling hour; and nothing unreserved goes out
 while one more abandon would put the window over the cap. Besides these rates in
@@ -292,10 +295,12 @@ class PredictivePolicy:
         exposure = self.hour_exposure(now) if s.worst_hour_cap else None
         keep = 0 if exposure is None else ready_to_keep(exposure, ringing, waiting, snapshot.ready_agents)
         reserved = min(snapshot.progressive_contacts, snapshot.ready_agents - keep, lines)
+        # Without a budget (fallback, or spent) no call in flight may lose its cover.
+        cover = ready_to_keep(0, ringing, waiting, snapshot.ready_agents)
         if (not self.profile.predictive_allowed or self.target <= 0.0
                 or self._fp_ratio() >= self.target * (1.0 - s.margin)
                 or not self.stats.ready() or self.update_fallback(now)):
-            return progressive_decision(snapshot, fallback=True, keep_ready=keep)
+            return progressive_decision(snapshot, fallback=True, keep_ready=cover)
 
         active = snapshot.active_agents
         small = active < s.small_team_agents
@@ -303,8 +308,8 @@ class PredictivePolicy:
         p_allow = self.abandon_budget(now, active)
         if p_allow <= 0.0:
             # No budget left (the rate is between the aim and the cap): dial for ready agents
-            # only, each call reserved, so nobody idles and nobody is abandoned.
-            return progressive_decision(snapshot, fallback=False, keep_ready=keep)
+            # no call in flight needs, each call reserved, so nobody is abandoned.
+            return progressive_decision(snapshot, fallback=False, keep_ready=cover)
         max_level = min(s.max_lines_per_agent, s.small_team_max_lines_per_agent) if small \
             else s.max_lines_per_agent
         in_flight = ringing + snapshot.reserved_ringing

@@ -131,6 +131,7 @@ class Dialer:
         self._on_store_failure = on_store_failure
         self._on_campaign_changed = on_campaign_changed
         self._launching = 0
+        self._launching_reserved = 0
         self._tasks: set[asyncio.Task[None]] = set()
         self._log = log.bind(campaign_id=campaign.id, campaign=campaign.name)
 
@@ -139,16 +140,24 @@ class Dialer:
         """Launches whose task has not ended (their Originate not yet sent or refused)."""
         return self._launching
 
+    @property
+    def launching_reserved(self) -> int:
+        """Those of :attr:`launching` with an agent reserved (pacing counts them apart)."""
+        return self._launching_reserved
+
     def launch(self, lease: LeasedContact, agent: str | None) -> None:
         """Start dialling ``lease`` (held in the hopper), with ``agent`` reserved or for the queue."""
         coro = self._launch(lease, agent)
+        reserved = int(agent is not None)
         self._launching += 1
+        self._launching_reserved += reserved
 
         async def wrapped() -> None:
             try:
                 await coro
             finally:
                 self._launching -= 1
+                self._launching_reserved -= reserved
 
         task = asyncio.ensure_future(wrapped())
         self._tasks.add(task)

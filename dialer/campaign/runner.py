@@ -618,8 +618,10 @@ class CampaignRunner:
         """The policy's input, read from counts and lists the board and the call table keep current."""
         load = self.board.load(now)
         ringing = self.calls.ringing_ages_s(now)
-        if self.dialer.launching:
-            ringing += [0.0] * self.dialer.launching
+        # Launches in progress count as just placed: for the queue (ringing) or reserved.
+        reserved_launching = self.dialer.launching_reserved
+        if self.dialer.launching > reserved_launching:
+            ringing += [0.0] * (self.dialer.launching - reserved_launching)
         return CampaignSnapshot(
             now_s=now,
             ready_agents=ready,
@@ -628,7 +630,7 @@ class CampaignRunner:
             reserved_agents=load.reserved,
             paused_agents=load.paused,
             ringing_ages_s=tuple(ringing),
-            reserved_ringing=self.calls.reserved_ringing(),
+            reserved_ringing=self.calls.reserved_ringing() + reserved_launching,
             customers_waiting=self.calls.customers_waiting(),
             lines_free=max(0, self.pbx.lines_free(self.campaign.servers) - self.dialer.launching),
             progressive_contacts=self.hopper.count_reason("call_progressive"),

@@ -118,8 +118,11 @@ def test_no_unreserved_call_while_one_more_abandon_would_break_the_cap():
     assert young.abandon_budget(310.0, 20) > 0.0
     feed_answers(young, 301.0, 10, 2)       # 100 answers, 2 abandoned: one more is over 3%
     assert 0.0 == young.abandon_budget(310.0, 20)
+    # Nothing unreserved goes out, and the two ready agents stay free for the two calls ringing.
     decision = young.decide(busy_floor(now_s=310.0, ready=2))
-    assert (2, 2) == (decision.launch, decision.reserved)
+    assert (0, 0) == (decision.launch, decision.reserved)
+    decision = young.decide(busy_floor(now_s=310.0, ready=5))
+    assert (3, 3) == (decision.launch, decision.reserved)
 
 
 def test_the_uk_budget_follows_the_part_of_the_window_that_stays():

@@ -1,3 +1,5 @@
+import dataclasses
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -98,6 +100,12 @@ def busy_floor(now_s=300.0, ready=2) -> CampaignSnapshot:
                             wrapping_elapsed_s=(3.0, 6.0), ringing_ages_s=(1.0, 4.0))
 
 
+def progressive_floor(ready=2) -> CampaignSnapshot:
+    """``busy_floor`` as a progressive campaign has it: the two calls ringing are reserved."""
+    return dataclasses.replace(busy_floor(ready=ready), ringing_ages_s=(), reserved_ringing=2,
+                               reserved_agents=2)
+
+
 def test_predictive_dials_ahead_of_free_agents_once_trained():
     decision = trained().decide(busy_floor(ready=4))
     assert DialMode.PREDICTIVE == decision.mode
@@ -107,13 +115,13 @@ def test_predictive_dials_ahead_of_free_agents_once_trained():
 
 def test_predictive_is_progressive_until_the_history_gate_is_passed():
     policy = PredictivePolicy(US, PredictiveSettings(statistics=StatisticsSettings(min_calls=500)))
-    decision = policy.decide(busy_floor())
+    decision = policy.decide(progressive_floor())
     assert (True, 2, 2) == (decision.fallback, decision.launch, decision.reserved)
 
 
 def test_zero_profile_is_always_progressive():
     policy = trained(ZERO)
-    decision = policy.decide(busy_floor())
+    decision = policy.decide(progressive_floor())
     assert (DialMode.PROGRESSIVE, 2, 2) == (decision.mode, decision.launch, decision.reserved)
     assert DialMode.PROGRESSIVE == policy_for(DialMode.PREDICTIVE, ZERO).mode
 
@@ -137,7 +145,8 @@ def test_controller_lowers_dialling_as_the_measured_rate_nears_the_cap():
     assert 0.0 == budgets[-1]
     assert launches == sorted(launches, reverse=True)
     assert budgets == sorted(budgets, reverse=True)
-    assert (0, 4) == (reserved[0], reserved[-1])   # predictive, then each ready agent's own call
+    # Predictive, then a reserved call for each ready agent the two calls ringing do not need.
+    assert (0, 2) == (reserved[0], reserved[-1])
     assert budgets[0] > 1.3 * budgets[-2] > 0.0
 
 
@@ -151,14 +160,25 @@ def test_no_budget_left_means_reserved_calls_for_ready_agents_only():
     policy = trained()
     feed_answers(policy, 301.0, 400, 14)  # 14 / 490 = 2.86%: over the aim, under the cap
     policy.abandon_budget = lambda now_s, active: 0.0
+    # Two unreserved calls ring: two of the three ready agents stay free for them.
     decision = policy.decide(busy_floor(now_s=320.0, ready=3))
+    assert (False, 1, 1) == (decision.fallback, decision.launch, decision.reserved)
+    # With nothing in flight every ready agent gets its own call; with more in flight, none.
+    decision = policy.decide(progressive_floor(ready=3))
     assert (False, 3, 3) == (decision.fallback, decision.launch, decision.reserved)
+    waiting = dataclasses.replace(busy_floor(now_s=320.0, ready=3), customers_waiting=1)
+    assert (0, 0) == (policy.decide(waiting).launch, policy.decide(waiting).reserved)
 
 
 def test_fallback_at_the_cap_and_recovery_below_it():
     policy = trained()  # 90 live answers already seen
     feed_answers(policy, 301.0, 100, 6)  # 6 / 190 = 3.2%: over the cap
+    # Falling back, the two ready agents stay free for the two unreserved calls ringing ...
     decision = policy.decide(busy_floor(now_s=310.0))
+    assert (True, DialMode.PROGRESSIVE, 0, 0) == (decision.fallback, decision.mode, decision.launch,
+                                                   decision.reserved)
+    # ... and get a reserved call each once those calls are over.
+    decision = policy.decide(dataclasses.replace(busy_floor(now_s=310.0), ringing_ages_s=()))
     assert (True, DialMode.PROGRESSIVE, 2, 2) == (decision.fallback, decision.mode, decision.launch,
                                                    decision.reserved)
     feed_answers(policy, 320.0, 10, 0)  # 6 / 200 = 3.0%: still at the cap

@@ -33,8 +33,10 @@ class _Rig:
     async def launched(self, lease: LeasedContact, agent: str | None = None) -> None:
         """Launch ``lease`` and wait until its task ended (the Originate sent or refused)."""
         self.dialer.launch(lease, agent)
-        assert 1 == self.dialer.launching
+        # Pacing sees a launch with a reserved agent as reserved, not as ringing for the queue.
+        assert (1, int(agent is not None)) == (self.dialer.launching, self.dialer.launching_reserved)
         await wait_for(lambda: 0 == self.dialer.launching)
+        assert 0 == self.dialer.launching_reserved
 
 
 def _rig(p: Parts) -> _Rig:
