@@ -217,7 +217,7 @@ def _decisions(app: App) -> tuple[float, float, float]:
     return count, total, _bucket_p99(buckets)
 
 
-def _bucket_p99(buckets: list[tuple[float, float]]) -> float:
+def _bucket_p99(buckets: list[tuple[float, float]], q: float = 0.99) -> float:
     merged: dict[float, float] = {}
     for le, n in buckets:
         merged[le] = merged.get(le, 0.0) + n
@@ -225,9 +225,42 @@ def _bucket_p99(buckets: list[tuple[float, float]]) -> float:
     if not ordered or ordered[-1][1] == 0:
         return float("nan")
     for le, n in ordered:
-        if n >= 0.99 * ordered[-1][1]:
+        if n >= q * ordered[-1][1]:
             return le
     return float("inf")
+
+
+#: The engine's own timing of the measured requests (``dialer_api_request_seconds``).
+_SERVER_SIDE = (
+    ("agent action, engine side",
+     (("POST", "/api/v1/agents/{agent}/pause"), ("POST", "/api/v1/agents/{agent}/ready"))),
+    ("agent state read, engine side", (("GET", "/api/v1/agents/{agent}"),)),
+)
+
+
+def _server_side(app: App) -> list[tuple[str, float, float, float]]:
+    """(label, count, p50 bound, p99 bound) of the engine's request histogram, per measured kind.
+
+    Request in to headers out, inside the engine's process: what the client's figure holds
+    besides the time its request waited for a CPU (two processes and PostgreSQL on the
+    machine's cores), the connection and the client's own loop.
+    """
+    rows = []
+    for label, routes in _SERVER_SIDE:
+        count = 0.0
+        buckets: list[tuple[float, float]] = []
+        for metric in app.registry.collect():
+            if metric.name != "dialer_api_request_seconds":
+                continue
+            for s in metric.samples:
+                if (s.labels.get("method"), s.labels.get("route")) not in routes:
+                    continue
+                if s.name.endswith("_count"):
+                    count += s.value
+                elif s.name.endswith("_bucket"):
+                    buckets.append((float(s.labels["le"]), s.value))
+        rows.append((label, count, _bucket_p99(buckets, 0.5), _bucket_p99(buckets)))
+    return rows
 
 
 async def _seed(store: Store, agents: int, contacts: int, rng: np.random.Generator) -> list[str]:
@@ -532,6 +565,7 @@ async def run(args: argparse.Namespace) -> None:
             if stalls is not None:
                 stalls.stop()
             samples = json.loads(text)
+            server_side = _server_side(app)
         finally:
             if load is not None and load.returncode is None:
                 load.kill()
@@ -540,7 +574,7 @@ async def run(args: argparse.Namespace) -> None:
             if engine is not None:
                 await asyncio.gather(engine, return_exceptions=True)
             await app.close()
-    _report(args, marks, lags, paused, states, samples)
+    _report(args, marks, lags, paused, states, samples, server_side)
 
 
 def _report(
@@ -550,6 +584,7 @@ def _report(
     paused: list[str],
     states: list[str],
     samples: dict[str, list[float]],
+    server_side: list[tuple[str, float, float, float]],
 ) -> None:
     print(f"agents {args.agents} (API logins), phases {args.phase_s:.0f} s, load average {_load()}")
     row = "{:<34}{:>8}{:>10.1f}{:>10.1f}"
@@ -564,6 +599,8 @@ def _report(
     ):
         values = samples[key]
         print(row.format(label, len(values), _pct(values, 50), _pct(values, 99)))
+    for label, count, p50, p99 in server_side:  # bucket bounds: "at most"
+        print("{:<34}{:>8.0f}{:>10}{:>10}".format(label, count, f"<= {p50 * 1000:g}", f"<= {p99 * 1000:g}"))
     print(
         "{:<22}{:>11}{:>10}{:>12}{:>11}{:>10}{:>10}{:>9}".format(
             *("engine phase", "attempts/s", "decisions", "decide mean", "decide p99"),

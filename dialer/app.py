@@ -42,7 +42,7 @@ from dialer.errors import DatabaseUnreachable, DialerError
 from dialer.notify.channels import Channels
 from dialer.notify.service import ReminderMetrics, ReminderService
 from dialer.observability.logs import configure_logging
-from dialer.observability.metrics import DialerMetrics, EngineCollector
+from dialer.observability.metrics import DialerMetrics, EngineCollector, api_latency_sink
 from dialer.observability.metrics_http import MetricsServer
 from dialer.pbx.ami_pbx import AmiPbx
 from dialer.store.database import resolve_dsn
@@ -320,7 +320,7 @@ async def build_app(
     api = (
         build_api_server(
             cfg.api, store=store, engine=engine, clock=clock, default_region=cfg.contacts.default_region,
-            campaign_defaults=cfg.campaigns,
+            campaign_defaults=cfg.campaigns, observe_latency=api_latency_sink(metrics),
         )
         if serve_api
         else None

@@ -48,6 +48,7 @@ from dialer.api.context import ApiContext
 from dialer.api.errors import ERRORS, ApiError, error_body
 from dialer.api.public_cors import PublicCors
 from dialer.api.schemas import ErrorOut
+from dialer.api.timing import RequestTiming
 from dialer.errors import (
     AgentError,
     CsvFormatError,
@@ -200,6 +201,7 @@ def create_api(ctx: ApiContext) -> FastAPI:
         app.include_router(module.router, prefix=API_PREFIX, responses=_RESPONSES)
     mount_console(app)  # the web console at / (docs/console.md)
     app.add_middleware(PublicCors)  # websites' pages on /api/v1/public/ (issue 13)
+    app.add_middleware(RequestTiming, observe=ctx.observe_latency, prefix=API_PREFIX)  # outermost
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _request_invalid)
     app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -23,6 +23,7 @@ from dialer.api.passwords import hash_token
 from dialer.api.ratelimit import LoginLimiter
 from dialer.api.sessions import AgentSessions
 from dialer.api.streams import Streams
+from dialer.api.timing import Observe
 from dialer.campaign.engine import Engine
 from dialer.clock import Clock
 from dialer.store.store import Store
@@ -107,6 +108,8 @@ class ApiContext:
     # what ``POST /campaigns`` gives a new campaign for the AMD settings it leaves out, as
     # ``dialer campaign create`` does (the ``[campaigns]`` configuration)
     campaign_defaults: CampaignDefaultsConfig = field(default_factory=CampaignDefaultsConfig)
+    # where each request's time to its response goes (the engine's metrics; ``dialer.api.timing``)
+    observe_latency: Observe | None = None
 
 
 # The dependencies are ``async def`` though they await nothing: FastAPI runs a plain ``def``

@@ -27,6 +27,7 @@ from dialer.api.context import ApiContext
 from dialer.api.event_hub import EventHub
 from dialer.api.ratelimit import LoginLimiter
 from dialer.api.sessions import AgentSessions
+from dialer.api.timing import Observe
 from dialer.campaign.engine import Engine
 from dialer.clock import Clock
 from dialer.store.store import Store
@@ -123,6 +124,7 @@ def build_api_server(
     clock: Clock,
     default_region: str,
     campaign_defaults: CampaignDefaultsConfig | None = None,
+    observe_latency: Observe | None = None,
 ) -> ApiServer:
     """The API over the engine's store, engine and clock (called by :func:`dialer.app.build_app`)."""
     ctx = ApiContext(
@@ -138,5 +140,6 @@ def build_api_server(
         ),
         sessions=AgentSessions(engine),
         campaign_defaults=campaign_defaults or CampaignDefaultsConfig(),
+        observe_latency=observe_latency,
     )
     return ApiServer(ctx, host=settings.host, port=settings.port)
