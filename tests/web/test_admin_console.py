@@ -280,3 +280,42 @@ async def test_attempts_are_listed_filtered_and_reported(console: Console) -> No
     report = page.locator("#report-result")
     await expect(report).to_contain_text("PROG")
     await expect(report).to_contain_text("answered")
+
+
+async def test_campaign_servers_and_an_agents_home_server_are_set_and_read_back(console: Console) -> None:
+    rig = console.rig
+    await rig.user("root", Role.ADMIN)
+    root = await rig.login("root")
+    made = await rig.client.post("/api/v1/campaigns", headers=root, json={"name": "WIOSNA", "schedule": "ALL_DAY"})
+    assert 201 == made.status_code, made.text
+    page = await _open(console, "root", "campaigns")
+    await page.click("#campaign-list tr[data-campaign=WIOSNA] a")
+    servers = page.locator("#campaign-form-servers")
+    await expect(servers).to_have_value("")  # [] = every server
+    # a server the configuration lacks: the store's refusal beside the field
+    await servers.fill("sim, nowhere")
+    await page.click("#campaign-form-submit")
+    await expect(page.locator(".field-error[data-field=servers]")).to_contain_text("configured: sim")
+    await servers.fill(" sim ")
+    await page.click("#campaign-form-submit")
+    await expect(page.locator("#admin-message")).to_contain_text("Campaign WIOSNA saved")
+    await expect(servers).to_have_value("sim")
+    got = (await rig.client.get("/api/v1/campaigns/WIOSNA", headers=root)).json()
+    assert ["sim"] == got["servers"]
+    # the agent's home server, given when it is added and cleared in an edit
+    await console.open_screen(page, "agents")
+    await page.click("#agent-new")
+    await page.fill("#agent-form-name", "ola")
+    await page.fill("#agent-form-server", "nowhere")
+    await page.click("#agent-form-submit")
+    await expect(page.locator(".field-error[data-field=server]")).to_contain_text("sim")
+    await page.fill("#agent-form-server", "sim")
+    await page.click("#agent-form-submit")
+    await expect(page.locator("#agent-list tr[data-agent=ola]")).to_contain_text("sim")
+    assert "sim" == (await rig.client.get("/api/v1/agents/ola/record", headers=root)).json()["server"]
+    await expect(page.locator("#agent-form-server")).to_have_value("sim")
+    await page.fill("#agent-form-server", "")
+    await page.click("#agent-form-submit")
+    await expect(page.locator("#admin-message")).to_contain_text("Agent ola saved")
+    await expect(page.locator("#agent-list tr[data-agent=ola]")).to_contain_text("any")
+    assert "" == (await rig.client.get("/api/v1/agents/ola/record", headers=root)).json()["server"]
