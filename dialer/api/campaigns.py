@@ -26,6 +26,7 @@ from dialer.api.agent_views import disposition_statuses, needs_date
 from dialer.api.context import Admin, ApiContext, Ctx, CurrentUser, Supervisor, visible_campaign
 from dialer.api.errors import ApiError
 from dialer.api.schemas import HHMM, CampaignOut, StatusOut, hhmm, refuse_nulls
+from dialer.campaign.runner import CampaignRunner
 from dialer.model import AmdAction, Campaign, CampaignSpec, CampaignState, Compliance, DialingMode
 from dialer.store.users import Role
 
@@ -112,7 +113,8 @@ class CampaignFigures(BaseModel):
     paused_reasons: list[str] = Field(description="why no call is launched now (empty: dialling)")
     agents_by_state: dict[str, int]
     calls_ringing: int
-    calls_connected: int
+    calls_connected: int = Field(description="answered calls, the customers waiting among them")
+    customers_waiting: int = Field(description="answered, no agent yet (the queue's callers)")
     hopper_depth: int
     dial_level: float | None
     predictive_fallback: bool
@@ -126,6 +128,17 @@ def detail(ctx: ApiContext, c: Campaign, **summary: Any) -> CampaignDetail:
     fields = {k: getattr(c, k) for k in CampaignDetail.model_fields if hasattr(c, k)}
     fields.update(local_hours_start=hhmm(c.local_hours_start), local_hours_end=hhmm(c.local_hours_end))
     return CampaignDetail(**fields, running_here=ctx.engine.runner(c.name) is not None, **summary)
+
+
+def calls_now(runner: CampaignRunner) -> dict[str, int]:
+    """A running campaign's calls now: ringing, answered (connected) and, of those, the
+    customers still waiting for an agent (the figures endpoint and the wallboard's stream)."""
+    connected = sum(1 for call in runner.calls if call.answered_at is not None)
+    return {
+        "calls_ringing": len(runner.calls) - connected,
+        "calls_connected": connected,
+        "customers_waiting": runner.calls.customers_waiting(),
+    }
 
 
 async def figures_of(ctx: ApiContext, name: str) -> CampaignFigures:
@@ -151,20 +164,19 @@ async def figures_of(ctx: ApiContext, name: str) -> CampaignFigures:
             agents_by_state={},
             calls_ringing=0,
             calls_connected=0,
+            customers_waiting=0,
             hopper_depth=0,
             dial_level=None,
             predictive_fallback=False,
             abandon_rate_by_window={},
         )
     g = runner.gauges()
-    connected = sum(1 for call in runner.calls if call.answered_at is not None)
+    out.update(calls_now(runner))
     return CampaignFigures(
         **out,
         schedule_open=g.schedule_open,
         paused_reasons=list(runner.paused_reasons()),
         agents_by_state=g.agents_by_state,
-        calls_ringing=g.lines_in_use - connected,
-        calls_connected=connected,
         hopper_depth=g.hopper_depth,
         dial_level=g.dial_level,
         predictive_fallback=g.predictive_fallback,

@@ -42,6 +42,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
 from dialer.agents.state import AgentState as BoardState
+from dialer.api.campaigns import calls_now
 from dialer.api.context import ApiContext, Ctx, CurrentUser, read_bearer
 from dialer.api.errors import ApiError
 from dialer.api.passwords import hash_token
@@ -65,6 +66,7 @@ def figures(ctx: ApiContext) -> list[dict[str, Any]]:
         row["mode"] = r.campaign.mode.value
         row["abandon_cap"] = r.campaign.abandon_cap
         row["abandon_rates"] = r.closer.tally.abandon_rates(r.clock.now())
+        row.update(calls_now(r))
         row["agents"] = [
             {
                 "agent": v.agent_id,

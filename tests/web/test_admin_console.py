@@ -111,6 +111,7 @@ async def test_import_with_a_rejected_row_then_search_edit_export_and_transfer(
     await page.click("#contact-form-submit")
     await expect(page.locator("#admin-message")).to_contain_text(f"Contact {cid} saved")
     assert {"miasto": "Sopot"} == (await rig.store.get_contact(cid)).fields
+    await console.shot(page, "admin-contacts")
     async with page.expect_download() as download:
         await page.click("#contact-export")
     saved = tmp_path / "export.csv"
@@ -193,6 +194,7 @@ async def test_schedules_statuses_agents_and_do_not_call_in_polish(console: Cons
         office.window_start,
         office.window_end,
     )
+    await console.shot(page, "admin-schedules-pl")
     # the status dictionary (seed 004): a status with a qualifier and an automatic trigger
     await console.open_screen(page, "statuses")
     await page.click("#status-new")
@@ -220,6 +222,7 @@ async def test_schedules_statuses_agents_and_do_not_call_in_polish(console: Cons
     await page.click("#agent-form-submit")
     await expect(page.locator("#agent-list tr[data-agent=kuba]")).to_contain_text("LATO")
     assert ["LATO"] == await rig.store.agent_campaigns("kuba")
+    await console.shot(page, "admin-agents-pl")
     # do not call: a file with a line that is not a number
     dnc = tmp_path / "dnc.txt"
     dnc.write_text("numer\n+48 601 234 567\nto nie numer\n")
@@ -229,6 +232,7 @@ async def test_schedules_statuses_agents_and_do_not_call_in_polish(console: Cons
     await expect(page.locator("#dnc-import-result")).to_contain_text("odrzucone wiersze: 1")
     await expect(page.locator("#dnc-import-result tbody")).to_contain_text("to nie numer")
     await expect(page.locator("#dnc-entries tr[data-number='+48601234567']")).to_be_visible()
+    await console.shot(page, "admin-dnc-pl")
 
 
 async def test_the_wallboard_pauses_and_starts_a_campaign(console: Console) -> None:
@@ -273,6 +277,7 @@ async def test_attempts_are_listed_filtered_and_reported(console: Console) -> No
     await expect(rows).to_have_count(1)
     await expect(rows).to_contain_text("+1005550301")
     await expect(rows).to_contain_text("answered")
+    await console.shot(page, "admin-attempts")
     await page.select_option("#at-outcome", "busy")
     await page.click("#attempt-search-go")
     await expect(rows).to_contain_text("Nothing here.")
@@ -280,3 +285,74 @@ async def test_attempts_are_listed_filtered_and_reported(console: Console) -> No
     report = page.locator("#report-result")
     await expect(report).to_contain_text("PROG")
     await expect(report).to_contain_text("answered")
+    await console.shot(page, "admin-report")
+
+
+async def test_campaign_servers_and_an_agents_home_server_are_set_and_read_back(console: Console) -> None:
+    rig = console.rig
+    await rig.user("root", Role.ADMIN)
+    root = await rig.login("root")
+    made = await rig.client.post(
+        "/api/v1/campaigns", headers=root, json={"name": "WIOSNA", "schedule": "ALL_DAY"}
+    )
+    assert 201 == made.status_code, made.text
+    page = await _open(console, "root", "campaigns")
+    await page.click("#campaign-list tr[data-campaign=WIOSNA] a")
+    servers = page.locator("#campaign-form-servers")
+    await expect(servers).to_have_value("")  # [] = every server
+    # a server the configuration lacks: the store's refusal beside the field
+    await servers.fill("sim, nowhere")
+    await page.click("#campaign-form-submit")
+    await expect(page.locator(".field-error[data-field=servers]")).to_contain_text("configured: sim")
+    await servers.fill(" sim ")
+    await page.click("#campaign-form-submit")
+    await expect(page.locator("#admin-message")).to_contain_text("Campaign WIOSNA saved")
+    await expect(servers).to_have_value("sim")
+    got = (await rig.client.get("/api/v1/campaigns/WIOSNA", headers=root)).json()
+    assert ["sim"] == got["servers"]
+    # the agent's home server, given when it is added and cleared in an edit
+    await console.open_screen(page, "agents")
+    await page.click("#agent-new")
+    await page.fill("#agent-form-name", "ola")
+    await page.fill("#agent-form-server", "nowhere")
+    await page.click("#agent-form-submit")
+    await expect(page.locator(".field-error[data-field=server]")).to_contain_text("sim")
+    await page.fill("#agent-form-server", "sim")
+    await page.click("#agent-form-submit")
+    await expect(page.locator("#agent-list tr[data-agent=ola]")).to_contain_text("sim")
+    assert "sim" == (await rig.client.get("/api/v1/agents/ola/record", headers=root)).json()["server"]
+    await expect(page.locator("#agent-form-server")).to_have_value("sim")
+    await page.fill("#agent-form-server", "")
+    await page.click("#agent-form-submit")
+    await expect(page.locator("#admin-message")).to_contain_text("Agent ola saved")
+    await expect(page.locator("#agent-list tr[data-agent=ola]")).to_contain_text("any")
+    assert "" == (await rig.client.get("/api/v1/agents/ola/record", headers=root)).json()["server"]
+
+
+async def test_the_wallboard_counts_calls_ringing_customers_waiting_and_outcomes_today(
+    console: Console,
+) -> None:
+    rig = console.rig
+    await rig.user("szef", Role.SUPERVISOR)
+    # a customer who never answers: the call rings until the ring timeout, then "no answer"
+    cid, anna = await rig.one_contact(
+        "anna", "JESIEN", "q-prog", DialingMode.PROGRESSIVE, "+3005550401", "Jan"
+    )
+    page = await console.page()
+    await console.sign_in(page, "szef")
+    card = page.locator("section[data-campaign=JESIEN]")
+    ringing = card.locator("[data-figure=ringing] .value")
+    await expect(ringing).to_have_text("0")
+    await expect(card.locator("[data-figure=waiting] .value")).to_have_text("0")
+    await expect(card).to_contain_text("Calls by outcome today")
+    await expect(card.locator("table.outcomes tr")).to_have_count(0)
+    assert 200 == (await rig.client.post("/api/v1/agents/anna/login", headers=anna, json={})).status_code
+    await expect(ringing).to_have_text("1")
+    szef = await rig.login("szef")
+    figures = (await rig.client.get("/api/v1/campaigns/JESIEN/figures", headers=szef)).json()
+    assert (0, 0) == (figures["customers_waiting"], figures["calls_connected"])
+    await expect(card.locator("table.outcomes tr[data-outcome=no_answer]")).to_contain_text("no answer")
+    await expect(card.locator("table.outcomes tr[data-outcome=no_answer] td.num")).to_have_text("1")
+    await expect(ringing).to_have_text("0")
+    attempts = await rig.store.contact_attempts(cid)
+    assert ["no_answer"] == [a.outcome for a in attempts if a.ended_at is not None]

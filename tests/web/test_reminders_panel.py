@@ -9,7 +9,7 @@ import datetime as dt
 
 from playwright.async_api import Page, expect
 
-from dialer.model import CallbackKind, DialingMode
+from dialer.model import CallbackKind, DialingMode, Qualifier, StatusSpec, SystemStatus
 from dialer.store.users import Role
 from tests.web.conftest import Console
 
@@ -109,3 +109,70 @@ async def test_the_reminders_panel_in_polish(console: Console) -> None:
     await expect(page.locator("#tpl-error")).to_contain_text("Szablon odrzucony")
     await _save_template(page, "sms", "Zadzwonimy o {{ callback.at|time }}")
     await expect(page.locator("#tpl-sms")).to_contain_text("części: 1")
+
+
+async def test_a_callbacks_choice_an_opt_out_an_agents_address_and_a_status_action(console: Console) -> None:
+    rig = console.rig
+    await rig.user("sue", Role.SUPERVISOR)
+    await rig.campaign("OPC", "q-prev", DialingMode.PREVIEW)
+    await rig.store.create_status(
+        StatusSpec("Wyślij SMS", SystemStatus.DO_NOT_CALL, Qualifier.ACTION_SMS), campaign="OPC"
+    )
+    await rig.store.create_agent("ola", "")
+    cid = await rig.store.add_contact("OPC", ["+48600100201"], name="Jan")
+    callback = await rig.store.schedule_callback(
+        cid, due_at=dt.datetime.now(dt.UTC) + dt.timedelta(hours=2), kind=CallbackKind.CAMPAIGN
+    )
+    sue = await rig.login("sue")
+    put = await rig.client.put(
+        "/api/v1/campaigns/OPC/reminder-templates/sms",
+        headers=sue,
+        json={"channel": "sms", "body": "Hello {{ contact.name }}"},
+    )
+    assert 200 == put.status_code, put.text
+    page = await console.page()
+    await console.sign_in(page, "sue")
+    await console.open_screen(page, "reminders")
+    await expect(page.locator("#remc-no-action")).to_have_count(0)  # the action status is offered
+    # one callback's choice: a template without its channel is the store's refusal
+    await page.fill("#remc-override-callback", str(callback.id))
+    await page.select_option("#remc-override-recipients", "customer")
+    await page.select_option("#remc-override-template", "sms")
+    await page.fill("#remc-override-lead_s", "45")
+    await page.click("#remc-override-submit")
+    await expect(page.locator("#remc-override .field-error[data-field=template]")).to_contain_text("channel")
+    await page.select_option("#remc-override-channel", "sms")
+    await page.click("#remc-override-submit")
+    await expect(page.locator("#remc-override .saved")).to_have_text("Saved.")
+    row = await rig.store.pool.fetchrow(
+        "SELECT recipients, channel, lead_s, template_id IS NOT NULL AS t FROM reminder_overrides"
+        " WHERE callback_id = $1",
+        callback.id,
+    )
+    assert ("customer", "sms", 2700, True) == (row["recipients"], row["channel"], row["lead_s"], row["t"])
+    # the contact opts out
+    await page.fill("#remc-optout-contact", str(cid))
+    await page.check("#remc-optout-opted_out")
+    await page.click("#remc-optout-submit")
+    await expect(page.locator("#remc-optout .saved")).to_have_text("Saved.")
+    optouts = await rig.store.pool.fetch("SELECT contact_id FROM reminder_optouts")
+    assert [cid] == [r["contact_id"] for r in optouts]
+    # the agent's address: not an e-mail address, refused beside the field; then stored
+    await page.select_option("#remc-address-agent", "ola")
+    await page.fill("#remc-address-email", "ola at example")
+    await page.click("#remc-address-submit")
+    await expect(page.locator("#remc-address .field-error[data-field=email]")).to_contain_text("e-mail")
+    await page.fill("#remc-address-email", "ola@example.com")
+    await page.fill("#remc-address-phone", "+48600100200")
+    await page.click("#remc-address-submit")
+    await expect(page.locator("#remc-address .saved")).to_have_text("Saved.")
+    address = await rig.store.pool.fetchrow("SELECT email, phone FROM reminder_agent_addresses")
+    assert ("ola@example.com", "+48600100200") == (address["email"], address["phone"])
+    # the status with the action "send SMS" sends the SMS template
+    await page.select_option("#remc-action-status", "Wyślij SMS")
+    await page.select_option("#remc-action-template", "sms")
+    await page.click("#remc-action-submit")
+    await expect(page.locator("#remc-action .saved")).to_have_text("Saved.")
+    actions = await rig.store.pool.fetch("SELECT template_id FROM reminder_status_actions")
+    assert 1 == len(actions)
+    await console.shot(page, "reminders-choices")

@@ -145,6 +145,9 @@ async def test_live_figures_match_the_runner_and_a_dialled_campaign_is_not_delet
     assert set(g.abandon_rate_by_window) == set(fig["abandon_rate_by_window"])
     assert 0.03 == fig["abandon_cap"]
     assert sum(fig["agents_by_state"].values()) == 1
+    # one call at most (one agent, progressive): ringing, or answered and maybe still waiting
+    assert fig["calls_ringing"] + fig["calls_connected"] <= 1
+    assert 0 <= fig["customers_waiting"] <= fig["calls_connected"]
     assert fig["day"] == dt.datetime.now(dt.UTC).astimezone(_zone("Europe/Warsaw")).date().isoformat()
     await wait_for(lambda: _outcomes(rig, sue), what="an outcome today in the figures")
     # it has an attempt now: deleting it is refused, whatever its state

@@ -213,7 +213,7 @@ async def test_supervisors_get_figures_and_agents_hear_of_campaigns_starting(rig
         assert "logged_in" in agent.named("state")[0]  # the state first, before anything happened
         await wait_for(lambda: bool(supervisor.named("figures")), what="figures")
         assert ["FIRST"] == [c["campaign"] for c in supervisor.named("figures")[0]["campaigns"]]
-        assert {"attempts", "abandon_rate", "agents_by_state"} <= set(
+        assert {"attempts", "abandon_rate", "agents_by_state", "calls_ringing", "customers_waiting"} <= set(
             supervisor.named("figures")[0]["campaigns"][0]
         )
         await rig.campaign("SECOND", "q-other", DialingMode.PREVIEW, agents=("iga",))

@@ -1,6 +1,7 @@
-// Agents (supervisors, admins): every agent with its interface, whether it is active, its
-// campaigns, its user and whether it is logged in here; edit the interface and active flag,
-// assign campaigns (exactly the ones ticked). Administrators add and remove agents.
+// Agents (supervisors, admins): every agent with its interface, its home server, whether it is
+// active, its campaigns, its user and whether it is logged in here; edit the interface, server
+// and active flag, assign campaigns (exactly the ones ticked). Administrators add and remove
+// agents.
 
 import { api } from './api.js';
 import { h } from './dom.js';
@@ -22,6 +23,7 @@ export function mount(root, ctx) {
     fill(list, table([
       { key: 'agents.name', value: (a) => h('a', { href: '#/agents', onclick: (e) => { e.preventDefault(); open(a.name); } }, a.name) },
       { key: 'agents.interface', value: (a) => a.interface || h('span', { class: 'muted' }, t('agents.at_login')) },
+      { key: 'agents.server', value: (a) => a.server || h('span', { class: 'muted' }, t('agents.any_server')) },
       { key: 'agents.campaigns', value: (a) => a.campaigns.join(', ') },
       { key: 'agents.active', value: (a) => yes(a.active) },
       { key: 'agents.logged_in', value: (a) => yes(a.logged_in) },
@@ -37,6 +39,7 @@ export function mount(root, ctx) {
       fields: [
         { name: 'name', key: 'agents.name' },
         { name: 'interface', key: 'agents.interface', hint: 'agents.interface_hint' },
+        { name: 'server', key: 'agents.server', hint: 'agents.server_hint' },
         { name: 'campaigns', key: 'agents.campaigns', type: 'multi', options: campaigns },
       ],
       submitKey: 'agents.create',
@@ -57,6 +60,7 @@ export function mount(root, ctx) {
       id: 'agent-form',
       fields: [
         { name: 'interface', key: 'agents.interface', hint: 'agents.interface_hint', empty: '' },
+        { name: 'server', key: 'agents.server', hint: 'agents.server_hint', empty: '' },
         { name: 'active', key: 'agents.active', type: 'check' },
       ],
       initial: a,

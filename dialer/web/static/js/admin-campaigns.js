@@ -20,6 +20,7 @@ export function campaignFields(schedules, statuses) {
     { name: 'mode', key: 'campaigns.mode', type: 'select', options: MODES, group: 'mode', dflt: true },
     { name: 'queue', key: 'campaigns.queue', hint: 'campaigns.queue_hint' },
     { name: 'caller_id', key: 'campaigns.caller_id', empty: '' },
+    { name: 'servers', key: 'campaigns.servers', type: 'list', hint: 'campaigns.servers_hint' },
     { name: 'ring_timeout_s', key: 'campaigns.ring_timeout_s', type: 'number', step: 1 },
     { name: 'local_hours_start', key: 'campaigns.local_hours_start', type: 'time' },
     { name: 'local_hours_end', key: 'campaigns.local_hours_end', type: 'time' },

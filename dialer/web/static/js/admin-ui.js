@@ -28,7 +28,8 @@ export function isAdmin(ctx) {
 // create (only when creating), dflt (creating, may be left to the default), wide, text (a
 // label from the data instead of key) }.
 // Types: text, password, number, time, date, textarea, check, select, multi (checkboxes of
-// options, a list), zone (text with the browser's zones to pick from).
+// options, a list), list (names typed apart by commas, a list), zone (text with the browser's
+// zones to pick from).
 function input(f, id) {
   const attrs = { id, name: f.name, disabled: f.disabled };
   switch (f.type) {
@@ -63,6 +64,7 @@ function read(f, el) {
     case 'check': return el.checked || !('unticked' in f) ? el.checked : f.unticked;
     case 'multi': return [...el.querySelectorAll('input:checked')].map((c) => (typeof f.options[0] === 'number' ? Number(c.value) : c.value));
     case 'number': return el.value === '' ? f.empty : Number(el.value);
+    case 'list': return el.value.split(',').map((x) => x.trim()).filter(Boolean);
     default: return el.value === '' ? f.empty : el.value;
   }
 }
@@ -70,6 +72,7 @@ function read(f, el) {
 function write(f, el, value) {
   if (f.type === 'check') el.checked = Boolean(value);
   else if (f.type === 'multi') el.querySelectorAll('input').forEach((c) => { c.checked = (value || []).map(String).includes(c.value); });
+  else if (f.type === 'list') el.value = (value || []).join(', ');
   else el.value = value === null || value === undefined ? '' : String(value);
 }
 

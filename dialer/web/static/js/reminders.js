@@ -1,11 +1,13 @@
 // The reminder service's panel (issue 14, seed 002 "Automat przypomnień"): whether the service
-// runs, and for the chosen campaign its rules, its templates (reminder_templates.js) and the log
-// of every operation. Supervisors and administrators; all through the API (docs/api.md,
+// runs, and for the chosen campaign its rules, its templates (reminder_templates.js), the other
+// choices (one callback's, a contact's opt-out, an agent's address, a status's action:
+// reminder_choices.js) and the log of every operation. Supervisors and administrators; all through the API (docs/api.md,
 // "/reminders/service", "/campaigns/{c}/reminders...").
 
 import { api, explain } from './api.js';
 import { h, localTime } from './dom.js';
 import { label, t } from './i18n.js';
+import { choicesPanel } from './reminder_choices.js';
 import { rulesForm, templatesPanel } from './reminder_templates.js';
 
 const SERVICE_POLL_MS = 5000;
@@ -29,6 +31,7 @@ class RemindersScreen {
     this.error = h('p', { class: 'error', role: 'alert', id: 'rem-error' });
     this.rules = h('section', { class: 'panel', id: 'rem-rules' });
     this.templates = h('section', { class: 'panel', id: 'rem-templates' });
+    this.choices = h('section', { class: 'panel', id: 'rem-choices' });
     this.logFilters = this.filters();
     this.logBody = h('tbody', {});
     this.root.replaceChildren(h('div', { class: 'reminders' },
@@ -36,6 +39,7 @@ class RemindersScreen {
         h('label', {}, t('rem.campaign'), this.picker)),
       this.error, this.service,
       h('div', { class: 'two' }, this.rules, this.templates),
+      this.choices,
       h('section', { class: 'panel' }, h('h2', {}, t('rem.log')), this.logFilters.element,
         h('table', { class: 'grid', id: 'rem-log' },
           h('thead', {}, h('tr', {}, ['at', 'operation', 'recipient', 'channel', 'callback', 'state', 'detail'].map((c) => h('th', {}, t(`rem.col.${c}`))))),
@@ -77,7 +81,9 @@ class RemindersScreen {
       if (this.campaign !== name) return;
       const rules = rulesForm(base, settings, templates);
       this.rules.replaceChildren(rules.element);
-      this.templates.replaceChildren(templatesPanel(base, templates, rules.templatesChanged));
+      const choices = () => choicesPanel(base, templates).then((el) => { if (this.campaign === name) this.choices.replaceChildren(el); });
+      this.templates.replaceChildren(templatesPanel(base, templates, () => { rules.templatesChanged(); choices().catch((err) => { this.error.textContent = explain(err, t); }); }));
+      await choices();
       this.loadLog();
     } catch (err) { this.error.textContent = explain(err, t); }
   }

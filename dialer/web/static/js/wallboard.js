@@ -1,10 +1,16 @@
 // The supervisor wallboard: one card per running campaign, redrawn from every `figures` event
-// of the stream (once a second): agents by state with each agent's time in state, calls,
-// the abandon rate of each window beside the campaign's cap as a gauge, dial level and the
-// predictive fallback, hopper depth, calls by outcome, and this screen's own chart of the
-// abandon rate and the talk share since it was opened. Each card has the campaign's start /
-// pause / stop and its mode; campaigns this engine does not run are listed below the cards
-// with the same controls (their state polled from the API every few seconds).
+// of the stream (once a second): agents by state with each agent's time in state, calls
+// ringing, customers waiting and calls connected, the abandon rate of each window beside the
+// campaign's cap as a gauge, dial level and the predictive fallback, hopper depth, calls by
+// outcome today, and this screen's own chart of the abandon rate and the talk share since it
+// was opened. Each card has the campaign's start / pause / stop and its mode; campaigns this
+// engine does not run are listed below the cards with the same controls (their state polled
+// from the API every few seconds).
+//
+// The calls by outcome are today's, from the database (GET /campaigns/{c}/figures, polled
+// with the states): the stream's tally counts since the runner started, which a restart or a
+// second engine would make wrong, and reading the database every second for every screen is
+// not worth it.
 
 import { api, explain, openEvents } from './api.js';
 import { clock, h, percent } from './dom.js';
@@ -29,20 +35,23 @@ export function mount(root) {
   const others = h('section', { class: 'panel', id: 'wall-others', hidden: true });
   root.replaceChildren(h('h1', {}, t('nav.wallboard'), ' ', status), message, cards, others);
   const history = new Map();
+  const today = new Map(); // campaign -> its outcomes_today, polled
   const controls = new Controls(message, () => poll());
   let shown = [];
   const stream = openEvents((name, data) => {
     if (name !== 'figures') return;
     const campaigns = data.campaigns || [];
     const names = campaigns.map((f) => f.campaign).join('\n');
-    if (names !== shown.join('\n') || !campaigns.length) {
+    const changed = names !== shown.join('\n');
+    if (changed || !campaigns.length) {
       cards.replaceChildren(...(campaigns.length
         ? campaigns.map((f) => section(f.campaign, controls.of(f.campaign)))
         : [h('p', { class: 'muted' }, t('wall.none'))]));
     }
     shown = campaigns.map((f) => f.campaign);
+    if (changed) outcomes();
     for (const f of campaigns) {
-      const [title, body] = card(f, remember(history, f));
+      const [title, body] = card(f, remember(history, f), today.get(f.campaign));
       const el = cards.querySelector(`section[data-campaign="${CSS.escape(f.campaign)}"]`);
       el.firstElementChild.replaceChildren(title);
       el.lastElementChild.replaceChildren(...body.flat(Infinity));
@@ -51,6 +60,14 @@ export function mount(root) {
   }, (up) => { status.textContent = up ? '' : t('agent.reconnecting'); });
   async function poll() {
     try { controls.update(await api('GET', '/campaigns')); controls.rest(others, shown); } catch (err) { /* the stream shows the connection */ }
+    await outcomes();
+  }
+  async function outcomes() {
+    await Promise.all(shown.map(async (name) => {
+      try {
+        today.set(name, (await api('GET', `/campaigns/${encodeURIComponent(name)}/figures`)).outcomes_today);
+      } catch (err) { /* shown again at the next poll */ }
+    }));
   }
   poll();
   const timer = setInterval(poll, POLL_MS);
@@ -177,15 +194,17 @@ function chart(samples) {
 }
 
 // A card's title and its body (the campaign's controls sit between them, never redrawn).
-function card(f, samples) {
+function card(f, samples, today) {
   const by = f.agents_by_state || {};
-  const outcomes = Object.entries(f.by_outcome || {}).sort((a, b) => b[1] - a[1]);
+  const outcomes = Object.entries(today || {}).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
   const cap = f.abandon_cap ?? 0.03;
   return [h('h2', {}, f.campaign, ' ', h('span', { class: 'pill' }, label('mode', f.mode || '')),
     f.paused_reasons?.length ? h('span', { class: 'pill warn' }, f.paused_reasons.map((r) => label('paused', r)).join(', ')) : null),
   [h('div', { class: 'figures' },
-      figure('wall.in_flight', f.in_flight),
-      figure('wall.talking', by.talking || 0),
+      figure('wall.in_flight', f.in_flight, null, 'in_flight'),
+      figure('wall.ringing', f.calls_ringing ?? 0, null, 'ringing'),
+      figure('wall.customers_waiting', f.customers_waiting ?? 0, null, 'waiting'),
+      figure('wall.talking', by.talking || 0, null, 'talking'),
       figure('wall.attempts', f.attempts),
       figure('wall.live', f.live_answers),
       figure('wall.abandons', f.abandons),
@@ -201,14 +220,14 @@ function card(f, samples) {
         h('td', {}, h('span', { class: `pill state-${a.state}` }, label('state', a.state)), a.pause_reason ? ` ${label('pause', a.pause_reason)}` : ''),
         h('td', { class: 'num' }, clock(a.in_state_s)))))),
     h('div', { class: 'two' },
-      h('div', {}, h('h3', {}, t('wall.outcomes')),
-        h('table', { class: 'grid' }, h('tbody', {}, outcomes.map(([o, n]) => h('tr', {}, h('td', {}, label('outcome', o)), h('td', { class: 'num' }, n)))))),
+      h('div', {}, h('h3', {}, t('wall.outcomes_today')),
+        h('table', { class: 'grid outcomes' }, h('tbody', {}, outcomes.map(([o, n]) => h('tr', { dataset: { outcome: o } }, h('td', {}, label('outcome', o)), h('td', { class: 'num' }, n)))))),
       h('div', {}, h('h3', {}, t('wall.chart')), chart(samples),
         h('p', { class: 'legend' }, h('span', { class: 'talk' }, t('wall.talk_share')), ' ', h('span', { class: 'abandon' }, t('wall.abandon_1h')))))]];
 }
 
-function figure(key, value, note) {
-  return h('div', { class: 'figure' }, h('div', { class: 'value' }, String(value)), h('div', { class: 'muted' }, t(key)), note ? h('div', { class: 'warn' }, note) : null);
+function figure(key, value, note, name) {
+  return h('div', { class: 'figure', dataset: name ? { figure: name } : {} }, h('div', { class: 'value' }, String(value)), h('div', { class: 'muted' }, t(key)), note ? h('div', { class: 'warn' }, note) : null);
 }
 
 // demo-agent-2 before demo-agent-10
