@@ -59,7 +59,7 @@ from prometheus_client import CollectorRegistry
 
 from ami.client import AmiClient
 from ami.pool import AmiPool
-from config.model import AmiServerConfig
+from config.model import AmiServerConfig, EngineConfig
 from config.secret import Secret
 from dialer.campaign.rules import MAX_RING_S
 from dialer.campaign.runner import CampaignRunner
@@ -461,6 +461,7 @@ async def ramp(store: CountingStore, counter: StatementCounter, args: argparse.N
         lease_renew_s=30.0,
         disposition_timeout_s=0.5,
         max_launch_per_tick=5000,
+        write_linger_s=args.linger_s,
     )
     policy = RatePolicy()
     steps: list[Step] = []
@@ -722,6 +723,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--floor-calls", type=int, default=2000, help="calls of the bare AMI baseline (default 2000)"
+    )
+    p.add_argument(
+        "--linger-s",
+        type=float,
+        default=EngineConfig().write_linger_s,
+        help="how long a close waits for others to share its batch (the engine's default "
+        f"{EngineConfig().write_linger_s:g}; 0: written at once, batched only when closes queue up)",
     )
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--dsn", default=None, help="PostgreSQL DSN (default: a throwaway embedded server)")

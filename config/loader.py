@@ -302,6 +302,8 @@ def _validate(cfg: DialerConfig) -> None:
         value = getattr(cfg.engine, key)
         if value < 0 or (key in ("tick_s", "lease_ttl_s", "queue_timeout_s") and value == 0):
             raise ConfigError(f"engine.{key}", f"must be a positive number of seconds, got {value}")
+    if not 0 <= cfg.engine.write_linger_s <= 1:
+        raise ConfigError("engine.write_linger_s", f"must be 0 to 1 second, got {cfg.engine.write_linger_s}")
     if not 1 <= cfg.engine.takeover_s <= 300:
         raise ConfigError("engine.takeover_s", f"must be 1 to 300 seconds, got {cfg.engine.takeover_s}")
     if cfg.engine.max_campaigns < 0:

@@ -143,6 +143,9 @@ class EngineConfig:
     # this long is taken over by another engine (heartbeats every quarter of it), so a killed
     # engine's campaigns run again within about 1.25 times this.
     takeover_s: float = 10.0
+    # A close that finds no batch of closes to join waits this long for others to join it
+    # (issue 18: one read and one write for the batch instead of for each close); 0: never.
+    write_linger_s: float = 0.05
     # The most campaigns this engine runs at once (0: its fair share, campaigns / live engines).
     max_campaigns: int = 0
 

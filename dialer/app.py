@@ -90,6 +90,7 @@ def runner_settings(cfg: DialerConfig) -> RunnerSettings:
         callback_grace_s=e.callback_grace_s,
         drain_timeout_s=e.drain_timeout_s,
         queue_timeout_s=e.queue_timeout_s,
+        write_linger_s=e.write_linger_s,
     )
 
 

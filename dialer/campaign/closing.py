@@ -135,7 +135,8 @@ class AttemptCloser:
         self._directory = directory
         self._board = board
         self._policy = policy
-        # Closes that queue up behind the writer's slots go to the store together (issue 18).
+        # Closes that queue up behind the writer's slots, or arrive within its linger
+        # (``write_linger_s``), go to the store together (issue 18).
         self._closes = Batch(store.close_attempts)
         self.tally = OutcomeTally(campaign.name, metrics)
         # The campaign's windows: the store's counts plus this runner's (dialer.campaign.memory).

@@ -257,6 +257,7 @@ class CampaignRunner:
             try:
                 await self._loop()
             finally:
+                await self._writer.end_linger(timeout_s=1.0)  # a close held back for its batch
                 writer.cancel()
                 self.housekeeping.stop_checks()
                 await self.effects.settle(timeout_s=5.0)  # queue actions answered (or timed out)

@@ -47,6 +47,9 @@ class RunnerSettings:
         max_launch_per_tick: a bound on calls started by one decision (keeps latency flat).
         max_concurrent_writes: store writes (closes, dispositions, releases) in flight at once,
             never two of one contact; keep it under the store's pool size.
+        write_linger_s: how long a close that finds no batch to join waits for others to
+            join it (issue 18: fewer statements per attempt at a steady rate; 0: it starts at
+            once, batched only when closes queue up). ``dialer run`` sets its ``[engine]`` value.
         memory: how the campaign's abandon windows and the pacer's statistics are restored
             from the store and kept current (:mod:`dialer.campaign.memory`).
         queue_recheck_s: while the campaign's queue is missing on the PBX (nothing is dialled),
@@ -75,6 +78,7 @@ class RunnerSettings:
     default_disposition: str | None = None
     max_launch_per_tick: int = 200
     max_concurrent_writes: int = 4
+    write_linger_s: float = 0.0
     memory: MemorySettings = field(default_factory=MemorySettings)
     queue_recheck_s: float = 30.0
     missed_callback_check_s: float = 15.0
@@ -102,6 +106,8 @@ class RunnerSettings:
             raise ValidationError("lease_renew_s", "must be shorter than lease_ttl_s", self.lease_renew_s)
         if self.max_concurrent_writes < 1:
             raise ValidationError("max_concurrent_writes", "must be at least 1", self.max_concurrent_writes)
+        if self.write_linger_s < 0:
+            raise ValidationError("write_linger_s", "must not be negative", self.write_linger_s)
         if self.callback_grace_s < 0:
             raise ValidationError("callback_grace_s", "must not be negative", self.callback_grace_s)
 

@@ -20,7 +20,14 @@ to the campaign -- is a write the store must eventually see, in the order it was
   no slot is free for it alone, up to ``Batch.limit``; the batch is one call
   (``Batch.write_many``) that settles each write alone (its result, or the ``DialerError``
   it met: that write is dropped, the others stand). While the database is down writes go
-  one at a time, unbatched.
+  one at a time, unbatched;
+* a batchable write that finds no batch of its kind to join lingers (``write_linger_s``, a
+  few tens of milliseconds; 0: never) before it starts, so that the closes of a steady
+  25-200 attempts/s go in batches too and not only once they queue up: while it lingers,
+  later writes of its kind join it (up to ``Batch.limit``; a full batch starts at once),
+  its contacts' later writes wait behind it as behind any write, and writes of other
+  contacts start as usual. :meth:`OutcomeWriter.flush` and :meth:`OutcomeWriter.end_linger`
+  (the runner's drain and stop) end every linger at once.
 
 The runner owns the task of :meth:`OutcomeWriter.run`; the writer owns the tasks of the writes
 it started and cancels them when its own task is cancelled.
@@ -63,7 +70,7 @@ class Batch:
 
 
 class _Write:
-    __slots__ = ("batch", "done", "item", "keys", "started", "what", "write")
+    __slots__ = ("batch", "done", "item", "keys", "queued_at", "started", "what", "write")
 
     def __init__(
         self,
@@ -73,6 +80,7 @@ class _Write:
         keys: frozenset[int] | None,
         batch: Batch | None = None,
         item: Any = None,
+        queued_at: float = 0.0,
     ) -> None:
         self.what = what
         self.write = write
@@ -81,6 +89,7 @@ class _Write:
         self.started = False
         self.batch = batch  # the kind it may be batched with (None: always alone), and its item
         self.item = item
+        self.queued_at = queued_at  # runner clock: when its linger began
 
 
 class OutcomeWriter:
@@ -99,8 +108,9 @@ class OutcomeWriter:
     write stays in line and is retried with exponential backoff on the runner's clock.
 
     Args:
-        clock: the runner's clock (backoff and :meth:`flush` sleep on it).
-        settings: ``max_concurrent_writes``, ``db_retry_initial_s`` and ``db_retry_max_s``.
+        clock: the runner's clock (backoff, lingers and :meth:`flush` sleep on it).
+        settings: ``max_concurrent_writes``, ``write_linger_s``, ``db_retry_initial_s`` and
+            ``db_retry_max_s``.
         on_state: called with False when the database starts looking unreachable and with
             True when a write succeeds again.
 
@@ -119,6 +129,9 @@ class OutcomeWriter:
         self.down = False
         self.written = 0
         self.batches = 0  # batches of more than one write started so far
+        self.batched = 0  # writes that went in those batches
+        self._linger_until: float | None = None  # when the earliest lingering batch is due
+        self._no_linger = 0  # flushes and stops under way: every batch starts at once
 
     def submit(
         self,
@@ -142,7 +155,7 @@ class OutcomeWriter:
         """
         keys = frozenset(contacts) if contacts is not None else None
         kind, item = batch if batch is not None and keys is not None else (None, None)
-        self._queue.append(_Write(what, write, done, keys, kind, item))
+        self._queue.append(_Write(what, write, done, keys, kind, item, self._clock.now()))
         self._wake.set()
 
     @property
@@ -156,18 +169,48 @@ class OutcomeWriter:
         Returns:
             True if nothing is left to write.
         """
-        deadline = self._clock.now() + timeout_s
-        while self._queue and self._clock.now() < deadline:
-            await self._clock.sleep(min(0.05, max(0.0, deadline - self._clock.now())))
-        return not self._queue
+        return await self._wait_for(lambda: not self._queue, timeout_s, step_s=0.05)
+
+    async def end_linger(self, *, timeout_s: float) -> bool:
+        """Start every lingering write now and wait until they are written (the runner's stop:
+        nothing a linger held back is left behind), at most ``timeout_s`` (runner clock).
+
+        Without a linger (``write_linger_s`` 0, or the database down) it returns at once: the
+        stop is what it was before lingers.
+
+        Returns:
+            True if none of them is left to write.
+        """
+        if self.down or self._settings.write_linger_s <= 0:
+            return True
+        held = [w for w in self._queue if w.batch is not None and not w.started]
+        return await self._wait_for(lambda: not any(w in self._queue for w in held), timeout_s, step_s=0.01)
+
+    async def _wait_for(self, done: Callable[[], bool], timeout_s: float, *, step_s: float) -> bool:
+        """Poll ``done`` every ``step_s``, lingering nowhere, until it holds or ``timeout_s`` passes."""
+        self._no_linger += 1
+        self._wake.set()
+        try:
+            deadline = self._clock.now() + timeout_s
+            while not done() and self._clock.now() < deadline:
+                await self._clock.sleep(min(step_s, max(0.0, deadline - self._clock.now())))
+            return done()
+        finally:
+            self._no_linger -= 1
 
     def _startable(self) -> list[list[_Write]]:
         """What may start now: each a write alone or a batch (a write with no slot of its own
-        joins a batch of its kind started in this round)."""
+        joins a batch of its kind started in this round; with a linger, a write of a kind
+        joins its kind's batch even when a slot is free, and a batch whose first write came
+        less than the linger ago waits, unless full)."""
         limit = 1 if self.down else self._settings.max_concurrent_writes
         room = limit - len(self._running)
+        join = self._settings.write_linger_s > 0  # a write joins its kind's batch even with a slot free
+        linger = 0.0 if self.down or self._no_linger else self._settings.write_linger_s
+        now = self._clock.now()
         ready: list[list[_Write]] = []
         open_batches: dict[int, list[_Write]] = {}  # by id of the kind, still with room
+        lingering: dict[int, list[_Write]] = {}  # batches not started: their linger goes on
         held: set[int] = set()  # contacts of earlier writes, waiting or running
         for w in self._queue:
             if room <= 0 and not open_batches:
@@ -177,19 +220,29 @@ class OutcomeWriter:
                     ready.append([w])
                 break  # nothing after a write of unknown contacts may overtake it
             if not w.started and not (w.keys & held):
-                if room > 0:
+                kind = w.batch
+                if kind is not None and id(kind) in open_batches and (room <= 0 or join):
+                    group = open_batches[id(kind)]
+                    group.append(w)
+                    if len(group) >= kind.limit:
+                        del open_batches[id(kind)]
+                        if id(kind) in lingering and room > 0:  # full: no reason to wait longer
+                            del lingering[id(kind)]
+                            ready.append(group)
+                            room -= 1
+                elif room > 0 and kind is not None and linger > 0 and now < w.queued_at + linger:
+                    # (the same sum as the deadline below: a clock that wakes at it ends it)
+                    open_batches[id(kind)] = lingering[id(kind)] = [w]  # takes no slot yet
+                elif room > 0:
                     ready.append([w])
                     room -= 1
-                    if w.batch is not None and not self.down:
-                        open_batches[id(w.batch)] = ready[-1]
-                elif w.batch is not None and id(w.batch) in open_batches:
-                    group = open_batches[id(w.batch)]
-                    group.append(w)
-                    if len(group) >= w.batch.limit:
-                        del open_batches[id(w.batch)]
+                    if kind is not None and not self.down:
+                        open_batches[id(kind)] = ready[-1]
             held |= w.keys
             if self.down:
                 break
+        firsts = [group[0].queued_at + linger for group in lingering.values()]
+        self._linger_until = min(firsts) if firsts else None
         return ready
 
     def _start(self, group: list[_Write]) -> asyncio.Future[Any]:
@@ -198,6 +251,7 @@ class OutcomeWriter:
         if len(group) == 1:
             return asyncio.ensure_future(group[0].write())
         self.batches += 1
+        self.batched += len(group)
         kind = group[0].batch
         assert kind is not None
         return asyncio.ensure_future(kind.write_many([w.item for w in group]))
@@ -209,17 +263,21 @@ class OutcomeWriter:
             while True:
                 for group in self._startable():
                     self._running[self._start(group)] = group  # type: ignore[index]
-                if not self._running:
+                if not self._running and self._linger_until is None:
                     self._wake.clear()
                     await self._wake.wait()
                     continue
                 waker = asyncio.ensure_future(self._wake.wait())
+                timers: list[asyncio.Task[Any]] = [waker]
+                if self._linger_until is not None:  # wake when the earliest linger ends
+                    timers.append(asyncio.ensure_future(self._clock.sleep_until(self._linger_until)))
                 try:
                     finished, _ = await asyncio.wait(
-                        [*self._running, waker], return_when=asyncio.FIRST_COMPLETED
+                        [*self._running, *timers], return_when=asyncio.FIRST_COMPLETED
                     )
                 finally:
-                    waker.cancel()
+                    for timer in timers:
+                        timer.cancel()
                 self._wake.clear()
                 failed = False
                 for task in finished:

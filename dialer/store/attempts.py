@@ -11,7 +11,8 @@ these once per call, so each is a fixed, small number of statements (data-modify
 ``tests/dialer/store/test_store_pool.py`` pins the first two): opening is one statement that
 also makes the dial-time checks, closing one read and one guarded write with no transaction
 (their SQL, and the one place a condition on every attempt write goes, is
-:mod:`dialer.store.attempt_sql`), a disposition one read and one write in a transaction.
+:mod:`dialer.store.attempt_sql`), a disposition one statement (:data:`_DISPOSITION_SQL`: the
+checks and the writes; no BEGIN/COMMIT round trips).
 """
 
 from __future__ import annotations
@@ -53,35 +54,53 @@ from dialer.store.statuses import DEFAULT_RULES, rule_from
 _NO_RETRY = RetryRule(delay_s=0)
 
 
-# $1 contact, $2 status name. Locks the contact; status columns are NULL when the campaign has
-# no status of that name.
-_DISPOSITION_READ_SQL = """
-SELECT c.status_id AS from_status, c.campaign_id, st.id AS status_id, st.system_status, st.c_delay
-FROM contacts c
-LEFT JOIN LATERAL (
+# $1 contact, $2 status name, $3 not before, $4 at, $5 agent, $6 engine, $7 fence token (NULL:
+# no fence), $8 attempt (NULL: none). One statement: it locks the contact, finds the status among
+# its campaign's, checks the fence (share-locking the owner row, as every fenced write) and, only
+# when all of that holds and a "my record" status has its agent, writes the contact, its attempt
+# and its history; what it found says which refusal it was when it wrote nothing.
+_DISPOSITION_SQL = f"""
+WITH c AS (
+    SELECT c.id, c.status_id AS from_status, c.campaign_id FROM contacts c WHERE c.id = $1 FOR UPDATE OF c
+),
+st AS (
     SELECT s.id, s.system_status, cs.retry_delay_s AS c_delay
-    FROM campaign_statuses cs JOIN statuses s ON s.id = cs.status_id
-    WHERE cs.campaign_id = c.campaign_id AND s.name = $2
+    FROM c JOIN campaign_statuses cs ON cs.campaign_id = c.campaign_id
+    JOIN statuses s ON s.id = cs.status_id
+    WHERE s.name = $2
     LIMIT 1
-) st ON true
-WHERE c.id = $1
-FOR UPDATE OF c
-"""
-
-# $1 contact, $2 not before, $3 status, $4 "my record" agent, $5 previous status, $6 campaign,
-# $7 agent, $8 attempt (NULL: none), $9 at. The contact, its attempt and its history in one go.
-_DISPOSITION_WRITE_SQL = """
-WITH att AS (
-    UPDATE attempts SET status_id = $3, agent_id = coalesce($7, agent_id) WHERE id = $8
+),
+ok AS (
+    SELECT c.id AS contact_id, c.from_status, c.campaign_id, st.id AS status_id, st.system_status,
+        coalesce($3::timestamptz, CASE WHEN st.c_delay > 0
+                                       THEN $4::timestamptz + make_interval(secs => st.c_delay) END) AS due,
+        {owner_holds('c.campaign_id', '$6', '$7')} AS owned
+    FROM c JOIN st ON true
+),
+go AS (
+    SELECT * FROM ok WHERE owned AND NOT (system_status = 'my_record' AND $5::bigint IS NULL)
+),
+att AS (
+    UPDATE attempts SET status_id = go.status_id, agent_id = coalesce($5::bigint, attempts.agent_id)
+    FROM go WHERE attempts.id = $8::bigint
 ),
 hist AS (
     INSERT INTO status_changes (contact_id, from_status, to_status, from_campaign, to_campaign,
                                 reason, agent_id, attempt_id, changed_at)
-    VALUES ($1, $5, $3, $6, $6, 'disposition', $7, $8, $9)
+    SELECT go.contact_id, go.from_status, go.status_id, go.campaign_id, go.campaign_id,
+           'disposition', $5::bigint, $8::bigint, $4::timestamptz
+    FROM go
+),
+upd AS (
+    UPDATE contacts SET status_id = go.status_id, not_before = go.due,
+        agent_id = CASE WHEN go.system_status = 'my_record' THEN $5::bigint END,
+        lease_owner = NULL, lease_expires_at = NULL
+    FROM go WHERE contacts.id = go.contact_id
+    RETURNING contacts.id
 )
-UPDATE contacts SET status_id = $3, not_before = $2, agent_id = $4,
-    lease_owner = NULL, lease_expires_at = NULL
-WHERE id = $1
+SELECT (SELECT count(*) FROM c) AS found, ok.status_id, ok.system_status, ok.owned,
+       (SELECT count(*) FROM upd) AS wrote
+FROM (SELECT 1) one LEFT JOIN ok ON true
 """
 
 
@@ -526,34 +545,27 @@ class Attempts(PoolNoun):
             ValidationError: "my record" without an agent.
             OwnershipLost: ``fence`` no longer holds the contact's campaign; nothing written.
         """
-        async with self.pool.acquire() as conn, conn.transaction():
-            row = await conn.fetchrow(_DISPOSITION_READ_SQL, contact_id, status)
-            if row is None:
-                raise NotFound("contact", contact_id)
-            if row["status_id"] is None:
-                raise NotFound("status", status)
-            if fence is not None and not await conn.fetchval(
-                f"SELECT {owner_holds('$1', '$2', '$3')}", row["campaign_id"], fence.engine_id, fence.token
-            ):
-                raise OwnershipLost(f"contact {contact_id}: campaign taken over from {fence.engine_id}")
-            system = SystemStatus(row["system_status"])
-            if system is SystemStatus.MY_RECORD and agent_id is None:
-                raise ValidationError("agent", "status 'my record' needs the agent it belongs to", status)
-            due = not_before
-            if due is None and row["c_delay"] > 0:
-                due = at + dt.timedelta(seconds=row["c_delay"])
-            await conn.execute(
-                _DISPOSITION_WRITE_SQL,
-                contact_id,
-                due,
-                row["status_id"],
-                agent_id if system is SystemStatus.MY_RECORD else None,
-                row["from_status"],
-                row["campaign_id"],
-                agent_id,
-                attempt_id,
-                at,
-            )
+        row = await self.pool.fetchrow(
+            _DISPOSITION_SQL,
+            contact_id,
+            status,
+            not_before,
+            at,
+            agent_id,
+            None if fence is None else fence.engine_id,
+            None if fence is None else fence.token,
+            attempt_id,
+        )
+        if not row["found"]:
+            raise NotFound("contact", contact_id)
+        if row["status_id"] is None:
+            raise NotFound("status", status)
+        if not row["owned"]:
+            assert fence is not None  # without a fence the check holds
+            raise OwnershipLost(f"contact {contact_id}: campaign taken over from {fence.engine_id}")
+        if SystemStatus(row["system_status"]) is SystemStatus.MY_RECORD and agent_id is None:
+            raise ValidationError("agent", "status 'my record' needs the agent it belongs to", status)
+        assert 1 == row["wrote"]  # the contact was locked: nothing else can refuse
 
     async def contact_attempts(self, contact_id: int, *, include_cleared: bool = False) -> list[Attempt]:
         """A contact's call history (without the part a move to an "unused" status cleared)."""

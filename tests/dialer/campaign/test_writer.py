@@ -140,3 +140,56 @@ async def test_writes_that_queue_up_go_in_one_batch_each_settled_alone() -> None
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_a_lingering_batch_holds_back_its_contacts_alone_and_starts_at_once_when_full() -> None:
+    log = _Log()
+    writer, task, _ = await _writer(max_concurrent_writes=4, write_linger_s=30.0)
+    batches: list[list[int]] = []
+
+    async def write_many(items: list[int]) -> list[object]:
+        batches.append(items)
+        return items
+
+    kind = Batch(write_many, limit=3)
+    done: list[object] = []
+    try:
+        writer.submit("w1", log.write("w1"), done.append, contacts=[1], batch=(kind, 1))
+        writer.submit("other", log.write("other"), done.append, contacts=[2])
+        writer.submit("after1", log.write("after1"), done.append, contacts=[1])
+        log.gates["other"].set()
+        log.gates["after1"].set()
+        await wait_for(lambda: done == ["other"])  # another contact's write did not wait
+        await asyncio.sleep(0.05)
+        assert ([], ["start other", "end other"]) == (batches, log.events)  # w1 lingers, after1 behind it
+        writer.submit("w3", log.write("w3"), done.append, contacts=[3], batch=(kind, 3))
+        writer.submit("w4", log.write("w4"), done.append, contacts=[4], batch=(kind, 4))
+        await wait_for(lambda: 0 == writer.pending)  # full: started without waiting out the 30 s
+        assert [[1, 3, 4]] == batches
+        assert ["other", 1, 3, 4, "after1"] == done
+        assert (1, 3) == (writer.batches, writer.batched)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_a_flush_ends_the_linger() -> None:
+    writer, task, _ = await _writer(write_linger_s=30.0)
+    batches: list[list[int]] = []
+
+    async def write_many(items: list[int]) -> list[object]:
+        batches.append(items)
+        return items
+
+    kind = Batch(write_many)
+    log = _Log()
+    try:
+        for i in (1, 2):
+            writer.submit(f"w{i}", log.write(f"w{i}"), contacts=[i], batch=(kind, i))
+        await asyncio.sleep(0.05)
+        assert (2, []) == (writer.pending, batches)
+        assert await writer.flush(timeout_s=5.0)  # the drain: nothing waits out its linger
+        assert [[1, 2]] == batches
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
