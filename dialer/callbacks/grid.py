@@ -51,6 +51,11 @@ __all__ = [
 NEXT_SLOT_HORIZON_DAYS = 31
 #: The longest date range one grid query may cover.
 MAX_GRID_DAYS = 92
+#: The dates a grid query may ask for: far enough from ``date.min`` and ``date.max`` that a
+#: day's start in any zone, a slot's length and the schedule's look back and ahead stay
+#: inside what ``datetime`` can hold (0001-01-01 east of UTC begins before year 1).
+FIRST_GRID_DATE = dt.date(1900, 1, 1)
+LAST_GRID_DATE = dt.date(9000, 12, 31)
 
 
 class MissedRule(enum.StrEnum):
@@ -141,6 +146,11 @@ class GridSpec:
             raise ValidationError("retry_delay_s", "must be at least 60 seconds", self.retry_delay_s)
         if self.personal_cap_per_day is not None and self.personal_cap_per_day < 1:
             raise ValidationError("personal_cap_per_day", "must be at least 1", self.personal_cap_per_day)
+        for day in sorted(self.closed_dates):
+            if not FIRST_GRID_DATE <= day <= LAST_GRID_DATE:
+                raise ValidationError(
+                    "closed_dates", f"must be from {FIRST_GRID_DATE} to {LAST_GRID_DATE}", day.isoformat()
+                )
 
     @property
     def zone(self) -> ZoneInfo:
@@ -256,12 +266,28 @@ def zone_named(name: str, field: str = "timezone") -> ZoneInfo:
         raise ValidationError(field, "not a known time zone (IANA name, e.g. Europe/Warsaw)", name) from None
 
 
-def instant_in(value: dt.datetime | None, zone: str, field: str = "timezone") -> dt.datetime | None:
-    """``value`` in UTC; a reading without an offset is local time in ``zone``."""
+def instant_in(
+    value: dt.datetime | None, zone: str, field: str = "timezone", *, value_field: str = "at"
+) -> dt.datetime | None:
+    """``value`` in UTC; a reading without an offset is local time in ``zone``.
+
+    Raises:
+        ValidationError: ``zone`` unknown (named ``field``), or ``value`` (named ``value_field``)
+        not between :data:`FIRST_GRID_DATE` and :data:`LAST_GRID_DATE` -- the grid's slot
+        arithmetic on an instant near year 1 or 9999 would leave what ``datetime`` can hold.
+    """
     if value is None:
         return None
     at = value if value.tzinfo is not None else value.replace(tzinfo=zone_named(zone, field))
-    return at.astimezone(dt.UTC)
+    try:
+        utc = at.astimezone(dt.UTC)
+    except OverflowError:
+        utc = None
+    if utc is None or not FIRST_GRID_DATE <= utc.date() <= LAST_GRID_DATE:
+        raise ValidationError(
+            value_field, f"must be from {FIRST_GRID_DATE} to {LAST_GRID_DATE}", value.isoformat()
+        )
+    return utc
 
 
 def parse_instant(text: str | None, zone: str, field: str) -> dt.datetime | None:
@@ -274,15 +300,21 @@ def parse_instant(text: str | None, zone: str, field: str) -> dt.datetime | None
         raise ValidationError(
             field, "not a date and time (YYYY-MM-DDTHH:MM, optional offset)", text
         ) from None
-    return instant_in(value, zone)
+    return instant_in(value, zone, value_field=field)
 
 
 def day_range(first: dt.date, last: dt.date, zone: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
     """The instants from the start of ``first`` to the end of ``last``, local dates in ``zone``.
 
     Raises:
-        ValidationError: ``last`` before ``first``, or more than :data:`MAX_GRID_DAYS` days.
+        ValidationError: a date outside :data:`FIRST_GRID_DATE` to :data:`LAST_GRID_DATE`,
+        ``last`` before ``first``, or more than :data:`MAX_GRID_DAYS` days.
     """
+    for field, day in (("from", first), ("to", last)):
+        if not FIRST_GRID_DATE <= day <= LAST_GRID_DATE:
+            raise ValidationError(
+                field, f"must be from {FIRST_GRID_DATE} to {LAST_GRID_DATE}", day.isoformat()
+            )
     if last < first:
         raise ValidationError("to", "must not be before 'from'", last.isoformat())
     if (last - first).days + 1 > MAX_GRID_DAYS:
