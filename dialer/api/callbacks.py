@@ -112,9 +112,9 @@ async def _when(
     zone = await _zone_of(ctx, campaign, body.timezone)
     number, kind, window = _number(ctx, body.new_number)
     return {
-        "due_at": instant_in(body.at, zone),
-        "window_end_at": instant_in(body.window_end, zone),
-        "slot_at": instant_in(body.slot, zone),
+        "due_at": instant_in(body.at, zone, value_field="at"),
+        "window_end_at": instant_in(body.window_end, zone, value_field="window_end"),
+        "slot_at": instant_in(body.slot, zone, value_field="slot"),
         "phone_position": body.phone_position,
         "new_phone": number,
         "new_phone_kind": kind,
@@ -331,7 +331,7 @@ async def public_request(ctx: Ctx, site: Site, body: PublicCallbackIn, request: 
         raise ApiError("invalid_value", err.reason, field="number", value=body.number) from None
     zone = await _zone_of(ctx, site.campaign, body.timezone)
     now = ctx.clock.utcnow()
-    wanted = instant_in(body.wanted_at, zone)
+    wanted = instant_in(body.wanted_at, zone, value_field="wanted_at")
     if wanted is not None and wanted < now:
         raise ApiError("invalid_value", "is in the past", field="wanted_at", value=str(body.wanted_at))
     result = await ctx.store.request_web_callback(
@@ -342,7 +342,7 @@ async def public_request(ctx: Ctx, site: Site, body: PublicCallbackIn, request: 
         source_addr=request.client.host if request.client else "unknown",
         at=now,
         wanted_at=wanted,
-        slot_at=instant_in(body.slot, zone),
+        slot_at=instant_in(body.slot, zone, value_field="slot"),
         timezones=parsed.timezones,
         region=parsed.region,
     )

@@ -51,6 +51,11 @@ __all__ = [
 NEXT_SLOT_HORIZON_DAYS = 31
 #: The longest date range one grid query may cover.
 MAX_GRID_DAYS = 92
+#: The dates a grid query may ask for: far enough from ``date.min`` and ``date.max`` that a
+#: day's start in any zone, a slot's length and the schedule's look back and ahead stay
+#: inside what ``datetime`` can hold (0001-01-01 east of UTC begins before year 1).
+FIRST_GRID_DATE = dt.date(1900, 1, 1)
+LAST_GRID_DATE = dt.date(9000, 12, 31)
 
 
 class MissedRule(enum.StrEnum):
@@ -141,6 +146,11 @@ class GridSpec:
             raise ValidationError("retry_delay_s", "must be at least 60 seconds", self.retry_delay_s)
         if self.personal_cap_per_day is not None and self.personal_cap_per_day < 1:
             raise ValidationError("personal_cap_per_day", "must be at least 1", self.personal_cap_per_day)
+        for day in sorted(self.closed_dates):
+            if not FIRST_GRID_DATE <= day <= LAST_GRID_DATE:
+                raise ValidationError(
+                    "closed_dates", f"must be from {FIRST_GRID_DATE} to {LAST_GRID_DATE}", day.isoformat()
+                )
 
     @property
     def zone(self) -> ZoneInfo:
@@ -157,8 +167,16 @@ class GridSpec:
 
 def slots_between(spec: GridSpec, start: dt.datetime, end: dt.datetime) -> list[Slot]:
     """The grid's slots starting in ``[start, end)``, in time order, none overlapping another."""
+    return [Slot._make(bounds) for bounds in _slot_bounds(spec, start, end)]
+
+
+def _slot_bounds(
+    spec: GridSpec, start: dt.datetime, end: dt.datetime
+) -> list[tuple[dt.datetime, dt.datetime]]:
+    """:func:`slots_between` as plain (start, end) pairs: the grid query's input, where making a
+    named tuple per slot cost more than the cutting itself (benchmarks/callback_grid.py)."""
     length = dt.timedelta(minutes=spec.slot_min)
-    out: list[Slot] = []
+    out: list[tuple[dt.datetime, dt.datetime]] = []
     last_end: dt.datetime | None = None
     # look one slot back so an interval that began before ``start`` is cut from its own start
     for lo, hi in spec.schedule.open_intervals(start - length, end):
@@ -171,7 +189,7 @@ def slots_between(spec: GridSpec, start: dt.datetime, end: dt.datetime) -> list[
                 break
             nxt = at + length
             if last_end is None or at >= last_end:
-                out.append(Slot(at, nxt))
+                out.append((at, nxt))
                 last_end = nxt
             at = nxt
     return out
@@ -227,14 +245,16 @@ def grid_views(
     start whenever they touch, so each boundary is converted once (still by ``astimezone``, the
     one conversion that is always right across DST; deriving readings from a cached offset was
     measured no cheaper in CPython), and the closed dates become UTC ranges once per query
-    instead of a conversion per slot.
+    instead of a conversion per slot. The slots come as plain pairs and each view is made by
+    ``tuple.__new__``: a named tuple's own constructor is a Python-level call, and the two per
+    slot cost about a third of the loop (benchmarks/callback_grid.py).
     """
     closed_ranges = [day_range(d, d, spec.zone) for d in spec.closed_dates]
     out: list[SlotView] = []
+    new = tuple.__new__
     prev_end: dt.datetime | None = None
     prev_local = start
-    for slot in slots_between(spec, start, end):
-        at, until = slot.starts_at, slot.ends_at
+    for at, until in _slot_bounds(spec, start, end):
         local_start = prev_local if at == prev_end else at.astimezone(zone)
         prev_end, prev_local = until, until.astimezone(zone)
         own = counts.get(at)
@@ -244,7 +264,7 @@ def grid_views(
         if closed_ranges and not closed:
             closed = any(lo <= at < hi for lo, hi in closed_ranges)
         state, left = _state(until, now, closed, capacity, booked)
-        out.append(SlotView(at, until, local_start, prev_local, state, capacity, booked, left))
+        out.append(new(SlotView, (at, until, local_start, prev_local, state, capacity, booked, left)))
     return out
 
 
@@ -256,12 +276,28 @@ def zone_named(name: str, field: str = "timezone") -> ZoneInfo:
         raise ValidationError(field, "not a known time zone (IANA name, e.g. Europe/Warsaw)", name) from None
 
 
-def instant_in(value: dt.datetime | None, zone: str, field: str = "timezone") -> dt.datetime | None:
-    """``value`` in UTC; a reading without an offset is local time in ``zone``."""
+def instant_in(
+    value: dt.datetime | None, zone: str, field: str = "timezone", *, value_field: str = "at"
+) -> dt.datetime | None:
+    """``value`` in UTC; a reading without an offset is local time in ``zone``.
+
+    Raises:
+        ValidationError: ``zone`` unknown (named ``field``), or ``value`` (named ``value_field``)
+        not between :data:`FIRST_GRID_DATE` and :data:`LAST_GRID_DATE` -- the grid's slot
+        arithmetic on an instant near year 1 or 9999 would leave what ``datetime`` can hold.
+    """
     if value is None:
         return None
     at = value if value.tzinfo is not None else value.replace(tzinfo=zone_named(zone, field))
-    return at.astimezone(dt.UTC)
+    try:
+        utc = at.astimezone(dt.UTC)
+    except OverflowError:
+        utc = None
+    if utc is None or not FIRST_GRID_DATE <= utc.date() <= LAST_GRID_DATE:
+        raise ValidationError(
+            value_field, f"must be from {FIRST_GRID_DATE} to {LAST_GRID_DATE}", value.isoformat()
+        )
+    return utc
 
 
 def parse_instant(text: str | None, zone: str, field: str) -> dt.datetime | None:
@@ -274,15 +310,21 @@ def parse_instant(text: str | None, zone: str, field: str) -> dt.datetime | None
         raise ValidationError(
             field, "not a date and time (YYYY-MM-DDTHH:MM, optional offset)", text
         ) from None
-    return instant_in(value, zone)
+    return instant_in(value, zone, value_field=field)
 
 
 def day_range(first: dt.date, last: dt.date, zone: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
     """The instants from the start of ``first`` to the end of ``last``, local dates in ``zone``.
 
     Raises:
-        ValidationError: ``last`` before ``first``, or more than :data:`MAX_GRID_DAYS` days.
+        ValidationError: a date outside :data:`FIRST_GRID_DATE` to :data:`LAST_GRID_DATE`,
+        ``last`` before ``first``, or more than :data:`MAX_GRID_DAYS` days.
     """
+    for field, day in (("from", first), ("to", last)):
+        if not FIRST_GRID_DATE <= day <= LAST_GRID_DATE:
+            raise ValidationError(
+                field, f"must be from {FIRST_GRID_DATE} to {LAST_GRID_DATE}", day.isoformat()
+            )
     if last < first:
         raise ValidationError("to", "must not be before 'from'", last.isoformat())
     if (last - first).days + 1 > MAX_GRID_DAYS:

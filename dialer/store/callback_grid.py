@@ -51,6 +51,10 @@ FROM callback_grids g JOIN schedules s ON s.id = g.schedule_id
 WHERE g.campaign_id = $1
 """
 
+# $1 campaign id, $2 from, $3 to: the slot rows starting in [from, to).
+_SLOT_ROWS_SQL = """SELECT starts_at, capacity, booked, closed FROM callback_slots
+WHERE campaign_id = $1 AND starts_at >= $2 AND starts_at < $3"""
+
 # Advisory lock class for "one agent's personal callbacks" (with the agent id as the key).
 _AGENT_LOCK = 1313
 
@@ -188,13 +192,7 @@ async def next_free_slot(
 async def _slot_rows(
     conn: asyncpg.Connection, campaign_id: int, start: dt.datetime, end: dt.datetime
 ) -> dict[dt.datetime, asyncpg.Record]:
-    rows = await conn.fetch(
-        "SELECT starts_at, capacity, booked, closed FROM callback_slots"
-        " WHERE campaign_id = $1 AND starts_at >= $2 AND starts_at < $3",
-        campaign_id,
-        start,
-        end,
-    )
+    rows = await conn.fetch(_SLOT_ROWS_SQL, campaign_id, start, end)
     return {r["starts_at"]: r for r in rows}
 
 
@@ -294,8 +292,9 @@ class CallbackGrids(PoolNoun):
             if found is None:
                 raise NotFound("callback grid", campaign)
             spec, default_capacity = found
-            rows = await _slot_rows(conn, cid, start, end)
-        counts = {t: (r["capacity"], r["booked"], r["closed"]) for t, r in rows.items()}
+            rows = await conn.fetch(_SLOT_ROWS_SQL, cid, start, end)
+        # one dict straight from the rows, by position (the month's 1,440 rows: no second dict)
+        counts = {r[0]: (r[1], r[2], r[3]) for r in rows}
         return grid_views(spec, start, end, zone, now=at, default_capacity=default_capacity, counts=counts)
 
     async def close_callback_slot(self, campaign: str, starts_at: dt.datetime, closed: bool = True) -> None:

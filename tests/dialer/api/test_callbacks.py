@@ -6,8 +6,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import httpx
+
 from dialer.model import DialingMode
 from dialer.store.users import Role
+from dialer.store.web_callbacks import PER_SOURCE_PER_HOUR
 from tests.dialer.api.conftest import EventLog, Rig, wait_for
 
 KEY = "site-key-0123456789abcdef"
@@ -185,3 +188,28 @@ async def test_disposition_books_a_grid_slot_and_the_agent_is_told_when_due(rig:
         await wait_for(lambda: bool(log.named("callback_due")), what="the callback_due notice")
     (notice,) = log.named("callback_due")
     assert cid == notice["contact_id"] and notice["window_end_at"] is not None
+
+
+async def test_public_requests_are_limited_per_source_address(rig: Rig) -> None:
+    """Different numbers from one address: refused past the hourly limit with field ``source``;
+    a request from another address (127.0.0.2, loopback too) is still taken."""
+    await rig.campaign("WEBSRC", "q-prev", DialingMode.PREVIEW)
+    await rig.user("sam", Role.SUPERVISOR)
+    sam = await rig.login("sam")
+    await _grid(rig, "WEBSRC", sam, capacity=PER_SOURCE_PER_HOUR + 5)
+    await rig.store.add_callback_site("src-shop", "WEBSRC", KEY)
+    slot = (await _free_slots(rig, "WEBSRC", sam))[0]
+    key = {"X-Api-Key": KEY}
+    body = {"campaign": "WEBSRC", "name": "Ola", "slot": slot, "consent": "Tak"}
+    for i in range(PER_SOURCE_PER_HOUR):
+        number = f"+485400031{i:02d}"
+        r = await rig.client.post("/api/v1/public/callbacks", json={**body, "number": number}, headers=key)
+        assert (201, False) == (r.status_code, r.json()["duplicate"]), r.text
+    last = {**body, "number": "+48540003199"}
+    r = await rig.client.post("/api/v1/public/callbacks", json=last, headers=key)
+    refused = (r.status_code, r.json()["error"], r.json()["field"])
+    assert (429, "rate_limited", "source") == refused, r.text
+    elsewhere = httpx.AsyncHTTPTransport(local_address="127.0.0.2")
+    async with httpx.AsyncClient(base_url=rig.client.base_url, transport=elsewhere, timeout=10) as other:
+        r = await other.post("/api/v1/public/callbacks", json=last, headers=key)
+    assert (201, False) == (r.status_code, r.json()["duplicate"]), r.text

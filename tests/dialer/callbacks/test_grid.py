@@ -11,12 +11,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dialer.callbacks.grid import (
+    FIRST_GRID_DATE,
+    LAST_GRID_DATE,
     GridSpec,
     SlotState,
     SlotView,
     day_range,
     find_slot,
     grid_views,
+    instant_in,
+    parse_instant,
     slot_state,
     slots_between,
 )
@@ -159,9 +163,10 @@ def test_slot_states() -> None:
         ({"slot_min": 2}, "slot_min"),
         ({"capacity": -1}, "capacity"),
         ({"personal_cap_per_day": 0}, "personal_cap_per_day"),
+        ({"closed_dates": frozenset({dt.date(1, 1, 1)})}, "closed_dates"),
     ],
 )
-def test_bad_grid_definitions_name_their_field(kw: dict[str, int], field: str) -> None:
+def test_bad_grid_definitions_name_their_field(kw: dict[str, object], field: str) -> None:
     sched = Schedule(name="s", frequency=Frequency.DAILY, window_start=dt.time(9), window_end=dt.time(10))
     args: dict[str, object] = {"schedule": sched, "slot_min": 30, **kw}
     with pytest.raises(ValidationError) as err:
@@ -170,3 +175,38 @@ def test_bad_grid_definitions_name_their_field(kw: dict[str, int], field: str) -
     run_at = Schedule(name="r", frequency=Frequency.DAILY, run_at=dt.time(9))
     with pytest.raises(ValidationError, match="window"):
         GridSpec(schedule=run_at, slot_min=30)
+
+
+@pytest.mark.parametrize("zone", ["Asia/Tokyo", "America/Los_Angeles"])
+def test_a_grid_query_of_dates_at_the_calendars_ends_is_refused_not_an_overflow(zone: str) -> None:
+    """0001-01-01 begins before year 1 in UTC east of Greenwich, and 9999-12-31 has no next
+    day: found by schemathesis on the public slots endpoint as a 500."""
+    for first, last, field in (
+        (dt.date.min, dt.date.min, "from"),
+        (dt.date.max, dt.date.max, "from"),
+        (dt.date(2026, 3, 1), dt.date.max, "to"),
+    ):
+        with pytest.raises(ValidationError) as err:
+            day_range(first, last, ZoneInfo(zone))
+        assert field == err.value.field
+    lo, hi = day_range(FIRST_GRID_DATE, FIRST_GRID_DATE, ZoneInfo(zone))
+    assert dt.timedelta(days=1) == hi - lo
+    lo, hi = day_range(LAST_GRID_DATE, LAST_GRID_DATE, ZoneInfo(zone))
+    assert dt.timedelta(days=1) == hi - lo
+
+
+def test_an_instant_near_the_calendars_ends_is_refused_naming_its_field() -> None:
+    east = dt.timezone(dt.timedelta(hours=5))
+    for value in (
+        dt.datetime(1, 1, 1, tzinfo=east),  # before year 1 in UTC: no datetime holds it
+        dt.datetime(1, 1, 1),  # local time in Tokyo, as above
+        dt.datetime(9999, 12, 31, 23, tzinfo=dt.timezone(-dt.timedelta(hours=5))),
+        dt.datetime(1899, 12, 31, 23, tzinfo=dt.UTC),
+    ):
+        with pytest.raises(ValidationError) as err:
+            instant_in(value, "Asia/Tokyo", value_field="wanted_at")
+        assert "wanted_at" == err.value.field
+    assert dt.datetime(2026, 3, 10, 0, tzinfo=dt.UTC) == instant_in(dt.datetime(2026, 3, 10, 9), "Asia/Tokyo")
+    with pytest.raises(ValidationError) as err:
+        parse_instant("0001-01-01T00:00+05:00", "UTC", "slot")
+    assert "slot" == err.value.field

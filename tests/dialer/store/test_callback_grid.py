@@ -9,10 +9,12 @@ import datetime as dt
 import pytest
 
 from dialer.callbacks.grid import MissedRule, SlotState
+from dialer.contacts.phone import normalize
 from dialer.errors import NotFound, RateLimited, SlotUnavailable, ValidationError
 from dialer.model import AttemptResult, CallbackKind, Outcome
 from dialer.schedules.schedule import Frequency, Schedule
 from dialer.store.store import Store
+from dialer.store.web_callbacks import PER_SOURCE_PER_HOUR
 from tests.dialer.conftest import make_campaign, unique, utc
 
 # a Tuesday; the grid below is open 09:00-12:00 Warsaw time on weekdays (CET: UTC+1)
@@ -262,3 +264,52 @@ async def test_retry_rule_keeps_a_failed_callback_pending_inside_its_window(stor
     att = await store.open_attempt(lease, at=NINE + dt.timedelta(minutes=25))
     await store.close_attempt(att, AttemptResult(Outcome.BUSY, ended_at=NINE + dt.timedelta(minutes=25)))
     assert "done" == (await store.get_callback(cb.id)).state  # no room left in the window
+
+
+async def test_web_callback_requests_are_limited_per_source_address(store: Store) -> None:
+    camp = await _grid(store, capacity=30)
+    site = await store.add_callback_site(unique("site"), camp, "s" * 20 + unique("key"))
+    args = {"name": "Ewa", "consent_text": "ok", "at": NOW, "slot_at": NINE}
+    for i in range(PER_SOURCE_PER_HOUR):  # a different number each time: the number's limit never binds
+        done = await store.request_web_callback(
+            site, e164=f"+485400021{i:02d}", source_addr="203.0.113.9", **args
+        )
+        assert done.accepted and not done.duplicate
+    with pytest.raises(RateLimited) as err:
+        await store.request_web_callback(site, e164="+48540002199", source_addr="203.0.113.9", **args)
+    assert "source" == err.value.field
+    other = await store.request_web_callback(site, e164="+48540002199", source_addr="198.51.100.9", **args)
+    assert other.accepted  # another address is counted apart
+    an_hour_on = {**args, "at": NOW + dt.timedelta(hours=1, seconds=1)}
+    later = await store.request_web_callback(
+        site, e164="+48540002198", source_addr="203.0.113.9", **an_hour_on
+    )
+    assert later.accepted  # the limit is per hour
+
+
+async def test_a_callback_waits_for_the_legal_hours_in_its_numbers_zone(store: Store) -> None:
+    """A callback due before the campaign's local hours open (in the number's own zone) is not
+    leased until they open: the person's appointment does not lift the hours."""
+    camp = await make_campaign(store, local_hours_start=dt.time(9), local_hours_end=dt.time(20), demo=False)
+    # each number with the zones phonenumbers gives it, as an import or the API stores it
+    warsaw, new_york = [
+        await store.add_contact(camp, [(e164, {"timezones": normalize(e164, "PL").timezones})])
+        for e164 in ("+48540002301", "+12025550147")
+    ]
+    early = utc(2026, 3, 10, 5)  # 06:00 in Warsaw (CET), 01:00 in New York (EDT from 8 March)
+    for cid in (warsaw, new_york):
+        await store.schedule_callback(
+            cid, due_at=early, window_end_at=early + dt.timedelta(hours=12), at=early - dt.timedelta(hours=1)
+        )
+
+    async def leased(at: dt.datetime) -> list[tuple[int, str]]:
+        got = await store.lease_contacts(camp, at=at, limit=5, owner="e", ttl_s=1)
+        await store.release_leases("e", [c.contact_id for c in got])
+        return [(c.contact_id, c.reason) for c in got]
+
+    assert [] == await leased(early)
+    assert [] == await leased(utc(2026, 3, 10, 7, 59))  # 08:59 in Warsaw
+    assert [(warsaw, "callback")] == await leased(utc(2026, 3, 10, 8))  # 09:00 in Warsaw, 04:00 in New York
+    assert [(warsaw, "callback")] == await leased(utc(2026, 3, 10, 12, 59))  # 08:59 in New York
+    opened = await leased(utc(2026, 3, 10, 13))  # 09:00 in New York
+    assert [(warsaw, "callback"), (new_york, "callback")] == sorted(opened)
