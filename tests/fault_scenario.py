@@ -8,7 +8,9 @@ SIGCONT it; restart the database once. After each fault every campaign must be o
 a live engine; the time each took is reported. At the end the campaigns are paused, the engines
 stopped, and the attempts table is read: contacts dialled twice at once, attempts left open,
 contacts lost (held by an engine with no call and no disposition pending), and each campaign's
-abandon rate (from the table, so the same whichever engine reports it).
+abandon rate from the table beside the rate an engine reports for it: the windows a runner
+restores from the store when it takes the campaign over (``CampaignMemory.restore``, the
+trackers behind ``dialer_abandon_rate`` and the API's campaign figures), which must agree.
 """
 
 from __future__ import annotations
@@ -25,12 +27,17 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import asyncpg
+from prometheus_client import CollectorRegistry
 
 from ami.simulator.server import SimulatedPbx
+from dialer.campaign.closing import OutcomeTally
+from dialer.campaign.memory import AbandonLedger, MemorySettings
+from dialer.campaign.recall import CampaignMemory
 from dialer.cli import demo
 from dialer.contacts import importer as contact_import
 from dialer.contacts.csv_reader import read_contacts
 from dialer.model import CampaignState, DialingMode
+from dialer.observability.metrics import DialerMetrics
 from dialer.store.campaigns import spec_of
 from dialer.store.store import Store
 from tests.engine_process import (
@@ -59,7 +66,9 @@ class FaultReport:
     left_open: int = 0
     open_rows: list[dict[str, object]] = field(default_factory=list)  # for the failure message
     lost_contacts: int = 0
-    abandon_rate: dict[str, float] = field(default_factory=dict)
+    abandon_rate: dict[str, float] = field(default_factory=dict)  # from the attempts table
+    live_answers: dict[str, int] = field(default_factory=dict)  # the rate's denominator
+    reported_abandon_rate: dict[str, dict[str, float]] = field(default_factory=dict)  # by window
     calls_by_pbx: tuple[int, int] = (0, 0)
 
 
@@ -249,5 +258,25 @@ async def _read_outcome(dsn: str, names: list[str], report: FaultReport) -> None
                 name,
             )
             report.abandon_rate[name] = rows["abandoned"] / rows["live"] if rows["live"] else 0.0
+            report.live_answers[name] = rows["live"]
+            report.reported_abandon_rate[name] = await restored_abandon_rates(store, name)
     finally:
         await store.close()
+
+
+async def restored_abandon_rates(store: Store, name: str) -> dict[str, float]:
+    """The abandon rate of each window an engine taking campaign ``name`` over reports: its
+    runner's trackers (the exported windows) restored from the store as at every take-over."""
+    campaign = await store.get_campaign(name)
+    tally = OutcomeTally(name, DialerMetrics(CollectorRegistry()))
+    memory = CampaignMemory(
+        campaign,
+        store=store,
+        ledger=AbandonLedger(list(tally.trackers.values())),
+        stats=None,
+        settings=MemorySettings(),
+    )
+    now = time.time()
+    await memory.restore(now)
+    assert memory.restored
+    return tally.abandon_rates(now)
