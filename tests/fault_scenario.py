@@ -40,6 +40,7 @@ from dialer.model import CampaignState, DialingMode
 from dialer.observability.metrics import DialerMetrics
 from dialer.store.campaigns import spec_of
 from dialer.store.store import Store
+from pacing.abandon import AbandonCounts
 from tests.engine_process import (
     EngineProcess,
     attempt_rows,
@@ -67,8 +68,9 @@ class FaultReport:
     open_rows: list[dict[str, object]] = field(default_factory=list)  # for the failure message
     lost_contacts: int = 0
     abandon_rate: dict[str, float] = field(default_factory=dict)  # from the attempts table
-    live_answers: dict[str, int] = field(default_factory=dict)  # the rate's denominator
+    answers: dict[str, tuple[int, int]] = field(default_factory=dict)  # live answers, abandons
     reported_abandon_rate: dict[str, dict[str, float]] = field(default_factory=dict)  # by window
+    reported_answers: dict[str, dict[str, tuple[int, int]]] = field(default_factory=dict)  # by window
     calls_by_pbx: tuple[int, int] = (0, 0)
 
 
@@ -258,15 +260,17 @@ async def _read_outcome(dsn: str, names: list[str], report: FaultReport) -> None
                 name,
             )
             report.abandon_rate[name] = rows["abandoned"] / rows["live"] if rows["live"] else 0.0
-            report.live_answers[name] = rows["live"]
-            report.reported_abandon_rate[name] = await restored_abandon_rates(store, name)
+            report.answers[name] = (rows["live"], rows["abandoned"])
+            restored = await restored_abandon_windows(store, name)
+            report.reported_abandon_rate[name] = {w: c.rate for w, c in restored.items()}
+            report.reported_answers[name] = {w: (c.live_answers, c.abandoned) for w, c in restored.items()}
     finally:
         await store.close()
 
 
-async def restored_abandon_rates(store: Store, name: str) -> dict[str, float]:
-    """The abandon rate of each window an engine taking campaign ``name`` over reports: its
-    runner's trackers (the exported windows) restored from the store as at every take-over."""
+async def restored_abandon_windows(store: Store, name: str) -> dict[str, AbandonCounts]:
+    """What each abandon window holds for an engine taking campaign ``name`` over: its runner's
+    trackers (the exported windows) restored from the store as at every take-over."""
     campaign = await store.get_campaign(name)
     tally = OutcomeTally(name, DialerMetrics(CollectorRegistry()))
     memory = CampaignMemory(
@@ -279,4 +283,4 @@ async def restored_abandon_rates(store: Store, name: str) -> dict[str, float]:
     now = time.time()
     await memory.restore(now)
     assert memory.restored
-    return tally.abandon_rates(now)
+    return {w: t.counts(now) for w, t in tally.trackers.items()}
