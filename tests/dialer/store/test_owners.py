@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from dialer.campaign.ownership import Ownership
+from dialer.campaign.ownership import FencedStore, Ownership
 from dialer.errors import LeaseLost, OwnershipLost
 from dialer.model import AttemptResult, Fence, LeasedContact, Outcome
 from dialer.store.store import Store
@@ -159,3 +159,22 @@ async def test_an_engine_takes_at_most_its_max_campaigns_and_another_takes_the_r
     assert (1, 1) == (shown["max-a"].max_campaigns, shown["max-b"].max_campaigns)
     assert len(shown["max-a"].campaigns) == 1 == len(shown["max-b"].campaigns)
     assert shown["max-a"].campaigns != shown["max-b"].campaigns
+
+
+async def test_a_fenced_runners_release_carries_its_token(store: Store) -> None:
+    _, cid, old, first, second = await _owned_with_two_leased(
+        store, "frel-a", ["+48510005001", "+48510005002"]
+    )
+    ownership = Ownership(store, "frel-a", takeover_s=30)
+    ownership.tokens[cid] = old.token
+    lost: list[int] = []
+    fenced = FencedStore(store, ownership, cid, lost.append)
+    assert 1 == await fenced.release_leases("frel-a", [first.contact_id])
+    await asyncio.sleep(0.15)
+    await store.take_campaign("frel-b", cid, expiry_s=0.1)  # taken over; the runner does not know yet
+    assert 0 == await fenced.release_leases("frel-a", [second.contact_id])
+    assert "frel-a" == await _lease_owner(store, second.contact_id)
+    ownership.drop(cid)  # the heartbeat told it: no write at all, and the runner is stopped
+    with pytest.raises(OwnershipLost):
+        await fenced.release_leases("frel-a", [second.contact_id])
+    assert [cid] == lost
