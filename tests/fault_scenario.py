@@ -8,7 +8,9 @@ SIGCONT it; restart the database once. After each fault every campaign must be o
 a live engine; the time each took is reported. At the end the campaigns are paused, the engines
 stopped, and the attempts table is read: contacts dialled twice at once, attempts left open,
 contacts lost (held by an engine with no call and no disposition pending), and each campaign's
-abandon rate (from the table, so the same whichever engine reports it).
+abandon rate from the table beside the rate an engine reports for it: the windows a runner
+restores from the store when it takes the campaign over (``CampaignMemory.restore``, the
+trackers behind ``dialer_abandon_rate`` and the API's campaign figures), which must agree.
 """
 
 from __future__ import annotations
@@ -25,14 +27,20 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import asyncpg
+from prometheus_client import CollectorRegistry
 
 from ami.simulator.server import SimulatedPbx
+from dialer.campaign.closing import OutcomeTally
+from dialer.campaign.memory import AbandonLedger, MemorySettings
+from dialer.campaign.recall import CampaignMemory
 from dialer.cli import demo
 from dialer.contacts import importer as contact_import
 from dialer.contacts.csv_reader import read_contacts
 from dialer.model import CampaignState, DialingMode
+from dialer.observability.metrics import DialerMetrics
 from dialer.store.campaigns import spec_of
 from dialer.store.store import Store
+from pacing.abandon import AbandonCounts
 from tests.engine_process import (
     EngineProcess,
     attempt_rows,
@@ -59,7 +67,10 @@ class FaultReport:
     left_open: int = 0
     open_rows: list[dict[str, object]] = field(default_factory=list)  # for the failure message
     lost_contacts: int = 0
-    abandon_rate: dict[str, float] = field(default_factory=dict)
+    abandon_rate: dict[str, float] = field(default_factory=dict)  # from the attempts table
+    answers: dict[str, tuple[int, int]] = field(default_factory=dict)  # live answers, abandons
+    reported_abandon_rate: dict[str, dict[str, float]] = field(default_factory=dict)  # by window
+    reported_answers: dict[str, dict[str, tuple[int, int]]] = field(default_factory=dict)  # by window
     calls_by_pbx: tuple[int, int] = (0, 0)
 
 
@@ -249,5 +260,27 @@ async def _read_outcome(dsn: str, names: list[str], report: FaultReport) -> None
                 name,
             )
             report.abandon_rate[name] = rows["abandoned"] / rows["live"] if rows["live"] else 0.0
+            report.answers[name] = (rows["live"], rows["abandoned"])
+            restored = await restored_abandon_windows(store, name)
+            report.reported_abandon_rate[name] = {w: c.rate for w, c in restored.items()}
+            report.reported_answers[name] = {w: (c.live_answers, c.abandoned) for w, c in restored.items()}
     finally:
         await store.close()
+
+
+async def restored_abandon_windows(store: Store, name: str) -> dict[str, AbandonCounts]:
+    """What each abandon window holds for an engine taking campaign ``name`` over: its runner's
+    trackers (the exported windows) restored from the store as at every take-over."""
+    campaign = await store.get_campaign(name)
+    tally = OutcomeTally(name, DialerMetrics(CollectorRegistry()))
+    memory = CampaignMemory(
+        campaign,
+        store=store,
+        ledger=AbandonLedger(list(tally.trackers.values())),
+        stats=None,
+        settings=MemorySettings(),
+    )
+    now = time.time()
+    await memory.restore(now)
+    assert memory.restored
+    return {w: t.counts(now) for w, t in tally.trackers.items()}

@@ -233,3 +233,11 @@ async def test_three_engines_two_pbxs_sigkill_sigstop_and_a_database_restart(
     assert (0, 0, 0) == (report.twice_at_once, report.left_open, report.lost_contacts), report.open_rows
     assert report.attempts >= 30
     assert min(report.calls_by_pbx) >= 5  # both PBXs carried calls
+    # each campaign's abandon rate is the same whichever engine reports it: what a runner taking
+    # it over restores from the store holds the table's live answers and abandons, in every window
+    assert min(live for live, _ in report.answers.values()) >= 1, report.answers
+    for name, table_rate in report.abandon_rate.items():
+        assert {"1h", "24h", "30d"} <= set(report.reported_answers[name])
+        assert {report.answers[name]} == set(report.reported_answers[name].values()), name
+        reported = report.reported_abandon_rate[name]
+        assert all(abs(rate - table_rate) < 1e-9 for rate in reported.values()), (name, table_rate, reported)

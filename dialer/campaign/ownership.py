@@ -12,7 +12,7 @@ alone takes them all; a new engine does not take campaigns that others run, only
 that are free: nothing is moved while its owner lives).
 
 Fencing. Every runner of an owned campaign gets a :class:`FencedStore` instead of the
-store: opening and closing attempts, renewing leases and writing dispositions carry the
+store: opening and closing attempts, renewing and releasing leases and writing dispositions carry the
 campaign's :class:`~dialer.model.Fence`, which the store checks in the same statement (the
 disposition: the same transaction), so once another engine took the campaign (a higher
 token) the write is refused (``OwnershipLost``) and the runner is stopped. Besides, no call
@@ -306,6 +306,13 @@ class FencedStore:
             owner, contact_ids, at=at, ttl_s=ttl_s, fence=fence
         )
         return renewed
+
+    async def release_leases(self, owner: str, contact_ids: Sequence[int]) -> int:
+        """Give contacts back only while the campaign's fence holds (a former owner's release
+        changes nothing: its leases expire, or the new owner claimed them)."""
+        fence = self._held()
+        released: int = await self._store.release_leases(owner, contact_ids, fence=fence)
+        return released
 
     async def set_disposition(self, contact_id: int, status: str, **kwargs: Any) -> None:
         """The agent's disposition (the store's arguments) under the campaign's fence."""

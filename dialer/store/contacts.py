@@ -253,13 +253,21 @@ class Contacts(PoolNoun):
         )
         return sorted(r["id"] for r in rows)
 
-    async def release_leases(self, owner: str, contact_ids: Sequence[int]) -> int:
-        """Give contacts back undialled (the engine changed its mind); returns how many."""
+    async def release_leases(
+        self, owner: str, contact_ids: Sequence[int], *, fence: Fence | None = None
+    ) -> int:
+        """Give contacts back undialled (the engine changed its mind); returns how many.
+
+        With ``fence`` only while it still holds each contact's campaign, as for renewals: a
+        former owner that wakes up after a take-over changes nothing (its leases expire).
+        """
         done = await self.pool.execute(
-            "UPDATE contacts SET lease_owner = NULL, lease_expires_at = NULL"
-            " WHERE id = ANY($2::bigint[]) AND lease_owner = $1",
+            f"""UPDATE contacts SET lease_owner = NULL, lease_expires_at = NULL
+               WHERE id = ANY($2::bigint[]) AND lease_owner = $1
+                 AND {owner_holds("campaign_id", "$1", "$3", lock=False)}""",
             owner,
             list(contact_ids),
+            None if fence is None else fence.token,
         )
         return int(done.split()[-1])
 

@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 
+from dialer.campaign.ownership import FencedStore, Ownership
 from dialer.errors import LeaseLost, OwnershipLost
 from dialer.model import AttemptResult, Fence, LeasedContact, Outcome
 from dialer.store.store import Store
@@ -114,3 +115,66 @@ async def test_a_former_owner_can_neither_renew_its_leases_nor_set_a_disposition
     assert status == (await store.get_contact(first.contact_id)).status
     # unfenced (a single engine, the engine's own reconciliation): as before
     assert [second.contact_id] == await store.renew_leases("renew-a", [second.contact_id], at=NOON, ttl_s=60)
+
+
+async def _lease_owner(store: Store, contact_id: int) -> str | None:
+    owner: str | None = await store.pool.fetchval(
+        "SELECT lease_owner FROM contacts WHERE id = $1", contact_id
+    )
+    return owner
+
+
+async def test_a_former_owners_release_changes_nothing_and_the_owners_release_works(store: Store) -> None:
+    name, cid, old, first, second = await _owned_with_two_leased(
+        store, "release-a", ["+48510004001", "+48510004002"]
+    )
+    assert 1 == await store.release_leases("release-a", [first.contact_id], fence=old)  # still ours
+    assert None is await _lease_owner(store, first.contact_id)
+    await asyncio.sleep(0.15)
+    token, _ = await store.take_campaign("release-b", cid, expiry_s=0.1) or (0, None)
+    assert 0 == await store.release_leases("release-a", [second.contact_id], fence=old)
+    assert "release-a" == await _lease_owner(store, second.contact_id)  # held until it expires
+    # the new owner's release of what it leased works under its own token
+    [again] = await store.lease_contacts(name, at=NOON, limit=1, owner="release-b")
+    assert 0 == await store.release_leases("release-b", [again.contact_id], fence=old)  # an old token: no
+    assert 1 == await store.release_leases("release-b", [again.contact_id], fence=Fence("release-b", token))
+    assert None is await _lease_owner(store, again.contact_id)
+
+
+async def test_an_engine_takes_at_most_its_max_campaigns_and_another_takes_the_rest(store: Store) -> None:
+    wanted = [await _campaign_id(store, await make_campaign(store)) for _ in range(2)]
+    a = Ownership(store, "max-a", takeover_s=30, max_campaigns=1)
+    b = Ownership(store, "max-b", takeover_s=30, max_campaigns=1)
+    await a.beat()
+    await b.beat()
+    [(first, previous)] = await a.take(wanted)
+    assert previous is None
+    assert [] == await a.take(wanted)  # at its share: the other campaign stays free
+    assert [first] == list(a.tokens) and 1 == a.unowned
+    [(second, previous)] = await b.take(wanted)
+    assert previous is None
+    assert {first, second} == set(wanted) and [second] == list(b.tokens)
+    assert 0 == b.unowned and [] == await store.unowned_campaigns(wanted, expiry_s=30)
+    shown = {e.engine_id: e for e in await store.engines(expiry_s=30)}
+    assert (1, 1) == (shown["max-a"].max_campaigns, shown["max-b"].max_campaigns)
+    assert len(shown["max-a"].campaigns) == 1 == len(shown["max-b"].campaigns)
+    assert shown["max-a"].campaigns != shown["max-b"].campaigns
+
+
+async def test_a_fenced_runners_release_carries_its_token(store: Store) -> None:
+    _, cid, old, first, second = await _owned_with_two_leased(
+        store, "frel-a", ["+48510005001", "+48510005002"]
+    )
+    ownership = Ownership(store, "frel-a", takeover_s=30)
+    ownership.tokens[cid] = old.token
+    lost: list[int] = []
+    fenced = FencedStore(store, ownership, cid, lost.append)
+    assert 1 == await fenced.release_leases("frel-a", [first.contact_id])
+    await asyncio.sleep(0.15)
+    await store.take_campaign("frel-b", cid, expiry_s=0.1)  # taken over; the runner does not know yet
+    assert 0 == await fenced.release_leases("frel-a", [second.contact_id])
+    assert "frel-a" == await _lease_owner(store, second.contact_id)
+    ownership.drop(cid)  # the heartbeat told it: no write at all, and the runner is stopped
+    with pytest.raises(OwnershipLost):
+        await fenced.release_leases("frel-a", [second.contact_id])
+    assert [cid] == lost
