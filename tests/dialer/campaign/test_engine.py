@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 from ami.client import AmiClient
 from dialer.agents.state import AgentState
 from dialer.campaign.engine import Engine
+from dialer.campaign.ownership import Ownership
 from dialer.clock import RealClock
 from dialer.model import CampaignState, DialingMode, Outcome, RetryRule, StatusSpec, SystemStatus, Trigger
 from dialer.observability.metrics import EngineCollector
@@ -155,6 +156,41 @@ async def test_restart_adopts_a_ringing_attempt_and_follows_it_to_its_real_outco
             await wait_for(closed)
     [only] = await store.contact_attempts(cid)
     # followed to its end: the ring timeout, not "lost" (issue 17 item 2)
+    assert (attempt, Outcome.NO_ANSWER) == (only.id, only.outcome)
+
+
+async def test_a_take_over_adopts_the_former_owners_call_still_up_and_follows_it_to_its_real_outcome(
+    store: Store,
+) -> None:
+    # Issue 15 item 2: the owner placed a call and died (SIGKILL: no hand-over, its heartbeat
+    # lapses); another engine takes the campaign, finds the call still up on the PBX and follows it.
+    camp = await _campaign(store, "q-take", ring_timeout_s=60)
+    camp_id = (await store.get_campaign(camp)).id
+    cid = await store.add_contact(camp, ["+3005550414"])
+    assert (1, None) == await store.take_campaign("engine-X", camp_id, expiry_s=30)
+    at = RealClock().utcnow()
+    [lease] = await store.lease_contacts(camp, at=at, limit=1, owner="engine-X", ttl_s=0.2)
+    attempt = await store.open_attempt(lease, at=at)
+    async with pbx_rig("q-take") as rig:
+        dead = AmiClient(server_config(rig.sim.port), rng=random.Random(3))
+        await dead.start()
+        await dead.originate(
+            str(attempt), lease.e164, campaign=camp, queue="q-take", caller_id="", timeout_s=300
+        )  # rings 300 simulated seconds: 3 s here, longer than the take-over takes
+        await dead.terminate()
+        ownership = Ownership(store, "engine-Y", takeover_s=0.4)  # engine-X's heartbeat is older
+        async with engine_running(store, rig, "engine-Y", campaigns={camp}, ownership=ownership) as engine:
+            await wait_for(lambda: engine.runner(camp) is not None)
+            runner = engine.runner(camp)
+            assert runner is not None and 1 == runner.in_flight  # adopted, not closed as lost
+            assert [] == await store.open_attempts("engine-X")  # claimed by the new owner
+
+            async def closed() -> bool:
+                return [] == await store.open_attempts("engine-Y")
+
+            await wait_for(closed)
+    [only] = await store.contact_attempts(cid)
+    # followed to its end: the ring timeout, not "lost"
     assert (attempt, Outcome.NO_ANSWER) == (only.id, only.outcome)
 
 

@@ -52,8 +52,15 @@ export function mount(root, ctx) {
     h('div', { class: 'split' }, definition, preview));
   let schedules = [];
   let campaigns = [];
+  // The campaign on the screen (or being opened), and which opening is the newest: the screen
+  // opens a lone campaign by itself, and a pick of the same campaign meanwhile must not draw
+  // the form again under a person typing in it (nor an older answer over a newer pick).
+  let current = null;
+  let opening = 0;
 
   async function open(campaign) {
+    current = campaign;
+    const mine = ++opening;
     ui.say('');
     if (!campaign) {
       fill(definition, h('p', { class: 'muted' }, t('grid.pick')));
@@ -63,6 +70,7 @@ export function mount(root, ctx) {
     const path = `/campaigns/${encodeURIComponent(campaign)}/callback-grid`;
     let grid = null;
     try { grid = await api('GET', path); } catch (err) { if (err.status !== 404) throw err; }
+    if (mine !== opening) return;
     const about = h('p', { class: 'muted', id: 'grid-about' });
     const describe = (g) => {
       const s = schedules.find((x) => x.name === g?.schedule);
@@ -139,7 +147,9 @@ export function mount(root, ctx) {
     }
   }
 
-  which.addEventListener('change', () => open(which.value).catch((err) => ui.fail(err)));
+  which.addEventListener('change', () => {
+    if (which.value !== current) open(which.value).catch((err) => ui.fail(err));
+  });
   Promise.all([api('GET', '/campaigns'), api('GET', '/schedules')]).then(([all, sch]) => {
     campaigns = all;
     schedules = sch;
