@@ -127,33 +127,42 @@ async def test_restart_closes_open_attempts_as_lost_and_loses_no_contact(store: 
     assert [] == await store.open_attempts("engine-A")
 
 
+async def _placed_by_a_dead_engine(store: Store, rig: Rig, camp: str, queue: str, owner: str) -> int:
+    """A call ``owner`` placed before it died: its attempt row open, its AMI session gone, the
+    call ringing on for 300 simulated seconds (3 s here, longer than a restart or a take-over)."""
+    at = RealClock().utcnow()
+    [lease] = await store.lease_contacts(camp, at=at, limit=1, owner=owner, ttl_s=0.2)
+    attempt = await store.open_attempt(lease, at=at)
+    dead = AmiClient(server_config(rig.sim.port), rng=random.Random(2))
+    await dead.start()
+    await dead.originate(str(attempt), lease.e164, campaign=camp, queue=queue, caller_id="", timeout_s=300)
+    await dead.terminate()
+    return attempt
+
+
+async def _followed_to_its_end(store: Store, engine: Engine, camp: str) -> None:
+    """The engine follows the one adopted call until its attempt is closed."""
+    await wait_for(lambda: engine.runner(camp) is not None)
+    runner = engine.runner(camp)
+    assert runner is not None and 1 == runner.in_flight  # adopted, not closed as lost
+
+    async def closed() -> bool:
+        return [] == await store.open_attempts(engine.engine_id)
+
+    await wait_for(closed)
+
+
 async def test_restart_adopts_a_ringing_attempt_and_follows_it_to_its_real_outcome(
     store: Store,
 ) -> None:
     camp = await _campaign(store, "q-adopt", ring_timeout_s=60)
     cid = await store.add_contact(camp, ["+3005550404"])  # rings until the Originate's timeout
-    at = RealClock().utcnow()
-    [lease] = await store.lease_contacts(camp, at=at, limit=1, owner="engine-B", ttl_s=0.2)
-    attempt = await store.open_attempt(lease, at=at)
     async with pbx_rig("q-adopt") as rig:
-        # the previous process placed the call, then died (its AMI session is gone; the call goes on)
-        old = AmiClient(server_config(rig.sim.port), rng=random.Random(2))
-        await old.start()
-        await old.originate(
-            str(attempt), lease.e164, campaign=camp, queue="q-adopt", caller_id="", timeout_s=300
-        )  # rings 300 simulated seconds: 3 s here, longer than the restart takes
-        await old.terminate()
+        attempt = await _placed_by_a_dead_engine(store, rig, camp, "q-adopt", "engine-B")
         async with engine_running(store, rig, "engine-B", campaigns={camp}) as engine:
             assert engine.reconciled is not None
             assert (1, 0) == (engine.reconciled.adopted, engine.reconciled.closed_lost)
-            await wait_for(lambda: engine.runner(camp) is not None)
-            runner = engine.runner(camp)
-            assert runner is not None and 1 == runner.in_flight
-
-            async def closed() -> bool:
-                return [] == await store.open_attempts("engine-B")
-
-            await wait_for(closed)
+            await _followed_to_its_end(store, engine, camp)
     [only] = await store.contact_attempts(cid)
     # followed to its end: the ring timeout, not "lost" (issue 17 item 2)
     assert (attempt, Outcome.NO_ANSWER) == (only.id, only.outcome)
@@ -168,27 +177,12 @@ async def test_a_take_over_adopts_the_former_owners_call_still_up_and_follows_it
     camp_id = (await store.get_campaign(camp)).id
     cid = await store.add_contact(camp, ["+3005550414"])
     assert (1, None) == await store.take_campaign("engine-X", camp_id, expiry_s=30)
-    at = RealClock().utcnow()
-    [lease] = await store.lease_contacts(camp, at=at, limit=1, owner="engine-X", ttl_s=0.2)
-    attempt = await store.open_attempt(lease, at=at)
     async with pbx_rig("q-take") as rig:
-        dead = AmiClient(server_config(rig.sim.port), rng=random.Random(3))
-        await dead.start()
-        await dead.originate(
-            str(attempt), lease.e164, campaign=camp, queue="q-take", caller_id="", timeout_s=300
-        )  # rings 300 simulated seconds: 3 s here, longer than the take-over takes
-        await dead.terminate()
+        attempt = await _placed_by_a_dead_engine(store, rig, camp, "q-take", "engine-X")
         ownership = Ownership(store, "engine-Y", takeover_s=0.4)  # engine-X's heartbeat is older
         async with engine_running(store, rig, "engine-Y", campaigns={camp}, ownership=ownership) as engine:
-            await wait_for(lambda: engine.runner(camp) is not None)
-            runner = engine.runner(camp)
-            assert runner is not None and 1 == runner.in_flight  # adopted, not closed as lost
+            await _followed_to_its_end(store, engine, camp)
             assert [] == await store.open_attempts("engine-X")  # claimed by the new owner
-
-            async def closed() -> bool:
-                return [] == await store.open_attempts("engine-Y")
-
-            await wait_for(closed)
     [only] = await store.contact_attempts(cid)
     # followed to its end: the ring timeout, not "lost"
     assert (attempt, Outcome.NO_ANSWER) == (only.id, only.outcome)
