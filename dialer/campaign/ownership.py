@@ -12,9 +12,9 @@ alone takes them all; a new engine does not take campaigns that others run, only
 that are free: nothing is moved while its owner lives).
 
 Fencing. Every runner of an owned campaign gets a :class:`FencedStore` instead of the
-store: opening and closing attempts, renewing and releasing leases and writing dispositions carry the
-campaign's :class:`~dialer.model.Fence`, which the store checks in the same statement (the
-disposition: the same transaction), so once another engine took the campaign (a higher
+store: opening and closing attempts, renewing and releasing leases and writing dispositions
+carry the campaign's :class:`~dialer.model.Fence`, which the store checks in the same
+statement, so once another engine took the campaign (a higher
 token) the write is refused (``OwnershipLost``) and the runner is stopped. Besides, no call
 is opened while this engine's last heartbeat is older than half the take-over time
 (:meth:`Ownership.fresh`, on the monotonic clock, which runs on while the process is
