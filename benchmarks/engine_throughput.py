@@ -292,8 +292,14 @@ async def database(dsn: str | None) -> AsyncIterator[str]:
 
 
 @asynccontextmanager
-async def simulator(*args: str) -> AsyncIterator[int]:
-    """``dialer simulate-pbx`` in a subprocess; yields its port."""
+async def simulator(
+    *args: str, queue: str = QUEUE, secret: str = SECRET, verbosity: str = "full"
+) -> AsyncIterator[int]:
+    """``dialer simulate-pbx`` in a subprocess; yields its port.
+
+    ``args`` are more of its options. Its output is read to the end while it runs, so that a
+    long run never blocks on a full pipe.
+    """
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -302,15 +308,16 @@ async def simulator(*args: str) -> AsyncIterator[int]:
         "--port",
         "0",
         "--verbosity",
-        "full",
+        verbosity,
         "--queue",
-        QUEUE,
+        queue,
         "--secret",
-        SECRET,
+        secret,
         *args,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.DEVNULL,
     )
+    drain: asyncio.Future[bytes] | None = None
     try:
         assert proc.stdout is not None
         while True:
@@ -320,8 +327,11 @@ async def simulator(*args: str) -> AsyncIterator[int]:
             if "listening on" in line:
                 port = int(line.split()[4].rsplit(":", 1)[1])
                 break
+        drain = asyncio.ensure_future(proc.stdout.read())
         yield port
     finally:
+        if drain is not None:
+            drain.cancel()
         if proc.returncode is None:
             proc.terminate()
             with contextlib.suppress(asyncio.TimeoutError):

@@ -32,11 +32,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import itertools
 import os
 import re
 import statistics
-import sys
 import tempfile
 import time
 import urllib.request
@@ -48,6 +48,7 @@ from pathlib import Path
 
 import asyncpg
 
+from benchmarks.engine_throughput import simulator
 from benchmarks.throwaway import benchmark_database, embedded_database, restart_embedded
 from dialer.cli import demo
 from dialer.model import DialingMode
@@ -112,54 +113,25 @@ async def _predictive_campaigns(
         await store.close()
 
 
-class PbxProcess:
-    """A simulated PBX in a process of its own (``dialer simulate-pbx``), configured as
-    :func:`tests.engine_process.start_multi_pbx`'s: the queues only, the agents joining them."""
-
-    def __init__(self, proc: asyncio.subprocess.Process, port: int) -> None:
-        self.proc = proc
-        self.port = port
-
-    @classmethod
-    async def start(cls, queues: list[str], *, seed: int, folder: Path) -> PbxProcess:
-        out = folder / f"pbx-{seed}.log"
-        with out.open("wb") as log:
-            proc = await asyncio.create_subprocess_exec(
-                *(sys.executable, "-m", "dialer.cli", "simulate-pbx", "--port", "0", "--secret", SECRET),
-                *("--queues", ",".join(queues), "--queue", queues[0], "--agents", "0"),
-                *("--time-scale", str(TIME_SCALE), "--seed", str(seed), "--agent-ring", "1.0"),
-                *("--answer-p", str(POPULATION.answer_p), "--answer-median", str(POPULATION.answer_median_s)),
-                *("--talk-median", str(POPULATION.talk_median_s), "--talk-sigma", str(POPULATION.talk_sigma)),
-                stdout=log,
-                stderr=log,
+@asynccontextmanager
+async def _two_pbxs(queues: list[str]) -> AsyncIterator[list[tuple[str, int, str]]]:
+    """Two simulated PBXs, each in a process of its own (``dialer simulate-pbx``), configured as
+    :func:`tests.engine_process.start_multi_pbx`'s (the queues only, the agents joining them);
+    yields the engines' server entries."""
+    options = (
+        *("--queues", ",".join(queues), "--agents", "0"),
+        *("--time-scale", str(TIME_SCALE), "--agent-ring", "1.0"),
+        *("--answer-p", str(POPULATION.answer_p), "--answer-median", str(POPULATION.answer_median_s)),
+        *("--talk-median", str(POPULATION.talk_median_s), "--talk-sigma", str(POPULATION.talk_sigma)),
+    )
+    async with contextlib.AsyncExitStack() as stack:
+        ports = [
+            await stack.enter_async_context(
+                simulator(*options, "--seed", str(seed), queue=queues[0], secret=SECRET, verbosity="minimal")
             )
-        listening = re.compile(r"simulated PBX listening on [^ ]+:(\d+) ")
-        port: list[int] = []
-
-        async def up() -> bool:
-            if proc.returncode is not None:
-                raise RuntimeError(f"simulate-pbx exited {proc.returncode}: {out.read_text()[-2000:]}")
-            port.extend(int(m[1]) for m in listening.finditer(out.read_text(errors="replace")))
-            return bool(port)
-
-        await wait_for(up, timeout_s=60, every_s=0.1, what="the simulated PBX listening")
-        return cls(proc, port[0])
-
-    async def close(self) -> None:
-        if self.proc.returncode is None:
-            self.proc.terminate()
-            try:
-                await asyncio.wait_for(self.proc.wait(), 20)
-            except TimeoutError:
-                self.proc.kill()
-                await self.proc.wait()
-
-
-async def _pbx_processes(queues: list[str], folder: Path) -> list[PbxProcess]:
-    return [
-        await PbxProcess.start(queues, seed=5, folder=folder),
-        await PbxProcess.start(queues, seed=6, folder=folder),
-    ]
+            for seed in (5, 6)
+        ]
+        yield [("pbx1", ports[0], "east"), ("pbx2", ports[1], "east")]
 
 
 @asynccontextmanager
@@ -217,45 +189,43 @@ async def throughput(n: int, args: argparse.Namespace) -> Throughput:
     async with _counted_database() as dsn:
         names, queues = await _predictive_campaigns(dsn, n, args.contacts, args.agents)
         root = Path(tempfile.mkdtemp(prefix="dialer-scale-"))
-        pbxs = await _pbx_processes(queues, root)
-        servers = [("pbx1", pbxs[0].port, "east"), ("pbx2", pbxs[1].port, "east")]
-        ids = [f"tp-{i}" for i in range(1, n + 1)]
-        ports = [_BASE_METRICS_PORT + i for i in range(n)]
-        engines: list[EngineProcess] = []
-        try:
-            for engine_id, port in zip(ids, ports, strict=True):
-                engines.append(
-                    await start_engine(
-                        root, dsn, 0, engine_id, takeover_s=args.takeover, servers=servers, metrics_port=port
+        async with _two_pbxs(queues) as servers:
+            ids = [f"tp-{i}" for i in range(1, n + 1)]
+            ports = [_BASE_METRICS_PORT + i for i in range(n)]
+            engines: list[EngineProcess] = []
+            try:
+                for engine_id, port in zip(ids, ports, strict=True):
+                    engines.append(
+                        await start_engine(
+                            root, dsn, 0, engine_id, takeover_s=args.takeover, servers=servers,
+                            metrics_port=port,
+                        )
                     )
+                await start_campaigns(dsn, ids, names)
+
+                async def dialling() -> bool:
+                    owners = await campaign_owners(dsn)
+                    holders = {owners.get(name, (None, 0))[0] for name in names}
+                    counts = [len(await attempt_rows(dsn, name)) for name in names]
+                    return holders == set(ids) and min(counts) >= 5
+
+                await wait_for(dialling, timeout_s=120, every_s=0.5, what=f"{n} campaigns dialling")
+                since = await _db(dsn, "SELECT extract(epoch FROM now())")
+                s0, x0 = await _db(dsn, _STATEMENTS), await _db(dsn, _XACTS)
+                cpu0, t0 = _cpu_s([e.proc.pid for e in engines]), time.monotonic()
+                await asyncio.sleep(args.throughput_s)
+                x1, cpu1, t1 = await _db(dsn, _XACTS), _cpu_s([e.proc.pid for e in engines]), time.monotonic()
+                s1 = await _db(dsn, _STATEMENTS)
+                attempts = await _db(
+                    dsn, f"SELECT count(*) FROM attempts WHERE started_at >= to_timestamp({since})"
                 )
-            await start_campaigns(dsn, ids, names)
-
-            async def dialling() -> bool:
-                owners = await campaign_owners(dsn)
-                holders = {owners.get(name, (None, 0))[0] for name in names}
-                counts = [len(await attempt_rows(dsn, name)) for name in names]
-                return holders == set(ids) and min(counts) >= 5
-
-            await wait_for(dialling, timeout_s=120, every_s=0.5, what=f"{n} campaigns dialling")
-            since = await _db(dsn, "SELECT extract(epoch FROM now())")
-            s0, x0 = await _db(dsn, _STATEMENTS), await _db(dsn, _XACTS)
-            cpu0, t0 = _cpu_s([e.proc.pid for e in engines]), time.monotonic()
-            await asyncio.sleep(args.throughput_s)
-            x1, cpu1, t1 = await _db(dsn, _XACTS), _cpu_s([e.proc.pid for e in engines]), time.monotonic()
-            s1 = await _db(dsn, _STATEMENTS)
-            attempts = await _db(
-                dsn, f"SELECT count(*) FROM attempts WHERE started_at >= to_timestamp({since})"
-            )
-            p99 = await asyncio.to_thread(_decision_p99, ports)
-            for e in engines:
-                e.terminate()
-            for e in engines:
-                await e.wait(90)
-        finally:
-            await kill_left(*engines)
-            for p in pbxs:
-                await p.close()
+                p99 = await asyncio.to_thread(_decision_p99, ports)
+                for e in engines:
+                    e.terminate()
+                for e in engines:
+                    await e.wait(90)
+            finally:
+                await kill_left(*engines)
     return Throughput(n, int(attempts), t1 - t0, cpu1 - cpu0, int(x1 - x0), int(s1 - s0), p99)
 
 
@@ -278,43 +248,40 @@ async def takeovers(args: argparse.Namespace) -> tuple[list[float], int, int]:
     async with benchmark_database(args.dsn) as dsn:
         names, queues = await _predictive_campaigns(dsn, args.engines, args.contacts)
         root = Path(tempfile.mkdtemp(prefix="dialer-scale-"))
-        pbxs = await _pbx_processes(queues, root)
-        servers = [("pbx1", pbxs[0].port, "east"), ("pbx2", pbxs[1].port, "east")]
-        ids = [f"scale-{i}" for i in range(1, args.engines + 1)]
-        engines: dict[str, EngineProcess] = {}
-        try:
-            for engine_id in ids:
-                engines[engine_id] = await start_engine(
-                    root, dsn, 0, engine_id, takeover_s=args.takeover, servers=servers
-                )
-            await start_campaigns(dsn, ids, names)
-            for kill in range(args.kills):
+        async with _two_pbxs(queues) as servers:
+            ids = [f"scale-{i}" for i in range(1, args.engines + 1)]
+            engines: dict[str, EngineProcess] = {}
+            try:
+                for engine_id in ids:
+                    engines[engine_id] = await start_engine(
+                        root, dsn, 0, engine_id, takeover_s=args.takeover, servers=servers
+                    )
+                await start_campaigns(dsn, ids, names)
+                for kill in range(args.kills):
 
-                async def owned() -> bool:
-                    now = await campaign_owners(dsn)
-                    return all(now.get(n, (None, 0))[0] in engines for n in names)
+                    async def owned() -> bool:
+                        now = await campaign_owners(dsn)
+                        return all(now.get(n, (None, 0))[0] in engines for n in names)
 
-                await wait_for(owned, timeout_s=120, every_s=0.1, what="every campaign owned")
-                victim = (await campaign_owners(dsn))[names[kill % len(names)]][0] or ""
-                engines[victim].kill()
-                started = time.monotonic()
-                await engines.pop(victim).wait(10)
-                await wait_for(owned, timeout_s=120, every_s=0.05, what="every campaign owned again")
-                times.append(time.monotonic() - started)
-                print(f"kill {kill + 1}: {victim} -> owned again in {times[-1]:.2f} s", flush=True)
-                folder = root / f"{victim}-{kill}"
-                folder.mkdir()
-                engines[victim] = await start_engine(
-                    folder, dsn, 0, victim, takeover_s=args.takeover, servers=servers
-                )
-            for engine in engines.values():
-                engine.terminate()
-            for engine in engines.values():
-                await engine.wait(90)
-        finally:
-            await kill_left(*engines.values())
-            for p in pbxs:
-                await p.close()
+                    await wait_for(owned, timeout_s=120, every_s=0.1, what="every campaign owned")
+                    victim = (await campaign_owners(dsn))[names[kill % len(names)]][0] or ""
+                    engines[victim].kill()
+                    started = time.monotonic()
+                    await engines.pop(victim).wait(10)
+                    await wait_for(owned, timeout_s=120, every_s=0.05, what="every campaign owned again")
+                    times.append(time.monotonic() - started)
+                    print(f"kill {kill + 1}: {victim} -> owned again in {times[-1]:.2f} s", flush=True)
+                    folder = root / f"{victim}-{kill}"
+                    folder.mkdir()
+                    engines[victim] = await start_engine(
+                        folder, dsn, 0, victim, takeover_s=args.takeover, servers=servers
+                    )
+                for engine in engines.values():
+                    engine.terminate()
+                for engine in engines.values():
+                    await engine.wait(90)
+            finally:
+                await kill_left(*engines.values())
         twice, left_open = _twice_and_open([r for n in names for r in await attempt_rows(dsn, n)])
     return times, twice, left_open
 
