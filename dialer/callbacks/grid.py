@@ -58,6 +58,16 @@ FIRST_GRID_DATE = dt.date(1900, 1, 1)
 LAST_GRID_DATE = dt.date(9000, 12, 31)
 
 
+def _out_of_range(field: str, shown: str) -> ValidationError:
+    return ValidationError(field, f"must be from {FIRST_GRID_DATE} to {LAST_GRID_DATE}", shown)
+
+
+def _check_grid_date(field: str, day: dt.date, shown: str) -> None:
+    """Refuse a date outside :data:`FIRST_GRID_DATE` .. :data:`LAST_GRID_DATE`, naming ``field``."""
+    if not FIRST_GRID_DATE <= day <= LAST_GRID_DATE:
+        raise _out_of_range(field, shown)
+
+
 class MissedRule(enum.StrEnum):
     """What happens to a callback whose window passes without a connect (a campaign setting)."""
 
@@ -147,10 +157,7 @@ class GridSpec:
         if self.personal_cap_per_day is not None and self.personal_cap_per_day < 1:
             raise ValidationError("personal_cap_per_day", "must be at least 1", self.personal_cap_per_day)
         for day in sorted(self.closed_dates):
-            if not FIRST_GRID_DATE <= day <= LAST_GRID_DATE:
-                raise ValidationError(
-                    "closed_dates", f"must be from {FIRST_GRID_DATE} to {LAST_GRID_DATE}", day.isoformat()
-                )
+            _check_grid_date("closed_dates", day, day.isoformat())
 
     @property
     def zone(self) -> ZoneInfo:
@@ -292,11 +299,8 @@ def instant_in(
     try:
         utc = at.astimezone(dt.UTC)
     except OverflowError:
-        utc = None
-    if utc is None or not FIRST_GRID_DATE <= utc.date() <= LAST_GRID_DATE:
-        raise ValidationError(
-            value_field, f"must be from {FIRST_GRID_DATE} to {LAST_GRID_DATE}", value.isoformat()
-        )
+        raise _out_of_range(value_field, value.isoformat()) from None
+    _check_grid_date(value_field, utc.date(), value.isoformat())
     return utc
 
 
@@ -321,10 +325,7 @@ def day_range(first: dt.date, last: dt.date, zone: ZoneInfo) -> tuple[dt.datetim
         ``last`` before ``first``, or more than :data:`MAX_GRID_DAYS` days.
     """
     for field, day in (("from", first), ("to", last)):
-        if not FIRST_GRID_DATE <= day <= LAST_GRID_DATE:
-            raise ValidationError(
-                field, f"must be from {FIRST_GRID_DATE} to {LAST_GRID_DATE}", day.isoformat()
-            )
+        _check_grid_date(field, day, day.isoformat())
     if last < first:
         raise ValidationError("to", "must not be before 'from'", last.isoformat())
     if (last - first).days + 1 > MAX_GRID_DAYS:
