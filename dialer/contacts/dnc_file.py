@@ -11,6 +11,7 @@ contacts stored in E.164.
 
 from __future__ import annotations
 
+import codecs
 import csv
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -35,9 +36,11 @@ def decode_dnc_file(data: bytes, encoding: str) -> str:
         ValidationError: field ``encoding``: unknown, or a line is not in it (the line named).
     """
     try:
-        return data.decode(encoding)
-    except LookupError:
+        codec = codecs.lookup(encoding).name
+    except (LookupError, ValueError):  # ValueError: a name with a NUL character in it
         raise ValidationError("encoding", "unknown encoding", encoding) from None
+    try:
+        return data.decode(codec)
     except UnicodeDecodeError as e:
         line = data[: e.start].count(b"\n") + 1
         raise ValidationError(

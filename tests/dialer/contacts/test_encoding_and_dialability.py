@@ -16,6 +16,7 @@ from dialer.contacts.dialability import (
     DialabilityTally,
     common_hours,
 )
+from dialer.contacts.dnc_file import decode_dnc_file
 from dialer.contacts.encoding import check_encoding, decoded_lines, guess_code_pages
 from dialer.contacts.phone import normalize
 from dialer.errors import CsvFormatError, ValidationError
@@ -87,3 +88,15 @@ def test_one_zone_has_as_many_common_hours_as_the_window_is_long(zone: str, star
     # a DST change within the day moves one hour in or out
     assert abs(seconds - length * 3600) <= 3600
     assert common_hours((zone, zone), dt.time(start), dt.time(end), AT.replace(minute=0)) == seconds
+
+
+@pytest.mark.parametrize("name", ["no-such-codec", "utf\x008", "\U000c0106\x00W"])
+def test_a_do_not_call_file_in_an_unknown_encoding_is_refused_naming_the_field(name: str) -> None:
+    # a NUL in the name made Python raise ValueError, not LookupError: an HTTP 500 (schemathesis)
+    with pytest.raises(ValidationError) as info:
+        decode_dnc_file(b"+48501000111\n", name)
+    assert "encoding" == info.value.field
+
+
+def test_a_do_not_call_file_decodes_in_its_encoding() -> None:
+    assert "+48 501 000 111 ż\n" == decode_dnc_file("+48 501 000 111 ż\n".encode("cp1250"), "cp1250")
