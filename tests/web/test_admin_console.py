@@ -321,6 +321,8 @@ async def test_campaign_servers_and_an_agents_home_server_are_set_and_read_back(
     await page.click("#agent-form-submit")
     await expect(page.locator("#agent-list tr[data-agent=ola]")).to_contain_text("sim")
     assert "sim" == (await rig.client.get("/api/v1/agents/ola/record", headers=root)).json()["server"]
+    # the added agent opens in its editor (after the list's refresh): edit that form, not the last one
+    await expect(page.locator("#agent-delete")).to_be_visible()
     await expect(page.locator("#agent-form-server")).to_have_value("sim")
     await page.fill("#agent-form-server", "")
     await page.click("#agent-form-submit")
