@@ -262,4 +262,10 @@ class ContactStore(Protocol):
         """The campaign's latest closed calls (for the pacer's warm start), newest first."""
         ...
 
+    async def record_occupancy(
+        self, campaign_id: int, minutes: Sequence[tuple[dt.datetime, float, float]]
+    ) -> None:
+        """Add (minute, logged-in agent-seconds, talking agent-seconds) to the campaign's agent time."""
+        ...
+
     async def get_agent(self, name: str) -> Agent: ...

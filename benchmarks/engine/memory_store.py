@@ -190,6 +190,7 @@ class MemoryStore:
         self.agents: dict[str, Agent] = {}
         self.do_not_call: set[str] = set()
         self.calls: Counter[str] = Counter()
+        self.occupancy: dict[tuple[int, dt.datetime], tuple[float, float]] = {}  # agent time per minute
         self.history = CallHistory()  # what campaign memory reads (answer_buckets, recent_calls)
         self._fresh = 0
         self._leased: set[int] = set()
@@ -601,6 +602,14 @@ class MemoryStore:
     ) -> list[PastCall]:
         self.calls["recent_calls"] += 1
         return self.history.recent_calls(since, until, limit)
+
+    async def record_occupancy(
+        self, campaign_id: int, minutes: Sequence[tuple[dt.datetime, float, float]]
+    ) -> None:
+        self.calls["record_occupancy"] += 1
+        for minute, logged_in, talking in minutes:
+            was = self.occupancy.get((campaign_id, minute), (0.0, 0.0))
+            self.occupancy[(campaign_id, minute)] = (was[0] + logged_in, was[1] + talking)
 
     async def schedule_callback(
         self,

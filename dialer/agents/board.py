@@ -347,6 +347,10 @@ class AgentBoard:
     def logged_in(self) -> int:
         return len(self._roster.agents) - self._roster.index.counts[AgentState.LOGGED_OUT]
 
+    def talking(self) -> int:
+        """Agents talking now (the wallboard's talk share, :mod:`dialer.campaign.occupancy`)."""
+        return self._roster.index.counts[AgentState.TALKING]
+
     def free_agents(self) -> list[str]:
         """Ready agents whose phone can take a call, longest-idle first (fairness), ties by id.
 

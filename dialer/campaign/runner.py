@@ -68,6 +68,7 @@ from ami.outcome import Outcome as AmiOutcome
 from dialer.agents.callback_routing import DueCallback, route_callbacks
 from dialer.agents.state import AgentEffect, AgentState, ApplyDefaultDisposition, PlaceCall, ReservationKind
 from dialer.campaign.assembly import assemble
+from dialer.campaign.occupancy import Occupancy
 from dialer.campaign.queue_gate import QueueGate
 from dialer.campaign.rules import campaign_policy
 from dialer.campaign.settings import RunnerSettings, RunnerStats
@@ -89,6 +90,7 @@ log = structlog.get_logger(__name__)
 __all__ = ["CampaignRunner"]
 
 _PREVIEW_MODES = frozenset({DialingMode.PREVIEW, DialingMode.PUSH_PREVIEW})
+OCCUPANCY_WRITE_S = 15.0  # how often agent time is written (the wallboard's day chart)
 
 
 class CampaignRunner:
@@ -172,6 +174,8 @@ class CampaignRunner:
         self._schedule_open = True
         self._campaign_running = True
         self._reread_at = clock.now() + settings.reread_s  # when the campaign and schedule are read again
+        self.occupancy = Occupancy()  # agent time per minute, for the wallboard's day chart
+        self._occupancy_at = clock.now() + 5.0  # soon: a wallboard opened now shows the start
         self._log = log.bind(campaign_id=campaign.id, campaign=campaign.name)
         if subscribe:
             pbx.subscribe(self)
@@ -257,6 +261,8 @@ class CampaignRunner:
             try:
                 await self._loop()
             finally:
+                self._count_occupancy()
+                await self._write_occupancy()
                 await self._writer.end_linger(timeout_s=1.0)  # a close held back for its batch
                 writer.cancel()
                 self.housekeeping.stop_checks()
@@ -390,6 +396,7 @@ class CampaignRunner:
             await self.effects.perform(self.board.tick(now))
             await self._housekeeping(now)
             await self._decide()
+            self._count_occupancy()
             deadline = self.board.next_deadline_at()
             next_tick = now + self.settings.tick_s
             wake_at = min(next_tick, deadline) if deadline is not None else next_tick
@@ -497,11 +504,33 @@ class CampaignRunner:
             self.housekeeping.release(self.hopper.release_waiting(), "schedule closed")
         await self.housekeeping.tend(now)
         await self.memory.tend(now)
+        if now >= self._occupancy_at and not self._writer.down:
+            self._occupancy_at = now + OCCUPANCY_WRITE_S
+            await self._write_occupancy()
         if self._pbx_up:
             was_missing = self.queue_gate.missing
             await self.queue_gate.tend(now)
             if was_missing and not self.queue_gate.missing:  # their QueueAdds were refused
                 self.housekeeping.restore_members(now)
+
+    def _count_occupancy(self) -> None:
+        self.occupancy.advance(self._now(), logged_in=self.board.logged_in(), talking=self.board.talking())
+
+    async def _write_occupancy(self) -> None:
+        """Write the agent time counted since the last write (:mod:`dialer.campaign.occupancy`).
+
+        Not one of the writes that must not be lost (a chart's input, not a record): one that
+        fails is kept for the next try, and what is still unwritten when the runner ends is lost.
+        """
+        minutes = self.occupancy.take()
+        if not minutes:
+            return
+        rows = [(utc_at(m.start), m.logged_in_s, m.talking_s) for m in minutes]
+        try:
+            await self.store.record_occupancy(self.campaign.id, rows)
+        except Exception as err:  # the database may be down: the writer's probe tells
+            self.occupancy.give_back(minutes)
+            self._log.warning("occupancy_write_failed", error=type(err).__name__, minutes=len(minutes))
 
     # -------------------------------------------------------------- deciding
 

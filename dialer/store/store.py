@@ -26,6 +26,8 @@ a :class:`~dialer.store.connection.PoolNoun` that holds the shared pool and noth
 * :class:`~dialer.store.contact_search.ContactSearch`, :class:`~dialer.store.attempt_log.AttemptLog`,
   :class:`~dialer.store.reports.Reports`, :class:`~dialer.store.imports.Imports`: contacts and
   attempts read back, the operator's report, CSV import (the CLI's and the API's one service).
+* :class:`~dialer.store.day_chart.DayCharts`: the agent time the runners write and the
+  wallboard's day chart.
 
 :class:`Store` owns the pool's life cycle (:meth:`Store.open` connects and migrates,
 :meth:`Store.close`) and *inherits* every noun class, rather than holding them as attributes
@@ -56,6 +58,7 @@ from dialer.store.compliance import Audit
 from dialer.store.connection import create_pool
 from dialer.store.contact_search import ContactSearch
 from dialer.store.contacts import Contacts
+from dialer.store.day_chart import DayCharts
 from dialer.store.dnc import DoNotCall
 from dialer.store.history import History
 from dialer.store.imports import Imports
@@ -71,6 +74,7 @@ from dialer.store.web_callbacks import WebCallbacks
 class Store(
     Campaigns, Statuses, Contacts, Attempts, Callbacks, CallbackGrids, WebCallbacks, Agents, DoNotCall,
     History, Audit, Users, Reminders, ReminderSends, ContactSearch, AttemptLog, Reports, Imports, Owners,
+    DayCharts,
 ):  # fmt: skip
     """The campaign database. Build with :meth:`open`; ``close()`` when done."""
 

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from playwright.async_api import Page, expect
 
-from dialer.model import CampaignState, DialingMode
+from dialer.model import CampaignState, DialingMode, Outcome
 from dialer.store.contact_search import ContactQuery
 from dialer.store.users import Role
 from tests.dialer.api.conftest import Rig, wait_for
+from tests.dialer.history_fixtures import past_attempt
 from tests.web.conftest import Console
 
 
@@ -358,3 +360,35 @@ async def test_the_wallboard_counts_calls_ringing_customers_waiting_and_outcomes
     await expect(ringing).to_have_text("0")
     attempts = await rig.store.contact_attempts(cid)
     assert ["no_answer"] == [a.outcome for a in attempts if a.ended_at is not None]
+
+
+async def test_the_wallboard_charts_the_day_from_the_database(console: Console) -> None:
+    rig = console.rig
+    await rig.user("szef", Role.SUPERVISOR)
+    camp = await rig.campaign("DZIEN", "q-other", DialingMode.PREVIEW)
+    await rig.running(camp)
+    cid = (await rig.store.get_campaign(camp)).id
+    now = dt.datetime.now(dt.UTC)
+    zone = ZoneInfo((await rig.store.get_campaign(camp)).timezone)
+    midnight = dt.datetime.combine(now.astimezone(zone).date(), dt.time(0), zone)
+    # what the runners wrote before this screen opened: 4 agents logged in, a quarter of their
+    # time talking, once every 15 minutes over the last three hours (or since midnight)
+    minutes = [now.replace(second=0, microsecond=0) - dt.timedelta(minutes=15 * k) for k in range(12)]
+    talk = [(m, 240.0 * (0.1, 0.2, 0.4, 0.3)[k % 4]) for k, m in enumerate(minutes) if m >= midnight]
+    await rig.store.record_occupancy(cid, [(m, 240.0, t) for m, t in talk])
+    share = round(sum(t for _, t in talk) / (240.0 * len(talk)), 4) + 1e-9  # no tie to round
+    for k, outcome in enumerate([Outcome.ANSWERED, Outcome.ABANDONED]):
+        await past_attempt(rig.store, camp, outcome, now - dt.timedelta(seconds=5), number=f"+4860000090{k}")
+    page = await console.page()
+    await console.sign_in(page, "szef")
+    card = page.locator("section[data-campaign=DZIEN]")
+    await expect(card.locator("[data-total=talk_share]")).to_have_text(f"talk share today {100 * share:.1f}%")
+    await expect(card.locator("[data-total=abandons]")).to_have_text(
+        "abandoned today 1 of 2 live answers (50.0%)"
+    )
+    chart = card.locator("svg.chart.day")
+    await expect(chart.locator("polyline.talk")).to_have_count(1)
+    await expect(chart.locator("polyline.abandon")).to_have_count(1)
+    await expect(chart.locator("polyline.cap")).to_have_count(1)
+    await expect(card.locator(".chart-hours span").first).to_be_visible()
+    await console.shot(page, "wallboard-day-chart")

@@ -44,6 +44,7 @@ FORBIDDEN: dict[str, set[str]] = {
     "/api/v1/campaigns/{campaign}/pause": {"agent"},
     "/api/v1/campaigns/{campaign}/stop": {"agent"},
     "/api/v1/campaigns/{campaign}/figures": {"agent"},
+    "/api/v1/campaigns/{campaign}/day": {"agent"},
     "/api/v1/campaigns/{campaign}/status-settings": {"agent"},
     "/api/v1/campaigns/{campaign}/status-settings/{status}": {"agent"},
     "/api/v1/schedules": {"agent"},
@@ -162,6 +163,7 @@ async def test_every_path_refuses_without_a_token_and_for_the_wrong_role_or_agen
         ("patch", "/api/v1/agents/anna"),
         ("get", "/api/v1/campaigns/MINE"),
         ("get", "/api/v1/campaigns/MINE/figures"),
+        ("get", "/api/v1/campaigns/MINE/day"),
         ("get", "/api/v1/agents/anna/record"),
     ):
         r = await rig.client.request(method.upper(), path, headers=tokens["agent"], json={"active": True})

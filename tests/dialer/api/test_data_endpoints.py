@@ -223,3 +223,33 @@ async def test_attempts_filter_page_export_and_the_report(rig: Rig) -> None:
     assert ([], []) == (report["abandons"], report["talk"])  # no live answer, no agent talk
     r = await rig.client.get(f"{V1}/report", params={"window": "month"}, headers=sue)
     assert (422, "window") == (r.status_code, r.json()["field"])
+
+
+async def test_the_day_chart_of_a_campaign_for_supervisors_only(rig: Rig) -> None:
+    sue = await _supervisor(rig)
+    camp = await rig.campaign("DAYCHART", "q-other", DialingMode.PREVIEW)
+    cid = (await rig.store.get_campaign(camp)).id
+    now = dt.datetime.now(dt.UTC)
+    minute = now.replace(second=0, microsecond=0) - dt.timedelta(minutes=1)
+    await rig.store.record_occupancy(cid, [(minute, 240.0, 60.0)])
+    r = await rig.client.get(f"{V1}/campaigns/{camp}/day", params={"timezone": "UTC"}, headers=sue)
+    assert 200 == r.status_code, r.text
+    chart = r.json()
+    assert ("UTC", now.date().isoformat()) == (chart["timezone"], chart["day"])
+    with_agents = [p for p in chart["points"] if p["logged_in_s"]]
+    assert [(240.0, 60.0, 0.25)] == [(p["logged_in_s"], p["talking_s"], p["talk_share"]) for p in with_agents]
+    assert now.hour * 4 + now.minute // 15 + 1 == len(chart["points"])  # midnight to the quarter under way
+    r = await rig.client.get(f"{V1}/campaigns/{camp}/day", params={"day": "2026-02-30"}, headers=sue)
+    assert (422, "day") == (r.status_code, r.json()["field"])
+    tomorrow = (now + dt.timedelta(days=2)).date().isoformat()
+    r = await rig.client.get(f"{V1}/campaigns/{camp}/day", params={"day": tomorrow}, headers=sue)
+    assert (422, "day") == (r.status_code, r.json()["field"]), r.text
+    assert "after today" in r.json()["reason"]
+    r = await rig.client.get(f"{V1}/campaigns/{camp}/day", params={"timezone": "Nowhere/Land"}, headers=sue)
+    assert (422, "timezone") == (r.status_code, r.json()["field"])
+    r = await rig.client.get(f"{V1}/campaigns/NOSUCH/day", headers=sue)
+    assert 404 == r.status_code
+    await rig.agent_user("dayagent", "Local/dayagent@sim-agents")
+    r = await rig.client.get(f"{V1}/campaigns/{camp}/day", headers=await rig.login("dayagent"))
+    assert 403 == r.status_code
+    assert 401 == (await rig.client.get(f"{V1}/campaigns/{camp}/day")).status_code

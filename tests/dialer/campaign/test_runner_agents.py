@@ -1,4 +1,5 @@
-"""The agent interface through the runner: preview modes, callbacks, negotiated logout.
+"""The agent interface through the runner: preview modes, callbacks, negotiated logout, the
+agents' time per minute (the wallboard's talk share).
 
 Real PostgreSQL and the simulated PBX over TCP, as in test_runner.py.
 """
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import time
 from collections.abc import Callable
 
 from dialer.agents.state import AgentState
@@ -192,3 +194,41 @@ async def test_agent_who_sets_no_disposition_gets_the_default(store: Store) -> N
                 return (await store.get_contact(cid)).status == "Sukces"
 
             await wait_for(settled)
+
+
+async def test_logged_in_and_talking_time_reach_the_store_by_the_runners_end(store: Store) -> None:
+    """The agents' time per minute (the wallboard's talk share over the day, dialer.campaign.occupancy)."""
+    camp = await _campaign(store, "q-occ", DialingMode.PREVIEW)
+    cid = await store.add_contact(camp, ["+1005550291"])
+    await store.create_agent("oc1")
+    await store.create_agent("oc2")  # logged in, never talks
+    campaign = await store.get_campaign(camp)
+    began = time.time()
+    async with pbx_rig("q-occ") as rig:
+        runner = make_runner(campaign, store, rig, settings=SETTINGS)
+        async with running(runner):
+            await runner.agents.login("oc1", agent_interface(1))
+            await runner.agents.login("oc2", agent_interface(2))
+            await runner.agents.request_record("oc1")
+            await wait_for(_state(runner, "oc1", AgentState.OFFERED))
+            await runner.agents.accept("oc1")
+            await wait_for(_state(runner, "oc1", AgentState.WRAP_UP))
+            await runner.agents.set_disposition("oc1", Disposition("Sukces"))
+
+            async def settled() -> bool:
+                return (await store.get_contact(cid)).status == "Sukces"
+
+            await wait_for(settled)
+    ended = time.time()
+    rows = await store.pool.fetch(
+        "SELECT minute, logged_in_s, talking_s FROM campaign_occupancy WHERE campaign_id = $1", campaign.id
+    )
+    logged_in = sum(r["logged_in_s"] for r in rows)
+    talking = sum(r["talking_s"] for r in rows)
+    # two agents for (nearly) the whole run, one of them talking for part of it
+    assert 0 < talking < logged_in / 2
+    assert logged_in <= 2 * (ended - began) + 0.5
+    first, last = (dt.datetime.fromtimestamp(t, dt.UTC) for t in (began - 60, ended))
+    assert all(first <= r["minute"] <= last for r in rows)
+    chart = await store.day_chart(camp, timezone="UTC")
+    assert sum(p.talking_s for p in chart.points) == talking

@@ -2,15 +2,18 @@
 // of the stream (once a second): agents by state with each agent's time in state, calls
 // ringing, customers waiting and calls connected, the abandon rate of each window beside the
 // campaign's cap as a gauge, dial level and the predictive fallback, hopper depth, calls by
-// outcome today, and this screen's own chart of the abandon rate and the talk share since it
-// was opened. Each card has the campaign's start / pause / stop and its mode; campaigns this
-// engine does not run are listed below the cards with the same controls (their state polled
-// from the API every few seconds).
+// outcome today, and the chart of the day: the abandon rate over the trailing hour (with the
+// cap) and the talk share, per quarter hour since the first agent logged in today. Each card
+// has the campaign's start / pause / stop and its mode; campaigns this engine does not run
+// are listed below the cards with the same controls (their state polled from the API every
+// few seconds).
 //
 // The calls by outcome are today's, from the database (GET /campaigns/{c}/figures, polled
 // with the states): the stream's tally counts since the runner started, which a restart or a
 // second engine would make wrong, and reading the database every second for every screen is
-// not worth it.
+// not worth it. The day chart is the database's too (GET /campaigns/{c}/day: calls by their
+// end, agent time as the runners write it every half minute), read every 15 seconds, so a
+// screen opened in the afternoon shows the morning.
 
 import { api, explain, openEvents } from './api.js';
 import { clock, h, percent } from './dom.js';
@@ -18,8 +21,8 @@ import { label, t } from './i18n.js';
 
 const STATES = ['ready', 'reserved', 'offered', 'talking', 'wrap_up', 'paused'];
 const WINDOWS = ['1h', '24h', '30d'];
-const HISTORY = 600; // samples kept per campaign for the chart (10 minutes at one a second)
-const MIN_SPAN = 60; // the chart's x axis spans at least a minute
+const DAY_EVERY = 5; // the day chart is read at every fifth poll (15 s)
+const QUARTERS = 4; // quarter hours in an hour (the day chart's points)
 const SVG = 'http://www.w3.org/2000/svg';
 const MODES = ['preview', 'push_preview', 'progressive', 'predictive'];
 const VERBS = { start: 'running', pause: 'paused', stop: 'stopped' };
@@ -34,8 +37,9 @@ export function mount(root) {
   const message = h('p', { class: 'message', role: 'status', id: 'wall-message' });
   const others = h('section', { class: 'panel', id: 'wall-others', hidden: true });
   root.replaceChildren(h('h1', {}, t('nav.wallboard'), ' ', status), message, cards, others);
-  const history = new Map();
+  const days = new Map(); // campaign -> its day chart, polled
   const today = new Map(); // campaign -> its outcomes_today, polled
+  let polls = 0;
   const controls = new Controls(message, () => poll());
   let shown = [];
   const stream = openEvents((name, data) => {
@@ -49,9 +53,9 @@ export function mount(root) {
         : [h('p', { class: 'muted' }, t('wall.none'))]));
     }
     shown = campaigns.map((f) => f.campaign);
-    if (changed) outcomes();
+    if (changed) { outcomes(); charts(); }
     for (const f of campaigns) {
-      const [title, body] = card(f, remember(history, f), today.get(f.campaign));
+      const [title, body] = card(f, days.get(f.campaign), today.get(f.campaign));
       const el = cards.querySelector(`section[data-campaign="${CSS.escape(f.campaign)}"]`);
       el.firstElementChild.replaceChildren(title);
       el.lastElementChild.replaceChildren(...body.flat(Infinity));
@@ -61,6 +65,17 @@ export function mount(root) {
   async function poll() {
     try { controls.update(await api('GET', '/campaigns')); controls.rest(others, shown); } catch (err) { /* the stream shows the connection */ }
     await outcomes();
+    // every fifth poll, or at each while a chart is still empty (the runners write every 30 s)
+    if (++polls % DAY_EVERY === 0 || shown.some((name) => !days.get(name)?.points?.some((p) => p.logged_in_s > 0))) {
+      await charts();
+    }
+  }
+  async function charts() {
+    await Promise.all(shown.map(async (name) => {
+      try {
+        days.set(name, await api('GET', `/campaigns/${encodeURIComponent(name)}/day`));
+      } catch (err) { /* shown again at the next read */ }
+    }));
   }
   async function outcomes() {
     await Promise.all(shown.map(async (name) => {
@@ -154,16 +169,6 @@ class Controls {
   }
 }
 
-function remember(history, f) {
-  const list = history.get(f.campaign) || [];
-  const by = f.agents_by_state || {};
-  const working = STATES.reduce((n, s) => n + (by[s] || 0), 0);
-  list.push({ abandon: f.abandon_rates?.['1h'] ?? f.abandon_rate, talk: working ? (by.talking || 0) / working : 0 });
-  if (list.length > HISTORY) list.shift();
-  history.set(f.campaign, list);
-  return list;
-}
-
 function gauge(window, rate, cap) {
   const scale = Math.max(cap * 2, rate, 0.0001);
   const level = rate > cap ? 'over' : rate > cap * 0.8 ? 'near' : 'ok';
@@ -175,26 +180,65 @@ function gauge(window, rate, cap) {
     h('span', { class: `gauge-value ${level}` }, percent(rate)));
 }
 
-function chart(samples) {
-  const w = 300, hgt = 60;
+// The day chart: per quarter hour, from the hour the first agent logged in (or the first call
+// ended) to now, the talk share (0-100 %) and the abandon rate over the trailing hour against
+// the cap (the scale is twice the cap, or the highest rate if higher); hours below, in the
+// campaign's time zone; and the day's totals.
+function dayChart(day, cap) {
+  const points = day?.points || [];
+  let first = points.findIndex((p) => p.logged_in_s > 0 || p.live > 0);
+  if (first < 0) return [h('p', { class: 'muted day-empty' }, t(day ? 'wall.day_empty' : 'wall.waiting'))];
+  first -= first % QUARTERS; // from the start of that hour (the day starts at midnight)
+  const span = Math.max(points.length - first, QUARTERS);
+  const shown = points.slice(first);
+  const w = 300, hgt = 60, pad = 3;
+  const top = Math.max(2 * cap, ...shown.map((p) => p.abandon_rate_1h ?? 0), 0.001);
+  const x = (i) => ((i + 0.5) * w) / span;
+  const y = (v, scale) => hgt - pad - ((hgt - 2 * pad) * Math.min(v, scale)) / scale;
   const svg = document.createElementNS(SVG, 'svg');
   svg.setAttribute('viewBox', `0 0 ${w} ${hgt}`);
-  svg.setAttribute('class', 'chart');
-  svg.setAttribute('preserveAspectRatio', 'none'); // time runs across the whole width
-  const line = (key, cls, top) => {
+  svg.setAttribute('class', 'chart day');
+  svg.setAttribute('preserveAspectRatio', 'none'); // the day runs across the whole width
+  const line = (cls, coords) => {
     const p = document.createElementNS(SVG, 'polyline');
-    const step = w / Math.max(MIN_SPAN, samples.length - 1);
-    p.setAttribute('points', samples.map((s, i) => `${(i * step).toFixed(1)},${(hgt - (hgt * Math.min(s[key], top)) / top).toFixed(1)}`).join(' '));
+    p.setAttribute('points', coords.map(([px, py]) => `${px.toFixed(1)},${py.toFixed(1)}`).join(' '));
     p.setAttribute('class', cls);
     svg.append(p);
   };
-  line('talk', 'talk', 1);
-  line('abandon', 'abandon', 0.1);
-  return svg;
+  // a line per run of quarters that have a value (none while nobody was logged in)
+  const series = (cls, value, scale) => {
+    let run = [];
+    shown.forEach((p, i) => {
+      const v = value(p);
+      if (v === null || v === undefined) { if (run.length) line(cls, run); run = []; return; }
+      run.push([x(i), y(v, scale)]);
+    });
+    if (run.length) line(cls, run.length === 1 ? [[run[0][0] - 1, run[0][1]], [run[0][0] + 1, run[0][1]]] : run);
+  };
+  line('cap', [[0, y(cap, top)], [w, y(cap, top)]]);
+  series('talk', (p) => p.talk_share, 1);
+  series('abandon', (p) => p.abandon_rate_1h, top);
+  const hours = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', timeZone: day.timezone });
+  const every = QUARTERS * Math.ceil(span / QUARTERS / 8); // at most 8 labels
+  const ticks = [];
+  for (let i = 0; i < span; i += every) {
+    const at = shown[i] ? new Date(shown[i].start) : new Date(new Date(shown[0].start).getTime() + i * 900000);
+    ticks.push(h('span', { style: `left:${(100 * i) / span}%` }, hours.format(at)));
+  }
+  const sum = (key) => shown.reduce((n, p) => n + p[key], 0);
+  const logged = sum('logged_in_s'), live = sum('live'), abandoned = sum('abandoned');
+  return [svg, h('div', { class: 'chart-hours' }, ticks),
+    h('p', { class: 'legend' },
+      h('span', { class: 'talk' }, t('wall.talk_share')), ' ',
+      h('span', { class: 'abandon' }, t('wall.abandon_trailing', { scale: percent(top) })), ' ',
+      h('span', { class: 'cap' }, t('wall.cap', { cap: percent(cap) }))),
+    h('p', { class: 'day-totals' },
+      h('span', { dataset: { total: 'talk_share' } }, t('wall.day_talk', { share: logged ? percent(sum('talking_s') / logged) : '–' })), ' · ',
+      h('span', { dataset: { total: 'abandons' } }, t('wall.day_abandons', { abandoned, live, rate: live ? percent(abandoned / live) : '–' })))];
 }
 
 // A card's title and its body (the campaign's controls sit between them, never redrawn).
-function card(f, samples, today) {
+function card(f, day, today) {
   const by = f.agents_by_state || {};
   const outcomes = Object.entries(today || {}).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
   const cap = f.abandon_cap ?? 0.03;
@@ -222,8 +266,7 @@ function card(f, samples, today) {
     h('div', { class: 'two' },
       h('div', {}, h('h3', {}, t('wall.outcomes_today')),
         h('table', { class: 'grid outcomes' }, h('tbody', {}, outcomes.map(([o, n]) => h('tr', { dataset: { outcome: o } }, h('td', {}, label('outcome', o)), h('td', { class: 'num' }, n)))))),
-      h('div', {}, h('h3', {}, t('wall.chart')), chart(samples),
-        h('p', { class: 'legend' }, h('span', { class: 'talk' }, t('wall.talk_share')), ' ', h('span', { class: 'abandon' }, t('wall.abandon_1h')))))]];
+      h('div', { class: 'day-chart' }, h('h3', {}, t('wall.chart')), dayChart(day, cap)))]];
 }
 
 function figure(key, value, note, name) {
