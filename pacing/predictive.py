@@ -97,6 +97,12 @@ _RING_STEP_S, _RING_ROWS_S = 0.25, 90.0
 _WRAP_QUANTILE_Z = np.array([-1.2815516, -0.5244005, 0.0, 0.5244005, 1.2815516])
 _CHECKPOINTS_S = np.array([0.0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 14, 16, 18, 20, 22, 24, 27, 30, 34,
                            40])
+# Each talk row plus each checkpoint is a multiple of the first, each wrap row plus each
+# checkpoint of the second (``_residual_on_grid``).
+_TALK_GRID_S, _WRAP_GRID_S = 1.0, 0.5
+for _step, _grid in ((_TALK_STEP_S, _TALK_GRID_S), (_WRAP_STEP_S, _WRAP_GRID_S)):
+    if any((v / _grid) % 1 for v in (_step, *_CHECKPOINTS_S)):
+        raise AssertionError("the forecast table steps and checkpoints must be multiples of their grid")
 
 
 @dataclass(frozen=True, slots=True)
@@ -376,9 +382,9 @@ class PredictivePolicy:
         # The agent is free once the rest of the talk and a whole wrap are over: average the
         # residual over equal-probability points of the wrap distribution (mid-quantiles).
         wraps = wrap_k * np.exp(st.wrap_time.mu + st.wrap_time.sigma * _WRAP_QUANTILE_Z)
-        f_talk = np.mean([_residual_cdf(talk, talk + ts + (limit - w), talk_cdf) for w in wraps], axis=0)
+        f_talk = _residual_on_grid(talk, ts, [limit - w for w in wraps], talk_cdf, _TALK_GRID_S)
         wrap = np.arange(0.0, _WRAP_ROWS_S, _WRAP_STEP_S)[:, None]
-        f_wrap = _residual_cdf(wrap, wrap + ts + limit, wrap_cdf)
+        f_wrap = _residual_on_grid(wrap, ts, [limit], wrap_cdf, _WRAP_GRID_S)
         age = np.arange(0.0, _RING_ROWS_S, _RING_STEP_S)[:, None]
         mu_a, sg_a = st.answer_time.mu, st.answer_time.sigma
         fa = lognormal_cdf(age, mu_a, sg_a)
@@ -502,9 +508,40 @@ def _rows(elapsed_s: tuple[float, ...], step_s: float, n_rows: int) -> np.ndarra
     return np.minimum(idx, n_rows - 1, out=idx)
 
 
-def _residual_cdf(elapsed: np.ndarray, x: np.ndarray, cdf: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
-    """P(T <= x | T > elapsed) for T with the given cdf, as an array broadcast over both."""
+def _residual_on_grid(
+    elapsed: np.ndarray,
+    ts: np.ndarray,
+    offsets: list[float],
+    cdf: Callable[[np.ndarray], np.ndarray],
+    unit: float,
+) -> np.ndarray:
+    """The mean over ``offsets`` of P(T <= elapsed + ts + offset | T > elapsed) for T with the
+    given cdf, broadcast over ``elapsed`` (a column) and ``ts`` (a row), with ``cdf`` evaluated
+    once per distinct ``elapsed + ts`` instead of once per cell.
+
+    Why: rebuilding the tables was the whole tail of the decision's latency (a rebuild took
+    about 31 ms, once a minute, inside a decision; issue 12). Rows are a fixed step apart and
+    the checkpoints are whole seconds, so ``elapsed + ts`` takes few distinct values on a grid
+    of ``unit`` seconds (7,239 for the 82,800 cells of the talk table); each is a multiple of a
+    power of two, so ``grid + offset`` is the very float the cell would have added up, and the
+    table is the same to the last bit as the cell-by-cell one it replaced
+    (``tests/pacing/test_forecast_tables.py`` compares).
+    """
+    cells = elapsed + ts  # exact: multiples of unit
+    index = (cells * (1.0 / unit)).astype(np.intp)
+    grid = np.arange(int(index.max()) + 1) * unit
     f_e = cdf(elapsed)
-    f_x = cdf(x)
-    out = (f_x - f_e) / np.maximum(1.0 - f_e, 1e-9)
-    return np.clip(out, 0.0, 1.0)
+    denominator = np.maximum(1.0 - f_e, 1e-9)
+    total: np.ndarray | None = None
+    cell = np.empty(cells.shape)
+    for offset in offsets:
+        np.take(cdf(grid + offset), index, out=cell)
+        np.subtract(cell, f_e, out=cell)
+        np.divide(cell, denominator, out=cell)
+        np.clip(cell, 0.0, 1.0, out=cell)
+        if total is None:
+            total = cell.copy()
+        else:
+            total += cell
+    assert total is not None, "at least one offset"
+    return total / len(offsets)
