@@ -15,7 +15,8 @@ the API's load on the same machine at the same time:
    :meth:`Agent.act`).
 
 Reported: p50/p99 of agent actions (``POST .../pause`` and ``.../ready``) and state reads
-(``GET /agents/{agent}``), each on a fresh connection, p50/p99 of event delivery (request
+(``GET /agents/{agent}``), each agent's on the one connection it keeps as a browser does
+(``--fresh-connections``: a new one for every request, as before), p50/p99 of event delivery (request
 sent to the matching ``state`` event read from the agent's stream), and per phase the
 attempts placed per second, the runner's decision latency
 (``dialer_decision_latency_seconds``: mean, and p99 as the first bucket holding 99 %) and
@@ -328,6 +329,51 @@ async def _request(port: int, method: str, path: str, headers: dict[str, str], b
     return data
 
 
+class KeptConnection:
+    """An agent's browser connection: HTTP/1.1 requests one after another on one socket.
+
+    Browsers keep their connection to the console's server open between clicks (the server
+    keeps it 75 s, ``dialer.api.server``); a fresh connection per request (``_request``,
+    ``--fresh-connections``) makes the engine's loop accept and close one for every request,
+    which is the benchmark's, not the agents', cost. Responses are read by their
+    ``Content-Length`` (the API's JSON answers have one); a connection the server closed is
+    opened again once.
+    """
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self._streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+        self.opened = 0  # connections opened (1 while the server keeps it)
+
+    async def request(self, method: str, path: str, headers: dict[str, str], body: bytes = b"") -> bytes:
+        for attempt in (1, 2):
+            if self._streams is None:
+                self._streams = await asyncio.open_connection("127.0.0.1", self.port)
+                self.opened += 1
+            reader, writer = self._streams
+            lines = [f"{method} {path} HTTP/1.1", "Host: bench", f"Content-Length: {len(body)}"]
+            lines += [f"{k}: {v}" for k, v in headers.items()]
+            try:
+                writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = next(
+                    (int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+                     if line.lower().startswith(b"content-length:")),
+                    0,
+                )  # fmt: skip
+                return head + await reader.readexactly(length)
+            except (asyncio.IncompleteReadError, ConnectionError):
+                self.close()
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        if self._streams is not None:
+            self._streams[1].close()
+            self._streams = None
+
+
 def _status(response: bytes) -> int:
     return int(response.split(b" ", 2)[1])
 
@@ -349,9 +395,10 @@ class Agent:
     ``missed``.
     """
 
-    def __init__(self, name: str, port: int, think_s: float) -> None:
+    def __init__(self, name: str, port: int, think_s: float, fresh: bool = False) -> None:
         self.name = name
         self.port = port
+        self.kept = None if fresh else KeptConnection(port)
         self.headers: dict[str, str] = {}
         self.seen: list[tuple[float, tuple[object, ...]]] = []  # (read at, signature) of state events
         self.news = asyncio.Event()
@@ -408,6 +455,11 @@ class Agent:
                 self.missed += 1
                 return
 
+    async def _send(self, method: str, path: str) -> bytes:
+        if self.kept is None:
+            return await _request(self.port, method, path, self.headers)
+        return await self.kept.request(method, path, self.headers)
+
     async def act(self, until: float) -> None:
         """Pause and at once get ready again, each followed by a state read, then think.
 
@@ -422,14 +474,12 @@ class Agent:
             await asyncio.sleep(self.think_s * float(self.rng.uniform(0, 2)))  # people are not in step
             for action in ("pause", "ready"):
                 t0 = time.perf_counter()
-                response = await _request(
-                    self.port, "POST", f"/api/v1/agents/{self.name}/{action}", self.headers
-                )
+                response = await self._send("POST", f"/api/v1/agents/{self.name}/{action}")
                 self.actions.append(time.perf_counter() - t0)
                 if _status(response) == 200:
                     await self._delivered(t0, response)
                 t1 = time.perf_counter()
-                await _request(self.port, "GET", f"/api/v1/agents/{self.name}", self.headers)
+                await self._send("GET", f"/api/v1/agents/{self.name}")
                 self.reads.append(time.perf_counter() - t1)
             await asyncio.sleep(self.think_s)  # a person does not click faster
 
@@ -442,7 +492,9 @@ async def client(args: argparse.Namespace) -> None:
     """The load client: agents log in, wait, open their streams, wait, act; the samples as JSON."""
     lag = LoopLag()
     lag.start()
-    agents = [Agent(f"a{i:03d}", args.client, args.think_s) for i in range(args.agents)]
+    agents = [
+        Agent(f"a{i:03d}", args.client, args.think_s, args.fresh_connections) for i in range(args.agents)
+    ]
     gate = asyncio.Semaphore(8)  # Argon2 is CPU: a few logins at once
 
     async def start(agent: Agent) -> None:
@@ -532,6 +584,7 @@ async def run(args: argparse.Namespace) -> None:
             load = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "benchmarks.api", "--client", str(app.api_server.port),
                 "--agents", str(len(names)), "--phase-s", str(args.phase_s), "--think-s", str(args.think_s),
+                *(["--fresh-connections"] if args.fresh_connections else []),
                 stdout=asyncio.subprocess.PIPE, limit=1 << 26,  # the samples come as one line
             )  # fmt: skip
             await _line(load, "logged_in")
@@ -639,6 +692,8 @@ def main() -> None:
     p.add_argument("--time-scale", type=float, default=0.03, help="the simulated PBX's time scale")
     p.add_argument("--seed", type=int, default=9)
     p.add_argument("--stalls", action="store_true", help="sample the engine loop's stack while it is late")
+    p.add_argument("--fresh-connections", action="store_true",
+                   help="a new connection for every request (default: each agent keeps one, as browsers do)")
     p.add_argument("--dsn", help="a PostgreSQL DSN (default: the embedded server in a fresh home)")
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--client", type=int, metavar="PORT", help=argparse.SUPPRESS)  # the load client process

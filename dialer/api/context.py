@@ -51,10 +51,15 @@ class TokenCache:
     round trip on the pool the engine dials with. Only positive answers are kept, for at most
     ``ttl_s`` of the clock: a token revoked or a user removed through this API is forgotten at
     once (:meth:`forget`, :meth:`clear`); one revoked, expired or removed behind its back
-    (another engine process, the CLI, the passing of its expiry) is refused within ``ttl_s``.
+    (another engine process, the CLI, the passing of its expiry) is refused within ``ttl_s``,
+    or within the event hub's ``recheck_s`` (10 s) if it has an open event stream: the hub's
+    check of the streams' tokens puts them back fresh, or forgets them. That check is also
+    why ``ttl_s`` is 30 s, three checks: with 5 s, an agent who clicked again after more than
+    5 s (most clicks of ``benchmarks/api.py``'s agents, 2-6 s apart, and of real ones) waited
+    for a database read on the engine's busy pool, the 50-100 ms tail of an action.
     """
 
-    def __init__(self, ttl_s: float = 5.0, max_entries: int = 10_000) -> None:
+    def __init__(self, ttl_s: float = 30.0, max_entries: int = 10_000) -> None:
         self.ttl_s = ttl_s
         self._max = max_entries
         self._entries: dict[bytes, tuple[User, float]] = {}

@@ -119,11 +119,16 @@ class EventHub:
         subs = list(ctx.streams.all)
         if not subs:
             return
+        epoch, now_s = ctx.tokens.epoch, ctx.clock.now()
         live = await ctx.store.live_tokens(sorted({s.token_hash for s in subs}), ctx.clock.utcnow())
+        if ctx.tokens.epoch == epoch:  # no logout or user change meanwhile
+            for token_hash, user in live.items():  # an open stream's token never waits for a read
+                ctx.tokens.put(token_hash, user, now_s)
         agents = sorted({s.watcher.agent for s in subs if s.watcher is not None})
         assigned = await ctx.store.agents_campaigns(agents) if agents else {}
         for sub in subs:
             if sub.token_hash not in live:
+                ctx.tokens.forget(sub.token_hash)
                 sub.expired = True
                 sub.wake.set()
             elif sub.watcher is not None and sub.watcher.agent in assigned:

@@ -39,6 +39,7 @@ __all__ = ["ApiServer", "build_api_server"]
 # uvicorn's default: connections the kernel holds until the loop accepts them (the socket's
 # own default, 128, is fewer than the agents of one engine opening requests at once; a full
 # queue drops the connection attempt, which the client retries a second or more later).
+_KEEP_ALIVE_S = 75  # seconds an idle connection stays open
 _BACKLOG = 2048
 
 
@@ -79,6 +80,10 @@ class ApiServer:
             timeout_graceful_shutdown=2,
             proxy_headers=False,
             backlog=_BACKLOG,
+            # A browser keeps its connection between an agent's clicks; uvicorn's default (5 s)
+            # closed it between most of them, and each click then paid a new connection on
+            # the loop that dials (issue 9's action tail).
+            timeout_keep_alive=_KEEP_ALIVE_S,
         )
         self._server = _EmbeddedServer(config)
         self._tasks = [

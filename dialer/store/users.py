@@ -221,16 +221,18 @@ class Users(PoolNoun):
             out[r["agent"]].append(r["name"])
         return out
 
-    async def live_tokens(self, token_hashes: Sequence[bytes], at: dt.datetime) -> set[bytes]:
-        """Which of ``token_hashes`` are live (not expired, not revoked, their user still there):
-        the event streams' periodic check, one round trip for them all."""
+    async def live_tokens(self, token_hashes: Sequence[bytes], at: dt.datetime) -> dict[bytes, User]:
+        """Which of ``token_hashes`` are live (not expired, not revoked, their user still there)
+        and whose: the event streams' periodic check, one round trip for them all, which also
+        keeps the API's token cache fresh for the tokens of open streams."""
         rows = await self.pool.fetch(
-            """SELECT t.token_hash FROM api_tokens t JOIN users u ON u.id = t.user_id
+            """SELECT u.id, u.name, u.role, u.created_at, a.name AS agent_name, t.token_hash
+               FROM api_tokens t JOIN users u ON u.id = t.user_id LEFT JOIN agents a ON a.id = u.agent_id
                WHERE t.token_hash = ANY($1::bytea[]) AND t.revoked_at IS NULL AND t.expires_at > $2""",
             list(token_hashes),
             at,
         )
-        return {bytes(r["token_hash"]) for r in rows}
+        return {bytes(r["token_hash"]): _user_from(r) for r in rows}
 
     async def list_agents(self) -> list[Agent]:
         """Every agent row (for user administration and the agent picker)."""

@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from dialer.api.passwords import hash_token
 from dialer.model import DialingMode
 from tests.dialer.api.conftest import EventLog, Rig, wait_for
 
@@ -250,3 +251,28 @@ async def test_two_streams_of_one_agent_hear_each_action_and_a_revoked_token_end
             what="both streams told the token is gone",
         )
         assert (200, 200) == (first.status, second.status)
+
+
+async def test_an_open_streams_token_stays_cached_and_one_revoked_behind_the_apis_back_is_dropped(
+    rig: Rig,
+) -> None:
+    await rig.agent_user("ida", "Local/agent7@sim-agents")
+    await rig.campaign("CACHED", "q-other", DialingMode.PREVIEW, agents=("ida",))
+    ida = await rig.login("ida")
+    assert rig.app.api_server is not None
+    rig.app.api_server.hub.recheck_s = 0.2  # the token check, every 10 s in service
+    ctx = rig.app.api_server.ctx
+    ctx.tokens.ttl_s = 0.6  # 30 s in service: three checks
+    token_hash = hash_token(ida["Authorization"].removeprefix("Bearer "))
+    async with EventLog(rig, ida) as log:
+        assert 200 == (await rig.client.get("/api/v1/me", headers=ida)).status_code
+        began = ctx.clock.now()
+        await wait_for(lambda: ctx.clock.now() - began > 3 * ctx.tokens.ttl_s, what="three lifetimes")
+        # the hub's checks put the streamed token back fresh: the next click reads no database
+        assert ctx.tokens.get(token_hash, ctx.clock.now()) is not None
+        # revoked as the CLI or another engine would: gone from the cache and the stream at the next check
+        assert await rig.store.revoke_token(token_hash, dt.datetime.now(dt.UTC))
+        await wait_for(lambda: bool(log.named("token_expired")), what="the stream told the token is gone")
+        assert ctx.tokens.get(token_hash, ctx.clock.now()) is None
+    r = await rig.client.get("/api/v1/me", headers=ida)
+    assert (401, "unauthorized") == (r.status_code, r.json()["error"])
