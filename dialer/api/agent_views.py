@@ -52,9 +52,11 @@ def call_contact(runner: CampaignRunner, view: AgentView) -> int | None:
 def campaign_state(runner: CampaignRunner, agent: str) -> AgentCampaignState:
     view = runner.agents.view(agent)
     countdown = view.pending_logout
-    wrap_left = None
+    wrap_left = wrap_default = None
     if view.state is BoardState.WRAP_UP:
         wrap_left = max(0.0, runner.board.timers.disposition_timeout_s - view.in_state_s)
+        # what DispositionWriter applies when the time runs out
+        wrap_default = runner.settings.default_disposition or runner.campaign.default_disposition
     return AgentCampaignState(
         campaign=runner.campaign.name,
         mode=runner.campaign.mode.value,
@@ -66,6 +68,7 @@ def campaign_state(runner: CampaignRunner, agent: str) -> AgentCampaignState:
         if countdown is None
         else LogoutCountdownOut(waiting_for=countdown.waiting_for.value, remaining_s=countdown.remaining_s),
         wrap_up_left_s=wrap_left,
+        wrap_up_default=wrap_default,
         offered_contact=view.contact
         if view.state is BoardState.OFFERED and isinstance(view.contact, int)
         else None,

@@ -144,6 +144,9 @@ class AgentCampaignState(BaseModel):
     pending_pause: bool
     logout: LogoutCountdownOut | None
     wrap_up_left_s: float | None = Field(description="seconds before the default disposition")
+    wrap_up_default: str | None = Field(
+        default=None, description="the status the default disposition sets (in wrap-up; None: none set)"
+    )
     offered_contact: int | None
     call_contact: int | None
 

@@ -166,7 +166,8 @@ class AgentWatcher:
         wrapping = {c.campaign for c in state.campaigns if c.wrap_up_left_s is not None}
         for c in state.campaigns:
             if c.wrap_up_left_s is not None and (tick or c.campaign not in self._wrapping):
-                out.append(sse("wrap_up", {"campaign": c.campaign, "left_s": round(c.wrap_up_left_s, 1)}))
+                out.append(sse("wrap_up", {"campaign": c.campaign, "left_s": round(c.wrap_up_left_s, 1),
+                                           "status": c.wrap_up_default}))
         self._wrapping = wrapping
         if out:
             yield out

@@ -55,7 +55,8 @@ async def test_preview_dial_answer_and_personal_callback_on_a_new_number(console
     await page.fill("#edit-name", "Jan Nowak-Kowalski")
     await page.click("#edit-save")
     await expect(page.locator("#contact .contact-name")).to_contain_text("Jan Nowak-Kowalski")
-    await expect(page.locator("#wrap-timer")).to_contain_text("Default disposition in")
+    default = (await rig.store.get_campaign("PREV")).default_disposition
+    await expect(page.locator("#wrap-timer")).to_contain_text(f"Default disposition “{default}” in")
     # the disposition: a personal callback tomorrow on a new mobile number, 09:00-17:00
     await page.locator("#disposition label.choice", has_text="Oddzwonić").click()
     await page.check("#cb-wanted")

@@ -113,6 +113,8 @@ async def test_progressive_call_screen_pop_and_personal_callback_on_a_new_number
     assert "state" == names[0]  # the current state first
     assert log.named("call") and cid == log.named("call")[0]["contact"]["id"]
     assert log.named("wrap_up") and 0 < log.named("wrap_up")[0]["left_s"] <= 30
+    default = (await rig.store.get_campaign("PROG")).default_disposition
+    assert default and default == log.named("wrap_up")[0]["status"]  # what the timeout will set
 
 
 async def test_preview_request_see_dial_and_dispose(rig: Rig) -> None:

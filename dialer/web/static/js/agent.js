@@ -108,7 +108,7 @@ class Desk {
       this.notice(t('notice.call', { name: data.contact.name || data.contact.id, campaign: data.campaign }));
       this.renderWork();
     } else if (name === 'wrap_up') {
-      this.wrap = { left: data.left_s, at: performance.now() };
+      this.wrap = { left: data.left_s, status: data.status, at: performance.now() };
     } else if (name === 'logout') {
       this.logout = { remaining: data.remaining, at: performance.now() };
       this.tick();
@@ -242,9 +242,9 @@ class Desk {
       box.hidden = true;
     }
     if (this.el.wrap) {
-      this.el.wrap.textContent = this.wrap
-        ? t('wrap.left', { time: clock(Math.ceil(Math.max(0, this.wrap.left - (performance.now() - this.wrap.at) / 1000))) })
-        : '';
+      const time = this.wrap ? clock(Math.ceil(Math.max(0, this.wrap.left - (performance.now() - this.wrap.at) / 1000))) : '';
+      this.el.wrap.textContent = !this.wrap ? ''
+        : this.wrap.status ? t('wrap.left_status', { time, status: this.wrap.status }) : t('wrap.left', { time });
     }
   }
 
