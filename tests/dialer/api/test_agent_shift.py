@@ -80,6 +80,11 @@ async def test_progressive_call_screen_pop_and_personal_callback_on_a_new_number
         assert (422, "invalid_input", "status") == (r.status_code, r.json()["error"], r.json()["field"])
         assert "wrap_up" == (await _state(rig, headers, "anna"))["campaigns"][0]["state"]  # nothing was set
         due = dt.datetime.now(WARSAW) + dt.timedelta(seconds=2)
+        # the new number's window: from an hour ago to two hours ahead in the contact's zone
+        # (it wraps midnight near the day's end), so the callback is due inside it
+        opens, closes = (
+            (due + dt.timedelta(hours=k)).time().replace(second=0, microsecond=0) for k in (-1, 2)
+        )
         body = {
             "status": "Oddzwonić",
             "at": due.replace(tzinfo=None).isoformat(timespec="seconds"),
@@ -89,8 +94,8 @@ async def test_progressive_call_screen_pop_and_personal_callback_on_a_new_number
                 "new_number": {
                     "number": "+48 600 123 456",
                     "kind": "mobile",
-                    "window_start": "00:00",
-                    "window_end": "23:59",
+                    "window_start": opens.strftime("%H:%M"),
+                    "window_end": closes.strftime("%H:%M"),
                 },
             },
         }
@@ -108,13 +113,43 @@ async def test_progressive_call_screen_pop_and_personal_callback_on_a_new_number
         await wait_for(called_back, what="the callback dialled on the new number for anna")
         contact = await rig.store.get_contact(cid)
         new = [p for p in contact.phones if p.e164 == "+48600123456"]
-        assert 1 == len(new) and "mobile" == new[0].kind and dt.time(0) == new[0].window_start
+        assert [("mobile", opens, closes)] == [(p.kind, p.window_start, p.window_end) for p in new]
+        [dialled] = [a for a in await rig.store.contact_attempts(cid) if a.e164 == "+48600123456"]
+        local = dialled.started_at.astimezone(WARSAW).time()
+        inside = opens <= local < closes if opens < closes else (local >= opens or local < closes)
+        assert inside and dialled.started_at >= due.astimezone(dt.UTC) - dt.timedelta(seconds=1), dialled
     names = [name for name, _ in log.events]
     assert "state" == names[0]  # the current state first
     assert log.named("call") and cid == log.named("call")[0]["contact"]["id"]
     assert log.named("wrap_up") and 0 < log.named("wrap_up")[0]["left_s"] <= 30
     default = (await rig.store.get_campaign("PROG")).default_disposition
     assert default and default == log.named("wrap_up")[0]["status"]  # what the timeout will set
+
+
+async def test_predictive_call_reaches_the_agent_with_its_screen_pop_and_disposition(rig: Rig) -> None:
+    cid, headers = await rig.one_contact(
+        "iga", "PRED", "q-prog", DialingMode.PREDICTIVE, "+1005550111", "Olga Wiśniewska", city="Gdańsk"
+    )
+    async with EventLog(rig, headers) as log:
+        assert 200 == (await rig.client.post("/api/v1/agents/iga/login", headers=headers)).status_code
+        state = await _wait_state(rig, headers, "iga", "talking", "wrap_up")
+        assert "predictive" == state["campaigns"][0]["mode"]
+        r = await rig.client.get("/api/v1/agents/iga/call", headers=headers)
+        assert 200 == r.status_code, r.text
+        pop = r.json()
+        assert (cid, "Olga Wiśniewska", {"city": "Gdańsk"}) == (pop["id"], pop["name"], pop["fields"])
+        await _wait_state(rig, headers, "iga", "wrap_up")
+        sold_body = {"status": "Sprzedane"}
+        r = await rig.client.post("/api/v1/agents/iga/disposition", headers=headers, json=sold_body)
+        assert 200 == r.status_code, r.text
+
+        async def sold() -> bool:
+            return (await rig.store.get_contact(cid)).status == "Sprzedane"
+
+        await wait_for(sold, what="the disposition written")
+    assert cid == log.named("call")[0]["contact"]["id"]
+    [attempt] = await rig.store.contact_attempts(cid)
+    assert ("answered", (await rig.store.get_agent("iga")).id) == (attempt.outcome.value, attempt.agent_id)
 
 
 async def test_preview_request_see_dial_and_dispose(rig: Rig) -> None:
