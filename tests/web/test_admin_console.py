@@ -174,7 +174,9 @@ async def test_an_admin_creates_a_user_and_a_supervisor_cannot(console: Console)
     assert "x" not in [u.name for u in await rig.store.list_users()]
 
 
-async def test_schedules_statuses_agents_and_do_not_call_in_polish(console: Console, tmp_path: Path) -> None:
+async def test_schedules_statuses_a_transfer_agents_and_do_not_call_in_polish(
+    console: Console, tmp_path: Path
+) -> None:
     rig = console.rig
     await rig.user("root", Role.ADMIN)
     await rig.campaign("LATO", "q-prev", DialingMode.PREVIEW)
@@ -216,6 +218,23 @@ async def test_schedules_statuses_agents_and_do_not_call_in_polish(console: Cons
     await page.click("#cs-add-button")
     await expect(page.locator("#campaign-statuses tr[data-status='Zajęty wieczorem']")).to_be_visible()
     await console.shot(page, "admin-statuses-pl")
+    # the new status at work at once: the admin moves two of LATO's fresh records to it (seed 001)
+    fresh = [await rig.store.add_contact("LATO", [f"+4860155{k:04d}"]) for k in range(3)]
+    await console.open_screen(page, "transfer")
+    await page.select_option("#tr-from-campaign", "LATO")
+    await page.select_option("#tr-status", "Dzwonić")
+    await expect(page.locator("#tr-matched")).to_have_text("3")
+    await page.select_option("#tr-to-campaign", "LATO")
+    await page.select_option("#tr-new-status", "Zajęty wieczorem")
+    await page.fill("#tr-limit", "2")
+    await page.click("#tr-move")
+    await expect(page.locator("#tr-done")).to_contain_text(
+        "Przeniesiono 2 rekordów z LATO / Dzwonić do LATO / Zajęty wieczorem"
+    )
+    await expect(page.locator("#tr-done")).to_contain_text("2 z 3 pasujących rekordów")
+    await expect(page.locator("#tr-matched")).to_have_text("1")  # counted again after the move
+    statuses = [(await rig.store.get_contact(c)).status for c in fresh]
+    assert 2 == statuses.count("Zajęty wieczorem") and 1 == statuses.count("Dzwonić")
     # agents: one added and assigned
     await console.open_screen(page, "agents")
     await page.click("#agent-new")

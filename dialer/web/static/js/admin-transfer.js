@@ -67,7 +67,7 @@ export function mount(root) {
       const r = await api('POST', '/transfers', body);
       fill(result, h('div', { class: 'result', id: 'tr-done' },
         h('strong', {}, t('transfer.moved', { moved: r.moved, from_campaign: r.from_campaign, from_status: r.from_status, to_campaign: r.to_campaign, to_status: r.to_status })),
-        h('div', { class: 'muted' }, r.message),
+        h('div', { class: 'muted' }, t('transfer.of_matched', { moved: r.moved, matched: r.matched })),
         r.skipped_leased ? h('div', {}, t('transfer.left_in_call', { count: r.skipped_leased })) : null,
         r.history_cleared ? h('div', {}, t('transfer.history_cleared')) : null));
       ui.say('');
