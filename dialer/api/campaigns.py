@@ -259,6 +259,9 @@ async def edit_campaign(
     if not changes:
         raise ApiError("invalid_input", "name at least one setting to change", field="body")
     updated = await ctx.store.update_campaign(campaign, **changes)
+    runner = ctx.engine.runner(campaign)
+    if runner is not None:
+        runner.settings_changed()  # a new mode applies at its next turn, not within 5 s
     ctx.engine.wake()
     return detail(ctx, updated)
 

@@ -161,6 +161,10 @@ class Housekeeping:
             return
         await self._refill(now)
 
+    def mode_changed(self, campaign: Campaign) -> None:
+        """The runner switched the campaign's mode (the refill leases by mode)."""
+        self._campaign = campaign
+
     def release(self, contact_ids: Iterable[int], reason: str) -> None:
         """Forget ``contact_ids`` in the hopper and release their leases, in the writer's order."""
         ids = list(contact_ids)

@@ -254,6 +254,17 @@ def campaign_policy(campaign: Campaign) -> PacingPolicy:
     )
 
 
+def learning_policy(campaign: Campaign) -> PacingPolicy:
+    """The policy that learns a campaign's calls in every mode: the predictive one wherever
+    the profile allows predictive dialling (else the progressive one, which learns nothing).
+
+    Why: a supervisor may switch a running campaign between modes (the wallboard); a runner
+    feeds every call to this policy, whatever the mode, so a switch to predictive starts with
+    what the campaign's calls taught so far, and a switch back and forth keeps it.
+    """
+    return campaign_policy(replace(campaign, mode=DialingMode.PREDICTIVE))
+
+
 def audit_limits(compliance: str) -> tuple[float, float]:
     """The abandon-rate window (seconds) and cap the compliance audit holds a profile's calls to.
 

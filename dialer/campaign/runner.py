@@ -42,6 +42,11 @@ Predictive: calls without an agent go to the campaign's queue, the policy's
 Preview / push-preview: records are offered to agents and dialled only when accepted. The
 abandon cap is the policy's (its progressive fallback).
 
+Mode changes. Every call teaches the campaign's learning policy (the predictive one where the
+profile allows it), whatever the mode; the policy that decides follows the campaign's mode,
+which a supervisor may change while it runs (:meth:`CampaignRunner._change_mode`, read with
+the campaign's state): a switch to predictive starts with what the calls taught so far.
+
 Pauses. Launching stops while the PBX port is disconnected, while the store is unreachable,
 while the schedule is closed, while the campaign's queue does not exist on the PBX
 (:mod:`dialer.campaign.queue_gate`), and once :meth:`CampaignRunner.drain` began. Calls in progress
@@ -57,6 +62,7 @@ import asyncio
 import contextlib
 import time
 from collections import deque
+from dataclasses import replace
 from typing import Any
 
 import structlog
@@ -70,7 +76,7 @@ from dialer.agents.state import AgentEffect, AgentState, ApplyDefaultDisposition
 from dialer.campaign.assembly import assemble
 from dialer.campaign.occupancy import Occupancy
 from dialer.campaign.queue_gate import QueueGate
-from dialer.campaign.rules import campaign_policy
+from dialer.campaign.rules import campaign_policy, learning_policy
 from dialer.campaign.settings import RunnerSettings, RunnerStats
 from dialer.clock import Clock, utc_at
 from dialer.errors import DialerError
@@ -83,6 +89,7 @@ from pacing import (
     CampaignSnapshot,
     DialDecision,
     PacingPolicy,
+    PredictivePolicy,
 )
 
 log = structlog.get_logger(__name__)
@@ -136,7 +143,11 @@ class CampaignRunner:
         self.engine_id = engine_id
         self.settings = settings = settings or RunnerSettings()
         self.schedule = schedule
-        self.policy: PacingPolicy = policy or campaign_policy(campaign)
+        # Every call teaches ``_learner`` (the predictive policy where the profile allows it, in
+        # every mode); ``policy`` decides, and follows a mode change (:meth:`_change_mode`).
+        self._fixed_policy = policy is not None
+        self._learner: PacingPolicy = policy or learning_policy(campaign)
+        self.policy: PacingPolicy = self._policy_for(campaign)
         self.ring_timeout_s = max(float(campaign.ring_timeout_s), MIN_RING_S)
         self._converted: set[int] = set()  # personal callbacks handed to the campaign (written)
         self._events: deque[tuple[str, Any]] = deque()
@@ -150,7 +161,7 @@ class CampaignRunner:
             metrics=metrics,
             engine_id=engine_id,
             settings=settings,
-            policy=self.policy,
+            policy=self._learner,
             ring_timeout_s=self.ring_timeout_s,
             on_store_state=self._on_store_state,
             paused=self._paused,
@@ -210,6 +221,10 @@ class CampaignRunner:
     def wake(self) -> None:
         """Decide now rather than at the next tick (an agent freed up, a request came)."""
         self._wake.set()
+
+    def settings_changed(self) -> None:
+        """The campaign was edited: read it again at the next turn (a new mode applies then)."""
+        self._campaign_changed()
 
     def adopt(self, attempt_id: str, lease: LeasedContact, started_at: float) -> None:
         """Re-track an attempt placed before this run that the PBX follows again (``adopt_attempts``).
@@ -309,7 +324,7 @@ class CampaignRunner:
     def gauges(self) -> CampaignGauges:
         """Scrape-time values of this campaign (``dialer.observability.metrics``)."""
         now = self._now()
-        stats = getattr(self.policy, "stats", None)  # only the predictive policy learns
+        stats = getattr(self._learner, "stats", None)  # only the predictive policy learns
         answer_rate = talk_mean = None
         if stats is not None:
             answer_rate = float(stats.p_live)
@@ -495,6 +510,30 @@ class CampaignRunner:
             self._log.warning("campaign_reread_failed", error=type(err).__name__)
             return
         self._campaign_running = camp.state is CampaignState.RUNNING
+        if camp.mode is not self.campaign.mode:
+            self._change_mode(camp.mode)
+
+    def _policy_for(self, campaign: Campaign) -> PacingPolicy:
+        if self._fixed_policy or (
+            campaign.mode is DialingMode.PREDICTIVE and isinstance(self._learner, PredictivePolicy)
+        ):
+            return self._learner
+        return campaign_policy(campaign)
+
+    def _change_mode(self, mode: DialingMode) -> None:
+        """A supervisor switched the running campaign's mode: the next decision dials by it.
+
+        Calls in flight go on as they were placed (a reserved agent keeps its call, a predictive
+        call without one still goes to the queue); offered records stay offered until accepted
+        or skipped. The learned statistics carry over (``_learner``). Only the mode changes
+        live; other settings wait for the next start (docs/api.md, ``PATCH /campaigns``).
+        """
+        was = self.campaign.mode
+        self.campaign = replace(self.campaign, mode=mode)
+        self.policy = self._policy_for(self.campaign)
+        self.housekeeping.mode_changed(self.campaign)
+        self._log.info("mode_changed", mode=mode.value, was=was.value)
+        self.wake()
 
     async def _housekeeping(self, now: float) -> None:
         if now >= self._reread_at and not self._writer.down:

@@ -16,6 +16,7 @@ from dialer.campaign.runner import CampaignRunner
 from dialer.campaign.settings import Disposition
 from dialer.model import CallbackKind, DialingMode, Outcome, StatusSpec, SystemStatus
 from dialer.store.store import Store
+from pacing import PredictivePolicy
 from tests.dialer.campaign.runner_fixtures import (
     FAST,
     agent_interface,
@@ -232,3 +233,37 @@ async def test_logged_in_and_talking_time_reach_the_store_by_the_runners_end(sto
     assert all(first <= r["minute"] <= last for r in rows)
     chart = await store.day_chart(camp, timezone="UTC")
     assert sum(p.talking_s for p in chart.points) == talking
+
+
+async def test_a_mode_changed_while_running_applies_at_once_and_keeps_what_pacing_learnt(
+    store: Store,
+) -> None:
+    camp = await _campaign(store, "q-mode", DialingMode.PROGRESSIVE)
+    first = await store.add_contact(camp, ["+1005550281"])
+    await store.create_agent("md1")
+    async with pbx_rig("q-mode") as rig:
+        runner = make_runner(await store.get_campaign(camp), store, rig, settings=SETTINGS)
+        assert not isinstance(runner.policy, PredictivePolicy)
+        async with running(runner):
+            await runner.agents.login("md1", agent_interface(1))
+            await wait_for(_state(runner, "md1", AgentState.WRAP_UP))  # progressive: reserved, dialled
+            await runner.agents.set_disposition("md1", Disposition("Sukces"))
+            await wait_for(lambda: _attempts(store, first, 1))
+            learnt = runner.gauges().learned_answer_rate
+            assert learnt is not None  # a progressive campaign's calls teach the predictive pacer too
+            # the supervisor switches to preview: the next record is offered, not dialled
+            await store.update_campaign(camp, mode=DialingMode.PREVIEW)
+            runner.settings_changed()
+            await wait_for(lambda: runner.campaign.mode is DialingMode.PREVIEW)
+            second = await store.add_contact(camp, ["+1005550282"])
+            await runner.agents.request_record("md1")
+            await wait_for(_state(runner, "md1", AgentState.OFFERED))
+            offered = runner.agents.offered("md1")
+            assert offered is not None and second == offered.contact_id
+            assert [] == await store.contact_attempts(second)  # offered, not dialled
+            # and to predictive: the policy that decides is the one that learnt the first call
+            await store.update_campaign(camp, mode=DialingMode.PREDICTIVE)
+            runner.settings_changed()
+            await wait_for(lambda: isinstance(runner.policy, PredictivePolicy))
+            assert runner.policy.stats.outcomes.n_seen >= 1  # type: ignore[attr-defined]
+            assert DialingMode.PREDICTIVE is runner.housekeeping._campaign.mode

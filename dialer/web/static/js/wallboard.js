@@ -157,7 +157,7 @@ class Controls {
   async mode(name, select) {
     try {
       const c = await api('PATCH', `/campaigns/${encodeURIComponent(name)}`, { mode: select.value });
-      this.say(t(c.running_here ? 'wall.mode_later' : 'wall.mode_set', { name, mode: label('mode', c.mode) }));
+      this.say(t('wall.mode_set', { name, mode: label('mode', c.mode) })); // a running campaign switches at once
     } catch (err) { this.say(explain(err, t), true); }
     select.blur();
     this.changed();
@@ -227,7 +227,9 @@ function dayChart(day, cap) {
   }
   const sum = (key) => shown.reduce((n, p) => n + p[key], 0);
   const logged = sum('logged_in_s'), live = sum('live'), abandoned = sum('abandoned');
-  return [svg, h('div', { class: 'chart-hours' }, ticks),
+  const box = h('div', { class: 'chart-box' }, svg,
+    h('span', { class: 'y-top talk' }, '100%'), h('span', { class: 'y-top abandon' }, percent(top)));
+  return [box, h('div', { class: 'chart-hours' }, ticks),
     h('p', { class: 'legend' },
       h('span', { class: 'talk' }, t('wall.talk_share')), ' ',
       h('span', { class: 'abandon' }, t('wall.abandon_trailing', { scale: percent(top) })), ' ',
