@@ -20,6 +20,7 @@ from collections.abc import Iterator
 
 import structlog
 import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from config import ApiConfig, CampaignDefaultsConfig
 from dialer.api.application import create_api
@@ -39,8 +40,26 @@ __all__ = ["ApiServer", "build_api_server"]
 # uvicorn's default: connections the kernel holds until the loop accepts them (the socket's
 # own default, 128, is fewer than the agents of one engine opening requests at once; a full
 # queue drops the connection attempt, which the client retries a second or more later).
-_KEEP_ALIVE_S = 75  # seconds an idle connection stays open
 _BACKLOG = 2048
+_KEEP_ALIVE_S = 75  # seconds an idle connection stays open between an agent's clicks
+
+
+class _NoDelayHttp(HttpToolsProtocol):
+    """uvicorn's httptools protocol on a connection with Nagle's algorithm off.
+
+    Why: uvicorn writes a response's headers and its body in two sends. asyncio turns Nagle
+    off only on sockets whose ``proto`` is TCP, and the sockets accepted from the listening
+    socket we bind (``socket.create_server``: proto 0) are not, so on a kept-alive connection
+    the body waited for the client's delayed ACK of the headers: 40 ms on every request of a
+    browser that clicks again within a second or so (measured: 41.7 ms against 0.9 ms).
+    """
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:  # type: ignore[override]
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        super().connection_made(transport)  # type: ignore[arg-type]
 
 
 class _EmbeddedServer(uvicorn.Server):
@@ -84,6 +103,7 @@ class ApiServer:
             # closed it between most of them, and each click then paid a new connection on
             # the loop that dials (issue 9's action tail).
             timeout_keep_alive=_KEEP_ALIVE_S,
+            http=_NoDelayHttp,
         )
         self._server = _EmbeddedServer(config)
         self._tasks = [
