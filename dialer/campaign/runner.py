@@ -277,7 +277,8 @@ class CampaignRunner:
                 await self._loop()
             finally:
                 self._count_occupancy()
-                await self._write_occupancy()
+                with contextlib.suppress(TimeoutError):  # a database gone: the chart loses it
+                    await asyncio.wait_for(self._write_occupancy(), timeout=2.0)
                 await self._writer.end_linger(timeout_s=1.0)  # a close held back for its batch
                 writer.cancel()
                 self.housekeeping.stop_checks()
