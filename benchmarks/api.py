@@ -321,12 +321,16 @@ async def _request(port: int, method: str, path: str, headers: dict[str, str], b
     against this raw client on the same server: 2 ms), which would be the client's time.
     """
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    lines = [f"{method} {path} HTTP/1.1", "Host: bench", "Connection: close", f"Content-Length: {len(body)}"]
-    lines += [f"{k}: {v}" for k, v in headers.items()]
-    writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+    writer.write(_request_bytes(method, path, {"Connection": "close", **headers}, body))
     data = await reader.read()
     writer.close()
     return data
+
+
+def _request_bytes(method: str, path: str, headers: dict[str, str], body: bytes) -> bytes:
+    lines = [f"{method} {path} HTTP/1.1", "Host: bench", f"Content-Length: {len(body)}"]
+    lines += [f"{k}: {v}" for k, v in headers.items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 
 class KeptConnection:
@@ -346,27 +350,25 @@ class KeptConnection:
         self.opened = 0  # connections opened (1 while the server keeps it)
 
     async def request(self, method: str, path: str, headers: dict[str, str], body: bytes = b"") -> bytes:
-        for attempt in (1, 2):
-            if self._streams is None:
-                self._streams = await asyncio.open_connection("127.0.0.1", self.port)
-                self.opened += 1
-            reader, writer = self._streams
-            lines = [f"{method} {path} HTTP/1.1", "Host: bench", f"Content-Length: {len(body)}"]
-            lines += [f"{k}: {v}" for k, v in headers.items()]
-            try:
-                writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
-                head = await reader.readuntil(b"\r\n\r\n")
-                length = next(
-                    (int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
-                     if line.lower().startswith(b"content-length:")),
-                    0,
-                )  # fmt: skip
-                return head + await reader.readexactly(length)
-            except (asyncio.IncompleteReadError, ConnectionError):
-                self.close()
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
+        try:
+            return await self._once(method, path, headers, body)
+        except (asyncio.IncompleteReadError, ConnectionError):
+            self.close()  # the server closed it: once more on a new one
+            return await self._once(method, path, headers, body)
+
+    async def _once(self, method: str, path: str, headers: dict[str, str], body: bytes) -> bytes:
+        if self._streams is None:
+            self._streams = await asyncio.open_connection("127.0.0.1", self.port)
+            self.opened += 1
+        reader, writer = self._streams
+        writer.write(_request_bytes(method, path, headers, body))
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = next(
+            (int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+             if line.lower().startswith(b"content-length:")),
+            0,
+        )  # fmt: skip
+        return head + await reader.readexactly(length)
 
     def close(self) -> None:
         if self._streams is not None:

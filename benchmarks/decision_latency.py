@@ -28,7 +28,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from benchmarks import pacing as pure
-from benchmarks.callcentre import ScenarioError, run_shift
+from benchmarks.callcentre import run_shift
 from pacing import CampaignSnapshot, DialDecision, PredictivePolicy, PredictiveSettings, profile_named
 from pacing import predictive as pp
 
@@ -122,10 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
           "cell-by-cell ms | ratio | same tables |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for name in args.scenario or ["S1", "S2", "S3"]:
-        try:
-            scenario = pure.SCENARIOS[name]
-        except KeyError:  # argparse's choices make this unreachable; kept for callers of main()
-            raise ScenarioError("--scenario", "unknown", name) from None
+        scenario = pure.SCENARIOS[name]  # argparse's choices checked the name
         amd = pure._amd_on("auto", scenario, profile)  # as benchmarks.pacing decides it
         settings = PredictiveSettings(amd_false_positive_rate=scenario.amd_false_positive if amd else 0.0,
                                       worst_hour_cap=args.worst_hour_cap)

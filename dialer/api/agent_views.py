@@ -55,8 +55,7 @@ def campaign_state(runner: CampaignRunner, agent: str) -> AgentCampaignState:
     wrap_left = wrap_default = None
     if view.state is BoardState.WRAP_UP:
         wrap_left = max(0.0, runner.board.timers.disposition_timeout_s - view.in_state_s)
-        # what DispositionWriter applies when the time runs out
-        wrap_default = runner.settings.default_disposition or runner.campaign.default_disposition
+        wrap_default = runner.dispositions.default_status  # what the timeout will set
     return AgentCampaignState(
         campaign=runner.campaign.name,
         mode=runner.campaign.mode.value,

@@ -8,8 +8,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 
+from dialer.api.campaigns import CampaignName
 from dialer.api.context import Ctx, Supervisor
 from dialer.store.day_chart import DayChart
 from dialer.store.reports import Report
@@ -45,7 +46,7 @@ async def report(
 async def day_chart(
     ctx: Ctx,
     user: Supervisor,
-    campaign: Annotated[str, Path(min_length=1, max_length=200, description="campaign name")],
+    campaign: CampaignName,
     day: Annotated[dt.date | None, Query(description="default: today in the time zone")] = None,
     timezone: Annotated[
         str | None, Query(min_length=1, max_length=64, description="default: the campaign's")

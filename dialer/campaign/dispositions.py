@@ -80,6 +80,11 @@ class DispositionWriter:
         # attempt id -> (agent, disposition): wrap-ups that ended before their call did
         self._early: dict[str, tuple[str, object]] = {}
 
+    @property
+    def default_status(self) -> str | None:
+        """The status the default disposition sets (the wrap-up timer names it), or None."""
+        return self._settings.default_disposition or self._campaign.default_disposition
+
     def call_ended(self, attempt_id: str, contact_id: int) -> None:
         """``attempt_id``'s close was submitted: write the disposition that came before it, if any."""
         early = self._early.pop(attempt_id, None)
@@ -112,7 +117,7 @@ class DispositionWriter:
         if isinstance(disposition, Disposition):
             status: str | None = disposition.status
         else:
-            status = self._settings.default_disposition or self._campaign.default_disposition
+            status = self.default_status
         cid = contact_id
         aid = int(attempt_id) if attempt_id is not None and attempt_id.isdigit() else None
         if status is None:

@@ -27,6 +27,20 @@ async def _open(console: Console, user: str, screen: str, locale: str = "en-US")
     return page
 
 
+async def _transfer(
+    console: Console, page: Page, source: tuple[str, str, str], target: tuple[str, str], *, limit: int
+) -> None:
+    """Seed 001's view: pick the source (its count must show ``source[2]``), the target, move."""
+    await console.open_screen(page, "transfer")
+    await page.select_option("#tr-from-campaign", source[0])
+    await page.select_option("#tr-status", source[1])
+    await expect(page.locator("#tr-matched")).to_have_text(source[2])
+    await page.select_option("#tr-to-campaign", target[0])
+    await page.select_option("#tr-new-status", target[1])
+    await page.fill("#tr-limit", str(limit))
+    await page.click("#tr-move")
+
+
 async def test_a_campaign_is_created_refused_beside_its_field_edited_and_started(console: Console) -> None:
     rig = console.rig
     await rig.user("root", Role.ADMIN)
@@ -121,14 +135,7 @@ async def test_import_with_a_rejected_row_then_search_edit_export_and_transfer(
     exported = saved.read_text()
     assert "Sopot" in exported and "Ewa Bąk" in exported and "Jan Żak" not in exported
     # the transfer (seed 001): the count appears once campaign and status are picked
-    await console.open_screen(page, "transfer")
-    await page.select_option("#tr-from-campaign", "STARA")
-    await page.select_option("#tr-status", "Dzwonić")
-    await expect(page.locator("#tr-matched")).to_have_text("2")
-    await page.select_option("#tr-to-campaign", "NOWA")
-    await page.select_option("#tr-new-status", "Dzwonić")
-    await page.fill("#tr-limit", "1")
-    await page.click("#tr-move")
+    await _transfer(console, page, ("STARA", "Dzwonić", "2"), ("NOWA", "Dzwonić"), limit=1)
     await expect(page.locator("#tr-done")).to_contain_text(
         "1 records moved from STARA / Dzwonić to NOWA / Dzwonić"
     )
@@ -220,14 +227,7 @@ async def test_schedules_statuses_a_transfer_agents_and_do_not_call_in_polish(
     await console.shot(page, "admin-statuses-pl")
     # the new status at work at once: the admin moves two of LATO's fresh records to it (seed 001)
     fresh = [await rig.store.add_contact("LATO", [f"+4860155{k:04d}"]) for k in range(3)]
-    await console.open_screen(page, "transfer")
-    await page.select_option("#tr-from-campaign", "LATO")
-    await page.select_option("#tr-status", "Dzwonić")
-    await expect(page.locator("#tr-matched")).to_have_text("3")
-    await page.select_option("#tr-to-campaign", "LATO")
-    await page.select_option("#tr-new-status", "Zajęty wieczorem")
-    await page.fill("#tr-limit", "2")
-    await page.click("#tr-move")
+    await _transfer(console, page, ("LATO", "Dzwonić", "3"), ("LATO", "Zajęty wieczorem"), limit=2)
     await expect(page.locator("#tr-done")).to_contain_text(
         "Przeniesiono 2 rekordów z LATO / Dzwonić do LATO / Zajęty wieczorem"
     )

@@ -171,6 +171,9 @@ async def test_preview_request_see_dial_and_dispose(rig: Rig) -> None:
             r.json()["contact"]["name"],
         )
         assert [] == await rig.store.contact_attempts(cid)  # seen, not dialled
+        # the console shows the offer from its stream before the agent can accept it; a click
+        # within the hub's 50 ms look would leave the stream only the states after it
+        await wait_for(lambda: bool(log.named("offer")), what="the offer on the stream")
         assert (
             200 == (await rig.client.post("/api/v1/agents/piotr/offer/accept", headers=headers)).status_code
         )
