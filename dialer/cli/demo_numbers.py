@@ -63,6 +63,11 @@ def sample_csv(n: int, seed: int) -> str:
         raise ValidationError("contacts", f"the fiction ranges hold numbers for at most {MAX_CONTACTS}", n)
     rng = np.random.default_rng(seed)
     seconds = rng.random(n) < 0.3
+    # About 30% have a second number; near MAX_CONTACTS the draw may want more than the
+    # ranges have left, so the last of them go without (the ranges are never overdrawn).
+    over = int(seconds.sum()) - (CAPACITY - n)
+    if over > 0:
+        seconds[np.flatnonzero(seconds)[-over:]] = False
     drawn = iter(int(k) for k in rng.choice(CAPACITY, size=n + int(seconds.sum()), replace=False))
 
     def number() -> tuple[str, str]:
