@@ -76,6 +76,7 @@ class EngineRun:
 
     result: ShiftResult
     seconds: float
+    cpu_seconds: float  # this process's CPU: the runner and the simulated PBX (the store is in memory)
     attempts_opened: int
     attempts_closed: int
     store_calls: int
@@ -132,7 +133,7 @@ async def run_engine_shift(
     runner restores the campaign's memory from the store); by default a new clock at
     :data:`START_AT` and a new store.
     """
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     shift_s = hours * 3600.0
     clock = clock or VirtualClock(START_AT)
     shift_start = clock.now()
@@ -186,6 +187,7 @@ async def run_engine_shift(
     closed = sum(1 for a in store.attempts.values() if a.ended_at is not None)
     return EngineRun(
         result=pbx.tally.result(scenario.agents), seconds=time.perf_counter() - started,
+        cpu_seconds=time.process_time() - cpu,
         attempts_opened=len(store.attempts), attempts_closed=closed, store_calls=sum(store.calls.values()),
         runner_attempts=stats.attempts, runner_abandons=stats.abandons, runner_live=stats.live_answers,
         errors=tuple(repr(e) for e in pbx.errors), warmed=runner.memory.warmed, store=store, pbx=pbx,
@@ -239,7 +241,7 @@ def bench_scenario(scenario: Scenario, profile: ComplianceProfile, args: argpars
         run = asyncio.run(run_engine_shift(scenario, policy, profile=profile, mode=mode, hours=args.hours,
                                            seed=args.seed, tick_s=args.tick, amd=amd_on, lines=args.lines,
                                            redial_delay_s=args.redial_delay))
-        row = pure.Row.measured(scenario.name, f"{name} (engine)", run.result, run.seconds)
+        row = pure.Row.measured(scenario.name, f"{name} (engine)", run.result, run.seconds, run.cpu_seconds)
         engine_rows.append((_with_ratios(row, pure_rows["progressive"], pure_rows["vicidial"], bound), run))
     return [pure_rows[p] for p in wanted], engine_rows
 
@@ -286,7 +288,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{row.policy}: {run.result.calls} calls in the shift (pure {base.calls}), "
                   f"{run.attempts_opened} attempts opened / {run.attempts_closed} closed, "
                   f"{run.store_calls} store calls; {run.seconds:.1f} s wall for {args.hours:g} h "
-                  f"(pure {base.seconds:.2f} s)")
+                  f"(pure {base.seconds:.2f} s); CPU {run.cpu_seconds:.1f} s (pure {base.cpu_seconds:.2f} s, "
+                  f"{run.cpu_seconds / max(base.cpu_seconds, 1e-9):.2f}x)")
             if run.errors:
                 print(f"  {len(run.errors)} errors in the simulated side, first: {run.errors[0]}")
         print(flush=True)

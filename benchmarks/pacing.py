@@ -70,12 +70,14 @@ class Row:
     gain_min_per_agent_hour: float = 0.0
     clairvoyant_ratio: float = 0.0
     vicidial_ratio: float = 0.0
+    cpu_seconds: float = 0.0  # this process's CPU for the run (steadier than wall on a shared box)
 
     @classmethod
-    def measured(cls, scenario: str, policy: str, r: ShiftResult, seconds: float) -> Row:
+    def measured(cls, scenario: str, policy: str, r: ShiftResult, seconds: float,
+                 cpu_seconds: float = 0.0) -> Row:
         return cls(scenario, policy, r.talk_share, r.talk_min_per_agent_hour, r.occupancy, r.abandon_rate,
                    r.worst_hour_abandon_rate, r.connects_per_agent_hour, r.mean_wait_s, r.peak_lines,
-                   r.calls, seconds)
+                   r.calls, seconds, cpu_seconds=cpu_seconds)
 
     @classmethod
     def clairvoyant(cls, scenario: Scenario) -> Row:
@@ -118,10 +120,10 @@ def _amd_on(mode: str, scenario: Scenario, profile: ComplianceProfile) -> bool:
 
 def _run(scenario: Scenario, name: str, factory: Callable[[], PacingPolicy], profile: ComplianceProfile,
          args: argparse.Namespace, amd_on: bool, hours: float) -> Row:
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     result = run_shift(scenario, factory(), profile=profile, hours=hours, seed=args.seed, tick_s=args.tick,
                        amd=amd_on, lines=args.lines)
-    return Row.measured(scenario.name, name, result, time.perf_counter() - started)
+    return Row.measured(scenario.name, name, result, time.perf_counter() - started, time.process_time() - cpu)
 
 
 def bench_scenario(scenario: Scenario, profile: ComplianceProfile, args: argparse.Namespace,
