@@ -42,7 +42,8 @@ def _written(region: str, ntype: int, fmt: int | None, tail_digits: str, cut: in
         return None
     nsn = phonenumbers.national_significant_number(example)
     keep = max(1, len(nsn) - len(tail_digits))
-    digits = (nsn[:keep] + tail_digits)[: len(nsn) + cut] if cut <= 0 else nsn[:keep] + tail_digits + "7" * cut
+    digits = nsn[:keep] + tail_digits
+    digits = digits[: len(nsn) + cut] if cut <= 0 else digits + "7" * cut
     code = example.country_code
     if fmt is None:
         return f"+{code}{digits}"
