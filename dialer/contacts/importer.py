@@ -32,6 +32,7 @@ uses each number's candidate zones, requiring the calling hours to hold in all o
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import itertools
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
@@ -202,61 +203,89 @@ async def import_contacts(
         if on_reject is not None:
             for r in sorted(rows, key=lambda r: r.line):
                 on_reject(r)
-        held.clear()
 
     batch: list[ContactRow] = []
+    # the batch the database loads while the next one is read: its load, its rows and the
+    # rejects read before it. One at a time, so batches commit in file order and each one's
+    # duplicate query sees every batch before it.
+    loading: tuple[asyncio.Future[tuple[int, list[RejectedRow]]], list[ContactRow], list[RejectedRow]] | None
+    loading = None
 
-    async def flush() -> None:
-        nonlocal imported, batches, committed_line
-        if not batch:
-            send(held)
+    async def settle() -> None:
+        """Wait for the batch being loaded; count it, send its rejects, report progress."""
+        nonlocal loading, imported, batches, committed_line
+        if loading is None:
             return
+        load, rows_, before = loading
+        loading = None
         try:
-            n, dups = await _load_batch(pool, camp["id"], status_id, batch, source, dry_run, own_batches)
+            n, dups = await load
         except _DryRun as done:
             n, dups = done.inserted, done.dups
         except asyncpg.PostgresError as e:
             raise ImportAborted(
-                f"import stopped at lines {batch[0].line}-{batch[-1].line}: {e}; that batch was rolled back,"
+                f"import stopped at lines {rows_[0].line}-{rows_[-1].line}: {e}; that batch was rolled back,"
                 f" {imported} rows up to line {committed_line} are kept",
                 committed_through_line=committed_line,
                 imported=imported,
             ) from e
         duplicate = {d.line for d in dups}
-        for r in batch:
+        for r in rows_:
             if r.line not in duplicate:
                 first = r.phones[0]
                 tally.check(r.line, first.kind, first.timezones, _contact_zone(r))
-        send([*held, *dups])
+        send([*before, *dups])
         imported += n
         batches += 1
-        committed_line = batch[-1].line
-        batch.clear()
+        committed_line = rows_[-1].line
         if on_batch is not None:
             on_batch(imported, rejected)
+
+    async def flush() -> None:
+        """Hand the rows read so far to the database once the batch before them is in."""
+        nonlocal loading
+        await settle()
+        if not batch:
+            send(held)
+        else:
+            rows_ = list(batch)
+            load = _load_batch(pool, camp["id"], status_id, rows_, source, dry_run, own_batches)
+            loading = (asyncio.ensure_future(load), rows_, list(held))
+            batch.clear()
+        held.clear()
 
     # number -> line of the row that holds it, this batch (earlier ones are in the database, or
     # for a dry run, kept here: nothing reached the database)
     seen: dict[str, int] = {}
-    async for row in _rows_of(rows, batch_size):
-        if isinstance(row, RejectedRow):
-            held.append(row)
-            continue
-        if row.timezone and not _known_zone(row.timezone):
-            held.append(RejectedRow(row.line, f"unknown time zone {row.timezone!r}"))
-            continue
-        numbers = list(dict.fromkeys(p.e164 for p in row.phones))
-        dup = next((n for n in numbers if n in seen), None)
-        if dup is not None:
-            held.append(RejectedRow(row.line, f"duplicate of line {seen[dup]} ({dup})"))
-            continue
-        seen.update((n, row.line) for n in numbers)
-        batch.append(row)
-        if len(batch) >= batch_size:
-            await flush()
-            if not dry_run:
-                seen.clear()  # earlier batches are in the database now; the duplicate query sees them
-    await flush()
+    try:
+        async for row in _rows_of(rows, batch_size):
+            if isinstance(row, RejectedRow):
+                held.append(row)
+                continue
+            if row.timezone and not _known_zone(row.timezone):
+                held.append(RejectedRow(row.line, f"unknown time zone {row.timezone!r}"))
+                continue
+            numbers = list(dict.fromkeys(p.e164 for p in row.phones))
+            dup = next((n for n in numbers if n in seen), None)
+            if dup is not None:
+                held.append(RejectedRow(row.line, f"duplicate of line {seen[dup]} ({dup})"))
+                continue
+            seen.update((n, row.line) for n in numbers)
+            batch.append(row)
+            if len(batch) >= batch_size:
+                await flush()
+                if not dry_run:
+                    seen.clear()  # earlier batches reach the database first; its duplicate query sees them
+        await flush()
+        await settle()
+    except Exception:
+        await settle()  # a batch read before the fault is loaded first (or its failure raised), as before
+        raise
+    finally:
+        if loading is not None:  # cancelled: the batch's transaction is rolled back with its load
+            loading[0].cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await loading[0]
     elapsed = (dt.datetime.now(dt.UTC) - started).total_seconds()
     return ImportReport(campaign, imported, rejected, batches, elapsed, dry_run, tally.summary())
 
