@@ -10,9 +10,11 @@ that fails on the database rolls back whole and stops the import
 (:class:`~dialer.errors.ImportAborted` says how far it got); earlier batches stay, so no
 batch is ever half-imported. Memory stays bounded by the batch size.
 
-Parsing and loading overlap (issue 18 item 5): rows given as a plain iterable (the CSV reader,
-whose phone-number parsing is most of an import's CPU) are pulled a batch at a time in a worker
-thread, the next batch while the database loads the current one (:func:`_rows_of`); an async
+Parsing and loading overlap (issue 18 item 5): the rows of the next batch are read (checked
+for duplicates, held) while the database loads the current one; one batch is in flight at a
+time, so batches commit in file order and each batch's duplicate query sees all before it.
+Rows given as a plain iterable (the CSV reader, whose phone-number parsing is most of an
+import's CPU) are pulled a batch at a time in a worker thread (:func:`_rows_of`); an async
 iterable is the caller's to schedule.
 
 Rejected rows reach ``on_reject`` in line order: the reader's rejects of a batch are held
