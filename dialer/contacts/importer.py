@@ -135,6 +135,9 @@ def _known_zone(name: str) -> bool:
 def _contact_zone(row: ContactRow) -> str | None:
     if row.timezone:
         return row.timezone
+    if len(row.phones) == 1:  # most rows: no set to build
+        only = row.phones[0].timezones
+        return only[0] if len(only) == 1 else None
     zones = {tuple(p.timezones) for p in row.phones}
     if len(zones) == 1:
         only = next(iter(zones))
@@ -267,12 +270,14 @@ async def import_contacts(
             if row.timezone and not _known_zone(row.timezone):
                 held.append(RejectedRow(row.line, f"unknown time zone {row.timezone!r}"))
                 continue
-            numbers = list(dict.fromkeys(p.e164 for p in row.phones))
+            phones = row.phones
+            numbers = [phones[0].e164] if len(phones) == 1 else list(dict.fromkeys(p.e164 for p in phones))
             dup = next((n for n in numbers if n in seen), None)
             if dup is not None:
                 held.append(RejectedRow(row.line, f"duplicate of line {seen[dup]} ({dup})"))
                 continue
-            seen.update((n, row.line) for n in numbers)
+            for n in numbers:
+                seen[n] = row.line
             batch.append(row)
             if len(batch) >= batch_size:
                 await flush()
@@ -312,7 +317,7 @@ async def _load_batch(
     numbers: list[str] = []
     phones_of: list[list[PhoneNumber]] = []
     for r in batch:
-        phones = list({p.e164: p for p in r.phones}.values())
+        phones = list(r.phones) if len(r.phones) == 1 else list({p.e164: p for p in r.phones}.values())
         phones_of.append(phones)
         for p in phones:
             lines.append(r.line)
