@@ -352,7 +352,7 @@ async def _load_batch(
         )
         contacts = []
         numbered = []
-        for contact_id, (r, phones) in zip(ids, kept, strict=True):
+        for contact_id, (r, phones) in zip(sorted(ids), kept, strict=True):  # ids rise with the lines
             name, zone = r.name or "", _contact_zone(r)
             contacts.append((contact_id, campaign_id, name, zone, r.fields, status_id, batch_id, r.line))
             for pos, p in enumerate(phones, start=1):

@@ -45,6 +45,7 @@ async def test_good_rows_are_imported_with_numbers_zones_and_fields(store: Store
     assert [("Europe/Warsaw", {"city": "Kraków"}), ("America/New_York", {})] == [
         (r["timezone"], r["fields"]) for r in rows
     ]
+    assert rows[0]["id"] < rows[1]["id"]  # ids rise with the lines: the dial order's last tie-break
     first = await store.get_contact(rows[0]["id"])
     assert [("+48530000001", 1, ("Europe/Warsaw",)), ("+48530000002", 2, ("Europe/Warsaw",))] == [
         (p.e164, p.position, p.timezones) for p in first.phones
