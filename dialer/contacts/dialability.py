@@ -64,8 +64,8 @@ class DialabilityTally:
         """Count the row at ``line`` whose first number has ``kind`` and candidate zones."""
         reason = _KIND_REASONS.get(kind)
         zones = (contact_zone,) if contact_zone else tuple(number_zones)
-        hour = self.at.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
         if len(zones) > 1 and self.hours_start != self.hours_end:
+            hour = self.at.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
             seconds = common_hours(zones, self.hours_start, self.hours_end, hour)
             hours = NO_COMMON_HOUR if seconds == 0 else FEW_HOURS if seconds < _FEW_S else None
             if hours is not None:

@@ -2,16 +2,19 @@
 
 Theory of operation: :func:`dialer.contacts.csv_reader.read_contacts` streams rows already
 normalised (E.164 numbers, zones derived from the numbers) or rejected with a reason. Here
-they are grouped into batches; each batch is one transaction: COPY into a temporary staging
-table, reject rows whose number already exists in the campaign (an earlier batch, an
-earlier import) or earlier in the same batch, then insert contacts and their numbers with
-two set-based statements. A batch that fails on the database rolls back whole and stops the
-import (:class:`~dialer.errors.ImportAborted` says how far it got); earlier batches stay,
-so no batch is ever half-imported. Memory stays bounded by the batch size.
+they are grouped into batches; each batch is one transaction: reject rows whose number
+already exists in the campaign (an earlier batch, an earlier import; one query with the
+batch's numbers as arrays) or earlier in the same batch, then COPY the rest straight into
+contacts and their numbers, ids drawn from the contacts' sequence in line order. A batch
+that fails on the database rolls back whole and stops the import
+(:class:`~dialer.errors.ImportAborted` says how far it got); earlier batches stay, so no
+batch is ever half-imported. Memory stays bounded by the batch size.
 
-Parsing and loading overlap (issue 18 item 5): rows given as a plain iterable (the CSV reader,
-whose phone-number parsing is most of an import's CPU) are pulled a batch at a time in a worker
-thread, the next batch while the database loads the current one (:func:`_rows_of`); an async
+Parsing and loading overlap (issue 18 item 5): the rows of the next batch are read (checked
+for duplicates, held) while the database loads the current one; one batch is in flight at a
+time, so batches commit in file order and each batch's duplicate query sees all before it.
+Rows given as a plain iterable (the CSV reader, whose phone-number parsing is most of an
+import's CPU) are pulled a batch at a time in a worker thread (:func:`_rows_of`); an async
 iterable is the caller's to schedule.
 
 Rejected rows reach ``on_reject`` in line order: the reader's rejects of a batch are held
@@ -31,6 +34,7 @@ uses each number's candidate zones, requiring the calling hours to hold in all o
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import itertools
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
@@ -42,11 +46,22 @@ import asyncpg
 
 from dialer.contacts.csv_reader import ContactRow, RejectedRow
 from dialer.contacts.dialability import DialabilityTally
+from dialer.contacts.phone import PhoneNumber
 from dialer.errors import ImportAborted, NotFound, ValidationError
 
 DEFAULT_BATCH = 5000
 
-_STAGING_COLUMNS = ("line", "name", "timezone", "fields", "phones", "kinds", "zones")
+_CONTACT_COLUMNS = (
+    "id",
+    "campaign_id",
+    "name",
+    "timezone",
+    "fields",
+    "status_id",
+    "import_batch",
+    "import_line",
+)
+_PHONE_COLUMNS = ("contact_id", "campaign_id", "position", "e164", "kind", "timezones")
 
 _Row = ContactRow | RejectedRow
 
@@ -120,6 +135,9 @@ def _known_zone(name: str) -> bool:
 def _contact_zone(row: ContactRow) -> str | None:
     if row.timezone:
         return row.timezone
+    if len(row.phones) == 1:  # most rows: no set to build
+        only = row.phones[0].timezones
+        return only[0] if len(only) == 1 else None
     zones = {tuple(p.timezones) for p in row.phones}
     if len(zones) == 1:
         only = next(iter(zones))
@@ -190,61 +208,91 @@ async def import_contacts(
         if on_reject is not None:
             for r in sorted(rows, key=lambda r: r.line):
                 on_reject(r)
-        held.clear()
 
     batch: list[ContactRow] = []
+    # the batch the database loads while the next one is read: its load, its rows and the
+    # rejects read before it. One at a time, so batches commit in file order and each one's
+    # duplicate query sees every batch before it.
+    loading: tuple[asyncio.Future[tuple[int, list[RejectedRow]]], list[ContactRow], list[RejectedRow]] | None
+    loading = None
 
-    async def flush() -> None:
-        nonlocal imported, batches, committed_line
-        if not batch:
-            send(held)
+    async def settle() -> None:
+        """Wait for the batch being loaded; count it, send its rejects, report progress."""
+        nonlocal loading, imported, batches, committed_line
+        if loading is None:
             return
+        load, rows_, before = loading
+        loading = None
         try:
-            n, dups = await _load_batch(pool, camp["id"], status_id, batch, source, dry_run, own_batches)
+            n, dups = await load
         except _DryRun as done:
             n, dups = done.inserted, done.dups
         except asyncpg.PostgresError as e:
             raise ImportAborted(
-                f"import stopped at lines {batch[0].line}-{batch[-1].line}: {e}; that batch was rolled back,"
+                f"import stopped at lines {rows_[0].line}-{rows_[-1].line}: {e}; that batch was rolled back,"
                 f" {imported} rows up to line {committed_line} are kept",
                 committed_through_line=committed_line,
                 imported=imported,
             ) from e
         duplicate = {d.line for d in dups}
-        for r in batch:
+        for r in rows_:
             if r.line not in duplicate:
                 first = r.phones[0]
                 tally.check(r.line, first.kind, first.timezones, _contact_zone(r))
-        send([*held, *dups])
+        send([*before, *dups])
         imported += n
         batches += 1
-        committed_line = batch[-1].line
-        batch.clear()
+        committed_line = rows_[-1].line
         if on_batch is not None:
             on_batch(imported, rejected)
+
+    async def flush() -> None:
+        """Hand the rows read so far to the database once the batch before them is in."""
+        nonlocal loading
+        await settle()
+        if not batch:
+            send(held)
+        else:
+            rows_ = list(batch)
+            load = _load_batch(pool, camp["id"], status_id, rows_, source, dry_run, own_batches)
+            loading = (asyncio.ensure_future(load), rows_, list(held))
+            batch.clear()
+        held.clear()
 
     # number -> line of the row that holds it, this batch (earlier ones are in the database, or
     # for a dry run, kept here: nothing reached the database)
     seen: dict[str, int] = {}
-    async for row in _rows_of(rows, batch_size):
-        if isinstance(row, RejectedRow):
-            held.append(row)
-            continue
-        if row.timezone and not _known_zone(row.timezone):
-            held.append(RejectedRow(row.line, f"unknown time zone {row.timezone!r}"))
-            continue
-        numbers = list(dict.fromkeys(p.e164 for p in row.phones))
-        dup = next((n for n in numbers if n in seen), None)
-        if dup is not None:
-            held.append(RejectedRow(row.line, f"duplicate of line {seen[dup]} ({dup})"))
-            continue
-        seen.update((n, row.line) for n in numbers)
-        batch.append(row)
-        if len(batch) >= batch_size:
-            await flush()
-            if not dry_run:
-                seen.clear()  # earlier batches are in the database now; the duplicate query sees them
-    await flush()
+    try:
+        async for row in _rows_of(rows, batch_size):
+            if isinstance(row, RejectedRow):
+                held.append(row)
+                continue
+            if row.timezone and not _known_zone(row.timezone):
+                held.append(RejectedRow(row.line, f"unknown time zone {row.timezone!r}"))
+                continue
+            phones = row.phones
+            numbers = [phones[0].e164] if len(phones) == 1 else list(dict.fromkeys(p.e164 for p in phones))
+            dup = next((n for n in numbers if n in seen), None)
+            if dup is not None:
+                held.append(RejectedRow(row.line, f"duplicate of line {seen[dup]} ({dup})"))
+                continue
+            for n in numbers:
+                seen[n] = row.line
+            batch.append(row)
+            if len(batch) >= batch_size:
+                await flush()
+                if not dry_run:
+                    seen.clear()  # earlier batches reach the database first; its duplicate query sees them
+        await flush()
+        await settle()
+    except Exception:
+        await settle()  # a batch read before the fault is loaded first (or its failure raised), as before
+        raise
+    finally:
+        if loading is not None:  # cancelled: the batch's transaction is rolled back with its load
+            loading[0].cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await loading[0]
     elapsed = (dt.datetime.now(dt.UTC) - started).total_seconds()
     return ImportReport(campaign, imported, rejected, batches, elapsed, dry_run, tally.summary())
 
@@ -258,73 +306,61 @@ async def _load_batch(
     dry_run: bool,
     own_batches: list[int],
 ) -> tuple[int, list[RejectedRow]]:
-    """One batch in one transaction; appends its id to ``own_batches`` (this file's batches)."""
-    records = []
+    """One batch in one transaction; appends its id to ``own_batches`` (this file's batches).
+
+    The rows' numbers are checked against the campaign first (one query with the numbers as
+    arrays); the rest are COPYed straight into ``contacts`` and ``contact_phones`` with ids
+    taken from the contacts' sequence in line order (issue 18 item 5: a staging table and two
+    ``INSERT ... SELECT`` joins made loading alone cost twice a plain COPY).
+    """
+    lines: list[int] = []
+    numbers: list[str] = []
+    phones_of: list[list[PhoneNumber]] = []
     for r in batch:
-        phones = list({p.e164: p for p in r.phones}.values())
-        records.append(
-            (
-                r.line,
-                r.name or "",
-                _contact_zone(r),
-                r.fields,
-                [p.e164 for p in phones],
-                [p.kind or "unknown" for p in phones],
-                [list(p.timezones) for p in phones],
-            )
-        )
+        phones = list(r.phones) if len(r.phones) == 1 else list({p.e164: p for p in r.phones}.values())
+        phones_of.append(phones)
+        for p in phones:
+            lines.append(r.line)
+            numbers.append(p.e164)
     async with pool.acquire() as conn, conn.transaction():
-        await conn.execute(
-            """CREATE TEMP TABLE import_staging (line integer PRIMARY KEY, name text, timezone text,
-                   fields jsonb, phones text[], kinds text[], zones jsonb) ON COMMIT DROP"""
-        )
-        await conn.copy_records_to_table("import_staging", records=records, columns=_STAGING_COLUMNS)
         # a number already in the campaign: from an earlier batch of this same file (named by
         # its line, as the reader names a duplicate within a batch) or from before
         dup_rows = await conn.fetch(
-            """SELECT DISTINCT ON (s.line) s.line, x.e164, c.import_line,
+            """SELECT DISTINCT ON (s.line) s.line, s.e164, c.import_line,
                       coalesce(c.import_batch = ANY($2::bigint[]), false) AS own
-               FROM import_staging s CROSS JOIN LATERAL unnest(s.phones) AS x(e164)
-               JOIN contact_phones p ON p.campaign_id = $1 AND p.e164 = x.e164
+               FROM unnest($3::int[], $4::text[]) AS s(line, e164)
+               JOIN contact_phones p ON p.campaign_id = $1 AND p.e164 = s.e164
                JOIN contacts c ON c.id = p.contact_id
                ORDER BY s.line, own DESC, c.import_line""",
             campaign_id,
             own_batches,
+            lines,
+            numbers,
         )
-        if dup_rows:
-            await conn.execute(
-                "DELETE FROM import_staging WHERE line = ANY($1::int[])", [d["line"] for d in dup_rows]
-            )
-        batch_id = await conn.fetchval(
-            """INSERT INTO import_batches (campaign_id, source, first_line, last_line, imported)
-               VALUES ($1, $2, $3, $4, 0) RETURNING id""",
+        duplicate = {d["line"] for d in dup_rows}
+        kept = [(r, phones) for r, phones in zip(batch, phones_of, strict=True) if r.line not in duplicate]
+        batch_id, ids = await conn.fetchrow(
+            """WITH b AS (
+                   INSERT INTO import_batches (campaign_id, source, first_line, last_line, imported)
+                   VALUES ($1, $2, $3, $4, $5) RETURNING id)
+               SELECT b.id, ARRAY(SELECT nextval('contacts_id_seq') FROM generate_series(1, $5)) FROM b""",
             campaign_id,
             source,
             batch[0].line,
             batch[-1].line,
+            len(kept),
         )
-        inserted = await conn.fetchval(
-            """WITH ins AS (
-                   INSERT INTO contacts (campaign_id, name, timezone, fields, status_id, import_batch,
-                                         import_line)
-                   SELECT $1, name, timezone, fields, $2, $3, line FROM import_staging ORDER BY line
-                   RETURNING 1)
-               SELECT count(*) FROM ins""",
-            campaign_id,
-            status_id,
-            batch_id,
-        )
-        await conn.execute(
-            """INSERT INTO contact_phones (contact_id, campaign_id, position, e164, kind, timezones)
-               SELECT c.id, $1, x.pos, x.e164, s.kinds[x.pos],
-                      ARRAY(SELECT jsonb_array_elements_text(s.zones -> (x.pos::int - 1)))
-               FROM import_staging s
-               JOIN contacts c ON c.import_batch = $2 AND c.import_line = s.line
-               CROSS JOIN LATERAL unnest(s.phones) WITH ORDINALITY AS x(e164, pos)""",
-            campaign_id,
-            batch_id,
-        )
-        await conn.execute("UPDATE import_batches SET imported = $2 WHERE id = $1", batch_id, inserted)
+        contacts = []
+        numbered = []
+        for contact_id, (r, phones) in zip(sorted(ids), kept, strict=True):  # ids rise with the lines
+            name, zone = r.name or "", _contact_zone(r)
+            contacts.append((contact_id, campaign_id, name, zone, r.fields, status_id, batch_id, r.line))
+            for pos, p in enumerate(phones, start=1):
+                kind = p.kind or "unknown"
+                numbered.append((contact_id, campaign_id, pos, p.e164, kind, list(p.timezones)))
+        if contacts:
+            await conn.copy_records_to_table("contacts", records=contacts, columns=_CONTACT_COLUMNS)
+            await conn.copy_records_to_table("contact_phones", records=numbered, columns=_PHONE_COLUMNS)
         dups = [
             RejectedRow(
                 d["line"],
@@ -335,6 +371,6 @@ async def _load_batch(
             for d in dup_rows
         ]
         if dry_run:
-            raise _DryRun(int(inserted), dups)  # leaves the transaction: rolled back
+            raise _DryRun(len(kept), dups)  # leaves the transaction: rolled back
         own_batches.append(batch_id)
-    return int(inserted), dups
+    return len(kept), dups

@@ -11,18 +11,26 @@ number, so a valid reading is never overridden:
 
 The time zones come from the number's prefix (``phonenumbers.timezone``); DESIGN.md's
 calling-hours rule uses them when a contact has no time zone of its own.
+
+Speed (issue 18 item 5: an import is parse-bound). libphonenumber's verdict on a parsed number
+(type, validity, region) is remembered by the prefix it provably depends on
+(:mod:`dialer.contacts.verdicts`), the zones by the prefix the zone table is keyed by, and the
+library keeps its compiled metadata patterns instead of looking each one up in ``re``'s
+bounded cache per match (``re_util.enable_pattern_cache``, where the installed version has
+it). None of it changes a result.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import phonenumbers
-from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType, ValidationResult
+from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
 from phonenumbers.tzdata import TIMEZONE_DATA, TIMEZONE_LONGEST_PREFIX
 
+from dialer.contacts.verdicts import Verdict, VerdictCache
 from dialer.errors import InvalidNumber, ValidationError
 
 __all__ = ["PhoneNumber", "check_region", "normalize", "zone_for"]
@@ -46,20 +54,16 @@ _PARSE_REASON = {
     NumberParseException.TOO_LONG: "too long",
 }
 
-#: Why a parsed number is not valid.
-_LENGTH_REASON = {
-    ValidationResult.TOO_SHORT: "too short",
-    ValidationResult.TOO_LONG: "too long",
-    ValidationResult.INVALID_LENGTH: "wrong length",
-    ValidationResult.INVALID_COUNTRY_CODE: "unknown country code",
-    ValidationResult.IS_POSSIBLE_LOCAL_ONLY: "local number without an area code",
-}
-
 _UNKNOWN_ZONE = "Etc/Unknown"
 _LEADING_TRUNK_ZERO = re.compile(r"^\s*\(?\s*0(?!0)")
 _BRACKETED_TRUNK_ZERO = re.compile(r"\(\s*0\s*\)")  # "+48 (0) 22 ..." marks the trunk 0 to drop
 _SPREADSHEET_FLOAT = re.compile(r"^\s*(\+?\d+)\.0+\s*$")  # a number cell saved as a float: "48600123456.0"
 _SCIENTIFIC = re.compile(r"^\s*\d(?:[.,]\d+)?[eE]\+?\d+\s*$")  # "4.86001E+10": the digits are gone
+_VERDICTS = VerdictCache()
+_ZONES: dict[str | int, tuple[str, ...]] = {}  # zone-table prefix (or calling code) -> zones
+_ZONES_LIMIT = 65_536
+
+getattr(phonenumbers.re_util, "enable_pattern_cache", lambda: None)()
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,13 +75,22 @@ class PhoneNumber:
     kind: str  # "mobile" | "fixed" | "fixed_or_mobile" | "voip" | "toll_free" | "premium" | "other"
     timezones: tuple[str, ...]  # IANA zones of the number's prefix, "Etc/Unknown" dropped
 
+    def __reduce__(self) -> tuple[type[PhoneNumber], tuple[object, ...]]:
+        # pickled with each row from an import's parser process: see ContactRow.__reduce__
+        return PhoneNumber, (self.e164, self.region, self.kind, self.timezones)
 
-def normalize(raw: str, default_region: str) -> PhoneNumber:
+
+def normalize(
+    raw: str, default_region: str, *, judge: Callable[[phonenumbers.PhoneNumber], Verdict] | None = None
+) -> PhoneNumber:
     """Parse and validate ``raw``; numbers without ``+`` are read as in ``default_region``.
 
     Args:
         raw: the number as written ("+48 22 123 45 67", "022 123-45-67", "(212) 555-0100").
         default_region: ISO 3166 code ("PL", "US") for numbers written without a country code.
+        judge: how a parsed number's type, validity and region are decided; by default the
+            process's exact cache of libphonenumber's verdicts (tests compare it with
+            :func:`dialer.contacts.verdicts.judge`, the verdict computed).
 
     Raises:
         InvalidNumber: field ``phone``; empty, unparseable or not a valid number, with the reason.
@@ -87,19 +100,19 @@ def normalize(raw: str, default_region: str) -> PhoneNumber:
     text = raw.strip() if isinstance(raw, str) else ""
     if not text:
         raise InvalidNumber("phone", "empty", raw)
-    number, ntype, reason = _parse(text, region)
+    decide = _VERDICTS.judge if judge is None else judge
+    number, (ntype, reason, code) = _parse(text, region, decide)
     if reason:
         for retry in _retries(text):
-            alternative, alt_type, alt_reason = _parse(retry, region)
+            alternative, (alt_type, alt_reason, alt_code) = _parse(retry, region, decide)
             if not alt_reason:
-                number, ntype, reason = alternative, alt_type, ""
+                number, ntype, reason, code = alternative, alt_type, "", alt_code
                 break
     if number is None or reason:
         if _SCIENTIFIC.match(text):
             reason = "written in scientific notation by a spreadsheet, digits lost"
         raise InvalidNumber("phone", reason, raw)
     e164 = phonenumbers.format_number(number, PhoneNumberFormat.E164)
-    code = phonenumbers.region_code_for_number(number)
     return PhoneNumber(
         e164=e164,
         region=code if code and code in phonenumbers.SUPPORTED_REGIONS else None,
@@ -129,35 +142,36 @@ def zone_for(number: PhoneNumber) -> str | None:
     return number.timezones[0] if len(number.timezones) == 1 else None
 
 
-def _parse(text: str, region: str) -> tuple[phonenumbers.PhoneNumber | None, int, str]:
-    """The parsed number, its type, and "" when valid, else the reason it is not.
-
-    ``number_type`` is computed once and reused: a number is valid exactly when its type is
-    known (that is how ``is_valid_number`` decides), and the time-zone lookup needs the type
-    too; calling the three library functions separately costs three metadata matches per
-    number, the bulk of an import's CPU time.
-    """
+def _parse(
+    text: str, region: str, decide: Callable[[phonenumbers.PhoneNumber], Verdict]
+) -> tuple[phonenumbers.PhoneNumber | None, Verdict]:
+    """The parsed number and its verdict (type, "" when valid else the reason it is not, region)."""
     try:
         number = phonenumbers.parse(text, region)
     except NumberParseException as e:
-        return None, PhoneNumberType.UNKNOWN, _PARSE_REASON.get(e.error_type, "not a phone number")
-    ntype = phonenumbers.number_type(number)
-    if ntype != PhoneNumberType.UNKNOWN:
-        return number, ntype, ""
-    possible = phonenumbers.is_possible_number_with_reason(number)
-    if possible in _LENGTH_REASON:
-        return number, ntype, _LENGTH_REASON[possible]
-    where = phonenumbers.region_code_for_country_code(number.country_code or 0)
-    return number, ntype, f"not a valid number in {where}" if where != "ZZ" else "not a valid number"
+        return None, (PhoneNumberType.UNKNOWN, _PARSE_REASON.get(e.error_type, "not a phone number"), None)
+    return number, decide(number)
 
 
 def _zones(e164: str, ntype: int, country_code: int) -> tuple[str, ...]:
     """``phonenumbers.timezone.time_zones_for_number`` for a number whose type is known.
 
     Same rule as the library: geographic types use the longest matching prefix of the
-    number, the others the country calling code's zones.
+    number, the others the country calling code's zones. Remembered by what the lookup reads:
+    the number's first ``TIMEZONE_LONGEST_PREFIX`` digits, or the calling code.
     """
-    if phonenumbers.is_number_type_geographical(ntype, country_code):
+    geographic = phonenumbers.is_number_type_geographical(ntype, country_code)
+    key: str | int = e164[1 : TIMEZONE_LONGEST_PREFIX + 1] if geographic else country_code
+    found = _ZONES.get(key)
+    if found is None:
+        if len(_ZONES) >= _ZONES_LIMIT:
+            _ZONES.clear()
+        found = _ZONES[key] = _zones_of(e164, geographic, country_code)
+    return found
+
+
+def _zones_of(e164: str, geographic: bool, country_code: int) -> tuple[str, ...]:
+    if geographic:
         digits = e164[1:]
         prefixes: Iterable[str] = (digits[:n] for n in range(TIMEZONE_LONGEST_PREFIX, 0, -1))
     else:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import pytest
 
 from dialer.contacts.csv_reader import ContactRow, RejectedRow
 from dialer.contacts.importer import import_contacts
 from dialer.contacts.phone import PhoneNumber
-from dialer.errors import ImportAborted
+from dialer.errors import CsvFormatError, ImportAborted
 from dialer.store.store import Store
 from tests.dialer.conftest import make_campaign
 
@@ -43,6 +45,7 @@ async def test_good_rows_are_imported_with_numbers_zones_and_fields(store: Store
     assert [("Europe/Warsaw", {"city": "Kraków"}), ("America/New_York", {})] == [
         (r["timezone"], r["fields"]) for r in rows
     ]
+    assert rows[0]["id"] < rows[1]["id"]  # ids rise with the lines: the dial order's last tie-break
     first = await store.get_contact(rows[0]["id"])
     assert [("+48530000001", 1, ("Europe/Warsaw",)), ("+48530000002", 2, ("Europe/Warsaw",))] == [
         (p.e164, p.position, p.timezones) for p in first.phones
@@ -90,3 +93,41 @@ async def test_a_batch_failing_in_the_database_rolls_back_whole(store: Store) ->
         "SELECT count(*) FROM contacts c JOIN campaigns p ON p.id = c.campaign_id WHERE p.name = $1", camp
     )
     assert 2 == orphans
+
+
+async def test_a_failing_batch_stops_the_import_though_later_rows_were_read_meanwhile(store: Store) -> None:
+    camp = await make_campaign(store)
+    bad = ContactRow(
+        line=3, name="x", phones=(PhoneNumber("+0bad", "PL", "mobile", ()),), timezone=None, fields={}
+    )
+    rows = [row(2, "+48530000031"), bad, *(row(line, f"+485300001{line:02d}") for line in range(4, 12))]
+    with pytest.raises(ImportAborted) as e:
+        await import_contacts(store.pool, camp, rows, batch_size=2)
+    assert (0, 0) == (e.value.committed_through_line, e.value.imported)
+    assert "lines 2-3" in str(e.value)
+    stored = await store.pool.fetchval(
+        "SELECT count(*) FROM contacts c JOIN campaigns p ON p.id = c.campaign_id WHERE p.name = $1", camp
+    )
+    assert 0 == stored  # nothing after the failed batch was loaded either
+
+
+async def test_a_fault_in_the_rows_keeps_the_batches_read_before_it(store: Store) -> None:
+    camp = await make_campaign(store)
+    rejects: list[RejectedRow] = []
+
+    async def rows() -> AsyncIterator[ContactRow | RejectedRow]:
+        yield row(2, "+48530000041")
+        yield RejectedRow(3, "phone: invalid number")
+        yield row(4, "+48530000042")  # a full batch: handed to the database, the reading goes on
+        yield row(5, "+48530000041")
+        raise CsvFormatError("file", "not valid text in the expected encoding near line 6")
+
+    with pytest.raises(CsvFormatError):
+        await import_contacts(store.pool, camp, rows(), batch_size=2, on_reject=rejects.append)
+    numbers = await store.pool.fetch(
+        "SELECT p.e164 FROM contact_phones p JOIN campaigns c ON c.id = p.campaign_id WHERE c.name = $1"
+        " ORDER BY p.e164",
+        camp,
+    )
+    assert ["+48530000041", "+48530000042"] == [r["e164"] for r in numbers]
+    assert [3] == [r.line for r in rejects]  # the first batch's rejects went out before the fault

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
-import multiprocessing
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -42,8 +43,16 @@ async def _in_child(lines: list[bytes]) -> list[object]:
     ]
 
 
-def _children() -> list[multiprocessing.process.BaseProcess]:
-    return [p for p in multiprocessing.active_children() if p.name == "dialer-import-parser"]
+def _children() -> list[str]:
+    """This process's live children running the parser (Linux's /proc lists each thread's)."""
+    tasks = Path("/proc/self/task").iterdir()
+    pids = [pid for task in tasks for pid in (task / "children").read_text().split()]
+    running = []
+    for pid in pids:
+        with contextlib.suppress(FileNotFoundError):
+            if b"child_main" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                running.append(pid)
+    return running
 
 
 async def test_the_child_gives_the_rows_the_reader_gives_in_order() -> None:
