@@ -9,6 +9,7 @@ import io
 
 import numpy as np
 
+from ami.simulator.population import convention_class
 from dialer.errors import ValidationError
 
 __all__ = ["CAPACITY", "DEMO_CALLER_ID", "DRAMA_RANGES", "MAX_CONTACTS", "is_drama_number", "sample_csv"]
@@ -46,8 +47,22 @@ def is_drama_number(e164: str) -> bool:
     return any(e164.startswith(p + "0") and len(e164) == len(p) + 4 for p, _ in DRAMA_RANGES)
 
 
-#: Every number the ranges hold: the most contacts (with a second number for some) a demo imports.
-CAPACITY = 1000 * len(DRAMA_RANGES)
+
+
+def _number(k: int) -> tuple[str, str]:
+    """The ``k``-th number of the ranges (0 .. 1000 * len(DRAMA_RANGES) - 1) and its city."""
+    prefix, city = DRAMA_RANGES[k // 1000]
+    return f"{prefix}{k % 1000:04d}", city
+
+
+# The simulated PBX scripts numbers by their last three digits (the AMI transcripts' classes,
+# ami.simulator.population): ...0600 is a person who hangs up half a second after answering,
+# before any agent can come, ...0100 and ...0110 talk 8-10 s, ...0200 is always busy. Drawn into
+# the demo, each 600 was an abandoned call whatever the pacing (a 30-second demo ended at 6.5%,
+# every abandon one of them), so the demo leaves the scripted numbers out.
+_DIALLABLE = np.array([k for k in range(1000 * len(DRAMA_RANGES)) if convention_class(_number(k)[0]) is None])
+#: Every number the demo may draw: the most contacts (with a second number for some) it imports.
+CAPACITY = len(_DIALLABLE)
 MAX_CONTACTS = CAPACITY * 10 // 13
 
 
@@ -68,12 +83,10 @@ def sample_csv(n: int, seed: int) -> str:
     over = int(seconds.sum()) - (CAPACITY - n)
     if over > 0:
         seconds[np.flatnonzero(seconds)[-over:]] = False
-    drawn = iter(int(k) for k in rng.choice(CAPACITY, size=n + int(seconds.sum()), replace=False))
+    drawn = iter(int(k) for k in rng.choice(_DIALLABLE, size=n + int(seconds.sum()), replace=False))
 
     def number() -> tuple[str, str]:
-        k = next(drawn)
-        prefix, city = DRAMA_RANGES[k // 1000]
-        return f"{prefix}{k % 1000:04d}", city
+        return _number(next(drawn))
 
     out = io.StringIO()
     out.write("name,phone,phone2,city,segment\n")
