@@ -232,8 +232,9 @@ class CampaignRunner:
         us) and otherwise frees a line, which matters only when the last decision wanted every
         free line (``_lines_full``). Deciding on every pass, the runner decided 2.5 times as
         often as the pure simulator (which decides on its tick and when an agent frees up) and
-        spent a third of its CPU on it (``benchmarks.engine_pacing`` S3: CPU 21 s against
-        14 s for the hour, talk share 86.60% against 86.85%; docs/performance.md). Answers
+        spent about a third of its CPU on it (``benchmarks.engine_pacing`` S3, alternated runs:
+        CPU 28.2-28.8 s for the hour before, 16.8-19.1 s after; talk share 86.60% before,
+        86.85% after; docs/performance.md). Answers
         keep theirs: the predictive pacer gains from them (each re-reads the calls ringing,
         and its steady launch rate is a token bucket); without a decision on each answer S3
         lost 2.9 points of talk share.
