@@ -47,8 +47,6 @@ def is_drama_number(e164: str) -> bool:
     return any(e164.startswith(p + "0") and len(e164) == len(p) + 4 for p, _ in DRAMA_RANGES)
 
 
-
-
 def _number(k: int) -> tuple[str, str]:
     """The ``k``-th number of the ranges (0 .. 1000 * len(DRAMA_RANGES) - 1) and its city."""
     prefix, city = DRAMA_RANGES[k // 1000]
@@ -85,13 +83,10 @@ def sample_csv(n: int, seed: int) -> str:
         seconds[np.flatnonzero(seconds)[-over:]] = False
     drawn = iter(int(k) for k in rng.choice(_DIALLABLE, size=n + int(seconds.sum()), replace=False))
 
-    def number() -> tuple[str, str]:
-        return _number(next(drawn))
-
     out = io.StringIO()
     out.write("name,phone,phone2,city,segment\n")
     for i in range(n):
-        first, city = number()
-        second = number()[0] if seconds[i] else ""
+        first, city = _number(next(drawn))
+        second = _number(next(drawn))[0] if seconds[i] else ""
         out.write(f"Klient {i + 1},{first},{second},{city},{'ABC'[int(rng.integers(3))]}\n")
     return out.getvalue()

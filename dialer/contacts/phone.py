@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
@@ -60,8 +61,6 @@ _BRACKETED_TRUNK_ZERO = re.compile(r"\(\s*0\s*\)")  # "+48 (0) 22 ..." marks the
 _SPREADSHEET_FLOAT = re.compile(r"^\s*(\+?\d+)\.0+\s*$")  # a number cell saved as a float: "48600123456.0"
 _SCIENTIFIC = re.compile(r"^\s*\d(?:[.,]\d+)?[eE]\+?\d+\s*$")  # "4.86001E+10": the digits are gone
 _VERDICTS = VerdictCache()
-_ZONES: dict[str | int, tuple[str, ...]] = {}  # zone-table prefix (or calling code) -> zones
-_ZONES_LIMIT = 65_536
 
 getattr(phonenumbers.re_util, "enable_pattern_cache", lambda: None)()
 
@@ -160,23 +159,23 @@ def _zones(e164: str, ntype: int, country_code: int) -> tuple[str, ...]:
     number, the others the country calling code's zones. Remembered by what the lookup reads:
     the number's first ``TIMEZONE_LONGEST_PREFIX`` digits, or the calling code.
     """
-    geographic = phonenumbers.is_number_type_geographical(ntype, country_code)
-    key: str | int = e164[1 : TIMEZONE_LONGEST_PREFIX + 1] if geographic else country_code
-    found = _ZONES.get(key)
-    if found is None:
-        if len(_ZONES) >= _ZONES_LIMIT:
-            _ZONES.clear()
-        found = _ZONES[key] = _zones_of(e164, geographic, country_code)
-    return found
+    if phonenumbers.is_number_type_geographical(ntype, country_code):
+        return _zones_of_prefix(e164[1 : TIMEZONE_LONGEST_PREFIX + 1])
+    return _zones_of_code(country_code)
 
 
-def _zones_of(e164: str, geographic: bool, country_code: int) -> tuple[str, ...]:
-    if geographic:
-        digits = e164[1:]
-        prefixes: Iterable[str] = (digits[:n] for n in range(TIMEZONE_LONGEST_PREFIX, 0, -1))
-    else:
-        code = str(country_code)  # the library tries code[:10] .. code[:2], never a single digit alone
-        prefixes = dict.fromkeys(code[:n] for n in range(TIMEZONE_LONGEST_PREFIX + 1, 1, -1))
+@lru_cache(maxsize=65_536)
+def _zones_of_prefix(digits: str) -> tuple[str, ...]:
+    return _first_zones(digits[:n] for n in range(TIMEZONE_LONGEST_PREFIX, 0, -1))
+
+
+@lru_cache(maxsize=1_024)
+def _zones_of_code(country_code: int) -> tuple[str, ...]:
+    code = str(country_code)  # the library tries code[:10] .. code[:2], never a single digit alone
+    return _first_zones(dict.fromkeys(code[:n] for n in range(TIMEZONE_LONGEST_PREFIX + 1, 1, -1)))
+
+
+def _first_zones(prefixes: Iterable[str]) -> tuple[str, ...]:
     for prefix in prefixes:
         zones = TIMEZONE_DATA.get(prefix)
         if zones is not None:
