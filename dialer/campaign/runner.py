@@ -182,10 +182,6 @@ class CampaignRunner:
         self._stopping = False
         self._leave_queue = True
         self._last_decision = DialDecision(launch=0)
-        # A decision is due on the tick, or once something asked for one (``wake``).
-        self._decision_asked = True
-        self._decision_due = clock.now()
-        self._lines_full = False  # the last decision wanted every free line
         self._schedule_open = True
         self._campaign_running = True
         self._reread_at = clock.now() + settings.reread_s  # when the campaign and schedule are read again
@@ -223,23 +219,7 @@ class CampaignRunner:
     # -------------------------------------------------------------- public API
 
     def wake(self) -> None:
-        """Decide now rather than at the next tick (an agent freed up, a request came).
-
-        A decision comes on the tick, on a wake and on a call answered (:meth:`_on_attempt`).
-        The PBX's other updates (a call ended, an answer put through to an agent, a member's
-        status, a queue's call events) are taken in by a pass of the loop without one: a call
-        that ends frees an agent only through the board (whose ``StateChanged`` to ready wakes
-        us) and otherwise frees a line, which matters only when the last decision wanted every
-        free line (``_lines_full``). Deciding on every pass, the runner decided 2.5 times as
-        often as the pure simulator (which decides on its tick and when an agent frees up) and
-        spent about a third of its CPU on it (``benchmarks.engine_pacing`` S3, alternated runs:
-        CPU 28.2-28.8 s for the hour before, 16.8-19.1 s after; talk share 86.60% before,
-        86.85% after; docs/performance.md). Answers
-        keep theirs: the predictive pacer gains from them (each re-reads the calls ringing,
-        and its steady launch rate is a token bucket); without a decision on each answer S3
-        lost 2.9 points of talk share.
-        """
-        self._decision_asked = True
+        """Decide now rather than at the next tick (an agent freed up, a request came)."""
         self._wake.set()
 
     def settings_changed(self) -> None:
@@ -421,6 +401,7 @@ class CampaignRunner:
         return self.clock.now()
 
     async def _loop(self) -> None:
+        next_tick = self._now()
         while not self._stopping:
             await self._process_events()
             if self._stopping:
@@ -430,13 +411,11 @@ class CampaignRunner:
                 await self.effects.perform(self._tie_adopted_agents(now))
             await self.effects.perform(self.board.tick(now))
             await self._housekeeping(now)
-            if self._decision_asked or now >= self._decision_due:
-                self._decision_asked = False
-                self._decision_due = now + self.settings.tick_s
-                await self._decide()
+            await self._decide()
             self._count_occupancy()
             deadline = self.board.next_deadline_at()
-            wake_at = min(self._decision_due, deadline) if deadline is not None else self._decision_due
+            next_tick = now + self.settings.tick_s
+            wake_at = min(next_tick, deadline) if deadline is not None else next_tick
             await self._sleep(wake_at)
 
     async def _sleep(self, until: float) -> None:
@@ -483,7 +462,6 @@ class CampaignRunner:
             return
         if isinstance(update, Answered):
             call.answered_at = now
-            self._decision_asked = True  # one call ringing fewer: see wake()
         elif isinstance(update, AgentConnected):
             call.connected_at = now
             await self.effects.perform(self.board.feed(update, now))
@@ -515,8 +493,7 @@ class CampaignRunner:
                 agent = (self.board.agent_for_interface(out.agent) if out.agent else None) or ""
                 self._log.warning("answered_without_agent", agent=out.agent)
                 await self.effects.perform([ApplyDefaultDisposition(agent, out.attempt_id, None)])
-            if self._lines_full:
-                self.wake()  # else an end frees nothing the last decision lacked: see wake()
+            self.wake()
 
     def _campaign_changed(self) -> None:
         self._reread_at = self.clock.now()
@@ -653,10 +630,8 @@ class CampaignRunner:
         waiting = self.calls.customers_waiting()
         queue_claims = min(len(free), waiting)
         free = free[queue_claims:]
-        snapshot = self._snapshot(now, len(free))
-        decision = self.policy.decide(snapshot)
+        decision = self.policy.decide(self._snapshot(now, len(free)))
         self._last_decision = decision
-        self._lines_full = decision.launch >= snapshot.lines_free  # a call's end frees a line we want
         if preview:
             asking = [a for a in self.board.awaiting_record() if a in free]
             takers = asking if self.campaign.mode is DialingMode.PREVIEW else free
