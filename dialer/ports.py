@@ -224,6 +224,7 @@ class ContactStore(Protocol):
         agent_id: int | None = None,
         not_before: dt.datetime | None = None,
         attempt_id: int | None = None,
+        keep_lease: bool = False,
     ) -> None: ...
 
     async def recheck_before_dial(
@@ -248,6 +249,7 @@ class ContactStore(Protocol):
         source: str = "agent",
         actor: str | None = None,
         at: dt.datetime | None = None,
+        release_lease: bool = False,
     ) -> Callback: ...
 
     async def answer_buckets(

@@ -568,8 +568,10 @@ class MemoryStore:
         agent_id: int | None = None,
         not_before: dt.datetime | None = None,
         attempt_id: int | None = None,
+        keep_lease: bool = False,
     ) -> None:
-        """Apply an agent's disposition and release the contact.
+        """Apply an agent's disposition and release the contact (unless ``keep_lease``: a
+        callback's booking releases it).
 
         Raises:
             NotFound: no such contact or status.
@@ -588,7 +590,8 @@ class MemoryStore:
         c.status = rule
         c.not_before = None if due is None else _ts(due)
         c.agent_id = agent_id if rule.system_status is SystemStatus.MY_RECORD else None
-        self._unlease(c)
+        if not keep_lease:
+            self._unlease(c)
         self.history.disposed(attempt_id, at)
 
     async def answer_buckets(
@@ -627,8 +630,10 @@ class MemoryStore:
         source: str = "agent",
         actor: str | None = None,
         at: dt.datetime | None = None,
+        release_lease: bool = False,
     ) -> Callback:
         """Make the contact a due-at callback (personal: only for ``agent_id``); one number only.
+        ``release_lease``: the disposition before it kept the lease.
 
         Raises:
             ValidationError: a personal callback without an agent, a window ending before it
@@ -647,7 +652,9 @@ class MemoryStore:
                       window_end_at, "pending")
         self.callbacks[cb.id] = cb
         c.callback_id, c.callback_agent, c.callback_due = cb.id, cb.agent_id, _ts(due_at)
-        if c.lease_owner is None:
+        if release_lease:
+            self._unlease(c)
+        elif c.lease_owner is None:
             self._push(c)
         return cb
 

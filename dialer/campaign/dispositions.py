@@ -31,6 +31,7 @@ from dialer.campaign.hopper import Hopper
 from dialer.campaign.settings import Disposition, RunnerSettings
 from dialer.campaign.writer import OutcomeWriter
 from dialer.clock import Clock, utc_at
+from dialer.errors import DialerError
 from dialer.model import CallbackKind, Campaign
 from dialer.ports import ContactStore
 
@@ -127,6 +128,9 @@ class DispositionWriter:
         d = disposition if isinstance(disposition, Disposition) else None
 
         async def write() -> None:
+            # With a callback the lease ends only with the callback's booking: released
+            # between the two, the contact would be a plain retry due now that a refill may
+            # lease and dial predictively, without the agent the callback is for.
             await self._store.set_disposition(
                 cid,
                 status,
@@ -134,8 +138,11 @@ class DispositionWriter:
                 agent_id=agent_db,
                 not_before=d.callback_at if d is not None else None,
                 attempt_id=aid,
+                keep_lease=d is not None and d.callback is not None,
             )
-            if d is not None and d.callback is not None:
+            if d is None or d.callback is None:
+                return
+            try:
                 await self._store.schedule_callback(
                     cid,
                     due_at=d.callback_at or at,
@@ -148,7 +155,11 @@ class DispositionWriter:
                     new_phone_window=d.new_number_window,
                     new_phone_kind=d.new_number_kind,
                     phone_position=d.phone_position,
+                    release_lease=True,
                 )
+            except DialerError:  # refused (a full slot, the agent's cap): the status stands
+                self._release([cid], "callback refused")
+                raise
 
         def settled(_: object) -> None:
             self._hopper.settle(cid)

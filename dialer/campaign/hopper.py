@@ -10,7 +10,16 @@ hopper holds them in memory from the lease until the contact is settled, in thre
 * *held*: taken for an agent (offered in preview, or reserved) and not yet dialled;
 * *dialled*: an attempt is open, or answered and waiting for the agent's disposition.
 
-All three are renewed together (:meth:`Hopper.leased_ids`), because a lease that lapses
+A contact can come back from the store while this hopper still holds it held or dialled: the
+write that ends its call or records its disposition releases the lease, and a refill running
+meanwhile (a callback due now, a retry due at once) leases it again before that write's
+*settle* reaches the hopper. The new lease waits *after* the old one (:meth:`Hopper.add`) and
+goes in line when the old one settles; ignored, it would stay leased to this engine, unseen
+and unrenewed, until its lease ran out (the personal callback of
+``test_a_personal_callback_handed_to_the_campaign_after_the_grace_stays_handed_over`` waited
+its whole lease).
+
+All of them are renewed together (:meth:`Hopper.leased_ids`), because a lease that lapses
 while a call is in progress would let another engine dial the same person. A *waiting*
 contact, though, expires at the end of its current calling window (``dial_until``: local
 hours, the number's window, the schedule; issue 11): :meth:`Hopper.expire_waiting` takes it
@@ -62,28 +71,37 @@ class Hopper:
         self._agent: dict[int, HopperEntry] = {}
         self._held: dict[int, LeasedContact] = {}
         self._dialled: dict[int, LeasedContact] = {}
+        self._after: dict[int, HopperEntry] = {}  # leased again while held or dialled (docstring)
 
     # -- filling -------------------------------------------------------------------------
 
     def add(self, leases: list[LeasedContact], at_s: float) -> int:
-        """Put new leases in line; a contact already here is ignored. Returns how many were added."""
+        """Put new leases in line; returns how many were.
+
+        A contact already waiting is ignored. One still held or dialled waits until that lease
+        settles (the store released it and a refill took it again: see the module docstring).
+        """
         added = 0
         for lease in leases:
             cid = lease.contact_id
-            if cid in self._held or cid in self._dialled or cid in self._agent:
+            if cid in self._held or cid in self._dialled:
+                self._after[cid] = HopperEntry(lease, at_s)
                 continue
-            if cid in self._fresh_ids:
+            if cid in self._agent or cid in self._fresh_ids:
                 continue
-            entry = HopperEntry(lease, at_s)
-            if needs_agent(lease):
-                self._agent[cid] = entry
-            else:
-                self._fresh.append(entry)
-                self._fresh_ids.add(cid)
-            if lease.dial_until is not None:
-                heapq.heappush(self._ends, (lease.dial_until, cid))
+            self._line_up(HopperEntry(lease, at_s))
             added += 1
         return added
+
+    def _line_up(self, entry: HopperEntry) -> None:
+        cid = entry.lease.contact_id
+        if needs_agent(entry.lease):
+            self._agent[cid] = entry
+        else:
+            self._fresh.append(entry)
+            self._fresh_ids.add(cid)
+        if entry.lease.dial_until is not None:
+            heapq.heappush(self._ends, (entry.lease.dial_until, cid))
 
     # -- taking --------------------------------------------------------------------------
 
@@ -127,9 +145,16 @@ class Hopper:
         self._dialled[lease.contact_id] = lease
 
     def settle(self, contact_id: int) -> LeasedContact | None:
-        """The contact is done (the store released it): forget it wherever it is."""
+        """The contact is done (the store released it): forget it wherever it is.
+
+        A lease taken again meanwhile (:meth:`add`) goes in line now.
+        """
         lease = self._dialled.pop(contact_id, None) or self._held.pop(contact_id, None)
-        if lease is None:
+        if lease is not None:
+            later = self._after.pop(contact_id, None)
+            if later is not None:
+                self._line_up(later)
+        else:
             entry = self._agent.pop(contact_id, None)
             if entry is not None:
                 return entry.lease
@@ -147,7 +172,11 @@ class Hopper:
         raise AssertionError(f"contact {contact_id} in the fresh ids but not in the line")
 
     def unhold(self, contact_id: int) -> LeasedContact | None:
-        """A held contact goes back undialled (released to the store by the caller)."""
+        """A held contact goes back undialled (released to the store by the caller).
+
+        The caller's release ends whatever lease the contact has, a later one too.
+        """
+        self._after.pop(contact_id, None)
         return self._held.pop(contact_id, None)
 
     # -- leases --------------------------------------------------------------------------
@@ -158,7 +187,7 @@ class Hopper:
         ids += list(self._agent)
         ids += list(self._held)
         ids += list(self._dialled)
-        return ids
+        return ids  # a lease waiting after its settle is renewed by its contact's id
 
     def drop_lost(self, still_held: set[int]) -> list[int]:
         """Forget *waiting* contacts whose lease was not renewed; returns their ids.
@@ -169,7 +198,10 @@ class Hopper:
         lost += [cid for cid in self._agent if cid not in still_held]
         for cid in lost:
             self.settle(cid)
-        return lost
+        gone = [cid for cid in self._after if cid not in still_held]
+        for cid in gone:
+            del self._after[cid]
+        return lost + gone
 
     def expire_waiting(self, at: dt.datetime) -> list[int]:
         """Take out of line the waiting contacts whose window ended by ``at``; returns their ids.
@@ -193,7 +225,12 @@ class Hopper:
         return ids
 
     def release_waiting(self) -> list[int]:
-        """Empty both waiting lines (schedule closed, draining); returns the ids to release."""
+        """Empty both waiting lines (schedule closed, draining); returns the ids to release.
+
+        A lease waiting after its contact's settle stays: the contact is still held or dialled
+        here, and releasing it would settle that call's entry too. It goes in line when the
+        call settles, where the next release of the waiting lines finds it.
+        """
         ids = [e.lease.contact_id for e in self._fresh] + list(self._agent)
         self._fresh.clear()
         self._fresh_ids.clear()

@@ -94,7 +94,8 @@ hist AS (
 upd AS (
     UPDATE contacts SET status_id = go.status_id, not_before = go.due,
         agent_id = CASE WHEN go.system_status = 'my_record' THEN $5::bigint END,
-        lease_owner = NULL, lease_expires_at = NULL
+        lease_owner = CASE WHEN $9::boolean THEN contacts.lease_owner END,
+        lease_expires_at = CASE WHEN $9::boolean THEN contacts.lease_expires_at END
     FROM go WHERE contacts.id = go.contact_id
     RETURNING contacts.id
 )
@@ -533,12 +534,16 @@ class Attempts(PoolNoun):
         not_before: dt.datetime | None = None,
         attempt_id: int | None = None,
         fence: Fence | None = None,
+        keep_lease: bool = False,
     ) -> None:
         """Apply the agent's disposition after a call and release the contact.
 
         "My record" assigns the contact to ``agent_id`` and calls it back to that agent at
         ``not_before``; "not before" waits until ``not_before``; otherwise the campaign's
-        retry delay for the status applies (0 = at once).
+        retry delay for the status applies (0 = at once). ``keep_lease``: the contact stays
+        leased, because a callback is scheduled next (:meth:`schedule_callback` with
+        ``release_lease``): released here, a refill could lease it in between as a plain retry
+        and dial it without its agent.
 
         Raises:
             NotFound: no such contact or the status is not one of its campaign's.
@@ -555,6 +560,7 @@ class Attempts(PoolNoun):
             None if fence is None else fence.engine_id,
             None if fence is None else fence.token,
             attempt_id,
+            keep_lease,
         )
         if not row["found"]:
             raise NotFound("contact", contact_id)

@@ -201,13 +201,16 @@ class Callbacks(PoolNoun):
         requester_name: str | None = None,
         consent_text: str | None = None,
         at: dt.datetime | None = None,
+        release_lease: bool = False,
     ) -> Callback:
         """Reschedule a contact as a callback (seed 003), optionally to a new number.
 
         A personal callback goes only to ``agent_id``; a campaign callback to any agent. A
         new number is added to the contact with its own contact window. ``slot_at`` books a
         place in the grid's slot starting then (its start is the due time, its end the
-        window's end); ``at`` is now (default: the database's clock).
+        window's end); ``at`` is now (default: the database's clock). ``release_lease``: the
+        contact's lease ends with the callback's booking (an agent's disposition kept it
+        until now: :meth:`~dialer.store.attempts.Attempts.set_disposition`).
 
         Raises:
             ValidationError: a personal callback without an agent, no time, a window ending
@@ -255,8 +258,16 @@ class Callbacks(PoolNoun):
                 consent_text,
             )
             await conn.execute(_SYNC_CONTACT, contact_id)
-            if personal is not None:
-                await conn.execute("UPDATE contacts SET agent_id = $2 WHERE id = $1", contact_id, personal)
+            if personal is not None or release_lease:
+                await conn.execute(
+                    "UPDATE contacts SET agent_id = coalesce($2, agent_id),"
+                    " lease_owner = CASE WHEN $3 THEN NULL ELSE lease_owner END,"
+                    " lease_expires_at = CASE WHEN $3 THEN NULL ELSE lease_expires_at END"
+                    " WHERE id = $1",
+                    contact_id,
+                    personal,
+                    release_lease,
+                )
             return await read_callback(conn, cb_id)
 
     async def reschedule_callback(

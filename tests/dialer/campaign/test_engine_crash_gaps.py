@@ -257,3 +257,33 @@ async def test_a_personal_callback_handed_to_the_campaign_after_the_grace_stays_
         camp, at=at, limit=1, owner="engine-R", agent_reserved=True, agent_ids=[a2.id]
     )
     assert (cid, None, "callback") == (lease.contact_id, lease.agent_id, lease.reason)
+
+
+async def test_a_callback_the_store_refuses_leaves_the_status_and_frees_the_contact(store: Store) -> None:
+    # the disposition keeps the lease until the callback is booked; a refused booking (here a
+    # window that ends when it starts) must not leave the contact leased to this engine
+    camp = await _campaign(store, "q-refuse")
+    await store.create_status(StatusSpec("Oddzwonić", SystemStatus.NOT_BEFORE), campaign=camp)
+    cid = await store.add_contact(camp, ["+1005550508"])
+    await store.create_agent("rf1")
+    settings = dataclasses.replace(FAST, disposition_timeout_s=30.0)
+    async with pbx_rig("q-refuse") as rig:
+        runner = make_runner(await store.get_campaign(camp), store, rig, settings=settings)
+        async with running(runner):
+            await runner.agents.login("rf1", agent_interface(1))
+            await wait_for(lambda: runner.board.state_of("rf1") is AgentState.WRAP_UP)
+            await runner.agents.logout("rf1")  # nothing else dialled meanwhile
+            due = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+            await runner.agents.set_disposition(
+                "rf1",
+                Disposition("Oddzwonić", callback_at=due, callback_until=due, callback=CallbackKind.PERSONAL),
+            )
+
+            async def given_back() -> bool:
+                row = await store.pool.fetchrow("SELECT lease_owner FROM contacts WHERE id = $1", cid)
+                return row["lease_owner"] is None and runner.hopper.in_progress == 0
+
+            await wait_for(given_back)
+    contact = await store.get_contact(cid)
+    assert ("Oddzwonić", due) == (contact.status, contact.not_before)
+    assert 0 == await store.pool.fetchval("SELECT count(*) FROM callbacks WHERE contact_id = $1", cid)

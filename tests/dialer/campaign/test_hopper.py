@@ -59,6 +59,29 @@ def test_a_contact_is_added_once_wherever_it_is() -> None:
     assert 0 == h.add([lease(1), lease(2)], 1.0)
 
 
+def test_a_contact_leased_again_before_its_call_settles_goes_in_line_when_it_settles() -> None:
+    # the disposition's write released the lease and a refill took the due callback again
+    # before the write's settle reached the hopper: the new lease must not be forgotten
+    h = Hopper()
+    h.add([lease(1)], 0.0)
+    h.take_fresh()
+    h.mark_dialled(1)
+    assert 0 == h.add([lease(1, "callback", agent_id=7)], 5.0)
+    assert (0, 1, [1]) == (h.depth, h.in_progress, h.leased_ids())
+    assert lease(1) == h.settle(1)  # the old call settles
+    [entry] = h.agent_entries()
+    assert (lease(1, "callback", agent_id=7), 5.0, 0) == (entry.lease, entry.leased_at, h.in_progress)
+
+
+def test_a_held_contact_given_back_takes_a_later_lease_with_it() -> None:
+    h = Hopper()
+    h.add([lease(1)], 0.0)
+    h.take_fresh()
+    h.add([lease(1, "retry")], 1.0)
+    h.unhold(1)  # the caller releases the contact's lease, whichever it is
+    assert (0, 0, None) == (h.depth, h.in_progress, h.settle(1))
+
+
 def test_dialled_and_held_contacts_are_renewed_and_kept_when_a_waiting_lease_is_lost() -> None:
     h = Hopper()
     h.add([lease(1), lease(2), lease(3, "callback")], 0.0)
@@ -106,6 +129,8 @@ def test_every_contact_is_in_exactly_one_place(ops: list[tuple[str, int, str]]) 
         ids = h.leased_ids()
         assert len(ids) == len(set(ids))
         assert len(ids) == h.depth + h.in_progress
+        if op == "add":  # an add always leaves the contact in the hopper, waiting or after its call
+            assert cid in ids
 
 
 

@@ -8,7 +8,16 @@ import datetime as dt
 import pytest
 
 from dialer.errors import AttemptClosed, LeaseLost, NotFound
-from dialer.model import AttemptResult, Backoff, Outcome, RetryRule, StatusSpec, SystemStatus, Trigger
+from dialer.model import (
+    AttemptResult,
+    Backoff,
+    CallbackKind,
+    Outcome,
+    RetryRule,
+    StatusSpec,
+    SystemStatus,
+    Trigger,
+)
 from dialer.store.statuses import DEFAULT_RULES
 from dialer.store.store import Store
 from tests.dialer.conftest import make_campaign, utc
@@ -209,6 +218,28 @@ async def test_disposition_updates_the_attempt_the_history_and_the_retry(store: 
         c.contact_id
         for c in await store.lease_contacts(camp, at=NOON + dt.timedelta(minutes=15), limit=1, owner="e2")
     ]
+
+
+async def test_a_disposition_with_a_callback_keeps_the_lease_until_it_is_booked(store: Store) -> None:
+    # released between the two writes, the contact would be a plain retry due now, and a refill
+    # could lease it (and dial it predictively) without the agent its callback is for
+    camp = await make_campaign(store)
+    await store.create_status(StatusSpec("Oddzwonić", SystemStatus.NOT_BEFORE), campaign=camp)
+    agent = await store.create_agent("kl1")
+    cid = await store.add_contact(camp, ["+48510000039"])
+    att = await store.open_attempt(await _lease_one(store, camp), at=NOON)
+    await store.close_attempt(att, AttemptResult(Outcome.ANSWERED, ended_at=NOON, answered_at=NOON))
+    await store.set_disposition(
+        cid, "Oddzwonić", at=NOON, agent_id=agent.id, not_before=NOON, attempt_id=att, keep_lease=True
+    )
+    later = NOON + dt.timedelta(seconds=1)
+    assert [] == await store.lease_contacts(camp, at=later, limit=1, owner="e2")
+    assert [] == await store.lease_contacts(camp, at=later, limit=1, owner="e2", agent_reserved=True)
+    await store.schedule_callback(
+        cid, due_at=NOON, kind=CallbackKind.PERSONAL, agent_id=agent.id, at=NOON, release_lease=True
+    )
+    [lease] = await store.lease_contacts(camp, at=later, limit=1, owner="e2", agent_reserved=True)
+    assert (cid, "callback", agent.id) == (lease.contact_id, lease.reason, lease.agent_id)
 
 
 async def test_an_attempts_agent_is_the_agent_who_talked_or_none(store: Store) -> None:
