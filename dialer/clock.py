@@ -42,6 +42,14 @@ class Clock(Protocol):
         """Return after ``delay_s`` seconds of this clock's time."""
         ...
 
+    def resolve_at(self, t: float, fut: asyncio.Future[None]) -> None:
+        """Set ``fut``'s result at time ``t``, unless it is done by then.
+
+        A sleep that something else may end first without a task of its own
+        (:class:`dialer.campaign.alarm.Alarm`).
+        """
+        ...
+
 
 class RealClock:
     """Wall-clock time."""
@@ -54,6 +62,11 @@ class RealClock:
 
     async def sleep_until(self, t: float) -> None:
         await asyncio.sleep(max(0.0, t - time.time()))
+
+    def resolve_at(self, t: float, fut: asyncio.Future[None]) -> None:
+        loop = asyncio.get_running_loop()
+        timer = loop.call_later(max(0.0, t - time.time()), _resolve, fut)
+        fut.add_done_callback(lambda _: timer.cancel())  # ended first: no timer left behind
 
     async def sleep(self, delay_s: float) -> None:
         await asyncio.sleep(max(0.0, delay_s))
@@ -91,6 +104,12 @@ class VirtualClock:
 
     async def sleep(self, delay_s: float) -> None:
         await self.sleep_until(self._now + max(0.0, delay_s))
+
+    def resolve_at(self, t: float, fut: asyncio.Future[None]) -> None:
+        if t <= self._now:
+            asyncio.get_running_loop().call_soon(_resolve, fut)
+            return
+        heapq.heappush(self._heap, (t, 1, next(self._seq), fut))  # a done one is skipped
 
     @property
     def next_timer(self) -> float | None:
@@ -154,6 +173,14 @@ class SteppedClock:
 
     async def sleep(self, delay_s: float) -> None:
         return None
+
+    def resolve_at(self, t: float, fut: asyncio.Future[None]) -> None:
+        asyncio.get_running_loop().call_soon(_resolve, fut)
+
+
+def _resolve(fut: asyncio.Future[None]) -> None:
+    if not fut.done():
+        fut.set_result(None)
 
 
 def utc_at(t: float) -> datetime:

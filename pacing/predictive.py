@@ -242,8 +242,12 @@ class PredictivePolicy:
             p_allow *= s.small_team_budget_factor
         return p_allow
 
-    def window_allowance(self, now_s: float, active_agents: int) -> float:
-        """Expected abandons the calls in flight and the new ones may carry (see ``window_risk``)."""
+    def window_allowance(self, now_s: float, active_agents: int, dials_for_s: float | None = None) -> float:
+        """Expected abandons the calls in flight and the new ones may carry (see ``window_risk``).
+
+        Future answers count for at most the next hour, and none past ``dials_for_s`` (the
+        campaign's announced end): near its end the windows must hold with what they have.
+        """
         s = self.settings
         if s.window_risk is None:
             return math.inf
@@ -251,7 +255,9 @@ class PredictivePolicy:
         per_s = s.window_live_floor * active_agents / cycle_s
         phi = self._fp_ratio()
         windows = (self.tracker, self.recent) if s.every_hour else (self.tracker,)
-        room = min(window_room(w.suffixes(now_s), w.window_s, self.target, per_s, s.horizon_s, fp_ratio=phi)
+        future_s = 3600.0 if dials_for_s is None else min(3600.0, dials_for_s)
+        room = min(window_room(w.suffixes(now_s), w.window_s, self.target, per_s, s.horizon_s,
+                               future_s=future_s, fp_ratio=phi)
                    for w in windows)
         return risk_allowance(room, s.window_risk) / self.bias.ratio(now_s)
 
@@ -326,7 +332,7 @@ class PredictivePolicy:
         if exposure is not None:
             cap = min(cap, exposed_launch_cap(exposure, ringing, waiting, free))
         n = self._forecast_launch(snapshot, free, max(cap, 0), p_allow * calibration, small,
-                                  self.window_allowance(now, active))
+                                  self.window_allowance(now, active, snapshot.dials_for_s))
         if s.burst_factor is not None:
             # Calls a ready agent certainly covers cannot abandon; the rest follow a steady rate.
             covered = min(n, max(0, free - ringing - waiting))

@@ -41,6 +41,9 @@ class CampaignSnapshot:
             reserved).
         record_requests: preview mode: agents who asked for a record and have none.
         records_accepted: preview modes: agents who accepted their record; each needs its call.
+        dials_for_s: seconds the campaign still dials (a shift's or a run's announced end);
+            no answer comes after it, so no window may count on one to dilute its abandons
+            (``None``: no end announced).
     """
 
     now_s: float
@@ -56,8 +59,11 @@ class CampaignSnapshot:
     progressive_contacts: int = 0
     record_requests: int = 0
     records_accepted: int = 0
+    dials_for_s: float | None = None
 
     def __post_init__(self) -> None:
+        if self.dials_for_s is not None and not self.dials_for_s >= 0.0:
+            raise InvalidParameter("dials_for_s", "must not be negative", self.dials_for_s)
         for name in ("ready_agents", "reserved_agents", "paused_agents", "reserved_ringing",
                      "customers_waiting", "lines_free", "progressive_contacts", "record_requests",
                      "records_accepted"):

@@ -51,6 +51,7 @@ from typing import Any
 import structlog
 
 from ami.outcome import Ended
+from dialer.campaign.alarm import Alarm
 from dialer.campaign.ownership import FencedStore, Ownership
 from dialer.campaign.runner import CampaignRunner
 from dialer.campaign.settings import RunnerSettings
@@ -144,7 +145,7 @@ class Engine:
         self._stopping = False
         self._drain_started = False
         self._drained = asyncio.Event()
-        self._wake = asyncio.Event()
+        self._wake = Alarm()
         self.reconciled: ReconcileReport | None = None
         self.started = asyncio.Event()
         pbx.subscribe(self)
@@ -341,17 +342,7 @@ class Engine:
     # ---------------------------------------------------------------- supervision
 
     async def _sleep(self, until: float) -> None:
-        if self._wake.is_set():
-            self._wake.clear()
-            return
-        sleeper = asyncio.ensure_future(self.clock.sleep_until(until))
-        waker = asyncio.ensure_future(self._wake.wait())
-        try:
-            await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for f in (sleeper, waker):
-                f.cancel()
-            await asyncio.gather(sleeper, waker, return_exceptions=True)
+        await self._wake.sleep_until(self.clock, until)
         self._wake.clear()
 
     async def _supervise(self) -> None:

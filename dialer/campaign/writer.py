@@ -42,6 +42,7 @@ from typing import Any
 
 import structlog
 
+from dialer.campaign.alarm import Alarm
 from dialer.campaign.settings import RunnerSettings
 from dialer.clock import Clock
 from dialer.errors import DialerError
@@ -124,7 +125,7 @@ class OutcomeWriter:
         self._settings = settings
         self._queue: deque[_Write] = deque()
         self._running: dict[asyncio.Task[Any], list[_Write]] = {}
-        self._wake = asyncio.Event()
+        self._wake = Alarm()
         self._on_state = on_state
         self.down = False
         self.written = 0
@@ -262,23 +263,17 @@ class OutcomeWriter:
         try:
             while True:
                 for group in self._startable():
-                    self._running[self._start(group)] = group  # type: ignore[index]
-                if not self._running and self._linger_until is None:
+                    task = self._start(group)
+                    task.add_done_callback(self._ended)
+                    self._running[task] = group  # type: ignore[index]
+                finished = [task for task in self._running if task.done()]
+                if not finished:  # sleep until a write ends, one is submitted or a linger ends
+                    if self._linger_until is None:
+                        await self._wake.wait()
+                    else:
+                        await self._wake.sleep_until(self._clock, self._linger_until)
                     self._wake.clear()
-                    await self._wake.wait()
-                    continue
-                waker = asyncio.ensure_future(self._wake.wait())
-                timers: list[asyncio.Task[Any]] = [waker]
-                if self._linger_until is not None:  # wake when the earliest linger ends
-                    timers.append(asyncio.ensure_future(self._clock.sleep_until(self._linger_until)))
-                try:
-                    finished, _ = await asyncio.wait(
-                        [*self._running, *timers], return_when=asyncio.FIRST_COMPLETED
-                    )
-                finally:
-                    for timer in timers:
-                        timer.cancel()
-                self._wake.clear()
+                    finished = [task for task in self._running if task.done()]
                 failed = False
                 for task in finished:
                     group = self._running.pop(task, None)  # type: ignore[arg-type]
@@ -295,6 +290,9 @@ class OutcomeWriter:
             for task in self._running:
                 task.cancel()
             await asyncio.gather(*self._running, return_exceptions=True)
+
+    def _ended(self, _: asyncio.Future[Any]) -> None:
+        self._wake.set()
 
     def _finish(self, group: list[_Write], task: asyncio.Future[Any]) -> bool:
         """Settle a finished write or batch; False if the database looked unreachable (retry it)."""

@@ -448,6 +448,7 @@ async def run_demo(cfg: DialerConfig, opts: DemoOptions, *, out: TextIO | None =
         every_s = 0.5 if is_tty else max(1.0, opts.duration_s / 10)
         loop = asyncio.get_running_loop()
         t0 = loop.time()
+        runner.end_at(runner.clock.now() + opts.duration_s)  # paced to end under the cap
         next_show = t0
         while (elapsed := loop.time() - t0) < opts.duration_s:
             if engine_task.done():
