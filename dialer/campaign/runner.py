@@ -236,12 +236,12 @@ class CampaignRunner:
         that ends frees an agent only through the board (whose ``StateChanged`` to ready wakes
         us) and otherwise frees a line, which matters only when the last decision wanted every
         free line (``_lines_full``). Deciding on every pass, the runner decided 2.5 times as
-        often as the pure simulator (which decides on its tick and when an agent frees up) and
-        spent a third of its CPU on it (``benchmarks.engine_pacing`` S3: CPU 21 s against
-        14 s for the hour, talk share 86.60% against 86.85%; docs/performance.md). Answers
-        keep theirs: the predictive pacer gains from them (each re-reads the calls ringing,
-        and its steady launch rate is a token bucket); without a decision on each answer S3
-        lost 2.9 points of talk share.
+        often as the pure simulator (which decides on its tick and when an agent frees up);
+        with this and the loop's :class:`~dialer.campaign.alarm.Alarm` the engine's CPU for
+        an hour of ``benchmarks.engine_pacing`` S3 halved, its talk share 86.60% → 86.95%
+        (docs/performance.md, "engine_pacing S3"). Answers keep theirs: the predictive pacer
+        gains from them (each re-reads the calls ringing, and its steady launch rate is a token
+        bucket); without a decision on each answer S3 lost 2.9 points of talk share.
         """
         self._decision_asked = True
         self._wake.set()
