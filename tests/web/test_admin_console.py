@@ -7,6 +7,7 @@ and out of a supervisor's reach; the wallboard's campaign controls."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -395,13 +396,20 @@ async def test_the_wallboard_charts_the_day_from_the_database(console: Console) 
     minutes = [now.replace(second=0, microsecond=0) - dt.timedelta(minutes=15 * k) for k in range(12)]
     talk = [(m, 240.0 * (0.1, 0.2, 0.4, 0.3)[k % 4]) for k, m in enumerate(minutes) if m >= midnight]
     await rig.store.record_occupancy(cid, [(m, 240.0, t) for m, t in talk])
-    share = round(sum(t for _, t in talk) / (240.0 * len(talk)), 4) + 1e-9  # no tie to round
+    share = sum(t for _, t in talk) / (240.0 * len(talk))
+    # Either rounding of a share near a boundary at one decimal: 11 entries since midnight
+    # (2.7 / 11 = 24.545...%) read 24.5% rounded once and 24.6% rounded to 4 places first, as
+    # this test did, which failed it whenever it ran 2.5-2.75 h after the campaign's midnight;
+    # anywhere else both are the same text.
+    shown = {f"{100 * share + d:.1f}" for d in (-0.01, 0.01)}
     for k, outcome in enumerate([Outcome.ANSWERED, Outcome.ABANDONED]):
         await past_attempt(rig.store, camp, outcome, now - dt.timedelta(seconds=5), number=f"+4860000090{k}")
     page = await console.page()
     await console.sign_in(page, "szef")
     card = page.locator("section[data-campaign=DZIEN]")
-    await expect(card.locator("[data-total=talk_share]")).to_have_text(f"talk share today {100 * share:.1f}%")
+    await expect(card.locator("[data-total=talk_share]")).to_have_text(
+        re.compile("talk share today (" + "|".join(re.escape(t) for t in sorted(shown)) + ")%")
+    )
     await expect(card.locator("[data-total=abandons]")).to_have_text(
         "abandoned today 1 of 2 live answers (50.0%)"
     )
