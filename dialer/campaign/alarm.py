@@ -42,22 +42,19 @@ class Alarm:
 
     async def wait(self) -> None:
         """Return as soon as the alarm is set (at once if it is)."""
-        if self._set:
-            return
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiter = waiter
-        try:
-            await waiter
-        finally:
-            self._waiter = None
+        await self._sleep(None, 0.0)
 
     async def sleep_until(self, clock: Clock, until: float) -> None:
         """Return at ``until`` on ``clock``, or as soon as the alarm is set (at once if it is)."""
+        await self._sleep(clock, until)
+
+    async def _sleep(self, clock: Clock | None, until: float) -> None:
         if self._set:
             return
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiter = waiter
-        clock.resolve_at(until, waiter)
+        if clock is not None:
+            clock.resolve_at(until, waiter)
         try:
             await waiter
         finally:

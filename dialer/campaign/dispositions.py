@@ -126,6 +126,7 @@ class DispositionWriter:
             self._release([cid], "no default status")
             return
         d = disposition if isinstance(disposition, Disposition) else None
+        callback = d.callback if d is not None else None
 
         async def write() -> None:
             # With a callback the lease ends only with the callback's booking: released
@@ -138,16 +139,16 @@ class DispositionWriter:
                 agent_id=agent_db,
                 not_before=d.callback_at if d is not None else None,
                 attempt_id=aid,
-                keep_lease=d is not None and d.callback is not None,
+                keep_lease=callback is not None,
             )
-            if d is None or d.callback is None:
+            if d is None or callback is None:
                 return
             try:
                 await self._store.schedule_callback(
                     cid,
                     due_at=d.callback_at or at,
-                    kind=d.callback,
-                    agent_id=agent_db if d.callback is CallbackKind.PERSONAL else None,
+                    kind=callback,
+                    agent_id=agent_db if callback is CallbackKind.PERSONAL else None,
                     window_end_at=d.callback_until,
                     actor=f"agent:{agent}",
                     at=at,

@@ -454,10 +454,8 @@ class CampaignRunner:
             await self._sleep(wake_at)
 
     async def _sleep(self, until: float) -> None:
-        if self._events or self._wake.is_set():
-            self._wake.clear()
-            return
-        await self._wake.sleep_until(self.clock, until)
+        if not self._events:  # an update already waiting: no sleep (a set alarm returns at once)
+            await self._wake.sleep_until(self.clock, until)
         self._wake.clear()
 
     async def _process_events(self) -> None:
