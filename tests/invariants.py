@@ -11,7 +11,7 @@ once things settle:
    status yet), or by an engine that is running now (its hopper);
 3. **agent state on the PBX equals the engine's**: for every agent on an engine's board, the
    queue member exists exactly when the board wants it and is paused exactly when the board
-   wants it paused (a talking agent is left as the PBX has it, as the board does);
+   wants it paused (a talking agent too: paused, so that its call's end races no queue call);
 4. (AMI level) every call an AMI client follows is up on the PBX.
 
 Each check returns the violations as readable strings (empty: the invariant holds);
@@ -92,10 +92,7 @@ def agent_violations(sim: SimulatedPbx, board: AgentBoard, queue: str) -> list[s
     members = sim.queues[queue].members if queue in sim.queues else {}
     found = []
     for agent in board._roster.agents.values():
-        desired = _desired_member(agent)
-        if desired is None:
-            continue  # talking: the board leaves the member as the PBX has it
-        want_member, want_paused, _ = desired
+        want_member, want_paused, _ = _desired_member(agent)
         member = members.get(agent.interface)
         if want_member != (member is not None):
             found.append(f"agent {agent.agent_id} ({agent.state.value}): member on PBX {member is not None}")

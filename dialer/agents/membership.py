@@ -4,10 +4,19 @@ Theory of operation: the board keeps what it believes the PBX has for each agent
 not, paused or not, with which reason: the ``member*`` fields of
 :class:`~dialer.agents.entry.AgentEntry`) and, after every change of the agent's state,
 :func:`sync_member` emits the ``QueueAdd``/``QueuePause``/``QueueRemove`` that makes the PBX
-match the state: a member is unpaused only while *ready*; reserved, offered and wrap-up agents
-are paused with a ``dialer:`` reason so that the queue does not hand them a predictive call on
-top of the one the dialer holds them for (queues.conf ``wrapuptime`` cannot do this: wrap-up
-lasts until the disposition, not a fixed time). A talking agent's member is left as it is.
+match the state: a member is unpaused only while *ready*; reserved, offered, talking and
+wrap-up agents are paused with a ``dialer:`` reason so that the queue does not hand them a
+predictive call on top of the one the dialer holds them for (queues.conf ``wrapuptime`` cannot
+do this: wrap-up lasts until the disposition, not a fixed time).
+
+A talking agent is paused too, although a busy device already keeps the queue away: the pause
+must be on the PBX *before* the call ends. Asterisk frees the member the moment the call hangs
+up and rings it with the next waiting caller within milliseconds, before a wrap-up pause sent
+on hang-up can arrive; the agent then takes a call in wrap-up and the disposition it was about
+to give is replaced by the default (:func:`~dialer.agents.pbx_feed._yield_to_pbx_call`). Paused
+from the moment the queue connects them, the agent goes from the call into wrap-up with the
+queue already kept away; the same one action per queue call, sent earlier. Only a call shorter
+than the action's round trip can still race.
 
 Asterisk echoes each action as a QueueMemberAdded/Pause/Removed event within a millisecond
 (shared/ami-transcripts/queue-member-admin.txt). :func:`sync_member` records the echo each
@@ -45,6 +54,7 @@ PAUSE_REASON_PREFIX = "dialer:"
 _HOLD_REASONS = {
     AgentState.RESERVED: PAUSE_REASON_PREFIX + "reserved",
     AgentState.OFFERED: PAUSE_REASON_PREFIX + "offered",
+    AgentState.TALKING: PAUSE_REASON_PREFIX + "talking",
     AgentState.WRAP_UP: PAUSE_REASON_PREFIX + "wrap-up",
 }
 # How long an expected echo of our own queue action stays expected, from when the board
@@ -60,10 +70,9 @@ ECHO_WINDOW_S = 30.0
 
 def sync_member(agent: AgentEntry, queue: str, at_s: float, effects: list[AgentEffect]) -> None:
     """Append the queue actions that make the PBX's member match ``agent``'s state; expect their echoes."""
-    desired = _desired_member(agent)
-    if desired is None or agent.member_gone:
-        return  # talking: leave the member as it is; gone: the logout is held, do not re-add
-    member, paused, reason = desired
+    if agent.member_gone:
+        return  # the logout is held: do not re-add
+    member, paused, reason = _desired_member(agent)
     aid, q, iface = agent.agent_id, queue, agent.interface
     if not member:
         if agent.member:
@@ -77,7 +86,8 @@ def sync_member(agent: AgentEntry, queue: str, at_s: float, effects: list[AgentE
         agent.echoes.append(MemberEcho(MemberChange.ADDED, None, at_s))
     elif agent.member_paused != paused or (
         # The agent's own pause shows its reason to supervisors (queue show); the dialer's
-        # holds (reserved -> talking -> wrap-up) do not re-send just to relabel.
+        # holds (reserved -> talking -> wrap-up) do not re-send just to relabel, nor does a
+        # queue call that reached an agent whose own pause was on its way.
         agent.state is AgentState.PAUSED and agent.member_reason != reason
     ):
         effects.append(QueuePause(aid, q, iface, paused, reason))
@@ -114,12 +124,7 @@ def forget_last_echoes(agent: AgentEntry, expected: list[tuple[MemberChange, boo
 
 def is_stale_hold(agent: AgentEntry, paused: bool, reason: str | None) -> bool:
     """Whether the PBX shows one of the dialer's own holds on an agent the dialer does not hold."""
-    return (
-        paused
-        and (reason or "").startswith(PAUSE_REASON_PREFIX)
-        and agent.state not in _HOLD_REASONS
-        and agent.state is not AgentState.TALKING
-    )
+    return paused and (reason or "").startswith(PAUSE_REASON_PREFIX) and agent.state not in _HOLD_REASONS
 
 
 def reconcile_member(
@@ -143,16 +148,14 @@ def reconcile_member(
         agent.echoes.popleft()
     if present or agent.echoes or agent.state is AgentState.LOGGED_OUT or agent.member_gone:
         return False
-    if _desired_member(agent) is None:
-        return False  # talking: the call decides; its end re-syncs the member
     agent.member = agent.member_paused = False
     agent.member_reason = None
     sync_member(agent, queue, at_s, effects)
     return True
 
 
-def _desired_member(agent: AgentEntry) -> tuple[bool, bool, str | None] | None:
-    """(member, paused, reason) the PBX should have; None: leave as it is (talking)."""
+def _desired_member(agent: AgentEntry) -> tuple[bool, bool, str | None]:
+    """(member, paused, reason) the PBX should have."""
     state = agent.state
     if state is AgentState.LOGGED_OUT:
         return (False, False, None)
@@ -160,6 +163,4 @@ def _desired_member(agent: AgentEntry) -> tuple[bool, bool, str | None] | None:
         return (True, False, None)
     if state is AgentState.PAUSED:
         return (True, True, agent.pause_reason)
-    if state is AgentState.TALKING:
-        return None
     return (True, True, _HOLD_REASONS[state])

@@ -12,7 +12,9 @@ reserved calls that failed.
 
 A call the PBX puts through to an agent is that agent's call, whatever the board thought the
 agent was doing (issue 17 item 3): a queue rings a member a few milliseconds after its last
-call ended, before our wrap-up pause reaches Asterisk, and the agent answers. The board then
+call ended, and the agent answers. The board pauses a member from the moment a call connects
+(:mod:`dialer.agents.membership`), so this needs a call shorter than the pause's way to
+Asterisk, or a pause lost on the way; when it happens anyway, the board
 follows the PBX (:func:`_yield_to_pbx_call`): a wrap-up in progress ends with the campaign's
 default disposition, as its timeout would end it (the board holds one call per agent, and a
 contact must not stay leased for a disposition nobody can give while the agent talks to
@@ -29,7 +31,7 @@ from __future__ import annotations
 from ami.agent_events import AgentCallEvent, AgentCallKind, AgentStateChange, AgentUpdate, MemberChange
 from ami.outcome import AgentConnected, AttemptUpdate, Ended, Outcome
 from dialer.agents.entry import AgentEntry, HeldCall
-from dialer.agents.membership import is_echo, is_stale_hold
+from dialer.agents.membership import PAUSE_REASON_PREFIX, is_echo, is_stale_hold
 from dialer.agents.roster import Roster
 from dialer.agents.state import (
     AgentEffect,
@@ -105,8 +107,15 @@ def _on_member(roster: Roster, upd: AgentStateChange, at_s: float) -> list[Agent
         effects.append(LoggedIn(agent_id, at_s))
         return effects
     if upd.paused == agent.member_paused and was_member:
-        if upd.paused and agent.state is AgentState.PAUSED and upd.change is MemberChange.PAUSE:
-            agent.pause_reason = agent.member_reason = reason  # re-paused on the phone, new reason
+        if upd.paused and upd.change is MemberChange.PAUSE:
+            if agent.state is AgentState.PAUSED:
+                agent.pause_reason = agent.member_reason = reason  # re-paused on the phone, new reason
+            elif not reason.startswith(PAUSE_REASON_PREFIX):
+                # Paused on the phone while the dialer holds the member paused (a call, its
+                # wrap-up): the agent's own pause, held for when the call is over.
+                roster.request_pause(agent, at_s, reason, effects)
+                agent.member_reason = reason
+                return effects
         return []
     agent.member_paused = upd.paused
     if is_stale_hold(agent, upd.paused, upd.paused_reason):
@@ -155,9 +164,7 @@ def _on_connected(roster: Roster, upd: AgentConnected, at_s: float) -> list[Agen
     if agent_id is None and upd.agent is not None:
         agent_id = roster.by_interface.get(upd.agent) or (upd.agent if upd.agent in roster.agents else None)
     if agent_id is None:
-        return [
-            PeerAnomaly(None, upd.agent, f"attempt {upd.attempt_id} connected to no known agent", at_s)
-        ]
+        return [PeerAnomaly(None, upd.agent, f"attempt {upd.attempt_id} connected to no known agent", at_s)]
     return _connect(roster, roster.agents[agent_id], upd.attempt_id, at_s)
 
 
@@ -234,9 +241,7 @@ def _connect(roster: Roster, agent: AgentEntry, attempt_id: str | None, at_s: fl
     if attempt_id is not None and agent.call.attempt_id is None:
         _try_attach(roster, agent, attempt_id, at_s, effects)
     effects.append(
-        CallReachedAgent(
-            agent.agent_id, agent.call.attempt_id, max(0.0, at_s - agent.free_since_at), at_s
-        )
+        CallReachedAgent(agent.agent_id, agent.call.attempt_id, max(0.0, at_s - agent.free_since_at), at_s)
     )
     roster.sync(agent, at_s, effects)
     return effects

@@ -426,6 +426,57 @@ def test_disposition_timeout_applies_the_default() -> None:
     assert board.next_deadline_at() is None
 
 
+def test_a_queue_call_pauses_its_member_at_connect_so_its_end_races_nothing() -> None:
+    # the queue frees a member the moment its call hangs up and rings the next waiting caller
+    # within milliseconds: a pause sent at the hang-up arrives too late, one sent at the
+    # connect is there already, and the wrap-up needs no action of its own
+    board = _board("a1")
+    iface = "Local/a1@sim-agents"
+
+    connected = board.feed(_call_event(AgentCallKind.CONNECT, iface, 10.0), 10.0)
+    ended = board.feed(_ended("att-q", Outcome.CONNECTED, iface), 40.0)
+    done = board.set_disposition("a1", 45.0, "sale")
+
+    assert [QueuePause("a1", Q, iface, True, "dialer:talking")] == effects_of_type(connected, QueuePause)
+    assert [(S.TALKING, S.WRAP_UP)] == _states(ended)
+    assert [] == effects_of_type(ended, QueuePause)
+    assert [QueuePause("a1", Q, iface, False, None)] == effects_of_type(done, QueuePause)
+
+
+def test_a_reserved_call_keeps_its_pause_through_talk_and_wrap_up() -> None:
+    board = _board("a1")
+    reserved = board.reserve("a1", "contact-1", 10.0)
+    board.attach_attempt("a1", "att-1")
+    talking = board.feed(AgentConnected("att-1", "Local/a1@sim-agents", 15.0, 1.0), 15.0)
+    ended = board.feed(_ended("att-1", Outcome.CONNECTED), 30.0)
+
+    assert [True] == [e.paused for e in effects_of_type(reserved, QueuePause)]
+    assert [] == effects_of_type(talking, QueuePause) + effects_of_type(ended, QueuePause)
+
+
+def test_a_pause_on_the_phone_during_a_call_is_the_agents_held_for_the_calls_end() -> None:
+    # the member is paused by the dialer while the agent talks; a pause with another reason
+    # (not our echo) is the agent's own, pressed on the phone, and waits for the wrap-up's end
+    board = _board("a1")
+    iface = "Local/a1@sim-agents"
+    board.feed(_member(MemberChange.ADDED, iface, at_s=0.01), 0.01)  # the login's echo
+    board.feed(_call_event(AgentCallKind.CONNECT, iface, 10.0), 10.0)
+    echo = board.feed(
+        _member(MemberChange.PAUSE, iface, paused=True, reason="dialer:talking", at_s=10.01), 10.01
+    )
+
+    pressed = board.feed(_member(MemberChange.PAUSE, iface, paused=True, reason="lunch", at_s=20.0), 20.0)
+    during = board.view("a1", 21.0)
+    board.feed(_ended("att-q", Outcome.CONNECTED, iface), 30.0)
+    done = board.set_disposition("a1", 35.0, "sale")
+
+    assert [] == echo
+    assert ([], S.TALKING, True) == (_states(pressed), during.state, during.pending_pause)
+    assert [(S.WRAP_UP, S.READY), (S.READY, S.PAUSED)] == _states(done)
+    assert "lunch" == board.view("a1", 36.0).pause_reason
+    assert [True] == [e.paused for e in effects_of_type(done, QueuePause)]  # never unpaused between
+
+
 def test_pause_while_talking_takes_effect_at_wrap_up_end() -> None:
     board = _board("a1")
     _reserved_and_talking(board)

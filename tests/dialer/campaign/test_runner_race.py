@@ -3,9 +3,14 @@
 Real PostgreSQL and the simulated PBX over TCP, as in test_runner.py. A real queue rang an
 agent 7 ms after its previous call ended, before the engine's wrap-up pause reached Asterisk;
 the engine ignored that call ("connect while wrap_up"), so its contact got no status and stayed
-leased. Here the simulator's ``queue_pause_lag_s`` makes every QueuePause land late, and two
-customers answer at once for one agent: the second waits in the queue, and the queue hands it
-to the agent the moment the first call ends, ahead of the engine's pause.
+leased. Here two customers answer at once for one agent: the second waits in the queue, and the
+queue hands it to the agent the moment the first call ends.
+
+The engine pauses the member as the queue connects it (dialer.agents.membership), so the pause
+is on the PBX before the call ends and the agent's wrap-up is its own. The simulator's
+``queue_pause_lag_s`` makes every QueuePause land late: longer than the call, and the queue
+still wins (the board follows the PBX); shorter, and the waiting customer waits for the
+agent's disposition.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import dataclasses
 import pacing
 from ami.simulator.population import PopulationParams
 from dialer.agents.state import AgentState
+from dialer.campaign.settings import Disposition
 from dialer.model import DialingMode, Outcome, StatusSpec, SystemStatus
 from dialer.store.store import Store
 from tests.dialer.campaign.runner_fixtures import (
@@ -72,7 +78,9 @@ async def test_queue_call_beating_the_wrap_up_pause_gets_its_status_and_releases
         return sorted(r["id"] for r in rows)
 
     async with pbx_rig("q-race", population=TALKERS, agent_ring_s=0.2, agent_talk_s=250.0) as rig:
-        rig.sim.queue_pause_lag_s = 100.0  # 1 s of real time: the queue always wins
+        # 3 s of real time, longer than the call: the pause sent at connect lands after the
+        # hang-up, and the queue wins
+        rig.sim.queue_pause_lag_s = 300.0
         runner = make_runner(campaign, store, rig, settings=SETTINGS, policy=TwoCallsPolicy())
         member = agent_interface(1)
 
@@ -109,3 +117,50 @@ async def test_queue_call_beating_the_wrap_up_pause_gets_its_status_and_releases
     assert {Outcome.ANSWERED} == {a.outcome for rows in attempts.values() for a in rows}
     assert [1, 1] == [len(rows) for rows in attempts.values()]
     assert {"Domyślny"} == statuses  # the first call's wrap-up got the default when the second came
+
+
+async def test_a_waiting_queue_call_waits_for_the_agents_own_disposition(store: Store) -> None:
+    # the same two customers, a pause that lands within the call: the first call's wrap-up
+    # is the agent's, and its contact gets the agent's status, not the default
+    camp = await make_campaign(store, mode=DialingMode.PREDICTIVE, queue="q-calm")
+    for name in ("Domyślny", "Sukces", "Odmowa"):
+        await store.create_status(StatusSpec(name, SystemStatus.DO_NOT_CALL), campaign=camp)
+    contacts = [await store.add_contact(camp, [f"+4850000060{n}"]) for n in (1, 2)]
+    await store.create_agent("cm1", agent_interface(2))
+    campaign = await store.get_campaign(camp)
+    settings = dataclasses.replace(SETTINGS, disposition_timeout_s=30.0)
+    member = agent_interface(2)
+
+    async with pbx_rig("q-calm", population=TALKERS, agent_ring_s=0.2, agent_talk_s=250.0) as rig:
+        rig.sim.queue_pause_lag_s = 100.0  # 1 s of real time: lands within the 2.5 s call
+        runner = make_runner(campaign, store, rig, settings=settings, policy=TwoCallsPolicy())
+        sim_queue = rig.sim.queues["q-calm"]
+        async with running(runner):
+            await runner.agents.login("cm1", member)
+            await wait_for(
+                lambda: len(runner.calls) == 2 and runner.board.state_of("cm1") is AgentState.TALKING
+            )
+            await wait_for(lambda: sim_queue.members[member].paused, what="the member paused in its call")
+            await wait_for(lambda: runner.board.state_of("cm1") is AgentState.WRAP_UP)
+            first = runner.board.view("cm1", runner.clock.now()).attempt_id
+            # the second customer waits in the queue; the agent is not in a call
+            assert (1, False) == (len(sim_queue.callers), sim_queue.members[member].in_call)
+            await runner.agents.set_disposition("cm1", Disposition("Sukces"))
+            await wait_for(lambda: runner.board.state_of("cm1") is AgentState.TALKING, what="the second call")
+            second = runner.board.view("cm1", runner.clock.now()).attempt_id
+            await wait_for(lambda: runner.board.state_of("cm1") is AgentState.WRAP_UP)
+            await runner.agents.set_disposition("cm1", Disposition("Odmowa"))
+            await wait_for(lambda: runner.board.state_of("cm1") is AgentState.READY)
+
+            async def statuses() -> dict[str, str]:
+                return {
+                    str(a.id): (await store.get_contact(c)).status
+                    for c in contacts
+                    for a in await store.contact_attempts(c)
+                }
+
+            async def written() -> bool:
+                return {"Sukces", "Odmowa"} == set((await statuses()).values())
+
+            await wait_for(written, what="both dispositions written")
+    assert {first: "Sukces", second: "Odmowa"} == await statuses()
