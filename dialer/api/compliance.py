@@ -60,6 +60,7 @@ class PruneOut(BaseModel):
     cutoff: dt.datetime
     attempts: int
     status_changes: int
+    occupancy_minutes: int = Field(description="the wallboard's per-minute agent time, campaign by campaign")
 
 
 @router.get(

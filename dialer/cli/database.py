@@ -1,7 +1,8 @@
 """``dialer db migrate``: apply the pending migrations (every command does it too); ``db prune``.
 
 ``dialer db prune --older-than DAYS`` deletes call records (closed attempts, status changes)
-older than DAYS, refusing fewer than six months (:mod:`dialer.store.compliance`, retention).
+and the wallboard's minutes of agent time older than DAYS, refusing fewer than six months
+(:mod:`dialer.store.compliance`, retention).
 """
 
 from __future__ import annotations
@@ -55,8 +56,8 @@ def cmd_db_prune(args: argparse.Namespace) -> int:
     async def go(store: Store) -> int:
         done = await store.prune_records(days, at=dt.datetime.now(dt.UTC))
         print(
-            f"deleted {done.attempts} attempts and {done.status_changes} status changes"
-            f" from before {done.cutoff.isoformat()}"
+            f"deleted {done.attempts} attempts, {done.status_changes} status changes and"
+            f" {done.occupancy_minutes} minutes of agent time from before {done.cutoff.isoformat()}"
         )
         return 0
 

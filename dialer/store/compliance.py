@@ -151,6 +151,7 @@ class PruneResult:
     cutoff: dt.datetime
     attempts: int
     status_changes: int
+    occupancy_minutes: int
 
 
 class Audit(PoolNoun):
@@ -235,6 +236,10 @@ class Audit(PoolNoun):
     async def prune_records(self, older_than_days: float, *, at: dt.datetime) -> PruneResult:
         """Delete closed attempts and status changes older than ``older_than_days`` before ``at``.
 
+        The wallboard's minutes of agent time (``campaign_occupancy``) before the cut-off go
+        with them: counts without a person in them, but a row per campaign and minute, which
+        nothing else ever deletes.
+
         Raises:
             ValidationError: fewer than :data:`MIN_RETENTION_DAYS` days (records must be kept
                 at least six months), more than :data:`MAX_RETENTION_DAYS` (or not a number),
@@ -257,7 +262,8 @@ class Audit(PoolNoun):
                 "DELETE FROM attempts WHERE started_at < $1 AND ended_at IS NOT NULL", cutoff
             )
             changes = await conn.execute("DELETE FROM status_changes WHERE changed_at < $1", cutoff)
-        return PruneResult(cutoff, int(attempts.split()[-1]), int(changes.split()[-1]))
+            minutes = await conn.execute("DELETE FROM campaign_occupancy WHERE minute < $1", cutoff)
+        return PruneResult(cutoff, *(int(tag.split()[-1]) for tag in (attempts, changes, minutes)))
 
 
 def _row(rule: str, record: asyncpg.Record, detail: str = "") -> AuditRow:

@@ -93,6 +93,8 @@ async def test_the_compliance_audit_and_the_retention_of_records(console: Consol
     await page.fill("#prune-days", "400")
     await page.click("#prune-go")
     await expect(page.locator("#prune-result")).to_contain_text("Deleted 0 attempts")
+    await expect(page.locator("#prune-result")).to_contain_text("minutes of agent time")
+    await console.shot(page, "admin-compliance-pruned")
 
     # a supervisor runs the audit but is not offered the deletion
     await rig.user("sue", Role.SUPERVISOR)

@@ -192,12 +192,21 @@ async def test_prune_refuses_less_than_six_months_and_deletes_only_older_closed_
     ids = await _campaign(store)
     old = await _attempt(store, ids, utc(2025, 1, 1, 12), "busy")
     kept = await _attempt(store, ids, utc(2026, 6, 1, 12), "busy")
+    for minute in (utc(2025, 1, 1, 12), utc(2026, 6, 1, 12)):  # the wallboard's agent time
+        await store.pool.execute(
+            "INSERT INTO campaign_occupancy (campaign_id, minute, logged_in_s, talking_s)"
+            " VALUES ($1, $2, 60, 30)",
+            ids[1],
+            minute,
+        )
     with pytest.raises(ValidationError, match="six months"):
         await store.prune_records(90, at=utc(2026, 7, 1))
     done = await store.prune_records(365, at=utc(2026, 7, 1))
-    assert done.attempts >= 1
+    assert done.attempts >= 1 and done.occupancy_minutes >= 1
     left = {r["id"] for r in await store.pool.fetch("SELECT id FROM attempts WHERE contact_id = $1", ids[2])}
     assert (old in left, kept in left) == (False, True)
+    minutes = await store.pool.fetch("SELECT minute FROM campaign_occupancy WHERE campaign_id = $1", ids[1])
+    assert [utc(2026, 6, 1, 12)] == [r["minute"] for r in minutes]
 
 
 def test_the_text_marks_a_capped_id_list() -> None:

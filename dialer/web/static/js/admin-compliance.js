@@ -65,7 +65,7 @@ export function mount(root, ctx) {
           if (!sure('compliance.prune_sure', { days: days.value })) return;
           try {
             const r = await api('POST', '/records/prune', { older_than_days: Number(days.value) });
-            fill(done, h('p', { class: 'result' }, t('compliance.pruned', { attempts: r.attempts, changes: r.status_changes, cutoff: localTime(r.cutoff) })));
+            fill(done, h('p', { class: 'result' }, t('compliance.pruned', { attempts: r.attempts, changes: r.status_changes, minutes: r.occupancy_minutes, cutoff: localTime(r.cutoff) })));
           } catch (err) { ui.fail(err); }
         },
       },
