@@ -202,6 +202,20 @@ class AgentBoard:
         self._roster.after_call(agent, at_s, effects)
         return effects
 
+    def set_elsewhere(self, agent_id: str, campaigns: frozenset[str], at_s: float) -> list[AgentEffect]:
+        """The engine's other campaigns where the agent is busy now (``AgentEntry.elsewhere``).
+
+        A ready agent busy elsewhere is not free here and its member is paused; returns that
+        queue action (nothing for an agent never logged in here).
+        """
+        agent = self._roster.agents.get(agent_id)
+        if agent is None or agent.elsewhere == campaigns:
+            return []
+        agent.elsewhere = campaigns
+        effects: list[AgentEffect] = []
+        self._roster.sync(agent, at_s, effects)  # logged out: desired "no member", nothing sent
+        return effects
+
     # ================================================================ runner decisions
 
     def reserve(

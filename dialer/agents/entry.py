@@ -67,6 +67,10 @@ class AgentEntry:
     pending_pause: str | None = None  # the reason of a held pause
     pause_reason: str | None = None
     record_requested_at: float | None = None
+    # The other campaigns of this engine where the agent is busy now (reserved, offered,
+    # talking, wrap-up): a ready agent busy elsewhere is not free here, and its member here is
+    # paused, so that two campaigns never hand one person two calls (dialer.campaign.presence).
+    elsewhere: frozenset[str] = frozenset()
     # The wrap-up of the last call ended before the queue's AgentComplete for it came: that
     # AgentComplete, when it comes to an idle agent, is the old call's, not news.
     complete_due: bool = False

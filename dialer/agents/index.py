@@ -47,7 +47,15 @@ DEVICE_CANNOT_TAKE = frozenset(
 
 # The AgentEntry fields the index's keys are made of: setting one re-files the agent.
 INDEXED_FIELDS = frozenset(
-    {"state", "since_at", "device", "record_requested_at", "offer_deadline_at", "wrap_deadline_at"}
+    {
+        "state",
+        "since_at",
+        "device",
+        "record_requested_at",
+        "offer_deadline_at",
+        "wrap_deadline_at",
+        "elsewhere",
+    }
 )
 
 _Key = tuple[float, str]
@@ -80,7 +88,7 @@ class _Filing:
 def _filing(agent: AgentEntry) -> _Filing:
     state, aid = agent.state, agent.agent_id
     free = asking = busy = deadline = None
-    if state is AgentState.READY:
+    if state is AgentState.READY and not agent.elsewhere:
         if agent.device not in DEVICE_CANNOT_TAKE:
             free = (agent.since_at, aid)
         if agent.record_requested_at is not None:

@@ -41,6 +41,7 @@ from dialer.agents.state import AgentEffect, AgentState, QueueAdd, QueuePause, Q
 
 __all__ = [
     "ECHO_WINDOW_S",
+    "ELSEWHERE_REASON",
     "PAUSE_REASON_PREFIX",
     "forget_last_echoes",
     "is_echo",
@@ -57,6 +58,8 @@ _HOLD_REASONS = {
     AgentState.TALKING: PAUSE_REASON_PREFIX + "talking",
     AgentState.WRAP_UP: PAUSE_REASON_PREFIX + "wrap-up",
 }
+# A ready agent busy in another campaign of the engine (AgentEntry.elsewhere).
+ELSEWHERE_REASON = PAUSE_REASON_PREFIX + "elsewhere"
 # How long an expected echo of our own queue action stays expected, from when the board
 # emitted the action. Asterisk 22 sends it within 1 ms of the action's response
 # (queue-member-admin.txt), but the action may wait behind the member's earlier ones, each as
@@ -124,7 +127,8 @@ def forget_last_echoes(agent: AgentEntry, expected: list[tuple[MemberChange, boo
 
 def is_stale_hold(agent: AgentEntry, paused: bool, reason: str | None) -> bool:
     """Whether the PBX shows one of the dialer's own holds on an agent the dialer does not hold."""
-    return paused and (reason or "").startswith(PAUSE_REASON_PREFIX) and agent.state not in _HOLD_REASONS
+    held_here = agent.state in _HOLD_REASONS or (agent.state is AgentState.READY and bool(agent.elsewhere))
+    return paused and (reason or "").startswith(PAUSE_REASON_PREFIX) and not held_here
 
 
 def reconcile_member(
@@ -160,7 +164,7 @@ def _desired_member(agent: AgentEntry) -> tuple[bool, bool, str | None]:
     if state is AgentState.LOGGED_OUT:
         return (False, False, None)
     if state is AgentState.READY:
-        return (True, False, None)
+        return (True, True, ELSEWHERE_REASON) if agent.elsewhere else (True, False, None)
     if state is AgentState.PAUSED:
         return (True, True, agent.pause_reason)
     return (True, True, _HOLD_REASONS[state])

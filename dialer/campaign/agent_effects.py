@@ -24,7 +24,11 @@ is pure; every transition returns effects, and this shell performs them in order
   ``ApplyDefaultDisposition`` go to the :class:`~dialer.campaign.dispositions.DispositionWriter`;
 * ``StateChanged`` feeds the pacing policy the wrap-up time it measured and wakes the runner
   when an agent becomes ready; log-in and record requests wake it too;
-* ``CallReachedAgent`` is the agent's wait, observed into ``dialer_agent_wait_seconds``.
+* ``CallReachedAgent`` is the agent's wait, observed into ``dialer_agent_wait_seconds``;
+* with an engine's :class:`~dialer.campaign.presence.AgentPresence`, every change between free
+  and busy is reported to the other campaigns of the engine, and what they report comes back
+  here as :meth:`~dialer.agents.board.AgentBoard.set_elsewhere` (an agent busy in one campaign
+  is not free in the others; :meth:`AgentEffects.join_presence`).
 
 Everything the runner, the agent desk and the dial path hand the board goes through
 :meth:`AgentEffects.perform`.
@@ -39,6 +43,7 @@ import structlog
 
 from dialer.agents.board import AgentBoard
 from dialer.agents.state import (
+    BUSY_STATES,
     AgentEffect,
     AgentState,
     ApplyDefaultDisposition,
@@ -59,6 +64,7 @@ from dialer.agents.state import (
 from dialer.campaign.dispositions import DispositionWriter
 from dialer.campaign.hopper import Hopper
 from dialer.campaign.member_actions import MemberActions, QueueAction
+from dialer.campaign.presence import AgentPresence
 from dialer.clock import Clock
 from dialer.errors import PbxUnavailable
 from dialer.model import Campaign, LeasedContact
@@ -87,6 +93,7 @@ class AgentEffects:
         place_call: starts the dial path for a held contact with an agent reserved.
         wake: asks the runner to decide now.
         queue_grace_s: how long :meth:`perform` waits for queue actions it started.
+        presence: the engine's record of where its agents are busy (None: this campaign alone).
     """
 
     def __init__(
@@ -104,6 +111,7 @@ class AgentEffects:
         place_call: Callable[[LeasedContact, str], None],
         wake: Callable[[], None],
         queue_grace_s: float = 0.05,
+        presence: AgentPresence | None = None,
     ) -> None:
         self._campaign = campaign
         self._pbx = pbx
@@ -120,6 +128,27 @@ class AgentEffects:
         self._log = log.bind(campaign_id=campaign.id, campaign=campaign.name)
         self._grace_s = queue_grace_s
         self._members = MemberActions(self._queue_action, board.forget_echoes)
+        self._presence = presence
+
+    def join_presence(self) -> None:
+        """Hear from the engine's other campaigns where their agents are busy (a runner starts)."""
+        if self._presence is not None:
+            self._presence.join(self._campaign.name, self._on_elsewhere)
+
+    def leave_presence(self) -> None:
+        """Stop hearing, and free this campaign's agents in the others (a runner ends)."""
+        if self._presence is not None:
+            self._presence.leave(self._campaign.name)
+
+    def _on_elsewhere(self, agent_id: str, campaigns: frozenset[str]) -> None:
+        # Synchronous, so that the other campaign's reservation is on this board before this
+        # runner decides again; the queue actions join their member's chain in order.
+        effects = self._board.set_elsewhere(agent_id, campaigns, self._clock.now())
+        for e in effects:
+            if isinstance(e, QueueAdd | QueuePause | QueueRemove):
+                self._members.submit(e)
+        if not campaigns and self._board.state_of(agent_id) is AgentState.READY:
+            self._wake()  # free everywhere again: it may take a call here
 
     @property
     def queue_actions_pending(self) -> int:
@@ -202,12 +231,16 @@ class AgentEffects:
             self._on_state_changed(e)
         elif isinstance(e, LoggedIn | LoggedOut | LogoutDeferred | RecordRequested):
             self._log.info(type(e).__name__.lower(), agent=e.agent_id)
+            if isinstance(e, LoggedIn) and self._presence is not None:
+                self._on_elsewhere(e.agent_id, self._presence.elsewhere(e.agent_id, self._campaign.name))
             if isinstance(e, RecordRequested | LoggedIn):
                 self._wake()
         elif isinstance(e, PeerAnomaly):
             self._log.warning("peer_anomaly", agent=e.agent_id, detail=e.detail)
 
     def _on_state_changed(self, e: StateChanged) -> None:
+        if self._presence is not None:
+            self._presence.report(e.agent_id, self._campaign.name, busy=e.new in BUSY_STATES)
         prev = self._since.get(e.agent_id)
         self._since[e.agent_id] = (e.new, e.at_s)
         if prev is not None and prev[0] is e.old:

@@ -26,6 +26,7 @@ from dialer.campaign.dispositions import DispositionWriter
 from dialer.campaign.hopper import Hopper
 from dialer.campaign.housekeeping import Housekeeping
 from dialer.campaign.memory import learned_statistics
+from dialer.campaign.presence import AgentPresence
 from dialer.campaign.recall import CampaignMemory
 from dialer.campaign.settings import RunnerSettings
 from dialer.campaign.writer import OutcomeWriter
@@ -73,6 +74,7 @@ def assemble(
     halted: Callable[[], bool],
     wake: Callable[[], None],
     on_campaign_changed: Callable[[], None] = lambda: None,
+    presence: AgentPresence | None = None,
 ) -> RunnerParts:
     """Build a runner's state and collaborators and wire them to each other.
 
@@ -85,6 +87,7 @@ def assemble(
         halted: whether launching stopped (paused or stopping).
         wake: asks the runner to decide now.
         on_campaign_changed: the dial path found the campaign paused or its schedule closed.
+        presence: the engine's record of where its agents are busy (None: this campaign alone).
     """
     timers = AgentTimers(
         offer_timeout_s=settings.offer_timeout_s,
@@ -146,6 +149,7 @@ def assemble(
         release=housekeeping.release,
         place_call=lambda lease, agent: dialer.launch(lease, agent),
         wake=wake,
+        presence=presence,
     )
     dialer = Dialer(
         campaign,

@@ -53,6 +53,7 @@ import structlog
 from ami.outcome import Ended
 from dialer.campaign.alarm import Alarm
 from dialer.campaign.ownership import FencedStore, Ownership
+from dialer.campaign.presence import AgentPresence
 from dialer.campaign.runner import CampaignRunner
 from dialer.campaign.settings import RunnerSettings
 from dialer.clock import Clock
@@ -137,6 +138,8 @@ class Engine:
         self.ownership = ownership
         self.demo_refused: set[str] = set()  # campaigns skipped for their demo flag (said once)
         self._runners: dict[str, CampaignRunner] = {}
+        # where each agent is busy across the runners: one person, one call (presence.py)
+        self.presence = AgentPresence()
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._draining: set[asyncio.Task[None]] = set()
         self._adopt: dict[int, list[tuple[Attempt, LeasedContact]]] = {}
@@ -468,6 +471,7 @@ class Engine:
             policy=policy,
             schedule=schedule,
             subscribe=False,
+            presence=self.presence,
         )
         if not self.pbx.connected:
             runner.on_connection(False)

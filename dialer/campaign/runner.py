@@ -77,6 +77,7 @@ from dialer.agents.state import AgentEffect, AgentState, ApplyDefaultDisposition
 from dialer.campaign.alarm import Alarm
 from dialer.campaign.assembly import assemble
 from dialer.campaign.occupancy import Occupancy
+from dialer.campaign.presence import AgentPresence
 from dialer.campaign.queue_gate import QueueGate
 from dialer.campaign.rules import campaign_policy, learning_policy
 from dialer.campaign.settings import RunnerSettings, RunnerStats
@@ -121,6 +122,8 @@ class CampaignRunner:
         policy: the pacing policy; default ``policy_for(mode, profile)``.
         schedule: the campaign's schedule (None: read from the store at start).
         subscribe: subscribe to ``pbx`` (an engine with many runners routes updates itself).
+        presence: the engine's record of where its agents are busy, shared by its runners
+            (:mod:`dialer.campaign.presence`); None: this campaign's board alone.
     """
 
     def __init__(
@@ -136,6 +139,7 @@ class CampaignRunner:
         policy: PacingPolicy | None = None,
         schedule: Schedule | None = None,
         subscribe: bool = True,
+        presence: AgentPresence | None = None,
     ) -> None:
         self.campaign = campaign
         self.store = store
@@ -171,6 +175,7 @@ class CampaignRunner:
             halted=lambda: self._paused() or self._stopping,
             wake=self.wake,
             on_campaign_changed=self._campaign_changed,
+            presence=presence,
         )
         self.board, self.hopper, self.calls = parts.board, parts.hopper, parts.calls
         self.directory, self._writer, self.closer = parts.directory, parts.writer, parts.closer
@@ -307,9 +312,11 @@ class CampaignRunner:
             self._log.info("runner_started", mode=self.campaign.mode.value, engine_id=self.engine_id)
             await self.memory.restore(self._now())
             writer = asyncio.create_task(self._writer.run(), name=f"writer:{self.campaign.name}")
+            self.effects.join_presence()
             try:
                 await self._loop()
             finally:
+                self.effects.leave_presence()  # its agents are free for the engine's other campaigns
                 self._count_occupancy()
                 with contextlib.suppress(TimeoutError):  # a database gone: the chart loses it
                     await asyncio.wait_for(self._write_occupancy(), timeout=2.0)

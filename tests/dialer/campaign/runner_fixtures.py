@@ -85,9 +85,16 @@ class Rig:
 
 
 @asynccontextmanager
-async def pbx_rig(queue: str, *, limit: int = 100, **sim_kwargs: object) -> AsyncIterator[Rig]:
-    """A simulated PBX with ``queue``, one AMI client to it, the port over them."""
-    sim = SimulatedPbx(time_scale=TIME_SCALE, queues=(queue,), auth_fail_delay_s=0.05, **sim_kwargs)  # type: ignore[arg-type]
+async def pbx_rig(
+    queue: str, *, limit: int = 100, more_queues: tuple[str, ...] = (), **sim_kwargs: object
+) -> AsyncIterator[Rig]:
+    """A simulated PBX with ``queue`` (and ``more_queues``), one AMI client to it, the port over them."""
+    sim = SimulatedPbx(
+        time_scale=TIME_SCALE,
+        queues=(queue, *more_queues),
+        auth_fail_delay_s=0.05,
+        **sim_kwargs,  # type: ignore[arg-type]
+    )
     await sim.start()
     client = AmiClient(
         server_config(sim.port, limit=limit),

@@ -53,13 +53,13 @@ async def _campaign(store: Store, queue: str, **kw: object) -> str:
 @asynccontextmanager
 async def engine_running(store: Store, rig: Rig, engine_id: str, **kw: object) -> AsyncIterator[Engine]:
     kw.setdefault("dial_demo", True)  # make_campaign's campaigns are flagged demo
+    kw.setdefault("settings", SETTINGS)
     engine = Engine(
         store=store,
         pbx=rig.pbx,
         clock=RealClock(),
         metrics=rig.metrics,
         engine_id=engine_id,
-        settings=SETTINGS,
         poll_s=0.1,
         **kw,  # type: ignore[arg-type]
     )
