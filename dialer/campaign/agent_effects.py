@@ -28,7 +28,7 @@ is pure; every transition returns effects, and this shell performs them in order
 * with an engine's :class:`~dialer.campaign.presence.AgentPresence`, every change between free
   and busy is reported to the other campaigns of the engine, and what they report comes back
   here as :meth:`~dialer.agents.board.AgentBoard.set_elsewhere` (an agent busy in one campaign
-  is not free in the others; :meth:`AgentEffects.join_presence`).
+  is not free in the others; :meth:`AgentEffects.presence_joined`).
 
 Everything the runner, the agent desk and the dial path hand the board goes through
 :meth:`AgentEffects.perform`.
@@ -37,7 +37,8 @@ Everything the runner, the agent desk and the dial path hand the board goes thro
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable
+import contextlib
+from collections.abc import Callable, Iterable, Iterator
 
 import structlog
 
@@ -130,10 +131,15 @@ class AgentEffects:
         self._members = MemberActions(self._queue_action, board.forget_echoes)
         self._presence = presence
 
-    def join_presence(self) -> None:
-        """Hear from the engine's other campaigns where their agents are busy (a runner starts)."""
+    @contextlib.contextmanager
+    def presence_joined(self) -> Iterator[None]:
+        """While the runner runs, hear where the engine's other campaigns have their agents busy."""
         if self._presence is not None:
             self._presence.join(self._campaign.name, self._on_elsewhere)
+        try:
+            yield
+        finally:
+            self.leave_presence()
 
     def leave_presence(self) -> None:
         """Stop hearing, and free this campaign's agents in the others (a runner ends)."""

@@ -303,7 +303,7 @@ class CampaignRunner:
 
     async def run(self) -> None:
         """Dial until :meth:`stop` or the end of :meth:`drain`; owns every task it starts."""
-        with bound_contextvars(campaign_id=self.campaign.id):
+        with bound_contextvars(campaign_id=self.campaign.id), self.effects.presence_joined():
             if self.schedule is None:
                 try:
                     self.schedule = await self.store.get_schedule(self.campaign.schedule)
@@ -312,7 +312,6 @@ class CampaignRunner:
             self._log.info("runner_started", mode=self.campaign.mode.value, engine_id=self.engine_id)
             await self.memory.restore(self._now())
             writer = asyncio.create_task(self._writer.run(), name=f"writer:{self.campaign.name}")
-            self.effects.join_presence()
             try:
                 await self._loop()
             finally:
