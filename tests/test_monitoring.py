@@ -23,7 +23,8 @@ def _exported_names() -> set[str]:
             lambda: [ServerGauges("s", True, 0, 1)],
         )
     )
-    for c in (m.attempts, m.live_answers, m.abandons, m.originate_errors, m.dial_refusals):
+    events = (m.attempts, m.live_answers, m.abandons, m.originate_errors, m.dial_refusals)
+    for c in (*events, m.default_dispositions):
         c.labels(*(["x"] * len(c._labelnames))).inc()
     for c in (m.ami_reconnects, m.ami_garbled, m.takeovers, m.ownership_lost):
         c.labels("s").inc()
@@ -85,5 +86,6 @@ def test_a_campaign_counters_are_exported_at_zero_before_any_call() -> None:
         'dialer_abandons_total{campaign="SALES"} 0.0',
         'dialer_live_answers_total{campaign="SALES"} 0.0',
         'dialer_attempts_total{campaign="SALES",outcome="busy"} 0.0',
+        'dialer_default_dispositions_total{campaign="SALES",cause="queue_call"} 0.0',
     ):
         assert line in text

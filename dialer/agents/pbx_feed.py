@@ -261,11 +261,8 @@ def _yield_to_pbx_call(roster: Roster, agent: AgentEntry, at_s: float, effects: 
     )
     if was is AgentState.WRAP_UP:
         roster.step(agent, AgentInput.DISPOSITION_TIMEOUT, at_s, effects)
-        effects.append(
-            ApplyDefaultDisposition(
-                agent.agent_id, call.attempt_id if call else None, call.contact if call else None
-            )
-        )
+        attempt_id, contact = (call.attempt_id, call.contact) if call else (None, None)
+        effects.append(ApplyDefaultDisposition(agent.agent_id, attempt_id, contact, "queue_call"))
         roster.end_wrap_up(agent)
     else:
         roster.step(agent, AgentInput.SKIP, at_s, effects)

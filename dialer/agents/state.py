@@ -263,11 +263,15 @@ class ApplyDefaultDisposition:
     """The agent set no disposition in time: write the campaign's default for this call.
 
     ``contact`` is None for a queue (predictive) call, as in :class:`RecordDisposition`.
+    ``cause``: why no agent's status, counted in ``dialer_default_dispositions_total``:
+    ``timeout`` (the wrap-up's), ``queue_call`` (a queue call reached the agent in wrap-up:
+    the agent's status was lost), ``no_agent`` (answered, and nobody on the board holds it).
     """
 
     agent_id: str
     attempt_id: str | None
     contact: Hashable | None
+    cause: str = "timeout"
 
 
 @dataclass(frozen=True, slots=True)

@@ -229,7 +229,8 @@ class AgentEffects:
         elif isinstance(e, RecordDisposition):
             self._dispositions.write(e.agent_id, e.attempt_id, e.contact, e.disposition)
         elif isinstance(e, ApplyDefaultDisposition):
-            self._log.info("default_disposition", agent=e.agent_id, attempt_id=e.attempt_id)
+            self._log.info("default_disposition", agent=e.agent_id, attempt_id=e.attempt_id, cause=e.cause)
+            self._metrics.default_dispositions.labels(self._campaign.name, e.cause).inc()
             self._dispositions.write(e.agent_id, e.attempt_id, e.contact, None)
         elif isinstance(e, CallReachedAgent):
             self._metrics.agent_wait.labels(self._campaign.name).observe(e.free_for_s)

@@ -522,7 +522,7 @@ class CampaignRunner:
                 # its contact gets the default at once instead of staying leased for an hour.
                 agent = (self.board.agent_for_interface(out.agent) if out.agent else None) or ""
                 self._log.warning("answered_without_agent", agent=out.agent)
-                await self.effects.perform([ApplyDefaultDisposition(agent, out.attempt_id, None)])
+                await self.effects.perform([ApplyDefaultDisposition(agent, out.attempt_id, None, "no_agent")])
             if self._lines_full:
                 self.wake()  # else an end frees nothing the last decision lacked: see wake()
 

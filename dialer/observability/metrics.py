@@ -118,6 +118,10 @@ class EngineCollector(Collector):
         yield from (hopper, lines, level, fallback, agents, rate, answer, talk, open_, up, inflight, limit)
 
 
+# The causes of dialer_default_dispositions_total (dialer.agents.state.ApplyDefaultDisposition).
+DEFAULT_DISPOSITION_CAUSES = ("timeout", "queue_call", "no_agent")
+
+
 class DialerMetrics:
     """The engine's event metrics, registered on ``registry`` (tests pass a fresh one)."""
 
@@ -142,6 +146,13 @@ class DialerMetrics:
             "dialer_dial_refusals",
             "Leased contacts not dialled because a rule refused them at dial time, by rule",
             ["campaign", "reason"],
+            registry=registry,
+        )
+        self.default_dispositions = Counter(
+            "dialer_default_dispositions",
+            "Answered calls given the campaign's default status, not an agent's, by cause"
+            " (timeout, queue_call: a queue call reached the agent in wrap-up, no_agent)",
+            ["campaign", "cause"],
             registry=registry,
         )
         self.originate_errors = Counter(
@@ -231,6 +242,8 @@ class DialerMetrics:
         self.abandons.labels(campaign)
         for outcome in outcomes:
             self.attempts.labels(campaign, outcome)
+        for cause in DEFAULT_DISPOSITION_CAUSES:
+            self.default_dispositions.labels(campaign, cause)
 
     def add_collector(self, collector: Collector) -> None:
         self.registry.register(collector)

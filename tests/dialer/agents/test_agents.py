@@ -321,7 +321,7 @@ def test_queue_call_reaching_an_agent_in_wrap_up_ends_the_wrap_up_and_is_tracked
     ended = board.feed(_ended("att-2", Outcome.CONNECTED, iface), 50.0)
     done = board.set_disposition("a1", 55.0, "ok")
 
-    assert [ApplyDefaultDisposition("a1", "att-1", "contact-1")] == effects_of_type(
+    assert [ApplyDefaultDisposition("a1", "att-1", "contact-1", "queue_call")] == effects_of_type(
         raced, ApplyDefaultDisposition
     )
     assert [(S.WRAP_UP, S.READY), (S.READY, S.TALKING)] == _states(raced)
@@ -342,7 +342,7 @@ def test_our_connect_reaching_an_agent_in_wrap_up_before_the_queue_event_is_trac
 
     effects = board.feed(AgentConnected("att-2", iface, 30.01, 0.4), 30.01)
 
-    assert [ApplyDefaultDisposition("a1", "att-1", "contact-1")] == effects_of_type(
+    assert [ApplyDefaultDisposition("a1", "att-1", "contact-1", "queue_call")] == effects_of_type(
         effects, ApplyDefaultDisposition
     )
     assert (S.TALKING, "a1") == (board.state_of("a1"), board.agent_for_attempt("att-2"))

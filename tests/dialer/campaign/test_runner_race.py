@@ -111,6 +111,14 @@ async def test_queue_call_beating_the_wrap_up_pause_gets_its_status_and_releases
             # the board and the PBX agree: a free agent, an unpaused member not in a call
             await wait_for(lambda: not sim.paused)
             assert (False, False) == (sim.paused, sim.in_call)
+        # counted by cause: the first call's status lost to the queue call, the second's timeout
+        counted = [
+            rig.metrics.registry.get_sample_value(
+                "dialer_default_dispositions_total", {"campaign": camp, "cause": cause}
+            )
+            for cause in ("queue_call", "timeout")
+        ]
+        assert [1.0, 1.0] == counted
 
     attempts = {c: await store.contact_attempts(c) for c in contacts}
     statuses = {(await store.get_contact(c)).status for c in contacts}
@@ -163,4 +171,8 @@ async def test_a_waiting_queue_call_waits_for_the_agents_own_disposition(store: 
                 return {"Sukces", "Odmowa"} == set((await statuses()).values())
 
             await wait_for(written, what="both dispositions written")
+        default = rig.metrics.registry.get_sample_value(
+            "dialer_default_dispositions_total", {"campaign": camp, "cause": "queue_call"}
+        )
     assert {first: "Sukces", second: "Odmowa"} == await statuses()
+    assert 0.0 == default  # exported at 0, never counted: no status lost
