@@ -130,12 +130,16 @@ class AgentEffects:
         self._grace_s = queue_grace_s
         self._members = MemberActions(self._queue_action, board.forget_echoes)
         self._presence = presence
+        # This runner's own key, not the campaign's name: a campaign restarted while its old
+        # runner still drains has two runners, and the old one's leave must not free the new
+        # one's agents (an agent still in wrap-up in the old one is busy "elsewhere" too).
+        self._presence_key = f"{campaign.name}/{id(self):x}"
 
     @contextlib.contextmanager
     def presence_joined(self) -> Iterator[None]:
         """While the runner runs, hear where the engine's other campaigns have their agents busy."""
         if self._presence is not None:
-            self._presence.join(self._campaign.name, self._on_elsewhere)
+            self._presence.join(self._presence_key, self._on_elsewhere)
         try:
             yield
         finally:
@@ -144,7 +148,7 @@ class AgentEffects:
     def leave_presence(self) -> None:
         """Stop hearing, and free this campaign's agents in the others (a runner ends)."""
         if self._presence is not None:
-            self._presence.leave(self._campaign.name)
+            self._presence.leave(self._presence_key)
 
     def _on_elsewhere(self, agent_id: str, campaigns: frozenset[str]) -> None:
         # Synchronous, so that the other campaign's reservation is on this board before this
@@ -239,7 +243,7 @@ class AgentEffects:
         elif isinstance(e, LoggedIn | LoggedOut | LogoutDeferred | RecordRequested):
             self._log.info(type(e).__name__.lower(), agent=e.agent_id)
             if isinstance(e, LoggedIn) and self._presence is not None:
-                self._on_elsewhere(e.agent_id, self._presence.elsewhere(e.agent_id, self._campaign.name))
+                self._on_elsewhere(e.agent_id, self._presence.elsewhere(e.agent_id, self._presence_key))
             if isinstance(e, RecordRequested | LoggedIn):
                 self._wake()
         elif isinstance(e, PeerAnomaly):
@@ -247,7 +251,7 @@ class AgentEffects:
 
     def _on_state_changed(self, e: StateChanged) -> None:
         if self._presence is not None:
-            self._presence.report(e.agent_id, self._campaign.name, busy=e.new in BUSY_STATES)
+            self._presence.report(e.agent_id, self._presence_key, busy=e.new in BUSY_STATES)
         prev = self._since.get(e.agent_id)
         self._since[e.agent_id] = (e.new, e.at_s)
         if prev is not None and prev[0] is e.old:

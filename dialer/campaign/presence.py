@@ -15,6 +15,9 @@ takes the agent out of the free agents and pauses its member there). Everything 
 engine's event loop and the listeners are synchronous, so a runner's reservation is known to
 every other board before any of them decides again.
 
+The registry's "campaigns" are the runners' keys (``AgentEffects``: the campaign's name and the
+runner), so that a campaign restarted while its old runner still drains counts as two.
+
 Only the campaigns of one engine are covered: an agent's API session joins the runners of the
 engine that served its login (:mod:`dialer.api.sessions`). Pure bookkeeping, no I/O.
 """
@@ -37,7 +40,7 @@ class AgentPresence:
         self._listeners: dict[str, ElsewhereListener] = {}  # campaign -> its runner's listener
 
     def join(self, campaign: str, listener: ElsewhereListener) -> None:
-        """A runner of ``campaign`` starts: it is told of agents busy elsewhere from now on."""
+        """A runner starts (``campaign``: its key): it is told of agents busy elsewhere from now on."""
         self._listeners[campaign] = listener
 
     def leave(self, campaign: str) -> None:
