@@ -76,6 +76,15 @@ def test_agent_state_selectors_name_states_the_engine_exports() -> None:
     assert alerts | dash <= real, (alerts | dash) - real
 
 
+def test_the_default_disposition_causes_exported_are_the_boards() -> None:
+    from typing import get_args
+
+    from dialer.agents.state import DefaultDispositionCause
+    from dialer.observability.metrics import DEFAULT_DISPOSITION_CAUSES
+
+    assert get_args(DefaultDispositionCause) == DEFAULT_DISPOSITION_CAUSES
+
+
 def test_a_campaign_counters_are_exported_at_zero_before_any_call() -> None:
     from dialer.campaign.closing import OutcomeTally
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from ami.outcome import CONNECT_LIMIT_S
 from dialer.errors import IllegalAgentTransition, ValidationError
@@ -258,6 +258,11 @@ class RecordDisposition:
     disposition: object
 
 
+# Why a call got the campaign's default status (the labels of dialer_default_dispositions_total,
+# dialer.observability.metrics.DEFAULT_DISPOSITION_CAUSES).
+DefaultDispositionCause = Literal["timeout", "queue_call", "no_agent"]
+
+
 @dataclass(frozen=True, slots=True)
 class ApplyDefaultDisposition:
     """The agent set no disposition in time: write the campaign's default for this call.
@@ -271,7 +276,7 @@ class ApplyDefaultDisposition:
     agent_id: str
     attempt_id: str | None
     contact: Hashable | None
-    cause: str = "timeout"
+    cause: DefaultDispositionCause = "timeout"
 
 
 @dataclass(frozen=True, slots=True)
