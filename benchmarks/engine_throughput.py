@@ -30,6 +30,11 @@ Two phases:
    calls, the write to the store may follow later). The simulator runs 100x faster than real time, so
    calls last tens to hundreds of milliseconds and the lines in use stay moderate.
 
+Each step also reports the cyclic garbage collector's runs (young/middle/full) and the longest
+of them, which stops the event loop: the engine raises the young threshold
+(:mod:`dialer.gc_tuning`), and ``--gc-young-thresholds 0,20000`` runs each rate once with
+Python's default and once with the engine's, the order alternated from rate to rate.
+
 The baseline in the same run is the AMI floor: the same simulator and process with no engine,
 the ``benchmarks.ami_throughput`` client path (framing, routing, attempt machines) for the
 same number of calls, in CPU seconds per 1,000 calls.
@@ -41,6 +46,7 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
+import gc
 import os
 import random
 import shutil
@@ -65,6 +71,7 @@ from dialer.campaign.rules import MAX_RING_S
 from dialer.campaign.runner import CampaignRunner
 from dialer.campaign.settings import RunnerSettings
 from dialer.clock import RealClock
+from dialer.gc_tuning import PYTHON_DEFAULT, young_threshold
 from dialer.model import CampaignSpec, CampaignState, DialingMode, DialRefusal
 from dialer.observability.logs import configure_logging
 from dialer.observability.metrics import DialerMetrics
@@ -178,6 +185,9 @@ class Step:
     in_flight_max: int
     closed: int
     pending_writes: int  # outcomes the runner still has to write when the step ends
+    gc_young: int = 0  # the collector's young threshold during the step (dialer/gc_tuning.py)
+    gc_runs: tuple[int, int, int] = (0, 0, 0)  # collections of each generation during the step
+    gc_longest_s: float = 0.0  # the longest of them
 
     @property
     def achieved(self) -> float:
@@ -262,6 +272,30 @@ class LagProbe:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+
+
+class GcWatch:
+    """The cyclic garbage collector's runs while the block runs: how many per generation, the
+    longest (each one stops the event loop; ``gc.callbacks``)."""
+
+    def __init__(self) -> None:
+        self.runs = [0, 0, 0]
+        self.longest_s = 0.0
+        self._started = 0.0
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.runs[info["generation"]] += 1
+            self.longest_s = max(self.longest_s, time.perf_counter() - self._started)
+
+    def __enter__(self) -> GcWatch:
+        gc.callbacks.append(self._callback)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        gc.callbacks.remove(self._callback)
 
 
 # ------------------------------------------------------------------------ set-up
@@ -494,46 +528,72 @@ async def ramp(store: CountingStore, counter: StatementCounter, args: argparse.N
         engine(store, camp, port, policy, limit=20_000, agents=args.agents, settings=settings) as eng,
     ):
         await asyncio.sleep(1.0)  # agents logged in, the hopper filled
-        for rate in args.rates:
-            policy.rate_per_s = rate
-            await asyncio.sleep(min(1.0, args.step_s / 4))  # reach the rate before measuring
-            probe = LagProbe()
-            closed0 = eng.runner.stats().attempts
-            before = (
-                store.opened,
-                time.process_time(),
-                counter.count,
-                decision_buckets(eng.registry, camp.name),
-            )
-            t0 = time.perf_counter()
-            probe.start()
-            in_flight = 0
-            while time.perf_counter() - t0 < args.step_s:
-                await asyncio.sleep(0.1)
-                in_flight = max(in_flight, eng.runner.in_flight)
-            await probe.stop()
-            seconds = time.perf_counter() - t0
-            after_buckets = decision_buckets(eng.registry, camp.name)
-            prev = dict(before[3])
-            delta = [(b, c - prev.get(b, 0.0)) for b, c in after_buckets]
-            step = Step(
-                rate,
-                seconds,
-                store.opened - before[0],
-                time.process_time() - before[1],
-                counter.count - before[2],
-                histogram_p99(delta),
-                int(delta[-1][1]) if delta else 0,
-                percentile(probe.samples, 0.99),
-                in_flight,
-                eng.runner.stats().attempts - closed0,
-                eng.runner.stats().pending_writes,
-            )
-            steps.append(step)
-            print(format_step(step), flush=True)
-            if not step.sustained and len(steps) >= 2 and not steps[-2].sustained:
-                break  # two misses in a row: past the knee
+        missed = 0
+        for i, rate in enumerate(args.rates):
+            # each threshold in turn at this rate, the order alternated from rate to rate
+            thresholds = args.gc_young_thresholds[:: 1 if i % 2 == 0 else -1]
+            steps_here = [
+                await _step(eng, store, counter, camp, policy, rate, young, args) for young in thresholds
+            ]
+            steps.extend(steps_here)
+            missed = 0 if any(st.sustained for st in steps_here) else missed + 1
+            if missed >= 2:
+                break  # two rates missed in a row: past the knee
     return steps
+
+
+async def _step(
+    eng: Any,
+    store: CountingStore,
+    counter: StatementCounter,
+    camp: Any,
+    policy: RatePolicy,
+    rate: float,
+    young: int,
+    args: argparse.Namespace,
+) -> Step:
+    """One step of the ramp at ``rate`` with the collector's young threshold at ``young``."""
+    with young_threshold(young), GcWatch() as watch:
+        policy.rate_per_s = rate
+        await asyncio.sleep(min(1.0, args.step_s / 4))  # reach the rate before measuring
+        watch.runs, watch.longest_s = [0, 0, 0], 0.0
+        probe = LagProbe()
+        closed0 = eng.runner.stats().attempts
+        before = (
+            store.opened,
+            time.process_time(),
+            counter.count,
+            decision_buckets(eng.registry, camp.name),
+        )
+        t0 = time.perf_counter()
+        probe.start()
+        in_flight = 0
+        while time.perf_counter() - t0 < args.step_s:
+            await asyncio.sleep(0.1)
+            in_flight = max(in_flight, eng.runner.in_flight)
+        await probe.stop()
+        seconds = time.perf_counter() - t0
+        after_buckets = decision_buckets(eng.registry, camp.name)
+        prev = dict(before[3])
+        delta = [(b, c - prev.get(b, 0.0)) for b, c in after_buckets]
+        step = Step(
+            rate,
+            seconds,
+            store.opened - before[0],
+            time.process_time() - before[1],
+            counter.count - before[2],
+            histogram_p99(delta),
+            int(delta[-1][1]) if delta else 0,
+            percentile(probe.samples, 0.99),
+            in_flight,
+            eng.runner.stats().attempts - closed0,
+            eng.runner.stats().pending_writes,
+            young or PYTHON_DEFAULT,
+            (watch.runs[0], watch.runs[1], watch.runs[2]),
+            watch.longest_s,
+        )
+        print(format_step(step), flush=True)
+        return step
 
 
 async def memory(store: CountingStore, args: argparse.Namespace, rate: float) -> tuple[int, int, int, float]:
@@ -627,13 +687,15 @@ def format_step(s: Step) -> str:
         f"| {s.rate:7.0f} | {s.achieved:8.1f} | {s.closed / s.seconds:8.1f} | {s.cpu_per_1000:7.2f} | "
         f"{s.statements_per_attempt:6.2f} | "
         f"{1000 * s.decision_p99_s:6.1f} | {1000 * s.lag_p99_s:6.1f} | {s.in_flight_max:6d} | "
-        f"{s.pending_writes:6d} | {'yes' if s.sustained else 'no':>3} |"
+        f"{s.pending_writes:6d} | {s.gc_young:6d} | {s.gc_runs[0]:4d}/{s.gc_runs[1]}/{s.gc_runs[2]} | "
+        f"{1000 * s.gc_longest_s:5.1f} | {'yes' if s.sustained else 'no':>3} |"
     )
 
 
 HEADER = (
     "| target/s | launched/s | closed/s | CPU s/1k | stmts/att | decide p99 ms | loop lag p99 ms | lines max "
-    "| writes behind | ok |\n|---|---|---|---|---|---|---|---|---|---|"
+    "| writes behind | GC young | GC runs y/m/full | GC longest ms | ok |\n"
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 )
 
 
@@ -680,22 +742,29 @@ async def main_async(args: argparse.Namespace) -> int:
             print("statements per attempt over the whole ramp, most frequent first:")
             for text, n in counter.by_statement.most_common(8):
                 print(f"  {n / ramp_attempts:6.2f}  {text}")
-            good = [s for s in steps if s.sustained]
-            best = max(good, key=lambda s: s.achieved) if good else None
-            if best is None:
-                print("no step was sustained")
-            else:
-                print(
-                    f"highest sustained: {best.achieved:.1f} attempts/s (target {best.rate:g}/s); "
-                    f"{best.cpu_per_1000:.2f} CPU s per 1,000 attempts ({best.cpu_per_1000 / floor:.1f}x the "
-                    f"bare AMI path); {best.statements_per_attempt:.2f} SQL statements per attempt; "
-                    f"decision p99 <= {1000 * best.decision_p99_s:g} ms, loop lag p99 "
-                    f"{1000 * best.lag_p99_s:.1f} ms",
-                    flush=True,
-                )
+            for young in dict.fromkeys(st.gc_young for st in steps):
+                summarise([st for st in steps if st.gc_young == young], floor, young)
         finally:
             await pool.close()
     return 0
+
+
+def summarise(steps: list[Step], floor: float, young: int) -> None:
+    """The highest sustained step of one garbage-collector setting."""
+    good = [s for s in steps if s.sustained]
+    best = max(good, key=lambda s: s.achieved) if good else None
+    gc_note = f"GC young threshold {young}: "
+    if best is None:
+        print(f"{gc_note}no step was sustained")
+    else:
+        print(
+            f"{gc_note}highest sustained: {best.achieved:.1f} attempts/s (target {best.rate:g}/s); "
+            f"{best.cpu_per_1000:.2f} CPU s per 1,000 attempts ({best.cpu_per_1000 / floor:.1f}x the "
+            f"bare AMI path); {best.statements_per_attempt:.2f} SQL statements per attempt; "
+            f"decision p99 <= {1000 * best.decision_p99_s:g} ms, loop lag p99 "
+            f"{1000 * best.lag_p99_s:.1f} ms",
+            flush=True,
+        )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -741,6 +810,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="how long a close waits for others to share its batch (the engine's default "
         f"{EngineConfig().write_linger_s:g}; 0: written at once, batched only when closes queue up)",
     )
+    p.add_argument(
+        "--gc-young-thresholds",
+        type=lambda s: [int(x) for x in s.split(",")],
+        default=[EngineConfig().gc_young_threshold],
+        help="the garbage collector's young threshold for the steps; several (e.g. 0,20000: "
+        "Python's 700, then the engine's) run each rate once with each, in alternating order "
+        f"(default: the engine's, {EngineConfig().gc_young_threshold})",
+    )
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--dsn", default=None, help="PostgreSQL DSN (default: a throwaway embedded server)")
     return p
@@ -749,7 +826,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     configure_logging("console", "error")
-    return asyncio.run(main_async(args))
+    with young_threshold(args.gc_young_thresholds[0]):  # the memory phase and the AMI floor
+        return asyncio.run(main_async(args))
 
 
 if __name__ == "__main__":

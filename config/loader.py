@@ -310,6 +310,12 @@ def _validate(cfg: DialerConfig) -> None:
         raise ConfigError(
             "engine.max_campaigns", f"must be 0 (a fair share) or more, got {cfg.engine.max_campaigns}"
         )
+    if not (cfg.engine.gc_young_threshold == 0 or 700 <= cfg.engine.gc_young_threshold <= 10_000_000):
+        raise ConfigError(
+            "engine.gc_young_threshold",
+            "must be 0 (Python's default) or 700 to 10000000 allocations, "
+            f"got {cfg.engine.gc_young_threshold}",
+        )
     if cfg.engine.disposition_timeout_s > 3600:
         # dialer.model.ANSWERED_HOLD_S: the store's hold on an answered contact between renewals
         raise ConfigError("engine.disposition_timeout_s", "must be at most 3600 s (the answered hold)")

@@ -39,6 +39,7 @@ from dialer.campaign.runner import CampaignRunner
 from dialer.campaign.settings import RunnerSettings
 from dialer.clock import Clock, RealClock
 from dialer.errors import DatabaseUnreachable, DialerError
+from dialer.gc_tuning import young_threshold
 from dialer.notify.channels import Channels
 from dialer.notify.service import ReminderMetrics, ReminderService
 from dialer.observability.logs import configure_logging
@@ -363,6 +364,11 @@ async def run_daemon(cfg: DialerConfig, *, ready: Callable[[App], None] | None =
         ConfigError: as :func:`build_app` and :meth:`App.start`.
         StoreError: the database refused the engine (not merely unreachable).
     """
+    with young_threshold(cfg.engine.gc_young_threshold):
+        return await _run_daemon(cfg, ready)
+
+
+async def _run_daemon(cfg: DialerConfig, ready: Callable[[App], None] | None) -> int:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     signals = 0

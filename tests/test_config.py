@@ -84,6 +84,8 @@ def test_engine_section_from_file_and_env(tmp_path: Path) -> None:
         ("[engine]\nlease_ttl_s = 1\ntick_s = 2\n", "engine.lease_ttl_s"),
         ("[engine]\nnope = 1\n", "engine.nope"),
         ("[engine]\ndisposition_timeout_s = 3601\n", "engine.disposition_timeout_s"),
+        ("[engine]\ngc_young_threshold = 100\n", "engine.gc_young_threshold"),
+        ("[engine]\ngc_young_threshold = -1\n", "engine.gc_young_threshold"),
         ('[campaigns]\namd_action = "drop"\n', "campaigns.amd_action"),
         ("[campaigns]\namd_false_positive = 1.5\n", "campaigns.amd_false_positive"),
     ],

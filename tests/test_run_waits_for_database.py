@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import os
 import signal
 from collections.abc import Callable
@@ -55,7 +56,14 @@ async def test_run_waits_for_the_database_then_starts(
         },
     )
     ready = asyncio.Event()
-    engine = asyncio.create_task(run_daemon(cfg, ready=lambda app: ready.set()))
+    thresholds: list[tuple[int, int, int]] = []
+    before = gc.get_threshold()
+
+    def on_ready(_app: object) -> None:
+        thresholds.append(gc.get_threshold())
+        ready.set()
+
+    engine = asyncio.create_task(run_daemon(cfg, ready=on_ready))
 
     async def forward(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         up_reader, up_writer = await asyncio.open_unix_connection(str(unix_socket))
@@ -76,6 +84,10 @@ async def test_run_waits_for_the_database_then_starts(
                 await engine
         if server is not None:
             server.close()
+    # the engine ran with its garbage-collector threshold (dialer/gc_tuning.py), then put it back
+    assert cfg.engine.gc_young_threshold > 700
+    assert thresholds == [(cfg.engine.gc_young_threshold, *before[1:])]
+    assert gc.get_threshold() == before
     logs = capsys.readouterr().err
     assert 1 == logs.count('"database_unreachable"')  # once, not once per try
     assert '"database_reachable"' in logs

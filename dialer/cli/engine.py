@@ -14,6 +14,7 @@ from typing import Any
 from dialer.cli.args import port, positive_number, whole_number
 from dialer.cli.campaigns import format_summary
 from dialer.cli.store_command import config_from_args, with_store
+from dialer.gc_tuning import young_threshold
 from dialer.model import DialingMode, EngineStatus
 from dialer.store.store import Store
 
@@ -41,22 +42,23 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
         return asyncio.run(with_store(cfg, go))
     seat = not args.no_browser_seat
-    return asyncio.run(
-        demo.run_demo(
-            cfg,
-            demo.DemoOptions(
-                duration_s=args.duration or (600.0 if seat else 30.0),
-                agents=args.agents,
-                mode=args.mode,
-                metrics_port=args.metrics_port,
-                api_port=args.api_port,
-                contacts=args.contacts,
-                seed=args.seed,
-                time_scale=args.time_scale or (0.25 if seat else 0.05),
-                browser_seat=seat,
-            ),
+    with young_threshold(cfg.engine.gc_young_threshold):  # an engine process, as `dialer run`
+        return asyncio.run(
+            demo.run_demo(
+                cfg,
+                demo.DemoOptions(
+                    duration_s=args.duration or (600.0 if seat else 30.0),
+                    agents=args.agents,
+                    mode=args.mode,
+                    metrics_port=args.metrics_port,
+                    api_port=args.api_port,
+                    contacts=args.contacts,
+                    seed=args.seed,
+                    time_scale=args.time_scale or (0.25 if seat else 0.05),
+                    browser_seat=seat,
+                ),
+            )
         )
-    )
 
 
 def cmd_run(args: argparse.Namespace) -> int:

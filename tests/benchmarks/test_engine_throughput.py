@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import gc
+
 from hypothesis import given
 from hypothesis import strategies as st
 
-from benchmarks.engine_throughput import RatePolicy, histogram_p99
+from benchmarks.engine_throughput import GcWatch, RatePolicy, histogram_p99
 from pacing import CampaignSnapshot
 
 
@@ -35,3 +37,14 @@ def test_histogram_p99_is_the_first_bucket_holding_99_percent() -> None:
     cumulative = [(0.001, 50.0), (0.005, 98.0), (0.01, 99.0), (0.05, 100.0), (float("inf"), 100.0)]
     assert 0.01 == histogram_p99(cumulative)
     assert 0.0 == histogram_p99([(0.001, 0.0), (float("inf"), 0.0)])
+
+
+def test_gc_watch_counts_each_generation_and_the_longest_run() -> None:
+    with GcWatch() as watch:
+        gc.collect(0)
+        gc.collect(2)
+    after = list(watch.runs)
+    gc.collect()  # after the block: not counted
+    assert watch.runs == after
+    assert after[0] >= 1 and after[2] >= 1 and watch.longest_s > 0
+    assert gc.callbacks.count(watch._callback) == 0
