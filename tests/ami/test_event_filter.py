@@ -61,6 +61,23 @@ def test_amd_variables_and_list_rows_are_kept_other_noise_dropped() -> None:
     assert not _skips(Event="Newexten", ActionID="7", Uniqueid="u1")  # belongs to an action
     assert not _skips(Event="Hangup", Uniqueid="u1")
     assert not _skips(Response="Success", ActionID="1")
+    # what precedes a Hangup or a DialEnd, and the queue's music, are noise; those two are not
+    assert _skips(Event="HangupRequest", Uniqueid="u1", Cause="16")
+    assert _skips(Event="SoftHangupRequest", Uniqueid="u1", Cause="16")
+    assert _skips(Event="DialState", Uniqueid="u1", DialStatus="RINGING")
+    assert _skips(Event="MusicOnHoldStart", Uniqueid="u1")
+    assert not _skips(Event="DialEnd", Uniqueid="u1", DialStatus="ANSWER")
+
+
+def test_the_captures_hold_each_newly_dropped_kind() -> None:
+    """The replay proof above covers them only if real Asterisk sent them in the captures."""
+    seen = {
+        e.message.event
+        for p in originate_paths()
+        for e in load_transcript(p).entries
+        if e.direction is Direction.RECEIVED and isinstance(e.message, AmiMessage)
+    }
+    assert {"HangupRequest", "SoftHangupRequest", "DialState", "MusicOnHoldStart", "MusicOnHoldStop"} <= seen
 
 
 def test_the_framer_counts_what_it_dropped_and_returns_the_rest_in_order() -> None:
