@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ami.errors import AmiActionError
-from ami.framing import AmiFramer, AmiMessage, Banner, GarbledMessage, encode, parse_buffer
+from ami.framing import AmiFramer, AmiMessage, Banner, GarbledMessage, _split_block, encode, parse_buffer
 from tests.ami.transcripts import TRANSCRIPTS_DIR as TRANSCRIPTS
 
 
@@ -116,3 +116,38 @@ def test_encode_roundtrip_and_refuses_header_injection() -> None:
     assert msg.get_all("Variable") == ["A=1", "B=2"]
     with pytest.raises(AmiActionError):
         encode({"Action": "Originate", "CallerID": "x\r\nAction: Logoff"})
+
+
+def _reference(block: bytes) -> tuple[tuple[tuple[str, str], ...], dict[str, str]] | None:
+    """The fast path's contract, written plainly: every CRLF line is ``Key: Value`` with a
+    non-empty key holding no space or line feed; the first of a repeated key wins the index."""
+    headers = []
+    for line in block.decode("utf-8").split("\r\n"):
+        key, sep, value = line.partition(": ")
+        if not sep or not key or " " in key or "\n" in key:
+            return None
+        headers.append((key, value))
+    index: dict[str, str] = {}
+    for key, value in headers:
+        index.setdefault(key.lower(), value)
+    return tuple(headers), index
+
+
+_KEY_TEXT = st.text(alphabet="AbcD-_:x \n1É", min_size=0, max_size=6)
+_VALUE_TEXT = st.text(alphabet="ab :\n\r-É1", max_size=8)
+
+
+@given(st.lists(st.tuples(_KEY_TEXT, _VALUE_TEXT), min_size=1, max_size=6))
+def test_the_fast_path_reads_as_the_plain_reference(pairs: list[tuple[str, str]]) -> None:
+    """Keys and values with the awkward characters (colons, spaces, bare LF and CR, non-ASCII,
+    repeats differing in case): wherever the plain reading accepts a block, the framer reads the
+    same headers and index; where it does not, the framer's lenient path decides (never the
+    fast path with a different answer)."""
+    block = "\r\n".join(f"{k}: {v}" for k, v in pairs).encode("utf-8")
+    if b"\r\n\r\n" in block or b"\n\n" in block or not block.strip(b"\r\n"):
+        return  # not one block on the wire
+    expected = _reference(block)
+    got = _split_block(block)
+    if expected is not None:
+        assert isinstance(got, AmiMessage)
+        assert (got.headers, got._index) == expected
