@@ -2,7 +2,8 @@
 
 Run ``python -m benchmarks.engine_throughput`` (``--help``). The simulated PBX runs in a
 subprocess (``dialer simulate-pbx``, full event verbosity: Newexten/VarSet noise as a real
-Asterisk with every read class) so that its CPU is not ours. This process runs what production
+Asterisk with every read class; ``--verbosity minimal`` for the classes the shipped AMI user
+is granted) so that its CPU is not ours. This process runs what production
 runs -- :class:`~dialer.campaign.runner.CampaignRunner` on the real clock, :class:`~dialer.pbx.ami_pbx.AmiPbx`
 over an :class:`~ami.pool.AmiPool`, :class:`~dialer.store.store.Store` on an embedded PostgreSQL
 (``--dsn`` for another server) -- with one change: the pacing policy is a fixed *rate*
@@ -524,7 +525,7 @@ async def ramp(store: CountingStore, counter: StatementCounter, args: argparse.N
         "30",
     )
     async with (
-        simulator(*sim_args) as port,
+        simulator(*sim_args, verbosity=args.verbosity) as port,
         engine(store, camp, port, policy, limit=20_000, agents=args.agents, settings=settings) as eng,
     ):
         await asyncio.sleep(1.0)  # agents logged in, the hopper filled
@@ -626,7 +627,7 @@ async def memory(store: CountingStore, args: argparse.Namespace, rate: float) ->
         "0",
     )
     async with (
-        simulator(*sim_args) as port,
+        simulator(*sim_args, verbosity=args.verbosity) as port,
         engine(store, camp, port, policy, limit=n + 1000, agents=0, settings=settings) as eng,
     ):
         await asyncio.sleep(1.0)
@@ -660,9 +661,8 @@ async def ami_floor(args: argparse.Namespace, calls: int) -> float:
             if ended >= calls:
                 done.set()
 
-    async with simulator(
-        "--time-scale", "0.01", "--agents", str(args.agents), "--seed", str(args.seed)
-    ) as port:
+    sim_args = ("--time-scale", "0.01", "--agents", str(args.agents), "--seed", str(args.seed))
+    async with simulator(*sim_args, verbosity=args.verbosity) as port:
         client = AmiClient(server_config(port, 20_000), rng=random.Random(1))
         client.add_update_listener(on_update)
         await client.connect()
@@ -817,6 +817,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="the garbage collector's young threshold for the steps; several (e.g. 0,20000: "
         "Python's 700, then the engine's) run each rate once with each, in alternating order "
         f"(default: the engine's, {EngineConfig().gc_young_threshold})",
+    )
+    p.add_argument(
+        "--verbosity",
+        choices=("full", "minimal"),
+        default="full",
+        help="the simulated PBX's events: full (every read class, Newexten/VarSet noise; default) or "
+        "minimal (the classes asterisk-conf/manager-dialer.conf grants the engine's user)",
     )
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--dsn", default=None, help="PostgreSQL DSN (default: a throwaway embedded server)")
