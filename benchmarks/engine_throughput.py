@@ -554,47 +554,47 @@ async def _step(
     args: argparse.Namespace,
 ) -> Step:
     """One step of the ramp at ``rate`` with the collector's young threshold at ``young``."""
-    with young_threshold(young), GcWatch() as watch:
+    with young_threshold(young):
         policy.rate_per_s = rate
         await asyncio.sleep(min(1.0, args.step_s / 4))  # reach the rate before measuring
-        watch.runs, watch.longest_s = [0, 0, 0], 0.0
-        probe = LagProbe()
-        closed0 = eng.runner.stats().attempts
-        before = (
-            store.opened,
-            time.process_time(),
-            counter.count,
-            decision_buckets(eng.registry, camp.name),
-        )
-        t0 = time.perf_counter()
-        probe.start()
-        in_flight = 0
-        while time.perf_counter() - t0 < args.step_s:
-            await asyncio.sleep(0.1)
-            in_flight = max(in_flight, eng.runner.in_flight)
-        await probe.stop()
-        seconds = time.perf_counter() - t0
-        after_buckets = decision_buckets(eng.registry, camp.name)
-        prev = dict(before[3])
-        delta = [(b, c - prev.get(b, 0.0)) for b, c in after_buckets]
-        step = Step(
-            rate,
-            seconds,
-            store.opened - before[0],
-            time.process_time() - before[1],
-            counter.count - before[2],
-            histogram_p99(delta),
-            int(delta[-1][1]) if delta else 0,
-            percentile(probe.samples, 0.99),
-            in_flight,
-            eng.runner.stats().attempts - closed0,
-            eng.runner.stats().pending_writes,
-            young or PYTHON_DEFAULT,
-            (watch.runs[0], watch.runs[1], watch.runs[2]),
-            watch.longest_s,
-        )
-        print(format_step(step), flush=True)
-        return step
+        with GcWatch() as watch:
+            probe = LagProbe()
+            closed0 = eng.runner.stats().attempts
+            before = (
+                store.opened,
+                time.process_time(),
+                counter.count,
+                decision_buckets(eng.registry, camp.name),
+            )
+            t0 = time.perf_counter()
+            probe.start()
+            in_flight = 0
+            while time.perf_counter() - t0 < args.step_s:
+                await asyncio.sleep(0.1)
+                in_flight = max(in_flight, eng.runner.in_flight)
+            await probe.stop()
+            seconds = time.perf_counter() - t0
+            after_buckets = decision_buckets(eng.registry, camp.name)
+            prev = dict(before[3])
+            delta = [(b, c - prev.get(b, 0.0)) for b, c in after_buckets]
+            step = Step(
+                rate,
+                seconds,
+                store.opened - before[0],
+                time.process_time() - before[1],
+                counter.count - before[2],
+                histogram_p99(delta),
+                int(delta[-1][1]) if delta else 0,
+                percentile(probe.samples, 0.99),
+                in_flight,
+                eng.runner.stats().attempts - closed0,
+                eng.runner.stats().pending_writes,
+                young or PYTHON_DEFAULT,
+                (watch.runs[0], watch.runs[1], watch.runs[2]),
+                watch.longest_s,
+            )
+            print(format_step(step), flush=True)
+            return step
 
 
 async def memory(store: CountingStore, args: argparse.Namespace, rate: float) -> tuple[int, int, int, float]:

@@ -36,7 +36,7 @@ class AgentPresence:
     """The campaigns where each agent is busy, and the runners to tell (see the module docstring)."""
 
     def __init__(self) -> None:
-        self._busy: dict[str, set[str]] = {}  # agent -> campaigns where it is busy now
+        self._busy: dict[str, frozenset[str]] = {}  # agent -> campaigns where it is busy now
         self._listeners: dict[str, ElsewhereListener] = {}  # campaign -> its runner's listener
 
     def join(self, campaign: str, listener: ElsewhereListener) -> None:
@@ -51,22 +51,18 @@ class AgentPresence:
 
     def elsewhere(self, agent: str, campaign: str) -> frozenset[str]:
         """The campaigns other than ``campaign`` where ``agent`` is busy now."""
-        return frozenset(self._busy.get(agent, ())) - {campaign}
+        return self._busy.get(agent, frozenset()) - {campaign}
 
     def report(self, agent: str, campaign: str, *, busy: bool) -> None:
         """``agent`` became busy (or free) in ``campaign``; tell the other campaigns if that changed."""
-        where = self._busy.setdefault(agent, set())
+        where = self._busy.get(agent, frozenset())
         if (campaign in where) == busy:
-            if not where:
-                del self._busy[agent]
             return
-        if busy:
-            where.add(campaign)
+        where = where | {campaign} if busy else where - {campaign}
+        if where:
+            self._busy[agent] = where
         else:
-            where.discard(campaign)
-        snapshot = frozenset(where)
-        if not where:
             del self._busy[agent]
         for other, listener in list(self._listeners.items()):
             if other != campaign:
-                listener(agent, snapshot - {other})
+                listener(agent, where - {other})
